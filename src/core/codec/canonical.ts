@@ -1,0 +1,52 @@
+/**
+ * Canonical encoding: the one byte representation of a value that is hashed and signed.
+ *
+ * Canonical JSON: object keys sorted by UTF-16 code units, no whitespace, fields whose value is `undefined`
+ * omitted, numbers only as safe integers, strings as JSON.stringify writes them. Byte strings travel as
+ * lowercase hex. Every validator produces the same bytes for the same value, in any language.
+ */
+
+export type CanonicalValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly CanonicalValue[]
+  | { readonly [key: string]: CanonicalValue | undefined };
+
+export class CanonicalEncodeError extends Error {
+  readonly code = 'CANONICAL_ENCODE' as const;
+}
+
+/**
+ * Encode a value as canonical JSON text.
+ * @throws CanonicalEncodeError on a non-integer or unsafe number, or a value JSON cannot carry.
+ * @example canonicalJson({ b: 1, a: 'x' }) === '{"a":"x","b":1}'
+ */
+export function canonicalJson(value: CanonicalValue): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isSafeInteger(value)) throw new CanonicalEncodeError(`number ${value} is not a safe integer`);
+      return Object.is(value, -0) ? '0' : String(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return '[' + value.map((item) => canonicalJson(item as CanonicalValue)).join(',') + ']';
+      const record = value as { readonly [key: string]: CanonicalValue | undefined };
+      const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
+      return '{' + keys.map((key) => JSON.stringify(key) + ':' + canonicalJson(record[key] as CanonicalValue)).join(',') + '}';
+    }
+    default:
+      throw new CanonicalEncodeError(`cannot encode a ${typeof value}`);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** Canonical bytes with a domain tag: utf8(domain) || 0x00 || utf8(canonicalJson(value)). */
+export function canonicalBytes(domain: string, value: CanonicalValue): Uint8Array {
+  return encoder.encode(domain + '\u0000' + canonicalJson(value));
+}

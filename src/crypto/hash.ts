@@ -1,0 +1,36 @@
+/**
+ * Hashing for the whole system. Deterministic and pure (a function of its input), so src/core may import it.
+ * node:crypto's sha256 is ~12x faster than a pure-JS one on this machine; every validator uses this one.
+ */
+import { createHash } from 'node:crypto';
+
+/** sha256 of bytes or a UTF-8 string, as raw bytes. */
+export function sha256(data: Uint8Array | string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest());
+}
+
+/** sha256 as lowercase hex. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Domain-separated hash: sha256(domain || 0x00 || data), hex. Domains are fixed strings like 'pop/proof/v1'. */
+export function hashWithDomain(domain: string, data: Uint8Array | string): string {
+  return createHash('sha256').update(domain).update(new Uint8Array([0])).update(data).digest('hex');
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+
+/** Lowercase even-length hex to bytes; throws TypeError on anything else. */
+export function hexToBytes(hex: string): Uint8Array {
+  if (!HEX_RE.test(hex)) throw new TypeError('not lowercase even-length hex');
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+export function isHex(value: unknown, bytes?: number): value is string {
+  return typeof value === 'string' && HEX_RE.test(value) && (bytes === undefined || value.length === bytes * 2);
+}

@@ -1,0 +1,3 @@
+export type * from './clock.js';
+export type * from './verifier.js';
+export * from './log.js';

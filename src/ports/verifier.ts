@@ -1,0 +1,25 @@
+/** Proof verification, injected: Z3 in a worker pool in production, inline or a deterministic fake in tests and the simulator. */
+import type { Proof, Verdict } from '../core/types/proof.js';
+
+/** The context a verdict is reached in: recorded in the genesis so every validator checks alike. */
+export interface VerifierContext {
+  /** e.g. z3-solver 5.2.0 reporting "Z3 5.1.0.0". */
+  z3Version: string;
+  /** Every solver parameter set on each job, sorted by name. */
+  solverParams: Readonly<Record<string, string | number | boolean>>;
+  rlimitDefault: number;
+  rlimitMax: number;
+}
+
+export type VerifyResult =
+  | { outcome: 'verdict'; verdict: Verdict; rlimitUsed: number; ms: number; detail?: string }
+  /** The node-protection guard fired (watchdog, memory ceiling, worker crash): no verdict. */
+  | { outcome: 'abstain'; reason: 'watchdog' | 'memory' | 'worker-crash' | 'closed'; ms: number; detail?: string };
+
+export interface ProofVerifier {
+  /** Verify one proof (already admitted). Never rejects for the proof's own fault: that is a verdict or an abstention. */
+  verify(proof: Proof): Promise<VerifyResult>;
+  /** Jobs waiting + running. */
+  queueSize(): number;
+  close(): Promise<void>;
+}
