@@ -51,3 +51,54 @@ assertLimit(PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX < HTTP_BODY_BYTES_MAX
 assertLimit(HTTP_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal proof must fit in a peer message');
 assertLimit(BLOCK_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal block must fit in a peer message');
 assertLimit(PROOF_SCRIPT_BYTES_MAX <= MEMPOOL_BYTES_MAX, 'mempool must hold one maximal proof');
+
+// --- Monitor (operator tooling: src/monitor, src/cli/monitor-network) ---
+/** Per-request bound when polling a node's /status or /validators. */
+export const MONITOR_REQUEST_TIMEOUT_MS = 2_000;
+/** A node's answer larger than this is refused (MONITOR_RESPONSE_TOO_LARGE). */
+export const MONITOR_RESPONSE_BYTES_MAX = 4 * 1024 * 1024;
+export const MONITOR_NODES_MAX = 128;
+export const MONITOR_INTERVAL_MS_MIN = 200;
+export const MONITOR_INTERVAL_MS_MAX = 3_600_000;
+/** Commit latencies kept for the dashboard graph. */
+export const MONITOR_LATENCY_HISTORY_MAX = 60;
+/** Window over which "current" throughput and the mempool processing rate are measured. */
+export const MONITOR_RATE_WINDOW_MS = 10_000;
+export const MONITOR_RATE_SAMPLES_MAX = 256;
+/** No new height for this long while nodes answer: the network is shown DEGRADED (stalled). */
+export const MONITOR_STALL_MS = 30_000;
+export const MONITOR_LEADERBOARD_ROWS_MAX = 20;
+
+// --- Testnet (src/testnet, src/cli/deploy-testnet) ---
+export const TESTNET_NODES_MAX = VALIDATORS_MAX;
+/** Longest simulated run accepted (7 days). */
+export const TESTNET_DURATION_MS_MAX = 7 * 24 * 3_600_000;
+export const TESTNET_ISSUES_MAX = 100;
+
+// --- Node: storage, WAL, peers, HTTP (node helper) ---
+/** One WAL record (a proposal with a maximal block fits). */
+export const WAL_RECORD_BYTES_MAX = 16 * 1024 * 1024;
+/** The whole WAL file; it is truncated at every commit, so this only bounds a stuck height. */
+export const WAL_BYTES_MAX = 512 * 1024 * 1024;
+/** One frame on a peer stream (length prefix excluded). */
+export const P2P_FRAME_BYTES_MAX = 12 * 1024 * 1024;
+/** Frames queued to one peer before further sends to it are dropped. */
+export const P2P_SEND_QUEUE_FRAMES_MAX = 4096;
+/** Bytes queued to one peer before further sends to it are dropped. */
+export const P2P_SEND_QUEUE_BYTES_MAX = 64 * 1024 * 1024;
+/** Score at which a peer is disconnected (scores start at 0 and go down on garbage). */
+export const P2P_SCORE_DISCONNECT = -100;
+/** Penalty for an undecodable or oversize frame. */
+export const P2P_SCORE_PENALTY_GARBAGE = 50;
+/** Delay before a dropped peer may connect again. */
+export const P2P_BAN_MS = 30_000;
+/** Reconnect attempt period toward bootstrap peers. */
+export const P2P_RECONNECT_MS = 1_000;
+/** Blocks per block-sync request. */
+export const SYNC_BLOCKS_PER_REQUEST_MAX = 64;
+/** Events waiting in a node's single event queue. */
+export const NODE_EVENT_QUEUE_MAX = 100_000;
+
+assertLimit(MESSAGE_BYTES_MAX <= P2P_FRAME_BYTES_MAX, 'a maximal message must fit in a frame');
+assertLimit(P2P_FRAME_BYTES_MAX <= WAL_RECORD_BYTES_MAX, 'a received frame must fit in a WAL record');
+assertLimit(WAL_RECORD_BYTES_MAX < WAL_BYTES_MAX, 'one WAL record must fit in the WAL');

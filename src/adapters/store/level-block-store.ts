@@ -1,0 +1,162 @@
+/**
+ * BlockStore on LevelDB (classic-level). Layout (all values JSON text):
+ *   meta:latest           -> latest committed height
+ *   blk:<height 12 digits> -> StoredBlock (block + certificate + hash)
+ *   hash:<hex>            -> height
+ *   state                 -> { height, stateJson }
+ *   proof:<id>            -> ProofStatus
+ *   pending:<ms 15 digits>:<id> -> id   (index of accepted proofs not yet included)
+ *   blob:<key>            -> free text
+ * Every commit is one atomic batch written with `sync: true`, so a `kill -9` loses nothing that was
+ * acknowledged. Writes are serialized through one promise chain.
+ */
+import { ClassicLevel } from 'classic-level';
+import { BlockStoreError, type BlockStore, type CommitBatch, type ProofStatus, type StoredBlock } from '../../ports/block-store.js';
+
+const HEIGHT_DIGITS = 12;
+const MS_DIGITS = 15;
+
+function heightKey(height: number): string {
+  return 'blk:' + String(height).padStart(HEIGHT_DIGITS, '0');
+}
+
+function pendingKey(acceptedAtMs: number, id: string): string {
+  return 'pending:' + String(Math.max(0, Math.floor(acceptedAtMs))).padStart(MS_DIGITS, '0') + ':' + id;
+}
+
+type LevelOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+const STATUS_RANK: Record<ProofStatus['status'], number> = { pending: 0, included: 1, final: 2 };
+
+function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new BlockStoreError('STORE_CORRUPT', `stored ${what} is not valid JSON`);
+  }
+}
+
+/**
+ * Open (creating if missing) a LevelDB block store in `dir`.
+ * @throws BlockStoreError STORE_CORRUPT when the stored latest height is unreadable; LevelDB errors (e.g.
+ *   LEVEL_DATABASE_NOT_OPEN when another process holds the lock) propagate.
+ * @example const store = await openLevelBlockStore('data/node_1/chain');
+ */
+export async function openLevelBlockStore(dir: string): Promise<BlockStore> {
+  const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  await db.open();
+  let latest = 0;
+  const latestText = await db.get('meta:latest');
+  if (latestText !== undefined) {
+    latest = Number(latestText);
+    if (!Number.isSafeInteger(latest) || latest < 0) throw new BlockStoreError('STORE_CORRUPT', `latest height ${latestText} is not a height`);
+  }
+  let closed = false;
+  let chain: Promise<unknown> = Promise.resolve();
+
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = chain.then(() => {
+      if (closed) throw new BlockStoreError('STORE_CLOSED', 'block store is closed');
+      return fn();
+    });
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async function readStatus(id: string): Promise<ProofStatus | null> {
+    const text = await db.get('proof:' + id);
+    return text === undefined ? null : parseJson<ProofStatus>(text, `status of ${id}`);
+  }
+
+  async function getBlock(height: number): Promise<StoredBlock | null> {
+    if (!Number.isSafeInteger(height) || height < 1) return null;
+    const text = await db.get(heightKey(height));
+    return text === undefined ? null : parseJson<StoredBlock>(text, `block ${height}`);
+  }
+
+  return {
+    latestHeight: () => latest,
+
+    commit(batch: CommitBatch): Promise<void> {
+      return serial(async () => {
+        const { block } = batch;
+        if (block.height !== latest + 1) {
+          const existing = await db.get(heightKey(block.height));
+          if (existing !== undefined) {
+            const stored = parseJson<StoredBlock>(existing, `block ${block.height}`);
+            if (stored.hash === block.hash) return; // idempotent re-commit (crash recovery)
+            throw new BlockStoreError('STORE_CONFLICT', `height ${block.height} already holds ${stored.hash}, not ${block.hash}`);
+          }
+          throw new BlockStoreError('STORE_HEIGHT_GAP', `cannot commit height ${block.height} after ${latest}`);
+        }
+        const ops: LevelOp[] = [
+          { type: 'put', key: heightKey(block.height), value: JSON.stringify(block) },
+          { type: 'put', key: 'hash:' + block.hash, value: String(block.height) },
+          { type: 'put', key: 'meta:latest', value: String(block.height) },
+        ];
+        if (batch.stateJson !== undefined) ops.push({ type: 'put', key: 'state', value: JSON.stringify({ height: block.height, stateJson: batch.stateJson }) });
+        for (const { id, status } of batch.proofs ?? []) {
+          const current = await readStatus(id);
+          if (current && STATUS_RANK[current.status] > STATUS_RANK[status.status]) continue;
+          if (current?.status === 'pending') ops.push({ type: 'del', key: pendingKey(current.acceptedAtMs, id) });
+          ops.push({ type: 'put', key: 'proof:' + id, value: JSON.stringify(status) });
+          if (status.status === 'pending') ops.push({ type: 'put', key: pendingKey(status.acceptedAtMs, id), value: id });
+        }
+        await db.batch(ops, { sync: true });
+        latest = block.height;
+      });
+    },
+
+    getBlock,
+
+    async getBlockByHash(hash: string): Promise<StoredBlock | null> {
+      const text = await db.get('hash:' + hash);
+      if (text === undefined) return null;
+      return getBlock(Number(text));
+    },
+
+    async loadState() {
+      const text = await db.get('state');
+      return text === undefined ? null : parseJson<{ height: number; stateJson: string }>(text, 'state');
+    },
+
+    putProofPending(id: string, acceptedAtMs: number): Promise<void> {
+      return serial(async () => {
+        if (await readStatus(id)) return;
+        const status: ProofStatus = { status: 'pending', acceptedAtMs };
+        await db.batch(
+          [
+            { type: 'put', key: 'proof:' + id, value: JSON.stringify(status) },
+            { type: 'put', key: pendingKey(acceptedAtMs, id), value: id },
+          ],
+          { sync: true },
+        );
+      });
+    },
+
+    getProofStatus: readStatus,
+
+    async listPendingProofIds(limitCount: number): Promise<string[]> {
+      const ids: string[] = [];
+      for await (const value of db.values({ gte: 'pending:', lt: 'pending;', limit: limitCount })) ids.push(value);
+      return ids;
+    },
+
+    putBlob(key: string, value: string): Promise<void> {
+      return serial(() => db.put('blob:' + key, value, { sync: true }));
+    },
+    async getBlob(key: string): Promise<string | null> {
+      return (await db.get('blob:' + key)) ?? null;
+    },
+    deleteBlob(key: string): Promise<void> {
+      return serial(() => db.del('blob:' + key, { sync: true }));
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      await chain;
+      closed = true;
+      await db.close();
+    },
+  };
+}

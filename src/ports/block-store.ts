@@ -1,0 +1,67 @@
+/**
+ * Durable storage of the chain, injected: LevelDB (src/adapters/store) in the node, in-memory in tests.
+ * Every block is stored with the certificate that commits it, so any node or client can check finality.
+ * All writes of one commit go in ONE atomic batch (block, certificate, hash index, proof statuses, state).
+ */
+import type { Block, Certificate } from '../core/types/consensus.js';
+import type { FinalVerdict } from '../core/types/proof.js';
+
+/** A committed block with its commit certificate and its header hash. */
+export interface StoredBlock {
+  height: number;
+  hash: string;
+  block: Block;
+  certificate: Certificate;
+}
+
+/** Where a proof stands, as the node tells clients (GET /proofs/:id). */
+export type ProofStatus =
+  | { status: 'pending'; acceptedAtMs: number }
+  | { status: 'included'; height: number }
+  | { status: 'final'; height: number; finalHeight: number; verdict: FinalVerdict; receipt: unknown };
+
+/** One atomic commit: everything that changes when a block is committed. */
+export interface CommitBatch {
+  block: StoredBlock;
+  /** Application state after applying the block, already serialized by its owner (opaque JSON text). */
+  stateJson?: string;
+  /** Proof status updates (ids included in this block, verdicts finalized by it). */
+  proofs?: readonly { id: string; status: ProofStatus }[];
+}
+
+export type BlockStoreErrorCode = 'STORE_CLOSED' | 'STORE_HEIGHT_GAP' | 'STORE_CORRUPT' | 'STORE_CONFLICT';
+
+export class BlockStoreError extends Error {
+  constructor(
+    readonly code: BlockStoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BlockStoreError';
+  }
+}
+
+export interface BlockStore {
+  /**
+   * Commit the next block atomically with its state and proof statuses.
+   * @throws BlockStoreError STORE_HEIGHT_GAP if `block.height` is not latestHeight() + 1,
+   *   STORE_CONFLICT if a different block is already stored at that height, STORE_CLOSED after close().
+   */
+  commit(batch: CommitBatch): Promise<void>;
+  /** Height of the last committed block, 0 when empty. */
+  latestHeight(): number;
+  getBlock(height: number): Promise<StoredBlock | null>;
+  getBlockByHash(hash: string): Promise<StoredBlock | null>;
+  /** The state saved with the latest commit (or saveState), null when none. */
+  loadState(): Promise<{ height: number; stateJson: string } | null>;
+  /** Record an accepted (202) proof durably before the client hears back. Never downgrades a known status. */
+  putProofPending(id: string, acceptedAtMs: number): Promise<void>;
+  getProofStatus(id: string): Promise<ProofStatus | null>;
+  /** Ids of proofs still pending (accepted, not yet included), oldest first, at most `limitCount`. */
+  listPendingProofIds(limitCount: number): Promise<string[]>;
+  /** Save an arbitrary small blob (e.g. accepted proof bodies) under a namespaced key. */
+  putBlob(key: string, value: string): Promise<void>;
+  getBlob(key: string): Promise<string | null>;
+  deleteBlob(key: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,31 @@
+/**
+ * The pool of admitted proofs waiting to be ordered, injected: bounded by count and bytes, deduplicated by
+ * proof id (src/adapters/mempool).
+ */
+import type { Proof } from '../core/types/proof.js';
+
+export type MempoolAddResult =
+  | { ok: true; id: string; duplicate: boolean }
+  | { ok: false; id: string; code: 'MEMPOOL_FULL' | 'MEMPOOL_CLOSED' }
+  /** Admission (the verifier's door checks) refused it: a stable admission code, e.g. SMT_FORBIDDEN_COMMAND. */
+  | { ok: false; id: string; code: string; message: string; admission: true };
+
+export interface MempoolEntry {
+  id: string;
+  proof: Proof;
+  bytes: number;
+  addedAtMs: number;
+}
+
+export interface Mempool {
+  /** Admit a proof (admission check, dedupe, bounds). Never throws for the proof's own fault. */
+  add(proof: Proof): MempoolAddResult;
+  has(id: string): boolean;
+  get(id: string): MempoolEntry | undefined;
+  /** Oldest first, at most `limitCount` entries and `limitBytes` bytes. Does not remove them. */
+  take(limitCount: number, limitBytes: number): MempoolEntry[];
+  /** Remove proofs that were committed (or are otherwise known). */
+  remove(ids: readonly string[]): void;
+  size(): number;
+  bytes(): number;
+}

@@ -1,0 +1,42 @@
+/**
+ * Peer-to-peer messaging between validators, injected: js-libp2p (TCP + Noise + Yamux) in the node
+ * (src/adapters/p2p), a simulated network in src/sim. Connections are authenticated: `from` is the validator id
+ * whose key the remote proved during the encrypted handshake; messages from keys outside the validator set
+ * never reach the handler.
+ */
+
+export type TransportErrorCode = 'TRANSPORT_CLOSED' | 'TRANSPORT_MESSAGE_TOO_LARGE' | 'TRANSPORT_UNKNOWN_PEER' | 'TRANSPORT_START';
+
+export class TransportError extends Error {
+  constructor(
+    readonly code: TransportErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+/** One peer as the node sees it. */
+export interface PeerInfo {
+  /** Validator id (from the validator set), e.g. node_2. */
+  id: string;
+  /** libp2p peer id derived from the validator's Ed25519 key. */
+  peerId: string;
+  connected: boolean;
+  score: number;
+}
+
+export interface Transport<M> {
+  start(): Promise<void>;
+  /** Send to one validator; false when it is not connected or its queue is full (the message is dropped). */
+  send(to: string, message: M): boolean;
+  /** Send to every connected validator; returns how many were queued. */
+  broadcast(message: M): number;
+  /** Called for every well-formed message from an authenticated validator. */
+  onMessage(handler: (from: string, message: M) => void): void;
+  /** Called when a validator connects or disconnects. */
+  onPeerChange(handler: (peer: PeerInfo) => void): void;
+  peers(): PeerInfo[];
+  close(): Promise<void>;
+}
