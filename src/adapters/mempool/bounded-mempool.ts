@@ -1,0 +1,72 @@
+/**
+ * The mempool: admitted proofs waiting to be ordered. Bounded by count and by bytes, deduplicated by proof id,
+ * oldest first. Admission (the verifier's door checks: sizes, balanced s-expressions, command allow-list) is
+ * injected by the caller (src/core/admission in the node), so this module never decides what is well-formed.
+ */
+import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOFS_MAX } from '../../core/limits.js';
+import { encodeProof, proofId, type Proof } from '../../core/types/proof.js';
+import type { Mempool, MempoolAddResult, MempoolEntry } from '../../ports/mempool.js';
+
+/** The admission check at the door: ok, or a stable code and a message a person can act on. */
+export type AdmitProof = (proof: Proof) => { ok: true } | { ok: false; code: string; message: string };
+
+export interface MempoolOptions {
+  admit: AdmitProof;
+  nowMs: () => number;
+  proofsMax?: number;
+  bytesMax?: number;
+}
+
+/**
+ * Create a bounded mempool.
+ * @example const pool = createMempool({ admit: admitProof, nowMs: () => clock.nowMs() });
+ */
+export function createMempool(options: MempoolOptions): Mempool & { close(): void } {
+  const proofsMax = options.proofsMax ?? MEMPOOL_PROOFS_MAX;
+  const bytesMax = options.bytesMax ?? MEMPOOL_BYTES_MAX;
+  // Map keeps insertion order: oldest first.
+  const entries = new Map<string, MempoolEntry>();
+  let bytes = 0;
+  let closed = false;
+
+  return {
+    add(proof: Proof): MempoolAddResult {
+      const id = proofId(proof);
+      if (closed) return { ok: false, id, code: 'MEMPOOL_CLOSED' };
+      if (entries.has(id)) return { ok: true, id, duplicate: true };
+      const admitted = options.admit(proof);
+      if (!admitted.ok) return { ok: false, id, code: admitted.code, message: admitted.message, admission: true };
+      const size = Buffer.byteLength(encodeProof(proof), 'utf8');
+      if (entries.size + 1 > proofsMax || bytes + size > bytesMax) return { ok: false, id, code: 'MEMPOOL_FULL' };
+      entries.set(id, { id, proof, bytes: size, addedAtMs: options.nowMs() });
+      bytes += size;
+      return { ok: true, id, duplicate: false };
+    },
+    has: (id) => entries.has(id),
+    get: (id) => entries.get(id),
+    take(limitCount: number, limitBytes: number): MempoolEntry[] {
+      const out: MempoolEntry[] = [];
+      let taken = 0;
+      for (const entry of entries.values()) {
+        if (out.length >= limitCount) break;
+        if (taken + entry.bytes > limitBytes) break;
+        out.push(entry);
+        taken += entry.bytes;
+      }
+      return out;
+    },
+    remove(ids: readonly string[]): void {
+      for (const id of ids) {
+        const entry = entries.get(id);
+        if (!entry) continue;
+        entries.delete(id);
+        bytes -= entry.bytes;
+      }
+    },
+    size: () => entries.size,
+    bytes: () => bytes,
+    close(): void {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The validator's HTTP API (express 5), built from injected dependencies so tests run it in-process.
+ * Contract: /work/notes/HTTP_CONTRACT.md, copied in the README. Bad input always gets a 4xx with
+ * `{ error: { code, message } }`; a 5xx only ever means a fault of the node itself.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import { HTTP_BODY_BYTES_MAX } from '../core/limits.js';
+import type { Proof } from '../core/types/proof.js';
+import {
+  HeightParam,
+  ProofIdParam,
+  SubmitProofBody,
+  type BlockResponse,
+  type HealthResponse,
+  type ProofStatusResponse,
+  type StatusResponse,
+  type ValidatorsResponse,
+} from './schemas.js';
+
+/** Stable error codes of the API (admission codes from the verifier pass through as they are). */
+export type ApiErrorCode =
+  | 'BODY_TOO_LARGE'
+  | 'BODY_INVALID_JSON'
+  | 'BODY_INVALID'
+  | 'PROOF_ID_INVALID'
+  | 'PROOF_NOT_FOUND'
+  | 'HEIGHT_INVALID'
+  | 'BLOCK_NOT_FOUND'
+  | 'MEMPOOL_FULL'
+  | 'NODE_CLOSING'
+  | 'NODE_SYNCING'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'BAD_REQUEST'
+  | 'INTERNAL';
+
+/** What submitting a proof led to. */
+export type SubmitOutcome =
+  | { ok: true; id: string; duplicate: boolean }
+  | { ok: false; kind: 'admission'; code: string; message: string }
+  | { ok: false; kind: 'full'; message: string }
+  | { ok: false; kind: 'closing' | 'syncing'; message: string };
+
+/** Everything the API reads or asks of the node. */
+export interface ApiDeps {
+  submitProof(proof: Proof): Promise<SubmitOutcome>;
+  getProof(id: string): Promise<ProofStatusResponse | null>;
+  getBlock(height: number): Promise<BlockResponse | null>;
+  getLatestBlock(): Promise<BlockResponse | null>;
+  getValidators(): Promise<ValidatorsResponse>;
+  getStatus(): Promise<StatusResponse>;
+  getHealth(): Promise<HealthResponse>;
+  getMetrics(): Promise<{ contentType: string; body: string }>;
+  /** Log an internal error (never for bad input). */
+  onInternalError?(err: unknown, route: string): void;
+}
+
+function sendError(res: Response, status: number, code: ApiErrorCode | string, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((issue) => (issue.path.length ? issue.path.join('.') + ': ' : '') + issue.message)
+    .join('; ');
+}
+
+/**
+ * Build the express app. Does not listen: the node calls `app.listen`, tests use supertest.
+ * @example const app = createApp(deps); app.listen(8101);
+ */
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  // Any content type is parsed as JSON: a client that forgets the header still gets a precise answer.
+  const json = express.json({ limit: HTTP_BODY_BYTES_MAX, type: () => true, strict: false });
+
+  app.post('/proofs', json, async (req: Request, res: Response) => {
+    const parsed = SubmitProofBody.safeParse(req.body);
+    if (!parsed.success) return sendError(res, 400, 'BODY_INVALID', describeIssues(parsed.error));
+    const proof: Proof = { smtlib: parsed.data.smtlib, claim: parsed.data.claim };
+    if (parsed.data.rlimit !== undefined) proof.rlimit = parsed.data.rlimit;
+    if (parsed.data.model !== undefined) proof.model = parsed.data.model;
+    const outcome = await deps.submitProof(proof);
+    if (outcome.ok) {
+      res.status(202).json(outcome.duplicate ? { id: outcome.id, duplicate: true } : { id: outcome.id });
+      return;
+    }
+    switch (outcome.kind) {
+      case 'admission':
+        return sendError(res, 400, outcome.code, outcome.message);
+      case 'full':
+        return sendError(res, 429, 'MEMPOOL_FULL', outcome.message);
+      case 'closing':
+        return sendError(res, 503, 'NODE_CLOSING', outcome.message);
+      case 'syncing':
+        return sendError(res, 503, 'NODE_SYNCING', outcome.message);
+    }
+  });
+
+  app.get('/proofs/:id', async (req: Request, res: Response) => {
+    const id = ProofIdParam.safeParse(req.params.id);
+    if (!id.success) return sendError(res, 400, 'PROOF_ID_INVALID', 'a proof id is 64 lowercase hex characters (the id POST /proofs returned)');
+    const status = await deps.getProof(id.data);
+    if (!status) return sendError(res, 404, 'PROOF_NOT_FOUND', `no proof ${id.data} on this node`);
+    res.json(status);
+  });
+
+  app.get('/blocks/latest', async (_req: Request, res: Response) => {
+    const block = await deps.getLatestBlock();
+    if (!block) return sendError(res, 404, 'BLOCK_NOT_FOUND', 'no block has been committed yet');
+    res.json(block);
+  });
+
+  app.get('/blocks/:height', async (req: Request, res: Response) => {
+    const height = HeightParam.safeParse(req.params.height);
+    if (!height.success) return sendError(res, 400, 'HEIGHT_INVALID', 'a height is a positive integer, or "latest"');
+    const block = await deps.getBlock(Number(height.data));
+    if (!block) return sendError(res, 404, 'BLOCK_NOT_FOUND', `no block at height ${height.data}`);
+    res.json(block);
+  });
+
+  app.get('/validators', async (_req: Request, res: Response) => {
+    res.json(await deps.getValidators());
+  });
+
+  app.get('/status', async (_req: Request, res: Response) => {
+    res.json(await deps.getStatus());
+  });
+
+  app.get('/health', async (_req: Request, res: Response) => {
+    const health = await deps.getHealth();
+    res.status(health.status === 'ok' ? 200 : 503).json(health);
+  });
+
+  app.get('/metrics', async (_req: Request, res: Response) => {
+    const { contentType, body } = await deps.getMetrics();
+    res.set('Content-Type', contentType).send(body);
+  });
+
+  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|validators|status|health|metrics)$/;
+  app.use((req: Request, res: Response) => {
+    if (knownPaths.test(req.path)) return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`);
+    sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);
+  });
+
+  // Error handler: body-parser errors are the client's fault (4xx); anything else is ours (500, logged).
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.too.large') return sendError(res, 413, 'BODY_TOO_LARGE', `request body exceeds ${HTTP_BODY_BYTES_MAX} bytes`);
+    if (e.type === 'entity.parse.failed') return sendError(res, 400, 'BODY_INVALID_JSON', 'request body is not valid JSON');
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, e.status, 'BAD_REQUEST', e.message ?? 'bad request');
+    deps.onInternalError?.(err, req.path);
+    sendError(res, 500, 'INTERNAL', 'internal error');
+  });
+
+  return app;
+}

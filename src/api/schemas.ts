@@ -1,0 +1,120 @@
+/**
+ * The HTTP contract (/work/notes/HTTP_CONTRACT.md) as zod schemas: request bodies the API validates, and
+ * response shapes that tests (and clients such as the monitor) validate every answer against.
+ */
+import { z } from 'zod';
+import { PROOF_MODEL_BYTES_MAX, PROOF_RLIMIT_MAX, PROOF_SCRIPT_BYTES_MAX } from '../core/limits.js';
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** POST /proofs body. Unknown fields are refused (a typo must not silently change a proof's id). */
+export const SubmitProofBody = z
+  .object({
+    smtlib: z
+      .string()
+      .min(1, 'smtlib must not be empty')
+      .refine((s) => utf8Bytes(s) <= PROOF_SCRIPT_BYTES_MAX, `smtlib exceeds ${PROOF_SCRIPT_BYTES_MAX} bytes`),
+    claim: z.enum(['sat', 'unsat']),
+    rlimit: z.number().int().positive().max(PROOF_RLIMIT_MAX).optional(),
+    model: z
+      .string()
+      .refine((s) => utf8Bytes(s) <= PROOF_MODEL_BYTES_MAX, `model exceeds ${PROOF_MODEL_BYTES_MAX} bytes`)
+      .optional(),
+  })
+  .strict();
+export type SubmitProofBody = z.infer<typeof SubmitProofBody>;
+
+export const ProofIdParam = z.string().regex(/^[0-9a-f]{64}$/, 'a proof id is 64 lowercase hex characters');
+export const HeightParam = z.string().regex(/^[1-9][0-9]{0,14}$/, 'a height is a positive integer');
+
+export const ErrorResponse = z.object({ error: z.object({ code: z.string().min(1), message: z.string() }) }).strict();
+
+export const SubmitProofResponse = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/), duplicate: z.literal(true).optional() }).strict();
+
+export const FinalVerdictSchema = z.enum(['valid', 'invalid', 'unknown', 'malformed', 'undecided']);
+
+export const ProofStatusResponse = z.discriminatedUnion('status', [
+  z.object({ id: z.string(), status: z.literal('pending') }).strict(),
+  z.object({ id: z.string(), status: z.literal('included'), height: z.number().int().positive() }).strict(),
+  z
+    .object({
+      id: z.string(),
+      status: z.literal('final'),
+      height: z.number().int().positive(),
+      finalHeight: z.number().int().positive(),
+      verdict: FinalVerdictSchema,
+      receipt: z.unknown(),
+    })
+    .strict(),
+]);
+export type ProofStatusResponse = z.infer<typeof ProofStatusResponse>;
+
+export const BlockResponse = z
+  .object({
+    height: z.number().int().positive(),
+    hash: z.string().min(1),
+    header: z.record(z.string(), z.unknown()),
+    txs: z.array(z.unknown()),
+    certificate: z.object({
+      height: z.number().int().positive(),
+      round: z.number().int().nonnegative(),
+      blockHash: z.string(),
+      signatures: z.array(z.object({ validator: z.string(), signature: z.string() })),
+    }),
+  })
+  .strict();
+export type BlockResponse = z.infer<typeof BlockResponse>;
+
+export const ValidatorView = z
+  .object({
+    id: z.string(),
+    publicKey: z.string(),
+    stake: z.number(),
+    rewards: z.number(),
+    balance: z.number(),
+    rounds: z.number().int().nonnegative(),
+    proposed: z.number().int().nonnegative(),
+    accuracy: z.object({
+      matched: z.number().int().nonnegative(),
+      compared: z.number().int().nonnegative(),
+      abstained: z.number().int().nonnegative(),
+      missed: z.number().int().nonnegative(),
+      ratio: z.number().min(0).max(1).nullable(),
+    }),
+    jailed: z.boolean(),
+  })
+  .strict();
+export const ValidatorsResponse = z.object({ height: z.number().int().nonnegative(), validators: z.array(ValidatorView) }).strict();
+export type ValidatorsResponse = z.infer<typeof ValidatorsResponse>;
+
+const nullableMs = z.number().nonnegative().nullable();
+export const StatusResponse = z
+  .object({
+    nodeId: z.string(),
+    chainId: z.string(),
+    height: z.number().int().nonnegative(),
+    round: z.number().int().nonnegative(),
+    leader: z.string().nullable(),
+    isLeader: z.boolean(),
+    peers: z.number().int().nonnegative(),
+    peerIds: z.array(z.string()),
+    stake: z.number().nonnegative(),
+    syncing: z.boolean(),
+    latestBlockHash: z.string().nullable(),
+    rounds: z.number().int().nonnegative(),
+    viewChanges: z.number().int().nonnegative(),
+    commitLatencyMs: z.object({ last: nullableMs, avg: nullableMs, min: nullableMs, max: nullableMs }).strict(),
+    proofs: z.object({ submitted: z.number().int().nonnegative(), finalized: z.number().int().nonnegative(), verified: z.number().int().nonnegative() }).strict(),
+    mempool: z.object({ size: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }).strict(),
+    evidence: z.number().int().nonnegative(),
+    uptimeSec: z.number().nonnegative(),
+    z3Version: z.string(),
+  })
+  .strict();
+export type StatusResponse = z.infer<typeof StatusResponse>;
+
+export const HealthResponse = z.union([
+  z.object({ status: z.literal('ok'), height: z.number().int().nonnegative() }).strict(),
+  z.object({ status: z.literal('unhealthy'), reason: z.string() }).strict(),
+]);
+export type HealthResponse = z.infer<typeof HealthResponse>;
