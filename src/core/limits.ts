@@ -102,3 +102,20 @@ export const NODE_EVENT_QUEUE_MAX = 100_000;
 assertLimit(MESSAGE_BYTES_MAX <= P2P_FRAME_BYTES_MAX, 'a maximal message must fit in a frame');
 assertLimit(P2P_FRAME_BYTES_MAX <= WAL_RECORD_BYTES_MAX, 'a received frame must fit in a WAL record');
 assertLimit(WAL_RECORD_BYTES_MAX < WAL_BYTES_MAX, 'one WAL record must fit in the WAL');
+
+// --- Consensus engine (issue 3) ---
+/** Committed blocks one sync-response may carry. */
+export const SYNC_BLOCKS_PER_MESSAGE_MAX = 32;
+/** Messages for the next height buffered until this node gets there. */
+export const FUTURE_MESSAGES_MAX = 4 * VALIDATORS_MAX;
+/** Votes are kept for rounds up to this far above the current round (for the f+1 round-skip rule). */
+export const ROUND_LOOKAHEAD_COUNT = 64;
+/** Distinct pieces of evidence remembered per node (de-duplication). */
+export const EVIDENCE_SEEN_MAX = 4096;
+/** Ceiling of any round timeout after exponential backoff. */
+export const ROUND_TIMEOUT_MS_MAX = 60_000;
+/** WAL events kept for one height before the node must treat the height as abnormal. */
+export const WAL_EVENTS_PER_HEIGHT_MAX = 1_000_000;
+
+assertLimit(SYNC_BLOCKS_PER_MESSAGE_MAX >= 1, 'sync must carry at least one block (the sender also caps a response at MESSAGE_BYTES_MAX)');
+assertLimit(ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'lookahead below the round cap');
