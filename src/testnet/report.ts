@@ -1,0 +1,170 @@
+/**
+ * The testnet report: the seed's format (deployment, metrics, stability, issues) with the same keys and units,
+ * plus `mode` (how the run was made: simulation with its seed and simulated/wall ratio, or real processes)
+ * and `faults` (what was injected and what the network survived). `buildReport` is pure; `testnetReportSchema`
+ * validates a report read back from disk.
+ */
+import { z } from 'zod';
+import { TESTNET_ISSUES_MAX } from '../core/limits.js';
+
+export type FaultKind = 'crash' | 'partition' | 'byzantine';
+export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'partition', 'byzantine'];
+
+/** What a run measured. Produced by the runner (simulation or processes), consumed by buildReport. */
+export interface TestnetRun {
+  mode:
+    | { kind: 'simulation'; seed: number; simulatedMs: number; wallMs: number; simulator: string; workload: string; verifier: string }
+    | { kind: 'processes'; wallMs: number; workload: string; verifier: string };
+  numNodes: number;
+  stakePerNode: number;
+  durationMs: number;
+  /** Heights committed (a block with its commit certificate) on the most advanced honest node. */
+  heightsCommitted: number;
+  /** Rounds that ended without a commit (timeouts that moved to the next round), summed over heights. */
+  viewChanges: number;
+  /** Mean time from a height's start to its commit, in ms (null if nothing committed). */
+  commitLatencyAvgMs: number | null;
+  /** Longest time between two commits (or from start to the first), in ms. */
+  longestStallMs: number;
+  proofsSubmitted: number;
+  /** Proofs with a final verdict (valid / invalid / unknown / malformed / undecided). */
+  proofsFinalized: number;
+  /** Crash events (a node stopped). */
+  nodeFailures: number;
+  /** Sum over nodes of the time each was down, in ms. */
+  nodeDownMs: number;
+  faults: {
+    crash: { injected: number; recovered: number };
+    partition: { injected: number; healed: number };
+    byzantine: { nodes: number; evidenceCommitted: number; jailed: number };
+  };
+  /** Messages from the safety checkers (conflicting commits, diverging state roots): must be empty. */
+  safetyViolations: readonly string[];
+  /** Honest nodes whose height at the end lags the top by more than one block. */
+  laggingNodes: number;
+}
+
+const num = z.number().finite();
+const count = z.number().int().nonnegative();
+
+export const testnetReportSchema = z.object({
+  deployment: z.object({ num_nodes: count, stake_per_node: num.nonnegative(), duration_hours: num.positive() }),
+  metrics: z.object({
+    consensus_rounds_completed: count,
+    total_proofs_processed: count,
+    average_consensus_time: num.nonnegative(),
+    proof_throughput: num.nonnegative(),
+    node_failures: count,
+    view_changes: count,
+  }),
+  stability: z.object({
+    uptime_percentage: num.min(0).max(100),
+    consensus_success_rate: num.min(0).max(100),
+    network_health: z.enum(['HEALTHY', 'DEGRADED', 'DOWN']),
+  }),
+  issues: z.array(z.string()).min(1).max(TESTNET_ISSUES_MAX + 1),
+  mode: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('simulation'),
+      seed: count,
+      simulated_hours: num.nonnegative(),
+      wall_seconds: num.nonnegative(),
+      simulated_to_wall_ratio: num.nonnegative(),
+      simulator: z.string(),
+      workload: z.string(),
+      verifier: z.string(),
+      reproduce: z.string(),
+    }),
+    z.object({ kind: z.literal('processes'), wall_seconds: num.nonnegative(), workload: z.string(), verifier: z.string() }),
+  ]),
+  faults: z.object({
+    crash: z.object({ injected: count, recovered: count }),
+    partition: z.object({ injected: count, healed: count }),
+    byzantine: z.object({ nodes: count, evidence_committed: count, jailed: count }),
+    safety_violations: count,
+  }),
+});
+export type TestnetReport = z.infer<typeof testnetReportSchema>;
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+
+/** Longest stall tolerated before the report calls the network DEGRADED (a view change or two is normal). */
+export const STALL_DEGRADED_MS = 60_000;
+
+/**
+ * Turn a run's measurements into the report. Pure.
+ * network_health: DOWN when a safety checker fired or nothing was committed; DEGRADED when consensus success
+ * is below 90%, uptime below 99%, the chain stalled for over a minute, or honest nodes lag at the end;
+ * HEALTHY otherwise.
+ * @example const report = buildReport(run); testnetReportSchema.parse(report);
+ */
+export function buildReport(run: TestnetRun): TestnetReport {
+  const durationSec = run.durationMs / 1000;
+  const attempted = run.heightsCommitted + run.viewChanges;
+  const successRate = attempted === 0 ? 0 : (100 * run.heightsCommitted) / attempted;
+  const nodeTimeMs = run.numNodes * run.durationMs;
+  const uptime = nodeTimeMs === 0 ? 0 : 100 * (1 - Math.min(run.nodeDownMs, nodeTimeMs) / nodeTimeMs);
+
+  const issues: string[] = [];
+  for (const v of run.safetyViolations.slice(0, 20)) issues.push(`SAFETY VIOLATION: ${v}`);
+  if (run.heightsCommitted === 0) issues.push('No block was committed');
+  if (run.longestStallMs > STALL_DEGRADED_MS) issues.push(`The chain stalled for ${(run.longestStallMs / 1000).toFixed(1)}s without a commit`);
+  if (run.nodeFailures > 0) {
+    issues.push(`${run.nodeFailures} node failure(s) (injected crashes), ${run.faults.crash.recovered} recovered and caught up`);
+  }
+  if (run.faults.partition.injected > 0) issues.push(`${run.faults.partition.injected} network partition(s) injected, ${run.faults.partition.healed} healed`);
+  if (run.faults.byzantine.nodes > 0) {
+    issues.push(`${run.faults.byzantine.nodes} Byzantine validator(s) equivocated: ${run.faults.byzantine.evidenceCommitted} evidence committed, ${run.faults.byzantine.jailed} jailed`);
+  }
+  if (run.laggingNodes > 0) issues.push(`${run.laggingNodes} honest node(s) more than one block behind at the end`);
+  const pending = run.proofsSubmitted - run.proofsFinalized;
+  if (pending > 0) issues.push(`${pending} of ${run.proofsSubmitted} submitted proofs not final at the end of the run`);
+  if (successRate < 90 && attempted > 0) issues.push(`Consensus success rate ${successRate.toFixed(1)}% (${run.viewChanges} view changes)`);
+
+  let health: 'HEALTHY' | 'DEGRADED' | 'DOWN' = 'HEALTHY';
+  if (run.safetyViolations.length > 0 || run.heightsCommitted === 0) health = 'DOWN';
+  else if (successRate < 90 || uptime < 99 || run.longestStallMs > STALL_DEGRADED_MS || run.laggingNodes > 0) health = 'DEGRADED';
+
+  const mode: TestnetReport['mode'] = run.mode.kind === 'simulation'
+    ? {
+      kind: 'simulation',
+      seed: run.mode.seed,
+      simulated_hours: round(run.mode.simulatedMs / 3_600_000, 4),
+      wall_seconds: round(run.mode.wallMs / 1000, 2),
+      simulated_to_wall_ratio: run.mode.wallMs === 0 ? 0 : round(run.mode.simulatedMs / run.mode.wallMs, 1),
+      simulator: run.mode.simulator,
+      workload: run.mode.workload,
+      verifier: run.mode.verifier,
+      reproduce: `--seed ${run.mode.seed}`,
+    }
+    : { kind: 'processes', wall_seconds: round(run.mode.wallMs / 1000, 2), workload: run.mode.workload, verifier: run.mode.verifier };
+
+  return {
+    deployment: { num_nodes: run.numNodes, stake_per_node: run.stakePerNode, duration_hours: round(run.durationMs / 3_600_000, 4) },
+    metrics: {
+      consensus_rounds_completed: run.heightsCommitted,
+      total_proofs_processed: run.proofsFinalized,
+      average_consensus_time: run.commitLatencyAvgMs === null ? 0 : round(run.commitLatencyAvgMs / 1000, 3),
+      proof_throughput: durationSec === 0 ? 0 : round(run.proofsFinalized / durationSec, 3),
+      node_failures: run.nodeFailures,
+      view_changes: run.viewChanges,
+    },
+    stability: {
+      uptime_percentage: round(uptime, 2),
+      consensus_success_rate: round(successRate, 2),
+      network_health: health,
+    },
+    issues: issues.length === 0 ? ['No issues detected'] : issues.slice(0, TESTNET_ISSUES_MAX),
+    mode,
+    faults: {
+      crash: { ...run.faults.crash },
+      partition: { ...run.faults.partition },
+      byzantine: {
+        nodes: run.faults.byzantine.nodes,
+        evidence_committed: run.faults.byzantine.evidenceCommitted,
+        jailed: run.faults.byzantine.jailed,
+      },
+      safety_violations: run.safetyViolations.length,
+    },
+  };
+}
