@@ -119,3 +119,12 @@ export const WAL_EVENTS_PER_HEIGHT_MAX = 1_000_000;
 
 assertLimit(SYNC_BLOCKS_PER_MESSAGE_MAX >= 1, 'sync must carry at least one block (the sender also caps a response at MESSAGE_BYTES_MAX)');
 assertLimit(ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'lookahead below the round cap');
+
+// --- Proof verifier (issue 2) ---
+/** A worker whose Z3 heap peaked above this during a job is replaced after it (WASM memory never shrinks). */
+export const VERIFIER_WORKER_RETIRE_BYTES = 512 * 1024 * 1024;
+/** How often a worker samples Z3's allocation counter during a job, against VERIFIER_WORKER_RSS_BYTES_MAX. */
+export const VERIFIER_MEMORY_SAMPLE_MS = 25;
+
+assertLimit(VERIFIER_WORKER_RETIRE_BYTES < VERIFIER_WORKER_RSS_BYTES_MAX, 'retire a worker before it reaches the ceiling');
+assertLimit(VERIFIER_WORKER_RSS_BYTES_MAX < 2 * 1024 * 1024 * 1024, 'the ceiling must sit below the 2 GiB WASM memory of one Z3 instance');

@@ -9,6 +9,10 @@ export interface VerifierContext {
   solverParams: Readonly<Record<string, string | number | boolean>>;
   rlimitDefault: number;
   rlimitMax: number;
+  /** The npm package and version, e.g. "z3-solver@5.2.0" (added by the verifier issue). */
+  z3Package?: string;
+  /** The admission limits applied at the door (network parameters), by name from src/core/limits.ts. */
+  admissionLimits?: Readonly<Record<string, number>>;
 }
 
 export type VerifyResult =

@@ -1,0 +1,12 @@
+; Three jobs of lengths 2, 3 and 4 on one machine, no overlap, all done by time 9.
+(set-logic QF_LIA)
+(declare-const s1 Int)
+(declare-const s2 Int)
+(declare-const s3 Int)
+(assert (and (>= s1 0) (>= s2 0) (>= s3 0)))
+(assert (and (<= (+ s1 2) 9) (<= (+ s2 3) 9) (<= (+ s3 4) 9)))
+(assert (or (<= (+ s1 2) s2) (<= (+ s2 3) s1)))
+(assert (or (<= (+ s1 2) s3) (<= (+ s3 4) s1)))
+(assert (or (<= (+ s2 3) s3) (<= (+ s3 4) s2)))
+(check-sat)
+(get-model)

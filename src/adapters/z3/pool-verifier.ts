@@ -1,0 +1,228 @@
+/**
+ * The production ProofVerifier: Z3 (WASM) in a piscina pool over worker_threads, one Z3 instance per worker.
+ *
+ * - The pool keeps its own bounded FIFO queue and hands piscina a job only when a worker is free, so the
+ *   watchdog measures running time (not waiting time) and a worker can be retired between jobs.
+ * - Budget: Z3 rlimit only (deterministic). The wall-clock watchdog and the memory ceiling only protect the
+ *   node: when one fires, the worker is terminated and replaced and the job's result is `abstain`.
+ * - A bounded LRU cache of verdicts by proof id; identical proofs in flight share one job.
+ * - close(): queued jobs reject with PoolClosedError, running jobs end as abstain 'closed', workers terminate.
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import {
+  VERIFIER_CACHE_ENTRIES_MAX,
+  VERIFIER_MEMORY_SAMPLE_MS,
+  VERIFIER_QUEUE_MAX,
+  VERIFIER_WATCHDOG_MS,
+  VERIFIER_WORKER_RETIRE_BYTES,
+  VERIFIER_WORKER_RSS_BYTES_MAX,
+} from '../../core/limits.js';
+import type { Proof } from '../../core/types/proof.js';
+import type { ProofVerifier, VerifierContext, VerifyResult } from '../../ports/verifier.js';
+import { PoolClosedError, QueueFullError, VerdictCache, prepareJob, resultFromOutput, verifierContext } from './common.js';
+
+export interface PoolVerifierOptions {
+  /** Worker threads, each with its own Z3 instance. Default: os.availableParallelism(). */
+  workers?: number;
+  /** Jobs waiting for a worker (not counting running ones). Default VERIFIER_QUEUE_MAX. */
+  queueMax?: number;
+  /** Verdicts remembered by proof id; 0 disables the cache. Default VERIFIER_CACHE_ENTRIES_MAX. */
+  cacheEntriesMax?: number;
+  /** Wall-clock guard per running job. Default VERIFIER_WATCHDOG_MS. */
+  watchdogMs?: number;
+  /** Z3 heap ceiling per worker during a job. Default VERIFIER_WORKER_RSS_BYTES_MAX. */
+  memoryMaxBytes?: number;
+  /** Replace a worker after a job that peaked above this. Default VERIFIER_WORKER_RETIRE_BYTES. */
+  retireBytes?: number;
+}
+
+interface WorkerReply {
+  output: string;
+  ms: number;
+  peakBytes: number;
+  version: string;
+  threadId: number;
+}
+
+interface QueuedJob {
+  proof: Proof;
+  resolve: (result: VerifyResult) => void;
+  reject: (error: Error) => void;
+}
+
+type AbortReason = 'watchdog' | 'memory' | 'closed';
+
+const WORKER_URL = new URL('./z3-worker.mjs', import.meta.url).href;
+
+export class PoolVerifier implements ProofVerifier {
+  private readonly pool: Piscina;
+  private readonly size: number;
+  private readonly queueMax: number;
+  private readonly watchdogMs: number;
+  private readonly memoryMaxBytes: number;
+  private readonly retireBytes: number;
+  private readonly cache: VerdictCache;
+  private readonly queue: QueuedJob[] = [];
+  private readonly inFlight = new Map<string, Promise<VerifyResult>>();
+  private readonly running = new Set<AbortController>();
+  private busy = 0;
+  private closed = false;
+  private version: string | undefined;
+  /** Counters for tests and metrics. */
+  readonly stats = { jobs: 0, cacheHits: 0, abstentions: 0, workersReplaced: 0 };
+
+  /**
+   * @example const verifier = new PoolVerifier({ workers: 2 }); await verifier.verify({ smtlib, claim: 'unsat' });
+   */
+  constructor(options: PoolVerifierOptions = {}) {
+    this.size = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
+    this.queueMax = options.queueMax ?? VERIFIER_QUEUE_MAX;
+    this.watchdogMs = options.watchdogMs ?? VERIFIER_WATCHDOG_MS;
+    this.memoryMaxBytes = options.memoryMaxBytes ?? VERIFIER_WORKER_RSS_BYTES_MAX;
+    this.retireBytes = options.retireBytes ?? VERIFIER_WORKER_RETIRE_BYTES;
+    this.cache = new VerdictCache(options.cacheEntriesMax ?? VERIFIER_CACHE_ENTRIES_MAX);
+    this.pool = new Piscina({
+      filename: WORKER_URL,
+      minThreads: this.size,
+      maxThreads: this.size,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // Z3's pthreads talk to the worker's event loop: never park a worker in Atomics.wait between tasks.
+      atomics: 'disabled',
+      // Workers run plain .mjs: no TypeScript loader needed (and none inherited from tsx or vitest).
+      execArgv: [],
+      recordTiming: false,
+    });
+  }
+
+  /** Jobs waiting + running. */
+  queueSize(): number {
+    return this.queue.length + this.busy;
+  }
+
+  /**
+   * Verify one proof. Resolves with a verdict or an abstention; rejects only with QueueFullError or
+   * PoolClosedError (node conditions, never the proof's fault).
+   */
+  verify(proof: Proof): Promise<VerifyResult> {
+    if (this.closed) return Promise.reject(new PoolClosedError());
+    const prepared = prepareJob(proof);
+    const cached = this.cache.get(prepared.id);
+    if (cached) {
+      this.stats.cacheHits += 1;
+      return Promise.resolve(cached);
+    }
+    if (prepared.kind === 'rejected') {
+      this.cache.set(prepared.id, prepared.result);
+      return Promise.resolve(prepared.result);
+    }
+    const pending = this.inFlight.get(prepared.id);
+    if (pending) return pending;
+    if (this.queue.length >= this.queueMax && this.busy >= this.size) return Promise.reject(new QueueFullError(this.queueMax));
+    const promise = new Promise<VerifyResult>((resolve, reject) => {
+      this.queue.push({ proof, resolve, reject });
+      this.pump();
+    });
+    this.inFlight.set(prepared.id, promise);
+    const forget = (): void => {
+      this.inFlight.delete(prepared.id);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  /** The verifier context, with the Z3 version reported by a worker. */
+  async context(): Promise<VerifierContext> {
+    if (this.version === undefined) {
+      const reply = (await this.pool.run({ kind: 'version' })) as { version: string };
+      this.version = reply.version;
+    }
+    return verifierContext(this.version);
+  }
+
+  private pump(): void {
+    while (!this.closed && this.busy < this.size && this.queue.length > 0) {
+      const job = this.queue.shift() as QueuedJob;
+      this.busy += 1;
+      this.runJob(job.proof).then(
+        ({ result, retireThreadId }) => {
+          job.resolve(result);
+          void this.release(retireThreadId);
+        },
+        (error: unknown) => {
+          job.reject(error instanceof Error ? error : new Error(String(error)));
+          void this.release(undefined);
+        },
+      );
+    }
+  }
+
+  private async release(retireThreadId: number | undefined): Promise<void> {
+    if (retireThreadId !== undefined && !this.closed) {
+      const worker = this.pool.threads.find((thread) => thread.threadId === retireThreadId);
+      if (worker) {
+        this.stats.workersReplaced += 1;
+        await worker.terminate().catch(() => undefined);
+      }
+    }
+    this.busy -= 1;
+    this.pump();
+  }
+
+  private async runJob(proof: Proof): Promise<{ result: VerifyResult; retireThreadId?: number }> {
+    const prepared = prepareJob(proof);
+    if (prepared.kind === 'rejected') return { result: prepared.result };
+    this.stats.jobs += 1;
+    const controller = new AbortController();
+    let reason: AbortReason | undefined;
+    let detail = '';
+    const abort = (why: AbortReason, text: string): void => {
+      if (reason !== undefined) return;
+      reason = why;
+      detail = text;
+      controller.abort();
+    };
+    this.running.add(controller);
+    const channel = new MessageChannel();
+    channel.port1.on('message', (message: { type: string; bytes: number }) => {
+      if (message.type === 'memory') abort('memory', `Z3 heap reached ${message.bytes} bytes (ceiling ${this.memoryMaxBytes})`);
+    });
+    (controller as AbortController & { closeAbort?: () => void }).closeAbort = () => abort('closed', 'verifier closed while the job ran');
+    const started = performance.now();
+    const watchdog = setTimeout(() => abort('watchdog', `still running after ${this.watchdogMs} ms`), this.watchdogMs);
+    try {
+      const reply = (await this.pool.run(
+        { kind: 'evaluate', script: prepared.script, port: channel.port2, memoryMaxBytes: this.memoryMaxBytes, sampleMs: VERIFIER_MEMORY_SAMPLE_MS },
+        { signal: controller.signal, transferList: [channel.port2] },
+      )) as WorkerReply;
+      this.version ??= reply.version;
+      const result = resultFromOutput(prepared.admitted, reply.output, reply.ms);
+      this.cache.set(prepared.id, result);
+      return reply.peakBytes > this.retireBytes ? { result, retireThreadId: reply.threadId } : { result };
+    } catch (error) {
+      this.stats.abstentions += 1;
+      const ms = Math.round(performance.now() - started);
+      if (reason !== undefined) {
+        this.stats.workersReplaced += reason === 'closed' ? 0 : 1;
+        return { result: { outcome: 'abstain', reason, ms, detail } };
+      }
+      this.stats.workersReplaced += 1;
+      const message = error instanceof Error ? error.message : String(error);
+      return { result: { outcome: 'abstain', reason: 'worker-crash', ms, detail: message.slice(0, 300) } };
+    } finally {
+      clearTimeout(watchdog);
+      channel.port1.close();
+      this.running.delete(controller);
+    }
+  }
+
+  /** Reject queued jobs (PoolClosedError), end running ones as abstain 'closed', terminate every worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new PoolClosedError());
+    for (const controller of this.running) (controller as AbortController & { closeAbort?: () => void }).closeAbort?.();
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,32 @@
+// Piscina worker: one Z3 instance per worker thread, one job at a time. Plain JavaScript (see z3-engine.mjs).
+// While a job runs, Z3's allocation counter is sampled; above the ceiling the worker tells the pool over the
+// job's MessagePort and the pool terminates this thread (abstain 'memory').
+import { threadId } from 'node:worker_threads';
+import { createEngine } from './z3-engine.mjs';
+
+const engine = await createEngine();
+
+/**
+ * @param {{ kind: 'version' } | { kind: 'evaluate', script: string, port: import('node:worker_threads').MessagePort,
+ *   memoryMaxBytes: number, sampleMs: number }} task
+ */
+export default async function run(task) {
+  if (task.kind === 'version') return { version: engine.version, threadId };
+  const { script, port, memoryMaxBytes, sampleMs } = task;
+  let reported = false;
+  try {
+    const result = await engine.evaluate(
+      script,
+      (bytes) => {
+        if (!reported && bytes > memoryMaxBytes) {
+          reported = true;
+          port.postMessage({ type: 'memory', bytes });
+        }
+      },
+      sampleMs,
+    );
+    return { ...result, version: engine.version, threadId };
+  } finally {
+    port.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * From an admitted proof to the exact text Z3 evaluates, and from Z3's output to a Verdict. Pure: the worker
+ * pool and the inline verifier both use these, so they cannot disagree.
+ */
+import type { AdmittedProof } from './admission/admit.js';
+import type { Claim, Verdict } from './types/proof.js';
+
+/**
+ * Solver parameters set on every job besides `rlimit` (after `global_param_reset_all()`), sorted by name.
+ * They are Z3's defaults, written out so the genesis records them and a Z3 upgrade cannot change them silently.
+ */
+export const SOLVER_PARAMS: Readonly<Record<string, string | number | boolean>> = Object.freeze({
+  'sat.random_seed': 0,
+  'smt.random_seed': 0,
+});
+
+/** The command appended after check-sat to read the deterministic budget used. */
+export const RLIMIT_PROBE = '(get-info :rlimit)';
+
+/** The network's options, on one line before the submitted text (so Z3's error lines are off by exactly one). */
+function prelude(rlimit: number): string {
+  const options = [`(set-option :rlimit ${rlimit})`];
+  for (const [name, value] of Object.entries(SOLVER_PARAMS)) options.push(`(set-option :${name} ${String(value)})`);
+  return options.join(' ') + '\n';
+}
+
+/** Z3 reports lines of the evaluated script; subtract the prelude's line so they point into the submitted text. */
+function submittedLines(errorLine: string): string {
+  return errorLine.replace(/line (\d+) column/g, (_match, line: string) => `line ${Math.max(1, Number(line) - 1)} column`);
+}
+
+/**
+ * The script Z3 runs for a proof: the network's options, the submitted commands up to and including the one
+ * (check-sat) (commands after it are not evaluated), then the rlimit probe. With a model, each declaration
+ * the model defines is replaced by the model's definition, so the assertions are evaluated under the model.
+ * @example buildSolverScript(admitProof({ smtlib: '(check-sat)', claim: 'sat' }))
+ */
+export function buildSolverScript(admitted: AdmittedProof): string {
+  const { script, model, rlimit } = admitted;
+  let body: string;
+  if (model === undefined) {
+    const checkSat = script.commands[script.checkSatIndex];
+    if (!checkSat) throw new Error('buildSolverScript: admitted script without check-sat');
+    body = script.source.slice(0, checkSat.expr.end);
+  } else {
+    const declared = new Set<string>();
+    for (const command of script.commands) if (command.declares !== undefined) declared.add(command.declares);
+    const bySymbol = new Map(model.map((definition) => [definition.symbol, definition.text]));
+    const auxiliary = model.filter((definition) => !declared.has(definition.symbol)).map((definition) => definition.text);
+    const parts: string[] = [];
+    let auxiliaryPlaced = false;
+    for (let index = 0; index <= script.checkSatIndex; index++) {
+      const command = script.commands[index];
+      if (!command) break;
+      const replacement = command.declares !== undefined ? bySymbol.get(command.declares) : undefined;
+      if (!auxiliaryPlaced && (replacement !== undefined || index === script.checkSatIndex)) {
+        parts.push(...auxiliary);
+        auxiliaryPlaced = true;
+      }
+      parts.push(replacement ?? script.source.slice(command.expr.start, command.expr.end));
+    }
+    body = parts.join('\n');
+  }
+  return prelude(rlimit) + body + '\n' + RLIMIT_PROBE + '\n';
+}
+
+export interface OutputVerdict {
+  verdict: Verdict;
+  /** Z3's :rlimit count after the job (0 when it could not be read). */
+  rlimitUsed: number;
+  detail: string;
+}
+
+const RLIMIT_RE = /\(:rlimit (\d+)\)/;
+
+/**
+ * Map Z3's printed output to a verdict. Any `(error` anywhere means `malformed` (Z3 carries on after an error
+ * and may print a wrong answer). The first line is the check-sat answer.
+ * @example verdictFromOutput('unsat\n(:rlimit 42)\n', 'unsat', false) // { verdict: 'valid', rlimitUsed: 42, ... }
+ */
+export function verdictFromOutput(output: string, claim: Claim, withModel: boolean): OutputVerdict {
+  const match = RLIMIT_RE.exec(output);
+  const rlimitUsed = match ? Number(match[1]) : 0;
+  const errorAt = output.indexOf('(error');
+  if (errorAt >= 0) {
+    const line = output.slice(errorAt, output.indexOf('\n', errorAt) >= 0 ? output.indexOf('\n', errorAt) : undefined);
+    return { verdict: 'malformed', rlimitUsed, detail: submittedLines(line).slice(0, 300) };
+  }
+  const first = output.split('\n', 1)[0]?.trim() ?? '';
+  if (first === 'unknown') return { verdict: 'unknown', rlimitUsed, detail: 'z3 answered unknown (budget spent or incomplete theory)' };
+  if (first !== 'sat' && first !== 'unsat') {
+    return { verdict: 'malformed', rlimitUsed, detail: `no check-sat answer in Z3 output: ${JSON.stringify(output.slice(0, 120))}` };
+  }
+  if (withModel) {
+    return first === 'sat'
+      ? { verdict: 'valid', rlimitUsed, detail: 'the model satisfies every assertion' }
+      : { verdict: 'invalid', rlimitUsed, detail: 'the model does not satisfy the assertions' };
+  }
+  return first === claim
+    ? { verdict: 'valid', rlimitUsed, detail: `z3 answered ${first}` }
+    : { verdict: 'invalid', rlimitUsed, detail: `z3 answered ${first}, the claim was ${claim}` };
+}
