@@ -1,0 +1,132 @@
+/**
+ * A validator's configuration file (config/node_N.json), in the seed's format plus the fields a real node
+ * needs. Validated at start with zod; EVERY problem is reported with its path, so an operator fixes the
+ * file in one go.
+ *
+ *   {
+ *     "node_id": "node_1", "stake": 10000,
+ *     "network": { "listen_port": 8001, "listen_host": "127.0.0.1",
+ *                  "bootstrap_peers": [ { "node_id": "node_2", "address": "localhost:8002" } ] },
+ *     "consensus": { "timeout": 10.0, "view_change_timeout": 5.0 },
+ *     "http_port": 8101, "http_host": "127.0.0.1",
+ *     "data_dir": "data/node_1", "key_file": "data/keys/node_1.json",
+ *     "verifier": { "workers": 2 }
+ *   }
+ */
+import { z } from 'zod';
+import { NODE_ID_BYTES_MAX, PEERS_MAX } from '../core/limits.js';
+
+const nodeId = z
+  .string()
+  .min(1)
+  .max(NODE_ID_BYTES_MAX)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'a node id is letters, digits, _ . -');
+const port = z.number().int().min(1).max(65535);
+const seconds = z.number().positive().max(3600);
+const host = z.string().min(1).max(255);
+
+export const NodeConfigSchema = z
+  .object({
+    node_id: nodeId,
+    stake: z.number().int().positive(),
+    network: z
+      .object({
+        listen_port: port,
+        listen_host: host.default('127.0.0.1'),
+        bootstrap_peers: z
+          .array(
+            z
+              .object({
+                node_id: nodeId,
+                address: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'an address is host:port'),
+              })
+              .strict(),
+          )
+          .max(PEERS_MAX)
+          .default([]),
+      })
+      .strict(),
+    consensus: z
+      .object({
+        /** Seconds a round waits for a proposal before voting nil and moving on (base of the backoff). */
+        timeout: seconds.default(10),
+        /** Seconds a round waits for a quorum of votes before changing view. */
+        view_change_timeout: seconds.default(5),
+      })
+      .strict()
+      .default({ timeout: 10, view_change_timeout: 5 }),
+    http_port: port,
+    http_host: host.default('127.0.0.1'),
+    data_dir: z.string().min(1).optional(),
+    key_file: z.string().min(1).optional(),
+    verifier: z
+      .object({ workers: z.number().int().min(1).max(64).default(2) })
+      .strict()
+      .default({ workers: 2 }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.network.bootstrap_peers.forEach((peer, i) => {
+      if (peer.node_id === cfg.node_id) ctx.addIssue({ code: 'custom', path: ['network', 'bootstrap_peers', i, 'node_id'], message: 'a node cannot bootstrap from itself' });
+      if (seen.has(peer.node_id)) ctx.addIssue({ code: 'custom', path: ['network', 'bootstrap_peers', i, 'node_id'], message: `duplicate peer ${peer.node_id}` });
+      seen.add(peer.node_id);
+    });
+    if (cfg.http_port === cfg.network.listen_port && cfg.http_host === cfg.network.listen_host) {
+      ctx.addIssue({ code: 'custom', path: ['http_port'], message: 'http_port equals network.listen_port' });
+    }
+  });
+
+/** The validated config with defaults filled in (data_dir and key_file derived from node_id). */
+export type NodeConfig = z.output<typeof NodeConfigSchema> & { data_dir: string; key_file: string };
+
+export interface ConfigIssue {
+  /** e.g. `network.bootstrap_peers.1.address` ('' for the whole file). */
+  path: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: NodeConfig } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * Validate a parsed config file. Never throws.
+ * @example const r = parseNodeConfig(JSON.parse(text)); if (!r.ok) for (const i of r.issues) console.error(`${i.path}: ${i.message}`);
+ */
+export function parseNodeConfig(input: unknown): ConfigResult {
+  const parsed = NodeConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })) };
+  }
+  const cfg = parsed.data;
+  return {
+    ok: true,
+    config: { ...cfg, data_dir: cfg.data_dir ?? `data/${cfg.node_id}`, key_file: cfg.key_file ?? `data/keys/${cfg.node_id}.json` },
+  };
+}
+
+/** Parse config file text (JSON). Never throws: a syntax error is one issue at path ''. */
+export function parseNodeConfigText(text: string): ConfigResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, issues: [{ path: '', message: `not valid JSON: ${(err as Error).message}` }] };
+  }
+  return parseNodeConfig(value);
+}
+
+/** The default local-network config of node_N (N in 1..count): P2P 8000+N, HTTP 8100+N, all others as peers. */
+export function defaultLocalConfig(index: number, count: number, stake = 10000): NodeConfig {
+  const peers = Array.from({ length: count }, (_, i) => i + 1)
+    .filter((n) => n !== index)
+    .map((n) => ({ node_id: `node_${n}`, address: `localhost:${8000 + n}` }));
+  const result = parseNodeConfig({
+    node_id: `node_${index}`,
+    stake,
+    network: { listen_port: 8000 + index, bootstrap_peers: peers },
+    consensus: { timeout: 10.0, view_change_timeout: 5.0 },
+    http_port: 8100 + index,
+  });
+  if (!result.ok) throw new Error('default config invalid: ' + JSON.stringify(result.issues));
+  return result.config;
+}
