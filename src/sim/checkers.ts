@@ -1,0 +1,127 @@
+/**
+ * Checkers that run throughout a simulation:
+ * - agreement: no two honest nodes commit different blocks at one height;
+ * - validity: a committed block was proposed (signed by a proposer), extends the agreed chain, is valid for the
+ *   application, and carries a certificate of > 2/3 of the stake of its height's set;
+ * - no honest double-signing: every signature an honest validator's SafetyRules releases is at a strictly later
+ *   (height, round, step) than its previous one, or byte-identical to it;
+ * - evidence only ever accuses Byzantine validators, and verifies;
+ * - liveness after heal (computed at the end from commit times).
+ */
+import type { Application } from '../core/app.js';
+import type { Block, Certificate, Evidence } from '../core/types/consensus.js';
+import { evidenceOffender, hashEvidence, hashHeader, verifyCertificate, verifyEvidence, type SignatureVerifier } from '../core/consensus/messages.js';
+import { requestPosition, requestSignBytes, type SignRequest } from '../core/safety/safety-rules.js';
+import { bytesToHex } from '../crypto/hash.js';
+
+export interface Violation {
+  kind: 'agreement' | 'validity' | 'double-sign' | 'evidence' | 'liveness';
+  atMs: number;
+  detail: string;
+}
+
+export class Checkers<S> {
+  readonly violations: Violation[] = [];
+  /** Agreed chain: hash and decision round per height (index = height - 1). */
+  readonly chain: { hash: string; round: number; atMs: number }[] = [];
+  readonly proposed = new Set<string>();
+  readonly evidence = new Set<string>();
+  #refState: S;
+  readonly #lastSigned = new Map<string, { height: number; round: number; step: number; bytesHex: string }>();
+
+  constructor(
+    private readonly app: Application<S>,
+    genesisState: S,
+    private readonly genesisHash: string,
+    private readonly chainId: string,
+    private readonly honest: ReadonlySet<string>,
+    private readonly verifier: SignatureVerifier,
+  ) {
+    this.#refState = genesisState;
+  }
+
+  #violate(kind: Violation['kind'], atMs: number, detail: string): void {
+    if (this.violations.length < 100) this.violations.push({ kind, atMs, detail });
+  }
+
+  /** A proposal went on the wire (from anyone). */
+  onProposal(block: Block): void {
+    this.proposed.add(hashHeader(block.header));
+  }
+
+  /** An honest validator's SafetyRules released a signature. */
+  onSigned(validator: string, request: SignRequest, atMs: number): void {
+    if (!this.honest.has(validator)) return;
+    const pos = requestPosition(request);
+    const bytesHex = bytesToHex(requestSignBytes(request));
+    const last = this.#lastSigned.get(validator);
+    if (last) {
+      const cmp = pos.height - last.height || pos.round - last.round || pos.step - last.step;
+      if (cmp < 0 || (cmp === 0 && bytesHex !== last.bytesHex)) {
+        this.#violate('double-sign', atMs, `${validator} signed h${pos.height}/r${pos.round}/s${pos.step} after h${last.height}/r${last.round}/s${last.step}${cmp === 0 ? ' (conflicting bytes)' : ''}`);
+      }
+      if (cmp <= 0) return;
+    }
+    this.#lastSigned.set(validator, { height: pos.height, round: pos.round, step: pos.step, bytesHex });
+  }
+
+  /** An honest node committed `block`. */
+  onCommit(node: string, block: Block, certificate: Certificate, atMs: number): void {
+    const height = block.header.height;
+    const hash = hashHeader(block.header);
+    const agreed = this.chain[height - 1];
+    if (agreed) {
+      if (agreed.hash !== hash) this.#violate('agreement', atMs, `${node} committed ${hash.slice(0, 12)} at height ${height}, others ${agreed.hash.slice(0, 12)}`);
+      return;
+    }
+    if (height !== this.chain.length + 1) {
+      this.#violate('validity', atMs, `${node} committed height ${height} before height ${this.chain.length + 1} was agreed`);
+      return;
+    }
+    const prev = height === 1 ? this.genesisHash : (this.chain[height - 2] as { hash: string }).hash;
+    if (block.header.prevHash !== prev) this.#violate('validity', atMs, `block ${height} does not extend the agreed chain`);
+    if (!this.proposed.has(hash)) this.#violate('validity', atMs, `block ${height} (${hash.slice(0, 12)}) was never proposed`);
+    if (certificate.blockHash !== hash || certificate.height !== height) this.#violate('validity', atMs, `certificate of height ${height} is for another block`);
+    const set = this.app.validatorSet(this.#refState);
+    const cert = verifyCertificate(certificate, set, this.chainId, this.verifier);
+    if (!cert.ok) this.#violate('validity', atMs, `certificate of height ${height}: ${cert.error.code} ${cert.error.message}`);
+    const valid = this.app.validateBlock(this.#refState, block);
+    if (!valid.ok) this.#violate('validity', atMs, `block ${height} invalid for the app: ${valid.code}`);
+    this.#refState = this.app.applyBlock(this.#refState, block, certificate);
+    this.chain.push({ hash, round: certificate.round, atMs });
+  }
+
+  /** An honest node produced evidence. Note the validator set at the offence height is the sim's fixed one. */
+  onEvidence(evidence: Evidence, atMs: number): void {
+    const id = hashEvidence(evidence);
+    if (this.evidence.has(id)) return;
+    this.evidence.add(id);
+    const offender = evidenceOffender(evidence).validator;
+    if (this.honest.has(offender)) this.#violate('evidence', atMs, `evidence accuses honest ${offender}`);
+    const checked = verifyEvidence(evidence, this.app.validatorSet(this.#refState), this.chainId, this.verifier);
+    if (!checked.ok) this.#violate('evidence', atMs, `evidence does not verify: ${checked.error.code}`);
+  }
+
+  /**
+   * Liveness: after `healMs` (the end of the last partition or crash), the agreed chain must grow, with no gap
+   * longer than `boundMs` between `healMs`, successive commits and `endMs`.
+   */
+  checkLiveness(healMs: number, endMs: number, boundMs: number): boolean {
+    let last = healMs;
+    let grew = false;
+    for (const entry of this.chain) {
+      if (entry.atMs <= healMs) continue;
+      if (entry.atMs - last > boundMs) {
+        this.#violate('liveness', entry.atMs, `no commit for ${entry.atMs - last} ms after ${last} ms`);
+        return false;
+      }
+      last = entry.atMs;
+      grew = true;
+    }
+    if (endMs - last > boundMs || !grew) {
+      this.#violate('liveness', endMs, `no commit from ${last} ms to the end (${endMs} ms)`);
+      return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The simulator's trivial deterministic application: a hash chain over committed blocks with dummy submit txs,
+ * and a fixed validator set. Any Application (e.g. the real ledger) can replace it in runSimulation.
+ */
+import type { Application } from '../core/app.js';
+import type { Block, Certificate } from '../core/types/consensus.js';
+import type { Tx } from '../core/types/tx.js';
+import type { ValidatorSet } from '../core/types/validator.js';
+import { canonicalJson, type CanonicalValue } from '../core/codec/canonical.js';
+import { hashWithDomain } from '../crypto/hash.js';
+import { hashHeader, hashValidatorSet } from '../core/consensus/messages.js';
+
+export interface CounterState {
+  /** Blocks applied. */
+  count: number;
+  /** Hash chain over applied blocks (the state root). */
+  root: string;
+  validators: ValidatorSet;
+  validatorsHash: string;
+}
+
+export function txsRoot(txs: readonly Tx[]): string {
+  return hashWithDomain('pop/sim/txs/v1', canonicalJson(txs as unknown as CanonicalValue));
+}
+
+export function createCounterGenesis(validators: ValidatorSet): CounterState {
+  return { count: 0, root: hashWithDomain('pop/sim/genesis/v1', hashValidatorSet(validators)), validators, validatorsHash: hashValidatorSet(validators) };
+}
+
+export const counterApp: Application<CounterState> = {
+  prepareBlock(state, request) {
+    const txs = request.candidates.slice(0, 16);
+    const root = txsRoot(txs);
+    return { txs, txsRoot: root, stateRoot: state.root, resultsRoot: hashWithDomain('pop/sim/results/v1', root), validatorsHash: state.validatorsHash };
+  },
+  validateBlock(state, block: Block) {
+    const root = txsRoot(block.txs);
+    if (block.header.txsRoot !== root) return { ok: false, code: 'BLOCK_TXS_ROOT', message: 'txsRoot does not match the txs' };
+    if (block.header.stateRoot !== state.root) return { ok: false, code: 'BLOCK_STATE_ROOT', message: 'stateRoot is not the state after the previous block' };
+    if (block.header.resultsRoot !== hashWithDomain('pop/sim/results/v1', root)) return { ok: false, code: 'BLOCK_RESULTS_ROOT', message: 'resultsRoot mismatch' };
+    if (block.header.validatorsHash !== state.validatorsHash) return { ok: false, code: 'BLOCK_VALIDATORS_HASH', message: 'validatorsHash mismatch' };
+    return { ok: true };
+  },
+  applyBlock(state, block: Block, _certificate: Certificate) {
+    return { ...state, count: state.count + 1, root: hashWithDomain('pop/sim/state/v1', state.root + hashHeader(block.header)) };
+  },
+  validatorSet(state) {
+    return state.validators;
+  },
+  stateRoot(state) {
+    return state.root;
+  },
+};
