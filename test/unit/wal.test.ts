@@ -111,3 +111,23 @@ describe('file WAL', () => {
     );
   });
 });
+
+describe('synchronous WAL (the consensus driver loop)', () => {
+  it('appends durably, cuts a torn tail on read, truncates', async () => {
+    const { openSyncFileWal } = await import('../../src/adapters/wal/sync-file-wal.js');
+    const path = walPath();
+    const wal = openSyncFileWal<{ n: number }>(path);
+    for (let n = 1; n <= 3; n++) wal.append({ n });
+    wal.close();
+    expect(() => wal.append({ n: 4 })).toThrow(expect.objectContaining({ code: 'WAL_CLOSED' }));
+    truncateSync(path, statSync(path).size - 3); // torn third record
+    const again = openSyncFileWal<{ n: number }>(path);
+    expect(again.read().map((r) => r.n)).toEqual([1, 2]);
+    again.append({ n: 5 });
+    expect(again.read().map((r) => r.n)).toEqual([1, 2, 5]);
+    again.truncate();
+    expect(again.read()).toEqual([]);
+    expect(again.sizeBytes()).toBe(0);
+    again.close();
+  });
+});

@@ -42,7 +42,10 @@ function parseJson<T>(text: string, what: string): T {
  *   LEVEL_DATABASE_NOT_OPEN when another process holds the lock) propagate.
  * @example const store = await openLevelBlockStore('data/node_1/chain');
  */
-export async function openLevelBlockStore(dir: string): Promise<BlockStore> {
+/** The LevelDB store also reads blocks synchronously (for the consensus driver's synchronous loop). */
+export type LevelBlockStore = BlockStore & { getBlockSync(height: number): StoredBlock | null };
+
+export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore> {
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   await db.open();
   let latest = 0;
@@ -76,6 +79,12 @@ export async function openLevelBlockStore(dir: string): Promise<BlockStore> {
 
   return {
     latestHeight: () => latest,
+
+    getBlockSync(height: number): StoredBlock | null {
+      if (closed || !Number.isSafeInteger(height) || height < 1) return null;
+      const text = db.getSync(heightKey(height));
+      return text === undefined ? null : parseJson<StoredBlock>(text, `block ${height}`);
+    },
 
     commit(batch: CommitBatch): Promise<void> {
       return serial(async () => {

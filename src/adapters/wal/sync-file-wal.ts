@@ -1,0 +1,94 @@
+/**
+ * A synchronous WAL file, for the consensus driver's loop (append -> handle -> effects, with no await in
+ * between): same record format as file-wal.ts (u32 length | u32 CRC-32 | JSON), each append written and
+ * fdatasync'd before it returns; `read` cuts a torn tail left by a crash. A failed write throws WalError
+ * WAL_IO: on the signing path that is fatal, by design.
+ */
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { WAL_BYTES_MAX } from '../../core/limits.js';
+import { WalError } from '../../ports/wal.js';
+import { decodeWalRecords, encodeWalRecord } from './file-wal.js';
+
+export interface SyncWal<T> {
+  append(record: T): void;
+  /** Every intact record (a torn tail is cut off the file first). */
+  read(): T[];
+  truncate(): void;
+  sizeBytes(): number;
+  close(): void;
+}
+
+function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Open (creating if missing) a synchronous WAL.
+ * @throws WalError WAL_CORRUPT when the file is larger than WAL_BYTES_MAX; fs errors on an unusable path.
+ * @example const wal = openSyncFileWal<ConsensusEvent>('data/node_1/consensus.wal'); wal.append(event);
+ */
+export function openSyncFileWal<T>(path: string): SyncWal<T> {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a+');
+  fsyncDirSync(dirname(path));
+  let size = fstatSync(fd).size;
+  if (size > WAL_BYTES_MAX) {
+    closeSync(fd);
+    throw new WalError('WAL_CORRUPT', `WAL ${path} is ${size} bytes, above ${WAL_BYTES_MAX}`);
+  }
+  let closed = false;
+  const check = (): void => {
+    if (closed) throw new WalError('WAL_CLOSED', 'WAL is closed');
+  };
+
+  return {
+    append(record: T): void {
+      check();
+      const bytes = encodeWalRecord(record);
+      if (size + bytes.length > WAL_BYTES_MAX) throw new WalError('WAL_RECORD_TOO_LARGE', `WAL would exceed ${WAL_BYTES_MAX} bytes`);
+      try {
+        let written = 0;
+        while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+        fdatasyncSync(fd);
+      } catch (err) {
+        throw new WalError('WAL_IO', `WAL write failed: ${(err as Error).message}`);
+      }
+      size += bytes.length;
+    },
+    read(): T[] {
+      check();
+      const image = Buffer.alloc(size);
+      let offset = 0;
+      while (offset < size) {
+        const n = readSync(fd, image, offset, size - offset, offset);
+        if (n === 0) break;
+        offset += n;
+      }
+      const { records, goodBytes } = decodeWalRecords<T>(image.subarray(0, offset));
+      if (goodBytes < size) {
+        ftruncateSync(fd, goodBytes);
+        fsyncSync(fd);
+        size = goodBytes;
+      }
+      return records;
+    },
+    truncate(): void {
+      check();
+      ftruncateSync(fd, 0);
+      fsyncSync(fd);
+      size = 0;
+    },
+    sizeBytes: () => size,
+    close(): void {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+    },
+  };
+}
