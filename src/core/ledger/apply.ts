@@ -1,0 +1,574 @@
+/**
+ * applyBlock(state, block) -> state: the ledger's pure transition. Plus validateBlock (same code, reports
+ * instead of throwing) and prepareBlock (keeps the candidates that apply, in order).
+ *
+ * Order inside a block at height H:
+ *   1. header checks (chain id, height, state root, validators hash, proposer, limits)
+ *   2. unbonded stake due at H returns to its account
+ *   3. transactions in order (any invalid one rejects the block)
+ *   4. rewards: proposerReward to the proposer; commitReward and one round to each signer of block.lastCommit
+ *      (the certificate of H-1 carried in this block, so every node rewards the same signers; the certificate
+ *      consensus passes to applyBlock is not used: two nodes may hold different signer subsets of it)
+ *   5. finality: each pending proof attested in this block whose top verdict has > 2/3 of the active set's
+ *      stake becomes final; attestations so far are compared with it
+ *   6. proofs submitted at H - verdictWindowBlocks close: still pending means final `undecided`; active
+ *      validators that never attested get a miss
+ *   7. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
+ */
+import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
+import { isHex } from '../../crypto/hash.js';
+import { verify as ed25519Verify } from '../../crypto/ed25519.js';
+import { PROOF_MODEL_BYTES_MAX, PROOF_SCRIPT_BYTES_MAX, NODE_ID_BYTES_MAX } from '../limits.js';
+import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVerdict, type Verdict } from '../types/proof.js';
+import type { AttestTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
+import type { Block, BlockHeader } from '../types/consensus.js';
+import { isQuorum, totalStake, type Validator } from '../types/validator.js';
+import { evidenceOffender, hashHeader, hashValidatorSet, verifyEvidence } from './consensus-bridge.js';
+import { LedgerError, type LedgerErrorCode } from './errors.js';
+import { resultsRoot, txsRoot } from './results.js';
+import { attestSignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
+import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
+import {
+  KEY,
+  type Account,
+  type ChainInfo,
+  type LedgerState,
+  type ProofRecord,
+  type QueuedSet,
+  type ResultLeaf,
+  type Supply,
+  type Unbonding,
+  type ValidatorRecord,
+} from './state.js';
+
+const VALIDATOR_ID_RE = /^[A-Za-z0-9_.-]+$/;
+const ATTESTED: readonly string[] = [...VERDICTS, 'abstain'];
+
+/** Signature check, injectable so the simulator can cache it. Defaults to Ed25519 (node:crypto via src/crypto). */
+export type SigVerifier = (publicKey: string, message: Uint8Array, signature: string) => boolean;
+
+export interface ApplyOptions {
+  verifySignature?: SigVerifier;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A write overlay over the tree with a journal, so one transaction can be rolled back (prepareBlock).
+
+class BlockContext {
+  private readonly writes = new Map<string, CanonicalValue | undefined>();
+  private readonly journal: { key: string; had: boolean; prev: CanonicalValue | undefined }[] = [];
+  readonly submitted: string[] = [];
+  readonly attestedNow = new Set<string>();
+  setChanged = false;
+  proofsInBlock = 0;
+  evidenceInBlock = 0;
+
+  constructor(
+    readonly state: LedgerState,
+    readonly height: number,
+    readonly verifySig: SigVerifier,
+  ) {}
+
+  get params() {
+    return this.state.params;
+  }
+
+  get chainId() {
+    return this.state.chain.chainId;
+  }
+
+  get activeSet(): readonly Validator[] {
+    return this.state.activeSet;
+  }
+
+  read<T>(key: string): T | undefined {
+    if (this.writes.has(key)) return this.writes.get(key) as T | undefined;
+    return smtGet(this.state.tree, key) as T | undefined;
+  }
+
+  write(key: string, value: unknown): void {
+    this.journal.push({ key, had: this.writes.has(key), prev: this.writes.get(key) });
+    this.writes.set(key, value as CanonicalValue | undefined);
+  }
+
+  mark(): { journal: number; submitted: number; attested: string[]; setChanged: boolean; proofs: number; evidence: number } {
+    return {
+      journal: this.journal.length,
+      submitted: this.submitted.length,
+      attested: [...this.attestedNow],
+      setChanged: this.setChanged,
+      proofs: this.proofsInBlock,
+      evidence: this.evidenceInBlock,
+    };
+  }
+
+  rollback(m: ReturnType<BlockContext['mark']>): void {
+    while (this.journal.length > m.journal) {
+      const entry = this.journal.pop() as (typeof this.journal)[number];
+      if (entry.had) this.writes.set(entry.key, entry.prev);
+      else this.writes.delete(entry.key);
+    }
+    this.submitted.length = m.submitted;
+    this.attestedNow.clear();
+    for (const id of m.attested) this.attestedNow.add(id);
+    this.setChanged = m.setChanged;
+    this.proofsInBlock = m.proofs;
+    this.evidenceInBlock = m.evidence;
+  }
+
+  /** Fold the writes into a new tree, in key order (the root does not depend on order; this keeps it reproducible). */
+  commit(): SmtNode | null {
+    let tree = this.state.tree;
+    for (const key of [...this.writes.keys()].sort()) tree = smtSet(tree, key, this.writes.get(key));
+    return tree;
+  }
+
+  // typed helpers
+  account(address: string): Account | undefined {
+    return this.read<Account>(KEY.account(address));
+  }
+  validator(id: string): ValidatorRecord | undefined {
+    return this.read<ValidatorRecord>(KEY.validator(id));
+  }
+  supply(): Supply {
+    return this.read<Supply>(KEY.supply) as Supply;
+  }
+  mint(amount: number): void {
+    if (amount === 0) return;
+    const s = this.supply();
+    this.write(KEY.supply, { ...s, minted: s.minted + amount });
+  }
+  burn(amount: number): void {
+    if (amount === 0) return;
+    const s = this.supply();
+    this.write(KEY.supply, { ...s, burned: s.burned + amount });
+  }
+  credit(address: string, amount: number): void {
+    const a = this.account(address) ?? { balance: 0, nonce: 0 };
+    this.write(KEY.account(address), { ...a, balance: a.balance + amount });
+  }
+  /** Mint a reward to a validator: credited to its account, counted in its `rewards`. */
+  reward(v: ValidatorRecord, amount: number, extra: Partial<ValidatorRecord> = {}): void {
+    this.write(KEY.validator(v.id), { ...v, ...extra, rewards: v.rewards + amount });
+    if (amount > 0) {
+      this.credit(v.account, amount);
+      this.mint(amount);
+    }
+  }
+}
+
+function fail(code: LedgerErrorCode, message: string): never {
+  throw new LedgerError(code, message);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Transactions
+
+function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
+  const proof = tx.proof as unknown;
+  if (!isRecord(proof) || typeof proof.smtlib !== 'string' || (proof.claim !== 'sat' && proof.claim !== 'unsat')) {
+    fail('PROOF_MALFORMED', 'proof needs smtlib (string) and claim (sat|unsat)');
+  }
+  if (proof.rlimit !== undefined && (!isCount(proof.rlimit) || proof.rlimit < 1)) fail('PROOF_MALFORMED', 'rlimit must be a positive integer');
+  if (proof.model !== undefined && typeof proof.model !== 'string') fail('PROOF_MALFORMED', 'model must be a string');
+  if (utf8Length(proof.smtlib) > PROOF_SCRIPT_BYTES_MAX) fail('PROOF_TOO_LARGE', `script over ${PROOF_SCRIPT_BYTES_MAX} bytes`);
+  if (typeof proof.model === 'string' && utf8Length(proof.model) > PROOF_MODEL_BYTES_MAX) fail('PROOF_TOO_LARGE', `model over ${PROOF_MODEL_BYTES_MAX} bytes`);
+  if (typeof proof.rlimit === 'number' && proof.rlimit > ctx.params.rlimitMax) fail('PROOF_RLIMIT_ABOVE_CAP', `rlimit ${proof.rlimit} above the cap ${ctx.params.rlimitMax}`);
+  if (ctx.proofsInBlock >= ctx.params.blockProofsMax) fail('BLOCK_TOO_MANY_PROOFS', `more than ${ctx.params.blockProofsMax} proofs`);
+  const id = computeProofId(tx.proof);
+  if (ctx.read(KEY.proof(id)) !== undefined) fail('PROOF_DUPLICATE', `proof ${id} already submitted`);
+  const record: ProofRecord = { submittedHeight: ctx.height, status: 'pending', verdict: null, finalHeight: null, attestations: {} };
+  ctx.write(KEY.proof(id), record);
+  const windowKey = KEY.window(ctx.height);
+  ctx.write(windowKey, [...(ctx.read<string[]>(windowKey) ?? []), id]);
+  ctx.submitted.push(id);
+  ctx.proofsInBlock++;
+}
+
+/** Count one attestation against a final verdict. */
+function compareAttestation(ctx: BlockContext, validatorId: string, attested: AttestedVerdict, final: FinalVerdict): void {
+  const v = ctx.validator(validatorId);
+  if (!v) return;
+  if (attested === 'abstain') ctx.write(KEY.validator(v.id), { ...v, abstained: v.abstained + 1 });
+  else if (final === 'undecided') ctx.write(KEY.validator(v.id), { ...v, uncompared: v.uncompared + 1 });
+  else if (attested === final) ctx.reward(v, ctx.params.verificationReward, { matched: v.matched + 1, compared: v.compared + 1 });
+  else ctx.write(KEY.validator(v.id), { ...v, compared: v.compared + 1 });
+}
+
+function applyAttest(ctx: BlockContext, tx: AttestTx): void {
+  if (typeof tx.validator !== 'string' || !Array.isArray(tx.verdicts) || typeof tx.signature !== 'string') fail('TX_MALFORMED', 'attest needs validator, verdicts[], signature');
+  const member = ctx.activeSet.find((v) => v.id === tx.validator);
+  if (!member) fail('ATTEST_NOT_IN_SET', `${tx.validator} is not in the active set at height ${ctx.height}`);
+  if (tx.verdicts.length === 0) fail('ATTEST_EMPTY', 'no verdicts');
+  if (tx.verdicts.length > ctx.params.attestVerdictsMax) fail('ATTEST_TOO_MANY', `more than ${ctx.params.attestVerdictsMax} verdicts`);
+  let prev = '';
+  for (const item of tx.verdicts as unknown[]) {
+    if (!isRecord(item) || !isHex(item.proofId, 32) || !ATTESTED.includes(item.verdict as string)) fail('TX_MALFORMED', 'each verdict needs proofId (64 hex) and a verdict');
+    if (item.rlimitUsed !== undefined && !isCount(item.rlimitUsed)) fail('TX_MALFORMED', 'rlimitUsed must be a non-negative integer');
+    if ((item.proofId as string) <= prev) fail('ATTEST_NOT_SORTED', 'verdicts must be sorted by proofId, unique');
+    prev = item.proofId as string;
+  }
+  if (!ctx.verifySig(member.publicKey, attestSignBytes(ctx.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
+  for (const { proofId, verdict } of tx.verdicts) {
+    const record = ctx.read<ProofRecord>(KEY.proof(proofId));
+    if (!record) fail('ATTEST_UNKNOWN_PROOF', `unknown proof ${proofId}`);
+    if (record.submittedHeight === ctx.height) fail('ATTEST_SAME_BLOCK', `proof ${proofId} is submitted in this block`);
+    if (record.status === 'closed' || ctx.height > record.submittedHeight + ctx.params.verdictWindowBlocks) fail('ATTEST_WINDOW_CLOSED', `window of ${proofId} closed`);
+    if (record.attestations[tx.validator] !== undefined) fail('ATTEST_DUPLICATE', `${tx.validator} already attested ${proofId}`);
+    ctx.write(KEY.proof(proofId), { ...record, attestations: { ...record.attestations, [tx.validator]: verdict } });
+    if (record.status === 'final') compareAttestation(ctx, tx.validator, verdict, record.verdict as FinalVerdict);
+    else ctx.attestedNow.add(proofId);
+  }
+}
+
+function applyBond(ctx: BlockContext, tx: BondTx): void {
+  if (!isHex(tx.account, 32) || !isHex(tx.publicKey, 32) || typeof tx.validator !== 'string' || !isCount(tx.nonce) || typeof tx.signature !== 'string') {
+    fail('TX_MALFORMED', 'bond needs account (32-byte hex), validator, publicKey (32-byte hex), stake, nonce, signature');
+  }
+  if (!isCount(tx.stake) || tx.stake === 0) fail('BOND_INSUFFICIENT_STAKE', `Insufficient stake: ${String(tx.stake)} is not a positive integer (minimum stake ${ctx.params.minStake})`);
+  if (tx.validator.length === 0 || tx.validator.length > NODE_ID_BYTES_MAX || !VALIDATOR_ID_RE.test(tx.validator)) fail('BOND_BAD_ID', `validator id must match ${VALIDATOR_ID_RE} and be at most ${NODE_ID_BYTES_MAX} chars`);
+  const account = ctx.account(tx.account);
+  if (!account) fail('BOND_UNKNOWN_ACCOUNT', `account ${tx.account} does not exist`);
+  if (tx.nonce !== account.nonce) fail('TX_BAD_NONCE', `nonce ${tx.nonce}, expected ${account.nonce}`);
+  if (!ctx.verifySig(tx.account, bondSignBytes(ctx.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', 'bond signature does not verify against the account key');
+  const existing = ctx.validator(tx.validator);
+  if (existing && existing.account !== tx.account) fail('BOND_VALIDATOR_OWNED', `${tx.validator} is bonded by another account`);
+  if (existing && existing.jailed) fail('BOND_JAILED', `${tx.validator} is jailed`);
+  const newStake = (existing?.stake ?? 0) + tx.stake;
+  if (newStake < ctx.params.minStake) fail('BOND_INSUFFICIENT_STAKE', `Insufficient stake: ${newStake} is below the minimum stake ${ctx.params.minStake}`);
+  if (account.balance < tx.stake) fail('BOND_INSUFFICIENT_BALANCE', `balance ${account.balance} is below the stake ${tx.stake}`);
+  const ids = ctx.read<string[]>(KEY.validatorIds) ?? [];
+  if (!existing) {
+    const bonded = ids.filter((id) => {
+      const v = ctx.validator(id);
+      return v !== undefined && !v.jailed && v.stake > 0;
+    }).length;
+    if (bonded >= ctx.params.maxValidators) fail('BOND_SET_FULL', `the set holds ${ctx.params.maxValidators} validators`);
+  }
+  ctx.write(KEY.account(tx.account), { balance: account.balance - tx.stake, nonce: account.nonce + 1 });
+  const record: ValidatorRecord = existing
+    ? { ...existing, stake: newStake, publicKey: tx.publicKey }
+    : {
+        id: tx.validator, publicKey: tx.publicKey, account: tx.account, stake: newStake, jailed: false, nonce: 0, rewards: 0,
+        matched: 0, compared: 0, abstained: 0, missed: 0, uncompared: 0, roundsParticipated: 0, proposed: 0, slashed: 0,
+      };
+  ctx.write(KEY.validator(tx.validator), record);
+  if (!existing) ctx.write(KEY.validatorIds, [...ids, tx.validator].sort());
+  ctx.setChanged = true;
+}
+
+function applyUnbond(ctx: BlockContext, tx: UnbondTx): void {
+  if (typeof tx.validator !== 'string' || !isCount(tx.nonce) || typeof tx.signature !== 'string') fail('TX_MALFORMED', 'unbond needs validator, nonce, signature');
+  const v = ctx.validator(tx.validator);
+  if (!v) fail('UNBOND_UNKNOWN_VALIDATOR', `unknown validator ${tx.validator}`);
+  if (tx.nonce !== v.nonce) fail('TX_BAD_NONCE', `nonce ${tx.nonce}, expected ${v.nonce}`);
+  if (!ctx.verifySig(v.publicKey, unbondSignBytes(ctx.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', 'unbond signature does not verify against the validator key');
+  if (v.stake === 0) fail('UNBOND_NOT_BONDED', `${tx.validator} has no bonded stake`);
+  const remaining = (ctx.read<string[]>(KEY.validatorIds) ?? []).filter((id) => {
+    if (id === v.id) return false;
+    const o = ctx.validator(id);
+    return o !== undefined && !o.jailed && o.stake >= ctx.params.minStake;
+  });
+  if (remaining.length === 0) fail('UNBOND_LAST_VALIDATOR', 'the last bonded validator cannot leave');
+  ctx.write(KEY.validator(v.id), { ...v, stake: 0, nonce: v.nonce + 1 });
+  const queue = ctx.read<Unbonding[]>(KEY.unbonding) ?? [];
+  ctx.write(KEY.unbonding, [...queue, { validator: v.id, account: v.account, amount: v.stake, releaseHeight: ctx.height + ctx.params.unbondingDelayBlocks }]);
+  ctx.setChanged = true;
+}
+
+function applyEvidence(ctx: BlockContext, tx: EvidenceTx): void {
+  if (!isRecord(tx.evidence)) fail('EVIDENCE_INVALID', 'evidence must be an object');
+  if (ctx.evidenceInBlock >= ctx.params.blockEvidenceMax) fail('BLOCK_TOO_MANY_EVIDENCE', `more than ${ctx.params.blockEvidenceMax} evidence`);
+  let offender: { validator: string; height: number };
+  try {
+    offender = evidenceOffender(tx.evidence);
+  } catch {
+    fail('EVIDENCE_INVALID', 'evidence has no offender');
+  }
+  if (typeof offender.validator !== 'string' || !isCount(offender.height)) fail('EVIDENCE_INVALID', 'evidence has no offender');
+  if (offender.height > ctx.height) fail('EVIDENCE_INVALID', 'evidence from the future');
+  if (offender.height + ctx.params.evidenceMaxAgeBlocks < ctx.height) fail('EVIDENCE_TOO_OLD', `offence at ${offender.height} is older than ${ctx.params.evidenceMaxAgeBlocks} blocks`);
+  const v = ctx.validator(offender.validator);
+  if (!v) fail('EVIDENCE_UNKNOWN_VALIDATOR', `unknown validator ${offender.validator}`);
+  // Signatures are checked against the validator's registered key (it keeps one key while bonded).
+  const checked = verifyEvidence(tx.evidence, { validators: [{ id: v.id, publicKey: v.publicKey, stake: Math.max(1, v.stake) }] }, ctx.chainId, ctx.verifySig);
+  if (!checked.ok) fail(checked.error.code === 'SIGNATURE_INVALID' ? 'EVIDENCE_BAD_SIGNATURE' : 'EVIDENCE_INVALID', `${checked.error.code}: ${checked.error.message}`);
+  const offenceKey = KEY.offence(v.id, offender.height);
+  if (ctx.read(offenceKey) !== undefined) fail('EVIDENCE_DUPLICATE', `${v.id} already slashed for height ${offender.height}`);
+  ctx.write(offenceKey, ctx.height);
+  // Slash bonded stake and stake still unbonding (it was at stake when the offence happened).
+  let burned = Math.floor((v.stake * ctx.params.slashEquivocationBps) / 10_000);
+  const queue = ctx.read<Unbonding[]>(KEY.unbonding) ?? [];
+  const slashedQueue = queue.map((u) => {
+    if (u.validator !== v.id) return u;
+    const cut = Math.floor((u.amount * ctx.params.slashEquivocationBps) / 10_000);
+    burned += cut;
+    return { ...u, amount: u.amount - cut };
+  });
+  if (slashedQueue.some((u, i) => u !== queue[i])) ctx.write(KEY.unbonding, slashedQueue);
+  const stakeCut = Math.floor((v.stake * ctx.params.slashEquivocationBps) / 10_000);
+  ctx.write(KEY.validator(v.id), { ...v, stake: v.stake - stakeCut, jailed: true, slashed: v.slashed + burned });
+  ctx.burn(burned);
+  ctx.evidenceInBlock++;
+  ctx.setChanged = true;
+}
+
+function applyTx(ctx: BlockContext, tx: Tx): void {
+  if (!isRecord(tx)) fail('TX_MALFORMED', 'a transaction must be an object');
+  switch (tx.type) {
+    case 'submit':
+      return applySubmit(ctx, tx);
+    case 'attest':
+      return applyAttest(ctx, tx);
+    case 'bond':
+      return applyBond(ctx, tx);
+    case 'unbond':
+      return applyUnbond(ctx, tx);
+    case 'evidence':
+      return applyEvidence(ctx, tx);
+    default:
+      fail('TX_MALFORMED', `unknown transaction type ${String((tx as { type?: unknown }).type)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Block phases
+
+function beginBlock(ctx: BlockContext): void {
+  const queue = ctx.read<Unbonding[]>(KEY.unbonding) ?? [];
+  const due = queue.filter((u) => u.releaseHeight <= ctx.height);
+  if (due.length > 0) {
+    for (const u of due) ctx.credit(u.account, u.amount);
+    ctx.write(KEY.unbonding, queue.filter((u) => u.releaseHeight > ctx.height));
+  }
+}
+
+/** Rewards after the txs, so no transaction's validity depends on the lastCommit the proposer attaches. */
+function payBlockRewards(ctx: BlockContext, block: Block): void {
+  const proposer = ctx.validator(block.header.proposer) as ValidatorRecord;
+  ctx.reward(proposer, ctx.params.proposerReward, { proposed: proposer.proposed + 1 });
+  for (const { validator } of block.lastCommit?.signatures ?? []) {
+    const v = ctx.validator(validator);
+    if (v) ctx.reward(v, ctx.params.commitReward, { roundsParticipated: v.roundsParticipated + 1 });
+  }
+}
+
+function finalize(ctx: BlockContext, proofId: string, record: ProofRecord, verdict: FinalVerdict, finalized: ResultLeaf[]): ProofRecord {
+  const final: ProofRecord = { ...record, status: 'final', verdict, finalHeight: ctx.height };
+  ctx.write(KEY.proof(proofId), final);
+  for (const validatorId of Object.keys(record.attestations).sort()) compareAttestation(ctx, validatorId, record.attestations[validatorId] as AttestedVerdict, verdict);
+  finalized.push({ kind: 'final', proofId, verdict, height: ctx.height, submittedHeight: record.submittedHeight });
+  return final;
+}
+
+function endBlock(ctx: BlockContext): ResultLeaf[] {
+  const finalized: ResultLeaf[] = [];
+  const total = totalStake({ validators: ctx.activeSet });
+  // 5. finality over the active set's stake
+  for (const proofId of [...ctx.attestedNow].sort()) {
+    const record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
+    if (record.status !== 'pending') continue;
+    const tally = new Map<Verdict, number>();
+    for (const v of ctx.activeSet) {
+      const said = record.attestations[v.id];
+      if (said !== undefined && said !== 'abstain') tally.set(said, (tally.get(said) ?? 0) + v.stake);
+    }
+    for (const verdict of VERDICTS) {
+      if (isQuorum(tally.get(verdict) ?? 0, total)) {
+        finalize(ctx, proofId, record, verdict, finalized);
+        break;
+      }
+    }
+  }
+  // 6. windows that close at this height
+  const closing = ctx.height - ctx.params.verdictWindowBlocks;
+  if (closing >= 1) {
+    const windowKey = KEY.window(closing);
+    for (const proofId of ctx.read<string[]>(windowKey) ?? []) {
+      let record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
+      if (record.status === 'pending') record = finalize(ctx, proofId, record, 'undecided', finalized);
+      for (const v of ctx.activeSet) {
+        if (record.attestations[v.id] !== undefined) continue;
+        const rec = ctx.validator(v.id) as ValidatorRecord;
+        ctx.write(KEY.validator(v.id), { ...rec, missed: rec.missed + 1 });
+      }
+      ctx.write(KEY.proof(proofId), { ...record, status: 'closed', attestations: {} });
+    }
+    ctx.write(windowKey, undefined);
+  }
+  const results: ResultLeaf[] = ctx.submitted.map((proofId) => ({ kind: 'submitted', proofId, height: ctx.height }));
+  finalized.sort((a, b) => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0));
+  return [...results, ...finalized];
+}
+
+/** The set bonded right now: not jailed, stake at least the minimum, the largest `maxValidators` (ties by id). */
+function computeBondedSet(ctx: BlockContext): Validator[] {
+  const ids = ctx.read<string[]>(KEY.validatorIds) ?? [];
+  const candidates: Validator[] = [];
+  for (const id of ids) {
+    const v = ctx.validator(id) as ValidatorRecord;
+    if (!v.jailed && v.stake >= ctx.params.minStake) candidates.push({ id: v.id, publicKey: v.publicKey, stake: v.stake });
+  }
+  candidates.sort((a, b) => b.stake - a.stake || (a.id < b.id ? -1 : 1));
+  return candidates.slice(0, ctx.params.maxValidators).sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+function updateSet(ctx: BlockContext): Validator[] {
+  let queued = ctx.read<QueuedSet[]>(KEY.queuedSets) ?? [];
+  if (ctx.setChanged) {
+    const next = computeBondedSet(ctx);
+    // An empty set would halt the chain for good: keep the current one (operators must intervene).
+    if (next.length > 0) queued = [...queued.filter((q) => q.effectiveHeight < ctx.height + ctx.params.setChangeDelayBlocks), { effectiveHeight: ctx.height + ctx.params.setChangeDelayBlocks, validators: next }];
+  }
+  let active: Validator[] = [...ctx.activeSet];
+  const due = queued.filter((q) => q.effectiveHeight <= ctx.height + 1);
+  if (due.length > 0) {
+    active = (due[due.length - 1] as QueuedSet).validators;
+    queued = queued.filter((q) => q.effectiveHeight > ctx.height + 1);
+    ctx.write(KEY.activeSet, active);
+  }
+  if (ctx.setChanged || due.length > 0) ctx.write(KEY.queuedSets, queued);
+  return active;
+}
+
+function checkHeader(state: LedgerState, block: Block): void {
+  const header = block.header as BlockHeader | undefined;
+  if (!isRecord(header)) fail('TX_MALFORMED', 'block has no header');
+  if (header.chainId !== state.chain.chainId) fail('BLOCK_CHAIN_ID', `chain ${String(header.chainId)} is not ${state.chain.chainId}`);
+  if (header.height !== state.chain.height + 1) fail('BLOCK_HEIGHT', `height ${String(header.height)}, expected ${state.chain.height + 1}`);
+  if (header.stateRoot !== smtRoot(state.tree)) fail('BLOCK_STATE_ROOT', 'stateRoot is not the state after the previous block');
+  if (header.validatorsHash !== hashValidatorSet({ validators: state.activeSet })) fail('BLOCK_VALIDATORS_HASH', 'validatorsHash is not the active set');
+  if (!state.activeSet.some((v) => v.id === header.proposer)) fail('BLOCK_PROPOSER', `${String(header.proposer)} is not in the active set`);
+  if (!Array.isArray(block.txs)) fail('TX_MALFORMED', 'block txs must be an array');
+  if (block.txs.length > state.params.blockTxsMax) fail('BLOCK_TOO_MANY_TXS', `more than ${state.params.blockTxsMax} txs`);
+  let bytes = 0;
+  for (const tx of block.txs) bytes += canonicalJson(tx as unknown as CanonicalValue).length;
+  if (bytes > state.params.blockBytesMax) fail('BLOCK_TOO_LARGE', `${bytes} bytes of txs, over ${state.params.blockBytesMax}`);
+  if (state.chain.height >= 1 && block.lastCommit !== null && block.lastCommit !== undefined && block.lastCommit.height !== state.chain.height) {
+    fail('BLOCK_LAST_COMMIT', `lastCommit is for height ${block.lastCommit.height}, expected ${state.chain.height}`);
+  }
+  if (header.txsRoot !== txsRoot(block.txs)) fail('TX_MALFORMED', 'txsRoot does not match the txs');
+}
+
+interface Executed {
+  state: LedgerState;
+  results: ResultLeaf[];
+  resultsRoot: string;
+}
+
+function execute(state: LedgerState, block: Block, opts: ApplyOptions): Executed {
+  checkHeader(state, block);
+  const ctx = new BlockContext(state, state.chain.height + 1, opts.verifySignature ?? ed25519Verify);
+  beginBlock(ctx);
+  block.txs.forEach((tx, index) => {
+    try {
+      applyTx(ctx, tx);
+    } catch (err) {
+      if (err instanceof LedgerError) throw new LedgerError(err.code, err.message.slice(err.code.length + 2), index);
+      throw new LedgerError('TX_MALFORMED', `tx ${index}: ${String(err)}`, index);
+    }
+  });
+  payBlockRewards(ctx, block);
+  return finish(ctx, state, block.header);
+}
+
+function finish(ctx: BlockContext, state: LedgerState, header: Pick<BlockHeader, 'height'> & Partial<BlockHeader>): Executed {
+  const results = endBlock(ctx);
+  const activeSet = updateSet(ctx);
+  const chain: ChainInfo = { ...state.chain, height: ctx.height, lastBlockHash: header.chainId !== undefined ? hashHeader(header as BlockHeader) : state.chain.lastBlockHash };
+  ctx.write(KEY.chain, chain);
+  const tree = ctx.commit();
+  return { state: { tree, chain, params: state.params, activeSet, lastResults: results }, results, resultsRoot: resultsRoot(results) };
+}
+
+/**
+ * Apply a committed block. Pure: `state` is not changed; the result shares unchanged tree nodes with it.
+ * @throws LedgerError when the block is invalid against `state` (for a committed block that means a fork).
+ * @example const next = applyBlock(state, block)
+ */
+export function applyBlock(state: LedgerState, block: Block, opts: ApplyOptions = {}): LedgerState {
+  const out = execute(state, block, opts);
+  if (block.header.resultsRoot !== out.resultsRoot) fail('BLOCK_RESULTS_ROOT', 'resultsRoot does not match the block\'s proofs and verdicts');
+  return out.state;
+}
+
+export type ValidateResult = { ok: true; state: LedgerState } | { ok: false; code: LedgerErrorCode; message: string; txIndex?: number };
+
+/** Check a proposed block: everything applyBlock checks, reported instead of thrown. */
+export function validateBlock(state: LedgerState, block: Block, opts: ApplyOptions = {}): ValidateResult {
+  try {
+    return { ok: true, state: applyBlock(state, block, opts) };
+  } catch (err) {
+    if (err instanceof LedgerError) return { ok: false, code: err.code, message: err.message, ...(err.txIndex !== undefined ? { txIndex: err.txIndex } : {}) };
+    return { ok: false, code: 'TX_MALFORMED', message: String(err) };
+  }
+}
+
+export interface Prepared {
+  txs: Tx[];
+  txsRoot: string;
+  stateRoot: string;
+  resultsRoot: string;
+  validatorsHash: string;
+  /** Candidates left out, with why. */
+  rejected: { index: number; code: LedgerErrorCode }[];
+}
+
+/**
+ * The proposer's payload: candidates applied in order, keeping those that apply, within the block limits.
+ */
+export function prepareBlock(state: LedgerState, request: { height: number; proposer: string; candidates: readonly Tx[] }, opts: ApplyOptions = {}): Prepared {
+  if (request.height !== state.chain.height + 1) fail('BLOCK_HEIGHT', `height ${request.height}, expected ${state.chain.height + 1}`);
+  if (!state.activeSet.some((v) => v.id === request.proposer)) fail('BLOCK_PROPOSER', `${request.proposer} is not in the active set`);
+  const ctx = new BlockContext(state, request.height, opts.verifySignature ?? ed25519Verify);
+  beginBlock(ctx);
+  const txs: Tx[] = [];
+  const rejected: Prepared['rejected'] = [];
+  let bytes = 0;
+  request.candidates.forEach((tx, index) => {
+    if (txs.length >= state.params.blockTxsMax) return rejected.push({ index, code: 'BLOCK_TOO_MANY_TXS' });
+    let size: number;
+    try {
+      size = canonicalJson(tx as unknown as CanonicalValue).length;
+    } catch {
+      return rejected.push({ index, code: 'TX_MALFORMED' });
+    }
+    if (bytes + size > state.params.blockBytesMax) return rejected.push({ index, code: 'BLOCK_TOO_LARGE' });
+    const m = ctx.mark();
+    try {
+      applyTx(ctx, tx);
+      txs.push(tx);
+      bytes += size;
+    } catch (err) {
+      ctx.rollback(m);
+      rejected.push({ index, code: err instanceof LedgerError ? err.code : 'TX_MALFORMED' });
+    }
+    return undefined;
+  });
+  const out = finish(ctx, state, { height: request.height });
+  return {
+    txs,
+    txsRoot: txsRoot(txs),
+    stateRoot: smtRoot(state.tree),
+    resultsRoot: out.resultsRoot,
+    validatorsHash: hashValidatorSet({ validators: state.activeSet }),
+    rejected,
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Network parameters, written in the genesis and committed in the state. Every validator applies the same
+ * values. PARAM_TABLE is the single source for defaults, bounds, the seed's snake_case names and the README.
+ */
+import {
+  BLOCK_BYTES_MAX,
+  BLOCK_TXS_MAX,
+  EVIDENCE_PER_BLOCK_MAX,
+  PROOF_RLIMIT_DEFAULT,
+  PROOF_RLIMIT_MAX,
+  VALIDATORS_MAX,
+} from '../limits.js';
+
+export interface LedgerParams {
+  /** Least stake a validator may bond (and hold after a partial change). */
+  minStake: number;
+  /** Most validators in the active set. */
+  maxValidators: number;
+  /** A bond, unbond or jailing committed at height h changes the set that votes from height h + this. */
+  setChangeDelayBlocks: number;
+  /** Unbonded stake returns to its account this many blocks after the unbond (slashable meanwhile). */
+  unbondingDelayBlocks: number;
+  /** A proof submitted at height s takes attestations in blocks s+1..s+W; not final by s+W means `undecided`. */
+  verdictWindowBlocks: number;
+  /** Minted to the proposer of each block. */
+  proposerReward: number;
+  /** Minted to each validator whose commit signature is in a block's lastCommit (one "round participated"). */
+  commitReward: number;
+  /** Minted per attestation that matches the final verdict. */
+  verificationReward: number;
+  /** Fraction of bonded stake burned for equivocation, in basis points (1/10000). */
+  slashEquivocationBps: number;
+  /** Evidence older than this many blocks is refused. */
+  evidenceMaxAgeBlocks: number;
+  blockTxsMax: number;
+  blockBytesMax: number;
+  /** Submissions per block. */
+  blockProofsMax: number;
+  blockEvidenceMax: number;
+  /** Verdicts in one attestation transaction. */
+  attestVerdictsMax: number;
+  rlimitDefault: number;
+  rlimitMax: number;
+  /** Pinned Z3 build, e.g. "z3-solver 5.2.0". A node with another refuses to start. */
+  z3Version: string;
+  /** Every solver parameter the verifier sets on each job, by name. */
+  solverParams: Record<string, string | number | boolean>;
+}
+
+export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams'>;
+
+export interface ParamRow {
+  name: NumericParam;
+  seedName: string;
+  defaultValue: number;
+  min: number;
+  max: number;
+  doc: string;
+}
+
+export const PARAM_TABLE: readonly ParamRow[] = [
+  { name: 'minStake', seedName: 'min_stake', defaultValue: 1000, min: 1, max: 1e15, doc: 'least stake a validator may bond' },
+  { name: 'maxValidators', seedName: 'max_validators', defaultValue: 128, min: 1, max: VALIDATORS_MAX, doc: 'most validators in the active set' },
+  { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 1, max: 1000, doc: 'set change committed at h votes from h + this' },
+  { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 10, min: 1, max: 1_000_000, doc: 'blocks before unbonded stake returns to its account' },
+  { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 20, min: 1, max: 10_000, doc: 'blocks a proof takes attestations before it is final as undecided' },
+  { name: 'proposerReward', seedName: 'proposer_reward', defaultValue: 5, min: 0, max: 1e12, doc: 'minted to each block proposer' },
+  { name: 'commitReward', seedName: 'commit_reward', defaultValue: 10, min: 0, max: 1e12, doc: 'minted per commit signature in lastCommit (one round participated)' },
+  { name: 'verificationReward', seedName: 'verification_reward', defaultValue: 2, min: 0, max: 1e12, doc: 'minted per attestation matching the final verdict' },
+  { name: 'slashEquivocationBps', seedName: 'slash_equivocation_bps', defaultValue: 500, min: 0, max: 10_000, doc: 'stake burned for equivocation, basis points' },
+  { name: 'evidenceMaxAgeBlocks', seedName: 'evidence_max_age_blocks', defaultValue: 100, min: 1, max: 1_000_000, doc: 'evidence older than this is refused' },
+  { name: 'blockTxsMax', seedName: 'block_txs_max', defaultValue: BLOCK_TXS_MAX, min: 1, max: BLOCK_TXS_MAX, doc: 'transactions per block' },
+  { name: 'blockBytesMax', seedName: 'block_bytes_max', defaultValue: BLOCK_BYTES_MAX, min: 1024, max: BLOCK_BYTES_MAX, doc: 'canonical bytes of the txs per block' },
+  { name: 'blockProofsMax', seedName: 'block_proofs_max', defaultValue: 256, min: 1, max: BLOCK_TXS_MAX, doc: 'proof submissions per block' },
+  { name: 'blockEvidenceMax', seedName: 'block_evidence_max', defaultValue: EVIDENCE_PER_BLOCK_MAX, min: 0, max: EVIDENCE_PER_BLOCK_MAX, doc: 'evidence transactions per block' },
+  { name: 'attestVerdictsMax', seedName: 'attest_verdicts_max', defaultValue: 4096, min: 1, max: 65_536, doc: 'verdicts in one attestation' },
+  { name: 'rlimitDefault', seedName: 'rlimit_default', defaultValue: PROOF_RLIMIT_DEFAULT, min: 1, max: PROOF_RLIMIT_MAX, doc: 'Z3 rlimit for a proof that names none' },
+  { name: 'rlimitMax', seedName: 'rlimit_max', defaultValue: PROOF_RLIMIT_MAX, min: 1, max: PROOF_RLIMIT_MAX, doc: 'cap on a proof\'s requested rlimit' },
+];
+
+/** Default solver parameters recorded in the genesis (the verifier sets these on every job). */
+export const DEFAULT_SOLVER_PARAMS: Readonly<Record<string, string | number | boolean>> = {};
+
+/** Defaults, with the Z3 version supplied by the caller (the CLI reads the installed z3-solver). */
+export function defaultParams(z3Version: string): LedgerParams {
+  const numeric = Object.fromEntries(PARAM_TABLE.map((row) => [row.name, row.defaultValue])) as Record<NumericParam, number>;
+  return { ...numeric, z3Version, solverParams: { ...DEFAULT_SOLVER_PARAMS } };
+}

@@ -1,0 +1,155 @@
+/**
+ * Ledger state: everything lives in one persistent sparse Merkle tree (src/core/ledger/smt.ts), so the state
+ * root commits to all of it and applyBlock can return a new state that shares every unchanged node with the old.
+ *
+ * Keys:  params | chain | supply | set/active | set/queued | unbonding | validator-ids
+ *        account/<hex public key> | validator/<id> | proof/<proofId> | window/<height> | offence/<id>/<height>
+ */
+import type { CanonicalValue } from '../codec/canonical.js';
+import type { AttestedVerdict, FinalVerdict } from '../types/proof.js';
+import type { Validator } from '../types/validator.js';
+import type { LedgerParams } from './params.js';
+import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
+
+export interface Account {
+  balance: number;
+  nonce: number;
+}
+
+export interface ValidatorRecord {
+  id: string;
+  publicKey: string;
+  /** The account that bonded the stake; rewards are paid to it and unbonded stake returns to it. */
+  account: string;
+  /** Bonded stake after every change committed so far (the active set picks it up after the set-change delay). */
+  stake: number;
+  jailed: boolean;
+  /** Nonce of the validator's own signed transactions (unbond). */
+  nonce: number;
+  /** Tokens earned so far (already credited to `account`). */
+  rewards: number;
+  /** Attestations equal to the final verdict. */
+  matched: number;
+  /** Attestations compared with a final verdict (valid, invalid, unknown or malformed; not `undecided`). */
+  compared: number;
+  /** `abstain` attestations (node-protection guard fired). */
+  abstained: number;
+  /** Proofs whose window closed while this validator was in the set and had not attested. */
+  missed: number;
+  /** Verdicts attested on proofs that ended `undecided` (nothing to compare with). */
+  uncompared: number;
+  /** Commit signatures of this validator carried in a later block's lastCommit. */
+  roundsParticipated: number;
+  proposed: number;
+  slashed: number;
+}
+
+export interface ProofRecord {
+  submittedHeight: number;
+  status: 'pending' | 'final' | 'closed';
+  verdict: FinalVerdict | null;
+  finalHeight: number | null;
+  /** Who attested what; emptied when the window closes. */
+  attestations: Record<string, AttestedVerdict>;
+}
+
+export interface ChainInfo {
+  chainId: string;
+  height: number;
+  /** Hash of the last applied block's header (64 zeros at height 0). */
+  lastBlockHash: string;
+}
+
+export interface Supply {
+  genesis: number;
+  minted: number;
+  burned: number;
+}
+
+export interface QueuedSet {
+  effectiveHeight: number;
+  validators: Validator[];
+}
+
+export interface Unbonding {
+  validator: string;
+  account: string;
+  amount: number;
+  releaseHeight: number;
+}
+
+/** One leaf of a block's results tree. */
+export type ResultLeaf =
+  | { kind: 'submitted'; proofId: string; height: number }
+  | { kind: 'final'; proofId: string; verdict: FinalVerdict; height: number; submittedHeight: number };
+
+export interface LedgerState {
+  readonly tree: SmtNode | null;
+  /** Decoded copies of `chain` and `params` for quick access (also committed in the tree). */
+  readonly chain: ChainInfo;
+  readonly params: LedgerParams;
+  /** The set that votes on height chain.height + 1. */
+  readonly activeSet: readonly Validator[];
+  /** Results leaves of the last applied block (not committed here: committed by its header's resultsRoot). */
+  readonly lastResults: readonly ResultLeaf[];
+}
+
+export const KEY = {
+  params: 'params',
+  chain: 'chain',
+  supply: 'supply',
+  activeSet: 'set/active',
+  queuedSets: 'set/queued',
+  unbonding: 'unbonding',
+  validatorIds: 'validator-ids',
+  account: (address: string) => `account/${address}`,
+  validator: (id: string) => `validator/${id}`,
+  proof: (proofId: string) => `proof/${proofId}`,
+  window: (height: number) => `window/${height}`,
+  offence: (id: string, height: number) => `offence/${id}/${height}`,
+} as const;
+
+/** Read a typed value from the tree (values were written by this module, so the cast is sound). */
+export function readKey<T>(tree: SmtNode | null, key: string): T | undefined {
+  return smtGet(tree, key) as T | undefined;
+}
+
+export function writeKey(tree: SmtNode | null, key: string, value: unknown): SmtNode | null {
+  return smtSet(tree, key, value as CanonicalValue | undefined);
+}
+
+/** Merkle root of the whole state, hex. */
+export function stateRoot(state: LedgerState): string {
+  return smtRoot(state.tree);
+}
+
+export function getAccount(state: LedgerState, address: string): Account | undefined {
+  return readKey<Account>(state.tree, KEY.account(address));
+}
+
+export function getValidator(state: LedgerState, id: string): ValidatorRecord | undefined {
+  return readKey<ValidatorRecord>(state.tree, KEY.validator(id));
+}
+
+/** All validator records (active, bonding, unbonded, jailed), by id. */
+export function listValidators(state: LedgerState): ValidatorRecord[] {
+  const ids = readKey<string[]>(state.tree, KEY.validatorIds) ?? [];
+  return ids.map((id) => getValidator(state, id) as ValidatorRecord);
+}
+
+export function getProof(state: LedgerState, proofId: string): ProofRecord | undefined {
+  return readKey<ProofRecord>(state.tree, KEY.proof(proofId));
+}
+
+export function getSupply(state: LedgerState): Supply {
+  return readKey<Supply>(state.tree, KEY.supply) as Supply;
+}
+
+export function getUnbonding(state: LedgerState): Unbonding[] {
+  return readKey<Unbonding[]>(state.tree, KEY.unbonding) ?? [];
+}
+
+/** matched / compared, or null before any comparison. */
+export function accuracy(v: ValidatorRecord): number | null {
+  return v.compared === 0 ? null : v.matched / v.compared;
+}

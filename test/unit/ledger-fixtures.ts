@@ -1,0 +1,88 @@
+/** Builders for ledger tests: deterministic keys, genesis, signed transactions and blocks. */
+import { keyPairFromSeed, sign, type KeyPair } from '../../src/crypto/ed25519.js';
+import { sha256Hex } from '../../src/crypto/hash.js';
+import {
+  attestSignBytes,
+  bondSignBytes,
+  buildGenesis,
+  prepareBlock,
+  unbondSignBytes,
+  type GenesisDoc,
+  type LedgerState,
+} from '../../src/core/ledger/index.js';
+import { hashHeader, voteSignBytes } from '../../src/core/ledger/consensus-bridge.js';
+import type { AttestedVerdict, Block, BlockHeader, Certificate, Proof, Tx, Vote } from '../../src/core/types/index.js';
+
+export function keyFor(name: string): KeyPair {
+  return keyPairFromSeed(sha256Hex(`ledger-test-key/${name}`));
+}
+
+export function makeGenesis(opts: { validators?: number; stakes?: number[]; accounts?: { name: string; balance: number }[]; params?: Record<string, number> } = {}): { doc: GenesisDoc; keys: Map<string, KeyPair> } {
+  const n = opts.stakes?.length ?? opts.validators ?? 4;
+  const keys = new Map<string, KeyPair>();
+  const validators = Array.from({ length: n }, (_, i) => {
+    const id = `node_${i + 1}`;
+    keys.set(id, keyFor(id));
+    return { node_id: id, stake: opts.stakes?.[i] ?? 10000, initial_balance: 0, public_key: keyFor(id).publicKey };
+  });
+  const accounts = (opts.accounts ?? []).map((a) => {
+    keys.set(a.name, keyFor(a.name));
+    return { name: a.name, balance: a.balance, public_key: keyFor(a.name).publicKey };
+  });
+  const doc = buildGenesis({ chain_id: 'pop-test', validators, accounts, params: opts.params ?? {} }, { z3Version: 'z3-solver 5.2.0' });
+  return { doc, keys };
+}
+
+export function proofN(i: number): Proof {
+  return { smtlib: `(declare-const x Int)(assert (> x ${i}))(check-sat)`, claim: 'sat' };
+}
+
+export function attestTx(chainId: string, validator: string, key: KeyPair, verdicts: { proofId: string; verdict: AttestedVerdict }[]): Tx {
+  const sorted = [...verdicts].sort((a, b) => (a.proofId < b.proofId ? -1 : 1));
+  const body = { validator, verdicts: sorted };
+  return { type: 'attest', ...body, signature: sign(key.secretKey, attestSignBytes(chainId, body)) };
+}
+
+export function bondTx(chainId: string, account: KeyPair, validator: string, validatorKey: KeyPair, stake: number, nonce: number): Tx {
+  const body = { account: account.publicKey, validator, publicKey: validatorKey.publicKey, stake, nonce };
+  return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(chainId, body)) };
+}
+
+export function unbondTx(chainId: string, validator: string, key: KeyPair, nonce: number): Tx {
+  return { type: 'unbond', validator, nonce, signature: sign(key.secretKey, unbondSignBytes(chainId, { validator, nonce })) };
+}
+
+export function signVote(key: KeyPair, body: Omit<Vote, 'signature'>): Vote {
+  return { ...body, signature: sign(key.secretKey, voteSignBytes(body)) };
+}
+
+/** A block the ledger accepts: header roots from prepareBlock; throws if any tx would be dropped. */
+export function makeBlock(state: LedgerState, txs: Tx[], opts: { proposer?: string; lastCommit?: Certificate | null; round?: number } = {}): Block {
+  const height = state.chain.height + 1;
+  const proposer = opts.proposer ?? (state.activeSet[(height - 1) % state.activeSet.length]?.id as string);
+  const p = prepareBlock(state, { height, proposer, candidates: txs });
+  if (p.rejected.length > 0) throw new Error(`makeBlock: rejected ${JSON.stringify(p.rejected)}`);
+  const header: BlockHeader = {
+    chainId: state.chain.chainId,
+    height,
+    round: opts.round ?? 0,
+    prevHash: state.chain.lastBlockHash,
+    proposer,
+    txsRoot: p.txsRoot,
+    stateRoot: p.stateRoot,
+    resultsRoot: p.resultsRoot,
+    lastCommitHash: '',
+    validatorsHash: p.validatorsHash,
+  };
+  return { header, txs: p.txs, lastCommit: opts.lastCommit ?? null };
+}
+
+/** A commit certificate for `header` signed by `signers`. */
+export function certify(header: BlockHeader, signers: string[], keys: Map<string, KeyPair>): Certificate {
+  const blockHash = hashHeader(header);
+  const signatures = [...signers].sort().map((validator) => {
+    const vote = signVote(keys.get(validator) as KeyPair, { type: 'commit', chainId: header.chainId, height: header.height, round: header.round, blockHash, validator });
+    return { validator, signature: vote.signature };
+  });
+  return { height: header.height, round: header.round, blockHash, signatures };
+}

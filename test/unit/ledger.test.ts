@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import {
+  accuracy,
+  applyBlock,
+  buildReceipt,
+  genesisState,
+  getAccount,
+  getProof,
+  getSupply,
+  getUnbonding,
+  getValidator,
+  LedgerError,
+  stateRoot,
+  validateBlock,
+  verifyReceipt,
+  genesisValidatorSet,
+  createLedgerApp,
+  type LedgerState,
+} from '../../src/core/ledger/index.js';
+import { hashHeader } from '../../src/core/ledger/consensus-bridge.js';
+import { proofId } from '../../src/core/types/proof.js';
+import type { Block, Tx } from '../../src/core/types/index.js';
+import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote, unbondTx } from './ledger-fixtures.js';
+
+const CHAIN = 'pop-test';
+
+function setup(params: Record<string, number> = {}) {
+  const { doc, keys } = makeGenesis({ accounts: [{ name: 'alice', balance: 50_000 }], params });
+  return { doc, keys, state: genesisState(doc) };
+}
+
+function step(state: LedgerState, txs: Tx[], opts: Parameters<typeof makeBlock>[2] = {}): LedgerState {
+  return applyBlock(state, makeBlock(state, txs, opts));
+}
+
+function attestAll(state: LedgerState, keys: Map<string, ReturnType<typeof keyFor>>, who: Record<string, 'valid' | 'invalid' | 'abstain'>, ids: string[]): Tx[] {
+  return Object.entries(who).map(([v, verdict]) => attestTx(CHAIN, v, keys.get(v)!, ids.map((proofId) => ({ proofId, verdict }))));
+}
+
+describe('finality and accuracy', () => {
+  it('finalizes when > 2/3 of the stake agree, compares every attestation and pays per match', () => {
+    const { keys, state: s0 } = setup();
+    const id = proofId(proofN(1));
+    const s1 = step(s0, [{ type: 'submit', proof: proofN(1) }]);
+    expect(getProof(s1, id)?.status).toBe('pending');
+    // 2 of 4 equal stakes is not a quorum
+    const s2 = step(s1, attestAll(s1, keys, { node_1: 'valid', node_2: 'valid' }, [id]));
+    expect(getProof(s2, id)?.status).toBe('pending');
+    // the third makes 3/4 > 2/3; node_4 attests wrong afterwards: compared immediately
+    const s3 = step(s2, attestAll(s2, keys, { node_3: 'valid' }, [id]));
+    expect(getProof(s3, id)).toMatchObject({ status: 'final', verdict: 'valid', finalHeight: 3 });
+    expect(s3.lastResults).toContainEqual({ kind: 'final', proofId: id, verdict: 'valid', height: 3, submittedHeight: 1 });
+    const s4 = step(s3, attestAll(s3, keys, { node_4: 'invalid' }, [id]));
+    for (const v of ['node_1', 'node_2', 'node_3']) expect(accuracy(getValidator(s4, v)!)).toBe(1);
+    const n4 = getValidator(s4, 'node_4')!;
+    expect(n4).toMatchObject({ matched: 0, compared: 1 });
+    expect(accuracy(n4)).toBe(0);
+    // node_4 proposed block 4 only; no verification reward
+    expect(n4.rewards).toBe(n4.proposed * s0.params.proposerReward);
+    expect(getValidator(s4, 'node_1')!.rewards).toBe(getValidator(s4, 'node_1')!.proposed * 5 + 2);
+  });
+
+  it('is final as undecided when no verdict reaches > 2/3 within the window; abstentions and misses are counted apart', () => {
+    const { keys, state: s0 } = setup({ verdict_window_blocks: 3 });
+    const id = proofId(proofN(7));
+    let s = step(s0, [{ type: 'submit', proof: proofN(7) }]);
+    s = step(s, attestAll(s, keys, { node_1: 'valid', node_2: 'invalid', node_3: 'abstain' }, [id]));
+    s = step(s, []);
+    expect(getProof(s, id)?.status).toBe('pending');
+    s = step(s, []); // height 4 = 1 + window
+    expect(getProof(s, id)).toMatchObject({ status: 'closed', verdict: 'undecided', finalHeight: 4 });
+    expect(s.lastResults).toContainEqual({ kind: 'final', proofId: id, verdict: 'undecided', height: 4, submittedHeight: 1 });
+    expect(getValidator(s, 'node_1')).toMatchObject({ compared: 0, uncompared: 1, missed: 0 });
+    expect(getValidator(s, 'node_3')).toMatchObject({ abstained: 1, missed: 0 });
+    expect(getValidator(s, 'node_4')).toMatchObject({ missed: 1, abstained: 0 });
+    // the window is closed now
+    const late = makeBlockUnchecked(s, attestAll(s, keys, { node_4: 'valid' }, [id]));
+    expect(validateBlock(s, late)).toMatchObject({ ok: false, code: 'ATTEST_WINDOW_CLOSED', txIndex: 0 });
+  });
+
+  it('rejects bad attestations with stable codes', () => {
+    const { keys, state: s0 } = setup();
+    const id = proofId(proofN(1));
+    const s1 = step(s0, [{ type: 'submit', proof: proofN(1) }]);
+    const cases: [Tx, string][] = [
+      [attestTx(CHAIN, 'node_9', keyFor('node_9'), [{ proofId: id, verdict: 'valid' }]), 'ATTEST_NOT_IN_SET'],
+      [attestTx(CHAIN, 'node_1', keys.get('node_2')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
+      [attestTx('other-chain', 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
+      [attestTx(CHAIN, 'node_1', keys.get('node_1')!, [{ proofId: 'ab'.repeat(32), verdict: 'valid' }]), 'ATTEST_UNKNOWN_PROOF'],
+      [{ type: 'attest', validator: 'node_1', verdicts: [], signature: '00' }, 'ATTEST_EMPTY'],
+      [{ type: 'attest', validator: 'node_1', verdicts: [{ proofId: id, verdict: 'valid' }, { proofId: id, verdict: 'valid' }], signature: '00' }, 'ATTEST_NOT_SORTED'],
+      [{ type: 'attest', validator: 'node_1', verdicts: [{ proofId: id, verdict: 'maybe' as never }], signature: '00' }, 'TX_MALFORMED'],
+      [{ type: 'nope' } as unknown as Tx, 'TX_MALFORMED'],
+    ];
+    for (const [tx, code] of cases) expect(validateBlock(s1, makeBlockUnchecked(s1, [tx])), code).toMatchObject({ ok: false, code });
+    const sameBlock = makeBlockUnchecked(s0, [{ type: 'submit', proof: proofN(1) }, attestTx(CHAIN, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }])]);
+    expect(validateBlock(s0, sameBlock)).toMatchObject({ ok: false, code: 'ATTEST_SAME_BLOCK' });
+    const once = attestTx(CHAIN, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]);
+    const s2 = step(s1, [once]);
+    expect(validateBlock(s2, makeBlockUnchecked(s2, [once]))).toMatchObject({ ok: false, code: 'ATTEST_DUPLICATE' });
+    const dup = makeBlockUnchecked(s1, [{ type: 'submit', proof: proofN(1) }]);
+    expect(validateBlock(s1, dup)).toMatchObject({ ok: false, code: 'PROOF_DUPLICATE' });
+  });
+});
+
+/** A block whose header roots are right but whose txs are not checked (to test rejection). */
+function makeBlockUnchecked(state: LedgerState, txs: Tx[]): Block {
+  const b = makeBlock(state, []);
+  return { ...b, txs, header: { ...b.header, txsRoot: txsRootOf(txs) } };
+}
+
+import { txsRoot as txsRootOf } from '../../src/core/ledger/results.js';
+
+describe('header checks and purity', () => {
+  it('rejects wrong roots and never changes its input', () => {
+    const { state: s0 } = setup();
+    const b = makeBlock(s0, [{ type: 'submit', proof: proofN(1) }]);
+    const root = stateRoot(s0);
+    const s1 = applyBlock(s0, b);
+    expect(stateRoot(s0)).toBe(root);
+    expect(stateRoot(s1)).not.toBe(root);
+    expect(validateBlock(s0, { ...b, header: { ...b.header, stateRoot: '00'.repeat(32) } })).toMatchObject({ ok: false, code: 'BLOCK_STATE_ROOT' });
+    expect(validateBlock(s0, { ...b, header: { ...b.header, resultsRoot: '00'.repeat(32) } })).toMatchObject({ ok: false, code: 'BLOCK_RESULTS_ROOT' });
+    expect(validateBlock(s0, { ...b, header: { ...b.header, validatorsHash: '00'.repeat(32) } })).toMatchObject({ ok: false, code: 'BLOCK_VALIDATORS_HASH' });
+    expect(validateBlock(s0, { ...b, header: { ...b.header, height: 5 } })).toMatchObject({ ok: false, code: 'BLOCK_HEIGHT' });
+    expect(validateBlock(s0, { ...b, header: { ...b.header, proposer: 'mallory' } })).toMatchObject({ ok: false, code: 'BLOCK_PROPOSER' });
+    expect(() => applyBlock(s0, { ...b, header: { ...b.header, chainId: 'x' } })).toThrow(LedgerError);
+    expect(validateBlock(s0, { ...b, txs: [] })).toMatchObject({ ok: false });
+  });
+
+  it('pays the proposer and every signer of lastCommit (one round participated each)', () => {
+    const { keys, state: s0 } = setup();
+    const b1 = makeBlock(s0, []);
+    const s1 = applyBlock(s0, b1);
+    const cert = certify(b1.header, ['node_1', 'node_2', 'node_3'], keys);
+    const s2 = applyBlock(s1, makeBlock(s1, [], { lastCommit: cert, proposer: 'node_2' }));
+    expect(getValidator(s2, 'node_1')).toMatchObject({ roundsParticipated: 1, proposed: 1, rewards: 15 });
+    expect(getValidator(s2, 'node_2')).toMatchObject({ roundsParticipated: 1, proposed: 1, rewards: 15 });
+    expect(getValidator(s2, 'node_4')).toMatchObject({ roundsParticipated: 0, rewards: 0 });
+    expect(getSupply(s2).minted).toBe(40);
+    expect(getAccount(s2, keys.get('node_1')!.publicKey)?.balance).toBe(15);
+  });
+});
+
+describe('staking', () => {
+  it('refuses a bond under the minimum with "Insufficient stake" and the minimum', () => {
+    const { keys, state: s0 } = setup();
+    const tx = bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 999, 0);
+    const r = validateBlock(s0, makeBlockUnchecked(s0, [tx]));
+    expect(r).toMatchObject({ ok: false, code: 'BOND_INSUFFICIENT_STAKE' });
+    expect(!r.ok && r.message).toContain('Insufficient stake');
+    expect(!r.ok && r.message).toContain('1000');
+    const rich = bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 60_000, 0);
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [rich]))).toMatchObject({ ok: false, code: 'BOND_INSUFFICIENT_BALANCE' });
+    const replay = bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 1);
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [replay]))).toMatchObject({ ok: false, code: 'TX_BAD_NONCE' });
+    const forged = { ...bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 0), stake: 6000 };
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [forged]))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
+  });
+
+  it('bond and unbond change the set exactly setChangeDelayBlocks (2) after their block', () => {
+    const { keys, state: s0 } = setup();
+    const alice = keys.get('alice')!;
+    const app = createLedgerApp();
+    const s1 = step(s0, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0)]); // bonded at height 1
+    expect(getAccount(s1, alice.publicKey)).toEqual({ balance: 45_000, nonce: 1 });
+    expect(app.validatorSet(s1).validators.map((v) => v.id)).not.toContain('node_5'); // height 2 set
+    const s2 = step(s1, []);
+    expect(app.validatorSet(s2).validators.map((v) => v.id)).toContain('node_5'); // height 3 = 1 + 2
+    // node_5 can attest from height 3
+    const s3 = step(s2, [{ type: 'submit', proof: proofN(3) }]);
+    const s4 = step(s3, [attestTx(CHAIN, 'node_5', keyFor('node_5'), [{ proofId: proofId(proofN(3)), verdict: 'valid' }])]);
+    // unbond at height 5: leaves the set at 7, stake back at 5 + 10 = 15
+    const s5 = step(s4, [unbondTx(CHAIN, 'node_5', keyFor('node_5'), 0)]);
+    const s6 = step(s5, []);
+    expect(app.validatorSet(s5).validators.map((v) => v.id)).toContain('node_5');
+    expect(app.validatorSet(s6).validators.map((v) => v.id)).not.toContain('node_5');
+    let s = s6;
+    while (s.chain.height < 14) s = step(s, []);
+    expect(getUnbonding(s)).toHaveLength(1);
+    const before = getAccount(s, alice.publicKey)!.balance;
+    s = step(s, []);
+    expect(getUnbonding(s)).toHaveLength(0);
+    expect(getAccount(s, alice.publicKey)!.balance - before).toBe(5000);
+    // the last validators cannot all leave
+    expect(validateBlock(s, makeBlockUnchecked(s, [unbondTx(CHAIN, 'node_5', keyFor('node_5'), 1)]))).toMatchObject({ ok: false, code: 'UNBOND_NOT_BONDED' });
+  });
+
+  it('slashes, burns and jails on equivocation evidence; the jailed validator leaves the set', () => {
+    const { keys, state: s0 } = setup();
+    const k4 = keys.get('node_4')!;
+    const vote = (blockHash: string) => signVote(k4, { type: 'prepare', chainId: CHAIN, height: 1, round: 0, blockHash, validator: 'node_4' });
+    const [a, b] = ['aa'.repeat(32), 'bb'.repeat(32)].map(vote) as [ReturnType<typeof vote>, ReturnType<typeof vote>];
+    const evidence: Tx = { type: 'evidence', evidence: { kind: 'duplicate-vote', voteA: a, voteB: b } };
+    const bad: Tx = { type: 'evidence', evidence: { kind: 'duplicate-vote', voteA: a, voteB: { ...b, signature: a.signature } } };
+    const s1 = step(s0, []);
+    expect(validateBlock(s1, makeBlockUnchecked(s1, [bad]))).toMatchObject({ ok: false, code: 'EVIDENCE_BAD_SIGNATURE' });
+    const same: Tx = { type: 'evidence', evidence: { kind: 'duplicate-vote', voteA: a, voteB: a } };
+    expect(validateBlock(s1, makeBlockUnchecked(s1, [same]))).toMatchObject({ ok: false, code: 'EVIDENCE_INVALID' });
+    const s2 = step(s1, [evidence]);
+    expect(getValidator(s2, 'node_4')).toMatchObject({ stake: 9500, jailed: true, slashed: 500 });
+    expect(getSupply(s2).burned).toBe(500);
+    expect(validateBlock(s2, makeBlockUnchecked(s2, [evidence]))).toMatchObject({ ok: false, code: 'EVIDENCE_DUPLICATE' });
+    const s3 = step(s2, []);
+    expect(s2.activeSet.map((v) => v.id)).toContain('node_4');
+    expect(s3.activeSet.map((v) => v.id)).toEqual(['node_1', 'node_2', 'node_3']);
+    // a jailed validator cannot attest once out of the set
+    const s4 = step(s3, [{ type: 'submit', proof: proofN(4) }]);
+    expect(validateBlock(s4, makeBlockUnchecked(s4, [attestTx(CHAIN, 'node_4', k4, [{ proofId: proofId(proofN(4)), verdict: 'valid' }])]))).toMatchObject({ ok: false, code: 'ATTEST_NOT_IN_SET' });
+  });
+});
+
+describe('receipts', () => {
+  it('verify offline against the genesis set, and any tampering is caught', () => {
+    const { doc, keys, state: s0 } = setup();
+    const id = proofId(proofN(1));
+    const s1 = step(s0, [{ type: 'submit', proof: proofN(1) }, { type: 'submit', proof: proofN(2) }, { type: 'submit', proof: proofN(3) }]);
+    const b2 = makeBlock(s1, attestAll(s1, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [id, proofId(proofN(2))]));
+    const s2 = applyBlock(s1, b2);
+    const cert = certify(b2.header, ['node_1', 'node_2', 'node_3'], keys);
+    const receipt = buildReceipt(s2.lastResults, b2.header, cert, id);
+    const set = genesisValidatorSet(doc);
+    expect(verifyReceipt(receipt, set, CHAIN)).toMatchObject({ ok: true, verdict: 'valid', height: 2, signedStake: 30000, totalStake: 40000 });
+    expect(verifyReceipt(JSON.parse(JSON.stringify(receipt)), set, CHAIN).ok).toBe(true);
+    expect(verifyReceipt({ ...receipt, verdict: 'invalid' }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_LEAF' });
+    expect(verifyReceipt({ ...receipt, leaf: { ...receipt.leaf, verdict: 'invalid' }, verdict: 'invalid' }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_MERKLE_PROOF' });
+    expect(verifyReceipt({ ...receipt, header: { ...receipt.header, stateRoot: '00'.repeat(32) } }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_HEADER_HASH' });
+    expect(verifyReceipt({ ...receipt, certificate: certify(b2.header, ['node_1', 'node_2'], keys) }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_QUORUM' });
+    const forged = certify(b2.header, ['node_1', 'node_2', 'node_3'], new Map([...keys].map(([k]) => [k, keyFor(`evil-${k}`)])));
+    expect(verifyReceipt({ ...receipt, certificate: forged }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_CERTIFICATE' });
+    expect(verifyReceipt(receipt, set, 'other')).toMatchObject({ ok: false, code: 'RECEIPT_CHAIN_ID' });
+    expect(verifyReceipt(null, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_MALFORMED' });
+    expect(verifyReceipt({ ...receipt, merkleProof: 'x' }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_MALFORMED' });
+    expect(cert.blockHash).toBe(hashHeader(b2.header));
+  });
+});
