@@ -149,7 +149,8 @@ function checkWidths(root: List): void {
         if (eb + sb > max) throw widthError(expr, 'floating-point width', eb + sb);
       }
     }
-    for (const item of items) todo.push(item);
+    // Children in reverse so the first offending token in source order is the one reported.
+    for (let k = items.length - 1; k >= 0; k--) todo.push(items[k] as SExpr);
   }
 }
 
@@ -165,14 +166,11 @@ export function admitScript(source: string): AdmittedScript {
     throw new AdmissionError('SMT_TOO_LARGE', 0, 0, `script is larger than ${PROOF_SCRIPT_BYTES_MAX} bytes`);
   }
   const items = readSExprs(source);
-  if (items.length > COMMANDS_MAX) {
-    const extra = items[COMMANDS_MAX] as SExpr;
-    throw new AdmissionError('SMT_COMMANDS', extra.line, extra.column, `more than ${COMMANDS_MAX} commands`);
-  }
   const commands: Command[] = [];
   let checkSatIndex = -1;
   for (let index = 0; index < items.length; index++) {
     const item = items[index] as SExpr;
+    if (index >= COMMANDS_MAX) throw new AdmissionError('SMT_COMMANDS', item.line, item.column, `more than ${COMMANDS_MAX} commands`);
     const name = headSymbol(item);
     if (item.kind !== 'list' || name === undefined) {
       throw new AdmissionError('SMT_NOT_A_COMMAND', item.line, item.column, 'expected a command: (name arguments...)');

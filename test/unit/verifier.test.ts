@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InlineVerifier } from '../../src/adapters/z3/inline-verifier.js';
+import { PoolVerifier } from '../../src/adapters/z3/pool-verifier.js';
+import { PoolClosedError, QueueFullError } from '../../src/adapters/z3/common.js';
+import type { Proof, Verdict } from '../../src/core/types/proof.js';
+import type { VerifyResult } from '../../src/ports/verifier.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const read = (path: string): string => readFileSync(resolve(ROOT, path), 'utf8');
+
+interface ManifestEntry {
+  file: string;
+  claim: 'sat' | 'unsat';
+  model?: string;
+  expected: Verdict;
+}
+const manifest = (JSON.parse(read('proofs/manifest.json')) as { proofs: ManifestEntry[] }).proofs;
+const proofOf = (entry: ManifestEntry): Proof => {
+  const proof: Proof = { smtlib: read(`proofs/${entry.file}`), claim: entry.claim };
+  if (entry.model) proof.model = read(`proofs/${entry.model}`);
+  return proof;
+};
+
+/** A bit-vector product within BITVECTOR_WIDTH_MAX that Z3 cannot finish quickly (seconds to tens of seconds, 300 MB). */
+function bvProduct(width: number): Proof {
+  const one = `(_ bv1 ${width})`;
+  return {
+    smtlib: `(set-logic QF_BV)
+(declare-const a (_ BitVec ${width}))
+(declare-const b (_ BitVec ${width}))
+(declare-const c (_ BitVec ${width}))
+(assert (= (bvmul a (bvmul b c)) #x${'f'.repeat(width / 4 - 1)}b))
+(assert (and (bvugt a ${one}) (bvugt b ${one}) (bvugt c ${one}) (bvult a b)))
+(check-sat)`,
+    claim: 'unsat',
+  };
+}
+const easy: Proof = { smtlib: read('proofs/lia-sum-unsat.smt2'), claim: 'unsat' };
+
+const verdictOf = (result: VerifyResult): string => (result.outcome === 'verdict' ? result.verdict : `abstain:${result.reason}`);
+
+describe('PoolVerifier (2 workers) on proofs/manifest.json', () => {
+  let pool: PoolVerifier;
+  beforeAll(() => {
+    pool = new PoolVerifier({ workers: 2 });
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it('reaches every expected verdict: valid, invalid (wrong claim, wrong model), unknown (PHP(10) out of budget), malformed', async () => {
+    const results = await Promise.all(manifest.map((entry) => pool.verify(proofOf(entry))));
+    expect(results.map(verdictOf)).toEqual(manifest.map((entry) => entry.expected));
+    const unknown = results[manifest.findIndex((entry) => entry.expected === 'unknown')] as VerifyResult & { outcome: 'verdict' };
+    expect(unknown.rlimitUsed).toBeGreaterThanOrEqual(5_000_000);
+    for (const result of results) if (result.outcome === 'verdict') expect(result.rlimitUsed).toBeGreaterThan(0);
+  });
+
+  it('a verdict is cached by proof id, and identical proofs in flight share one job', async () => {
+    const jobsBefore = pool.stats.jobs;
+    const proof = { smtlib: '(declare-const q Int)(assert (= (* 2 q) 7))(check-sat)', claim: 'unsat' } as Proof;
+    const [a, b] = await Promise.all([pool.verify(proof), pool.verify({ ...proof })]);
+    expect(a).toBe(b);
+    expect(pool.stats.jobs).toBe(jobsBefore + 1);
+    const hits = pool.stats.cacheHits;
+    expect(await pool.verify(proof)).toBe(a);
+    expect(pool.stats.cacheHits).toBe(hits + 1);
+    expect(verdictOf(a)).toBe('valid');
+  });
+
+  it('a lower rlimit in the proof turns a solved proof into unknown, deterministically', async () => {
+    const proof: Proof = { smtlib: read('proofs/lia-schedule-sat.smt2'), claim: 'sat', rlimit: 50 };
+    const result = await pool.verify(proof);
+    expect(result).toMatchObject({ outcome: 'verdict', verdict: 'unknown' });
+  });
+
+  it('a proof that fails admission is malformed without reaching Z3; the hostile fixture is never run', async () => {
+    const jobs = pool.stats.jobs;
+    const result = await pool.verify({ smtlib: read('test/fixtures/smt/set-option-rlimit.smt2'), claim: 'sat' });
+    expect(result).toMatchObject({ outcome: 'verdict', verdict: 'malformed', rlimitUsed: 0 });
+    expect(result.detail).toMatch(/^SMT_FORBIDDEN_COMMAND: line 2, column 1/);
+    expect(pool.stats.jobs).toBe(jobs);
+  });
+
+  it('the edge fixture (comments, strings with "" and parentheses, quoted symbols, trailing get-value and exit) is valid', async () => {
+    const result = await pool.verify({ smtlib: read('test/fixtures/smt/edge-comments-strings-quoted.smt2'), claim: 'sat' });
+    expect(verdictOf(result)).toBe('valid');
+  });
+
+  it('reports its context: Z3 version from the worker, params, rlimit default and cap', async () => {
+    const context = await pool.context();
+    expect(context.z3Version).toBe('Z3 5.1.0.0');
+    expect(context.z3Package).toBe('z3-solver@5.2.0');
+    expect(context).toMatchObject({ rlimitDefault: 5_000_000, rlimitMax: 50_000_000, solverParams: { 'smt.random_seed': 0 } });
+  });
+});
+
+describe('PoolVerifier guards: watchdog, memory ceiling, retirement, queue, close', () => {
+  it('the watchdog ends a long job as abstain (no verdict), replaces the worker, and the pool serves the next job', async () => {
+    const pool = new PoolVerifier({ workers: 1, watchdogMs: 1500 });
+    try {
+      const started = performance.now();
+      const slow = await pool.verify(bvProduct(256));
+      expect(slow).toMatchObject({ outcome: 'abstain', reason: 'watchdog' });
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(verdictOf(await pool.verify(easy))).toBe('valid');
+      expect(pool.stats.workersReplaced).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('the memory ceiling ends a job whose Z3 heap grows past it as abstain, and the next job is served', async () => {
+    const pool = new PoolVerifier({ workers: 1, memoryMaxBytes: 48 * 1024 * 1024 });
+    try {
+      const result = await pool.verify(bvProduct(512));
+      expect(result).toMatchObject({ outcome: 'abstain', reason: 'memory' });
+      expect(result.detail).toMatch(/Z3 heap reached \d+ bytes/);
+      expect(verdictOf(await pool.verify(easy))).toBe('valid');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a worker whose heap peaked above the retire mark is replaced after its job; the verdict stands', async () => {
+    const pool = new PoolVerifier({ workers: 1, retireBytes: 1 });
+    try {
+      expect(verdictOf(await pool.verify(easy))).toBe('valid');
+      expect(pool.stats.workersReplaced).toBe(1);
+      expect(verdictOf(await pool.verify({ ...easy, claim: 'sat' }))).toBe('invalid');
+      expect(pool.stats.workersReplaced).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('the queue is bounded (QueueFullError); close() rejects queued jobs with PoolClosedError and ends the running one as abstain', async () => {
+    const pool = new PoolVerifier({ workers: 1, queueMax: 2 });
+    const running = pool.verify(bvProduct(256));
+    const queued = [1, 2].map((n) => pool.verify({ smtlib: `(declare-const x Int)(assert (= x ${n}))(check-sat)`, claim: 'sat' }));
+    await expect(pool.verify({ smtlib: '(declare-const x Int)(assert (= x 3))(check-sat)', claim: 'sat' })).rejects.toBeInstanceOf(QueueFullError);
+    expect(pool.queueSize()).toBe(3);
+    await new Promise((done) => setTimeout(done, 300));
+    await pool.close();
+    await expect(running).resolves.toMatchObject({ outcome: 'abstain', reason: 'closed' });
+    for (const job of queued) await expect(job).rejects.toBeInstanceOf(PoolClosedError);
+    await expect(pool.verify(easy)).rejects.toBeInstanceOf(PoolClosedError);
+  });
+});
+
+describe('InlineVerifier (main thread, trusted inputs only)', () => {
+  it('gives the same verdicts and rlimit counts as the pool on the sample proofs', async () => {
+    const entries = manifest.filter((entry) => entry.expected !== 'unknown');
+    const inline = new InlineVerifier();
+    const pool = new PoolVerifier({ workers: 1 });
+    try {
+      for (const entry of entries) {
+        const [a, b] = [await inline.verify(proofOf(entry)), await pool.verify(proofOf(entry))];
+        expect(verdictOf(a), entry.file).toBe(entry.expected);
+        expect(a.outcome === 'verdict' && b.outcome === 'verdict' && a.rlimitUsed === b.rlimitUsed, entry.file).toBe(true);
+      }
+      expect((await inline.context()).z3Version).toBe('Z3 5.1.0.0');
+    } finally {
+      await Promise.all([inline.close(), pool.close()]);
+    }
+    await expect(inline.verify(easy)).rejects.toBeInstanceOf(PoolClosedError);
+  });
+});
