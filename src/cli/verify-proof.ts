@@ -101,7 +101,8 @@ async function main(): Promise<number> {
   const verifier = new PoolVerifier({ workers: options.workers ?? Math.min(files.length, availableParallelism()), cacheEntriesMax: 0 });
   try {
     const context = await verifier.context();
-    const jobs = files.map((file) => {
+    type Job = { file: string; proof: Proof; result: Promise<VerifyResult> } | { file: string; error: { code: string; message: string } };
+    const jobs = files.map((file): Job => {
       try {
         const smtlib = readBounded(file, PROOF_SCRIPT_BYTES_MAX, 'SMT_TOO_LARGE');
         const proof: Proof = { smtlib, claim: options.claim };
@@ -115,7 +116,7 @@ async function main(): Promise<number> {
       }
     });
     for (const job of jobs) {
-      if ('error' in job) {
+      if (!('proof' in job)) {
         status = 2;
         console.log(options.json ? JSON.stringify({ file: job.file, error: job.error }) : `${job.file}: rejected ${job.error.code}: ${job.error.message}`);
         continue;
