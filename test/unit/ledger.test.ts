@@ -234,3 +234,24 @@ describe('receipts', () => {
     expect(cert.blockHash).toBe(hashHeader(b2.header));
   });
 });
+
+describe('Application adapter', () => {
+  it('prepares, validates and applies like the pure functions (memo included), mapping tx errors to BLOCK_TX_INVALID', () => {
+    const { keys, state: s0 } = setup();
+    const app = createLedgerApp();
+    const prepared = app.prepareBlock(s0, { height: 1, round: 0, proposer: 'node_1', candidates: [{ type: 'submit', proof: proofN(1) }, { type: 'submit', proof: proofN(1) }, { type: 'bogus' } as unknown as Tx] });
+    expect(prepared.txs).toHaveLength(1);
+    const b1 = makeBlock(s0, [{ type: 'submit', proof: proofN(1) }], { proposer: 'node_1' });
+    expect(prepared).toMatchObject({ txsRoot: b1.header.txsRoot, resultsRoot: b1.header.resultsRoot, stateRoot: b1.header.stateRoot, validatorsHash: b1.header.validatorsHash });
+    expect(app.validateBlock(s0, b1)).toEqual({ ok: true });
+    const viaApp = app.applyBlock(s0, b1, certify(b1.header, ['node_1', 'node_2', 'node_3'], keys));
+    expect(stateRoot(viaApp)).toBe(stateRoot(applyBlock(s0, b1)));
+    expect(app.stateRoot(viaApp)).toBe(stateRoot(viaApp));
+    expect(app.validatorSet(viaApp).validators.map((v) => v.id)).toEqual(['node_1', 'node_2', 'node_3', 'node_4']);
+    const bad = makeBlockUnchecked(viaApp, [{ type: 'submit', proof: proofN(1) }]);
+    expect(app.validateBlock(viaApp, bad)).toMatchObject({ ok: false, code: 'BLOCK_TX_INVALID' });
+    // a different block on the same state is not served from the memo
+    const other = makeBlock(s0, [{ type: 'submit', proof: proofN(2) }], { proposer: 'node_1' });
+    expect(stateRoot(app.applyBlock(s0, other, certify(other.header, ['node_1', 'node_2', 'node_3'], keys)))).toBe(stateRoot(applyBlock(s0, other)));
+  });
+});

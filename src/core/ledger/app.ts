@@ -1,14 +1,25 @@
 /**
  * The ledger as consensus' Application (src/core/app.ts). Thin: every rule lives in apply.ts.
+ * validateBlock executes the block; the resulting state is memoized (by state identity and block content) so the
+ * applyBlock that follows a successful validation does not execute it twice. The memo changes no result.
  * @example const app = createLedgerApp(); const s1 = app.applyBlock(genesisState(doc), block, cert);
  */
 import type { Application, PreparedBlock, PrepareBlockRequest, ValidateBlockResult } from '../app.js';
 import type { Block, Certificate } from '../types/consensus.js';
 import type { ValidatorSet } from '../types/validator.js';
 import { applyBlock, prepareBlock, validateBlock, type ApplyOptions } from './apply.js';
+import { hashCertificate, hashHeader } from './consensus-bridge.js';
+import { txsRoot } from './results.js';
 import { stateRoot, type LedgerState } from './state.js';
 
+const MEMO_ENTRIES_MAX = 8;
+
+function blockKey(block: Block): string {
+  return `${hashHeader(block.header)}/${block.lastCommit ? hashCertificate(block.lastCommit) : ''}/${txsRoot(block.txs)}`;
+}
+
 export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerState> {
+  const memo: { state: LedgerState; key: string; next: LedgerState }[] = [];
   return {
     prepareBlock(state: LedgerState, request: PrepareBlockRequest): PreparedBlock {
       const p = prepareBlock(state, request, opts);
@@ -16,11 +27,21 @@ export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerStat
     },
     validateBlock(state: LedgerState, block: Block): ValidateBlockResult {
       const r = validateBlock(state, block, opts);
-      if (r.ok) return { ok: true };
+      if (r.ok) {
+        if (memo.length >= MEMO_ENTRIES_MAX) memo.shift();
+        memo.push({ state, key: blockKey(block), next: r.state });
+        return { ok: true };
+      }
       const code = r.code === 'BLOCK_STATE_ROOT' || r.code === 'BLOCK_RESULTS_ROOT' || r.code === 'BLOCK_VALIDATORS_HASH' || r.code === 'BLOCK_TOO_LARGE' ? r.code : r.txIndex !== undefined ? 'BLOCK_TX_INVALID' : r.code;
       return { ok: false, code, message: r.txIndex !== undefined ? `tx ${r.txIndex}: ${r.message}` : r.message };
     },
     applyBlock(state: LedgerState, block: Block, _certificate: Certificate): LedgerState {
+      const candidates = memo.filter((m) => m.state === state);
+      if (candidates.length > 0) {
+        const key = blockKey(block);
+        const hit = candidates.find((m) => m.key === key);
+        if (hit) return hit.next;
+      }
       return applyBlock(state, block, opts);
     },
     validatorSet(state: LedgerState): ValidatorSet {

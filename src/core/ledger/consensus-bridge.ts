@@ -4,6 +4,7 @@
  */
 export {
   hashHeader,
+  hashCertificate,
   hashValidatorSet,
   verifyCertificate,
   verifyEvidence,

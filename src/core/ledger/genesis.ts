@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { hashWithDomain } from '../../crypto/hash.js';
-import { CHAIN_ID_BYTES_MAX, NODE_ID_BYTES_MAX, VALIDATORS_MAX } from '../limits.js';
+import { CHAIN_ID_BYTES_MAX, GENESIS_ACCOUNTS_MAX, NODE_ID_BYTES_MAX, VALIDATORS_MAX } from '../limits.js';
 import type { Validator } from '../types/validator.js';
 import { defaultParams, PARAM_TABLE, type LedgerParams } from './params.js';
 import { smtBuild, smtRoot } from './smt.js';
@@ -19,7 +19,6 @@ import { KEY, type Account, type ChainInfo, type LedgerState, type Supply, type 
 
 export const GENESIS_DOMAIN = 'pop/genesis/v1';
 export const DEFAULT_CHAIN_ID = 'pop-local-1';
-export const GENESIS_ACCOUNTS_MAX = 10_000;
 const ZERO_HASH = '0'.repeat(64);
 
 const id = z.string().min(1).max(NODE_ID_BYTES_MAX).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');

@@ -3,6 +3,11 @@
  * values. PARAM_TABLE is the single source for defaults, bounds, the seed's snake_case names and the README.
  */
 import {
+  ATTEST_VERDICTS_MAX,
+  EVIDENCE_AGE_BLOCKS_MAX,
+  SET_CHANGE_DELAY_BLOCKS_MAX,
+  UNBONDING_DELAY_BLOCKS_MAX,
+  VERDICT_WINDOW_BLOCKS_MAX,
   BLOCK_BYTES_MAX,
   BLOCK_TXS_MAX,
   EVIDENCE_PER_BLOCK_MAX,
@@ -10,6 +15,7 @@ import {
   PROOF_RLIMIT_MAX,
   VALIDATORS_MAX,
 } from '../limits.js';
+import { SOLVER_PARAMS } from '../verdict.js';
 
 export interface LedgerParams {
   /** Least stake a validator may bond (and hold after a partial change). */
@@ -61,25 +67,25 @@ export interface ParamRow {
 export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'minStake', seedName: 'min_stake', defaultValue: 1000, min: 1, max: 1e15, doc: 'least stake a validator may bond' },
   { name: 'maxValidators', seedName: 'max_validators', defaultValue: 128, min: 1, max: VALIDATORS_MAX, doc: 'most validators in the active set' },
-  { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 1, max: 1000, doc: 'set change committed at h votes from h + this' },
-  { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 10, min: 1, max: 1_000_000, doc: 'blocks before unbonded stake returns to its account' },
-  { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 20, min: 1, max: 10_000, doc: 'blocks a proof takes attestations before it is final as undecided' },
+  { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 1, max: SET_CHANGE_DELAY_BLOCKS_MAX, doc: 'set change committed at h votes from h + this' },
+  { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 10, min: 1, max: UNBONDING_DELAY_BLOCKS_MAX, doc: 'blocks before unbonded stake returns to its account' },
+  { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 20, min: 1, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks a proof takes attestations before it is final as undecided' },
   { name: 'proposerReward', seedName: 'proposer_reward', defaultValue: 5, min: 0, max: 1e12, doc: 'minted to each block proposer' },
   { name: 'commitReward', seedName: 'commit_reward', defaultValue: 10, min: 0, max: 1e12, doc: 'minted per commit signature in lastCommit (one round participated)' },
   { name: 'verificationReward', seedName: 'verification_reward', defaultValue: 2, min: 0, max: 1e12, doc: 'minted per attestation matching the final verdict' },
   { name: 'slashEquivocationBps', seedName: 'slash_equivocation_bps', defaultValue: 500, min: 0, max: 10_000, doc: 'stake burned for equivocation, basis points' },
-  { name: 'evidenceMaxAgeBlocks', seedName: 'evidence_max_age_blocks', defaultValue: 100, min: 1, max: 1_000_000, doc: 'evidence older than this is refused' },
+  { name: 'evidenceMaxAgeBlocks', seedName: 'evidence_max_age_blocks', defaultValue: 100, min: 1, max: EVIDENCE_AGE_BLOCKS_MAX, doc: 'evidence older than this is refused' },
   { name: 'blockTxsMax', seedName: 'block_txs_max', defaultValue: BLOCK_TXS_MAX, min: 1, max: BLOCK_TXS_MAX, doc: 'transactions per block' },
   { name: 'blockBytesMax', seedName: 'block_bytes_max', defaultValue: BLOCK_BYTES_MAX, min: 1024, max: BLOCK_BYTES_MAX, doc: 'canonical bytes of the txs per block' },
   { name: 'blockProofsMax', seedName: 'block_proofs_max', defaultValue: 256, min: 1, max: BLOCK_TXS_MAX, doc: 'proof submissions per block' },
   { name: 'blockEvidenceMax', seedName: 'block_evidence_max', defaultValue: EVIDENCE_PER_BLOCK_MAX, min: 0, max: EVIDENCE_PER_BLOCK_MAX, doc: 'evidence transactions per block' },
-  { name: 'attestVerdictsMax', seedName: 'attest_verdicts_max', defaultValue: 4096, min: 1, max: 65_536, doc: 'verdicts in one attestation' },
+  { name: 'attestVerdictsMax', seedName: 'attest_verdicts_max', defaultValue: 4096, min: 1, max: ATTEST_VERDICTS_MAX, doc: 'verdicts in one attestation' },
   { name: 'rlimitDefault', seedName: 'rlimit_default', defaultValue: PROOF_RLIMIT_DEFAULT, min: 1, max: PROOF_RLIMIT_MAX, doc: 'Z3 rlimit for a proof that names none' },
   { name: 'rlimitMax', seedName: 'rlimit_max', defaultValue: PROOF_RLIMIT_MAX, min: 1, max: PROOF_RLIMIT_MAX, doc: 'cap on a proof\'s requested rlimit' },
 ];
 
-/** Default solver parameters recorded in the genesis (the verifier sets these on every job). */
-export const DEFAULT_SOLVER_PARAMS: Readonly<Record<string, string | number | boolean>> = {};
+/** Default solver parameters recorded in the genesis: exactly what the verifier sets on every job (src/core/verdict.ts). */
+export const DEFAULT_SOLVER_PARAMS: Readonly<Record<string, string | number | boolean>> = SOLVER_PARAMS;
 
 /** Defaults, with the Z3 version supplied by the caller (the CLI reads the installed z3-solver). */
 export function defaultParams(z3Version: string): LedgerParams {
