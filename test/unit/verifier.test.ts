@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InlineVerifier } from '../../src/adapters/z3/inline-verifier.js';
 import { PoolVerifier } from '../../src/adapters/z3/pool-verifier.js';
 import { PoolClosedError, QueueFullError } from '../../src/adapters/z3/common.js';
+import { BITVECTOR_WIDTH_MAX, SEXPR_DEPTH_MAX } from '../../src/core/limits.js';
 import type { Proof, Verdict } from '../../src/core/types/proof.js';
 import type { VerifyResult } from '../../src/ports/verifier.js';
 
@@ -87,6 +88,15 @@ describe('PoolVerifier (2 workers) on proofs/manifest.json', () => {
   it('the edge fixture (comments, strings with "" and parentheses, quoted symbols, trailing get-value and exit) is valid', async () => {
     const result = await pool.verify({ smtlib: read('test/fixtures/smt/edge-comments-strings-quoted.smt2'), claim: 'sat' });
     expect(verdictOf(result)).toBe('valid');
+  });
+
+  it('the deepest and largest admissible shapes still run: nesting at SEXPR_DEPTH_MAX, a bit-vector at BITVECTOR_WIDTH_MAX', async () => {
+    const d = SEXPR_DEPTH_MAX - 1;
+    const deep = await pool.verify({ smtlib: `(assert ${'(not '.repeat(d)}true${')'.repeat(d)})(check-sat)`, claim: d % 2 === 0 ? 'sat' : 'unsat' });
+    expect(verdictOf(deep)).toBe('valid');
+    const w = BITVECTOR_WIDTH_MAX;
+    const wide = await pool.verify({ smtlib: `(declare-const x (_ BitVec ${w}))(assert (= (bvadd x x) (bvshl x (_ bv1 ${w}))))(assert (not (= x x)))(check-sat)`, claim: 'unsat' });
+    expect(verdictOf(wide)).toBe('valid');
   });
 
   it('reports its context: Z3 version from the worker, params, rlimit default and cap', async () => {
