@@ -64,6 +64,10 @@ export interface SimOptions<S = CounterState> {
   cacheVerify?: boolean;
   /** Stop at the first safety violation (default true). */
   stopOnViolation?: boolean;
+  /** Diagnostics: called at the end with one line per instance. */
+  debug?: (lines: string[]) => void;
+  /** Diagnostics: every effect of every instance, with the simulated time. */
+  trace?: (atMs: number, addr: string, effect: ConsensusEffect) => void;
 }
 
 export interface SimResult {
@@ -291,6 +295,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   const startInstance = (x: Instance): void => {
     const safety = new SafetyRules({ chainId: CHAIN_ID, validator: x.validator, secretKey: x.secretKey, store: x.safetyStore });
     const observe = (effect: ConsensusEffect): void => {
+      options.trace?.(clock.nowMs(), x.addr, effect);
       if (x.kind !== 'honest') return;
       if (effect.type === 'commit-block') checkers.onCommit(x.addr, effect.block, effect.certificate, clock.nowMs());
       else if (effect.type === 'evidence') checkers.onEvidence(effect.evidence, clock.nowMs());
@@ -375,6 +380,12 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   const stopOnViolation = options.stopOnViolation ?? true;
   clock.runUntil(durationMs, () => stopOnViolation && checkers.violations.length > 0);
 
+  options.debug?.(
+    instances.map((x) => {
+      const st = x.driver?.state;
+      return `${x.addr} ${x.validator} ${x.kind} up=${x.up} h=${st?.height} r=${st?.round} step=${st?.step} locked=${st?.lockedRound} valid=${st?.validRound} stored=${x.blocks.height()} wal=${x.wal.events.length}`;
+    }),
+  );
   const safety = checkers.violations.filter((v) => v.kind !== 'liveness');
   const live = safety.length === 0 && durationMs - healMs >= livenessBoundMs ? checkers.checkLiveness(healMs, durationMs, livenessBoundMs) : checkers.chain.some((c) => c.atMs > healMs);
   const heights = checkers.chain.length;

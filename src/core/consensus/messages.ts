@@ -274,7 +274,8 @@ export function validateProposal(input: unknown, chainId: string): Checked<Propo
 // Wire messages.
 
 export type ConsensusMessage =
-  | { kind: 'proposal'; proposal: Proposal }
+  /** `pol`: the prepare votes of `proposal.validRound` for the block (its proof of lock), when re-proposing. */
+  | { kind: 'proposal'; proposal: Proposal; pol?: readonly Vote[] }
   | { kind: 'vote'; vote: Vote }
   /** "I am at `height`; send me committed blocks from `height` on." */
   | { kind: 'sync-request'; height: number }
@@ -288,7 +289,17 @@ export function decodeMessage(input: unknown, chainId: string, encodedBytes = 0)
   switch (input.kind) {
     case 'proposal': {
       const p = validateProposal(input.proposal, chainId);
-      return p.ok ? okValue({ kind: 'proposal', proposal: p.value }) : (p as Checked<ConsensusMessage>);
+      if (!p.ok) return p as Checked<ConsensusMessage>;
+      if (input.pol === undefined) return okValue({ kind: 'proposal', proposal: p.value });
+      if (!Array.isArray(input.pol) || input.pol.length > VALIDATORS_MAX) return fail('FIELD_RANGE', `pol carries 0..${VALIDATORS_MAX} votes`);
+      const pol: Vote[] = [];
+      for (const item of input.pol as unknown[]) {
+        const v = validateVote(item, chainId);
+        if (!v.ok) return v as Checked<ConsensusMessage>;
+        if (v.value.type !== 'prepare' || v.value.height !== p.value.height || v.value.round !== p.value.validRound) return fail('FIELD_RANGE', 'pol votes must be prepares of the proposal height and validRound');
+        pol.push(v.value);
+      }
+      return okValue({ kind: 'proposal', proposal: p.value, pol });
     }
     case 'vote': {
       const v = validateVote(input.vote, chainId);

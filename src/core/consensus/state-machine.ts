@@ -104,6 +104,8 @@ interface VoteSet {
 interface RoundState {
   proposal: Proposal | null;
   proposalHash: string | null;
+  /** The proposal's proof of lock (prepare quorum at its validRound) was verified as carried with it. */
+  polVerified: boolean;
   prepares: VoteSet;
   commits: VoteSet;
   /** Validators with any message at this round, and their stake (for the > 1/3 round-skip rule). */
@@ -156,7 +158,7 @@ function emptyVoteSet(): VoteSet {
 }
 
 function emptyRound(): RoundState {
-  return { proposal: null, proposalHash: null, prepares: emptyVoteSet(), commits: emptyVoteSet(), seen: new Set(), seenStake: 0 };
+  return { proposal: null, proposalHash: null, polVerified: false, prepares: emptyVoteSet(), commits: emptyVoteSet(), seen: new Set(), seenStake: 0 };
 }
 
 function setValidators<S>(s: ConsensusState<S>, set: ValidatorSet): void {
@@ -278,6 +280,14 @@ function quorumAny(vs: VoteSet, total: number): boolean {
   return isQuorum(vs.stakeTotal, total);
 }
 
+/** No block can reach a quorum in this vote set any more, whatever the validators that have not voted do. */
+function blockQuorumImpossible(vs: VoteSet, total: number): boolean {
+  const remaining = total - vs.stakeTotal;
+  if (isQuorum(remaining, total)) return false;
+  for (const [key, stake] of vs.stakeFor) if (key !== 'nil' && isQuorum(stake + remaining, total)) return false;
+  return true;
+}
+
 function emitEvidence<S>(s: ConsensusState<S>, evidence: Evidence, fx: ConsensusEffect[]): void {
   const id = hashEvidence(evidence);
   if (s.evidenceSeen.has(id)) return;
@@ -371,12 +381,23 @@ function startRound<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: nu
     }
   }
   scheduleTimeout(ctx, s, 'propose', fx);
+  scheduleTimeout(ctx, s, 'gossip', fx);
   progress(ctx, s, round, fx);
 }
 
 /** Evaluate the rules that a change at `touchedRound` may have enabled. */
 function progress<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, touchedRound: number, fx: ConsensusEffect[]): void {
   if (tryDecide(ctx, s, touchedRound, fx)) return;
+  if (touchedRound < s.round && touchedRound > s.validRound) {
+    // A prepare quorum seen late for an earlier round's proposal: remember it as the valid block to re-propose
+    // (with that round's votes as its proof of lock). The lock is unchanged.
+    const rs = s.rounds.get(touchedRound);
+    if (rs && rs.proposal !== null && rs.proposalHash !== null && quorumFor(rs.prepares, rs.proposalHash, s.total) && isValidBlock(ctx, s, rs.proposal.block, rs.proposalHash)) {
+      s.validRound = touchedRound;
+      s.validBlock = rs.proposal.block;
+      s.validHash = rs.proposalHash;
+    }
+  }
   if (touchedRound > s.round) {
     const rs = s.rounds.get(touchedRound);
     // Votes from more than 1/3 of the stake at a higher round: at least one honest validator is there; follow.
@@ -399,14 +420,16 @@ function progress<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, touchedRoun
       requestVote(ctx, s, 'prepare', ok ? hash : null, fx);
     } else if (p.validRound < s.round) {
       const pol = s.rounds.get(p.validRound);
-      if (pol && quorumFor(pol.prepares, hash, total)) {
+      if (rs.polVerified || (pol && quorumFor(pol.prepares, hash, total))) {
         const ok = isValidBlock(ctx, s, p.block, hash) && (ignoreLock || s.lockedRound <= p.validRound || s.lockedHash === hash);
         s.step = 'prepare';
         requestVote(ctx, s, 'prepare', ok ? hash : null, fx);
       }
     }
   }
-  if (s.step === 'prepare' && !s.prepareTimeoutArmed && quorumAny(rs.prepares, total)) {
+  // Unlike Tendermint, which relies on reliable gossip, this network may lose messages: every step arms its own
+  // timer on entry, so a validator always moves on (nil vote, next round) even if it never sees a quorum.
+  if (s.step === 'prepare' && !s.prepareTimeoutArmed) {
     s.prepareTimeoutArmed = true;
     scheduleTimeout(ctx, s, 'prepare', fx);
   }
@@ -425,13 +448,19 @@ function progress<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, touchedRoun
       s.validHash = rs.proposalHash;
     }
   }
-  if (s.step === 'prepare' && quorumFor(rs.prepares, null, total)) {
+  // Nil prepare quorum, or the votes are in and split so that no block can reach a quorum: commit nil now
+  // rather than wait out the timer (a nil vote is always safe).
+  if (s.step === 'prepare' && (quorumFor(rs.prepares, null, total) || (quorumAny(rs.prepares, total) && blockQuorumImpossible(rs.prepares, total)))) {
     s.step = 'commit';
     requestVote(ctx, s, 'commit', null, fx);
   }
-  if (!s.commitTimeoutArmed && quorumAny(rs.commits, total)) {
+  if (!s.commitTimeoutArmed && (s.step === 'commit' || quorumAny(rs.commits, total))) {
     s.commitTimeoutArmed = true;
     scheduleTimeout(ctx, s, 'commit', fx);
+  }
+  // No block can be decided in this round any more: go to the next round now.
+  if (s.step === 'commit' && quorumAny(rs.commits, total) && blockQuorumImpossible(rs.commits, total)) {
+    startRound(ctx, s, s.round + 1, fx);
   }
 }
 
@@ -492,6 +521,11 @@ function onTimeout<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, ev: { heig
   if (ev.round !== s.round) return;
   s.syncRequested = false;
   rebroadcastOwn(ctx, s, fx);
+  if (ev.step === 'gossip') {
+    // No progress for a while at this (height, round): the re-send above repairs lost messages; keep going.
+    if (s.step !== 'new-height') scheduleTimeout(ctx, s, 'gossip', fx);
+    return;
+  }
   if (ev.step === 'propose' && s.step === 'propose') {
     s.step = 'prepare';
     requestVote(ctx, s, 'prepare', null, fx);
@@ -505,13 +539,23 @@ function onTimeout<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, ev: { heig
   }
 }
 
+/** A proposal on the wire; a re-proposal carries its proof of lock (the prepare quorum of validRound). */
+function proposalMessage<S>(s: ConsensusState<S>, proposal: Proposal): ConsensusMessage {
+  if (proposal.validRound < 0) return { kind: 'proposal', proposal };
+  const hash = hashHeader(proposal.block.header);
+  const pol: Vote[] = [];
+  const rs = s.rounds.get(proposal.validRound);
+  if (rs) for (const v of rs.prepares.votes.values()) if (v.blockHash === hash) pol.push(v);
+  return { kind: 'proposal', proposal, pol };
+}
+
 /** Re-send this node's proposal and votes of the current round (recovers from message loss; after restart). */
 function rebroadcastOwn<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, fx: ConsensusEffect[]): void {
   const self = ctx.config.self;
   if (self === null) return;
   const rs = s.rounds.get(s.round);
   if (!rs) return;
-  if (rs.proposal !== null && rs.proposal.proposer === self) fx.push({ type: 'broadcast', message: { kind: 'proposal', proposal: rs.proposal } });
+  if (rs.proposal !== null && rs.proposal.proposer === self) fx.push({ type: 'broadcast', message: proposalMessage(s, rs.proposal) });
   const prepare = rs.prepares.votes.get(self);
   if (prepare) fx.push({ type: 'broadcast', message: { kind: 'vote', vote: prepare } });
   const commit = rs.commits.votes.get(self);
@@ -525,6 +569,7 @@ function onResume<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, fx: Consens
   }
   rebroadcastOwn(ctx, s, fx);
   scheduleTimeout(ctx, s, s.step === 'propose' ? 'propose' : s.step === 'prepare' ? 'prepare' : 'commit', fx);
+  scheduleTimeout(ctx, s, 'gossip', fx);
   progress(ctx, s, s.round, fx);
 }
 
@@ -575,12 +620,7 @@ function onSigned<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, request: Si
     rs.proposalHash = b.blockHash;
     markSeen(s, rs, b.proposer);
   }
-  fx.push({ type: 'broadcast', message: { kind: 'proposal', proposal } });
-  if (b.validRound >= 0) {
-    // Gossip the prepare quorum (proof of lock) that justifies the re-proposal, so every validator can use it.
-    const pol = s.rounds.get(b.validRound);
-    if (pol) for (const v of pol.prepares.votes.values()) if (v.blockHash === b.blockHash) fx.push({ type: 'broadcast', message: { kind: 'vote', vote: v } });
-  }
+  fx.push({ type: 'broadcast', message: proposalMessage(s, proposal) });
   progress(ctx, s, b.round, fx);
 }
 
@@ -618,7 +658,10 @@ function onMessage<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: stri
     }
     return;
   }
-  if (m.kind === 'proposal') onProposal(ctx, s, from, m.proposal, fx);
+  if (m.kind === 'proposal') {
+    if (m.pol) for (const v of m.pol) onVote(ctx, s, from, v, fx);
+    onProposal(ctx, s, from, m.proposal, fx, m.pol);
+  }
   else onVote(ctx, s, from, m.vote, fx);
 }
 
@@ -633,7 +676,24 @@ function inRoundWindow<S>(s: ConsensusState<S>, round: number): boolean {
   return round <= s.round + ROUND_LOOKAHEAD_COUNT;
 }
 
-function onProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: string, p: Proposal, fx: ConsensusEffect[]): void {
+/**
+ * Does `pol` prove a prepare quorum for `hash` at `validRound`? Checked on its own (distinct members, valid
+ * signatures), because this node's vote set for that round may hold a Byzantine validator's other vote.
+ */
+function verifyPol<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, p: Proposal, hash: string, pol: readonly Vote[]): boolean {
+  const seen = new Set<string>();
+  let stake = 0;
+  for (const v of pol) {
+    if (v.type !== 'prepare' || v.height !== p.height || v.round !== p.validRound || v.blockHash !== hash || seen.has(v.validator)) continue;
+    const member = s.index.get(v.validator);
+    if (!member || !verifyVoteSignature(v, s.index, ctx.verifier)) continue;
+    seen.add(v.validator);
+    stake += member.stake;
+  }
+  return isQuorum(stake, s.total);
+}
+
+function onProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: string, p: Proposal, fx: ConsensusEffect[], pol?: readonly Vote[]): void {
   if (p.chainId !== ctx.config.chainId || !inRoundWindow(s, p.round)) return;
   if (proposerOf(s, p.round) !== p.proposer) {
     fx.push({ type: 'rejected', from, code: 'PROPOSER_WRONG', message: `${p.proposer} is not the proposer of round ${p.round}` });
@@ -642,7 +702,13 @@ function onProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: str
   const rs = roundState(s, p.round);
   const hash = hashHeader(p.block.header);
   if (rs.proposal !== null) {
-    if (rs.proposalHash === hash && rs.proposal.validRound === p.validRound) return;
+    if (rs.proposalHash === hash && rs.proposal.validRound === p.validRound) {
+      if (!rs.polVerified && p.validRound >= 0 && pol && verifyPol(ctx, s, p, hash, pol)) {
+        rs.polVerified = true;
+        progress(ctx, s, p.round, fx);
+      }
+      return;
+    }
     if (!verifyProposalSignature(p, s.index, ctx.verifier)) return;
     emitEvidence(s, duplicateProposalEvidence(proposalHeader(rs.proposal), proposalHeader(p)), fx);
     return;
@@ -653,6 +719,7 @@ function onProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: str
   }
   rs.proposal = p;
   rs.proposalHash = hash;
+  if (p.validRound >= 0 && pol) rs.polVerified = verifyPol(ctx, s, p, hash, pol);
   markSeen(s, rs, p.proposer);
   progress(ctx, s, p.round, fx);
 }
