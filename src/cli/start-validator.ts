@@ -1,0 +1,135 @@
+/**
+ * start-validator: run one validator (P2P, consensus, Z3 verification, HTTP API) until SIGINT/SIGTERM.
+ * Prints the seed's status block, then JSON logs (pino) on stdout.
+ */
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { PoolVerifier, z3PackageVersion } from '../adapters/z3/index.js';
+import { defaultLocalConfig, type NodeConfig } from '../node/config.js';
+import { loadConfigFile, loadGenesisFile, loadKeyFile, StartupError } from '../node/load.js';
+import { createNode, NodeError } from '../node/node.js';
+import type { Log } from '../ports/log.js';
+import { TransportError } from '../ports/transport.js';
+
+const program = new Command()
+  .name('start-validator')
+  .description('Start a validator node: P2P on network.listen_port, HTTP API on http_port, data in data_dir.')
+  .requiredOption('--node-id <id>', 'validator id, e.g. node_1 (must be in the genesis)')
+  .option('--config <file>', 'node config (config/node_N.json)')
+  .option('--genesis <file>', 'genesis state', 'data/genesis_state.json')
+  .option('--stake <n>', 'stake (without --config: node_N gets P2P 800N, HTTP 810N and the other local nodes as peers)')
+  .option('--data-dir <dir>', 'override data_dir')
+  .option('--key-file <file>', 'override key_file')
+  .option('--http-port <port>', 'override http_port')
+  .option('--log-level <level>', 'pino level: debug, info, warn, error', 'info')
+  .option('--verification-paused', 'order proofs without verifying them (benchmarks only; also POP_VERIFICATION_PAUSED=1)')
+  .addHelpText('after', '\nExample:\n  scripts/start-validator --node-id node_1 --config config/node_1.json --genesis data/genesis_state.json');
+
+interface Opts {
+  nodeId: string;
+  config?: string;
+  genesis: string;
+  stake?: string;
+  dataDir?: string;
+  keyFile?: string;
+  httpPort?: string;
+  logLevel: string;
+  verificationPaused?: boolean;
+}
+
+function fail(code: string, message: string, details: string[] = []): never {
+  console.error(`error: ${code}: ${message}`);
+  for (const line of details) console.error(`  ${line}`);
+  process.exit(1);
+}
+
+async function main(opts: Opts): Promise<void> {
+  let config: NodeConfig;
+  if (opts.config) {
+    config = loadConfigFile(opts.config);
+    if (config.node_id !== opts.nodeId) fail('CONFIG_INVALID', `--node-id ${opts.nodeId} but ${opts.config} is for ${config.node_id}`);
+  } else {
+    const match = /^node_(\d+)$/.exec(opts.nodeId);
+    if (!match || !opts.stake) fail('CONFIG_MISSING', 'give --config FILE, or --stake N with a node id node_N (local defaults)');
+    config = defaultLocalConfig(Number(match[1]), 4);
+  }
+  if (opts.stake !== undefined) {
+    const stake = Number(opts.stake);
+    if (!Number.isSafeInteger(stake) || stake <= 0) fail('STAKE_INVALID', `--stake ${opts.stake} is not a positive integer`);
+    config = { ...config, stake };
+  }
+  if (opts.dataDir) config = { ...config, data_dir: opts.dataDir };
+  if (opts.keyFile) config = { ...config, key_file: opts.keyFile };
+  if (opts.httpPort) config = { ...config, http_port: Number(opts.httpPort) };
+  const genesis = loadGenesisFile(opts.genesis);
+  if (config.stake < genesis.params.minStake) fail('STAKE_INSUFFICIENT', `Insufficient stake: ${config.stake} is below the minimum ${genesis.params.minStake}`);
+  const inGenesis = genesis.validators.find((v) => v.id === config.node_id);
+  if (inGenesis && inGenesis.stake !== config.stake) {
+    console.error(`warning: ${config.node_id} has stake ${inGenesis.stake} in the genesis; the configured ${config.stake} takes effect only through a bond transaction`);
+  }
+  const key = loadKeyFile(config.key_file);
+  const logger = pino({ level: opts.logLevel, base: { node: config.node_id } });
+  const log = logger as unknown as Log;
+  const verifier = new PoolVerifier({ workers: config.verifier.workers });
+  let exiting = false;
+  const node = createNode({
+    config,
+    genesis,
+    secretKey: key.secretKey,
+    publicKey: key.publicKey,
+    verifier,
+    z3Version: `z3-solver@${z3PackageVersion()}`,
+    log,
+    verificationPaused: opts.verificationPaused === true || process.env.POP_VERIFICATION_PAUSED === '1',
+    onFatal: (err) => {
+      logger.fatal({ err: err.message }, 'fatal: exiting');
+      process.exit(70);
+    },
+  });
+  await node.start();
+
+  // Give the bootstrap peers a moment, so the status block shows the network as it is.
+  const expected = config.network.bootstrap_peers.length;
+  for (let i = 0; i < 30 && node.status().peers < expected; i++) await new Promise((r) => setTimeout(r, 100));
+  const s = node.status();
+  console.log(`Validator node ${config.node_id} is now running`);
+  console.log('Node status:');
+  console.log(`  Node ID: ${s.nodeId}`);
+  console.log(`  Stake: ${config.stake}`);
+  console.log(`  Connected peers: ${s.peers}`);
+  console.log(`  Is leader: ${s.isLeader ? 'True' : 'False'}`);
+  console.log(`  Current view: ${s.round}`);
+  console.log(`  Current sequence: ${s.height}`);
+  console.log(`  HTTP API: http://${config.http_host}:${node.httpPort()}`);
+
+  const stop = (signal: string): void => {
+    if (exiting) {
+      process.exit(130);
+    }
+    exiting = true;
+    logger.info({ signal }, 'shutting down');
+    node.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+program.action(async (opts: Opts) => {
+  try {
+    await main(opts);
+  } catch (err) {
+    if (err instanceof StartupError) fail(err.code, err.message, err.issues.map((i) => `${i.path || '(file)'}: ${i.message}`));
+    if (err instanceof NodeError || err instanceof TransportError) fail(err.code, err.message);
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || /LOCK/.test(e.message ?? '')) fail('DATA_DIR_LOCKED', `the data directory is in use by another process (${e.message})`);
+    fail('STARTUP_FAILED', (err as Error).stack ?? String(err));
+  }
+});
+
+await program.parseAsync(process.argv);

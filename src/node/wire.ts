@@ -1,0 +1,69 @@
+/**
+ * What validators say to each other: consensus messages (validated by the consensus core's decodeMessage) and
+ * the node's own gossip (proofs for the mempool, attestations for the next proposer). One zod schema for the
+ * transport, so every frame is decoded defensively and garbage scores the sender down.
+ */
+import { z } from 'zod';
+import { decodeMessage, type ConsensusMessage } from '../core/consensus/messages.js';
+import { SubmitProofBody } from '../api/schemas.js';
+import type { AttestTx } from '../core/types/tx.js';
+import type { Proof } from '../core/types/proof.js';
+
+export const ATTEST_VERDICTS_WIRE_MAX = 4096;
+
+const AttestTxSchema = z
+  .object({
+    type: z.literal('attest'),
+    validator: z.string().min(1).max(64),
+    verdicts: z
+      .array(
+        z
+          .object({
+            proofId: z.string().regex(/^[0-9a-f]{64}$/),
+            verdict: z.enum(['valid', 'invalid', 'unknown', 'malformed', 'abstain']),
+            rlimitUsed: z.number().int().nonnegative().optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(ATTEST_VERDICTS_WIRE_MAX),
+    signature: z.string().regex(/^[0-9a-f]{128}$/),
+  })
+  .strict();
+
+export type WireMessage =
+  | { kind: 'consensus'; message: ConsensusMessage }
+  | { kind: 'gossip-proof'; proof: Proof }
+  | { kind: 'gossip-attest'; tx: AttestTx };
+
+/** The transport schema for a chain: consensus kinds go through decodeMessage, gossip through zod. */
+export function wireSchema(chainId: string): z.ZodType<WireMessage> {
+  return z.unknown().transform((input, ctx): WireMessage => {
+    const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined;
+    if (kind === 'gossip-proof') {
+      const parsed = SubmitProofBody.safeParse((input as { proof?: unknown }).proof);
+      if (parsed.success) {
+        const proof: Proof = { smtlib: parsed.data.smtlib, claim: parsed.data.claim };
+        if (parsed.data.rlimit !== undefined) proof.rlimit = parsed.data.rlimit;
+        if (parsed.data.model !== undefined) proof.model = parsed.data.model;
+        return { kind: 'gossip-proof', proof };
+      }
+      ctx.addIssue({ code: 'custom', message: 'bad gossiped proof' });
+      return z.NEVER;
+    }
+    if (kind === 'gossip-attest') {
+      const parsed = AttestTxSchema.safeParse((input as { tx?: unknown }).tx);
+      if (parsed.success) return { kind: 'gossip-attest', tx: parsed.data as AttestTx };
+      ctx.addIssue({ code: 'custom', message: 'bad gossiped attestation' });
+      return z.NEVER;
+    }
+    if (kind === 'consensus') {
+      const decoded = decodeMessage((input as { message?: unknown }).message, chainId);
+      if (decoded.ok) return { kind: 'consensus', message: decoded.value };
+      ctx.addIssue({ code: 'custom', message: `${decoded.error.code}: ${decoded.error.message}` });
+      return z.NEVER;
+    }
+    ctx.addIssue({ code: 'custom', message: 'unknown message kind' });
+    return z.NEVER;
+  }) as unknown as z.ZodType<WireMessage>;
+}
