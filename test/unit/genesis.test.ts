@@ -26,13 +26,15 @@ const seed = {
 describe('genesis seed', () => {
   it('lists every problem with its JSON path', () => {
     const r = parseGenesisSeed({
-      validators: [{ node_id: 'a b', stake: 10, initial_balance: -1 }, { node_id: 'x', stake: '1' }],
+      validators: [{ node_id: 'a b', stake: 10, initial_balance: -1 }, { node_id: 'x', stake: '1' }, { node_id: 'x', stake: 500, initial_balance: 0 }],
       accounts: [{ name: 'y', balance: 1, public_key: 'zz' }],
       params: { min_stake: 0, verdict_window_blocks: 0, bogus: 1 },
       extra: true,
     });
     expect(r.ok).toBe(false);
     const paths = !r.ok ? r.issues.map((i) => i.path) : [];
+    expect(!r.ok && r.issues).toContainEqual({ path: 'validators[2].stake', message: 'Insufficient stake: 500 is below the minimum stake 1000' });
+    expect(!r.ok && r.issues).toContainEqual({ path: 'validators[2].node_id', message: 'duplicate node_id x' });
     for (const p of ['validators[0].node_id', 'validators[0].initial_balance', 'validators[1].stake', 'validators[1].initial_balance', 'accounts[0].public_key', 'params.min_stake', 'params.verdict_window_blocks', 'params', '(root)']) {
       expect(paths).toContain(p);
     }

@@ -255,3 +255,22 @@ describe('Application adapter', () => {
     expect(stateRoot(app.applyBlock(s0, other, certify(other.header, ['node_1', 'node_2', 'node_3'], keys)))).toBe(stateRoot(applyBlock(s0, other)));
   });
 });
+
+import { restoreState, snapshotState, SnapshotError } from '../../src/core/ledger/index.js';
+
+describe('snapshots', () => {
+  it('round-trip through JSON to the same root and the same next block; a corrupted one is refused', () => {
+    const { keys, state: s0 } = setup();
+    let s = step(s0, [{ type: 'submit', proof: proofN(1) }, bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0)]);
+    s = step(s, attestAll(s, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [proofId(proofN(1))]));
+    const restored = restoreState(JSON.parse(JSON.stringify(snapshotState(s))));
+    expect(stateRoot(restored)).toBe(stateRoot(s));
+    expect(restored.activeSet).toEqual(s.activeSet);
+    expect(restored.lastResults).toEqual(s.lastResults);
+    const next = makeBlock(s, [{ type: 'submit', proof: proofN(2) }]);
+    expect(stateRoot(applyBlock(restored, next))).toBe(stateRoot(applyBlock(s, next)));
+    const snap = snapshotState(s);
+    snap.entries[0] = [snap.entries[0]![0], { tampered: true }];
+    expect(() => restoreState(snap)).toThrow(SnapshotError);
+  });
+});

@@ -40,32 +40,7 @@ export const genesisSeedSchema = z
     accounts: z.array(z.object({ name: id, balance: amount, public_key: pubKey.optional() }).strict()).max(GENESIS_ACCOUNTS_MAX).optional(),
     params: z.object(paramShape).strict().optional(),
   })
-  .strict()
-  .superRefine((seed, ctx) => {
-    const minStake = (seed.params?.min_stake as number | undefined) ?? 1000;
-    const names = new Set<string>();
-    const keys = new Set<string>();
-    seed.validators.forEach((v, i) => {
-      if (names.has(v.node_id)) ctx.addIssue({ code: 'custom', path: ['validators', i, 'node_id'], message: `duplicate node_id ${v.node_id}` });
-      names.add(v.node_id);
-      if (v.stake < minStake) ctx.addIssue({ code: 'custom', path: ['validators', i, 'stake'], message: `Insufficient stake: ${v.stake} is below the minimum stake ${minStake}` });
-      if (v.public_key !== undefined) {
-        if (keys.has(v.public_key)) ctx.addIssue({ code: 'custom', path: ['validators', i, 'public_key'], message: 'duplicate public_key' });
-        keys.add(v.public_key);
-      }
-    });
-    (seed.accounts ?? []).forEach((a, i) => {
-      if (names.has(a.name)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `duplicate name ${a.name}` });
-      names.add(a.name);
-      if (a.public_key !== undefined) {
-        if (keys.has(a.public_key)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'public_key'], message: 'duplicate public_key' });
-        keys.add(a.public_key);
-      }
-    });
-    if (seed.validators.length > ((seed.params?.max_validators as number | undefined) ?? 128)) ctx.addIssue({ code: 'custom', path: ['validators'], message: 'more validators than max_validators' });
-    const p = seed.params ?? {};
-    if (typeof p.rlimit_default === 'number' && typeof p.rlimit_max === 'number' && p.rlimit_default > p.rlimit_max) ctx.addIssue({ code: 'custom', path: ['params', 'rlimit_default'], message: 'rlimit_default above rlimit_max' });
-  });
+  .strict();
 
 export type GenesisSeed = z.infer<typeof genesisSeedSchema>;
 
@@ -81,11 +56,64 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-/** Parse a seed, listing every problem with its JSON path. */
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Checks across entries (minimum stake, duplicates, set size, rlimit order). Run on the raw input next to the
+ * schema, so a file with type errors still gets these reported too: every problem is listed at once.
+ */
+function crossCheck(input: unknown): SeedIssue[] {
+  const issues: SeedIssue[] = [];
+  if (!isObj(input)) return issues;
+  const params = isObj(input.params) ? input.params : {};
+  const minStake = typeof params.min_stake === 'number' && params.min_stake >= 1 ? params.min_stake : 1000;
+  const maxValidators = typeof params.max_validators === 'number' && params.max_validators >= 1 ? params.max_validators : 128;
+  const names = new Set<string>();
+  const keys = new Set<string>();
+  const validators = Array.isArray(input.validators) ? input.validators : [];
+  validators.forEach((v: unknown, i) => {
+    if (!isObj(v)) return;
+    if (typeof v.node_id === 'string') {
+      if (names.has(v.node_id)) issues.push({ path: `validators[${i}].node_id`, message: `duplicate node_id ${v.node_id}` });
+      names.add(v.node_id);
+    }
+    if (typeof v.stake === 'number' && Number.isFinite(v.stake) && v.stake >= 1 && v.stake < minStake) {
+      issues.push({ path: `validators[${i}].stake`, message: `Insufficient stake: ${v.stake} is below the minimum stake ${minStake}` });
+    }
+    if (typeof v.public_key === 'string') {
+      if (keys.has(v.public_key)) issues.push({ path: `validators[${i}].public_key`, message: 'duplicate public_key' });
+      keys.add(v.public_key);
+    }
+  });
+  const accounts = Array.isArray(input.accounts) ? input.accounts : [];
+  accounts.forEach((a: unknown, i) => {
+    if (!isObj(a)) return;
+    if (typeof a.name === 'string') {
+      if (names.has(a.name)) issues.push({ path: `accounts[${i}].name`, message: `duplicate name ${a.name}` });
+      names.add(a.name);
+    }
+    if (typeof a.public_key === 'string') {
+      if (keys.has(a.public_key)) issues.push({ path: `accounts[${i}].public_key`, message: 'duplicate public_key' });
+      keys.add(a.public_key);
+    }
+  });
+  if (validators.length > maxValidators) issues.push({ path: 'validators', message: `${validators.length} validators, more than max_validators ${maxValidators}` });
+  if (typeof params.rlimit_default === 'number' && typeof params.rlimit_max === 'number' && params.rlimit_default > params.rlimit_max) {
+    issues.push({ path: 'params.rlimit_default', message: 'rlimit_default above rlimit_max' });
+  }
+  return issues;
+}
+
+/** Parse a seed, listing every problem with its JSON path. Never throws. */
 export function parseGenesisSeed(input: unknown): { ok: true; seed: GenesisSeed } | { ok: false; issues: SeedIssue[] } {
   const r = genesisSeedSchema.safeParse(input);
-  if (r.success) return { ok: true, seed: r.data };
-  return { ok: false, issues: r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+  const issues = r.success ? [] : r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  issues.push(...crossCheck(input));
+  if (r.success && issues.length === 0) return { ok: true, seed: r.data };
+  return { ok: false, issues };
 }
 
 export interface GenesisValidator extends Validator {

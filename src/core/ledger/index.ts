@@ -7,3 +7,4 @@ export * from './results.js';
 export * from './genesis.js';
 export * from './app.js';
 export { smtProve, smtVerify, smtRoot, type SmtProof } from './smt.js';
+export * from './snapshot.js';
