@@ -29,9 +29,12 @@ import type { ValidatorSet } from '../../src/core/types/validator.js';
 const SEED = 7;
 const N = 10;
 const CHAIN = 'pop-sim';
-const WRONG = new Set(['node_009', 'node_010']);
-const ABSTAINER = 'node_008';
-const OFFLINE = 'node_007';
+// Roles by position in the id-sorted set (filled in genesis): 0..5 honest, 6 never attests, 7 abstains on some
+// proofs, 8..9 attest the wrong verdict.
+let HONEST: string[] = [];
+let WRONG = new Set<string>();
+let ABSTAINER = '';
+let OFFLINE = '';
 
 /** The fake verifier: every honest validator reaches this verdict for this proof. */
 function trueVerdict(id: string): Verdict {
@@ -54,8 +57,13 @@ function proofAt(height: number, i: number): Proof {
 
 describe('ledger in the simulator', () => {
   it('finality, accuracy and rewards follow the rules with wrong, abstaining and silent verifiers', () => {
+    // The simulator derives validator keys from the seed; attestations are signed with the same keys.
+    const byPublicKey = new Map<string, KeyPair>();
+    for (let i = 0; i < N; i++) {
+      const kp = keyPairFromSeed(sha256Hex(`pop-sim-key/${SEED}/${i}`));
+      byPublicKey.set(kp.publicKey, kp);
+    }
     const keys = new Map<string, KeyPair>();
-    for (let i = 0; i < N; i++) keys.set(`node_${String(i + 1).padStart(3, '0')}`, keyPairFromSeed(sha256Hex(`pop-sim-key/${SEED}/${i}`)));
     const inner = createLedgerApp({ verifySignature: createCachingVerifier() });
     // Instrumentation only: remember the committed state per height and check every node computes the same root.
     const committed = new Map<number, LedgerState>();
@@ -75,6 +83,16 @@ describe('ledger in the simulator', () => {
     const simApp: SimApp<LedgerState> = {
       app,
       genesis(set: ValidatorSet) {
+        const ids = set.validators.map((v) => v.id).sort();
+        HONEST = ids.slice(0, 6);
+        OFFLINE = ids[6] as string;
+        ABSTAINER = ids[7] as string;
+        WRONG = new Set(ids.slice(8, 10));
+        for (const v of set.validators) {
+          const kp = byPublicKey.get(v.publicKey);
+          if (!kp) throw new Error(`test setup: no key for ${v.id}; the simulator's key derivation changed`);
+          keys.set(v.id, kp);
+        }
         const doc = buildGenesis(
           { chain_id: CHAIN, validators: set.validators.map((v) => ({ node_id: v.id, stake: v.stake, initial_balance: 0, public_key: v.publicKey })), params: { verdict_window_blocks: 6 } },
           { z3Version: 'z3-solver@5.2.0' },
@@ -137,8 +155,9 @@ describe('ledger in the simulator', () => {
     expect(decided).toBeGreaterThan(20);
     expect(undecided).toBeGreaterThan(5);
 
-    for (let i = 1; i <= 6; i++) {
-      const v = getValidator(last, `node_00${i}`)!;
+    expect(HONEST).toHaveLength(6);
+    for (const id of HONEST) {
+      const v = getValidator(last, id)!;
       expect(v.compared).toBe(decided);
       expect(accuracy(v)).toBe(1);
       expect(v.uncompared).toBe(undecided);
@@ -155,7 +174,7 @@ describe('ledger in the simulator', () => {
       expect(accuracy(v)).toBe(0);
       expect(v.rewards).toBe(v.proposed * last.params.proposerReward + v.roundsParticipated * last.params.commitReward);
     }
-    const honest = getValidator(last, 'node_001')!;
+    const honest = getValidator(last, HONEST[0]!)!;
     expect(honest.rewards).toBe(honest.proposed * last.params.proposerReward + honest.roundsParticipated * last.params.commitReward + decided * last.params.verificationReward);
     // every validator signed commits and proposed blocks; supply = genesis + what the schedule minted
     expect(listValidators(last).every((v) => v.roundsParticipated > 0)).toBe(true);
