@@ -177,32 +177,47 @@ export function createNode(options: NodeOptions): ValidatorNode {
     return driver.state.appState;
   };
 
-  // --- attestations: verify every proof of a committed block, sign one batch per block -----------------
+  // --- attestations: verify every proof of a committed block; verdicts that complete together are signed
+  // as one batch (one signature per batch), so a slow proof never delays the attestation of a fast one. ------
+  type ReadyVerdict = AttestTx['verdicts'][number];
+  let ready: ReadyVerdict[] = [];
+  let flushScheduled = false;
+
+  function flushAttestations(): void {
+    flushScheduled = false;
+    if (closing || fatal || ready.length === 0) return;
+    const max = state().params.attestVerdictsMax;
+    const unique = new Map(ready.map((v) => [v.proofId, v]));
+    ready = [];
+    const sorted = [...unique.values()].sort((a, b) => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0));
+    for (let i = 0; i < sorted.length; i += max) {
+      const body = { validator: config.node_id, verdicts: sorted.slice(i, i + max) };
+      const tx: AttestTx = { type: 'attest', ...body, signature: sign(options.secretKey, attestSignBytes(chainId, body)) };
+      attestPool.set(tx.signature, { tx, expiresAfterHeight: state().chain.height + state().params.verdictWindowBlocks });
+      transport?.broadcast({ kind: 'gossip-attest', tx });
+    }
+  }
+
   function verifyBlock(block: Block): void {
     if (options.verificationPaused) return;
-    const proofs = block.txs.filter((tx): tx is Extract<Tx, { type: 'submit' }> => tx.type === 'submit').map((tx) => tx.proof);
-    if (proofs.length === 0) return;
     const height = block.header.height;
-    void Promise.all(
-      proofs.map(async (proof) => {
-        const result = await options.verifier.verify(proof);
-        const verdict: AttestedVerdict = result.outcome === 'verdict' ? result.verdict : 'abstain';
-        metrics.proofsVerifiedTotal.inc({ verdict });
-        counters.verified++;
-        return result.outcome === 'verdict' ? { proofId: proofId(proof), verdict, rlimitUsed: result.rlimitUsed } : { proofId: proofId(proof), verdict };
-      }),
-    ).then(
-      (verdicts) => {
-        if (closing) return;
-        const unique = new Map(verdicts.map((v) => [v.proofId, v]));
-        const sorted = [...unique.values()].sort((a, b) => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0));
-        const body = { validator: config.node_id, verdicts: sorted };
-        const tx: AttestTx = { type: 'attest', ...body, signature: sign(options.secretKey, attestSignBytes(chainId, body)) };
-        attestPool.set(tx.signature, { tx, expiresAfterHeight: height + state().params.verdictWindowBlocks });
-        transport?.broadcast({ kind: 'gossip-attest', tx });
-      },
-      (err: Error) => log.warn({ module: 'verifier', height, err: err.message }, 'verification failed; no attestation for this block'),
-    );
+    for (const tx of block.txs) {
+      if (tx.type !== 'submit') continue;
+      const proof = tx.proof;
+      options.verifier.verify(proof).then(
+        (result) => {
+          const verdict: AttestedVerdict = result.outcome === 'verdict' ? result.verdict : 'abstain';
+          metrics.proofsVerifiedTotal.inc({ verdict });
+          counters.verified++;
+          ready.push(result.outcome === 'verdict' ? { proofId: proofId(proof), verdict, rlimitUsed: result.rlimitUsed } : { proofId: proofId(proof), verdict });
+          if (!flushScheduled) {
+            flushScheduled = true;
+            setTimeout(flushAttestations, 5);
+          }
+        },
+        (err: Error) => log.warn({ module: 'verifier', height, err: err.message }, 'verification failed; no attestation for this proof'),
+      );
+    }
   }
 
   function candidates(): Tx[] {
