@@ -162,3 +162,35 @@ describe('ledger properties', () => {
     expect(wrongCompared).toBeGreaterThan(5);
   });
 });
+
+import { prepareBlock, validateBlock } from '../../src/core/ledger/index.js';
+import { txsRoot } from '../../src/core/ledger/results.js';
+
+describe('hostile transactions', () => {
+  it('never crash validateBlock or prepareBlock: the block is refused with a code, the proposer drops them', () => {
+    const { doc } = makeGenesis();
+    const state = genesisState(doc);
+    const txArb = fc.oneof(
+      fc.anything(),
+      fc.record({ type: fc.constantFrom('submit', 'attest', 'bond', 'unbond', 'evidence'), proof: fc.anything(), validator: fc.anything(), verdicts: fc.anything(), evidence: fc.anything(), stake: fc.anything(), nonce: fc.anything(), account: fc.anything(), publicKey: fc.anything(), signature: fc.anything() }, { requiredKeys: ['type'] }),
+    );
+    fc.assert(
+      fc.property(fc.array(txArb, { minLength: 1, maxLength: 4 }), (junk) => {
+        const txs = junk as Tx[];
+        const good = makeBlock(state, []);
+        let root: string;
+        try {
+          root = txsRoot(txs);
+        } catch {
+          root = good.header.txsRoot;
+        }
+        const r = validateBlock(state, { ...good, txs, header: { ...good.header, txsRoot: root } });
+        expect(r.ok).toBe(false);
+        const p = prepareBlock(state, { height: 1, proposer: 'node_1', candidates: txs });
+        expect(p.txs.length + p.rejected.length).toBe(txs.length);
+        expect(p.rejected.every((x) => typeof x.code === 'string')).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
