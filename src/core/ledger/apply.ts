@@ -61,6 +61,11 @@ class BlockContext {
   readonly attestedNow = new Set<string>();
   setChanged = false;
   proofsInBlock = 0;
+  /**
+   * Attestation maps created by this block (never ones read from the committed tree): safe to extend in place,
+   * because an attest tx checks everything before its first write, so no rollback ever needs their old content.
+   */
+  readonly owned = new WeakSet<object>();
   evidenceInBlock = 0;
 
   constructor(
@@ -226,16 +231,29 @@ function applyAttest(ctx: BlockContext, tx: AttestTx): void {
     prev = item.proofId as string;
   }
   if (!ctx.verifySig(member.publicKey, attestSignBytes(ctx.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
-  for (const { proofId, verdict } of tx.verdicts) {
+  // Check every item before the first write: an attestation either applies whole or changes nothing, so the
+  // records this block already copied can be updated in place (no O(validators^2) copying per proof).
+  const records: ProofRecord[] = [];
+  for (const { proofId } of tx.verdicts) {
     const record = ctx.read<ProofRecord>(KEY.proof(proofId));
     if (!record) fail('ATTEST_UNKNOWN_PROOF', `unknown proof ${proofId}`);
     if (record.submittedHeight === ctx.height) fail('ATTEST_SAME_BLOCK', `proof ${proofId} is submitted in this block`);
     if (record.status === 'closed' || ctx.height > record.submittedHeight + ctx.params.verdictWindowBlocks) fail('ATTEST_WINDOW_CLOSED', `window of ${proofId} closed`);
     if (record.attestations[tx.validator] !== undefined) fail('ATTEST_DUPLICATE', `${tx.validator} already attested ${proofId}`);
-    ctx.write(KEY.proof(proofId), { ...record, attestations: { ...record.attestations, [tx.validator]: verdict } });
+    records.push(record);
+  }
+  tx.verdicts.forEach(({ proofId, verdict }, i) => {
+    const record = records[i] as ProofRecord;
+    if (ctx.owned.has(record.attestations)) {
+      record.attestations[tx.validator] = verdict;
+    } else {
+      const attestations = { ...record.attestations, [tx.validator]: verdict };
+      ctx.owned.add(attestations);
+      ctx.write(KEY.proof(proofId), { ...record, attestations });
+    }
     if (record.status === 'final') compareAttestation(ctx, tx.validator, verdict, record.verdict as FinalVerdict);
     else ctx.attestedNow.add(proofId);
-  }
+  });
 }
 
 function applyBond(ctx: BlockContext, tx: BondTx): void {
