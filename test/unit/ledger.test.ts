@@ -274,3 +274,19 @@ describe('snapshots', () => {
     expect(() => restoreState(snap)).toThrow(SnapshotError);
   });
 });
+
+describe('edge rules', () => {
+  it('the last bonded validator cannot leave; evidence older than the limit is refused', () => {
+    const solo = makeGenesis({ validators: 1 });
+    const s0 = genesisState(solo.doc);
+    const k1 = solo.keys.get('node_1')!;
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [unbondTx(CHAIN, 'node_1', k1, 0)]))).toMatchObject({ ok: false, code: 'UNBOND_LAST_VALIDATOR' });
+    const { keys, state } = setup({ evidence_max_age_blocks: 2 });
+    let s = state;
+    for (let i = 0; i < 4; i++) s = step(s, []);
+    const k4 = keys.get('node_4')!;
+    const vote = (blockHash: string) => signVote(k4, { type: 'commit', chainId: CHAIN, height: 1, round: 0, blockHash, validator: 'node_4' });
+    const old: Tx = { type: 'evidence', evidence: { kind: 'duplicate-vote', voteA: vote('aa'.repeat(32)), voteB: vote('bb'.repeat(32)) } };
+    expect(validateBlock(s, makeBlockUnchecked(s, [old]))).toMatchObject({ ok: false, code: 'EVIDENCE_TOO_OLD' });
+  });
+});
