@@ -130,3 +130,19 @@ export const VERIFIER_MEMORY_SAMPLE_MS = 25;
 
 assertLimit(VERIFIER_WORKER_RETIRE_BYTES < VERIFIER_WORKER_RSS_BYTES_MAX, 'retire a worker before it reaches the ceiling');
 assertLimit(VERIFIER_WORKER_RSS_BYTES_MAX < 2 * 1024 * 1024 * 1024, 'the ceiling must sit below the 2 GiB WASM memory of one Z3 instance');
+
+// --- Ledger (issue 4; network values live in the genesis params, these are their ceilings) ---
+/** Funded accounts a genesis seed may list (besides the validators). */
+export const GENESIS_ACCOUNTS_MAX = 10_000;
+/** Verdicts one attestation transaction may carry (ceiling of the attest_verdicts_max parameter). */
+export const ATTEST_VERDICTS_MAX = 65_536;
+/** Ceiling of the verdict_window_blocks parameter: a proof's attestations are kept this long at most. */
+export const VERDICT_WINDOW_BLOCKS_MAX = 10_000;
+/** Validator set changes queued at once (one per block within set_change_delay_blocks). */
+export const SET_CHANGE_DELAY_BLOCKS_MAX = 1_000;
+/** Ceiling of the unbonding delay. */
+export const UNBONDING_DELAY_BLOCKS_MAX = 1_000_000;
+/** Ceiling of the evidence age parameter. */
+export const EVIDENCE_AGE_BLOCKS_MAX = 1_000_000;
+
+assertLimit(ATTEST_VERDICTS_MAX >= BLOCK_TXS_MAX, 'one attestation must be able to cover a full block of proofs');
