@@ -51,7 +51,7 @@ describe('PoolVerifier (2 workers) on proofs/manifest.json', () => {
     await pool.close();
   });
 
-  it('reaches every expected verdict: valid, invalid (wrong claim, wrong model), unknown (PHP(10) out of budget), malformed', async () => {
+  it('reaches every expected verdict: valid, invalid (wrong claim, wrong model), unknown (PHP(10) out of budget), malformed', { timeout: 180_000 }, async () => {
     const results = await Promise.all(manifest.map((entry) => pool.verify(proofOf(entry))));
     expect(results.map(verdictOf)).toEqual(manifest.map((entry) => entry.expected));
     const unknown = results[manifest.findIndex((entry) => entry.expected === 'unknown')] as VerifyResult & { outcome: 'verdict' };

@@ -71,7 +71,7 @@ export class PoolVerifier implements ProofVerifier {
   private closed = false;
   private version: string | undefined;
   /** Counters for tests and metrics. */
-  readonly stats = { jobs: 0, cacheHits: 0, abstentions: 0, workersReplaced: 0 };
+  readonly stats = { jobs: 0, cacheHits: 0, abstentions: 0, workersReplaced: 0, evaluationMsTotal: 0 };
 
   /**
    * @example const verifier = new PoolVerifier({ workers: 2 }); await verifier.verify({ smtlib, claim: 'unsat' });
@@ -197,6 +197,7 @@ export class PoolVerifier implements ProofVerifier {
         { signal: controller.signal, transferList: [channel.port2] },
       )) as WorkerReply;
       this.version ??= reply.version;
+      this.stats.evaluationMsTotal += reply.ms;
       const result = resultFromOutput(prepared.admitted, reply.output, reply.ms);
       this.cache.set(prepared.id, result);
       return reply.peakBytes > this.retireBytes ? { result, retireThreadId: reply.threadId } : { result };
