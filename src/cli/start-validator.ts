@@ -22,6 +22,7 @@ const program = new Command()
   .option('--key-file <file>', 'override key_file')
   .option('--http-port <port>', 'override http_port')
   .option('--log-level <level>', 'pino level: debug, info, warn, error', 'info')
+  .option('--block-interval-ms <ms>', 'pause after each commit before the next height (default 900)')
   .option('--verification-paused', 'order proofs without verifying them (benchmarks only; also POP_VERIFICATION_PAUSED=1)')
   .addHelpText('after', '\nExample:\n  scripts/start-validator --node-id node_1 --config config/node_1.json --genesis data/genesis_state.json');
 
@@ -35,6 +36,7 @@ interface Opts {
   httpPort?: string;
   logLevel: string;
   verificationPaused?: boolean;
+  blockIntervalMs?: string;
 }
 
 function fail(code: string, message: string, details: string[] = []): never {
@@ -81,6 +83,7 @@ async function main(opts: Opts): Promise<void> {
     z3Version: `z3-solver@${z3PackageVersion()}`,
     log,
     verificationPaused: opts.verificationPaused === true || process.env.POP_VERIFICATION_PAUSED === '1',
+    timeouts: opts.blockIntervalMs !== undefined ? { newHeightMs: Math.max(0, Number(opts.blockIntervalMs)) } : {},
     onFatal: (err) => {
       logger.fatal({ err: err.message }, 'fatal: exiting');
       process.exit(70);

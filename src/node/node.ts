@@ -313,8 +313,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     }
     if (!result.duplicate) {
       // Durable before the 202: a kill -9 right after the answer must not lose the proof.
-      await chain!.level.putBlob(`proof:${id}`, JSON.stringify(proof));
-      await chain!.level.putProofPending(id, Date.now());
+      await chain!.level.putProofPending(id, Date.now(), JSON.stringify(proof));
       acceptedAtMs.set(id, Date.now());
       counters.submitted++;
       transport?.broadcast({ kind: 'gossip-proof', proof });

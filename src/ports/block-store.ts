@@ -54,8 +54,11 @@ export interface BlockStore {
   getBlockByHash(hash: string): Promise<StoredBlock | null>;
   /** The state saved with the latest commit (or saveState), null when none. */
   loadState(): Promise<{ height: number; stateJson: string } | null>;
-  /** Record an accepted (202) proof durably before the client hears back. Never downgrades a known status. */
-  putProofPending(id: string, acceptedAtMs: number): Promise<void>;
+  /**
+   * Record an accepted (202) proof durably before the client hears back, with its body (blob `proof:<id>`) in the
+   * same write. Concurrent calls share one synced batch (group commit). Never downgrades a known status.
+   */
+  putProofPending(id: string, acceptedAtMs: number, body?: string): Promise<void>;
   getProofStatus(id: string): Promise<ProofStatus | null>;
   /** Ids of proofs still pending (accepted, not yet included), oldest first, at most `limitCount`. */
   listPendingProofIds(limitCount: number): Promise<string[]>;

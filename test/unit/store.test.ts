@@ -138,3 +138,16 @@ describe('chain store (synchronous durable put for the consensus driver)', () =>
     await again.close();
   });
 });
+
+describe('group commit of accepted proofs', () => {
+  it('concurrent putProofPending calls all become durable with their bodies', async () => {
+    const dir = tempDir();
+    const store = await openLevelBlockStore(dir);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.putProofPending(`id${String(i).padStart(2, '0')}`, 1000 + i, `body${i}`)));
+    await store.close();
+    const again = await openLevelBlockStore(dir);
+    expect(await again.listPendingProofIds(100)).toHaveLength(50);
+    expect(await again.getBlob('proof:id07')).toBe('body7');
+    await again.close();
+  });
+});

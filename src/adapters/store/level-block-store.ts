@@ -66,6 +66,28 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
     return next;
   }
 
+  // Group commit: writes that arrive while a batch is being synced go together in the next one (one fsync
+  // for many accepted proofs instead of one each).
+  let group: { ops: LevelOp[]; done: { resolve: () => void; reject: (err: Error) => void }[] } | null = null;
+  function groupWrite(ops: LevelOp[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (group) {
+        group.ops.push(...ops);
+        group.done.push({ resolve, reject });
+        return;
+      }
+      const mine = { ops: [...ops], done: [{ resolve, reject }] };
+      group = mine;
+      serial(async () => {
+        group = null;
+        await db.batch(mine.ops, { sync: true });
+      }).then(
+        () => mine.done.forEach((d) => d.resolve()),
+        (err: Error) => mine.done.forEach((d) => d.reject(err)),
+      );
+    });
+  }
+
   async function readStatus(id: string): Promise<ProofStatus | null> {
     const text = await db.get('proof:' + id);
     return text === undefined ? null : parseJson<ProofStatus>(text, `status of ${id}`);
@@ -129,18 +151,15 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
       return text === undefined ? null : parseJson<{ height: number; stateJson: string }>(text, 'state');
     },
 
-    putProofPending(id: string, acceptedAtMs: number): Promise<void> {
-      return serial(async () => {
-        if (await readStatus(id)) return;
-        const status: ProofStatus = { status: 'pending', acceptedAtMs };
-        await db.batch(
-          [
-            { type: 'put', key: 'proof:' + id, value: JSON.stringify(status) },
-            { type: 'put', key: pendingKey(acceptedAtMs, id), value: id },
-          ],
-          { sync: true },
-        );
-      });
+    async putProofPending(id: string, acceptedAtMs: number, body?: string): Promise<void> {
+      if (await readStatus(id)) return;
+      const status: ProofStatus = { status: 'pending', acceptedAtMs };
+      const ops: LevelOp[] = [
+        { type: 'put', key: 'proof:' + id, value: JSON.stringify(status) },
+        { type: 'put', key: pendingKey(acceptedAtMs, id), value: id },
+      ];
+      if (body !== undefined) ops.push({ type: 'put', key: 'blob:proof:' + id, value: body });
+      return groupWrite(ops);
     },
 
     getProofStatus: readStatus,

@@ -1,0 +1,252 @@
+/**
+ * bench-network (npm run bench:network): 4 validators on loopback, real processes, measured in one run:
+ *  1. ordering capacity: proofs/s committed into blocks with verification paused (--verification-paused, i.e.
+ *     POP_VERIFICATION_PAUSED=1), trivial distinct proofs submitted to all 4 nodes at once;
+ *  2. end-to-end finalized proofs/s with Z3 on, next to the machine's verification limit
+ *     cores / (validators x measured per-proof verification time);
+ *  3. block commit latency and verdict finality latency p50/p99, and RSS per node.
+ * The last line is one JSON object.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { PoolVerifier } from '../adapters/z3/index.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const COUNT = 4;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const program = new Command()
+  .name('bench-network')
+  .description('Benchmark a 4-validator loopback network: ordering capacity, end-to-end verified throughput, latencies, RSS.')
+  .option('--ordering-proofs <n>', 'proofs for the ordering phase', '6000')
+  .option('--e2e-proofs <n>', 'proofs for the end-to-end phase', '200')
+  .option('--block-interval-ms <ms>', 'pause after each commit', '100')
+  .option('--workers <n>', 'Z3 workers per validator', '2');
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function trivialProof(i: number, tag: string): { smtlib: string; claim: 'sat' | 'unsat' } {
+  return { smtlib: `(set-logic QF_LIA)(declare-const x Int)(assert (> x ${i}))(assert (< x ${i + 2}))(check-sat) ; ${tag}`, claim: 'sat' };
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Net {
+  http: string[];
+  procs: ChildProcess[];
+  stop(): Promise<void>;
+}
+
+async function startNetwork(dir: string, phase: string, opts: { paused: boolean; blockIntervalMs: string; workers: number }): Promise<Net> {
+  const p2p = await Promise.all(Array.from({ length: COUNT }, () => freePort()));
+  const http = await Promise.all(Array.from({ length: COUNT }, () => freePort()));
+  const procs: ChildProcess[] = [];
+  for (let n = 1; n <= COUNT; n++) {
+    const config = {
+      node_id: `node_${n}`,
+      stake: 10000,
+      network: { listen_port: p2p[n - 1], bootstrap_peers: Array.from({ length: COUNT }, (_, i) => i + 1).filter((i) => i !== n).map((i) => ({ node_id: `node_${i}`, address: `127.0.0.1:${p2p[i - 1]}` })) },
+      consensus: { timeout: 4.0, view_change_timeout: 1.5 },
+      http_port: http[n - 1],
+      data_dir: join(dir, phase, `node_${n}`),
+      key_file: join(dir, 'keys', `node_${n}.json`),
+      verifier: { workers: opts.workers },
+    };
+    const configPath = join(dir, `${phase}-node_${n}.json`);
+    writeFileSync(configPath, JSON.stringify(config));
+    const args = ['--node-id', `node_${n}`, '--config', configPath, '--genesis', join(dir, 'genesis.json'), '--log-level', 'warn', '--block-interval-ms', opts.blockIntervalMs];
+    if (opts.paused) args.push('--verification-paused');
+    procs.push(spawn(join(root, 'scripts/start-validator'), args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] }));
+  }
+  const urls = http.map((p) => `http://127.0.0.1:${p}`);
+  for (const u of urls) {
+    const start = Date.now();
+    while (true) {
+      const ok = await fetch(`${u}/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() - start > 90_000) throw new Error(`${u} did not start`);
+      await sleep(200);
+    }
+  }
+  return {
+    http: urls,
+    procs,
+    async stop() {
+      for (const p of procs) p.kill('SIGTERM');
+      await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+    },
+  };
+}
+
+async function submitAll(urls: string[], proofs: { smtlib: string; claim: string }[], concurrency: number): Promise<{ ids: string[]; submittedAt: Map<string, number> }> {
+  const ids: string[] = [];
+  const submittedAt = new Map<string, number>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      while (next < proofs.length) {
+        const i = next++;
+        const url = urls[(i + w) % urls.length]!;
+        while (true) {
+          const res = await fetch(`${url}/proofs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(proofs[i]) });
+          const body = (await res.json()) as { id?: string };
+          if (res.status === 202 && body.id) {
+            ids.push(body.id);
+            submittedAt.set(body.id, performance.now());
+            break;
+          }
+          if (res.status !== 429) throw new Error(`submit answered ${res.status}: ${JSON.stringify(body)}`);
+          await sleep(50);
+        }
+      }
+    }),
+  );
+  return { ids, submittedAt };
+}
+
+/** Commit latency samples (ms) of every block, from the metrics histogram of node_1 (bucket upper bounds). */
+async function histogramQuantiles(url: string, name: string): Promise<{ p50: number; p99: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets: { le: number; count: number }[] = [];
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"[^}]*\\} (\\d+)`, 'gm'))) buckets.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) });
+  const total = buckets.at(-1)?.count ?? 0;
+  const at = (q: number): number => {
+    const target = q * total;
+    let prevLe = 0;
+    let prevCount = 0;
+    for (const b of buckets) {
+      if (b.count >= target) {
+        if (!Number.isFinite(b.le)) return prevLe * 1000;
+        const frac = b.count === prevCount ? 1 : (target - prevCount) / (b.count - prevCount);
+        return (prevLe + frac * (b.le - prevLe)) * 1000;
+      }
+      prevLe = b.le;
+      prevCount = b.count;
+    }
+    return NaN;
+  };
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+program.action(async (opts: { orderingProofs: string; e2eProofs: string; blockIntervalMs: string; workers: string }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
+  const workers = Number(opts.workers);
+  try {
+    writeFileSync(join(dir, 'validators.json'), JSON.stringify({ validators: Array.from({ length: COUNT }, (_, i) => ({ node_id: `node_${i + 1}`, stake: 10000, initial_balance: 0 })), params: { block_proofs_max: 2048, verdict_window_blocks: 200 } }));
+    const init = spawnSync(join(root, 'scripts/init-genesis-state'), ['--validators', join(dir, 'validators.json'), '--output', join(dir, 'genesis.json'), '--keys-dir', join(dir, 'keys')], { encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`init-genesis-state failed: ${init.stderr}${init.stdout}`);
+
+    // --- 1. ordering capacity (verification paused) ---
+    console.log(`Phase 1: ordering ${opts.orderingProofs} proofs with verification paused (block interval ${opts.blockIntervalMs} ms)`);
+    const net1 = await startNetwork(dir, 'ordering', { paused: true, blockIntervalMs: opts.blockIntervalMs, workers: 1 });
+    const orderingProofs = Array.from({ length: Number(opts.orderingProofs) }, (_, i) => trivialProof(i, 'ordering'));
+    const t0 = performance.now();
+    const startHeight = ((await (await fetch(`${net1.http[0]}/status`)).json()) as { height: number }).height;
+    const { ids: orderingIds } = await submitAll(net1.http, orderingProofs, 64);
+    const lastId = orderingIds.at(-1)!;
+    let included = 0;
+    while (performance.now() - t0 < 300_000) {
+      const status = (await (await fetch(`${net1.http[0]}/status`)).json()) as { height: number; mempool: { size: number } };
+      // Count submissions committed so far by walking new blocks.
+      included = 0;
+      for (let h = startHeight + 1; h <= status.height; h++) {
+        const block = (await (await fetch(`${net1.http[0]}/blocks/${h}`)).json()) as { txs: { type: string }[] };
+        included += block.txs.filter((t) => t.type === 'submit').length;
+      }
+      if (included >= orderingIds.length) break;
+      await sleep(250);
+    }
+    const orderingSec = (performance.now() - t0) / 1000;
+    const orderingProofsPerSec = included / orderingSec;
+    const commit = await histogramQuantiles(net1.http[0]!, 'pop_commit_latency_seconds');
+    console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${lastId.slice(0, 12)})`);
+    console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms (histogram buckets)`);
+    await net1.stop();
+
+    // --- per-proof verification time on this machine ---
+    const pool = new PoolVerifier({ workers: 1, cacheEntriesMax: 0 });
+    const samples: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = performance.now();
+      await pool.verify(trivialProof(i, 'calibrate'));
+      if (i >= 5) samples.push(performance.now() - t);
+    }
+    await pool.close();
+    const perProofMs = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const cores = availableParallelism();
+    const verificationLimitProofsPerSec = cores / (COUNT * (perProofMs / 1000));
+    console.log(`Verification: ${perProofMs.toFixed(1)} ms per trivial proof; limit ${cores} cores / (${COUNT} x ${(perProofMs / 1000).toFixed(4)} s) = ${verificationLimitProofsPerSec.toFixed(1)} proofs/s`);
+
+    // --- 2. end to end with Z3 ---
+    console.log(`Phase 2: ${opts.e2eProofs} trivial proofs end to end with Z3 (${workers} workers per validator)`);
+    const net2 = await startNetwork(dir, 'e2e', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
+    const e2eProofs = Array.from({ length: Number(opts.e2eProofs) }, (_, i) => trivialProof(i, 'e2e'));
+    const t1 = performance.now();
+    const { ids, submittedAt } = await submitAll(net2.http, e2eProofs, 16);
+    const finality: number[] = [];
+    const pending = new Set(ids);
+    let rssMax = 0;
+    while (pending.size > 0 && performance.now() - t1 < 600_000) {
+      for (const p of net2.procs) rssMax = Math.max(rssMax, rssMb(p.pid!));
+      for (const id of [...pending].slice(0, 200)) {
+        const s = (await (await fetch(`${net2.http[0]}/proofs/${id}`)).json()) as { status: string };
+        if (s.status === 'final') {
+          pending.delete(id);
+          finality.push(performance.now() - submittedAt.get(id)!);
+        }
+      }
+      await sleep(100);
+    }
+    const e2eSec = (performance.now() - t1) / 1000;
+    const e2eProofsPerSec = finality.length / e2eSec;
+    finality.sort((a, b) => a - b);
+    for (const p of net2.procs) rssMax = Math.max(rssMax, rssMb(p.pid!));
+    console.log(`  ${finality.length} finalized in ${e2eSec.toFixed(1)} s: ${e2eProofsPerSec.toFixed(1)} proofs/s (${((100 * e2eProofsPerSec) / verificationLimitProofsPerSec).toFixed(0)}% of the verification limit)`);
+    console.log(`  finality latency p50 ${quantile(finality, 0.5).toFixed(0)} ms, p99 ${quantile(finality, 0.99).toFixed(0)} ms (client-observed, submit to final)`);
+    console.log(`  RSS per node max ${rssMax.toFixed(0)} MB`);
+    await net2.stop();
+
+    console.log(
+      JSON.stringify({
+        orderingProofsPerSec: Math.round(orderingProofsPerSec),
+        e2eProofsPerSec: Number(e2eProofsPerSec.toFixed(2)),
+        verificationLimitProofsPerSec: Number(verificationLimitProofsPerSec.toFixed(2)),
+        commitLatencyMsP50: Number(commit.p50.toFixed(1)),
+        commitLatencyMsP99: Number(commit.p99.toFixed(1)),
+        finalityLatencyMsP50: Math.round(quantile(finality, 0.5)),
+        finalityLatencyMsP99: Math.round(quantile(finality, 0.99)),
+        rssMbPerNodeMax: Math.round(rssMax),
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+await program.parseAsync(process.argv);
