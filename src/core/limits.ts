@@ -127,6 +127,8 @@ assertLimit(ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'lookahead below the round cap');
 export const VERIFIER_WORKER_RETIRE_BYTES = 512 * 1024 * 1024;
 /** How often a worker samples Z3's allocation counter during a job, against VERIFIER_WORKER_RSS_BYTES_MAX. */
 export const VERIFIER_MEMORY_SAMPLE_MS = 25;
+/** A (re)started pool worker must load Z3 and start its job within this; otherwise the job abstains. */
+export const VERIFIER_WORKER_START_MS = 120_000;
 
 assertLimit(VERIFIER_WORKER_RETIRE_BYTES < VERIFIER_WORKER_RSS_BYTES_MAX, 'retire a worker before it reaches the ceiling');
 assertLimit(VERIFIER_WORKER_RSS_BYTES_MAX < 2 * 1024 * 1024 * 1024, 'the ceiling must sit below the 2 GiB WASM memory of one Z3 instance');

@@ -16,12 +16,13 @@ import {
   VERIFIER_MEMORY_SAMPLE_MS,
   VERIFIER_QUEUE_MAX,
   VERIFIER_WATCHDOG_MS,
+  VERIFIER_WORKER_START_MS,
   VERIFIER_WORKER_RETIRE_BYTES,
   VERIFIER_WORKER_RSS_BYTES_MAX,
 } from '../../core/limits.js';
 import type { Proof } from '../../core/types/proof.js';
 import type { ProofVerifier, VerifierContext, VerifyResult } from '../../ports/verifier.js';
-import { PoolClosedError, QueueFullError, VerdictCache, prepareJob, resultFromOutput, verifierContext } from './common.js';
+import { PoolClosedError, QueueFullError, VerdictCache, prepareJob, resultFromOutput, verifierContext, type PreparedJob } from './common.js';
 
 export interface PoolVerifierOptions {
   /** Worker threads, each with its own Z3 instance. Default: os.availableParallelism(). */
@@ -47,12 +48,12 @@ interface WorkerReply {
 }
 
 interface QueuedJob {
-  proof: Proof;
+  prepared: PreparedJob & { kind: 'job' };
   resolve: (result: VerifyResult) => void;
   reject: (error: Error) => void;
 }
 
-type AbortReason = 'watchdog' | 'memory' | 'closed';
+type AbortReason = 'watchdog' | 'memory' | 'closed' | 'worker-start';
 
 const WORKER_URL = new URL('./z3-worker.mjs', import.meta.url).href;
 
@@ -121,7 +122,7 @@ export class PoolVerifier implements ProofVerifier {
     if (pending) return pending;
     if (this.queue.length >= this.queueMax && this.busy >= this.size) return Promise.reject(new QueueFullError(this.queueMax));
     const promise = new Promise<VerifyResult>((resolve, reject) => {
-      this.queue.push({ proof, resolve, reject });
+      this.queue.push({ prepared, resolve, reject });
       this.pump();
     });
     this.inFlight.set(prepared.id, promise);
@@ -145,7 +146,7 @@ export class PoolVerifier implements ProofVerifier {
     while (!this.closed && this.busy < this.size && this.queue.length > 0) {
       const job = this.queue.shift() as QueuedJob;
       this.busy += 1;
-      this.runJob(job.proof).then(
+      this.runJob(job.prepared).then(
         ({ result, retireThreadId }) => {
           job.resolve(result);
           void this.release(retireThreadId);
@@ -170,9 +171,7 @@ export class PoolVerifier implements ProofVerifier {
     this.pump();
   }
 
-  private async runJob(proof: Proof): Promise<{ result: VerifyResult; retireThreadId?: number }> {
-    const prepared = prepareJob(proof);
-    if (prepared.kind === 'rejected') return { result: prepared.result };
+  private async runJob(prepared: PreparedJob & { kind: 'job' }): Promise<{ result: VerifyResult; retireThreadId?: number }> {
     this.stats.jobs += 1;
     const controller = new AbortController();
     let reason: AbortReason | undefined;
@@ -185,12 +184,18 @@ export class PoolVerifier implements ProofVerifier {
     };
     this.running.add(controller);
     const channel = new MessageChannel();
+    let watchdog: NodeJS.Timeout | undefined;
+    // Until the worker says the job started (a replaced worker first loads Z3), only the start guard runs.
+    const startGuard = setTimeout(() => abort('worker-start', `worker did not start the job within ${VERIFIER_WORKER_START_MS} ms`), VERIFIER_WORKER_START_MS);
     channel.port1.on('message', (message: { type: string; bytes: number }) => {
+      if (message.type === 'started' && watchdog === undefined) {
+        clearTimeout(startGuard);
+        watchdog = setTimeout(() => abort('watchdog', `still running after ${this.watchdogMs} ms`), this.watchdogMs);
+      }
       if (message.type === 'memory') abort('memory', `Z3 heap reached ${message.bytes} bytes (ceiling ${this.memoryMaxBytes})`);
     });
     (controller as AbortController & { closeAbort?: () => void }).closeAbort = () => abort('closed', 'verifier closed while the job ran');
     const started = performance.now();
-    const watchdog = setTimeout(() => abort('watchdog', `still running after ${this.watchdogMs} ms`), this.watchdogMs);
     try {
       const reply = (await this.pool.run(
         { kind: 'evaluate', script: prepared.script, port: channel.port2, memoryMaxBytes: this.memoryMaxBytes, sampleMs: VERIFIER_MEMORY_SAMPLE_MS },
@@ -206,12 +211,13 @@ export class PoolVerifier implements ProofVerifier {
       const ms = Math.round(performance.now() - started);
       if (reason !== undefined) {
         this.stats.workersReplaced += reason === 'closed' ? 0 : 1;
-        return { result: { outcome: 'abstain', reason, ms, detail } };
+        return { result: { outcome: 'abstain', reason: reason === 'worker-start' ? 'worker-crash' : reason, ms, detail } };
       }
       this.stats.workersReplaced += 1;
       const message = error instanceof Error ? error.message : String(error);
       return { result: { outcome: 'abstain', reason: 'worker-crash', ms, detail: message.slice(0, 300) } };
     } finally {
+      clearTimeout(startGuard);
       clearTimeout(watchdog);
       channel.port1.close();
       this.running.delete(controller);

@@ -14,6 +14,8 @@ export default async function run(task) {
   if (task.kind === 'version') return { version: engine.version, threadId };
   const { script, port, memoryMaxBytes, sampleMs } = task;
   let reported = false;
+  // The pool arms its watchdog when the job starts here, not while a fresh worker is still loading Z3.
+  port.postMessage({ type: 'started' });
   try {
     const result = await engine.evaluate(
       script,
