@@ -65,3 +65,42 @@ describe('node config', () => {
     if (!result.ok) expect(result.issues[0]?.message).toMatch(/not valid JSON/);
   });
 });
+
+describe('startup checks', () => {
+  it('refuses a missing genesis, a world-readable key, a mismatched key and a different Z3 build, each with its code', async () => {
+    const { mkdtempSync, writeFileSync, chmodSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadGenesisFile, loadKeyFile } = await import('../../src/node/load.js');
+    const { createNode } = await import('../../src/node/node.js');
+    const { buildGenesis, parseGenesisSeed } = await import('../../src/core/ledger/genesis.js');
+    const { keyPairFromSeed } = await import('../../src/crypto/ed25519.js');
+    const dir = mkdtempSync(join(tmpdir(), 'pop-startup-'));
+    try {
+      expect(() => loadGenesisFile(join(dir, 'nope.json'))).toThrow(expect.objectContaining({ code: 'GENESIS_MISSING', message: expect.stringMatching(/init-genesis-state/) }));
+      writeFileSync(join(dir, 'bad.json'), '{"chainId": 1}');
+      expect(() => loadGenesisFile(join(dir, 'bad.json'))).toThrow(expect.objectContaining({ code: 'GENESIS_INVALID' }));
+
+      const key = keyPairFromSeed('05'.repeat(32));
+      const keyPath = join(dir, 'node_1.json');
+      writeFileSync(keyPath, JSON.stringify({ node_id: 'node_1', public_key: key.publicKey, secret_key: key.secretKey }));
+      chmodSync(keyPath, 0o644);
+      expect(() => loadKeyFile(keyPath)).toThrow(expect.objectContaining({ code: 'KEY_PERMISSIONS', message: expect.stringMatching(/0644.*chmod 600/) }));
+      chmodSync(keyPath, 0o600);
+      expect(loadKeyFile(keyPath)).toEqual({ secretKey: key.secretKey, publicKey: key.publicKey });
+
+      const seed = parseGenesisSeed({ validators: [{ node_id: 'node_1', stake: 10000, initial_balance: 0, public_key: key.publicKey }] });
+      if (!seed.ok) throw new Error(JSON.stringify(seed.issues));
+      const genesis = buildGenesis(seed.seed, { z3Version: 'z3-solver@5.2.0' });
+      const config = defaultLocalConfig(1, 1);
+      const verifier = { verify: async () => ({ outcome: 'abstain' as const, reason: 'closed' as const, ms: 0 }), queueSize: () => 0, close: async () => {} };
+      const base = { config, genesis, secretKey: key.secretKey, publicKey: key.publicKey, verifier, z3Version: 'z3-solver@5.2.0' };
+      expect(() => createNode({ ...base, z3Version: 'z3-solver@4.12.0' })).toThrow(expect.objectContaining({ code: 'NODE_Z3_MISMATCH' }));
+      expect(() => createNode({ ...base, publicKey: '00'.repeat(32) })).toThrow(expect.objectContaining({ code: 'NODE_KEY_MISMATCH' }));
+      expect(() => createNode({ ...base, config: { ...config, node_id: 'node_9' } })).toThrow(expect.objectContaining({ code: 'NODE_NOT_IN_GENESIS' }));
+      expect(() => createNode(base)).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
