@@ -111,6 +111,7 @@ describe('PoolVerifier guards: watchdog, memory ceiling, retirement, queue, clos
   it('the watchdog ends a long job as abstain (no verdict), replaces the worker, and the pool serves the next job', async () => {
     const pool = new PoolVerifier({ workers: 1, watchdogMs: 1500 });
     try {
+      await pool.context(); // the worker is up: what follows times the job, not Z3's start-up
       const started = performance.now();
       const slow = await pool.verify(bvProduct(256));
       expect(slow).toMatchObject({ outcome: 'abstain', reason: 'watchdog' });
