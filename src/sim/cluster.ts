@@ -50,6 +50,8 @@ export interface SimOptions<S = CounterState> {
   faults?: boolean;
   /** Behaviour of each Byzantine validator (cycled); default drawn from the seed. */
   byzantineKinds?: readonly ByzantineKind[];
+  /** Which validators (0-based) are Byzantine; default drawn from the seed. Length must equal `byzantine`. */
+  byzantineValidators?: readonly number[];
   /** Stake per validator; default drawn from the seed with Byzantine stake kept below 1/3. */
   stakes?: readonly number[];
   timeouts?: TimeoutConfig;
@@ -58,6 +60,8 @@ export interface SimOptions<S = CounterState> {
   /** Replace the seeded partitions and crashes with these partitions (no crashes). */
   partitions?: readonly ScriptedPartition[];
   simApp?: SimApp<S>;
+  /** Partitions and crashes happen in this first fraction of the run (default 0.5); the rest shows liveness. */
+  disruptionFraction?: number;
   /** Longest allowed gap between commits after the last disruption heals. */
   livenessBoundMs?: number;
   /** Memoize identical (key, message, signature) checks across nodes (signatures stay real). Default true. */
@@ -101,7 +105,6 @@ interface Instance {
   safetyStore: ReturnType<typeof createMemorySafetyStore>;
   driver: ConsensusDriver<unknown> | null;
   up: boolean;
-  half: Set<string>;
 }
 
 /** Memoizing Ed25519 verifier: the same (key, message, signature) is checked once for the whole network. */
@@ -158,7 +161,8 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
 
   // Who is Byzantine, how, and with what stake.
   const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
-  const byzIdx = new Set(order.slice(0, options.byzantine));
+  const byzIdx = new Set(options.byzantineValidators ?? order.slice(0, options.byzantine));
+  if (byzIdx.size !== options.byzantine) throw new RangeError('byzantineValidators must list `byzantine` distinct validators');
   const kinds = new Map<number, ByzantineKind>();
   [...byzIdx].sort((a, b) => a - b).forEach((i, k) => {
     const list = options.byzantineKinds;
@@ -179,8 +183,10 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
 
   const genesisState = simApp.genesis(validators);
   const genesis: Genesis<S> = { genesisHash: hashWithDomain('pop/sim/genesis-block/v1', `${options.seed}`), appState: genesisState };
-  const ctxFor = (self: string): ConsensusContext<S> => ({
-    config: { chainId: CHAIN_ID, self, timeouts, faults: options.ignoreLock ? { ignoreLock: true } : undefined },
+  // Byzantine validators run the consensus code without its lock check (they vote for whatever suits them);
+  // honest ones only with the fault-injection switch.
+  const ctxFor = (self: string, byzantine: boolean): ConsensusContext<S> => ({
+    config: { chainId: CHAIN_ID, self, timeouts, faults: options.ignoreLock || byzantine ? { ignoreLock: true } : undefined },
     app: simApp.app,
     verifier,
   });
@@ -203,18 +209,17 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
       safetyStore: createMemorySafetyStore(),
       driver: null,
       up: false,
-      half: new Set(),
     });
   };
   for (let i = 0; i < n; i++) addInstance(i, kinds.get(i) ?? 'honest');
   for (let i = 0; i < n; i++) if (kinds.get(i) === 'twin') addInstance(i, 'twin');
   const byAddr = new Map(instances.map((x) => [x.addr, x]));
-  for (const x of instances) for (const y of instances) if (y !== x && byzRng.chance(0.5)) x.half.add(y.addr);
 
   // Network.
   const lossRate = faults ? netRng.float() * 0.05 : 0;
   const dupRate = faults ? netRng.float() * 0.03 : 0;
   const slowRate = faults ? 0.05 : 0.01;
+  const stallRate = faults ? netRng.float() * 0.02 : 0;
   let partitionGroup: Map<string, number> | null = null;
   let messages = 0;
   const deliver = (from: Instance, to: Instance, message: ConsensusMessage): void => {
@@ -222,7 +227,9 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
     if (lossRate > 0 && netRng.chance(lossRate)) return;
     const copies = dupRate > 0 && netRng.chance(dupRate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
-      const delay = 1 + netRng.exp(3) + (netRng.chance(slowRate) ? netRng.exp(60) : 0);
+      // LAN latency, a slow tail (reordering), and with faults rare multi-second stalls (retransmits, GC pauses).
+      let delay = 1 + netRng.exp(3) + (netRng.chance(slowRate) ? netRng.exp(60) : 0);
+      if (stallRate > 0 && netRng.chance(stallRate)) delay += netRng.int(500, 3_000);
       messages++;
       clock.schedule(delay, () => {
         if (to.up && to.driver) to.driver.deliver({ type: 'message', from: from.addr, message });
@@ -246,7 +253,8 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   const splitBroadcast = (self: Instance, a: ConsensusMessage, b: ConsensusMessage): void => {
     recordOutgoing(a);
     recordOutgoing(b);
-    for (const target of instances) if (target !== self) deliver(self, target, self.half.has(target.addr) ? a : b);
+    // A fresh random split per message: sometimes one node alone gets enough to act (the classic lock attack).
+    for (const target of instances) if (target !== self) deliver(self, target, byzRng.chance(0.5) ? a : b);
   };
   const transportFor = (self: Instance): TransportPort => {
     const honest = honestTransport(self);
@@ -267,6 +275,11 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
         return {
           send: honest.send,
           broadcast(message) {
+            if (message.kind === 'proposal' && message.proposal.validRound >= 0 && self.driver) {
+              // A Byzantine proposer ignores its proof of lock and offers a fresh block instead.
+              const fresh = freshProposal(self, message.proposal);
+              return honest.broadcast(fresh ? { kind: 'proposal', proposal: fresh } : message);
+            }
             if (message.kind !== 'vote' || !self.driver) return honest.broadcast(message);
             const v = message.vote;
             const known = (self.driver.state.rounds.get(v.round) as { proposalHash: string | null } | undefined)?.proposalHash ?? null;
@@ -291,6 +304,21 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
     return { ...body, block, signature: ed25519Sign(self.secretKey, proposalSignBytes(body)) };
   };
 
+  const freshProposal = (self: Instance, p: Proposal): Proposal | null => {
+    const driver = self.driver as ConsensusDriver<S>;
+    const st = driver.state;
+    const prepared = simApp.app.prepareBlock(st.appState, { height: p.height, round: p.round, proposer: p.proposer, candidates: [] });
+    const block: Block = {
+      header: { chainId: p.chainId, height: p.height, round: p.round, prevHash: st.prevHash, proposer: p.proposer, txsRoot: prepared.txsRoot, stateRoot: prepared.stateRoot, resultsRoot: prepared.resultsRoot, lastCommitHash: p.block.header.lastCommitHash, validatorsHash: prepared.validatorsHash },
+      txs: prepared.txs,
+      lastCommit: p.block.lastCommit,
+    };
+    const blockHash = hashHeader(block.header);
+    if (blockHash === hashHeader(p.block.header)) return null;
+    const body = { chainId: p.chainId, height: p.height, round: p.round, blockHash, validRound: -1, proposer: p.proposer };
+    return { ...body, block, signature: ed25519Sign(self.secretKey, proposalSignBytes(body)) };
+  };
+
   let crashes = 0;
   const startInstance = (x: Instance): void => {
     const safety = new SafetyRules({ chainId: CHAIN_ID, validator: x.validator, secretKey: x.secretKey, store: x.safetyStore });
@@ -300,7 +328,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
       if (effect.type === 'commit-block') checkers.onCommit(x.addr, effect.block, effect.certificate, clock.nowMs());
       else if (effect.type === 'evidence') checkers.onEvidence(effect.evidence, clock.nowMs());
     };
-    const driver = new ConsensusDriver<S>(ctxFor(x.validator), genesis, {
+    const driver = new ConsensusDriver<S>(ctxFor(x.validator, x.kind !== 'honest'), genesis, {
       clock,
       transport: transportFor(x),
       signer: {
@@ -347,19 +375,40 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
       partitionGroup = null;
     });
   };
+  const stakeOfInstance = (x: Instance): number => stakes[ids.indexOf(x.validator)] as number;
+  const randomSplit = (): number[][] => {
+    const addrs = faultRng.shuffle(instances.map((x) => x.index));
+    const cut = faultRng.int(1, Math.max(1, addrs.length - 1));
+    return [addrs.slice(0, cut), addrs.slice(cut)];
+  };
+  // Cut off honest validators until the rest of the honest stake is no longer a quorum on its own, so the
+  // Byzantine validators decide what the connected side can do (the split where broken locking shows).
+  const kingmakerSplit = (): number[][] => {
+    const honestInst = faultRng.shuffle(instances.filter((x) => x.kind === 'honest'));
+    let connected = 0;
+    for (const x of honestInst) connected += stakeOfInstance(x);
+    const away: number[] = [];
+    for (const x of honestInst) {
+      if (!isQuorum(connected, totalStake)) break;
+      if (!isQuorum(connected - stakeOfInstance(x) + byzStake, totalStake)) break;
+      connected -= stakeOfInstance(x);
+      away.push(x.index);
+    }
+    const awaySet = new Set(away);
+    return [instances.filter((x) => !awaySet.has(x.index)).map((x) => x.index), away];
+  };
   if (options.partitions) {
     for (const p of options.partitions) schedulePartition(p);
   } else if (faults) {
-    const windowMs = Math.floor(durationMs / 2);
-    const partitions = faultRng.int(0, 3);
+    const windowMs = Math.floor(durationMs * (options.disruptionFraction ?? 0.5));
+    // Partitions that come and heal: sometimes one long split, sometimes a flapping network.
+    const partitions = faultRng.int(0, 8);
     let cursor = 0;
     for (let k = 0; k < partitions && cursor < windowMs; k++) {
-      const fromMs = cursor + faultRng.int(0, Math.max(1, Math.floor(windowMs / 4)));
-      const untilMs = Math.min(windowMs, fromMs + faultRng.int(2_000, 20_000));
+      const fromMs = cursor + faultRng.int(0, Math.max(1, Math.floor(windowMs / 6)));
+      const untilMs = Math.min(windowMs, fromMs + faultRng.int(1_000, faultRng.chance(0.3) ? 20_000 : 6_000));
       if (untilMs <= fromMs) break;
-      const addrs = faultRng.shuffle(instances.map((x) => x.index));
-      const cut = faultRng.int(1, Math.max(1, addrs.length - 1));
-      schedulePartition({ fromMs, untilMs, groups: [addrs.slice(0, cut), addrs.slice(cut)] });
+      schedulePartition({ fromMs, untilMs, groups: faultRng.chance(0.5) ? kingmakerSplit() : randomSplit() });
       cursor = untilMs;
     }
     const honestInstances = instances.filter((x) => x.kind === 'honest');

@@ -52,8 +52,9 @@ export interface ConsensusConfig {
   self: string | null;
   timeouts: TimeoutConfig;
   /**
-   * Fault injection for tests ONLY: `ignoreLock` removes the lock check from the prepare rule, a deliberately
-   * broken safety rule the simulator's checkers must catch. Never set in production.
+   * Fault injection for tests ONLY: `ignoreLock` disables locking (the prepare rule ignores the lock, and a
+   * proposer offers a fresh block instead of re-proposing its valid block): a deliberately broken safety rule
+   * the simulator's checkers must catch. Never set in production. (The simulator's Byzantine validators run so.)
    */
   faults?: { ignoreLock?: boolean };
 }
@@ -369,7 +370,7 @@ function startRound<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: nu
   fx.push({ type: 'round-started', height: s.height, round });
   const self = ctx.config.self;
   if (self !== null && proposerOf(s, round) === self) {
-    if (s.validBlock !== null && s.validHash !== null) {
+    if (s.validBlock !== null && s.validHash !== null && ctx.config.faults?.ignoreLock !== true) {
       s.proposalRequested = true;
       fx.push({
         type: 'request-sign',

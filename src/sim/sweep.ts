@@ -1,0 +1,43 @@
+/**
+ * The simulation sweep run in CI: each seed draws its own mix (validator count, Byzantine count and behaviours,
+ * network faults, partitions, crashes), so a range of seeds covers many fault combinations deterministically.
+ */
+import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
+import { runSimulation, type SimOptions, type SimResult } from './cluster.js';
+import { Rng } from './rng.js';
+
+/** LAN timeouts for short sweeps: the cap is low so a run heals well within its tail. */
+export const SWEEP_TIMEOUTS: TimeoutConfig = { ...DEFAULT_TIMEOUTS, timeoutMsMax: 4_000 };
+
+/** The options the sweep uses for `seed`. */
+export function sweepOptions(seed: number, durationSec = 40): SimOptions {
+  const rng = new Rng(seed ^ 0x5eed);
+  const nodes = rng.pick([4, 4, 5, 7, 7]);
+  const maxByzantine = Math.floor((nodes - 1) / 3);
+  const byzantine = rng.int(0, maxByzantine);
+  return { seed, nodes, byzantine, durationSec, faults: rng.chance(0.85), timeouts: SWEEP_TIMEOUTS, disruptionFraction: 0.3, livenessBoundMs: 25_000 };
+}
+
+export interface SweepSummary {
+  runs: number;
+  failures: { seed: number; safetyViolations: number; live: boolean; detail: string }[];
+  heights: number;
+}
+
+/**
+ * Run seeds `from..to` (inclusive). `stopAtFirstFailure` ends the sweep at the first violation (used to show a
+ * deliberately broken rule is caught).
+ */
+export function runSweep(from: number, to: number, overrides: Partial<SimOptions> = {}, stopAtFirstFailure = false): SweepSummary {
+  const summary: SweepSummary = { runs: 0, failures: [], heights: 0 };
+  for (let seed = from; seed <= to; seed++) {
+    const r: SimResult = runSimulation({ ...sweepOptions(seed), ...overrides });
+    summary.runs++;
+    summary.heights += r.heights;
+    if (r.safetyViolations > 0 || !r.live) {
+      summary.failures.push({ seed, safetyViolations: r.safetyViolations, live: r.live, detail: r.violations[0]?.detail ?? '' });
+      if (stopAtFirstFailure) break;
+    }
+  }
+  return summary;
+}
