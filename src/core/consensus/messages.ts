@@ -350,6 +350,18 @@ export function verifyProposalSignature(p: Proposal, set: ValidatorSet | Map<str
  * @example const r = verifyCertificate(cert, set, 'pop-devnet'); if (!r.ok) console.log(r.error.code)
  */
 export function verifyCertificate(cert: Certificate, set: ValidatorSet, chainId: string, verifier: SignatureVerifier = defaultVerifier): Checked<Certificate> {
+  // Memoized by identity (certificates are immutable once built or decoded): a proposal's lastCommit is checked
+  // once per node, and in the simulator once for the whole network.
+  const memo = certificateChecks.get(cert);
+  if (memo && memo.set === set && memo.chainId === chainId && memo.verifier === verifier) return memo.result;
+  const result = checkCertificate(cert, set, chainId, verifier);
+  certificateChecks.set(cert, { set, chainId, verifier, result });
+  return result;
+}
+
+const certificateChecks = new WeakMap<Certificate, { set: ValidatorSet; chainId: string; verifier: SignatureVerifier; result: Checked<Certificate> }>();
+
+function checkCertificate(cert: Certificate, set: ValidatorSet, chainId: string, verifier: SignatureVerifier): Checked<Certificate> {
   const shape = validateCertificate(cert);
   if (!shape.ok) return shape;
   const index = validatorIndex(set);

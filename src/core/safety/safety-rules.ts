@@ -74,7 +74,8 @@ export class SafetyRules {
     if (request.body.chainId !== this.#chainId) return { ok: false, code: 'SAFETY_WRONG_CHAIN', message: `request for chain ${request.body.chainId}` };
     if (requestSigner(request) !== this.#validator) return { ok: false, code: 'SAFETY_WRONG_SIGNER', message: `request signs as ${requestSigner(request)}` };
     const pos = requestPosition(request);
-    const bytesHex = bytesToHex(requestSignBytes(request));
+    const signBytes = requestSignBytes(request);
+    const bytesHex = bytesToHex(signBytes);
     const last = this.#last;
     if (last) {
       if (pos.height < last.height) return { ok: false, code: 'SAFETY_HEIGHT_REGRESSION', message: `height ${pos.height} < last signed ${last.height}` };
@@ -89,7 +90,7 @@ export class SafetyRules {
         }
       }
     }
-    const signature = ed25519Sign(this.#secretKey, requestSignBytes(request));
+    const signature = ed25519Sign(this.#secretKey, signBytes);
     const record: SafetyRecord = { chainId: this.#chainId, validator: this.#validator, height: pos.height, round: pos.round, step: pos.step, signBytesHex: bytesHex, signature };
     this.#store.save(record); // throws -> the signature never leaves
     this.#last = record;

@@ -1,0 +1,77 @@
+/**
+ * bench:sim: simulated time / wall time of the consensus simulator (real Ed25519 signatures on every message,
+ * verification memoized across the simulated nodes) for 4, 10 and 100 validators, without and with faults.
+ * One JSON line per configuration; the last line is {"wallSecFor100ValidatorsSimHour","speedupX4Validators"}.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { performance } from 'node:perf_hooks';
+import { runSimulation } from '../sim/cluster.js';
+
+const program = new Command()
+  .name('bench-sim')
+  .description('Benchmark the deterministic simulator: simulated/wall time and committed heights per wall second for 4, 10 and 100 validators, without and with faults.')
+  .option('--seed <n>', 'seed', (v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('seed must be a non-negative integer');
+    return n;
+  }, 1)
+  .option('--sim-seconds-100 <sec>', 'simulated seconds for the 100-validator runs (the hour figure is extrapolated from it unless --full)', (v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1 || n > 3600) throw new InvalidArgumentError('1..3600');
+    return n;
+  }, 60)
+  .option('--full', 'run the 100-validator configuration for a whole simulated hour (slow)');
+program.parse();
+const opts = program.opts<{ seed: number; simSeconds100: number; full?: boolean }>();
+
+interface Row {
+  validators: number;
+  faults: boolean;
+  byzantine: number;
+  simulatedSeconds: number;
+  wallSeconds: number;
+  speedupX: number;
+  heights: number;
+  heightsPerWallSecond: number;
+  messages: number;
+  safetyViolations: number;
+}
+
+function bench(validators: number, faults: boolean, simSeconds: number): Row {
+  const byzantine = faults ? Math.floor((validators - 1) / 3) : 0;
+  const t0 = performance.now();
+  const r = runSimulation({ seed: opts.seed, nodes: validators, byzantine, durationSec: simSeconds, faults, byzantineKinds: faults ? ['silent', 'double-voter', 'equivocator'] : undefined });
+  const wall = (performance.now() - t0) / 1000;
+  const row: Row = {
+    validators,
+    faults,
+    byzantine,
+    simulatedSeconds: simSeconds,
+    wallSeconds: Math.round(wall * 100) / 100,
+    speedupX: Math.round((simSeconds / wall) * 10) / 10,
+    heights: r.heights,
+    heightsPerWallSecond: Math.round((r.heights / wall) * 10) / 10,
+    messages: r.messages,
+    safetyViolations: r.safetyViolations,
+  };
+  process.stdout.write(JSON.stringify(row) + '\n');
+  return row;
+}
+
+const rows: Row[] = [];
+rows.push(bench(4, false, 600));
+rows.push(bench(4, true, 600));
+rows.push(bench(10, false, 300));
+rows.push(bench(10, true, 300));
+const hundredSeconds = opts.full ? 3600 : opts.simSeconds100;
+const hundred = bench(100, false, hundredSeconds);
+rows.push(hundred);
+rows.push(bench(100, true, Math.min(hundredSeconds, 60)));
+const four = rows[0] as Row;
+process.stdout.write(
+  JSON.stringify({
+    wallSecFor100ValidatorsSimHour: Math.round((hundred.wallSeconds * 3600) / hundredSeconds),
+    speedupX4Validators: four.speedupX,
+    ...(opts.full ? {} : { note: `100-validator hour extrapolated linearly from ${hundredSeconds} simulated seconds; --full runs the whole hour` }),
+  }) + '\n',
+);
