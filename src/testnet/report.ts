@@ -36,12 +36,12 @@ export interface TestnetRun {
   faults: {
     crash: { injected: number; recovered: number };
     partition: { injected: number; healed: number };
-    byzantine: { nodes: number; evidenceCommitted: number; jailed: number };
+    byzantine: { nodes: number; evidenceDetected: number };
   };
   /** Messages from the safety checkers (conflicting commits, diverging state roots): must be empty. */
   safetyViolations: readonly string[];
-  /** Honest nodes whose height at the end lags the top by more than one block. */
-  laggingNodes: number;
+  /** The chain kept committing after the last fault healed (the simulator's liveness check). */
+  live: boolean;
 }
 
 const num = z.number().finite();
@@ -80,7 +80,7 @@ export const testnetReportSchema = z.object({
   faults: z.object({
     crash: z.object({ injected: count, recovered: count }),
     partition: z.object({ injected: count, healed: count }),
-    byzantine: z.object({ nodes: count, evidence_committed: count, jailed: count }),
+    byzantine: z.object({ nodes: count, evidence_detected: count }),
     safety_violations: count,
   }),
 });
@@ -94,7 +94,7 @@ export const STALL_DEGRADED_MS = 60_000;
 /**
  * Turn a run's measurements into the report. Pure.
  * network_health: DOWN when a safety checker fired or nothing was committed; DEGRADED when consensus success
- * is below 90%, uptime below 99%, the chain stalled for over a minute, or honest nodes lag at the end;
+ * is below 90%, uptime below 99%, the chain stalled for over a minute, or it was not live after faults healed;
  * HEALTHY otherwise.
  * @example const report = buildReport(run); testnetReportSchema.parse(report);
  */
@@ -114,16 +114,16 @@ export function buildReport(run: TestnetRun): TestnetReport {
   }
   if (run.faults.partition.injected > 0) issues.push(`${run.faults.partition.injected} network partition(s) injected, ${run.faults.partition.healed} healed`);
   if (run.faults.byzantine.nodes > 0) {
-    issues.push(`${run.faults.byzantine.nodes} Byzantine validator(s) equivocated: ${run.faults.byzantine.evidenceCommitted} evidence committed, ${run.faults.byzantine.jailed} jailed`);
+    issues.push(`${run.faults.byzantine.nodes} Byzantine validator(s) (just under 1/3 of the stake): ${run.faults.byzantine.evidenceDetected} piece(s) of equivocation evidence detected`);
   }
-  if (run.laggingNodes > 0) issues.push(`${run.laggingNodes} honest node(s) more than one block behind at the end`);
+  if (!run.live) issues.push('Liveness: the chain did not keep committing after the last fault healed');
   const pending = run.proofsSubmitted - run.proofsFinalized;
   if (pending > 0) issues.push(`${pending} of ${run.proofsSubmitted} submitted proofs not final at the end of the run`);
   if (successRate < 90 && attempted > 0) issues.push(`Consensus success rate ${successRate.toFixed(1)}% (${run.viewChanges} view changes)`);
 
   let health: 'HEALTHY' | 'DEGRADED' | 'DOWN' = 'HEALTHY';
   if (run.safetyViolations.length > 0 || run.heightsCommitted === 0) health = 'DOWN';
-  else if (successRate < 90 || uptime < 99 || run.longestStallMs > STALL_DEGRADED_MS || run.laggingNodes > 0) health = 'DEGRADED';
+  else if (successRate < 90 || uptime < 99 || run.longestStallMs > STALL_DEGRADED_MS || !run.live) health = 'DEGRADED';
 
   const mode: TestnetReport['mode'] = run.mode.kind === 'simulation'
     ? {
@@ -159,11 +159,7 @@ export function buildReport(run: TestnetRun): TestnetReport {
     faults: {
       crash: { ...run.faults.crash },
       partition: { ...run.faults.partition },
-      byzantine: {
-        nodes: run.faults.byzantine.nodes,
-        evidence_committed: run.faults.byzantine.evidenceCommitted,
-        jailed: run.faults.byzantine.jailed,
-      },
+      byzantine: { nodes: run.faults.byzantine.nodes, evidence_detected: run.faults.byzantine.evidenceDetected },
       safety_violations: run.safetyViolations.length,
     },
   };

@@ -8,8 +8,8 @@ function run(o: Partial<TestnetRun> = {}): TestnetRun {
     numNodes: 100, stakePerNode: 10_000, durationMs: 86_400_000,
     heightsCommitted: 8640, viewChanges: 3, commitLatencyAvgMs: 2456, longestStallMs: 12_000,
     proofsSubmitted: 43_200, proofsFinalized: 43_200, nodeFailures: 0, nodeDownMs: 0,
-    faults: { crash: { injected: 0, recovered: 0 }, partition: { injected: 0, healed: 0 }, byzantine: { nodes: 0, evidenceCommitted: 0, jailed: 0 } },
-    safetyViolations: [], laggingNodes: 0,
+    faults: { crash: { injected: 0, recovered: 0 }, partition: { injected: 0, healed: 0 }, byzantine: { nodes: 0, evidenceDetected: 0 } },
+    safetyViolations: [], live: true,
     ...o,
   };
 }
@@ -41,7 +41,7 @@ describe('buildReport', () => {
   it('crashes count as node failures and lower uptime; a long stall degrades', () => {
     const r = buildReport(run({
       nodeFailures: 3, nodeDownMs: 3 * 3_600_000, longestStallMs: 90_000,
-      faults: { crash: { injected: 3, recovered: 3 }, partition: { injected: 1, healed: 1 }, byzantine: { nodes: 2, evidenceCommitted: 2, jailed: 2 } },
+      faults: { crash: { injected: 3, recovered: 3 }, partition: { injected: 1, healed: 1 }, byzantine: { nodes: 2, evidenceDetected: 2 } },
     }));
     expect(r.metrics.node_failures).toBe(3);
     expect(r.stability.uptime_percentage).toBe(99.88);

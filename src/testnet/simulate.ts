@@ -1,0 +1,292 @@
+/**
+ * A testnet in the deterministic simulator (src/sim): the real consensus core, driver, SafetyRules and Ed25519
+ * signatures of every validator, with the real ledger (src/core/ledger) as the application, on simulated time
+ * and network. The workload: real proofs (see workload.ts) submitted at a seeded Poisson rate; every
+ * validator attests the verdict real Z3 gave for the proof's base, one block after inclusion; a verdict is
+ * final when the ledger sees attestations from more than 2/3 of the stake.
+ *
+ * Faults: `crash` and `partition` turn on the simulator's seeded faults (message loss/duplication, partitions,
+ * crashes with restart from WAL); `partition` alone scripts partitions without crashes; `byzantine` makes
+ * just under 1/3 of the stake Byzantine (equivocating proposers, double voters, silent validators, twins).
+ */
+import type { Application } from '../core/app.js';
+import { createLedgerApp } from '../core/ledger/app.js';
+import { buildGenesis, genesisState } from '../core/ledger/genesis.js';
+import { attestSignBytes } from '../core/ledger/sign-bytes.js';
+import type { LedgerState } from '../core/ledger/state.js';
+import { DEFAULT_TIMEOUTS } from '../core/consensus/timeouts.js';
+import type { ConsensusEffect } from '../core/consensus/state-machine.js';
+import { proofId, type Proof } from '../core/types/proof.js';
+import type { AttestTx, Tx } from '../core/types/tx.js';
+import type { ValidatorSet } from '../core/types/validator.js';
+import { keyPairFromSeed, sign } from '../crypto/ed25519.js';
+import { sha256Hex } from '../crypto/hash.js';
+import { createCachingVerifier, runSimulation, type ScriptedPartition, type SimApp, type SimOptions } from '../sim/cluster.js';
+import { Rng } from '../sim/rng.js';
+import type { FaultKind, TestnetRun } from './report.js';
+import { variantProof, type VerdictTable } from './workload.js';
+
+/** The simulator signs consensus messages for chain 'pop-sim'; the ledger's genesis must name the same chain. */
+export const TESTNET_CHAIN_ID = 'pop-sim';
+
+export interface SimulatedTestnetOptions {
+  nodes: number;
+  stakePerNode: number;
+  durationMs: number;
+  seed: number;
+  faults: ReadonlySet<FaultKind>;
+  table: VerdictTable;
+  /** Mean proof submissions per simulated second. */
+  proofsPerSec: number;
+  /** Pause between a commit and the next height's round 0 (the block interval). */
+  blockIntervalMs: number;
+  /** Wall clock in ms, for the simulated/wall ratio. */
+  wallNowMs: () => number;
+  /** Most proofs a block carries (the rest wait in the mempool). */
+  blockProofsMax?: number;
+}
+
+interface PendingAttest { proofId: string; verdict: AttestTx['verdicts'][number]['verdict']; rlimitUsed: number; height: number }
+
+/**
+ * Run one simulated testnet to the end and measure it. Deterministic for a seed (apart from wall time).
+ * @throws Error if the simulator's key derivation no longer matches (a code change, not an input error).
+ */
+export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
+  const startedWallMs = o.wallNowMs();
+  const rng = new Rng(o.seed ^ 0x7e57);
+  const blockProofsMax = o.blockProofsMax ?? 64;
+  const verify = createCachingVerifier();
+  const ledger = createLedgerApp({ verifySignature: verify });
+
+  // The simulator derives validator keys from the seed; attestations must be signed with the same keys.
+  const secretKeys = new Map<string, string>();
+  let validatorIds: string[] = [];
+
+  // Workload: pre-drawn arrivals (sim time), released into the mempool as simulated time passes.
+  const arrivals: { atMs: number; proof: Proof; id: string }[] = [];
+  {
+    let t = 0;
+    let k = 0;
+    for (;;) {
+      t += rng.exp(1000 / o.proofsPerSec);
+      if (t >= o.durationMs || k >= 10_000_000) break;
+      const proof = variantProof(o.table, o.seed, k, rng.int(0, o.table.base.length - 1));
+      arrivals.push({ atMs: Math.floor(t), proof, id: proofId(proof) });
+      k++;
+    }
+  }
+  const verdictOf = (p: Proof): { verdict: PendingAttest['verdict']; rlimitUsed: number } => {
+    const m = /base=(\d+)\|/.exec(p.smtlib);
+    const r = m === null ? undefined : o.table.results[Number(m[1])];
+    if (r === undefined || r.outcome !== 'verdict') return { verdict: 'abstain', rlimitUsed: 0 };
+    return { verdict: r.verdict, rlimitUsed: r.rlimitUsed };
+  };
+
+  let nowMs = 0;
+  let released = 0;
+  const mempool = new Map<string, Proof>();
+  const includedAt = new Map<string, number>();
+  const attestQueue = new Map<string, PendingAttest[]>();
+  const attestCache = new Map<string, AttestTx>();
+  let appliedHeight = 0;
+  let finalized = 0;
+  const verdictCounts: Record<string, number> = {};
+
+  const onApplied = (block: Parameters<Application<LedgerState>['applyBlock']>[1], next: LedgerState): void => {
+    const h = block.header.height;
+    if (h <= appliedHeight) return;
+    appliedHeight = h;
+    for (const tx of block.txs) {
+      if (tx.type === 'submit') {
+        const id = proofId(tx.proof);
+        if (!mempool.delete(id)) continue;
+        includedAt.set(id, h);
+        const v = verdictOf(tx.proof);
+        for (const vid of validatorIds) attestQueue.get(vid)?.push({ proofId: id, verdict: v.verdict, rlimitUsed: v.rlimitUsed, height: h });
+      } else if (tx.type === 'attest') {
+        const done = new Set(tx.verdicts.map((v) => v.proofId));
+        const q = attestQueue.get(tx.validator);
+        if (q) attestQueue.set(tx.validator, q.filter((p) => !done.has(p.proofId)));
+      }
+    }
+    for (const leaf of next.lastResults) {
+      if (leaf.kind !== 'final') continue;
+      finalized++;
+      verdictCounts[leaf.verdict] = (verdictCounts[leaf.verdict] ?? 0) + 1;
+    }
+    // Attestations whose window has closed can no longer be included.
+    const window = next.params.verdictWindowBlocks;
+    for (const [vid, q] of attestQueue) {
+      const kept = q.filter((p) => h + 1 <= p.height + window);
+      attestQueue.set(vid, kept);
+    }
+  };
+
+  const app: Application<LedgerState> = {
+    prepareBlock: (s, r) => ledger.prepareBlock(s, r),
+    validateBlock: (s, b) => ledger.validateBlock(s, b),
+    applyBlock: (s, b, c) => {
+      const next = ledger.applyBlock(s, b, c);
+      onApplied(b, next);
+      return next;
+    },
+    validatorSet: (s) => ledger.validatorSet(s),
+    stateRoot: (s) => ledger.stateRoot(s),
+  };
+
+  const attestationFor = (vid: string, items: PendingAttest[]): AttestTx => {
+    const verdicts = [...items].sort((a, b) => (a.proofId < b.proofId ? -1 : 1)).map((p) => ({ proofId: p.proofId, verdict: p.verdict, rlimitUsed: p.rlimitUsed }));
+    const key = `${vid}|${verdicts.map((v) => v.proofId).join(',')}`;
+    const hit = attestCache.get(key);
+    if (hit) return hit;
+    const body = { validator: vid, verdicts };
+    const tx: AttestTx = { type: 'attest', ...body, signature: sign(secretKeys.get(vid) as string, attestSignBytes(TESTNET_CHAIN_ID, body)) };
+    if (attestCache.size > 100_000) attestCache.clear();
+    attestCache.set(key, tx);
+    return tx;
+  };
+
+  const simApp: SimApp<LedgerState> = {
+    app,
+    genesis(validators: ValidatorSet) {
+      validatorIds = validators.validators.map((v) => v.id);
+      validators.validators.forEach((v, i) => {
+        const keys = keyPairFromSeed(sha256Hex(`pop-sim-key/${o.seed}/${i}`));
+        if (keys.publicKey !== v.publicKey) throw new Error('testnet: the simulator no longer derives validator keys as pop-sim-key/<seed>/<index>');
+        secretKeys.set(v.id, keys.secretKey);
+        attestQueue.set(v.id, []);
+      });
+      const doc = buildGenesis(
+        {
+          chain_id: TESTNET_CHAIN_ID,
+          validators: validators.validators.map((v) => ({ node_id: v.id, stake: v.stake, initial_balance: 0, public_key: v.publicKey })),
+          params: { max_validators: Math.max(validators.validators.length, 1), block_proofs_max: blockProofsMax },
+        },
+        { z3Version: o.table.verifierName },
+      );
+      return genesisState(doc);
+    },
+    candidates(height) {
+      while (released < arrivals.length && (arrivals[released] as { atMs: number }).atMs <= nowMs) {
+        const a = arrivals[released++] as (typeof arrivals)[number];
+        mempool.set(a.id, a.proof);
+      }
+      const txs: Tx[] = [];
+      for (const [vid, q] of attestQueue) {
+        const ready = q.filter((p) => p.height < height);
+        if (ready.length > 0) txs.push(attestationFor(vid, ready));
+      }
+      let n = 0;
+      for (const proof of mempool.values()) {
+        if (n++ >= blockProofsMax) break;
+        txs.push({ type: 'submit', proof });
+      }
+      return txs;
+    },
+  };
+
+  // Time and metrics from the simulator's effect trace.
+  const roundZeroStart = new Map<number, number>();
+  const commitAt = new Map<number, number>();
+  const lastEffectAt = new Map<string, number>();
+  const gapThresholdMs = o.blockIntervalMs + 2 * DEFAULT_TIMEOUTS.timeoutMsMax;
+  let downMs = 0;
+  let traced = 0;
+  const trace = (atMs: number, addr: string, effect: ConsensusEffect): void => {
+    traced++;
+    nowMs = atMs;
+    const last = lastEffectAt.get(addr);
+    if (last !== undefined && atMs - last > gapThresholdMs) downMs += atMs - last;
+    lastEffectAt.set(addr, atMs);
+    if (effect.type === 'round-started' && effect.round === 0 && !roundZeroStart.has(effect.height)) roundZeroStart.set(effect.height, atMs);
+    else if (effect.type === 'commit-block' && !commitAt.has(effect.block.header.height)) commitAt.set(effect.block.header.height, atMs);
+  };
+
+  const useCrash = o.faults.has('crash');
+  const usePartition = o.faults.has('partition');
+  const byzantine = o.faults.has('byzantine') ? Math.max(0, Math.floor((o.nodes - 1) / 3)) : 0;
+  const partitions: ScriptedPartition[] = [];
+  if (usePartition && !useCrash) {
+    // Two partitions in the first half of the run, each cutting the network in two for 5..30 s.
+    const order = rng.shuffle(Array.from({ length: o.nodes }, (_, i) => i));
+    for (let p = 0; p < 2; p++) {
+      const fromMs = Math.floor(((p + 1) * o.durationMs) / 6);
+      const cut = rng.int(1, Math.max(1, o.nodes - 1));
+      partitions.push({ fromMs, untilMs: fromMs + rng.int(5_000, 30_000), groups: [order.slice(0, cut), order.slice(cut)] });
+    }
+  }
+  const timeoutMsMax = Math.max(DEFAULT_TIMEOUTS.timeoutMsMax, o.blockIntervalMs);
+  const simOptions: SimOptions<LedgerState> & { trace: typeof trace } = {
+    seed: o.seed,
+    nodes: o.nodes,
+    byzantine,
+    durationSec: o.durationMs / 1000,
+    faults: useCrash || usePartition,
+    stakes: Array.from({ length: o.nodes }, () => o.stakePerNode),
+    timeouts: { ...DEFAULT_TIMEOUTS, newHeightMs: o.blockIntervalMs, timeoutMsMax },
+    simApp,
+    stopOnViolation: true,
+    trace,
+  };
+  if (partitions.length > 0) simOptions.partitions = partitions;
+  const result = runSimulation(simOptions);
+  const wallMs = o.wallNowMs() - startedWallMs;
+  for (const [, last] of lastEffectAt) if (o.durationMs - last > gapThresholdMs) downMs += o.durationMs - last;
+
+  // Consensus latency: from round 0 of a height to its first commit; longest stall: longest gap between commits.
+  let latencySum = 0;
+  let latencyCount = 0;
+  let prevCommit = 0;
+  let longestStallMs = 0;
+  for (const h of [...commitAt.keys()].sort((a, b) => a - b)) {
+    const at = commitAt.get(h) as number;
+    const start = roundZeroStart.get(h);
+    if (start !== undefined) { latencySum += at - start; latencyCount++; }
+    longestStallMs = Math.max(longestStallMs, at - prevCommit);
+    prevCommit = at;
+  }
+  longestStallMs = Math.max(longestStallMs, o.durationMs - prevCommit);
+  const traceAvailable = traced > 0;
+
+  const submitted = released;
+  const verdictSummary = Object.entries(verdictCounts).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+  const workload = `${o.table.base.length} real SMT-LIB proofs from proofs/ resubmitted as ${arrivals.length} distinct proofs `
+    + `(Poisson, ${o.proofsPerSec}/s, seeded); ${submitted} entered the mempool; final verdicts: ${verdictSummary || 'none'}`;
+  const verifier = `${o.table.verifierName} verified each base proof once; every validator attests that verdict (signed AttestTx, `
+    + `one block after inclusion); finality by the ledger at > 2/3 of the stake`;
+
+  return {
+    mode: {
+      kind: 'simulation',
+      seed: o.seed,
+      simulatedMs: result.simulatedSeconds * 1000,
+      wallMs,
+      simulator: `src/sim runSimulation: real consensus core, SafetyRules, Ed25519, ledger app (${TESTNET_CHAIN_ID}); `
+        + `block interval ${o.blockIntervalMs / 1000}s; byzantine ${byzantine}; ${traceAvailable ? '' : 'NO effect trace (times estimated); '}`
+        + `faults: ${[...o.faults].join(',') || 'none'}`,
+      workload,
+      verifier,
+    },
+    numNodes: o.nodes,
+    stakePerNode: o.stakePerNode,
+    durationMs: o.durationMs,
+    heightsCommitted: result.heights,
+    viewChanges: result.viewChanges,
+    commitLatencyAvgMs: traceAvailable
+      ? (latencyCount === 0 ? null : latencySum / latencyCount)
+      : (result.heights === 0 ? null : (result.simulatedSeconds * 1000) / result.heights),
+    longestStallMs: traceAvailable ? longestStallMs : 0,
+    proofsSubmitted: submitted,
+    proofsFinalized: finalized,
+    nodeFailures: result.crashes,
+    nodeDownMs: traceAvailable ? downMs : 0,
+    faults: {
+      crash: { injected: result.crashes, recovered: result.crashes > 0 && result.live ? result.crashes : 0 },
+      partition: { injected: result.partitions, healed: result.live ? result.partitions : 0 },
+      byzantine: { nodes: byzantine, evidenceDetected: result.evidence },
+    },
+    safetyViolations: result.violations.filter((v) => v.kind !== 'liveness').map((v) => `${v.kind} at ${v.atMs} ms: ${v.detail}`),
+    live: result.live,
+  };
+}
