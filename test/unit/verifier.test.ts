@@ -147,6 +147,18 @@ describe('PoolVerifier guards: watchdog, memory ceiling, retirement, queue, clos
     }
   });
 
+  it('nothing leaks between jobs on one worker: a tiny rlimit on one proof does not bind the next', async () => {
+    const pool = new PoolVerifier({ workers: 1, cacheEntriesMax: 0 });
+    try {
+      const smtlib = read('proofs/lia-schedule-sat.smt2');
+      expect(verdictOf(await pool.verify({ smtlib, claim: 'sat', rlimit: 50 }))).toBe('unknown');
+      expect(verdictOf(await pool.verify({ smtlib, claim: 'sat' }))).toBe('valid');
+      expect(verdictOf(await pool.verify({ smtlib, claim: 'sat', rlimit: 50 }))).toBe('unknown');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('the queue is bounded (QueueFullError); close() rejects queued jobs with PoolClosedError and ends the running one as abstain', async () => {
     const pool = new PoolVerifier({ workers: 1, queueMax: 2 });
     const running = pool.verify(bvProduct(256));
