@@ -70,7 +70,8 @@ async function main(opts: Opts): Promise<void> {
     console.error(`warning: ${config.node_id} has stake ${inGenesis.stake} in the genesis; the configured ${config.stake} takes effect only through a bond transaction`);
   }
   const key = loadKeyFile(config.key_file);
-  const logger = pino({ level: opts.logLevel, base: { node: config.node_id } });
+  // Quiet until the status block is printed (the seed shows it first), then the chosen level.
+  const logger = pino({ level: opts.logLevel === 'debug' ? 'debug' : 'warn', base: { node: config.node_id } });
   const log = logger as unknown as Log;
   const verifier = new PoolVerifier({ workers: config.verifier.workers });
   let exiting = false;
@@ -104,6 +105,7 @@ async function main(opts: Opts): Promise<void> {
   console.log(`  Current view: ${s.round}`);
   console.log(`  Current sequence: ${s.height}`);
   console.log(`  HTTP API: http://${config.http_host}:${node.httpPort()}`);
+  logger.level = opts.logLevel;
 
   const stop = (signal: string): void => {
     if (exiting) {

@@ -1,0 +1,151 @@
+/**
+ * A local network of real validator processes for end-to-end tests: temp genesis and configs on free loopback
+ * ports, scripts/start-validator per node, and small HTTP helpers validated against the API's zod schemas.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BlockResponse, ProofStatusResponse, StatusResponse, SubmitProofResponse } from '../../src/api/schemas.js';
+
+export const repoRoot = resolve(__dirname, '../..');
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const start = Date.now();
+  let lastErr = '';
+  while (Date.now() - start < timeoutMs) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      lastErr = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what} ${lastErr}`);
+}
+
+export interface TestNetwork {
+  dir: string;
+  count: number;
+  p2pPorts: number[];
+  httpPorts: number[];
+  procs: Map<number, ChildProcess>;
+  url(n: number, path: string): string;
+  startNode(n: number): ChildProcess;
+  waitHealthy(n: number): Promise<void>;
+  kill9(n: number): Promise<void>;
+  get(n: number, path: string): Promise<{ status: number; body: unknown }>;
+  status(n: number): Promise<ReturnType<typeof StatusResponse.parse>>;
+  submit(n: number, body: { smtlib: string; claim: string; model?: string }): Promise<{ status: number; id?: string; body: unknown }>;
+  finalVerdict(n: number, id: string, timeoutMs?: number): Promise<string>;
+  hashAt(n: number, height: number): Promise<string>;
+  destroy(): Promise<void>;
+}
+
+/** Create genesis, keys and configs for `count` validators and start them all (healthy on return). */
+export async function startTestNetwork(options: { count?: number; params?: Record<string, number>; workers?: number } = {}): Promise<TestNetwork> {
+  const count = options.count ?? 4;
+  const dir = mkdtempSync(join(tmpdir(), 'pop-e2e-'));
+  const p2pPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const httpPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const seed: Record<string, unknown> = { validators: Array.from({ length: count }, (_, i) => ({ node_id: `node_${i + 1}`, stake: 10000, initial_balance: 0 })) };
+  if (options.params) seed.params = options.params;
+  writeFileSync(join(dir, 'validators.json'), JSON.stringify(seed));
+  const init = spawnSync(join(repoRoot, 'scripts/init-genesis-state'), ['--validators', join(dir, 'validators.json'), '--output', join(dir, 'genesis.json'), '--keys-dir', join(dir, 'keys')], { cwd: repoRoot, encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`init-genesis-state failed: ${init.stderr}${init.stdout}`);
+  for (let n = 1; n <= count; n++) {
+    const config = {
+      node_id: `node_${n}`,
+      stake: 10000,
+      network: { listen_port: p2pPorts[n - 1], bootstrap_peers: Array.from({ length: count }, (_, i) => i + 1).filter((i) => i !== n).map((i) => ({ node_id: `node_${i}`, address: `127.0.0.1:${p2pPorts[i - 1]}` })) },
+      consensus: { timeout: 4.0, view_change_timeout: 1.5 },
+      http_port: httpPorts[n - 1],
+      data_dir: join(dir, `node_${n}`),
+      key_file: join(dir, 'keys', `node_${n}.json`),
+      verifier: { workers: options.workers ?? 1 },
+    };
+    writeFileSync(join(dir, `node_${n}.json`), JSON.stringify(config));
+  }
+  const procs = new Map<number, ChildProcess>();
+  const url = (n: number, path: string) => `http://127.0.0.1:${httpPorts[n - 1]}${path}`;
+  const get = async (n: number, path: string) => {
+    const res = await fetch(url(n, path), { signal: AbortSignal.timeout(5000) });
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+  const net: TestNetwork = {
+    dir,
+    count,
+    p2pPorts,
+    httpPorts,
+    procs,
+    url,
+    get,
+    startNode(n) {
+      const args = ['--node-id', `node_${n}`, '--config', join(dir, `node_${n}.json`), '--genesis', join(dir, 'genesis.json'), '--log-level', 'warn'];
+      const child = spawn(join(repoRoot, 'scripts/start-validator'), args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('exit', (code, signal) => {
+        if (code !== 0 && code !== null && signal === null) console.warn(`node_${n} exited ${code}: ${stderr.slice(-2000)}`);
+      });
+      procs.set(n, child);
+      return child;
+    },
+    async waitHealthy(n) {
+      await until(`node_${n} healthy`, async () => (await get(n, '/health')).status === 200, 60_000);
+    },
+    kill9(n) {
+      const child = procs.get(n)!;
+      return new Promise((res) => {
+        if (child.exitCode !== null || child.signalCode !== null) return res();
+        child.once('exit', () => res());
+        child.kill('SIGKILL');
+      });
+    },
+    async status(n) {
+      return StatusResponse.parse((await get(n, '/status')).body);
+    },
+    async submit(n, body) {
+      const res = await fetch(url(n, '/proofs'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const json = (await res.json()) as unknown;
+      return res.status === 202 ? { status: 202, id: SubmitProofResponse.parse(json).id, body: json } : { status: res.status, body: json };
+    },
+    finalVerdict(n, id, timeoutMs = 60_000) {
+      return until(
+        `final verdict of ${id.slice(0, 8)}`,
+        async () => {
+          const s = ProofStatusResponse.parse((await get(n, `/proofs/${id}`)).body);
+          return s.status === 'final' ? s.verdict : undefined;
+        },
+        timeoutMs,
+      );
+    },
+    async hashAt(n, height) {
+      return BlockResponse.parse((await get(n, `/blocks/${height}`)).body).hash;
+    },
+    async destroy() {
+      for (const n of procs.keys()) {
+        procs.get(n)!.kill('SIGCONT');
+        await net.kill9(n);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  for (let n = 1; n <= count; n++) net.startNode(n);
+  for (let n = 1; n <= count; n++) await net.waitHealthy(n);
+  return net;
+}
