@@ -1,8 +1,10 @@
 /**
  * The live dashboard as an ink (React for terminals) component: the lines of renderDashboardLines with color.
- * `q` or Ctrl-C quits when stdin is a terminal.
+ * `q` or Ctrl-C quits when stdin is a terminal. Written with createElement rather than JSX so it runs the same
+ * from any working directory (tsx picks the JSX transform from the tsconfig of the current directory).
  */
 import { Box, Text, useApp, useInput, useStdin } from 'ink';
+import { createElement as h, type ReactElement } from 'react';
 import { renderDashboardLines } from './render.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -13,7 +15,7 @@ export interface DashboardProps {
   notes?: readonly string[];
 }
 
-function QuitKey() {
+function QuitKey(): null {
   const { exit } = useApp();
   useInput((input) => {
     if (input === 'q') exit();
@@ -21,19 +23,15 @@ function QuitKey() {
   return null;
 }
 
-export function Dashboard({ snapshot, intervalSec, notes = [] }: DashboardProps) {
+export function Dashboard({ snapshot, intervalSec, notes = [] }: DashboardProps): ReactElement {
   const { isRawModeSupported } = useStdin();
   const lines = snapshot === null ? [{ text: 'Polling nodes...' }] : renderDashboardLines(snapshot);
-  return (
-    <Box flexDirection="column">
-      {isRawModeSupported ? <QuitKey /> : null}
-      {lines.map((line, i) => (
-        <Text key={i} color={line.color} bold={line.bold}>{line.text === '' ? ' ' : line.text}</Text>
-      ))}
-      {notes.map((note, i) => (
-        <Text key={`n${i}`} color="gray">{note}</Text>
-      ))}
-      <Text color="gray">{`Refreshing every ${intervalSec}s${isRawModeSupported ? ' - press q to quit' : ' - Ctrl-C to quit'}`}</Text>
-    </Box>
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    isRawModeSupported ? h(QuitKey) : null,
+    ...lines.map((line, i) => h(Text, { key: `l${i}`, color: 'color' in line ? line.color : undefined, bold: 'bold' in line ? line.bold : undefined }, line.text === '' ? ' ' : line.text)),
+    ...notes.map((note, i) => h(Text, { key: `n${i}`, color: 'gray' }, note)),
+    h(Text, { key: 'footer', color: 'gray' }, `Refreshing every ${intervalSec}s${isRawModeSupported ? ' - press q to quit' : ' - Ctrl-C to quit'}`),
   );
 }
