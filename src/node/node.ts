@@ -294,6 +294,8 @@ export function createNode(options: NodeOptions): ValidatorNode {
         break;
       case 'rejected':
         log.debug({ module: 'consensus', peer: effect.from, code: effect.code, msg: effect.message }, 'peer message rejected');
+        // Forgeries cannot be honest lag: score the sender down (other rejections may be, so they only log).
+        if (effect.code === 'SIGNATURE_INVALID' || effect.code === 'CERT_NO_QUORUM' || effect.code === 'CERT_BLOCK') transport?.penalize(effect.from, effect.code);
         break;
       default:
         break;

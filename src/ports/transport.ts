@@ -38,5 +38,8 @@ export interface Transport<M> {
   /** Called when a validator connects or disconnects. */
   onPeerChange(handler: (peer: PeerInfo) => void): void;
   peers(): PeerInfo[];
+  /** Score a validator down for a message the node found forged or invalid (e.g. a bad signature); at the
+   * disconnect score it is dropped and banned for a while. Unknown ids are ignored. */
+  penalize(id: string, reason: string): void;
   close(): Promise<void>;
 }

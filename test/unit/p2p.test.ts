@@ -155,6 +155,16 @@ describe('libp2p transport (real TCP + Noise + Yamux on loopback)', () => {
     expect(target.peers().find((p) => p.id === 'node_3')?.connected).toBe(false);
   });
 
+  it('penalize() from the node (e.g. a forged signature) drops the peer at the disconnect score', async () => {
+    const { transports } = await network(2);
+    await until('connected', () => transports[0]!.peers().some((p) => p.id === 'node_2' && p.connected));
+    transports[0]!.penalize('node_2', 'SIGNATURE_INVALID');
+    expect(transports[0]!.peers().find((p) => p.id === 'node_2')).toMatchObject({ score: -50, connected: true });
+    transports[0]!.penalize('node_2', 'SIGNATURE_INVALID');
+    transports[0]!.penalize('nobody', 'ignored');
+    await until('dropped', () => !transports[0]!.peers().find((p) => p.id === 'node_2')?.connected);
+  });
+
   it('start fails with a clear error when the port is in use or the key is not the set member', async () => {
     const { ports } = await network(1);
     const clash = createP2pTransport<Msg>({ self: { id: 'node_2', secretKey: keys[1]!.secretKey }, validators, listenPort: ports[0]!, bootstrap: [], schema: Msg });

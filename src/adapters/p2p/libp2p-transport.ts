@@ -354,6 +354,11 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
       return [...byId.values()].map(info);
     },
 
+    penalize(id: string, reason: string): void {
+      const peer = byId.get(id);
+      if (peer) penalize(peer, reason);
+    },
+
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
