@@ -8,7 +8,7 @@
  * A lagging node catches up by block sync (sync-request / sync-response, certificates verified by the core).
  * `close()` tears everything down in reverse order; a closed node refuses new work with NODE_CLOSING.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { createMempool } from '../adapters/mempool/bounded-mempool.js';
@@ -42,7 +42,7 @@ import type { ProofVerifier } from '../ports/verifier.js';
 import type { NodeConfig } from './config.js';
 import { wireSchema, type WireMessage } from './wire.js';
 
-export type NodeErrorCode = 'NODE_NOT_IN_GENESIS' | 'NODE_KEY_MISMATCH' | 'NODE_Z3_MISMATCH' | 'NODE_HTTP_PORT' | 'NODE_CLOSED';
+export type NodeErrorCode = 'NODE_NOT_IN_GENESIS' | 'NODE_KEY_MISMATCH' | 'NODE_Z3_MISMATCH' | 'NODE_HTTP_PORT' | 'NODE_CLOSED' | 'NODE_DATA_OTHER_CHAIN';
 
 export class NodeError extends Error {
   constructor(
@@ -429,6 +429,14 @@ export function createNode(options: NodeOptions): ValidatorNode {
 
     async start(): Promise<void> {
       mkdirSync(config.data_dir, { recursive: true });
+      // A data directory belongs to one chain: refuse another genesis' blocks rather than fork on replay.
+      const marker = join(config.data_dir, 'genesis.hash');
+      if (existsSync(marker)) {
+        const stored = readFileSync(marker, 'utf8').trim();
+        if (stored !== genesis.genesisHash) {
+          throw new NodeError('NODE_DATA_OTHER_CHAIN', `${config.data_dir} holds chain ${stored.slice(0, 16)}…, not genesis ${genesis.genesisHash.slice(0, 16)}…; use another data_dir or delete it`);
+        }
+      } else writeFileSync(marker, genesis.genesisHash + '\n');
       chain = await openChainStore({
         dir: config.data_dir,
         hashBlock: (b) => hashHeader(b.header),

@@ -99,6 +99,11 @@ describe('startup checks', () => {
       expect(() => createNode({ ...base, publicKey: '00'.repeat(32) })).toThrow(expect.objectContaining({ code: 'NODE_KEY_MISMATCH' }));
       expect(() => createNode({ ...base, config: { ...config, node_id: 'node_9' } })).toThrow(expect.objectContaining({ code: 'NODE_NOT_IN_GENESIS' }));
       expect(() => createNode(base)).not.toThrow();
+      const dataDir = join(dir, 'data');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dataDir);
+      writeFileSync(join(dataDir, 'genesis.hash'), 'ab'.repeat(32));
+      await expect(createNode({ ...base, config: { ...config, data_dir: dataDir } }).start()).rejects.toMatchObject({ code: 'NODE_DATA_OTHER_CHAIN' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
