@@ -41,3 +41,17 @@ export function runSweep(from: number, to: number, overrides: Partial<SimOptions
   }
   return summary;
 }
+
+/** As runSweep, but yields to the event loop between seeds (keeps a test runner's worker responsive). */
+export async function runSweepAsync(from: number, to: number, overrides: Partial<SimOptions> = {}, stopAtFirstFailure = false): Promise<SweepSummary> {
+  const summary: SweepSummary = { runs: 0, failures: [], heights: 0 };
+  for (let seed = from; seed <= to; seed++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const part = runSweep(seed, seed, overrides);
+    summary.runs += part.runs;
+    summary.heights += part.heights;
+    summary.failures.push(...part.failures);
+    if (stopAtFirstFailure && summary.failures.length > 0) break;
+  }
+  return summary;
+}

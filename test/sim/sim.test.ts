@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../src/sim/cluster.js';
-import { runSweep } from '../../src/sim/sweep.js';
+import { runSweepAsync } from '../../src/sim/sweep.js';
 
 describe('simulator', () => {
   it('is deterministic: the same seed gives the same result', () => {
@@ -49,21 +49,21 @@ describe('simulator', () => {
 });
 
 describe('CI sweep', () => {
-  it('200 seeds mixing faults and Byzantine behaviours: safe and live', () => {
-    const summary = runSweep(1, 200);
+  it('200 seeds mixing faults and Byzantine behaviours: safe and live', async () => {
+    const summary = await runSweepAsync(1, 200);
     expect(summary.runs).toBe(200);
     expect(summary.failures).toEqual([]);
     expect(summary.heights).toBeGreaterThan(200 * 10);
   }, 240_000);
 
-  it('catches a deliberately broken safety rule (locking disabled) within the sweep', () => {
+  it('catches a deliberately broken safety rule (locking disabled) within the sweep', async () => {
     const adversary = { nodes: 7, byzantine: 2, byzantineKinds: ['double-voter' as const] };
-    const broken = runSweep(1, 200, { ...adversary, ignoreLock: true }, true);
+    const broken = await runSweepAsync(1, 200, { ...adversary, ignoreLock: true }, true);
     const caught = broken.failures[0];
     expect(caught, 'the broken rule must be caught within 200 seeds').toBeDefined();
     expect(caught?.safetyViolations).toBeGreaterThan(0);
     // The same seeds with locking intact are safe: the violation is the broken rule's doing.
-    const intact = runSweep(1, caught?.seed ?? 1, adversary);
+    const intact = await runSweepAsync(1, caught?.seed ?? 1, adversary);
     expect(intact.failures.filter((f) => f.safetyViolations > 0)).toEqual([]);
   }, 240_000);
 });
