@@ -8,7 +8,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { Block, Certificate } from '../types/consensus.js';
 import type { Tx } from '../types/tx.js';
 import type { SignRequest, SignResult } from '../safety/safety-rules.js';
-import { SYNC_BLOCKS_PER_MESSAGE_MAX } from '../limits.js';
+import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX } from '../limits.js';
 import type { ConsensusMessage } from './messages.js';
 import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis } from './state-machine.js';
 
@@ -141,9 +141,15 @@ export class ConsensusDriver<S> {
       case 'serve-sync': {
         const top = ports.blocks.height();
         const blocks: { block: Block; certificate: Certificate }[] = [];
+        let bytes = 0;
         for (let h = effect.fromHeight; h <= top && blocks.length < SYNC_BLOCKS_PER_MESSAGE_MAX; h++) {
           const stored = ports.blocks.get(h);
-          if (stored) blocks.push(stored);
+          if (!stored) break;
+          // Keep a response within the peer message limit (always at least one block: a block fits by limits.ts).
+          const size = approximateBytes(stored);
+          if (blocks.length > 0 && bytes + size > MESSAGE_BYTES_MAX / 2) break;
+          bytes += size;
+          blocks.push(stored);
         }
         if (blocks.length > 0) ports.transport.send(effect.to, { kind: 'sync-response', blocks });
         break;
@@ -153,6 +159,11 @@ export class ConsensusDriver<S> {
     }
     ports.observe?.(effect);
   }
+}
+
+/** Encoded size estimate of a stored block with its certificate (tx payloads dominate; UTF-16 length). */
+function approximateBytes(entry: { block: Block; certificate: Certificate }): number {
+  return 1024 + (entry.certificate.signatures.length + (entry.block.lastCommit?.signatures.length ?? 0)) * 200 + JSON.stringify(entry.block.txs).length;
 }
 
 /** An in-memory block store (tests, simulator). */
