@@ -42,6 +42,8 @@ export interface TestnetRun {
   safetyViolations: readonly string[];
   /** The chain kept committing after the last fault healed (the simulator's liveness check). */
   live: boolean;
+  /** The faults the operator asked for (`--faults`); one the run did not inject is reported as an issue. */
+  faultsRequested?: readonly FaultKind[];
 }
 
 const num = z.number().finite();
@@ -115,6 +117,10 @@ export function buildReport(run: TestnetRun): TestnetReport {
   if (run.faults.partition.injected > 0) issues.push(`${run.faults.partition.injected} network partition(s) injected, ${run.faults.partition.healed} healed`);
   if (run.faults.byzantine.nodes > 0) {
     issues.push(`${run.faults.byzantine.nodes} Byzantine validator(s) (just under 1/3 of the stake): ${run.faults.byzantine.evidenceDetected} piece(s) of equivocation evidence detected`);
+  }
+  const injected: Record<FaultKind, number> = { crash: run.faults.crash.injected, partition: run.faults.partition.injected, byzantine: run.faults.byzantine.nodes };
+  for (const kind of run.faultsRequested ?? []) {
+    if (injected[kind] === 0) issues.push(`Fault "${kind}" was requested but none was injected in this run (the seed drew none): try another --seed`);
   }
   if (!run.live) issues.push('Liveness: the chain did not keep committing after the last fault healed');
   const pending = run.proofsSubmitted - run.proofsFinalized;

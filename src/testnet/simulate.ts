@@ -288,5 +288,6 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
     },
     safetyViolations: result.violations.filter((v) => v.kind !== 'liveness').map((v) => `${v.kind} at ${v.atMs} ms: ${v.detail}`),
     live: result.live,
+    faultsRequested: [...o.faults],
   };
 }

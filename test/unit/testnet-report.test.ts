@@ -50,6 +50,13 @@ describe('buildReport', () => {
     expect(testnetReportSchema.safeParse(r).success).toBe(true);
   });
 
+  it('a requested fault that was not injected is an issue', () => {
+    const r = buildReport(run({ faultsRequested: ['crash', 'partition'], faults: { crash: { injected: 0, recovered: 0 }, partition: { injected: 2, healed: 2 }, byzantine: { nodes: 0, evidenceDetected: 0 } } }));
+    expect(r.issues.filter((i) => i.includes('requested but none was injected'))).toEqual([
+      'Fault "crash" was requested but none was injected in this run (the seed drew none): try another --seed',
+    ]);
+  });
+
   it('nothing committed is DOWN; pending proofs are reported', () => {
     const r = buildReport(run({ heightsCommitted: 0, viewChanges: 50, commitLatencyAvgMs: null, proofsFinalized: 0 }));
     expect(r.stability.network_health).toBe('DOWN');
