@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { InlineVerifier } from '../adapters/z3/inline-verifier.js';
 import { TESTNET_NODES_MAX } from '../core/limits.js';
 import { parseDuration, TestnetInputError } from '../testnet/duration.js';
@@ -52,13 +52,13 @@ function faults(value: string): FaultKind[] {
 const program = new Command('deploy-testnet')
   .description("Run a testnet of N validators for a duration and write the seed's report (deployment, metrics, stability, issues, mode, faults).")
   .option('--nodes <n>', 'validators', integer('--nodes', 1, TESTNET_NODES_MAX), 100)
-  .option('--duration <d>', 'how long: hours as a number (1, 0.5, 24) or with a unit (30s, 10m, 2h)', durationMs, 3_600_000)
+  .addOption(new Option('--duration <d>', 'how long: hours as a number (1, 0.5, 24) or with a unit (30s, 10m, 2h)').argParser(durationMs).default(3_600_000, '1 (hour)'))
   .option('--output <file>', 'where to write the JSON report', 'data/testnet_report.json')
   .option('--stake <n>', 'stake per validator', integer('--stake', 1, 1e12), 10_000)
   .option('--seed <n>', 'seed of the run (same seed, same report apart from wall time); default: drawn and printed', integer('--seed', 0, 2 ** 32 - 1))
   .option('--faults <list>', `faults to inject: ${FAULT_KINDS.join(',')} (default none)`, faults, [] as FaultKind[])
   .option('--proof-rate <per-sec>', 'mean proof submissions per simulated second (the seed reports 0.5)', positive('--proof-rate', 1000), 0.5)
-  .option('--block-interval <d>', 'pause between a commit and the next height (the seed reports 8640 rounds in 24 h: 10s)', durationMs, 10_000)
+  .addOption(new Option('--block-interval <d>', 'pause between a commit and the next height (the seed reports 8640 rounds in 24 h)').argParser(durationMs).default(10_000, '10s'))
   .option('--proofs-dir <dir>', 'proof corpus (manifest.json)', 'proofs')
   .addHelpText('after', `
 Mode: simulation. Every validator runs the real consensus core, SafetyRules, Ed25519 signatures and the ledger in
