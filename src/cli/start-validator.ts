@@ -75,6 +75,7 @@ async function main(opts: Opts): Promise<void> {
   const log = logger as unknown as Log;
   const verifier = new PoolVerifier({ workers: config.verifier.workers });
   let exiting = false;
+  let signals = 0;
   const node = createNode({
     config,
     genesis,
@@ -108,9 +109,11 @@ async function main(opts: Opts): Promise<void> {
   logger.level = opts.logLevel;
 
   const stop = (signal: string): void => {
-    if (exiting) {
-      process.exit(130);
-    }
+    // Ctrl-C under `npm start` reaches this process twice (the terminal's SIGINT and the launcher's SIGTERM):
+    // only a third signal forces an immediate exit.
+    signals++;
+    if (signals >= 3) process.exit(130);
+    if (exiting) return;
     exiting = true;
     logger.info({ signal }, 'shutting down');
     node.close().then(
