@@ -96,10 +96,8 @@ export const P2P_SCORE_PENALTY_GARBAGE = 50;
 export const P2P_BAN_MS = 30_000;
 /** Reconnect attempt period toward bootstrap peers. */
 export const P2P_RECONNECT_MS = 1_000;
-/** Blocks per block-sync request. */
-export const SYNC_BLOCKS_PER_REQUEST_MAX = 64;
-/** Events waiting in a node's single event queue. */
-export const NODE_EVENT_QUEUE_MAX = 100_000;
+/** Attestation transactions a node holds for the next proposals (its own and gossiped ones). */
+export const ATTEST_POOL_TXS_MAX = 10_000;
 
 assertLimit(MESSAGE_BYTES_MAX <= P2P_FRAME_BYTES_MAX, 'a maximal message must fit in a frame');
 assertLimit(P2P_FRAME_BYTES_MAX <= WAL_RECORD_BYTES_MAX, 'a received frame must fit in a WAL record');

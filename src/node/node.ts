@@ -30,7 +30,7 @@ import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { buildReceipt } from '../core/ledger/results.js';
 import { attestSignBytes } from '../core/ledger/sign-bytes.js';
 import { accuracy, getAccount, getProof, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
-import { HTTP_BODY_BYTES_MAX } from '../core/limits.js';
+import { ATTEST_POOL_TXS_MAX, MEMPOOL_PROOFS_MAX } from '../core/limits.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
 import { proofId, type AttestedVerdict, type Proof } from '../core/types/proof.js';
@@ -193,7 +193,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     for (let i = 0; i < sorted.length; i += max) {
       const body = { validator: config.node_id, verdicts: sorted.slice(i, i + max) };
       const tx: AttestTx = { type: 'attest', ...body, signature: sign(options.secretKey, attestSignBytes(chainId, body)) };
-      attestPool.set(tx.signature, { tx, expiresAfterHeight: state().chain.height + state().params.verdictWindowBlocks });
+      if (attestPool.size < ATTEST_POOL_TXS_MAX) attestPool.set(tx.signature, { tx, expiresAfterHeight: state().chain.height + state().params.verdictWindowBlocks });
       transport?.broadcast({ kind: 'gossip-attest', tx });
     }
   }
@@ -479,7 +479,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
       metrics.height.set(driver.state.appState.chain.height);
 
       // Proofs accepted (202) before a restart and not yet in a block go back into the mempool.
-      for (const id of await chain.level.listPendingProofIds(100_000)) {
+      for (const id of await chain.level.listPendingProofIds(MEMPOOL_PROOFS_MAX)) {
         if (getProof(state(), id)) continue;
         const text = await chain.level.getBlob(`proof:${id}`);
         if (text) mempool.add(JSON.parse(text) as Proof);
@@ -494,7 +494,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
         } else if (wire.kind === 'gossip-proof') {
           if (!getProof(state(), proofId(wire.proof))) mempool.add(wire.proof);
         } else if (wire.kind === 'gossip-attest') {
-          if (attestPool.size < 10_000) attestPool.set(wire.tx.signature, { tx: wire.tx, expiresAfterHeight: state().chain.height + state().params.verdictWindowBlocks });
+          if (attestPool.size < ATTEST_POOL_TXS_MAX) attestPool.set(wire.tx.signature, { tx: wire.tx, expiresAfterHeight: state().chain.height + state().params.verdictWindowBlocks });
         }
       });
 
@@ -509,7 +509,6 @@ export function createNode(options: NodeOptions): ValidatorNode {
         server!.listen(config.http_port, config.http_host, () => resolve());
       });
       boundHttpPort = (server.address() as { port: number }).port;
-      void HTTP_BODY_BYTES_MAX;
 
       await transport.start();
       driver.start();
