@@ -37,11 +37,11 @@ const program = new Command()
   .option('--seed <n>', 'seed of the run', integer('seed', 0, 2 ** 32 - 1), 1)
   .option('--seeds <A..B>', 'run a sweep over seeds A..B and print a summary', seedRange)
   .option('--nodes <n>', 'validators', integer('nodes', 1, 1024), 7)
-  .option('--byzantine <n>', 'Byzantine validators (their stake is kept below 1/3 unless --stakes says otherwise)', integer('byzantine', 0, 1024), 2)
+  .option('--byzantine <n>', 'Byzantine validators (their total stake is kept below 1/3)', integer('byzantine', 0, 1024), 2)
   .option('--duration <sec>', 'simulated seconds', integer('duration', 1, 86_400 * 7), 600)
   .option('--behaviours <list>', `Byzantine behaviours to cycle through (${BYZANTINE_KINDS.join(',')}); default drawn from the seed`, kinds)
   .option('--no-faults', 'no loss, duplication, partitions or crashes')
-  .option('--ignore-lock', 'FAULT INJECTION: honest validators ignore their lock (a broken safety rule the checkers must catch)')
+  .option('--ignore-lock', 'FAULT INJECTION: locking disabled (no lock check, no re-proposal of the valid block): a broken safety rule the checkers must catch')
   .option('--verbose', 'add violations and fault counts to each line');
 
 program.parse();

@@ -367,6 +367,7 @@ function startRound<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: nu
   s.polHandled = false;
   s.proposalRequested = false;
   roundState(s, round);
+  pruneRounds(s);
   fx.push({ type: 'round-started', height: s.height, round });
   const self = ctx.config.self;
   if (self !== null && proposerOf(s, round) === self) {
@@ -384,6 +385,18 @@ function startRound<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: nu
   scheduleTimeout(ctx, s, 'propose', fx);
   scheduleTimeout(ctx, s, 'gossip', fx);
   progress(ctx, s, round, fx);
+}
+
+/**
+ * Bound memory in a long stall: forget rounds more than ROUND_LOOKAHEAD_COUNT behind the current one, except the
+ * rounds of the lock and of the valid block (their prepare quorum is the proof of lock a re-proposal carries).
+ * Forgetting votes only means acting on less; it never makes a vote unsafe.
+ */
+function pruneRounds<S>(s: ConsensusState<S>): void {
+  if (s.rounds.size <= 2 * ROUND_LOOKAHEAD_COUNT) return;
+  for (const r of [...s.rounds.keys()]) {
+    if (r < s.round - ROUND_LOOKAHEAD_COUNT && r !== s.lockedRound && r !== s.validRound) s.rounds.delete(r);
+  }
 }
 
 /** Evaluate the rules that a change at `touchedRound` may have enabled. */
