@@ -1,8 +1,8 @@
 /**
  * The whole ../shared/corpus/smtlib set through a 4-validator network over HTTP: every admitted file, claimed as
  * its declared status, must end `valid` (or `unknown` where Z3 spends its budget), never `invalid`, and every
- * node must hold the same blocks. ~3-4 minutes on 2 cores (4 validators each verify every proof), so it runs
- * with POP_E2E_CORPUS=1 (npm run test:e2e-corpus), not in `npm test`; without the corpus it skips with a message.
+ * node must hold the same blocks. ~3 minutes on 2 cores (4 validators each verify every proof). It is part of
+ * `npm test` (CI has the corpus); `npm run test:e2e-corpus` runs it alone; without the corpus it skips with a message.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,11 +11,9 @@ import { startTestNetwork, type TestNetwork } from './network-harness.js';
 
 const corpus = resolve(__dirname, '../../../shared/corpus/smtlib');
 const hasCorpus = existsSync(join(corpus, 'manifest.tsv'));
-const enabled = process.env.POP_E2E_CORPUS === '1';
 if (!hasCorpus) console.warn(`corpus-network.test.ts: skipped, ${corpus} is absent`);
-else if (!enabled) console.warn('corpus-network.test.ts: skipped, set POP_E2E_CORPUS=1 (npm run test:e2e-corpus) to run the whole corpus through 4 validators');
 
-describe.skipIf(!hasCorpus || !enabled)('the SMT-LIB corpus through 4 validators', () => {
+describe.skipIf(!hasCorpus)('the SMT-LIB corpus through 4 validators', () => {
   let net: TestNetwork;
   beforeAll(async () => {
     net = await startTestNetwork({ params: { verdict_window_blocks: 400 }, workers: 1 });

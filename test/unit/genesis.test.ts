@@ -55,7 +55,7 @@ describe('genesis seed', () => {
     const a = buildGenesis(parsed.seed, { z3Version: 'z3-solver@5.2.0' });
     const b = buildGenesis(structuredClone(parsed.seed), { z3Version: 'z3-solver@5.2.0' });
     expect(b).toEqual(a);
-    expect(a.params).toMatchObject({ minStake: 1000, verdictWindowBlocks: 20, setChangeDelayBlocks: 2, proposerReward: 5, commitReward: 10, verificationReward: 2, slashEquivocationBps: 500 });
+    expect(a.params).toMatchObject({ minStake: 1000, verdictWindowBlocks: 150, setChangeDelayBlocks: 2, proposerReward: 5, commitReward: 10, verificationReward: 2, slashEquivocationBps: 500 });
     expect(a.initialStateRoot).toBe(stateRoot(genesisState(a)));
     expect(checkGenesis(a)).toEqual({ ok: true });
     expect(checkGenesis({ ...a, validators: a.validators.map((v) => ({ ...v, stake: v.stake + 1 })) })).toMatchObject({ ok: false, code: 'GENESIS_STATE_ROOT' });

@@ -69,7 +69,7 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'maxValidators', seedName: 'max_validators', defaultValue: 128, min: 1, max: VALIDATORS_MAX, doc: 'most validators in the active set' },
   { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 1, max: SET_CHANGE_DELAY_BLOCKS_MAX, doc: 'set change committed at h votes from h + this' },
   { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 10, min: 1, max: UNBONDING_DELAY_BLOCKS_MAX, doc: 'blocks before unbonded stake returns to its account' },
-  { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 20, min: 1, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks a proof takes attestations before it is final as undecided' },
+  { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 150, min: 1, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks a proof takes attestations before it is final as undecided; longer than the verifier watchdog (60 s) plus queueing at ~1 block/s' },
   { name: 'proposerReward', seedName: 'proposer_reward', defaultValue: 5, min: 0, max: 1e12, doc: 'minted to each block proposer' },
   { name: 'commitReward', seedName: 'commit_reward', defaultValue: 10, min: 0, max: 1e12, doc: 'minted per commit signature in lastCommit (one round participated)' },
   { name: 'verificationReward', seedName: 'verification_reward', defaultValue: 2, min: 0, max: 1e12, doc: 'minted per attestation matching the final verdict' },
