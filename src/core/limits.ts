@@ -114,8 +114,6 @@ export const ROUND_LOOKAHEAD_COUNT = 64;
 export const EVIDENCE_SEEN_MAX = 4096;
 /** Ceiling of any round timeout after exponential backoff. */
 export const ROUND_TIMEOUT_MS_MAX = 60_000;
-/** WAL events kept for one height before the node must treat the height as abnormal. */
-export const WAL_EVENTS_PER_HEIGHT_MAX = 1_000_000;
 
 assertLimit(SYNC_BLOCKS_PER_MESSAGE_MAX >= 1, 'sync must carry at least one block (the sender also caps a response at MESSAGE_BYTES_MAX)');
 assertLimit(ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'lookahead below the round cap');
