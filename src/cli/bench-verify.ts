@@ -130,7 +130,7 @@ const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 
 
 async function main(): Promise<void> {
   const program = new Command()
-    .name('bench:verify')
+    .name('bench-verify')
     .description('Throughput of the Z3 worker pool (1 and 2 workers) against native z3 (1 and 2 processes, when on the PATH) on the SMT-LIB corpus, and the pool overhead per proof.')
     .option('--corpus <dir>', 'corpus folder with expected.tsv', resolve(ROOT, '../shared/corpus/smtlib'))
     .option('--overhead-rounds <n>', 'trivial proofs for the overhead measurement', '200')
