@@ -10,12 +10,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { PoolVerifier } from '../adapters/z3/index.js';
+import { loopbackNodeConfig, loopbackPorts } from '../node/loopback-cluster.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const COUNT = 4;
@@ -29,16 +29,6 @@ const program = new Command()
   .option('--block-interval-ms <ms>', 'pause after each commit', '100')
   .option('--workers <n>', 'Z3 workers per validator', '2');
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -65,27 +55,17 @@ interface Net {
 }
 
 async function startNetwork(dir: string, phase: string, opts: { paused: boolean; blockIntervalMs: string; workers: number }): Promise<Net> {
-  const p2p = await Promise.all(Array.from({ length: COUNT }, () => freePort()));
-  const http = await Promise.all(Array.from({ length: COUNT }, () => freePort()));
+  const ports = await loopbackPorts(COUNT);
   const procs: ChildProcess[] = [];
   for (let n = 1; n <= COUNT; n++) {
-    const config = {
-      node_id: `node_${n}`,
-      stake: 10000,
-      network: { listen_port: p2p[n - 1], bootstrap_peers: Array.from({ length: COUNT }, (_, i) => i + 1).filter((i) => i !== n).map((i) => ({ node_id: `node_${i}`, address: `127.0.0.1:${p2p[i - 1]}` })) },
-      consensus: { timeout: 4.0, view_change_timeout: 1.5 },
-      http_port: http[n - 1],
-      data_dir: join(dir, phase, `node_${n}`),
-      key_file: join(dir, 'keys', `node_${n}.json`),
-      verifier: { workers: opts.workers },
-    };
+    const config = loopbackNodeConfig(n, ports, { dataDir: join(dir, phase, `node_${n}`), keyFile: join(dir, 'keys', `node_${n}.json`) }, opts.workers);
     const configPath = join(dir, `${phase}-node_${n}.json`);
     writeFileSync(configPath, JSON.stringify(config));
     const args = ['--node-id', `node_${n}`, '--config', configPath, '--genesis', join(dir, 'genesis.json'), '--log-level', 'warn', '--block-interval-ms', opts.blockIntervalMs];
     if (opts.paused) args.push('--verification-paused');
     procs.push(spawn(join(root, 'scripts/start-validator'), args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] }));
   }
-  const urls = http.map((p) => `http://127.0.0.1:${p}`);
+  const urls = ports.http.map((p) => `http://127.0.0.1:${p}`);
   for (const u of urls) {
     const start = Date.now();
     while (true) {

@@ -4,24 +4,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, loopbackNodeConfig, loopbackPorts } from '../../src/node/loopback-cluster.js';
 import { BlockResponse, ProofStatusResponse, StatusResponse, SubmitProofResponse } from '../../src/api/schemas.js';
 
 export const repoRoot = resolve(__dirname, '../..');
+export { freePort };
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const start = Date.now();
@@ -60,24 +51,15 @@ export interface TestNetwork {
 export async function startTestNetwork(options: { count?: number; params?: Record<string, number>; workers?: number } = {}): Promise<TestNetwork> {
   const count = options.count ?? 4;
   const dir = mkdtempSync(join(tmpdir(), 'pop-e2e-'));
-  const p2pPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
-  const httpPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const ports = await loopbackPorts(count);
+  const { p2p: p2pPorts, http: httpPorts } = ports;
   const seed: Record<string, unknown> = { validators: Array.from({ length: count }, (_, i) => ({ node_id: `node_${i + 1}`, stake: 10000, initial_balance: 0 })) };
   if (options.params) seed.params = options.params;
   writeFileSync(join(dir, 'validators.json'), JSON.stringify(seed));
   const init = spawnSync(join(repoRoot, 'scripts/init-genesis-state'), ['--validators', join(dir, 'validators.json'), '--output', join(dir, 'genesis.json'), '--keys-dir', join(dir, 'keys')], { cwd: repoRoot, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`init-genesis-state failed: ${init.stderr}${init.stdout}`);
   for (let n = 1; n <= count; n++) {
-    const config = {
-      node_id: `node_${n}`,
-      stake: 10000,
-      network: { listen_port: p2pPorts[n - 1], bootstrap_peers: Array.from({ length: count }, (_, i) => i + 1).filter((i) => i !== n).map((i) => ({ node_id: `node_${i}`, address: `127.0.0.1:${p2pPorts[i - 1]}` })) },
-      consensus: { timeout: 4.0, view_change_timeout: 1.5 },
-      http_port: httpPorts[n - 1],
-      data_dir: join(dir, `node_${n}`),
-      key_file: join(dir, 'keys', `node_${n}.json`),
-      verifier: { workers: options.workers ?? 1 },
-    };
+    const config = loopbackNodeConfig(n, ports, { dataDir: join(dir, `node_${n}`), keyFile: join(dir, 'keys', `node_${n}.json`) }, options.workers ?? 1);
     writeFileSync(join(dir, `node_${n}.json`), JSON.stringify(config));
   }
   const procs = new Map<number, ChildProcess>();

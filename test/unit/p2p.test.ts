@@ -1,25 +1,16 @@
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createP2pTransport, createValidatorLibp2p, dialAddress, VALIDATOR_PROTOCOL } from '../../src/adapters/p2p/libp2p-transport.js';
 import { encodeFrame, FrameDecoder } from '../../src/adapters/p2p/frame-codec.js';
 import { keyPairFromSeed } from '../../src/crypto/ed25519.js';
+import { freePort } from '../../src/node/loopback-cluster.js';
 import type { Transport } from '../../src/ports/transport.js';
 import fc from 'fast-check';
 
 const Msg = z.object({ kind: z.literal('hello'), n: z.number().int() }).strict();
 type Msg = z.infer<typeof Msg>;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();
