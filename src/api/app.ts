@@ -11,7 +11,11 @@ import {
   HeightParam,
   ProofIdParam,
   SubmitProofBody,
+  SubmitTxBody,
+  TxHashParam,
   type BlockResponse,
+  type GenesisResponse,
+  type TxStatusResponse,
   type HealthResponse,
   type ProofStatusResponse,
   type StatusResponse,
@@ -28,6 +32,9 @@ export type ApiErrorCode =
   | 'HEIGHT_INVALID'
   | 'BLOCK_NOT_FOUND'
   | 'MEMPOOL_FULL'
+  | 'TX_POOL_FULL'
+  | 'TX_HASH_INVALID'
+  | 'TX_NOT_FOUND'
   | 'NODE_CLOSING'
   | 'NODE_SYNCING'
   | 'NOT_FOUND'
@@ -42,6 +49,13 @@ export type SubmitOutcome =
   | { ok: false; kind: 'full'; message: string }
   | { ok: false; kind: 'closing' | 'syncing'; message: string };
 
+/** What submitting a signed ledger tx (bond, unbond) led to; door codes: TX_MALFORMED, TX_BAD_SIGNATURE, ... */
+export type SubmitTxOutcome =
+  | { ok: true; hash: string; duplicate: boolean }
+  | { ok: false; kind: 'rejected'; code: string; message: string }
+  | { ok: false; kind: 'full'; message: string }
+  | { ok: false; kind: 'closing'; message: string };
+
 /** Everything the API reads or asks of the node. */
 export interface ApiDeps {
   submitProof(proof: Proof): Promise<SubmitOutcome>;
@@ -52,6 +66,10 @@ export interface ApiDeps {
   getStatus(): Promise<StatusResponse>;
   getHealth(): Promise<HealthResponse>;
   getMetrics(): Promise<{ contentType: string; body: string }>;
+  /** POST /txs, GET /txs/:hash, GET /genesis: absent on an API without a tx pool (answers 404). */
+  submitTx?(tx: SubmitTxBody): Promise<SubmitTxOutcome>;
+  getTx?(hash: string): Promise<TxStatusResponse | null>;
+  getGenesis?(): Promise<GenesisResponse>;
   /** Log an internal error (never for bad input). */
   onInternalError?(err: unknown, route: string): void;
 }
@@ -143,7 +161,40 @@ export function createApp(deps: ApiDeps): express.Express {
     res.set('Content-Type', contentType).send(body);
   });
 
-  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|validators|status|health|metrics)$/;
+  app.post('/txs', json, async (req: Request, res: Response) => {
+    if (!deps.submitTx) return sendError(res, 404, 'NOT_FOUND', 'this node takes no ledger transactions');
+    const parsed = SubmitTxBody.safeParse(req.body);
+    if (!parsed.success) return sendError(res, 400, 'TX_MALFORMED', describeIssues(parsed.error));
+    const outcome = await deps.submitTx(parsed.data);
+    if (outcome.ok) {
+      res.status(202).json(outcome.duplicate ? { hash: outcome.hash, duplicate: true } : { hash: outcome.hash });
+      return;
+    }
+    switch (outcome.kind) {
+      case 'rejected':
+        return sendError(res, 400, outcome.code, outcome.message);
+      case 'full':
+        return sendError(res, 429, 'TX_POOL_FULL', outcome.message);
+      case 'closing':
+        return sendError(res, 503, 'NODE_CLOSING', outcome.message);
+    }
+  });
+
+  app.get('/txs/:hash', async (req: Request, res: Response) => {
+    if (!deps.getTx) return sendError(res, 404, 'NOT_FOUND', 'this node takes no ledger transactions');
+    const hash = TxHashParam.safeParse(req.params.hash);
+    if (!hash.success) return sendError(res, 400, 'TX_HASH_INVALID', 'a tx hash is 64 lowercase hex characters (the hash POST /txs returned)');
+    const status = await deps.getTx(hash.data);
+    if (!status) return sendError(res, 404, 'TX_NOT_FOUND', `no tx ${hash.data} on this node`);
+    res.json(status);
+  });
+
+  app.get('/genesis', async (_req: Request, res: Response) => {
+    if (!deps.getGenesis) return sendError(res, 404, 'NOT_FOUND', 'no route GET /genesis');
+    res.json(await deps.getGenesis());
+  });
+
+  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|validators|status|health|metrics|genesis)$/;
   app.use((req: Request, res: Response) => {
     if (knownPaths.test(req.path)) return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`);
     sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);

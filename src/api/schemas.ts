@@ -118,3 +118,48 @@ export const HealthResponse = z.union([
   z.object({ status: z.literal('unhealthy'), reason: z.string() }).strict(),
 ]);
 export type HealthResponse = z.infer<typeof HealthResponse>;
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'a 32-byte lowercase hex key');
+const hex64 = z.string().regex(/^[0-9a-f]{128}$/, 'a 64-byte lowercase hex signature');
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** POST /txs body: a signed bond or unbond transaction (src/core/types/tx.ts), unknown fields refused. */
+export const SubmitTxBody = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('bond'),
+      account: hex32,
+      validator: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'validator id: letters, digits, _ . -'),
+      publicKey: hex32,
+      stake: count.refine((n) => n > 0, 'stake must be positive'),
+      nonce: count,
+      signature: hex64,
+    })
+    .strict(),
+  z.object({ type: z.literal('unbond'), validator: z.string().min(1).max(64), nonce: count, signature: hex64 }).strict(),
+]);
+export type SubmitTxBody = z.infer<typeof SubmitTxBody>;
+
+export const TxHashParam = z.string().regex(/^[0-9a-f]{64}$/, 'a tx hash is 64 lowercase hex characters');
+
+export const SubmitTxResponse = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), duplicate: z.literal(true).optional() }).strict();
+
+export const TxStatusResponse = z.discriminatedUnion('status', [
+  z.object({ hash: z.string(), status: z.literal('pending') }).strict(),
+  z.object({ hash: z.string(), status: z.literal('committed'), height: z.number().int().positive() }).strict(),
+  z.object({ hash: z.string(), status: z.literal('dropped'), reason: z.string() }).strict(),
+]);
+export type TxStatusResponse = z.infer<typeof TxStatusResponse>;
+
+/** GET /genesis: what a joiner checks before bonding (chain id, minimum stake, the genesis set). */
+export const GenesisResponse = z
+  .object({
+    chainId: z.string(),
+    genesisHash: z.string(),
+    minStake: z.number().int().positive(),
+    maxValidators: z.number().int().positive(),
+    height: z.number().int().nonnegative(),
+    validators: z.array(z.object({ id: z.string(), publicKey: z.string(), stake: z.number() }).strict()),
+  })
+  .strict();
+export type GenesisResponse = z.infer<typeof GenesisResponse>;

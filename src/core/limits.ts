@@ -144,3 +144,10 @@ export const UNBONDING_DELAY_BLOCKS_MAX = 1_000_000;
 export const EVIDENCE_AGE_BLOCKS_MAX = 1_000_000;
 
 assertLimit(ATTEST_VERDICTS_MAX >= BLOCK_TXS_MAX, 'one attestation must be able to cover a full block of proofs');
+
+/** Signed ledger transactions (bond, unbond) waiting in a node's tx pool for a block. */
+export const TX_POOL_TXS_MAX = 1_000;
+/** A pooled tx not committed within this many heights is dropped (the ledger refused it, or it is stale). */
+export const TX_POOL_EXPIRY_BLOCKS = 20;
+/** Committed or dropped tx hashes a node remembers for GET /txs/:hash. */
+export const TX_HISTORY_ENTRIES_MAX = 10_000;

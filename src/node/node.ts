@@ -17,8 +17,9 @@ import { createP2pTransport } from '../adapters/p2p/libp2p-transport.js';
 import { createFileSafetyStore } from '../adapters/safety/file-safety-store.js';
 import { openChainStore, type ChainStore } from '../adapters/store/chain-store.js';
 import { openSyncFileWal, type SyncWal } from '../adapters/wal/sync-file-wal.js';
-import { createApp, type ApiDeps, type SubmitOutcome } from '../api/app.js';
-import type { BlockResponse, ProofStatusResponse, StatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import { createApp, type ApiDeps, type SubmitOutcome, type SubmitTxOutcome } from '../api/app.js';
+import type { BlockResponse, ProofStatusResponse, StatusResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import { checkTxAtDoor, txHash } from '../core/ledger/tx-door.js';
 import { admitProof } from '../core/admission/admit.js';
 import { isAdmissionError } from '../core/admission/errors.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
@@ -30,11 +31,11 @@ import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { buildReceipt } from '../core/ledger/results.js';
 import { attestSignBytes } from '../core/ledger/sign-bytes.js';
 import { accuracy, getAccount, getProof, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
-import { ATTEST_POOL_TXS_MAX, MEMPOOL_PROOFS_MAX } from '../core/limits.js';
+import { ATTEST_POOL_TXS_MAX, MEMPOOL_PROOFS_MAX, TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../core/limits.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
 import { proofId, type AttestedVerdict, type Proof } from '../core/types/proof.js';
-import type { AttestTx, Tx } from '../core/types/tx.js';
+import type { AttestTx, BondTx, Tx, UnbondTx } from '../core/types/tx.js';
 import { sign } from '../crypto/ed25519.js';
 import type { Clock } from '../ports/clock.js';
 import { silentLog, type Log } from '../ports/log.js';
@@ -140,6 +141,14 @@ export function createNode(options: NodeOptions): ValidatorNode {
     nowMs: () => Date.now(),
   });
   const attestPool = new Map<string, PendingAttest>();
+  // Signed ledger txs (bond, unbond) from POST /txs, by hash, oldest first; and what became of recent ones.
+  const txPool = new Map<string, { tx: BondTx | UnbondTx; expiresAfterHeight: number }>();
+  const txHistory = new Map<string, TxStatusResponse>();
+  function remember(hash: string, status: TxStatusResponse): void {
+    txHistory.delete(hash);
+    txHistory.set(hash, status);
+    if (txHistory.size > TX_HISTORY_ENTRIES_MAX) txHistory.delete(txHistory.keys().next().value!);
+  }
   const acceptedAtMs = new Map<string, number>();
   const counters = { submitted: 0, finalized: 0, verified: 0, evidence: 0, viewChanges: 0, rounds: 0 };
   const latency = { last: null as number | null, sum: 0, count: 0, min: null as number | null, max: null as number | null };
@@ -223,6 +232,10 @@ export function createNode(options: NodeOptions): ValidatorNode {
   function candidates(): Tx[] {
     const params = state().params;
     const out: Tx[] = [];
+    for (const { tx } of txPool.values()) {
+      if (out.length >= Math.floor(params.blockTxsMax / 4)) break;
+      out.push(tx);
+    }
     for (const { tx } of attestPool.values()) {
       if (out.length >= Math.floor(params.blockTxsMax / 2)) break;
       out.push(tx);
@@ -240,6 +253,16 @@ export function createNode(options: NodeOptions): ValidatorNode {
     for (const tx of block.txs) {
       if (tx.type === 'submit') committedIds.push(proofId(tx.proof));
       if (tx.type === 'attest') attestPool.delete(tx.signature);
+      if (tx.type === 'bond' || tx.type === 'unbond') {
+        const hash = txHash(tx);
+        txPool.delete(hash);
+        remember(hash, { hash, status: 'committed', height });
+      }
+    }
+    for (const [hash, pending] of txPool) {
+      if (pending.expiresAfterHeight >= height) continue;
+      txPool.delete(hash);
+      remember(hash, { hash, status: 'dropped', reason: `not committed within ${TX_POOL_EXPIRY_BLOCKS} blocks: the ledger refused it (stake below the minimum, balance, nonce) or it is stale` });
     }
     mempool.remove(committedIds);
     for (const [key, pending] of attestPool) if (pending.expiresAfterHeight < height) attestPool.delete(key);
@@ -325,6 +348,20 @@ export function createNode(options: NodeOptions): ValidatorNode {
     return { ok: true, id, duplicate: result.duplicate };
   }
 
+  async function submitTx(tx: BondTx | UnbondTx): Promise<SubmitTxOutcome> {
+    if (closing || fatal) return { ok: false, kind: 'closing', message: 'node is shutting down' };
+    const s = state();
+    const door = checkTxAtDoor(chainId, tx, (id) => listValidators(s).find((v) => v.id === id)?.publicKey);
+    if (!door.ok) return { ok: false, kind: 'rejected', code: door.code, message: door.message };
+    const known = txHistory.get(door.hash);
+    if (txPool.has(door.hash) || known?.status === 'committed') return { ok: true, hash: door.hash, duplicate: true };
+    if (txPool.size >= TX_POOL_TXS_MAX) return { ok: false, kind: 'full', message: 'tx pool is full; retry later' };
+    txPool.set(door.hash, { tx, expiresAfterHeight: s.chain.height + TX_POOL_EXPIRY_BLOCKS });
+    txHistory.delete(door.hash);
+    transport?.broadcast({ kind: 'gossip-tx', tx });
+    return { ok: true, hash: door.hash, duplicate: false };
+  }
+
   async function blockView(height: number): Promise<BlockResponse | null> {
     const stored = chain?.getStored(height);
     if (!stored) return null;
@@ -404,6 +441,19 @@ export function createNode(options: NodeOptions): ValidatorNode {
 
   const apiDeps: ApiDeps = {
     submitProof,
+    submitTx,
+    getTx: async (hash) => (txPool.has(hash) ? { hash, status: 'pending' } : (txHistory.get(hash) ?? null)),
+    getGenesis: async () => {
+      const s = state();
+      return {
+        chainId,
+        genesisHash: genesis.genesisHash,
+        minStake: s.params.minStake,
+        maxValidators: s.params.maxValidators,
+        height: s.chain.height,
+        validators: genesis.validators.map((v) => ({ id: v.id, publicKey: v.publicKey, stake: v.stake })),
+      };
+    },
     getProof: proofView,
     getBlock: blockView,
     getLatestBlock: async () => blockView(chain?.height() ?? 0),
@@ -493,6 +543,13 @@ export function createNode(options: NodeOptions): ValidatorNode {
           deliver({ type: 'message', from, message: m });
         } else if (wire.kind === 'gossip-proof') {
           if (!getProof(state(), proofId(wire.proof))) mempool.add(wire.proof);
+        } else if (wire.kind === 'gossip-tx') {
+          const hash = txHash(wire.tx);
+          if (!txPool.has(hash) && !txHistory.has(hash) && txPool.size < TX_POOL_TXS_MAX) {
+            const s = state();
+            const door = checkTxAtDoor(chainId, wire.tx, (id) => listValidators(s).find((v) => v.id === id)?.publicKey);
+            if (door.ok) txPool.set(hash, { tx: wire.tx, expiresAfterHeight: s.chain.height + TX_POOL_EXPIRY_BLOCKS });
+          }
         } else if (wire.kind === 'gossip-attest') {
           if (attestPool.size < ATTEST_POOL_TXS_MAX) attestPool.set(wire.tx.signature, { tx: wire.tx, expiresAfterHeight: state().chain.height + state().params.verdictWindowBlocks });
         }

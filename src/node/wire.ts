@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { decodeMessage, type ConsensusMessage } from '../core/consensus/messages.js';
-import { SubmitProofBody } from '../api/schemas.js';
-import type { AttestTx } from '../core/types/tx.js';
+import { SubmitProofBody, SubmitTxBody } from '../api/schemas.js';
+import type { AttestTx, BondTx, UnbondTx } from '../core/types/tx.js';
 import type { Proof } from '../core/types/proof.js';
 
 export const ATTEST_VERDICTS_WIRE_MAX = 4096;
@@ -34,7 +34,8 @@ const AttestTxSchema = z
 export type WireMessage =
   | { kind: 'consensus'; message: ConsensusMessage }
   | { kind: 'gossip-proof'; proof: Proof }
-  | { kind: 'gossip-attest'; tx: AttestTx };
+  | { kind: 'gossip-attest'; tx: AttestTx }
+  | { kind: 'gossip-tx'; tx: BondTx | UnbondTx };
 
 /** The transport schema for a chain: consensus kinds go through decodeMessage, gossip through zod. */
 export function wireSchema(chainId: string): z.ZodType<WireMessage> {
@@ -55,6 +56,12 @@ export function wireSchema(chainId: string): z.ZodType<WireMessage> {
       const parsed = AttestTxSchema.safeParse((input as { tx?: unknown }).tx);
       if (parsed.success) return { kind: 'gossip-attest', tx: parsed.data as AttestTx };
       ctx.addIssue({ code: 'custom', message: 'bad gossiped attestation' });
+      return z.NEVER;
+    }
+    if (kind === 'gossip-tx') {
+      const parsed = SubmitTxBody.safeParse((input as { tx?: unknown }).tx);
+      if (parsed.success) return { kind: 'gossip-tx', tx: parsed.data };
+      ctx.addIssue({ code: 'custom', message: 'bad gossiped tx' });
       return z.NEVER;
     }
     if (kind === 'consensus') {

@@ -48,13 +48,14 @@ export interface TestNetwork {
 }
 
 /** Create genesis, keys and configs for `count` validators and start them all (healthy on return). */
-export async function startTestNetwork(options: { count?: number; params?: Record<string, number>; workers?: number } = {}): Promise<TestNetwork> {
+export async function startTestNetwork(options: { count?: number; params?: Record<string, number>; workers?: number; accounts?: { name: string; balance: number }[] } = {}): Promise<TestNetwork> {
   const count = options.count ?? 4;
   const dir = mkdtempSync(join(tmpdir(), 'pop-e2e-'));
   const ports = await loopbackPorts(count);
   const { p2p: p2pPorts, http: httpPorts } = ports;
   const seed: Record<string, unknown> = { validators: Array.from({ length: count }, (_, i) => ({ node_id: `node_${i + 1}`, stake: 10000, initial_balance: 0 })) };
   if (options.params) seed.params = options.params;
+  if (options.accounts) seed.accounts = options.accounts;
   writeFileSync(join(dir, 'validators.json'), JSON.stringify(seed));
   const init = spawnSync(join(repoRoot, 'scripts/init-genesis-state'), ['--validators', join(dir, 'validators.json'), '--output', join(dir, 'genesis.json'), '--keys-dir', join(dir, 'keys')], { cwd: repoRoot, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`init-genesis-state failed: ${init.stderr}${init.stdout}`);
