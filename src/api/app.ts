@@ -13,6 +13,7 @@ import {
   SubmitProofBody,
   SubmitTxBody,
   TxHashParam,
+  type AccountResponse,
   type BlockResponse,
   type GenesisResponse,
   type TxStatusResponse,
@@ -35,6 +36,8 @@ export type ApiErrorCode =
   | 'TX_POOL_FULL'
   | 'TX_HASH_INVALID'
   | 'TX_NOT_FOUND'
+  | 'ACCOUNT_INVALID'
+  | 'ACCOUNT_NOT_FOUND'
   | 'NODE_CLOSING'
   | 'NODE_SYNCING'
   | 'NOT_FOUND'
@@ -70,6 +73,7 @@ export interface ApiDeps {
   submitTx?(tx: SubmitTxBody): Promise<SubmitTxOutcome>;
   getTx?(hash: string): Promise<TxStatusResponse | null>;
   getGenesis?(): Promise<GenesisResponse>;
+  getAccount?(address: string): Promise<AccountResponse | null>;
   /** Log an internal error (never for bad input). */
   onInternalError?(err: unknown, route: string): void;
 }
@@ -189,12 +193,21 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(status);
   });
 
+  app.get('/accounts/:address', async (req: Request, res: Response) => {
+    if (!deps.getAccount) return sendError(res, 404, 'NOT_FOUND', `no route GET ${req.path}`);
+    const address = TxHashParam.safeParse(req.params.address);
+    if (!address.success) return sendError(res, 400, 'ACCOUNT_INVALID', 'an account address is its public key: 64 lowercase hex characters');
+    const account = await deps.getAccount(address.data);
+    if (!account) return sendError(res, 404, 'ACCOUNT_NOT_FOUND', `no account ${address.data}`);
+    res.json(account);
+  });
+
   app.get('/genesis', async (_req: Request, res: Response) => {
     if (!deps.getGenesis) return sendError(res, 404, 'NOT_FOUND', 'no route GET /genesis');
     res.json(await deps.getGenesis());
   });
 
-  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|validators|status|health|metrics|genesis)$/;
+  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|accounts\/[^/]*|validators|status|health|metrics|genesis)$/;
   app.use((req: Request, res: Response) => {
     if (knownPaths.test(req.path)) return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`);
     sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);

@@ -163,3 +163,7 @@ export const GenesisResponse = z
   })
   .strict();
 export type GenesisResponse = z.infer<typeof GenesisResponse>;
+
+/** GET /accounts/:address: an account's balance and the nonce its next bond must carry. */
+export const AccountResponse = z.object({ address: z.string(), balance: z.number().nonnegative(), nonce: z.number().int().nonnegative() }).strict();
+export type AccountResponse = z.infer<typeof AccountResponse>;

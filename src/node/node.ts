@@ -443,6 +443,10 @@ export function createNode(options: NodeOptions): ValidatorNode {
     submitProof,
     submitTx,
     getTx: async (hash) => (txPool.has(hash) ? { hash, status: 'pending' } : (txHistory.get(hash) ?? null)),
+    getAccount: async (address) => {
+      const a = getAccount(state(), address);
+      return a ? { address, balance: a.balance, nonce: a.nonce } : null;
+    },
     getGenesis: async () => {
       const s = state();
       return {

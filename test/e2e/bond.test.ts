@@ -2,18 +2,20 @@
  * End-to-end: a signed bond from a funded genesis account, submitted over HTTP to one of 4 real validator
  * processes, is gossiped, put in a block by whichever node proposes, and the new validator shows in /validators.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorResponse, GenesisResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { bondSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
-import { startTestNetwork, until, type TestNetwork } from './network-harness.js';
+import { repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 let net: TestNetwork;
 
 beforeAll(async () => {
-  net = await startTestNetwork({ count: 4, workers: 1, accounts: [{ name: 'node_5', balance: 50000 }] });
+  net = await startTestNetwork({ count: 4, workers: 1, accounts: [{ name: 'node_5', balance: 50000 }, { name: 'node_6', balance: 50000 }] });
 }, 120_000);
 
 afterAll(async () => {
@@ -61,5 +63,48 @@ describe('bond over HTTP on 4 real validators', () => {
     );
     expect(seen.stake).toBe(10000);
     expect(seen.publicKey).toBe(validatorKey.publicKey);
+  }, 150_000);
+});
+
+async function joinNetwork(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(join(repoRoot, 'scripts/join-network'), args, { cwd: repoRoot, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('scripts/join-network against the running network', () => {
+  const bootstrap = (n: number) => `127.0.0.1:${net.p2pPorts[n - 1]}@${net.url(n, '')}`;
+
+  it('refuses a stake below the minimum, and says so when no bootstrap node answers', async () => {
+    const low = await joinNetwork(['--node-id', 'node_6', '--stake', '500', '--bootstrap', bootstrap(1), '--key-file', join(net.dir, 'keys', 'node_6.json'), '--save-config', join(net.dir, 'never.json')]);
+    expect(low.code).toBe(1);
+    expect(low.stderr).toContain('Insufficient stake: 500 is below the minimum 1000');
+    const none = await joinNetwork(['--node-id', 'node_6', '--stake', '10000', '--bootstrap', '127.0.0.1:1', '--key-file', join(net.dir, 'keys', 'node_6.json')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('NO_PEER_REACHABLE');
+  }, 60_000);
+
+  it('bonds node_6 from its funded genesis account, waits until it is in the set, and writes its config', async () => {
+    const keyFile = join(net.dir, 'keys', 'node_6.json');
+    const configFile = join(net.dir, 'node_6.json');
+    // 2000: with node_5's 10000 the four live validators (40000) keep more than 2/3 of the stake.
+    const r = await joinNetwork(['--timeout', '90', '--node-id', 'node_6', '--stake', '2000', '--bootstrap', bootstrap(1), '--bootstrap', bootstrap(2), '--key-file', keyFile, '--save-config', configFile, '--p2p-port', '18006', '--http-port', '18106', '--data-dir', join(net.dir, 'node_6')]);
+    expect(r.stderr + r.stdout).not.toContain('error');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Validator node_6 is in the set');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { node_id: string; stake: number; key_file: string; http_port: number; network: { listen_port: number; bootstrap_peers: { node_id: string; address: string }[] } };
+    expect(config).toMatchObject({ node_id: 'node_6', stake: 2000, key_file: keyFile, http_port: 18106, network: { listen_port: 18006 } });
+    expect(config.network.bootstrap_peers).toEqual([
+      { node_id: 'node_1', address: `127.0.0.1:${net.p2pPorts[0]}` },
+      { node_id: 'node_2', address: `127.0.0.1:${net.p2pPorts[1]}` },
+    ]);
+    expect(statSync(keyFile).mode & 0o077).toBe(0);
+    const key = JSON.parse(readFileSync(keyFile, 'utf8')) as { public_key: string };
+    const listed = ValidatorsResponse.parse((await net.get(3, '/validators')).body).validators.find((v) => v.id === 'node_6');
+    expect(listed?.publicKey).toBe(key.public_key);
   }, 150_000);
 });

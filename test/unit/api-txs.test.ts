@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp, type ApiDeps } from '../../src/api/app.js';
-import { ErrorResponse, GenesisResponse, SubmitTxResponse, TxStatusResponse, type SubmitTxBody } from '../../src/api/schemas.js';
+import { AccountResponse, ErrorResponse, GenesisResponse, SubmitTxResponse, TxStatusResponse, type SubmitTxBody } from '../../src/api/schemas.js';
 import { bondSignBytes, unbondSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { checkTxAtDoor } from '../../src/core/ledger/tx-door.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
@@ -40,6 +40,7 @@ function appWithPool(options: { poolMax?: number } = {}) {
       return { ok: true, hash: door.hash, duplicate: false };
     },
     getTx: async (hash) => (pool.has(hash) ? { hash, status: 'pending' } : null),
+    getAccount: async (address) => (address === account.publicKey ? { address, balance: 50000, nonce: 2 } : null),
     getGenesis: async () => ({ chainId, genesisHash: 'ab'.repeat(32), minStake: 1000, maxValidators: 128, height: 3, validators: [] }),
   };
   return { app: createApp(deps), pool };
@@ -104,5 +105,8 @@ describe('POST /txs, GET /txs/:hash, GET /genesis', () => {
     const genesis = GenesisResponse.parse((await request(app).get('/genesis')).body);
     expect(genesis.minStake).toBe(1000);
     expectError(await request(app).delete('/txs'), 405, 'METHOD_NOT_ALLOWED');
+    expect(AccountResponse.parse((await request(app).get(`/accounts/${account.publicKey}`)).body).nonce).toBe(2);
+    expectError(await request(app).get('/accounts/xyz'), 400, 'ACCOUNT_INVALID');
+    expectError(await request(app).get(`/accounts/${'1'.repeat(64)}`), 404, 'ACCOUNT_NOT_FOUND');
   });
 });

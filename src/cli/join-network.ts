@@ -1,0 +1,217 @@
+/**
+ * join-network: bond a new validator into a running network and write its config.
+ * Asks the bootstrap nodes for /status and /genesis (chain id must agree; the stake must reach the network's
+ * minimum), loads or generates the validator key, signs a bond from a funded account, submits it (POST /txs),
+ * waits (bounded) until /validators lists the validator, then writes the config start-validator reads.
+ */
+import { Command } from 'commander';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AccountResponse, ErrorResponse, GenesisResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import { bondSignBytes } from '../core/ledger/sign-bytes.js';
+import { generateKeyPair, sign } from '../crypto/ed25519.js';
+import { loadKeyFile } from '../node/load.js';
+
+const program = new Command()
+  .name('join-network')
+  .description('Bond a new validator into a running network (signed bond tx from a funded account) and write its config.')
+  .requiredOption('--node-id <id>', 'the new validator id, e.g. node_5')
+  .requiredOption('--stake <n>', 'stake to bond (at least the network minimum)')
+  .option('--bootstrap <addr>', 'a running node: P2P host:port (its HTTP API at port + --http-offset), or P2P_ADDR@HTTP_URL; repeat for several', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--save-config <file>', 'where to write the node config (default config/<node-id>.json)')
+  .option('--key-file <file>', 'validator key: loaded if present, else generated (0600) (default data/keys/<node-id>.json)')
+  .option('--account-key <file>', 'key of the funded account that pays the stake (default: the validator key file)')
+  .option('--p2p-port <n>', 'P2P port of the new node (default 8000 + N for node_N)')
+  .option('--http-port <n>', 'HTTP port of the new node (default 8100 + N for node_N)')
+  .option('--http-offset <n>', 'HTTP port = P2P port + this, for bootstrap given as host:port', '100')
+  .option('--data-dir <dir>', 'data directory of the new node (default data/<node-id>)')
+  .option('--timeout <seconds>', 'give up waiting for the bond to be committed after this long', '120')
+  .addHelpText('after', '\nExample:\n  scripts/join-network --node-id node_5 --stake 10000 --bootstrap localhost:8001 --bootstrap localhost:8002 --save-config config/node_5.json');
+
+interface Opts {
+  nodeId: string;
+  stake: string;
+  bootstrap: string[];
+  saveConfig?: string;
+  keyFile?: string;
+  accountKey?: string;
+  p2pPort?: string;
+  httpPort?: string;
+  httpOffset: string;
+  dataDir?: string;
+  timeout: string;
+}
+
+function fail(code: string, message: string, exitCode = 1): never {
+  console.error(`error: ${code}: ${message}`);
+  process.exit(exitCode);
+}
+
+async function fetchJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as unknown };
+  } catch {
+    throw new Error(`${url} answered ${res.status} with non-JSON`);
+  }
+}
+
+interface Bootstrap {
+  p2p: string;
+  http: string;
+}
+
+function parseBootstrap(value: string, offset: number): Bootstrap {
+  const at = value.indexOf('@');
+  if (at > 0) return { p2p: value.slice(0, at), http: value.slice(at + 1).replace(/\/+$/, '') };
+  const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
+  if (!m) fail('BAD_BOOTSTRAP', `--bootstrap ${value}: expected host:port or P2P_ADDR@HTTP_URL`);
+  return { p2p: value, http: `http://${m[1]}:${Number(m[2]) + offset}` };
+}
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) fail('BAD_ARGUMENT', `${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+function writeAtomic(path: string, text: string, mode: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, path);
+}
+
+function loadOrCreateKey(path: string, nodeId: string): { secretKey: string; publicKey: string; created: boolean } {
+  if (existsSync(path)) {
+    try {
+      return { ...loadKeyFile(path), created: false };
+    } catch (err) {
+      fail('KEY_INVALID', (err as Error).message);
+    }
+  }
+  const kp = generateKeyPair();
+  writeAtomic(path, JSON.stringify({ node_id: nodeId, public_key: kp.publicKey, secret_key: kp.secretKey }, null, 2) + '\n', 0o600);
+  return { secretKey: kp.secretKey, publicKey: kp.publicKey, created: true };
+}
+
+program.action(async (opts: Opts) => {
+  const nodeId = opts.nodeId;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nodeId)) fail('BAD_ARGUMENT', '--node-id: letters, digits, _ . - (at most 64)');
+  const stake = positiveInt('--stake', opts.stake);
+  const offset = Number(opts.httpOffset);
+  if (opts.bootstrap.length === 0) fail('NO_BOOTSTRAP', 'give at least one --bootstrap node of the running network');
+  const peers = opts.bootstrap.map((b) => parseBootstrap(b, offset));
+  const nodeNumber = /_(\d+)$/.exec(nodeId)?.[1];
+  const p2pPort = opts.p2pPort ? positiveInt('--p2p-port', opts.p2pPort) : nodeNumber ? 8000 + Number(nodeNumber) : fail('BAD_ARGUMENT', '--p2p-port is required when --node-id does not end in _N');
+  const httpPort = opts.httpPort ? positiveInt('--http-port', opts.httpPort) : nodeNumber ? 8100 + Number(nodeNumber) : fail('BAD_ARGUMENT', '--http-port is required when --node-id does not end in _N');
+
+  // 1. Ask every bootstrap node who it is and which chain it runs.
+  const reachable: { peer: Bootstrap; nodeId: string; genesis: GenesisResponse }[] = [];
+  const unreachable: string[] = [];
+  for (const peer of peers) {
+    try {
+      const status = StatusResponse.parse((await fetchJson(`${peer.http}/status`)).body);
+      const genesis = GenesisResponse.parse((await fetchJson(`${peer.http}/genesis`)).body);
+      reachable.push({ peer, nodeId: status.nodeId, genesis });
+    } catch (err) {
+      unreachable.push(`${peer.p2p} (${peer.http}): ${(err as Error).message}`);
+    }
+  }
+  if (reachable.length === 0) fail('NO_PEER_REACHABLE', `no bootstrap node answered:\n  ${unreachable.join('\n  ')}`);
+  for (const u of unreachable) console.warn(`warning: bootstrap ${u}`);
+  const first = reachable[0]!.genesis;
+  const other = reachable.find((r) => r.genesis.chainId !== first.chainId || r.genesis.genesisHash !== first.genesisHash);
+  if (other) fail('CHAIN_ID_MISMATCH', `bootstrap nodes disagree: ${reachable[0]!.nodeId} runs ${first.chainId} (genesis ${first.genesisHash.slice(0, 16)}…), ${other.nodeId} runs ${other.genesis.chainId} (genesis ${other.genesis.genesisHash.slice(0, 16)}…)`);
+  const chainId = first.chainId;
+  console.log(`Network: ${chainId}, height ${Math.max(...reachable.map((r) => r.genesis.height))}, ${reachable.length} bootstrap node(s) reachable`);
+
+  // 2. The stake against the network's minimum.
+  if (stake < first.minStake) fail('INSUFFICIENT_STAKE', `Insufficient stake: ${stake} is below the minimum ${first.minStake}`);
+
+  // 3. Keys: the validator's consensus key, and the paying account's.
+  const keyFile = opts.keyFile ?? `data/keys/${nodeId}.json`;
+  const key = loadOrCreateKey(keyFile, nodeId);
+  console.log(`Validator key: ${keyFile} (${key.created ? 'generated' : 'loaded'}), public key ${key.publicKey}`);
+  const accountFile = opts.accountKey ?? keyFile;
+  let account: { secretKey: string; publicKey: string };
+  try {
+    account = accountFile === keyFile ? key : loadKeyFile(accountFile);
+  } catch (err) {
+    fail('ACCOUNT_KEY', (err as Error).message);
+  }
+
+  // 4. Sign and submit the bond; the nonce is the account's next one (0 for a fresh genesis account).
+  const validators = ValidatorsResponse.parse((await fetchJson(`${reachable[0]!.peer.http}/validators`)).body);
+  const already = validators.validators.find((v) => v.id === nodeId);
+  if (already && already.publicKey === key.publicKey && already.stake >= stake) fail('ALREADY_BONDED', `${nodeId} is already bonded with stake ${already.stake}`);
+  const accountRes = await fetchJson(`${reachable[0]!.peer.http}/accounts/${account.publicKey}`);
+  if (accountRes.status === 404) fail('ACCOUNT_NOT_FOUND', `account ${account.publicKey} (${accountFile}) does not exist on ${chainId}: fund it first, or pass --account-key of a funded account`);
+  const { balance, nonce } = AccountResponse.parse(accountRes.body);
+  if (balance < stake) fail('INSUFFICIENT_BALANCE', `account ${account.publicKey.slice(0, 16)}… (${accountFile}) holds ${balance}, below the stake ${stake}`);
+  const body = { account: account.publicKey, validator: nodeId, publicKey: key.publicKey, stake, nonce };
+  const tx = { type: 'bond' as const, ...body, signature: sign(account.secretKey, bondSignBytes(chainId, body)) };
+  let hash: string | null = null;
+  let via: Bootstrap | null = null;
+  for (const r of reachable) {
+    try {
+      const res = await fetchJson(`${r.peer.http}/txs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tx) });
+      if (res.status === 202) {
+        hash = SubmitTxResponse.parse(res.body).hash;
+        via = r.peer;
+        break;
+      }
+      const err = ErrorResponse.safeParse(res.body);
+      fail(err.success ? err.data.error.code : `HTTP_${res.status}`, err.success ? err.data.error.message : JSON.stringify(res.body), 2);
+    } catch (err) {
+      console.warn(`warning: ${r.peer.http}/txs: ${(err as Error).message}`);
+    }
+  }
+  if (!hash || !via) fail('NO_PEER_REACHABLE', 'no bootstrap node took the bond');
+  console.log(`Bond submitted: tx ${hash} (stake ${stake}) via ${via.http}`);
+
+  // 5. Wait (bounded) until the bond is committed and /validators lists the validator.
+  const deadline = Date.now() + Number(opts.timeout) * 1000;
+  let committedAt: number | null = null;
+  for (;;) {
+    if (Date.now() > deadline) fail('BOND_TIMEOUT', `bond ${hash} not ${committedAt === null ? 'committed' : 'listed'} within ${opts.timeout}s`);
+    try {
+      if (committedAt === null) {
+        const s = TxStatusResponse.safeParse((await fetchJson(`${via.http}/txs/${hash}`)).body);
+        if (s.success && s.data.status === 'dropped') fail('BOND_REFUSED', `the network refused the bond: ${s.data.reason} (account balance, nonce or stake)`);
+        if (s.success && s.data.status === 'committed') {
+          committedAt = s.data.height;
+          console.log(`Bond committed at height ${committedAt}; the set changes at height ${committedAt + 2}`);
+        }
+      } else {
+        const v = ValidatorsResponse.parse((await fetchJson(`${via.http}/validators`)).body);
+        const me = v.validators.find((x) => x.id === nodeId && x.publicKey === key.publicKey);
+        if (me && v.height >= committedAt + 2) {
+          console.log(`Validator ${nodeId} is in the set at height ${v.height} with stake ${me.stake}`);
+          break;
+        }
+      }
+    } catch (err) {
+      console.warn(`warning: ${(err as Error).message}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  // 6. The config, in the seed's format (config/node_1.json).
+  const configPath = opts.saveConfig ?? `config/${nodeId}.json`;
+  const config = {
+    node_id: nodeId,
+    stake,
+    network: { listen_port: p2pPort, bootstrap_peers: reachable.map((r) => ({ node_id: r.nodeId, address: r.peer.p2p })) },
+    consensus: { timeout: 10.0, view_change_timeout: 5.0 },
+    http_port: httpPort,
+    data_dir: opts.dataDir ?? `data/${nodeId}`,
+    key_file: keyFile,
+    verifier: { workers: 1 },
+  };
+  writeAtomic(configPath, JSON.stringify(config, null, 2) + '\n', 0o644);
+  console.log(`Config written: ${configPath}`);
+});
+
+await program.parseAsync(process.argv);
