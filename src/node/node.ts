@@ -111,7 +111,8 @@ export interface ValidatorNode {
 
 /**
  * Create (not start) a validator.
- * @throws NodeError NODE_NOT_IN_GENESIS, NODE_KEY_MISMATCH, NODE_Z3_MISMATCH before anything opens.
+ * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH before anything opens. A node not in the genesis
+ *   (joined by a bond) starts, syncs, and votes once the ledger's set holds its key.
  * @example const node = createNode({ config, genesis, secretKey, publicKey, verifier, z3Version }); await node.start();
  */
 export function createNode(options: NodeOptions): ValidatorNode {
@@ -119,8 +120,9 @@ export function createNode(options: NodeOptions): ValidatorNode {
   const log = (options.log ?? silentLog).child({ module: 'node' });
   const clock = options.clock ?? systemClock;
   const me = genesis.validators.find((v) => v.id === config.node_id);
-  if (!me) throw new NodeError('NODE_NOT_IN_GENESIS', `${config.node_id} is not a validator of genesis ${genesis.genesisHash.slice(0, 16)}…`);
-  if (me.publicKey !== options.publicKey) throw new NodeError('NODE_KEY_MISMATCH', `the key file's public key is not ${config.node_id}'s key in the genesis`);
+  // A validator that joined by a bond (scripts/join-network) is not in the genesis: it syncs, and votes once
+  // the ledger's set holds its key.
+  if (me && me.publicKey !== options.publicKey) throw new NodeError('NODE_KEY_MISMATCH', `the key file's public key is not ${config.node_id}'s key in the genesis`);
   if (genesis.params.z3Version !== options.z3Version) {
     throw new NodeError('NODE_Z3_MISMATCH', `this node runs ${options.z3Version} but the genesis pins ${genesis.params.z3Version}: verdicts would not be comparable`);
   }
@@ -265,6 +267,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
       remember(hash, { hash, status: 'dropped', reason: `not committed within ${TX_POOL_EXPIRY_BLOCKS} blocks: the ledger refused it (stake below the minimum, balance, nonce) or it is stale` });
     }
     mempool.remove(committedIds);
+    if (block.txs.some((tx) => tx.type === 'bond')) transport?.addValidators(listValidators(s).map((v) => ({ id: v.id, publicKey: v.publicKey })));
     for (const [key, pending] of attestPool) if (pending.expiresAfterHeight < height) attestPool.delete(key);
     const leaves: readonly ResultLeaf[] = s.lastResults;
     if (chain) void chain.level.putBlob(`results:${height}`, JSON.stringify(leaves)).catch((err: Error) => log.warn({ module: 'store', height, err: err.message }, 'results not saved'));
@@ -504,7 +507,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
       const signer = new SafetyRules({ chainId, validator: config.node_id, secretKey: options.secretKey, store: createFileSafetyStore(join(config.data_dir, 'safety.json')) });
       transport = createP2pTransport<WireMessage>({
         self: { id: config.node_id, secretKey: options.secretKey },
-        validators: genesis.validators.map((v) => ({ id: v.id, publicKey: v.publicKey })),
+        validators: [...genesis.validators.map((v) => ({ id: v.id, publicKey: v.publicKey })), ...(me ? [] : [{ id: config.node_id, publicKey: options.publicKey }])],
         listenHost: config.network.listen_host,
         listenPort: config.network.listen_port,
         bootstrap: config.network.bootstrap_peers.map((p) => ({ id: p.node_id, address: p.address })),
@@ -531,6 +534,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
         },
       );
       metrics.height.set(driver.state.appState.chain.height);
+      transport.addValidators(listValidators(state()).map((v) => ({ id: v.id, publicKey: v.publicKey })));
 
       // Proofs accepted (202) before a restart and not yet in a block go back into the mempool.
       for (const id of await chain.level.listPendingProofIds(MEMPOOL_PROOFS_MAX)) {

@@ -2,15 +2,15 @@
  * End-to-end: a signed bond from a funded genesis account, submitted over HTTP to one of 4 real validator
  * processes, is gossiped, put in a block by whichever node proposes, and the new validator shows in /validators.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorResponse, GenesisResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
+import { ErrorResponse, GenesisResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { bondSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
-import { repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
+import { freePort, repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 let net: TestNetwork;
 
@@ -18,7 +18,14 @@ beforeAll(async () => {
   net = await startTestNetwork({ count: 4, workers: 1, accounts: [{ name: 'node_5', balance: 50000 }, { name: 'node_6', balance: 50000 }] });
 }, 120_000);
 
+let joiner: ChildProcess | null = null;
+
 afterAll(async () => {
+  if (joiner && joiner.exitCode === null) {
+    const exited = new Promise((r) => joiner!.once('exit', r));
+    joiner.kill('SIGKILL');
+    await exited;
+  }
   await net?.destroy();
 });
 
@@ -90,21 +97,49 @@ describe('scripts/join-network against the running network', () => {
 
   it('bonds node_6 from its funded genesis account, waits until it is in the set, and writes its config', async () => {
     const keyFile = join(net.dir, 'keys', 'node_6.json');
+    const p2pPort = await freePort();
+    const httpPort = await freePort();
     const configFile = join(net.dir, 'node_6.json');
     // 2000: with node_5's 10000 the four live validators (40000) keep more than 2/3 of the stake.
-    const r = await joinNetwork(['--timeout', '90', '--node-id', 'node_6', '--stake', '2000', '--bootstrap', bootstrap(1), '--bootstrap', bootstrap(2), '--key-file', keyFile, '--save-config', configFile, '--p2p-port', '18006', '--http-port', '18106', '--data-dir', join(net.dir, 'node_6')]);
+    const r = await joinNetwork(['--timeout', '90', '--node-id', 'node_6', '--stake', '2000', '--bootstrap', bootstrap(1), '--bootstrap', bootstrap(2), '--bootstrap', bootstrap(3), '--bootstrap', bootstrap(4), '--key-file', keyFile, '--save-config', configFile, '--p2p-port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', join(net.dir, 'node_6')]);
     expect(r.stderr + r.stdout).not.toContain('error');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Validator node_6 is in the set');
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as { node_id: string; stake: number; key_file: string; http_port: number; network: { listen_port: number; bootstrap_peers: { node_id: string; address: string }[] } };
-    expect(config).toMatchObject({ node_id: 'node_6', stake: 2000, key_file: keyFile, http_port: 18106, network: { listen_port: 18006 } });
+    expect(config).toMatchObject({ node_id: 'node_6', stake: 2000, key_file: keyFile, http_port: httpPort, network: { listen_port: p2pPort } });
     expect(config.network.bootstrap_peers).toEqual([
       { node_id: 'node_1', address: `127.0.0.1:${net.p2pPorts[0]}` },
       { node_id: 'node_2', address: `127.0.0.1:${net.p2pPorts[1]}` },
+      { node_id: 'node_3', address: `127.0.0.1:${net.p2pPorts[2]}` },
+      { node_id: 'node_4', address: `127.0.0.1:${net.p2pPorts[3]}` },
     ]);
     expect(statSync(keyFile).mode & 0o077).toBe(0);
     const key = JSON.parse(readFileSync(keyFile, 'utf8')) as { public_key: string };
     const listed = ValidatorsResponse.parse((await net.get(3, '/validators')).body).validators.find((v) => v.id === 'node_6');
     expect(listed?.publicKey).toBe(key.public_key);
-  }, 150_000);
+
+    // start-validator with the written config: node_6 is not in the genesis; it syncs and then signs blocks.
+    joiner = spawn(join(repoRoot, 'scripts/start-validator'), ['--node-id', 'node_6', '--config', configFile, '--genesis', join(net.dir, 'genesis.json'), '--log-level', 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    joiner.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const url = (path: string) => `http://127.0.0.1:${httpPort}${path}`;
+    await until(
+      `node_6 synced (${stderr.slice(-500)})`,
+      async () => {
+        const s = StatusResponse.parse(await (await fetch(url('/status'), { signal: AbortSignal.timeout(3000) })).json());
+        return s.height >= (await net.status(1)).height - 1 && s.height > 0;
+      },
+      90_000,
+    );
+    // It takes part: it proposes blocks in its turn (the ledger counts them) or its votes land in certificates.
+    const signedBy6 = await until(
+      'node_6 proposing or signing',
+      async () => {
+        const v = ValidatorsResponse.parse((await net.get(1, '/validators')).body).validators.find((x) => x.id === 'node_6');
+        return v && v.proposed + v.rounds > 0 ? v.proposed + v.rounds : undefined;
+      },
+      60_000,
+    );
+    expect(signedBy6).toBeGreaterThan(0);
+  }, 240_000);
 });

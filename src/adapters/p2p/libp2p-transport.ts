@@ -113,18 +113,12 @@ interface PeerState {
  * @throws TransportError TRANSPORT_START from start() when the port is taken or the self id is not a validator.
  * @example const t = createP2pTransport({ self, validators, listenPort: 8001, bootstrap, schema: WireMessage });
  */
-export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transport<M> & { node(): Libp2p | null } {
+export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transport<M> & { node(): Libp2p | null; addValidators(validators: readonly { id: string; publicKey: string }[]): number } {
   const log = options.log ?? silentLog;
   const frameBytesMax = options.frameBytesMax ?? P2P_FRAME_BYTES_MAX;
   const banMs = options.banMs ?? P2P_BAN_MS;
   const byPeerId = new Map<string, PeerState>();
   const byId = new Map<string, PeerState>();
-  for (const v of options.validators) {
-    if (v.id === options.self.id) continue;
-    const state: PeerState = { id: v.id, peerId: peerIdOfPublicKey(v.publicKey), score: 0, bannedUntilMs: 0, queue: null, queuedFrames: 0, queuedBytes: 0, opening: false };
-    byPeerId.set(state.peerId, state);
-    byId.set(v.id, state);
-  }
   const messageHandlers: ((from: string, message: M) => void)[] = [];
   const peerHandlers: ((peer: PeerInfo) => void)[] = [];
   const encoder = new TextEncoder();
@@ -134,10 +128,16 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
   let closed = false;
 
   const peerIdObjects = new Map<string, PeerId>();
-  for (const v of options.validators) {
-    if (v.id === options.self.id) continue;
-    peerIdObjects.set(peerIdOfPublicKey(v.publicKey), peerIdFromPublicKey(publicKeyFromRaw(hexToBytes(v.publicKey))));
+  /** Know a validator: the gater accepts its key, broadcasts reach it. An id already known keeps its key. */
+  function addValidator(v: { id: string; publicKey: string }): boolean {
+    if (v.id === options.self.id || byId.has(v.id)) return false;
+    const state: PeerState = { id: v.id, peerId: peerIdOfPublicKey(v.publicKey), score: 0, bannedUntilMs: 0, queue: null, queuedFrames: 0, queuedBytes: 0, opening: false };
+    byPeerId.set(state.peerId, state);
+    byId.set(v.id, state);
+    peerIdObjects.set(state.peerId, peerIdFromPublicKey(publicKeyFromRaw(hexToBytes(v.publicKey))));
+    return true;
   }
+  for (const v of options.validators) addValidator(v);
   const isConnected = (peer: PeerState): boolean => libp2p !== null && libp2p.getConnections(peerIdObjects.get(peer.peerId)).length > 0;
 
   const info = (peer: PeerState): PeerInfo => ({ id: peer.id, peerId: peer.peerId, connected: isConnected(peer), score: peer.score });
@@ -268,6 +268,16 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
 
   return {
     node: () => libp2p,
+
+    addValidators(validators: readonly { id: string; publicKey: string }[]): number {
+      let added = 0;
+      for (const v of validators) {
+        if (!addValidator(v)) continue;
+        added++;
+        log.info({ module: 'p2p', peer: v.id }, 'validator joined the set: its key is accepted');
+      }
+      return added;
+    },
 
     async start(): Promise<void> {
       if (!options.validators.some((v) => v.id === options.self.id && v.publicKey === publicKeyOf(options.self.secretKey))) {
