@@ -14,7 +14,7 @@ import { TransportError } from '../ports/transport.js';
 const program = new Command()
   .name('start-validator')
   .description('Start a validator node: P2P on network.listen_port, HTTP API on http_port, data in data_dir.')
-  .requiredOption('--node-id <id>', 'validator id, e.g. node_1 (must be in the genesis)')
+  .requiredOption('--node-id <id>', 'validator id, e.g. node_1 (in the genesis, or bonded with scripts/join-network)')
   .option('--config <file>', 'node config (config/node_N.json)')
   .option('--genesis <file>', 'genesis state', 'data/genesis_state.json')
   .option('--stake <n>', 'stake (without --config: node_N gets P2P 800N, HTTP 810N and the other local nodes as peers)')
