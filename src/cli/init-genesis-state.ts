@@ -4,9 +4,10 @@
  * Same input, same genesis: an existing key file is reused; only a missing key is generated.
  */
 import { Command } from 'commander';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../adapters/fs/durable-file.js';
 import { generateKeyPair, publicKeyOf } from '../crypto/ed25519.js';
 import { isHex } from '../crypto/hash.js';
 import { buildGenesis, parseGenesisSeed } from '../core/ledger/genesis.js';
@@ -22,13 +23,6 @@ function z3Version(): string {
   return `z3-solver@${(require('z3-solver/package.json') as { version: string }).version}`;
 }
 
-function writeAtomic(path: string, text: string, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
 
 function loadOrCreateKey(keysDir: string, name: string): { publicKey: string; created: boolean; path: string } {
   const path = join(keysDir, `${name}.json`);
@@ -41,7 +35,7 @@ function loadOrCreateKey(keysDir: string, name: string): { publicKey: string; cr
   }
   const kp = generateKeyPair();
   const file: KeyFile = { node_id: name, public_key: kp.publicKey, secret_key: kp.secretKey };
-  writeAtomic(path, JSON.stringify(file, null, 2) + '\n', 0o600);
+  writeFileAtomicSync(path, JSON.stringify(file, null, 2) + '\n', 0o600);
   return { publicKey: kp.publicKey, created: true, path };
 }
 
@@ -77,7 +71,7 @@ const program = new Command()
       keyFiles.push({ name, path: k.path, created: k.created });
     }
     const doc = buildGenesis(seed, { z3Version: z3Version(), publicKeys });
-    writeAtomic(resolve(opts.output), JSON.stringify(doc, null, 2) + '\n', 0o644);
+    writeFileAtomicSync(resolve(opts.output), JSON.stringify(doc, null, 2) + '\n', 0o644);
     if (opts.json) {
       console.log(JSON.stringify({ genesisHash: doc.genesisHash, chainId: doc.chainId, initialStateRoot: doc.initialStateRoot, output: opts.output, keyFiles }));
       return;

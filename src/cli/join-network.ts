@@ -5,10 +5,10 @@
  * waits (bounded) until /validators lists the validator, then writes the config start-validator reads.
  */
 import { Command } from 'commander';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { AccountResponse, ErrorResponse, GenesisResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
 import { bondSignBytes } from '../core/ledger/sign-bytes.js';
+import { writeFileAtomicSync } from '../adapters/fs/durable-file.js';
 import { generateKeyPair, sign } from '../crypto/ed25519.js';
 import { loadKeyFile } from '../node/load.js';
 
@@ -76,12 +76,6 @@ function positiveInt(name: string, value: string): number {
   return n;
 }
 
-function writeAtomic(path: string, text: string, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, path);
-}
 
 function loadOrCreateKey(path: string, nodeId: string): { secretKey: string; publicKey: string; created: boolean } {
   if (existsSync(path)) {
@@ -92,7 +86,7 @@ function loadOrCreateKey(path: string, nodeId: string): { secretKey: string; pub
     }
   }
   const kp = generateKeyPair();
-  writeAtomic(path, JSON.stringify({ node_id: nodeId, public_key: kp.publicKey, secret_key: kp.secretKey }, null, 2) + '\n', 0o600);
+  writeFileAtomicSync(path, JSON.stringify({ node_id: nodeId, public_key: kp.publicKey, secret_key: kp.secretKey }, null, 2) + '\n', 0o600);
   return { secretKey: kp.secretKey, publicKey: kp.publicKey, created: true };
 }
 
@@ -210,7 +204,7 @@ program.action(async (opts: Opts) => {
     key_file: keyFile,
     verifier: { workers: 1 },
   };
-  writeAtomic(configPath, JSON.stringify(config, null, 2) + '\n', 0o644);
+  writeFileAtomicSync(configPath, JSON.stringify(config, null, 2) + '\n', 0o644);
   console.log(`Config written: ${configPath}`);
 });
 

@@ -4,9 +4,9 @@
  * point leaves either the old record or the new one, never a mix; `save` returns only once the new one is on
  * disk, so no signature leaves the node before its record does. Any failure throws (fatal on the signing path).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import type { SafetyRecord, SafetyStore } from '../../ports/safety-store.js';
+import { writeFileAtomicSync } from '../fs/durable-file.js';
 
 export type SafetyStoreErrorCode = 'SAFETY_STORE_CORRUPT' | 'SAFETY_STORE_IO';
 
@@ -34,14 +34,6 @@ function isRecord(value: unknown): value is SafetyRecord {
   );
 }
 
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * A SafetyStore in the file `path` (e.g. data/node_1/safety.json).
@@ -50,8 +42,6 @@ function fsyncPath(path: string): void {
  * @example const rules = new SafetyRules({ chainId, validator, secretKey, store: createFileSafetyStore(path) });
  */
 export function createFileSafetyStore(path: string): SafetyStore {
-  const dir = dirname(path);
-  const tmp = join(dir, '.' + basename(path) + '.tmp');
   return {
     load(): SafetyRecord | null {
       if (!existsSync(path)) return null;
@@ -66,18 +56,7 @@ export function createFileSafetyStore(path: string): SafetyStore {
     },
     save(record: SafetyRecord): void {
       try {
-        mkdirSync(dir, { recursive: true });
-        const bytes = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
-        const fd = openSync(tmp, 'w', 0o600);
-        try {
-          let written = 0;
-          while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, path);
-        fsyncPath(dir);
+        writeFileAtomicSync(path, JSON.stringify(record) + '\n', 0o600);
       } catch (err) {
         throw new SafetyStoreError('SAFETY_STORE_IO', `cannot persist the safety record to ${path}: ${(err as Error).message}`);
       }

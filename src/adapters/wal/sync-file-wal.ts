@@ -8,6 +8,7 @@ import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, fsyncSync, mkdirSyn
 import { dirname } from 'node:path';
 import { WAL_BYTES_MAX } from '../../core/limits.js';
 import { WalError } from '../../ports/wal.js';
+import { fsyncDirSync } from '../fs/durable-file.js';
 import { decodeWalRecords, encodeWalRecord } from './file-wal.js';
 
 export interface SyncWal<T> {
@@ -19,14 +20,6 @@ export interface SyncWal<T> {
   close(): void;
 }
 
-function fsyncDirSync(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Open (creating if missing) a synchronous WAL.
