@@ -5,6 +5,7 @@
  *   scripts/monitor-network --nodes http://127.0.0.1:8101,http://127.0.0.1:8102 --interval 5
  *   scripts/monitor-network --nodes node_1,node_2 --once --json
  */
+import './live-terminal.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { render } from 'ink';
 import React from 'react';
