@@ -18,6 +18,7 @@ import {
   type GenesisResponse,
   type TxStatusResponse,
   type HealthResponse,
+  type PeersResponse,
   type ProofStatusResponse,
   type StatusResponse,
   type ValidatorsResponse,
@@ -74,6 +75,8 @@ export interface ApiDeps {
   getTx?(hash: string): Promise<TxStatusResponse | null>;
   getGenesis?(): Promise<GenesisResponse>;
   getAccount?(address: string): Promise<AccountResponse | null>;
+  /** GET /peers: absent on an API without a P2P node (answers 404). */
+  getPeers?(): Promise<PeersResponse>;
   /** Log an internal error (never for bad input). */
   onInternalError?(err: unknown, route: string): void;
 }
@@ -155,6 +158,11 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(await deps.getStatus());
   });
 
+  app.get('/peers', async (_req: Request, res: Response) => {
+    if (!deps.getPeers) return sendError(res, 404, 'NOT_FOUND', 'no route GET /peers');
+    res.json(await deps.getPeers());
+  });
+
   app.get('/health', async (_req: Request, res: Response) => {
     const health = await deps.getHealth();
     res.status(health.status === 'ok' ? 200 : 503).json(health);
@@ -207,7 +215,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(await deps.getGenesis());
   });
 
-  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|accounts\/[^/]*|validators|status|health|metrics|genesis)$/;
+  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|accounts\/[^/]*|validators|status|peers|health|metrics|genesis)$/;
   app.use((req: Request, res: Response) => {
     if (knownPaths.test(req.path)) return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`);
     sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);

@@ -3,7 +3,8 @@
  * response shapes that tests (and clients such as the monitor) validate every answer against.
  */
 import { z } from 'zod';
-import { PROOF_MODEL_BYTES_MAX, PROOF_RLIMIT_MAX, PROOF_SCRIPT_BYTES_MAX } from '../core/limits.js';
+import { P2P_ADDRESS_BYTES_MAX, PROOF_MODEL_BYTES_MAX, PROOF_RLIMIT_MAX, PROOF_SCRIPT_BYTES_MAX } from '../core/limits.js';
+import { isPeerAddress } from '../core/types/validator.js';
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
@@ -82,6 +83,8 @@ export const ValidatorView = z
       ratio: z.number().min(0).max(1).nullable(),
     }),
     jailed: z.boolean(),
+    /** Advertised P2P address (host:port) from the validator's bond; absent when it never published one. */
+    address: z.string().optional(),
   })
   .strict();
 export const ValidatorsResponse = z.object({ height: z.number().int().nonnegative(), validators: z.array(ValidatorView) }).strict();
@@ -113,6 +116,27 @@ export const StatusResponse = z
   .strict();
 export type StatusResponse = z.infer<typeof StatusResponse>;
 
+/** GET /peers: where this node and the validators it knows are reached, for joiners and operators (discovery). */
+export const PeersResponse = z
+  .object({
+    nodeId: z.string(),
+    /** This node's advertised P2P address (config network.advertise_address, else listen_host:listen_port); null when it listens on a wildcard. */
+    address: z.string().nullable(),
+    peers: z.array(
+      z
+        .object({
+          id: z.string(),
+          address: z.string().nullable(),
+          /** config: the node's bootstrap_peers; ledger: the address the validator's bond published. */
+          source: z.enum(['config', 'ledger']).nullable(),
+          connected: z.boolean(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type PeersResponse = z.infer<typeof PeersResponse>;
+
 export const HealthResponse = z.union([
   z.object({ status: z.literal('ok'), height: z.number().int().nonnegative() }).strict(),
   z.object({ status: z.literal('unhealthy'), reason: z.string() }).strict(),
@@ -133,6 +157,7 @@ export const SubmitTxBody = z.discriminatedUnion('type', [
       publicKey: hex32,
       stake: count.refine((n) => n > 0, 'stake must be positive'),
       nonce: count,
+      address: z.string().refine(isPeerAddress, `address: host:port, at most ${P2P_ADDRESS_BYTES_MAX} bytes`).optional(),
       signature: hex64,
     })
     .strict(),

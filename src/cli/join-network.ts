@@ -1,12 +1,16 @@
 /**
  * join-network: bond a new validator into a running network and write its config.
- * Asks the bootstrap nodes for /status and /genesis (chain id must agree; the stake must reach the network's
- * minimum), loads or generates the validator key, signs a bond from a funded account, submits it (POST /txs),
- * waits (bounded) until /validators lists the validator, then writes the config start-validator reads.
+ * Asks the bootstrap nodes for /status and /genesis (chain id, genesis hash and the block at their common height
+ * must agree; the stake must reach the network's minimum), discovers the other validators' P2P addresses through
+ * their GET /peers, loads or generates the validator key, signs a bond (carrying this node's advertised address,
+ * so every validator can dial it) from a funded account, submits it (POST /txs), waits (bounded) until
+ * /validators lists the validator, then writes the config start-validator reads, every known validator as a peer.
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { AccountResponse, ErrorResponse, GenesisResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import { AccountResponse, BlockResponse, ErrorResponse, GenesisResponse, PeersResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import { PEERS_MAX } from '../core/limits.js';
+import { isPeerAddress } from '../core/types/validator.js';
 import { bondSignBytes } from '../core/ledger/sign-bytes.js';
 import { writeFileAtomicSync } from '../adapters/fs/durable-file.js';
 import { generateKeyPair, sign } from '../crypto/ed25519.js';
@@ -22,6 +26,7 @@ const program = new Command()
   .option('--key-file <file>', 'validator key: loaded if present, else generated (0600) (default data/keys/<node-id>.json)')
   .option('--account-key <file>', 'key of the funded account that pays the stake (default: the validator key file)')
   .option('--p2p-port <n>', 'P2P port of the new node (default 8000 + N for node_N)')
+  .option('--advertise <host:port>', 'where the other validators reach this node; published in the bond (default 127.0.0.1:<p2p port>; set it when peers run on other machines)')
   .option('--http-port <n>', 'HTTP port of the new node (default 8100 + N for node_N)')
   .option('--http-offset <n>', 'HTTP port = P2P port + this, for bootstrap given as host:port', '100')
   .option('--data-dir <dir>', 'data directory of the new node (default data/<node-id>)')
@@ -36,6 +41,7 @@ interface Opts {
   keyFile?: string;
   accountKey?: string;
   p2pPort?: string;
+  advertise?: string;
   httpPort?: string;
   httpOffset: string;
   dataDir?: string;
@@ -100,6 +106,10 @@ program.action(async (opts: Opts) => {
   const nodeNumber = /_(\d+)$/.exec(nodeId)?.[1];
   const p2pPort = opts.p2pPort ? positiveInt('--p2p-port', opts.p2pPort) : nodeNumber ? 8000 + Number(nodeNumber) : fail('BAD_ARGUMENT', '--p2p-port is required when --node-id does not end in _N');
   const httpPort = opts.httpPort ? positiveInt('--http-port', opts.httpPort) : nodeNumber ? 8100 + Number(nodeNumber) : fail('BAD_ARGUMENT', '--http-port is required when --node-id does not end in _N');
+  const advertise = opts.advertise ?? `127.0.0.1:${p2pPort}`;
+  if (!isPeerAddress(advertise)) fail('BAD_ARGUMENT', `--advertise ${advertise}: expected host:port`);
+  const advertiseHost = advertise.slice(0, advertise.lastIndexOf(':'));
+  const loopback = advertiseHost === 'localhost' || advertiseHost.startsWith('127.') || advertiseHost === '[::1]';
 
   // 1. Ask every bootstrap node who it is and which chain it runs.
   const reachable: { peer: Bootstrap; nodeId: string; genesis: GenesisResponse }[] = [];
@@ -120,6 +130,41 @@ program.action(async (opts: Opts) => {
   if (other) fail('CHAIN_ID_MISMATCH', `bootstrap nodes disagree: ${reachable[0]!.nodeId} runs ${first.chainId} (genesis ${first.genesisHash.slice(0, 16)}…), ${other.nodeId} runs ${other.genesis.chainId} (genesis ${other.genesis.genesisHash.slice(0, 16)}…)`);
   const chainId = first.chainId;
   console.log(`Network: ${chainId}, height ${Math.max(...reachable.map((r) => r.genesis.height))}, ${reachable.length} bootstrap node(s) reachable`);
+
+  // 1b. A lying bootstrap node: all of them must hold the same block at their common height. (The started node
+  // then syncs every block from genesis and checks each commit certificate against the set of its height.)
+  const common = Math.min(...reachable.map((r) => r.genesis.height));
+  if (reachable.length > 1 && common > 0) {
+    const hashes: { nodeId: string; hash: string }[] = [];
+    for (const r of reachable) {
+      try {
+        hashes.push({ nodeId: r.nodeId, hash: BlockResponse.parse((await fetchJson(`${r.peer.http}/blocks/${common}`)).body).hash });
+      } catch (err) {
+        console.warn(`warning: ${r.peer.http}/blocks/${common}: ${(err as Error).message}`);
+      }
+    }
+    const odd = hashes.find((h) => h.hash !== hashes[0]!.hash);
+    if (odd) fail('BOOTSTRAP_DISAGREE', `bootstrap nodes hold different blocks at height ${common}: ${hashes.map((h) => `${h.nodeId} ${h.hash.slice(0, 16)}…`).join(', ')}; one of them is lying or forked: check them before joining`);
+    console.log(`Bootstrap nodes agree on block ${common} (${hashes[0]?.hash.slice(0, 16) ?? '?'}…)`);
+  } else if (reachable.length === 1) {
+    console.log('One bootstrap node: nothing to cross-check it against (give two or more to detect a lying node)');
+  }
+
+  // 1c. Discovery: every validator address the bootstrap nodes know (their own first, then their peers').
+  const discovered = new Map<string, string>();
+  for (const r of reachable) discovered.set(r.nodeId, r.peer.p2p);
+  for (const r of reachable) {
+    try {
+      const peers = PeersResponse.parse((await fetchJson(`${r.peer.http}/peers`)).body);
+      for (const p of peers.peers) {
+        if (p.id !== nodeId && p.address !== null && isPeerAddress(p.address) && !discovered.has(p.id) && discovered.size < PEERS_MAX) discovered.set(p.id, p.address);
+      }
+    } catch (err) {
+      console.warn(`warning: ${r.peer.http}/peers: ${(err as Error).message}`);
+    }
+  }
+  discovered.delete(nodeId);
+  console.log(`Peers discovered: ${[...discovered].map(([id, a]) => `${id}@${a}`).join(', ')}`);
 
   // 2. The stake against the network's minimum.
   if (stake < first.minStake) fail('INSUFFICIENT_STAKE', `Insufficient stake: ${stake} is below the minimum ${first.minStake}`);
@@ -144,7 +189,7 @@ program.action(async (opts: Opts) => {
   if (accountRes.status === 404) fail('ACCOUNT_NOT_FOUND', `account ${account.publicKey} (${accountFile}) does not exist on ${chainId}: fund it first, or pass --account-key of a funded account`);
   const { balance, nonce } = AccountResponse.parse(accountRes.body);
   if (balance < stake) fail('INSUFFICIENT_BALANCE', `account ${account.publicKey.slice(0, 16)}… (${accountFile}) holds ${balance}, below the stake ${stake}`);
-  const body = { account: account.publicKey, validator: nodeId, publicKey: key.publicKey, stake, nonce };
+  const body = { account: account.publicKey, validator: nodeId, publicKey: key.publicKey, stake, nonce, address: advertise };
   const tx = { type: 'bond' as const, ...body, signature: sign(account.secretKey, bondSignBytes(chainId, body)) };
   let hash: string | null = null;
   let via: Bootstrap | null = null;
@@ -197,7 +242,12 @@ program.action(async (opts: Opts) => {
   const config = {
     node_id: nodeId,
     stake,
-    network: { listen_port: p2pPort, bootstrap_peers: reachable.map((r) => ({ node_id: r.nodeId, address: r.peer.p2p })) },
+    network: {
+      listen_port: p2pPort,
+      ...(loopback ? {} : { listen_host: '0.0.0.0' }),
+      advertise_address: advertise,
+      bootstrap_peers: [...discovered].map(([id, address]) => ({ node_id: id, address })),
+    },
     consensus: { timeout: 10.0, view_change_timeout: 5.0 },
     http_port: httpPort,
     data_dir: opts.dataDir ?? `data/${nodeId}`,

@@ -96,6 +96,8 @@ export const P2P_SCORE_PENALTY_GARBAGE = 50;
 export const P2P_BAN_MS = 30_000;
 /** Reconnect attempt period toward bootstrap peers. */
 export const P2P_RECONNECT_MS = 1_000;
+/** A validator's advertised P2P address, `host:port` (a DNS name is at most 253 bytes). */
+export const P2P_ADDRESS_BYTES_MAX = 262;
 /** Attestation transactions a node holds for the next proposals (its own and gossiped ones). */
 export const ATTEST_POOL_TXS_MAX = 10_000;
 
@@ -151,3 +153,22 @@ export const TX_POOL_TXS_MAX = 1_000;
 export const TX_POOL_EXPIRY_BLOCKS = 20;
 /** Committed or dropped tx hashes a node remembers for GET /txs/:hash. */
 export const TX_HISTORY_ENTRIES_MAX = 10_000;
+
+// --- Testnet in real processes (issue 6: deploy-testnet --mode processes) ---
+/**
+ * Validators deploy-testnet runs as real processes (each a node process of ~300 MB RSS with one Z3 worker).
+ * Measured on this 2-core, 24 GiB machine (README "Testnet in real processes"): CPU, not memory, is the bound.
+ */
+export const TESTNET_PROCESS_NODES_MAX = 8;
+/** `--mode auto` runs real processes only for runs up to this long (they take their duration in wall time). */
+export const TESTNET_PROCESS_AUTO_DURATION_MS_MAX = 15 * 60_000;
+/** A spawned validator must answer GET /health within this (tsx load + Z3 WASM on a loaded machine). */
+export const TESTNET_PROCESS_START_MS = 180_000;
+/** After the run, how long to wait for the proofs already submitted to become final. */
+export const TESTNET_PROCESS_DRAIN_MS = 15_000;
+/** Proof submissions one process testnet makes at most. */
+export const TESTNET_PROCESS_PROOFS_MAX = 100_000;
+/** How often the runner polls each node's /status. */
+export const TESTNET_PROCESS_POLL_MS = 250;
+/** A crashed (SIGKILLed) validator stays down this long at most before it is restarted from its data dir. */
+export const TESTNET_PROCESS_CRASH_DOWN_MS_MAX = 10_000;

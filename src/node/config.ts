@@ -13,6 +13,7 @@
  *     "verifier": { "workers": 2 }
  *   }
  */
+import { isPeerAddress } from '../core/types/validator.js';
 import { z } from 'zod';
 import { NODE_ID_BYTES_MAX, PEERS_MAX } from '../core/limits.js';
 
@@ -33,12 +34,14 @@ export const NodeConfigSchema = z
       .object({
         listen_port: port,
         listen_host: host.default('127.0.0.1'),
+        /** Where peers reach this node (host:port), published by GET /peers and by join-network's bond; default listen_host:listen_port. */
+        advertise_address: z.string().refine(isPeerAddress, 'an address is host:port').optional(),
         bootstrap_peers: z
           .array(
             z
               .object({
                 node_id: nodeId,
-                address: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'an address is host:port'),
+                address: z.string().refine(isPeerAddress, 'an address is host:port'),
               })
               .strict(),
           )

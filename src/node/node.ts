@@ -18,7 +18,7 @@ import { createFileSafetyStore } from '../adapters/safety/file-safety-store.js';
 import { openChainStore, type ChainStore } from '../adapters/store/chain-store.js';
 import { openSyncFileWal, type SyncWal } from '../adapters/wal/sync-file-wal.js';
 import { createApp, type ApiDeps, type SubmitOutcome, type SubmitTxOutcome } from '../api/app.js';
-import type { BlockResponse, ProofStatusResponse, StatusResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import type { BlockResponse, PeersResponse, ProofStatusResponse, StatusResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
 import { checkTxAtDoor, txHash } from '../core/ledger/tx-door.js';
 import { admitProof } from '../core/admission/admit.js';
 import { isAdmissionError } from '../core/admission/errors.js';
@@ -30,7 +30,7 @@ import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { buildReceipt } from '../core/ledger/results.js';
 import { attestSignBytes } from '../core/ledger/sign-bytes.js';
-import { accuracy, getAccount, getProof, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
+import { accuracy, getAccount, getProof, listValidators, type LedgerState, type ResultLeaf, type ValidatorRecord } from '../core/ledger/state.js';
 import { ATTEST_POOL_TXS_MAX, MEMPOOL_PROOFS_MAX, TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../core/limits.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
@@ -84,6 +84,19 @@ export const systemClock: Clock = {
 };
 
 /** The config's seconds as consensus timeouts: view_change_timeout waits for a proposal; timeout caps backoff. */
+/** What the transport needs of a ledger validator: its key, and the address its bond published (discovery). */
+function knownValidator(v: ValidatorRecord): { id: string; publicKey: string; address?: string } {
+  return v.address !== undefined ? { id: v.id, publicKey: v.publicKey, address: v.address } : { id: v.id, publicKey: v.publicKey };
+}
+
+/** The address peers dial for this node: the configured one, else the listen address unless it is a wildcard. */
+export function advertisedAddress(config: NodeConfig): string | null {
+  if (config.network.advertise_address !== undefined) return config.network.advertise_address;
+  const host = config.network.listen_host;
+  if (host === '0.0.0.0' || host === '::') return null;
+  return host.includes(':') ? `[${host}]:${config.network.listen_port}` : `${host}:${config.network.listen_port}`;
+}
+
 export function timeoutsFromConfig(config: NodeConfig, overrides: Partial<TimeoutConfig> = {}): TimeoutConfig {
   const proposeMs = Math.round(config.consensus.view_change_timeout * 1000);
   return {
@@ -267,7 +280,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
       remember(hash, { hash, status: 'dropped', reason: `not committed within ${TX_POOL_EXPIRY_BLOCKS} blocks: the ledger refused it (stake below the minimum, balance, nonce) or it is stale` });
     }
     mempool.remove(committedIds);
-    if (block.txs.some((tx) => tx.type === 'bond')) transport?.addValidators(listValidators(s).map((v) => ({ id: v.id, publicKey: v.publicKey })));
+    if (block.txs.some((tx) => tx.type === 'bond')) transport?.addValidators(listValidators(s).map(knownValidator));
     for (const [key, pending] of attestPool) if (pending.expiresAfterHeight < height) attestPool.delete(key);
     const leaves: readonly ResultLeaf[] = s.lastResults;
     if (chain) void chain.level.putBlob(`results:${height}`, JSON.stringify(leaves)).catch((err: Error) => log.warn({ module: 'store', height, err: err.message }, 'results not saved'));
@@ -408,6 +421,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
         proposed: v.proposed,
         accuracy: { matched: v.matched, compared: v.compared, abstained: v.abstained, missed: v.missed, ratio: accuracy(v) },
         jailed: v.jailed,
+        ...(v.address !== undefined ? { address: v.address } : {}),
       })),
     };
   }
@@ -466,6 +480,11 @@ export function createNode(options: NodeOptions): ValidatorNode {
     getLatestBlock: async () => blockView(chain?.height() ?? 0),
     getValidators: async () => validatorsView(),
     getStatus: async () => status(),
+    getPeers: async (): Promise<PeersResponse> => ({
+      nodeId: config.node_id,
+      address: advertisedAddress(config),
+      peers: (transport?.peers() ?? []).map((p) => ({ id: p.id, address: p.address ?? null, source: p.addressSource ?? null, connected: p.connected })),
+    }),
     getHealth: async () => {
       if (closing) return { status: 'unhealthy', reason: 'closing' };
       if (fatal) return { status: 'unhealthy', reason: 'fatal error' };
@@ -534,7 +553,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
         },
       );
       metrics.height.set(driver.state.appState.chain.height);
-      transport.addValidators(listValidators(state()).map((v) => ({ id: v.id, publicKey: v.publicKey })));
+      transport.addValidators(listValidators(state()).map(knownValidator));
 
       // Proofs accepted (202) before a restart and not yet in a block go back into the mempool.
       for (const id of await chain.level.listPendingProofIds(MEMPOOL_PROOFS_MAX)) {

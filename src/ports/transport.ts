@@ -25,6 +25,9 @@ export interface PeerInfo {
   peerId: string;
   connected: boolean;
   score: number;
+  /** Where the node dials it (`host:port`), and who said so: the node's config, or the validator's bond in the ledger. */
+  address?: string;
+  addressSource?: 'config' | 'ledger';
 }
 
 export interface Transport<M> {

@@ -110,3 +110,11 @@ describe('startup checks', () => {
     }
   });
 });
+
+describe('isPeerAddress: one host:port rule for configs, bonds and discovered peers', () => {
+  it('takes DNS names, IPv4 and bracketed IPv6 with a port 1..65535, nothing else', async () => {
+    const { isPeerAddress } = await import('../../src/core/types/validator.js');
+    for (const ok of ['localhost:8001', '127.0.0.1:1', 'node-5.example.org:65535', '[::1]:8001', '[fe80::1]:9']) expect(isPeerAddress(ok), ok).toBe(true);
+    for (const bad of ['localhost', ':8001', 'host:0', 'host:65536', 'ho st:1', '-host:1', 'host-:1', 'a'.repeat(300) + ':1', 'host:1/x', 7, null]) expect(isPeerAddress(bad), String(bad)).toBe(false);
+  });
+});

@@ -43,8 +43,8 @@ export function attestTx(chainId: string, validator: string, key: KeyPair, verdi
   return { type: 'attest', ...body, signature: sign(key.secretKey, attestSignBytes(chainId, body)) };
 }
 
-export function bondTx(chainId: string, account: KeyPair, validator: string, validatorKey: KeyPair, stake: number, nonce: number): Tx {
-  const body = { account: account.publicKey, validator, publicKey: validatorKey.publicKey, stake, nonce };
+export function bondTx(chainId: string, account: KeyPair, validator: string, validatorKey: KeyPair, stake: number, nonce: number, address?: string): Tx {
+  const body = { account: account.publicKey, validator, publicKey: validatorKey.publicKey, stake, nonce, ...(address !== undefined ? { address } : {}) };
   return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(chainId, body)) };
 }
 

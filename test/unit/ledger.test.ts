@@ -9,6 +9,7 @@ import {
   getSupply,
   getUnbonding,
   getValidator,
+  listValidators,
   LedgerError,
   stateRoot,
   validateBlock,
@@ -156,6 +157,22 @@ describe('staking', () => {
     expect(validateBlock(s0, makeBlockUnchecked(s0, [replay]))).toMatchObject({ ok: false, code: 'TX_BAD_NONCE' });
     const forged = { ...bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 0), stake: 6000 };
     expect(validateBlock(s0, makeBlockUnchecked(s0, [forged]))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
+  });
+
+  it('records the P2P address a bond publishes (signed with the rest), updates it on a later bond, refuses a bad one', () => {
+    const { keys, state: s0 } = setup();
+    const alice = keys.get('alice')!;
+    const bad = bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0, 'no-port');
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [bad]))).toMatchObject({ ok: false, code: 'BOND_BAD_ADDRESS' });
+    const moved = { ...bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005'), address: '10.6.6.6:8005' };
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [moved]))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
+    const s1 = step(s0, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005')]);
+    expect(listValidators(s1).find((v) => v.id === 'node_5')?.address).toBe('10.0.0.5:8005');
+    const s2 = step(s1, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 1000, 1)]);
+    expect(listValidators(s2).find((v) => v.id === 'node_5')).toMatchObject({ stake: 6000, address: '10.0.0.5:8005' });
+    const s3 = step(s2, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 1000, 2, 'node5.example.org:9000')]);
+    expect(listValidators(s3).find((v) => v.id === 'node_5')?.address).toBe('node5.example.org:9000');
+    expect(listValidators(s3).find((v) => v.id === 'node_1')?.address).toBeUndefined();
   });
 
   it('bond and unbond change the set exactly setChangeDelayBlocks (2) after their block', () => {

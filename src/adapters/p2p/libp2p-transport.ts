@@ -8,6 +8,9 @@
  * - Protocol `/pop/validator/1.0.0`: each node opens one outbound stream per peer and only writes to it; it only
  *   reads inbound streams. Frames are length-prefixed and bounded (frame-codec.ts), payloads are JSON decoded
  *   with the caller's zod schema.
+ * - Discovery: the node keeps dialing every validator whose address it knows: from its config (bootstrap peers)
+ *   or, for validators that joined by a bond, the address their bond published in the ledger (on-chain
+ *   discovery: every node reads the same set of addresses from the same committed state). A config address wins.
  * - Misbehaviour: an undecodable or oversize frame scores the peer down; at P2P_SCORE_DISCONNECT it is hung up
  *   and banned for P2P_BAN_MS. Send queues are bounded by frames and bytes; a full queue drops the message.
  * - Node 20: libp2p 3.x needs Promise.withResolvers (Node 22+) throughout, so this pins the 2.x line; a few of
@@ -50,7 +53,10 @@ export interface P2pTransportOptions<M> {
   validators: readonly { id: string; publicKey: string }[];
   listenHost?: string;
   listenPort: number;
-  /** Peers to dial and keep dialing, `host:port`. Their ids must be in `validators`. */
+  /**
+   * Peers to dial and keep dialing, `host:port` (the node's config). An id not yet in `validators` is dialed once
+   * addValidators learns its key. Validators learned later with an address (their bond) are dialed too.
+   */
   bootstrap: readonly { id: string; address: string }[];
   /** Decodes a payload defensively; anything it refuses scores the sender down. */
   schema: z.ZodType<M>;
@@ -113,7 +119,14 @@ interface PeerState {
  * @throws TransportError TRANSPORT_START from start() when the port is taken or the self id is not a validator.
  * @example const t = createP2pTransport({ self, validators, listenPort: 8001, bootstrap, schema: WireMessage });
  */
-export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transport<M> & { node(): Libp2p | null; addValidators(validators: readonly { id: string; publicKey: string }[]): number } {
+/** A validator as the transport learns it: its key, and the address its bond published, if any. */
+export interface KnownValidator {
+  id: string;
+  publicKey: string;
+  address?: string;
+}
+
+export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transport<M> & { node(): Libp2p | null; addValidators(validators: readonly KnownValidator[]): number } {
   const log = options.log ?? silentLog;
   const frameBytesMax = options.frameBytesMax ?? P2P_FRAME_BYTES_MAX;
   const banMs = options.banMs ?? P2P_BAN_MS;
@@ -128,9 +141,14 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
   let closed = false;
 
   const peerIdObjects = new Map<string, PeerId>();
+  /** Where to dial each validator id; the config's addresses first, then those of bonds in the ledger. */
+  const addresses = new Map<string, { address: string; source: 'config' | 'ledger' }>();
+  for (const b of options.bootstrap) if (b.id !== options.self.id) addresses.set(b.id, { address: b.address, source: 'config' });
   /** Know a validator: the gater accepts its key, broadcasts reach it. An id already known keeps its key. */
-  function addValidator(v: { id: string; publicKey: string }): boolean {
-    if (v.id === options.self.id || byId.has(v.id)) return false;
+  function addValidator(v: KnownValidator): boolean {
+    if (v.id === options.self.id) return false;
+    if (v.address !== undefined && addresses.get(v.id)?.source !== 'config') addresses.set(v.id, { address: v.address, source: 'ledger' });
+    if (byId.has(v.id)) return false;
     const state: PeerState = { id: v.id, peerId: peerIdOfPublicKey(v.publicKey), score: 0, bannedUntilMs: 0, queue: null, queuedFrames: 0, queuedBytes: 0, opening: false };
     byPeerId.set(state.peerId, state);
     byId.set(v.id, state);
@@ -140,7 +158,10 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
   for (const v of options.validators) addValidator(v);
   const isConnected = (peer: PeerState): boolean => libp2p !== null && libp2p.getConnections(peerIdObjects.get(peer.peerId)).length > 0;
 
-  const info = (peer: PeerState): PeerInfo => ({ id: peer.id, peerId: peer.peerId, connected: isConnected(peer), score: peer.score });
+  const info = (peer: PeerState): PeerInfo => {
+    const known = addresses.get(peer.id);
+    return { id: peer.id, peerId: peer.peerId, connected: isConnected(peer), score: peer.score, ...(known ? { address: known.address, addressSource: known.source } : {}) };
+  };
   const notify = (peer: PeerState): void => {
     for (const h of peerHandlers) h(info(peer));
   };
@@ -243,9 +264,9 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
     }
   }
 
-  function dialBootstrap(): void {
+  function dialKnown(): void {
     if (!libp2p || closed) return;
-    for (const { id, address } of options.bootstrap) {
+    for (const [id, { address }] of addresses) {
       const peer = byId.get(id);
       if (!peer || peer.bannedUntilMs > Date.now()) continue;
       if (isConnected(peer)) {
@@ -256,7 +277,7 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
       try {
         addr = dialAddress(address, peer.peerId);
       } catch (err) {
-        log.warn({ module: 'p2p', peer: id, err: (err as Error).message }, 'bad bootstrap address');
+        log.warn({ module: 'p2p', peer: id, err: (err as Error).message }, 'bad peer address');
         continue;
       }
       libp2p.dial(addr).then(
@@ -269,13 +290,14 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
   return {
     node: () => libp2p,
 
-    addValidators(validators: readonly { id: string; publicKey: string }[]): number {
+    addValidators(validators: readonly KnownValidator[]): number {
       let added = 0;
       for (const v of validators) {
         if (!addValidator(v)) continue;
         added++;
-        log.info({ module: 'p2p', peer: v.id }, 'validator joined the set: its key is accepted');
+        log.info({ module: 'p2p', peer: v.id, address: addresses.get(v.id)?.address }, 'validator joined the set: its key is accepted');
       }
+      if (added > 0) dialKnown();
       return added;
     },
 
@@ -284,7 +306,7 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
         throw new TransportError('TRANSPORT_START', `${options.self.id}'s key is not the one the validator set holds for it`);
       }
       for (const b of options.bootstrap) {
-        if (!byId.has(b.id)) throw new TransportError('TRANSPORT_UNKNOWN_PEER', `bootstrap peer ${b.id} is not in the validator set`);
+        if (!byId.has(b.id)) log.info({ module: 'p2p', peer: b.id }, 'bootstrap peer not in the known set yet: dialed once its bond is seen');
       }
       const host = options.listenHost ?? '127.0.0.1';
       const listen = `/${isIP(host) === 6 ? 'ip6' : 'ip4'}/${host}/tcp/${options.listenPort}`;
@@ -317,8 +339,8 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
         resetQueue(peer);
         notify(peer);
       });
-      dialBootstrap();
-      reconnectTimer = setInterval(dialBootstrap, options.reconnectMs ?? P2P_RECONNECT_MS);
+      dialKnown();
+      reconnectTimer = setInterval(dialKnown, options.reconnectMs ?? P2P_RECONNECT_MS);
       reconnectTimer.unref();
     },
 

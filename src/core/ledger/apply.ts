@@ -18,11 +18,11 @@
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
-import { PROOF_MODEL_BYTES_MAX, PROOF_SCRIPT_BYTES_MAX, NODE_ID_BYTES_MAX } from '../limits.js';
+import { PROOF_MODEL_BYTES_MAX, PROOF_SCRIPT_BYTES_MAX, NODE_ID_BYTES_MAX, P2P_ADDRESS_BYTES_MAX } from '../limits.js';
 import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVerdict, type Verdict } from '../types/proof.js';
 import type { AttestTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
 import type { Block, BlockHeader } from '../types/consensus.js';
-import { isQuorum, totalStake, type Validator } from '../types/validator.js';
+import { isPeerAddress, isQuorum, totalStake, type Validator } from '../types/validator.js';
 import { evidenceOffender, hashHeader, hashValidatorSet, verifyEvidence } from './consensus-bridge.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { resultsRoot, txsRoot } from './results.js';
@@ -260,6 +260,7 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
   if (!isHex(tx.account, 32) || !isHex(tx.publicKey, 32) || typeof tx.validator !== 'string' || !isCount(tx.nonce) || typeof tx.signature !== 'string') {
     fail('TX_MALFORMED', 'bond needs account (32-byte hex), validator, publicKey (32-byte hex), stake, nonce, signature');
   }
+  if (tx.address !== undefined && !isPeerAddress(tx.address)) fail('BOND_BAD_ADDRESS', `address must be host:port (at most ${P2P_ADDRESS_BYTES_MAX} bytes)`);
   if (!isCount(tx.stake) || tx.stake === 0) fail('BOND_INSUFFICIENT_STAKE', `Insufficient stake: ${String(tx.stake)} is not a positive integer (minimum stake ${ctx.params.minStake})`);
   if (tx.validator.length === 0 || tx.validator.length > NODE_ID_BYTES_MAX || !VALIDATOR_ID_RE.test(tx.validator)) fail('BOND_BAD_ID', `validator id must match ${VALIDATOR_ID_RE} and be at most ${NODE_ID_BYTES_MAX} chars`);
   const account = ctx.account(tx.account);
@@ -282,10 +283,11 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
   }
   ctx.write(KEY.account(tx.account), { balance: account.balance - tx.stake, nonce: account.nonce + 1 });
   const record: ValidatorRecord = existing
-    ? { ...existing, stake: newStake, publicKey: tx.publicKey }
+    ? { ...existing, stake: newStake, publicKey: tx.publicKey, ...(tx.address !== undefined ? { address: tx.address } : {}) }
     : {
         id: tx.validator, publicKey: tx.publicKey, account: tx.account, stake: newStake, jailed: false, nonce: 0, rewards: 0,
         matched: 0, compared: 0, abstained: 0, missed: 0, uncompared: 0, roundsParticipated: 0, proposed: 0, slashed: 0,
+        ...(tx.address !== undefined ? { address: tx.address } : {}),
       };
   ctx.write(KEY.validator(tx.validator), record);
   if (!existing) ctx.write(KEY.validatorIds, [...ids, tx.validator].sort());

@@ -28,6 +28,8 @@ export function bondSignBytes(chainId: string, tx: Omit<BondTx, 'signature' | 't
     publicKey: tx.publicKey,
     stake: tx.stake,
     nonce: tx.nonce,
+    // Absent stays absent, so a bond without an address signs the same bytes as before the field existed.
+    ...(tx.address !== undefined ? { address: tx.address } : {}),
   });
 }
 

@@ -42,6 +42,8 @@ export interface ValidatorRecord {
   roundsParticipated: number;
   proposed: number;
   slashed: number;
+  /** Advertised P2P address from the validator's latest bond that carried one (absent for genesis validators). */
+  address?: string;
 }
 
 export interface ProofRecord {

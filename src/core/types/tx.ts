@@ -31,6 +31,11 @@ export interface BondTx {
   publicKey: string;
   stake: number;
   nonce: number;
+  /**
+   * Optional: where the validator listens for peers, `host:port`. Recorded in the ledger so that every validator
+   * can dial every other one (on-chain discovery); a later bond from the same account updates it.
+   */
+  address?: string;
   signature: string;
 }
 
