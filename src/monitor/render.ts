@@ -98,7 +98,7 @@ export function renderDashboardLines(s: Snapshot): Line[] {
   lines.push(...heading('📈 PROOF THROUGHPUT'));
   lines.push({ text: `  Total Proofs Processed: ${s.throughput.totalProofs}` });
   lines.push({ text: `  Current Throughput: ${perSecond(s.throughput.currentPerSec, 'needs two polls')}` });
-  lines.push({ text: `  Average Throughput: ${perSecond(s.throughput.averagePerSec, 'no node uptime')}` });
+  lines.push({ text: `  Average Throughput: ${perSecond(s.throughput.averagePerSec, 'needs two polls')}` });
 
   lines.push(...heading('🏆 VALIDATOR PERFORMANCE LEADERBOARD'));
   lines.push({ text: `  ${'Rank'.padEnd(7)}${'Node ID'.padEnd(16)}${'Rounds'.padEnd(11)}${'Accuracy'.padEnd(12)}${'Rewards'.padEnd(10)}`, bold: true });

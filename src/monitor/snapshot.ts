@@ -63,6 +63,8 @@ export interface MonitorState {
   topHeight: number;
   topHeightSinceMs: number | null;
   rateSamples: readonly { atMs: number; finalized: number; verified: number }[];
+  /** The first poll that saw the chain's finalized-proof total: the start of the "Average Throughput" window. */
+  firstSample: { atMs: number; finalized: number } | null;
   lastValidators: ValidatorsResponse | null;
 }
 
@@ -126,7 +128,7 @@ export interface Snapshot {
 
 /** An empty state for a monitor that has not polled yet. */
 export function createMonitorState(): MonitorState {
-  return { nodes: {}, latencyHistoryMs: [], topHeight: 0, topHeightSinceMs: null, rateSamples: [], lastValidators: null };
+  return { nodes: {}, latencyHistoryMs: [], topHeight: 0, topHeightSinceMs: null, rateSamples: [], firstSample: null, lastValidators: null };
 }
 
 /**
@@ -238,7 +240,8 @@ export function advanceMonitor(prev: MonitorState, poll: Poll): { state: Monitor
     : [...prev.rateSamples.filter((s) => poll.atMs - s.atMs <= 2 * MONITOR_RATE_WINDOW_MS && s.atMs < poll.atMs), { atMs: poll.atMs, finalized, verified }]
       .slice(-MONITOR_RATE_SAMPLES_MAX);
   const validators = poll.validators ?? prev.lastValidators;
-  const state: MonitorState = { nodes, latencyHistoryMs, topHeight, topHeightSinceMs, rateSamples, lastValidators: validators };
+  const firstSample = prev.firstSample ?? (up.length > 0 ? { atMs: poll.atMs, finalized } : null);
+  const state: MonitorState = { nodes, latencyHistoryMs, topHeight, topHeightSinceMs, rateSamples, firstSample, lastValidators: validators };
 
   // Latency across answering nodes: mean of node averages weighted by rounds, extremes over all nodes.
   let weighted = 0;
@@ -253,9 +256,9 @@ export function advanceMonitor(prev: MonitorState, poll: Poll): { state: Monitor
   }
   const avgMs = weight > 0 ? weighted / weight : null;
 
-  const withMostFinalized = up.reduce<NodeStatus | null>((b, n) => (b === null || n.status.proofs.finalized > b.proofs.finalized ? n.status : b), null);
-  const averagePerSec = withMostFinalized !== null && withMostFinalized.uptimeSec > 0
-    ? withMostFinalized.proofs.finalized / withMostFinalized.uptimeSec
+  // Totals are the chain's (every node reports the ledger's counts), so the average is over the monitor's session.
+  const averagePerSec = firstSample !== null && poll.atMs > firstSample.atMs && up.length > 0
+    ? Math.max(0, finalized - firstSample.finalized) / ((poll.atMs - firstSample.atMs) / 1000)
     : null;
 
   // Fault tolerance from stake when a validator set is known, else assume equal stake over the watched nodes.
@@ -299,7 +302,8 @@ export function advanceMonitor(prev: MonitorState, poll: Poll): { state: Monitor
       reasons,
       activeNodes: up.length,
       totalNodes: poll.nodes.length,
-      consensusRounds: maxOf(up.map((n) => n.status.rounds)),
+      // Committed heights: one completed consensus instance each, from the chain, not a per-process counter.
+      consensusRounds: topHeightNow,
       viewChanges: maxOf(up.map((n) => n.status.viewChanges)),
       height: topHeightNow,
       faultTolerance: { faultyNodesMax, validators: setSize, totalStake, fromStake: members !== null, text: ftText },

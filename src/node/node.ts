@@ -30,7 +30,7 @@ import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { buildReceipt } from '../core/ledger/results.js';
 import { attestSignBytes } from '../core/ledger/sign-bytes.js';
-import { accuracy, getAccount, getProof, listValidators, type LedgerState, type ResultLeaf, type ValidatorRecord } from '../core/ledger/state.js';
+import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf, type ValidatorRecord } from '../core/ledger/state.js';
 import { ATTEST_POOL_TXS_MAX, MEMPOOL_PROOFS_MAX, TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../core/limits.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
@@ -433,6 +433,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     const peers = transport?.peers() ?? [];
     const connected = peers.filter((p) => p.connected);
     const own = listValidators(s).find((v) => v.id === config.node_id);
+    const stats = getStats(s);
     return {
       nodeId: config.node_id,
       chainId,
@@ -448,7 +449,8 @@ export function createNode(options: NodeOptions): ValidatorNode {
       rounds: counters.rounds,
       viewChanges: counters.viewChanges,
       commitLatencyMs: { last: latency.last, avg: latency.count ? latency.sum / latency.count : null, min: latency.min, max: latency.max },
-      proofs: { submitted: counters.submitted, finalized: counters.finalized, verified: counters.verified },
+      // Chain totals (the ledger's, the same on every node and across restarts); `verified` is this node's own Z3 work.
+      proofs: { submitted: stats.proofsSubmitted, finalized: stats.proofsFinalized, verified: counters.verified },
       mempool: { size: mempool.size(), bytes: mempool.bytes() },
       evidence: counters.evidence,
       uptimeSec: (Date.now() - startedMs) / 1000,

@@ -66,6 +66,15 @@ describe('4 validators on loopback (real processes)', () => {
     const s = await status(1);
     expect(s.peers).toBe(3);
     expect(s.proofs.verified).toBeGreaterThanOrEqual(4);
+    // Proof totals are the ledger's: each node took one proof over HTTP, and each reports all four (once it has
+    // applied the blocks that finalized them).
+    for (const n of [1, 2, 3, 4]) {
+      const totals = await until(`node_${n} reports the 4 final proofs`, async () => {
+        const st = await status(n);
+        return st.proofs.finalized >= 4 ? st.proofs : undefined;
+      });
+      expect(totals.submitted).toBeGreaterThanOrEqual(4);
+    }
     const metrics = await (await fetch(url(1, '/metrics'))).text();
     expect(metrics).toMatch(/^pop_proofs_finalized_total\{verdict="valid",node="node_1"\} [1-9]/m);
   });

@@ -6,6 +6,7 @@ import {
   genesisState,
   getAccount,
   getProof,
+  getStats,
   getSupply,
   getUnbonding,
   getValidator,
@@ -51,6 +52,10 @@ describe('finality and accuracy', () => {
     const s3 = step(s2, attestAll(s2, keys, { node_3: 'valid' }, [id]));
     expect(getProof(s3, id)).toMatchObject({ status: 'final', verdict: 'valid', finalHeight: 3 });
     expect(s3.lastResults).toContainEqual({ kind: 'final', proofId: id, verdict: 'valid', height: 3, submittedHeight: 1 });
+    // Chain-wide totals (what /status and the monitor report), committed in the state root.
+    expect(getStats(s0)).toEqual({ proofsSubmitted: 0, proofsFinalized: 0 });
+    expect(getStats(s2)).toEqual({ proofsSubmitted: 1, proofsFinalized: 0 });
+    expect(getStats(s3)).toEqual({ proofsSubmitted: 1, proofsFinalized: 1 });
     const s4 = step(s3, attestAll(s3, keys, { node_4: 'invalid' }, [id]));
     for (const v of ['node_1', 'node_2', 'node_3']) expect(accuracy(getValidator(s4, v)!)).toBe(1);
     const n4 = getValidator(s4, 'node_4')!;

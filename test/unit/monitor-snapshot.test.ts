@@ -61,7 +61,8 @@ describe('advanceMonitor', () => {
     expect(s!.leaderboard.map((r) => r.id)).toEqual(['node_4', 'node_3', 'node_2', 'node_1']);
     expect(s!.leaderboard[0]!.rank).toBe(1);
     expect(s!.throughput.totalProofs).toBe(100);
-    expect(s!.throughput.averagePerSec).toBeCloseTo(2);
+    expect(s!.health.consensusRounds).toBe(s!.health.height); // committed heights, from the chain
+    expect(s!.throughput.averagePerSec).toBeNull(); // the session average needs a second poll
     expect(s!.throughput.currentPerSec).toBeNull();
   });
 
@@ -120,6 +121,8 @@ describe('advanceMonitor', () => {
     expect(snaps[1]!.throughput.currentPerSec).toBeCloseTo(10);
     expect(snaps[50]!.throughput.currentPerSec).toBeCloseTo(10);
     expect(snaps[50]!.mempool.processingPerSec).toBeCloseTo(20);
+    expect(snaps[50]!.throughput.averagePerSec).toBeCloseTo(10); // (500 - 0) proofs over the 50 s since the first poll
+    expect(snaps[50]!.health.consensusRounds).toBe(51);
     expect(snaps[99]!.latency.historyMs.length).toBe(60);
     expect(snaps[99]!.latency.historyMs.at(-1)).toBe(1099);
   });

@@ -32,6 +32,7 @@ import {
   KEY,
   type Account,
   type ChainInfo,
+  type ChainStats,
   type LedgerState,
   type ProofRecord,
   type QueuedSet,
@@ -434,6 +435,10 @@ function endBlock(ctx: BlockContext): ResultLeaf[] {
     ctx.write(windowKey, undefined);
   }
   const results: ResultLeaf[] = ctx.submitted.map((proofId) => ({ kind: 'submitted', proofId, height: ctx.height }));
+  if (results.length > 0 || finalized.length > 0) {
+    const stats = ctx.read<ChainStats>(KEY.stats) ?? { proofsSubmitted: 0, proofsFinalized: 0 };
+    ctx.write(KEY.stats, { proofsSubmitted: stats.proofsSubmitted + results.length, proofsFinalized: stats.proofsFinalized + finalized.length });
+  }
   finalized.sort((a, b) => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0));
   return [...results, ...finalized];
 }

@@ -2,7 +2,7 @@
  * Ledger state: everything lives in one persistent sparse Merkle tree (src/core/ledger/smt.ts), so the state
  * root commits to all of it and applyBlock can return a new state that shares every unchanged node with the old.
  *
- * Keys:  params | chain | supply | set/active | set/queued | unbonding | validator-ids
+ * Keys:  params | chain | supply | stats | set/active | set/queued | unbonding | validator-ids
  *        account/<hex public key> | validator/<id> | proof/<proofId> | window/<height> | offence/<id>/<height>
  */
 import type { CanonicalValue } from '../codec/canonical.js';
@@ -62,6 +62,14 @@ export interface ChainInfo {
   lastBlockHash: string;
 }
 
+/** Chain-wide proof counts since genesis (absent from the tree until the first proof, then read as zeros). */
+export interface ChainStats {
+  /** Proofs included in blocks. */
+  proofsSubmitted: number;
+  /** Proofs that reached a final verdict (undecided at window close included). */
+  proofsFinalized: number;
+}
+
 export interface Supply {
   genesis: number;
   minted: number;
@@ -100,6 +108,7 @@ export const KEY = {
   params: 'params',
   chain: 'chain',
   supply: 'supply',
+  stats: 'stats',
   activeSet: 'set/active',
   queuedSets: 'set/queued',
   unbonding: 'unbonding',
@@ -123,6 +132,10 @@ export function writeKey(tree: SmtNode | null, key: string, value: unknown): Smt
 /** Merkle root of the whole state, hex. */
 export function stateRoot(state: LedgerState): string {
   return smtRoot(state.tree);
+}
+
+export function getStats(state: LedgerState): ChainStats {
+  return readKey<ChainStats>(state.tree, KEY.stats) ?? { proofsSubmitted: 0, proofsFinalized: 0 };
 }
 
 export function getAccount(state: LedgerState, address: string): Account | undefined {
