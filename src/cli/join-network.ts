@@ -9,7 +9,7 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { AccountResponse, BlockResponse, ErrorResponse, GenesisResponse, PeersResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
-import { PEERS_MAX } from '../core/limits.js';
+import { JOIN_SIGNERS_LOOKBACK_BLOCKS, PEERS_MAX } from '../core/limits.js';
 import { isPeerAddress } from '../core/types/validator.js';
 import { bondSignBytes } from '../core/ledger/sign-bytes.js';
 import { writeFileAtomicSync } from '../adapters/fs/durable-file.js';
@@ -30,6 +30,7 @@ const program = new Command()
   .option('--http-port <n>', 'HTTP port of the new node (default 8100 + N for node_N)')
   .option('--http-offset <n>', 'HTTP port = P2P port + this, for bootstrap given as host:port', '100')
   .option('--data-dir <dir>', 'data directory of the new node (default data/<node-id>)')
+  .option('--force', 'bond even when the stake that signed the latest block would hold 2/3 or less of the new total (the chain then halts until this node runs)')
   .option('--timeout <seconds>', 'give up waiting for the bond to be committed after this long', '120')
   .addHelpText('after', '\nExample:\n  scripts/join-network --node-id node_5 --stake 10000 --bootstrap localhost:8001 --bootstrap localhost:8002 --save-config config/node_5.json');
 
@@ -45,6 +46,7 @@ interface Opts {
   httpPort?: string;
   httpOffset: string;
   dataDir?: string;
+  force?: boolean;
   timeout: string;
 }
 
@@ -185,6 +187,30 @@ program.action(async (opts: Opts) => {
   const validators = ValidatorsResponse.parse((await fetchJson(`${reachable[0]!.peer.http}/validators`)).body);
   const already = validators.validators.find((v) => v.id === nodeId);
   if (already && already.publicKey === key.publicKey && already.stake >= stake) fail('ALREADY_BONDED', `${nodeId} is already bonded with stake ${already.stake}`);
+  // The new stake does not vote until this node runs and has synced. If the validators that signed recent blocks
+  // would then hold 2/3 or less of the total, the chain halts until it does: refuse unless --force. A certificate
+  // holds only a quorum's signatures, so a validator counts as signing if it is in any of the last blocks'.
+  try {
+    const latest = BlockResponse.parse((await fetchJson(`${reachable[0]!.peer.http}/blocks/latest`)).body);
+    const members = validators.validators.filter((v) => !v.jailed && v.stake > 0);
+    const signers = new Set(latest.certificate.signatures.map((s) => s.validator));
+    for (let h = latest.height - 1; h > Math.max(0, latest.height - JOIN_SIGNERS_LOOKBACK_BLOCKS); h--) {
+      const block = BlockResponse.parse((await fetchJson(`${reachable[0]!.peer.http}/blocks/${h}`)).body);
+      for (const s of block.certificate.signatures) signers.add(s.validator);
+    }
+    const live = members.filter((v) => signers.has(v.id)).reduce((a, v) => a + v.stake, 0);
+    const total = members.reduce((a, v) => a + v.stake, 0) + stake;
+    const share = (100 * live) / total;
+    const idle = members.filter((v) => !signers.has(v.id)).map((v) => `${v.id} (${v.stake})`);
+    const summary = `validators that signed blocks ${Math.max(1, latest.height - JOIN_SIGNERS_LOOKBACK_BLOCKS + 1)}..${latest.height} hold ${live} of ${total} stake after this bond (${share.toFixed(1)}%)${idle.length > 0 ? `; not signing: ${idle.join(', ')}` : ''}`;
+    if (3 * live <= 2 * total) {
+      if (opts.force !== true) fail('QUORUM_AT_RISK', `${summary}: 2/3 or less, so the chain would halt until ${nodeId} runs. Start ${nodeId} first is impossible (it is not bonded yet): lower --stake, bring the idle validators back, or pass --force and start ${nodeId} right after`);
+      console.warn(`warning: ${summary}: the chain halts until ${nodeId} runs (--force)`);
+    } else console.log(`Voting stake: ${summary}`);
+  } catch (err) {
+    console.warn(`warning: cannot check the voting stake: ${(err as Error).message}`);
+  }
+
   const accountRes = await fetchJson(`${reachable[0]!.peer.http}/accounts/${account.publicKey}`);
   if (accountRes.status === 404) fail('ACCOUNT_NOT_FOUND', `account ${account.publicKey} (${accountFile}) does not exist on ${chainId}: fund it first, or pass --account-key of a funded account`);
   const { balance, nonce } = AccountResponse.parse(accountRes.body);
@@ -222,6 +248,10 @@ program.action(async (opts: Opts) => {
         if (s.success && s.data.status === 'committed') {
           committedAt = s.data.height;
           console.log(`Bond committed at height ${committedAt}; the set changes at height ${committedAt + 2}`);
+          if (opts.force === true) {
+            console.log(`--force: not waiting for height ${committedAt + 2} (it may need ${nodeId}'s votes); start ${nodeId} now`);
+            break;
+          }
         }
       } else {
         const v = ValidatorsResponse.parse((await fetchJson(`${via.http}/validators`)).body);

@@ -94,10 +94,15 @@ async function joinNetwork(args: string[]): Promise<{ code: number; stdout: stri
 describe('scripts/join-network against the running network', () => {
   const bootstrap = (n: number) => `127.0.0.1:${net.p2pPorts[n - 1]}@${net.url(n, '')}`;
 
-  it('refuses a stake below the minimum, and says so when no bootstrap node answers', async () => {
+  it('refuses a stake below the minimum or one that would stall the chain, and says so when no bootstrap node answers', async () => {
     const low = await joinNetwork(['--node-id', 'node_6', '--stake', '500', '--bootstrap', bootstrap(1), '--key-file', join(net.dir, 'keys', 'node_6.json'), '--save-config', join(net.dir, 'never.json')]);
     expect(low.code).toBe(1);
     expect(low.stderr).toContain('Insufficient stake: 500 is below the minimum 1000');
+    // 30000 more stake that does not vote yet: the four signing validators would hold 40000 of 71000 (< 2/3).
+    const risky = await joinNetwork(['--node-id', 'node_6', '--stake', '30000', '--bootstrap', bootstrap(1), '--key-file', join(net.dir, 'keys', 'node_6.json'), '--save-config', join(net.dir, 'never.json')]);
+    expect(risky.code).toBe(1);
+    expect(risky.stderr).toContain('QUORUM_AT_RISK');
+    expect(risky.stderr).toMatch(/hold 40000 of 71000 stake after this bond \(56\.3%\); not signing: node_5 \(1000\)/);
     const none = await joinNetwork(['--node-id', 'node_6', '--stake', '10000', '--bootstrap', '127.0.0.1:1', '--key-file', join(net.dir, 'keys', 'node_6.json')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('NO_PEER_REACHABLE');
