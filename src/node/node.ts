@@ -31,7 +31,7 @@ import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { buildReceipt } from '../core/ledger/results.js';
 import { attestSignBytes } from '../core/ledger/sign-bytes.js';
 import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf, type ValidatorRecord } from '../core/ledger/state.js';
-import { ATTEST_POOL_TXS_MAX, MEMPOOL_PROOFS_MAX, TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../core/limits.js';
+import { ATTEST_POOL_TXS_MAX, MEMPOOL_PROOFS_MAX, RESULTS_BACKFILL_BLOCKS_MAX, TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../core/limits.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
 import { proofId, type AttestedVerdict, type Proof } from '../core/types/proof.js';
@@ -283,7 +283,6 @@ export function createNode(options: NodeOptions): ValidatorNode {
     if (block.txs.some((tx) => tx.type === 'bond')) transport?.addValidators(listValidators(s).map(knownValidator));
     for (const [key, pending] of attestPool) if (pending.expiresAfterHeight < height) attestPool.delete(key);
     const leaves: readonly ResultLeaf[] = s.lastResults;
-    if (chain) void chain.level.putBlob(`results:${height}`, JSON.stringify(leaves)).catch((err: Error) => log.warn({ module: 'store', height, err: err.message }, 'results not saved'));
     for (const leaf of leaves) {
       if (leaf.kind !== 'final') continue;
       counters.finalized++;
@@ -518,9 +517,14 @@ export function createNode(options: NodeOptions): ValidatorNode {
       chain = await openChainStore({
         dir: config.data_dir,
         hashBlock: (b) => hashHeader(b.header),
-        extrasFor: (b) => ({
-          proofs: b.txs.flatMap((tx) => (tx.type === 'submit' ? [{ id: proofId(tx.proof), status: { status: 'included' as const, height: b.header.height } }] : [])),
-        }),
+        extrasFor: (b) => {
+          const proofs = b.txs.flatMap((tx) => (tx.type === 'submit' ? [{ id: proofId(tx.proof), status: { status: 'included' as const, height: b.header.height } }] : []));
+          // The block's results leaves (for receipts) go in the block's own batch. The driver has applied the block
+          // when it asks the store to keep it; a block replayed from the commit journal at open has no state yet:
+          // its leaves are recomputed during the driver's replay below.
+          const s = driver?.state.appState;
+          return s !== undefined && s.chain.height === b.header.height ? { proofs, blobs: { [`results:${b.header.height}`]: JSON.stringify(s.lastResults) } } : { proofs };
+        },
         log,
         onFatal,
       });
@@ -538,8 +542,23 @@ export function createNode(options: NodeOptions): ValidatorNode {
       const walPort = wal;
       const chainPort = chain;
       const transportPort = transport;
+      // Results leaves missing for recent heights (blocks recovered from the commit journal after a crash) are
+      // recomputed while the driver replays the chain, then saved.
+      const missingResults = new Set<number>();
+      for (let h = chain.height(); h >= 1 && h > chain.height() - RESULTS_BACKFILL_BLOCKS_MAX; h--) {
+        if ((await chain.level.getBlob(`results:${h}`)) === null) missingResults.add(h);
+      }
+      const recomputed = new Map<number, readonly ResultLeaf[]>();
+      const replayApp: typeof app = {
+        ...app,
+        applyBlock(prev, block, certificate) {
+          const next = app.applyBlock(prev, block, certificate);
+          if (missingResults.has(block.header.height)) recomputed.set(block.header.height, next.lastResults);
+          return next;
+        },
+      };
       driver = new ConsensusDriver<LedgerState>(
-        { config: { chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app, verifier: defaultVerifier },
+        { config: { chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: missingResults.size > 0 ? replayApp : app, verifier: defaultVerifier },
         { genesisHash: genesis.genesisHash, appState: genesisState(genesis) },
         {
           clock,
@@ -555,6 +574,8 @@ export function createNode(options: NodeOptions): ValidatorNode {
         },
       );
       metrics.height.set(driver.state.appState.chain.height);
+      for (const [h, leaves] of recomputed) await chain.level.putBlob(`results:${h}`, JSON.stringify(leaves));
+      if (recomputed.size > 0) log.info({ module: 'store', heights: [...recomputed.keys()] }, 'recomputed results leaves of blocks recovered from the journal');
       transport.addValidators(listValidators(state()).map(knownValidator));
 
       // Proofs accepted (202) before a restart and not yet in a block go back into the mempool.

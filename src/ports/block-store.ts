@@ -27,6 +27,8 @@ export interface CommitBatch {
   stateJson?: string;
   /** Proof status updates (ids included in this block, verdicts finalized by it). */
   proofs?: readonly { id: string; status: ProofStatus }[];
+  /** Blobs written in the same atomic batch (e.g. the block's results leaves, read back by getBlob). */
+  blobs?: Readonly<Record<string, string>>;
 }
 
 export type BlockStoreErrorCode = 'STORE_CLOSED' | 'STORE_HEIGHT_GAP' | 'STORE_CORRUPT' | 'STORE_CONFLICT';

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockResponse, ErrorResponse, HealthResponse, ProofStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
@@ -135,5 +136,27 @@ describe('4 validators on loopback (real processes)', () => {
     for (let n = 1; n <= COUNT; n++) expect(await hashAt(n, committed)).toBe(hash);
     expect(await finalVerdict(3, accepted)).toBe('valid');
     await until('commits after the restart', async () => (await status(2)).height > committed + 1);
+  });
+
+  it('a block whose results leaves were not saved (crash between journal and LevelDB) gets them back at restart: the receipt comes back', async () => {
+    const id = await submit(2, 'lia-sum-unsat.smt2', 'sat');
+    expect(await finalVerdict(2, id)).toBe('invalid');
+    const final = await until('receipt on node_2', async () => {
+      const s = ProofStatusResponse.parse((await get(2, `/proofs/${id}`)).body);
+      return s.status === 'final' && s.receipt !== null ? s : undefined;
+    });
+    if (final.status !== 'final') throw new Error('not final');
+    await kill9(2);
+    // What a crash after the commit journal's fsync and before LevelDB's write leaves: the block, no leaves.
+    const db = new ClassicLevel<string, string>(join(net.dir, 'node_2', 'chain'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await db.open();
+    expect(await db.get(`blob:results:${final.finalHeight}`)).toBeDefined();
+    await db.del(`blob:results:${final.finalHeight}`);
+    await db.close();
+    startNode(2);
+    await waitHealthy(2);
+    const again = ProofStatusResponse.parse((await get(2, `/proofs/${id}`)).body);
+    expect(again).toMatchObject({ status: 'final', verdict: 'invalid', finalHeight: final.finalHeight });
+    expect((again as { receipt: unknown }).receipt).toEqual(final.receipt);
   });
 });

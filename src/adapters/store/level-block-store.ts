@@ -126,6 +126,7 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
           { type: 'put', key: 'meta:latest', value: String(block.height) },
         ];
         if (batch.stateJson !== undefined) ops.push({ type: 'put', key: 'state', value: JSON.stringify({ height: block.height, stateJson: batch.stateJson }) });
+        for (const [key, value] of Object.entries(batch.blobs ?? {})) ops.push({ type: 'put', key: 'blob:' + key, value });
         for (const { id, status } of batch.proofs ?? []) {
           const current = await readStatus(id);
           if (current && STATUS_RANK[current.status] > STATUS_RANK[status.status]) continue;
