@@ -38,6 +38,14 @@ export const EVIDENCE_PER_BLOCK_MAX = 64;
 export const MEMPOOL_PROOFS_MAX = 10_000;
 export const MEMPOOL_BYTES_MAX = 256 * 1024 * 1024;
 export const HTTP_BODY_BYTES_MAX = 512 * 1024;
+/** HTTP request header bytes (node's maxHeaderSize). */
+export const HTTP_HEADER_BYTES_MAX = 16 * 1024;
+/** Open HTTP client connections per node; more are closed on accept. */
+export const HTTP_CONNECTIONS_MAX = 512;
+/** A whole HTTP request (headers and body) must arrive within this. */
+export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+/** HTTP request headers must arrive within this (slowloris). */
+export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 export const PEERS_MAX = 64;
 
 // --- Identifiers ---

@@ -31,7 +31,7 @@ import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { buildReceipt } from '../core/ledger/results.js';
 import { attestSignBytes } from '../core/ledger/sign-bytes.js';
 import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf, type ValidatorRecord } from '../core/ledger/state.js';
-import { ATTEST_POOL_TXS_MAX, MEMPOOL_PROOFS_MAX, RESULTS_BACKFILL_BLOCKS_MAX, TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../core/limits.js';
+import { ATTEST_POOL_TXS_MAX, HTTP_CONNECTIONS_MAX, HTTP_HEADER_BYTES_MAX, HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, MEMPOOL_PROOFS_MAX, RESULTS_BACKFILL_BLOCKS_MAX, TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../core/limits.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
 import { proofId, type AttestedVerdict, type Proof } from '../core/types/proof.js';
@@ -606,9 +606,12 @@ export function createNode(options: NodeOptions): ValidatorNode {
       });
 
       const express = createApp(apiDeps);
-      server = createServer({ maxHeaderSize: 16 * 1024 }, express);
-      server.requestTimeout = 30_000;
-      server.headersTimeout = 10_000;
+      server = createServer({ maxHeaderSize: HTTP_HEADER_BYTES_MAX }, express);
+      server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
+      server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
+      // Beyond this many open client connections the kernel-accepted socket is closed at once (CometBFT's
+      // max_open_connections): a client flood cannot exhaust the node's file descriptors or memory.
+      server.maxConnections = HTTP_CONNECTIONS_MAX;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', (err: NodeJS.ErrnoException) => {
           reject(new NodeError('NODE_HTTP_PORT', err.code === 'EADDRINUSE' ? `HTTP port ${config.http_port} is in use` : `cannot listen on HTTP ${config.http_host}:${config.http_port}: ${err.message}`));

@@ -47,8 +47,23 @@ export interface TestNetwork {
   destroy(): Promise<void>;
 }
 
-/** Create genesis, keys and configs for `count` validators and start them all (healthy on return). */
-export async function startTestNetwork(options: { count?: number; params?: Record<string, number>; workers?: number; accounts?: { name: string; balance: number }[] } = {}): Promise<TestNetwork> {
+type NetworkOptions = { count?: number; params?: Record<string, number>; workers?: number; accounts?: { name: string; balance: number }[] };
+
+/**
+ * Create genesis, keys and configs for `count` validators and start them all (healthy on return). Ports come from
+ * the OS and are free when picked, but another test file running in parallel can take one before the node binds
+ * it: then the network is torn down and started once more on fresh ports, saying why.
+ */
+export async function startTestNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
+  try {
+    return await startTestNetworkOnce(options);
+  } catch (err) {
+    console.warn(`test network did not start (${(err as Error).message.slice(0, 300)}); retrying once on fresh ports`);
+    return startTestNetworkOnce(options);
+  }
+}
+
+async function startTestNetworkOnce(options: NetworkOptions): Promise<TestNetwork> {
   const count = options.count ?? 4;
   const dir = mkdtempSync(join(tmpdir(), 'pop-e2e-'));
   const ports = await loopbackPorts(count);
@@ -89,7 +104,14 @@ export async function startTestNetwork(options: { count?: number; params?: Recor
       return child;
     },
     async waitHealthy(n) {
-      await until(`node_${n} healthy`, async () => (await get(n, '/health')).status === 200, 60_000);
+      const child = procs.get(n);
+      const exited = new Promise<never>((_, reject) => {
+        const fail = () => reject(new Error(`node_${n} exited (code ${child?.exitCode}, signal ${child?.signalCode}) before it was healthy`));
+        if (child && (child.exitCode !== null || child.signalCode !== null)) fail();
+        else child?.once('exit', fail);
+      });
+      exited.catch(() => undefined);
+      await Promise.race([until(`node_${n} healthy`, async () => (await get(n, '/health')).status === 200, 60_000), exited]);
     },
     kill9(n) {
       const child = procs.get(n)!;
@@ -129,6 +151,11 @@ export async function startTestNetwork(options: { count?: number; params?: Recor
     },
   };
   for (let n = 1; n <= count; n++) net.startNode(n);
-  for (let n = 1; n <= count; n++) await net.waitHealthy(n);
+  try {
+    for (let n = 1; n <= count; n++) await net.waitHealthy(n);
+  } catch (err) {
+    await net.destroy();
+    throw err;
+  }
   return net;
 }

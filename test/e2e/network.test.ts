@@ -5,11 +5,12 @@
  * and P2P input, and kill -9 of all four with nothing committed or accepted lost.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockResponse, ErrorResponse, HealthResponse, ProofStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
+import { HTTP_CONNECTIONS_MAX } from '../../src/core/limits.js';
 import { repoRoot, sleep, startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 const COUNT = 4;
@@ -95,6 +96,18 @@ describe('4 validators on loopback (real processes)', () => {
     });
     await sleep(300);
     expect((await get(2, '/health')).status).toBe(200);
+
+    // A connection flood over HTTP_CONNECTIONS_MAX: the excess is closed on accept, the node keeps answering.
+    const flood = HTTP_CONNECTIONS_MAX + 100;
+    let closedEarly = 0;
+    const sockets = await Promise.all(Array.from({ length: flood }, () => new Promise<Socket>((res) => {
+      const socket = connect(net.httpPorts[1]!, '127.0.0.1', () => res(socket));
+      socket.on('error', () => undefined);
+      socket.on('close', () => { closedEarly++; });
+    })));
+    await until('the node closed the connections over its limit', async () => closedEarly >= flood - HTTP_CONNECTIONS_MAX - 5, 15_000);
+    for (const s of sockets) s.destroy();
+    await until('node_2 answers again after the flood', async () => (await get(2, '/health')).status === 200, 15_000);
   });
 
   it('kill -9 one validator: the others keep committing; restarted, it catches up by block sync', async () => {
