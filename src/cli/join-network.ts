@@ -204,7 +204,7 @@ program.action(async (opts: Opts) => {
     const idle = members.filter((v) => !signers.has(v.id)).map((v) => `${v.id} (${v.stake})`);
     const summary = `validators that signed blocks ${Math.max(1, latest.height - JOIN_SIGNERS_LOOKBACK_BLOCKS + 1)}..${latest.height} hold ${live} of ${total} stake after this bond (${share.toFixed(1)}%)${idle.length > 0 ? `; not signing: ${idle.join(', ')}` : ''}`;
     if (3 * live <= 2 * total) {
-      if (opts.force !== true) fail('QUORUM_AT_RISK', `${summary}: 2/3 or less, so the chain would halt until ${nodeId} runs. Start ${nodeId} first is impossible (it is not bonded yet): lower --stake, bring the idle validators back, or pass --force and start ${nodeId} right after`);
+      if (opts.force !== true) fail('QUORUM_AT_RISK', `${summary}: 2/3 or less, so the chain would halt until ${nodeId} runs. Lower --stake, bring the idle validators back, or pass --force and start ${nodeId} as soon as the bond commits`);
       console.warn(`warning: ${summary}: the chain halts until ${nodeId} runs (--force)`);
     } else console.log(`Voting stake: ${summary}`);
   } catch (err) {
