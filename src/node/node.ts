@@ -89,6 +89,13 @@ function knownValidator(v: ValidatorRecord): { id: string; publicKey: string; ad
   return v.address !== undefined ? { id: v.id, publicKey: v.publicKey, address: v.address } : { id: v.id, publicKey: v.publicKey };
 }
 
+/** Validators the P2P layer keeps: bonded and not jailed, or still in the set that votes next. */
+function peersToKeep(s: LedgerState): Set<string> {
+  const keep = new Set(s.activeSet.map((v) => v.id));
+  for (const v of listValidators(s)) if (v.stake > 0 && !v.jailed) keep.add(v.id);
+  return keep;
+}
+
 /** The address peers dial for this node: the configured one, else the listen address unless it is a wildcard. */
 export function advertisedAddress(config: NodeConfig): string | null {
   if (config.network.advertise_address !== undefined) return config.network.advertise_address;
@@ -281,6 +288,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     }
     mempool.remove(committedIds);
     if (block.txs.some((tx) => tx.type === 'bond')) transport?.addValidators(listValidators(s).map(knownValidator));
+    if (transport && s.activeSet.length > 0) transport.retainValidators(peersToKeep(s));
     for (const [key, pending] of attestPool) if (pending.expiresAfterHeight < height) attestPool.delete(key);
     const leaves: readonly ResultLeaf[] = s.lastResults;
     for (const leaf of leaves) {

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createP2pTransport, createValidatorLibp2p, dialAddress, VALIDATOR_PROTOCOL } from '../../src/adapters/p2p/libp2p-transport.js';
+import { createP2pTransport, createValidatorLibp2p, dialAddress, peerIdOfPublicKey, VALIDATOR_PROTOCOL } from '../../src/adapters/p2p/libp2p-transport.js';
 import { encodeFrame, FrameDecoder } from '../../src/adapters/p2p/frame-codec.js';
 import { keyPairFromSeed } from '../../src/crypto/ed25519.js';
 import { freePort } from '../../src/node/loopback-cluster.js';
@@ -165,3 +165,48 @@ describe('libp2p transport (real TCP + Noise + Yamux on loopback)', () => {
     await expect(impostor.start()).rejects.toMatchObject({ code: 'TRANSPORT_START' });
   });
 });
+
+describe('discovery and departure', () => {
+  it('a validator learned with a bonded address is dialed without being a bootstrap peer; retained out, its key is refused', async () => {
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    const make = (i: number, known: typeof validators, bootstrap: { id: string; address: string }[]) => {
+      const t = createP2pTransport<Msg>({ self: { id: `node_${i + 1}`, secretKey: keys[i]!.secretKey }, validators: known, listenPort: ports[i]!, bootstrap, schema: Msg, reconnectMs: 200 });
+      closers.push(() => t.close());
+      return t;
+    };
+    // node_1 and node_2 know each other from their configs; node_3 (a joiner) knows every key but dials nobody.
+    const t1 = make(0, validators.slice(0, 2), [{ id: 'node_2', address: `localhost:${ports[1]}` }]);
+    const t2 = make(1, validators.slice(0, 2), []);
+    const t3 = make(2, validators.slice(0, 3), []);
+    const inbox: string[] = [];
+    t1.onMessage((from) => inbox.push(from));
+    for (const t of [t1, t2, t3]) await t.start();
+    await until('node_1 and node_2 connected', () => t1.peers().some((p) => p.id === 'node_2' && p.connected));
+    expect(t3.peers().some((p) => p.connected)).toBe(false);
+
+    // The ledger tells node_1 about node_3 and the address its bond published: node_1 dials it.
+    expect(t1.addValidators([{ ...validators[2]!, address: `127.0.0.1:${ports[2]}` }])).toBe(1);
+    await until('node_1 dialed node_3', () => t1.peers().some((p) => p.id === 'node_3' && p.connected));
+    expect(t1.peers().find((p) => p.id === 'node_3')).toMatchObject({ address: `127.0.0.1:${ports[2]}`, addressSource: 'ledger' });
+    expect(t1.peers().find((p) => p.id === 'node_2')).toMatchObject({ address: `localhost:${ports[1]}`, addressSource: 'config' });
+    await until('node_3 reaches node_1', () => t3.send('node_1', { kind: 'hello', n: 3 }) && inbox.includes('node_3'));
+
+    // node_3 leaves the set: node_1 forgets it, hangs up, and refuses it when it dials back.
+    expect(t1.retainValidators(new Set(['node_2']))).toEqual(['node_3']);
+    expect(t1.peers().map((p) => p.id)).toEqual(['node_2']);
+    await until('node_3 cut off', () => !t3.peers().some((p) => p.id === 'node_1' && p.connected));
+    const before = inbox.length;
+    // It dials back (as its reconnect loop would) and tries to talk: nothing reaches node_1.
+    await t3.node()!.dial(dialAddress(`127.0.0.1:${ports[0]}`, peerIdOf(0))).catch(() => undefined);
+    for (let i = 0; i < 5; i++) {
+      t3.send('node_1', { kind: 'hello', n: 3 });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(inbox.length).toBe(before);
+    expect(t1.peers().some((p) => p.id === 'node_3')).toBe(false);
+  });
+});
+
+function peerIdOf(i: number): string {
+  return peerIdOfPublicKey(keys[i]!.publicKey);
+}

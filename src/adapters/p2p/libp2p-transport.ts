@@ -126,7 +126,11 @@ export interface KnownValidator {
   address?: string;
 }
 
-export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transport<M> & { node(): Libp2p | null; addValidators(validators: readonly KnownValidator[]): number } {
+export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transport<M> & {
+  node(): Libp2p | null;
+  addValidators(validators: readonly KnownValidator[]): number;
+  retainValidators(keep: ReadonlySet<string>): string[];
+} {
   const log = options.log ?? silentLog;
   const frameBytesMax = options.frameBytesMax ?? P2P_FRAME_BYTES_MAX;
   const banMs = options.banMs ?? P2P_BAN_MS;
@@ -299,6 +303,24 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
       }
       if (added > 0) dialKnown();
       return added;
+    },
+
+    /** Forget validators not in `keep` (they left the set): the gater refuses their key, their connections close. */
+    retainValidators(keep: ReadonlySet<string>): string[] {
+      const removed: string[] = [];
+      for (const peer of [...byId.values()]) {
+        if (keep.has(peer.id)) continue;
+        byId.delete(peer.id);
+        byPeerId.delete(peer.peerId);
+        const peerIdObject = peerIdObjects.get(peer.peerId);
+        peerIdObjects.delete(peer.peerId);
+        if (addresses.get(peer.id)?.source === 'ledger') addresses.delete(peer.id);
+        resetQueue(peer);
+        if (peerIdObject) void libp2p?.hangUp(peerIdObject).catch(() => undefined);
+        removed.push(peer.id);
+        log.info({ module: 'p2p', peer: peer.id }, 'validator left the set: its key is no longer accepted');
+      }
+      return removed;
     },
 
     async start(): Promise<void> {
