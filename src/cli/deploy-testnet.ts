@@ -4,17 +4,23 @@
  *   scripts/deploy-testnet --nodes 100 --duration 1 --output data/testnet_1h.json
  *   scripts/deploy-testnet --nodes 50 --duration 10m --stake 5000 --seed 7 --faults crash,byzantine --output data/t.json
  *
- * Mode: simulation (the deterministic simulator running the real consensus, SafetyRules, signatures and ledger
- * for every validator on simulated time). Real node processes are not wired in yet (see the README).
+ *   scripts/deploy-testnet --mode processes --nodes 4 --duration 2m --faults crash --output data/t.json
+ *
+ * Modes: `processes` runs N real validator processes on loopback for the wall duration (src/testnet/processes.ts);
+ * `simulation` is the deterministic simulator running the real consensus, SafetyRules, signatures and ledger for
+ * every validator on simulated time (src/testnet/simulate.ts). `auto` (default) picks processes when the machine
+ * holds them (TESTNET_PROCESS_NODES_MAX) and the duration fits in wall time, and says why on stdout.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InlineVerifier } from '../adapters/z3/inline-verifier.js';
-import { TESTNET_NODES_MAX } from '../core/limits.js';
+import { TESTNET_NODES_MAX, TESTNET_PROCESS_AUTO_DURATION_MS_MAX, TESTNET_PROCESS_NODES_MAX } from '../core/limits.js';
 import { parseDuration, TestnetInputError } from '../testnet/duration.js';
 import { buildReport, FAULT_KINDS, testnetReportSchema, type FaultKind } from '../testnet/report.js';
+import { chooseMode, ProcessTestnetError, runProcessTestnet, stopSpawnedNow, type ModeRequest } from '../testnet/processes.js';
 import { runSimulatedTestnet } from '../testnet/simulate.js';
 import { establishVerdicts, loadProofCorpus } from '../testnet/workload.js';
 
@@ -60,8 +66,21 @@ const program = new Command('deploy-testnet')
   .option('--proof-rate <per-sec>', 'mean proof submissions per simulated second (the seed reports 0.5)', positive('--proof-rate', 1000), 0.5)
   .addOption(new Option('--block-interval <d>', 'pause between a commit and the next height (the seed reports 8640 rounds in 24 h)').argParser(durationMs).default(10_000, '10s'))
   .option('--proofs-dir <dir>', 'proof corpus (manifest.json)', 'proofs')
+  .addOption(new Option('--mode <mode>', 'processes (real validator processes), simulation, or auto').choices(['auto', 'processes', 'simulation']).default('auto'))
+  .option('--workers <n>', 'processes mode: Z3 workers per validator process', integer('--workers', 1, 16), 1)
+  .option('--keep', 'processes mode: keep the temporary genesis, configs, keys, data dirs and logs (path printed)')
   .addHelpText('after', `
-Mode: simulation. Every validator runs the real consensus core, SafetyRules, Ed25519 signatures and the ledger in
+Mode auto (default): real processes when --nodes <= ${TESTNET_PROCESS_NODES_MAX} (what this machine holds), --duration <= ${TESTNET_PROCESS_AUTO_DURATION_MS_MAX / 60_000} min,
+every requested fault can be injected for real (crash) and no --seed is given (only the simulator reproduces a
+run exactly); otherwise simulation. The choice and its reason are printed; the report's mode.kind says which ran.
+
+Mode processes: a temporary genesis, keys and configs; N scripts/start-validator processes on 127.0.0.1 (free
+ports); the proofs of proofs/ submitted over HTTP at --proof-rate for the wall --duration; crash = SIGKILL a
+validator and restart it from its data dir (partition and byzantine are not supported there: listed as issues);
+/status polled on every node; at the end every node's block hashes are compared at every common height. Every
+spawned process is stopped on exit, Ctrl-C or error; the temp dir is removed unless --keep.
+
+Mode simulation. Every validator runs the real consensus core, SafetyRules, Ed25519 signatures and the ledger in
 the deterministic simulator (src/sim) on simulated time. Proofs: the corpus in proofs/ is verified once with real Z3
 (inline), then resubmitted as distinct proofs at --proof-rate; validators attest those verdicts on chain.
 Faults: crash (seeded crashes + restarts from WAL, plus the simulator's partitions and message loss),
@@ -71,11 +90,57 @@ Exit code 0 when the report is written and the network was not DOWN, 1 otherwise
 
 const opts = program.opts<{
   nodes: number; duration: number; output: string; stake: number; seed?: number; faults: FaultKind[];
-  proofRate: number; blockInterval: number; proofsDir: string;
+  proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean;
 }>();
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function runProcesses(seed: number): Promise<number> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals > 1) {
+      stopSpawnedNow();
+      process.exit(130);
+    }
+    console.log('\nInterrupted: stopping every validator process...');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', stopSpawnedNow);
+  console.log(`Deploying a testnet of real processes: ${opts.nodes} validators x ${opts.stake} stake for ${opts.duration / 1000}s of wall time `
+    + `(block interval ${opts.blockInterval / 1000}s, ${opts.proofRate} proofs/s, seed ${seed}, faults: ${opts.faults.join(',') || 'none'})`);
+  const result = await runProcessTestnet({
+    root, nodes: opts.nodes, stakePerNode: opts.stake, durationMs: opts.duration, seed, faults: new Set(opts.faults),
+    proofsPerSec: opts.proofRate, blockIntervalMs: opts.blockInterval, proofsDir: opts.proofsDir, workersPerNode: opts.workers,
+    keep: opts.keep === true, signal: controller.signal, say: (line) => console.log(line),
+  });
+  const report = buildReport(result.run);
+  for (const issue of result.issues) report.issues.push(issue);
+  if (report.issues.length > 1 && report.issues[0] === 'No issues detected') report.issues.shift();
+  testnetReportSchema.parse(report);
+  await mkdir(path.dirname(path.resolve(opts.output)), { recursive: true });
+  await writeFile(opts.output, `${JSON.stringify(report, null, 2)}\n`);
+  const m = report.metrics;
+  const d = result.details;
+  console.log(`Ran ${opts.nodes} processes for ${(opts.duration / 1000).toFixed(0)}s (${report.mode.wall_seconds}s wall with start and checks; startup ${(d.startupMs / 1000).toFixed(1)}s)`);
+  console.log(`Rounds ${m.consensus_rounds_completed} (${d.commitsPerSec.toFixed(2)} commits/s), proofs ${m.total_proofs_processed} (${m.proof_throughput}/s), `
+    + `avg consensus ${m.average_consensus_time}s, view changes ${m.view_changes}, failures ${m.node_failures}`);
+  console.log(`RSS per validator process: max ${d.rssMbMax.toFixed(0)} MB, mean ${d.rssMbAvg.toFixed(0)} MB; block hashes compared at ${d.heightsCompared} heights: ${d.nodesAgree ? 'all nodes agree' : 'DIVERGENCE'}`);
+  console.log(`Network health: ${report.stability.network_health} (uptime ${report.stability.uptime_percentage}%, success ${report.stability.consensus_success_rate}%)`);
+  for (const issue of report.issues) console.log(`  - ${issue}`);
+  if (d.dataDir !== null) console.log(`Kept genesis, configs, keys, data dirs and logs in ${d.dataDir}`);
+  console.log(`Report written to ${opts.output}`);
+  return report.stability.network_health === 'DOWN' ? 1 : 0;
+}
 
 async function main(): Promise<number> {
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const choice = chooseMode({ mode: opts.mode, nodes: opts.nodes, durationMs: opts.duration, faults: opts.faults, seedGiven: opts.seed !== undefined });
+  console.log(`Mode: ${choice.kind} (${choice.why})`);
+  if (choice.kind === 'processes') return runProcesses(seed);
   const hours = opts.duration / 3_600_000;
   console.log(`Deploying a simulated testnet: ${opts.nodes} validators x ${opts.stake} stake for ${hours.toFixed(4).replace(/\.?0+$/, '')} h `
     + `(seed ${seed}, faults: ${opts.faults.join(',') || 'none'})`);
@@ -116,6 +181,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
+    if (err instanceof ProcessTestnetError) {
+      console.error(`error: ${err.code}: ${err.message}`);
+      process.exitCode = err.code === 'TESTNET_ABORTED' ? 130 : 1;
+      return;
+    }
     console.error(`error: ${(err as Error).stack ?? String(err)}`);
     process.exitCode = 1;
   },

@@ -14,7 +14,7 @@ export const FAULT_KINDS: readonly FaultKind[] = ['crash', 'partition', 'byzanti
 export interface TestnetRun {
   mode:
     | { kind: 'simulation'; seed: number; simulatedMs: number; wallMs: number; simulator: string; workload: string; verifier: string }
-    | { kind: 'processes'; wallMs: number; workload: string; verifier: string };
+    | { kind: 'processes'; wallMs: number; workload: string; verifier: string; details?: ProcessModeFigures };
   numNodes: number;
   stakePerNode: number;
   durationMs: number;
@@ -44,6 +44,22 @@ export interface TestnetRun {
   live: boolean;
   /** The faults the operator asked for (`--faults`); one the run did not inject is reported as an issue. */
   faultsRequested?: readonly FaultKind[];
+  /** Requested faults this mode cannot inject (processes mode: partition, byzantine); reported as issues. */
+  faultsUnsupported?: readonly FaultKind[];
+}
+
+/** What a real-process run adds to its `mode` block (src/testnet/processes.ts). */
+export interface ProcessModeFigures {
+  seed: number;
+  blockIntervalMs: number;
+  startupMs: number;
+  rssMbMax: number;
+  rssMbAvg: number;
+  commitsPerSec: number;
+  heightsCompared: number;
+  nodesAgree: boolean;
+  faultsUnsupported: readonly FaultKind[];
+  dataDir: string | null;
 }
 
 const num = z.number().finite();
@@ -77,7 +93,23 @@ export const testnetReportSchema = z.object({
       verifier: z.string(),
       reproduce: z.string(),
     }),
-    z.object({ kind: z.literal('processes'), wall_seconds: num.nonnegative(), workload: z.string(), verifier: z.string() }),
+    z.object({
+      kind: z.literal('processes'),
+      wall_seconds: num.nonnegative(),
+      workload: z.string(),
+      verifier: z.string(),
+      // Added with deploy-testnet --mode processes (optional: older process reports lack them).
+      seed: count.optional(),
+      block_interval_seconds: num.nonnegative().optional(),
+      startup_seconds: num.nonnegative().optional(),
+      rss_mb_per_node_max: num.nonnegative().optional(),
+      rss_mb_per_node_avg: num.nonnegative().optional(),
+      commits_per_second: num.nonnegative().optional(),
+      heights_compared: count.optional(),
+      nodes_agree: z.boolean().optional(),
+      faults_not_supported: z.array(z.enum(['crash', 'partition', 'byzantine'])).optional(),
+      data_dir: z.string().optional(),
+    }),
   ]),
   faults: z.object({
     crash: z.object({ injected: count, recovered: count }),
@@ -92,6 +124,22 @@ const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
 /** Longest stall tolerated before the report calls the network DEGRADED (a view change or two is normal). */
 export const STALL_DEGRADED_MS = 60_000;
+
+function processFigures(d: ProcessModeFigures | undefined): Partial<Extract<TestnetReport['mode'], { kind: 'processes' }>> {
+  if (d === undefined) return {};
+  return {
+    seed: d.seed,
+    block_interval_seconds: round(d.blockIntervalMs / 1000, 3),
+    startup_seconds: round(d.startupMs / 1000, 2),
+    rss_mb_per_node_max: Math.round(d.rssMbMax),
+    rss_mb_per_node_avg: Math.round(d.rssMbAvg),
+    commits_per_second: round(d.commitsPerSec, 3),
+    heights_compared: d.heightsCompared,
+    nodes_agree: d.nodesAgree,
+    faults_not_supported: [...d.faultsUnsupported],
+    ...(d.dataDir === null ? {} : { data_dir: d.dataDir }),
+  };
+}
 
 /**
  * Turn a run's measurements into the report. Pure.
@@ -120,7 +168,13 @@ export function buildReport(run: TestnetRun): TestnetReport {
   }
   const injected: Record<FaultKind, number> = { crash: run.faults.crash.injected, partition: run.faults.partition.injected, byzantine: run.faults.byzantine.nodes };
   for (const kind of run.faultsRequested ?? []) {
-    if (injected[kind] === 0) issues.push(`Fault "${kind}" was requested but none was injected in this run (the seed drew none): try another --seed`);
+    if (run.faultsUnsupported?.includes(kind)) {
+      issues.push(`Fault "${kind}" is not supported in ${run.mode.kind} mode and was not injected: run --mode simulation for it`);
+    } else if (injected[kind] === 0) {
+      issues.push(run.mode.kind === 'simulation'
+        ? `Fault "${kind}" was requested but none was injected in this run (the seed drew none): try another --seed`
+        : `Fault "${kind}" was requested but none was injected in this run (too short): use a longer --duration`);
+    }
   }
   if (!run.live) issues.push('Liveness: the chain did not keep committing after the last fault healed');
   const pending = run.proofsSubmitted - run.proofsFinalized;
@@ -143,7 +197,7 @@ export function buildReport(run: TestnetRun): TestnetReport {
       verifier: run.mode.verifier,
       reproduce: `--seed ${run.mode.seed}`,
     }
-    : { kind: 'processes', wall_seconds: round(run.mode.wallMs / 1000, 2), workload: run.mode.workload, verifier: run.mode.verifier };
+    : { kind: 'processes', wall_seconds: round(run.mode.wallMs / 1000, 2), workload: run.mode.workload, verifier: run.mode.verifier, ...processFigures(run.mode.details) };
 
   return {
     deployment: { num_nodes: run.numNodes, stake_per_node: run.stakePerNode, duration_hours: round(run.durationMs / 3_600_000, 4) },
