@@ -85,6 +85,8 @@ export const ValidatorView = z
     jailed: z.boolean(),
     /** Advertised P2P address (host:port) from the validator's bond; absent when it never published one. */
     address: z.string().optional(),
+    /** Latest height whose commit certificate on chain holds this validator's signature (null: none yet). */
+    lastSignedHeight: z.number().int().nonnegative().nullable(),
   })
   .strict();
 export const ValidatorsResponse = z.object({ height: z.number().int().nonnegative(), validators: z.array(ValidatorView) }).strict();

@@ -78,6 +78,8 @@ export const MONITOR_RATE_SAMPLES_MAX = 256;
 /** No new height for this long while nodes answer: the network is shown DEGRADED (stalled). */
 export const MONITOR_STALL_MS = 30_000;
 export const MONITOR_LEADERBOARD_ROWS_MAX = 20;
+/** A bonded validator whose signature is in none of the last this many commit certificates counts as not voting. */
+export const MONITOR_SIGNING_WINDOW_BLOCKS = 10;
 
 // --- Testnet (src/testnet, src/cli/deploy-testnet) ---
 export const TESTNET_NODES_MAX = VALIDATORS_MAX;

@@ -43,6 +43,8 @@ export const validatorEntrySchema = z.object({
     ratio: z.number().min(0).max(1).nullable(),
   }),
   jailed: z.boolean(),
+  /** Absent from older nodes: then the voting-stake line is not shown. */
+  lastSignedHeight: count.nullable().optional(),
 });
 export type ValidatorEntry = z.infer<typeof validatorEntrySchema>;
 

@@ -83,6 +83,12 @@ export function renderDashboardLines(s: Snapshot): Line[] {
   lines.push({ text: `  Active Nodes: ${h.activeNodes}/${h.totalNodes}` });
   lines.push({ text: `  Total Consensus Rounds: ${h.consensusRounds}` });
   lines.push({ text: `  Byzantine Fault Tolerance: ${h.faultTolerance.text}` });
+  if (h.votingStake !== null) {
+    const v = h.votingStake;
+    const share = (100 * v.signing) / v.total;
+    const color = 3 * v.signing <= 2 * v.total ? 'red' : v.notSigning.length > 0 ? 'yellow' : undefined;
+    lines.push({ text: `  Voting Stake: ${share.toFixed(1)}% signed blocks ${v.fromHeight}..${v.toHeight} (quorum needs > 66.7%)`, ...(color ? { color } : {}) });
+  }
 
   lines.push(...heading('⏱️  CONSENSUS LATENCY'));
   lines.push({ text: `  Average: ${seconds(s.latency.avgMs)}` });

@@ -428,6 +428,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
         proposed: v.proposed,
         accuracy: { matched: v.matched, compared: v.compared, abstained: v.abstained, missed: v.missed, ratio: accuracy(v) },
         jailed: v.jailed,
+        lastSignedHeight: v.lastSignedHeight ?? null,
         ...(v.address !== undefined ? { address: v.address } : {}),
       })),
     };

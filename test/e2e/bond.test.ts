@@ -167,5 +167,11 @@ describe('scripts/join-network against the running network', () => {
     const certified = BlockResponse.parse((await net.get(1, `/blocks/${target}`)).body).certificate.signatures.map((s) => s.validator);
     expect(certified).not.toContain('node_4');
     expect(certified).toContain('node_6');
+
+    // The monitor names the bonded stake that never votes (node_5), though no watched node is down.
+    const urls = [1, 2, 3].map((n) => net.url(n, '')).concat(`http://127.0.0.1:${httpPort}`).join(',');
+    const snap = JSON.parse((await promisify(execFile)(join(repoRoot, 'scripts/monitor-network'), ['--nodes', urls, '--once', '--json'], { cwd: repoRoot })).stdout) as { health: { status: string; votingStake: { notSigning: { id: string; lastSignedHeight: number | null }[] } | null } };
+    expect(snap.health.status).toBe('DEGRADED');
+    expect(snap.health.votingStake?.notSigning).toContainEqual({ id: 'node_5', stake: 1000, lastSignedHeight: null });
   }, 300_000);
 });

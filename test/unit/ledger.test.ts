@@ -140,9 +140,10 @@ describe('header checks and purity', () => {
     const s1 = applyBlock(s0, b1);
     const cert = certify(b1.header, ['node_1', 'node_2', 'node_3'], keys);
     const s2 = applyBlock(s1, makeBlock(s1, [], { lastCommit: cert, proposer: 'node_2' }));
-    expect(getValidator(s2, 'node_1')).toMatchObject({ roundsParticipated: 1, proposed: 1, rewards: 15 });
-    expect(getValidator(s2, 'node_2')).toMatchObject({ roundsParticipated: 1, proposed: 1, rewards: 15 });
+    expect(getValidator(s2, 'node_1')).toMatchObject({ roundsParticipated: 1, proposed: 1, rewards: 15, lastSignedHeight: 1 });
+    expect(getValidator(s2, 'node_2')).toMatchObject({ roundsParticipated: 1, proposed: 1, rewards: 15, lastSignedHeight: 1 });
     expect(getValidator(s2, 'node_4')).toMatchObject({ roundsParticipated: 0, rewards: 0 });
+    expect(getValidator(s2, 'node_4')!.lastSignedHeight).toBeUndefined();
     expect(getSupply(s2).minted).toBe(40);
     expect(getAccount(s2, keys.get('node_1')!.publicKey)?.balance).toBe(15);
   });

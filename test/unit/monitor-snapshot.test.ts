@@ -127,6 +127,32 @@ describe('advanceMonitor', () => {
     expect(snaps[99]!.latency.historyMs.at(-1)).toBe(1099);
   });
 
+  it('voting stake from lastSignedHeight: bonded stake that does not sign is named, and below 2/3 the network is DOWN', () => {
+    const signed = (last: Record<string, number | null>, stakes: Record<string, number>): ValidatorsResponse => ({
+      height: 50,
+      validators: Object.entries(stakes).map(([id, stake]) => ({ id, stake, rewards: 0, rounds: 1, accuracy: { matched: 0, compared: 0, ratio: null }, jailed: false, lastSignedHeight: last[id] ?? null })),
+    });
+    const nodes = ['node_1', 'node_2', 'node_3', 'node_4'].map((id) => up(id, { height: 50 }));
+    const stakes = { node_1: 10, node_2: 10, node_3: 10, node_4: 10, node_5: 10 };
+    // Every watched node is up, but node_5 (bonded, not watched) last signed block 12: 80% of the stake votes.
+    const [a] = run([{ atMs: 0, nodes, validators: signed({ node_1: 49, node_2: 48, node_3: 40, node_4: 45, node_5: 12 }, stakes) }]);
+    expect(a!.health.votingStake).toMatchObject({ signing: 40, total: 50, fromHeight: 40, toHeight: 49, notSigning: [{ id: 'node_5', stake: 10, lastSignedHeight: 12 }] });
+    expect(a!.health.status).toBe('DEGRADED');
+    expect(a!.health.reasons.join('; ')).toContain('validators not signing blocks 40..49: node_5 (10 stake); 80.0% of the stake votes');
+    expect(a!.health.reasons.join('; ')).toContain('one more validator down halts the chain');
+    expect(renderDashboardLines(a!).map((l) => l.text)).toContain('  Voting Stake: 80.0% signed blocks 40..49 (quorum needs > 66.7%)');
+    // node_4 stopped signing too (and node_5 never did): 60% votes, no quorum.
+    const [b] = run([{ atMs: 0, nodes, validators: signed({ node_1: 49, node_2: 49, node_3: 49, node_4: 30 }, stakes) }]);
+    expect(b!.health.status).toBe('DOWN');
+    expect(b!.health.votingStake!.notSigning.map((v) => v.id)).toEqual(['node_4', 'node_5']);
+    // All sign: no reason, HEALTHY. Nodes that do not report lastSignedHeight: no voting-stake line at all.
+    const [c] = run([{ atMs: 0, nodes, validators: signed({ node_1: 49, node_2: 49, node_3: 49, node_4: 47, node_5: 41 }, stakes) }]);
+    expect(c!.health.status).toBe('HEALTHY');
+    expect(c!.health.votingStake!.signing).toBe(50);
+    const [d] = run([{ atMs: 0, nodes, validators: { ...equal4, height: 50 } }]);
+    expect(d!.health.votingStake).toBeNull();
+  });
+
   it('a chain that stops growing is DEGRADED after the stall window', () => {
     const snaps = run([0, 10_000, 40_000].map((atMs) => ({ atMs, nodes: [up('node_1')], validators: null })));
     expect(snaps[1]!.health.status).toBe('HEALTHY');

@@ -387,7 +387,7 @@ function payBlockRewards(ctx: BlockContext, block: Block): void {
   ctx.reward(proposer, ctx.params.proposerReward, { proposed: proposer.proposed + 1 });
   for (const { validator } of block.lastCommit?.signatures ?? []) {
     const v = ctx.validator(validator);
-    if (v) ctx.reward(v, ctx.params.commitReward, { roundsParticipated: v.roundsParticipated + 1 });
+    if (v) ctx.reward(v, ctx.params.commitReward, { roundsParticipated: v.roundsParticipated + 1, lastSignedHeight: block.lastCommit!.height });
   }
 }
 

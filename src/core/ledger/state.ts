@@ -40,6 +40,8 @@ export interface ValidatorRecord {
   uncompared: number;
   /** Commit signatures of this validator carried in a later block's lastCommit. */
   roundsParticipated: number;
+  /** Height of the latest block whose commit certificate (carried as a later block's lastCommit) holds its signature; absent until then. */
+  lastSignedHeight?: number;
   proposed: number;
   slashed: number;
   /** Advertised P2P address from the validator's latest bond that carried one (absent for genesis validators). */
