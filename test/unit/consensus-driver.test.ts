@@ -54,5 +54,10 @@ describe('ConsensusDriver', () => {
       const hashes = new Set(storage.map((s) => JSON.stringify(s.blocks.get(h)?.block.header)));
       expect(hashes.size).toBe(1);
     }
+    // WAL durability (CometBFT's Write vs WriteSync): peers' messages are written, this node's own events synced.
+    const wal = storage[0]!.wal;
+    expect([...wal.unsyncedTypes]).toEqual(['message']);
+    expect([...wal.syncedTypes].sort()).toEqual(expect.arrayContaining(['payload', 'signed', 'start', 'timeout']));
+    expect(wal.syncedTypes.has('message')).toBe(false);
   });
 });

@@ -130,4 +130,18 @@ describe('synchronous WAL (the consensus driver loop)', () => {
     expect(again.sizeBytes()).toBe(0);
     again.close();
   });
+
+  it('an append without sync is written all the same: a reopen (a process restart) reads it, in order with synced ones', async () => {
+    const { openSyncFileWal } = await import('../../src/adapters/wal/sync-file-wal.js');
+    const path = walPath();
+    const wal = openSyncFileWal<{ n: number }>(path);
+    wal.append({ n: 1 }, false);
+    wal.append({ n: 2 }, true);
+    wal.append({ n: 3 }, false);
+    const reopened = openSyncFileWal<{ n: number }>(path);
+    expect(reopened.read().map((r) => r.n)).toEqual([1, 2, 3]);
+    reopened.close();
+    wal.close();
+  });
+
 });

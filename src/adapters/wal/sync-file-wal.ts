@@ -1,7 +1,7 @@
 /**
  * A synchronous WAL file, for the consensus driver's loop (append -> handle -> effects, with no await in
- * between): same record format as file-wal.ts (u32 length | u32 CRC-32 | JSON), each append written and
- * fdatasync'd before it returns; `read` cuts a torn tail left by a crash. A failed write throws WalError
+ * between): same record format as file-wal.ts (u32 length | u32 CRC-32 | JSON), each append written before it
+ * returns and fdatasync'd unless the caller says `sync: false`; `read` cuts a torn tail left by a crash. A failed write throws WalError
  * WAL_IO: on the signing path that is fatal, by design.
  */
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
@@ -12,7 +12,8 @@ import { fsyncDirSync } from '../fs/durable-file.js';
 import { decodeWalRecords, encodeWalRecord } from './file-wal.js';
 
 export interface SyncWal<T> {
-  append(record: T): void;
+  /** Write one record; with `sync` (the default) it is on disk (fdatasync, covering earlier unsynced records) on return. */
+  append(record: T, sync?: boolean): void;
   /** Every intact record (a torn tail is cut off the file first). */
   read(): T[];
   truncate(): void;
@@ -41,14 +42,14 @@ export function openSyncFileWal<T>(path: string): SyncWal<T> {
   };
 
   return {
-    append(record: T): void {
+    append(record: T, sync = true): void {
       check();
       const bytes = encodeWalRecord(record);
       if (size + bytes.length > WAL_BYTES_MAX) throw new WalError('WAL_RECORD_TOO_LARGE', `WAL would exceed ${WAL_BYTES_MAX} bytes`);
       try {
         let written = 0;
         while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-        fdatasyncSync(fd);
+        if (sync) fdatasyncSync(fd);
       } catch (err) {
         throw new WalError('WAL_IO', `WAL write failed: ${(err as Error).message}`);
       }

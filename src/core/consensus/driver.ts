@@ -20,9 +20,15 @@ export interface BlockStorePort {
   height(): number;
 }
 
-/** Write-ahead log of consensus events for the current height. `append` is durable when it returns. */
+/**
+ * Write-ahead log of consensus events for the current height. Every append is written before the event is
+ * handled; `sync` asks for it to be on disk (fsync) before append returns. The driver syncs this node's own
+ * events (timeouts, payloads, signatures) and only writes peers' messages (CometBFT's Write vs WriteSync): a
+ * process crash loses nothing either way (the page cache survives it), a machine crash may lose the last peer
+ * messages, which peers send again; what this node signed is made durable by SafetyRules before it is sent.
+ */
 export interface WalPort {
-  append(event: ConsensusEvent): void;
+  append(event: ConsensusEvent, sync: boolean): void;
   read(): readonly ConsensusEvent[];
   /** Drop everything (called once a block is stored: the next height starts a fresh log). */
   truncate(): void;
@@ -98,7 +104,7 @@ export class ConsensusDriver<S> {
     try {
       while (this.#queue.length > 0 && !this.#stopped) {
         const next = this.#queue.shift() as ConsensusEvent;
-        this.#ports.wal.append(next);
+        this.#ports.wal.append(next, next.type !== 'message');
         const effects = handle(this.ctx, this.state, next);
         for (const effect of effects) this.#run(effect);
       }
@@ -185,11 +191,15 @@ export function createMemoryBlockStore(): BlockStorePort & { blocks: { block: Bl
 }
 
 /** An in-memory WAL (tests, simulator): survives a simulated crash because the simulator keeps the object. */
-export function createMemoryWal(): WalPort & { events: ConsensusEvent[] } {
+export function createMemoryWal(): WalPort & { events: ConsensusEvent[]; syncedTypes: Set<string>; unsyncedTypes: Set<string> } {
   const wal = {
     events: [] as ConsensusEvent[],
-    append(event: ConsensusEvent) {
+    /** Event types appended with and without sync (what a file WAL would fsync), for tests. */
+    syncedTypes: new Set<string>(),
+    unsyncedTypes: new Set<string>(),
+    append(event: ConsensusEvent, sync: boolean) {
       wal.events.push(event);
+      (sync ? wal.syncedTypes : wal.unsyncedTypes).add(event.type);
     },
     read() {
       return wal.events.slice();
