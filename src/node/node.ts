@@ -137,7 +137,8 @@ export interface ValidatorNode {
  */
 export function createNode(options: NodeOptions): ValidatorNode {
   const { config, genesis } = options;
-  const log = (options.log ?? silentLog).child({ module: 'node' });
+  // Every call names its module (node, p2p, store, consensus, ...): no child binding, which pino would repeat as a second "module" key.
+  const log = options.log ?? silentLog;
   const clock = options.clock ?? systemClock;
   const me = genesis.validators.find((v) => v.id === config.node_id);
   // A validator that joined by a bond (scripts/join-network) is not in the genesis: it syncs, and votes once
