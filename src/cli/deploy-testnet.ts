@@ -128,7 +128,7 @@ async function runProcesses(seed: number): Promise<number> {
   console.log(`Ran ${opts.nodes} processes for ${(opts.duration / 1000).toFixed(0)}s (${report.mode.wall_seconds}s wall with start and checks; startup ${(d.startupMs / 1000).toFixed(1)}s)`);
   console.log(`Rounds ${m.consensus_rounds_completed} (${d.commitsPerSec.toFixed(2)} commits/s), proofs ${m.total_proofs_processed} (${m.proof_throughput}/s), `
     + `avg consensus ${m.average_consensus_time}s, view changes ${m.view_changes}, failures ${m.node_failures}`);
-  console.log(`RSS per validator process: max ${d.rssMbMax.toFixed(0)} MB, mean ${d.rssMbAvg.toFixed(0)} MB; block hashes compared at ${d.heightsCompared} heights: ${d.nodesAgree ? 'all nodes agree' : 'DIVERGENCE'}`);
+  console.log(`RSS per validator process: max ${d.rssMbMax.toFixed(0)} MB, mean ${d.rssMbAvg.toFixed(0)} MB; validators used ${d.cpuCoresUsed.toFixed(2)} CPU cores; block hashes compared at ${d.heightsCompared} heights: ${d.nodesAgree ? 'all nodes agree' : 'DIVERGENCE'}`);
   console.log(`Network health: ${report.stability.network_health} (uptime ${report.stability.uptime_percentage}%, success ${report.stability.consensus_success_rate}%)`);
   for (const issue of report.issues) console.log(`  - ${issue}`);
   if (d.dataDir !== null) console.log(`Kept genesis, configs, keys, data dirs and logs in ${d.dataDir}`);

@@ -171,6 +171,18 @@ function rssMb(pid: number | undefined): number | null {
   }
 }
 
+/** CPU time (user + system) a process has used, in seconds (Linux /proc; clock ticks at the usual 100 Hz). */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 function logTail(file: string, lines = 8): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -314,6 +326,8 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
     let heightAtLastHeal = 0;
     /** node index -> network height it must reach after a restart to count as recovered. */
     const catchUp = new Map<number, number>();
+    /** CPU seconds of each validator pid at its first and last poll in the run. */
+    const cpuByPid = new Map<number, { first: number; last: number }>();
 
     const pollOnce = async () => {
       await Promise.all(nodes.filter(alive).map(async (n) => {
@@ -330,7 +344,13 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
             o.say(`  ${n.id} caught up to height ${n.height} after its restart`);
           }
         }
-        const rss = rssMb(n.child?.pid);
+        const pid = n.child?.pid;
+        const cpu = cpuSeconds(pid);
+        if (pid !== undefined && cpu !== null) {
+          const seen = cpuByPid.get(pid);
+          cpuByPid.set(pid, { first: seen?.first ?? cpu, last: cpu });
+        }
+        const rss = rssMb(pid);
         if (rss !== null) {
           n.rssMbMax = Math.max(n.rssMbMax, rss);
           n.rssSum += rss;
@@ -512,6 +532,7 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
 
     const details: ProcessModeFigures = {
       seed: o.seed, blockIntervalMs: o.blockIntervalMs, startupMs, rssMbMax, rssMbAvg,
+      cpuCoresUsed: [...cpuByPid.values()].reduce((a, c) => a + c.last - c.first, 0) / ((endAt - t0) / 1000),
       commitsPerSec: heightsCommitted / ((endAt - t0) / 1000), heightsCompared: common, nodesAgree: divergences.length === 0,
       faultsUnsupported, dataDir: o.keep ? dir : null,
     };

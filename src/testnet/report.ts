@@ -55,6 +55,8 @@ export interface ProcessModeFigures {
   startupMs: number;
   rssMbMax: number;
   rssMbAvg: number;
+  /** CPU used by all validator processes together during the run, in cores (CPU seconds per wall second). */
+  cpuCoresUsed: number;
   commitsPerSec: number;
   heightsCompared: number;
   nodesAgree: boolean;
@@ -104,6 +106,7 @@ export const testnetReportSchema = z.object({
       startup_seconds: num.nonnegative().optional(),
       rss_mb_per_node_max: num.nonnegative().optional(),
       rss_mb_per_node_avg: num.nonnegative().optional(),
+      cpu_cores_used: num.nonnegative().optional(),
       commits_per_second: num.nonnegative().optional(),
       heights_compared: count.optional(),
       nodes_agree: z.boolean().optional(),
@@ -133,6 +136,7 @@ function processFigures(d: ProcessModeFigures | undefined): Partial<Extract<Test
     startup_seconds: round(d.startupMs / 1000, 2),
     rss_mb_per_node_max: Math.round(d.rssMbMax),
     rss_mb_per_node_avg: Math.round(d.rssMbAvg),
+    cpu_cores_used: round(d.cpuCoresUsed, 2),
     commits_per_second: round(d.commitsPerSec, 3),
     heights_compared: d.heightsCompared,
     nodes_agree: d.nodesAgree,
