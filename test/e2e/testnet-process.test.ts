@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { TESTNET_PROCESS_NODES_MAX } from '../../src/core/limits.js';
 import { chooseMode } from '../../src/testnet/processes.js';
-import { testnetReportSchema } from '../../src/testnet/report.js';
+import { buildReport, testnetReportSchema, type TestnetRun } from '../../src/testnet/report.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -36,6 +36,20 @@ describe('deploy-testnet in real processes', () => {
     expect(chooseMode({ mode: 'auto', nodes: 4, durationMs: 60_000, faults: [], seedGiven: true }).kind).toBe('simulation');
     expect(() => chooseMode({ mode: 'processes', nodes: TESTNET_PROCESS_NODES_MAX + 1, durationMs: 60_000, faults: [], seedGiven: false }))
       .toThrow(expect.objectContaining({ code: 'TESTNET_TOO_MANY_PROCESSES' }) as Error);
+  });
+
+  it('a processes report names the faults it could not inject, and validates', () => {
+    const run: TestnetRun = {
+      mode: { kind: 'processes', wallMs: 61_000, workload: 'w', verifier: 'v' },
+      numNodes: 4, stakePerNode: 10, durationMs: 60_000, heightsCommitted: 50, viewChanges: 1, commitLatencyAvgMs: 200, longestStallMs: 3000,
+      proofsSubmitted: 30, proofsFinalized: 30, nodeFailures: 0, nodeDownMs: 0,
+      faults: { crash: { injected: 0, recovered: 0 }, partition: { injected: 0, healed: 0 }, byzantine: { nodes: 0, evidenceDetected: 0 } },
+      safetyViolations: [], live: true, faultsRequested: ['crash', 'partition'], faultsUnsupported: ['partition'],
+    };
+    const report = testnetReportSchema.parse(buildReport(run));
+    expect(report.issues).toContain('Fault "partition" is not supported in processes mode and was not injected: run --mode simulation for it');
+    expect(report.issues.some((i) => i.startsWith('Fault "crash" was requested but none was injected in this run (too short)'))).toBe(true);
+    expect(report.mode).toEqual({ kind: 'processes', wall_seconds: 61, workload: 'w', verifier: 'v' });
   });
 
   it('4 validators x 30 s with a crash: commits, finalizes proofs, counts the crash, all nodes agree', async () => {
