@@ -26,10 +26,14 @@ export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerStat
       return { txs: p.txs, txsRoot: p.txsRoot, stateRoot: p.stateRoot, resultsRoot: p.resultsRoot, validatorsHash: p.validatorsHash };
     },
     validateBlock(state: LedgerState, block: Block): ValidateBlockResult {
+      // The same block against the same state (a proposal seen again in a later round; in the simulator, every
+      // validator sharing this app) was already found valid: a pure function's result, not recomputed.
+      const key = blockKey(block);
+      if (memo.some((m) => m.state === state && m.key === key)) return { ok: true };
       const r = validateBlock(state, block, opts);
       if (r.ok) {
         if (memo.length >= MEMO_ENTRIES_MAX) memo.shift();
-        memo.push({ state, key: blockKey(block), next: r.state });
+        memo.push({ state, key, next: r.state });
         return { ok: true };
       }
       const code = r.code === 'BLOCK_STATE_ROOT' || r.code === 'BLOCK_RESULTS_ROOT' || r.code === 'BLOCK_VALIDATORS_HASH' || r.code === 'BLOCK_TOO_LARGE' ? r.code : r.txIndex !== undefined ? 'BLOCK_TX_INVALID' : r.code;

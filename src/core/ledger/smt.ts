@@ -14,6 +14,7 @@
  */
 import { canonicalBytes, type CanonicalValue } from '../codec/canonical.js';
 import { bytesToHex, hexToBytes, sha256 } from '../../crypto/hash.js';
+import { SMT_KEY_HASH_CACHE_MAX } from '../limits.js';
 
 export const KEY_DOMAIN = 'pop/state-key/v1';
 export const VALUE_DOMAIN = 'pop/state-value/v1';
@@ -46,8 +47,16 @@ function h(bytes: Uint8Array): Uint8Array {
 
 /** The key hash that places `key` in the tree. */
 export function smtKeyHash(key: string): Uint8Array {
-  return sha256(canonicalBytes(KEY_DOMAIN, key));
+  const known = keyHashes.get(key);
+  if (known !== undefined) return known;
+  const hashed = sha256(canonicalBytes(KEY_DOMAIN, key));
+  // A pure function's memo (same key, same hash): the hot keys (accounts, validators, chain) are hashed once.
+  if (keyHashes.size >= SMT_KEY_HASH_CACHE_MAX) keyHashes.delete(keyHashes.keys().next().value as string);
+  keyHashes.set(key, hashed);
+  return hashed;
 }
+
+const keyHashes = new Map<string, Uint8Array>();
 
 /** Hash of a stored value. */
 export function smtValueHash(value: CanonicalValue): Uint8Array {
