@@ -110,7 +110,7 @@ const StatusView = z.object({
   z3Version: z.string(),
 });
 const BlockView = z.object({ height: z.number().int(), hash: z.string(), certificate: z.object({ round: z.number().int().nonnegative() }) });
-const ProofView = z.object({ status: z.string(), verdict: z.string().optional() });
+const ProofView = z.object({ status: z.string(), verdict: z.string().optional(), height: z.number().optional() });
 
 interface NodeProc {
   index: number;
@@ -461,10 +461,18 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
     const verdicts = new Map<string, number>();
     const mismatches = new Map<string, number>();
     let finalized = 0;
+    /** Not final at the end, by status on the reference node (pending = in a mempool; included = in a block, awaiting > 2/3 attestations). */
+    const notFinal = new Map<string, number>();
+    let includedAgeSum = 0;
     if (reference !== undefined) {
       await pool(submitted, 8, async (s) => {
         const r = await getJson(`${reference.url}/proofs/${s.id}`, 5000);
         const v = r?.status === 200 ? ProofView.safeParse(r.body) : null;
+        if (!v?.success || v.data.status !== 'final') {
+          const st = v?.success ? v.data.status : r === null ? 'no answer' : `HTTP ${r.status}`;
+          notFinal.set(st, (notFinal.get(st) ?? 0) + 1);
+          if (v?.success && v.data.status === 'included' && v.data.height !== undefined) includedAgeSum += maxHeight - v.data.height;
+        }
         if (v?.success && v.data.status === 'final') {
           finalized++;
           const verdict = v.data.verdict ?? '?';
@@ -522,6 +530,11 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
     const ownFailures = nodes.filter((n) => n.diedAt !== null);
     for (const n of ownFailures) nodeDownMs += Math.max(0, tEnd - n.diedAt!);
     for (const [m, count] of mismatches) issues.push(`Verdict mismatch x${count}: ${m}`);
+    if (notFinal.size > 0) {
+      const included = notFinal.get('included') ?? 0;
+      issues.push(`Not final at the end, on ${reference?.id ?? '?'}: ${[...notFinal].map(([st, c]) => `${st} ${c}`).join(', ')}`
+        + `${included > 0 ? ` (included ones are ${(includedAgeSum / included).toFixed(1)} heights old on average: awaiting attestations of > 2/3 of the stake, i.e. the validators' Z3 queues)` : ''}`);
+    }
     for (const [code, count] of refusals) issues.push(`${count} submission(s) refused: ${code}`);
     const faultsUnsupported = [...o.faults].filter((f) => !PROCESS_FAULTS.includes(f));
 
