@@ -286,24 +286,44 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
       throw new ProcessTestnetError('TESTNET_GENESIS_FAILED', `init-genesis-state failed: ${e.stderr ?? ''}${e.stdout ?? ''}${e.message}`);
     }
     mkdirSync(path.join(dir, 'logs'));
-    const ports = await loopbackPorts(o.nodes);
     for (let i = 1; i <= o.nodes; i++) {
-      const config = { ...loopbackNodeConfig(i, ports, { dataDir: path.join(dir, `node_${i}`), keyFile: path.join(dir, 'keys', `node_${i}.json`) }, o.workersPerNode), stake: o.stakePerNode };
-      const configPath = path.join(dir, `node_${i}.config.json`);
-      writeFileSync(configPath, JSON.stringify(config, null, 2));
       nodes.push({
-        index: i, id: `node_${i}`, url: `http://127.0.0.1:${ports.http[i - 1]}`,
-        args: ['--node-id', `node_${i}`, '--config', configPath, '--genesis', genesis, '--log-level', 'warn', '--block-interval-ms', String(o.blockIntervalMs)],
+        index: i, id: `node_${i}`, url: '', args: [],
         logPath: path.join(dir, 'logs', `node_${i}.log`), child: null, expectedExit: false, exitedOnItsOwn: null, diedAt: null, everRestarted: false,
         height: 0, latencyAvgMs: null, rssMbMax: 0, rssSum: 0, rssCount: 0,
       });
     }
-
-    // --- start ---
-    o.say(`Starting ${o.nodes} validator processes (scripts/start-validator, ${o.workersPerNode} Z3 worker(s) each) in ${dir}`);
-    for (const n of nodes) startProcess(o.root, n, o.say);
-    const startDeadline = performance.now() + TESTNET_PROCESS_START_MS;
-    await Promise.all(nodes.map((n) => waitHealthy(n, startDeadline, o.signal)));
+    // Ports are picked free, then bound by the validators a moment later: another program can take one in
+    // between. A start that fails on EADDRINUSE is retried once on fresh ports with fresh data dirs.
+    for (let attempt = 1; ; attempt++) {
+      const ports = await loopbackPorts(o.nodes);
+      for (const n of nodes) {
+        const i = n.index;
+        const config = { ...loopbackNodeConfig(i, ports, { dataDir: path.join(dir, `node_${i}`), keyFile: path.join(dir, 'keys', `node_${i}.json`) }, o.workersPerNode), stake: o.stakePerNode };
+        const configPath = path.join(dir, `node_${i}.config.json`);
+        writeFileSync(configPath, JSON.stringify(config, null, 2));
+        n.url = `http://127.0.0.1:${ports.http[i - 1]}`;
+        n.args = ['--node-id', n.id, '--config', configPath, '--genesis', genesis, '--log-level', 'warn', '--block-interval-ms', String(o.blockIntervalMs)];
+        n.exitedOnItsOwn = null;
+        n.diedAt = null;
+      }
+      o.say(`Starting ${o.nodes} validator processes (scripts/start-validator, ${o.workersPerNode} Z3 worker(s) each) in ${dir}`);
+      for (const n of nodes) startProcess(o.root, n, o.say);
+      const startDeadline = performance.now() + TESTNET_PROCESS_START_MS;
+      try {
+        await Promise.all(nodes.map((n) => waitHealthy(n, startDeadline, o.signal)));
+        break;
+      } catch (err) {
+        const portTaken = nodes.some((n) => /EADDRINUSE/.test(logTail(n.logPath, 40)));
+        if (attempt >= 2 || !(err instanceof ProcessTestnetError) || err.code !== 'TESTNET_NODE_EXITED' || !portTaken) throw err;
+        o.say('A port was taken between its pick and its bind (EADDRINUSE): restarting every validator on fresh ports');
+        await Promise.all(nodes.map((n) => stopProcess(n, 'SIGKILL', 5000)));
+        for (const n of nodes) {
+          rmSync(path.join(dir, n.id), { recursive: true, force: true });
+          rmSync(n.logPath, { force: true });
+        }
+      }
+    }
     const startupMs = performance.now() - wall0;
     o.say(`All ${o.nodes} validators healthy after ${(startupMs / 1000).toFixed(1)}s: ${nodes.map((n) => `${n.id} pid ${n.child?.pid} ${n.url}`).join(', ')}`);
 
