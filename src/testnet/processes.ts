@@ -273,6 +273,7 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
   let ok = false;
   try {
     const base = await loadProofCorpus(o.proofsDir);
+    for (const f of o.faults) if (!PROCESS_FAULTS.includes(f)) o.say(`Fault "${f}" is not supported in processes mode (${UNSUPPORTED_WHY[f]}): it is reported as an issue, not injected`);
     // --- genesis, keys, configs ---
     const seedFile = path.join(dir, 'validators.json');
     writeFileSync(seedFile, JSON.stringify({
@@ -603,5 +604,3 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
     else if (!ok) o.say(`Kept ${dir} (--keep)`);
   }
 }
-
-export { UNSUPPORTED_WHY as PROCESS_UNSUPPORTED_FAULT_WHY };
