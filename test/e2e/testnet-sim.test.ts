@@ -2,10 +2,10 @@
  * Simulated testnets: the real consensus, SafetyRules, signatures and ledger of every validator in src/sim, with
  * the proof workload, measured into the seed's report and validated with zod.
  *
- * CI size: 100 validators for 3 simulated minutes (about 18 blocks at the seed's 10 s block interval) with a
- * light proof load (0.02/s: each proof costs 100 signed attestations applied by 100 ledgers). One
- * simulated HOUR of 100 validators takes about 200 s of wall time on this 2-core machine (the ledger work of
- * 100 validators per block), beyond CI's budget: run it with `npm run deploy-testnet -- --nodes 100 --duration 1`.
+ * CI size, as the issue asks: 100 validators for one simulated HOUR (about 360 blocks at the seed's 10 s block
+ * interval) with a light proof load (0.02/s: each proof costs 100 signed attestations). About 120 s of wall time
+ * on this 2-core machine under load; at the seed's 0.5 proofs/s it takes about 460 s:
+ * `npm run deploy-testnet -- --nodes 100 --duration 1`.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,23 +33,25 @@ async function manifestTable(): Promise<VerdictTable> {
 }
 
 describe('simulated testnet', () => {
-  it('100 validators, 3 simulated minutes: commits, finalizes proofs, report validates', async () => {
+  it('100 validators, one simulated hour: commits, finalizes proofs, report validates', async () => {
     const table = await manifestTable();
     const t0 = performance.now();
     const r = runSimulatedTestnet({
-      nodes: 100, stakePerNode: 10_000, durationMs: 180_000, seed: 11, faults: new Set(), table,
+      nodes: 100, stakePerNode: 10_000, durationMs: 3_600_000, seed: 11, faults: new Set(), table,
       proofsPerSec: 0.02, blockIntervalMs: 10_000, wallNowMs: () => performance.now(),
     });
     const report = testnetReportSchema.parse(buildReport(r));
-    console.log(`100 validators x 180 s simulated: ${report.mode.wall_seconds}s wall, ${report.metrics.consensus_rounds_completed} heights, `
+    console.log(`100 validators x 1 h simulated: ${report.mode.wall_seconds}s wall, ${report.metrics.consensus_rounds_completed} heights, `
       + `${report.metrics.total_proofs_processed} proofs final (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
-    expect(report.deployment).toEqual({ num_nodes: 100, stake_per_node: 10_000, duration_hours: 0.05 });
-    expect(report.metrics.consensus_rounds_completed).toBeGreaterThanOrEqual(15);
-    expect(report.metrics.total_proofs_processed).toBeGreaterThan(0);
+    expect(report.deployment).toEqual({ num_nodes: 100, stake_per_node: 10_000, duration_hours: 1 });
+    // 3600 s / (10 s interval + commit time): about 360 heights; proofs arrive at 0.02/s, about 72.
+    expect(report.metrics.consensus_rounds_completed).toBeGreaterThanOrEqual(340);
+    expect(report.metrics.total_proofs_processed).toBeGreaterThanOrEqual(50);
+    expect(report.stability.uptime_percentage).toBe(100);
     expect(report.faults.safety_violations).toBe(0);
     expect(report.stability.network_health).toBe('HEALTHY');
     expect(report.mode.kind).toBe('simulation');
-  }, 240_000);
+  }, 900_000);
 
   it('same seed, same report (apart from wall time); faults are counted', async () => {
     const table = await manifestTable();
