@@ -110,6 +110,8 @@ export const P2P_RECONNECT_MS = 1_000;
 export const RESULTS_BACKFILL_BLOCKS_MAX = 256;
 /** Ledger keys whose tree hash is memoized (about 200 bytes each): accounts, validators and the chain's own keys. */
 export const SMT_KEY_HASH_CACHE_MAX = 65_536;
+/** Stored blocks whose encoded size the consensus driver remembers when serving block sync. */
+export const SYNC_SIZE_CACHE_MAX = 1024;
 /** join-network: a validator counts as voting if it signed any of the last this many blocks' certificates. */
 export const JOIN_SIGNERS_LOOKBACK_BLOCKS = 10;
 /** A validator's advertised P2P address, `host:port` (a DNS name is at most 253 bytes). */

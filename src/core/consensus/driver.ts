@@ -8,7 +8,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { Block, Certificate } from '../types/consensus.js';
 import type { Tx } from '../types/tx.js';
 import type { SignRequest, SignResult } from '../safety/safety-rules.js';
-import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX } from '../limits.js';
+import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX, SYNC_SIZE_CACHE_MAX } from '../limits.js';
 import type { ConsensusMessage } from './messages.js';
 import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis } from './state-machine.js';
 
@@ -63,6 +63,9 @@ export class ConsensusDriver<S> {
   readonly #timers = new Set<() => void>();
   #running = false;
   #stopped = false;
+  /** Encoded size estimates of stored blocks, by height: a committed block never changes, and late votes make
+   * every peer ask for the same recent blocks, so each is measured once. */
+  readonly #sizes = new Map<number, number>();
 
   /** Builds the state from genesis, the block store and the WAL (a fresh node has both empty). */
   constructor(ctx: ConsensusContext<S>, genesis: Genesis<S>, ports: DriverPorts) {
@@ -152,7 +155,12 @@ export class ConsensusDriver<S> {
           const stored = ports.blocks.get(h);
           if (!stored) break;
           // Keep a response within the peer message limit (always at least one block: a block fits by limits.ts).
-          const size = approximateBytes(stored);
+          let size = this.#sizes.get(h);
+          if (size === undefined) {
+            size = approximateBytes(stored);
+            if (this.#sizes.size >= SYNC_SIZE_CACHE_MAX) this.#sizes.delete(this.#sizes.keys().next().value as number);
+            this.#sizes.set(h, size);
+          }
           if (blocks.length > 0 && bytes + size > MESSAGE_BYTES_MAX / 2) break;
           bytes += size;
           blocks.push(stored);

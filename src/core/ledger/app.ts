@@ -15,8 +15,17 @@ import { stateRoot, type LedgerState } from './state.js';
 const MEMO_ENTRIES_MAX = 8;
 
 function blockKey(block: Block): string {
-  return `${hashHeader(block.header)}/${block.lastCommit ? hashCertificate(block.lastCommit) : ''}/${txsRoot(block.txs)}`;
+  // Blocks are immutable once built or decoded; one object met again (a proposal re-delivered, or in the
+  // simulator the same object delivered to every validator) is hashed once.
+  let key = blockKeys.get(block);
+  if (key === undefined) {
+    key = `${hashHeader(block.header)}/${block.lastCommit ? hashCertificate(block.lastCommit) : ''}/${txsRoot(block.txs)}`;
+    blockKeys.set(block, key);
+  }
+  return key;
 }
+
+const blockKeys = new WeakMap<Block, string>();
 
 export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerState> {
   const memo: { state: LedgerState; key: string; next: LedgerState }[] = [];
