@@ -184,8 +184,6 @@ export const TESTNET_PROCESS_NODES_MAX = 6;
 export const TESTNET_PROCESS_AUTO_DURATION_MS_MAX = 15 * 60_000;
 /** A spawned validator must answer GET /health within this (tsx load + Z3 WASM on a loaded machine). */
 export const TESTNET_PROCESS_START_MS = 180_000;
-/** After the run, how long to wait for the proofs already submitted to become final. */
-export const TESTNET_PROCESS_DRAIN_MS = 15_000;
 /** Proof submissions one process testnet makes at most. */
 export const TESTNET_PROCESS_PROOFS_MAX = 100_000;
 /** How often the runner polls each node's /status. */
