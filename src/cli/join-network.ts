@@ -9,7 +9,8 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { AccountResponse, BlockResponse, ErrorResponse, GenesisResponse, PeersResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
-import { JOIN_SIGNERS_LOOKBACK_BLOCKS, PEERS_MAX } from '../core/limits.js';
+import { JOIN_REQUEST_TIMEOUT_MS, JOIN_RESPONSE_BYTES_MAX, JOIN_SIGNERS_LOOKBACK_BLOCKS, PEERS_MAX } from '../core/limits.js';
+import { readBodyBounded } from '../adapters/http/read-bounded.js';
 import { isPeerAddress } from '../core/types/validator.js';
 import { bondSignBytes } from '../core/ledger/sign-bytes.js';
 import { writeFileAtomicSync } from '../adapters/fs/durable-file.js';
@@ -56,8 +57,19 @@ function fail(code: string, message: string, exitCode = 1): never {
 }
 
 async function fetchJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
-  const text = await res.text();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), JOIN_REQUEST_TIMEOUT_MS);
+  let text: string | null;
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, signal: controller.signal });
+    text = await readBodyBounded(res, JOIN_RESPONSE_BYTES_MAX, () => controller.abort());
+  } catch (err) {
+    throw new Error(controller.signal.aborted ? `${url} did not answer within ${JOIN_REQUEST_TIMEOUT_MS} ms` : `${url}: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (text === null) throw new Error(`${url} answered more than ${JOIN_RESPONSE_BYTES_MAX} bytes`);
   try {
     return { status: res.status, body: JSON.parse(text) as unknown };
   } catch {

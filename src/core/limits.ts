@@ -112,6 +112,9 @@ export const RESULTS_BACKFILL_BLOCKS_MAX = 256;
 export const SMT_KEY_HASH_CACHE_MAX = 65_536;
 /** Stored blocks whose encoded size the consensus driver remembers when serving block sync. */
 export const SYNC_SIZE_CACHE_MAX = 1024;
+/** join-network: each request to a bootstrap node must answer within this, and in at most this many bytes. */
+export const JOIN_REQUEST_TIMEOUT_MS = 5_000;
+export const JOIN_RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
 /** join-network: a validator counts as voting if it signed any of the last this many blocks' certificates. */
 export const JOIN_SIGNERS_LOOKBACK_BLOCKS = 10;
 /** A validator's advertised P2P address, `host:port` (a DNS name is at most 253 bytes). */

@@ -3,6 +3,7 @@
  * time and size per request. Every failure becomes a typed observation (`ok: false` with a code); nothing throws
  * past `pollNetwork`.
  */
+import { readBodyBounded } from '../adapters/http/read-bounded.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ZodType } from 'zod';
@@ -103,24 +104,8 @@ export async function fetchJson<T>(url: string, schema: ZodType<T>, timeoutMs: n
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const res = await fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
-    const declared = Number(res.headers.get('content-length') ?? '0');
-    if (declared > MONITOR_RESPONSE_BYTES_MAX) {
-      await res.body?.cancel();
-      return { ok: false, code: 'MONITOR_RESPONSE_TOO_LARGE', message: `${url} answered ${declared} bytes (max ${MONITOR_RESPONSE_BYTES_MAX})` };
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (res.body !== null) {
-      for await (const chunk of res.body) {
-        size += chunk.byteLength;
-        if (size > MONITOR_RESPONSE_BYTES_MAX) {
-          controller.abort();
-          return { ok: false, code: 'MONITOR_RESPONSE_TOO_LARGE', message: `${url} answered more than ${MONITOR_RESPONSE_BYTES_MAX} bytes` };
-        }
-        chunks.push(chunk);
-      }
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readBodyBounded(res, MONITOR_RESPONSE_BYTES_MAX, () => controller.abort());
+    if (text === null) return { ok: false, code: 'MONITOR_RESPONSE_TOO_LARGE', message: `${url} answered more than ${MONITOR_RESPONSE_BYTES_MAX} bytes` };
     if (!res.ok) {
       let detail = '';
       try {
