@@ -31,7 +31,7 @@ const program = new Command()
   .option('--http-port <n>', 'HTTP port of the new node (default 8100 + N for node_N)')
   .option('--http-offset <n>', 'HTTP port = P2P port + this, for bootstrap given as host:port', '100')
   .option('--data-dir <dir>', 'data directory of the new node (default data/<node-id>)')
-  .option('--force', 'bond even when the stake that signed the latest block would hold 2/3 or less of the new total (the chain then halts until this node runs)')
+  .option('--force', 'bond even when the validators that signed the last 10 blocks would hold 2/3 or less of the new total (the chain then halts until this node runs); does not wait for the set change')
   .option('--timeout <seconds>', 'give up waiting for the bond to be committed after this long', '120')
   .addHelpText('after', '\nExample:\n  scripts/join-network --node-id node_5 --stake 10000 --bootstrap localhost:8001 --bootstrap localhost:8002 --save-config config/node_5.json');
 
