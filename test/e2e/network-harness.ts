@@ -79,6 +79,11 @@ async function startTestNetworkOnce(options: NetworkOptions): Promise<TestNetwor
     writeFileSync(join(dir, `node_${n}.json`), JSON.stringify(config));
   }
   const procs = new Map<number, ChildProcess>();
+  // If the test worker itself ends without destroy() (a crash, a timeout kill), take the validators with it.
+  const killAll = () => {
+    for (const child of procs.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
   const url = (n: number, path: string) => `http://127.0.0.1:${httpPorts[n - 1]}${path}`;
   const get = async (n: number, path: string) => {
     const res = await fetch(url(n, path), { signal: AbortSignal.timeout(5000) });
@@ -148,6 +153,7 @@ async function startTestNetworkOnce(options: NetworkOptions): Promise<TestNetwor
         await net.kill9(n);
       }
       rmSync(dir, { recursive: true, force: true });
+      process.removeListener('exit', killAll);
     },
   };
   for (let n = 1; n <= count; n++) net.startNode(n);
