@@ -7,6 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,7 +95,7 @@ async function joinNetwork(args: string[]): Promise<{ code: number; stdout: stri
 describe('scripts/join-network against the running network', () => {
   const bootstrap = (n: number) => `127.0.0.1:${net.p2pPorts[n - 1]}@${net.url(n, '')}`;
 
-  it('refuses a stake below the minimum or one that would stall the chain, and says so when no bootstrap node answers', async () => {
+  it('refuses a stake below the minimum or one that would stall the chain, says so when no bootstrap node answers, and names a lying one', async () => {
     const low = await joinNetwork(['--node-id', 'node_6', '--stake', '500', '--bootstrap', bootstrap(1), '--key-file', join(net.dir, 'keys', 'node_6.json'), '--save-config', join(net.dir, 'never.json')]);
     expect(low.code).toBe(1);
     expect(low.stderr).toContain('Insufficient stake: 500 is below the minimum 1000');
@@ -106,6 +107,26 @@ describe('scripts/join-network against the running network', () => {
     const none = await joinNetwork(['--node-id', 'node_6', '--stake', '10000', '--bootstrap', '127.0.0.1:1', '--key-file', join(net.dir, 'keys', 'node_6.json')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('NO_PEER_REACHABLE');
+
+    // A lying bootstrap node: a real HTTP server that relays node_2's answers but forges its block hashes.
+    const liar = createServer((req, res) => {
+      void (async () => {
+        const upstream = await fetch(net.url(2, req.url ?? '/'));
+        let text = await upstream.text();
+        if ((req.url ?? '').startsWith('/blocks/')) text = JSON.stringify({ ...(JSON.parse(text) as object), hash: 'ff'.repeat(32) });
+        res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(text);
+      })().catch(() => res.writeHead(502).end());
+    });
+    await new Promise<void>((r) => liar.listen(0, '127.0.0.1', () => r()));
+    try {
+      const liarUrl = `http://127.0.0.1:${(liar.address() as { port: number }).port}`;
+      const lied = await joinNetwork(['--node-id', 'node_6', '--stake', '2000', '--bootstrap', bootstrap(1), '--bootstrap', `127.0.0.1:1@${liarUrl}`, '--key-file', join(net.dir, 'keys', 'node_6.json'), '--save-config', join(net.dir, 'never.json')]);
+      expect(lied.code).toBe(1);
+      expect(lied.stderr).toMatch(/BOOTSTRAP_DISAGREE: bootstrap nodes hold different blocks at height \d+: node_1 [0-9a-f]{16}…, node_2 ffffffffffffffff…/);
+      expect(lied.stdout).not.toContain('Bond submitted');
+    } finally {
+      await new Promise<void>((r) => liar.close(() => r()));
+    }
   }, 60_000);
 
   it('bonds node_6 through one bootstrap node, discovers the rest, runs it; with node_4 killed the chain still commits', async () => {
