@@ -31,7 +31,7 @@ const program = new Command()
   .option('--http-port <n>', 'HTTP port of the new node (default 8100 + N for node_N)')
   .option('--http-offset <n>', 'HTTP port = P2P port + this, for bootstrap given as host:port', '100')
   .option('--data-dir <dir>', 'data directory of the new node (default data/<node-id>)')
-  .option('--force', 'bond even when the validators that signed the last 10 blocks would hold 2/3 or less of the new total (the chain then halts until this node runs); does not wait for the set change')
+  .option('--force', `bond even when the validators that signed the last ${JOIN_SIGNERS_LOOKBACK_BLOCKS} blocks would hold 2/3 or less of the new total (the chain then halts until this node runs); does not wait for the set change`)
   .option('--timeout <seconds>', 'give up waiting for the bond to be committed after this long', '120')
   .addHelpText('after', '\nExample:\n  scripts/join-network --node-id node_5 --stake 10000 --bootstrap localhost:8001 --bootstrap localhost:8002 --save-config config/node_5.json');
 
@@ -204,6 +204,7 @@ program.action(async (opts: Opts) => {
   // holds only a quorum's signatures, so a validator counts as signing if it is in any of the last blocks'.
   try {
     const latest = BlockResponse.parse((await fetchJson(`${reachable[0]!.peer.http}/blocks/latest`)).body);
+    if (latest.height < JOIN_SIGNERS_LOOKBACK_BLOCKS) throw new Error(`the chain (height ${latest.height}) is younger than the ${JOIN_SIGNERS_LOOKBACK_BLOCKS}-block window that shows who votes`);
     const members = validators.validators.filter((v) => !v.jailed && v.stake > 0);
     const signers = new Set(latest.certificate.signatures.map((s) => s.validator));
     for (let h = latest.height - 1; h > Math.max(0, latest.height - JOIN_SIGNERS_LOOKBACK_BLOCKS); h--) {

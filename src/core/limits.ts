@@ -79,7 +79,7 @@ export const MONITOR_RATE_SAMPLES_MAX = 256;
 export const MONITOR_STALL_MS = 30_000;
 export const MONITOR_LEADERBOARD_ROWS_MAX = 20;
 /** A bonded validator whose signature is in none of the last this many commit certificates counts as not voting. */
-export const MONITOR_SIGNING_WINDOW_BLOCKS = 10;
+export const MONITOR_SIGNING_WINDOW_BLOCKS = 20;
 
 // --- Testnet (src/testnet, src/cli/deploy-testnet) ---
 export const TESTNET_NODES_MAX = VALIDATORS_MAX;
@@ -116,7 +116,7 @@ export const SYNC_SIZE_CACHE_MAX = 1024;
 export const JOIN_REQUEST_TIMEOUT_MS = 5_000;
 export const JOIN_RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
 /** join-network: a validator counts as voting if it signed any of the last this many blocks' certificates. */
-export const JOIN_SIGNERS_LOOKBACK_BLOCKS = 10;
+export const JOIN_SIGNERS_LOOKBACK_BLOCKS = 20;
 /** A validator's advertised P2P address, `host:port` (a DNS name is at most 253 bytes). */
 export const P2P_ADDRESS_BYTES_MAX = 262;
 /** Attestation transactions a node holds for the next proposals (its own and gossiped ones). */

@@ -136,13 +136,13 @@ describe('advanceMonitor', () => {
     const stakes = { node_1: 10, node_2: 10, node_3: 10, node_4: 10, node_5: 10 };
     // Every watched node is up, but node_5 (bonded, not watched) last signed block 12: 80% of the stake votes.
     const [a] = run([{ atMs: 0, nodes, validators: signed({ node_1: 49, node_2: 48, node_3: 40, node_4: 45, node_5: 12 }, stakes) }]);
-    expect(a!.health.votingStake).toMatchObject({ signing: 40, total: 50, fromHeight: 40, toHeight: 49, notSigning: [{ id: 'node_5', stake: 10, lastSignedHeight: 12 }] });
+    expect(a!.health.votingStake).toMatchObject({ signing: 40, total: 50, fromHeight: 30, toHeight: 49, notSigning: [{ id: 'node_5', stake: 10, lastSignedHeight: 12 }] });
     expect(a!.health.status).toBe('DEGRADED');
-    expect(a!.health.reasons.join('; ')).toContain('validators not signing blocks 40..49: node_5 (10 stake); 80.0% of the stake votes');
+    expect(a!.health.reasons.join('; ')).toContain('validators not signing blocks 30..49: node_5 (10 stake); 80.0% of the stake votes');
     expect(a!.health.reasons.join('; ')).toContain('one more validator down halts the chain');
-    expect(renderDashboardLines(a!).map((l) => l.text)).toContain('  Voting Stake: 80.0% signed blocks 40..49 (quorum needs > 66.7%)');
+    expect(renderDashboardLines(a!).map((l) => l.text)).toContain('  Voting Stake: 80.0% signed blocks 30..49 (quorum needs > 66.7%)');
     // node_4 stopped signing too (and node_5 never did): 60% votes, no quorum.
-    const [b] = run([{ atMs: 0, nodes, validators: signed({ node_1: 49, node_2: 49, node_3: 49, node_4: 30 }, stakes) }]);
+    const [b] = run([{ atMs: 0, nodes, validators: signed({ node_1: 49, node_2: 49, node_3: 49, node_4: 25 }, stakes) }]);
     expect(b!.health.status).toBe('DOWN');
     expect(b!.health.votingStake!.notSigning.map((v) => v.id)).toEqual(['node_4', 'node_5']);
     // All sign: no reason, HEALTHY. Nodes that do not report lastSignedHeight: no voting-stake line at all.
