@@ -90,9 +90,9 @@ function knownValidator(v: ValidatorRecord): { id: string; publicKey: string; ad
 }
 
 /** Validators the P2P layer keeps: bonded and not jailed, or still in the set that votes next. */
-function peersToKeep(s: LedgerState): Set<string> {
+function peersToKeep(s: LedgerState, records: readonly ValidatorRecord[]): Set<string> {
   const keep = new Set(s.activeSet.map((v) => v.id));
-  for (const v of listValidators(s)) if (v.stake > 0 && !v.jailed) keep.add(v.id);
+  for (const v of records) if (v.stake > 0 && !v.jailed) keep.add(v.id);
   return keep;
 }
 
@@ -268,6 +268,22 @@ export function createNode(options: NodeOptions): ValidatorNode {
     return out;
   }
 
+  /**
+   * Who the P2P layer accepts and dials follows the ledger: new bonds are learned (key and address), validators
+   * that left are forgotten. Only a block with a bond, unbond or evidence, or one where a queued set took effect,
+   * can change that, so the validator records are read only then.
+   */
+  let peerSetKey = '';
+  function syncPeerSet(block: Block, s: LedgerState): void {
+    const setKey = s.activeSet.map((v) => v.id).join(',');
+    const recordsChanged = block.txs.some((tx) => tx.type === 'bond' || tx.type === 'unbond' || tx.type === 'evidence');
+    if (!transport || (!recordsChanged && setKey === peerSetKey)) return;
+    peerSetKey = setKey;
+    const records = listValidators(s);
+    transport.addValidators(records.map(knownValidator));
+    if (s.activeSet.length > 0) transport.retainValidators(peersToKeep(s, records));
+  }
+
   function onCommitted(block: Block, certificate: Certificate): void {
     const height = block.header.height;
     const now = clock.nowMs();
@@ -288,8 +304,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
       remember(hash, { hash, status: 'dropped', reason: `not committed within ${TX_POOL_EXPIRY_BLOCKS} blocks: the ledger refused it (stake below the minimum, balance, nonce) or it is stale` });
     }
     mempool.remove(committedIds);
-    if (block.txs.some((tx) => tx.type === 'bond')) transport?.addValidators(listValidators(s).map(knownValidator));
-    if (transport && s.activeSet.length > 0) transport.retainValidators(peersToKeep(s));
+    syncPeerSet(block, s);
     for (const [key, pending] of attestPool) if (pending.expiresAfterHeight < height) attestPool.delete(key);
     const leaves: readonly ResultLeaf[] = s.lastResults;
     for (const leaf of leaves) {
