@@ -9,7 +9,8 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { AccountResponse, BlockResponse, ErrorResponse, GenesisResponse, PeersResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
-import { JOIN_REQUEST_TIMEOUT_MS, JOIN_RESPONSE_BYTES_MAX, JOIN_SIGNERS_LOOKBACK_BLOCKS, PEERS_MAX } from '../core/limits.js';
+import { JOIN_REQUEST_TIMEOUT_MS, JOIN_RESPONSE_BYTES_MAX, PEERS_MAX, SIGNING_WINDOW_BLOCKS } from '../core/limits.js';
+import { votingStake } from '../monitor/voting-stake.js';
 import { readBodyBounded } from '../adapters/http/read-bounded.js';
 import { isPeerAddress } from '../core/types/validator.js';
 import { bondSignBytes } from '../core/ledger/sign-bytes.js';
@@ -31,7 +32,7 @@ const program = new Command()
   .option('--http-port <n>', 'HTTP port of the new node (default 8100 + N for node_N)')
   .option('--http-offset <n>', 'HTTP port = P2P port + this, for bootstrap given as host:port', '100')
   .option('--data-dir <dir>', 'data directory of the new node (default data/<node-id>)')
-  .option('--force', `bond even when the validators that signed the last ${JOIN_SIGNERS_LOOKBACK_BLOCKS} blocks would hold 2/3 or less of the new total (the chain then halts until this node runs); does not wait for the set change`)
+  .option('--force', `bond even when the validators that signed the last ${SIGNING_WINDOW_BLOCKS} blocks would hold 2/3 or less of the new total (the chain then halts until this node runs); does not wait for the set change`)
   .option('--timeout <seconds>', 'give up waiting for the bond to be committed after this long', '120')
   .addHelpText('after', '\nExample:\n  scripts/join-network --node-id node_5 --stake 10000 --bootstrap localhost:8001 --bootstrap localhost:8002 --save-config config/node_5.json');
 
@@ -200,28 +201,20 @@ program.action(async (opts: Opts) => {
   const already = validators.validators.find((v) => v.id === nodeId);
   if (already && already.publicKey === key.publicKey && already.stake >= stake) fail('ALREADY_BONDED', `${nodeId} is already bonded with stake ${already.stake}`);
   // The new stake does not vote until this node runs and has synced. If the validators that signed recent blocks
-  // would then hold 2/3 or less of the total, the chain halts until it does: refuse unless --force. A certificate
-  // holds only a quorum's signatures, so a validator counts as signing if it is in any of the last blocks'.
-  try {
-    const latest = BlockResponse.parse((await fetchJson(`${reachable[0]!.peer.http}/blocks/latest`)).body);
-    if (latest.height < JOIN_SIGNERS_LOOKBACK_BLOCKS) throw new Error(`the chain (height ${latest.height}) is younger than the ${JOIN_SIGNERS_LOOKBACK_BLOCKS}-block window that shows who votes`);
-    const members = validators.validators.filter((v) => !v.jailed && v.stake > 0);
-    const signers = new Set(latest.certificate.signatures.map((s) => s.validator));
-    for (let h = latest.height - 1; h > Math.max(0, latest.height - JOIN_SIGNERS_LOOKBACK_BLOCKS); h--) {
-      const block = BlockResponse.parse((await fetchJson(`${reachable[0]!.peer.http}/blocks/${h}`)).body);
-      for (const s of block.certificate.signatures) signers.add(s.validator);
-    }
-    const live = members.filter((v) => signers.has(v.id)).reduce((a, v) => a + v.stake, 0);
-    const total = members.reduce((a, v) => a + v.stake, 0) + stake;
-    const share = (100 * live) / total;
-    const idle = members.filter((v) => !signers.has(v.id)).map((v) => `${v.id} (${v.stake})`);
-    const summary = `validators that signed blocks ${Math.max(1, latest.height - JOIN_SIGNERS_LOOKBACK_BLOCKS + 1)}..${latest.height} hold ${live} of ${total} stake after this bond (${share.toFixed(1)}%)${idle.length > 0 ? `; not signing: ${idle.join(', ')}` : ''}`;
-    if (3 * live <= 2 * total) {
+  // (the ledger's lastSignedHeight, read as the monitor reads it) would then hold 2/3 or less of the total, the
+  // chain halts until it does: refuse unless --force.
+  const voting = votingStake(validators.height, validators.validators);
+  if (voting === null) {
+    console.warn(`warning: voting stake not checked: the chain (height ${validators.height}) is not longer than the ${SIGNING_WINDOW_BLOCKS}-block window that shows who votes`);
+  } else {
+    const total = voting.total + stake;
+    const share = (100 * voting.signing) / total;
+    const idle = voting.notSigning.map((v) => `${v.id} (${v.stake})`);
+    const summary = `validators that signed blocks ${voting.fromHeight}..${voting.toHeight} hold ${voting.signing} of ${total} stake after this bond (${share.toFixed(1)}%)${idle.length > 0 ? `; not signing: ${idle.join(', ')}` : ''}`;
+    if (3 * voting.signing <= 2 * total) {
       if (opts.force !== true) fail('QUORUM_AT_RISK', `${summary}: 2/3 or less, so the chain would halt until ${nodeId} runs. Lower --stake, bring the idle validators back, or pass --force and start ${nodeId} as soon as the bond commits`);
       console.warn(`warning: ${summary}: the chain halts until ${nodeId} runs (--force)`);
     } else console.log(`Voting stake: ${summary}`);
-  } catch (err) {
-    console.warn(`warning: cannot check the voting stake: ${(err as Error).message}`);
   }
 
   const accountRes = await fetchJson(`${reachable[0]!.peer.http}/accounts/${account.publicKey}`);

@@ -78,8 +78,12 @@ export const MONITOR_RATE_SAMPLES_MAX = 256;
 /** No new height for this long while nodes answer: the network is shown DEGRADED (stalled). */
 export const MONITOR_STALL_MS = 30_000;
 export const MONITOR_LEADERBOARD_ROWS_MAX = 20;
-/** A bonded validator whose signature is in none of the last this many commit certificates counts as not voting. */
-export const MONITOR_SIGNING_WINDOW_BLOCKS = 20;
+/**
+ * A bonded validator whose signature is in none of the last this many commit certificates counts as not voting
+ * (the monitor's Voting Stake, join-network's QUORUM_AT_RISK). A window, because a certificate holds only the
+ * quorum its node saw.
+ */
+export const SIGNING_WINDOW_BLOCKS = 20;
 
 // --- Testnet (src/testnet, src/cli/deploy-testnet) ---
 export const TESTNET_NODES_MAX = VALIDATORS_MAX;
@@ -115,8 +119,6 @@ export const SYNC_SIZE_CACHE_MAX = 1024;
 /** join-network: each request to a bootstrap node must answer within this, and in at most this many bytes. */
 export const JOIN_REQUEST_TIMEOUT_MS = 5_000;
 export const JOIN_RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
-/** join-network: a validator counts as voting if it signed any of the last this many blocks' certificates. */
-export const JOIN_SIGNERS_LOOKBACK_BLOCKS = 20;
 /** A validator's advertised P2P address, `host:port` (a DNS name is at most 253 bytes). */
 export const P2P_ADDRESS_BYTES_MAX = 262;
 /** Attestation transactions a node holds for the next proposals (its own and gossiped ones). */

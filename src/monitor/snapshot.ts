@@ -12,10 +12,10 @@ import {
   MONITOR_LEADERBOARD_ROWS_MAX,
   MONITOR_RATE_SAMPLES_MAX,
   MONITOR_RATE_WINDOW_MS,
-  MONITOR_SIGNING_WINDOW_BLOCKS,
   MONITOR_STALL_MS,
 } from '../core/limits.js';
 import type { NodeStatus, ValidatorEntry, ValidatorsResponse } from './contract.js';
+import { votingStake, type VotingStake } from './voting-stake.js';
 
 /** Stable error codes of the monitor's data layer. */
 export type MonitorErrorCode =
@@ -119,11 +119,11 @@ export interface Snapshot {
       text: string;
     };
     /**
-     * Stake of the validators whose signature is in a commit certificate of the last MONITOR_SIGNING_WINDOW_BLOCKS
+     * Stake of the validators whose signature is in a commit certificate of the last SIGNING_WINDOW_BLOCKS
      * blocks (from the ledger's lastSignedHeight): bonded stake that does not vote shows here even when no watched
      * node is down. Null before the chain is that long or when the nodes do not report lastSignedHeight.
      */
-    votingStake: { signing: number; total: number; fromHeight: number; toHeight: number; notSigning: { id: string; stake: number; lastSignedHeight: number | null }[] } | null;
+    votingStake: VotingStake | null;
   };
   latency: { avgMs: number | null; minMs: number | null; maxMs: number | null; lastMs: number | null; historyMs: number[] };
   throughput: { totalProofs: number; currentPerSec: number | null; averagePerSec: number | null };
@@ -136,25 +136,6 @@ export interface Snapshot {
 /** An empty state for a monitor that has not polled yet. */
 export function createMonitorState(): MonitorState {
   return { nodes: {}, latencyHistoryMs: [], topHeight: 0, topHeightSinceMs: null, rateSamples: [], firstSample: null, lastValidators: null };
-}
-
-/** Who voted recently, from the ledger's lastSignedHeight of each bonded validator (see Snapshot.health.votingStake). */
-function signingStake(validators: ValidatorsResponse | null, members: ValidatorEntry[] | null): Snapshot['health']['votingStake'] {
-  if (validators === null || members === null || members.length === 0) return null;
-  if (validators.height <= MONITOR_SIGNING_WINDOW_BLOCKS || members.some((v) => v.lastSignedHeight === undefined)) return null;
-  // Block h's certificate is carried by block h + 1, so the newest a signature can be is height - 1.
-  const toHeight = validators.height - 1;
-  const fromHeight = toHeight - MONITOR_SIGNING_WINDOW_BLOCKS + 1;
-  let signing = 0;
-  let total = 0;
-  const notSigning: { id: string; stake: number; lastSignedHeight: number | null }[] = [];
-  for (const v of members) {
-    total += v.stake;
-    const last = v.lastSignedHeight ?? null;
-    if (last !== null && last >= fromHeight) signing += v.stake;
-    else notSigning.push({ id: v.id, stake: v.stake, lastSignedHeight: last });
-  }
-  return { signing, total, fromHeight, toHeight, notSigning };
 }
 
 /**
@@ -294,7 +275,7 @@ export function advanceMonitor(prev: MonitorState, poll: Poll): { state: Monitor
   const setSize = stakes.length;
   const totalStake = members === null ? null : stakes.reduce((a, b) => a + b, 0);
   const ftText = `Can tolerate ${faultyNodesMax} faulty nodes (33% of ${setSize})${members === null ? ' (assuming equal stake)' : ''}`;
-  const votingStake = signingStake(validators, members);
+  const voting = validators === null ? null : votingStake(validators.height, validators.validators);
 
   // Health.
   const reasons: string[] = [];
@@ -313,15 +294,15 @@ export function advanceMonitor(prev: MonitorState, poll: Poll): { state: Monitor
         reasons.push(`validators holding ${((100 * downStake) / totalStake).toFixed(1)}% of the stake are down: no quorum`);
       }
     }
-    if (votingStake !== null && votingStake.notSigning.length > 0) {
-      const share = (100 * votingStake.signing) / votingStake.total;
-      reasons.push(`validators not signing blocks ${votingStake.fromHeight}..${votingStake.toHeight}: ${votingStake.notSigning.map((v) => `${v.id} (${v.stake} stake)`).join(', ')}; ${share.toFixed(1)}% of the stake votes`);
-      if (3 * votingStake.signing <= 2 * votingStake.total) {
+    if (voting !== null && voting.notSigning.length > 0) {
+      const share = (100 * voting.signing) / voting.total;
+      reasons.push(`validators not signing blocks ${voting.fromHeight}..${voting.toHeight}: ${voting.notSigning.map((v) => `${v.id} (${v.stake} stake)`).join(', ')}; ${share.toFixed(1)}% of the stake votes`);
+      if (3 * voting.signing <= 2 * voting.total) {
         status = 'DOWN';
         reasons.push('the validators that vote hold 2/3 of the stake or less: no quorum');
       } else {
-        const largest = Math.max(0, ...(members ?? []).filter((v) => !votingStake.notSigning.some((n) => n.id === v.id)).map((v) => v.stake));
-        if (3 * (votingStake.signing - largest) <= 2 * votingStake.total) reasons.push('one more validator down halts the chain');
+        const largest = Math.max(0, ...(members ?? []).filter((v) => !voting.notSigning.some((n) => n.id === v.id)).map((v) => v.stake));
+        if (3 * (voting.signing - largest) <= 2 * voting.total) reasons.push('one more validator down halts the chain');
       }
     }
     if (down.length > 0) reasons.push(`${down.length} node(s) down: ${down.map((r) => r.label).join(', ')}`);
@@ -345,7 +326,7 @@ export function advanceMonitor(prev: MonitorState, poll: Poll): { state: Monitor
       viewChanges: maxOf(up.map((n) => n.status.viewChanges)),
       height: topHeightNow,
       faultTolerance: { faultyNodesMax, validators: setSize, totalStake, fromStake: members !== null, text: ftText },
-      votingStake,
+      votingStake: voting,
     },
     latency: { avgMs, minMs, maxMs, lastMs: best?.commitLatencyMs.last ?? null, historyMs: [...latencyHistoryMs] },
     throughput: { totalProofs: finalized, currentPerSec: rate(rateSamples, (s) => s.finalized), averagePerSec },

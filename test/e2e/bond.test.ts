@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockResponse, ErrorResponse, GenesisResponse, PeersResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { bondSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
-import { JOIN_SIGNERS_LOOKBACK_BLOCKS } from '../../src/core/limits.js';
+import { SIGNING_WINDOW_BLOCKS } from '../../src/core/limits.js';
 import { freePort, repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 let net: TestNetwork;
@@ -101,8 +101,8 @@ describe('scripts/join-network against the running network', () => {
     expect(low.code).toBe(1);
     expect(low.stderr).toContain('Insufficient stake: 500 is below the minimum 1000');
     // 30000 more stake that does not vote yet: the four signing validators would hold 40000 of 71000 (< 2/3).
-    // Who votes is read from the last JOIN_SIGNERS_LOOKBACK_BLOCKS certificates: wait until there are that many.
-    await until('a chain longer than the lookback window', async () => (await net.status(1)).height > JOIN_SIGNERS_LOOKBACK_BLOCKS + 1, 90_000);
+    // Who votes is read over the last SIGNING_WINDOW_BLOCKS certificates: wait until there are that many.
+    await until('a chain longer than the lookback window', async () => (await net.status(1)).height > SIGNING_WINDOW_BLOCKS + 1, 90_000);
     const risky = await joinNetwork(['--node-id', 'node_6', '--stake', '30000', '--bootstrap', bootstrap(1), '--key-file', join(net.dir, 'keys', 'node_6.json'), '--save-config', join(net.dir, 'never.json')]);
     expect(risky.code).toBe(1);
     expect(risky.stderr).toContain('QUORUM_AT_RISK');
