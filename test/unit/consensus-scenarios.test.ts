@@ -23,6 +23,7 @@ import {
 import { createState, handle, proposerOf, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState } from '../../src/core/consensus/state-machine.js';
 import { DEFAULT_TIMEOUTS, type TimeoutStep } from '../../src/core/consensus/timeouts.js';
 import { requestSignBytes } from '../../src/core/safety/safety-rules.js';
+import { FUTURE_MESSAGES_MAX } from '../../src/core/limits.js';
 import type { Block, Certificate, Proposal, Vote, VoteType } from '../../src/core/types/consensus.js';
 import type { ValidatorSet } from '../../src/core/types/validator.js';
 import { counterApp, createCounterGenesis, type CounterState } from '../../src/sim/counter-app.js';
@@ -369,6 +370,19 @@ describe('future buffer', () => {
     expect(n.s.rounds.get(0)?.proposalHash).toBe(hashOf(b2));
 
     expect(ownVotes(n.startHeight())).toEqual([prepareFor(0, b2)]);
+  });
+
+  it('keeps at most FUTURE_MESSAGES_MAX messages, only for the next height, and asks for sync once per height', () => {
+    const n = new Node(P3);
+    n.startHeight();
+    const ahead = vote(P0, 'prepare', 0, null, 2);
+    const fx: ConsensusEffect[] = [];
+    for (let i = 0; i < FUTURE_MESSAGES_MAX + 3; i++) fx.push(...n.receive(P0, ahead));
+    fx.push(...n.receive(P1, vote(P1, 'prepare', 0, null, 3)));
+
+    expect(n.s.future).toHaveLength(FUTURE_MESSAGES_MAX);
+    expect(n.s.future.every((x) => x.message === ahead)).toBe(true);
+    expect(fx).toEqual([{ type: 'send', to: P0, message: { kind: 'sync-request', height: 1 } }]);
   });
 });
 
