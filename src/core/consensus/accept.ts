@@ -10,7 +10,7 @@ import { proposerOf, roundState, type ConsensusContext, type ConsensusEffect, ty
 import { addVote, verifyProofOfLock } from './vote-set.js';
 
 /** Emit `evidence` once (de-duplicated by hash, the memory bounded by EVIDENCE_SEEN_MAX). */
-export function emitEvidence<S>(s: ConsensusState<S>, evidence: Evidence, fx: ConsensusEffect[]): void {
+function emitEvidence<S>(s: ConsensusState<S>, evidence: Evidence, fx: ConsensusEffect[]): void {
   const id = hashEvidence(evidence);
   if (s.evidenceSeen.has(id)) return;
   if (s.evidenceSeen.size >= EVIDENCE_SEEN_MAX) s.evidenceSeen.clear();

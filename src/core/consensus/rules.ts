@@ -105,7 +105,7 @@ function requestVote<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, type: Vo
 }
 
 /** Arm the timer of `step` at the current round (with the round's backoff). */
-export function scheduleTimeout<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, step: TimeoutStep, fx: ConsensusEffect[]): void {
+function scheduleTimeout<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, step: TimeoutStep, fx: ConsensusEffect[]): void {
   fx.push({ type: 'schedule-timeout', height: s.height, round: s.round, step, delayMs: timeoutMs(ctx.config.timeouts, step, s.round) });
 }
 
@@ -113,7 +113,7 @@ export function scheduleTimeout<S>(ctx: ConsensusContext<S>, s: ConsensusState<S
  * Enter `round` at step propose: the proposer re-proposes its valid block (with validRound) or asks for a payload;
  * everyone arms the propose and gossip timers. Throws above ROUND_MAX (a broken invariant).
  */
-export function startRound<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: number, fx: ConsensusEffect[]): void {
+function startRound<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: number, fx: ConsensusEffect[]): void {
   if (round > ROUND_MAX) throw new Error(`round ${round} above ROUND_MAX`);
   s.round = round;
   s.step = 'propose';

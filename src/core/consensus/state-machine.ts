@@ -19,8 +19,9 @@
  * signatures as `signed` events from SafetyRules, payloads as `payload` events from the mempool.
  *
  * This file routes events; the parts live beside it: state.ts (types, construction, proposer), rules.ts (the
- * rules), accept.ts (peer proposals and votes), own-messages.ts (this node's), vote-set.ts (tallies),
- * sync.ts (block sync), future-buffer.ts (next-height messages), commit-block.ts (the height transition).
+ * rules), accept.ts (peer proposals and votes), own-messages.ts (this node's), vote-set.ts (tallies by stake),
+ * block-validity.ts, sync.ts (block sync), future-buffer.ts (next-height messages), commit-block.ts (the height
+ * transition).
  */
 import type { Block, Certificate } from '../types/consensus.js';
 import type { ConsensusMessage } from './messages.js';
