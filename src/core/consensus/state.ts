@@ -1,0 +1,192 @@
+/**
+ * The consensus state of one validator and the messages in and out of its state machine: the exported types,
+ * the state before block 1, the proposer of a round and the per-round record. Pure.
+ */
+import type { Application } from '../app.js';
+import type { Block, Certificate, Evidence, Proposal } from '../types/consensus.js';
+import type { Tx } from '../types/tx.js';
+import { totalStake, type Validator, type ValidatorSet } from '../types/validator.js';
+import { VALIDATORS_MAX } from '../limits.js';
+import type { SignRequest } from '../safety/safety-rules.js';
+import { hashValidatorSet, validatorIndex, type ConsensusMessage, type SignatureVerifier } from './messages.js';
+import { initialPriorities, proposerForRound, type Priorities } from './proposer.js';
+import type { TimeoutConfig, TimeoutStep } from './timeouts.js';
+import type { ConsensusErrorCode } from './errors.js';
+import { emptyVoteSet, type VoteSet } from './vote-set.js';
+
+export type Step = 'new-height' | 'propose' | 'prepare' | 'commit';
+
+export interface ConsensusConfig {
+  chainId: string;
+  /** The validator id this node signs as, or null for an observer (follows, never votes). */
+  self: string | null;
+  timeouts: TimeoutConfig;
+  /**
+   * Fault injection for tests ONLY: `ignoreLock` disables locking (the prepare rule ignores the lock, and a
+   * proposer offers a fresh block instead of re-proposing its valid block): a deliberately broken safety rule
+   * the simulator's checkers must catch. Never set in production. (The simulator's Byzantine validators run so.)
+   */
+  faults?: { ignoreLock?: boolean };
+}
+
+export interface ConsensusContext<S> {
+  config: ConsensusConfig;
+  app: Application<S>;
+  /** Signature check (Ed25519 by default; the simulator may memoize identical checks). */
+  verifier: SignatureVerifier;
+}
+
+export type ConsensusEvent =
+  /** Begin (or begin again after genesis): start the current height's round 0 after the block interval. */
+  | { type: 'start' }
+  /** After a restart and WAL replay: re-arm the current step's timer and re-send this node's current messages. */
+  | { type: 'resume' }
+  | { type: 'timeout'; height: number; round: number; step: TimeoutStep }
+  /** A message from peer `from` (a transport address), already structurally validated by decodeMessage. */
+  | { type: 'message'; from: string; message: ConsensusMessage }
+  /** Mempool candidates for this node's proposal at (height, round). */
+  | { type: 'payload'; height: number; round: number; candidates: readonly Tx[] }
+  /** SafetyRules signed `request`. `block` is the proposed block for a proposal. */
+  | { type: 'signed'; request: SignRequest; signature: string; block?: Block }
+  | { type: 'sign-refused'; request: SignRequest; code: string };
+
+export type ConsensusEffect =
+  | { type: 'broadcast'; message: ConsensusMessage }
+  | { type: 'send'; to: string; message: ConsensusMessage }
+  | { type: 'schedule-timeout'; height: number; round: number; step: TimeoutStep; delayMs: number }
+  | { type: 'request-payload'; height: number; round: number }
+  | { type: 'request-sign'; request: SignRequest; block?: Block }
+  /** Store `block` with `certificate` durably (then the WAL of this height may be truncated). */
+  | { type: 'commit-block'; block: Block; certificate: Certificate }
+  | { type: 'evidence'; evidence: Evidence }
+  /** Send `to` the committed blocks from `fromHeight` on (from the block store). */
+  | { type: 'serve-sync'; to: string; fromHeight: number }
+  | { type: 'round-started'; height: number; round: number }
+  /** A peer sent something invalid (for peer scoring and logs). */
+  | { type: 'rejected'; from: string; code: ConsensusErrorCode | 'BLOCK_INVALID'; message: string };
+
+/** What this node knows of one round of the current height. */
+export interface RoundState {
+  proposal: Proposal | null;
+  proposalHash: string | null;
+  /** The proposal's proof of lock (prepare quorum at its validRound) was verified as carried with it. */
+  polVerified: boolean;
+  prepares: VoteSet;
+  commits: VoteSet;
+  /** Validators with any message at this round, and their stake (for the > 1/3 round-skip rule). */
+  seen: Set<string>;
+  seenStake: number;
+}
+
+export interface ConsensusState<S> {
+  height: number;
+  round: number;
+  step: Step;
+  appState: S;
+  validators: ValidatorSet;
+  index: Map<string, Validator>;
+  total: number;
+  validatorsHash: string;
+  /** The set of the previous height (verifies the proposal's lastCommit), null at height 1. */
+  prevValidators: ValidatorSet | null;
+  priorities: Priorities;
+  proposerCache: Map<number, string>;
+  prevHash: string;
+  lastCommit: Certificate | null;
+  lockedRound: number;
+  lockedBlock: Block | null;
+  lockedHash: string | null;
+  validRound: number;
+  validBlock: Block | null;
+  validHash: string | null;
+  rounds: Map<number, RoundState>;
+  blockValidity: Map<string, boolean>;
+  prepareTimeoutArmed: boolean;
+  commitTimeoutArmed: boolean;
+  polHandled: boolean;
+  proposalRequested: boolean;
+  future: { from: string; message: ConsensusMessage }[];
+  syncRequested: boolean;
+  servedSync: Map<string, number>;
+  evidenceSeen: Set<string>;
+}
+
+export interface Genesis<S> {
+  /** Hash of the genesis (the parent hash of block 1). */
+  genesisHash: string;
+  /** Application state before block 1. */
+  appState: S;
+}
+
+/**
+ * Make `set` the state's validator set (index, total stake, hash).
+ * Throws when the set is empty or larger than VALIDATORS_MAX (a broken invariant: the app never yields one).
+ */
+export function setValidators<S>(s: ConsensusState<S>, set: ValidatorSet): void {
+  if (set.validators.length === 0 || set.validators.length > VALIDATORS_MAX) throw new Error(`validator set size ${set.validators.length} out of 1..${VALIDATORS_MAX}`);
+  s.validators = set;
+  s.index = validatorIndex(set);
+  s.total = totalStake(set);
+  s.validatorsHash = hashValidatorSet(set);
+}
+
+/**
+ * The state before block 1 (or, followed by `applyCommitted` for each stored block and a WAL replay, the state of
+ * a restarted node).
+ */
+export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): ConsensusState<S> {
+  const set = ctx.app.validatorSet(genesis.appState);
+  const s: ConsensusState<S> = {
+    height: 1,
+    round: 0,
+    step: 'new-height',
+    appState: genesis.appState,
+    validators: set,
+    index: new Map(),
+    total: 0,
+    validatorsHash: '',
+    prevValidators: null,
+    priorities: initialPriorities(set),
+    proposerCache: new Map(),
+    prevHash: genesis.genesisHash,
+    lastCommit: null,
+    lockedRound: -1,
+    lockedBlock: null,
+    lockedHash: null,
+    validRound: -1,
+    validBlock: null,
+    validHash: null,
+    rounds: new Map(),
+    blockValidity: new Map(),
+    prepareTimeoutArmed: false,
+    commitTimeoutArmed: false,
+    polHandled: false,
+    proposalRequested: false,
+    future: [],
+    syncRequested: false,
+    servedSync: new Map(),
+    evidenceSeen: new Set(),
+  };
+  setValidators(s, set);
+  return s;
+}
+
+/** The proposer of `round` at the state's height. */
+export function proposerOf<S>(s: ConsensusState<S>, round: number): string {
+  let p = s.proposerCache.get(round);
+  if (p === undefined) {
+    p = proposerForRound(s.validators, s.priorities, round);
+    s.proposerCache.set(round, p);
+  }
+  return p;
+}
+
+/** The record of `round` at the current height, created empty on first use. */
+export function roundState<S>(s: ConsensusState<S>, round: number): RoundState {
+  let rs = s.rounds.get(round);
+  if (!rs) {
+    rs = { proposal: null, proposalHash: null, polVerified: false, prepares: emptyVoteSet(), commits: emptyVoteSet(), seen: new Set(), seenStake: 0 };
+    s.rounds.set(round, rs);
+  }
+  return rs;
+}

@@ -1,0 +1,90 @@
+/**
+ * Vote sets: the prepare or commit votes of one round, tallied by stake, with equivocation detection, and the
+ * check of a proof of lock carried by a re-proposal. Pure: no state beyond the set itself.
+ */
+import type { Evidence, Vote } from '../types/consensus.js';
+import { isQuorum, type Validator } from '../types/validator.js';
+import { duplicateVoteEvidence, verifyVoteSignature, type SignatureVerifier } from './messages.js';
+
+/** The votes of one type at one round: one per validator, with the stake behind each value. */
+export interface VoteSet {
+  votes: Map<string, Vote>;
+  /** Stake per block hash; nil votes under the key 'nil'. */
+  stakeFor: Map<string, number>;
+  stakeTotal: number;
+}
+
+/** What adding a vote did: counted it, ignored a repeat, or found an equivocation (the evidence). */
+export type AddVoteResult = { kind: 'added' } | { kind: 'duplicate' } | { kind: 'conflict'; evidence: Evidence };
+
+/** A vote set with no votes. */
+export function emptyVoteSet(): VoteSet {
+  return { votes: new Map(), stakeFor: new Map(), stakeTotal: 0 };
+}
+
+/**
+ * Count `vote` (signature already verified) with its validator's `stake`. A second vote from the same validator is
+ * never counted: for the same value it is a duplicate, for another value it is evidence of equivocation.
+ * @example addVote(vs, vote, 10).kind === 'added'
+ */
+export function addVote(vs: VoteSet, vote: Vote, stake: number): AddVoteResult {
+  const existing = vs.votes.get(vote.validator);
+  if (existing) {
+    if (existing.blockHash !== vote.blockHash) return { kind: 'conflict', evidence: duplicateVoteEvidence(existing, vote) };
+    return { kind: 'duplicate' };
+  }
+  vs.votes.set(vote.validator, vote);
+  const key = vote.blockHash ?? 'nil';
+  vs.stakeFor.set(key, (vs.stakeFor.get(key) ?? 0) + stake);
+  vs.stakeTotal += stake;
+  return { kind: 'added' };
+}
+
+/** Votes for `hash` (null: nil) hold more than 2/3 of `total` stake. */
+export function quorumFor(vs: VoteSet, hash: string | null, total: number): boolean {
+  return isQuorum(vs.stakeFor.get(hash ?? 'nil') ?? 0, total);
+}
+
+/** Votes for any values together hold more than 2/3 of `total` stake. */
+export function quorumAny(vs: VoteSet, total: number): boolean {
+  return isQuorum(vs.stakeTotal, total);
+}
+
+/** No block can reach a quorum in this vote set any more, whatever the validators that have not voted do. */
+export function blockQuorumImpossible(vs: VoteSet, total: number): boolean {
+  const remaining = total - vs.stakeTotal;
+  if (isQuorum(remaining, total)) return false;
+  for (const [key, stake] of vs.stakeFor) if (key !== 'nil' && isQuorum(stake + remaining, total)) return false;
+  return true;
+}
+
+/** The votes for `hash`, in the order they arrived (a certificate's or a proof of lock's votes). */
+export function votesFor(vs: VoteSet, hash: string): Vote[] {
+  const votes: Vote[] = [];
+  for (const v of vs.votes.values()) if (v.blockHash === hash) votes.push(v);
+  return votes;
+}
+
+/**
+ * Does `pol` prove a prepare quorum for `target.blockHash` at (`target.height`, `target.round`)? Checked on its own
+ * (distinct members, valid signatures; other votes are skipped), because this node's vote set for that round may
+ * hold a Byzantine validator's other vote.
+ */
+export function verifyProofOfLock(
+  pol: readonly Vote[],
+  target: { height: number; round: number; blockHash: string },
+  index: Map<string, Validator>,
+  total: number,
+  verifier: SignatureVerifier,
+): boolean {
+  const seen = new Set<string>();
+  let stake = 0;
+  for (const v of pol) {
+    if (v.type !== 'prepare' || v.height !== target.height || v.round !== target.round || v.blockHash !== target.blockHash || seen.has(v.validator)) continue;
+    const member = index.get(v.validator);
+    if (!member || !verifyVoteSignature(v, index, verifier)) continue;
+    seen.add(v.validator);
+    stake += member.stake;
+  }
+  return isQuorum(stake, total);
+}
