@@ -1,10 +1,23 @@
 /**
- * Durable storage of the chain, injected: LevelDB (src/adapters/store) in the node, in-memory in tests.
+ * Durable storage of the chain, injected. Two views of one store:
+ * - `BlockStorePort`, what the consensus driver needs: synchronous, durable when `put` returns (the node's chain
+ *   store in src/adapters/store, an in-memory store in src/sim);
+ * - `BlockStore`, the node's indexed archive read by the API: blocks by height and hash, proof statuses, blobs
+ *   (LevelDB in src/adapters/store).
  * Every block is stored with the certificate that commits it, so any node or client can check finality.
  * All writes of one commit go in ONE atomic batch (block, certificate, hash index, proof statuses, state).
  */
 import type { Block, Certificate } from '../core/types/consensus.js';
 import type { FinalVerdict } from '../core/types/proof.js';
+
+/** Committed blocks with their certificates, as the consensus driver reads and writes them. `put` is durable when it returns. */
+export interface BlockStorePort {
+  get(height: number): { block: Block; certificate: Certificate } | undefined;
+  /** Store the next block. Throws when `block` is not at height() + 1. */
+  put(block: Block, certificate: Certificate): void;
+  /** Highest stored height (0 when empty). */
+  height(): number;
+}
 
 /** A committed block with its commit certificate and its header hash. */
 export interface StoredBlock {
@@ -33,6 +46,7 @@ export interface CommitBatch {
 
 export type BlockStoreErrorCode = 'STORE_CLOSED' | 'STORE_HEIGHT_GAP' | 'STORE_CORRUPT' | 'STORE_CONFLICT';
 
+/** The typed error of a BlockStore, with a stable code. */
 export class BlockStoreError extends Error {
   constructor(
     readonly code: BlockStoreErrorCode,
@@ -43,6 +57,7 @@ export class BlockStoreError extends Error {
   }
 }
 
+/** The node's indexed archive of the chain (LevelDB in the node), read by the API. */
 export interface BlockStore {
   /**
    * Commit the next block atomically with its state and proof statuses.

@@ -7,6 +7,7 @@ export interface Log {
   child(fields: Record<string, unknown>): Log;
 }
 
+/** A Log that drops everything (tests, and components built without a logger). */
 export const silentLog: Log = {
   debug() {},
   info() {},

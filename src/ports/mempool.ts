@@ -3,13 +3,21 @@
  * proof id (src/adapters/mempool).
  */
 import type { Proof } from '../core/types/proof.js';
+import type { Tx } from '../core/types/tx.js';
 
+/** What the consensus driver asks for when this node proposes: candidate transactions at (height, round). */
+export interface CandidatesPort {
+  candidates(height: number, round: number): readonly Tx[];
+}
+
+/** What `add` did with a proof. */
 export type MempoolAddResult =
   | { ok: true; id: string; duplicate: boolean }
   | { ok: false; id: string; code: 'MEMPOOL_FULL' | 'MEMPOOL_CLOSED' }
   /** Admission (the verifier's door checks) refused it: a stable admission code, e.g. SMT_FORBIDDEN_COMMAND. */
   | { ok: false; id: string; code: string; message: string; admission: true };
 
+/** An admitted proof waiting in the pool. */
 export interface MempoolEntry {
   id: string;
   proof: Proof;
@@ -17,6 +25,7 @@ export interface MempoolEntry {
   addedAtMs: number;
 }
 
+/** The bounded pool of admitted proofs. */
 export interface Mempool {
   /** Admit a proof (admission check, dedupe, bounds). Never throws for the proof's own fault. */
   add(proof: Proof): MempoolAddResult;

@@ -2,11 +2,20 @@
  * Peer-to-peer messaging between validators, injected: js-libp2p (TCP + Noise + Yamux) in the node
  * (src/adapters/p2p), a simulated network in src/sim. Connections are authenticated: `from` is the validator id
  * whose key the remote proved during the encrypted handshake; messages from keys outside the validator set
- * never reach the handler.
+ * never reach the handler. `TransportPort` is the part the consensus driver uses (the node maps it onto its
+ * `Transport`, the simulator onto its simulated network).
  */
+import type { ConsensusMessage } from '../core/consensus/messages.js';
+
+/** What the consensus driver sends: one consensus message to one validator, or to all. Best effort (may drop). */
+export interface TransportPort {
+  send(to: string, message: ConsensusMessage): void;
+  broadcast(message: ConsensusMessage): void;
+}
 
 export type TransportErrorCode = 'TRANSPORT_CLOSED' | 'TRANSPORT_MESSAGE_TOO_LARGE' | 'TRANSPORT_UNKNOWN_PEER' | 'TRANSPORT_START';
 
+/** Thrown by a Transport; `code` says which failure. */
 export class TransportError extends Error {
   constructor(
     readonly code: TransportErrorCode,
@@ -30,6 +39,7 @@ export interface PeerInfo {
   addressSource?: 'config' | 'ledger';
 }
 
+/** The node's peer-to-peer network, carrying messages of type M. */
 export interface Transport<M> {
   start(): Promise<void>;
   /** Send to one validator; false when it is not connected or its queue is full (the message is dropped). */

@@ -1,11 +1,14 @@
 /**
- * The consensus write-ahead log, injected: a file (src/adapters/wal) in the node, memory in the simulator.
- * The node appends every consensus input before handling it; on restart it replays the records since the last
- * committed height. Records are opaque JSON values to the WAL; the node defines what it writes.
+ * The consensus write-ahead log, injected: a file (src/adapters/wal) in the node, memory in the simulator
+ * (src/sim). The driver appends every consensus event before handling it; on restart it replays the events of the
+ * current height.
  */
+import type { ConsensusEvent } from '../core/consensus/state-machine.js';
 
+/** The WAL's typed errors, with stable codes. WAL_IO on the signing path is fatal, by design. */
 export type WalErrorCode = 'WAL_CLOSED' | 'WAL_RECORD_TOO_LARGE' | 'WAL_CORRUPT' | 'WAL_IO';
 
+/** Thrown by a WAL implementation; `code` says which failure. */
 export class WalError extends Error {
   constructor(
     readonly code: WalErrorCode,
@@ -16,26 +19,16 @@ export class WalError extends Error {
   }
 }
 
-/** What replay found: the records, and whether a torn or corrupt tail was cut off. */
-export interface WalReplay<T> {
-  records: T[];
-  /** Bytes dropped at the end (a torn write from a crash), 0 for a clean log. */
-  truncatedBytes: number;
-}
-
-export interface Wal<T = unknown> {
-  /**
-   * Append a record and make it durable (fsync) before resolving.
-   * @throws WalError WAL_RECORD_TOO_LARGE, WAL_CLOSED; WAL_IO on a failed write (fatal for a signer).
-   */
-  append(record: T): Promise<void>;
-  /** Append several records with one fsync. */
-  appendMany(records: readonly T[]): Promise<void>;
-  /** Every intact record in order. Cuts a torn tail so later appends start on a record boundary. */
-  replay(): Promise<WalReplay<T>>;
-  /** Drop every record (after a commit made them unnecessary), durably. */
-  truncate(): Promise<void>;
-  /** Current size in bytes. */
-  sizeBytes(): number;
-  close(): Promise<void>;
+/**
+ * Write-ahead log of consensus events for the current height. Every append is written before the event is
+ * handled; `sync` asks for it to be on disk (fsync) before append returns. The driver syncs this node's own
+ * events (timeouts, payloads, signatures) and only writes peers' messages (CometBFT's Write vs WriteSync): a
+ * process crash loses nothing either way (the page cache survives it), a machine crash may lose the last peer
+ * messages, which peers send again; what this node signed is made durable by SafetyRules before it is sent.
+ */
+export interface WalPort {
+  append(event: ConsensusEvent, sync: boolean): void;
+  read(): readonly ConsensusEvent[];
+  /** Drop everything (called once a block is stored: the next height starts a fresh log). */
+  truncate(): void;
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConsensusDriver, createMemoryBlockStore, createMemoryWal } from '../../src/core/consensus/driver.js';
+import { ConsensusDriver } from '../../src/core/consensus/driver.js';
 import { defaultVerifier, type ConsensusMessage } from '../../src/core/consensus/messages.js';
 import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
-import { SafetyRules, createMemorySafetyStore } from '../../src/core/safety/safety-rules.js';
+import { SafetyRules } from '../../src/core/safety/safety-rules.js';
+import { createMemoryBlockStore, createMemorySafetyStore, createMemoryWal } from '../../src/sim/memory-stores.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { counterApp, createCounterGenesis } from '../../src/sim/counter-app.js';
 import type { ValidatorSet } from '../../src/core/types/validator.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SafetyRules, createMemorySafetyStore, requestPosition, requestSignBytes, type SignRequest } from '../../src/core/safety/safety-rules.js';
+import { SafetyRules, requestPosition, requestSignBytes, type SignRequest } from '../../src/core/safety/safety-rules.js';
+import { createMemorySafetyStore } from '../../src/sim/memory-stores.js';
 import type { SafetyRecord } from '../../src/ports/safety-store.js';
 import { keyPairFromSeed, verify } from '../../src/crypto/ed25519.js';
 import { bytesToHex, sha256Hex } from '../../src/crypto/hash.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { crc32, decodeWalRecords, encodeWalRecord, openFileWal } from '../../src/adapters/wal/file-wal.js';
+import { openSyncFileWal } from '../../src/adapters/wal/sync-file-wal.js';
+import { crc32, decodeWalRecords, encodeWalRecord } from '../../src/adapters/wal/wal-record.js';
 
 const dirs: string[] = [];
 function walPath(): string {
@@ -15,76 +16,9 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('file WAL', () => {
+describe('WAL record format', () => {
   it('crc32 matches the standard check value', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
-  });
-
-  it('appends durably and replays in order after a reopen', async () => {
-    const path = walPath();
-    const wal = await openFileWal<{ n: number }>(path);
-    await wal.append({ n: 1 });
-    await wal.appendMany([{ n: 2 }, { n: 3 }]);
-    await wal.close();
-    await expect(wal.append({ n: 4 })).rejects.toMatchObject({ code: 'WAL_CLOSED' });
-    const again = await openFileWal<{ n: number }>(path);
-    expect(await again.replay()).toEqual({ records: [{ n: 1 }, { n: 2 }, { n: 3 }], truncatedBytes: 0 });
-    await again.close();
-  });
-
-  it('recovers from a torn tail (kill -9 mid-write): keeps intact records, cuts the rest, appends cleanly', async () => {
-    const path = walPath();
-    const wal = await openFileWal<{ n: number; pad: string }>(path);
-    for (let n = 1; n <= 5; n++) await wal.append({ n, pad: 'x'.repeat(n * 10) });
-    await wal.close();
-    const fullBytes = statSync(path).size;
-    const fifth = encodeWalRecord({ n: 5, pad: 'x'.repeat(50) }).length;
-    // Simulate a crash halfway through writing the fifth record, plus junk from a previous life.
-    truncateSync(path, fullBytes - Math.floor(fifth / 2));
-
-    const recovered = await openFileWal<{ n: number; pad: string }>(path);
-    const replay = await recovered.replay();
-    expect(replay.records.map((r) => r.n)).toEqual([1, 2, 3, 4]);
-    expect(replay.truncatedBytes).toBe(fifth - Math.floor(fifth / 2));
-    expect(statSync(path).size).toBe(fullBytes - fifth);
-    await recovered.append({ n: 6, pad: '' });
-    await recovered.close();
-
-    const third = await openFileWal<{ n: number }>(path);
-    expect((await third.replay()).records.map((r) => r.n)).toEqual([1, 2, 3, 4, 6]);
-    await third.close();
-  });
-
-  it('cuts at a CRC mismatch (a flipped bit) and at garbage appended by a crash', async () => {
-    const path = walPath();
-    const wal = await openFileWal<string>(path);
-    await wal.appendMany(['a', 'b', 'c']);
-    await wal.close();
-    const bytes = readFileSync(path);
-    const recordBytes = encodeWalRecord('a').length;
-    bytes.writeUInt8(bytes.readUInt8(recordBytes + 9) ^ 0x01, recordBytes + 9); // payload of 'b'
-    writeFileSync(path, bytes);
-    const flipped = await openFileWal<string>(path);
-    expect((await flipped.replay()).records).toEqual(['a']);
-    await flipped.close();
-
-    appendFileSync(path, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
-    const junk = await openFileWal<string>(path);
-    const replay = await junk.replay();
-    expect(replay.records).toEqual(['a']);
-    expect(replay.truncatedBytes).toBe(7);
-    await junk.close();
-  });
-
-  it('truncate empties the log durably', async () => {
-    const path = walPath();
-    const wal = await openFileWal<number>(path);
-    await wal.appendMany([1, 2]);
-    await wal.truncate();
-    expect(wal.sizeBytes()).toBe(0);
-    await wal.append(3);
-    expect((await wal.replay()).records).toEqual([3]);
-    await wal.close();
   });
 
   it('decoding any prefix of a valid image yields a prefix of the records and never throws', () => {
@@ -113,6 +47,61 @@ describe('file WAL', () => {
 });
 
 describe('synchronous WAL (the consensus driver loop)', () => {
+  it('appends durably and reads in order after a reopen; refuses appends once closed', () => {
+    const path = walPath();
+    const wal = openSyncFileWal<{ n: number }>(path);
+    wal.append({ n: 1 });
+    wal.append({ n: 2 });
+    wal.append({ n: 3 }, false);
+    wal.close();
+    expect(() => wal.append({ n: 4 })).toThrow(expect.objectContaining({ code: 'WAL_CLOSED' }));
+    const again = openSyncFileWal<{ n: number }>(path);
+    expect(again.read()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    again.close();
+  });
+
+  it('recovers from a torn tail (kill -9 mid-write): keeps intact records, cuts the rest, appends cleanly', () => {
+    const path = walPath();
+    const wal = openSyncFileWal<{ n: number; pad: string }>(path);
+    for (let n = 1; n <= 5; n++) wal.append({ n, pad: 'x'.repeat(n * 10) });
+    wal.close();
+    const fullBytes = statSync(path).size;
+    const fifth = encodeWalRecord({ n: 5, pad: 'x'.repeat(50) }).length;
+    // Simulate a crash halfway through writing the fifth record.
+    truncateSync(path, fullBytes - Math.floor(fifth / 2));
+
+    const recovered = openSyncFileWal<{ n: number; pad: string }>(path);
+    expect(recovered.read().map((r) => r.n)).toEqual([1, 2, 3, 4]);
+    expect(statSync(path).size).toBe(fullBytes - fifth);
+    expect(recovered.sizeBytes()).toBe(fullBytes - fifth);
+    recovered.append({ n: 6, pad: '' });
+    recovered.close();
+
+    const third = openSyncFileWal<{ n: number }>(path);
+    expect(third.read().map((r) => r.n)).toEqual([1, 2, 3, 4, 6]);
+    third.close();
+  });
+
+  it('cuts at a CRC mismatch (a flipped bit) and at garbage appended by a crash', () => {
+    const path = walPath();
+    const wal = openSyncFileWal<string>(path);
+    for (const r of ['a', 'b', 'c']) wal.append(r);
+    wal.close();
+    const bytes = readFileSync(path);
+    const recordBytes = encodeWalRecord('a').length;
+    bytes.writeUInt8(bytes.readUInt8(recordBytes + 9) ^ 0x01, recordBytes + 9); // payload of 'b'
+    writeFileSync(path, bytes);
+    const flipped = openSyncFileWal<string>(path);
+    expect(flipped.read()).toEqual(['a']);
+    flipped.close();
+
+    appendFileSync(path, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+    const junk = openSyncFileWal<string>(path);
+    expect(junk.read()).toEqual(['a']);
+    expect(statSync(path).size).toBe(recordBytes); // the 7 bytes of junk are cut
+    junk.close();
+  });
+
   it('appends durably, cuts a torn tail on read, truncates', async () => {
     const { openSyncFileWal } = await import('../../src/adapters/wal/sync-file-wal.js');
     const path = walPath();
@@ -128,6 +117,22 @@ describe('synchronous WAL (the consensus driver loop)', () => {
     again.truncate();
     expect(again.read()).toEqual([]);
     expect(again.sizeBytes()).toBe(0);
+    again.close();
+  });
+
+  it('truncate empties the log durably; appends continue after it', () => {
+    const path = walPath();
+    const wal = openSyncFileWal<number>(path);
+    wal.append(1);
+    wal.append(2);
+    wal.truncate();
+    expect(wal.sizeBytes()).toBe(0);
+    expect(statSync(path).size).toBe(0);
+    wal.append(3);
+    expect(wal.read()).toEqual([3]);
+    wal.close();
+    const again = openSyncFileWal<number>(path);
+    expect(again.read()).toEqual([3]);
     again.close();
   });
 

@@ -4,23 +4,6 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export const METRIC_NAMES = [
-  'pop_height',
-  'pop_round',
-  'pop_rounds_total',
-  'pop_view_changes_total',
-  'pop_block_interval_seconds',
-  'pop_commit_latency_seconds',
-  'pop_finality_latency_seconds',
-  'pop_proofs_verified_total',
-  'pop_proofs_finalized_total',
-  'pop_verifier_queue',
-  'pop_mempool_size',
-  'pop_mempool_bytes',
-  'pop_peers',
-  'pop_evidence_total',
-] as const;
-
 export interface NodeMetrics {
   registry: Registry;
   height: Gauge;

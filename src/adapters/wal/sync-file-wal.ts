@@ -1,6 +1,6 @@
 /**
  * A synchronous WAL file, for the consensus driver's loop (append -> handle -> effects, with no await in
- * between): same record format as file-wal.ts (u32 length | u32 CRC-32 | JSON), each append written before it
+ * between): record format of wal-record.ts (u32 length | u32 CRC-32 | JSON), each append written before it
  * returns and fdatasync'd unless the caller says `sync: false`; `read` cuts a torn tail left by a crash. A failed write throws WalError
  * WAL_IO: on the signing path that is fatal, by design.
  */
@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { WAL_BYTES_MAX } from '../../core/limits.js';
 import { WalError } from '../../ports/wal.js';
 import { fsyncDirSync } from '../fs/durable-file.js';
-import { decodeWalRecords, encodeWalRecord } from './file-wal.js';
+import { decodeWalRecords, encodeWalRecord } from './wal-record.js';
 
 export interface SyncWal<T> {
   /** Write one record; with `sync` (the default) it is on disk (fdatasync, covering earlier unsynced records) on return. */

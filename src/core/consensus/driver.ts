@@ -2,59 +2,15 @@
  * The driver loop, shared by the node and the simulator: one event queue per node; each event is appended to the
  * WAL, handled by the pure core, and its effects are carried out through ports. Synchronous: a SafetyStore save,
  * a WAL append and a block put complete before the next step. Recovery rebuilds the state from the block store
- * (replaying committed blocks through the application) and then the WAL of the current height.
+ * (replaying committed blocks through the application) and then the WAL of the current height. The ports are
+ * declared in src/ports (DriverPorts); in-memory ones for tests and the simulator are in src/sim/memory-stores.ts.
  */
-import type { Clock } from '../../ports/clock.js';
+import type { DriverPorts } from '../../ports/consensus-driver.js';
 import type { Block, Certificate } from '../types/consensus.js';
-import type { Tx } from '../types/tx.js';
-import type { SignRequest, SignResult } from '../safety/safety-rules.js';
 import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX, SYNC_SIZE_CACHE_MAX } from '../limits.js';
-import type { ConsensusMessage } from './messages.js';
 import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis } from './state-machine.js';
 
-/** Committed blocks with their certificates. `put` is durable when it returns. */
-export interface BlockStorePort {
-  get(height: number): { block: Block; certificate: Certificate } | undefined;
-  put(block: Block, certificate: Certificate): void;
-  /** Highest stored height (0 when empty). */
-  height(): number;
-}
-
-/**
- * Write-ahead log of consensus events for the current height. Every append is written before the event is
- * handled; `sync` asks for it to be on disk (fsync) before append returns. The driver syncs this node's own
- * events (timeouts, payloads, signatures) and only writes peers' messages (CometBFT's Write vs WriteSync): a
- * process crash loses nothing either way (the page cache survives it), a machine crash may lose the last peer
- * messages, which peers send again; what this node signed is made durable by SafetyRules before it is sent.
- */
-export interface WalPort {
-  append(event: ConsensusEvent, sync: boolean): void;
-  read(): readonly ConsensusEvent[];
-  /** Drop everything (called once a block is stored: the next height starts a fresh log). */
-  truncate(): void;
-}
-
-export interface TransportPort {
-  send(to: string, message: ConsensusMessage): void;
-  broadcast(message: ConsensusMessage): void;
-}
-
-export interface SignerPort {
-  sign(request: SignRequest): SignResult;
-}
-
-export interface DriverPorts {
-  clock: Clock;
-  transport: TransportPort;
-  signer: SignerPort;
-  blocks: BlockStorePort;
-  wal: WalPort;
-  /** Candidate transactions for this node's proposal. */
-  mempool: { candidates(height: number, round: number): readonly Tx[] };
-  /** Sees every effect after it ran (metrics, logs, evidence to the mempool, simulator checkers). */
-  observe?: (effect: ConsensusEffect) => void;
-}
-
+/** One node's consensus loop over its ports: `deliver` events, effects run through `DriverPorts`. */
 export class ConsensusDriver<S> {
   readonly ctx: ConsensusContext<S>;
   readonly state: ConsensusState<S>;
@@ -94,6 +50,7 @@ export class ConsensusDriver<S> {
     this.#queue.length = 0;
   }
 
+  /** True once stop() was called. */
   get stopped(): boolean {
     return this.#stopped;
   }
@@ -178,43 +135,4 @@ export class ConsensusDriver<S> {
 /** Encoded size estimate of a stored block with its certificate (tx payloads dominate; UTF-16 length). */
 function approximateBytes(entry: { block: Block; certificate: Certificate }): number {
   return 1024 + (entry.certificate.signatures.length + (entry.block.lastCommit?.signatures.length ?? 0)) * 200 + JSON.stringify(entry.block.txs).length;
-}
-
-/** An in-memory block store (tests, simulator). */
-export function createMemoryBlockStore(): BlockStorePort & { blocks: { block: Block; certificate: Certificate }[] } {
-  const store = {
-    blocks: [] as { block: Block; certificate: Certificate }[],
-    get(height: number) {
-      return store.blocks[height - 1];
-    },
-    put(block: Block, certificate: Certificate) {
-      if (block.header.height !== store.blocks.length + 1) throw new Error(`block store: put ${block.header.height} after ${store.blocks.length}`);
-      store.blocks.push({ block, certificate });
-    },
-    height() {
-      return store.blocks.length;
-    },
-  };
-  return store;
-}
-
-/** An in-memory WAL (tests, simulator): survives a simulated crash because the simulator keeps the object. */
-export function createMemoryWal(): WalPort & { events: ConsensusEvent[]; syncedTypes: Set<string>; unsyncedTypes: Set<string> } {
-  const wal = {
-    events: [] as ConsensusEvent[],
-    /** Event types appended with and without sync (what a file WAL would fsync), for tests. */
-    syncedTypes: new Set<string>(),
-    unsyncedTypes: new Set<string>(),
-    append(event: ConsensusEvent, sync: boolean) {
-      wal.events.push(event);
-      (sync ? wal.syncedTypes : wal.unsyncedTypes).add(event.type);
-    },
-    read() {
-      return wal.events.slice();
-    },
-    truncate() {
-      wal.events.length = 0;
-    },
-  };
-  return wal;
 }

@@ -1,5 +1,5 @@
 /**
- * Per-block Merkle roots (merkletreejs) and receipts.
+ * Per-block Merkle roots (src/crypto/merkle.ts) and receipts.
  *
  * - txsRoot: over hashTx(tx) for the block's txs, in order.
  * - resultsRoot: over the block's results leaves, in order: one `submitted` leaf per proof the block submits
@@ -10,9 +10,9 @@
  * A receipt proves a final verdict offline: the leaf, its inclusion proof to header.resultsRoot, the header,
  * and the header's commit certificate, checked against a validator set (the genesis set by default).
  */
-import { MerkleTree } from 'merkletreejs';
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
-import { hashWithDomain, hexToBytes, isHex, sha256 } from '../../crypto/hash.js';
+import { bytesToHex, hashWithDomain, hexToBytes, isHex, sha256 } from '../../crypto/hash.js';
+import { merkleProof, merkleRootHex, type MerkleStep } from '../../crypto/merkle.js';
 import type { BlockHeader, Certificate } from '../types/consensus.js';
 import type { FinalVerdict } from '../types/proof.js';
 import type { Tx } from '../types/tx.js';
@@ -24,12 +24,6 @@ import type { ResultLeaf } from './state.js';
 export const RESULT_DOMAIN = 'pop/result/v1';
 export const TX_DOMAIN = 'pop/tx/v1';
 const ZERO_ROOT = '0'.repeat(64);
-
-function merkleHash(data: Buffer): Buffer {
-  return Buffer.from(sha256(data));
-}
-
-const TREE_OPTIONS = { hashLeaves: false, sortPairs: false, sortLeaves: false, duplicateOdd: false };
 
 /** Hash of a transaction: its id in txsRoot. */
 export function hashTx(tx: Tx): string {
@@ -43,30 +37,24 @@ export function hashResultLeaf(leaf: ResultLeaf): string {
 
 function rootOf(hashes: string[]): string {
   if (hashes.length === 0) return ZERO_ROOT;
-  const tree = new MerkleTree(hashes.map((h) => Buffer.from(h, 'hex')), merkleHash, TREE_OPTIONS);
-  return tree.getRoot().toString('hex');
+  return merkleRootHex(hashes);
 }
 
+/** Merkle root of the block's transactions (hashTx, in order); 64 zeros when there are none. */
 export function txsRoot(txs: readonly Tx[]): string {
   return rootOf(txs.map(hashTx));
 }
 
+/** Merkle root of the block's results leaves (hashResultLeaf, in order); 64 zeros when there are none. */
 export function resultsRoot(leaves: readonly ResultLeaf[]): string {
   return rootOf(leaves.map(hashResultLeaf));
 }
 
-export interface MerkleStep {
-  position: 'left' | 'right';
-  data: string;
-}
+export type { MerkleStep } from '../../crypto/merkle.js';
 
 /** Inclusion proof of leaves[index] in resultsRoot(leaves). */
 export function proveResult(leaves: readonly ResultLeaf[], index: number): MerkleStep[] {
-  const hashes = leaves.map(hashResultLeaf);
-  const tree = new MerkleTree(hashes.map((h) => Buffer.from(h, 'hex')), merkleHash, TREE_OPTIONS);
-  const target = hashes[index];
-  if (target === undefined) throw new RangeError(`no leaf ${index}`);
-  return tree.getProof(Buffer.from(target, 'hex'), index).map((step) => ({ position: step.position, data: step.data.toString('hex') }));
+  return merkleProof(leaves.map(hashResultLeaf), index);
 }
 
 /** Check an inclusion proof; false (never throws) on malformed input. */
@@ -86,7 +74,7 @@ export function verifyResultProof(leaf: ResultLeaf, proof: readonly MerkleStep[]
       }
       acc = sha256(buf);
     }
-    return Buffer.from(acc).toString('hex') === root;
+    return bytesToHex(acc) === root;
   } catch {
     return false;
   }

@@ -5,11 +5,10 @@
  * Keys:  params | chain | supply | stats | set/active | set/queued | unbonding | validator-ids
  *        account/<hex public key> | validator/<id> | proof/<proofId> | window/<height> | offence/<id>/<height>
  */
-import type { CanonicalValue } from '../codec/canonical.js';
 import type { AttestedVerdict, FinalVerdict } from '../types/proof.js';
 import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
-import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
+import { smtGet, smtRoot, type SmtNode } from './smt.js';
 
 export interface Account {
   balance: number;
@@ -125,10 +124,6 @@ export const KEY = {
 /** Read a typed value from the tree (values were written by this module, so the cast is sound). */
 export function readKey<T>(tree: SmtNode | null, key: string): T | undefined {
   return smtGet(tree, key) as T | undefined;
-}
-
-export function writeKey(tree: SmtNode | null, key: string, value: unknown): SmtNode | null {
-  return smtSet(tree, key, value as CanonicalValue | undefined);
 }
 
 /** Merkle root of the whole state, hex. */

@@ -97,19 +97,3 @@ export class SafetyRules {
     return { ok: true, signature };
   }
 }
-
-/** An in-memory SafetyStore (tests, simulator). `saved` counts durable writes. */
-export function createMemorySafetyStore(initial: SafetyRecord | null = null): SafetyStore & { record: SafetyRecord | null; saved: number } {
-  const store = {
-    record: initial,
-    saved: 0,
-    load(): SafetyRecord | null {
-      return store.record ? { ...store.record } : null;
-    },
-    save(record: SafetyRecord): void {
-      store.record = { ...record };
-      store.saved++;
-    },
-  };
-  return store;
-}

@@ -41,8 +41,3 @@ export function totalStake(set: ValidatorSet): number {
 export function isQuorum(stake: number, total: number): boolean {
   return 3 * stake > 2 * total;
 }
-
-/** True when `stake` is at least 1/3 of `total` (enough to block, or to include one honest validator). */
-export function isOneThird(stake: number, total: number): boolean {
-  return 3 * stake >= total;
-}
