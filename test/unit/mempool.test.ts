@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMempool } from '../../src/adapters/mempool/bounded-mempool.js';
+import { createMempool } from '../../src/core/pool/mempool.js';
 import { encodeProof, proofId, type Proof } from '../../src/core/types/proof.js';
 
 const admitAll = () => ({ ok: true as const });
