@@ -62,4 +62,15 @@ describe('bounded mempool', () => {
       }),
     );
   });
+
+  it('counts bytes as UTF-8, like Buffer.byteLength, for any script (it runs in pure core, without Buffer)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (smtlib) => {
+        const pool = createMempool({ admit: admitAll, nowMs: () => 0 });
+        const p: Proof = { smtlib, claim: 'sat' };
+        pool.add(p);
+        expect(pool.bytes()).toBe(Buffer.byteLength(encodeProof(p), 'utf8'));
+      }),
+    );
+  });
 });
