@@ -18,6 +18,11 @@ export class Scheduler implements Clock {
     return this.#now;
   }
 
+  /** Simulated wall time: the simulation starts at the epoch. */
+  wallMs(): number {
+    return this.#now;
+  }
+
   schedule(delayMs: number, fn: () => void): () => void {
     const task: Task = { t: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn, cancelled: false };
     this.#push(task);

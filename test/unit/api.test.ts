@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createMempool } from '../../src/adapters/mempool/bounded-mempool.js';
+import { createMempool } from '../../src/core/pool/mempool.js';
 import { createNodeMetrics } from '../../src/adapters/metrics/metrics.js';
 import { createApp, type ApiDeps } from '../../src/api/app.js';
 import {

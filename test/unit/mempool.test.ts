@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMempool } from '../../src/adapters/mempool/bounded-mempool.js';
+import { createMempool } from '../../src/core/pool/mempool.js';
 import { encodeProof, proofId, type Proof } from '../../src/core/types/proof.js';
 
 const admitAll = () => ({ ok: true as const });
@@ -59,6 +59,17 @@ describe('bounded mempool', () => {
           expect(pool.size()).toBeLessThanOrEqual(8);
           expect(all.reduce((s, e) => s + e.bytes, 0)).toBe(pool.bytes());
         }
+      }),
+    );
+  });
+
+  it('counts bytes as UTF-8, like Buffer.byteLength, for any script (it runs in pure core, without Buffer)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (smtlib) => {
+        const pool = createMempool({ admit: admitAll, nowMs: () => 0 });
+        const p: Proof = { smtlib, claim: 'sat' };
+        pool.add(p);
+        expect(pool.bytes()).toBe(Buffer.byteLength(encodeProof(p), 'utf8'));
       }),
     );
   });

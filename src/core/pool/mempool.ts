@@ -2,9 +2,11 @@
  * The mempool: admitted proofs waiting to be ordered. Bounded by count and by bytes, deduplicated by proof id,
  * oldest first. Admission (the verifier's door checks: sizes, balanced s-expressions, command allow-list) is
  * injected by the caller (src/core/admission in the node), so this module never decides what is well-formed.
+ * Pure (no Node built-ins): the simulator runs the same code.
  */
-import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOFS_MAX } from '../../core/limits.js';
-import { encodeProof, proofId, type Proof } from '../../core/types/proof.js';
+import { utf8Length } from '../admission/admit.js';
+import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOFS_MAX } from '../limits.js';
+import { encodeProof, proofId, type Proof } from '../types/proof.js';
 import type { Mempool, MempoolAddResult, MempoolEntry } from '../../ports/mempool.js';
 
 /** The admission check at the door: ok, or a stable code and a message a person can act on. */
@@ -12,6 +14,7 @@ export type AdmitProof = (proof: Proof) => { ok: true } | { ok: false; code: str
 
 export interface MempoolOptions {
   admit: AdmitProof;
+  /** When an entry was added (its `addedAtMs`): the node passes its clock. */
   nowMs: () => number;
   proofsMax?: number;
   bytesMax?: number;
@@ -36,7 +39,7 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
       if (entries.has(id)) return { ok: true, id, duplicate: true };
       const admitted = options.admit(proof);
       if (!admitted.ok) return { ok: false, id, code: admitted.code, message: admitted.message, admission: true };
-      const size = Buffer.byteLength(encodeProof(proof), 'utf8');
+      const size = utf8Length(encodeProof(proof));
       if (entries.size + 1 > proofsMax || bytes + size > bytesMax) return { ok: false, id, code: 'MEMPOOL_FULL' };
       entries.set(id, { id, proof, bytes: size, addedAtMs: options.nowMs() });
       bytes += size;

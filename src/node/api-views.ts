@@ -1,0 +1,215 @@
+/**
+ * What the HTTP API reads of a running validator (ApiDeps without the two submissions): blocks, proofs with
+ * their receipt, validators, status, genesis, accounts, tx statuses, peers, health and metrics. Read-only views
+ * over the ledger state, the chain store, the pools and the transport.
+ */
+import type { NodeMetrics } from '../adapters/metrics/metrics.js';
+import type { ChainStore } from '../adapters/store/chain-store.js';
+import type { ApiDeps } from '../api/app.js';
+import type { BlockResponse, ProofStatusResponse, StatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import { proposerOf, type ConsensusState } from '../core/consensus/state-machine.js';
+import type { GenesisDoc } from '../core/ledger/genesis.js';
+import { buildReceipt } from '../core/ledger/results.js';
+import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
+import type { TxPool } from '../core/pool/tx-pool.js';
+import type { StoredBlock } from '../ports/block-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { Log } from '../ports/log.js';
+import type { Mempool } from '../ports/mempool.js';
+import type { PeerInfo } from '../ports/transport.js';
+import type { CommitStats } from './commit-observer.js';
+import type { NodeConfig } from './config.js';
+
+/** The address peers dial for this node: the configured one, else the listen address unless it is a wildcard. */
+export function advertisedAddress(config: NodeConfig): string | null {
+  if (config.network.advertise_address !== undefined) return config.network.advertise_address;
+  const host = config.network.listen_host;
+  if (host === '0.0.0.0' || host === '::') return null;
+  return host.includes(':') ? `[${host}]:${config.network.listen_port}` : `${host}:${config.network.listen_port}`;
+}
+
+/** The chain store as the views read it. */
+export interface ChainReader {
+  getStored(height: number): StoredBlock | null;
+  height(): number;
+  getBlob(key: string): Promise<string | null>;
+  /** True when the store has a status for the proof (e.g. pending, accepted before a restart). */
+  hasProofStatus(id: string): Promise<boolean>;
+}
+
+/**
+ * Read a chain store that opens later (null until then: nothing stored).
+ * @example const reader = chainReaderOf(() => stores?.chain ?? null);
+ */
+export function chainReaderOf(chain: () => ChainStore | null): ChainReader {
+  return {
+    getStored: (height) => chain()?.getStored(height) ?? null,
+    height: () => chain()?.height() ?? 0,
+    getBlob: async (key) => (await chain()?.level.getBlob(key)) ?? null,
+    hasProofStatus: async (id) => Boolean(await chain()?.level.getProofStatus(id)),
+  };
+}
+
+/** Where the node stands: serving, closing, or stopped by a fatal error. */
+export type NodeLifecycle = 'open' | 'closing' | 'fatal';
+
+export interface ApiViewsOptions {
+  config: NodeConfig;
+  genesis: GenesisDoc;
+  z3Version: string;
+  clock: Clock;
+  log: Log;
+  /** The consensus state. @throws NodeError NODE_CLOSED before start. */
+  consensus: () => ConsensusState<LedgerState>;
+  chain: ChainReader;
+  mempool: Pick<Mempool, 'has' | 'size' | 'bytes'>;
+  txPool: Pick<TxPool, 'status'>;
+  peers: () => PeerInfo[];
+  stats: () => CommitStats;
+  /** Highest height seen in a peer's proposal or vote (syncing when ahead of ours). */
+  maxPeerHeight: () => number;
+  lifecycle: () => NodeLifecycle;
+  metrics: NodeMetrics;
+  verifierQueueSize: () => number;
+}
+
+/** The API's reads (the node adds submitProof and submitTx), and the status the node reports itself. */
+export interface ApiViews {
+  deps: Omit<ApiDeps, 'submitProof' | 'submitTx'>;
+  /** GET /status. @throws NodeError NODE_CLOSED before start. */
+  status(): StatusResponse;
+}
+
+/**
+ * Create the views.
+ * @example const views = createApiViews(options); const apiDeps: ApiDeps = { ...views.deps, submitProof, submitTx };
+ */
+export function createApiViews(options: ApiViewsOptions): ApiViews {
+  const { config, genesis, chain } = options;
+  const startedMs = options.clock.nowMs();
+  const state = (): LedgerState => options.consensus().appState;
+  const deps: ApiViews['deps'] = {
+    getTx: async (hash) => options.txPool.status(hash),
+    getAccount: async (address) => {
+      const a = getAccount(state(), address);
+      return a ? { address, balance: a.balance, nonce: a.nonce } : null;
+    },
+    getGenesis: async () => {
+      const s = state();
+      return {
+        chainId: genesis.chainId,
+        genesisHash: genesis.genesisHash,
+        minStake: s.params.minStake,
+        maxValidators: s.params.maxValidators,
+        height: s.chain.height,
+        validators: genesis.validators.map((v) => ({ id: v.id, publicKey: v.publicKey, stake: v.stake })),
+      };
+    },
+    getProof: (id) => proofView(options, id),
+    getBlock: async (height) => blockView(chain, height),
+    getLatestBlock: async () => blockView(chain, chain.height()),
+    getValidators: async () => validatorsView(state()),
+    getStatus: async () => statusView(options, startedMs),
+    getPeers: async () => ({
+      nodeId: config.node_id,
+      address: advertisedAddress(config),
+      peers: options.peers().map((p) => ({ id: p.id, address: p.address ?? null, source: p.addressSource ?? null, connected: p.connected })),
+    }),
+    getHealth: async () => {
+      const lifecycle = options.lifecycle();
+      if (lifecycle === 'closing') return { status: 'unhealthy', reason: 'closing' };
+      if (lifecycle === 'fatal') return { status: 'unhealthy', reason: 'fatal error' };
+      return { status: 'ok', height: state().chain.height };
+    },
+    getMetrics: () => {
+      options.metrics.verifierQueue.set(options.verifierQueueSize());
+      options.metrics.peers.set(options.peers().filter((p) => p.connected).length);
+      return options.metrics.render();
+    },
+    onInternalError: (err, route) => options.log.error({ module: 'api', route, err: (err as Error).message }, 'internal error'),
+  };
+  return { deps, status: () => statusView(options, startedMs) };
+}
+
+function blockView(chain: ChainReader, height: number): BlockResponse | null {
+  const stored = chain.getStored(height);
+  if (!stored) return null;
+  return { height: stored.height, hash: stored.hash, header: { ...stored.block.header }, txs: [...stored.block.txs], certificate: { ...stored.certificate, signatures: [...stored.certificate.signatures] } };
+}
+
+/** The receipt of a final proof, from the results leaves stored with its final block; null when they are missing. */
+async function receiptFor(chain: ChainReader, id: string, finalHeight: number): Promise<unknown> {
+  const stored = chain.getStored(finalHeight);
+  const leavesText = await chain.getBlob(`results:${finalHeight}`);
+  if (!stored || !leavesText) return null;
+  try {
+    return buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.block.header, stored.certificate, id);
+  } catch {
+    return null;
+  }
+}
+
+async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null> {
+  const record = getProof(options.consensus().appState, id);
+  if (record) {
+    if (record.verdict !== null && record.finalHeight !== null) {
+      const receipt = await receiptFor(options.chain, id, record.finalHeight);
+      return { id, status: 'final', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, receipt };
+    }
+    return { id, status: 'included', height: record.submittedHeight };
+  }
+  if (options.mempool.has(id)) return { id, status: 'pending' };
+  return (await options.chain.hasProofStatus(id)) ? { id, status: 'pending' } : null;
+}
+
+function validatorsView(s: LedgerState): ValidatorsResponse {
+  return {
+    height: s.chain.height,
+    validators: listValidators(s).map((v) => ({
+      id: v.id,
+      publicKey: v.publicKey,
+      stake: v.stake,
+      rewards: v.rewards,
+      balance: getAccount(s, v.account)?.balance ?? 0,
+      rounds: v.roundsParticipated,
+      proposed: v.proposed,
+      accuracy: { matched: v.matched, compared: v.compared, abstained: v.abstained, missed: v.missed, ratio: accuracy(v) },
+      jailed: v.jailed,
+      lastSignedHeight: v.lastSignedHeight ?? null,
+      ...(v.address !== undefined ? { address: v.address } : {}),
+    })),
+  };
+}
+
+function statusView(options: ApiViewsOptions, startedMs: number): StatusResponse {
+  const { config } = options;
+  const cs = options.consensus();
+  const s = cs.appState;
+  const leader = proposerOf(cs, cs.round);
+  const connected = options.peers().filter((p) => p.connected);
+  const own = listValidators(s).find((v) => v.id === config.node_id);
+  const ledgerStats = getStats(s);
+  const stats = options.stats();
+  return {
+    nodeId: config.node_id,
+    chainId: options.genesis.chainId,
+    height: s.chain.height,
+    round: cs.round,
+    leader,
+    isLeader: leader === config.node_id,
+    peers: connected.length,
+    peerIds: connected.map((p) => p.id),
+    stake: own?.stake ?? 0,
+    syncing: options.maxPeerHeight() > cs.height + 1,
+    latestBlockHash: s.chain.height > 0 ? s.chain.lastBlockHash : null,
+    rounds: stats.rounds,
+    viewChanges: stats.viewChanges,
+    commitLatencyMs: stats.commitLatencyMs,
+    // Chain totals (the ledger's, the same on every node and across restarts); `verified` is this node's own Z3 work.
+    proofs: { submitted: ledgerStats.proofsSubmitted, finalized: ledgerStats.proofsFinalized, verified: stats.verified },
+    mempool: { size: options.mempool.size(), bytes: options.mempool.bytes() },
+    evidence: stats.evidence,
+    uptimeSec: (options.clock.nowMs() - startedMs) / 1000,
+    z3Version: options.z3Version,
+  };
+}

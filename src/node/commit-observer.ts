@@ -1,0 +1,162 @@
+/**
+ * The node's bookkeeping of consensus effects, after the driver ran them: on each committed block the pools
+ * drop what it holds (and what expired), the commit latency and the counters advance, the metrics follow; view
+ * changes and equivocations are counted; forged peer messages are reported for scoring. Time comes from the
+ * injected clock (monotonic: latencies are durations).
+ */
+import type { NodeMetrics } from '../adapters/metrics/metrics.js';
+import { hashHeader } from '../core/consensus/messages.js';
+import type { ConsensusEffect } from '../core/consensus/state-machine.js';
+import type { LedgerState } from '../core/ledger/state.js';
+import type { AttestPool } from '../core/pool/attest-pool.js';
+import type { TxPool } from '../core/pool/tx-pool.js';
+import type { Block, Certificate } from '../core/types/consensus.js';
+import { proofId, type AttestedVerdict } from '../core/types/proof.js';
+import type { Clock } from '../ports/clock.js';
+import type { Log } from '../ports/log.js';
+import type { Mempool } from '../ports/mempool.js';
+
+/** Rejection codes no honest lagging peer can cause: its sender is scored down. */
+const FORGERY_CODES: ReadonlySet<string> = new Set(['SIGNATURE_INVALID', 'CERT_NO_QUORUM', 'CERT_BLOCK']);
+
+export interface CommitObserverOptions {
+  clock: Clock;
+  metrics: NodeMetrics;
+  log: Log;
+  mempool: Pick<Mempool, 'remove' | 'size' | 'bytes'>;
+  txPool: Pick<TxPool, 'onCommitted'>;
+  attestPool: Pick<AttestPool, 'onCommitted'>;
+  /** The ledger state (after the committed block was applied, when a commit is observed). */
+  state: () => LedgerState;
+  /** After the bookkeeping of each committed block (peer-set sync, attestation). */
+  onCommitted?: (block: Block, state: LedgerState) => void;
+  /** A peer sent a forgery (bad signature, certificate without quorum or for another block). */
+  penalize?: (peer: string, code: string) => void;
+}
+
+/** Commit latency (round 0 start to commit) in ms: null before the first commit. */
+export interface CommitLatencyMs {
+  last: number | null;
+  avg: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/** What GET /status reports of this node's own work. */
+export interface CommitStats {
+  rounds: number;
+  viewChanges: number;
+  evidence: number;
+  /** Proofs this node's verifier answered (verdict or abstention). */
+  verified: number;
+  commitLatencyMs: CommitLatencyMs;
+}
+
+export interface CommitObserver {
+  /** Book one consensus effect (the driver's `observe`). */
+  observe(effect: ConsensusEffect): void;
+  /** A proof was accepted (202): its finality latency runs from now; the mempool gauges follow. */
+  proofAccepted(id: string): void;
+  /** This node's verifier answered for a proof. */
+  proofVerified(verdict: AttestedVerdict): void;
+  stats(): CommitStats;
+}
+
+/**
+ * Create the observer; `observe` goes to the consensus driver.
+ * @example const observer = createCommitObserver({ clock, metrics, log, mempool, txPool, attestPool, state });
+ */
+export function createCommitObserver(options: CommitObserverOptions): CommitObserver {
+  const { clock, metrics, log } = options;
+  const counters = { verified: 0, evidence: 0, viewChanges: 0, rounds: 0 };
+  const latency = { last: null as number | null, sum: 0, count: 0, min: null as number | null, max: null as number | null };
+  const acceptedAtMs = new Map<string, number>();
+  let heightStartMs = clock.nowMs();
+  let lastCommitMs: number | null = null;
+
+  function recordFinals(s: LedgerState): void {
+    const now = clock.nowMs();
+    for (const leaf of s.lastResults) {
+      if (leaf.kind !== 'final') continue;
+      metrics.proofsFinalizedTotal.inc({ verdict: leaf.verdict });
+      const accepted = acceptedAtMs.get(leaf.proofId);
+      if (accepted === undefined) continue;
+      metrics.finalityLatencySeconds.observe((now - accepted) / 1000);
+      acceptedAtMs.delete(leaf.proofId);
+    }
+  }
+
+  function recordLatency(): void {
+    const now = clock.nowMs();
+    const commitMs = now - heightStartMs;
+    latency.last = commitMs;
+    latency.sum += commitMs;
+    latency.count++;
+    latency.min = latency.min === null ? commitMs : Math.min(latency.min, commitMs);
+    latency.max = latency.max === null ? commitMs : Math.max(latency.max, commitMs);
+    metrics.commitLatencySeconds.observe(commitMs / 1000);
+    if (lastCommitMs !== null) metrics.blockIntervalSeconds.observe((now - lastCommitMs) / 1000);
+    lastCommitMs = now;
+  }
+
+  function onCommitted(block: Block, certificate: Certificate): void {
+    const height = block.header.height;
+    const s = options.state();
+    options.txPool.onCommitted(height, block.txs);
+    options.attestPool.onCommitted(height, block.txs);
+    options.mempool.remove(block.txs.flatMap((tx) => (tx.type === 'submit' ? [proofId(tx.proof)] : [])));
+    recordFinals(s);
+    recordLatency();
+    counters.rounds++;
+    metrics.roundsTotal.inc();
+    metrics.height.set(height);
+    metrics.mempoolSize.set(options.mempool.size());
+    metrics.mempoolBytes.set(options.mempool.bytes());
+    log.info({ module: 'consensus', height, round: certificate.round, txs: block.txs.length, hash: hashHeader(block.header).slice(0, 16) }, 'block committed');
+    options.onCommitted?.(block, s);
+  }
+
+  return {
+    observe(effect) {
+      switch (effect.type) {
+        case 'commit-block':
+          onCommitted(effect.block, effect.certificate);
+          break;
+        case 'round-started':
+          metrics.round.set(effect.round);
+          if (effect.round === 0) heightStartMs = clock.nowMs();
+          else {
+            counters.viewChanges++;
+            metrics.viewChangesTotal.inc();
+            log.warn({ module: 'consensus', height: effect.height, round: effect.round }, 'Consensus timeout, initiating view change');
+          }
+          break;
+        case 'evidence':
+          counters.evidence++;
+          metrics.evidenceTotal.inc();
+          log.warn({ module: 'consensus', evidence: effect.evidence.kind }, 'equivocation detected');
+          break;
+        case 'rejected':
+          log.debug({ module: 'consensus', peer: effect.from, code: effect.code, msg: effect.message }, 'peer message rejected');
+          // Forgeries cannot be honest lag: score the sender down (other rejections may be, so they only log).
+          if (FORGERY_CODES.has(effect.code)) options.penalize?.(effect.from, effect.code);
+          break;
+        default:
+          break;
+      }
+    },
+    proofAccepted(id) {
+      acceptedAtMs.set(id, clock.nowMs());
+      metrics.mempoolSize.set(options.mempool.size());
+      metrics.mempoolBytes.set(options.mempool.bytes());
+    },
+    proofVerified(verdict) {
+      metrics.proofsVerifiedTotal.inc({ verdict });
+      counters.verified++;
+    },
+    stats: () => ({
+      ...counters,
+      commitLatencyMs: { last: latency.last, avg: latency.count ? latency.sum / latency.count : null, min: latency.min, max: latency.max },
+    }),
+  };
+}

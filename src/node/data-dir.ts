@@ -1,0 +1,96 @@
+/**
+ * A validator's data directory: it belongs to one chain (the `genesis.hash` marker), and holds the chain store
+ * (LevelDB + commit journal), the consensus WAL and the safety store. Proofs accepted (202) before a restart
+ * and not yet in a block are read back from it into the mempool.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFileSafetyStore } from '../adapters/safety/file-safety-store.js';
+import { openChainStore, type ChainStore } from '../adapters/store/chain-store.js';
+import { openSyncFileWal, type SyncWal } from '../adapters/wal/sync-file-wal.js';
+import { hashHeader } from '../core/consensus/messages.js';
+import type { ConsensusEvent } from '../core/consensus/state-machine.js';
+import type { LedgerState } from '../core/ledger/state.js';
+import { MEMPOOL_PROOFS_MAX } from '../core/limits.js';
+import { proofId, type Proof } from '../core/types/proof.js';
+import type { Log } from '../ports/log.js';
+import type { Mempool } from '../ports/mempool.js';
+import type { SafetyStore } from '../ports/safety-store.js';
+import { NodeError } from './errors.js';
+
+/**
+ * Create `dir` if needed and claim it for `genesisHash`, or refuse another chain's directory.
+ * @throws NodeError NODE_DATA_OTHER_CHAIN when `dir/genesis.hash` names another genesis.
+ * @example claimDataDir('data/node_1', genesis.genesisHash);
+ */
+export function claimDataDir(dir: string, genesisHash: string): void {
+  mkdirSync(dir, { recursive: true });
+  // A data directory belongs to one chain: refuse another genesis' blocks rather than fork on replay.
+  const marker = join(dir, 'genesis.hash');
+  if (!existsSync(marker)) {
+    writeFileSync(marker, genesisHash + '\n');
+    return;
+  }
+  const stored = readFileSync(marker, 'utf8').trim();
+  if (stored !== genesisHash) {
+    throw new NodeError('NODE_DATA_OTHER_CHAIN', `${dir} holds chain ${stored.slice(0, 16)}…, not genesis ${genesisHash.slice(0, 16)}…; use another data_dir or delete it`);
+  }
+}
+
+export interface DataDirOptions {
+  dir: string;
+  genesisHash: string;
+  log: Log;
+  /** LevelDB could not take a journaled block: the node must stop. */
+  onFatal: (err: Error) => void;
+  /** The ledger state the driver has applied, once it runs (undefined while the store opens). */
+  appliedState: () => LedgerState | undefined;
+}
+
+/** The stores a validator keeps in its data directory. */
+export interface DataDirStores {
+  chain: ChainStore;
+  wal: SyncWal<ConsensusEvent>;
+  safetyStore: SafetyStore;
+}
+
+/**
+ * Claim the directory, then open the chain store, the consensus WAL and the safety store in it.
+ * @throws NodeError NODE_DATA_OTHER_CHAIN (see claimDataDir); store errors as they come.
+ * @example const { chain, wal, safetyStore } = await openDataDir({ dir, genesisHash, log, onFatal, appliedState });
+ */
+export async function openDataDir(options: DataDirOptions): Promise<DataDirStores> {
+  claimDataDir(options.dir, options.genesisHash);
+  const chain = await openChainStore({
+    dir: options.dir,
+    hashBlock: (b) => hashHeader(b.header),
+    extrasFor: (b) => {
+      const proofs = b.txs.flatMap((tx) => (tx.type === 'submit' ? [{ id: proofId(tx.proof), status: { status: 'included' as const, height: b.header.height } }] : []));
+      // The block's results leaves (for receipts) go in the block's own batch. The driver has applied the block
+      // when it asks the store to keep it; a block replayed from the commit journal at open has no state yet:
+      // its leaves are recomputed during the driver's replay (results-backfill.ts).
+      const s = options.appliedState();
+      return s !== undefined && s.chain.height === b.header.height ? { proofs, blobs: { [`results:${b.header.height}`]: JSON.stringify(s.lastResults) } } : { proofs };
+    },
+    log: options.log,
+    onFatal: options.onFatal,
+  });
+  const wal = openSyncFileWal<ConsensusEvent>(join(options.dir, 'consensus.wal'));
+  return { chain, wal, safetyStore: createFileSafetyStore(join(options.dir, 'safety.json')) };
+}
+
+/**
+ * Put proofs accepted before a restart, and not yet in a block, back into the mempool.
+ * @param isKnown true for a proof the ledger already holds (it is skipped).
+ * @returns how many were added back.
+ * @example await reloadPendingProofs(chain, mempool, (id) => getProof(state, id) !== undefined);
+ */
+export async function reloadPendingProofs(chain: ChainStore, mempool: Pick<Mempool, 'add'>, isKnown: (id: string) => boolean): Promise<number> {
+  let added = 0;
+  for (const id of await chain.level.listPendingProofIds(MEMPOOL_PROOFS_MAX)) {
+    if (isKnown(id)) continue;
+    const text = await chain.level.getBlob(`proof:${id}`);
+    if (text && mempool.add(JSON.parse(text) as Proof).ok) added++;
+  }
+  return added;
+}

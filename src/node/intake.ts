@@ -1,0 +1,102 @@
+/**
+ * What enters the node from outside consensus: proofs and ledger txs from clients (POST /proofs, POST /txs),
+ * and the same plus attestations gossiped by peers. A client's proof is durable before its 202 and then
+ * gossiped; a peer's gossip only fills the pools (never re-gossiped, never answered).
+ */
+import type { SubmitOutcome, SubmitTxOutcome } from '../api/app.js';
+import { admitProof } from '../core/admission/admit.js';
+import { isAdmissionError } from '../core/admission/errors.js';
+import { getProof, listValidators, type LedgerState } from '../core/ledger/state.js';
+import type { AttestPool } from '../core/pool/attest-pool.js';
+import type { AdmitProof } from '../core/pool/mempool.js';
+import type { TxPool, TxPoolView } from '../core/pool/tx-pool.js';
+import { proofId, type Proof } from '../core/types/proof.js';
+import type { BondTx, UnbondTx } from '../core/types/tx.js';
+import type { Clock } from '../ports/clock.js';
+import type { Mempool } from '../ports/mempool.js';
+import type { WireMessage } from './wire.js';
+
+/** Gossip kinds the intake takes (consensus messages go to the driver). */
+export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' }>;
+
+export interface IntakeOptions {
+  clock: Clock;
+  mempool: Pick<Mempool, 'add' | 'size' | 'bytes'>;
+  txPool: Pick<TxPool, 'submit' | 'addGossiped'>;
+  attestPool: Pick<AttestPool, 'add'>;
+  state: () => LedgerState;
+  /** False once the node is closing or stopped on a fatal error: clients are told so. */
+  isOpen: () => boolean;
+  /** Durably record an accepted proof (wall-clock time, canonical body) before the client hears 202. */
+  savePending: (id: string, acceptedAtMs: number, body: string) => Promise<void>;
+  broadcast: (message: GossipMessage) => void;
+  /** A new proof was accepted (after it is durable). */
+  onAccepted?: (id: string) => void;
+}
+
+export interface Intake {
+  submitProof(proof: Proof): Promise<SubmitOutcome>;
+  submitTx(tx: BondTx | UnbondTx): Promise<SubmitTxOutcome>;
+  /** A peer's gossip: ignored when known, refused at the door, or the pool is full. */
+  onGossip(message: GossipMessage): void;
+}
+
+/** The ledger as the tx pool reads it: height and validators' registered keys. */
+export function txPoolView(s: LedgerState): TxPoolView {
+  return { height: s.chain.height, validatorKey: (id) => listValidators(s).find((v) => v.id === id)?.publicKey };
+}
+
+/** The verifier's door checks (src/core/admission) as the mempool's admission rule. */
+export const admitAtDoor: AdmitProof = (proof) => {
+  try {
+    admitProof(proof);
+    return { ok: true };
+  } catch (err) {
+    if (isAdmissionError(err)) return { ok: false, code: err.code, message: err.message };
+    throw err;
+  }
+};
+
+const CLOSING = { ok: false, kind: 'closing', message: 'node is shutting down' } as const;
+
+/**
+ * Create the intake.
+ * @example const intake = createIntake({ clock, mempool, txPool, attestPool, state, isOpen, savePending, broadcast });
+ */
+export function createIntake(options: IntakeOptions): Intake {
+  const { mempool, txPool } = options;
+  return {
+    async submitProof(proof) {
+      if (!options.isOpen()) return CLOSING;
+      const id = proofId(proof);
+      if (getProof(options.state(), id)) return { ok: true, id, duplicate: true };
+      const result = mempool.add(proof);
+      if (!result.ok) {
+        if ('admission' in result) return { ok: false, kind: 'admission', code: result.code, message: result.message };
+        if (result.code === 'MEMPOOL_FULL') return { ok: false, kind: 'full', message: 'mempool is full; retry later' };
+        return CLOSING;
+      }
+      if (!result.duplicate) {
+        // Durable before the 202: a kill -9 right after the answer must not lose the proof.
+        await options.savePending(id, options.clock.wallMs(), JSON.stringify(proof));
+        options.onAccepted?.(id);
+        options.broadcast({ kind: 'gossip-proof', proof });
+      }
+      return { ok: true, id, duplicate: result.duplicate };
+    },
+    async submitTx(tx) {
+      if (!options.isOpen()) return CLOSING;
+      const result = txPool.submit(tx, txPoolView(options.state()));
+      if (!result.ok) return result.kind === 'full' ? { ok: false, kind: 'full', message: 'tx pool is full; retry later' } : result;
+      if (!result.duplicate) options.broadcast({ kind: 'gossip-tx', tx });
+      return result;
+    },
+    onGossip(message) {
+      const s = options.state();
+      if (message.kind === 'gossip-proof') {
+        if (!getProof(s, proofId(message.proof))) mempool.add(message.proof);
+      } else if (message.kind === 'gossip-tx') txPool.addGossiped(message.tx, txPoolView(s));
+      else options.attestPool.add(message.tx, s.chain.height + s.params.verdictWindowBlocks);
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { createNodeMetrics } from '../../src/adapters/metrics/metrics.js';
+import { StatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
+import { defaultVerifier } from '../../src/core/consensus/messages.js';
+import { createState } from '../../src/core/consensus/state-machine.js';
+import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
+import { createLedgerApp } from '../../src/core/ledger/app.js';
+import { genesisState } from '../../src/core/ledger/genesis.js';
+import { createMempool } from '../../src/core/pool/mempool.js';
+import { createTxPool } from '../../src/core/pool/tx-pool.js';
+import { proofId } from '../../src/core/types/proof.js';
+import type { StoredBlock } from '../../src/ports/block-store.js';
+import { silentLog } from '../../src/ports/log.js';
+import type { PeerInfo } from '../../src/ports/transport.js';
+import { advertisedAddress, createApiViews, type ChainReader, type NodeLifecycle } from '../../src/node/api-views.js';
+import type { CommitStats } from '../../src/node/commit-observer.js';
+import { defaultLocalConfig } from '../../src/node/config.js';
+import { NodeError } from '../../src/node/errors.js';
+import { Scheduler } from '../../src/sim/scheduler.js';
+import { makeGenesis, proofN } from './ledger-fixtures.js';
+
+const { doc } = makeGenesis();
+const config = defaultLocalConfig(1, 4);
+
+function stored(height: number): StoredBlock {
+  const header = { chainId: doc.chainId, height, round: 0, prevHash: '', proposer: 'node_1', txsRoot: '', stateRoot: '', resultsRoot: '', lastCommitHash: '', validatorsHash: '' };
+  return { height, hash: 'ab'.repeat(32), block: { header, txs: [], lastCommit: null }, certificate: { height, round: 0, blockHash: 'ab'.repeat(32), signatures: [{ validator: 'node_1', signature: 'cd' }] } };
+}
+
+function setup(opts: { started?: boolean } = {}) {
+  const clock = new Scheduler();
+  const cs = createState({ config: { chainId: doc.chainId, self: 'node_1', timeouts: DEFAULT_TIMEOUTS }, app: createLedgerApp(), verifier: defaultVerifier }, { genesisHash: doc.genesisHash, appState: genesisState(doc) });
+  const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
+  const blocks = new Map<number, StoredBlock>([[1, stored(1)], [2, stored(2)]]);
+  const statuses = new Set<string>(['restored-pending']);
+  const chain: ChainReader = { getStored: (h) => blocks.get(h) ?? null, height: () => blocks.size, getBlob: async () => null, hasProofStatus: async (id) => statuses.has(id) };
+  const peers: PeerInfo[] = [
+    { id: 'node_2', peerId: 'p2', connected: true, score: 0, address: 'localhost:8002', addressSource: 'config' },
+    { id: 'node_3', peerId: 'p3', connected: false, score: 0 },
+  ];
+  const stats: CommitStats = { rounds: 4, viewChanges: 1, evidence: 2, verified: 3, commitLatencyMs: { last: 10, avg: 12, min: 9, max: 15 } };
+  let lifecycle: NodeLifecycle = 'open';
+  let maxPeerHeight = 0;
+  const views = createApiViews({
+    config,
+    genesis: doc,
+    z3Version: 'z3-solver@5.2.0',
+    clock,
+    log: silentLog,
+    consensus: () => {
+      if (opts.started === false) throw new NodeError('NODE_CLOSED', 'node is not started');
+      return cs;
+    },
+    chain,
+    mempool,
+    txPool: createTxPool({ chainId: doc.chainId }),
+    peers: () => peers,
+    stats: () => stats,
+    maxPeerHeight: () => maxPeerHeight,
+    lifecycle: () => lifecycle,
+    metrics: createNodeMetrics({ nodeId: 'node_1' }, { defaultMetrics: false }),
+    verifierQueueSize: () => 5,
+  });
+  return { clock, views, mempool, setLifecycle: (l: NodeLifecycle) => (lifecycle = l), setMaxPeerHeight: (h: number) => (maxPeerHeight = h) };
+}
+
+describe('API views', () => {
+  it('serves stored blocks by height and the latest one; null past the tip', async () => {
+    const { views } = setup();
+    expect((await views.deps.getBlock(1))?.height).toBe(1);
+    expect((await views.deps.getLatestBlock())?.height).toBe(2);
+    expect(await views.deps.getBlock(3)).toBeNull();
+  });
+
+  it('reports a proof pending from the mempool or from the store (accepted before a restart), else unknown', async () => {
+    const { views, mempool } = setup();
+    mempool.add(proofN(1));
+    expect(await views.deps.getProof(proofId(proofN(1)))).toEqual({ id: proofId(proofN(1)), status: 'pending' });
+    expect(await views.deps.getProof('restored-pending')).toEqual({ id: 'restored-pending', status: 'pending' });
+    expect(await views.deps.getProof(proofId(proofN(2)))).toBeNull();
+  });
+
+  it('status: schema-valid, connected peers only, own stake, counters, syncing when a peer is ahead, uptime on the clock', () => {
+    const { views, clock, setMaxPeerHeight } = setup();
+    clock.runUntil(3000);
+    const status = StatusResponse.parse(views.status());
+    expect(status).toMatchObject({ nodeId: 'node_1', chainId: doc.chainId, height: 0, peers: 1, peerIds: ['node_2'], stake: 10000, syncing: false, rounds: 4, viewChanges: 1, evidence: 2, uptimeSec: 3, z3Version: 'z3-solver@5.2.0' });
+    expect(status.proofs.verified).toBe(3);
+    expect(status.commitLatencyMs).toEqual({ last: 10, avg: 12, min: 9, max: 15 });
+    setMaxPeerHeight(5);
+    expect(views.status().syncing).toBe(true);
+  });
+
+  it('validators, genesis and peers views', async () => {
+    const { views } = setup();
+    const validators = ValidatorsResponse.parse(await views.deps.getValidators());
+    expect(validators.validators.map((v) => v.id)).toEqual(['node_1', 'node_2', 'node_3', 'node_4']);
+    expect(await views.deps.getGenesis!()).toMatchObject({ chainId: doc.chainId, genesisHash: doc.genesisHash, height: 0 });
+    expect(await views.deps.getPeers!()).toEqual({
+      nodeId: 'node_1',
+      address: '127.0.0.1:8001',
+      peers: [
+        { id: 'node_2', address: 'localhost:8002', source: 'config', connected: true },
+        { id: 'node_3', address: null, source: null, connected: false },
+      ],
+    });
+  });
+
+  it('health follows the lifecycle; metrics carry the verifier queue and connected peers', async () => {
+    const { views, setLifecycle } = setup();
+    expect(await views.deps.getHealth()).toEqual({ status: 'ok', height: 0 });
+    setLifecycle('fatal');
+    expect(await views.deps.getHealth()).toEqual({ status: 'unhealthy', reason: 'fatal error' });
+    setLifecycle('closing');
+    expect(await views.deps.getHealth()).toEqual({ status: 'unhealthy', reason: 'closing' });
+    const { body } = await views.deps.getMetrics();
+    expect(body).toMatch(/^pop_verifier_queue(\{[^}]*\})? 5$/m);
+    expect(body).toMatch(/^pop_peers(\{[^}]*\})? 1$/m);
+  });
+
+  it('before start, status refuses with NODE_CLOSED', () => {
+    const { views } = setup({ started: false });
+    expect(() => views.status()).toThrow(expect.objectContaining({ code: 'NODE_CLOSED' }));
+  });
+
+  it('advertisedAddress: configured, else the listen address, never a wildcard', () => {
+    expect(advertisedAddress(config)).toBe('127.0.0.1:8001');
+    expect(advertisedAddress({ ...config, network: { ...config.network, advertise_address: 'v1.example:9000' } })).toBe('v1.example:9000');
+    expect(advertisedAddress({ ...config, network: { ...config.network, listen_host: '0.0.0.0' } })).toBeNull();
+    expect(advertisedAddress({ ...config, network: { ...config.network, listen_host: '::1' } })).toBe('[::1]:8001');
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { createNodeMetrics } from '../../src/adapters/metrics/metrics.js';
+import { genesisState } from '../../src/core/ledger/genesis.js';
+import type { LedgerState } from '../../src/core/ledger/state.js';
+import { createAttestPool } from '../../src/core/pool/attest-pool.js';
+import { createMempool } from '../../src/core/pool/mempool.js';
+import { createTxPool } from '../../src/core/pool/tx-pool.js';
+import type { Block, Certificate } from '../../src/core/types/consensus.js';
+import { proofId } from '../../src/core/types/proof.js';
+import type { AttestTx, BondTx, Tx } from '../../src/core/types/tx.js';
+import { silentLog } from '../../src/ports/log.js';
+import { createCommitObserver } from '../../src/node/commit-observer.js';
+import { Scheduler } from '../../src/sim/scheduler.js';
+import { bondTx, keyFor, makeGenesis, proofN } from './ledger-fixtures.js';
+
+const { doc } = makeGenesis();
+const bond = bondTx(doc.chainId, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, 0) as BondTx;
+const attest: AttestTx = { type: 'attest', validator: 'node_1', verdicts: [], signature: 'sig1' };
+
+function blockAt(height: number, txs: Tx[]): { block: Block; certificate: Certificate } {
+  const header = { chainId: doc.chainId, height, round: 0, prevHash: '', proposer: 'node_1', txsRoot: '', stateRoot: '', resultsRoot: '', lastCommitHash: '', validatorsHash: '' };
+  return { block: { header, txs, lastCommit: null }, certificate: { height, round: 0, blockHash: 'ab', signatures: [] } };
+}
+
+function setup(lastResults: LedgerState['lastResults'] = []) {
+  const clock = new Scheduler();
+  const metrics = createNodeMetrics({ nodeId: 'node_1' }, { defaultMetrics: false });
+  const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
+  const txPool = createTxPool({ chainId: doc.chainId });
+  const attestPool = createAttestPool();
+  const state = { ...genesisState(doc), lastResults } as LedgerState;
+  const committed: number[] = [];
+  const penalized: string[] = [];
+  const observer = createCommitObserver({
+    clock,
+    metrics,
+    log: silentLog,
+    mempool,
+    txPool,
+    attestPool,
+    state: () => state,
+    onCommitted: (block) => committed.push(block.header.height),
+    penalize: (peer, code) => penalized.push(`${peer}:${code}`),
+  });
+  const metric = async (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec((await metrics.render()).body)?.[1]);
+  return { clock, metrics, mempool, txPool, attestPool, observer, committed, penalized, metric };
+}
+
+describe('commit observer', () => {
+  it('on commit, drops what the block holds from every pool, then hands the block on', () => {
+    const { mempool, txPool, attestPool, observer, committed } = setup();
+    mempool.add(proofN(1));
+    mempool.add(proofN(2));
+    txPool.submit(bond, { height: 0, validatorKey: () => undefined });
+    attestPool.add(attest, 100);
+    const { block, certificate } = blockAt(1, [{ type: 'submit', proof: proofN(1) }, bond, attest]);
+    observer.observe({ type: 'commit-block', block, certificate });
+    expect(mempool.has(proofId(proofN(1)))).toBe(false);
+    expect(mempool.size()).toBe(1);
+    expect(txPool.size()).toBe(0);
+    expect(attestPool.size()).toBe(0);
+    expect(committed).toEqual([1]);
+  });
+
+  it('measures commit latency from round 0 of the height on the injected clock', async () => {
+    const { clock, observer, metric } = setup();
+    clock.runUntil(100);
+    observer.observe({ type: 'round-started', height: 1, round: 0 });
+    clock.runUntil(400);
+    observer.observe({ type: 'commit-block', ...blockAt(1, []) });
+    observer.observe({ type: 'round-started', height: 2, round: 0 });
+    clock.runUntil(500);
+    observer.observe({ type: 'commit-block', ...blockAt(2, []) });
+    expect(observer.stats()).toMatchObject({ rounds: 2, commitLatencyMs: { last: 100, avg: 200, min: 100, max: 300 } });
+    expect(await metric('pop_height')).toBe(2);
+    expect(await metric('pop_rounds_total')).toBe(2);
+    expect(await metric('pop_block_interval_seconds_sum')).toBeCloseTo(0.1);
+  });
+
+  it('counts view changes and evidence', () => {
+    const { observer } = setup();
+    observer.observe({ type: 'round-started', height: 1, round: 0 });
+    observer.observe({ type: 'round-started', height: 1, round: 1 });
+    observer.observe({ type: 'round-started', height: 1, round: 2 });
+    observer.observe({ type: 'evidence', evidence: { kind: 'duplicate-vote' } as never });
+    expect(observer.stats()).toMatchObject({ viewChanges: 2, evidence: 1, rounds: 0 });
+  });
+
+  it('scores down forgeries only, not rejections an honest lagging peer can cause', () => {
+    const { observer, penalized } = setup();
+    observer.observe({ type: 'rejected', from: 'node_2', code: 'SIGNATURE_INVALID', message: '' });
+    observer.observe({ type: 'rejected', from: 'node_3', code: 'BLOCK_INVALID', message: '' });
+    observer.observe({ type: 'rejected', from: 'node_4', code: 'CERT_NO_QUORUM', message: '' });
+    expect(penalized).toEqual(['node_2:SIGNATURE_INVALID', 'node_4:CERT_NO_QUORUM']);
+  });
+
+  it('observes finality latency from acceptance for proofs this node accepted; counts verified proofs', async () => {
+    const id = proofId(proofN(7));
+    const { clock, observer, metric } = setup([{ kind: 'final', proofId: id, verdict: 'valid', height: 3, submittedHeight: 1 }]);
+    observer.proofAccepted(id);
+    clock.runUntil(2500);
+    observer.observe({ type: 'commit-block', ...blockAt(3, []) });
+    observer.proofVerified('valid');
+    expect(await metric('pop_finality_latency_seconds_sum')).toBeCloseTo(2.5);
+    expect(await metric('pop_finality_latency_seconds_count')).toBe(1);
+    expect(await metric('pop_proofs_finalized_total')).toBe(1);
+    expect(observer.stats().verified).toBe(1);
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { genesisState } from '../../src/core/ledger/genesis.js';
+import { txHash } from '../../src/core/ledger/tx-door.js';
+import { createAttestPool } from '../../src/core/pool/attest-pool.js';
+import { createMempool } from '../../src/core/pool/mempool.js';
+import { createTxPool } from '../../src/core/pool/tx-pool.js';
+import { proofId } from '../../src/core/types/proof.js';
+import type { AttestTx, BondTx } from '../../src/core/types/tx.js';
+import { admitAtDoor, createIntake, type GossipMessage } from '../../src/node/intake.js';
+import { Scheduler } from '../../src/sim/scheduler.js';
+import { bondTx, keyFor, makeGenesis, proofN } from './ledger-fixtures.js';
+
+const { doc } = makeGenesis();
+const bond = (nonce: number) => bondTx(doc.chainId, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
+
+function setup(opts: { open?: boolean; proofsMax?: number } = {}) {
+  const clock = new Scheduler();
+  clock.runUntil(1234);
+  const mempool = createMempool({ admit: admitAtDoor, nowMs: () => clock.nowMs(), proofsMax: opts.proofsMax ?? 100 });
+  const txPool = createTxPool({ chainId: doc.chainId });
+  const attestPool = createAttestPool();
+  const saved: string[] = [];
+  const accepted: string[] = [];
+  const gossip: GossipMessage[] = [];
+  const intake = createIntake({
+    clock,
+    mempool,
+    txPool,
+    attestPool,
+    state: () => genesisState(doc),
+    isOpen: () => opts.open ?? true,
+    savePending: async (id, acceptedAtMs) => void saved.push(`${id}@${acceptedAtMs}`),
+    broadcast: (m) => gossip.push(m),
+    onAccepted: (id) => accepted.push(id),
+  });
+  return { intake, mempool, txPool, attestPool, saved, accepted, gossip };
+}
+
+describe('intake', () => {
+  it('a new proof is saved with the clock wall time before it is reported accepted and gossiped; a duplicate is neither', async () => {
+    const { intake, saved, accepted, gossip } = setup();
+    const id = proofId(proofN(1));
+    expect(await intake.submitProof(proofN(1))).toEqual({ ok: true, id, duplicate: false });
+    expect(await intake.submitProof(proofN(1))).toEqual({ ok: true, id, duplicate: true });
+    expect(saved).toEqual([`${id}@1234`]);
+    expect(accepted).toEqual([id]);
+    expect(gossip).toEqual([{ kind: 'gossip-proof', proof: proofN(1) }]);
+  });
+
+  it('maps admission refusals, a full mempool and a closing node to the API outcomes', async () => {
+    const { intake } = setup({ proofsMax: 1 });
+    expect(await intake.submitProof({ smtlib: '(set-option :x 1)(check-sat)', claim: 'sat' })).toMatchObject({ ok: false, kind: 'admission' });
+    await intake.submitProof(proofN(1));
+    expect(await intake.submitProof(proofN(2))).toMatchObject({ ok: false, kind: 'full' });
+    expect(await setup({ open: false }).intake.submitProof(proofN(1))).toMatchObject({ ok: false, kind: 'closing' });
+    expect(await setup({ open: false }).intake.submitTx(bond(0))).toMatchObject({ ok: false, kind: 'closing' });
+  });
+
+  it('a client tx goes through the pool door and is gossiped once', async () => {
+    const { intake, gossip } = setup();
+    expect(await intake.submitTx(bond(0))).toEqual({ ok: true, hash: txHash(bond(0)), duplicate: false });
+    expect(await intake.submitTx(bond(0))).toMatchObject({ ok: true, duplicate: true });
+    expect(await intake.submitTx({ ...bond(1), stake: 5 })).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_BAD_SIGNATURE' });
+    expect(gossip.map((m) => m.kind)).toEqual(['gossip-tx']);
+  });
+
+  it('gossip fills the pools without answering or re-gossiping; attestations expire after the verdict window', () => {
+    const { intake, mempool, txPool, attestPool, gossip } = setup();
+    const attest: AttestTx = { type: 'attest', validator: 'node_2', verdicts: [], signature: 's' };
+    intake.onGossip({ kind: 'gossip-proof', proof: proofN(3) });
+    intake.onGossip({ kind: 'gossip-tx', tx: bond(0) });
+    intake.onGossip({ kind: 'gossip-attest', tx: attest });
+    expect(mempool.has(proofId(proofN(3)))).toBe(true);
+    expect(txPool.size()).toBe(1);
+    expect(attestPool.size()).toBe(1);
+    attestPool.onCommitted(doc.params.verdictWindowBlocks, []);
+    expect(attestPool.size()).toBe(1);
+    attestPool.onCommitted(doc.params.verdictWindowBlocks + 1, []);
+    expect(attestPool.size()).toBe(0);
+    expect(gossip).toEqual([]);
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { txHash } from '../../src/core/ledger/tx-door.js';
+import { createAttestPool } from '../../src/core/pool/attest-pool.js';
+import { composeCandidates } from '../../src/core/pool/candidates.js';
+import { createMempool } from '../../src/core/pool/mempool.js';
+import { createTxPool, type TxPoolView } from '../../src/core/pool/tx-pool.js';
+import { encodeProof, proofId } from '../../src/core/types/proof.js';
+import type { AttestTx, BondTx, Tx, UnbondTx } from '../../src/core/types/tx.js';
+import { bondTx, keyFor, proofN, unbondTx } from './ledger-fixtures.js';
+
+const chainId = 'pop-test';
+const account = keyFor('account');
+const bond = (nonce: number): BondTx => bondTx(chainId, account, 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
+const view = (height: number): TxPoolView => ({ height, validatorKey: (id) => (id === 'node_1' ? keyFor('node_1').publicKey : undefined) });
+const attest = (n: number): AttestTx => ({ type: 'attest', validator: 'node_1', verdicts: [{ proofId: String(n).padStart(64, '0'), verdict: 'valid' }], signature: `sig${n}` });
+
+describe('tx pool', () => {
+  it('checks the door: a bad signature or an unknown validator is rejected with the door code', () => {
+    const pool = createTxPool({ chainId });
+    expect(pool.submit({ ...bond(0), stake: 1 }, view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_BAD_SIGNATURE' });
+    expect(pool.submit(unbondTx(chainId, 'node_7', keyFor('node_7'), 0) as UnbondTx, view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_UNKNOWN_VALIDATOR' });
+    expect(pool.submit(unbondTx(chainId, 'node_1', keyFor('node_1'), 0) as UnbondTx, view(1))).toMatchObject({ ok: true, duplicate: false });
+    expect(createTxPool({ chainId: 'other-chain' }).submit(bond(0), view(1))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
+  });
+
+  it('dedups pending and committed txs, refuses past its bound, and lists pending oldest first', () => {
+    const pool = createTxPool({ chainId, txsMax: 2 });
+    const hash = txHash(bond(0));
+    expect(pool.submit(bond(0), view(1))).toEqual({ ok: true, hash, duplicate: false });
+    expect(pool.submit(bond(0), view(1))).toEqual({ ok: true, hash, duplicate: true });
+    expect(pool.status(hash)).toEqual({ hash, status: 'pending' });
+    pool.submit(bond(1), view(1));
+    expect(pool.submit(bond(2), view(1))).toEqual({ ok: false, kind: 'full' });
+    expect([...pool.pending()].map((tx) => (tx as BondTx).nonce)).toEqual([0, 1]);
+    pool.onCommitted(2, [bond(0)]);
+    expect(pool.status(hash)).toEqual({ hash, status: 'committed', height: 2 });
+    expect(pool.size()).toBe(1);
+    expect(pool.submit(bond(0), view(2))).toEqual({ ok: true, hash, duplicate: true });
+    expect(pool.size()).toBe(1);
+  });
+
+  it('drops a tx not committed within the expiry and remembers why; a dropped tx sent again is pending again', () => {
+    const pool = createTxPool({ chainId, expiryBlocks: 3 });
+    const hash = txHash(bond(0));
+    pool.submit(bond(0), view(10));
+    pool.onCommitted(13, []);
+    expect(pool.status(hash)).toEqual({ hash, status: 'pending' });
+    pool.onCommitted(14, []);
+    expect(pool.status(hash)).toMatchObject({ hash, status: 'dropped', reason: expect.stringContaining('not committed within 3 blocks') });
+    expect(pool.size()).toBe(0);
+    expect(pool.submit(bond(0), view(14))).toEqual({ ok: true, hash, duplicate: false });
+    expect(pool.status(hash)).toEqual({ hash, status: 'pending' });
+  });
+
+  it('keeps a bounded history, forgetting the oldest outcome first', () => {
+    const pool = createTxPool({ chainId, historyEntriesMax: 2 });
+    const txs = [bond(0), bond(1), bond(2)];
+    pool.onCommitted(5, txs);
+    expect(pool.status(txHash(txs[0]!))).toBeNull();
+    expect(pool.status(txHash(txs[2]!))).toMatchObject({ status: 'committed', height: 5 });
+  });
+
+  it('takes gossip only when unknown, within bounds and past the door', () => {
+    const pool = createTxPool({ chainId, txsMax: 2 });
+    expect(pool.addGossiped({ ...bond(0), nonce: 5 }, view(1))).toBe(false);
+    expect(pool.addGossiped(bond(0), view(1))).toBe(true);
+    expect(pool.addGossiped(bond(0), view(1))).toBe(false);
+    pool.onCommitted(2, [bond(0)]);
+    expect(pool.addGossiped(bond(0), view(2))).toBe(false);
+    expect(pool.addGossiped(bond(1), view(2))).toBe(true);
+    expect(pool.addGossiped(bond(2), view(2))).toBe(true);
+    expect(pool.addGossiped(bond(3), view(2))).toBe(false);
+    expect(pool.size()).toBe(2);
+  });
+});
+
+describe('attestation pool', () => {
+  it('drops attestations a block includes and those past their window', () => {
+    const pool = createAttestPool();
+    pool.add(attest(1), 10);
+    pool.add(attest(2), 12);
+    pool.add(attest(3), 20);
+    pool.onCommitted(11, [attest(3)]);
+    expect([...pool.pending()].map((tx) => tx.signature)).toEqual(['sig2']);
+    pool.onCommitted(12, []);
+    expect(pool.size()).toBe(1);
+    pool.onCommitted(13, []);
+    expect(pool.size()).toBe(0);
+  });
+
+  it('refuses past its bound; the same tx again refreshes its expiry', () => {
+    const pool = createAttestPool({ txsMax: 2 });
+    expect(pool.add(attest(1), 5)).toBe(true);
+    expect(pool.add(attest(2), 5)).toBe(true);
+    expect(pool.add(attest(3), 5)).toBe(false);
+    expect(pool.size()).toBe(2);
+    pool.onCommitted(1, [attest(1)]);
+    expect(pool.add(attest(2), 9)).toBe(true);
+    pool.onCommitted(8, []);
+    expect([...pool.pending()].map((tx) => tx.signature)).toEqual(['sig2']);
+  });
+});
+
+describe('block candidates', () => {
+  const admitAll = () => ({ ok: true as const });
+  function sources(ledgerTxs: number, attests: number, proofs: number) {
+    const txPool = createTxPool({ chainId });
+    for (let i = 0; i < ledgerTxs; i++) txPool.submit(bond(i), view(1));
+    const attestPool = createAttestPool();
+    for (let i = 0; i < attests; i++) attestPool.add(attest(i), 100);
+    const mempool = createMempool({ admit: admitAll, nowMs: () => 0 });
+    for (let i = 0; i < proofs; i++) mempool.add(proofN(i));
+    return { txPool, attestPool, mempool };
+  }
+  const kinds = (txs: Tx[]) => txs.map((tx) => tx.type[0]).join('');
+
+  it('gives ledger txs a quarter, attestations up to half, proofs the room left, in that order', () => {
+    const limits = { blockTxsMax: 8, blockProofsMax: 100, blockBytesMax: 1e9 };
+    expect(kinds(composeCandidates(sources(5, 5, 10), limits))).toBe('bbaasss' + 's');
+    expect(kinds(composeCandidates(sources(0, 10, 10), limits))).toBe('aaaassss');
+    expect(kinds(composeCandidates(sources(1, 0, 10), limits))).toBe('bsssssss');
+  });
+
+  it('caps proofs at blockProofsMax and at half the block bytes; takes nothing out of the pools', () => {
+    const s = sources(0, 0, 10);
+    expect(kinds(composeCandidates(s, { blockTxsMax: 8, blockProofsMax: 3, blockBytesMax: 1e9 }))).toBe('sss');
+    const oneBytes = new TextEncoder().encode(encodeProof(proofN(0))).length;
+    const picked = composeCandidates(s, { blockTxsMax: 8, blockProofsMax: 8, blockBytesMax: 2 * (2 * oneBytes + 1) });
+    expect(picked.map((tx) => (tx.type === 'submit' ? proofId(tx.proof) : ''))).toEqual([proofId(proofN(0)), proofId(proofN(1))]);
+    expect(s.mempool.size()).toBe(10);
+  });
+});
