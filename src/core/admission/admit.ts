@@ -9,15 +9,10 @@
  * Everything else (set-option, include, echo, eval, push, pop, reset, check-sat-assuming, simplify, ...) is
  * rejected: the solver's configuration belongs to the network, never to a submitter.
  */
-import {
-  BITVECTOR_WIDTH_MAX,
-  COMMANDS_MAX,
-  PROOF_MODEL_BYTES_MAX,
-  PROOF_RLIMIT_DEFAULT,
-  PROOF_RLIMIT_MAX,
-  PROOF_SCRIPT_BYTES_MAX,
-} from '../limits.js';
-import type { Claim, Proof } from '../types/proof.js';
+import { BITVECTOR_WIDTH_MAX, COMMANDS_MAX, PROOF_MODEL_BYTES_MAX, PROOF_SCRIPT_BYTES_MAX } from '../limits.js';
+import { utf8ByteLength } from '../codec/utf8.js';
+import type { Proof } from '../types/proof.js';
+import { budgetOf, checkProofEnvelope, DEFAULT_PROOF_RULES, type ProofRules } from './envelope.js';
 import { AdmissionError } from './errors.js';
 import { headSymbol, readSExprs, type Atom, type List, type SExpr } from './reader.js';
 
@@ -81,21 +76,8 @@ export interface ModelDefinition {
   text: string;
 }
 
-/** UTF-8 length of a string, computed without allocating. Stops counting past `stopAbove`. */
-export function utf8Length(text: string, stopAbove = Number.MAX_SAFE_INTEGER): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i += 1;
-    } else bytes += 3;
-    if (bytes > stopAbove) return bytes;
-  }
-  return bytes;
-}
+/** UTF-8 length of a string (the one count every layer uses: src/core/codec/utf8.ts). */
+export const utf8Length = utf8ByteLength;
 
 function symbolName(expr: SExpr | undefined): string | undefined {
   if (!expr || expr.kind !== 'atom') return undefined;
@@ -267,36 +249,17 @@ export function admitModel(model: string, script: AdmittedScript): ModelDefiniti
   return definitions;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
- * Admit a proof from outside: shape, claim, rlimit, script, model.
+ * Admit a proof from outside: the envelope (shape, claim, rlimit under the network's cap, text, sizes: the same
+ * check the ledger applies), then the script and the model.
  * @throws AdmissionError (PROOF_* or SMT_* codes). Never throws anything else, whatever `input` is.
- * @example admitProof({ smtlib: '(check-sat)', claim: 'sat' }).rlimit === PROOF_RLIMIT_DEFAULT
+ * @example admitProof({ smtlib: '(check-sat)', claim: 'sat' }, proofRulesOf(genesis.params)).rlimit === genesis.params.rlimitDefault
  */
-export function admitProof(input: unknown): AdmittedProof {
-  if (!isPlainObject(input)) throw new AdmissionError('PROOF_BAD_SHAPE', 0, 0, 'a proof is an object {smtlib, claim, rlimit?, model?}');
-  for (const key of Object.keys(input)) {
-    if (key !== 'smtlib' && key !== 'claim' && key !== 'rlimit' && key !== 'model') {
-      throw new AdmissionError('PROOF_BAD_SHAPE', 0, 0, `unknown field ${JSON.stringify(key.slice(0, 64))}`);
-    }
-  }
-  const { smtlib, claim, rlimit, model } = input;
-  if (typeof smtlib !== 'string') throw new AdmissionError('PROOF_BAD_SHAPE', 0, 0, 'smtlib must be a string');
-  if (claim !== 'sat' && claim !== 'unsat') throw new AdmissionError('PROOF_BAD_CLAIM', 0, 0, "claim must be 'sat' or 'unsat'");
-  if (rlimit !== undefined && (typeof rlimit !== 'number' || !Number.isSafeInteger(rlimit) || rlimit < 1 || rlimit > PROOF_RLIMIT_MAX)) {
-    throw new AdmissionError('PROOF_BAD_RLIMIT', 0, 0, `rlimit must be an integer from 1 to ${PROOF_RLIMIT_MAX}`);
-  }
-  if (model !== undefined && typeof model !== 'string') throw new AdmissionError('PROOF_BAD_SHAPE', 0, 0, 'model must be a string');
-  if (model !== undefined && claim === 'unsat') throw new AdmissionError('PROOF_MODEL_FOR_UNSAT', 0, 0, 'a model only makes sense for a sat claim');
-  const script = admitScript(smtlib);
-  const proof: Proof = { smtlib, claim: claim as Claim };
-  if (rlimit !== undefined) proof.rlimit = rlimit;
-  if (model !== undefined) proof.model = model;
-  const admitted: AdmittedProof = { proof, script, rlimit: (rlimit as number | undefined) ?? PROOF_RLIMIT_DEFAULT };
-  if (model !== undefined) admitted.model = admitModel(model, script);
+export function admitProof(input: unknown, rules: ProofRules = DEFAULT_PROOF_RULES): AdmittedProof {
+  const proof = checkProofEnvelope(input, rules);
+  const script = admitScript(proof.smtlib);
+  const admitted: AdmittedProof = { proof, script, rlimit: budgetOf(proof, rules) };
+  if (proof.model !== undefined) admitted.model = admitModel(proof.model, script);
   return admitted;
 }
 

@@ -21,6 +21,7 @@ export type AdmissionErrorCode =
   | 'PROOF_BAD_SHAPE'
   | 'PROOF_BAD_CLAIM'
   | 'PROOF_BAD_RLIMIT'
+  | 'PROOF_BAD_TEXT'
   | 'PROOF_MODEL_TOO_LARGE'
   | 'PROOF_BAD_MODEL'
   | 'PROOF_MODEL_FOR_UNSAT';
@@ -43,7 +44,8 @@ export const ADMISSION_ERROR_CODES: Readonly<Record<AdmissionErrorCode, string>>
   SMT_BITVECTOR_WIDTH: 'a bit-vector width, extension, repeat count or literal above BITVECTOR_WIDTH_MAX bits',
   PROOF_BAD_SHAPE: 'the proof is not {smtlib: string, claim, rlimit?, model?}',
   PROOF_BAD_CLAIM: "claim is not 'sat' or 'unsat'",
-  PROOF_BAD_RLIMIT: 'rlimit is not an integer in 1..PROOF_RLIMIT_MAX',
+  PROOF_BAD_RLIMIT: "rlimit is not an integer in 1..rlimit_max (the genesis parameter)",
+  PROOF_BAD_TEXT: 'smtlib or model holds a lone UTF-16 surrogate (text with no UTF-8 encoding)',
   PROOF_MODEL_TOO_LARGE: 'model longer than PROOF_MODEL_BYTES_MAX (UTF-8 bytes)',
   PROOF_BAD_MODEL: 'model is not a list of (define-fun ...) / (declare-fun ...) for symbols the script declares',
   PROOF_MODEL_FOR_UNSAT: 'a model given with an unsat claim',

@@ -18,7 +18,9 @@
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
-import { PROOF_MODEL_BYTES_MAX, PROOF_SCRIPT_BYTES_MAX, NODE_ID_BYTES_MAX, P2P_ADDRESS_BYTES_MAX } from '../limits.js';
+import { NODE_ID_BYTES_MAX, P2P_ADDRESS_BYTES_MAX } from '../limits.js';
+import { checkProofEnvelope, proofRulesOf } from '../admission/envelope.js';
+import { isAdmissionError, type AdmissionErrorCode } from '../admission/errors.js';
 import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVerdict, type Verdict } from '../types/proof.js';
 import type { AttestTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
 import type { Block, BlockHeader } from '../types/consensus.js';
@@ -175,28 +177,25 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
-  }
-  return n;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Transactions
 
+/** The ledger's code for an envelope failure (its registry predates the shared check; codes stay stable). */
+function ledgerCodeOf(code: AdmissionErrorCode, proof: unknown): LedgerErrorCode {
+  if (code === 'SMT_TOO_LARGE' || code === 'PROOF_MODEL_TOO_LARGE') return 'PROOF_TOO_LARGE';
+  const rlimit = isRecord(proof) ? proof.rlimit : undefined;
+  if (code === 'PROOF_BAD_RLIMIT' && isCount(rlimit) && rlimit >= 1) return 'PROOF_RLIMIT_ABOVE_CAP';
+  return 'PROOF_MALFORMED';
+}
+
 function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
-  const proof = tx.proof as unknown;
-  if (!isRecord(proof) || typeof proof.smtlib !== 'string' || (proof.claim !== 'sat' && proof.claim !== 'unsat')) {
-    fail('PROOF_MALFORMED', 'proof needs smtlib (string) and claim (sat|unsat)');
+  // The same envelope check as admission at the door, over the same genesis parameters.
+  try {
+    checkProofEnvelope(tx.proof, proofRulesOf(ctx.params));
+  } catch (err) {
+    if (!isAdmissionError(err)) throw err;
+    fail(ledgerCodeOf(err.code, tx.proof), err.message);
   }
-  if (proof.rlimit !== undefined && (!isCount(proof.rlimit) || proof.rlimit < 1)) fail('PROOF_MALFORMED', 'rlimit must be a positive integer');
-  if (proof.model !== undefined && typeof proof.model !== 'string') fail('PROOF_MALFORMED', 'model must be a string');
-  if (utf8Length(proof.smtlib) > PROOF_SCRIPT_BYTES_MAX) fail('PROOF_TOO_LARGE', `script over ${PROOF_SCRIPT_BYTES_MAX} bytes`);
-  if (typeof proof.model === 'string' && utf8Length(proof.model) > PROOF_MODEL_BYTES_MAX) fail('PROOF_TOO_LARGE', `model over ${PROOF_MODEL_BYTES_MAX} bytes`);
-  if (typeof proof.rlimit === 'number' && proof.rlimit > ctx.params.rlimitMax) fail('PROOF_RLIMIT_ABOVE_CAP', `rlimit ${proof.rlimit} above the cap ${ctx.params.rlimitMax}`);
   if (ctx.proofsInBlock >= ctx.params.blockProofsMax) fail('BLOCK_TOO_MANY_PROOFS', `more than ${ctx.params.blockProofsMax} proofs`);
   const id = computeProofId(tx.proof);
   if (ctx.read(KEY.proof(id)) !== undefined) fail('PROOF_DUPLICATE', `proof ${id} already submitted`);
