@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { PoolVerifier, z3PackageVersion } from '../adapters/z3/index.js';
+import { proofRulesOf } from '../core/admission/envelope.js';
 import { defaultLocalConfig, type NodeConfig } from '../node/config.js';
 import { loadConfigFile, loadGenesisFile, loadKeyFile, StartupError } from '../node/load.js';
 import { createNode, NodeError } from '../node/node.js';
@@ -73,7 +74,7 @@ async function main(opts: Opts): Promise<void> {
   // Quiet until the status block is printed (the seed shows it first), then the chosen level.
   const logger = pino({ level: opts.logLevel === 'debug' ? 'debug' : 'warn', base: { node: config.node_id } });
   const log = logger as unknown as Log;
-  const verifier = new PoolVerifier({ workers: config.verifier.workers });
+  const verifier = new PoolVerifier({ workers: config.verifier.workers, rules: proofRulesOf(genesis.params) });
   let exiting = false;
   let signals = 0;
   const node = createNode({

@@ -5,6 +5,7 @@
  */
 import type { SubmitOutcome, SubmitTxOutcome } from '../api/app.js';
 import { admitProof } from '../core/admission/admit.js';
+import type { ProofRules } from '../core/admission/envelope.js';
 import { isAdmissionError } from '../core/admission/errors.js';
 import { getProof, listValidators, type LedgerState } from '../core/ledger/state.js';
 import type { AttestPool } from '../core/pool/attest-pool.js';
@@ -46,10 +47,13 @@ export function txPoolView(s: LedgerState): TxPoolView {
   return { height: s.chain.height, validatorKey: (id) => listValidators(s).find((v) => v.id === id)?.publicKey };
 }
 
-/** The verifier's door checks (src/core/admission) as the mempool's admission rule. */
-export const admitAtDoor: AdmitProof = (proof) => {
+/**
+ * The door checks (src/core/admission) under the network's rules, as the mempool's admission rule: the envelope
+ * part is the very check the ledger applies in a block, so nothing admitted can fail there for its fields.
+ */
+export const doorFor = (rules: ProofRules): AdmitProof => (proof) => {
   try {
-    admitProof(proof);
+    admitProof(proof, rules);
     return { ok: true };
   } catch (err) {
     if (isAdmissionError(err)) return { ok: false, code: err.code, message: err.message };

@@ -37,7 +37,8 @@ import type { NodeConfig } from './config.js';
 import { openDataDir, reloadPendingProofs, type DataDirStores } from './data-dir.js';
 import { NodeError } from './errors.js';
 import { listenHttp, type HttpListener } from './http-server.js';
-import { admitAtDoor, createIntake } from './intake.js';
+import { createIntake, doorFor } from './intake.js';
+import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
 import { planResultsBackfill } from './results-backfill.js';
 import { wireSchema, type WireMessage } from './wire.js';
@@ -132,7 +133,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     log: options.log ?? silentLog,
     clock,
     metrics: createNodeMetrics({ nodeId: options.config.node_id }),
-    mempool: createMempool({ admit: admitAtDoor, nowMs: () => clock.nowMs() }),
+    mempool: createMempool({ admit: doorFor(proofRulesOf(options.genesis.params)), nowMs: () => clock.nowMs() }),
     txPool: createTxPool({ chainId: options.genesis.chainId }),
     attestPool: createAttestPool(),
     rt,

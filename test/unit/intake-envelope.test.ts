@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { prepareJob } from '../../src/adapters/z3/common.js';
 import { admitProof } from '../../src/core/admission/admit.js';
 import { isAdmissionError } from '../../src/core/admission/errors.js';
 import { checkProofEnvelope, DEFAULT_PROOF_RULES, proofRulesOf } from '../../src/core/admission/envelope.js';
@@ -83,6 +84,13 @@ describe('one envelope rule for admission and the ledger', () => {
     expect(ledgerRefusal(over, low)).toBe('PROOF_RLIMIT_ABOVE_CAP');
     expect(admitProof({ smtlib: '(check-sat)', claim: 'sat' }, proofRulesOf(low.params)).rlimit).toBe(500);
     expect(admitProof({ smtlib: '(check-sat)', claim: 'sat', rlimit: 1000 }, proofRulesOf(low.params)).rlimit).toBe(1000);
+  });
+
+  it("the verifier checks a proof that names no budget under the genesis' rlimit_default", () => {
+    const job = prepareJob({ smtlib: '(check-sat)', claim: 'sat' }, { rlimitDefault: 500, rlimitMax: 1000 });
+    expect(job.kind === 'job' && job.admitted.rlimit).toBe(500);
+    const refused = prepareJob({ smtlib: '(check-sat)', claim: 'sat', rlimit: 2000 }, { rlimitDefault: 500, rlimitMax: 1000 });
+    expect(refused.kind).toBe('rejected');
   });
 
   it('without a genesis the defaults are the limits.ts constants', () => {

@@ -6,7 +6,8 @@ import { createMempool } from '../../src/core/pool/mempool.js';
 import { createTxPool } from '../../src/core/pool/tx-pool.js';
 import { proofId } from '../../src/core/types/proof.js';
 import type { AttestTx, BondTx } from '../../src/core/types/tx.js';
-import { admitAtDoor, createIntake, type GossipMessage } from '../../src/node/intake.js';
+import { createIntake, doorFor, type GossipMessage } from '../../src/node/intake.js';
+import { DEFAULT_PROOF_RULES } from '../../src/core/admission/envelope.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { bondTx, keyFor, makeGenesis, proofN } from './ledger-fixtures.js';
 
@@ -16,7 +17,7 @@ const bond = (nonce: number) => bondTx(doc.chainId, keyFor('acct'), 'node_9', ke
 function setup(opts: { open?: boolean; proofsMax?: number } = {}) {
   const clock = new Scheduler();
   clock.runUntil(1234);
-  const mempool = createMempool({ admit: admitAtDoor, nowMs: () => clock.nowMs(), proofsMax: opts.proofsMax ?? 100 });
+  const mempool = createMempool({ admit: doorFor(DEFAULT_PROOF_RULES), nowMs: () => clock.nowMs(), proofsMax: opts.proofsMax ?? 100 });
   const txPool = createTxPool({ chainId: doc.chainId });
   const attestPool = createAttestPool();
   const saved: string[] = [];

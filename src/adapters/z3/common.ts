@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { admitProof, type AdmittedProof } from '../../core/admission/admit.js';
+import { DEFAULT_PROOF_RULES, type ProofRules } from '../../core/admission/envelope.js';
 import { isAdmissionError } from '../../core/admission/errors.js';
 import {
   BITVECTOR_WIDTH_MAX,
@@ -78,7 +79,7 @@ export type PreparedJob =
  * Admission then the exact script. A proof that fails admission gets the deterministic verdict `malformed`
  * (the API and CLI reject such proofs before they get here; this keeps verify() total).
  */
-export function prepareJob(proof: Proof): PreparedJob {
+export function prepareJob(proof: Proof, rules: ProofRules = DEFAULT_PROOF_RULES): PreparedJob {
   let id: string;
   try {
     id = proofId(proof);
@@ -86,7 +87,7 @@ export function prepareJob(proof: Proof): PreparedJob {
     id = 'unencodable';
   }
   try {
-    const admitted = admitProof(proof);
+    const admitted = admitProof(proof, rules);
     return { kind: 'job', id, admitted, script: buildSolverScript(admitted) };
   } catch (error) {
     if (!isAdmissionError(error)) throw error;

@@ -7,6 +7,7 @@
  * that verifies proofs from the network uses PoolVerifier.
  */
 import { VERIFIER_CACHE_ENTRIES_MAX } from '../../core/limits.js';
+import { DEFAULT_PROOF_RULES, type ProofRules } from '../../core/admission/envelope.js';
 import type { Proof } from '../../core/types/proof.js';
 import type { ProofVerifier, VerifierContext, VerifyResult } from '../../ports/verifier.js';
 import { PoolClosedError, VerdictCache, prepareJob, resultFromOutput, verifierContext } from './common.js';
@@ -14,6 +15,8 @@ import { createEngine, type Z3Engine } from './z3-engine.mjs';
 
 export interface InlineVerifierOptions {
   cacheEntriesMax?: number;
+  /** The network's budget rules (genesis rlimit_default, rlimit_max). Default: limits.ts. */
+  rules?: ProofRules;
 }
 
 export class InlineVerifier implements ProofVerifier {
@@ -22,10 +25,12 @@ export class InlineVerifier implements ProofVerifier {
   private pending = 0;
   private closed = false;
   private readonly cache: VerdictCache;
+  private readonly rules: ProofRules;
 
   /** @example const verifier = new InlineVerifier(); await verifier.verify({ smtlib: '(check-sat)', claim: 'sat' }); */
   constructor(options: InlineVerifierOptions = {}) {
     this.cache = new VerdictCache(options.cacheEntriesMax ?? VERIFIER_CACHE_ENTRIES_MAX);
+    this.rules = options.rules ?? DEFAULT_PROOF_RULES;
   }
 
   private start(): Promise<Z3Engine> {
@@ -44,7 +49,7 @@ export class InlineVerifier implements ProofVerifier {
   /** Verify one proof; jobs run one at a time in call order. Rejects only with PoolClosedError after close(). */
   verify(proof: Proof): Promise<VerifyResult> {
     if (this.closed) return Promise.reject(new PoolClosedError());
-    const prepared = prepareJob(proof);
+    const prepared = prepareJob(proof, this.rules);
     const cached = this.cache.get(prepared.id);
     if (cached) return Promise.resolve(cached);
     if (prepared.kind === 'rejected') return Promise.resolve(prepared.result);

@@ -22,6 +22,7 @@ import {
 } from '../../core/limits.js';
 import type { Proof } from '../../core/types/proof.js';
 import type { ProofVerifier, VerifierContext, VerifyResult } from '../../ports/verifier.js';
+import { DEFAULT_PROOF_RULES, type ProofRules } from '../../core/admission/envelope.js';
 import { PoolClosedError, QueueFullError, VerdictCache, prepareJob, resultFromOutput, verifierContext, type PreparedJob } from './common.js';
 
 export interface PoolVerifierOptions {
@@ -31,6 +32,8 @@ export interface PoolVerifierOptions {
   queueMax?: number;
   /** Verdicts remembered by proof id; 0 disables the cache. Default VERIFIER_CACHE_ENTRIES_MAX. */
   cacheEntriesMax?: number;
+  /** The network's budget rules (genesis rlimit_default, rlimit_max). Default: limits.ts. */
+  rules?: ProofRules;
   /** Wall-clock guard per running job. Default VERIFIER_WATCHDOG_MS. */
   watchdogMs?: number;
   /** Z3 heap ceiling per worker during a job. Default VERIFIER_WORKER_RSS_BYTES_MAX. */
@@ -58,6 +61,7 @@ type AbortReason = 'watchdog' | 'memory' | 'closed' | 'worker-start';
 const WORKER_URL = new URL('./z3-worker.mjs', import.meta.url).href;
 
 export class PoolVerifier implements ProofVerifier {
+  private readonly rules: ProofRules;
   private readonly pool: Piscina;
   private readonly size: number;
   private readonly queueMax: number;
@@ -84,6 +88,7 @@ export class PoolVerifier implements ProofVerifier {
     this.memoryMaxBytes = options.memoryMaxBytes ?? VERIFIER_WORKER_RSS_BYTES_MAX;
     this.retireBytes = options.retireBytes ?? VERIFIER_WORKER_RETIRE_BYTES;
     this.cache = new VerdictCache(options.cacheEntriesMax ?? VERIFIER_CACHE_ENTRIES_MAX);
+    this.rules = options.rules ?? DEFAULT_PROOF_RULES;
     this.pool = new Piscina({
       filename: WORKER_URL,
       minThreads: this.size,
@@ -108,7 +113,7 @@ export class PoolVerifier implements ProofVerifier {
    */
   verify(proof: Proof): Promise<VerifyResult> {
     if (this.closed) return Promise.reject(new PoolClosedError());
-    const prepared = prepareJob(proof);
+    const prepared = prepareJob(proof, this.rules);
     const cached = this.cache.get(prepared.id);
     if (cached) {
       this.stats.cacheHits += 1;
