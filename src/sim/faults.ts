@@ -37,7 +37,7 @@ export interface FaultActions<T extends FaultTarget> {
   stakeOf(x: T): number;
   totalStake: number;
   byzantineStake: number;
-  /** Apply a partition (group of each address; an address missing is alone), or heal it with null. */
+  /** Apply a partition (the group of each address; instances named in no group form group -1), or heal it with null. */
   setPartition(groups: ReadonlyMap<string, number> | null): void;
   crash(x: T): void;
   /** Start `x` again if it is down. */

@@ -23,7 +23,7 @@ export class SimNetwork {
   readonly #dupRate: number;
   readonly #slowRate: number;
   readonly #stallRate: number;
-  /** Group of each address while a partition holds (an address missing from the map is alone). */
+  /** Group of each address while a partition holds (addresses in the same group, or both unmapped, reach each other). */
   #groups: ReadonlyMap<string, number> | null = null;
   readonly stats: Record<Channel, ChannelStats> = { consensus: { messages: 0, bytes: 0 }, gossip: { messages: 0, bytes: 0 } };
 
