@@ -6,7 +6,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { BYZANTINE_KINDS, runSimulation, type ByzantineKind, type SimResult } from '../sim/cluster.js';
+import { BYZANTINE_KINDS, type ByzantineKind, type SimResult } from '../sim/cluster.js';
+import { isFailure, sweep } from '../sim/sweep.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -48,19 +49,13 @@ program.parse();
 const opts = program.opts<{ seed: number; seeds?: [number, number]; nodes: number; byzantine: number; duration: number; behaviours?: ByzantineKind[]; faults: boolean; ignoreLock?: boolean; verbose?: boolean }>();
 if (opts.byzantine > opts.nodes) program.error('--byzantine cannot exceed --nodes');
 
-function runOne(seed: number): SimResult & { wallSeconds: number } {
-  const t0 = performance.now();
-  const r = runSimulation({ seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours, ignoreLock: opts.ignoreLock === true });
-  return { ...r, wallSeconds: Math.round((performance.now() - t0) / 10) / 100 };
-}
-
-function line(r: SimResult & { wallSeconds: number }): string {
+function line(r: SimResult, wallSeconds: number): string {
   const base = {
     seed: r.seed,
     nodes: r.nodes,
     byzantineStakeFraction: r.byzantineStakeFraction,
     simulatedSeconds: r.simulatedSeconds,
-    wallSeconds: r.wallSeconds,
+    wallSeconds,
     heights: r.heights,
     rounds: r.rounds,
     viewChanges: r.viewChanges,
@@ -71,21 +66,21 @@ function line(r: SimResult & { wallSeconds: number }): string {
 }
 
 const [from, to] = opts.seeds ?? [opts.seed, opts.seed];
-const failed: number[] = [];
-let heights = 0;
 let wall = 0;
-for (let seed = from; seed <= to; seed++) {
-  const r = runOne(seed);
-  process.stdout.write(line(r) + '\n');
-  heights += r.heights;
-  wall += r.wallSeconds;
-  if (r.safetyViolations > 0 || !r.live) {
-    failed.push(seed);
-    for (const v of r.violations.slice(0, 5)) process.stderr.write(`violation (${v.kind}) at ${v.atMs} ms: ${v.detail}\n`);
-    process.stdout.write(`reproduce with --seed=${seed}\n`);
-  }
-}
+const summary = sweep(from, to, {
+  optionsFor: (seed) => ({ seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours, ignoreLock: opts.ignoreLock === true }),
+  nowMs: () => performance.now(),
+  onResult(r, wallMs) {
+    const wallSeconds = Math.round(wallMs / 10) / 100;
+    process.stdout.write(line(r, wallSeconds) + '\n');
+    wall += wallSeconds;
+    if (isFailure(r)) {
+      for (const v of r.violations.slice(0, 5)) process.stderr.write(`violation (${v.kind}) at ${v.atMs} ms: ${v.detail}\n`);
+      process.stdout.write(`reproduce with --seed=${r.seed}\n`);
+    }
+  },
+});
 if (opts.seeds) {
-  process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: failed.length, failedSeeds: failed.slice(0, 100), heights, wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
+  process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
 }
-process.exitCode = failed.length > 0 ? 1 : 0;
+process.exitCode = summary.failures.length > 0 ? 1 : 0;

@@ -9,6 +9,7 @@ import type { ValidatorSet } from '../core/types/validator.js';
 import { canonicalJson, type CanonicalValue } from '../core/codec/canonical.js';
 import { hashWithDomain } from '../crypto/hash.js';
 import { hashHeader, hashValidatorSet } from '../core/consensus/messages.js';
+import type { SimApp } from './sim-app.js';
 
 export interface CounterState {
   /** Blocks applied. */
@@ -51,3 +52,6 @@ export const counterApp: Application<CounterState> = {
     return state.root;
   },
 };
+
+/** The counter app as the simulator's default application. */
+export const counterSimApp: SimApp<CounterState> = { app: counterApp, genesis: createCounterGenesis };

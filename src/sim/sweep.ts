@@ -24,22 +24,51 @@ export interface SweepSummary {
   heights: number;
 }
 
+/** How to run a sweep: the options of each seed, and what to do with each result. */
+export interface SweepPlan {
+  /** The options for `seed` (its `seed` field is the seed run). */
+  optionsFor(seed: number): SimOptions;
+  /** End the sweep at the first failure. */
+  stopAtFirstFailure?: boolean;
+  /** Called after each run, in seed order, with its wall time (measured with `nowMs`). */
+  onResult?(result: SimResult, wallMs: number): void;
+  /** Wall clock for `onResult` (default: none, wallMs is 0). */
+  nowMs?(): number;
+}
+
+/** A run fails when it breaks safety or is not live after the network heals. */
+export function isFailure(r: SimResult): boolean {
+  return r.safetyViolations > 0 || !r.live;
+}
+
 /**
- * Run seeds `from..to` (inclusive). `stopAtFirstFailure` ends the sweep at the first violation (used to show a
- * deliberately broken rule is caught).
+ * Run seeds `from..to` (inclusive) as `plan` says, and summarize.
+ * @example sweep(1, 50, { optionsFor: (seed) => ({ seed, nodes: 7, byzantine: 2, durationSec: 120 }), onResult: print })
  */
-export function runSweep(from: number, to: number, overrides: Partial<SimOptions> = {}, stopAtFirstFailure = false): SweepSummary {
+export function sweep(from: number, to: number, plan: SweepPlan): SweepSummary {
   const summary: SweepSummary = { runs: 0, failures: [], heights: 0 };
+  const nowMs = plan.nowMs ?? ((): number => 0);
   for (let seed = from; seed <= to; seed++) {
-    const r: SimResult = runSimulation({ ...sweepOptions(seed), ...overrides });
+    const options = plan.optionsFor(seed);
+    const startedMs = nowMs();
+    const r = runSimulation(options);
+    const wallMs = nowMs() - startedMs;
     summary.runs++;
     summary.heights += r.heights;
-    if (r.safetyViolations > 0 || !r.live) {
-      summary.failures.push({ seed, safetyViolations: r.safetyViolations, live: r.live, detail: r.violations[0]?.detail ?? '' });
-      if (stopAtFirstFailure) break;
-    }
+    const failed = isFailure(r);
+    if (failed) summary.failures.push({ seed, safetyViolations: r.safetyViolations, live: r.live, detail: r.violations[0]?.detail ?? '' });
+    plan.onResult?.(r, wallMs);
+    if (failed && plan.stopAtFirstFailure) break;
   }
   return summary;
+}
+
+/**
+ * Run seeds `from..to` (inclusive) of the CI sweep (sweepOptions, then `overrides`). `stopAtFirstFailure` ends
+ * the sweep at the first violation (used to show a deliberately broken rule is caught).
+ */
+export function runSweep(from: number, to: number, overrides: Partial<SimOptions> = {}, stopAtFirstFailure = false): SweepSummary {
+  return sweep(from, to, { optionsFor: (seed) => ({ ...sweepOptions(seed), ...overrides }), stopAtFirstFailure });
 }
 
 /** As runSweep, but yields to the event loop between seeds (keeps a test runner's worker responsive). */

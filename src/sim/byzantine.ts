@@ -1,0 +1,107 @@
+/**
+ * Byzantine behaviours, as transports wrapped around a validator's honest one: an equivocating proposer (two
+ * blocks for one round, split across the network), a double voter (votes for a block and for nil, and drops
+ * its proof of lock when proposing), a silent validator, and twins (two instances with one key, which need no
+ * transport of their own: each runs the consensus code without its lock check).
+ */
+import type { Application } from '../core/app.js';
+import type { Block, Proposal, Vote } from '../core/types/consensus.js';
+import type { Tx } from '../core/types/tx.js';
+import { hashHeader, proposalSignBytes, voteSignBytes, type ConsensusMessage } from '../core/consensus/messages.js';
+import type { ConsensusDriver } from '../core/consensus/driver.js';
+import type { TransportPort } from '../ports/index.js';
+import { sign as ed25519Sign } from '../crypto/ed25519.js';
+import type { Rng } from './rng.js';
+
+export type ByzantineKind = 'equivocator' | 'double-voter' | 'silent' | 'twin';
+export const BYZANTINE_KINDS: readonly ByzantineKind[] = ['equivocator', 'double-voter', 'silent', 'twin'];
+
+/** What a Byzantine transport needs from the instance it runs in. */
+export interface ByzantineSeat<S> {
+  secretKey: string;
+  app: Application<S>;
+  /** The instance's running driver (null while crashed). */
+  driver(): ConsensusDriver<S> | null;
+  /** The instance's honest transport. */
+  honest: TransportPort;
+  /** Send `a` or `b` to each other instance, `pickA()` choosing per target (both are recorded as sent). */
+  split(a: ConsensusMessage, b: ConsensusMessage, pickA: () => boolean): void;
+}
+
+/**
+ * The transport of an instance with behaviour `kind`: the honest one for honest validators and twins.
+ * `rng` (the run's Byzantine stream) draws the split of each equivocation.
+ * @example const t = byzantineTransport('silent', seat, rng); t.broadcast(m) // sends nothing
+ */
+export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: ByzantineSeat<S>, rng: Rng): TransportPort {
+  const honest = seat.honest;
+  // A fresh random split per message: sometimes one node alone gets enough to act (the classic lock attack).
+  const pickA = (): boolean => rng.chance(0.5);
+  switch (kind) {
+    case 'silent':
+      return { send() {}, broadcast() {} };
+    case 'equivocator':
+      return {
+        send: honest.send,
+        broadcast(message) {
+          const driver = seat.driver();
+          if (message.kind !== 'proposal' || message.proposal.validRound !== -1 || !driver) return honest.broadcast(message);
+          const alt = equivocate(seat, driver, message.proposal);
+          if (!alt) return honest.broadcast(message);
+          seat.split(message, { kind: 'proposal', proposal: alt }, pickA);
+        },
+      };
+    case 'double-voter':
+      return {
+        send: honest.send,
+        broadcast(message) {
+          const driver = seat.driver();
+          if (message.kind === 'proposal' && message.proposal.validRound >= 0 && driver) {
+            // A Byzantine proposer ignores its proof of lock and offers a fresh block instead.
+            const fresh = freshProposal(seat, driver, message.proposal);
+            return honest.broadcast(fresh ? { kind: 'proposal', proposal: fresh } : message);
+          }
+          if (message.kind !== 'vote' || !driver) return honest.broadcast(message);
+          const v = message.vote;
+          const known = (driver.state.rounds.get(v.round) as { proposalHash: string | null } | undefined)?.proposalHash ?? null;
+          const altHash = v.blockHash === null ? known : null;
+          if (altHash === v.blockHash) return honest.broadcast(message);
+          seat.split(message, { kind: 'vote', vote: signVote(seat.secretKey, { ...v, blockHash: altHash }) }, pickA);
+        },
+      };
+    default:
+      return honest;
+  }
+}
+
+function signVote(secretKey: string, v: Vote): Vote {
+  return { ...v, signature: ed25519Sign(secretKey, voteSignBytes(v)) };
+}
+
+/** A second block for the proposal's round (one extra tx), signed by the same proposer; null if it hashes the same. */
+function equivocate<S>(seat: ByzantineSeat<S>, driver: ConsensusDriver<S>, p: Proposal): Proposal | null {
+  const extra: Tx = { type: 'submit', proof: { smtlib: `(set-info :equivocation "${p.height}-${p.round}") (check-sat)`, claim: 'sat' } };
+  const prepared = seat.app.prepareBlock(driver.state.appState, { height: p.height, round: p.round, proposer: p.proposer, candidates: [extra, ...p.block.txs] });
+  const block: Block = { header: { ...p.block.header, txsRoot: prepared.txsRoot, resultsRoot: prepared.resultsRoot, stateRoot: prepared.stateRoot }, txs: prepared.txs, lastCommit: p.block.lastCommit };
+  return signedProposal(seat.secretKey, p, block);
+}
+
+/** A fresh empty block instead of the re-proposed valid one (validRound -1); null if it hashes the same. */
+function freshProposal<S>(seat: ByzantineSeat<S>, driver: ConsensusDriver<S>, p: Proposal): Proposal | null {
+  const st = driver.state;
+  const prepared = seat.app.prepareBlock(st.appState, { height: p.height, round: p.round, proposer: p.proposer, candidates: [] });
+  const block: Block = {
+    header: { chainId: p.chainId, height: p.height, round: p.round, prevHash: st.prevHash, proposer: p.proposer, txsRoot: prepared.txsRoot, stateRoot: prepared.stateRoot, resultsRoot: prepared.resultsRoot, lastCommitHash: p.block.header.lastCommitHash, validatorsHash: prepared.validatorsHash },
+    txs: prepared.txs,
+    lastCommit: p.block.lastCommit,
+  };
+  return signedProposal(seat.secretKey, p, block);
+}
+
+/** `block` proposed in place of `p`'s block, with validRound -1; null when it is the same block. */
+function signedProposal(secretKey: string, p: Proposal, block: Block): Proposal | null {
+  const blockHash = hashHeader(block.header);
+  if (blockHash === hashHeader(p.block.header)) return null;
+  const body = { chainId: p.chainId, height: p.height, round: p.round, blockHash, validRound: -1, proposer: p.proposer };
+  return { ...body, block, signature: ed25519Sign(secretKey, proposalSignBytes(body)) };
+}

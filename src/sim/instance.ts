@@ -1,0 +1,169 @@
+/**
+ * Instance lifecycle: one instance per validator (and a second for each twin), each with a WAL, block store and
+ * safety record that survive a crash. Start builds a driver from them (a restart recovers from exactly that),
+ * and with SimApp.node a fresh SimAppNode; crash drops the driver and the SimAppNode.
+ */
+import type { Application } from '../core/app.js';
+import type { Block } from '../core/types/consensus.js';
+import { ConsensusDriver } from '../core/consensus/driver.js';
+import type { BlockStorePort, TransportPort } from '../ports/index.js';
+import { createMemoryBlockStore, createMemorySafetyStore, createMemoryWal } from './memory-stores.js';
+import type { ConsensusContext, ConsensusEffect, Genesis } from '../core/consensus/state-machine.js';
+import { SafetyRules } from '../core/safety/safety-rules.js';
+import type { KeyPair } from '../crypto/ed25519.js';
+import type { Clock } from '../ports/clock.js';
+import type { Incarnation } from './app-gossip.js';
+import type { ByzantineKind } from './byzantine.js';
+import type { Checkers } from './checkers.js';
+import type { Roster } from './roster.js';
+import type { SimApp, SimAppNode } from './sim-app.js';
+
+/** One simulated validator process. Its address is `a<index>`. */
+export interface Instance {
+  index: number;
+  addr: string;
+  validator: string;
+  secretKey: string;
+  kind: ByzantineKind | 'honest';
+  wal: ReturnType<typeof createMemoryWal>;
+  blocks: BlockStorePort & { blocks: unknown[] };
+  safetyStore: ReturnType<typeof createMemorySafetyStore>;
+  driver: ConsensusDriver<unknown> | null;
+  up: boolean;
+  /** The SimAppNode of the current incarnation (only with SimApp.node). */
+  appNode: SimAppNode<unknown> | null;
+  incarnation: Incarnation | null;
+}
+
+/** The instances of a roster: one per validator in index order, then a second one for each twin. */
+export function createInstances(roster: Roster): Instance[] {
+  const instances: Instance[] = [];
+  const add = (i: number, kind: Instance['kind']): void => {
+    const index = instances.length;
+    instances.push({
+      index,
+      addr: `a${index}`,
+      validator: roster.ids[i] as string,
+      secretKey: (roster.keys[i] as KeyPair).secretKey,
+      kind,
+      wal: createMemoryWal(),
+      blocks: createMemoryBlockStore(),
+      safetyStore: createMemorySafetyStore(),
+      driver: null,
+      up: false,
+      appNode: null,
+      incarnation: null,
+    });
+  };
+  const n = roster.ids.length;
+  for (let i = 0; i < n; i++) add(i, roster.kinds.get(i) ?? 'honest');
+  for (let i = 0; i < n; i++) if (roster.kinds.get(i) === 'twin') add(i, 'twin');
+  return instances;
+}
+
+/** What starting an instance needs. */
+export interface LifecycleDeps<S> {
+  clock: Clock;
+  genesis: Genesis<S>;
+  simApp: SimApp<S>;
+  /** The instance's consensus context (its config; Byzantine instances ignore their lock). */
+  context(x: Instance): ConsensusContext<S>;
+  transport(x: Instance): TransportPort;
+  /** Honest instances report what they sign, commit and detect. */
+  checkers: Checkers<S>;
+  /** Opens the context of a new incarnation (used with SimApp.node). */
+  openIncarnation(x: Instance): Incarnation;
+  trace?: (atMs: number, addr: string, effect: ConsensusEffect) => void;
+}
+
+/** Starts, crashes and restarts instances; counts crashes. */
+export class InstanceLifecycle<S> {
+  readonly #deps: LifecycleDeps<S>;
+  crashes = 0;
+
+  constructor(deps: LifecycleDeps<S>) {
+    this.#deps = deps;
+  }
+
+  /** Build a driver from the instance's WAL, block store and safety record, and start it. */
+  start(x: Instance): void {
+    const { clock, checkers, simApp } = this.#deps;
+    const node = simApp.node;
+    let ctx = this.#deps.context(x);
+    // With SimApp.node: the state after each applied block, for SimAppNode.onCommitted (a sync response
+    // commits several blocks in one step, so the driver's state is only the last one's).
+    const states = new WeakMap<Block, S>();
+    if (node) ctx = { ...ctx, app: recordingApp(ctx.app, states) };
+    const safety = new SafetyRules({ chainId: ctx.config.chainId, validator: x.validator, secretKey: x.secretKey, store: x.safetyStore });
+    const observe = (effect: ConsensusEffect): void => {
+      this.#deps.trace?.(clock.nowMs(), x.addr, effect);
+      if (effect.type === 'commit-block' && x.appNode) x.appNode.onCommitted(effect.block, stateAfter(states, effect.block));
+      if (x.kind !== 'honest') return;
+      if (effect.type === 'commit-block') checkers.onCommit(x.addr, effect.block, effect.certificate, clock.nowMs());
+      else if (effect.type === 'evidence') checkers.onEvidence(effect.evidence, clock.nowMs());
+    };
+    const driver = new ConsensusDriver<S>(ctx, this.#deps.genesis, {
+      clock,
+      transport: this.#deps.transport(x),
+      signer: {
+        sign(request) {
+          const result = safety.sign(request);
+          if (result.ok) checkers.onSigned(x.validator, request, clock.nowMs());
+          return result;
+        },
+      },
+      blocks: x.blocks,
+      wal: x.wal,
+      mempool: {
+        candidates: (height, round) =>
+          x.appNode?.candidates(height, round) ?? simApp.candidates?.(height, round, x.validator) ?? [{ type: 'submit', proof: { smtlib: `(set-info :tx "${height}-${round}-${x.addr}") (check-sat)`, claim: 'sat' } }],
+      },
+      observe,
+    });
+    x.driver = driver as unknown as ConsensusDriver<unknown>;
+    x.up = true;
+    if (node) {
+      x.incarnation = this.#deps.openIncarnation(x);
+      x.appNode = node(x.incarnation.ctx) as SimAppNode<unknown>;
+    }
+    driver.start();
+  }
+
+  /** Stop the instance: its driver and SimAppNode are lost; WAL, block store and safety record stay. */
+  crash(x: Instance): void {
+    if (!x.up) return;
+    x.driver?.stop();
+    x.driver = null;
+    x.incarnation?.close();
+    x.incarnation = null;
+    x.appNode = null;
+    x.up = false;
+    this.crashes++;
+  }
+
+  /** Start `x` again if it is down (recovering from its WAL, block store and safety record). */
+  restart(x: Instance): void {
+    if (!x.up) this.start(x);
+  }
+}
+
+/** `app`, remembering the state after each block it applies. */
+function recordingApp<S>(app: Application<S>, states: WeakMap<Block, S>): Application<S> {
+  return {
+    prepareBlock: (state, request) => app.prepareBlock(state, request),
+    validateBlock: (state, block) => app.validateBlock(state, block),
+    applyBlock: (state, block, certificate) => {
+      const next = app.applyBlock(state, block, certificate);
+      states.set(block, next);
+      return next;
+    },
+    validatorSet: (state) => app.validatorSet(state),
+    stateRoot: (state) => app.stateRoot(state),
+  };
+}
+
+function stateAfter<S>(states: WeakMap<Block, S>, block: Block): S {
+  const state = states.get(block);
+  if (state === undefined) throw new Error(`simulator invariant: no applied state for committed block ${block.header.height}`);
+  return state;
+}

@@ -1,0 +1,65 @@
+/**
+ * The simulated network: per-message delay (LAN latency, a slow tail that reorders, rare multi-second stalls),
+ * loss, duplication and partitions, all drawn from one seeded stream, and a count of what was sent per channel.
+ * Endpoints are instance addresses; what happens on arrival is the caller's (the target may be down by then).
+ */
+import type { Clock } from '../ports/clock.js';
+import type { Rng } from './rng.js';
+
+/** Consensus messages and application gossip share the network model but are counted apart. */
+export type Channel = 'consensus' | 'gossip';
+
+/** Copies put on the wire (duplicates count, dropped messages do not) and the bytes their senders declared. */
+export interface ChannelStats {
+  messages: number;
+  bytes: number;
+}
+
+/** The seeded network model of one run. */
+export class SimNetwork {
+  readonly #clock: Clock;
+  readonly #rng: Rng;
+  readonly #lossRate: number;
+  readonly #dupRate: number;
+  readonly #slowRate: number;
+  readonly #stallRate: number;
+  /** Group of each address while a partition holds (addresses in the same group, or both unmapped, reach each other). */
+  #groups: ReadonlyMap<string, number> | null = null;
+  readonly stats: Record<Channel, ChannelStats> = { consensus: { messages: 0, bytes: 0 }, gossip: { messages: 0, bytes: 0 } };
+
+  /** Draws the fault rates from `rng` (only with `faults`); without faults the network is only slow at times. */
+  constructor(clock: Clock, rng: Rng, faults: boolean) {
+    this.#clock = clock;
+    this.#rng = rng;
+    this.#lossRate = faults ? rng.float() * 0.05 : 0;
+    this.#dupRate = faults ? rng.float() * 0.03 : 0;
+    this.#slowRate = faults ? 0.05 : 0.01;
+    this.#stallRate = faults ? rng.float() * 0.02 : 0;
+  }
+
+  /** Split the network: addresses in different groups cannot reach each other. `null` heals it. */
+  setPartition(groups: ReadonlyMap<string, number> | null): void {
+    this.#groups = groups;
+  }
+
+  /**
+   * Send one message from `from` to `to`: unless the partition or loss drops it, `arrive` runs after a drawn
+   * delay (twice when duplicated). `bytes` is only counted.
+   */
+  send(channel: Channel, from: string, to: string, bytes: number, arrive: () => void): void {
+    const groups = this.#groups;
+    if (groups && groups.get(from) !== groups.get(to)) return;
+    const rng = this.#rng;
+    if (this.#lossRate > 0 && rng.chance(this.#lossRate)) return;
+    const copies = this.#dupRate > 0 && rng.chance(this.#dupRate) ? 2 : 1;
+    const stats = this.stats[channel];
+    for (let c = 0; c < copies; c++) {
+      // LAN latency, a slow tail (reordering), and with faults rare multi-second stalls (retransmits, GC pauses).
+      let delay = 1 + rng.exp(3) + (rng.chance(this.#slowRate) ? rng.exp(60) : 0);
+      if (this.#stallRate > 0 && rng.chance(this.#stallRate)) delay += rng.int(500, 3_000);
+      stats.messages++;
+      stats.bytes += bytes;
+      this.#clock.schedule(delay, arrive);
+    }
+  }
+}

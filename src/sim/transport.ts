@@ -1,0 +1,56 @@
+/**
+ * Consensus transports over the simulated network: the honest one sends each message to its target(s) through
+ * the network model and records proposals for the checkers; a Byzantine instance's transport wraps it.
+ */
+import type { Application } from '../core/app.js';
+import type { ConsensusMessage } from '../core/consensus/messages.js';
+import type { ConsensusDriver } from '../core/consensus/driver.js';
+import type { TransportPort } from '../ports/index.js';
+import { byzantineTransport } from './byzantine.js';
+import type { Checkers } from './checkers.js';
+import type { Instance } from './instance.js';
+import type { SimNetwork } from './network.js';
+import type { Rng } from './rng.js';
+
+/**
+ * A factory of per-instance transports. A message arrives only if its target is up then. `byzantineRng` is the
+ * run's Byzantine stream (it splits equivocations).
+ * @example const transportFor = createTransports(instances, network, checkers, app, byzRng); transportFor(x)
+ */
+export function createTransports<S>(
+  instances: readonly Instance[],
+  network: SimNetwork,
+  checkers: Checkers<S>,
+  app: Application<S>,
+  byzantineRng: Rng,
+): (self: Instance) => TransportPort {
+  const byAddr = new Map(instances.map((x) => [x.addr, x]));
+  const deliver = (from: Instance, to: Instance, message: ConsensusMessage): void => {
+    network.send('consensus', from.addr, to.addr, 0, () => {
+      if (to.up && to.driver) to.driver.deliver({ type: 'message', from: from.addr, message });
+    });
+  };
+  const recordOutgoing = (message: ConsensusMessage): void => {
+    if (message.kind === 'proposal') checkers.onProposal(message.proposal.block);
+  };
+  return (self) => {
+    const honest: TransportPort = {
+      send(to, message) {
+        const target = byAddr.get(to);
+        recordOutgoing(message);
+        if (target && target !== self) deliver(self, target, message);
+      },
+      broadcast(message) {
+        recordOutgoing(message);
+        for (const target of instances) if (target !== self) deliver(self, target, message);
+      },
+    };
+    const split = (a: ConsensusMessage, b: ConsensusMessage, pickA: () => boolean): void => {
+      recordOutgoing(a);
+      recordOutgoing(b);
+      for (const target of instances) if (target !== self) deliver(self, target, pickA() ? a : b);
+    };
+    const driver = (): ConsensusDriver<S> | null => self.driver as ConsensusDriver<S> | null;
+    return byzantineTransport<S>(self.kind, { secretKey: self.secretKey, app, driver, honest, split }, byzantineRng);
+  };
+}

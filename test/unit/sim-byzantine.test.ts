@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { ConsensusDriver } from '../../src/core/consensus/driver.js';
+import type { TransportPort } from '../../src/ports/index.js';
+import { hashHeader, proposalBody, proposalSignBytes, voteSignBytes, type ConsensusMessage } from '../../src/core/consensus/messages.js';
+import type { Block, Proposal, Vote } from '../../src/core/types/consensus.js';
+import { keyPairFromSeed, sign, verify } from '../../src/crypto/ed25519.js';
+import { sha256Hex } from '../../src/crypto/hash.js';
+import { byzantineTransport, type ByzantineKind } from '../../src/sim/byzantine.js';
+import { counterApp, createCounterGenesis, type CounterState } from '../../src/sim/counter-app.js';
+import { Rng } from '../../src/sim/rng.js';
+
+const key = keyPairFromSeed(sha256Hex('byzantine-test'));
+const state = createCounterGenesis({ validators: [{ id: 'node_001', publicKey: key.publicKey, stake: 1 }] });
+const prevHash = '0'.repeat(64);
+
+function proposal(validRound: number): Proposal {
+  const prepared = counterApp.prepareBlock(state, { height: 1, round: 0, proposer: 'node_001', candidates: [{ type: 'submit', proof: { smtlib: '(check-sat)', claim: 'sat' } }] });
+  const block: Block = {
+    header: { chainId: 'c', height: 1, round: 0, prevHash, proposer: 'node_001', txsRoot: prepared.txsRoot, stateRoot: prepared.stateRoot, resultsRoot: prepared.resultsRoot, lastCommitHash: '', validatorsHash: prepared.validatorsHash },
+    txs: prepared.txs,
+    lastCommit: null,
+  };
+  const body = { chainId: 'c', height: 1, round: 0, blockHash: hashHeader(block.header), validRound, proposer: 'node_001' };
+  return { ...body, block, signature: sign(key.secretKey, proposalSignBytes(body)) };
+}
+
+function vote(blockHash: string | null): Vote {
+  const body = { type: 'prepare' as const, chainId: 'c', height: 1, round: 0, blockHash, validator: 'node_001' };
+  return { ...body, signature: sign(key.secretKey, voteSignBytes(body)) };
+}
+
+/** A transport of `kind` over a logging honest transport; `known` is the proposal hash the driver saw in round 0. */
+function setup(kind: ByzantineKind | 'honest', known: string | null = 'h'.repeat(64)) {
+  const sent: { how: 'broadcast' | 'split'; messages: ConsensusMessage[] }[] = [];
+  const honest: TransportPort = { send() {}, broadcast: (m) => sent.push({ how: 'broadcast', messages: [m] }) };
+  const driver = { state: { appState: state, prevHash, rounds: new Map([[0, { proposalHash: known }]]) } } as unknown as ConsensusDriver<CounterState>;
+  const split = (a: ConsensusMessage, b: ConsensusMessage): void => void sent.push({ how: 'split', messages: [a, b] });
+  const transport = byzantineTransport<CounterState>(kind, { secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split }, new Rng(1));
+  return { transport, honest, sent };
+}
+
+describe('Byzantine transports', () => {
+  it('honest validators and twins use the honest transport; a silent one sends nothing', () => {
+    const h = setup('honest');
+    expect(h.transport).toBe(h.honest);
+    const t = setup('twin');
+    expect(t.transport).toBe(t.honest);
+    const s = setup('silent');
+    s.transport.broadcast({ kind: 'proposal', proposal: proposal(-1) });
+    s.transport.send('a1', { kind: 'vote', vote: vote(null) });
+    expect(s.sent).toEqual([]);
+  });
+
+  it('an equivocator splits a fresh proposal with a second signed block of the same round', () => {
+    const { transport, sent } = setup('equivocator');
+    const p = proposal(-1);
+    transport.broadcast({ kind: 'proposal', proposal: p });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.how).toBe('split');
+    const [a, b] = sent[0]?.messages as [ConsensusMessage, ConsensusMessage];
+    expect(a).toEqual({ kind: 'proposal', proposal: p });
+    if (b.kind !== 'proposal') throw new Error('expected a proposal');
+    const alt = b.proposal;
+    expect(alt).toMatchObject({ height: 1, round: 0, proposer: 'node_001', validRound: -1 });
+    expect(hashHeader(alt.block.header)).not.toBe(hashHeader(p.block.header));
+    expect(verify(key.publicKey, proposalSignBytes(proposalBody(alt)), alt.signature)).toBe(true);
+    // Re-proposals (validRound >= 0) and votes go out honestly.
+    transport.broadcast({ kind: 'proposal', proposal: proposal(0) });
+    transport.broadcast({ kind: 'vote', vote: vote(null) });
+    expect(sent.slice(1).map((s) => s.how)).toEqual(['broadcast', 'broadcast']);
+  });
+
+  it('a double voter pairs each vote with the opposite one, and re-proposes a fresh block without its proof of lock', () => {
+    const { transport, sent } = setup('double-voter');
+    transport.broadcast({ kind: 'vote', vote: vote(null) });
+    transport.broadcast({ kind: 'vote', vote: vote('b'.repeat(64)) });
+    const alts = sent.map((s) => s.messages[1]);
+    expect(sent.map((s) => s.how)).toEqual(['split', 'split']);
+    expect(alts.map((m) => (m?.kind === 'vote' ? m.vote.blockHash : 'none'))).toEqual(['h'.repeat(64), null]);
+    for (const m of alts) if (m?.kind === 'vote') expect(verify(key.publicKey, voteSignBytes(m.vote), m.vote.signature)).toBe(true);
+    transport.broadcast({ kind: 'proposal', proposal: proposal(0) });
+    const last = sent.at(-1);
+    expect(last?.how).toBe('broadcast');
+    const fresh = last?.messages[0];
+    expect(fresh?.kind === 'proposal' && fresh.proposal.validRound).toBe(-1);
+  });
+
+  it('a double voter that saw no proposal votes nil honestly', () => {
+    const { transport, sent } = setup('double-voter', null);
+    transport.broadcast({ kind: 'vote', vote: vote(null) });
+    expect(sent.map((s) => s.how)).toEqual(['broadcast']);
+  });
+});
