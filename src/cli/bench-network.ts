@@ -8,18 +8,19 @@
  *     figure; finality under the bulk load is printed too), and RSS per node.
  * The last line is one JSON object.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { PoolVerifier } from '../adapters/z3/index.js';
-import { loopbackNodeConfig, loopbackPorts } from '../node/loopback-cluster.js';
+import { validatorSeed } from '../cluster/config.js';
+import { makeClusterGenesis, type ClusterGenesis } from '../cluster/genesis.js';
+import { startLoopbackCluster } from '../cluster/local-cluster.js';
+import { requireJson, rssMb, sleep } from '../cluster/proc.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const COUNT = 4;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const program = new Command()
   .name('bench-network')
@@ -39,49 +40,24 @@ function trivialProof(i: number, tag: string): { smtlib: string; claim: 'sat' | 
   return { smtlib: `(set-logic QF_LIA)(declare-const x Int)(assert (> x ${i}))(assert (< x ${i + 2}))(check-sat) ; ${tag}`, claim: 'sat' };
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
 interface Net {
   http: string[];
-  procs: ChildProcess[];
+  pids: (number | undefined)[];
   stop(): Promise<void>;
 }
 
-async function startNetwork(dir: string, phase: string, opts: { paused: boolean; blockIntervalMs: string; workers: number }): Promise<Net> {
-  const ports = await loopbackPorts(COUNT);
-  const procs: ChildProcess[] = [];
-  for (let n = 1; n <= COUNT; n++) {
-    const config = loopbackNodeConfig(n, ports, { dataDir: join(dir, phase, `node_${n}`), keyFile: join(dir, 'keys', `node_${n}.json`) }, opts.workers);
-    const configPath = join(dir, `${phase}-node_${n}.json`);
-    writeFileSync(configPath, JSON.stringify(config));
-    const args = ['--node-id', `node_${n}`, '--config', configPath, '--genesis', join(dir, 'genesis.json'), '--log-level', 'warn', '--block-interval-ms', opts.blockIntervalMs];
-    if (opts.paused) args.push('--verification-paused');
-    procs.push(spawn(join(root, 'scripts/start-validator'), args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] }));
-  }
-  const urls = ports.http.map((p) => `http://127.0.0.1:${p}`);
-  for (const u of urls) {
-    const start = Date.now();
-    while (true) {
-      const ok = await fetch(`${u}/health`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() - start > 90_000) throw new Error(`${u} did not start`);
-      await sleep(200);
-    }
-  }
+/** Start the 4 validators of one phase (configs and data dirs in <dir>/<phase>), healthy on return. */
+async function startNetwork(dir: string, genesis: ClusterGenesis, phase: string, opts: { paused: boolean; blockIntervalMs: string; workers: number }): Promise<Net> {
+  const extraArgs = ['--log-level', 'warn', '--block-interval-ms', opts.blockIntervalMs];
+  if (opts.paused) extraArgs.push('--verification-paused');
+  const cluster = await startLoopbackCluster({
+    root, dir: join(dir, phase), genesis, count: COUNT, workersPerNode: opts.workers, extraArgs,
+    output: () => ({ stdout: 'ignore', stderr: 'inherit' }), startTimeoutMs: 90_000, retry: 'port-taken',
+  });
   return {
-    http: urls,
-    procs,
-    async stop() {
-      for (const p of procs) p.kill('SIGTERM');
-      await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
-    },
+    http: cluster.urls(),
+    pids: cluster.nodes.map((n) => n.child?.pid),
+    stop: () => cluster.stopAll('SIGTERM', 15_000),
   };
 }
 
@@ -139,16 +115,14 @@ program.action(async (opts: { orderingProofs: string; e2eProofs: string; blockIn
   const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
   const workers = Number(opts.workers);
   try {
-    writeFileSync(join(dir, 'validators.json'), JSON.stringify({ validators: Array.from({ length: COUNT }, (_, i) => ({ node_id: `node_${i + 1}`, stake: 10000, initial_balance: 0 })), params: { block_proofs_max: 2048, verdict_window_blocks: 200 } }));
-    const init = spawnSync(join(root, 'scripts/init-genesis-state'), ['--validators', join(dir, 'validators.json'), '--output', join(dir, 'genesis.json'), '--keys-dir', join(dir, 'keys')], { encoding: 'utf8' });
-    if (init.status !== 0) throw new Error(`init-genesis-state failed: ${init.stderr}${init.stdout}`);
+    const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: { block_proofs_max: 2048, verdict_window_blocks: 200 } }));
 
     // --- 1. ordering capacity (verification paused) ---
     console.log(`Phase 1: ordering ${opts.orderingProofs} proofs with verification paused (block interval ${opts.blockIntervalMs} ms)`);
-    const net1 = await startNetwork(dir, 'ordering', { paused: true, blockIntervalMs: opts.blockIntervalMs, workers: 1 });
+    const net1 = await startNetwork(dir, genesis, 'ordering', { paused: true, blockIntervalMs: opts.blockIntervalMs, workers: 1 });
     const orderingProofs = Array.from({ length: Number(opts.orderingProofs) }, (_, i) => trivialProof(i, 'ordering'));
     const t0 = performance.now();
-    const startHeight = ((await (await fetch(`${net1.http[0]}/status`)).json()) as { height: number }).height;
+    const startHeight = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
     const { ids: orderingIds } = await submitAll(net1.http, orderingProofs, 64);
     const lastId = orderingIds.at(-1)!;
     const submitSec = (performance.now() - t0) / 1000;
@@ -156,9 +130,9 @@ program.action(async (opts: { orderingProofs: string; e2eProofs: string; blockIn
     let included = 0;
     let scanned = startHeight;
     while (performance.now() - t0 < 300_000) {
-      const status = (await (await fetch(`${net1.http[0]}/status`)).json()) as { height: number };
+      const status = (await requireJson(`${net1.http[0]}/status`)) as { height: number };
       for (let h = scanned + 1; h <= status.height; h++) {
-        const block = (await (await fetch(`${net1.http[0]}/blocks/${h}`)).json()) as { txs: { type: string }[] };
+        const block = (await requireJson(`${net1.http[0]}/blocks/${h}`)) as { txs: { type: string }[] };
         included += block.txs.filter((t) => t.type === 'submit').length;
         scanned = h;
       }
@@ -188,14 +162,14 @@ program.action(async (opts: { orderingProofs: string; e2eProofs: string; blockIn
 
     // --- 2. end to end with Z3 ---
     console.log(`Phase 2: ${opts.e2eProofs} trivial proofs end to end with Z3 (${workers} workers per validator)`);
-    const net2 = await startNetwork(dir, 'e2e', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
+    const net2 = await startNetwork(dir, genesis, 'e2e', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
     // Unloaded finality: one trivial proof at a time, submit to final.
     const single: number[] = [];
     for (let i = 0; i < 15; i++) {
       const ts = performance.now();
       const { ids: [one] } = await submitAll([net2.http[i % COUNT]!], [trivialProof(i, 'single')], 1);
       while (performance.now() - ts < 60_000) {
-        const s = (await (await fetch(`${net2.http[0]}/proofs/${one}`)).json()) as { status: string };
+        const s = (await requireJson(`${net2.http[0]}/proofs/${one}`)) as { status: string };
         if (s.status === 'final') break;
         await sleep(10);
       }
@@ -210,9 +184,9 @@ program.action(async (opts: { orderingProofs: string; e2eProofs: string; blockIn
     const pending = new Set(ids);
     let rssMax = 0;
     while (pending.size > 0 && performance.now() - t1 < 600_000) {
-      for (const p of net2.procs) rssMax = Math.max(rssMax, rssMb(p.pid!));
+      for (const pid of net2.pids) rssMax = Math.max(rssMax, rssMb(pid) ?? 0);
       for (const id of [...pending].slice(0, 200)) {
-        const s = (await (await fetch(`${net2.http[0]}/proofs/${id}`)).json()) as { status: string };
+        const s = (await requireJson(`${net2.http[0]}/proofs/${id}`)) as { status: string };
         if (s.status === 'final') {
           pending.delete(id);
           finality.push(performance.now() - submittedAt.get(id)!);
@@ -223,7 +197,7 @@ program.action(async (opts: { orderingProofs: string; e2eProofs: string; blockIn
     const e2eSec = (performance.now() - t1) / 1000;
     const e2eProofsPerSec = finality.length / e2eSec;
     finality.sort((a, b) => a - b);
-    for (const p of net2.procs) rssMax = Math.max(rssMax, rssMb(p.pid!));
+    for (const pid of net2.pids) rssMax = Math.max(rssMax, rssMb(pid) ?? 0);
     console.log(`  ${finality.length} finalized in ${e2eSec.toFixed(1)} s: ${e2eProofsPerSec.toFixed(1)} proofs/s (${((100 * e2eProofsPerSec) / verificationLimitProofsPerSec).toFixed(0)}% of the verification limit)`);
     console.log(`  under that load: finality p50 ${quantile(finality, 0.5).toFixed(0)} ms, p99 ${quantile(finality, 0.99).toFixed(0)} ms (client-observed, submit to final, queueing included)`);
     console.log(`  RSS per node max ${rssMax.toFixed(0)} MB`);

@@ -94,3 +94,13 @@ export function logTail(file: string, lines = 8): string {
 export function lastLines(text: string, lines: number): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
+
+/**
+ * GET `url` and return its JSON body, whatever the status.
+ * @throws Error when there is no JSON answer within `timeoutMs` (see getJson).
+ */
+export async function requireJson(url: string, timeoutMs = 30_000): Promise<unknown> {
+  const res = await getJson(url, timeoutMs);
+  if (res === null) throw new Error(`no JSON answer from ${url} within ${timeoutMs / 1000}s`);
+  return res.body;
+}
