@@ -83,7 +83,7 @@ export function validatorArgs(id: string, configPath: string, genesisPath: strin
 }
 
 /** Write the configs of a cluster on `ports` and return its (not yet started) validators. */
-export function loopbackValidators(o: LoopbackClusterOptions, ports: LoopbackClusterPorts): ValidatorProcess[] {
+function loopbackValidators(o: LoopbackClusterOptions, ports: LoopbackClusterPorts): ValidatorProcess[] {
   return Array.from({ length: o.count }, (_, k) => {
     const i = k + 1;
     const id = `node_${i}`;

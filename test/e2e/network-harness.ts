@@ -21,6 +21,7 @@ export { sleep };
 /** How long a whole test network may take to become healthy (its validators start side by side). */
 const NETWORK_START_MS = 120_000;
 
+/** Poll `fn` every 200 ms until it returns something truthy; throws after `timeoutMs` with the last error seen. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const start = Date.now();
   let lastErr = '';
