@@ -8,18 +8,19 @@
  *     figure; finality under the bulk load is printed too), and RSS per node.
  * The last line is one JSON object.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { PoolVerifier } from '../adapters/z3/index.js';
-import { loopbackNodeConfig, loopbackPorts } from '../node/loopback-cluster.js';
+import { validatorSeed } from '../cluster/config.js';
+import { makeClusterGenesis, type ClusterGenesis } from '../cluster/genesis.js';
+import { startLoopbackCluster } from '../cluster/local-cluster.js';
+import { requireJson, rssMb, sleep } from '../cluster/proc.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const COUNT = 4;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const program = new Command()
   .name('bench-network')
@@ -39,49 +40,24 @@ function trivialProof(i: number, tag: string): { smtlib: string; claim: 'sat' | 
   return { smtlib: `(set-logic QF_LIA)(declare-const x Int)(assert (> x ${i}))(assert (< x ${i + 2}))(check-sat) ; ${tag}`, claim: 'sat' };
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
 interface Net {
   http: string[];
-  procs: ChildProcess[];
+  pids: (number | undefined)[];
   stop(): Promise<void>;
 }
 
-async function startNetwork(dir: string, phase: string, opts: { paused: boolean; blockIntervalMs: string; workers: number }): Promise<Net> {
-  const ports = await loopbackPorts(COUNT);
-  const procs: ChildProcess[] = [];
-  for (let n = 1; n <= COUNT; n++) {
-    const config = loopbackNodeConfig(n, ports, { dataDir: join(dir, phase, `node_${n}`), keyFile: join(dir, 'keys', `node_${n}.json`) }, opts.workers);
-    const configPath = join(dir, `${phase}-node_${n}.json`);
-    writeFileSync(configPath, JSON.stringify(config));
-    const args = ['--node-id', `node_${n}`, '--config', configPath, '--genesis', join(dir, 'genesis.json'), '--log-level', 'warn', '--block-interval-ms', opts.blockIntervalMs];
-    if (opts.paused) args.push('--verification-paused');
-    procs.push(spawn(join(root, 'scripts/start-validator'), args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] }));
-  }
-  const urls = ports.http.map((p) => `http://127.0.0.1:${p}`);
-  for (const u of urls) {
-    const start = Date.now();
-    while (true) {
-      const ok = await fetch(`${u}/health`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() - start > 90_000) throw new Error(`${u} did not start`);
-      await sleep(200);
-    }
-  }
+/** Start the 4 validators of one phase (configs and data dirs in <dir>/<phase>), healthy on return. */
+async function startNetwork(dir: string, genesis: ClusterGenesis, phase: string, opts: { paused: boolean; blockIntervalMs: string; workers: number }): Promise<Net> {
+  const extraArgs = ['--log-level', 'warn', '--block-interval-ms', opts.blockIntervalMs];
+  if (opts.paused) extraArgs.push('--verification-paused');
+  const cluster = await startLoopbackCluster({
+    root, dir: join(dir, phase), genesis, count: COUNT, workersPerNode: opts.workers, extraArgs,
+    output: () => ({ stdout: 'ignore', stderr: 'inherit' }), startTimeoutMs: 90_000, retry: 'port-taken',
+  });
   return {
-    http: urls,
-    procs,
-    async stop() {
-      for (const p of procs) p.kill('SIGTERM');
-      await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
-    },
+    http: cluster.urls(),
+    pids: cluster.nodes.map((n) => n.child?.pid),
+    stop: () => cluster.stopAll('SIGTERM', 15_000),
   };
 }
 
@@ -135,100 +111,131 @@ async function histogramQuantiles(url: string, name: string): Promise<{ p50: num
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-program.action(async (opts: { orderingProofs: string; e2eProofs: string; blockIntervalMs: string; workers: string }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
+interface Opts {
+  orderingProofs: string;
+  e2eProofs: string;
+  blockIntervalMs: string;
+  workers: string;
+}
+
+/** Submitted proofs committed into blocks of node_1 from `fromHeight` on, until `count` or 300 s after `t0`. */
+async function countIncluded(url: string, fromHeight: number, count: number, t0: number): Promise<number> {
+  let included = 0;
+  let scanned = fromHeight;
+  while (performance.now() - t0 < 300_000) {
+    const status = (await requireJson(`${url}/status`)) as { height: number };
+    for (let h = scanned + 1; h <= status.height; h++) {
+      const block = (await requireJson(`${url}/blocks/${h}`)) as { txs: { type: string }[] };
+      included += block.txs.filter((t) => t.type === 'submit').length;
+      scanned = h;
+    }
+    if (included >= count) break;
+    await sleep(100);
+  }
+  return included;
+}
+
+/** Phase 1: ordering capacity with verification paused, and the block commit latency. */
+async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): Promise<{ orderingProofsPerSec: number; commit: { p50: number; p99: number } }> {
+  console.log(`Phase 1: ordering ${opts.orderingProofs} proofs with verification paused (block interval ${opts.blockIntervalMs} ms)`);
+  const net1 = await startNetwork(dir, genesis, 'ordering', { paused: true, blockIntervalMs: opts.blockIntervalMs, workers: 1 });
+  const orderingProofs = Array.from({ length: Number(opts.orderingProofs) }, (_, i) => trivialProof(i, 'ordering'));
+  const t0 = performance.now();
+  const startHeight = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
+  const { ids: orderingIds } = await submitAll(net1.http, orderingProofs, 64);
+  const lastId = orderingIds.at(-1)!;
+  const submitSec = (performance.now() - t0) / 1000;
+  console.log(`  all ${orderingIds.length} accepted (202) after ${submitSec.toFixed(1)} s: ${(orderingIds.length / submitSec).toFixed(0)} proofs/s over HTTP`);
+  const included = await countIncluded(net1.http[0]!, startHeight, orderingIds.length, t0);
+  const orderingSec = (performance.now() - t0) / 1000;
+  const orderingProofsPerSec = included / orderingSec;
+  const commit = await histogramQuantiles(net1.http[0]!, 'pop_commit_latency_seconds');
+  console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${lastId.slice(0, 12)})`);
+  console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms (histogram buckets)`);
+  await net1.stop();
+  return { orderingProofsPerSec, commit };
+}
+
+/** Per-proof verification time on this machine, and the network's verification limit it implies (proofs/s). */
+async function verificationLimit(): Promise<number> {
+  const verifier = new PoolVerifier({ workers: 1, cacheEntriesMax: 0 });
+  const samples: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    await verifier.verify(trivialProof(i, 'calibrate'));
+    if (i >= 5) samples.push(performance.now() - t);
+  }
+  await verifier.close();
+  const perProofMs = samples.reduce((a, b) => a + b, 0) / samples.length;
+  const cores = availableParallelism();
+  const limit = cores / (COUNT * (perProofMs / 1000));
+  console.log(`Verification: ${perProofMs.toFixed(1)} ms per trivial proof; limit ${cores} cores / (${COUNT} x ${(perProofMs / 1000).toFixed(4)} s) = ${limit.toFixed(1)} proofs/s`);
+  return limit;
+}
+
+/** Unloaded finality: one trivial proof at a time, submit to final (ms, sorted). */
+async function singleFinality(net: Net): Promise<number[]> {
+  const single: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const ts = performance.now();
+    const { ids: [one] } = await submitAll([net.http[i % COUNT]!], [trivialProof(i, 'single')], 1);
+    while (performance.now() - ts < 60_000) {
+      const s = (await requireJson(`${net.http[0]}/proofs/${one}`)) as { status: string };
+      if (s.status === 'final') break;
+      await sleep(10);
+    }
+    single.push(performance.now() - ts);
+  }
+  return single.sort((a, b) => a - b);
+}
+
+/** Bulk load: submit every proof, then poll node_1 until all are final (or 600 s); finality per proof and the RSS peak. */
+async function bulkFinality(net: Net, count: number): Promise<{ finality: number[]; e2eSec: number; rssMax: number }> {
+  const e2eProofs = Array.from({ length: count }, (_, i) => trivialProof(i, 'e2e'));
+  const t1 = performance.now();
+  const { ids, submittedAt } = await submitAll(net.http, e2eProofs, 16);
+  const finality: number[] = [];
+  const pending = new Set(ids);
+  let rssMax = 0;
+  while (pending.size > 0 && performance.now() - t1 < 600_000) {
+    for (const pid of net.pids) rssMax = Math.max(rssMax, rssMb(pid) ?? 0);
+    for (const id of [...pending].slice(0, 200)) {
+      const s = (await requireJson(`${net.http[0]}/proofs/${id}`)) as { status: string };
+      if (s.status === 'final') {
+        pending.delete(id);
+        finality.push(performance.now() - submittedAt.get(id)!);
+      }
+    }
+    await sleep(100);
+  }
+  const e2eSec = (performance.now() - t1) / 1000;
+  for (const pid of net.pids) rssMax = Math.max(rssMax, rssMb(pid) ?? 0);
+  return { finality: finality.sort((a, b) => a - b), e2eSec, rssMax };
+}
+
+/** Phase 2: end to end with Z3: unloaded finality, then throughput and finality under load, and RSS. */
+async function e2ePhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitProofsPerSec: number): Promise<{ e2eProofsPerSec: number; single: number[]; rssMax: number }> {
   const workers = Number(opts.workers);
+  console.log(`Phase 2: ${opts.e2eProofs} trivial proofs end to end with Z3 (${workers} workers per validator)`);
+  const net2 = await startNetwork(dir, genesis, 'e2e', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
+  const single = await singleFinality(net2);
+  console.log(`  one proof at a time: finality p50 ${quantile(single, 0.5).toFixed(0)} ms, p99 ${quantile(single, 0.99).toFixed(0)} ms`);
+  const { finality, e2eSec, rssMax } = await bulkFinality(net2, Number(opts.e2eProofs));
+  const e2eProofsPerSec = finality.length / e2eSec;
+  console.log(`  ${finality.length} finalized in ${e2eSec.toFixed(1)} s: ${e2eProofsPerSec.toFixed(1)} proofs/s (${((100 * e2eProofsPerSec) / limitProofsPerSec).toFixed(0)}% of the verification limit)`);
+  console.log(`  under that load: finality p50 ${quantile(finality, 0.5).toFixed(0)} ms, p99 ${quantile(finality, 0.99).toFixed(0)} ms (client-observed, submit to final, queueing included)`);
+  console.log(`  RSS per node max ${rssMax.toFixed(0)} MB`);
+  await net2.stop();
+  return { e2eProofsPerSec, single, rssMax };
+}
+
+program.action(async (opts: Opts) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
   try {
-    writeFileSync(join(dir, 'validators.json'), JSON.stringify({ validators: Array.from({ length: COUNT }, (_, i) => ({ node_id: `node_${i + 1}`, stake: 10000, initial_balance: 0 })), params: { block_proofs_max: 2048, verdict_window_blocks: 200 } }));
-    const init = spawnSync(join(root, 'scripts/init-genesis-state'), ['--validators', join(dir, 'validators.json'), '--output', join(dir, 'genesis.json'), '--keys-dir', join(dir, 'keys')], { encoding: 'utf8' });
-    if (init.status !== 0) throw new Error(`init-genesis-state failed: ${init.stderr}${init.stdout}`);
-
-    // --- 1. ordering capacity (verification paused) ---
-    console.log(`Phase 1: ordering ${opts.orderingProofs} proofs with verification paused (block interval ${opts.blockIntervalMs} ms)`);
-    const net1 = await startNetwork(dir, 'ordering', { paused: true, blockIntervalMs: opts.blockIntervalMs, workers: 1 });
-    const orderingProofs = Array.from({ length: Number(opts.orderingProofs) }, (_, i) => trivialProof(i, 'ordering'));
-    const t0 = performance.now();
-    const startHeight = ((await (await fetch(`${net1.http[0]}/status`)).json()) as { height: number }).height;
-    const { ids: orderingIds } = await submitAll(net1.http, orderingProofs, 64);
-    const lastId = orderingIds.at(-1)!;
-    const submitSec = (performance.now() - t0) / 1000;
-    console.log(`  all ${orderingIds.length} accepted (202) after ${submitSec.toFixed(1)} s: ${(orderingIds.length / submitSec).toFixed(0)} proofs/s over HTTP`);
-    let included = 0;
-    let scanned = startHeight;
-    while (performance.now() - t0 < 300_000) {
-      const status = (await (await fetch(`${net1.http[0]}/status`)).json()) as { height: number };
-      for (let h = scanned + 1; h <= status.height; h++) {
-        const block = (await (await fetch(`${net1.http[0]}/blocks/${h}`)).json()) as { txs: { type: string }[] };
-        included += block.txs.filter((t) => t.type === 'submit').length;
-        scanned = h;
-      }
-      if (included >= orderingIds.length) break;
-      await sleep(100);
-    }
-    const orderingSec = (performance.now() - t0) / 1000;
-    const orderingProofsPerSec = included / orderingSec;
-    const commit = await histogramQuantiles(net1.http[0]!, 'pop_commit_latency_seconds');
-    console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${lastId.slice(0, 12)})`);
-    console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms (histogram buckets)`);
-    await net1.stop();
-
-    // --- per-proof verification time on this machine ---
-    const pool = new PoolVerifier({ workers: 1, cacheEntriesMax: 0 });
-    const samples: number[] = [];
-    for (let i = 0; i < 30; i++) {
-      const t = performance.now();
-      await pool.verify(trivialProof(i, 'calibrate'));
-      if (i >= 5) samples.push(performance.now() - t);
-    }
-    await pool.close();
-    const perProofMs = samples.reduce((a, b) => a + b, 0) / samples.length;
-    const cores = availableParallelism();
-    const verificationLimitProofsPerSec = cores / (COUNT * (perProofMs / 1000));
-    console.log(`Verification: ${perProofMs.toFixed(1)} ms per trivial proof; limit ${cores} cores / (${COUNT} x ${(perProofMs / 1000).toFixed(4)} s) = ${verificationLimitProofsPerSec.toFixed(1)} proofs/s`);
-
-    // --- 2. end to end with Z3 ---
-    console.log(`Phase 2: ${opts.e2eProofs} trivial proofs end to end with Z3 (${workers} workers per validator)`);
-    const net2 = await startNetwork(dir, 'e2e', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
-    // Unloaded finality: one trivial proof at a time, submit to final.
-    const single: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const ts = performance.now();
-      const { ids: [one] } = await submitAll([net2.http[i % COUNT]!], [trivialProof(i, 'single')], 1);
-      while (performance.now() - ts < 60_000) {
-        const s = (await (await fetch(`${net2.http[0]}/proofs/${one}`)).json()) as { status: string };
-        if (s.status === 'final') break;
-        await sleep(10);
-      }
-      single.push(performance.now() - ts);
-    }
-    single.sort((a, b) => a - b);
-    console.log(`  one proof at a time: finality p50 ${quantile(single, 0.5).toFixed(0)} ms, p99 ${quantile(single, 0.99).toFixed(0)} ms`);
-    const e2eProofs = Array.from({ length: Number(opts.e2eProofs) }, (_, i) => trivialProof(i, 'e2e'));
-    const t1 = performance.now();
-    const { ids, submittedAt } = await submitAll(net2.http, e2eProofs, 16);
-    const finality: number[] = [];
-    const pending = new Set(ids);
-    let rssMax = 0;
-    while (pending.size > 0 && performance.now() - t1 < 600_000) {
-      for (const p of net2.procs) rssMax = Math.max(rssMax, rssMb(p.pid!));
-      for (const id of [...pending].slice(0, 200)) {
-        const s = (await (await fetch(`${net2.http[0]}/proofs/${id}`)).json()) as { status: string };
-        if (s.status === 'final') {
-          pending.delete(id);
-          finality.push(performance.now() - submittedAt.get(id)!);
-        }
-      }
-      await sleep(100);
-    }
-    const e2eSec = (performance.now() - t1) / 1000;
-    const e2eProofsPerSec = finality.length / e2eSec;
-    finality.sort((a, b) => a - b);
-    for (const p of net2.procs) rssMax = Math.max(rssMax, rssMb(p.pid!));
-    console.log(`  ${finality.length} finalized in ${e2eSec.toFixed(1)} s: ${e2eProofsPerSec.toFixed(1)} proofs/s (${((100 * e2eProofsPerSec) / verificationLimitProofsPerSec).toFixed(0)}% of the verification limit)`);
-    console.log(`  under that load: finality p50 ${quantile(finality, 0.5).toFixed(0)} ms, p99 ${quantile(finality, 0.99).toFixed(0)} ms (client-observed, submit to final, queueing included)`);
-    console.log(`  RSS per node max ${rssMax.toFixed(0)} MB`);
-    await net2.stop();
-
+    const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: { block_proofs_max: 2048, verdict_window_blocks: 200 } }));
+    const { orderingProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
+    const verificationLimitProofsPerSec = await verificationLimit();
+    const { e2eProofsPerSec, single, rssMax } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
     console.log(
       JSON.stringify({
         orderingProofsPerSec: Math.round(orderingProofsPerSec),

@@ -1,19 +1,27 @@
 /**
- * A local network of real validator processes for end-to-end tests: temp genesis and configs on free loopback
- * ports, scripts/start-validator per node, and small HTTP helpers validated against the API's zod schemas.
+ * A local network of real validator processes for end-to-end tests: a thin adapter over the local-cluster module
+ * (src/cluster: temp genesis, configs on free loopback ports, scripts/start-validator per node, the port-collision
+ * retry and the exit hook), with small HTTP helpers validated against the API's zod schemas.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, loopbackNodeConfig, loopbackPorts } from '../../src/node/loopback-cluster.js';
+import { validatorSeed } from '../../src/cluster/config.js';
+import { makeClusterGenesis } from '../../src/cluster/genesis.js';
+import { startLoopbackCluster, type LocalCluster } from '../../src/cluster/local-cluster.js';
+import { getJson, sleep } from '../../src/cluster/proc.js';
+import { healthWithin } from '../../src/cluster/validator-process.js';
 import { BlockResponse, ProofStatusResponse, StatusResponse, SubmitProofResponse } from '../../src/api/schemas.js';
 
 export const repoRoot = resolve(__dirname, '../..');
-export { freePort };
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { freePort } from '../../src/cluster/ports.js';
+export { sleep };
 
+/** How long a whole test network may take to become healthy (its validators start side by side). */
+const NETWORK_START_MS = 120_000;
 
+/** Poll `fn` every 200 ms until it returns something truthy; throws after `timeoutMs` with the last error seen. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const start = Date.now();
   let lastErr = '';
@@ -55,77 +63,50 @@ type NetworkOptions = { count?: number; params?: Record<string, number>; workers
  * it: then the network is torn down and started once more on fresh ports, saying why.
  */
 export async function startTestNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
+  const count = options.count ?? 4;
+  const dir = mkdtempSync(join(tmpdir(), 'pop-e2e-'));
   try {
-    return await startTestNetworkOnce(options);
+    const genesis = await makeClusterGenesis(repoRoot, dir, validatorSeed(count, 10000, { params: options.params, accounts: options.accounts }));
+    const cluster = await startLoopbackCluster({
+      root: repoRoot, dir, genesis, count, workersPerNode: options.workers ?? 1, extraArgs: ['--log-level', 'warn'],
+      output: () => ({ stdout: 'ignore', stderr: 'capture' }),
+      onExit: (node, { code, signal }) => {
+        if (code !== 0 && code !== null && signal === null) console.warn(`${node.id} exited ${code}: ${node.capturedStderr().slice(-2000)}`);
+      },
+      startTimeoutMs: NETWORK_START_MS,
+      retry: 'any-failure',
+      onRetry: (err) => console.warn(`test network did not start (${err.message.slice(0, 300)}); retrying once on fresh ports`),
+    });
+    return testNetwork(dir, cluster);
   } catch (err) {
-    console.warn(`test network did not start (${(err as Error).message.slice(0, 300)}); retrying once on fresh ports`);
-    return startTestNetworkOnce(options);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
 }
 
-async function startTestNetworkOnce(options: NetworkOptions): Promise<TestNetwork> {
-  const count = options.count ?? 4;
-  const dir = mkdtempSync(join(tmpdir(), 'pop-e2e-'));
-  const ports = await loopbackPorts(count);
-  const { p2p: p2pPorts, http: httpPorts } = ports;
-  const seed: Record<string, unknown> = { validators: Array.from({ length: count }, (_, i) => ({ node_id: `node_${i + 1}`, stake: 10000, initial_balance: 0 })) };
-  if (options.params) seed.params = options.params;
-  if (options.accounts) seed.accounts = options.accounts;
-  writeFileSync(join(dir, 'validators.json'), JSON.stringify(seed));
-  const init = spawnSync(join(repoRoot, 'scripts/init-genesis-state'), ['--validators', join(dir, 'validators.json'), '--output', join(dir, 'genesis.json'), '--keys-dir', join(dir, 'keys')], { cwd: repoRoot, encoding: 'utf8' });
-  if (init.status !== 0) throw new Error(`init-genesis-state failed: ${init.stderr}${init.stdout}`);
-  for (let n = 1; n <= count; n++) {
-    const config = loopbackNodeConfig(n, ports, { dataDir: join(dir, `node_${n}`), keyFile: join(dir, 'keys', `node_${n}.json`) }, options.workers ?? 1);
-    writeFileSync(join(dir, `node_${n}.json`), JSON.stringify(config));
-  }
-  const procs = new Map<number, ChildProcess>();
-  // If the test worker itself ends without destroy() (a crash, a timeout kill), take the validators with it.
-  const killAll = () => {
-    for (const child of procs.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.once('exit', killAll);
-  const url = (n: number, path: string) => `http://127.0.0.1:${httpPorts[n - 1]}${path}`;
+function testNetwork(dir: string, cluster: LocalCluster): TestNetwork {
+  const procs = new Map<number, ChildProcess>(cluster.nodes.map((node, i) => [i + 1, node.child!]));
+  const url = (n: number, path: string) => `${cluster.node(n).url}${path}`;
   const get = async (n: number, path: string) => {
-    const res = await fetch(url(n, path), { signal: AbortSignal.timeout(5000) });
-    return { status: res.status, body: (await res.json()) as unknown };
+    const res = await getJson(url(n, path), 5000);
+    if (res === null) throw new Error(`no JSON answer from ${url(n, path)}`);
+    return res;
   };
   const net: TestNetwork = {
     dir,
-    count,
-    p2pPorts,
-    httpPorts,
+    count: cluster.nodes.length,
+    p2pPorts: cluster.ports!.p2p,
+    httpPorts: cluster.ports!.http,
     procs,
     url,
     get,
     startNode(n) {
-      const args = ['--node-id', `node_${n}`, '--config', join(dir, `node_${n}.json`), '--genesis', join(dir, 'genesis.json'), '--log-level', 'warn'];
-      const child = spawn(join(repoRoot, 'scripts/start-validator'), args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('exit', (code, signal) => {
-        if (code !== 0 && code !== null && signal === null) console.warn(`node_${n} exited ${code}: ${stderr.slice(-2000)}`);
-      });
+      const child = cluster.node(n).start();
       procs.set(n, child);
       return child;
     },
-    async waitHealthy(n) {
-      const child = procs.get(n);
-      const exited = new Promise<never>((_, reject) => {
-        const fail = () => reject(new Error(`node_${n} exited (code ${child?.exitCode}, signal ${child?.signalCode}) before it was healthy`));
-        if (child && (child.exitCode !== null || child.signalCode !== null)) fail();
-        else child?.once('exit', fail);
-      });
-      exited.catch(() => undefined);
-      await Promise.race([until(`node_${n} healthy`, async () => (await get(n, '/health')).status === 200, 60_000), exited]);
-    },
-    kill9(n) {
-      const child = procs.get(n)!;
-      return new Promise((res) => {
-        if (child.exitCode !== null || child.signalCode !== null) return res();
-        child.once('exit', () => res());
-        child.kill('SIGKILL');
-      });
-    },
+    waitHealthy: (n) => cluster.node(n).waitHealthy(healthWithin(60_000)),
+    kill9: (n) => cluster.node(n).kill9(),
     async status(n) {
       return StatusResponse.parse((await get(n, '/status')).body);
     },
@@ -148,20 +129,12 @@ async function startTestNetworkOnce(options: NetworkOptions): Promise<TestNetwor
       return BlockResponse.parse((await get(n, `/blocks/${height}`)).body).hash;
     },
     async destroy() {
-      for (const n of procs.keys()) {
-        procs.get(n)!.kill('SIGCONT');
-        await net.kill9(n);
+      for (const node of cluster.nodes) {
+        node.child?.kill('SIGCONT');
+        await node.kill9();
       }
       rmSync(dir, { recursive: true, force: true });
-      process.removeListener('exit', killAll);
     },
   };
-  for (let n = 1; n <= count; n++) net.startNode(n);
-  try {
-    for (let n = 1; n <= count; n++) await net.waitHealthy(n);
-  } catch (err) {
-    await net.destroy();
-    throw err;
-  }
   return net;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createP2pTransport, createValidatorLibp2p, dialAddress, peerIdOfPublicKey, VALIDATOR_PROTOCOL } from '../../src/adapters/p2p/libp2p-transport.js';
 import { encodeFrame, FrameDecoder } from '../../src/adapters/p2p/frame-codec.js';
 import { keyPairFromSeed } from '../../src/crypto/ed25519.js';
-import { freePort } from '../../src/node/loopback-cluster.js';
+import { freePort } from '../../src/cluster/ports.js';
 import type { Transport } from '../../src/ports/transport.js';
 import fc from 'fast-check';
 

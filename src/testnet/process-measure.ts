@@ -1,0 +1,147 @@
+/**
+ * Measurement of a process-mode run: every node's /status and /proc figures polled during the run, then at the
+ * end the fate of every submitted proof (on one reference node) and every node's block hashes at every common
+ * height.
+ */
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { TESTNET_PROCESS_POLL_MS } from '../core/limits.js';
+import { cpuSeconds, getJson, pool, rssMb, sleepAbortable } from '../cluster/proc.js';
+import type { RunState, TestnetNode } from './process-run-state.js';
+import type { BaseProof } from './workload.js';
+
+// Loose views of the API answers: only the fields used here (the API may grow fields).
+const StatusView = z.object({
+  height: z.number().int().nonnegative(),
+  commitLatencyMs: z.object({ avg: z.number().nullable() }),
+  z3Version: z.string(),
+});
+const BlockView = z.object({ height: z.number().int(), hash: z.string(), certificate: z.object({ round: z.number().int().nonnegative() }) });
+const ProofView = z.object({ status: z.string(), verdict: z.string().optional(), height: z.number().optional() });
+
+/** A proof accepted (202) during the run, and which corpus proof it varies. */
+export interface SubmittedProof {
+  id: string;
+  baseIndex: number;
+}
+
+async function pollNode(st: RunState, n: TestnetNode, say: (line: string) => void): Promise<void> {
+  const r = await getJson(`${n.proc.url}/status`, 2000);
+  const s = r?.status === 200 ? StatusView.safeParse(r.body) : null;
+  if (s?.success) {
+    n.height = s.data.height;
+    n.latencyAvgMs = s.data.commitLatencyMs.avg;
+    st.z3Version = s.data.z3Version;
+    const target = st.catchUp.get(n.index);
+    if (target !== undefined && n.height >= target) {
+      st.catchUp.delete(n.index);
+      st.crash.recovered++;
+      say(`  ${n.proc.id} caught up to height ${n.height} after its restart`);
+    }
+  }
+  const pid = n.proc.child?.pid;
+  const cpu = cpuSeconds(pid);
+  if (pid !== undefined && cpu !== null) {
+    const seen = st.cpuByPid.get(pid);
+    st.cpuByPid.set(pid, { first: seen?.first ?? cpu, last: cpu });
+  }
+  const rss = rssMb(pid);
+  if (rss !== null) {
+    n.rssMbMax = Math.max(n.rssMbMax, rss);
+    n.rssSum += rss;
+    n.rssCount++;
+  }
+}
+
+/** Poll every live node once and advance the network height (and when each new height was first seen). */
+export async function pollOnce(st: RunState, nodes: readonly TestnetNode[], say: (line: string) => void): Promise<void> {
+  await Promise.all(nodes.filter((n) => n.proc.alive()).map((n) => pollNode(st, n, say)));
+  const h = Math.max(st.maxHeight, ...nodes.map((n) => n.height));
+  if (st.startHeight < 0) st.startHeight = h;
+  if (h > st.maxHeight) {
+    for (let k = st.maxHeight; k < h; k++) st.commitSeenAt.push(performance.now());
+    st.maxHeight = h;
+  }
+}
+
+/** Poll every TESTNET_PROCESS_POLL_MS until the run's signal aborts. */
+export async function runPoller(st: RunState, nodes: readonly TestnetNode[], say: (line: string) => void): Promise<void> {
+  while (!st.signal.aborted) {
+    await pollOnce(st, nodes, say);
+    await sleepAbortable(st.signal, TESTNET_PROCESS_POLL_MS).catch(() => undefined);
+  }
+}
+
+/** What became of the submitted proofs, as the reference node sees them at the end. */
+export interface ProofFates {
+  finalized: number;
+  /** Final verdict -> count. */
+  verdicts: Map<string, number>;
+  /** "<proof>: final verdict X, manifest expects Y" -> count. */
+  mismatches: Map<string, number>;
+  /** Not final at the end, by status (pending = in a mempool; included = in a block, awaiting > 2/3 attestations). */
+  notFinal: Map<string, number>;
+  /** Sum over included proofs of how many heights ago they were included. */
+  includedAgeSum: number;
+}
+
+const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
+
+/** Ask `reference` about every submitted proof (8 at a time). */
+export async function measureProofs(reference: TestnetNode | undefined, submitted: readonly SubmittedProof[], base: readonly BaseProof[], maxHeight: number): Promise<ProofFates> {
+  const f: ProofFates = { finalized: 0, verdicts: new Map(), mismatches: new Map(), notFinal: new Map(), includedAgeSum: 0 };
+  if (reference === undefined) return f;
+  await pool(submitted, 8, async (s) => {
+    const r = await getJson(`${reference.proc.url}/proofs/${s.id}`, 5000);
+    const v = r?.status === 200 ? ProofView.safeParse(r.body) : null;
+    if (!v?.success || v.data.status !== 'final') {
+      bump(f.notFinal, v?.success ? v.data.status : r === null ? 'no answer' : `HTTP ${r.status}`);
+      if (v?.success && v.data.status === 'included' && v.data.height !== undefined) f.includedAgeSum += maxHeight - v.data.height;
+      return;
+    }
+    f.finalized++;
+    const verdict = v.data.verdict ?? '?';
+    bump(f.verdicts, verdict);
+    const expected = base[s.baseIndex]!.expected;
+    if (verdict !== expected) bump(f.mismatches, `${base[s.baseIndex]!.name}: final verdict ${verdict}, manifest expects ${expected}`);
+  });
+  return f;
+}
+
+/** Whether the live nodes hold the same blocks, and the view changes (certificate rounds) of every height. */
+export interface BlockComparison {
+  liveCount: number;
+  /** Heights every live node holds (1..common). */
+  common: number;
+  divergences: string[];
+  viewChanges: number;
+}
+
+async function blockOf(n: TestnetNode, h: number) {
+  const r = await getJson(`${n.proc.url}/blocks/${h}`, 10_000);
+  const b = r?.status === 200 ? BlockView.safeParse(r.body) : null;
+  return b?.success ? b.data : null;
+}
+
+/** Compare the block hashes of every live node at every common height; view changes above it from the most advanced node. */
+export async function compareBlocks(nodes: readonly TestnetNode[]): Promise<BlockComparison> {
+  const live = nodes.filter((n) => n.proc.alive());
+  const common = live.length === 0 ? 0 : Math.min(...live.map((n) => n.height));
+  const divergences: string[] = [];
+  let viewChanges = 0;
+  await pool(Array.from({ length: common }, (_, i) => i + 1), 4, async (h) => {
+    const blocks = await Promise.all(live.map((n) => blockOf(n, h)));
+    const first = blocks[0];
+    if (first) viewChanges += first.certificate.round;
+    const hashes = new Set(blocks.map((b) => b?.hash ?? 'missing'));
+    if (hashes.size > 1) divergences.push(`height ${h}: ${live.map((n, i) => `${n.proc.id}=${(blocks[i]?.hash ?? 'missing').slice(0, 12)}`).join(' ')}`);
+  });
+  const top = live.reduce<TestnetNode | undefined>((a, n) => (a === undefined || n.height > a.height ? n : a), undefined);
+  if (top !== undefined) {
+    await pool(Array.from({ length: top.height - common }, (_, i) => common + i + 1), 4, async (h) => {
+      const b = await blockOf(top, h);
+      if (b) viewChanges += b.certificate.round;
+    });
+  }
+  return { liveCount: live.length, common, divergences, viewChanges };
+}

@@ -1,0 +1,86 @@
+/**
+ * The pure seams of deploy-testnet --mode processes: crash count and victim choice, the longest stall, and the
+ * assembly of what a run measured into a TestnetRun and its issues (no process is started).
+ */
+import { describe, expect, it } from 'vitest';
+import { ValidatorProcess } from '../../src/cluster/validator-process.js';
+import { crashCount, pickVictim } from '../../src/testnet/process-crash.js';
+import { assembleRun, longestStall, runIssues, type MeasuredRun } from '../../src/testnet/process-report.js';
+import { newRunState, testnetNodes } from '../../src/testnet/process-run-state.js';
+import { createRandom } from '../../src/testnet/workload.js';
+
+describe('process-mode crash injection (pure parts)', () => {
+  it('one crash per minute of run, at least 1 and at most 10', () => {
+    expect(crashCount(30_000)).toBe(1);
+    expect(crashCount(180_000)).toBe(3);
+    expect(crashCount(3_600_000)).toBe(10);
+  });
+
+  it('victims are seeded and never the same node twice in a row', () => {
+    const pick = (seed: number) => {
+      const random = createRandom(seed);
+      let last = -1;
+      return Array.from({ length: 50 }, () => (last = pickVictim(random, 4, last)));
+    };
+    const a = pick(7);
+    expect(pick(7)).toEqual(a);
+    expect(a.every((v) => v >= 0 && v < 4)).toBe(true);
+    expect(a.every((v, i) => i === 0 || v !== a[i - 1])).toBe(true);
+    expect(new Set(a).size).toBe(4);
+    expect(pickVictim(() => 0.1, 1, 0)).toBe(0);
+  });
+});
+
+describe('process-mode report assembly', () => {
+  it('the longest stall counts the start, every gap and the end', () => {
+    expect(longestStall(0, [100, 150, 900], 1000)).toBe(750);
+    expect(longestStall(0, [100], 2000)).toBe(1900);
+    expect(longestStall(10, [], 60)).toBe(50);
+  });
+
+  function measured(): MeasuredRun {
+    const procs = [1, 2, 3].map((i) => new ValidatorProcess('/nonexistent', { id: `node_${i}`, url: `http://127.0.0.1:${i}`, args: [], output: { stdout: 'ignore', stderr: 'ignore' } }));
+    const nodes = testnetNodes(procs);
+    const st = newRunState(10_000, new AbortController().signal);
+    Object.assign(st, { maxHeight: 12, startHeight: 2, z3Version: 'z3-solver@x', nodeDownMs: 1000, crash: { injected: 1, recovered: 1 }, lastHealedAt: st.t0 + 5000, heightAtLastHeal: 8 });
+    nodes[0]!.latencyAvgMs = 100;
+    nodes[1]!.latencyAvgMs = 300;
+    procs[1]!.restarts = 1; // restarted: its latency is left out while a steady node has one
+    procs[2]!.exitedOnItsOwn = 'exited on its own (code 1)';
+    procs[2]!.diedAtMs = st.tEnd - 4000;
+    return {
+      o: { nodes: 3, stakePerNode: 10, durationMs: 10_000, seed: 5, faults: new Set(['crash', 'partition']), proofsPerSec: 1, blockIntervalMs: 1000, workersPerNode: 1 },
+      st, nodes, endAt: st.t0 + 10_000, wallMs: 15_000, startupMs: 3000, baseCount: 12, scheduledCount: 9,
+      load: { submitted: [{ id: 'a', baseIndex: 0 }, { id: 'b', baseIndex: 1 }], refused: 1, refusals: new Map([['PROOF_TOO_LARGE', 1]]) },
+      fates: { finalized: 1, verdicts: new Map([['valid', 1]]), mismatches: new Map([['p: final verdict invalid, manifest expects valid', 1]]), notFinal: new Map([['included', 1]]), includedAgeSum: 3 },
+      referenceId: 'node_1', blocks: { liveCount: 2, common: 11, divergences: [], viewChanges: 2 }, faultsUnsupported: ['partition'], dataDir: null,
+    };
+  }
+
+  it('a run: heights from the start height, down time of own failures to the end, latency from steady nodes, live after the heal', () => {
+    const { run, details } = assembleRun(measured());
+    expect(run.heightsCommitted).toBe(10);
+    expect(run.nodeFailures).toBe(2);
+    expect(run.nodeDownMs).toBe(5000);
+    expect(run.commitLatencyAvgMs).toBe(100);
+    expect(run.live).toBe(true);
+    expect(run.viewChanges).toBe(2);
+    expect(run.proofsSubmitted).toBe(2);
+    expect(run.proofsFinalized).toBe(1);
+    expect(run.faultsUnsupported).toEqual(['partition']);
+    expect(run.mode.workload).toContain('2 accepted (202), 1 refused; final verdicts: valid 1');
+    expect(run.mode.verifier).toContain('real Z3 (z3-solver@x)');
+    expect(details.commitsPerSec).toBe(1);
+    expect(details.heightsCompared).toBe(11);
+    expect(details.nodesAgree).toBe(true);
+  });
+
+  it('issues: nodes that exited on their own, verdict mismatches, proofs not final, refusals, in that order', () => {
+    const issues = runIssues(measured());
+    expect(issues).toHaveLength(4);
+    expect(issues[0]).toMatch(/^node_3 exited on its own \(code 1\); last log lines: /);
+    expect(issues[1]).toBe('Verdict mismatch x1: p: final verdict invalid, manifest expects valid');
+    expect(issues[2]).toContain('Not final at the end, on node_1: included 1 (included ones are 3.0 heights old on average');
+    expect(issues[3]).toBe('1 submission(s) refused: PROOF_TOO_LARGE');
+  });
+});
