@@ -135,4 +135,13 @@ export default tseslint.config(
       layers(['monitor'], 'src/testnet does not import the monitor.'),
     ],
   }),
+
+  // cluster: launches validator processes on this machine (start, bench:network, deploy-testnet, e2e tests) and
+  // talks to them over HTTP like any client: no node internals, no adapters (only the bounded body reader).
+  fence(['src/cluster/**/*.{ts,tsx,mts}'], {
+    patterns: [
+      { regex: adaptersButBoundedReader, message: 'src/cluster runs validators as processes: no adapters (only the bounded body reader).' },
+      layers(['node', 'api', 'sim', 'testnet', 'monitor'], 'src/cluster runs validators as processes and reads them over HTTP: no node, api, simulator, testnet or monitor.'),
+    ],
+  }),
 );

@@ -233,3 +233,23 @@ describe('lint fences: nothing imports src/cli', () => {
     ],
   );
 });
+
+describe('lint fences: src/cluster', () => {
+  const cluster = 'src/cluster/fence-probe.ts';
+  checkImports(
+    [
+      [cluster, '../node/node.js'],
+      [cluster, '../adapters/z3/pool-verifier.js'],
+      [cluster, '../sim/cluster.js'],
+      [cluster, '../testnet/processes.js'],
+      [cluster, '../monitor/poll.js'],
+      [cluster, '../api/app.js'],
+      [cluster, '../cli/start.js'],
+    ],
+    [
+      [cluster, '../adapters/http/read-bounded.js'],
+      [cluster, '../core/limits.js'],
+      [cluster, 'node:child_process'],
+    ],
+  );
+});
