@@ -1,9 +1,11 @@
 /**
  * A testnet in the deterministic simulator (src/sim): the real consensus core, driver, SafetyRules and Ed25519
  * signatures of every validator, with the real ledger (src/core/ledger) as the application, on simulated time
- * and network. The workload: real proofs (see workload.ts) submitted at a seeded Poisson rate; every
- * validator attests the verdict real Z3 gave for the proof's base, one block after inclusion; a verdict is
- * final when the ledger sees attestations from more than 2/3 of the stake.
+ * and network. The workload: real proofs (see workload.ts) submitted at a seeded Poisson rate, each to one
+ * validator; every validator runs the node's mempool, attestation pool, candidate composition and attester
+ * (sim-validator.ts), verifying with the verdict real Z3 gave for the proof's base after a simulated
+ * verification time, and gossips proofs and attestations over the simulated network; a verdict is final when the
+ * ledger sees attestations from more than 2/3 of the stake.
  *
  * Faults: `crash` and `partition` turn on the simulator's seeded faults (message loss/duplication, partitions,
  * crashes with restart from WAL); `partition` alone scripts partitions without crashes; `byzantine` makes
@@ -12,19 +14,21 @@
 import type { Application } from '../core/app.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { buildGenesis, genesisState } from '../core/ledger/genesis.js';
-import { attestSignBytes } from '../core/ledger/sign-bytes.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import { DEFAULT_TIMEOUTS } from '../core/consensus/timeouts.js';
 import type { ConsensusEffect } from '../core/consensus/state-machine.js';
 import { proofId, type Proof } from '../core/types/proof.js';
-import type { AttestTx, Tx } from '../core/types/tx.js';
+import type { AdmitProof } from '../core/pool/mempool.js';
+import type { Block } from '../core/types/consensus.js';
 import type { ValidatorSet } from '../core/types/validator.js';
-import { keyPairFromSeed, sign } from '../crypto/ed25519.js';
+import { keyPairFromSeed } from '../crypto/ed25519.js';
 import { sha256Hex } from '../crypto/hash.js';
 import { createCachingVerifier, runSimulation, type ScriptedPartition, type SimApp, type SimOptions } from '../sim/cluster.js';
 import { Rng } from '../sim/rng.js';
 import type { FaultKind, TestnetRun } from './report.js';
-import { variantProof, type VerdictTable } from './workload.js';
+import type { VerifyResult } from '../ports/verifier.js';
+import { createSharedDoor, createSimValidator, type SimArrival, type SimNetworkShared } from './sim-validator.js';
+import { baseIndexOf, variantProof, type VerdictTable } from './workload.js';
 
 /** The simulator signs consensus messages for chain 'pop-sim'; the ledger's genesis must name the same chain. */
 export const TESTNET_CHAIN_ID = 'pop-sim';
@@ -44,9 +48,9 @@ export interface SimulatedTestnetOptions {
   wallNowMs: () => number;
   /** Most proofs a block carries (the rest wait in the mempool). */
   blockProofsMax?: number;
+  /** Sees each block once, when the network first applies it (tests). */
+  observeBlock?: (block: Block) => void;
 }
-
-interface PendingAttest { proofId: string; verdict: AttestTx['verdicts'][number]['verdict']; rlimitUsed: number; height: number }
 
 /**
  * Run one simulated testnet to the end and measure it. Deterministic for a seed (apart from wall time).
@@ -59,12 +63,12 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
   const verify = createCachingVerifier();
   const ledger = createLedgerApp({ verifySignature: verify });
 
-  // The simulator derives validator keys from the seed; attestations must be signed with the same keys.
-  const secretKeys = new Map<string, string>();
+  // The simulator derives validator keys from the seed; the genesis must name the same keys.
   let validatorIds: string[] = [];
+  let genesis: LedgerState | null = null;
 
-  // Workload: pre-drawn arrivals (sim time), released into the mempool as simulated time passes.
-  const arrivals: { atMs: number; proof: Proof; id: string }[] = [];
+  // Workload: pre-drawn arrivals (sim time), arrival k sent by its client to validator k mod n.
+  const arrivals: (SimArrival & { k: number })[] = [];
   {
     let t = 0;
     let k = 0;
@@ -72,54 +76,29 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
       t += rng.exp(1000 / o.proofsPerSec);
       if (t >= o.durationMs || k >= 10_000_000) break;
       const proof = variantProof(o.table, o.seed, k, rng.int(0, o.table.base.length - 1));
-      arrivals.push({ atMs: Math.floor(t), proof, id: proofId(proof) });
+      arrivals.push({ atMs: Math.floor(t), proof, id: proofId(proof), k });
       k++;
     }
   }
-  const verdictOf = (p: Proof): { verdict: PendingAttest['verdict']; rlimitUsed: number } => {
-    const m = /base=(\d+)\|/.exec(p.smtlib);
-    const r = m === null ? undefined : o.table.results[Number(m[1])];
-    if (r === undefined || r.outcome !== 'verdict') return { verdict: 'abstain', rlimitUsed: 0 };
-    return { verdict: r.verdict, rlimitUsed: r.rlimitUsed };
+  const verdictOf = (p: Proof): VerifyResult => {
+    const i = baseIndexOf(p);
+    const r = i === null ? undefined : o.table.results[i];
+    return r ?? { outcome: 'verdict', verdict: 'malformed', rlimitUsed: 0, ms: 0, detail: 'not a testnet proof' };
   };
 
-  let nowMs = 0;
-  let released = 0;
-  const mempool = new Map<string, Proof>();
-  const includedAt = new Map<string, number>();
-  const attestQueue = new Map<string, PendingAttest[]>();
-  const attestCache = new Map<string, AttestTx>();
+  const submittedIds = new Set<string>();
   let appliedHeight = 0;
   let finalized = 0;
   const verdictCounts: Record<string, number> = {};
 
-  const onApplied = (block: Parameters<Application<LedgerState>['applyBlock']>[1], next: LedgerState): void => {
-    const h = block.header.height;
-    if (h <= appliedHeight) return;
-    appliedHeight = h;
-    for (const tx of block.txs) {
-      if (tx.type === 'submit') {
-        const id = proofId(tx.proof);
-        if (!mempool.delete(id)) continue;
-        includedAt.set(id, h);
-        const v = verdictOf(tx.proof);
-        for (const vid of validatorIds) attestQueue.get(vid)?.push({ proofId: id, verdict: v.verdict, rlimitUsed: v.rlimitUsed, height: h });
-      } else if (tx.type === 'attest') {
-        const done = new Set(tx.verdicts.map((v) => v.proofId));
-        const q = attestQueue.get(tx.validator);
-        if (q) attestQueue.set(tx.validator, q.filter((p) => !done.has(p.proofId)));
-      }
-    }
+  const onApplied = (block: Block, next: LedgerState): void => {
+    if (next.chain.height <= appliedHeight) return;
+    appliedHeight = next.chain.height;
+    o.observeBlock?.(block);
     for (const leaf of next.lastResults) {
       if (leaf.kind !== 'final') continue;
       finalized++;
       verdictCounts[leaf.verdict] = (verdictCounts[leaf.verdict] ?? 0) + 1;
-    }
-    // Attestations whose window has closed can no longer be included.
-    const window = next.params.verdictWindowBlocks;
-    for (const [vid, q] of attestQueue) {
-      const kept = q.filter((p) => h + 1 <= p.height + window);
-      attestQueue.set(vid, kept);
     }
   };
 
@@ -135,18 +114,8 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
     stateRoot: (s) => ledger.stateRoot(s),
   };
 
-  const attestationFor = (vid: string, items: PendingAttest[]): AttestTx => {
-    const verdicts = [...items].sort((a, b) => (a.proofId < b.proofId ? -1 : 1)).map((p) => ({ proofId: p.proofId, verdict: p.verdict, rlimitUsed: p.rlimitUsed }));
-    const key = `${vid}|${verdicts.map((v) => v.proofId).join(',')}`;
-    const hit = attestCache.get(key);
-    if (hit) return hit;
-    const body = { validator: vid, verdicts };
-    const tx: AttestTx = { type: 'attest', ...body, signature: sign(secretKeys.get(vid) as string, attestSignBytes(TESTNET_CHAIN_ID, body)) };
-    if (attestCache.size > 100_000) attestCache.clear();
-    attestCache.set(key, tx);
-    return tx;
-  };
-
+  let shared: SimNetworkShared | null = null;
+  let door: AdmitProof | null = null;
   const simApp: SimApp<LedgerState> = {
     app,
     genesis(validators: ValidatorSet) {
@@ -154,8 +123,6 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
       validators.validators.forEach((v, i) => {
         const keys = keyPairFromSeed(sha256Hex(`pop-sim-key/${o.seed}/${i}`));
         if (keys.publicKey !== v.publicKey) throw new Error('testnet: the simulator no longer derives validator keys as pop-sim-key/<seed>/<index>');
-        secretKeys.set(v.id, keys.secretKey);
-        attestQueue.set(v.id, []);
       });
       const doc = buildGenesis(
         {
@@ -165,24 +132,24 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
         },
         { z3Version: o.table.verifierName },
       );
-      return genesisState(doc);
+      genesis = genesisState(doc);
+      return genesis;
     },
-    candidates(height) {
-      while (released < arrivals.length && (arrivals[released] as { atMs: number }).atMs <= nowMs) {
-        const a = arrivals[released++] as (typeof arrivals)[number];
-        mempool.set(a.id, a.proof);
+    node(ctx) {
+      if (genesis === null) throw new Error('testnet: the simulator built a validator before the genesis');
+      if (shared === null) {
+        const byValidator = new Map<string, SimArrival[]>(validatorIds.map((id) => [id, []]));
+        for (const a of arrivals) byValidator.get(validatorIds[a.k % validatorIds.length] as string)?.push(a);
+        shared = {
+          chainId: TESTNET_CHAIN_ID,
+          genesis,
+          verdictOf,
+          arrivalsFor: (id) => byValidator.get(id) ?? [],
+          onSubmitted: (id) => submittedIds.add(id),
+        };
+        door = createSharedDoor(genesis);
       }
-      const txs: Tx[] = [];
-      for (const [vid, q] of attestQueue) {
-        const ready = q.filter((p) => p.height < height);
-        if (ready.length > 0) txs.push(attestationFor(vid, ready));
-      }
-      let n = 0;
-      for (const proof of mempool.values()) {
-        if (n++ >= blockProofsMax) break;
-        txs.push({ type: 'submit', proof });
-      }
-      return txs;
+      return createSimValidator(ctx, shared, door as AdmitProof);
     },
   };
 
@@ -195,7 +162,6 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
   let traced = 0;
   const trace = (atMs: number, addr: string, effect: ConsensusEffect): void => {
     traced++;
-    nowMs = atMs;
     const last = lastEffectAt.get(addr);
     if (last !== undefined && atMs - last > gapThresholdMs) downMs += atMs - last;
     lastEffectAt.set(addr, atMs);
@@ -249,12 +215,13 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
   longestStallMs = Math.max(longestStallMs, o.durationMs - prevCommit);
   const traceAvailable = traced > 0;
 
-  const submitted = released;
+  const submitted = submittedIds.size;
   const verdictSummary = Object.entries(verdictCounts).sort().map(([k, v]) => `${k} ${v}`).join(', ');
   const workload = `${o.table.base.length} real SMT-LIB proofs from proofs/ resubmitted as ${arrivals.length} distinct proofs `
     + `(Poisson, ${o.proofsPerSec}/s, seeded); ${submitted} entered the mempool; final verdicts: ${verdictSummary || 'none'}`;
-  const verifier = `${o.table.verifierName} verified each base proof once; every validator attests that verdict (signed AttestTx, `
-    + `one block after inclusion); finality by the ledger at > 2/3 of the stake`;
+  const verifier = `${o.table.verifierName} verified each base proof once; every validator runs the node's attester and pools `
+    + `(src/core/attest, src/core/pool) on that verdict with a simulated verification time, and its signed AttestTx is gossiped `
+    + `over the simulated network; finality by the ledger at > 2/3 of the stake`;
 
   return {
     mode: {

@@ -9,14 +9,22 @@
  */
 import { attestSignBytes } from '../ledger/sign-bytes.js';
 import type { Block } from '../types/consensus.js';
-import { proofId, type AttestedVerdict } from '../types/proof.js';
+import { proofId, type AttestedVerdict, type Proof } from '../types/proof.js';
 import type { AttestTx } from '../types/tx.js';
 import type { Clock } from '../../ports/clock.js';
-import type { ProofVerifier } from '../../ports/verifier.js';
+import type { VerifyResult } from '../../ports/verifier.js';
 import type { AttestPool } from '../pool/attest-pool.js';
 
 /** How long the first ready verdict waits for others before the batch is signed. */
 export const ATTEST_FLUSH_DELAY_MS = 5;
+
+/**
+ * A verification in flight: what `then` needs to deliver the result later. A Promise<VerifyResult> is one; the
+ * simulator's verifier is another, settled by its simulated clock (its run loop never yields to the microtask queue).
+ */
+export interface PendingVerification {
+  then(onResult: (result: VerifyResult) => void, onError: (err: Error) => void): unknown;
+}
 
 /** One verdict as an attest tx carries it. */
 export type ReadyVerdict = AttestTx['verdicts'][number];
@@ -32,7 +40,8 @@ export interface AttestChainView {
 
 export interface AttesterOptions {
   clock: Clock;
-  verifier: Pick<ProofVerifier, 'verify'>;
+  /** The node passes its ProofVerifier (a Promise); the simulator one that settles on simulated time. */
+  verifier: { verify(proof: Proof): PendingVerification };
   /** Ed25519 over the given bytes with this validator's key, hex (e.g. `(m) => sign(secretKey, m)`). */
   sign: (message: Uint8Array) => string;
   chainId: string;
