@@ -16,6 +16,7 @@
 import { isPeerAddress } from '../core/types/validator.js';
 import { z } from 'zod';
 import { NODE_ID_BYTES_MAX, PEERS_MAX } from '../core/limits.js';
+import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
 
 const nodeId = z
   .string()
@@ -51,9 +52,9 @@ export const NodeConfigSchema = z
       .strict(),
     consensus: z
       .object({
-        /** Seconds a round waits for a proposal before voting nil and moving on (base of the backoff). */
+        /** Seconds: the cap of a round's timeout as it backs off over failed rounds (timeoutsFromConfig: timeoutMsMax). */
         timeout: seconds.default(10),
-        /** Seconds a round waits for a quorum of votes before changing view. */
+        /** Seconds a round waits for a proposal before voting nil and changing view: the base of the backoff (proposeMs). */
         view_change_timeout: seconds.default(5),
       })
       .strict()
@@ -132,4 +133,15 @@ export function defaultLocalConfig(index: number, count: number, stake = 10000):
   });
   if (!result.ok) throw new Error('default config invalid: ' + JSON.stringify(result.issues));
   return result.config;
+}
+
+/** The config's seconds as consensus timeouts: view_change_timeout waits for a proposal; timeout caps backoff. */
+export function timeoutsFromConfig(config: NodeConfig, overrides: Partial<TimeoutConfig> = {}): TimeoutConfig {
+  const proposeMs = Math.round(config.consensus.view_change_timeout * 1000);
+  return {
+    ...DEFAULT_TIMEOUTS,
+    proposeMs,
+    timeoutMsMax: Math.max(proposeMs, Math.round(config.consensus.timeout * 1000)),
+    ...overrides,
+  };
 }

@@ -18,7 +18,7 @@ import { ConsensusDriver } from '../core/consensus/driver.js';
 import { defaultVerifier } from '../core/consensus/messages.js';
 import type { ConsensusMessage } from '../core/consensus/messages.js';
 import type { ConsensusState } from '../core/consensus/state-machine.js';
-import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
+import type { TimeoutConfig } from '../core/consensus/timeouts.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
@@ -33,7 +33,7 @@ import { silentLog, type Log } from '../ports/log.js';
 import type { ProofVerifier } from '../ports/verifier.js';
 import { chainReaderOf, createApiViews, type ApiViews } from './api-views.js';
 import { createCommitObserver, type CommitObserver } from './commit-observer.js';
-import type { NodeConfig } from './config.js';
+import { timeoutsFromConfig, type NodeConfig } from './config.js';
 import { openDataDir, reloadPendingProofs, type DataDirStores } from './data-dir.js';
 import { NodeError } from './errors.js';
 import { listenHttp, type HttpListener } from './http-server.js';
@@ -45,6 +45,7 @@ import { wireSchema, type WireMessage } from './wire.js';
 
 export { advertisedAddress } from './api-views.js';
 export { NodeError, type NodeErrorCode } from './errors.js';
+export { timeoutsFromConfig } from './config.js';
 
 export interface NodeOptions {
   config: NodeConfig;
@@ -63,17 +64,6 @@ export interface NodeOptions {
   timeouts?: Partial<TimeoutConfig>;
   /** A broken invariant or a failed fsync on the signing path: the process must stop. */
   onFatal?: (err: Error) => void;
-}
-
-/** The config's seconds as consensus timeouts: view_change_timeout waits for a proposal; timeout caps backoff. */
-export function timeoutsFromConfig(config: NodeConfig, overrides: Partial<TimeoutConfig> = {}): TimeoutConfig {
-  const proposeMs = Math.round(config.consensus.view_change_timeout * 1000);
-  return {
-    ...DEFAULT_TIMEOUTS,
-    proposeMs,
-    timeoutMsMax: Math.max(proposeMs, Math.round(config.consensus.timeout * 1000)),
-    ...overrides,
-  };
 }
 
 export interface ValidatorNode {
