@@ -1,6 +1,6 @@
 /**
  * The pool of admitted proofs waiting to be ordered, injected: bounded by count and bytes, deduplicated by
- * proof id (src/adapters/mempool).
+ * proof id (src/core/pool/mempool.ts).
  */
 import type { Proof } from '../core/types/proof.js';
 import type { Tx } from '../core/types/tx.js';

@@ -95,3 +95,12 @@ describe('docs', () => {
     expect(lines).toBeLessThan(README_LINES_MAX);
   });
 });
+
+describe('error codes are documented', () => {
+  it('every admission error code has a row in docs/VERIFIER.md', async () => {
+    const { ADMISSION_ERROR_CODES } = await import('../../src/core/admission/errors.js');
+    const doc = readFileSync(join(repoRoot, 'docs/VERIFIER.md'), 'utf8');
+    const missing = Object.keys(ADMISSION_ERROR_CODES).filter((code) => !doc.includes(`| \`${code}\` |`));
+    expect(missing).toEqual([]);
+  });
+});
