@@ -74,4 +74,9 @@ export interface Application<S> {
   validatorSet(state: S): ValidatorSet;
   /** Merkle root of the state, hex. */
   stateRoot(state: S): string;
+  /**
+   * The root a header commits for these txs (`header.txsRoot`). Consensus checks a block's body against its
+   * header with it before anything records or caches the block: a signature covers the header only.
+   */
+  txsRoot(txs: readonly Tx[]): string;
 }

@@ -20,8 +20,16 @@ export interface CounterState {
   validatorsHash: string;
 }
 
+const txsRoots = new WeakMap<readonly Tx[], string>();
+
+/** The counter app's txs root (memoized per txs array: the simulator shares one block object among validators). */
 export function txsRoot(txs: readonly Tx[]): string {
-  return hashWithDomain('pop/sim/txs/v1', canonicalJson(txs as unknown as CanonicalValue));
+  let root = txsRoots.get(txs);
+  if (root === undefined) {
+    root = hashWithDomain('pop/sim/txs/v1', canonicalJson(txs as unknown as CanonicalValue));
+    txsRoots.set(txs, root);
+  }
+  return root;
 }
 
 export function createCounterGenesis(validators: ValidatorSet): CounterState {
@@ -51,6 +59,7 @@ export const counterApp: Application<CounterState> = {
   stateRoot(state) {
     return state.root;
   },
+  txsRoot,
 };
 
 /** The counter app as the simulator's default application. */

@@ -159,6 +159,7 @@ function recordingApp<S>(app: Application<S>, states: WeakMap<Block, S>): Applic
     },
     validatorSet: (state) => app.validatorSet(state),
     stateRoot: (state) => app.stateRoot(state),
+    txsRoot: (txs) => app.txsRoot(txs),
   };
 }
 

@@ -112,6 +112,7 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
     },
     validatorSet: (s) => ledger.validatorSet(s),
     stateRoot: (s) => ledger.stateRoot(s),
+    txsRoot: (txs) => ledger.txsRoot(txs),
   };
 
   let shared: SimNetworkShared | null = null;

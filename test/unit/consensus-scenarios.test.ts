@@ -424,3 +424,43 @@ describe('block sync', () => {
     expect(after.receive(P3, late)).toEqual([]);
   });
 });
+
+/**
+ * Issue 10, attack 2: a proposal's signature and a certificate cover the header only. A proposer that sends the
+ * true body to some validators and another body under the same header to one of them must not make that one
+ * unable to accept the real block (once the bad copy's validity was cached under the header's hash, and the bad
+ * copy held the round's proposal slot, the true block was refused from proposals, votes and sync alike).
+ */
+describe('a body swapped under a genuine header', () => {
+  const swapped = (b: Block): Block => ({ ...b, txs: [{ type: 'submit', proof: { smtlib: '(set-info :swapped true) (check-sat)', claim: 'sat' } }] });
+
+  it('a proposal whose body does not match its signed header is refused; the true proposal is then taken and voted', () => {
+    const n = new Node(P3);
+    n.startHeight();
+    const b0 = blockFor(n, P0, 0);
+
+    const bad = n.receive(P0, proposal(P0, 0, swapped(b0)));
+    expect(bad.map((e) => (e.type === 'rejected' ? e.code : e.type))).toEqual(['BODY_MISMATCH']);
+    expect(ownVotes(bad)).toEqual([]);
+
+    expect(ownVotes(n.receive(P1, proposal(P0, 0, b0)))).toEqual([prepareFor(0, b0)]);
+    n.receive(P0, vote(P0, 'prepare', 0, b0));
+    n.receive(P1, vote(P1, 'prepare', 0, b0));
+    n.receive(P0, vote(P0, 'commit', 0, b0));
+    expect(committed(n.receive(P1, vote(P1, 'commit', 0, b0)))?.block).toBe(b0);
+  });
+
+  it('a sync response whose body does not match the certified header is refused; the true block then applies', () => {
+    const { b0, certificate } = decidedHeight1();
+    const n = new Node(P3);
+    n.startHeight();
+
+    const bad = n.receive(P0, { kind: 'sync-response', blocks: [{ block: swapped(b0), certificate }] });
+    expect(bad.map((e) => (e.type === 'rejected' ? e.code : e.type))).toEqual(['BODY_MISMATCH']);
+    expect(n.s.height).toBe(1);
+
+    const fx = n.receive(P1, { kind: 'sync-response', blocks: [{ block: b0, certificate }] });
+    expect(committed(fx)).toEqual({ block: b0, certificate });
+    expect(n.s.height).toBe(2);
+  });
+});

@@ -8,6 +8,7 @@ import { EVIDENCE_SEEN_MAX, ROUND_LOOKAHEAD_COUNT } from '../limits.js';
 import { duplicateProposalEvidence, hashEvidence, hashHeader, proposalHeader, verifyProposalSignature, verifyVoteSignature } from './messages.js';
 import { proposerOf, roundState, type ConsensusContext, type ConsensusEffect, type ConsensusState, type RoundState } from './state.js';
 import { addVote, verifyProofOfLock } from './vote-set.js';
+import { bodyMatchesHeader } from './block-validity.js';
 
 /** Emit `evidence` once (de-duplicated by hash, the memory bounded by EVIDENCE_SEEN_MAX). */
 function emitEvidence<S>(s: ConsensusState<S>, evidence: Evidence, fx: ConsensusEffect[]): void {
@@ -55,6 +56,10 @@ export function acceptProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>
   if (p.chainId !== ctx.config.chainId || !inRoundWindow(s, p.round)) return false;
   if (proposerOf(s, p.round) !== p.proposer) {
     fx.push({ type: 'rejected', from, code: 'PROPOSER_WRONG', message: `${p.proposer} is not the proposer of round ${p.round}` });
+    return false;
+  }
+  if (!bodyMatchesHeader(ctx, p.block)) {
+    fx.push({ type: 'rejected', from, code: 'BODY_MISMATCH', message: `proposal of round ${p.round}: the txs or last commit do not match the header` });
     return false;
   }
   const rs = roundState(s, p.round);

@@ -6,8 +6,23 @@ import type { Block } from '../types/consensus.js';
 import { hashCertificate, verifyCertificate } from './messages.js';
 import type { ConsensusContext, ConsensusState } from './state.js';
 
-/** Is `block` (whose header hashes to `hash`) valid at the state's height? Cached per hash until the next height. */
+/**
+ * Does the body (txs, last commit) belong to the header? A proposal's signature and a certificate cover the header
+ * only, so a body swapped under a genuine header must be refused before the block is recorded or its validity is
+ * cached under the header's hash: otherwise one bad copy would make the true block unacceptable for good.
+ */
+export function bodyMatchesHeader<S>(ctx: ConsensusContext<S>, block: Block): boolean {
+  const h = block.header;
+  const lastCommitHash = block.lastCommit === null ? '' : hashCertificate(block.lastCommit);
+  return h.lastCommitHash === lastCommitHash && ctx.app.txsRoot(block.txs) === h.txsRoot;
+}
+
+/**
+ * Is `block` (whose header hashes to `hash`) valid at the state's height? Cached per hash until the next height;
+ * a body that does not match its header is invalid and never cached (the header may still come with its true body).
+ */
 export function isValidBlock<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, block: Block, hash: string): boolean {
+  if (!bodyMatchesHeader(ctx, block)) return false;
   const cached = s.blockValidity.get(hash);
   if (cached !== undefined) return cached;
   const ok = checkBlock(ctx, s, block);

@@ -17,6 +17,7 @@ export type ConsensusErrorCode =
   | 'BLOCK_PREV_HASH'
   | 'BLOCK_LAST_COMMIT'
   | 'BLOCK_VALIDATORS_HASH'
+  | 'BODY_MISMATCH'
   | 'CERT_HEIGHT'
   | 'CERT_BLOCK'
   | 'CERT_UNSORTED'

@@ -6,7 +6,7 @@
 import type { Block, Certificate } from '../types/consensus.js';
 import { VALIDATORS_MAX } from '../limits.js';
 import { hashHeader, verifyCertificate } from './messages.js';
-import { isValidBlock } from './block-validity.js';
+import { bodyMatchesHeader, isValidBlock } from './block-validity.js';
 import type { ConsensusErrorCode } from './errors.js';
 import type { ConsensusContext, ConsensusEffect, ConsensusState } from './state.js';
 
@@ -37,6 +37,7 @@ export function checkSyncedBlock<S>(ctx: ConsensusContext<S>, s: ConsensusState<
   if (block.header.height > s.height) return { kind: 'stop' };
   const hash = hashHeader(block.header);
   if (certificate.height !== s.height || certificate.blockHash !== hash) return { kind: 'reject', code: 'CERT_BLOCK', message: 'sync certificate does not match the block' };
+  if (!bodyMatchesHeader(ctx, block)) return { kind: 'reject', code: 'BODY_MISMATCH', message: `synced block ${s.height}: the txs or last commit do not match the certified header` };
   const cert = verifyCertificate(certificate, s.validators, ctx.config.chainId, ctx.verifier);
   if (!cert.ok) return { kind: 'reject', code: cert.error.code, message: cert.error.message };
   if (!isValidBlock(ctx, s, block, hash)) return { kind: 'reject', code: 'BLOCK_INVALID', message: `synced block ${s.height} is invalid` };

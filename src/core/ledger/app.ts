@@ -6,6 +6,7 @@
  */
 import type { Application, PreparedBlock, PrepareBlockRequest, ValidateBlockResult } from '../app.js';
 import type { Block, Certificate } from '../types/consensus.js';
+import type { Tx } from '../types/tx.js';
 import type { ValidatorSet } from '../types/validator.js';
 import { applyBlock, prepareBlock, validateBlock, type ApplyOptions } from './apply.js';
 import { hashCertificate, hashHeader } from './consensus-bridge.js';
@@ -19,13 +20,24 @@ function blockKey(block: Block): string {
   // simulator the same object delivered to every validator) is hashed once.
   let key = blockKeys.get(block);
   if (key === undefined) {
-    key = `${hashHeader(block.header)}/${block.lastCommit ? hashCertificate(block.lastCommit) : ''}/${txsRoot(block.txs)}`;
+    key = `${hashHeader(block.header)}/${block.lastCommit ? hashCertificate(block.lastCommit) : ''}/${txsRootOnce(block.txs)}`;
     blockKeys.set(block, key);
   }
   return key;
 }
 
 const blockKeys = new WeakMap<Block, string>();
+
+/** txsRoot per txs array: a block object met again (re-delivered, or shared by every simulated validator) is hashed once. */
+const txsRoots = new WeakMap<readonly Tx[], string>();
+function txsRootOnce(txs: readonly Tx[]): string {
+  let root = txsRoots.get(txs);
+  if (root === undefined) {
+    root = txsRoot(txs);
+    txsRoots.set(txs, root);
+  }
+  return root;
+}
 
 export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerState> {
   const memo: { state: LedgerState; key: string; next: LedgerState }[] = [];
@@ -61,5 +73,6 @@ export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerStat
       return { validators: state.activeSet };
     },
     stateRoot,
+    txsRoot: txsRootOnce,
   };
 }
