@@ -25,10 +25,11 @@ import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVe
 import type { AttestTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
 import type { Block, BlockHeader } from '../types/consensus.js';
 import { isPeerAddress, isQuorum, totalStake, type Validator } from '../types/validator.js';
+import { checkAttest, type AttestRuleView, type SigVerifier } from './attest-rule.js';
 import { evidenceOffender, hashHeader, hashValidatorSet, verifyEvidence } from './consensus-bridge.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { resultsRoot, txsRoot } from './results.js';
-import { attestSignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
+import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
 import {
   KEY,
@@ -45,10 +46,8 @@ import {
 } from './state.js';
 
 const VALIDATOR_ID_RE = /^[A-Za-z0-9_.-]+$/;
-const ATTESTED: readonly string[] = [...VERDICTS, 'abstain'];
 
-/** Signature check, injectable so the simulator can cache it. Defaults to Ed25519 (node:crypto via src/crypto). */
-export type SigVerifier = (publicKey: string, message: Uint8Array, signature: string) => boolean;
+export type { SigVerifier } from './attest-rule.js';
 
 export interface ApplyOptions {
   verifySignature?: SigVerifier;
@@ -87,6 +86,11 @@ class BlockContext {
 
   get activeSet(): readonly Validator[] {
     return this.state.activeSet;
+  }
+
+  /** The ledger as the attest rule reads it inside this block (its own writes included). */
+  get attestView(): AttestRuleView {
+    return { chainId: this.chainId, height: this.height, params: this.params, activeSet: this.activeSet, proof: (id) => this.read<ProofRecord>(KEY.proof(id)), verifySig: this.verifySig };
   }
 
   read<T>(key: string): T | undefined {
@@ -218,30 +222,10 @@ function compareAttestation(ctx: BlockContext, validatorId: string, attested: At
 }
 
 function applyAttest(ctx: BlockContext, tx: AttestTx): void {
-  if (typeof tx.validator !== 'string' || !Array.isArray(tx.verdicts) || typeof tx.signature !== 'string') fail('TX_MALFORMED', 'attest needs validator, verdicts[], signature');
-  const member = ctx.activeSet.find((v) => v.id === tx.validator);
-  if (!member) fail('ATTEST_NOT_IN_SET', `${tx.validator} is not in the active set at height ${ctx.height}`);
-  if (tx.verdicts.length === 0) fail('ATTEST_EMPTY', 'no verdicts');
-  if (tx.verdicts.length > ctx.params.attestVerdictsMax) fail('ATTEST_TOO_MANY', `more than ${ctx.params.attestVerdictsMax} verdicts`);
-  let prev = '';
-  for (const item of tx.verdicts as unknown[]) {
-    if (!isRecord(item) || !isHex(item.proofId, 32) || !ATTESTED.includes(item.verdict as string)) fail('TX_MALFORMED', 'each verdict needs proofId (64 hex) and a verdict');
-    if (item.rlimitUsed !== undefined && !isCount(item.rlimitUsed)) fail('TX_MALFORMED', 'rlimitUsed must be a non-negative integer');
-    if ((item.proofId as string) <= prev) fail('ATTEST_NOT_SORTED', 'verdicts must be sorted by proofId, unique');
-    prev = item.proofId as string;
-  }
-  if (!ctx.verifySig(member.publicKey, attestSignBytes(ctx.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
-  // Check every item before the first write: an attestation either applies whole or changes nothing, so the
-  // records this block already copied can be updated in place (no O(validators^2) copying per proof).
-  const records: ProofRecord[] = [];
-  for (const { proofId } of tx.verdicts) {
-    const record = ctx.read<ProofRecord>(KEY.proof(proofId));
-    if (!record) fail('ATTEST_UNKNOWN_PROOF', `unknown proof ${proofId}`);
-    if (record.submittedHeight === ctx.height) fail('ATTEST_SAME_BLOCK', `proof ${proofId} is submitted in this block`);
-    if (record.status === 'closed' || ctx.height > record.submittedHeight + ctx.params.verdictWindowBlocks) fail('ATTEST_WINDOW_CLOSED', `window of ${proofId} closed`);
-    if (record.attestations[tx.validator] !== undefined) fail('ATTEST_DUPLICATE', `${tx.validator} already attested ${proofId}`);
-    records.push(record);
-  }
+  // The rule the attestation pool applies too. It checks every item before the first write: an attestation either
+  // applies whole or changes nothing, so the records this block already copied can be updated in place (no
+  // O(validators^2) copying per proof).
+  const records = checkAttest(ctx.attestView, tx);
   tx.verdicts.forEach(({ proofId, verdict }, i) => {
     const record = records[i] as ProofRecord;
     if (ctx.owned.has(record.attestations)) {
