@@ -121,12 +121,16 @@ export const JOIN_REQUEST_TIMEOUT_MS = 5_000;
 export const JOIN_RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
 /** A validator's advertised P2P address, `host:port` (a DNS name is at most 253 bytes). */
 export const P2P_ADDRESS_BYTES_MAX = 262;
-/** Attestation transactions a node holds for the next proposals (its own and gossiped ones). */
+/**
+ * Other validators' attestation transactions a node holds for the next proposals; each validator holds at most
+ * this over the active set's size. The node's own are not counted: the ledger's rule bounds them (one per open proof).
+ */
 export const ATTEST_POOL_TXS_MAX = 10_000;
 
 assertLimit(MESSAGE_BYTES_MAX <= P2P_FRAME_BYTES_MAX, 'a maximal message must fit in a frame');
 assertLimit(P2P_FRAME_BYTES_MAX <= WAL_RECORD_BYTES_MAX, 'a received frame must fit in a WAL record');
 assertLimit(WAL_RECORD_BYTES_MAX < WAL_BYTES_MAX, 'one WAL record must fit in the WAL');
+assertLimit(ATTEST_POOL_TXS_MAX >= VALIDATORS_MAX, 'every validator of a full set must get a share of the attestation pool');
 
 // --- Consensus engine (issue 3) ---
 /** Committed blocks one sync-response may carry. */

@@ -38,7 +38,10 @@ export interface IntakeOptions {
 export interface Intake {
   submitProof(proof: Proof): Promise<SubmitOutcome>;
   submitTx(tx: BondTx | UnbondTx): Promise<SubmitTxOutcome>;
-  /** A peer's gossip: ignored when known, refused at the door, or the pool is full. */
+  /**
+   * A peer's gossip: ignored when known, refused at the door, or the pool is full. An attestation enters the pool
+   * only under the ledger's attest rule and the pool's per-validator bound (createAttestPool).
+   */
   onGossip(message: GossipMessage): void;
 }
 
@@ -100,7 +103,7 @@ export function createIntake(options: IntakeOptions): Intake {
       if (message.kind === 'gossip-proof') {
         if (!getProof(s, proofId(message.proof))) mempool.add(message.proof);
       } else if (message.kind === 'gossip-tx') txPool.addGossiped(message.tx, txPoolView(s));
-      else options.attestPool.add(message.tx, s.chain.height + s.params.verdictWindowBlocks);
+      else options.attestPool.add(message.tx);
     },
   };
 }

@@ -104,7 +104,7 @@ const gossipBytes = (payload: SimGossip): number =>
 export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared, door: AdmitProof): SimAppNode<LedgerState> {
   let state: LedgerState = shared.genesis;
   const mempool = createMempool({ admit: door, nowMs: () => ctx.clock.nowMs() });
-  const attestPool = createAttestPool();
+  const attestPool = createAttestPool({ validatorId: ctx.validator, state: () => state });
   const noLedgerTxs = { pending: () => [][Symbol.iterator]() };
   const broadcast = (payload: SimGossip): void => ctx.broadcast(payload, gossipBytes(payload));
   const attester = createAttester({
@@ -113,7 +113,7 @@ export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared
     sign: (message) => sign(ctx.secretKey, message),
     chainId: shared.chainId,
     validatorId: ctx.validator,
-    chain: () => ({ height: state.chain.height, attestVerdictsMax: state.params.attestVerdictsMax, verdictWindowBlocks: state.params.verdictWindowBlocks }),
+    chain: () => ({ height: state.chain.height, attestVerdictsMax: state.params.attestVerdictsMax }),
     pool: attestPool,
     broadcast: (tx) => broadcast({ kind: 'attest', tx }),
   });
@@ -148,7 +148,7 @@ export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared
       const message = payload as SimGossip;
       if (message.kind === 'proof') {
         if (!getProof(state, proofId(message.proof))) mempool.add(message.proof);
-      } else attestPool.add(message.tx, state.chain.height + state.params.verdictWindowBlocks);
+      } else attestPool.add(message.tx);
     },
   };
 }

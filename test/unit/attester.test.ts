@@ -35,7 +35,7 @@ const microtasks = () => new Promise((r) => setImmediate(r));
 function setup(view: Partial<AttestChainView> = {}, validatorId = 'node_1') {
   const clock = new Scheduler();
   const verifier = manualVerifier();
-  const pooled: { tx: AttestTx; expiresAfterHeight: number }[] = [];
+  const pooled: AttestTx[] = [];
   const broadcast: AttestTx[] = [];
   const failures: string[] = [];
   const attester = createAttester({
@@ -44,8 +44,8 @@ function setup(view: Partial<AttestChainView> = {}, validatorId = 'node_1') {
     sign: (m) => sign(key.secretKey, m),
     chainId,
     validatorId,
-    chain: () => ({ height: 10, attestVerdictsMax: 100, verdictWindowBlocks: 5, ...view }),
-    pool: { add: (tx, expiresAfterHeight) => pooled.push({ tx, expiresAfterHeight }) > 0 },
+    chain: () => ({ height: 10, attestVerdictsMax: 100, ...view }),
+    pool: { add: (tx) => pooled.push(tx) },
     broadcast: (tx) => broadcast.push(tx),
     onVerifyFailed: (err, height) => failures.push(`${height}:${err.message}`),
   });
@@ -69,7 +69,7 @@ describe('attester', () => {
     clock.runUntil(ATTEST_FLUSH_DELAY_MS);
     expect(broadcast).toHaveLength(1);
     expect(broadcast[0]!.verdicts).toHaveLength(2);
-    expect(pooled).toEqual([{ tx: broadcast[0], expiresAfterHeight: 15 }]);
+    expect(pooled).toEqual([broadcast[0]]);
     // The third completes later: its own batch, its own 5 ms.
     verifier.answer(proofs[2]!, valid());
     await microtasks();

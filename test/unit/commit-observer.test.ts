@@ -11,11 +11,14 @@ import type { AttestTx, BondTx, Tx } from '../../src/core/types/tx.js';
 import { silentLog } from '../../src/ports/log.js';
 import { createCommitObserver } from '../../src/node/commit-observer.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
-import { bondTx, keyFor, makeGenesis, proofN } from './ledger-fixtures.js';
+import { applyBlock } from '../../src/core/ledger/apply.js';
+import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 const { doc } = makeGenesis();
 const bond = bondTx(doc.chainId, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, 0) as BondTx;
-const attest: AttestTx = { type: 'attest', validator: 'node_1', verdicts: [], signature: 'sig1' };
+const attest = attestTx(doc.chainId, 'node_1', keyFor('node_1'), [{ proofId: proofId(proofN(5)), verdict: 'valid' }]) as AttestTx;
+/** The ledger the attestation pool checks against: proofN(5) submitted at height 1. */
+const pooledState = applyBlock(genesisState(doc), makeBlock(genesisState(doc), [{ type: 'submit', proof: proofN(5) }]));
 
 function blockAt(height: number, txs: Tx[]): { block: Block; certificate: Certificate } {
   const header = { chainId: doc.chainId, height, round: 0, prevHash: '', proposer: 'node_1', txsRoot: '', stateRoot: '', resultsRoot: '', lastCommitHash: '', validatorsHash: '' };
@@ -27,7 +30,7 @@ function setup(lastResults: LedgerState['lastResults'] = []) {
   const metrics = createNodeMetrics({ nodeId: 'node_1' }, { defaultMetrics: false });
   const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
   const txPool = createTxPool({ chainId: doc.chainId });
-  const attestPool = createAttestPool();
+  const attestPool = createAttestPool({ validatorId: 'node_1', state: () => pooledState });
   const state = { ...genesisState(doc), lastResults } as LedgerState;
   const committed: number[] = [];
   const penalized: string[] = [];
@@ -52,7 +55,7 @@ describe('commit observer', () => {
     mempool.add(proofN(1));
     mempool.add(proofN(2));
     txPool.submit(bond, { height: 0, validatorKey: () => undefined });
-    attestPool.add(attest, 100);
+    expect(attestPool.add(attest)).toEqual({ ok: true, duplicate: false });
     const { block, certificate } = blockAt(1, [{ type: 'submit', proof: proofN(1) }, bond, attest]);
     observer.observe({ type: 'commit-block', block, certificate });
     expect(mempool.has(proofId(proofN(1)))).toBe(false);

@@ -9,17 +9,25 @@ import type { AttestTx, BondTx } from '../../src/core/types/tx.js';
 import { createIntake, doorFor, type GossipMessage } from '../../src/node/intake.js';
 import { DEFAULT_PROOF_RULES } from '../../src/core/admission/envelope.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
-import { bondTx, keyFor, makeGenesis, proofN } from './ledger-fixtures.js';
+import { applyBlock, type LedgerState } from '../../src/core/ledger/index.js';
+import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 const { doc } = makeGenesis();
 const bond = (nonce: number) => bondTx(doc.chainId, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
 
-function setup(opts: { open?: boolean; proofsMax?: number } = {}) {
+/** The ledger after a block at height 1 that submits proofN(7). */
+function withProof(): LedgerState {
+  const genesis = genesisState(doc);
+  return applyBlock(genesis, makeBlock(genesis, [{ type: 'submit', proof: proofN(7) }]));
+}
+
+function setup(opts: { open?: boolean; proofsMax?: number; state?: LedgerState } = {}) {
+  const state = opts.state ?? genesisState(doc);
   const clock = new Scheduler();
   clock.runUntil(1234);
   const mempool = createMempool({ admit: doorFor(DEFAULT_PROOF_RULES), nowMs: () => clock.nowMs(), proofsMax: opts.proofsMax ?? 100 });
   const txPool = createTxPool({ chainId: doc.chainId });
-  const attestPool = createAttestPool();
+  const attestPool = createAttestPool({ validatorId: 'node_1', state: () => state });
   const saved: string[] = [];
   const accepted: string[] = [];
   const gossip: GossipMessage[] = [];
@@ -28,7 +36,7 @@ function setup(opts: { open?: boolean; proofsMax?: number } = {}) {
     mempool,
     txPool,
     attestPool,
-    state: () => genesisState(doc),
+    state: () => state,
     isOpen: () => opts.open ?? true,
     savePending: async (id, acceptedAtMs) => void saved.push(`${id}@${acceptedAtMs}`),
     broadcast: (m) => gossip.push(m),
@@ -66,8 +74,8 @@ describe('intake', () => {
   });
 
   it('gossip fills the pools without answering or re-gossiping; attestations expire after the verdict window', () => {
-    const { intake, mempool, txPool, attestPool, gossip } = setup();
-    const attest: AttestTx = { type: 'attest', validator: 'node_2', verdicts: [], signature: 's' };
+    const { intake, mempool, txPool, attestPool, gossip } = setup({ state: withProof() });
+    const attest = attestTx(doc.chainId, 'node_2', keyFor('node_2'), [{ proofId: proofId(proofN(7)), verdict: 'valid' }]) as AttestTx;
     intake.onGossip({ kind: 'gossip-proof', proof: proofN(3) });
     intake.onGossip({ kind: 'gossip-tx', tx: bond(0) });
     intake.onGossip({ kind: 'gossip-attest', tx: attest });

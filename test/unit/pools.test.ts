@@ -6,7 +6,9 @@ import { createMempool } from '../../src/core/pool/mempool.js';
 import { createTxPool, type TxPoolView } from '../../src/core/pool/tx-pool.js';
 import { encodeProof, proofId } from '../../src/core/types/proof.js';
 import type { AttestTx, BondTx, Tx, UnbondTx } from '../../src/core/types/tx.js';
-import { bondTx, keyFor, proofN, unbondTx } from './ledger-fixtures.js';
+import { applyBlock, genesisState, prepareBlock, type LedgerState } from '../../src/core/ledger/index.js';
+import type { AttestedVerdict } from '../../src/core/types/proof.js';
+import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, unbondTx } from './ledger-fixtures.js';
 
 const chainId = 'pop-test';
 const account = keyFor('account');
@@ -74,30 +76,120 @@ describe('tx pool', () => {
   });
 });
 
+const W = 5;
+const attestDoc = makeGenesis({ params: { verdict_window_blocks: W } }).doc;
+const pid = (i: number): string => proofId(proofN(100 + i));
+/** The ledger after one block per entry of `blocks`, each submitting the proofs listed (by index). */
+function chainWith(blocks: number[][]): LedgerState {
+  let state = genesisState(attestDoc);
+  for (const indexes of blocks) state = applyBlock(state, makeBlock(state, indexes.map((i): Tx => ({ type: 'submit', proof: proofN(100 + i) }))));
+  return state;
+}
+const signedAttest = (validator: string, proofs: number[], verdict: AttestedVerdict = 'valid'): AttestTx =>
+  attestTx(attestDoc.chainId, validator, keyFor(validator), proofs.map((i) => ({ proofId: pid(i), verdict }))) as AttestTx;
+const signatures = (pool: { pending(): Iterable<AttestTx> }): string[] => [...pool.pending()].map((tx) => tx.signature);
+
 describe('attestation pool', () => {
   it('drops attestations a block includes and those past their window', () => {
-    const pool = createAttestPool();
-    pool.add(attest(1), 10);
-    pool.add(attest(2), 12);
-    pool.add(attest(3), 20);
-    pool.onCommitted(11, [attest(3)]);
-    expect([...pool.pending()].map((tx) => tx.signature)).toEqual(['sig2']);
-    pool.onCommitted(12, []);
+    const state = chainWith([[0], [], [1, 2]]);
+    const pool = createAttestPool({ validatorId: 'node_1', state: () => state });
+    const [a1, a2, a3] = [signedAttest('node_2', [0]), signedAttest('node_2', [1]), signedAttest('node_3', [2])];
+    for (const tx of [a1, a2, a3]) expect(pool.add(tx)).toEqual({ ok: true, duplicate: false });
+    pool.onCommitted(1 + W, [a3]);
+    expect(signatures(pool)).toEqual([a2.signature]);
+    pool.onCommitted(2 + W, []);
     expect(pool.size()).toBe(1);
-    pool.onCommitted(13, []);
+    pool.onCommitted(3 + W, []);
     expect(pool.size()).toBe(0);
   });
 
-  it('refuses past its bound; the same tx again refreshes its expiry', () => {
-    const pool = createAttestPool({ txsMax: 2 });
-    expect(pool.add(attest(1), 5)).toBe(true);
-    expect(pool.add(attest(2), 5)).toBe(true);
-    expect(pool.add(attest(3), 5)).toBe(false);
+  it('refuses past its bound; the same tx again is a duplicate', () => {
+    const state = chainWith([[0]]);
+    const pool = createAttestPool({ validatorId: 'node_1', state: () => state, txsMax: 2 });
+    const first = signedAttest('node_2', [0]);
+    expect(pool.add(first)).toEqual({ ok: true, duplicate: false });
+    expect(pool.add(signedAttest('node_3', [0]))).toEqual({ ok: true, duplicate: false });
+    expect(pool.add(signedAttest('node_4', [0]))).toMatchObject({ ok: false, code: 'ATTEST_POOL_FULL' });
     expect(pool.size()).toBe(2);
-    pool.onCommitted(1, [attest(1)]);
-    expect(pool.add(attest(2), 9)).toBe(true);
-    pool.onCommitted(8, []);
-    expect([...pool.pending()].map((tx) => tx.signature)).toEqual(['sig2']);
+    expect(pool.add(first)).toEqual({ ok: true, duplicate: true });
+    expect(pool.size()).toBe(2);
+    pool.onCommitted(2, [first]);
+    expect(pool.add(signedAttest('node_4', [0]))).toEqual({ ok: true, duplicate: false });
+  });
+
+  it('checks each attestation with the ledger\'s own rule: the codes a proposal would reject it with', () => {
+    let state = chainWith([[0], [], [1, 2]]);
+    state = applyBlock(state, makeBlock(state, [signedAttest('node_3', [2])]));
+    for (let h = state.chain.height; h < 1 + W; h++) state = applyBlock(state, makeBlock(state, []));
+    const pool = createAttestPool({ validatorId: 'node_1', state: () => state });
+    const forged = { ...signedAttest('node_2', [1]), signature: signedAttest('node_4', [1]).signature };
+    const cases: [AttestTx, string][] = [
+      [forged, 'TX_BAD_SIGNATURE'],
+      [signedAttest('mallory', [1]), 'ATTEST_NOT_IN_SET'],
+      [signedAttest('node_2', [99]), 'ATTEST_UNKNOWN_PROOF'],
+      [signedAttest('node_2', [0, 1]), 'ATTEST_WINDOW_CLOSED'],
+      [signedAttest('node_3', [2]), 'ATTEST_DUPLICATE'],
+      [signedAttest('node_2', []), 'ATTEST_EMPTY'],
+    ];
+    for (const [tx, code] of cases) {
+      expect(pool.add(tx)).toMatchObject({ ok: false, code });
+      const prepared = prepareBlock(state, { height: state.chain.height + 1, proposer: 'node_1', candidates: [tx] });
+      expect(prepared.rejected).toEqual([{ index: 0, code }]);
+    }
+    expect(pool.size()).toBe(0);
+    expect(pool.add(signedAttest('node_2', [1]))).toEqual({ ok: true, duplicate: false });
+  });
+
+  it('holds one pending attestation per validator and proof: a later overlapping one is refused, the first stays', () => {
+    const state = chainWith([[0, 1, 2]]);
+    const pool = createAttestPool({ validatorId: 'node_1', state: () => state });
+    const first = signedAttest('node_2', [1]);
+    expect(pool.add(first)).toMatchObject({ ok: true });
+    expect(pool.add(signedAttest('node_2', [1], 'invalid'))).toMatchObject({ ok: false, code: 'ATTEST_POOL_PENDING' });
+    expect(pool.add(signedAttest('node_2', [1, 2]))).toMatchObject({ ok: false, code: 'ATTEST_POOL_PENDING' });
+    expect(pool.add(signedAttest('node_2', [2]))).toMatchObject({ ok: true });
+    expect(pool.add(signedAttest('node_3', [1]))).toMatchObject({ ok: true });
+    expect(signatures(pool)).toContain(first.signature);
+    expect(pool.size()).toBe(3);
+  });
+
+  it('bounds each other validator to its quota (bound / set size); this node\'s own are never refused for room', () => {
+    const state = chainWith([[0, 1, 2, 3, 4, 5]]);
+    const pool = createAttestPool({ validatorId: 'node_1', state: () => state, txsMax: 8 });
+    const results = [0, 1, 2, 3, 4].map((i) => pool.add(signedAttest('node_4', [i])));
+    expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false]);
+    expect(results[2]).toMatchObject({ code: 'ATTEST_POOL_QUOTA' });
+    expect(pool.add(signedAttest('node_2', [0]))).toMatchObject({ ok: true });
+    const full = createAttestPool({ validatorId: 'node_1', state: () => state, txsMax: 2 });
+    full.add(signedAttest('node_2', [0]));
+    full.add(signedAttest('node_3', [0]));
+    expect(full.add(signedAttest('node_4', [0]))).toMatchObject({ ok: false, code: 'ATTEST_POOL_FULL' });
+    for (let i = 0; i < 6; i++) expect(full.add(signedAttest('node_1', [i]))).toEqual({ ok: true, duplicate: false });
+    expect(full.size()).toBe(8);
+  });
+
+  it('lists this node\'s own first, then the other validators in turn, so an insider\'s many cannot crowd out the others', () => {
+    const state = chainWith([[0, 1, 2]]);
+    const pool = createAttestPool({ validatorId: 'node_1', state: () => state });
+    const txs = [signedAttest('node_4', [0]), signedAttest('node_4', [1]), signedAttest('node_4', [2]), signedAttest('node_2', [0]), signedAttest('node_2', [1]), signedAttest('node_3', [0]), signedAttest('node_1', [0])];
+    for (const tx of txs) pool.add(tx);
+    expect([...pool.pending()].map((tx) => `${tx.validator}:${tx.verdicts[0]!.proofId === pid(0) ? 0 : tx.verdicts[0]!.proofId === pid(1) ? 1 : 2}`)).toEqual([
+      'node_1:0', 'node_4:0', 'node_2:0', 'node_3:0', 'node_4:1', 'node_2:1', 'node_4:2',
+    ]);
+  });
+
+  it('after a block, drops what the next block would refuse (here: the validator\'s other attestation of that proof is on chain)', () => {
+    let state = chainWith([[0, 1]]);
+    const pool = createAttestPool({ validatorId: 'node_1', state: () => state });
+    const pending = signedAttest('node_2', [0]);
+    const kept = signedAttest('node_2', [1]);
+    pool.add(pending);
+    pool.add(kept);
+    const other = signedAttest('node_2', [0], 'invalid');
+    state = applyBlock(state, makeBlock(state, [other]));
+    pool.onCommitted(state.chain.height, [other]);
+    expect(signatures(pool)).toEqual([kept.signature]);
+    expect(pool.add(signedAttest('node_2', [0], 'abstain'))).toMatchObject({ ok: false, code: 'ATTEST_DUPLICATE' });
   });
 });
 
@@ -106,8 +198,8 @@ describe('block candidates', () => {
   function sources(ledgerTxs: number, attests: number, proofs: number) {
     const txPool = createTxPool({ chainId });
     for (let i = 0; i < ledgerTxs; i++) txPool.submit(bond(i), view(1));
-    const attestPool = createAttestPool();
-    for (let i = 0; i < attests; i++) attestPool.add(attest(i), 100);
+    // composeCandidates reads only pending(): the pool's own admission is tested above.
+    const attestPool = { pending: () => Array.from({ length: attests }, (_, i) => attest(i)) };
     const mempool = createMempool({ admit: admitAll, nowMs: () => 0 });
     for (let i = 0; i < proofs; i++) mempool.add(proofN(i));
     return { txPool, attestPool, mempool };

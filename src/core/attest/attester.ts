@@ -13,7 +13,6 @@ import { proofId, type AttestedVerdict, type Proof } from '../types/proof.js';
 import type { AttestTx } from '../types/tx.js';
 import type { Clock } from '../../ports/clock.js';
 import type { VerifyResult } from '../../ports/verifier.js';
-import type { AttestPool } from '../pool/attest-pool.js';
 
 /** How long the first ready verdict waits for others before the batch is signed. */
 export const ATTEST_FLUSH_DELAY_MS = 5;
@@ -34,8 +33,6 @@ export interface AttestChainView {
   height: number;
   /** Ledger param: verdicts in one attest tx. */
   attestVerdictsMax: number;
-  /** Ledger param: an attestation is useless (dropped from the pool) this many blocks after `height`. */
-  verdictWindowBlocks: number;
 }
 
 export interface AttesterOptions {
@@ -47,7 +44,8 @@ export interface AttesterOptions {
   chainId: string;
   validatorId: string;
   chain: () => AttestChainView;
-  pool: Pick<AttestPool, 'add'>;
+  /** The attestation pool (its answer is not needed: it never refuses this validator's own for room). */
+  pool: { add(tx: AttestTx): unknown };
   broadcast: (tx: AttestTx) => void;
   /** Each verdict as the verifier returns it (metrics). */
   onVerified?: (verdict: AttestedVerdict) => void;
@@ -81,7 +79,7 @@ export function createAttester(options: AttesterOptions): Attester {
     const unique = new Map(ready.map((v) => [v.proofId, v]));
     ready = [];
     for (const tx of signBatches(options, [...unique.values()], view.attestVerdictsMax)) {
-      options.pool.add(tx, view.height + view.verdictWindowBlocks);
+      options.pool.add(tx);
       options.broadcast(tx);
     }
   }
