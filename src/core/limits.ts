@@ -37,6 +37,11 @@ export const EVIDENCE_PER_BLOCK_MAX = 64;
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;
 export const MEMPOOL_BYTES_MAX = 256 * 1024 * 1024;
+/**
+ * Mempool entries a proposer looks at when it takes proofs for a block: an entry that does not fit in the bytes
+ * left is skipped, not a stop, so this bounds the scan instead.
+ */
+export const MEMPOOL_TAKE_SCAN_MAX = 4 * BLOCK_TXS_MAX;
 export const HTTP_BODY_BYTES_MAX = 512 * 1024;
 /** HTTP request header bytes (node's maxHeaderSize). */
 export const HTTP_HEADER_BYTES_MAX = 16 * 1024;
@@ -61,6 +66,8 @@ assertLimit(PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX < HTTP_BODY_BYTES_MAX
 assertLimit(HTTP_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal proof must fit in a peer message');
 assertLimit(BLOCK_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal block must fit in a peer message');
 assertLimit(PROOF_SCRIPT_BYTES_MAX <= MEMPOOL_BYTES_MAX, 'mempool must hold one maximal proof');
+assertLimit(MEMPOOL_TAKE_SCAN_MAX >= BLOCK_TXS_MAX, 'a proposer must be able to look at a full block of proofs');
+assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bounded by the mempool itself otherwise');
 
 // --- Monitor (operator tooling: src/monitor, src/cli/monitor-network) ---
 /** Per-request bound when polling a node's /status or /validators. */

@@ -123,7 +123,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     log: options.log ?? silentLog,
     clock,
     metrics: createNodeMetrics({ nodeId: options.config.node_id }),
-    mempool: createMempool({ admit: doorFor(proofRulesOf(options.genesis.params)), nowMs: () => clock.nowMs() }),
+    mempool: createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), nowMs: () => clock.nowMs() }),
     txPool: createTxPool({ chainId: options.genesis.chainId }),
     attestPool: createAttestPool(),
     rt,

@@ -31,7 +31,10 @@ export interface Mempool {
   add(proof: Proof): MempoolAddResult;
   has(id: string): boolean;
   get(id: string): MempoolEntry | undefined;
-  /** Oldest first, at most `limitCount` entries and `limitBytes` bytes. Does not remove them. */
+  /**
+   * Oldest first, at most `limitCount` entries and `limitBytes` bytes; an entry that does not fit in the bytes left
+   * is skipped (at most MEMPOOL_TAKE_SCAN_MAX entries are looked at). Does not remove them.
+   */
   take(limitCount: number, limitBytes: number): MempoolEntry[];
   /** Remove proofs that were committed (or are otherwise known). */
   remove(ids: readonly string[]): void;

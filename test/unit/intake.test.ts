@@ -57,6 +57,15 @@ describe('intake', () => {
     expect(await setup({ open: false }).intake.submitTx(bond(0))).toMatchObject({ ok: false, kind: 'closing' });
   });
 
+  it('a proof that can never fit in a block under the genesis is refused at the door: PROOF_TOO_LARGE_FOR_BLOCK', () => {
+    const door = doorFor(DEFAULT_PROOF_RULES, { blockBytesMax: 1024 });
+    const fits = { smtlib: `(assert (> x ${'9'.repeat(300)}))(check-sat)`, claim: 'sat' as const };
+    const never = { smtlib: `(assert (> x ${'9'.repeat(600)}))(check-sat)`, claim: 'sat' as const };
+    expect(door(fits)).toEqual({ ok: true });
+    expect(door(never)).toMatchObject({ ok: false, code: 'PROOF_TOO_LARGE_FOR_BLOCK' });
+    expect(doorFor(DEFAULT_PROOF_RULES)(never)).toEqual({ ok: true });
+  });
+
   it('a client tx goes through the pool door and is gossiped once', async () => {
     const { intake, gossip } = setup();
     expect(await intake.submitTx(bond(0))).toEqual({ ok: true, hash: txHash(bond(0)), duplicate: false });

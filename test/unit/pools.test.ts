@@ -129,4 +129,15 @@ describe('block candidates', () => {
     expect(picked.map((tx) => (tx.type === 'submit' ? proofId(tx.proof) : ''))).toEqual([proofId(proofN(0)), proofId(proofN(1))]);
     expect(s.mempool.size()).toBe(10);
   });
+
+  it('a proof larger than the bytes left at the head of the mempool does not keep smaller ones out of the block', () => {
+    const mempool = createMempool({ admit: admitAll, nowMs: () => 0 });
+    const large = { smtlib: `(assert (> x ${'9'.repeat(400)}))(check-sat)`, claim: 'sat' as const };
+    mempool.add(proofN(0));
+    mempool.add(large);
+    mempool.add(proofN(1));
+    const oneBytes = new TextEncoder().encode(encodeProof(proofN(0))).length;
+    const picked = composeCandidates({ txPool: createTxPool({ chainId }), attestPool: createAttestPool(), mempool }, { blockTxsMax: 8, blockProofsMax: 8, blockBytesMax: 2 * (3 * oneBytes) });
+    expect(picked.map((tx) => (tx.type === 'submit' ? proofId(tx.proof) : ''))).toEqual([proofId(proofN(0)), proofId(proofN(1))]);
+  });
 });

@@ -5,7 +5,7 @@
  * Pure (no Node built-ins): the simulator runs the same code.
  */
 import { utf8Length } from '../admission/admit.js';
-import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOFS_MAX } from '../limits.js';
+import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOFS_MAX, MEMPOOL_TAKE_SCAN_MAX } from '../limits.js';
 import { encodeProof, proofId, type Proof } from '../types/proof.js';
 import type { Mempool, MempoolAddResult, MempoolEntry } from '../../ports/mempool.js';
 
@@ -50,9 +50,12 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
     take(limitCount: number, limitBytes: number): MempoolEntry[] {
       const out: MempoolEntry[] = [];
       let taken = 0;
+      let scanned = 0;
       for (const entry of entries.values()) {
-        if (out.length >= limitCount) break;
-        if (taken + entry.bytes > limitBytes) break;
+        if (out.length >= limitCount || scanned >= MEMPOOL_TAKE_SCAN_MAX) break;
+        scanned++;
+        // Skip, do not stop: one large entry at the head must not keep every smaller one behind it out.
+        if (taken + entry.bytes > limitBytes) continue;
         out.push(entry);
         taken += entry.bytes;
       }
