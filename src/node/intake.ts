@@ -7,7 +7,7 @@ import type { SubmitOutcome, SubmitTxOutcome } from '../api/app.js';
 import { admitProof } from '../core/admission/admit.js';
 import type { ProofRules } from '../core/admission/envelope.js';
 import { isAdmissionError } from '../core/admission/errors.js';
-import { getProof, listValidators, type LedgerState } from '../core/ledger/state.js';
+import { getAccount, getProof, listValidators, type LedgerState } from '../core/ledger/state.js';
 import type { AttestPool } from '../core/pool/attest-pool.js';
 import type { LedgerParams } from '../core/ledger/params.js';
 import { BLOCK_BYTES_MAX } from '../core/limits.js';
@@ -45,9 +45,9 @@ export interface Intake {
   onGossip(message: GossipMessage): void;
 }
 
-/** The ledger as the tx pool reads it: height and validators' registered keys. */
+/** The ledger as the tx pool reads it: height, validators' registered keys, accounts (balance, nonce). */
 export function txPoolView(s: LedgerState): TxPoolView {
-  return { height: s.chain.height, validatorKey: (id) => listValidators(s).find((v) => v.id === id)?.publicKey };
+  return { height: s.chain.height, validatorKey: (id) => listValidators(s).find((v) => v.id === id)?.publicKey, account: (address) => getAccount(s, address) };
 }
 
 /**

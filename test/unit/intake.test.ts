@@ -11,7 +11,7 @@ import { DEFAULT_PROOF_RULES } from '../../src/core/admission/envelope.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { bondTx, keyFor, makeGenesis, proofN } from './ledger-fixtures.js';
 
-const { doc } = makeGenesis();
+const { doc } = makeGenesis({ accounts: [{ name: 'acct', balance: 100_000 }] });
 const bond = (nonce: number) => bondTx(doc.chainId, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
 
 function setup(opts: { open?: boolean; proofsMax?: number } = {}) {
@@ -72,6 +72,15 @@ describe('intake', () => {
     expect(await intake.submitTx(bond(0))).toMatchObject({ ok: true, duplicate: true });
     expect(await intake.submitTx({ ...bond(1), stake: 5 })).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_BAD_SIGNATURE' });
     expect(gossip.map((m) => m.kind)).toEqual(['gossip-tx']);
+  });
+
+  it('a bond from an account the ledger does not hold is refused at the door and not gossiped', async () => {
+    const { intake, gossip, txPool } = setup();
+    const unfunded = bondTx(doc.chainId, keyFor('nobody'), 'node_8', keyFor('node_8'), 10_000, 0) as BondTx;
+    expect(await intake.submitTx(unfunded)).toMatchObject({ ok: false, kind: 'rejected', code: 'BOND_UNKNOWN_ACCOUNT' });
+    intake.onGossip({ kind: 'gossip-tx', tx: unfunded });
+    expect(txPool.size()).toBe(0);
+    expect(gossip).toEqual([]);
   });
 
   it('gossip fills the pools without answering or re-gossiping; attestations expire after the verdict window', () => {
