@@ -52,6 +52,14 @@ export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
 /** HTTP request headers must arrive within this (slowloris). */
 export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 export const PEERS_MAX = 64;
+/**
+ * Per-client (IP address) token bucket on POST /proofs and POST /txs, shared by both: the fee is 0 on every
+ * network today, so this is what makes spam cost something. A client may send a burst, then this many per second.
+ */
+export const API_CLIENT_SUBMITS_PER_SECOND = 20;
+export const API_CLIENT_BURST_COUNT = 100;
+/** Client addresses whose bucket a node remembers; past this the least recently seen is forgotten. */
+export const API_CLIENTS_TRACKED_MAX = 10_000;
 
 // --- Identifiers ---
 export const NODE_ID_BYTES_MAX = 64;
@@ -66,6 +74,8 @@ assertLimit(PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX < HTTP_BODY_BYTES_MAX
 assertLimit(HTTP_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal proof must fit in a peer message');
 assertLimit(BLOCK_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal block must fit in a peer message');
 assertLimit(PROOF_SCRIPT_BYTES_MAX <= MEMPOOL_BYTES_MAX, 'mempool must hold one maximal proof');
+assertLimit(API_CLIENT_BURST_COUNT >= API_CLIENT_SUBMITS_PER_SECOND, 'a client may send at least one second of its rate at once');
+assertLimit(API_CLIENTS_TRACKED_MAX >= HTTP_CONNECTIONS_MAX, 'every open connection can have its own bucket');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX >= BLOCK_TXS_MAX, 'a proposer must be able to look at a full block of proofs');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bounded by the mempool itself otherwise');
 

@@ -12,6 +12,7 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import { createNodeMetrics, type NodeMetrics } from '../adapters/metrics/metrics.js';
 import { createP2pTransport } from '../adapters/p2p/libp2p-transport.js';
 import { createApp, type ApiDeps } from '../api/app.js';
+import { createClientLimiter, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
 import { createAttester, type Attester } from '../core/attest/attester.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
@@ -64,6 +65,8 @@ export interface NodeOptions {
   timeouts?: Partial<TimeoutConfig>;
   /** A broken invariant or a failed fsync on the signing path: the process must stop. */
   onFatal?: (err: Error) => void;
+  /** Per-client limits of POST /proofs and POST /txs (default: src/core/limits.ts). */
+  clientLimits?: ClientLimits;
 }
 
 export interface ValidatorNode {
@@ -143,7 +146,8 @@ export function createNode(options: NodeOptions): ValidatorNode {
     broadcast: (message) => rt.transport?.broadcast(message),
     onAccepted: (id) => observer.proofAccepted(id),
   });
-  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitTx: intake.submitTx };
+  const clientLimiter = createClientLimiter(() => clock.nowMs(), options.clientLimits);
+  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitTx: intake.submitTx, clientLimiter };
   const onFatal = (err: Error): void => stopOnFatal(parts, attester, err);
   const onMessage = (from: string, wire: WireMessage): void => (wire.kind === 'consensus' ? deliver(parts, from, wire.message, onFatal) : intake.onGossip(wire));
   return {
