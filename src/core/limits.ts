@@ -42,6 +42,12 @@ export const MEMPOOL_BYTES_MAX = 256 * 1024 * 1024;
  * left is skipped, not a stop, so this bounds the scan instead.
  */
 export const MEMPOOL_TAKE_SCAN_MAX = 4 * BLOCK_TXS_MAX;
+/**
+ * A proof not included within this long after it was accepted leaves the mempool (CometBFT's mempool TTL, by time):
+ * GET /proofs/:id then answers `expired`. Time, not heights, because the accepted-at time is what a node keeps of
+ * a pending proof across a restart (wall clock), so a proof already expired is not reloaded.
+ */
+export const MEMPOOL_PROOF_TTL_MS = 30 * 60_000;
 export const HTTP_BODY_BYTES_MAX = 512 * 1024;
 /** HTTP request header bytes (node's maxHeaderSize). */
 export const HTTP_HEADER_BYTES_MAX = 16 * 1024;
@@ -159,6 +165,7 @@ export const ROUND_TIMEOUT_MS_MAX = 60_000;
 
 assertLimit(SYNC_BLOCKS_PER_MESSAGE_MAX >= 1, 'sync must carry at least one block (the sender also caps a response at MESSAGE_BYTES_MAX)');
 assertLimit(ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'lookahead below the round cap');
+assertLimit(MEMPOOL_PROOF_TTL_MS >= 10 * ROUND_TIMEOUT_MS_MAX, 'a pending proof outlives ten rounds at the longest timeout');
 
 // --- Proof verifier (issue 2) ---
 /** A worker whose Z3 heap peaked above this during a job is replaced after it (WASM memory never shrinks). */

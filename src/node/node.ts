@@ -41,6 +41,7 @@ import { listenHttp, type HttpListener } from './http-server.js';
 import { createIntake, doorFor } from './intake.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
+import { createProofDrops, reportingRejections, type ProofDrops } from './proof-drops.js';
 import { planResultsBackfill } from './results-backfill.js';
 import { wireSchema, type WireMessage } from './wire.js';
 
@@ -101,6 +102,8 @@ interface Parts {
   mempool: ReturnType<typeof createMempool>;
   txPool: TxPool;
   attestPool: AttestPool;
+  /** Proofs given up on: expired, or refused for good by the ledger when this node proposed. */
+  drops: ProofDrops;
   rt: Runtime;
   consensus: () => ConsensusState<LedgerState>;
   state: () => LedgerState;
@@ -120,13 +123,16 @@ export function createNode(options: NodeOptions): ValidatorNode {
     if (!rt.driver) throw new NodeError('NODE_CLOSED', 'node is not started');
     return rt.driver.state;
   };
+  const log = options.log ?? silentLog;
+  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), nowMs: () => clock.nowMs() });
   const parts: Parts = {
     options,
     // Every call names its module (node, p2p, store, consensus, ...): no child binding, which pino would repeat as a second "module" key.
-    log: options.log ?? silentLog,
+    log,
     clock,
     metrics: createNodeMetrics({ nodeId: options.config.node_id }),
-    mempool: createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), nowMs: () => clock.nowMs() }),
+    mempool,
+    drops: createProofDrops({ clock, mempool, log, save: (id, status) => rt.stores?.chain.level.dropPendingProof(id, status) ?? Promise.resolve() }),
     txPool: createTxPool({ chainId: options.genesis.chainId }),
     attestPool: createAttestPool(),
     rt,
@@ -183,6 +189,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     attestPool: parts.attestPool,
     state,
     onCommitted: (block, s) => {
+      parts.drops.expire();
       rt.peerSync?.onCommitted(block, s);
       if (!options.verificationPaused) attester.attestBlock(block);
     },
@@ -254,7 +261,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
   rt.driver = new ConsensusDriver<LedgerState>(
-    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: backfill.app, verifier: defaultVerifier },
+    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: reportingRejections(backfill.app, parts.drops.onRejected), verifier: defaultVerifier },
     { genesisHash: genesis.genesisHash, appState: genesisState(genesis) },
     {
       clock: parts.clock,
@@ -269,7 +276,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   parts.metrics.height.set(parts.state().chain.height);
   await backfill.save();
   rt.peerSync.seed(parts.state());
-  await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined);
+  await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined, { wallNowMs: parts.clock.wallMs() });
   p2p.onMessage(hooks.onMessage);
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
   await p2p.start();

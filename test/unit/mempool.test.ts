@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MEMPOOL_TAKE_SCAN_MAX } from '../../src/core/limits.js';
+import { MEMPOOL_PROOF_TTL_MS, MEMPOOL_TAKE_SCAN_MAX } from '../../src/core/limits.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { encodeProof, proofId, type Proof } from '../../src/core/types/proof.js';
 
@@ -66,6 +66,29 @@ describe('bounded mempool', () => {
     expect(pool.take(10, 100)).toEqual([]);
     pool.remove([proofId(large(0))]);
     expect(pool.take(10, 100).map((e) => e.id)).toEqual([proofId(proof(1))]);
+  });
+
+  it('entries expire a TTL after they were accepted: expire() takes them out and returns them; a reloaded entry keeps its age', () => {
+    let now = 0;
+    const pool = createMempool({ admit: admitAll, nowMs: () => now, ttlMs: 1000 });
+    pool.add(proof(1));
+    now = 500;
+    pool.add(proof(2));
+    pool.add(proof(3), 400);
+    now = 999;
+    expect(pool.expire()).toEqual([]);
+    now = 1000;
+    expect(pool.expire().map((e) => e.id)).toEqual([proofId(proof(1))]);
+    now = 1100;
+    expect(pool.expire().map((e) => e.id)).toEqual([proofId(proof(3))]);
+    expect(pool.size()).toBe(1);
+    expect(pool.bytes()).toBe(pool.get(proofId(proof(2)))!.bytes);
+    const byDefault = createMempool({ admit: admitAll, nowMs: () => now });
+    byDefault.add(proof(1));
+    now += MEMPOOL_PROOF_TTL_MS - 1;
+    expect(byDefault.expire()).toEqual([]);
+    now += 1;
+    expect(byDefault.expire()).toHaveLength(1);
   });
 
   it('size and bytes stay consistent under any add/remove sequence', () => {
