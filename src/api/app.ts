@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { z } from 'zod';
 import { HTTP_BODY_BYTES_MAX } from '../core/limits.js';
 import type { Proof } from '../core/types/proof.js';
+import type { ClientLimiter } from './client-limiter.js';
 import {
   HeightParam,
   ProofIdParam,
@@ -35,6 +36,7 @@ export type ApiErrorCode =
   | 'BLOCK_NOT_FOUND'
   | 'MEMPOOL_FULL'
   | 'TX_POOL_FULL'
+  | 'CLIENT_RATE_LIMITED'
   | 'TX_HASH_INVALID'
   | 'TX_NOT_FOUND'
   | 'ACCOUNT_INVALID'
@@ -77,6 +79,11 @@ export interface ApiDeps {
   getAccount?(address: string): Promise<AccountResponse | null>;
   /** GET /peers: absent on an API without a P2P node (answers 404). */
   getPeers?(): Promise<PeersResponse>;
+  /**
+   * Per-client bucket on POST /proofs and POST /txs, keyed by the socket's remote address (never a header the
+   * client writes): absent on an API without one (tests).
+   */
+  clientLimiter?: ClientLimiter;
   /** Log an internal error (never for bad input). */
   onInternalError?(err: unknown, route: string): void;
 }
@@ -92,6 +99,18 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** The per-client limit as express middleware: 429 CLIENT_RATE_LIMITED with Retry-After (whole seconds). */
+function limitClients(limiter: ClientLimiter | undefined) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!limiter) return next();
+    const taken = limiter.take(req.socket.remoteAddress ?? '');
+    if (taken.ok) return next();
+    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    res.set('Retry-After', String(seconds));
+    sendError(res, 429, 'CLIENT_RATE_LIMITED', `too many submissions from this address; retry in ${seconds} s`);
+  };
+}
+
 /**
  * Build the express app. Does not listen: the node calls `app.listen`, tests use supertest.
  * @example const app = createApp(deps); app.listen(8101);
@@ -104,8 +123,10 @@ export function createApp(deps: ApiDeps): express.Express {
 
   // Any content type is parsed as JSON: a client that forgets the header still gets a precise answer.
   const json = express.json({ limit: HTTP_BODY_BYTES_MAX, type: () => true, strict: false });
+  // Before the body is read: a client over its rate costs no parsing.
+  const limited = limitClients(deps.clientLimiter);
 
-  app.post('/proofs', json, async (req: Request, res: Response) => {
+  app.post('/proofs', limited, json, async (req: Request, res: Response) => {
     const parsed = SubmitProofBody.safeParse(req.body);
     if (!parsed.success) return sendError(res, 400, 'BODY_INVALID', describeIssues(parsed.error));
     const proof: Proof = { smtlib: parsed.data.smtlib, claim: parsed.data.claim };
@@ -173,7 +194,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.set('Content-Type', contentType).send(body);
   });
 
-  app.post('/txs', json, async (req: Request, res: Response) => {
+  app.post('/txs', limited, json, async (req: Request, res: Response) => {
     if (!deps.submitTx) return sendError(res, 404, 'NOT_FOUND', 'this node takes no ledger transactions');
     const parsed = SubmitTxBody.safeParse(req.body);
     if (!parsed.success) return sendError(res, 400, 'TX_MALFORMED', describeIssues(parsed.error));

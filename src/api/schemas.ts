@@ -36,6 +36,9 @@ export const FinalVerdictSchema = z.enum(['valid', 'invalid', 'unknown', 'malfor
 
 export const ProofStatusResponse = z.discriminatedUnion('status', [
   z.object({ id: z.string(), status: z.literal('pending') }).strict(),
+  /** Left the mempool unincluded: `expired` (MEMPOOL_EXPIRED, after the TTL) or `rejected` (the ledger's code). */
+  z.object({ id: z.string(), status: z.literal('expired'), code: z.string(), message: z.string() }).strict(),
+  z.object({ id: z.string(), status: z.literal('rejected'), code: z.string(), message: z.string() }).strict(),
   z.object({ id: z.string(), status: z.literal('included'), height: z.number().int().positive() }).strict(),
   z
     .object({

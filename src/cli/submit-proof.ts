@@ -77,8 +77,9 @@ program.action(async (file: string, opts: Opts) => {
     const parsed = res.status === 200 ? ProofStatusResponse.safeParse(res.body) : null;
     if (parsed?.success) {
       const s = parsed.data;
-      if (s.status !== lastStatus && !opts.json) console.log(`Status: ${s.status}${s.status !== 'pending' ? ` (height ${s.height})` : ''}`);
+      if (s.status !== lastStatus && !opts.json) console.log(`Status: ${s.status}${'height' in s ? ` (height ${s.height})` : ''}`);
       lastStatus = s.status;
+      if (s.status === 'expired' || s.status === 'rejected') fail(s.code, `proof ${s.status}: ${s.message}`, 3);
       if (s.status === 'final') {
         if (opts.json) console.log(JSON.stringify(s));
         else {

@@ -44,6 +44,8 @@ export interface PreparedBlock {
   resultsRoot: string;
   /** `hashValidatorSet(validatorSet(appState))`: the set voting on this height. */
   validatorsHash: string;
+  /** Candidates the app left out (index into `candidates`) and why, for the node's pools; consensus ignores it. */
+  rejected?: readonly { index: number; code: string }[];
 }
 
 /** Stable error codes an application may return from validateBlock (it may add its own strings). */

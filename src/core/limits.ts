@@ -37,6 +37,17 @@ export const EVIDENCE_PER_BLOCK_MAX = 64;
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;
 export const MEMPOOL_BYTES_MAX = 256 * 1024 * 1024;
+/**
+ * Mempool entries a proposer looks at when it takes proofs for a block: an entry that does not fit in the bytes
+ * left is skipped, not a stop, so this bounds the scan instead.
+ */
+export const MEMPOOL_TAKE_SCAN_MAX = 4 * BLOCK_TXS_MAX;
+/**
+ * A proof not included within this long after it was accepted leaves the mempool (CometBFT's mempool TTL, by time):
+ * GET /proofs/:id then answers `expired`. Time, not heights, because the accepted-at time is what a node keeps of
+ * a pending proof across a restart (wall clock), so a proof already expired is not reloaded.
+ */
+export const MEMPOOL_PROOF_TTL_MS = 30 * 60_000;
 export const HTTP_BODY_BYTES_MAX = 512 * 1024;
 /** HTTP request header bytes (node's maxHeaderSize). */
 export const HTTP_HEADER_BYTES_MAX = 16 * 1024;
@@ -47,6 +58,14 @@ export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
 /** HTTP request headers must arrive within this (slowloris). */
 export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 export const PEERS_MAX = 64;
+/**
+ * Per-client (IP address) token bucket on POST /proofs and POST /txs, shared by both: the fee is 0 on every
+ * network today, so this is what makes spam cost something. A client may send a burst, then this many per second.
+ */
+export const API_CLIENT_SUBMITS_PER_SECOND = 20;
+export const API_CLIENT_BURST_COUNT = 100;
+/** Client addresses whose bucket a node remembers; past this the least recently seen is forgotten. */
+export const API_CLIENTS_TRACKED_MAX = 10_000;
 
 // --- Identifiers ---
 export const NODE_ID_BYTES_MAX = 64;
@@ -61,6 +80,10 @@ assertLimit(PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX < HTTP_BODY_BYTES_MAX
 assertLimit(HTTP_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal proof must fit in a peer message');
 assertLimit(BLOCK_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal block must fit in a peer message');
 assertLimit(PROOF_SCRIPT_BYTES_MAX <= MEMPOOL_BYTES_MAX, 'mempool must hold one maximal proof');
+assertLimit(API_CLIENT_BURST_COUNT >= API_CLIENT_SUBMITS_PER_SECOND, 'a client may send at least one second of its rate at once');
+assertLimit(API_CLIENTS_TRACKED_MAX >= HTTP_CONNECTIONS_MAX, 'every open connection can have its own bucket');
+assertLimit(MEMPOOL_TAKE_SCAN_MAX >= BLOCK_TXS_MAX, 'a proposer must be able to look at a full block of proofs');
+assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bounded by the mempool itself otherwise');
 
 // --- Monitor (operator tooling: src/monitor, src/cli/monitor-network) ---
 /** Per-request bound when polling a node's /status or /validators. */
@@ -146,6 +169,7 @@ export const ROUND_TIMEOUT_MS_MAX = 60_000;
 
 assertLimit(SYNC_BLOCKS_PER_MESSAGE_MAX >= 1, 'sync must carry at least one block (the sender also caps a response at MESSAGE_BYTES_MAX)');
 assertLimit(ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'lookahead below the round cap');
+assertLimit(MEMPOOL_PROOF_TTL_MS >= 10 * ROUND_TIMEOUT_MS_MAX, 'a pending proof outlives ten rounds at the longest timeout');
 
 // --- Proof verifier (issue 2) ---
 /** A worker whose Z3 heap peaked above this during a job is replaced after it (WASM memory never shrinks). */

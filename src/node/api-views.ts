@@ -12,7 +12,7 @@ import type { GenesisDoc } from '../core/ledger/genesis.js';
 import { buildReceipt } from '../core/ledger/results.js';
 import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
 import type { TxPool } from '../core/pool/tx-pool.js';
-import type { StoredBlock } from '../ports/block-store.js';
+import type { ProofStatus, StoredBlock } from '../ports/block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
 import type { Mempool } from '../ports/mempool.js';
@@ -33,8 +33,8 @@ export interface ChainReader {
   getStored(height: number): StoredBlock | null;
   height(): number;
   getBlob(key: string): Promise<string | null>;
-  /** True when the store has a status for the proof (e.g. pending, accepted before a restart). */
-  hasProofStatus(id: string): Promise<boolean>;
+  /** The store's status of a proof (pending since before a restart, expired, rejected, ...), null if none. */
+  getProofStatus(id: string): Promise<ProofStatus | null>;
 }
 
 /**
@@ -46,7 +46,7 @@ export function chainReaderOf(chain: () => ChainStore | null): ChainReader {
     getStored: (height) => chain()?.getStored(height) ?? null,
     height: () => chain()?.height() ?? 0,
     getBlob: async (key) => (await chain()?.level.getBlob(key)) ?? null,
-    hasProofStatus: async (id) => Boolean(await chain()?.level.getProofStatus(id)),
+    getProofStatus: async (id) => (await chain()?.level.getProofStatus(id)) ?? null,
   };
 }
 
@@ -159,7 +159,10 @@ async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 
     return { id, status: 'included', height: record.submittedHeight };
   }
   if (options.mempool.has(id)) return { id, status: 'pending' };
-  return (await options.chain.hasProofStatus(id)) ? { id, status: 'pending' } : null;
+  const stored = await options.chain.getProofStatus(id);
+  if (!stored) return null;
+  if (stored.status === 'expired' || stored.status === 'rejected') return { id, status: stored.status, code: stored.code, message: stored.message };
+  return { id, status: 'pending' };
 }
 
 function validatorsView(s: LedgerState): ValidatorsResponse {

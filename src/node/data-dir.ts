@@ -1,7 +1,7 @@
 /**
  * A validator's data directory: it belongs to one chain (the `genesis.hash` marker), and holds the chain store
  * (LevelDB + commit journal), the consensus WAL and the safety store. Proofs accepted (202) before a restart
- * and not yet in a block are read back from it into the mempool.
+ * and not yet in a block are read back from it into the mempool, unless they expired meanwhile.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +11,10 @@ import { openSyncFileWal, type SyncWal } from '../adapters/wal/sync-file-wal.js'
 import { hashHeader } from '../core/consensus/messages.js';
 import type { ConsensusEvent } from '../core/consensus/state-machine.js';
 import type { LedgerState } from '../core/ledger/state.js';
-import { MEMPOOL_PROOFS_MAX } from '../core/limits.js';
+import { MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX } from '../core/limits.js';
 import { proofId, type Proof } from '../core/types/proof.js';
 import type { Log } from '../ports/log.js';
+import type { DroppedProofStatus } from '../ports/block-store.js';
 import type { Mempool } from '../ports/mempool.js';
 import type { SafetyStore } from '../ports/safety-store.js';
 import { NodeError } from './errors.js';
@@ -79,18 +80,41 @@ export async function openDataDir(options: DataDirOptions): Promise<DataDirStore
   return { chain, wal, safetyStore: createFileSafetyStore(join(options.dir, 'safety.json')) };
 }
 
+/** When a reload happens (wall clock, as the accepted-at times are stored) and the mempool's TTL. */
+export interface ReloadClock {
+  wallNowMs: number;
+  ttlMs?: number;
+}
+
 /**
- * Put proofs accepted before a restart, and not yet in a block, back into the mempool.
+ * Put proofs accepted before a restart, and not yet in a block, back into the mempool with their age; a proof
+ * already past the TTL is recorded `expired` (MEMPOOL_EXPIRED) instead, so it never comes back. A proof the node
+ * gave up on before the restart (expired, rejected) has no pending record any more and is not seen here.
  * @param isKnown true for a proof the ledger already holds (it is skipped).
  * @returns how many were added back.
- * @example await reloadPendingProofs(chain, mempool, (id) => getProof(state, id) !== undefined);
+ * @example await reloadPendingProofs(chain, mempool, (id) => getProof(state, id) !== undefined, { wallNowMs: clock.wallMs() });
  */
-export async function reloadPendingProofs(chain: ChainStore, mempool: Pick<Mempool, 'add'>, isKnown: (id: string) => boolean): Promise<number> {
+export async function reloadPendingProofs(chain: ChainStore, mempool: Pick<Mempool, 'add'>, isKnown: (id: string) => boolean, at: ReloadClock): Promise<number> {
+  const ttlMs = at.ttlMs ?? MEMPOOL_PROOF_TTL_MS;
   let added = 0;
   for (const id of await chain.level.listPendingProofIds(MEMPOOL_PROOFS_MAX)) {
     if (isKnown(id)) continue;
+    const status = await chain.level.getProofStatus(id);
+    const ageMs = status?.status === 'pending' ? Math.max(0, at.wallNowMs - status.acceptedAtMs) : 0;
+    if (ageMs >= ttlMs) {
+      await chain.level.dropPendingProof(id, expiredStatus(at.wallNowMs, ttlMs));
+      continue;
+    }
     const text = await chain.level.getBlob(`proof:${id}`);
-    if (text && mempool.add(JSON.parse(text) as Proof).ok) added++;
+    if (text && mempool.add(JSON.parse(text) as Proof, ageMs).ok) added++;
   }
   return added;
+}
+
+/**
+ * The record of a proof that left the mempool unincluded after `ttlMs`.
+ * @example expiredStatus(clock.wallMs(), MEMPOOL_PROOF_TTL_MS).code === 'MEMPOOL_EXPIRED'
+ */
+export function expiredStatus(wallNowMs: number, ttlMs: number = MEMPOOL_PROOF_TTL_MS): DroppedProofStatus {
+  return { status: 'expired', code: 'MEMPOOL_EXPIRED', message: `not included in a block within ${Math.round(ttlMs / 1000)} s of its acceptance; submit it again`, atMs: wallNowMs };
 }

@@ -7,8 +7,11 @@ import type { SubmitOutcome, SubmitTxOutcome } from '../api/app.js';
 import { admitProof } from '../core/admission/admit.js';
 import type { ProofRules } from '../core/admission/envelope.js';
 import { isAdmissionError } from '../core/admission/errors.js';
-import { getProof, listValidators, type LedgerState } from '../core/ledger/state.js';
+import { getAccount, getProof, listValidators, type LedgerState } from '../core/ledger/state.js';
 import type { AttestPool } from '../core/pool/attest-pool.js';
+import type { LedgerParams } from '../core/ledger/params.js';
+import { BLOCK_BYTES_MAX } from '../core/limits.js';
+import { proofBytesRoom, submitTxBytes } from '../core/pool/candidates.js';
 import type { AdmitProof } from '../core/pool/mempool.js';
 import type { TxPool, TxPoolView } from '../core/pool/tx-pool.js';
 import { proofId, type Proof } from '../core/types/proof.js';
@@ -45,23 +48,30 @@ export interface Intake {
   onGossip(message: GossipMessage): void;
 }
 
-/** The ledger as the tx pool reads it: height and validators' registered keys. */
+/** The ledger as the tx pool reads it: height, validators' registered keys, accounts (balance, nonce). */
 export function txPoolView(s: LedgerState): TxPoolView {
-  return { height: s.chain.height, validatorKey: (id) => listValidators(s).find((v) => v.id === id)?.publicKey };
+  return { height: s.chain.height, validatorKey: (id) => listValidators(s).find((v) => v.id === id)?.publicKey, account: (address) => getAccount(s, address) };
 }
 
 /**
  * The door checks (src/core/admission) under the network's rules, as the mempool's admission rule: the envelope
- * part is the very check the ledger applies in a block, so nothing admitted can fail there for its fields.
+ * part is the very check the ledger applies in a block, so nothing admitted can fail there for its fields; and a
+ * proof larger than a block's room for proofs (`proofBytesRoom` of the genesis' block_bytes_max) is refused with
+ * PROOF_TOO_LARGE_FOR_BLOCK.
  */
-export const doorFor = (rules: ProofRules): AdmitProof => (proof) => {
+export const doorFor = (rules: ProofRules, block: Pick<LedgerParams, 'blockBytesMax'> = { blockBytesMax: BLOCK_BYTES_MAX }): AdmitProof => (proof) => {
   try {
     admitProof(proof, rules);
-    return { ok: true };
   } catch (err) {
     if (isAdmissionError(err)) return { ok: false, code: err.code, message: err.message };
     throw err;
   }
+  // A proof no proposer could ever take would sit in every mempool until it expires: refuse it here.
+  const bytes = submitTxBytes(proof);
+  if (bytes > proofBytesRoom(block)) {
+    return { ok: false, code: 'PROOF_TOO_LARGE_FOR_BLOCK', message: `the proof takes ${bytes} bytes in a block; this network's blocks hold ${proofBytesRoom(block)} bytes of proofs (half of block_bytes_max)` };
+  }
+  return { ok: true };
 };
 
 const CLOSING = { ok: false, kind: 'closing', message: 'node is shutting down' } as const;

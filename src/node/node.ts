@@ -12,6 +12,7 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import { createNodeMetrics, type NodeMetrics } from '../adapters/metrics/metrics.js';
 import { createP2pTransport } from '../adapters/p2p/libp2p-transport.js';
 import { createApp, type ApiDeps } from '../api/app.js';
+import { createClientLimiter, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
 import { createAttester, type Attester } from '../core/attest/attester.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
@@ -40,6 +41,7 @@ import { listenHttp, type HttpListener } from './http-server.js';
 import { createIntake, doorFor } from './intake.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
+import { createProofDrops, reportingRejections, type ProofDrops } from './proof-drops.js';
 import { planResultsBackfill } from './results-backfill.js';
 import { wireSchema, type WireMessage } from './wire.js';
 
@@ -64,6 +66,8 @@ export interface NodeOptions {
   timeouts?: Partial<TimeoutConfig>;
   /** A broken invariant or a failed fsync on the signing path: the process must stop. */
   onFatal?: (err: Error) => void;
+  /** Per-client limits of POST /proofs and POST /txs (default: src/core/limits.ts). */
+  clientLimits?: ClientLimits;
 }
 
 export interface ValidatorNode {
@@ -98,6 +102,8 @@ interface Parts {
   mempool: ReturnType<typeof createMempool>;
   txPool: TxPool;
   attestPool: AttestPool;
+  /** Proofs given up on: expired, or refused for good by the ledger when this node proposed. */
+  drops: ProofDrops;
   rt: Runtime;
   consensus: () => ConsensusState<LedgerState>;
   state: () => LedgerState;
@@ -117,13 +123,16 @@ export function createNode(options: NodeOptions): ValidatorNode {
     if (!rt.driver) throw new NodeError('NODE_CLOSED', 'node is not started');
     return rt.driver.state;
   };
+  const log = options.log ?? silentLog;
+  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), nowMs: () => clock.nowMs() });
   const parts: Parts = {
     options,
     // Every call names its module (node, p2p, store, consensus, ...): no child binding, which pino would repeat as a second "module" key.
-    log: options.log ?? silentLog,
+    log,
     clock,
     metrics: createNodeMetrics({ nodeId: options.config.node_id }),
-    mempool: createMempool({ admit: doorFor(proofRulesOf(options.genesis.params)), nowMs: () => clock.nowMs() }),
+    mempool,
+    drops: createProofDrops({ clock, mempool, log, save: (id, status) => rt.stores?.chain.level.dropPendingProof(id, status) ?? Promise.resolve() }),
     txPool: createTxPool({ chainId: options.genesis.chainId }),
     attestPool: createAttestPool({ validatorId: options.config.node_id, state: () => consensus().appState }),
     rt,
@@ -143,7 +152,8 @@ export function createNode(options: NodeOptions): ValidatorNode {
     broadcast: (message) => rt.transport?.broadcast(message),
     onAccepted: (id) => observer.proofAccepted(id),
   });
-  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitTx: intake.submitTx };
+  const clientLimiter = createClientLimiter(() => clock.nowMs(), options.clientLimits);
+  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitTx: intake.submitTx, clientLimiter };
   const onFatal = (err: Error): void => stopOnFatal(parts, attester, err);
   const onMessage = (from: string, wire: WireMessage): void => (wire.kind === 'consensus' ? deliver(parts, from, wire.message, onFatal) : intake.onGossip(wire));
   return {
@@ -179,6 +189,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     attestPool: parts.attestPool,
     state,
     onCommitted: (block, s) => {
+      parts.drops.expire();
       rt.peerSync?.onCommitted(block, s);
       if (!options.verificationPaused) attester.attestBlock(block);
     },
@@ -250,7 +261,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
   rt.driver = new ConsensusDriver<LedgerState>(
-    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: backfill.app, verifier: defaultVerifier },
+    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: reportingRejections(backfill.app, parts.drops.onRejected), verifier: defaultVerifier },
     { genesisHash: genesis.genesisHash, appState: genesisState(genesis) },
     {
       clock: parts.clock,
@@ -265,7 +276,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   parts.metrics.height.set(parts.state().chain.height);
   await backfill.save();
   rt.peerSync.seed(parts.state());
-  await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined);
+  await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined, { wallNowMs: parts.clock.wallMs() });
   p2p.onMessage(hooks.onMessage);
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
   await p2p.start();

@@ -27,9 +27,21 @@ export interface StoredBlock {
   certificate: Certificate;
 }
 
+/**
+ * A pending proof this node gave up on: `expired` (not included within MEMPOOL_PROOF_TTL_MS, code MEMPOOL_EXPIRED)
+ * or `rejected` (the ledger refused it for good when this node proposed, with the ledger's code). `atMs`: wall clock.
+ */
+export interface DroppedProofStatus {
+  status: 'expired' | 'rejected';
+  code: string;
+  message: string;
+  atMs: number;
+}
+
 /** Where a proof stands, as the node tells clients (GET /proofs/:id). */
 export type ProofStatus =
   | { status: 'pending'; acceptedAtMs: number }
+  | DroppedProofStatus
   | { status: 'included'; height: number }
   | { status: 'final'; height: number; finalHeight: number; verdict: FinalVerdict; receipt: unknown };
 
@@ -73,9 +85,16 @@ export interface BlockStore {
   loadState(): Promise<{ height: number; stateJson: string } | null>;
   /**
    * Record an accepted (202) proof durably before the client hears back, with its body (blob `proof:<id>`) in the
-   * same write. Concurrent calls share one synced batch (group commit). Never downgrades a known status.
+   * same write. Concurrent calls share one synced batch (group commit). Never downgrades a known status; an
+   * expired or rejected proof sent again is pending again.
    */
   putProofPending(id: string, acceptedAtMs: number, body?: string): Promise<void>;
+  /**
+   * A pending proof was given up on: record why, and delete its pending index entry and body (it is not reloaded
+   * at a restart). Does nothing unless the proof's status is `pending` (a gossiped proof has none; an included one
+   * stays included).
+   */
+  dropPendingProof(id: string, status: DroppedProofStatus): Promise<void>;
   getProofStatus(id: string): Promise<ProofStatus | null>;
   /** Ids of proofs still pending (accepted, not yet included), oldest first, at most `limitCount`. */
   listPendingProofIds(limitCount: number): Promise<string[]>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createNodeMetrics } from '../../src/adapters/metrics/metrics.js';
-import { StatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
+import { ProofStatusResponse, StatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { defaultVerifier } from '../../src/core/consensus/messages.js';
 import { createState } from '../../src/core/consensus/state-machine.js';
 import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
@@ -9,7 +9,7 @@ import { genesisState } from '../../src/core/ledger/genesis.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { createTxPool } from '../../src/core/pool/tx-pool.js';
 import { proofId } from '../../src/core/types/proof.js';
-import type { StoredBlock } from '../../src/ports/block-store.js';
+import type { ProofStatus, StoredBlock } from '../../src/ports/block-store.js';
 import { silentLog } from '../../src/ports/log.js';
 import type { PeerInfo } from '../../src/ports/transport.js';
 import { advertisedAddress, createApiViews, type ChainReader, type NodeLifecycle } from '../../src/node/api-views.js';
@@ -32,8 +32,12 @@ function setup(opts: { started?: boolean } = {}) {
   const cs = createState({ config: { chainId: doc.chainId, self: 'node_1', timeouts: DEFAULT_TIMEOUTS }, app: createLedgerApp(), verifier: defaultVerifier }, { genesisHash: doc.genesisHash, appState: genesisState(doc) });
   const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
   const blocks = new Map<number, StoredBlock>([[1, stored(1)], [2, stored(2)]]);
-  const statuses = new Set<string>(['restored-pending']);
-  const chain: ChainReader = { getStored: (h) => blocks.get(h) ?? null, height: () => blocks.size, getBlob: async () => null, hasProofStatus: async (id) => statuses.has(id) };
+  const statuses = new Map<string, ProofStatus>([
+    ['restored-pending', { status: 'pending', acceptedAtMs: 5 }],
+    ['gone-expired', { status: 'expired', code: 'MEMPOOL_EXPIRED', message: 'not included within the TTL', atMs: 9 }],
+    ['gone-rejected', { status: 'rejected', code: 'PROOF_MALFORMED', message: 'the ledger refused it', atMs: 9 }],
+  ]);
+  const chain: ChainReader = { getStored: (h) => blocks.get(h) ?? null, height: () => blocks.size, getBlob: async () => null, getProofStatus: async (id) => statuses.get(id) ?? null };
   const peers: PeerInfo[] = [
     { id: 'node_2', peerId: 'p2', connected: true, score: 0, address: 'localhost:8002', addressSource: 'config' },
     { id: 'node_3', peerId: 'p3', connected: false, score: 0 },
@@ -78,6 +82,14 @@ describe('API views', () => {
     expect(await views.deps.getProof(proofId(proofN(1)))).toEqual({ id: proofId(proofN(1)), status: 'pending' });
     expect(await views.deps.getProof('restored-pending')).toEqual({ id: 'restored-pending', status: 'pending' });
     expect(await views.deps.getProof(proofId(proofN(2)))).toBeNull();
+  });
+
+  it('reports an expired or rejected proof with its code, as the store recorded it', async () => {
+    const { views } = setup();
+    const expired = await views.deps.getProof('gone-expired');
+    expect(expired).toEqual({ id: 'gone-expired', status: 'expired', code: 'MEMPOOL_EXPIRED', message: 'not included within the TTL' });
+    expect(await views.deps.getProof('gone-rejected')).toEqual({ id: 'gone-rejected', status: 'rejected', code: 'PROOF_MALFORMED', message: 'the ledger refused it' });
+    expect(ProofStatusResponse.parse(expired)).toEqual(expired);
   });
 
   it('status: schema-valid, connected peers only, own stake, counters, syncing when a peer is ahead, uptime on the clock', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Application } from '../../src/core/app.js';
 import type { LedgerState } from '../../src/core/ledger/state.js';
+import { MEMPOOL_PROOF_TTL_MS } from '../../src/core/limits.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { proofId } from '../../src/core/types/proof.js';
 import type { Block, Certificate } from '../../src/core/types/consensus.js';
@@ -59,13 +60,50 @@ describe('data directory', () => {
 
     const again = await openDataDir({ dir, genesisHash: hashA, log: silentLog, onFatal: fatal, appliedState: () => undefined });
     const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
-    const added = await reloadPendingProofs(again.chain, mempool, (id) => id === proofId(proofN(2)));
+    const added = await reloadPendingProofs(again.chain, mempool, (id) => id === proofId(proofN(2)), { wallNowMs: 1004 });
     expect(added).toBe(2);
     expect(mempool.has(proofId(proofN(1)))).toBe(true);
     expect(mempool.has(proofId(proofN(2)))).toBe(false);
     expect(mempool.has(proofId(proofN(3)))).toBe(true);
     again.wal.close();
     await again.chain.close();
+  });
+});
+
+describe('expired and rejected proofs across a restart', () => {
+  const id = (i: number) => proofId(proofN(i));
+  async function reopen(dir: string) {
+    return openDataDir({ dir, genesisHash: hashA, log: silentLog, onFatal: fatal, appliedState: () => undefined });
+  }
+
+  it('a proof past the TTL at restart is recorded expired and not reloaded; a rejected one never comes back; either may be sent again', async () => {
+    const dir = tempDir();
+    const first = await reopen(dir);
+    await first.chain.level.putProofPending(id(1), 1000, JSON.stringify(proofN(1)));
+    await first.chain.level.putProofPending(id(2), 1000 + MEMPOOL_PROOF_TTL_MS, JSON.stringify(proofN(2)));
+    await first.chain.level.putProofPending(id(3), 1000 + MEMPOOL_PROOF_TTL_MS, JSON.stringify(proofN(3)));
+    await first.chain.level.dropPendingProof(id(3), { status: 'rejected', code: 'PROOF_MALFORMED', message: 'the ledger refused it', atMs: 2000 });
+    first.wal.close();
+    await first.chain.close();
+
+    for (let restart = 0; restart < 2; restart++) {
+      const again = await reopen(dir);
+      const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
+      expect(await reloadPendingProofs(again.chain, mempool, () => false, { wallNowMs: 1000 + MEMPOOL_PROOF_TTL_MS + 10 })).toBe(1);
+      expect([id(1), id(2), id(3)].map((x) => mempool.has(x))).toEqual([false, true, false]);
+      expect(await again.chain.level.getProofStatus(id(1))).toMatchObject({ status: 'expired', code: 'MEMPOOL_EXPIRED' });
+      expect(await again.chain.level.getProofStatus(id(3))).toMatchObject({ status: 'rejected', code: 'PROOF_MALFORMED' });
+      expect(await again.chain.level.getBlob(`proof:${id(1)}`)).toBeNull();
+      again.wal.close();
+      await again.chain.close();
+    }
+
+    const last = await reopen(dir);
+    await last.chain.level.putProofPending(id(1), 9000, JSON.stringify(proofN(1)));
+    expect(await last.chain.level.getProofStatus(id(1))).toEqual({ status: 'pending', acceptedAtMs: 9000 });
+    expect(await last.chain.level.listPendingProofIds(10)).toContain(id(1));
+    last.wal.close();
+    await last.chain.close();
   });
 });
 

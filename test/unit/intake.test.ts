@@ -12,7 +12,7 @@ import { Scheduler } from '../../src/sim/scheduler.js';
 import { applyBlock, type LedgerState } from '../../src/core/ledger/index.js';
 import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
-const { doc } = makeGenesis();
+const { doc } = makeGenesis({ accounts: [{ name: 'acct', balance: 100_000 }] });
 const bond = (nonce: number) => bondTx(doc.chainId, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
 
 /** The ledger after a block at height 1 that submits proofN(7). */
@@ -65,12 +65,30 @@ describe('intake', () => {
     expect(await setup({ open: false }).intake.submitTx(bond(0))).toMatchObject({ ok: false, kind: 'closing' });
   });
 
+  it('a proof that can never fit in a block under the genesis is refused at the door: PROOF_TOO_LARGE_FOR_BLOCK', () => {
+    const door = doorFor(DEFAULT_PROOF_RULES, { blockBytesMax: 1024 });
+    const fits = { smtlib: `(assert (> x ${'9'.repeat(300)}))(check-sat)`, claim: 'sat' as const };
+    const never = { smtlib: `(assert (> x ${'9'.repeat(600)}))(check-sat)`, claim: 'sat' as const };
+    expect(door(fits)).toEqual({ ok: true });
+    expect(door(never)).toMatchObject({ ok: false, code: 'PROOF_TOO_LARGE_FOR_BLOCK' });
+    expect(doorFor(DEFAULT_PROOF_RULES)(never)).toEqual({ ok: true });
+  });
+
   it('a client tx goes through the pool door and is gossiped once', async () => {
     const { intake, gossip } = setup();
     expect(await intake.submitTx(bond(0))).toEqual({ ok: true, hash: txHash(bond(0)), duplicate: false });
     expect(await intake.submitTx(bond(0))).toMatchObject({ ok: true, duplicate: true });
     expect(await intake.submitTx({ ...bond(1), stake: 5 })).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_BAD_SIGNATURE' });
     expect(gossip.map((m) => m.kind)).toEqual(['gossip-tx']);
+  });
+
+  it('a bond from an account the ledger does not hold is refused at the door and not gossiped', async () => {
+    const { intake, gossip, txPool } = setup();
+    const unfunded = bondTx(doc.chainId, keyFor('nobody'), 'node_8', keyFor('node_8'), 10_000, 0) as BondTx;
+    expect(await intake.submitTx(unfunded)).toMatchObject({ ok: false, kind: 'rejected', code: 'BOND_UNKNOWN_ACCOUNT' });
+    intake.onGossip({ kind: 'gossip-tx', tx: unfunded });
+    expect(txPool.size()).toBe(0);
+    expect(gossip).toEqual([]);
   });
 
   it('gossip fills the pools without answering or re-gossiping; attestations expire after the verdict window', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MEMPOOL_PROOF_TTL_MS, MEMPOOL_TAKE_SCAN_MAX } from '../../src/core/limits.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { encodeProof, proofId, type Proof } from '../../src/core/types/proof.js';
 
@@ -45,6 +46,49 @@ describe('bounded mempool', () => {
     expect(pool.take(10, one.bytes * 2 + 1)).toHaveLength(2);
     pool.close();
     expect(pool.add(proof(99))).toMatchObject({ ok: false, code: 'MEMPOOL_CLOSED' });
+  });
+
+  it('take skips an entry that does not fit in the bytes left and goes on (a large head blocks nothing)', () => {
+    const pool = createMempool({ admit: admitAll, nowMs: () => 0 });
+    const large: Proof = { smtlib: `(assert (> x ${'9'.repeat(600)}))(check-sat)`, claim: 'sat' };
+    pool.add(large);
+    for (let i = 0; i < 3; i++) pool.add(proof(i));
+    const small = pool.get(proofId(proof(0)))!.bytes;
+    expect(pool.take(10, 3 * small).map((e) => e.id)).toEqual([0, 1, 2].map((i) => proofId(proof(i))));
+    expect(pool.take(10, 1e9).map((e) => e.id)[0]).toBe(proofId(large));
+  });
+
+  it('take looks at no more than MEMPOOL_TAKE_SCAN_MAX entries', () => {
+    const pool = createMempool({ admit: admitAll, nowMs: () => 0, proofsMax: MEMPOOL_TAKE_SCAN_MAX + 10 });
+    const large = (i: number): Proof => ({ smtlib: `(assert (> x ${String(i).padStart(600, '0')}))(check-sat)`, claim: 'sat' });
+    for (let i = 0; i < MEMPOOL_TAKE_SCAN_MAX; i++) pool.add(large(i));
+    pool.add(proof(1));
+    expect(pool.take(10, 100)).toEqual([]);
+    pool.remove([proofId(large(0))]);
+    expect(pool.take(10, 100).map((e) => e.id)).toEqual([proofId(proof(1))]);
+  });
+
+  it('entries expire a TTL after they were accepted: expire() takes them out and returns them; a reloaded entry keeps its age', () => {
+    let now = 0;
+    const pool = createMempool({ admit: admitAll, nowMs: () => now, ttlMs: 1000 });
+    pool.add(proof(1));
+    now = 500;
+    pool.add(proof(2));
+    pool.add(proof(3), 400);
+    now = 999;
+    expect(pool.expire()).toEqual([]);
+    now = 1000;
+    expect(pool.expire().map((e) => e.id)).toEqual([proofId(proof(1))]);
+    now = 1100;
+    expect(pool.expire().map((e) => e.id)).toEqual([proofId(proof(3))]);
+    expect(pool.size()).toBe(1);
+    expect(pool.bytes()).toBe(pool.get(proofId(proof(2)))!.bytes);
+    const byDefault = createMempool({ admit: admitAll, nowMs: () => now });
+    byDefault.add(proof(1));
+    now += MEMPOOL_PROOF_TTL_MS - 1;
+    expect(byDefault.expire()).toEqual([]);
+    now += 1;
+    expect(byDefault.expire()).toHaveLength(1);
   });
 
   it('size and bytes stay consistent under any add/remove sequence', () => {

@@ -13,7 +13,12 @@ import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, unbondTx } fr
 const chainId = 'pop-test';
 const account = keyFor('account');
 const bond = (nonce: number): BondTx => bondTx(chainId, account, 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
-const view = (height: number): TxPoolView => ({ height, validatorKey: (id) => (id === 'node_1' ? keyFor('node_1').publicKey : undefined) });
+/** The ledger at `height`: node_1 registered; `account` funded with `balance` at `nonce`. */
+const view = (height: number, nonce = 0, balance = 1_000_000): TxPoolView => ({
+  height,
+  validatorKey: (id) => (id === 'node_1' ? keyFor('node_1').publicKey : undefined),
+  account: (address) => (address === account.publicKey ? { balance, nonce } : undefined),
+});
 const attest = (n: number): AttestTx => ({ type: 'attest', validator: 'node_1', verdicts: [{ proofId: String(n).padStart(64, '0'), verdict: 'valid' }], signature: `sig${n}` });
 
 describe('tx pool', () => {
@@ -68,11 +73,37 @@ describe('tx pool', () => {
     expect(pool.addGossiped(bond(0), view(1))).toBe(true);
     expect(pool.addGossiped(bond(0), view(1))).toBe(false);
     pool.onCommitted(2, [bond(0)]);
-    expect(pool.addGossiped(bond(0), view(2))).toBe(false);
-    expect(pool.addGossiped(bond(1), view(2))).toBe(true);
-    expect(pool.addGossiped(bond(2), view(2))).toBe(true);
-    expect(pool.addGossiped(bond(3), view(2))).toBe(false);
+    expect(pool.addGossiped(bond(0), view(2, 1))).toBe(false);
+    expect(pool.addGossiped(bond(1), view(2, 1))).toBe(true);
+    expect(pool.addGossiped(bond(2), view(2, 1))).toBe(true);
+    expect(pool.addGossiped(bond(3), view(2, 1))).toBe(false);
     expect(pool.size()).toBe(2);
+  });
+});
+
+describe('tx pool: the ledger checks a bond must pass at the door', () => {
+  it('refuses a bond from an unknown account, with a nonce that is not next, or beyond the balance (pending bonds count)', () => {
+    const pool = createTxPool({ chainId });
+    const stranger = bondTx(chainId, keyFor('stranger'), 'node_8', keyFor('node_8'), 10_000, 0) as BondTx;
+    expect(pool.submit(stranger, view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'BOND_UNKNOWN_ACCOUNT' });
+    expect(pool.submit(bond(1), view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_BAD_NONCE' });
+    expect(pool.submit(bond(0), view(1, 0, 15_000))).toMatchObject({ ok: true, duplicate: false });
+    expect(pool.submit(bond(1), view(1, 0, 15_000))).toMatchObject({ ok: false, kind: 'rejected', code: 'BOND_INSUFFICIENT_BALANCE' });
+    expect(pool.submit(bond(1), view(1, 0, 20_000))).toMatchObject({ ok: true, duplicate: false });
+    expect(pool.addGossiped(stranger, view(1))).toBe(false);
+    expect(pool.addGossiped(bond(5), view(1))).toBe(false);
+    expect(pool.size()).toBe(2);
+  });
+
+  it('self-signed bonds from fresh keys cannot fill the pool: a funded bond still gets in', () => {
+    const pool = createTxPool({ chainId, txsMax: 8 });
+    for (let i = 0; i < 9; i++) {
+      const fresh = bondTx(chainId, keyFor(`fresh_${i}`), `node_f${i}`, keyFor(`fresh_${i}`), 10_000, 0) as BondTx;
+      expect(pool.submit(fresh, view(1))).toMatchObject({ ok: false, code: 'BOND_UNKNOWN_ACCOUNT' });
+      expect(pool.addGossiped(fresh, view(1))).toBe(false);
+    }
+    expect(pool.size()).toBe(0);
+    expect(pool.submit(bond(0), view(1))).toMatchObject({ ok: true, duplicate: false });
   });
 });
 
@@ -220,5 +251,16 @@ describe('block candidates', () => {
     const picked = composeCandidates(s, { blockTxsMax: 8, blockProofsMax: 8, blockBytesMax: 2 * (2 * oneBytes + 1) });
     expect(picked.map((tx) => (tx.type === 'submit' ? proofId(tx.proof) : ''))).toEqual([proofId(proofN(0)), proofId(proofN(1))]);
     expect(s.mempool.size()).toBe(10);
+  });
+
+  it('a proof larger than the bytes left at the head of the mempool does not keep smaller ones out of the block', () => {
+    const mempool = createMempool({ admit: admitAll, nowMs: () => 0 });
+    const large = { smtlib: `(assert (> x ${'9'.repeat(400)}))(check-sat)`, claim: 'sat' as const };
+    mempool.add(proofN(0));
+    mempool.add(large);
+    mempool.add(proofN(1));
+    const oneBytes = new TextEncoder().encode(encodeProof(proofN(0))).length;
+    const picked = composeCandidates({ txPool: createTxPool({ chainId }), attestPool: { pending: () => [] }, mempool }, { blockTxsMax: 8, blockProofsMax: 8, blockBytesMax: 2 * (3 * oneBytes) });
+    expect(picked.map((tx) => (tx.type === 'submit' ? proofId(tx.proof) : ''))).toEqual([proofId(proofN(0)), proofId(proofN(1))]);
   });
 });

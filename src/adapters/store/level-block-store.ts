@@ -11,7 +11,7 @@
  * acknowledged. Writes are serialized through one promise chain.
  */
 import { ClassicLevel } from 'classic-level';
-import { BlockStoreError, type BlockStore, type CommitBatch, type ProofStatus, type StoredBlock } from '../../ports/block-store.js';
+import { BlockStoreError, type BlockStore, type CommitBatch, type DroppedProofStatus, type ProofStatus, type StoredBlock } from '../../ports/block-store.js';
 
 const HEIGHT_DIGITS = 12;
 const MS_DIGITS = 15;
@@ -26,7 +26,10 @@ function pendingKey(acceptedAtMs: number, id: string): string {
 
 type LevelOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
 
-const STATUS_RANK: Record<ProofStatus['status'], number> = { pending: 0, included: 1, final: 2 };
+// A dropped proof (expired, rejected here) may still be included by another proposer: anything in a block outranks it.
+const STATUS_RANK: Record<ProofStatus['status'], number> = { expired: 0, rejected: 0, pending: 0, included: 1, final: 2 };
+
+const isDropped = (status: ProofStatus | null): boolean => status?.status === 'expired' || status?.status === 'rejected';
 
 function parseJson<T>(text: string, what: string): T {
   try {
@@ -153,7 +156,8 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
     },
 
     async putProofPending(id: string, acceptedAtMs: number, body?: string): Promise<void> {
-      if (await readStatus(id)) return;
+      const current = await readStatus(id);
+      if (current && !isDropped(current)) return;
       const status: ProofStatus = { status: 'pending', acceptedAtMs };
       const ops: LevelOp[] = [
         { type: 'put', key: 'proof:' + id, value: JSON.stringify(status) },
@@ -161,6 +165,16 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
       ];
       if (body !== undefined) ops.push({ type: 'put', key: 'blob:proof:' + id, value: body });
       return groupWrite(ops);
+    },
+
+    async dropPendingProof(id: string, status: DroppedProofStatus): Promise<void> {
+      const current = await readStatus(id);
+      if (current?.status !== 'pending') return;
+      return groupWrite([
+        { type: 'del', key: pendingKey(current.acceptedAtMs, id) },
+        { type: 'del', key: 'blob:proof:' + id },
+        { type: 'put', key: 'proof:' + id, value: JSON.stringify(status) },
+      ]);
     },
 
     getProofStatus: readStatus,

@@ -44,7 +44,7 @@ export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerStat
   return {
     prepareBlock(state: LedgerState, request: PrepareBlockRequest): PreparedBlock {
       const p = prepareBlock(state, request, opts);
-      return { txs: p.txs, txsRoot: p.txsRoot, stateRoot: p.stateRoot, resultsRoot: p.resultsRoot, validatorsHash: p.validatorsHash };
+      return { txs: p.txs, txsRoot: p.txsRoot, stateRoot: p.stateRoot, resultsRoot: p.resultsRoot, validatorsHash: p.validatorsHash, rejected: p.rejected };
     },
     validateBlock(state: LedgerState, block: Block): ValidateBlockResult {
       // The same block against the same state (a proposal seen again in a later round; in the simulator, every

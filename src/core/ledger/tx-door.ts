@@ -1,6 +1,8 @@
 /**
- * Stateless checks of a signed ledger transaction (bond, unbond) at a node's door, before it enters the tx pool:
- * signature against the chain id. Stateful rules (minimum stake, balance, nonce) stay in apply.ts, which runs
+ * Checks of a signed ledger transaction (bond, unbond) at a node's door, before it enters the tx pool: the
+ * signature against the chain id (`checkTxAtDoor`), and for a bond the paying account as the ledger will see it
+ * (`checkBondFunds`: it exists, the nonce is its next one, the balance covers the stake), so self-signed bonds from
+ * fresh keys cannot fill the pool. The remaining rules (minimum stake, set full, ...) stay in apply.ts, which runs
  * when the tx is put in a block; a tx the ledger refuses there is left out of the block and expires from the pool.
  */
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
@@ -9,7 +11,7 @@ import { sha256Hex } from '../../crypto/hash.js';
 import { verify } from '../../crypto/ed25519.js';
 import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 
-export type TxDoorCode = 'TX_MALFORMED' | 'TX_BAD_SIGNATURE' | 'TX_UNKNOWN_VALIDATOR';
+export type TxDoorCode = 'TX_MALFORMED' | 'TX_BAD_SIGNATURE' | 'TX_UNKNOWN_VALIDATOR' | 'BOND_UNKNOWN_ACCOUNT' | 'TX_BAD_NONCE' | 'BOND_INSUFFICIENT_BALANCE';
 
 export type DoorResult = { ok: true; hash: string } | { ok: false; code: TxDoorCode; message: string };
 
@@ -38,4 +40,25 @@ export function checkTxAtDoor(chainId: string, tx: BondTx | UnbondTx, validatorK
   if (key === undefined) return { ok: false, code: 'TX_UNKNOWN_VALIDATOR', message: `${tx.validator} is not a validator` };
   if (!verify(key, unbondSignBytes(chainId, tx), tx.signature)) return { ok: false, code: 'TX_BAD_SIGNATURE', message: `unbond signature does not verify against ${tx.validator}'s key for chain ${chainId}` };
   return { ok: true, hash };
+}
+
+/** What the pool already holds from one account: bonds waiting for a block, and the stake they spend. */
+export interface PendingSpend {
+  count: number;
+  stake: number;
+}
+
+/**
+ * The ledger's account rules for a bond (apply.ts applyBond), against the account as it will be once the bonds
+ * already pending from it are applied: the account exists, `nonce` is its next one, the balance covers the stake.
+ * @param account the paying account in the ledger, undefined if it does not exist.
+ * @example checkBondFunds(bond, { balance: 20_000, nonce: 3 }, { count: 1, stake: 10_000 }) // nonce 4 expected
+ */
+export function checkBondFunds(tx: BondTx, account: { balance: number; nonce: number } | undefined, pending: PendingSpend): { ok: true } | { ok: false; code: TxDoorCode; message: string } {
+  if (!account) return { ok: false, code: 'BOND_UNKNOWN_ACCOUNT', message: `account ${tx.account} does not exist: fund it before it bonds` };
+  const nonce = account.nonce + pending.count;
+  if (tx.nonce !== nonce) return { ok: false, code: 'TX_BAD_NONCE', message: `nonce ${tx.nonce}, expected ${nonce} (account nonce ${account.nonce}, ${pending.count} bond(s) pending)` };
+  const balance = account.balance - pending.stake;
+  if (balance < tx.stake) return { ok: false, code: 'BOND_INSUFFICIENT_BALANCE', message: `balance ${balance} (after ${pending.count} pending bond(s)) is below the stake ${tx.stake}` };
+  return { ok: true };
 }

@@ -3,7 +3,10 @@
  * then attestations (up to half, counting the ledger txs), then proofs in the room left (at most
  * `blockProofsMax`, and half the block's bytes). Each source oldest first. Pure: the simulator runs it.
  */
+import { canonicalJson } from '../codec/canonical.js';
+import { utf8ByteLength } from '../codec/utf8.js';
 import type { LedgerParams } from '../ledger/params.js';
+import type { Proof } from '../types/proof.js';
 import type { Mempool } from '../../ports/mempool.js';
 import type { Tx } from '../types/tx.js';
 
@@ -16,6 +19,25 @@ export interface CandidateSources {
 
 /** The block bounds the quotas derive from (ledger params). */
 export type CandidateLimits = Pick<LedgerParams, 'blockTxsMax' | 'blockProofsMax' | 'blockBytesMax'>;
+
+/**
+ * The bytes of a block that proofs may fill: half of `block_bytes_max` (the rest is for ledger txs and attestations).
+ * @example proofBytesRoom({ blockBytesMax: 1024 }) === 512
+ */
+export function proofBytesRoom(limits: Pick<LedgerParams, 'blockBytesMax'>): number {
+  return Math.floor(limits.blockBytesMax / 2);
+}
+
+/**
+ * A proof's size as a block carries it: the UTF-8 bytes of its submit tx's canonical JSON. At least the mempool's
+ * count (the proof alone) and the ledger's (the same JSON in UTF-16 units), so a proof within `proofBytesRoom`
+ * by this measure is one a proposer can take and the ledger can hold.
+ * @example submitTxBytes({ smtlib: '(check-sat)', claim: 'sat' }) > 11
+ */
+export function submitTxBytes(proof: Proof): number {
+  const body = { smtlib: proof.smtlib, claim: proof.claim, rlimit: proof.rlimit, model: proof.model };
+  return utf8ByteLength(canonicalJson({ type: 'submit', proof: body }));
+}
 
 /**
  * Compose the block candidates under the quotas above. Takes nothing out of the pools.
@@ -34,6 +56,6 @@ export function composeCandidates(sources: CandidateSources, limits: CandidateLi
     out.push(tx);
   }
   const room = Math.min(limits.blockProofsMax, limits.blockTxsMax - out.length);
-  for (const entry of sources.mempool.take(room, Math.floor(limits.blockBytesMax / 2))) out.push({ type: 'submit', proof: entry.proof });
+  for (const entry of sources.mempool.take(room, proofBytesRoom(limits))) out.push({ type: 'submit', proof: entry.proof });
   return out;
 }

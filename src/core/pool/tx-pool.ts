@@ -1,10 +1,11 @@
 /**
  * The tx pool: signed ledger txs (bond, unbond) waiting for a block, by hash, oldest first, and what became of
  * recent ones (committed at a height, or dropped after TX_POOL_EXPIRY_BLOCKS) for GET /txs/:hash. Bounded by
- * count (pool and history). Only the stateless door check (signature, chain id) runs here; the ledger's rules
- * run when the tx is put in a block, and a tx it refuses is left out and expires. Pure: the simulator runs it.
+ * count (pool and history). The door runs here: signature and chain id, and for a bond the paying account's
+ * existence, next nonce and balance (counting its bonds already pending); the ledger's other rules run when the tx
+ * is put in a block, and a tx it refuses is left out and expires. Pure: the simulator runs it.
  */
-import { checkTxAtDoor, txHash } from '../ledger/tx-door.js';
+import { checkBondFunds, checkTxAtDoor, txHash, type PendingSpend } from '../ledger/tx-door.js';
 import { TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../limits.js';
 import type { BondTx, Tx, UnbondTx } from '../types/tx.js';
 
@@ -19,6 +20,8 @@ export interface TxPoolView {
   height: number;
   /** A validator's registered public key (unbond signatures), undefined if unknown. */
   validatorKey(id: string): string | undefined;
+  /** An account's balance and nonce (bond door check), undefined if it does not exist. */
+  account(address: string): { balance: number; nonce: number } | undefined;
 }
 
 export interface TxPoolOptions {
@@ -29,7 +32,7 @@ export interface TxPoolOptions {
 }
 
 export interface TxPool {
-  /** A client's tx (POST /txs): door check, then duplicate if pending or committed, full past `txsMax`. */
+  /** A client's tx (POST /txs): door check, then duplicate if pending or committed, then a bond's funds, full past `txsMax`. */
   submit(tx: BondTx | UnbondTx, view: TxPoolView): TxSubmitResult;
   /** A peer's tx: kept only if unknown (pending or in history), there is room, and it passes the door. */
   addGossiped(tx: BondTx | UnbondTx, view: TxPoolView): boolean;
@@ -53,6 +56,21 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   const pool = new Map<string, { tx: BondTx | UnbondTx; expiresAfterHeight: number }>();
   const history = new Map<string, TxStatus>();
 
+  function pendingFrom(address: string): PendingSpend {
+    const spend = { count: 0, stake: 0 };
+    for (const { tx } of pool.values()) {
+      if (tx.type !== 'bond' || tx.account !== address) continue;
+      spend.count++;
+      spend.stake += tx.stake;
+    }
+    return spend;
+  }
+
+  /** The ledger's account rules for a bond, against the account once its pending bonds apply. */
+  function checkFunds(tx: BondTx | UnbondTx, view: TxPoolView): ReturnType<typeof checkBondFunds> {
+    return tx.type === 'bond' ? checkBondFunds(tx, view.account(tx.account), pendingFrom(tx.account)) : { ok: true };
+  }
+
   function remember(status: TxStatus): void {
     history.delete(status.hash);
     history.set(status.hash, status);
@@ -64,6 +82,8 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       const door = checkTxAtDoor(options.chainId, tx, (id) => view.validatorKey(id));
       if (!door.ok) return { ok: false, kind: 'rejected', code: door.code, message: door.message };
       if (pool.has(door.hash) || history.get(door.hash)?.status === 'committed') return { ok: true, hash: door.hash, duplicate: true };
+      const funds = checkFunds(tx, view);
+      if (!funds.ok) return { ok: false, kind: 'rejected', code: funds.code, message: funds.message };
       if (pool.size >= txsMax) return { ok: false, kind: 'full' };
       pool.set(door.hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
       // A dropped tx sent again is pending again.
@@ -73,7 +93,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     addGossiped(tx, view) {
       const hash = txHash(tx);
       if (pool.has(hash) || history.has(hash) || pool.size >= txsMax) return false;
-      if (!checkTxAtDoor(options.chainId, tx, (id) => view.validatorKey(id)).ok) return false;
+      if (!checkTxAtDoor(options.chainId, tx, (id) => view.validatorKey(id)).ok || !checkFunds(tx, view).ok) return false;
       pool.set(hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
       return true;
     },
