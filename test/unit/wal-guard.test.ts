@@ -113,6 +113,41 @@ describe('the WAL holds only what the core accepted', () => {
   });
 });
 
+describe('a crash between the WAL and the block store', () => {
+  it('a block decided by the last WAL record but not stored is stored on replay', () => {
+    const { clock, storage, drivers, boot } = cluster();
+    const inner = storage[1]!.blocks;
+    const wal = storage[1]!.wal;
+    let crashAt = 0;
+    // Node 2 "crashes" right after logging the event that decides height 3: the put and the truncate never happen.
+    storage[1]!.blocks = Object.assign(Object.create(inner) as typeof inner, {
+      put: (block: Parameters<typeof inner.put>[0], certificate: Parameters<typeof inner.put>[1]) => {
+        if (block.header.height === 3 && crashAt === 0) {
+          crashAt = clock.nowMs();
+          drivers[1]?.stop();
+          wal.truncate = () => {};
+          return;
+        }
+        inner.put(block, certificate);
+      },
+    });
+    const truncate = wal.truncate.bind(wal);
+    for (let i = 0; i < 4; i++) boot(i);
+    clock.runUntil(6_000);
+    expect(crashAt).toBeGreaterThan(0);
+    expect(inner.height()).toBe(2);
+    expect(wal.events.length).toBeGreaterThan(0);
+    wal.truncate = truncate;
+    storage[1]!.blocks = inner;
+    boot(1);
+    expect(inner.height()).toBe(3);
+    expect(drivers[1]?.state.height).toBe(4);
+    clock.runUntil(12_000);
+    expect(inner.height()).toBeGreaterThan(4);
+    for (let h = 1; h <= inner.height(); h++) expect(inner.get(h)?.block.header).toEqual(storage[0]!.blocks.get(h)?.block.header);
+  });
+});
+
 describe('the future buffer', () => {
   const ctx: ConsensusContext<CounterState> = { config: { chainId: CHAIN, self: null, timeouts: DEFAULT_TIMEOUTS }, app: counterApp, verifier: defaultVerifier };
 
