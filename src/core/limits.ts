@@ -119,6 +119,11 @@ export const TESTNET_ISSUES_MAX = 100;
 export const WAL_RECORD_BYTES_MAX = 16 * 1024 * 1024;
 /** The whole WAL file; it is truncated at every commit, so this only bounds a stuck height. */
 export const WAL_BYTES_MAX = 512 * 1024 * 1024;
+/**
+ * Peer messages are written to the WAL only below this size (past it they are refused: peers re-send them, or
+ * block sync fetches the height); the rest of WAL_BYTES_MAX is kept for this node's own events.
+ */
+export const WAL_PEER_BYTES_MAX = 384 * 1024 * 1024;
 /** One frame on a peer stream (length prefix excluded). */
 export const P2P_FRAME_BYTES_MAX = 12 * 1024 * 1024;
 /** Frames queued to one peer before further sends to it are dropped. */
@@ -154,12 +159,20 @@ assertLimit(MESSAGE_BYTES_MAX <= P2P_FRAME_BYTES_MAX, 'a maximal message must fi
 assertLimit(P2P_FRAME_BYTES_MAX <= WAL_RECORD_BYTES_MAX, 'a received frame must fit in a WAL record');
 assertLimit(WAL_RECORD_BYTES_MAX < WAL_BYTES_MAX, 'one WAL record must fit in the WAL');
 assertLimit(ATTEST_POOL_TXS_MAX >= VALIDATORS_MAX, 'every validator of a full set must get a share of the attestation pool');
+assertLimit(WAL_PEER_BYTES_MAX < WAL_BYTES_MAX, 'peer messages must leave room in the WAL for own events');
+assertLimit(WAL_BYTES_MAX - WAL_PEER_BYTES_MAX >= 4 * WAL_RECORD_BYTES_MAX, 'the own-event reserve must hold several maximal records');
 
 // --- Consensus engine (issue 3) ---
 /** Committed blocks one sync-response may carry. */
 export const SYNC_BLOCKS_PER_MESSAGE_MAX = 32;
 /** Messages for the next height buffered until this node gets there. */
 export const FUTURE_MESSAGES_MAX = 4 * VALIDATORS_MAX;
+/** Encoded size (JSON length) of everything in the future buffer together. */
+export const FUTURE_BYTES_MAX = 64 * 1024 * 1024;
+/** Future-buffer entries one sender may hold, so that one peer cannot fill the buffer. */
+export const FUTURE_MESSAGES_PER_SENDER_MAX = FUTURE_MESSAGES_MAX / 8;
+/** Future-buffer bytes one sender may hold (room for one maximal proposal and its votes). */
+export const FUTURE_BYTES_PER_SENDER_MAX = 2 * MESSAGE_BYTES_MAX;
 /** Votes are kept for rounds up to this far above the current round (for the f+1 round-skip rule). */
 export const ROUND_LOOKAHEAD_COUNT = 64;
 /** Distinct pieces of evidence remembered per node (de-duplication). */
@@ -170,6 +183,9 @@ export const ROUND_TIMEOUT_MS_MAX = 60_000;
 assertLimit(SYNC_BLOCKS_PER_MESSAGE_MAX >= 1, 'sync must carry at least one block (the sender also caps a response at MESSAGE_BYTES_MAX)');
 assertLimit(ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'lookahead below the round cap');
 assertLimit(MEMPOOL_PROOF_TTL_MS >= 10 * ROUND_TIMEOUT_MS_MAX, 'a pending proof outlives ten rounds at the longest timeout');
+assertLimit(FUTURE_MESSAGES_PER_SENDER_MAX < FUTURE_MESSAGES_MAX, 'one sender must not be able to fill the future buffer by count');
+assertLimit(FUTURE_BYTES_PER_SENDER_MAX < FUTURE_BYTES_MAX, 'one sender must not be able to fill the future buffer by bytes');
+assertLimit(MESSAGE_BYTES_MAX <= FUTURE_BYTES_PER_SENDER_MAX, 'a maximal proposal must fit in one sender\'s share of the future buffer');
 
 // --- Proof verifier (issue 2) ---
 /** A worker whose Z3 heap peaked above this during a job is replaced after it (WASM memory never shrinks). */

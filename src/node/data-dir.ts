@@ -7,9 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFileSafetyStore } from '../adapters/safety/file-safety-store.js';
 import { openChainStore, type ChainStore } from '../adapters/store/chain-store.js';
-import { openSyncFileWal, type SyncWal } from '../adapters/wal/sync-file-wal.js';
+import { openConsensusWal, type ConsensusWal } from '../adapters/wal/consensus-wal.js';
 import { hashHeader } from '../core/consensus/messages.js';
-import type { ConsensusEvent } from '../core/consensus/state-machine.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import { MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX } from '../core/limits.js';
 import { proofId, type Proof } from '../core/types/proof.js';
@@ -51,7 +50,7 @@ export interface DataDirOptions {
 /** The stores a validator keeps in its data directory. */
 export interface DataDirStores {
   chain: ChainStore;
-  wal: SyncWal<ConsensusEvent>;
+  wal: ConsensusWal;
   safetyStore: SafetyStore;
 }
 
@@ -76,7 +75,7 @@ export async function openDataDir(options: DataDirOptions): Promise<DataDirStore
     log: options.log,
     onFatal: options.onFatal,
   });
-  const wal = openSyncFileWal<ConsensusEvent>(join(options.dir, 'consensus.wal'));
+  const wal = openConsensusWal(join(options.dir, 'consensus.wal'), options.log.child({ module: 'wal' }));
   return { chain, wal, safetyStore: createFileSafetyStore(join(options.dir, 'safety.json')) };
 }
 

@@ -27,16 +27,17 @@ export function createMemoryBlockStore(): BlockStorePort & { blocks: { block: Bl
   return store;
 }
 
-/** An in-memory WAL (tests, simulator): survives a simulated crash because the simulator keeps the object. */
+/** An in-memory WAL (tests, simulator): survives a simulated crash because the simulator keeps the object; no cap. */
 export function createMemoryWal(): WalPort & { events: ConsensusEvent[]; syncedTypes: Set<string>; unsyncedTypes: Set<string> } {
   const wal = {
     events: [] as ConsensusEvent[],
     /** Event types appended with and without sync (what a file WAL would fsync), for tests. */
     syncedTypes: new Set<string>(),
     unsyncedTypes: new Set<string>(),
-    append(event: ConsensusEvent, sync: boolean) {
+    append(event: ConsensusEvent, sync: boolean): boolean {
       wal.events.push(event);
       (sync ? wal.syncedTypes : wal.unsyncedTypes).add(event.type);
+      return true;
     },
     read() {
       return wal.events.slice();

@@ -23,7 +23,7 @@ import {
 import { createState, handle, proposerOf, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState } from '../../src/core/consensus/state-machine.js';
 import { DEFAULT_TIMEOUTS, type TimeoutStep } from '../../src/core/consensus/timeouts.js';
 import { requestSignBytes } from '../../src/core/safety/safety-rules.js';
-import { FUTURE_MESSAGES_MAX } from '../../src/core/limits.js';
+import { FUTURE_MESSAGES_MAX, FUTURE_MESSAGES_PER_SENDER_MAX } from '../../src/core/limits.js';
 import type { Block, Certificate, Proposal, Vote, VoteType } from '../../src/core/types/consensus.js';
 import type { ValidatorSet } from '../../src/core/types/validator.js';
 import { counterApp, createCounterGenesis, type CounterState } from '../../src/sim/counter-app.js';
@@ -377,10 +377,13 @@ describe('future buffer', () => {
     n.startHeight();
     const ahead = vote(P0, 'prepare', 0, null, 2);
     const fx: ConsensusEffect[] = [];
-    for (let i = 0; i < FUTURE_MESSAGES_MAX + 3; i++) fx.push(...n.receive(P0, ahead));
+    // One sender holds at most its share (issue 10, attack 5): the whole buffer fills only from several senders.
+    const senders = [P0, ...Array.from({ length: FUTURE_MESSAGES_MAX / FUTURE_MESSAGES_PER_SENDER_MAX }, (_, k) => `peer_${k}`)];
+    for (const from of senders) for (let i = 0; i < FUTURE_MESSAGES_PER_SENDER_MAX + 3; i++) fx.push(...n.receive(from, ahead));
     fx.push(...n.receive(P1, vote(P1, 'prepare', 0, null, 3)));
 
     expect(n.s.future).toHaveLength(FUTURE_MESSAGES_MAX);
+    expect(n.s.future.filter((x) => x.from === P0)).toHaveLength(FUTURE_MESSAGES_PER_SENDER_MAX);
     expect(n.s.future.every((x) => x.message === ahead)).toBe(true);
     expect(fx).toEqual([{ type: 'send', to: P0, message: { kind: 'sync-request', height: 1 } }]);
   });

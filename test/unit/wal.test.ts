@@ -149,4 +149,16 @@ describe('synchronous WAL (the consensus driver loop)', () => {
     wal.close();
   });
 
+  it('tryAppend refuses a record that would pass its cap and writes nothing; smaller records still fit', () => {
+    const path = walPath();
+    const wal = openSyncFileWal<string>(path);
+    expect(wal.tryAppend('a'.repeat(100), false, 200)).toBe(true);
+    const size = wal.sizeBytes();
+    expect(wal.tryAppend('b'.repeat(100), false, 200)).toBe(false);
+    expect(wal.sizeBytes()).toBe(size);
+    expect(statSync(path).size).toBe(size);
+    expect(wal.tryAppend('c', true, 200)).toBe(true);
+    expect(wal.read()).toEqual(['a'.repeat(100), 'c']);
+    wal.close();
+  });
 });

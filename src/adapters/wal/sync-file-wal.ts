@@ -12,8 +12,13 @@ import { fsyncDirSync } from '../fs/durable-file.js';
 import { decodeWalRecords, encodeWalRecord } from './wal-record.js';
 
 export interface SyncWal<T> {
-  /** Write one record; with `sync` (the default) it is on disk (fdatasync, covering earlier unsynced records) on return. */
+  /**
+   * Write one record; with `sync` (the default) it is on disk (fdatasync, covering earlier unsynced records) on return.
+   * @throws WalError WAL_RECORD_TOO_LARGE past WAL_BYTES_MAX, WAL_IO on a failed write.
+   */
   append(record: T, sync?: boolean): void;
+  /** As append, but a record that would take the file past `bytesMax` (at most WAL_BYTES_MAX) is not written: false. */
+  tryAppend(record: T, sync: boolean, bytesMax: number): boolean;
   /** Every intact record (a torn tail is cut off the file first). */
   read(): T[];
   truncate(): void;
@@ -41,20 +46,26 @@ export function openSyncFileWal<T>(path: string): SyncWal<T> {
     if (closed) throw new WalError('WAL_CLOSED', 'WAL is closed');
   };
 
+  const tryAppend = (record: T, sync: boolean, bytesMax: number): boolean => {
+    check();
+    const bytes = encodeWalRecord(record);
+    if (size + bytes.length > Math.min(bytesMax, WAL_BYTES_MAX)) return false;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      if (sync) fdatasyncSync(fd);
+    } catch (err) {
+      throw new WalError('WAL_IO', `WAL write failed: ${(err as Error).message}`);
+    }
+    size += bytes.length;
+    return true;
+  };
+
   return {
     append(record: T, sync = true): void {
-      check();
-      const bytes = encodeWalRecord(record);
-      if (size + bytes.length > WAL_BYTES_MAX) throw new WalError('WAL_RECORD_TOO_LARGE', `WAL would exceed ${WAL_BYTES_MAX} bytes`);
-      try {
-        let written = 0;
-        while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-        if (sync) fdatasyncSync(fd);
-      } catch (err) {
-        throw new WalError('WAL_IO', `WAL write failed: ${(err as Error).message}`);
-      }
-      size += bytes.length;
+      if (!tryAppend(record, sync, WAL_BYTES_MAX)) throw new WalError('WAL_RECORD_TOO_LARGE', `WAL would exceed ${WAL_BYTES_MAX} bytes`);
     },
+    tryAppend,
     read(): T[] {
       check();
       const image = Buffer.alloc(size);

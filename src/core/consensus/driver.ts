@@ -1,9 +1,25 @@
 /**
- * The driver loop, shared by the node and the simulator: one event queue per node; each event is appended to the
- * WAL, handled by the pure core, and its effects are carried out through ports. Synchronous: a SafetyStore save,
- * a WAL append and a block put complete before the next step. Recovery rebuilds the state from the block store
+ * The driver loop, shared by the node and the simulator: one event queue per node; each event is handled by the
+ * pure core, logged to the WAL, and its effects are carried out through ports. Synchronous: a SafetyStore save, a
+ * WAL append and a block put complete before the next step. Recovery rebuilds the state from the block store
  * (replaying committed blocks through the application) and then the WAL of the current height. The ports are
  * declared in src/ports (DriverPorts); in-memory ones for tests and the simulator are in src/sim/memory-stores.ts.
+ *
+ * What reaches the WAL (issue 10, attack 5). This node's own events (start, resume, timeouts, payloads, signatures)
+ * are appended with sync before they are handled, as CometBFT's WriteSync. A peer's message is handled first and
+ * appended (written, not synced: CometBFT's Write) only when the core took it in (`peerMessagesTaken` moved: a vote
+ * counted, a proposal recorded, a next-height message buffered, a synced block applied), before its effects run.
+ * So a peer cannot fill the log with what the core refused (bad signatures, other chains, rounds out of window,
+ * duplicates, old heights), and the log keeps each accepted message before the signature request it caused.
+ * A WAL that is full refuses peer messages (peers re-send them, block sync fetches the height) and keeps room for
+ * own events; see src/ports/wal.ts. A crash between the steps of one event:
+ *   own event: before its append, it never happened (the timer or signer gives it again after the restart);
+ *     after it, replay handles it as the live loop did, and resume re-arms timers and re-sends own messages.
+ *   peer message: after handling and before its append, it is lost, as if never received (peers re-send; no
+ *     effect of it has run, so nothing was signed because of it); after its append, replay takes it in as the
+ *     live loop did and resume runs the rules again. Skipped messages changed nothing replay depends on.
+ *   commit: the deciding event is the last record (effects only queue events); replay decides the same block, and
+ *     if the crash came before the block was stored, the replay stores it and truncates the WAL.
  */
 import type { DriverPorts } from '../../ports/consensus-driver.js';
 import type { Block, Certificate } from '../types/consensus.js';
@@ -34,7 +50,20 @@ export class ConsensusDriver<S> {
       if (!stored) throw new Error(`block store is missing height ${h} of ${top}`);
       applyCommitted(ctx, this.state, stored.block, stored.certificate);
     }
-    for (const event of ports.wal.read()) handle(ctx, this.state, event); // effects of the past are not re-run
+    this.#replay();
+  }
+
+  /** Replay the WAL; effects of the past are not re-run, except storing a block the crash kept from the store. */
+  #replay(): void {
+    const { blocks, wal } = this.#ports;
+    for (const event of wal.read()) {
+      const effects = handle(this.ctx, this.state, event);
+      const commits = effects.filter((e) => e.type === 'commit-block');
+      if (commits.length === 0) continue;
+      for (const c of commits) if (c.block.header.height === blocks.height() + 1) blocks.put(c.block, c.certificate);
+      wal.truncate();
+      return; // the deciding event was the last of its height (see the header)
+    }
   }
 
   /** Start (fresh) or resume (after a restart with a WAL). */
@@ -64,13 +93,26 @@ export class ConsensusDriver<S> {
     try {
       while (this.#queue.length > 0 && !this.#stopped) {
         const next = this.#queue.shift() as ConsensusEvent;
-        this.#ports.wal.append(next, next.type !== 'message');
-        const effects = handle(this.ctx, this.state, next);
+        const effects = next.type === 'message' ? this.#takePeer(next) : this.#takeOwn(next);
         for (const effect of effects) this.#run(effect);
       }
     } finally {
       this.#running = false;
     }
+  }
+
+  /** This node's own event: synced to the WAL, then handled. */
+  #takeOwn(event: ConsensusEvent): ConsensusEffect[] {
+    this.#ports.wal.append(event, true);
+    return handle(this.ctx, this.state, event);
+  }
+
+  /** A peer's message: handled, then written to the WAL only if the core took it in (before its effects run). */
+  #takePeer(event: ConsensusEvent): ConsensusEffect[] {
+    const before = this.state.peerMessagesTaken;
+    const effects = handle(this.ctx, this.state, event);
+    if (this.state.peerMessagesTaken !== before) this.#ports.wal.append(event, false);
+    return effects;
   }
 
   #run(effect: ConsensusEffect): void {

@@ -37,15 +37,21 @@ export function onConsensusMessage<S>(ctx: ConsensusContext<S>, s: ConsensusStat
     return;
   }
   if (height > s.height) {
-    bufferFuture(s, from, m, height, fx);
+    if (bufferFuture(ctx, s, from, m, height, fx)) s.peerMessagesTaken++;
     return;
   }
   if (m.kind === 'vote') {
-    if (acceptVote(ctx, s, from, m.vote, fx)) progress(ctx, s, m.vote.round, fx);
+    if (acceptVote(ctx, s, from, m.vote, fx)) taken(ctx, s, m.vote.round, fx);
     return;
   }
-  if (m.pol) for (const v of m.pol) if (acceptVote(ctx, s, from, v, fx)) progress(ctx, s, v.round, fx);
-  if (acceptProposal(ctx, s, from, m.proposal, fx, m.pol)) progress(ctx, s, m.proposal.round, fx);
+  if (m.pol) for (const v of m.pol) if (acceptVote(ctx, s, from, v, fx)) taken(ctx, s, v.round, fx);
+  if (acceptProposal(ctx, s, from, m.proposal, fx, m.pol)) taken(ctx, s, m.proposal.round, fx);
+}
+
+/** A peer's proposal or vote changed `round`: count it as taken in (the driver logs it) and run the rules. */
+function taken<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: number, fx: ConsensusEffect[]): void {
+  s.peerMessagesTaken++;
+  progress(ctx, s, round, fx);
 }
 
 /** Commit a decided (or synced) block, enter the next height, and take in the messages buffered for it. */

@@ -84,7 +84,10 @@ function onMessage<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: stri
     return;
   }
   if (m.kind === 'sync-response') {
-    onSyncResponse(ctx, s, from, m.blocks, fx, (block, certificate) => decide(ctx, s, block, certificate, fx));
+    onSyncResponse(ctx, s, from, m.blocks, fx, (block, certificate) => {
+      s.peerMessagesTaken++;
+      decide(ctx, s, block, certificate, fx);
+    });
     return;
   }
   onConsensusMessage(ctx, s, from, m, fx);

@@ -105,7 +105,13 @@ export interface ConsensusState<S> {
   commitTimeoutArmed: boolean;
   polHandled: boolean;
   proposalRequested: boolean;
-  future: { from: string; message: ConsensusMessage }[];
+  /** Messages for the next height (future-buffer.ts), with their sender and encoded size. */
+  future: { from: string; message: ConsensusMessage; bytes: number }[];
+  /**
+   * Peer messages taken in so far (a vote counted, a proposal recorded, a next-height message buffered, a synced
+   * block applied). The driver writes a peer message to the WAL only when handling it moved this count.
+   */
+  peerMessagesTaken: number;
   syncRequested: boolean;
   servedSync: Map<string, number>;
   evidenceSeen: Set<string>;
@@ -163,6 +169,7 @@ export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): C
     polHandled: false,
     proposalRequested: false,
     future: [],
+    peerMessagesTaken: 0,
     syncRequested: false,
     servedSync: new Map(),
     evidenceSeen: new Set(),
