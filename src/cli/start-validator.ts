@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { PoolVerifier, z3PackageVersion } from '../adapters/z3/index.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
-import { defaultLocalConfig, type NodeConfig } from '../node/config.js';
+import { clientLimitsFromConfig, defaultLocalConfig, type NodeConfig } from '../node/config.js';
 import { loadConfigFile, loadGenesisFile, loadKeyFile, StartupError } from '../node/load.js';
 import { createNode, NodeError } from '../node/node.js';
 import type { Log } from '../ports/log.js';
@@ -87,6 +87,7 @@ async function main(opts: Opts): Promise<void> {
     log,
     verificationPaused: opts.verificationPaused === true || process.env.POP_VERIFICATION_PAUSED === '1',
     timeouts: opts.blockIntervalMs !== undefined ? { newHeightMs: Math.max(0, Number(opts.blockIntervalMs)) } : {},
+    clientLimits: clientLimitsFromConfig(config),
     onFatal: (err) => {
       logger.fatal({ err: err.message }, 'fatal: exiting');
       process.exit(70);

@@ -39,6 +39,7 @@ export function loopbackNodeConfig(
   paths: { dataDir: string; keyFile: string },
   workers: number,
   stake = 10000,
+  api?: { client_submits_per_second: number; client_burst: number },
 ): Record<string, unknown> {
   const count = ports.p2p.length;
   const others = Array.from({ length: count }, (_, i) => i + 1).filter((i) => i !== index);
@@ -54,6 +55,7 @@ export function loopbackNodeConfig(
     data_dir: paths.dataDir,
     key_file: paths.keyFile,
     verifier: { workers },
+    ...(api ? { api } : {}),
   };
 }
 

@@ -62,6 +62,8 @@ export interface LoopbackClusterOptions {
   count: number;
   workersPerNode: number;
   stakePerNode?: number;
+  /** The configs' per-client submission limits (default: the node's). */
+  api?: { client_submits_per_second: number; client_burst: number };
   /** start-validator arguments after --node-id, --config and --genesis. */
   extraArgs: readonly string[];
   output: (id: string) => ValidatorOutput;
@@ -89,7 +91,7 @@ function loopbackValidators(o: LoopbackClusterOptions, ports: LoopbackClusterPor
     const id = `node_${i}`;
     const paths = { dataDir: join(o.dir, id), keyFile: join(o.genesis.keysDir, `${id}.json`) };
     const configPath = join(o.dir, `${id}.json`);
-    writeFileSync(configPath, JSON.stringify(loopbackNodeConfig(i, ports, paths, o.workersPerNode, o.stakePerNode), null, 2));
+    writeFileSync(configPath, JSON.stringify(loopbackNodeConfig(i, ports, paths, o.workersPerNode, o.stakePerNode, o.api), null, 2));
     const onStderr = o.onStderr;
     return new ValidatorProcess(o.root, {
       id,

@@ -15,7 +15,7 @@
  */
 import { isPeerAddress } from '../core/types/validator.js';
 import { z } from 'zod';
-import { NODE_ID_BYTES_MAX, PEERS_MAX } from '../core/limits.js';
+import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_CLIENTS_TRACKED_MAX, NODE_ID_BYTES_MAX, PEERS_MAX } from '../core/limits.js';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
 
 const nodeId = z
@@ -67,6 +67,15 @@ export const NodeConfigSchema = z
       .object({ workers: z.number().int().min(1).max(64).default(2) })
       .strict()
       .default({ workers: 2 }),
+    /** Per-client (IP address) limit on POST /proofs and POST /txs: a burst, then a rate (limits.ts defaults). */
+    api: z
+      .object({
+        client_submits_per_second: z.number().positive().max(1_000_000).default(API_CLIENT_SUBMITS_PER_SECOND),
+        client_burst: z.number().int().min(1).max(1_000_000).default(API_CLIENT_BURST_COUNT),
+      })
+      .strict()
+      .refine((a) => a.client_burst >= a.client_submits_per_second, { message: 'client_burst must be at least one second of client_submits_per_second', path: ['client_burst'] })
+      .default({ client_submits_per_second: API_CLIENT_SUBMITS_PER_SECOND, client_burst: API_CLIENT_BURST_COUNT }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -144,4 +153,9 @@ export function timeoutsFromConfig(config: NodeConfig, overrides: Partial<Timeou
     timeoutMsMax: Math.max(proposeMs, Math.round(config.consensus.timeout * 1000)),
     ...overrides,
   };
+}
+
+/** The config's per-client submission limits, as the node's client limiter takes them. */
+export function clientLimitsFromConfig(config: NodeConfig): { perSecond: number; burstCount: number; clientsMax: number } {
+  return { perSecond: config.api.client_submits_per_second, burstCount: config.api.client_burst, clientsMax: API_CLIENTS_TRACKED_MAX };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultLocalConfig, parseNodeConfig, parseNodeConfigText } from '../../src/node/config.js';
+import { clientLimitsFromConfig, defaultLocalConfig, parseNodeConfig, parseNodeConfigText } from '../../src/node/config.js';
+import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_CLIENTS_TRACKED_MAX } from '../../src/core/limits.js';
 
 describe('node config', () => {
   it('accepts config/node_1..4.json: P2P 8001..8004, HTTP 8101..8104, the other three as peers', () => {
@@ -27,6 +28,19 @@ describe('node config', () => {
     if (!missing.ok) expect(missing.issues).toEqual([{ path: 'http_port', message: expect.any(String) }]);
     const ok = parseNodeConfig({ ...seed, http_port: 8101 });
     expect(ok.ok && ok.config).toMatchObject({ data_dir: 'data/node_1', key_file: 'data/keys/node_1.json', http_host: '127.0.0.1', verifier: { workers: 2 } });
+  });
+
+  it('per-client submission limits: defaults from limits.ts, raised by config, bad values listed', () => {
+    const base = { node_id: 'node_1', stake: 10000, network: { listen_port: 8001 }, http_port: 8101 };
+    const ok = parseNodeConfig(base);
+    expect(ok.ok && clientLimitsFromConfig(ok.config)).toEqual({ perSecond: API_CLIENT_SUBMITS_PER_SECOND, burstCount: API_CLIENT_BURST_COUNT, clientsMax: API_CLIENTS_TRACKED_MAX });
+    const raised = parseNodeConfig({ ...base, api: { client_submits_per_second: 500, client_burst: 5000 } });
+    expect(raised.ok && clientLimitsFromConfig(raised.config)).toMatchObject({ perSecond: 500, burstCount: 5000 });
+    const bad = parseNodeConfig({ ...base, api: { client_submits_per_second: 0, client_burst: 1.5, other: 1 } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.issues.map((i) => i.path).sort()).toEqual(['api', 'api.client_burst', 'api.client_submits_per_second']);
+    const burstBelowRate = parseNodeConfig({ ...base, api: { client_submits_per_second: 50, client_burst: 10 } });
+    expect(!burstBelowRate.ok && burstBelowRate.issues).toEqual([{ path: 'api.client_burst', message: expect.stringContaining('at least one second') }]);
   });
 
   it('lists EVERY error with its path', () => {
