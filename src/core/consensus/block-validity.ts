@@ -12,10 +12,21 @@ import type { ConsensusContext, ConsensusState } from './state.js';
  * cached under the header's hash: otherwise one bad copy would make the true block unacceptable for good.
  */
 export function bodyMatchesHeader<S>(ctx: ConsensusContext<S>, block: Block): boolean {
+  const known = bodyChecked.get(block);
+  if (known !== undefined) return known;
   const h = block.header;
   const lastCommitHash = block.lastCommit === null ? '' : hashCertificate(block.lastCommit);
-  return h.lastCommitHash === lastCommitHash && ctx.app.txsRoot(block.txs) === h.txsRoot;
+  const ok = h.lastCommitHash === lastCommitHash && ctx.app.txsRoot(block.txs) === h.txsRoot;
+  bodyChecked.set(block, ok);
+  return ok;
 }
+
+/**
+ * The answer per block object: a block is immutable once built or decoded, and one object met again (a proposal
+ * checked on every vote, or in the simulator the same object delivered to every validator) is hashed once. Keyed
+ * by the block alone: a block object only ever meets the one application of its network.
+ */
+const bodyChecked = new WeakMap<Block, boolean>();
 
 /**
  * Is `block` (whose header hashes to `hash`) valid at the state's height? Cached per hash until the next height;
