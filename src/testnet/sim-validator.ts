@@ -45,6 +45,8 @@ export interface SimNetworkShared {
   arrivalsFor(validator: string): readonly SimArrival[];
   /** Called once per proof id the first time any validator's door accepts it (the report's submissions). */
   onSubmitted(id: string): void;
+  /** Ed25519 verification shared by every simulated validator (the simulator's cache: each signature checked once). */
+  verifySignature: (publicKey: string, message: Uint8Array, signature: string) => boolean;
 }
 
 /**
@@ -104,7 +106,7 @@ const gossipBytes = (payload: SimGossip): number =>
 export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared, door: AdmitProof): SimAppNode<LedgerState> {
   let state: LedgerState = shared.genesis;
   const mempool = createMempool({ admit: door, nowMs: () => ctx.clock.nowMs() });
-  const attestPool = createAttestPool({ validatorId: ctx.validator, state: () => state });
+  const attestPool = createAttestPool({ validatorId: ctx.validator, state: () => state, verifySignature: shared.verifySignature });
   const noLedgerTxs = { pending: () => [][Symbol.iterator]() };
   const broadcast = (payload: SimGossip): void => ctx.broadcast(payload, gossipBytes(payload));
   const attester = createAttester({

@@ -147,6 +147,7 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
           verdictOf,
           arrivalsFor: (id) => byValidator.get(id) ?? [],
           onSubmitted: (id) => submittedIds.add(id),
+          verifySignature: verify,
         };
         door = createSharedDoor(genesis);
       }

@@ -53,7 +53,21 @@ function checkAttestSigned(view: AttestRuleView, tx: AttestTx): void {
     if ((item.proofId as string) <= prev) fail('ATTEST_NOT_SORTED', 'verdicts must be sorted by proofId, unique');
     prev = item.proofId as string;
   }
-  if (!view.verifySig(member.publicKey, attestSignBytes(view.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
+  if (!view.verifySig(member.publicKey, signBytesOnce(view.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
+}
+
+/**
+ * The sign bytes of an attestation, once per tx object and chain: a gossiped attestation is checked by the pool on
+ * arrival, again after each block and by the ledger, and in the simulator one object reaches every validator. A tx
+ * is immutable once built or decoded. The same bytes object also lets a caching verifier answer by identity.
+ */
+const signBytesMemo = new WeakMap<AttestTx, { chainId: string; bytes: Uint8Array }>();
+function signBytesOnce(chainId: string, tx: AttestTx): Uint8Array {
+  const hit = signBytesMemo.get(tx);
+  if (hit !== undefined && hit.chainId === chainId) return hit.bytes;
+  const bytes = attestSignBytes(chainId, tx);
+  signBytesMemo.set(tx, { chainId, bytes });
+  return bytes;
 }
 
 /**

@@ -52,6 +52,33 @@ interface Held {
 
 const claimOf = (validator: string, proofId: string): string => `${validator}/${proofId}`;
 
+type RuleOutcome = { ok: true; records: ProofRecord[] } | { ok: false; code: LedgerErrorCode; message: string };
+
+/**
+ * The ledger rule's answer per (state, tx) object pair: a pure function of both (given a correct signature check),
+ * so one answer serves every pool that meets the same tx over the same state (after each block every validator
+ * rechecks its pool; in the simulator validators share state and tx objects). States and txs are immutable.
+ */
+const ruleMemo = new WeakMap<LedgerState, WeakMap<AttestTx, RuleOutcome>>();
+function checkOnce(state: LedgerState, tx: AttestTx, verify: SigVerifier): RuleOutcome {
+  let perState = ruleMemo.get(state);
+  if (perState === undefined) {
+    perState = new WeakMap();
+    ruleMemo.set(state, perState);
+  }
+  const known = perState.get(tx);
+  if (known !== undefined) return known;
+  let outcome: RuleOutcome;
+  try {
+    outcome = { ok: true, records: checkAttest(nextBlockView(state, verify), tx) };
+  } catch (err) {
+    if (!(err instanceof LedgerError)) throw err;
+    outcome = { ok: false, code: err.code, message: err.message };
+  }
+  perState.set(tx, outcome);
+  return outcome;
+}
+
 /**
  * Create an empty attestation pool for one validator.
  * @example const pool = createAttestPool({ validatorId: 'node_1', state: () => ledger }); pool.add(tx);
@@ -98,18 +125,13 @@ export function createAttestPool(options: AttestPoolOptions): AttestPool {
   return {
     add(tx) {
       if (held.has(tx.signature)) return { ok: true, duplicate: true };
-      const view = nextBlockView(options.state(), verifySig);
-      let records: ProofRecord[];
-      try {
-        records = checkAttest(view, tx);
-      } catch (err) {
-        if (err instanceof LedgerError) return { ok: false, code: err.code, message: err.message };
-        throw err;
-      }
-      const refused = refusal(tx, view.activeSet.length);
+      const state = options.state();
+      const rule = checkOnce(state, tx, verifySig);
+      if (!rule.ok) return rule;
+      const refused = refusal(tx, state.activeSet.length);
       if (refused) return refused;
-      const lastHeight = Math.min(...records.map((r) => r.submittedHeight)) + view.params.verdictWindowBlocks;
-      hold(tx, (view.activeSet.find((v) => v.id === tx.validator) as { publicKey: string }).publicKey, lastHeight);
+      const lastHeight = Math.min(...rule.records.map((r) => r.submittedHeight)) + state.params.verdictWindowBlocks;
+      hold(tx, (state.activeSet.find((v) => v.id === tx.validator) as { publicKey: string }).publicKey, lastHeight);
       return { ok: true, duplicate: false };
     },
     pending: () => fairOrder(options.validatorId, held, byValidator),
@@ -118,15 +140,9 @@ export function createAttestPool(options: AttestPoolOptions): AttestPool {
       for (const [signature, entry] of held) if (entry.lastHeight <= height) drop(signature);
       // Recheck under the new state (set, windows, what is now on chain); a signature already verified under the
       // member's current key is not verified again.
-      const view = nextBlockView(options.state(), (key, message, signature) => held.get(signature)?.publicKey === key || verifySig(key, message, signature));
-      for (const [signature, { tx }] of held) {
-        try {
-          checkAttest(view, tx);
-        } catch (err) {
-          if (!(err instanceof LedgerError)) throw err;
-          drop(signature);
-        }
-      }
+      const state = options.state();
+      const verify: SigVerifier = (key, message, signature) => held.get(signature)?.publicKey === key || verifySig(key, message, signature);
+      for (const [signature, { tx }] of held) if (!checkOnce(state, tx, verify).ok) drop(signature);
     },
     size: () => held.size,
   };
