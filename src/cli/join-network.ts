@@ -222,7 +222,7 @@ program.action(async (opts: Opts) => {
   const { balance, nonce } = AccountResponse.parse(accountRes.body);
   if (balance < stake) fail('INSUFFICIENT_BALANCE', `account ${account.publicKey.slice(0, 16)}… (${accountFile}) holds ${balance}, below the stake ${stake}`);
   const body = { account: account.publicKey, validator: nodeId, publicKey: key.publicKey, stake, nonce, address: advertise };
-  const tx = { type: 'bond' as const, ...body, signature: sign(account.secretKey, bondSignBytes(chainId, body)) };
+  const tx = { type: 'bond' as const, ...body, signature: sign(account.secretKey, bondSignBytes(first, body)) };
   let hash: string | null = null;
   let via: Bootstrap | null = null;
   for (const r of reachable) {

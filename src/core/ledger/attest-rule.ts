@@ -10,14 +10,16 @@ import type { Validator } from '../types/validator.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import type { LedgerParams } from './params.js';
 import { attestSignBytes } from './sign-bytes.js';
-import { getProof, type LedgerState, type ProofRecord } from './state.js';
+import { getProof, ledgerNetwork, type LedgerState, type ProofRecord } from './state.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 
 /** Signature check, injectable so the simulator can cache it. Defaults to Ed25519 (node:crypto via src/crypto). */
 export type SigVerifier = (publicKey: string, message: Uint8Array, signature: string) => boolean;
 
 /** The ledger as the attest rule reads it, at the height of the block the attestation goes into. */
 export interface AttestRuleView {
-  chainId: string;
+  /** The network attestations are signed for (chain id and genesis hash). */
+  network: SignNetwork;
   height: number;
   params: Pick<LedgerParams, 'attestVerdictsMax' | 'verdictWindowBlocks'>;
   activeSet: readonly Validator[];
@@ -53,7 +55,7 @@ function checkAttestSigned(view: AttestRuleView, tx: AttestTx): void {
     if ((item.proofId as string) <= prev) fail('ATTEST_NOT_SORTED', 'verdicts must be sorted by proofId, unique');
     prev = item.proofId as string;
   }
-  if (!view.verifySig(member.publicKey, attestSignBytes(view.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
+  if (!view.verifySig(member.publicKey, attestSignBytes(view.network, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
 }
 
 /**
@@ -86,7 +88,7 @@ export function checkAttest(view: AttestRuleView, tx: AttestTx): ProofRecord[] {
  */
 export function nextBlockView(state: LedgerState, verifySig: SigVerifier = ed25519Verify): AttestRuleView {
   return {
-    chainId: state.chain.chainId,
+    network: ledgerNetwork(state),
     height: state.chain.height + 1,
     params: state.params,
     activeSet: state.activeSet,
