@@ -94,7 +94,7 @@ function run(sizes: number[], batch: number, reps: number) {
         const verdicts = [...pendingIds].sort().map((id) => ({ proofId: id, verdict: 'valid' as const }));
         for (const v of state.activeSet) {
           const body = { validator: v.id, verdicts };
-          txs.push({ type: 'attest', ...body, signature: sign(keyOf(v.id).secretKey, attestSignBytes(CHAIN, body)) });
+          txs.push({ type: 'attest', ...body, signature: sign(keyOf(v.id).secretKey, attestSignBytes(doc, body)) });
         }
       }
       pendingIds = [];

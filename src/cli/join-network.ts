@@ -143,6 +143,8 @@ program.action(async (opts: Opts) => {
   const first = reachable[0]!.genesis;
   const other = reachable.find((r) => r.genesis.chainId !== first.chainId || r.genesis.genesisHash !== first.genesisHash);
   if (other) fail('CHAIN_ID_MISMATCH', `bootstrap nodes disagree: ${reachable[0]!.nodeId} runs ${first.chainId} (genesis ${first.genesisHash.slice(0, 16)}…), ${other.nodeId} runs ${other.genesis.chainId} (genesis ${other.genesis.genesisHash.slice(0, 16)}…)`);
+  // The bond is signed for this network (chain id and genesis hash): a hash that is not one is refused here.
+  if (!/^[0-9a-f]{64}$/.test(first.genesisHash)) fail('GENESIS_INVALID', `${reachable[0]!.nodeId} answers genesis hash ${JSON.stringify(first.genesisHash.slice(0, 80))}, not 32-byte hex`);
   const chainId = first.chainId;
   console.log(`Network: ${chainId}, height ${Math.max(...reachable.map((r) => r.genesis.height))}, ${reachable.length} bootstrap node(s) reachable`);
 
@@ -222,7 +224,7 @@ program.action(async (opts: Opts) => {
   const { balance, nonce } = AccountResponse.parse(accountRes.body);
   if (balance < stake) fail('INSUFFICIENT_BALANCE', `account ${account.publicKey.slice(0, 16)}… (${accountFile}) holds ${balance}, below the stake ${stake}`);
   const body = { account: account.publicKey, validator: nodeId, publicKey: key.publicKey, stake, nonce, address: advertise };
-  const tx = { type: 'bond' as const, ...body, signature: sign(account.secretKey, bondSignBytes(chainId, body)) };
+  const tx = { type: 'bond' as const, ...body, signature: sign(account.secretKey, bondSignBytes(first, body)) };
   let hash: string | null = null;
   let via: Bootstrap | null = null;
   for (const r of reachable) {

@@ -33,7 +33,7 @@ const program = new Command()
     const raw = readJson(file, 'receipt') as Record<string, unknown>;
     // GET /proofs/:id may wrap the receipt: accept {receipt: {...}} too.
     const receipt = raw !== null && typeof raw === 'object' && 'receipt' in raw && typeof raw.receipt === 'object' ? raw.receipt : raw;
-    const r = verifyReceipt(receipt, genesisValidatorSet(doc), doc.chainId);
+    const r = verifyReceipt(receipt, genesisValidatorSet(doc), doc);
     if (opts.json) console.log(JSON.stringify({ ...r, chainId: doc.chainId, genesisHash: doc.genesisHash }));
     else if (r.ok) {
       const proofId = (receipt as { proofId: string }).proofId;

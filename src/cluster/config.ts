@@ -19,9 +19,10 @@ export interface SeedExtras {
   accounts?: { name: string; balance: number }[];
 }
 
-/** The validators seed of a genesis with `count` validators node_1..node_<count>, each with `stake` and no balance. Pure. */
+/** The validators seed of a genesis (chain pop-local-1) with `count` validators node_1..node_<count>, each with `stake` and no balance. Pure. */
 export function validatorSeed(count: number, stake: number, extras: SeedExtras = {}): Record<string, unknown> {
   const seed: Record<string, unknown> = {
+    chain_id: 'pop-local-1',
     validators: Array.from({ length: count }, (_, i) => ({ node_id: `node_${i + 1}`, stake, initial_balance: 0 })),
   };
   if (extras.params) seed.params = extras.params;

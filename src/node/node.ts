@@ -133,7 +133,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     metrics: createNodeMetrics({ nodeId: options.config.node_id }),
     mempool,
     drops: createProofDrops({ clock, mempool, log, save: (id, status) => rt.stores?.chain.level.dropPendingProof(id, status) ?? Promise.resolve() }),
-    txPool: createTxPool({ chainId: options.genesis.chainId }),
+    txPool: createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash }),
     attestPool: createAttestPool({ validatorId: options.config.node_id, state: () => consensus().appState }),
     rt,
     consensus,
@@ -173,6 +173,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     verifier: options.verifier,
     sign: (message) => sign(options.secretKey, message),
     chainId: options.genesis.chainId,
+    genesisHash: options.genesis.genesisHash,
     validatorId: options.config.node_id,
     chain: () => ({ height: state().chain.height, attestVerdictsMax: state().params.attestVerdictsMax }),
     pool: parts.attestPool,
@@ -255,7 +256,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const { config, genesis } = options;
   const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState });
   rt.stores = stores;
-  const signer = new SafetyRules({ chainId: genesis.chainId, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
+  const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
   const p2p = openTransport(options, log);
   rt.transport = p2p;
   rt.peerSync = createPeerSetSync(p2p);

@@ -11,6 +11,7 @@ import { hashHeader, proposalSignBytes, voteSignBytes, type ConsensusMessage } f
 import type { ConsensusDriver } from '../core/consensus/driver.js';
 import type { TransportPort } from '../ports/index.js';
 import { sign as ed25519Sign } from '../crypto/ed25519.js';
+import type { SignNetwork } from '../core/codec/sign-domain.js';
 import type { Rng } from './rng.js';
 
 export type ByzantineKind = 'equivocator' | 'double-voter' | 'silent' | 'twin';
@@ -66,7 +67,7 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
           const known = (driver.state.rounds.get(v.round) as { proposalHash: string | null } | undefined)?.proposalHash ?? null;
           const altHash = v.blockHash === null ? known : null;
           if (altHash === v.blockHash) return honest.broadcast(message);
-          seat.split(message, { kind: 'vote', vote: signVote(seat.secretKey, { ...v, blockHash: altHash }) }, pickA);
+          seat.split(message, { kind: 'vote', vote: signVote(seat.secretKey, driver.state.network, { ...v, blockHash: altHash }) }, pickA);
         },
       };
     default:
@@ -74,8 +75,8 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
   }
 }
 
-function signVote(secretKey: string, v: Vote): Vote {
-  return { ...v, signature: ed25519Sign(secretKey, voteSignBytes(v)) };
+function signVote(secretKey: string, network: SignNetwork, v: Vote): Vote {
+  return { ...v, signature: ed25519Sign(secretKey, voteSignBytes(network, v)) };
 }
 
 /** A second block for the proposal's round (one extra tx), signed by the same proposer; null if it hashes the same. */
@@ -83,7 +84,7 @@ function equivocate<S>(seat: ByzantineSeat<S>, driver: ConsensusDriver<S>, p: Pr
   const extra: Tx = { type: 'submit', proof: { smtlib: `(set-info :equivocation "${p.height}-${p.round}") (check-sat)`, claim: 'sat' } };
   const prepared = seat.app.prepareBlock(driver.state.appState, { height: p.height, round: p.round, proposer: p.proposer, candidates: [extra, ...p.block.txs] });
   const block: Block = { header: { ...p.block.header, txsRoot: prepared.txsRoot, resultsRoot: prepared.resultsRoot, stateRoot: prepared.stateRoot }, txs: prepared.txs, lastCommit: p.block.lastCommit };
-  return signedProposal(seat.secretKey, p, block);
+  return signedProposal(seat.secretKey, driver.state.network, p, block);
 }
 
 /** A fresh empty block instead of the re-proposed valid one (validRound -1); null if it hashes the same. */
@@ -95,13 +96,13 @@ function freshProposal<S>(seat: ByzantineSeat<S>, driver: ConsensusDriver<S>, p:
     txs: prepared.txs,
     lastCommit: p.block.lastCommit,
   };
-  return signedProposal(seat.secretKey, p, block);
+  return signedProposal(seat.secretKey, driver.state.network, p, block);
 }
 
 /** `block` proposed in place of `p`'s block, with validRound -1; null when it is the same block. */
-function signedProposal(secretKey: string, p: Proposal, block: Block): Proposal | null {
+function signedProposal(secretKey: string, network: SignNetwork, p: Proposal, block: Block): Proposal | null {
   const blockHash = hashHeader(block.header);
   if (blockHash === hashHeader(p.block.header)) return null;
   const body = { chainId: p.chainId, height: p.height, round: p.round, blockHash, validRound: -1, proposer: p.proposer };
-  return { ...body, block, signature: ed25519Sign(secretKey, proposalSignBytes(body)) };
+  return { ...body, block, signature: ed25519Sign(secretKey, proposalSignBytes(network, body)) };
 }

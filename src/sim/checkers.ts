@@ -12,6 +12,7 @@ import type { Application } from '../core/app.js';
 import type { Block, Certificate, Evidence } from '../core/types/consensus.js';
 import { evidenceOffender, hashEvidence, hashHeader, verifyCertificate, verifyEvidence, type SignatureVerifier } from '../core/consensus/messages.js';
 import { requestPosition, requestSignBytes, type SignRequest } from '../core/safety/safety-rules.js';
+import type { SignNetwork } from '../core/codec/sign-domain.js';
 import { bytesToHex } from '../crypto/hash.js';
 
 export interface Violation {
@@ -28,6 +29,7 @@ export class Checkers<S> {
   readonly evidence = new Set<string>();
   #refState: S;
   readonly #lastSigned = new Map<string, { height: number; round: number; step: number; bytesHex: string }>();
+  readonly #network: SignNetwork;
 
   constructor(
     private readonly app: Application<S>,
@@ -38,6 +40,7 @@ export class Checkers<S> {
     private readonly verifier: SignatureVerifier,
   ) {
     this.#refState = genesisState;
+    this.#network = { chainId, genesisHash };
   }
 
   #violate(kind: Violation['kind'], atMs: number, detail: string): void {
@@ -53,7 +56,7 @@ export class Checkers<S> {
   onSigned(validator: string, request: SignRequest, atMs: number): void {
     if (!this.honest.has(validator)) return;
     const pos = requestPosition(request);
-    const bytesHex = bytesToHex(requestSignBytes(request));
+    const bytesHex = bytesToHex(requestSignBytes(this.#network, request));
     const last = this.#lastSigned.get(validator);
     if (last) {
       const cmp = pos.height - last.height || pos.round - last.round || pos.step - last.step;
@@ -83,7 +86,7 @@ export class Checkers<S> {
     if (!this.proposed.has(hash)) this.#violate('validity', atMs, `block ${height} (${hash.slice(0, 12)}) was never proposed`);
     if (certificate.blockHash !== hash || certificate.height !== height) this.#violate('validity', atMs, `certificate of height ${height} is for another block`);
     const set = this.app.validatorSet(this.#refState);
-    const cert = verifyCertificate(certificate, set, this.chainId, this.verifier);
+    const cert = verifyCertificate(certificate, set, this.#network, this.verifier);
     if (!cert.ok) this.#violate('validity', atMs, `certificate of height ${height}: ${cert.error.code} ${cert.error.message}`);
     const valid = this.app.validateBlock(this.#refState, block);
     if (!valid.ok) this.#violate('validity', atMs, `block ${height} invalid for the app: ${valid.code}`);
@@ -98,7 +101,7 @@ export class Checkers<S> {
     this.evidence.add(id);
     const offender = evidenceOffender(evidence).validator;
     if (this.honest.has(offender)) this.#violate('evidence', atMs, `evidence accuses honest ${offender}`);
-    const checked = verifyEvidence(evidence, this.app.validatorSet(this.#refState), this.chainId, this.verifier);
+    const checked = verifyEvidence(evidence, this.app.validatorSet(this.#refState), this.#network, this.verifier);
     if (!checked.ok) this.#violate('evidence', atMs, `evidence does not verify: ${checked.error.code}`);
   }
 

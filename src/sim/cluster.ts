@@ -112,7 +112,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
 
   const roster = drawRoster(rng, options);
   const genesisState = simApp.genesis(roster.validators);
-  const genesis: Genesis<S> = { genesisHash: hashWithDomain('pop/sim/genesis-block/v1', `${options.seed}`), appState: genesisState };
+  const genesis: Genesis<S> = { genesisHash: simApp.genesisHash?.(genesisState) ?? hashWithDomain('pop/sim/genesis-block/v1', `${options.seed}`), appState: genesisState };
   // Byzantine validators run the consensus code without its lock check (they vote for whatever suits them);
   // honest ones only with the fault-injection switch.
   const context = (x: Instance): ConsensusContext<S> => ({

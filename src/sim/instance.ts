@@ -94,7 +94,7 @@ export class InstanceLifecycle<S> {
     // commits several blocks in one step, so the driver's state is only the last one's).
     const states = new WeakMap<Block, S>();
     if (node) ctx = { ...ctx, app: recordingApp(ctx.app, states) };
-    const safety = new SafetyRules({ chainId: ctx.config.chainId, validator: x.validator, secretKey: x.secretKey, store: x.safetyStore });
+    const safety = new SafetyRules({ chainId: ctx.config.chainId, genesisHash: this.#deps.genesis.genesisHash, validator: x.validator, secretKey: x.secretKey, store: x.safetyStore });
     const observe = (effect: ConsensusEffect): void => {
       this.#deps.trace?.(clock.nowMs(), x.addr, effect);
       if (effect.type === 'commit-block' && x.appNode) x.appNode.onCommitted(effect.block, stateAfter(states, effect.block));

@@ -15,6 +15,11 @@ import type { Clock } from '../ports/clock.js';
 export interface SimApp<S> {
   app: Application<S>;
   genesis(validators: ValidatorSet): S;
+  /**
+   * The genesis hash of the network that runs from `state` (the parent of block 1, and with the chain id the domain
+   * every signature is bound to), when the app has a genesis document; without it, one is derived from the seed.
+   */
+  genesisHash?(state: S): string;
   /** The global mempool, asked by the proposer (ignored when `node` is given). */
   candidates?(height: number, round: number, proposer: string): readonly Tx[];
   /**

@@ -114,6 +114,7 @@ export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared
     verifier: createSimVerifier(ctx.clock, shared.verdictOf),
     sign: (message) => sign(ctx.secretKey, message),
     chainId: shared.chainId,
+    genesisHash: shared.genesis.genesisHash,
     validatorId: ctx.validator,
     chain: () => ({ height: state.chain.height, attestVerdictsMax: state.params.attestVerdictsMax }),
     pool: attestPool,

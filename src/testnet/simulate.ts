@@ -136,6 +136,8 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
       genesis = genesisState(doc);
       return genesis;
     },
+    // Consensus runs on the ledger's genesis: votes, evidence and attestations are bound to one network.
+    genesisHash: (state) => state.genesisHash,
     node(ctx) {
       if (genesis === null) throw new Error('testnet: the simulator built a validator before the genesis');
       if (shared === null) {

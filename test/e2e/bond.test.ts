@@ -47,7 +47,7 @@ describe('bond over HTTP on 4 real validators', () => {
     const accountKey = JSON.parse(readFileSync(join(net.dir, 'keys', 'node_5.json'), 'utf8')) as { public_key: string; secret_key: string };
     const validatorKey = generateKeyPair();
     const body = { account: accountKey.public_key, validator: 'node_5', publicKey: validatorKey.publicKey, stake: 1000, nonce: 0 };
-    const signature = sign(accountKey.secret_key, bondSignBytes(genesis.chainId, body));
+    const signature = sign(accountKey.secret_key, bondSignBytes(genesis, body));
 
     const forged = await post(2, { type: 'bond', ...body, stake: 20000, signature });
     const badAddress = await post(2, { type: 'bond', ...body, address: 'not an address', signature });

@@ -12,6 +12,7 @@ import {
   buildGenesis,
   createLedgerApp,
   genesisState,
+  ledgerNetwork,
   getProof,
   getSupply,
   getValidator,
@@ -100,6 +101,8 @@ describe('ledger in the simulator', () => {
         genesis = genesisState(doc);
         return genesis;
       },
+      // Consensus on the ledger's genesis, as a node runs it: one network for votes and attestations.
+      genesisHash: (state) => state.genesisHash,
       candidates(height) {
         const state = height === 1 ? genesis : latest(height - 1);
         const txs: Tx[] = [];
@@ -117,7 +120,7 @@ describe('ledger in the simulator', () => {
             .map((id) => ({ proofId: id, verdict: attested(v.id, id) as AttestedVerdict }));
           if (verdicts.length === 0) continue;
           const body = { validator: v.id, verdicts };
-          txs.push({ type: 'attest', ...body, signature: sign((keys.get(v.id) as KeyPair).secretKey, attestSignBytes(CHAIN, body)) });
+          txs.push({ type: 'attest', ...body, signature: sign((keys.get(v.id) as KeyPair).secretKey, attestSignBytes(ledgerNetwork(state), body)) });
         }
         if (height <= 40) for (let i = 0; i < 2; i++) txs.push({ type: 'submit', proof: proofAt(height, i) });
         return txs;

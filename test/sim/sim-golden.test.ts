@@ -22,10 +22,12 @@ describe('simulator results are stable', () => {
     });
   });
 
+  // The block hashes below moved when signatures were bound to the genesis hash (issue 10, attack 6): a header
+  // commits to its last commit's signatures (lastCommitHash), and those sign new bytes. Every count is unchanged.
   it('locking disabled: the fork is caught at the same instant', () => {
     expect(runSimulation({ seed: 22, nodes: 7, byzantine: 2, durationSec: 40, byzantineKinds: ['double-voter'], ignoreLock: true })).toEqual({
       seed: 22, nodes: 7, byzantineStakeFraction: 0.3157, simulatedSeconds: 11.435, heights: 7, rounds: 10, viewChanges: 3, safetyViolations: 1, live: false,
-      violations: [{ kind: 'agreement', atMs: 11435.102158522726, detail: 'a1 committed b21c731019e4 at height 7, others 85bca1ca6fd1' }],
+      violations: [{ kind: 'agreement', atMs: 11435.102158522726, detail: 'a1 committed 4e45f8017b4f at height 7, others 4bb64ec3b167' }],
       evidence: 14, messages: 1058, crashes: 0, partitions: 2, byzantineKinds: ['double-voter', 'double-voter'],
     });
   });

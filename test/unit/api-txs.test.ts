@@ -7,13 +7,14 @@ import { checkTxAtDoor } from '../../src/core/ledger/tx-door.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
 
 const chainId = 'pop-test';
+const network = { chainId, genesisHash: 'ab'.repeat(32) };
 const account = generateKeyPair();
 const validatorKey = generateKeyPair();
 const registered = new Map<string, string>([['node_5', validatorKey.publicKey]]);
 
 function bond(overrides: Partial<SubmitTxBody> = {}): Record<string, unknown> {
   const body = { account: account.publicKey, validator: 'node_5', publicKey: validatorKey.publicKey, stake: 10000, nonce: 0 };
-  return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(chainId, body)), ...overrides };
+  return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(network, body)), ...overrides };
 }
 
 /** The API over a real door check and an in-memory pool (the node's wiring in miniature). */
@@ -32,7 +33,7 @@ function appWithPool(options: { poolMax?: number } = {}) {
     getHealth: unused,
     getMetrics: unused,
     async submitTx(tx) {
-      const door = checkTxAtDoor(chainId, tx, (id) => registered.get(id));
+      const door = checkTxAtDoor(network, tx, (id) => registered.get(id));
       if (!door.ok) return { ok: false, kind: 'rejected', code: door.code, message: door.message };
       if (pool.has(door.hash)) return { ok: true, hash: door.hash, duplicate: true };
       if (pool.size >= (options.poolMax ?? 10)) return { ok: false, kind: 'full', message: 'tx pool is full' };
@@ -67,7 +68,7 @@ describe('POST /txs, GET /txs/:hash, GET /genesis', () => {
   it('refuses a bond signed for another chain, or with a changed stake, as TX_BAD_SIGNATURE', async () => {
     const { app, pool } = appWithPool();
     const body = { account: account.publicKey, validator: 'node_5', publicKey: validatorKey.publicKey, stake: 10000, nonce: 0 };
-    const otherChain = { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes('other-chain', body)) };
+    const otherChain = { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes({ ...network, chainId: 'other-chain' }, body)) };
     expectError(await request(app).post('/txs').send(otherChain), 400, 'TX_BAD_SIGNATURE');
     expectError(await request(app).post('/txs').send(bond({ stake: 99999 })), 400, 'TX_BAD_SIGNATURE');
     expect(pool.size).toBe(0);
@@ -84,18 +85,18 @@ describe('POST /txs, GET /txs/:hash, GET /genesis', () => {
   it('checks an unbond against the validator key: unknown validator, wrong key, right key', async () => {
     const { app } = appWithPool();
     const body = { validator: 'node_5', nonce: 0 };
-    const bySomeone = { type: 'unbond', ...body, signature: sign(account.secretKey, unbondSignBytes(chainId, body)) };
+    const bySomeone = { type: 'unbond', ...body, signature: sign(account.secretKey, unbondSignBytes(network, body)) };
     expectError(await request(app).post('/txs').send(bySomeone), 400, 'TX_BAD_SIGNATURE');
-    const unknown = { type: 'unbond', validator: 'node_9', nonce: 0, signature: sign(validatorKey.secretKey, unbondSignBytes(chainId, { validator: 'node_9', nonce: 0 })) };
+    const unknown = { type: 'unbond', validator: 'node_9', nonce: 0, signature: sign(validatorKey.secretKey, unbondSignBytes(network, { validator: 'node_9', nonce: 0 })) };
     expectError(await request(app).post('/txs').send(unknown), 400, 'TX_UNKNOWN_VALIDATOR');
-    const good = { type: 'unbond', ...body, signature: sign(validatorKey.secretKey, unbondSignBytes(chainId, body)) };
+    const good = { type: 'unbond', ...body, signature: sign(validatorKey.secretKey, unbondSignBytes(network, body)) };
     expect((await request(app).post('/txs').send(good)).status).toBe(202);
   });
 
   it('answers 429 TX_POOL_FULL when the pool is at its bound', async () => {
     const { app } = appWithPool({ poolMax: 1 });
     expect((await request(app).post('/txs').send(bond())).status).toBe(202);
-    expectError(await request(app).post('/txs').send(bond({ nonce: 1, signature: sign(account.secretKey, bondSignBytes(chainId, { account: account.publicKey, validator: 'node_5', publicKey: validatorKey.publicKey, stake: 10000, nonce: 1 })) })), 429, 'TX_POOL_FULL');
+    expectError(await request(app).post('/txs').send(bond({ nonce: 1, signature: sign(account.secretKey, bondSignBytes(network, { account: account.publicKey, validator: 'node_5', publicKey: validatorKey.publicKey, stake: 10000, nonce: 1 })) })), 429, 'TX_POOL_FULL');
   });
 
   it('GET /txs/:hash: 400 for a bad hash, 404 for an unknown one; GET /genesis gives the minimum stake; wrong method is 405', async () => {

@@ -57,7 +57,7 @@ function setup(opts: { started?: boolean } = {}) {
     },
     chain,
     mempool,
-    txPool: createTxPool({ chainId: doc.chainId }),
+    txPool: createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash }),
     peers: () => peers,
     stats: () => stats,
     maxPeerHeight: () => maxPeerHeight,

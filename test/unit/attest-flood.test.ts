@@ -26,7 +26,7 @@ const ids = proofs.map(proofId);
 /** An attestation signed by `signer` for `validator` (a wrong key makes a bad signature). */
 function signed(validator: string, signer: string, verdicts: AttestTx['verdicts']): AttestTx {
   const body = { validator, verdicts: [...verdicts].sort((a, b) => (a.proofId < b.proofId ? -1 : 1)) };
-  return { type: 'attest', ...body, signature: sign(keyFor(signer).secretKey, attestSignBytes(doc.chainId, body)) };
+  return { type: 'attest', ...body, signature: sign(keyFor(signer).secretKey, attestSignBytes(doc, body)) };
 }
 
 /** 10,000 junk attestations in four kinds of 2,500: bad signatures, non-members, unknown proofs, the insider's excess. */
@@ -47,7 +47,7 @@ function setup() {
   const clock = new Scheduler();
   const attestPool = createAttestPool({ validatorId: 'node_1', state: () => state });
   const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
-  const txPool = createTxPool({ chainId: doc.chainId });
+  const txPool = createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash });
   const intake = createIntake({
     clock, mempool, txPool, attestPool, state: () => state, isOpen: () => true, savePending: async () => undefined, broadcast: () => undefined,
   });
@@ -56,6 +56,7 @@ function setup() {
     verifier: { verify: () => ({ then: (onResult) => onResult({ outcome: 'verdict', verdict: 'valid', rlimitUsed: 1, ms: 1 }) }) },
     sign: (m) => sign(keyFor('node_1').secretKey, m),
     chainId: doc.chainId,
+    genesisHash: doc.genesisHash,
     validatorId: 'node_1',
     chain: () => ({ height: state.chain.height, attestVerdictsMax: state.params.attestVerdictsMax }),
     pool: attestPool,
@@ -69,7 +70,7 @@ describe('attestation flood (issue 10, attack 4)', () => {
     const { state, block, clock, attestPool, mempool, txPool, intake, attester } = setup();
     for (const tx of flood()) intake.onGossip({ kind: 'gossip-attest', tx });
     for (const honest of ['node_2', 'node_3']) {
-      intake.onGossip({ kind: 'gossip-attest', tx: attestTx(doc.chainId, honest, keyFor(honest), ids.map((id) => ({ proofId: id, verdict: 'valid' }))) as AttestTx });
+      intake.onGossip({ kind: 'gossip-attest', tx: attestTx(doc, honest, keyFor(honest), ids.map((id) => ({ proofId: id, verdict: 'valid' }))) as AttestTx });
     }
     attester.attestBlock(block);
     clock.runUntil(clock.nowMs() + 100);

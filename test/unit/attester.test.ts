@@ -10,6 +10,7 @@ import { Scheduler } from '../../src/sim/scheduler.js';
 import { keyFor, proofN } from './ledger-fixtures.js';
 
 const chainId = 'pop-test';
+const genesisHash = 'ab'.repeat(32);
 const key = keyFor('node_1');
 
 /** A verifier whose answers the test releases one by one. */
@@ -43,6 +44,7 @@ function setup(view: Partial<AttestChainView> = {}, validatorId = 'node_1') {
     verifier,
     sign: (m) => sign(key.secretKey, m),
     chainId,
+    genesisHash,
     validatorId,
     chain: () => ({ height: 10, attestVerdictsMax: 100, ...view }),
     pool: { add: (tx) => pooled.push(tx) },
@@ -91,8 +93,9 @@ describe('attester', () => {
     expect(ids).toEqual(proofs.map(proofId).sort());
     expect(broadcast).toHaveLength(1);
     expect(tx.validator).toBe('node_1');
-    expect(verify(key.publicKey, attestSignBytes(chainId, { validator: tx.validator, verdicts: tx.verdicts }), tx.signature)).toBe(true);
-    expect(verify(key.publicKey, attestSignBytes('other-chain', { validator: tx.validator, verdicts: tx.verdicts }), tx.signature)).toBe(false);
+    expect(verify(key.publicKey, attestSignBytes({ chainId, genesisHash }, { validator: tx.validator, verdicts: tx.verdicts }), tx.signature)).toBe(true);
+    expect(verify(key.publicKey, attestSignBytes({ chainId: 'other-chain', genesisHash }, { validator: tx.validator, verdicts: tx.verdicts }), tx.signature)).toBe(false);
+    expect(verify(key.publicKey, attestSignBytes({ chainId, genesisHash: 'cd'.repeat(32) }, { validator: tx.validator, verdicts: tx.verdicts }), tx.signature)).toBe(false);
   });
 
   it('cuts a batch into txs of at most attestVerdictsMax verdicts, read at flush time', async () => {

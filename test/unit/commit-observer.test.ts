@@ -15,8 +15,8 @@ import { applyBlock } from '../../src/core/ledger/apply.js';
 import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 const { doc } = makeGenesis();
-const bond = bondTx(doc.chainId, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, 0) as BondTx;
-const attest = attestTx(doc.chainId, 'node_1', keyFor('node_1'), [{ proofId: proofId(proofN(5)), verdict: 'valid' }]) as AttestTx;
+const bond = bondTx(doc, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, 0) as BondTx;
+const attest = attestTx(doc, 'node_1', keyFor('node_1'), [{ proofId: proofId(proofN(5)), verdict: 'valid' }]) as AttestTx;
 /** The ledger the attestation pool checks against: proofN(5) submitted at height 1. */
 const pooledState = applyBlock(genesisState(doc), makeBlock(genesisState(doc), [{ type: 'submit', proof: proofN(5) }]));
 
@@ -29,7 +29,7 @@ function setup(lastResults: LedgerState['lastResults'] = []) {
   const clock = new Scheduler();
   const metrics = createNodeMetrics({ nodeId: 'node_1' }, { defaultMetrics: false });
   const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
-  const txPool = createTxPool({ chainId: doc.chainId });
+  const txPool = createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash });
   const attestPool = createAttestPool({ validatorId: 'node_1', state: () => pooledState });
   const state = { ...genesisState(doc), lastResults } as LedgerState;
   const committed: number[] = [];

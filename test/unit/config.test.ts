@@ -103,7 +103,7 @@ describe('startup checks', () => {
       chmodSync(keyPath, 0o600);
       expect(loadKeyFile(keyPath)).toEqual({ secretKey: key.secretKey, publicKey: key.publicKey });
 
-      const seed = parseGenesisSeed({ validators: [{ node_id: 'node_1', stake: 10000, initial_balance: 0, public_key: key.publicKey }] });
+      const seed = parseGenesisSeed({ chain_id: 'pop-test', validators: [{ node_id: 'node_1', stake: 10000, initial_balance: 0, public_key: key.publicKey }] });
       if (!seed.ok) throw new Error(JSON.stringify(seed.issues));
       const genesis = buildGenesis(seed.seed, { z3Version: 'z3-solver@5.2.0' });
       const config = defaultLocalConfig(1, 1);

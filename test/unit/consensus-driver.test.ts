@@ -23,7 +23,7 @@ describe('ConsensusDriver', () => {
     const deliver = (to: number, from: number, message: ConsensusMessage) => clock.schedule(2, () => drivers[to]?.deliver({ type: 'message', from: `n${from}`, message }));
     const boot = (i: number) => {
       const st = storage[i] as (typeof storage)[number];
-      const rules = new SafetyRules({ chainId: 'drv', validator: `node_${i + 1}`, secretKey: (keys[i] as { secretKey: string }).secretKey, store: st.safety });
+      const rules = new SafetyRules({ chainId: 'drv', genesisHash: genesis.genesisHash, validator: `node_${i + 1}`, secretKey: (keys[i] as { secretKey: string }).secretKey, store: st.safety });
       const d = new ConsensusDriver({ config: { chainId: 'drv', self: `node_${i + 1}`, timeouts: DEFAULT_TIMEOUTS }, app: counterApp, verifier: defaultVerifier }, genesis, {
         clock,
         transport: {

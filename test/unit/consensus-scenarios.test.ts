@@ -35,6 +35,7 @@ const IDS = ['node_1', 'node_2', 'node_3', 'node_4'];
 const KEYS = IDS.map((id) => keyPairFromSeed(sha256Hex(`scenario-key/${id}`)));
 const SET: ValidatorSet = { validators: IDS.map((id, i) => ({ id, publicKey: (KEYS[i] as { publicKey: string }).publicKey, stake: 10 })) };
 const GENESIS = { genesisHash: sha256Hex('scenario-genesis'), appState: createCounterGenesis(SET) };
+const NETWORK = { chainId: CHAIN, genesisHash: GENESIS.genesisHash };
 
 function secretOf(id: string): string {
   const i = IDS.indexOf(id);
@@ -71,7 +72,7 @@ class Node {
     for (let next = queue.shift(); next; next = queue.shift()) {
       for (const e of handle(this.ctx, this.s, next)) {
         out.push(e);
-        if (e.type === 'request-sign') queue.push({ type: 'signed', request: e.request, signature: sign(secretOf(this.self as string), requestSignBytes(e.request)), block: e.block });
+        if (e.type === 'request-sign') queue.push({ type: 'signed', request: e.request, signature: sign(secretOf(this.self as string), requestSignBytes(NETWORK, e.request)), block: e.block });
       }
     }
     return out;
@@ -117,7 +118,7 @@ const hashOf = (b: Block): string => hashHeader(b.header);
 
 function signedVote(validator: string, type: VoteType, round: number, block: Block | null, height = 1): Vote {
   const body: VoteBody = { type, chainId: CHAIN, height, round, blockHash: block ? hashOf(block) : null, validator };
-  return { ...body, signature: sign(secretOf(validator), voteSignBytes(body)) };
+  return { ...body, signature: sign(secretOf(validator), voteSignBytes(NETWORK, body)) };
 }
 
 function vote(validator: string, type: VoteType, round: number, block: Block | null, height = 1): ConsensusMessage {
@@ -126,7 +127,7 @@ function vote(validator: string, type: VoteType, round: number, block: Block | n
 
 function proposal(proposer: string, round: number, block: Block, validRound = -1, pol?: readonly Vote[]): ConsensusMessage {
   const body: ProposalBody = { chainId: CHAIN, height: block.header.height, round, blockHash: hashOf(block), validRound, proposer };
-  const p: Proposal = { chainId: CHAIN, height: body.height, round, block, validRound, proposer, signature: sign(secretOf(proposer), proposalSignBytes(body)) };
+  const p: Proposal = { chainId: CHAIN, height: body.height, round, block, validRound, proposer, signature: sign(secretOf(proposer), proposalSignBytes(NETWORK, body)) };
   return pol ? { kind: 'proposal', proposal: p, pol } : { kind: 'proposal', proposal: p };
 }
 
@@ -176,7 +177,7 @@ describe('full round', () => {
     const c = committed(fx);
     expect(c?.block).toBe(b0);
     expect(c?.certificate.signatures.map((x) => x.validator)).toEqual([P0, P1, P3].sort());
-    expect(verifyCertificate(c?.certificate as Certificate, SET, CHAIN).ok).toBe(true);
+    expect(verifyCertificate(c?.certificate as Certificate, SET, NETWORK).ok).toBe(true);
     expect(n.s.height).toBe(2);
     expect(n.s.prevHash).toBe(hashOf(b0));
     expect(fx).toContainEqual({ type: 'schedule-timeout', height: 2, round: 0, step: 'new-height', delayMs: DEFAULT_TIMEOUTS.newHeightMs });

@@ -7,6 +7,7 @@ import { keyPairFromSeed, sign } from '../../src/crypto/ed25519.js';
 import { sha256Hex } from '../../src/crypto/hash.js';
 
 const CHAIN = 'pop-vote-set';
+const NETWORK = { chainId: CHAIN, genesisHash: 'f'.repeat(64) };
 const IDS = ['v1', 'v2', 'v3', 'v4'];
 const KEYS = IDS.map((id) => keyPairFromSeed(sha256Hex(`vote-set/${id}`)));
 const SET: ValidatorSet = { validators: IDS.map((id, i) => ({ id, publicKey: (KEYS[i] as { publicKey: string }).publicKey, stake: 10 })) };
@@ -17,7 +18,7 @@ const B = 'b'.repeat(64);
 
 function vote(i: number, blockHash: string | null, body: Partial<VoteBody> = {}): Vote {
   const b: VoteBody = { type: 'prepare', chainId: CHAIN, height: 3, round: 1, blockHash, validator: IDS[i] as string, ...body };
-  return { ...b, signature: sign((KEYS[i] as { secretKey: string }).secretKey, voteSignBytes(b)) };
+  return { ...b, signature: sign((KEYS[i] as { secretKey: string }).secretKey, voteSignBytes(NETWORK, b)) };
 }
 
 describe('vote set', () => {
@@ -73,7 +74,7 @@ describe('vote set', () => {
 
 describe('proof of lock', () => {
   const target = { height: 3, round: 1, blockHash: A };
-  const check = (pol: Vote[]): boolean => verifyProofOfLock(pol, target, INDEX, TOTAL, defaultVerifier);
+  const check = (pol: Vote[]): boolean => verifyProofOfLock(pol, target, INDEX, TOTAL, NETWORK, defaultVerifier);
 
   it('holds with prepare votes for the block at (height, validRound) from more than 2/3 of the stake', () => {
     expect(check([vote(0, A), vote(1, A), vote(2, A)])).toBe(true);

@@ -23,6 +23,7 @@ import { sha256Hex } from '../../src/crypto/hash.js';
 import { BLOCK_TXS_MAX } from '../../src/core/limits.js';
 
 const CHAIN = 'pop-test';
+const NET = { chainId: CHAIN, genesisHash: 'f'.repeat(64) };
 const keys = [0, 1, 2, 3].map((i) => keyPairFromSeed(sha256Hex(`k${i}`)));
 const set: ValidatorSet = { validators: keys.map((k, i) => ({ id: `node_${i + 1}`, publicKey: k.publicKey, stake: 10 })) };
 const HASH_A = 'a'.repeat(64);
@@ -30,16 +31,18 @@ const HASH_B = 'b'.repeat(64);
 
 function vote(i: number, body: Partial<VoteBody> = {}): Vote {
   const b: VoteBody = { type: 'commit', chainId: CHAIN, height: 5, round: 1, blockHash: HASH_A, validator: `node_${i + 1}`, ...body };
-  return { ...b, signature: sign((keys[i] as { secretKey: string }).secretKey, voteSignBytes(b)) };
+  return { ...b, signature: sign((keys[i] as { secretKey: string }).secretKey, voteSignBytes(NET, b)) };
 }
 
 describe('sign bytes', () => {
-  it('bind the chain id and a domain tag', () => {
+  it('bind the chain id, the genesis hash and a domain tag', () => {
     const body: VoteBody = { type: 'prepare', chainId: CHAIN, height: 1, round: 0, blockHash: null, validator: 'node_1' };
-    const text = new TextDecoder().decode(voteSignBytes(body));
-    expect(text.startsWith('pop/vote/v1\u0000')).toBe(true);
+    const text = new TextDecoder().decode(voteSignBytes(NET, body));
+    expect(text.startsWith(`pop/vote/v2\u0000{"chainId":"pop-test","genesisHash":"${'f'.repeat(64)}"}\u0000`)).toBe(true);
     expect(text).toContain('"chainId":"pop-test"');
-    expect(voteSignBytes({ ...body, chainId: 'other' })).not.toEqual(voteSignBytes(body));
+    expect(voteSignBytes(NET, { ...body, chainId: 'other' })).not.toEqual(voteSignBytes(NET, body));
+    expect(voteSignBytes({ ...NET, chainId: 'other' }, body)).not.toEqual(voteSignBytes(NET, body));
+    expect(voteSignBytes({ ...NET, genesisHash: 'e'.repeat(64) }, body)).not.toEqual(voteSignBytes(NET, body));
   });
 
   it('round-trip through the wire: decode(JSON(vote)) has the same sign bytes and signature', () => {
@@ -55,7 +58,7 @@ describe('sign bytes', () => {
           const decoded = decodeMessage(JSON.parse(JSON.stringify({ kind: 'vote', vote: v })), CHAIN);
           expect(decoded.ok).toBe(true);
           if (!decoded.ok || decoded.value.kind !== 'vote') return;
-          expect(voteSignBytes(decoded.value.vote)).toEqual(voteSignBytes(v));
+          expect(voteSignBytes(NET, decoded.value.vote)).toEqual(voteSignBytes(NET, v));
           expect(decoded.value.vote.signature).toBe(v.signature);
         },
       ),
@@ -91,24 +94,26 @@ describe('certificates', () => {
   it('verify with > 2/3 of the stake and fail otherwise', () => {
     const cert = makeCertificate([vote(2), vote(0), vote(1)]);
     expect(cert.signatures.map((s) => s.validator)).toEqual(['node_1', 'node_2', 'node_3']);
-    expect(verifyCertificate(cert, set, CHAIN).ok).toBe(true);
-    expect(verifyCertificate(makeCertificate([vote(0), vote(1)]), set, CHAIN)).toMatchObject({ ok: false, error: { code: 'CERT_NO_QUORUM' } });
-    expect(verifyCertificate({ ...cert, blockHash: HASH_B }, set, CHAIN)).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
-    expect(verifyCertificate(cert, set, 'other-chain')).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
+    expect(verifyCertificate(cert, set, NET).ok).toBe(true);
+    expect(verifyCertificate(makeCertificate([vote(0), vote(1)]), set, NET)).toMatchObject({ ok: false, error: { code: 'CERT_NO_QUORUM' } });
+    expect(verifyCertificate({ ...cert, blockHash: HASH_B }, set, NET)).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
+    expect(verifyCertificate(cert, set, { ...NET, chainId: 'other-chain' })).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
+    expect(verifyCertificate(cert, set, { ...NET, genesisHash: 'e'.repeat(64) })).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
     const dup = { ...cert, signatures: [cert.signatures[0], cert.signatures[0], cert.signatures[1]] } as typeof cert;
-    expect(verifyCertificate(dup, set, CHAIN)).toMatchObject({ ok: false, error: { code: 'CERT_UNSORTED' } });
+    expect(verifyCertificate(dup, set, NET)).toMatchObject({ ok: false, error: { code: 'CERT_UNSORTED' } });
   });
 });
 
 describe('evidence', () => {
   it('two conflicting votes from one validator verify for anyone; anything else does not', () => {
     const e = duplicateVoteEvidence(vote(1), vote(1, { blockHash: HASH_B }));
-    expect(verifyEvidence(e, set, CHAIN).ok).toBe(true);
-    expect(verifyEvidence(duplicateVoteEvidence(vote(1), vote(1)), set, CHAIN)).toMatchObject({ ok: false, error: { code: 'EVIDENCE_NOT_CONFLICTING' } });
-    expect(verifyEvidence(duplicateVoteEvidence(vote(1), vote(2, { blockHash: HASH_B })), set, CHAIN)).toMatchObject({ ok: false, error: { code: 'EVIDENCE_NOT_CONFLICTING' } });
-    expect(verifyEvidence(duplicateVoteEvidence(vote(1), vote(1, { round: 2, blockHash: HASH_B })), set, CHAIN).ok).toBe(false);
+    expect(verifyEvidence(e, set, NET).ok).toBe(true);
+    expect(verifyEvidence(e, set, { ...NET, genesisHash: 'e'.repeat(64) })).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
+    expect(verifyEvidence(duplicateVoteEvidence(vote(1), vote(1)), set, NET)).toMatchObject({ ok: false, error: { code: 'EVIDENCE_NOT_CONFLICTING' } });
+    expect(verifyEvidence(duplicateVoteEvidence(vote(1), vote(2, { blockHash: HASH_B })), set, NET)).toMatchObject({ ok: false, error: { code: 'EVIDENCE_NOT_CONFLICTING' } });
+    expect(verifyEvidence(duplicateVoteEvidence(vote(1), vote(1, { round: 2, blockHash: HASH_B })), set, NET).ok).toBe(false);
     const forged = duplicateVoteEvidence(vote(1), { ...vote(1, { blockHash: HASH_B }), signature: vote(2, { blockHash: HASH_B }).signature });
-    expect(verifyEvidence(forged, set, CHAIN)).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
+    expect(verifyEvidence(forged, set, NET)).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } });
   });
 });
 

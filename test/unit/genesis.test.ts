@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -19,6 +19,7 @@ import { attestTx, certify, keyFor, makeBlock, proofN } from './ledger-fixtures.
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const seed = {
+  chain_id: 'pop-test',
   validators: ['node_1', 'node_2', 'node_3', 'node_4'].map((node_id) => ({ node_id, stake: 10000, initial_balance: 0, public_key: keyFor(node_id).publicKey })),
   accounts: [{ name: 'node_5', balance: 50000, public_key: keyFor('node_5').publicKey }],
 };
@@ -41,12 +42,12 @@ describe('genesis seed', () => {
   });
 
   it('refuses a validator under the minimum stake, and duplicates', () => {
-    const r = parseGenesisSeed({ validators: [{ node_id: 'a', stake: 999, initial_balance: 0 }, { node_id: 'a', stake: 5000, initial_balance: 0 }] });
+    const r = parseGenesisSeed({ chain_id: 'pop-test', validators: [{ node_id: 'a', stake: 999, initial_balance: 0 }, { node_id: 'a', stake: 5000, initial_balance: 0 }] });
     expect(r.ok).toBe(false);
     const issues = !r.ok ? r.issues : [];
     expect(issues).toContainEqual({ path: 'validators[0].stake', message: 'Insufficient stake: 999 is below the minimum stake 1000' });
     expect(issues).toContainEqual({ path: 'validators[1].node_id', message: 'duplicate node_id a' });
-    expect(parseGenesisSeed({ validators: [{ node_id: 'a', stake: 999, initial_balance: 0 }], params: { min_stake: 500 } }).ok).toBe(true);
+    expect(parseGenesisSeed({ chain_id: 'pop-test', validators: [{ node_id: 'a', stake: 999, initial_balance: 0 }], params: { min_stake: 500 } }).ok).toBe(true);
   });
 
   it('same input gives the same genesis; parameters default as documented; tampering is detected', () => {
@@ -68,6 +69,31 @@ describe('genesis seed', () => {
   });
 });
 
+describe('a seed without chain_id (issue 10, attack 6)', () => {
+  it('is refused, listed with the other problems: no silent default chain id', () => {
+    const r = parseGenesisSeed({ validators: [{ node_id: 'a', stake: 999, initial_balance: 0 }] });
+    expect(r.ok).toBe(false);
+    const issues = !r.ok ? r.issues : [];
+    expect(issues).toContainEqual({ path: 'chain_id', message: expect.stringMatching(/chain_id is required/) });
+    expect(issues.map((i) => i.path)).toContain('validators[0].stake');
+  });
+
+  it('init-genesis-state refuses it with exit 2 and writes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-genesis-'));
+    try {
+      const seedFile = join(dir, 'validators.json');
+      writeFileSync(seedFile, JSON.stringify({ validators: [{ node_id: 'node_1', stake: 10000, initial_balance: 0 }] }));
+      const out = join(dir, 'genesis_state.json');
+      const refused = run('init-genesis-state', ['--validators', seedFile, '--output', out]);
+      expect(refused.status, refused.stdout).toBe(2);
+      expect(refused.stderr).toContain('chain_id: chain_id is required');
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 function run(script: string, args: string[]) {
   return spawnSync(join(ROOT, 'scripts', script), args, { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
 }
@@ -77,7 +103,7 @@ describe('init-genesis-state and verify-receipt (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pop-genesis-'));
     try {
       const seedFile = join(dir, 'validators.json');
-      writeFileSync(seedFile, JSON.stringify({ validators: ['node_1', 'node_2', 'node_3', 'node_4'].map((node_id) => ({ node_id, stake: 10000, initial_balance: 0 })), accounts: [{ name: 'node_5', balance: 50000 }] }));
+      writeFileSync(seedFile, JSON.stringify({ chain_id: 'pop-local-1', validators: ['node_1', 'node_2', 'node_3', 'node_4'].map((node_id) => ({ node_id, stake: 10000, initial_balance: 0 })), accounts: [{ name: 'node_5', balance: 50000 }] }));
       const out = join(dir, 'genesis_state.json');
       const first = run('init-genesis-state', ['--validators', seedFile, '--output', out]);
       expect(first.status, first.stderr).toBe(0);
@@ -102,9 +128,9 @@ describe('init-genesis-state and verify-receipt (CLI)', () => {
       let s = genesisState(doc);
       s = applyBlock(s, makeBlock(s, [{ type: 'submit', proof: proofN(42) }]));
       const id = proofId(proofN(42));
-      const b2 = makeBlock(s, ['node_1', 'node_2', 'node_4'].map((v) => attestTx(doc.chainId, v, keys.get(v)!, [{ proofId: id, verdict: 'valid' }])));
+      const b2 = makeBlock(s, ['node_1', 'node_2', 'node_4'].map((v) => attestTx(doc, v, keys.get(v)!, [{ proofId: id, verdict: 'valid' }])));
       s = applyBlock(s, b2);
-      const receipt = buildReceipt(s.lastResults, b2.header, certify(b2.header, ['node_1', 'node_2', 'node_3'], keys), id);
+      const receipt = buildReceipt(s.lastResults, b2.header, certify(doc, b2.header, ['node_1', 'node_2', 'node_3'], keys), id);
       const file = join(dir, 'receipt.json');
       writeFileSync(file, JSON.stringify(receipt, null, 2));
       const ok = run('verify-receipt', [file, '--genesis', out]);

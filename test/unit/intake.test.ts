@@ -13,7 +13,7 @@ import { applyBlock, type LedgerState } from '../../src/core/ledger/index.js';
 import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 const { doc } = makeGenesis({ accounts: [{ name: 'acct', balance: 100_000 }] });
-const bond = (nonce: number) => bondTx(doc.chainId, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
+const bond = (nonce: number) => bondTx(doc, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
 
 /** The ledger after a block at height 1 that submits proofN(7). */
 function withProof(): LedgerState {
@@ -26,7 +26,7 @@ function setup(opts: { open?: boolean; proofsMax?: number; state?: LedgerState }
   const clock = new Scheduler();
   clock.runUntil(1234);
   const mempool = createMempool({ admit: doorFor(DEFAULT_PROOF_RULES), nowMs: () => clock.nowMs(), proofsMax: opts.proofsMax ?? 100 });
-  const txPool = createTxPool({ chainId: doc.chainId });
+  const txPool = createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash });
   const attestPool = createAttestPool({ validatorId: 'node_1', state: () => state });
   const saved: string[] = [];
   const accepted: string[] = [];
@@ -84,7 +84,7 @@ describe('intake', () => {
 
   it('a bond from an account the ledger does not hold is refused at the door and not gossiped', async () => {
     const { intake, gossip, txPool } = setup();
-    const unfunded = bondTx(doc.chainId, keyFor('nobody'), 'node_8', keyFor('node_8'), 10_000, 0) as BondTx;
+    const unfunded = bondTx(doc, keyFor('nobody'), 'node_8', keyFor('node_8'), 10_000, 0) as BondTx;
     expect(await intake.submitTx(unfunded)).toMatchObject({ ok: false, kind: 'rejected', code: 'BOND_UNKNOWN_ACCOUNT' });
     intake.onGossip({ kind: 'gossip-tx', tx: unfunded });
     expect(txPool.size()).toBe(0);
@@ -93,7 +93,7 @@ describe('intake', () => {
 
   it('gossip fills the pools without answering or re-gossiping; attestations expire after the verdict window', () => {
     const { intake, mempool, txPool, attestPool, gossip } = setup({ state: withProof() });
-    const attest = attestTx(doc.chainId, 'node_2', keyFor('node_2'), [{ proofId: proofId(proofN(7)), verdict: 'valid' }]) as AttestTx;
+    const attest = attestTx(doc, 'node_2', keyFor('node_2'), [{ proofId: proofId(proofN(7)), verdict: 'valid' }]) as AttestTx;
     intake.onGossip({ kind: 'gossip-proof', proof: proofN(3) });
     intake.onGossip({ kind: 'gossip-tx', tx: bond(0) });
     intake.onGossip({ kind: 'gossip-attest', tx: attest });

@@ -11,6 +11,7 @@ import {
   type LedgerState,
 } from '../../src/core/ledger/index.js';
 import { hashHeader, voteSignBytes } from '../../src/core/ledger/consensus-bridge.js';
+import type { SignNetwork } from '../../src/core/codec/sign-domain.js';
 import type { AttestedVerdict, Block, BlockHeader, Certificate, Proof, Tx, Vote } from '../../src/core/types/index.js';
 
 export function keyFor(name: string): KeyPair {
@@ -37,23 +38,24 @@ export function proofN(i: number): Proof {
   return { smtlib: `(declare-const x Int)(assert (> x ${i}))(check-sat)`, claim: 'sat' };
 }
 
-export function attestTx(chainId: string, validator: string, key: KeyPair, verdicts: { proofId: string; verdict: AttestedVerdict }[]): Tx {
+/** The tx builders sign for `network` (a GenesisDoc is one: chain id and genesis hash). */
+export function attestTx(network: SignNetwork, validator: string, key: KeyPair, verdicts: { proofId: string; verdict: AttestedVerdict }[]): Tx {
   const sorted = [...verdicts].sort((a, b) => (a.proofId < b.proofId ? -1 : 1));
   const body = { validator, verdicts: sorted };
-  return { type: 'attest', ...body, signature: sign(key.secretKey, attestSignBytes(chainId, body)) };
+  return { type: 'attest', ...body, signature: sign(key.secretKey, attestSignBytes(network, body)) };
 }
 
-export function bondTx(chainId: string, account: KeyPair, validator: string, validatorKey: KeyPair, stake: number, nonce: number, address?: string): Tx {
+export function bondTx(network: SignNetwork, account: KeyPair, validator: string, validatorKey: KeyPair, stake: number, nonce: number, address?: string): Tx {
   const body = { account: account.publicKey, validator, publicKey: validatorKey.publicKey, stake, nonce, ...(address !== undefined ? { address } : {}) };
-  return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(chainId, body)) };
+  return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(network, body)) };
 }
 
-export function unbondTx(chainId: string, validator: string, key: KeyPair, nonce: number): Tx {
-  return { type: 'unbond', validator, nonce, signature: sign(key.secretKey, unbondSignBytes(chainId, { validator, nonce })) };
+export function unbondTx(network: SignNetwork, validator: string, key: KeyPair, nonce: number): Tx {
+  return { type: 'unbond', validator, nonce, signature: sign(key.secretKey, unbondSignBytes(network, { validator, nonce })) };
 }
 
-export function signVote(key: KeyPair, body: Omit<Vote, 'signature'>): Vote {
-  return { ...body, signature: sign(key.secretKey, voteSignBytes(body)) };
+export function signVote(network: SignNetwork, key: KeyPair, body: Omit<Vote, 'signature'>): Vote {
+  return { ...body, signature: sign(key.secretKey, voteSignBytes(network, body)) };
 }
 
 /** A block the ledger accepts: header roots from prepareBlock; throws if any tx would be dropped. */
@@ -77,11 +79,11 @@ export function makeBlock(state: LedgerState, txs: Tx[], opts: { proposer?: stri
   return { header, txs: p.txs, lastCommit: opts.lastCommit ?? null };
 }
 
-/** A commit certificate for `header` signed by `signers`. */
-export function certify(header: BlockHeader, signers: string[], keys: Map<string, KeyPair>): Certificate {
+/** A commit certificate for `header` signed by `signers` on `network`. */
+export function certify(network: SignNetwork, header: BlockHeader, signers: string[], keys: Map<string, KeyPair>): Certificate {
   const blockHash = hashHeader(header);
   const signatures = [...signers].sort().map((validator) => {
-    const vote = signVote(keys.get(validator) as KeyPair, { type: 'commit', chainId: header.chainId, height: header.height, round: header.round, blockHash, validator });
+    const vote = signVote(network, keys.get(validator) as KeyPair, { type: 'commit', chainId: header.chainId, height: header.height, round: header.round, blockHash, validator });
     return { validator, signature: vote.signature };
   });
   return { height: header.height, round: header.round, blockHash, signatures };

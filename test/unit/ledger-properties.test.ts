@@ -22,7 +22,6 @@ import { proofId, type AttestedVerdict, type Verdict } from '../../src/core/type
 import type { Block, Certificate, Tx } from '../../src/core/types/index.js';
 import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
 
-const CHAIN = 'pop-test';
 
 interface Scenario {
   blocks: Block[];
@@ -58,7 +57,7 @@ function buildChain(decisions: number[], opts: { blocks: number; slash: boolean 
         attested.add(`${v.id}/${id}`);
       }
       const key = keys.get(v.id) ?? keyFor(v.id);
-      if (verdicts.length > 0) txs.push(attestTx(CHAIN, v.id, key, verdicts));
+      if (verdicts.length > 0) txs.push(attestTx(doc, v.id, key, verdicts));
     }
     const submits = next() % 3;
     for (let i = 0; i < submits; i++) {
@@ -68,15 +67,15 @@ function buildChain(decisions: number[], opts: { blocks: number; slash: boolean 
       submittedAt.set(id, height);
       txs.push({ type: 'submit', proof });
     }
-    if (next() < 8) txs.push(bondTx(CHAIN, keys.get('alice')!, `joiner_${aliceNonce}`, keyFor(`joiner_${aliceNonce}`), 1000 + next() * 10, aliceNonce++));
+    if (next() < 8) txs.push(bondTx(doc, keys.get('alice')!, `joiner_${aliceNonce}`, keyFor(`joiner_${aliceNonce}`), 1000 + next() * 10, aliceNonce++));
     if (opts.slash && b === 3) {
       const k = keys.get('node_4')!;
-      const vote = (h: string) => signVote(k, { type: 'commit', chainId: CHAIN, height: 2, round: 0, blockHash: h, validator: 'node_4' });
+      const vote = (h: string) => signVote(doc, k, { type: 'commit', chainId: doc.chainId, height: 2, round: 0, blockHash: h, validator: 'node_4' });
       txs.push({ type: 'evidence', evidence: { kind: 'duplicate-vote', voteA: vote('aa'.repeat(32)), voteB: vote('bb'.repeat(32)) } });
     }
     const block = makeBlock(state, txs, { lastCommit: lastCert });
     const signers = state.activeSet.map((v) => v.id).filter((id) => keys.has(id) && next() < 85);
-    lastCert = signers.length > 0 ? certify(block.header, signers, keys) : null;
+    lastCert = signers.length > 0 ? certify(doc, block.header, signers, keys) : null;
     state = applyBlock(state, block);
     blocks.push(block);
     states.push(state);

@@ -17,6 +17,7 @@ import {
   verifyReceipt,
   genesisValidatorSet,
   createLedgerApp,
+  ledgerNetwork,
   type LedgerState,
 } from '../../src/core/ledger/index.js';
 import { hashHeader } from '../../src/core/ledger/consensus-bridge.js';
@@ -24,19 +25,20 @@ import { proofId } from '../../src/core/types/proof.js';
 import type { Block, Tx } from '../../src/core/types/index.js';
 import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote, unbondTx } from './ledger-fixtures.js';
 
-const CHAIN = 'pop-test';
-
 function setup(params: Record<string, number> = {}) {
   const { doc, keys } = makeGenesis({ accounts: [{ name: 'alice', balance: 50_000 }], params });
   return { doc, keys, state: genesisState(doc) };
 }
+
+/** The network of setup() with its default params: what its txs and votes are signed for. */
+const NET = setup().doc;
 
 function step(state: LedgerState, txs: Tx[], opts: Parameters<typeof makeBlock>[2] = {}): LedgerState {
   return applyBlock(state, makeBlock(state, txs, opts));
 }
 
 function attestAll(state: LedgerState, keys: Map<string, ReturnType<typeof keyFor>>, who: Record<string, 'valid' | 'invalid' | 'abstain'>, ids: string[]): Tx[] {
-  return Object.entries(who).map(([v, verdict]) => attestTx(CHAIN, v, keys.get(v)!, ids.map((proofId) => ({ proofId, verdict }))));
+  return Object.entries(who).map(([v, verdict]) => attestTx(ledgerNetwork(state), v, keys.get(v)!, ids.map((proofId) => ({ proofId, verdict }))));
 }
 
 describe('finality and accuracy', () => {
@@ -89,19 +91,19 @@ describe('finality and accuracy', () => {
     const id = proofId(proofN(1));
     const s1 = step(s0, [{ type: 'submit', proof: proofN(1) }]);
     const cases: [Tx, string][] = [
-      [attestTx(CHAIN, 'node_9', keyFor('node_9'), [{ proofId: id, verdict: 'valid' }]), 'ATTEST_NOT_IN_SET'],
-      [attestTx(CHAIN, 'node_1', keys.get('node_2')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
-      [attestTx('other-chain', 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
-      [attestTx(CHAIN, 'node_1', keys.get('node_1')!, [{ proofId: 'ab'.repeat(32), verdict: 'valid' }]), 'ATTEST_UNKNOWN_PROOF'],
+      [attestTx(NET, 'node_9', keyFor('node_9'), [{ proofId: id, verdict: 'valid' }]), 'ATTEST_NOT_IN_SET'],
+      [attestTx(NET, 'node_1', keys.get('node_2')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
+      [attestTx({ ...NET, chainId: 'other-chain' }, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
+      [attestTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: 'ab'.repeat(32), verdict: 'valid' }]), 'ATTEST_UNKNOWN_PROOF'],
       [{ type: 'attest', validator: 'node_1', verdicts: [], signature: '00' }, 'ATTEST_EMPTY'],
       [{ type: 'attest', validator: 'node_1', verdicts: [{ proofId: id, verdict: 'valid' }, { proofId: id, verdict: 'valid' }], signature: '00' }, 'ATTEST_NOT_SORTED'],
       [{ type: 'attest', validator: 'node_1', verdicts: [{ proofId: id, verdict: 'maybe' as never }], signature: '00' }, 'TX_MALFORMED'],
       [{ type: 'nope' } as unknown as Tx, 'TX_MALFORMED'],
     ];
     for (const [tx, code] of cases) expect(validateBlock(s1, makeBlockUnchecked(s1, [tx])), code).toMatchObject({ ok: false, code });
-    const sameBlock = makeBlockUnchecked(s0, [{ type: 'submit', proof: proofN(1) }, attestTx(CHAIN, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }])]);
+    const sameBlock = makeBlockUnchecked(s0, [{ type: 'submit', proof: proofN(1) }, attestTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }])]);
     expect(validateBlock(s0, sameBlock)).toMatchObject({ ok: false, code: 'ATTEST_SAME_BLOCK' });
-    const once = attestTx(CHAIN, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]);
+    const once = attestTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]);
     const s2 = step(s1, [once]);
     expect(validateBlock(s2, makeBlockUnchecked(s2, [once]))).toMatchObject({ ok: false, code: 'ATTEST_DUPLICATE' });
     const dup = makeBlockUnchecked(s1, [{ type: 'submit', proof: proofN(1) }]);
@@ -138,7 +140,7 @@ describe('header checks and purity', () => {
     const { keys, state: s0 } = setup();
     const b1 = makeBlock(s0, []);
     const s1 = applyBlock(s0, b1);
-    const cert = certify(b1.header, ['node_1', 'node_2', 'node_3'], keys);
+    const cert = certify(NET, b1.header, ['node_1', 'node_2', 'node_3'], keys);
     const s2 = applyBlock(s1, makeBlock(s1, [], { lastCommit: cert, proposer: 'node_2' }));
     expect(getValidator(s2, 'node_1')).toMatchObject({ roundsParticipated: 1, proposed: 1, rewards: 15, lastSignedHeight: 1 });
     expect(getValidator(s2, 'node_2')).toMatchObject({ roundsParticipated: 1, proposed: 1, rewards: 15, lastSignedHeight: 1 });
@@ -152,31 +154,31 @@ describe('header checks and purity', () => {
 describe('staking', () => {
   it('refuses a bond under the minimum with "Insufficient stake" and the minimum', () => {
     const { keys, state: s0 } = setup();
-    const tx = bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 999, 0);
+    const tx = bondTx(NET, keys.get('alice')!, 'node_5', keyFor('node_5'), 999, 0);
     const r = validateBlock(s0, makeBlockUnchecked(s0, [tx]));
     expect(r).toMatchObject({ ok: false, code: 'BOND_INSUFFICIENT_STAKE' });
     expect(!r.ok && r.message).toContain('Insufficient stake');
     expect(!r.ok && r.message).toContain('1000');
-    const rich = bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 60_000, 0);
+    const rich = bondTx(NET, keys.get('alice')!, 'node_5', keyFor('node_5'), 60_000, 0);
     expect(validateBlock(s0, makeBlockUnchecked(s0, [rich]))).toMatchObject({ ok: false, code: 'BOND_INSUFFICIENT_BALANCE' });
-    const replay = bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 1);
+    const replay = bondTx(NET, keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 1);
     expect(validateBlock(s0, makeBlockUnchecked(s0, [replay]))).toMatchObject({ ok: false, code: 'TX_BAD_NONCE' });
-    const forged = { ...bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 0), stake: 6000 };
+    const forged = { ...bondTx(NET, keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 0), stake: 6000 };
     expect(validateBlock(s0, makeBlockUnchecked(s0, [forged]))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
   });
 
   it('records the P2P address a bond publishes (signed with the rest), updates it on a later bond, refuses a bad one', () => {
     const { keys, state: s0 } = setup();
     const alice = keys.get('alice')!;
-    const bad = bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0, 'no-port');
+    const bad = bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, 'no-port');
     expect(validateBlock(s0, makeBlockUnchecked(s0, [bad]))).toMatchObject({ ok: false, code: 'BOND_BAD_ADDRESS' });
-    const moved = { ...bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005'), address: '10.6.6.6:8005' };
+    const moved = { ...bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005'), address: '10.6.6.6:8005' };
     expect(validateBlock(s0, makeBlockUnchecked(s0, [moved]))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
-    const s1 = step(s0, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005')]);
+    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005')]);
     expect(listValidators(s1).find((v) => v.id === 'node_5')?.address).toBe('10.0.0.5:8005');
-    const s2 = step(s1, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 1000, 1)]);
+    const s2 = step(s1, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 1)]);
     expect(listValidators(s2).find((v) => v.id === 'node_5')).toMatchObject({ stake: 6000, address: '10.0.0.5:8005' });
-    const s3 = step(s2, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 1000, 2, 'node5.example.org:9000')]);
+    const s3 = step(s2, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 2, 'node5.example.org:9000')]);
     expect(listValidators(s3).find((v) => v.id === 'node_5')?.address).toBe('node5.example.org:9000');
     expect(listValidators(s3).find((v) => v.id === 'node_1')?.address).toBeUndefined();
   });
@@ -185,16 +187,16 @@ describe('staking', () => {
     const { keys, state: s0 } = setup();
     const alice = keys.get('alice')!;
     const app = createLedgerApp();
-    const s1 = step(s0, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0)]); // bonded at height 1
+    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0)]); // bonded at height 1
     expect(getAccount(s1, alice.publicKey)).toEqual({ balance: 45_000, nonce: 1 });
     expect(app.validatorSet(s1).validators.map((v) => v.id)).not.toContain('node_5'); // height 2 set
     const s2 = step(s1, []);
     expect(app.validatorSet(s2).validators.map((v) => v.id)).toContain('node_5'); // height 3 = 1 + 2
     // node_5 can attest from height 3
     const s3 = step(s2, [{ type: 'submit', proof: proofN(3) }]);
-    const s4 = step(s3, [attestTx(CHAIN, 'node_5', keyFor('node_5'), [{ proofId: proofId(proofN(3)), verdict: 'valid' }])]);
+    const s4 = step(s3, [attestTx(NET, 'node_5', keyFor('node_5'), [{ proofId: proofId(proofN(3)), verdict: 'valid' }])]);
     // unbond at height 5: leaves the set at 7, stake back at 5 + 10 = 15
-    const s5 = step(s4, [unbondTx(CHAIN, 'node_5', keyFor('node_5'), 0)]);
+    const s5 = step(s4, [unbondTx(NET, 'node_5', keyFor('node_5'), 0)]);
     const s6 = step(s5, []);
     expect(app.validatorSet(s5).validators.map((v) => v.id)).toContain('node_5');
     expect(app.validatorSet(s6).validators.map((v) => v.id)).not.toContain('node_5');
@@ -206,13 +208,13 @@ describe('staking', () => {
     expect(getUnbonding(s)).toHaveLength(0);
     expect(getAccount(s, alice.publicKey)!.balance - before).toBe(5000);
     // the last validators cannot all leave
-    expect(validateBlock(s, makeBlockUnchecked(s, [unbondTx(CHAIN, 'node_5', keyFor('node_5'), 1)]))).toMatchObject({ ok: false, code: 'UNBOND_NOT_BONDED' });
+    expect(validateBlock(s, makeBlockUnchecked(s, [unbondTx(NET, 'node_5', keyFor('node_5'), 1)]))).toMatchObject({ ok: false, code: 'UNBOND_NOT_BONDED' });
   });
 
   it('slashes, burns and jails on equivocation evidence; the jailed validator leaves the set', () => {
     const { keys, state: s0 } = setup();
     const k4 = keys.get('node_4')!;
-    const vote = (blockHash: string) => signVote(k4, { type: 'prepare', chainId: CHAIN, height: 1, round: 0, blockHash, validator: 'node_4' });
+    const vote = (blockHash: string) => signVote(NET, k4, { type: 'prepare', chainId: NET.chainId, height: 1, round: 0, blockHash, validator: 'node_4' });
     const [a, b] = ['aa'.repeat(32), 'bb'.repeat(32)].map(vote) as [ReturnType<typeof vote>, ReturnType<typeof vote>];
     const evidence: Tx = { type: 'evidence', evidence: { kind: 'duplicate-vote', voteA: a, voteB: b } };
     const bad: Tx = { type: 'evidence', evidence: { kind: 'duplicate-vote', voteA: a, voteB: { ...b, signature: a.signature } } };
@@ -229,7 +231,7 @@ describe('staking', () => {
     expect(s3.activeSet.map((v) => v.id)).toEqual(['node_1', 'node_2', 'node_3']);
     // a jailed validator cannot attest once out of the set
     const s4 = step(s3, [{ type: 'submit', proof: proofN(4) }]);
-    expect(validateBlock(s4, makeBlockUnchecked(s4, [attestTx(CHAIN, 'node_4', k4, [{ proofId: proofId(proofN(4)), verdict: 'valid' }])]))).toMatchObject({ ok: false, code: 'ATTEST_NOT_IN_SET' });
+    expect(validateBlock(s4, makeBlockUnchecked(s4, [attestTx(NET, 'node_4', k4, [{ proofId: proofId(proofN(4)), verdict: 'valid' }])]))).toMatchObject({ ok: false, code: 'ATTEST_NOT_IN_SET' });
   });
 });
 
@@ -240,20 +242,20 @@ describe('receipts', () => {
     const s1 = step(s0, [{ type: 'submit', proof: proofN(1) }, { type: 'submit', proof: proofN(2) }, { type: 'submit', proof: proofN(3) }]);
     const b2 = makeBlock(s1, attestAll(s1, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [id, proofId(proofN(2))]));
     const s2 = applyBlock(s1, b2);
-    const cert = certify(b2.header, ['node_1', 'node_2', 'node_3'], keys);
+    const cert = certify(NET, b2.header, ['node_1', 'node_2', 'node_3'], keys);
     const receipt = buildReceipt(s2.lastResults, b2.header, cert, id);
     const set = genesisValidatorSet(doc);
-    expect(verifyReceipt(receipt, set, CHAIN)).toMatchObject({ ok: true, verdict: 'valid', height: 2, signedStake: 30000, totalStake: 40000 });
-    expect(verifyReceipt(JSON.parse(JSON.stringify(receipt)), set, CHAIN).ok).toBe(true);
-    expect(verifyReceipt({ ...receipt, verdict: 'invalid' }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_LEAF' });
-    expect(verifyReceipt({ ...receipt, leaf: { ...receipt.leaf, verdict: 'invalid' }, verdict: 'invalid' }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_MERKLE_PROOF' });
-    expect(verifyReceipt({ ...receipt, header: { ...receipt.header, stateRoot: '00'.repeat(32) } }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_HEADER_HASH' });
-    expect(verifyReceipt({ ...receipt, certificate: certify(b2.header, ['node_1', 'node_2'], keys) }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_QUORUM' });
-    const forged = certify(b2.header, ['node_1', 'node_2', 'node_3'], new Map([...keys].map(([k]) => [k, keyFor(`evil-${k}`)])));
-    expect(verifyReceipt({ ...receipt, certificate: forged }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_CERTIFICATE' });
-    expect(verifyReceipt(receipt, set, 'other')).toMatchObject({ ok: false, code: 'RECEIPT_CHAIN_ID' });
-    expect(verifyReceipt(null, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_MALFORMED' });
-    expect(verifyReceipt({ ...receipt, merkleProof: 'x' }, set, CHAIN)).toMatchObject({ ok: false, code: 'RECEIPT_MALFORMED' });
+    expect(verifyReceipt(receipt, set, doc)).toMatchObject({ ok: true, verdict: 'valid', height: 2, signedStake: 30000, totalStake: 40000 });
+    expect(verifyReceipt(JSON.parse(JSON.stringify(receipt)), set, doc).ok).toBe(true);
+    expect(verifyReceipt({ ...receipt, verdict: 'invalid' }, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_LEAF' });
+    expect(verifyReceipt({ ...receipt, leaf: { ...receipt.leaf, verdict: 'invalid' }, verdict: 'invalid' }, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_MERKLE_PROOF' });
+    expect(verifyReceipt({ ...receipt, header: { ...receipt.header, stateRoot: '00'.repeat(32) } }, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_HEADER_HASH' });
+    expect(verifyReceipt({ ...receipt, certificate: certify(NET, b2.header, ['node_1', 'node_2'], keys) }, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_QUORUM' });
+    const forged = certify(NET, b2.header, ['node_1', 'node_2', 'node_3'], new Map([...keys].map(([k]) => [k, keyFor(`evil-${k}`)])));
+    expect(verifyReceipt({ ...receipt, certificate: forged }, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_CERTIFICATE' });
+    expect(verifyReceipt(receipt, set, { ...doc, chainId: 'other' })).toMatchObject({ ok: false, code: 'RECEIPT_CHAIN_ID' });
+    expect(verifyReceipt(null, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_MALFORMED' });
+    expect(verifyReceipt({ ...receipt, merkleProof: 'x' }, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_MALFORMED' });
     expect(cert.blockHash).toBe(hashHeader(b2.header));
   });
 });
@@ -267,7 +269,7 @@ describe('Application adapter', () => {
     const b1 = makeBlock(s0, [{ type: 'submit', proof: proofN(1) }], { proposer: 'node_1' });
     expect(prepared).toMatchObject({ txsRoot: b1.header.txsRoot, resultsRoot: b1.header.resultsRoot, stateRoot: b1.header.stateRoot, validatorsHash: b1.header.validatorsHash });
     expect(app.validateBlock(s0, b1)).toEqual({ ok: true });
-    const viaApp = app.applyBlock(s0, b1, certify(b1.header, ['node_1', 'node_2', 'node_3'], keys));
+    const viaApp = app.applyBlock(s0, b1, certify(NET, b1.header, ['node_1', 'node_2', 'node_3'], keys));
     expect(stateRoot(viaApp)).toBe(stateRoot(applyBlock(s0, b1)));
     expect(app.stateRoot(viaApp)).toBe(stateRoot(viaApp));
     expect(app.validatorSet(viaApp).validators.map((v) => v.id)).toEqual(['node_1', 'node_2', 'node_3', 'node_4']);
@@ -275,7 +277,7 @@ describe('Application adapter', () => {
     expect(app.validateBlock(viaApp, bad)).toMatchObject({ ok: false, code: 'BLOCK_TX_INVALID' });
     // a different block on the same state is not served from the memo
     const other = makeBlock(s0, [{ type: 'submit', proof: proofN(2) }], { proposer: 'node_1' });
-    expect(stateRoot(app.applyBlock(s0, other, certify(other.header, ['node_1', 'node_2', 'node_3'], keys)))).toBe(stateRoot(applyBlock(s0, other)));
+    expect(stateRoot(app.applyBlock(s0, other, certify(NET, other.header, ['node_1', 'node_2', 'node_3'], keys)))).toBe(stateRoot(applyBlock(s0, other)));
   });
 });
 
@@ -284,9 +286,9 @@ import { restoreState, snapshotState, SnapshotError } from '../../src/core/ledge
 describe('snapshots', () => {
   it('round-trip through JSON to the same root and the same next block; a corrupted one is refused', () => {
     const { keys, state: s0 } = setup();
-    let s = step(s0, [{ type: 'submit', proof: proofN(1) }, bondTx(CHAIN, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0)]);
+    let s = step(s0, [{ type: 'submit', proof: proofN(1) }, bondTx(NET, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0)]);
     s = step(s, attestAll(s, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [proofId(proofN(1))]));
-    const restored = restoreState(JSON.parse(JSON.stringify(snapshotState(s))));
+    const restored = restoreState(JSON.parse(JSON.stringify(snapshotState(s))), s.genesisHash);
     expect(stateRoot(restored)).toBe(stateRoot(s));
     expect(restored.activeSet).toEqual(s.activeSet);
     expect(restored.lastResults).toEqual(s.lastResults);
@@ -294,7 +296,7 @@ describe('snapshots', () => {
     expect(stateRoot(applyBlock(restored, next))).toBe(stateRoot(applyBlock(s, next)));
     const snap = snapshotState(s);
     snap.entries[0] = [snap.entries[0]![0], { tampered: true }];
-    expect(() => restoreState(snap)).toThrow(SnapshotError);
+    expect(() => restoreState(snap, s.genesisHash)).toThrow(SnapshotError);
   });
 });
 
@@ -303,12 +305,12 @@ describe('edge rules', () => {
     const solo = makeGenesis({ validators: 1 });
     const s0 = genesisState(solo.doc);
     const k1 = solo.keys.get('node_1')!;
-    expect(validateBlock(s0, makeBlockUnchecked(s0, [unbondTx(CHAIN, 'node_1', k1, 0)]))).toMatchObject({ ok: false, code: 'UNBOND_LAST_VALIDATOR' });
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [unbondTx(solo.doc, 'node_1', k1, 0)]))).toMatchObject({ ok: false, code: 'UNBOND_LAST_VALIDATOR' });
     const { keys, state } = setup({ evidence_max_age_blocks: 2 });
     let s = state;
     for (let i = 0; i < 4; i++) s = step(s, []);
     const k4 = keys.get('node_4')!;
-    const vote = (blockHash: string) => signVote(k4, { type: 'commit', chainId: CHAIN, height: 1, round: 0, blockHash, validator: 'node_4' });
+    const vote = (blockHash: string) => signVote(ledgerNetwork(state), k4, { type: 'commit', chainId: NET.chainId, height: 1, round: 0, blockHash, validator: 'node_4' });
     const old: Tx = { type: 'evidence', evidence: { kind: 'duplicate-vote', voteA: vote('aa'.repeat(32)), voteB: vote('bb'.repeat(32)) } };
     expect(validateBlock(s, makeBlockUnchecked(s, [old]))).toMatchObject({ ok: false, code: 'EVIDENCE_TOO_OLD' });
   });

@@ -39,7 +39,7 @@ describe('peer-set sync', () => {
     expect(target.calls).toEqual(['add:node_1,node_2,node_3,node_4', 'retain:node_1,node_2,node_3,node_4']);
     sync.onCommitted(blockWith([]), s);
     expect(target.calls).toHaveLength(2);
-    sync.onCommitted(blockWith([bondTx(doc.chainId, keyFor('a'), 'node_9', keyFor('node_9'), 10_000, 0)]), s);
+    sync.onCommitted(blockWith([bondTx(doc, keyFor('a'), 'node_9', keyFor('node_9'), 10_000, 0)]), s);
     expect(target.calls).toHaveLength(4);
     const shrunk = { ...s, activeSet: s.activeSet.slice(0, 3) } as LedgerState;
     sync.onCommitted(blockWith([]), shrunk);

@@ -11,8 +11,9 @@ import type { AttestedVerdict } from '../../src/core/types/proof.js';
 import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, unbondTx } from './ledger-fixtures.js';
 
 const chainId = 'pop-test';
+const network = { chainId, genesisHash: 'ab'.repeat(32) };
 const account = keyFor('account');
-const bond = (nonce: number): BondTx => bondTx(chainId, account, 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
+const bond = (nonce: number): BondTx => bondTx(network, account, 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
 /** The ledger at `height`: node_1 registered; `account` funded with `balance` at `nonce`. */
 const view = (height: number, nonce = 0, balance = 1_000_000): TxPoolView => ({
   height,
@@ -23,15 +24,15 @@ const attest = (n: number): AttestTx => ({ type: 'attest', validator: 'node_1', 
 
 describe('tx pool', () => {
   it('checks the door: a bad signature or an unknown validator is rejected with the door code', () => {
-    const pool = createTxPool({ chainId });
+    const pool = createTxPool({ ...network });
     expect(pool.submit({ ...bond(0), stake: 1 }, view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_BAD_SIGNATURE' });
-    expect(pool.submit(unbondTx(chainId, 'node_7', keyFor('node_7'), 0) as UnbondTx, view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_UNKNOWN_VALIDATOR' });
-    expect(pool.submit(unbondTx(chainId, 'node_1', keyFor('node_1'), 0) as UnbondTx, view(1))).toMatchObject({ ok: true, duplicate: false });
-    expect(createTxPool({ chainId: 'other-chain' }).submit(bond(0), view(1))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
+    expect(pool.submit(unbondTx(network, 'node_7', keyFor('node_7'), 0) as UnbondTx, view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_UNKNOWN_VALIDATOR' });
+    expect(pool.submit(unbondTx(network, 'node_1', keyFor('node_1'), 0) as UnbondTx, view(1))).toMatchObject({ ok: true, duplicate: false });
+    expect(createTxPool({ ...network, chainId: 'other-chain' }).submit(bond(0), view(1))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
   });
 
   it('dedups pending and committed txs, refuses past its bound, and lists pending oldest first', () => {
-    const pool = createTxPool({ chainId, txsMax: 2 });
+    const pool = createTxPool({ ...network, txsMax: 2 });
     const hash = txHash(bond(0));
     expect(pool.submit(bond(0), view(1))).toEqual({ ok: true, hash, duplicate: false });
     expect(pool.submit(bond(0), view(1))).toEqual({ ok: true, hash, duplicate: true });
@@ -47,7 +48,7 @@ describe('tx pool', () => {
   });
 
   it('drops a tx not committed within the expiry and remembers why; a dropped tx sent again is pending again', () => {
-    const pool = createTxPool({ chainId, expiryBlocks: 3 });
+    const pool = createTxPool({ ...network, expiryBlocks: 3 });
     const hash = txHash(bond(0));
     pool.submit(bond(0), view(10));
     pool.onCommitted(13, []);
@@ -60,7 +61,7 @@ describe('tx pool', () => {
   });
 
   it('keeps a bounded history, forgetting the oldest outcome first', () => {
-    const pool = createTxPool({ chainId, historyEntriesMax: 2 });
+    const pool = createTxPool({ ...network, historyEntriesMax: 2 });
     const txs = [bond(0), bond(1), bond(2)];
     pool.onCommitted(5, txs);
     expect(pool.status(txHash(txs[0]!))).toBeNull();
@@ -68,7 +69,7 @@ describe('tx pool', () => {
   });
 
   it('takes gossip only when unknown, within bounds and past the door', () => {
-    const pool = createTxPool({ chainId, txsMax: 2 });
+    const pool = createTxPool({ ...network, txsMax: 2 });
     expect(pool.addGossiped({ ...bond(0), nonce: 5 }, view(1))).toBe(false);
     expect(pool.addGossiped(bond(0), view(1))).toBe(true);
     expect(pool.addGossiped(bond(0), view(1))).toBe(false);
@@ -83,8 +84,8 @@ describe('tx pool', () => {
 
 describe('tx pool: the ledger checks a bond must pass at the door', () => {
   it('refuses a bond from an unknown account, with a nonce that is not next, or beyond the balance (pending bonds count)', () => {
-    const pool = createTxPool({ chainId });
-    const stranger = bondTx(chainId, keyFor('stranger'), 'node_8', keyFor('node_8'), 10_000, 0) as BondTx;
+    const pool = createTxPool({ ...network });
+    const stranger = bondTx(network, keyFor('stranger'), 'node_8', keyFor('node_8'), 10_000, 0) as BondTx;
     expect(pool.submit(stranger, view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'BOND_UNKNOWN_ACCOUNT' });
     expect(pool.submit(bond(1), view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'TX_BAD_NONCE' });
     expect(pool.submit(bond(0), view(1, 0, 15_000))).toMatchObject({ ok: true, duplicate: false });
@@ -96,9 +97,9 @@ describe('tx pool: the ledger checks a bond must pass at the door', () => {
   });
 
   it('self-signed bonds from fresh keys cannot fill the pool: a funded bond still gets in', () => {
-    const pool = createTxPool({ chainId, txsMax: 8 });
+    const pool = createTxPool({ ...network, txsMax: 8 });
     for (let i = 0; i < 9; i++) {
-      const fresh = bondTx(chainId, keyFor(`fresh_${i}`), `node_f${i}`, keyFor(`fresh_${i}`), 10_000, 0) as BondTx;
+      const fresh = bondTx(network, keyFor(`fresh_${i}`), `node_f${i}`, keyFor(`fresh_${i}`), 10_000, 0) as BondTx;
       expect(pool.submit(fresh, view(1))).toMatchObject({ ok: false, code: 'BOND_UNKNOWN_ACCOUNT' });
       expect(pool.addGossiped(fresh, view(1))).toBe(false);
     }
@@ -117,7 +118,7 @@ function chainWith(blocks: number[][]): LedgerState {
   return state;
 }
 const signedAttest = (validator: string, proofs: number[], verdict: AttestedVerdict = 'valid'): AttestTx =>
-  attestTx(attestDoc.chainId, validator, keyFor(validator), proofs.map((i) => ({ proofId: pid(i), verdict }))) as AttestTx;
+  attestTx(attestDoc, validator, keyFor(validator), proofs.map((i) => ({ proofId: pid(i), verdict }))) as AttestTx;
 const signatures = (pool: { pending(): Iterable<AttestTx> }): string[] => [...pool.pending()].map((tx) => tx.signature);
 
 describe('attestation pool', () => {
@@ -227,7 +228,7 @@ describe('attestation pool', () => {
 describe('block candidates', () => {
   const admitAll = () => ({ ok: true as const });
   function sources(ledgerTxs: number, attests: number, proofs: number) {
-    const txPool = createTxPool({ chainId });
+    const txPool = createTxPool({ ...network });
     for (let i = 0; i < ledgerTxs; i++) txPool.submit(bond(i), view(1));
     // composeCandidates reads only pending(): the pool's own admission is tested above.
     const attestPool = { pending: () => Array.from({ length: attests }, (_, i) => attest(i)) };
@@ -260,7 +261,7 @@ describe('block candidates', () => {
     mempool.add(large);
     mempool.add(proofN(1));
     const oneBytes = new TextEncoder().encode(encodeProof(proofN(0))).length;
-    const picked = composeCandidates({ txPool: createTxPool({ chainId }), attestPool: { pending: () => [] }, mempool }, { blockTxsMax: 8, blockProofsMax: 8, blockBytesMax: 2 * (3 * oneBytes) });
+    const picked = composeCandidates({ txPool: createTxPool({ ...network }), attestPool: { pending: () => [] }, mempool }, { blockTxsMax: 8, blockProofsMax: 8, blockBytesMax: 2 * (3 * oneBytes) });
     expect(picked.map((tx) => (tx.type === 'submit' ? proofId(tx.proof) : ''))).toEqual([proofId(proofN(0)), proofId(proofN(1))]);
   });
 });

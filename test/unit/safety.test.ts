@@ -7,6 +7,8 @@ import { keyPairFromSeed, verify } from '../../src/crypto/ed25519.js';
 import { bytesToHex, sha256Hex } from '../../src/crypto/hash.js';
 
 const CHAIN = 'pop-test';
+const GENESIS_HASH = 'f'.repeat(64);
+const NET = { chainId: CHAIN, genesisHash: GENESIS_HASH };
 const key = keyPairFromSeed(sha256Hex('safety'));
 const H = (c: string) => c.repeat(64);
 
@@ -17,7 +19,7 @@ function proposalReq(height: number, round: number, blockHash: string, validRoun
   return { kind: 'proposal', body: { chainId: CHAIN, height, round, blockHash, validRound, proposer: 'node_1' } };
 }
 function rules(store = createMemorySafetyStore()) {
-  return new SafetyRules({ chainId: CHAIN, validator: 'node_1', secretKey: key.secretKey, store });
+  return new SafetyRules({ chainId: CHAIN, genesisHash: GENESIS_HASH, validator: 'node_1', secretKey: key.secretKey, store });
 }
 
 describe('SafetyRules', () => {
@@ -27,7 +29,8 @@ describe('SafetyRules', () => {
     const a = r.sign(voteReq(1, 0, 'prepare', H('a')));
     expect(a.ok).toBe(true);
     if (!a.ok) return;
-    expect(verify(key.publicKey, requestSignBytes(voteReq(1, 0, 'prepare', H('a'))), a.signature)).toBe(true);
+    expect(verify(key.publicKey, requestSignBytes(NET, voteReq(1, 0, 'prepare', H('a'))), a.signature)).toBe(true);
+    expect(verify(key.publicKey, requestSignBytes({ ...NET, genesisHash: H('e') }, voteReq(1, 0, 'prepare', H('a'))), a.signature)).toBe(false);
     expect(r.sign(voteReq(1, 0, 'prepare', H('a')))).toEqual(a);
     expect(store.saved).toBe(1);
     expect(r.sign(voteReq(1, 0, 'prepare', H('b')))).toMatchObject({ ok: false, code: 'SAFETY_CONFLICT' });
@@ -46,7 +49,7 @@ describe('SafetyRules', () => {
     let fail = false;
     const inner = createMemorySafetyStore();
     const store = { load: () => inner.load(), save: (rec: SafetyRecord) => { if (fail) throw new Error('fsync failed'); inner.save(rec); } };
-    const r = new SafetyRules({ chainId: CHAIN, validator: 'node_1', secretKey: key.secretKey, store });
+    const r = new SafetyRules({ chainId: CHAIN, genesisHash: GENESIS_HASH, validator: 'node_1', secretKey: key.secretKey, store });
     expect(r.sign(voteReq(1, 0, 'prepare', H('a'))).ok).toBe(true);
     fail = true;
     expect(() => r.sign(voteReq(1, 0, 'commit', H('a')))).toThrow('fsync failed');
@@ -60,7 +63,7 @@ describe('SafetyRules', () => {
     const restarted = rules(store);
     expect(restarted.sign(voteReq(7, 3, 'commit', H('b')))).toMatchObject({ ok: false, code: 'SAFETY_CONFLICT' });
     expect(restarted.sign(voteReq(7, 3, 'commit', H('a'))).ok).toBe(true);
-    expect(() => new SafetyRules({ chainId: 'other', validator: 'node_1', secretKey: key.secretKey, store })).toThrow();
+    expect(() => new SafetyRules({ chainId: 'other', genesisHash: GENESIS_HASH, validator: 'node_1', secretKey: key.secretKey, store })).toThrow();
   });
 
   it('never releases two conflicting signatures over any sequence of requests and restarts', () => {
@@ -84,7 +87,7 @@ describe('SafetyRules', () => {
           if (!res.ok) continue;
           const pos = requestPosition(req);
           const id = `${pos.height}/${pos.round}/${pos.step}`;
-          const bytes = bytesToHex(requestSignBytes(req));
+          const bytes = bytesToHex(requestSignBytes(NET, req));
           const before = released.get(id);
           expect(before === undefined || before === bytes).toBe(true);
           released.set(id, bytes);

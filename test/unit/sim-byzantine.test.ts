@@ -12,6 +12,7 @@ import { Rng } from '../../src/sim/rng.js';
 const key = keyPairFromSeed(sha256Hex('byzantine-test'));
 const state = createCounterGenesis({ validators: [{ id: 'node_001', publicKey: key.publicKey, stake: 1 }] });
 const prevHash = '0'.repeat(64);
+const network = { chainId: 'c', genesisHash: 'f'.repeat(64) };
 
 function proposal(validRound: number): Proposal {
   const prepared = counterApp.prepareBlock(state, { height: 1, round: 0, proposer: 'node_001', candidates: [{ type: 'submit', proof: { smtlib: '(check-sat)', claim: 'sat' } }] });
@@ -21,19 +22,19 @@ function proposal(validRound: number): Proposal {
     lastCommit: null,
   };
   const body = { chainId: 'c', height: 1, round: 0, blockHash: hashHeader(block.header), validRound, proposer: 'node_001' };
-  return { ...body, block, signature: sign(key.secretKey, proposalSignBytes(body)) };
+  return { ...body, block, signature: sign(key.secretKey, proposalSignBytes(network, body)) };
 }
 
 function vote(blockHash: string | null): Vote {
   const body = { type: 'prepare' as const, chainId: 'c', height: 1, round: 0, blockHash, validator: 'node_001' };
-  return { ...body, signature: sign(key.secretKey, voteSignBytes(body)) };
+  return { ...body, signature: sign(key.secretKey, voteSignBytes(network, body)) };
 }
 
 /** A transport of `kind` over a logging honest transport; `known` is the proposal hash the driver saw in round 0. */
 function setup(kind: ByzantineKind | 'honest', known: string | null = 'h'.repeat(64)) {
   const sent: { how: 'broadcast' | 'split'; messages: ConsensusMessage[] }[] = [];
   const honest: TransportPort = { send() {}, broadcast: (m) => sent.push({ how: 'broadcast', messages: [m] }) };
-  const driver = { state: { appState: state, prevHash, rounds: new Map([[0, { proposalHash: known }]]) } } as unknown as ConsensusDriver<CounterState>;
+  const driver = { state: { network, appState: state, prevHash, rounds: new Map([[0, { proposalHash: known }]]) } } as unknown as ConsensusDriver<CounterState>;
   const split = (a: ConsensusMessage, b: ConsensusMessage): void => void sent.push({ how: 'split', messages: [a, b] });
   const transport = byzantineTransport<CounterState>(kind, { secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split }, new Rng(1));
   return { transport, honest, sent };
@@ -63,7 +64,7 @@ describe('Byzantine transports', () => {
     const alt = b.proposal;
     expect(alt).toMatchObject({ height: 1, round: 0, proposer: 'node_001', validRound: -1 });
     expect(hashHeader(alt.block.header)).not.toBe(hashHeader(p.block.header));
-    expect(verify(key.publicKey, proposalSignBytes(proposalBody(alt)), alt.signature)).toBe(true);
+    expect(verify(key.publicKey, proposalSignBytes(network, proposalBody(alt)), alt.signature)).toBe(true);
     // Re-proposals (validRound >= 0) and votes go out honestly.
     transport.broadcast({ kind: 'proposal', proposal: proposal(0) });
     transport.broadcast({ kind: 'vote', vote: vote(null) });
@@ -77,7 +78,7 @@ describe('Byzantine transports', () => {
     const alts = sent.map((s) => s.messages[1]);
     expect(sent.map((s) => s.how)).toEqual(['split', 'split']);
     expect(alts.map((m) => (m?.kind === 'vote' ? m.vote.blockHash : 'none'))).toEqual(['h'.repeat(64), null]);
-    for (const m of alts) if (m?.kind === 'vote') expect(verify(key.publicKey, voteSignBytes(m.vote), m.vote.signature)).toBe(true);
+    for (const m of alts) if (m?.kind === 'vote') expect(verify(key.publicKey, voteSignBytes(network, m.vote), m.vote.signature)).toBe(true);
     transport.broadcast({ kind: 'proposal', proposal: proposal(0) });
     const last = sent.at(-1);
     expect(last?.how).toBe('broadcast');

@@ -24,11 +24,11 @@ describe('file SafetyStore', () => {
     const path = join(tempDir(), 'node', 'safety.json');
     const store = createFileSafetyStore(path);
     expect(store.load()).toBeNull();
-    const rules = new SafetyRules({ chainId: 'c', validator: 'node_1', secretKey: key.secretKey, store });
+    const rules = new SafetyRules({ chainId: 'c', genesisHash: 'f'.repeat(64), validator: 'node_1', secretKey: key.secretKey, store });
     const first = rules.sign(vote(0, 'aa'.repeat(32)));
     expect(first.ok).toBe(true);
     // "Restart": a new SafetyRules over the same file.
-    const again = new SafetyRules({ chainId: 'c', validator: 'node_1', secretKey: key.secretKey, store: createFileSafetyStore(path) });
+    const again = new SafetyRules({ chainId: 'c', genesisHash: 'f'.repeat(64), validator: 'node_1', secretKey: key.secretKey, store: createFileSafetyStore(path) });
     expect(again.sign(vote(0, 'bb'.repeat(32)))).toMatchObject({ ok: false, code: 'SAFETY_CONFLICT' });
     expect(again.sign(vote(0, 'aa'.repeat(32)))).toEqual(first);
     expect(again.sign(vote(1, null)).ok).toBe(true);
@@ -48,7 +48,7 @@ describe('file SafetyStore', () => {
     const blocker = join(dir, 'not-a-dir');
     writeFileSync(blocker, 'x');
     const store = createFileSafetyStore(join(blocker, 'safety.json'));
-    const rules = new SafetyRules({ chainId: 'c', validator: 'node_1', secretKey: key.secretKey, store });
+    const rules = new SafetyRules({ chainId: 'c', genesisHash: 'f'.repeat(64), validator: 'node_1', secretKey: key.secretKey, store });
     expect(() => rules.sign(vote(0, null))).toThrow(expect.objectContaining({ code: 'SAFETY_STORE_IO' }));
     expect(existsSync(join(blocker, 'safety.json'))).toBe(false);
   });

@@ -70,7 +70,7 @@ function cluster(wal0: WalPort) {
     const d = new ConsensusDriver({ config: { chainId: CHAIN, self: `node_${i + 1}`, timeouts: DEFAULT_TIMEOUTS }, app: counterApp, verifier: defaultVerifier }, genesis, {
       clock,
       transport: { send: (to, m) => deliver(Number(to.slice(1)), i, m), broadcast: (m) => [0, 1, 2, 3].forEach((j) => j !== i && deliver(j, i, m)) },
-      signer: new SafetyRules({ chainId: CHAIN, validator: `node_${i + 1}`, secretKey: (keys[i] as { secretKey: string }).secretKey, store: safety[i]! }),
+      signer: new SafetyRules({ chainId: CHAIN, genesisHash: genesis.genesisHash, validator: `node_${i + 1}`, secretKey: (keys[i] as { secretKey: string }).secretKey, store: safety[i]! }),
       blocks: blocks[i]!,
       wal,
       mempool: { candidates: (h) => [{ type: 'submit', proof: { smtlib: `(set-info :h ${h}) (check-sat)`, claim: 'sat' } }] },

@@ -23,11 +23,12 @@ const CHAIN = 'walguard';
 const keys = [0, 1, 2, 3].map((i) => keyPairFromSeed(sha256Hex(`walguard-${i}`)));
 const set: ValidatorSet = { validators: keys.map((k, i) => ({ id: `node_${i + 1}`, publicKey: k.publicKey, stake: 1 + i })) };
 const genesis = { genesisHash: 'f'.repeat(64), appState: createCounterGenesis(set) };
+const network = { chainId: CHAIN, genesisHash: genesis.genesisHash };
 const secret = (i: number): string => (keys[i] as { secretKey: string }).secretKey;
 
 function signedVote(i: number, body: Partial<VoteBody>): Vote {
   const b: VoteBody = { type: 'prepare', chainId: CHAIN, height: 1, round: 0, blockHash: 'a'.repeat(64), validator: `node_${i + 1}`, ...body };
-  return { ...b, signature: sign(secret(i), voteSignBytes(b)) };
+  return { ...b, signature: sign(secret(i), voteSignBytes(network, b)) };
 }
 
 /** A proposal by validator `i` carrying `padBytes` of tx payload (its body is not checked before its height). */
@@ -35,7 +36,7 @@ function signedProposal(i: number, height: number, padBytes: number): Proposal {
   const header = { chainId: CHAIN, height, round: 0, prevHash: '0'.repeat(64), proposer: `node_${i + 1}`, txsRoot: '0'.repeat(64), stateRoot: '0'.repeat(64), resultsRoot: '0'.repeat(64), lastCommitHash: '', validatorsHash: '0'.repeat(64), timeMs: 0 };
   const block = { header, txs: [{ type: 'submit' as const, proof: { smtlib: 'x'.repeat(padBytes), claim: 'sat' as const } }], lastCommit: null } as unknown as Proposal['block'];
   const p = { chainId: CHAIN, height, round: 0, block, validRound: -1, proposer: `node_${i + 1}`, signature: '' };
-  return { ...p, signature: sign(secret(i), proposalSignBytes({ chainId: CHAIN, height, round: 0, blockHash: hashHeader(block.header), validRound: -1, proposer: p.proposer })) };
+  return { ...p, signature: sign(secret(i), proposalSignBytes(network, { chainId: CHAIN, height, round: 0, blockHash: hashHeader(block.header), validRound: -1, proposer: p.proposer })) };
 }
 
 
@@ -49,7 +50,7 @@ function cluster() {
   const deliver = (to: number, from: number, message: ConsensusMessage) => clock.schedule(2, () => drivers[to]?.deliver({ type: 'message', from: `n${from}`, message }));
   const boot = (i: number) => {
     const st = storage[i] as Storage;
-    const rules = new SafetyRules({ chainId: CHAIN, validator: `node_${i + 1}`, secretKey: secret(i), store: st.safety });
+    const rules = new SafetyRules({ chainId: CHAIN, genesisHash: genesis.genesisHash, validator: `node_${i + 1}`, secretKey: secret(i), store: st.safety });
     const d = new ConsensusDriver({ config: { chainId: CHAIN, self: `node_${i + 1}`, timeouts: DEFAULT_TIMEOUTS }, app: counterApp, verifier: defaultVerifier }, genesis, {
       clock,
       transport: { send: (to, m) => deliver(Number(to.slice(1)), i, m), broadcast: (m) => [0, 1, 2, 3].forEach((j) => j !== i && deliver(j, i, m)) },
@@ -103,7 +104,7 @@ describe('the WAL holds only what the core accepted', () => {
     const restarted = new ConsensusDriver({ config: { chainId: CHAIN, self: 'node_2', timeouts: DEFAULT_TIMEOUTS }, app: counterApp, verifier: defaultVerifier }, genesis, {
       clock,
       transport: { send: () => {}, broadcast: () => {} },
-      signer: new SafetyRules({ chainId: CHAIN, validator: 'node_2', secretKey: secret(1), store: storage[1]!.safety }),
+      signer: new SafetyRules({ chainId: CHAIN, genesisHash: genesis.genesisHash, validator: 'node_2', secretKey: secret(1), store: storage[1]!.safety }),
       blocks: storage[1]!.blocks,
       wal: storage[1]!.wal,
       mempool: { candidates: () => [] },
@@ -168,7 +169,7 @@ describe('the future buffer', () => {
     const stranger = keyPairFromSeed(sha256Hex('stranger'));
     // A signer outside the current set (it may join at the next height): kept, within the sender's share.
     const body: VoteBody = { type: 'prepare', chainId: CHAIN, height: 2, round: 0, blockHash: null, validator: 'node_99' };
-    const outsider: Vote = { ...body, signature: sign(stranger.secretKey, voteSignBytes(body)) };
+    const outsider: Vote = { ...body, signature: sign(stranger.secretKey, voteSignBytes(network, body)) };
     let kept = 0;
     for (let k = 0; k < FUTURE_MESSAGES_PER_SENDER_MAX + 100; k++) if (bufferFuture(ctx, s, 'flooder', { kind: 'vote', vote: { ...outsider, round: k } }, 2, fx)) kept++;
     expect(kept).toBe(FUTURE_MESSAGES_PER_SENDER_MAX);

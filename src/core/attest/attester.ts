@@ -42,6 +42,8 @@ export interface AttesterOptions {
   /** Ed25519 over the given bytes with this validator's key, hex (e.g. `(m) => sign(secretKey, m)`). */
   sign: (message: Uint8Array) => string;
   chainId: string;
+  /** With chainId, the network attestations are signed for (the ledger checks them against its genesis hash). */
+  genesisHash: string;
   validatorId: string;
   chain: () => AttestChainView;
   /** The attestation pool (its answer is not needed: it never refuses this validator's own for room). */
@@ -64,7 +66,7 @@ export interface Attester {
 
 /**
  * Create an attester for one validator.
- * @example const attester = createAttester({ clock, verifier, sign: (m) => sign(sk, m), chainId, validatorId: 'node_1', chain, pool, broadcast });
+ * @example const attester = createAttester({ clock, verifier, sign: (m) => sign(sk, m), chainId, genesisHash, validatorId: 'node_1', chain, pool, broadcast });
  *   attester.attestBlock(committedBlock);
  */
 export function createAttester(options: AttesterOptions): Attester {
@@ -120,12 +122,12 @@ export function createAttester(options: AttesterOptions): Attester {
 }
 
 /** Sort by proof id and cut into signed attest txs of at most `verdictsMax` verdicts. */
-function signBatches(options: Pick<AttesterOptions, 'sign' | 'chainId' | 'validatorId'>, verdicts: ReadyVerdict[], verdictsMax: number): AttestTx[] {
+function signBatches(options: Pick<AttesterOptions, 'sign' | 'chainId' | 'genesisHash' | 'validatorId'>, verdicts: ReadyVerdict[], verdictsMax: number): AttestTx[] {
   const sorted = verdicts.sort((a, b) => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0));
   const txs: AttestTx[] = [];
   for (let i = 0; i < sorted.length; i += verdictsMax) {
     const body = { validator: options.validatorId, verdicts: sorted.slice(i, i + verdictsMax) };
-    txs.push({ type: 'attest', ...body, signature: options.sign(attestSignBytes(options.chainId, body)) });
+    txs.push({ type: 'attest', ...body, signature: options.sign(attestSignBytes(options, body)) });
   }
   return txs;
 }

@@ -44,7 +44,7 @@ function inRoundWindow<S>(s: ConsensusState<S>, round: number): boolean {
 }
 
 function polProves<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, p: Proposal, hash: string, pol: readonly Vote[]): boolean {
-  return verifyProofOfLock(pol, { height: p.height, round: p.validRound, blockHash: hash }, s.index, s.total, ctx.verifier);
+  return verifyProofOfLock(pol, { height: p.height, round: p.validRound, blockHash: hash }, s.index, s.total, s.network, ctx.verifier);
 }
 
 /**
@@ -71,10 +71,10 @@ export function acceptProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>
       rs.polVerified = true;
       return true;
     }
-    if (verifyProposalSignature(p, s.index, ctx.verifier)) emitEvidence(s, duplicateProposalEvidence(proposalHeader(rs.proposal), proposalHeader(p)), fx);
+    if (verifyProposalSignature(p, s.index, s.network, ctx.verifier)) emitEvidence(s, duplicateProposalEvidence(proposalHeader(rs.proposal), proposalHeader(p)), fx);
     return false;
   }
-  if (!verifyProposalSignature(p, s.index, ctx.verifier)) {
+  if (!verifyProposalSignature(p, s.index, s.network, ctx.verifier)) {
     fx.push({ type: 'rejected', from, code: 'SIGNATURE_INVALID', message: 'proposal signature' });
     return false;
   }
@@ -98,7 +98,7 @@ export function acceptVote<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, fr
   const rs = s.rounds.get(v.round);
   const existing = rs ? (v.type === 'prepare' ? rs.prepares : rs.commits).votes.get(v.validator) : undefined;
   if (existing && existing.blockHash === v.blockHash) return false;
-  if (!verifyVoteSignature(v, s.index, ctx.verifier)) {
+  if (!verifyVoteSignature(v, s.index, s.network, ctx.verifier)) {
     fx.push({ type: 'rejected', from, code: 'SIGNATURE_INVALID', message: `vote from ${v.validator}` });
     return false;
   }

@@ -54,7 +54,7 @@ function checkBlock<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, block: Bl
     if (lc === null || s.prevValidators === null) return false;
     if (lc.height !== s.height - 1 || lc.blockHash !== s.prevHash) return false;
     if (hashCertificate(lc) !== h.lastCommitHash) return false;
-    if (!verifyCertificate(lc, s.prevValidators, ctx.config.chainId, ctx.verifier).ok) return false;
+    if (!verifyCertificate(lc, s.prevValidators, s.network, ctx.verifier).ok) return false;
   }
   return ctx.app.validateBlock(s.appState, block).ok;
 }

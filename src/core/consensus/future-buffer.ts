@@ -47,11 +47,11 @@ export function bufferFuture<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, 
 function signedForNextHeight<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, m: ConsensusMessage): boolean {
   if (m.kind === 'vote') {
     if (m.vote.chainId !== ctx.config.chainId) return false;
-    return !s.index.has(m.vote.validator) || verifyVoteSignature(m.vote, s.index, ctx.verifier);
+    return !s.index.has(m.vote.validator) || verifyVoteSignature(m.vote, s.index, s.network, ctx.verifier);
   }
   if (m.kind === 'proposal') {
     if (m.proposal.chainId !== ctx.config.chainId) return false;
-    return !s.index.has(m.proposal.proposer) || verifyProposalSignature(m.proposal, s.index, ctx.verifier);
+    return !s.index.has(m.proposal.proposer) || verifyProposalSignature(m.proposal, s.index, s.network, ctx.verifier);
   }
   return false;
 }

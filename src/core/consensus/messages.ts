@@ -1,8 +1,9 @@
 /**
- * Consensus messages on the wire: canonical sign bytes (chain id + domain tag), hashes, bounded structural
+ * Consensus messages on the wire: canonical sign bytes (domain tag + network: chain id and genesis hash), hashes, bounded structural
  * validation of untrusted input, certificate verification and evidence verification. Pure.
  */
-import { canonicalBytes, canonicalJson, type CanonicalValue } from '../codec/canonical.js';
+import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
+import { signBytes, type SignNetwork } from '../codec/sign-domain.js';
 import { hashWithDomain, isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
 import type { Block, BlockHeader, Certificate, Evidence, Proposal, Vote, VoteType } from '../types/consensus.js';
@@ -20,8 +21,9 @@ import {
 } from '../limits.js';
 import { fail, okValue, type Checked } from './errors.js';
 
-export const VOTE_DOMAIN = 'pop/vote/v1';
-export const PROPOSAL_DOMAIN = 'pop/proposal/v1';
+// v2: the network (chain id and genesis hash) joined the domain (issue 10, attack 6).
+export const VOTE_DOMAIN = 'pop/vote/v2';
+export const PROPOSAL_DOMAIN = 'pop/proposal/v2';
 export const HEADER_DOMAIN = 'pop/header/v1';
 export const CERTIFICATE_DOMAIN = 'pop/certificate/v1';
 export const VALIDATORS_DOMAIN = 'pop/validators/v1';
@@ -43,9 +45,9 @@ export interface ProposalBody {
   proposer: string;
 }
 
-/** Canonical bytes a validator signs for a vote. */
-export function voteSignBytes(vote: VoteBody): Uint8Array {
-  return canonicalBytes(VOTE_DOMAIN, {
+/** Canonical bytes a validator signs for a vote on `network`. */
+export function voteSignBytes(network: SignNetwork, vote: VoteBody): Uint8Array {
+  return signBytes(VOTE_DOMAIN, network, {
     type: vote.type,
     chainId: vote.chainId,
     height: vote.height,
@@ -55,9 +57,9 @@ export function voteSignBytes(vote: VoteBody): Uint8Array {
   });
 }
 
-/** Canonical bytes a proposer signs for a proposal. */
-export function proposalSignBytes(body: ProposalBody): Uint8Array {
-  return canonicalBytes(PROPOSAL_DOMAIN, {
+/** Canonical bytes a proposer signs for a proposal on `network`. */
+export function proposalSignBytes(network: SignNetwork, body: ProposalBody): Uint8Array {
+  return signBytes(PROPOSAL_DOMAIN, network, {
     chainId: body.chainId,
     height: body.height,
     round: body.round,
@@ -74,7 +76,7 @@ export function proposalBody(p: Proposal): ProposalBody {
 // Memoization by object identity: messages are immutable once built or decoded, and the simulator hands the same
 // object to every node, so each header is hashed and each vote encoded once. Pure (same input, same output).
 const headerHashes = new WeakMap<BlockHeader, string>();
-const voteBytes = new WeakMap<Vote, Uint8Array>();
+const voteBytes = new WeakMap<Vote, { network: SignNetwork; bytes: Uint8Array }>();
 
 /** The block's identity: sha256 over the header's canonical JSON with a domain tag. */
 export function hashHeader(header: BlockHeader): string {
@@ -86,12 +88,11 @@ export function hashHeader(header: BlockHeader): string {
   return hash;
 }
 
-function signedVoteBytes(vote: Vote): Uint8Array {
-  let bytes = voteBytes.get(vote);
-  if (bytes === undefined) {
-    bytes = voteSignBytes(vote);
-    voteBytes.set(vote, bytes);
-  }
+function signedVoteBytes(network: SignNetwork, vote: Vote): Uint8Array {
+  const memo = voteBytes.get(vote);
+  if (memo !== undefined && memo.network.chainId === network.chainId && memo.network.genesisHash === network.genesisHash) return memo.bytes;
+  const bytes = voteSignBytes(network, vote);
+  voteBytes.set(vote, { network, bytes });
   return bytes;
 }
 
@@ -329,39 +330,39 @@ export function decodeMessage(input: unknown, chainId: string, encodedBytes = 0)
 // ---------------------------------------------------------------------------------------------------------------
 // Signatures, certificates, evidence.
 
-/** True when the vote is signed by its validator's key in `set`. */
-export function verifyVoteSignature(vote: Vote, set: ValidatorSet | Map<string, Validator>, verifier: SignatureVerifier = defaultVerifier): boolean {
+/** True when the vote is signed for `network` by its validator's key in `set`. */
+export function verifyVoteSignature(vote: Vote, set: ValidatorSet | Map<string, Validator>, network: SignNetwork, verifier: SignatureVerifier = defaultVerifier): boolean {
   const index = set instanceof Map ? set : validatorIndex(set);
   const v = index.get(vote.validator);
-  return v !== undefined && verifier(v.publicKey, signedVoteBytes(vote), vote.signature);
+  return v !== undefined && verifier(v.publicKey, signedVoteBytes(network, vote), vote.signature);
 }
 
-/** True when the proposal is signed by its proposer's key in `set`. */
-export function verifyProposalSignature(p: Proposal, set: ValidatorSet | Map<string, Validator>, verifier: SignatureVerifier = defaultVerifier): boolean {
+/** True when the proposal is signed for `network` by its proposer's key in `set`. */
+export function verifyProposalSignature(p: Proposal, set: ValidatorSet | Map<string, Validator>, network: SignNetwork, verifier: SignatureVerifier = defaultVerifier): boolean {
   const index = set instanceof Map ? set : validatorIndex(set);
   const v = index.get(p.proposer);
-  return v !== undefined && verifier(v.publicKey, proposalSignBytes(proposalBody(p)), p.signature);
+  return v !== undefined && verifier(v.publicKey, proposalSignBytes(network, proposalBody(p)), p.signature);
 }
 
 /**
  * Verify a commit certificate against the validator set of its height: every signature is a valid commit vote
  * of a member for (height, round, blockHash), ids sorted and unique, and the signers hold more than 2/3 of the stake.
  * Anyone can run it (light clients, receipts, block sync).
- * @example const r = verifyCertificate(cert, set, 'pop-devnet'); if (!r.ok) console.log(r.error.code)
+ * @example const r = verifyCertificate(cert, set, genesisDoc); if (!r.ok) console.log(r.error.code)
  */
-export function verifyCertificate(cert: Certificate, set: ValidatorSet, chainId: string, verifier: SignatureVerifier = defaultVerifier): Checked<Certificate> {
+export function verifyCertificate(cert: Certificate, set: ValidatorSet, network: SignNetwork, verifier: SignatureVerifier = defaultVerifier): Checked<Certificate> {
   // Memoized by identity (certificates are immutable once built or decoded): a proposal's lastCommit is checked
   // once per node, and in the simulator once for the whole network.
   const memo = certificateChecks.get(cert);
-  if (memo && memo.set === set && memo.chainId === chainId && memo.verifier === verifier) return memo.result;
-  const result = checkCertificate(cert, set, chainId, verifier);
-  certificateChecks.set(cert, { set, chainId, verifier, result });
+  if (memo && memo.set === set && memo.chainId === network.chainId && memo.genesisHash === network.genesisHash && memo.verifier === verifier) return memo.result;
+  const result = checkCertificate(cert, set, network, verifier);
+  certificateChecks.set(cert, { set, chainId: network.chainId, genesisHash: network.genesisHash, verifier, result });
   return result;
 }
 
-const certificateChecks = new WeakMap<Certificate, { set: ValidatorSet; chainId: string; verifier: SignatureVerifier; result: Checked<Certificate> }>();
+const certificateChecks = new WeakMap<Certificate, { set: ValidatorSet; chainId: string; genesisHash: string; verifier: SignatureVerifier; result: Checked<Certificate> }>();
 
-function checkCertificate(cert: Certificate, set: ValidatorSet, chainId: string, verifier: SignatureVerifier): Checked<Certificate> {
+function checkCertificate(cert: Certificate, set: ValidatorSet, network: SignNetwork, verifier: SignatureVerifier): Checked<Certificate> {
   const shape = validateCertificate(cert);
   if (!shape.ok) return shape;
   const index = validatorIndex(set);
@@ -369,8 +370,8 @@ function checkCertificate(cert: Certificate, set: ValidatorSet, chainId: string,
   for (const entry of cert.signatures) {
     const v = index.get(entry.validator);
     if (!v) return fail('VALIDATOR_UNKNOWN', `${entry.validator} is not in the validator set`);
-    const body: VoteBody = { type: 'commit', chainId, height: cert.height, round: cert.round, blockHash: cert.blockHash, validator: entry.validator };
-    if (!verifier(v.publicKey, voteSignBytes(body), entry.signature)) return fail('SIGNATURE_INVALID', `bad signature from ${entry.validator}`);
+    const body: VoteBody = { type: 'commit', chainId: network.chainId, height: cert.height, round: cert.round, blockHash: cert.blockHash, validator: entry.validator };
+    if (!verifier(v.publicKey, voteSignBytes(network, body), entry.signature)) return fail('SIGNATURE_INVALID', `bad signature from ${entry.validator}`);
     stake += v.stake;
   }
   if (!isQuorum(stake, totalStake(set))) return fail('CERT_NO_QUORUM', `signers hold ${stake} of ${totalStake(set)} stake, not more than 2/3`);
@@ -417,10 +418,11 @@ export function hashEvidence(e: Evidence): string {
 
 /**
  * Check evidence anyone can verify: two messages signed by the same validator (a member of `set`, the set of the
- * offence's height) at the same (height, round[, type]) for different blocks.
+ * offence's height) at the same (height, round[, type]) for different blocks, both signed for `network`.
  */
-export function verifyEvidence(e: Evidence, set: ValidatorSet, chainId: string, verifier: SignatureVerifier = defaultVerifier): Checked<Evidence> {
+export function verifyEvidence(e: Evidence, set: ValidatorSet, network: SignNetwork, verifier: SignatureVerifier = defaultVerifier): Checked<Evidence> {
   if (!isRecord(e)) return fail('EVIDENCE_MALFORMED', 'evidence must be an object');
+  const chainId = network.chainId;
   const index = validatorIndex(set);
   if (e.kind === 'duplicate-vote') {
     const a = validateVote(e.voteA, chainId);
@@ -432,7 +434,7 @@ export function verifyEvidence(e: Evidence, set: ValidatorSet, chainId: string, 
     if (va.validator !== vb.validator || va.type !== vb.type || va.height !== vb.height || va.round !== vb.round) return fail('EVIDENCE_NOT_CONFLICTING', 'votes differ in validator, type, height or round');
     if (va.blockHash === vb.blockHash) return fail('EVIDENCE_NOT_CONFLICTING', 'votes are for the same block');
     if (!index.has(va.validator)) return fail('VALIDATOR_UNKNOWN', `${va.validator} is not in the set`);
-    if (!verifyVoteSignature(va, index, verifier) || !verifyVoteSignature(vb, index, verifier)) return fail('SIGNATURE_INVALID', 'a vote signature does not verify');
+    if (!verifyVoteSignature(va, index, network, verifier) || !verifyVoteSignature(vb, index, network, verifier)) return fail('SIGNATURE_INVALID', 'a vote signature does not verify');
     return okValue(e);
   }
   if (e.kind === 'duplicate-proposal') {
@@ -450,7 +452,7 @@ export function verifyEvidence(e: Evidence, set: ValidatorSet, chainId: string, 
     if (!v) return fail('VALIDATOR_UNKNOWN', `${pa.proposer} is not in the set`);
     for (const p of [pa, pb]) {
       const body: ProposalBody = { chainId, height: p.height, round: p.round, blockHash: p.blockHash, validRound: p.validRound, proposer: p.proposer };
-      if (!verifier(v.publicKey, proposalSignBytes(body), p.signature)) return fail('SIGNATURE_INVALID', 'a proposal signature does not verify');
+      if (!verifier(v.publicKey, proposalSignBytes(network, body), p.signature)) return fail('SIGNATURE_INVALID', 'a proposal signature does not verify');
     }
     return okValue(e);
   }

@@ -8,6 +8,7 @@ import type { Tx } from '../types/tx.js';
 import { totalStake, type Validator, type ValidatorSet } from '../types/validator.js';
 import { VALIDATORS_MAX } from '../limits.js';
 import type { SignRequest } from '../safety/safety-rules.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 import { hashValidatorSet, validatorIndex, type ConsensusMessage, type SignatureVerifier } from './messages.js';
 import { initialPriorities, proposerForRound, type Priorities } from './proposer.js';
 import type { TimeoutConfig, TimeoutStep } from './timeouts.js';
@@ -79,6 +80,8 @@ export interface RoundState {
 }
 
 export interface ConsensusState<S> {
+  /** What this node's peers' signatures must be bound to: the config's chain id and the genesis hash. */
+  readonly network: SignNetwork;
   height: number;
   round: number;
   step: Step;
@@ -143,6 +146,7 @@ export function setValidators<S>(s: ConsensusState<S>, set: ValidatorSet): void 
 export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): ConsensusState<S> {
   const set = ctx.app.validatorSet(genesis.appState);
   const s: ConsensusState<S> = {
+    network: { chainId: ctx.config.chainId, genesisHash: genesis.genesisHash },
     height: 1,
     round: 0,
     step: 'new-height',

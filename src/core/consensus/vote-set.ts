@@ -5,6 +5,7 @@
 import type { Evidence, Vote } from '../types/consensus.js';
 import { isQuorum, type Validator } from '../types/validator.js';
 import { duplicateVoteEvidence, verifyVoteSignature, type SignatureVerifier } from './messages.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 
 /** The votes of one type at one round: one per validator, with the stake behind each value. */
 export interface VoteSet {
@@ -75,6 +76,7 @@ export function verifyProofOfLock(
   target: { height: number; round: number; blockHash: string },
   index: Map<string, Validator>,
   total: number,
+  network: SignNetwork,
   verifier: SignatureVerifier,
 ): boolean {
   const seen = new Set<string>();
@@ -82,7 +84,7 @@ export function verifyProofOfLock(
   for (const v of pol) {
     if (v.type !== 'prepare' || v.height !== target.height || v.round !== target.round || v.blockHash !== target.blockHash || seen.has(v.validator)) continue;
     const member = index.get(v.validator);
-    if (!member || !verifyVoteSignature(v, index, verifier)) continue;
+    if (!member || !verifyVoteSignature(v, index, network, verifier)) continue;
     seen.add(v.validator);
     stake += member.stake;
   }

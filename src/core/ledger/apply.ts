@@ -16,6 +16,7 @@
  *   7. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
  */
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
 import { NODE_ID_BYTES_MAX, P2P_ADDRESS_BYTES_MAX } from '../limits.js';
@@ -33,6 +34,7 @@ import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
 import {
   KEY,
+  ledgerNetwork,
   type Account,
   type ChainInfo,
   type ChainStats,
@@ -84,13 +86,18 @@ class BlockContext {
     return this.state.chain.chainId;
   }
 
+  /** The network this block's signatures are bound to (chain id and genesis hash). */
+  get network(): SignNetwork {
+    return ledgerNetwork(this.state);
+  }
+
   get activeSet(): readonly Validator[] {
     return this.state.activeSet;
   }
 
   /** The ledger as the attest rule reads it inside this block (its own writes included). */
   get attestView(): AttestRuleView {
-    return { chainId: this.chainId, height: this.height, params: this.params, activeSet: this.activeSet, proof: (id) => this.read<ProofRecord>(KEY.proof(id)), verifySig: this.verifySig };
+    return { network: this.network, height: this.height, params: this.params, activeSet: this.activeSet, proof: (id) => this.read<ProofRecord>(KEY.proof(id)), verifySig: this.verifySig };
   }
 
   read<T>(key: string): T | undefined {
@@ -250,7 +257,7 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
   const account = ctx.account(tx.account);
   if (!account) fail('BOND_UNKNOWN_ACCOUNT', `account ${tx.account} does not exist`);
   if (tx.nonce !== account.nonce) fail('TX_BAD_NONCE', `nonce ${tx.nonce}, expected ${account.nonce}`);
-  if (!ctx.verifySig(tx.account, bondSignBytes(ctx.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', 'bond signature does not verify against the account key');
+  if (!ctx.verifySig(tx.account, bondSignBytes(ctx.network, tx), tx.signature)) fail('TX_BAD_SIGNATURE', 'bond signature does not verify against the account key');
   const existing = ctx.validator(tx.validator);
   if (existing && existing.account !== tx.account) fail('BOND_VALIDATOR_OWNED', `${tx.validator} is bonded by another account`);
   if (existing && existing.jailed) fail('BOND_JAILED', `${tx.validator} is jailed`);
@@ -283,7 +290,7 @@ function applyUnbond(ctx: BlockContext, tx: UnbondTx): void {
   const v = ctx.validator(tx.validator);
   if (!v) fail('UNBOND_UNKNOWN_VALIDATOR', `unknown validator ${tx.validator}`);
   if (tx.nonce !== v.nonce) fail('TX_BAD_NONCE', `nonce ${tx.nonce}, expected ${v.nonce}`);
-  if (!ctx.verifySig(v.publicKey, unbondSignBytes(ctx.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', 'unbond signature does not verify against the validator key');
+  if (!ctx.verifySig(v.publicKey, unbondSignBytes(ctx.network, tx), tx.signature)) fail('TX_BAD_SIGNATURE', 'unbond signature does not verify against the validator key');
   if (v.stake === 0) fail('UNBOND_NOT_BONDED', `${tx.validator} has no bonded stake`);
   const remaining = (ctx.read<string[]>(KEY.validatorIds) ?? []).filter((id) => {
     if (id === v.id) return false;
@@ -312,7 +319,7 @@ function applyEvidence(ctx: BlockContext, tx: EvidenceTx): void {
   const v = ctx.validator(offender.validator);
   if (!v) fail('EVIDENCE_UNKNOWN_VALIDATOR', `unknown validator ${offender.validator}`);
   // Signatures are checked against the validator's registered key (it keeps one key while bonded).
-  const checked = verifyEvidence(tx.evidence, { validators: [{ id: v.id, publicKey: v.publicKey, stake: Math.max(1, v.stake) }] }, ctx.chainId, ctx.verifySig);
+  const checked = verifyEvidence(tx.evidence, { validators: [{ id: v.id, publicKey: v.publicKey, stake: Math.max(1, v.stake) }] }, ctx.network, ctx.verifySig);
   if (!checked.ok) fail(checked.error.code === 'SIGNATURE_INVALID' ? 'EVIDENCE_BAD_SIGNATURE' : 'EVIDENCE_INVALID', `${checked.error.code}: ${checked.error.message}`);
   const offenceKey = KEY.offence(v.id, offender.height);
   if (ctx.read(offenceKey) !== undefined) fail('EVIDENCE_DUPLICATE', `${v.id} already slashed for height ${offender.height}`);
@@ -503,7 +510,7 @@ function finish(ctx: BlockContext, state: LedgerState, header: Pick<BlockHeader,
   const chain: ChainInfo = { ...state.chain, height: ctx.height, lastBlockHash: header.chainId !== undefined ? hashHeader(header as BlockHeader) : state.chain.lastBlockHash };
   ctx.write(KEY.chain, chain);
   const tree = ctx.commit();
-  return { state: { tree, chain, params: state.params, activeSet, lastResults: results }, results, resultsRoot: resultsRoot(results) };
+  return { state: { tree, genesisHash: state.genesisHash, chain, params: state.params, activeSet, lastResults: results }, results, resultsRoot: resultsRoot(results) };
 }
 
 /**

@@ -10,14 +10,16 @@ import type { Validator } from '../types/validator.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import type { LedgerParams } from './params.js';
 import { attestSignBytes } from './sign-bytes.js';
-import { getProof, type LedgerState, type ProofRecord } from './state.js';
+import { getProof, ledgerNetwork, type LedgerState, type ProofRecord } from './state.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 
 /** Signature check, injectable so the simulator can cache it. Defaults to Ed25519 (node:crypto via src/crypto). */
 export type SigVerifier = (publicKey: string, message: Uint8Array, signature: string) => boolean;
 
 /** The ledger as the attest rule reads it, at the height of the block the attestation goes into. */
 export interface AttestRuleView {
-  chainId: string;
+  /** The network attestations are signed for (chain id and genesis hash). */
+  network: SignNetwork;
   height: number;
   params: Pick<LedgerParams, 'attestVerdictsMax' | 'verdictWindowBlocks'>;
   activeSet: readonly Validator[];
@@ -53,20 +55,20 @@ function checkAttestSigned(view: AttestRuleView, tx: AttestTx): void {
     if ((item.proofId as string) <= prev) fail('ATTEST_NOT_SORTED', 'verdicts must be sorted by proofId, unique');
     prev = item.proofId as string;
   }
-  if (!view.verifySig(member.publicKey, signBytesOnce(view.chainId, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
+  if (!view.verifySig(member.publicKey, signBytesOnce(view.network, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
 }
 
 /**
- * The sign bytes of an attestation, once per tx object and chain: a gossiped attestation is checked by the pool on
+ * The sign bytes of an attestation, once per tx object and network: a gossiped attestation is checked by the pool on
  * arrival, again after each block and by the ledger, and in the simulator one object reaches every validator. A tx
  * is immutable once built or decoded. The same bytes object also lets a caching verifier answer by identity.
  */
-const signBytesMemo = new WeakMap<AttestTx, { chainId: string; bytes: Uint8Array }>();
-function signBytesOnce(chainId: string, tx: AttestTx): Uint8Array {
+const signBytesMemo = new WeakMap<AttestTx, { chainId: string; genesisHash: string; bytes: Uint8Array }>();
+function signBytesOnce(network: SignNetwork, tx: AttestTx): Uint8Array {
   const hit = signBytesMemo.get(tx);
-  if (hit !== undefined && hit.chainId === chainId) return hit.bytes;
-  const bytes = attestSignBytes(chainId, tx);
-  signBytesMemo.set(tx, { chainId, bytes });
+  if (hit !== undefined && hit.chainId === network.chainId && hit.genesisHash === network.genesisHash) return hit.bytes;
+  const bytes = attestSignBytes(network, tx);
+  signBytesMemo.set(tx, { chainId: network.chainId, genesisHash: network.genesisHash, bytes });
   return bytes;
 }
 
@@ -100,7 +102,7 @@ export function checkAttest(view: AttestRuleView, tx: AttestTx): ProofRecord[] {
  */
 export function nextBlockView(state: LedgerState, verifySig: SigVerifier = ed25519Verify): AttestRuleView {
   return {
-    chainId: state.chain.chainId,
+    network: ledgerNetwork(state),
     height: state.chain.height + 1,
     params: state.params,
     activeSet: state.activeSet,

@@ -4,7 +4,7 @@
  * passed in, and the Z3 version comes from the caller.
  *
  * Seed format (snake_case, as the user's guide writes it):
- *   { chain_id?, validators: [{ node_id, stake, initial_balance, public_key? }],
+ *   { chain_id, validators: [{ node_id, stake, initial_balance, public_key? }],
  *     accounts?: [{ name, balance, public_key? }], params?: { min_stake?, ..., z3_version?, solver_params? } }
  * A validator's account (where its initial_balance, rewards and unbonded stake go) is its public key.
  */
@@ -18,7 +18,6 @@ import { smtBuild, smtRoot } from './smt.js';
 import { KEY, type Account, type ChainInfo, type LedgerState, type Supply, type ValidatorRecord } from './state.js';
 
 export const GENESIS_DOMAIN = 'pop/genesis/v1';
-export const DEFAULT_CHAIN_ID = 'pop-local-1';
 const ZERO_HASH = '0'.repeat(64);
 
 const id = z.string().min(1).max(NODE_ID_BYTES_MAX).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
@@ -32,7 +31,13 @@ paramShape.solver_params = z.record(z.string().max(128), z.union([z.string().max
 
 export const genesisSeedSchema = z
   .object({
-    chain_id: z.string().min(1).max(CHAIN_ID_BYTES_MAX).regex(/^[A-Za-z0-9_.-]+$/).optional(),
+    // Required, never defaulted: two seeds that both fell back to one default named two networks alike
+    // (issue 10, attack 6). The genesis hash tells such networks apart in every signature; the name must too.
+    chain_id: z
+      .string({ error: (issue) => (issue.input === undefined ? 'chain_id is required: name this network (e.g. "pop-local-1"); no default is assumed' : 'chain_id must be a string') })
+      .min(1)
+      .max(CHAIN_ID_BYTES_MAX)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
     validators: z
       .array(z.object({ node_id: id, stake: amount.min(1), initial_balance: amount, public_key: pubKey.optional() }).strict())
       .min(1)
@@ -156,8 +161,7 @@ export function buildGenesis(seed: GenesisSeed, opts: { z3Version: string; publi
   for (const v of seed.validators) balances.set(keyOf(v.node_id, v.public_key), { name: v.node_id, balance: v.initial_balance });
   for (const a of seed.accounts ?? []) balances.set(keyOf(a.name, a.public_key), { name: a.name, balance: a.balance });
   const accounts = [...balances.entries()].map(([address, a]) => ({ name: a.name, address, balance: a.balance })).sort((a, b) => (a.name < b.name ? -1 : 1));
-  const chainId = seed.chain_id ?? DEFAULT_CHAIN_ID;
-  const body = { chainId, params, validators, accounts, initialStateRoot: '' };
+  const body = { chainId: seed.chain_id, params, validators, accounts, initialStateRoot: '' };
   body.initialStateRoot = smtRoot(genesisTree(body));
   const genesisHash = hashWithDomain(GENESIS_DOMAIN, canonicalJson(body as unknown as CanonicalValue));
   return { ...body, genesisHash };
@@ -232,6 +236,7 @@ export function genesisState(doc: GenesisDoc): LedgerState {
   const tree = genesisTree(doc);
   return {
     tree,
+    genesisHash: doc.genesisHash,
     chain: { chainId: doc.chainId, height: 0, lastBlockHash: ZERO_HASH },
     params: doc.params,
     activeSet: activeSetOf(doc),

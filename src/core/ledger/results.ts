@@ -20,6 +20,7 @@ import type { ValidatorSet } from '../types/validator.js';
 import { hashHeader, verifyCertificate } from './consensus-bridge.js';
 import type { LedgerErrorCode } from './errors.js';
 import type { ResultLeaf } from './state.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 
 export const RESULT_DOMAIN = 'pop/result/v1';
 export const TX_DOMAIN = 'pop/tx/v1';
@@ -102,9 +103,10 @@ export type ReceiptCheck = { ok: true; verdict: FinalVerdict; height: number; si
 /**
  * Verify a receipt offline: leaf matches (proofId, verdict), inclusion proof reaches header.resultsRoot, the
  * certificate commits this header (hashHeader) and carries valid commit signatures of more than 2/3 of the
- * stake of `set` on `chainId`. Never throws.
+ * stake of `set`, signed for `network` (the genesis document: chain id and genesis hash). Never throws.
  */
-export function verifyReceipt(input: unknown, set: ValidatorSet, chainId: string): ReceiptCheck {
+export function verifyReceipt(input: unknown, set: ValidatorSet, network: SignNetwork): ReceiptCheck {
+  const chainId = network.chainId;
   try {
     const r = input as Receipt;
     if (typeof r !== 'object' || r === null || typeof r.leaf !== 'object' || r.leaf === null || typeof r.header !== 'object' || r.header === null || typeof r.certificate !== 'object' || r.certificate === null || !Array.isArray(r.merkleProof)) {
@@ -120,7 +122,7 @@ export function verifyReceipt(input: unknown, set: ValidatorSet, chainId: string
     if (r.certificate.blockHash !== blockHash || r.certificate.height !== r.header.height || r.certificate.round !== r.header.round) {
       return { ok: false, code: 'RECEIPT_HEADER_HASH', message: 'certificate does not commit this header' };
     }
-    const checked = verifyCertificate(r.certificate, set, chainId);
+    const checked = verifyCertificate(r.certificate, set, network);
     if (!checked.ok) {
       return { ok: false, code: checked.error.code === 'CERT_NO_QUORUM' ? 'RECEIPT_QUORUM' : 'RECEIPT_CERTIFICATE', message: `${checked.error.code}: ${checked.error.message}` };
     }

@@ -29,10 +29,11 @@ export function snapshotState(state: LedgerState): LedgerSnapshot {
 }
 
 /**
- * Rebuild a state from a snapshot.
+ * Rebuild a state from a snapshot of the chain whose genesis hash is `genesisHash` (from the node's genesis file:
+ * the snapshot does not carry it, since its state root does not commit to it).
  * @throws SnapshotError when the snapshot is malformed or its contents do not hash to its stateRoot.
  */
-export function restoreState(snapshot: LedgerSnapshot): LedgerState {
+export function restoreState(snapshot: LedgerSnapshot, genesisHash: string): LedgerState {
   if (typeof snapshot !== 'object' || snapshot === null || snapshot.version !== 1 || !Array.isArray(snapshot.entries)) throw new SnapshotError('not a version 1 ledger snapshot');
   let tree;
   try {
@@ -46,5 +47,5 @@ export function restoreState(snapshot: LedgerSnapshot): LedgerState {
   const params = smtGet(tree, KEY.params) as LedgerParams | undefined;
   const activeSet = smtGet(tree, KEY.activeSet) as Validator[] | undefined;
   if (!chain || !params || !activeSet) throw new SnapshotError('chain, params or set/active missing');
-  return { tree, chain, params, activeSet, lastResults: Array.isArray(snapshot.lastResults) ? snapshot.lastResults : [] };
+  return { tree, genesisHash, chain, params, activeSet, lastResults: Array.isArray(snapshot.lastResults) ? snapshot.lastResults : [] };
 }

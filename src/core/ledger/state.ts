@@ -8,6 +8,7 @@
 import type { AttestedVerdict, FinalVerdict } from '../types/proof.js';
 import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 import { smtGet, smtRoot, type SmtNode } from './smt.js';
 
 export interface Account {
@@ -96,6 +97,11 @@ export type ResultLeaf =
 
 export interface LedgerState {
   readonly tree: SmtNode | null;
+  /**
+   * The genesis document's hash: with chain.chainId, the network every signature the ledger checks is bound to.
+   * Not in the tree (the genesis hash commits to the tree's initial root, so it cannot be inside it).
+   */
+  readonly genesisHash: string;
   /** Decoded copies of `chain` and `params` for quick access (also committed in the tree). */
   readonly chain: ChainInfo;
   readonly params: LedgerParams;
@@ -124,6 +130,11 @@ export const KEY = {
 /** Read a typed value from the tree (values were written by this module, so the cast is sound). */
 export function readKey<T>(tree: SmtNode | null, key: string): T | undefined {
   return smtGet(tree, key) as T | undefined;
+}
+
+/** The network the ledger's signatures are bound to (sign-domain.ts): its chain id and genesis hash. */
+export function ledgerNetwork(state: LedgerState): SignNetwork {
+  return { chainId: state.chain.chainId, genesisHash: state.genesisHash };
 }
 
 /** Merkle root of the whole state, hex. */

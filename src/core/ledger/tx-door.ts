@@ -10,6 +10,7 @@ import type { BondTx, UnbondTx } from '../types/tx.js';
 import { sha256Hex } from '../../crypto/hash.js';
 import { verify } from '../../crypto/ed25519.js';
 import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 
 export type TxDoorCode = 'TX_MALFORMED' | 'TX_BAD_SIGNATURE' | 'TX_UNKNOWN_VALIDATOR' | 'BOND_UNKNOWN_ACCOUNT' | 'TX_BAD_NONCE' | 'BOND_INSUFFICIENT_BALANCE';
 
@@ -23,9 +24,9 @@ export function txHash(tx: BondTx | UnbondTx): string {
 /**
  * Check a bond (signed by the paying account) or an unbond (signed by the validator's registered key).
  * @param validatorKey the registered public key of a validator, for unbond; undefined if unknown.
- * @example checkTxAtDoor(chainId, tx, (id) => keys.get(id))
+ * @example checkTxAtDoor(genesisDoc, tx, (id) => keys.get(id))
  */
-export function checkTxAtDoor(chainId: string, tx: BondTx | UnbondTx, validatorKey: (id: string) => string | undefined): DoorResult {
+export function checkTxAtDoor(network: SignNetwork, tx: BondTx | UnbondTx, validatorKey: (id: string) => string | undefined): DoorResult {
   let hash: string;
   try {
     hash = txHash(tx);
@@ -33,12 +34,12 @@ export function checkTxAtDoor(chainId: string, tx: BondTx | UnbondTx, validatorK
     return { ok: false, code: 'TX_MALFORMED', message: `not canonical: ${(err as Error).message}` };
   }
   if (tx.type === 'bond') {
-    if (!verify(tx.account, bondSignBytes(chainId, tx), tx.signature)) return { ok: false, code: 'TX_BAD_SIGNATURE', message: `bond signature does not verify against the account key for chain ${chainId}` };
+    if (!verify(tx.account, bondSignBytes(network, tx), tx.signature)) return { ok: false, code: 'TX_BAD_SIGNATURE', message: `bond signature does not verify against the account key for chain ${network.chainId} (genesis ${network.genesisHash.slice(0, 16)}…)` };
     return { ok: true, hash };
   }
   const key = validatorKey(tx.validator);
   if (key === undefined) return { ok: false, code: 'TX_UNKNOWN_VALIDATOR', message: `${tx.validator} is not a validator` };
-  if (!verify(key, unbondSignBytes(chainId, tx), tx.signature)) return { ok: false, code: 'TX_BAD_SIGNATURE', message: `unbond signature does not verify against ${tx.validator}'s key for chain ${chainId}` };
+  if (!verify(key, unbondSignBytes(network, tx), tx.signature)) return { ok: false, code: 'TX_BAD_SIGNATURE', message: `unbond signature does not verify against ${tx.validator}'s key for chain ${network.chainId} (genesis ${network.genesisHash.slice(0, 16)}…)` };
   return { ok: true, hash };
 }
 

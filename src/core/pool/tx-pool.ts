@@ -26,6 +26,8 @@ export interface TxPoolView {
 
 export interface TxPoolOptions {
   chainId: string;
+  /** With chainId, the network bond and unbond signatures must be bound to. */
+  genesisHash: string;
   txsMax?: number;
   historyEntriesMax?: number;
   expiryBlocks?: number;
@@ -47,7 +49,7 @@ export interface TxPool {
 
 /**
  * Create an empty tx pool for one chain.
- * @example const pool = createTxPool({ chainId }); pool.submit(bond, { height: 7, validatorKey: () => undefined });
+ * @example const pool = createTxPool({ chainId, genesisHash }); pool.submit(bond, { height: 7, validatorKey: () => undefined });
  */
 export function createTxPool(options: TxPoolOptions): TxPool {
   const txsMax = options.txsMax ?? TX_POOL_TXS_MAX;
@@ -79,7 +81,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
 
   return {
     submit(tx, view) {
-      const door = checkTxAtDoor(options.chainId, tx, (id) => view.validatorKey(id));
+      const door = checkTxAtDoor(options, tx, (id) => view.validatorKey(id));
       if (!door.ok) return { ok: false, kind: 'rejected', code: door.code, message: door.message };
       if (pool.has(door.hash) || history.get(door.hash)?.status === 'committed') return { ok: true, hash: door.hash, duplicate: true };
       const funds = checkFunds(tx, view);
@@ -93,7 +95,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     addGossiped(tx, view) {
       const hash = txHash(tx);
       if (pool.has(hash) || history.has(hash) || pool.size >= txsMax) return false;
-      if (!checkTxAtDoor(options.chainId, tx, (id) => view.validatorKey(id)).ok || !checkFunds(tx, view).ok) return false;
+      if (!checkTxAtDoor(options, tx, (id) => view.validatorKey(id)).ok || !checkFunds(tx, view).ok) return false;
       pool.set(hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
       return true;
     },

@@ -12,6 +12,7 @@ import type { SafetyRecord, SafetyStore } from '../../ports/safety-store.js';
 import { bytesToHex } from '../../crypto/hash.js';
 import { sign as ed25519Sign } from '../../crypto/ed25519.js';
 import { proposalSignBytes, voteSignBytes, type ProposalBody, type VoteBody } from '../consensus/messages.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 
 export type SignRequest = { kind: 'proposal'; body: ProposalBody } | { kind: 'vote'; body: VoteBody };
 
@@ -25,8 +26,9 @@ export function requestPosition(request: SignRequest): { height: number; round: 
   return { height: request.body.height, round: request.body.round, step: request.body.type === 'prepare' ? 2 : 3 };
 }
 
-export function requestSignBytes(request: SignRequest): Uint8Array {
-  return request.kind === 'proposal' ? proposalSignBytes(request.body) : voteSignBytes(request.body);
+/** The bytes signed for `request` on `network` (the domain binds the chain id and the genesis hash). */
+export function requestSignBytes(network: SignNetwork, request: SignRequest): Uint8Array {
+  return request.kind === 'proposal' ? proposalSignBytes(network, request.body) : voteSignBytes(network, request.body);
 }
 
 function requestSigner(request: SignRequest): string {
@@ -35,6 +37,8 @@ function requestSigner(request: SignRequest): string {
 
 export interface SafetyRulesOptions {
   chainId: string;
+  /** The genesis hash of the network: with the chain id, the domain of every signature (see sign-domain.ts). */
+  genesisHash: string;
   validator: string;
   /** 32-byte Ed25519 seed, hex. Never leaves this module. */
   secretKey: string;
@@ -43,6 +47,7 @@ export interface SafetyRulesOptions {
 
 export class SafetyRules {
   readonly #chainId: string;
+  readonly #network: SignNetwork;
   readonly #validator: string;
   readonly #secretKey: string;
   readonly #store: SafetyStore;
@@ -51,6 +56,7 @@ export class SafetyRules {
   /** Loads the last record from the store (throws if it is unreadable, or belongs to another chain or key). */
   constructor(options: SafetyRulesOptions) {
     this.#chainId = options.chainId;
+    this.#network = { chainId: options.chainId, genesisHash: options.genesisHash };
     this.#validator = options.validator;
     this.#secretKey = options.secretKey;
     this.#store = options.store;
@@ -74,7 +80,7 @@ export class SafetyRules {
     if (request.body.chainId !== this.#chainId) return { ok: false, code: 'SAFETY_WRONG_CHAIN', message: `request for chain ${request.body.chainId}` };
     if (requestSigner(request) !== this.#validator) return { ok: false, code: 'SAFETY_WRONG_SIGNER', message: `request signs as ${requestSigner(request)}` };
     const pos = requestPosition(request);
-    const signBytes = requestSignBytes(request);
+    const signBytes = requestSignBytes(this.#network, request);
     const bytesHex = bytesToHex(signBytes);
     const last = this.#last;
     if (last) {
