@@ -28,6 +28,21 @@ function blockKey(block: Block): string {
 
 const blockKeys = new WeakMap<Block, string>();
 
+/**
+ * One ValidatorSet object per active-set array: the array is carried unchanged from state to state until the set
+ * changes, so consensus' certificate-check memo (keyed by the set object) hits across heights and, in the simulator,
+ * across validators.
+ */
+const sets = new WeakMap<LedgerState['activeSet'], ValidatorSet>();
+function setOf(activeSet: LedgerState['activeSet']): ValidatorSet {
+  let set = sets.get(activeSet);
+  if (set === undefined) {
+    set = { validators: activeSet };
+    sets.set(activeSet, set);
+  }
+  return set;
+}
+
 /** txsRoot per txs array: a block object met again (re-delivered, or shared by every simulated validator) is hashed once. */
 const txsRoots = new WeakMap<readonly Tx[], string>();
 function txsRootOnce(txs: readonly Tx[]): string {
@@ -70,7 +85,7 @@ export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerStat
       return applyBlock(state, block, opts);
     },
     validatorSet(state: LedgerState): ValidatorSet {
-      return { validators: state.activeSet };
+      return setOf(state.activeSet);
     },
     stateRoot,
     txsRoot: txsRootOnce,
