@@ -182,7 +182,8 @@ describe('staking', () => {
   });
 
   it('bond and unbond change the set exactly setChangeDelayBlocks (2) after their block', () => {
-    const { keys, state: s0 } = setup();
+    // A 10-block unbonding delay (the default is longer): evidence_max_age 8 + set_change_delay 2 is what it must cover.
+    const { keys, state: s0 } = setup({ unbonding_delay_blocks: 10, evidence_max_age_blocks: 8 });
     const alice = keys.get('alice')!;
     const app = createLedgerApp();
     const s1 = step(s0, [bondTx(CHAIN, alice, 'node_5', keyFor('node_5'), 5000, 0)]); // bonded at height 1
