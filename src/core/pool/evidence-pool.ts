@@ -112,6 +112,7 @@ export function createEvidencePool(options: EvidencePoolOptions): EvidencePool {
         const hash = hashOf(tx.evidence);
         if (hash !== null) drop(hash);
       }
+      if (held.size === 0) return;
       // What changes from block to block is age and whether the offence was slashed (by another piece, say).
       const view = nextBlockEvidenceView(options.state(), verifySig);
       for (const [hash, entry] of held) {
