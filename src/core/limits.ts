@@ -212,7 +212,23 @@ export const UNBONDING_DELAY_BLOCKS_MAX = 1_000_000;
 /** Ceiling of the evidence age parameter. */
 export const EVIDENCE_AGE_BLOCKS_MAX = 1_000_000;
 
+/**
+ * Consensus keys a validator replaced (by a re-bond from its account) that the ledger still checks evidence against,
+ * each until evidence_max_age_blocks after its last signing height; a re-bond that would retire one more is refused
+ * (BOND_KEY_ROTATIONS), so checking one piece of evidence costs at most this many + 1 key trials.
+ */
+export const VALIDATOR_RETIRED_KEYS_MAX = 4;
+/** Pieces of evidence a node holds for the next proposals (deduplicated, one per offence). */
+export const EVIDENCE_POOL_ENTRIES_MAX = 1024;
+/** Pieces of evidence against one offender in the pool at once, so a few offenders cannot fill it. */
+export const EVIDENCE_POOL_PER_OFFENDER_MAX = 4;
+
 assertLimit(ATTEST_VERDICTS_MAX >= BLOCK_TXS_MAX, 'one attestation must be able to cover a full block of proofs');
+assertLimit(EVIDENCE_POOL_ENTRIES_MAX >= EVIDENCE_PER_BLOCK_MAX, 'the evidence pool must be able to fill a block\'s evidence quota');
+assertLimit(EVIDENCE_POOL_ENTRIES_MAX >= VALIDATORS_MAX, 'every validator of a full set must be able to have one offence pooled');
+assertLimit(EVIDENCE_POOL_PER_OFFENDER_MAX >= 1 && EVIDENCE_POOL_PER_OFFENDER_MAX < EVIDENCE_POOL_ENTRIES_MAX, 'one offender must not be able to fill the evidence pool');
+assertLimit(EVIDENCE_PER_BLOCK_MAX < BLOCK_TXS_MAX, 'evidence must leave room in a block for other txs');
+assertLimit(VALIDATOR_RETIRED_KEYS_MAX >= 1, 'a validator must be able to rotate its key at least once per evidence window');
 
 /** Signed ledger transactions (bond, unbond) waiting in a node's tx pool for a block. */
 export const TX_POOL_TXS_MAX = 1_000;

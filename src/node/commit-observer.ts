@@ -1,16 +1,19 @@
 /**
  * The node's bookkeeping of consensus effects, after the driver ran them: on each committed block the pools
  * drop what it holds (and what expired), the commit latency and the counters advance, the metrics follow; view
- * changes and equivocations are counted; forged peer messages are reported for scoring. Time comes from the
- * injected clock (monotonic: latencies are durations).
+ * changes are counted; an equivocation the core detected is counted and becomes an evidence tx in the evidence
+ * pool (checked by the ledger's rule there), gossiped to peers, so a later proposal includes it and the ledger
+ * slashes; forged peer messages are reported for scoring. Time comes from the injected clock (monotonic:
+ * latencies are durations).
  */
 import type { NodeMetrics } from '../adapters/metrics/metrics.js';
 import { hashHeader } from '../core/consensus/messages.js';
 import type { ConsensusEffect } from '../core/consensus/state-machine.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import type { AttestPool } from '../core/pool/attest-pool.js';
+import type { EvidencePool } from '../core/pool/evidence-pool.js';
 import type { TxPool } from '../core/pool/tx-pool.js';
-import type { Block, Certificate } from '../core/types/consensus.js';
+import type { Block, Certificate, Evidence } from '../core/types/consensus.js';
 import { proofId, type AttestedVerdict } from '../core/types/proof.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
@@ -26,6 +29,10 @@ export interface CommitObserverOptions {
   mempool: Pick<Mempool, 'remove' | 'size' | 'bytes'>;
   txPool: Pick<TxPool, 'onCommitted'>;
   attestPool: Pick<AttestPool, 'onCommitted'>;
+  /** Where detected equivocations go (CometBFT's evidence pool), for the next proposals. */
+  evidencePool: Pick<EvidencePool, 'add' | 'onCommitted'>;
+  /** Send evidence this node pooled to its peers (gossip-evidence). */
+  broadcastEvidence?: (evidence: Evidence) => void;
   /** The ledger state (after the committed block was applied, when a commit is observed). */
   state: () => LedgerState;
   /** After the bookkeeping of each committed block (peer-set sync, attestation). */
@@ -64,7 +71,7 @@ export interface CommitObserver {
 
 /**
  * Create the observer; `observe` goes to the consensus driver.
- * @example const observer = createCommitObserver({ clock, metrics, log, mempool, txPool, attestPool, state });
+ * @example const observer = createCommitObserver({ clock, metrics, log, mempool, txPool, attestPool, evidencePool, state });
  */
 export function createCommitObserver(options: CommitObserverOptions): CommitObserver {
   const { clock, metrics, log } = options;
@@ -104,6 +111,7 @@ export function createCommitObserver(options: CommitObserverOptions): CommitObse
     const s = options.state();
     options.txPool.onCommitted(height, block.txs);
     options.attestPool.onCommitted(height, block.txs);
+    options.evidencePool.onCommitted(height, block.txs);
     options.mempool.remove(block.txs.flatMap((tx) => (tx.type === 'submit' ? [proofId(tx.proof)] : [])));
     recordFinals(s);
     recordLatency();
@@ -114,6 +122,13 @@ export function createCommitObserver(options: CommitObserverOptions): CommitObse
     metrics.mempoolBytes.set(options.mempool.bytes());
     log.info({ module: 'consensus', height, round: certificate.round, txs: block.txs.length, hash: hashHeader(block.header).slice(0, 16) }, 'block committed');
     options.onCommitted?.(block, s);
+  }
+
+  /** Into the evidence pool under the ledger's rule; gossiped the first time this node holds it. */
+  function poolEvidence(evidence: Evidence): void {
+    const added = options.evidencePool.add(evidence);
+    if (!added.ok) log.info({ module: 'consensus', code: added.code, msg: added.message }, 'evidence not pooled');
+    else if (!added.duplicate) options.broadcastEvidence?.(evidence);
   }
 
   return {
@@ -135,6 +150,7 @@ export function createCommitObserver(options: CommitObserverOptions): CommitObse
           counters.evidence++;
           metrics.evidenceTotal.inc();
           log.warn({ module: 'consensus', evidence: effect.evidence.kind }, 'equivocation detected');
+          poolEvidence(effect.evidence);
           break;
         case 'rejected':
           log.debug({ module: 'consensus', peer: effect.from, code: effect.code, msg: effect.message }, 'peer message rejected');

@@ -1,6 +1,6 @@
 /**
  * What enters the node from outside consensus: proofs and ledger txs from clients (POST /proofs, POST /txs),
- * and the same plus attestations gossiped by peers. A client's proof is durable before its 202 and then
+ * and the same plus attestations and equivocation evidence gossiped by peers. A client's proof is durable before its 202 and then
  * gossiped; a peer's gossip only fills the pools (never re-gossiped, never answered).
  */
 import type { SubmitOutcome, SubmitTxOutcome } from '../api/app.js';
@@ -9,6 +9,7 @@ import type { ProofRules } from '../core/admission/envelope.js';
 import { isAdmissionError } from '../core/admission/errors.js';
 import { getAccount, getProof, listValidators, type LedgerState } from '../core/ledger/state.js';
 import type { AttestPool } from '../core/pool/attest-pool.js';
+import type { EvidencePool } from '../core/pool/evidence-pool.js';
 import type { LedgerParams } from '../core/ledger/params.js';
 import { BLOCK_BYTES_MAX } from '../core/limits.js';
 import { proofBytesRoom, submitTxBytes } from '../core/pool/candidates.js';
@@ -28,6 +29,8 @@ export interface IntakeOptions {
   mempool: Pick<Mempool, 'add' | 'size' | 'bytes'>;
   txPool: Pick<TxPool, 'submit' | 'addGossiped'>;
   attestPool: Pick<AttestPool, 'add'>;
+  /** Peers' evidence enters under the ledger's evidence rule (createEvidencePool); never re-gossiped. */
+  evidencePool: Pick<EvidencePool, 'add'>;
   state: () => LedgerState;
   /** False once the node is closing or stopped on a fatal error: clients are told so. */
   isOpen: () => boolean;
@@ -78,7 +81,7 @@ const CLOSING = { ok: false, kind: 'closing', message: 'node is shutting down' }
 
 /**
  * Create the intake.
- * @example const intake = createIntake({ clock, mempool, txPool, attestPool, state, isOpen, savePending, broadcast });
+ * @example const intake = createIntake({ clock, mempool, txPool, attestPool, evidencePool, state, isOpen, savePending, broadcast });
  */
 export function createIntake(options: IntakeOptions): Intake {
   const { mempool, txPool } = options;
@@ -113,6 +116,7 @@ export function createIntake(options: IntakeOptions): Intake {
       if (message.kind === 'gossip-proof') {
         if (!getProof(s, proofId(message.proof))) mempool.add(message.proof);
       } else if (message.kind === 'gossip-tx') txPool.addGossiped(message.tx, txPoolView(s));
+      else if (message.kind === 'gossip-evidence') options.evidencePool.add(message.evidence);
       else options.attestPool.add(message.tx);
     },
   };

@@ -1,7 +1,7 @@
 /**
  * One validator, wired in one place (Lodestar's node/nodejs.ts). Parts, in start order: data directory (chain
  * store, consensus WAL, safety store), SafetyRules, libp2p transport, consensus driver, HTTP API. Around them:
- * the pools (src/core/pool), the attester (src/core/attest), the commit observer, the intake, the API views and
+ * the pools (src/core/pool: proofs, ledger txs, attestations, evidence), the attester (src/core/attest), the commit observer, the intake, the API views and
  * the peer-set sync. This file constructs and connects them, nothing else.
  *
  * One event queue: the consensus driver's. Every consensus input (peer message, timeout, payload, signature) is
@@ -25,6 +25,7 @@ import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
+import { createEvidencePool, type EvidencePool } from '../core/pool/evidence-pool.js';
 import { createMempool } from '../core/pool/mempool.js';
 import { createTxPool, type TxPool } from '../core/pool/tx-pool.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
@@ -102,6 +103,8 @@ interface Parts {
   mempool: ReturnType<typeof createMempool>;
   txPool: TxPool;
   attestPool: AttestPool;
+  /** Equivocation evidence (this node's consensus core, peers) for the next proposals. */
+  evidencePool: EvidencePool;
   /** Proofs given up on: expired, or refused for good by the ledger when this node proposed. */
   drops: ProofDrops;
   rt: Runtime;
@@ -135,6 +138,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     drops: createProofDrops({ clock, mempool, log, save: (id, status) => rt.stores?.chain.level.dropPendingProof(id, status) ?? Promise.resolve() }),
     txPool: createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash }),
     attestPool: createAttestPool({ validatorId: options.config.node_id, state: () => consensus().appState }),
+    evidencePool: createEvidencePool({ state: () => consensus().appState }),
     rt,
     consensus,
     state: () => consensus().appState,
@@ -146,6 +150,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     mempool: parts.mempool,
     txPool: parts.txPool,
     attestPool: parts.attestPool,
+    evidencePool: parts.evidencePool,
     state: parts.state,
     isOpen: () => !rt.closing && !rt.fatal,
     savePending: (id, acceptedAtMs, body) => rt.stores!.chain.level.putProofPending(id, acceptedAtMs, body),
@@ -188,6 +193,8 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     mempool: parts.mempool,
     txPool: parts.txPool,
     attestPool: parts.attestPool,
+    evidencePool: parts.evidencePool,
+    broadcastEvidence: (evidence) => rt.transport?.broadcast({ kind: 'gossip-evidence', evidence }),
     state,
     onCommitted: (block, s) => {
       parts.drops.expire();

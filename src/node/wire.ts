@@ -1,10 +1,12 @@
 /**
  * What validators say to each other: consensus messages (validated by the consensus core's decodeMessage) and
- * the node's own gossip (proofs for the mempool, attestations for the next proposer). One zod schema for the
- * transport, so every frame is decoded defensively and garbage scores the sender down.
+ * the node's own gossip (proofs for the mempool, attestations and equivocation evidence for the next proposer).
+ * One zod schema for the transport, so every frame is decoded defensively and garbage scores the sender down.
  */
 import { z } from 'zod';
-import { decodeMessage, type ConsensusMessage } from '../core/consensus/messages.js';
+import { decodeMessage, validateVote, type ConsensusMessage } from '../core/consensus/messages.js';
+import { NODE_ID_BYTES_MAX, ROUND_MAX } from '../core/limits.js';
+import type { Evidence } from '../core/types/consensus.js';
 import { SubmitProofBody, SubmitTxBody } from '../api/schemas.js';
 import type { AttestTx, BondTx, UnbondTx } from '../core/types/tx.js';
 import type { Proof } from '../core/types/proof.js';
@@ -31,11 +33,47 @@ const AttestTxSchema = z
   })
   .strict();
 
+/** The proposal part evidence carries (ProposalHeader): the block enters by hash. */
+const proposalHeaderSchema = (chainId: string) =>
+  z
+    .object({
+      chainId: z.literal(chainId),
+      height: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      round: z.number().int().min(0).max(ROUND_MAX),
+      validRound: z.number().int().min(-1).max(ROUND_MAX),
+      proposer: z.string().min(1).max(NODE_ID_BYTES_MAX),
+      signature: z.string().regex(/^[0-9a-f]{128}$/),
+      blockHash: z.string().regex(/^[0-9a-f]{64}$/),
+    })
+    .strict();
+
+/**
+ * Evidence from a peer, structurally: two votes the consensus core's own validateVote accepts, or two proposal
+ * headers; nothing else. The evidence pool then checks it under the ledger's rule (signatures included).
+ */
+function decodeEvidence(input: unknown, chainId: string): Evidence | null {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return null;
+  const e = input as Record<string, unknown>;
+  if (e.kind === 'duplicate-vote' && Object.keys(e).length === 3) {
+    const a = validateVote(e.voteA, chainId);
+    const b = validateVote(e.voteB, chainId);
+    return a.ok && b.ok ? { kind: 'duplicate-vote', voteA: a.value, voteB: b.value } : null;
+  }
+  if (e.kind === 'duplicate-proposal' && Object.keys(e).length === 3) {
+    const header = proposalHeaderSchema(chainId);
+    const a = header.safeParse(e.proposalA);
+    const b = header.safeParse(e.proposalB);
+    return a.success && b.success ? { kind: 'duplicate-proposal', proposalA: a.data, proposalB: b.data } : null;
+  }
+  return null;
+}
+
 export type WireMessage =
   | { kind: 'consensus'; message: ConsensusMessage }
   | { kind: 'gossip-proof'; proof: Proof }
   | { kind: 'gossip-attest'; tx: AttestTx }
-  | { kind: 'gossip-tx'; tx: BondTx | UnbondTx };
+  | { kind: 'gossip-tx'; tx: BondTx | UnbondTx }
+  | { kind: 'gossip-evidence'; evidence: Evidence };
 
 /** The transport schema for a chain: consensus kinds go through decodeMessage, gossip through zod. */
 export function wireSchema(chainId: string): z.ZodType<WireMessage> {
@@ -62,6 +100,12 @@ export function wireSchema(chainId: string): z.ZodType<WireMessage> {
       const parsed = SubmitTxBody.safeParse((input as { tx?: unknown }).tx);
       if (parsed.success) return { kind: 'gossip-tx', tx: parsed.data };
       ctx.addIssue({ code: 'custom', message: 'bad gossiped tx' });
+      return z.NEVER;
+    }
+    if (kind === 'gossip-evidence') {
+      const evidence = decodeEvidence((input as { evidence?: unknown }).evidence, chainId);
+      if (evidence) return { kind: 'gossip-evidence', evidence };
+      ctx.addIssue({ code: 'custom', message: 'bad gossiped evidence' });
       return z.NEVER;
     }
     if (kind === 'consensus') {

@@ -98,6 +98,7 @@ export class InstanceLifecycle<S> {
     const observe = (effect: ConsensusEffect): void => {
       this.#deps.trace?.(clock.nowMs(), x.addr, effect);
       if (effect.type === 'commit-block' && x.appNode) x.appNode.onCommitted(effect.block, stateAfter(states, effect.block));
+      else if (effect.type === 'evidence') x.appNode?.onEvidence?.(effect.evidence);
       if (x.kind !== 'honest') return;
       if (effect.type === 'commit-block') checkers.onCommit(x.addr, effect.block, effect.certificate, clock.nowMs());
       else if (effect.type === 'evidence') checkers.onEvidence(effect.evidence, clock.nowMs());

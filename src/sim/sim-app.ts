@@ -3,7 +3,7 @@
  * off-chain part of each validator (its mempool, attester, pools), which gossips over the simulated network.
  */
 import type { Application } from '../core/app.js';
-import type { Block } from '../core/types/consensus.js';
+import type { Block, Evidence } from '../core/types/consensus.js';
 import type { Tx } from '../core/types/tx.js';
 import type { ValidatorSet } from '../core/types/validator.js';
 import type { Clock } from '../ports/clock.js';
@@ -55,4 +55,6 @@ export interface SimAppNode<S> {
   onCommitted(block: Block, state: S): void;
   /** A payload another instance broadcast (`from` is its address). */
   onGossip(from: string, payload: unknown): void;
+  /** This instance's consensus core detected an equivocation (its `evidence` effect), as the node's commit path sees it. */
+  onEvidence?(evidence: Evidence): void;
 }

@@ -1,7 +1,8 @@
 /**
  * The off-chain side of one validator in the simulated testnet, built from the node's own parts: the mempool
- * behind the node's door (src/core/pool, src/core/admission), the attestation pool, the candidate composition
- * and the attester (src/core/attest). Proofs reach a validator from its clients and from peers' gossip; each
+ * behind the node's door (src/core/pool, src/core/admission), the attestation pool, the evidence pool (fed by the
+ * consensus core's `evidence` effect and by gossip, as in the node), the candidate composition and the attester
+ * (src/core/attest). Proofs reach a validator from its clients and from peers' gossip; each
  * committed block is verified (on simulated time, with the verdict real Z3 gave for the proof's base) and the
  * verdicts are attested, pooled and gossiped over the simulated network, where delays, loss, partitions and
  * crashes apply to them as to consensus messages. So a seed covers the attestation path too.
@@ -16,8 +17,9 @@ import { getProof, type LedgerState } from '../core/ledger/state.js';
 import { VERIFIER_WATCHDOG_MS } from '../core/limits.js';
 import { createAttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
+import { createEvidencePool } from '../core/pool/evidence-pool.js';
 import { createMempool, type AdmitProof } from '../core/pool/mempool.js';
-import type { Block } from '../core/types/consensus.js';
+import type { Block, Evidence } from '../core/types/consensus.js';
 import { encodeProof, proofId, type Proof } from '../core/types/proof.js';
 import type { AttestTx } from '../core/types/tx.js';
 import { sign } from '../crypto/ed25519.js';
@@ -25,8 +27,8 @@ import type { Clock } from '../ports/clock.js';
 import type { VerifyResult } from '../ports/verifier.js';
 import type { SimAppNode, SimNodeContext } from '../sim/sim-app.js';
 
-/** What validators gossip besides consensus messages (as the node's gossip-proof and gossip-attest). */
-export type SimGossip = { kind: 'proof'; proof: Proof } | { kind: 'attest'; tx: AttestTx };
+/** What validators gossip besides consensus messages (as the node's gossip-proof, gossip-attest and gossip-evidence). */
+export type SimGossip = { kind: 'proof'; proof: Proof } | { kind: 'attest'; tx: AttestTx } | { kind: 'evidence'; evidence: Evidence };
 
 /** One client submission: at `atMs`, to the validator at `validatorIndex` (by genesis order). */
 export interface SimArrival {
@@ -97,7 +99,9 @@ export function createSharedDoor(genesis: LedgerState): AdmitProof {
 }
 
 const gossipBytes = (payload: SimGossip): number =>
-  payload.kind === 'proof' ? utf8ByteLength(encodeProof(payload.proof)) : utf8ByteLength(canonicalJson(payload.tx as unknown as CanonicalValue));
+  payload.kind === 'proof'
+    ? utf8ByteLength(encodeProof(payload.proof))
+    : utf8ByteLength(canonicalJson((payload.kind === 'attest' ? payload.tx : payload.evidence) as unknown as CanonicalValue));
 
 /**
  * Build one incarnation of a simulated validator (the simulator calls this at start and after each restart).
@@ -107,6 +111,7 @@ export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared
   let state: LedgerState = shared.genesis;
   const mempool = createMempool({ admit: door, nowMs: () => ctx.clock.nowMs() });
   const attestPool = createAttestPool({ validatorId: ctx.validator, state: () => state, verifySignature: shared.verifySignature });
+  const evidencePool = createEvidencePool({ state: () => state, verifySignature: shared.verifySignature });
   const noLedgerTxs = { pending: () => [][Symbol.iterator]() };
   const broadcast = (payload: SimGossip): void => ctx.broadcast(payload, gossipBytes(payload));
   const attester = createAttester({
@@ -139,19 +144,25 @@ export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared
   }
 
   return {
-    candidates: () => composeCandidates({ txPool: noLedgerTxs, attestPool, mempool }, state.params),
+    candidates: () => composeCandidates({ evidencePool, txPool: noLedgerTxs, attestPool, mempool }, state.params),
     onCommitted(block: Block, after: LedgerState): void {
       state = after;
       const ids = block.txs.flatMap((tx) => (tx.type === 'submit' ? [proofId(tx.proof)] : []));
       mempool.remove(ids);
       attestPool.onCommitted(block.header.height, block.txs);
+      evidencePool.onCommitted(block.header.height, block.txs);
       attester.attestBlock(block);
     },
     onGossip(_from: string, payload: unknown): void {
       const message = payload as SimGossip;
       if (message.kind === 'proof') {
         if (!getProof(state, proofId(message.proof))) mempool.add(message.proof);
-      } else attestPool.add(message.tx);
+      } else if (message.kind === 'evidence') evidencePool.add(message.evidence);
+      else attestPool.add(message.tx);
+    },
+    onEvidence(evidence: Evidence): void {
+      const added = evidencePool.add(evidence);
+      if (added.ok && !added.duplicate) broadcast({ kind: 'evidence', evidence });
     },
   };
 }

@@ -2,10 +2,10 @@
  * A testnet in the deterministic simulator (src/sim): the real consensus core, driver, SafetyRules and Ed25519
  * signatures of every validator, with the real ledger (src/core/ledger) as the application, on simulated time
  * and network. The workload: real proofs (see workload.ts) submitted at a seeded Poisson rate, each to one
- * validator; every validator runs the node's mempool, attestation pool, candidate composition and attester
- * (sim-validator.ts), verifying with the verdict real Z3 gave for the proof's base after a simulated
- * verification time, and gossips proofs and attestations over the simulated network; a verdict is final when the
- * ledger sees attestations from more than 2/3 of the stake.
+ * validator; every validator runs the node's mempool, attestation and evidence pools, candidate composition and
+ * attester (sim-validator.ts), verifying with the verdict real Z3 gave for the proof's base after a simulated
+ * verification time, and gossips proofs, attestations and evidence over the simulated network; a verdict is final
+ * when the ledger sees attestations from more than 2/3 of the stake; an equivocation is slashed and jailed.
  *
  * Faults: `crash` and `partition` turn on the simulator's seeded faults (message loss/duplication, partitions,
  * crashes with restart from WAL); `partition` alone scripts partitions without crashes; `byzantine` makes
@@ -48,8 +48,8 @@ export interface SimulatedTestnetOptions {
   wallNowMs: () => number;
   /** Most proofs a block carries (the rest wait in the mempool). */
   blockProofsMax?: number;
-  /** Sees each block once, when the network first applies it (tests). */
-  observeBlock?: (block: Block) => void;
+  /** Sees each block once, when the network first applies it, with the ledger state after it (tests). */
+  observeBlock?: (block: Block, state: LedgerState) => void;
 }
 
 /**
@@ -94,7 +94,7 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
   const onApplied = (block: Block, next: LedgerState): void => {
     if (next.chain.height <= appliedHeight) return;
     appliedHeight = next.chain.height;
-    o.observeBlock?.(block);
+    o.observeBlock?.(block, next);
     for (const leaf of next.lastResults) {
       if (leaf.kind !== 'final') continue;
       finalized++;

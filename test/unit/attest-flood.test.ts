@@ -9,6 +9,7 @@ import { applyBlock, genesisState, getProof, prepareBlock, type LedgerState } fr
 import { attestSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { createAttestPool } from '../../src/core/pool/attest-pool.js';
 import { composeCandidates } from '../../src/core/pool/candidates.js';
+import { createEvidencePool } from '../../src/core/pool/evidence-pool.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { createTxPool } from '../../src/core/pool/tx-pool.js';
 import { proofId } from '../../src/core/types/proof.js';
@@ -49,7 +50,7 @@ function setup() {
   const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
   const txPool = createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash });
   const intake = createIntake({
-    clock, mempool, txPool, attestPool, state: () => state, isOpen: () => true, savePending: async () => undefined, broadcast: () => undefined,
+    clock, mempool, txPool, attestPool, evidencePool: createEvidencePool({ state: () => state }), state: () => state, isOpen: () => true, savePending: async () => undefined, broadcast: () => undefined,
   });
   const attester = createAttester({
     clock,

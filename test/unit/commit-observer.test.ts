@@ -12,7 +12,11 @@ import { silentLog } from '../../src/ports/log.js';
 import { createCommitObserver } from '../../src/node/commit-observer.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { applyBlock } from '../../src/core/ledger/apply.js';
-import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
+import { getValidator } from '../../src/core/ledger/state.js';
+import { composeCandidates } from '../../src/core/pool/candidates.js';
+import { createEvidencePool } from '../../src/core/pool/evidence-pool.js';
+import type { Evidence } from '../../src/core/types/consensus.js';
 
 const { doc } = makeGenesis();
 const bond = bondTx(doc, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, 0) as BondTx;
@@ -32,6 +36,7 @@ function setup(lastResults: LedgerState['lastResults'] = []) {
   const txPool = createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash });
   const attestPool = createAttestPool({ validatorId: 'node_1', state: () => pooledState });
   const state = { ...genesisState(doc), lastResults } as LedgerState;
+  const evidencePool = createEvidencePool({ state: () => state });
   const committed: number[] = [];
   const penalized: string[] = [];
   const observer = createCommitObserver({
@@ -41,6 +46,7 @@ function setup(lastResults: LedgerState['lastResults'] = []) {
     mempool,
     txPool,
     attestPool,
+    evidencePool,
     state: () => state,
     onCommitted: (block) => committed.push(block.header.height),
     penalize: (peer, code) => penalized.push(`${peer}:${code}`),
@@ -108,5 +114,37 @@ describe('commit observer', () => {
     expect(await metric('pop_finality_latency_seconds_count')).toBe(1);
     expect(await metric('pop_proofs_finalized_total')).toBe(1);
     expect(observer.stats().verified).toBe(1);
+  });
+});
+
+describe('equivocation on the node\'s commit path (issue 10, attack 1)', () => {
+  it('turns an evidence effect into a pooled, gossiped evidence tx that the next proposal offers and the ledger slashes and jails', () => {
+    const { doc: g, keys } = makeGenesis();
+    const box = { state: applyBlock(genesisState(g), makeBlock(genesisState(g), [])) };
+    const evidencePool = createEvidencePool({ state: () => box.state });
+    const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
+    const txPool = createTxPool({ chainId: g.chainId, genesisHash: g.genesisHash });
+    const attestPool = createAttestPool({ validatorId: 'node_1', state: () => box.state });
+    const gossiped: Evidence[] = [];
+    const observer = createCommitObserver({
+      clock: new Scheduler(), metrics: createNodeMetrics({ nodeId: 'node_1' }, { defaultMetrics: false }), log: silentLog,
+      mempool, txPool, attestPool, evidencePool, state: () => box.state, broadcastEvidence: (e: Evidence) => gossiped.push(e),
+    });
+    // What the consensus core emits when node_4 signs two prepare votes at height 2, round 0.
+    const vote = (blockHash: string) => signVote(g, keys.get('node_4')!, { type: 'prepare', chainId: g.chainId, height: 2, round: 0, blockHash, validator: 'node_4' });
+    const evidence: Evidence = { kind: 'duplicate-vote', voteA: vote('aa'.repeat(32)), voteB: vote('bb'.repeat(32)) };
+    observer.observe({ type: 'evidence', evidence });
+    observer.observe({ type: 'evidence', evidence });
+    expect(gossiped).toEqual([evidence]);
+    // The node's proposer asks for candidates exactly so (node.ts): the evidence tx comes first.
+    const candidates = composeCandidates({ evidencePool, txPool, attestPool, mempool }, box.state.params);
+    expect(candidates[0]).toEqual({ type: 'evidence', evidence });
+    const block = makeBlock(box.state, candidates);
+    box.state = applyBlock(box.state, block);
+    expect(getValidator(box.state, 'node_4')).toMatchObject({ jailed: true, slashed: 500, stake: 9500 });
+    observer.observe({ type: 'commit-block', block, certificate: { height: 2, round: 0, blockHash: 'ab', signatures: [] } });
+    expect(evidencePool.size()).toBe(0);
+    box.state = applyBlock(box.state, makeBlock(box.state, []));
+    expect(box.state.activeSet.map((v) => v.id)).not.toContain('node_4');
   });
 });

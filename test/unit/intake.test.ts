@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { genesisState } from '../../src/core/ledger/genesis.js';
 import { txHash } from '../../src/core/ledger/tx-door.js';
 import { createAttestPool } from '../../src/core/pool/attest-pool.js';
+import { createEvidencePool } from '../../src/core/pool/evidence-pool.js';
+import { wireSchema } from '../../src/node/wire.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { createTxPool } from '../../src/core/pool/tx-pool.js';
 import { proofId } from '../../src/core/types/proof.js';
@@ -10,7 +12,7 @@ import { createIntake, doorFor, type GossipMessage } from '../../src/node/intake
 import { DEFAULT_PROOF_RULES } from '../../src/core/admission/envelope.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { applyBlock, type LedgerState } from '../../src/core/ledger/index.js';
-import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
 
 const { doc } = makeGenesis({ accounts: [{ name: 'acct', balance: 100_000 }] });
 const bond = (nonce: number) => bondTx(doc, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
@@ -28,6 +30,7 @@ function setup(opts: { open?: boolean; proofsMax?: number; state?: LedgerState }
   const mempool = createMempool({ admit: doorFor(DEFAULT_PROOF_RULES), nowMs: () => clock.nowMs(), proofsMax: opts.proofsMax ?? 100 });
   const txPool = createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash });
   const attestPool = createAttestPool({ validatorId: 'node_1', state: () => state });
+  const evidencePool = createEvidencePool({ state: () => state });
   const saved: string[] = [];
   const accepted: string[] = [];
   const gossip: GossipMessage[] = [];
@@ -36,13 +39,14 @@ function setup(opts: { open?: boolean; proofsMax?: number; state?: LedgerState }
     mempool,
     txPool,
     attestPool,
+    evidencePool,
     state: () => state,
     isOpen: () => opts.open ?? true,
     savePending: async (id, acceptedAtMs) => void saved.push(`${id}@${acceptedAtMs}`),
     broadcast: (m) => gossip.push(m),
     onAccepted: (id) => accepted.push(id),
   });
-  return { intake, mempool, txPool, attestPool, saved, accepted, gossip };
+  return { intake, mempool, txPool, attestPool, evidencePool, saved, accepted, gossip };
 }
 
 describe('intake', () => {
@@ -104,6 +108,23 @@ describe('intake', () => {
     expect(attestPool.size()).toBe(1);
     attestPool.onCommitted(doc.params.verdictWindowBlocks + 1, []);
     expect(attestPool.size()).toBe(0);
+    expect(gossip).toEqual([]);
+  });
+
+  it('a peer\'s evidence is decoded by the wire schema, pooled under the ledger rule, and not re-gossiped; garbage and forgeries stay out', () => {
+    const { intake, evidencePool, gossip } = setup({ state: withProof() });
+    const vote = (key: string, blockHash: string) => signVote(doc, keyFor(key), { type: 'commit', chainId: doc.chainId, height: 1, round: 0, blockHash, validator: 'node_3' });
+    const frame = (voteB: unknown) => JSON.parse(JSON.stringify({ kind: 'gossip-evidence', evidence: { kind: 'duplicate-vote', voteA: vote('node_3', 'aa'.repeat(32)), voteB } }));
+    const schema = wireSchema(doc.chainId);
+    expect(schema.safeParse(frame({ bogus: 1 })).success).toBe(false);
+    expect(schema.safeParse({ kind: 'gossip-evidence', evidence: { kind: 'duplicate-vote', voteA: vote('node_3', 'aa'.repeat(32)), voteB: vote('node_3', 'bb'.repeat(32)), extra: 1 } }).success).toBe(false);
+    const forged = schema.parse(frame(vote('mallory', 'bb'.repeat(32))));
+    intake.onGossip(forged as GossipMessage);
+    expect(evidencePool.size()).toBe(0);
+    const real = schema.parse(frame(vote('node_3', 'bb'.repeat(32))));
+    expect(real.kind).toBe('gossip-evidence');
+    intake.onGossip(real as GossipMessage);
+    expect(evidencePool.size()).toBe(1);
     expect(gossip).toEqual([]);
   });
 });

@@ -184,19 +184,21 @@ describe('staking', () => {
   });
 
   it('bond and unbond change the set exactly setChangeDelayBlocks (2) after their block', () => {
-    const { keys, state: s0 } = setup();
+    // A 10-block unbonding delay (the default is longer): evidence_max_age 8 + set_change_delay 2 is what it must cover.
+    const { doc, keys, state: s0 } = setup({ unbonding_delay_blocks: 10, evidence_max_age_blocks: 8 });
+    const net = doc; // this genesis' own network (its parameters make its hash differ from NET's)
     const alice = keys.get('alice')!;
     const app = createLedgerApp();
-    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0)]); // bonded at height 1
+    const s1 = step(s0, [bondTx(net, alice, 'node_5', keyFor('node_5'), 5000, 0)]); // bonded at height 1
     expect(getAccount(s1, alice.publicKey)).toEqual({ balance: 45_000, nonce: 1 });
     expect(app.validatorSet(s1).validators.map((v) => v.id)).not.toContain('node_5'); // height 2 set
     const s2 = step(s1, []);
     expect(app.validatorSet(s2).validators.map((v) => v.id)).toContain('node_5'); // height 3 = 1 + 2
     // node_5 can attest from height 3
     const s3 = step(s2, [{ type: 'submit', proof: proofN(3) }]);
-    const s4 = step(s3, [attestTx(NET, 'node_5', keyFor('node_5'), [{ proofId: proofId(proofN(3)), verdict: 'valid' }])]);
+    const s4 = step(s3, [attestTx(net, 'node_5', keyFor('node_5'), [{ proofId: proofId(proofN(3)), verdict: 'valid' }])]);
     // unbond at height 5: leaves the set at 7, stake back at 5 + 10 = 15
-    const s5 = step(s4, [unbondTx(NET, 'node_5', keyFor('node_5'), 0)]);
+    const s5 = step(s4, [unbondTx(net, 'node_5', keyFor('node_5'), 0)]);
     const s6 = step(s5, []);
     expect(app.validatorSet(s5).validators.map((v) => v.id)).toContain('node_5');
     expect(app.validatorSet(s6).validators.map((v) => v.id)).not.toContain('node_5');
@@ -208,7 +210,7 @@ describe('staking', () => {
     expect(getUnbonding(s)).toHaveLength(0);
     expect(getAccount(s, alice.publicKey)!.balance - before).toBe(5000);
     // the last validators cannot all leave
-    expect(validateBlock(s, makeBlockUnchecked(s, [unbondTx(NET, 'node_5', keyFor('node_5'), 1)]))).toMatchObject({ ok: false, code: 'UNBOND_NOT_BONDED' });
+    expect(validateBlock(s, makeBlockUnchecked(s, [unbondTx(net, 'node_5', keyFor('node_5'), 1)]))).toMatchObject({ ok: false, code: 'UNBOND_NOT_BONDED' });
   });
 
   it('slashes, burns and jails on equivocation evidence; the jailed validator leaves the set', () => {

@@ -27,7 +27,8 @@ import type { AttestTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '
 import type { Block, BlockHeader } from '../types/consensus.js';
 import { isPeerAddress, isQuorum, totalStake, type Validator } from '../types/validator.js';
 import { checkAttest, type AttestRuleView, type SigVerifier } from './attest-rule.js';
-import { evidenceOffender, hashHeader, hashValidatorSet, verifyEvidence } from './consensus-bridge.js';
+import { hashHeader, hashValidatorSet } from './consensus-bridge.js';
+import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { resultsRoot, txsRoot } from './results.js';
 import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
@@ -42,6 +43,7 @@ import {
   type ProofRecord,
   type QueuedSet,
   type ResultLeaf,
+  type RetiredKey,
   type Supply,
   type Unbonding,
   type ValidatorRecord,
@@ -98,6 +100,19 @@ class BlockContext {
   /** The ledger as the attest rule reads it inside this block (its own writes included). */
   get attestView(): AttestRuleView {
     return { network: this.network, height: this.height, params: this.params, activeSet: this.activeSet, proof: (id) => this.read<ProofRecord>(KEY.proof(id)), verifySig: this.verifySig };
+  }
+
+  /** The ledger as the evidence rule reads it inside this block (its own writes included). */
+  get evidenceView(): EvidenceRuleView {
+    return {
+      network: this.network,
+      height: this.height,
+      params: this.params,
+      validator: (id) => this.validator(id),
+      retiredKeys: (id) => this.read<RetiredKey[]>(KEY.retiredKeys(id)) ?? [],
+      offenceSlashedAt: (id, height) => this.read<number>(KEY.offence(id, height)),
+      verifySig: this.verifySig,
+    };
   }
 
   read<T>(key: string): T | undefined {
@@ -264,6 +279,8 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
   const newStake = (existing?.stake ?? 0) + tx.stake;
   if (newStake < ctx.params.minStake) fail('BOND_INSUFFICIENT_STAKE', `Insufficient stake: ${newStake} is below the minimum stake ${ctx.params.minStake}`);
   if (account.balance < tx.stake) fail('BOND_INSUFFICIENT_BALANCE', `balance ${account.balance} is below the stake ${tx.stake}`);
+  // A new consensus key: the old one stays on record for evidence of the heights it signed.
+  const retired = existing && existing.publicKey !== tx.publicKey ? retireKey(existing, ctx.read<RetiredKey[]>(KEY.retiredKeys(existing.id)) ?? [], ctx.height, ctx.params) : null;
   const ids = ctx.read<string[]>(KEY.validatorIds) ?? [];
   if (!existing) {
     const bonded = ids.filter((id) => {
@@ -281,6 +298,7 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
         ...(tx.address !== undefined ? { address: tx.address } : {}),
       };
   ctx.write(KEY.validator(tx.validator), record);
+  if (retired) ctx.write(KEY.retiredKeys(tx.validator), retired);
   if (!existing) ctx.write(KEY.validatorIds, [...ids, tx.validator].sort());
   ctx.setChanged = true;
 }
@@ -307,23 +325,9 @@ function applyUnbond(ctx: BlockContext, tx: UnbondTx): void {
 function applyEvidence(ctx: BlockContext, tx: EvidenceTx): void {
   if (!isRecord(tx.evidence)) fail('EVIDENCE_INVALID', 'evidence must be an object');
   if (ctx.evidenceInBlock >= ctx.params.blockEvidenceMax) fail('BLOCK_TOO_MANY_EVIDENCE', `more than ${ctx.params.blockEvidenceMax} evidence`);
-  let offender: { validator: string; height: number };
-  try {
-    offender = evidenceOffender(tx.evidence);
-  } catch {
-    fail('EVIDENCE_INVALID', 'evidence has no offender');
-  }
-  if (typeof offender.validator !== 'string' || !isCount(offender.height)) fail('EVIDENCE_INVALID', 'evidence has no offender');
-  if (offender.height > ctx.height) fail('EVIDENCE_INVALID', 'evidence from the future');
-  if (offender.height + ctx.params.evidenceMaxAgeBlocks < ctx.height) fail('EVIDENCE_TOO_OLD', `offence at ${offender.height} is older than ${ctx.params.evidenceMaxAgeBlocks} blocks`);
-  const v = ctx.validator(offender.validator);
-  if (!v) fail('EVIDENCE_UNKNOWN_VALIDATOR', `unknown validator ${offender.validator}`);
-  // Signatures are checked against the validator's registered key (it keeps one key while bonded).
-  const checked = verifyEvidence(tx.evidence, { validators: [{ id: v.id, publicKey: v.publicKey, stake: Math.max(1, v.stake) }] }, ctx.network, ctx.verifySig);
-  if (!checked.ok) fail(checked.error.code === 'SIGNATURE_INVALID' ? 'EVIDENCE_BAD_SIGNATURE' : 'EVIDENCE_INVALID', `${checked.error.code}: ${checked.error.message}`);
-  const offenceKey = KEY.offence(v.id, offender.height);
-  if (ctx.read(offenceKey) !== undefined) fail('EVIDENCE_DUPLICATE', `${v.id} already slashed for height ${offender.height}`);
-  ctx.write(offenceKey, ctx.height);
+  // The rule the evidence pool applies too: signatures under the key the offender had at the offence's height.
+  const { offence, validator: v } = checkEvidence(ctx.evidenceView, tx.evidence);
+  ctx.write(KEY.offence(v.id, offence.height), ctx.height);
   // Slash bonded stake and stake still unbonding (it was at stake when the offence happened).
   let burned = Math.floor((v.stake * ctx.params.slashEquivocationBps) / 10_000);
   const queue = ctx.read<Unbonding[]>(KEY.unbonding) ?? [];

@@ -13,7 +13,7 @@ import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { hashWithDomain } from '../../crypto/hash.js';
 import { CHAIN_ID_BYTES_MAX, GENESIS_ACCOUNTS_MAX, NODE_ID_BYTES_MAX, VALIDATORS_MAX } from '../limits.js';
 import type { Validator } from '../types/validator.js';
-import { defaultParams, PARAM_TABLE, type LedgerParams } from './params.js';
+import { defaultParams, PARAM_TABLE, paramRelationIssues, type LedgerParams, type NumericParam } from './params.js';
 import { smtBuild, smtRoot } from './smt.js';
 import { KEY, type Account, type ChainInfo, type LedgerState, type Supply, type ValidatorRecord } from './state.js';
 
@@ -109,7 +109,18 @@ function crossCheck(input: unknown): SeedIssue[] {
   if (typeof params.rlimit_default === 'number' && typeof params.rlimit_max === 'number' && params.rlimit_default > params.rlimit_max) {
     issues.push({ path: 'params.rlimit_default', message: 'rlimit_default above rlimit_max' });
   }
+  for (const issue of paramRelationIssues(seedParams(params))) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
   return issues;
+}
+
+/** The numeric parameters a seed's `params` gives, defaults for the rest (values of the wrong type count as absent). */
+function seedParams(params: Record<string, unknown>): Record<NumericParam, number> {
+  const out = {} as Record<NumericParam, number>;
+  for (const row of PARAM_TABLE) {
+    const given = params[row.seedName];
+    out[row.name] = typeof given === 'number' && Number.isFinite(given) ? given : row.defaultValue;
+  }
+  return out;
 }
 
 /** Parse a seed, listing every problem with its JSON path. Never throws. */
@@ -203,7 +214,7 @@ export function genesisValidatorSet(doc: GenesisDoc): { validators: Validator[] 
   return { validators: activeSetOf(doc) };
 }
 
-export type GenesisCheck = { ok: true } | { ok: false; code: 'GENESIS_MALFORMED' | 'GENESIS_HASH' | 'GENESIS_STATE_ROOT'; message: string };
+export type GenesisCheck = { ok: true } | { ok: false; code: 'GENESIS_MALFORMED' | 'GENESIS_HASH' | 'GENESIS_STATE_ROOT' | 'GENESIS_PARAMS'; message: string };
 
 const docSchema = z.object({
   chainId: z.string().min(1).max(CHAIN_ID_BYTES_MAX),
@@ -214,7 +225,7 @@ const docSchema = z.object({
   accounts: z.array(z.object({ name: id, address: pubKey, balance: amount })).max(GENESIS_ACCOUNTS_MAX + VALIDATORS_MAX),
 });
 
-/** Check a genesis document read from disk: shape, hash and state root. Never throws. */
+/** Check a genesis document read from disk: shape, hash, state root and the parameters' relationships. Never throws. */
 export function checkGenesis(input: unknown): GenesisCheck {
   const r = docSchema.safeParse(input);
   if (!r.success) return { ok: false, code: 'GENESIS_MALFORMED', message: r.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') };
@@ -225,6 +236,8 @@ export function checkGenesis(input: unknown): GenesisCheck {
     if (root !== doc.initialStateRoot) return { ok: false, code: 'GENESIS_STATE_ROOT', message: `initialStateRoot ${doc.initialStateRoot} is not ${root}` };
     const hash = hashWithDomain(GENESIS_DOMAIN, canonicalJson(body as unknown as CanonicalValue));
     if (hash !== genesisHash) return { ok: false, code: 'GENESIS_HASH', message: `genesisHash ${genesisHash} is not ${hash}` };
+    const relations = paramRelationIssues(doc.params);
+    if (relations.length > 0) return { ok: false, code: 'GENESIS_PARAMS', message: relations.map((i) => i.message).join('; ') };
     return { ok: true };
   } catch (err) {
     return { ok: false, code: 'GENESIS_MALFORMED', message: String(err) };

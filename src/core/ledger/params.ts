@@ -24,7 +24,11 @@ export interface LedgerParams {
   maxValidators: number;
   /** A bond, unbond or jailing committed at height h changes the set that votes from height h + this. */
   setChangeDelayBlocks: number;
-  /** Unbonded stake returns to its account this many blocks after the unbond (slashable meanwhile). */
+  /**
+   * Unbonded stake returns to its account this many blocks after the unbond (slashable meanwhile). At least
+   * evidenceMaxAgeBlocks + setChangeDelayBlocks (paramRelationIssues), so evidence of any offence the stake backed
+   * lands before it leaves.
+   */
   unbondingDelayBlocks: number;
   /** A proof submitted at height s takes attestations in blocks s+1..s+W; not final by s+W means `undecided`. */
   verdictWindowBlocks: number;
@@ -68,7 +72,7 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'minStake', seedName: 'min_stake', defaultValue: 1000, min: 1, max: 1e15, doc: 'least stake a validator may bond' },
   { name: 'maxValidators', seedName: 'max_validators', defaultValue: 128, min: 1, max: VALIDATORS_MAX, doc: 'most validators in the active set' },
   { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 1, max: SET_CHANGE_DELAY_BLOCKS_MAX, doc: 'set change committed at h votes from h + this' },
-  { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 10, min: 1, max: UNBONDING_DELAY_BLOCKS_MAX, doc: 'blocks before unbonded stake returns to its account' },
+  { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 120, min: 1, max: UNBONDING_DELAY_BLOCKS_MAX, doc: 'blocks before unbonded stake returns to its account; at least evidence_max_age_blocks + set_change_delay_blocks' },
   { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 150, min: 1, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks a proof takes attestations before it is final as undecided; longer than the verifier watchdog (60 s) plus queueing at ~1 block/s' },
   { name: 'proposerReward', seedName: 'proposer_reward', defaultValue: 5, min: 0, max: 1e12, doc: 'minted to each block proposer' },
   { name: 'commitReward', seedName: 'commit_reward', defaultValue: 10, min: 0, max: 1e12, doc: 'minted per commit signature in lastCommit (one round participated)' },
@@ -91,4 +95,31 @@ export const DEFAULT_SOLVER_PARAMS: Readonly<Record<string, string | number | bo
 export function defaultParams(z3Version: string): LedgerParams {
   const numeric = Object.fromEntries(PARAM_TABLE.map((row) => [row.name, row.defaultValue])) as Record<NumericParam, number>;
   return { ...numeric, z3Version, solverParams: { ...DEFAULT_SOLVER_PARAMS } };
+}
+
+/** A relationship between parameters that does not hold: the seed name to point at, and why. */
+export interface ParamIssue {
+  seedName: string;
+  message: string;
+}
+
+/**
+ * Relationships the parameters must keep, beyond each one's bounds. One function for the seed (parseGenesisSeed)
+ * and the genesis document (checkGenesis), so they cannot disagree.
+ *
+ * unbonding_delay_blocks >= evidence_max_age_blocks + set_change_delay_blocks: a validator that unbonds at height u
+ * still signs in the set up to u + set_change_delay - 1; evidence of an offence at h is accepted up to h +
+ * evidence_max_age; unbonded stake is released at the start of block u + unbonding_delay, before that block's
+ * evidence. So the stake is still in the queue, slashable, when the last evidence it must answer for lands.
+ * @example paramRelationIssues({ unbondingDelayBlocks: 10, evidenceMaxAgeBlocks: 100, setChangeDelayBlocks: 2 }).length === 1
+ */
+export function paramRelationIssues(p: Pick<LedgerParams, 'unbondingDelayBlocks' | 'evidenceMaxAgeBlocks' | 'setChangeDelayBlocks'>): ParamIssue[] {
+  const issues: ParamIssue[] = [];
+  if (p.unbondingDelayBlocks < p.evidenceMaxAgeBlocks + p.setChangeDelayBlocks) {
+    issues.push({
+      seedName: 'unbonding_delay_blocks',
+      message: `unbonding_delay_blocks ${p.unbondingDelayBlocks} is below evidence_max_age_blocks ${p.evidenceMaxAgeBlocks} + set_change_delay_blocks ${p.setChangeDelayBlocks}: stake would leave before evidence of its last offences can land`,
+    });
+  }
+  return issues;
 }

@@ -4,6 +4,7 @@
  *
  * Keys:  params | chain | supply | stats | set/active | set/queued | unbonding | validator-ids
  *        account/<hex public key> | validator/<id> | proof/<proofId> | window/<height> | offence/<id>/<height>
+ *        retired-keys/<id> (keys a re-bond replaced, kept for evidence of the heights they signed)
  */
 import type { AttestedVerdict, FinalVerdict } from '../types/proof.js';
 import type { Validator } from '../types/validator.js';
@@ -90,6 +91,13 @@ export interface Unbonding {
   releaseHeight: number;
 }
 
+/** A consensus key a re-bond replaced: evidence of an offence at or before `lastHeight` is checked against it too. */
+export interface RetiredKey {
+  publicKey: string;
+  /** The last height whose validator set still held this key (the re-bond's height + set_change_delay - 1). */
+  lastHeight: number;
+}
+
 /** One leaf of a block's results tree. */
 export type ResultLeaf =
   | { kind: 'submitted'; proofId: string; height: number }
@@ -125,6 +133,7 @@ export const KEY = {
   proof: (proofId: string) => `proof/${proofId}`,
   window: (height: number) => `window/${height}`,
   offence: (id: string, height: number) => `offence/${id}/${height}`,
+  retiredKeys: (id: string) => `retired-keys/${id}`,
 } as const;
 
 /** Read a typed value from the tree (values were written by this module, so the cast is sound). */

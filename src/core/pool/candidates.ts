@@ -1,24 +1,28 @@
 /**
- * The candidates a proposer offers the ledger app: ledger txs first (up to a quarter of the block's tx count),
- * then attestations (up to half, counting the ledger txs), then proofs in the room left (at most
- * `blockProofsMax`, and half the block's bytes). Each source oldest first. Pure: the simulator runs it.
+ * The candidates a proposer offers the ledger app: equivocation evidence first (up to `blockEvidenceMax`, the
+ * ledger's own bound), then ledger txs (up to a quarter of the block's tx count), then attestations (up to half,
+ * counting the ledger txs), then proofs in the room left (at most `blockProofsMax`, and half the block's bytes).
+ * The quarter and the half are counted past the evidence, so evidence never takes their room. Each source oldest
+ * first. Pure: the simulator runs it.
  */
 import { canonicalJson } from '../codec/canonical.js';
 import { utf8ByteLength } from '../codec/utf8.js';
 import type { LedgerParams } from '../ledger/params.js';
+import { EVIDENCE_PER_BLOCK_MAX } from '../limits.js';
 import type { Proof } from '../types/proof.js';
 import type { Mempool } from '../../ports/mempool.js';
 import type { Tx } from '../types/tx.js';
 
-/** Where candidates come from: the three pools. */
+/** Where candidates come from: the pools (no evidence pool: no evidence offered, as in tests of the other quotas). */
 export interface CandidateSources {
+  evidencePool?: { pending(): Iterable<Tx> };
   txPool: { pending(): Iterable<Tx> };
   attestPool: { pending(): Iterable<Tx> };
   mempool: Pick<Mempool, 'take'>;
 }
 
-/** The block bounds the quotas derive from (ledger params). */
-export type CandidateLimits = Pick<LedgerParams, 'blockTxsMax' | 'blockProofsMax' | 'blockBytesMax'>;
+/** The block bounds the quotas derive from (ledger params; blockEvidenceMax defaults to EVIDENCE_PER_BLOCK_MAX). */
+export type CandidateLimits = Pick<LedgerParams, 'blockTxsMax' | 'blockProofsMax' | 'blockBytesMax'> & Partial<Pick<LedgerParams, 'blockEvidenceMax'>>;
 
 /**
  * The bytes of a block that proofs may fill: half of `block_bytes_max` (the rest is for ledger txs and attestations).
@@ -41,16 +45,22 @@ export function submitTxBytes(proof: Proof): number {
 
 /**
  * Compose the block candidates under the quotas above. Takes nothing out of the pools.
- * @example const txs = composeCandidates({ txPool, attestPool, mempool }, state.params);
+ * @example const txs = composeCandidates({ evidencePool, txPool, attestPool, mempool }, state.params);
  */
 export function composeCandidates(sources: CandidateSources, limits: CandidateLimits): Tx[] {
   const out: Tx[] = [];
-  const ledgerTxsMax = Math.floor(limits.blockTxsMax / 4);
+  const evidenceMax = Math.min(limits.blockEvidenceMax ?? EVIDENCE_PER_BLOCK_MAX, limits.blockTxsMax);
+  for (const tx of sources.evidencePool?.pending() ?? []) {
+    if (out.length >= evidenceMax) break;
+    out.push(tx);
+  }
+  const evidence = out.length;
+  const ledgerTxsMax = Math.min(limits.blockTxsMax, evidence + Math.floor(limits.blockTxsMax / 4));
   for (const tx of sources.txPool.pending()) {
     if (out.length >= ledgerTxsMax) break;
     out.push(tx);
   }
-  const withAttestsMax = Math.floor(limits.blockTxsMax / 2);
+  const withAttestsMax = Math.min(limits.blockTxsMax, evidence + Math.floor(limits.blockTxsMax / 2));
   for (const tx of sources.attestPool.pending()) {
     if (out.length >= withAttestsMax) break;
     out.push(tx);
