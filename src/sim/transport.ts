@@ -51,6 +51,6 @@ export function createTransports<S>(
       for (const target of instances) if (target !== self) deliver(self, target, pickA() ? a : b);
     };
     const driver = (): ConsensusDriver<S> | null => self.driver as ConsensusDriver<S> | null;
-    return byzantineTransport<S>(self.kind, { secretKey: self.secretKey, app, driver, honest, split }, byzantineRng);
+    return byzantineTransport<S>(self.kind, { validator: self.validator, secretKey: self.secretKey, app, driver, honest, split }, byzantineRng);
   };
 }

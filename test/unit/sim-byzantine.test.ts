@@ -35,7 +35,7 @@ function setup(kind: ByzantineKind | 'honest', known: string | null = 'h'.repeat
   const honest: TransportPort = { send() {}, broadcast: (m) => sent.push({ how: 'broadcast', messages: [m] }) };
   const driver = { state: { appState: state, prevHash, rounds: new Map([[0, { proposalHash: known }]]) } } as unknown as ConsensusDriver<CounterState>;
   const split = (a: ConsensusMessage, b: ConsensusMessage): void => void sent.push({ how: 'split', messages: [a, b] });
-  const transport = byzantineTransport<CounterState>(kind, { secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split }, new Rng(1));
+  const transport = byzantineTransport<CounterState>(kind, { validator: 'node_001', secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split }, new Rng(1));
   return { transport, honest, sent };
 }
 
