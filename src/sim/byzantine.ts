@@ -99,16 +99,20 @@ function doubleVoter<S>(seat: ByzantineSeat<S>, pickA: () => boolean): Transport
 
 /**
  * A kingmaker: its prepare votes are honest (with its lock ignored); each commit vote for a block goes to one other
- * instance only, drawn per vote, the rest get a nil commit (so one node alone may decide: the classic lock attack).
+ * instance only, drawn per (height, round), the rest get a nil commit (so one node alone may decide: the classic lock attack).
  */
 function kingmaker<S>(seat: ByzantineSeat<S>, rng: Rng): TransportPort {
   const honest = seat.honest;
+  const targets = new Map<string, number>();
   return {
     send: honest.send,
     broadcast(message) {
       const driver = seat.driver();
       if (message.kind !== 'vote' || message.vote.type !== 'commit' || message.vote.blockHash === null || !driver) return honest.broadcast(message);
-      const chosen = rng.int(0, Math.max(0, driver.state.validators.validators.length - 2));
+      // The same target for every copy of the vote (a re-send must not reach the others).
+      const key = `${message.vote.height}/${message.vote.round}`;
+      let chosen = targets.get(key);
+      if (chosen === undefined) targets.set(key, (chosen = rng.int(0, Math.max(0, driver.state.validators.validators.length - 2))));
       let target = 0;
       seat.split(message, { kind: 'vote', vote: signVote(seat.secretKey, { ...message.vote, blockHash: null }) }, () => target++ === chosen);
     },

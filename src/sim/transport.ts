@@ -32,6 +32,8 @@ export function createTransports<S>(
   };
   const recordOutgoing = (message: ConsensusMessage): void => {
     if (message.kind === 'proposal') checkers.onProposal(message.proposal.block);
+    if (message.kind === 'vote') checkers.onVoteSent(message.vote);
+    if (message.kind === 'proposal') for (const v of message.pol ?? []) checkers.onVoteSent(v);
   };
   return (self) => {
     const honest: TransportPort = {
