@@ -14,7 +14,7 @@ import { type ByzantineKind, type SimOptions, type SimResult } from '../sim/clus
 import { aimedOptions } from '../sim/aimed.js';
 import { mutationScore } from '../sim/mutation-score.js';
 import { MUTANTS, type Mutant } from '../core/consensus/mutants.js';
-import { isFailure, sweep, sweepOptions } from '../sim/sweep.js';
+import { ciSweepOptions, isFailure, sweep } from '../sim/sweep.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -55,7 +55,7 @@ const program = new Command()
   .option('--behaviours <list>', `Byzantine behaviours to cycle through (${ALL_BYZANTINE_KINDS.join(',')}); default drawn from the seed`, kinds)
   .option('--no-faults', 'no loss, duplication, partitions or crashes')
   .option('--aimed', 'each seed runs its aimed (Twins-style) scenario; --nodes, --byzantine, --behaviours and --duration are ignored')
-  .option('--ci', "each seed runs the CI sweep's scenario; --nodes, --byzantine, --behaviours and --duration are ignored")
+  .option('--ci', "each seed runs the CI sweep's scenario (aimed for odd seeds); --nodes, --byzantine, --behaviours and --duration are ignored")
   .option('--mutant <name>', `FAULT INJECTION: a deliberately broken rule the checkers must catch (${MUTANTS.join(', ')})`, mutant)
   .option('--ignore-lock', 'FAULT INJECTION: the same as --mutant ignore-lock')
   .option('--mutation-score', 'run every mutant over the seeds (default 1..20, aimed scenarios unless --ci) and print the share of seeds that catch each')
@@ -72,7 +72,7 @@ if (opts.aimed && opts.ci) program.error('--aimed and --ci exclude each other');
 /** The options of `seed`: its aimed or CI scenario, or the command line's. */
 function optionsFor(seed: number): SimOptions {
   if (opts.aimed || (opts.mutationScore && !opts.ci)) return aimedOptions(seed);
-  if (opts.ci) return sweepOptions(seed);
+  if (opts.ci) return ciSweepOptions(seed);
   return { seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours };
 }
 
