@@ -103,16 +103,18 @@ function doubleVoter<S>(seat: ByzantineSeat<S>, pickA: () => boolean): Transport
  */
 function kingmaker<S>(seat: ByzantineSeat<S>, rng: Rng): TransportPort {
   const honest = seat.honest;
-  const targets = new Map<string, number>();
+  const targets = new Map<number, number>();
+  let targetsHeight = 0;
   return {
     send: honest.send,
     broadcast(message) {
       const driver = seat.driver();
       if (message.kind !== 'vote' || message.vote.type !== 'commit' || message.vote.blockHash === null || !driver) return honest.broadcast(message);
       // The same target for every copy of the vote (a re-send must not reach the others).
-      const key = `${message.vote.height}/${message.vote.round}`;
-      let chosen = targets.get(key);
-      if (chosen === undefined) targets.set(key, (chosen = rng.int(0, Math.max(0, driver.state.validators.validators.length - 2))));
+      if (message.vote.height !== targetsHeight) targets.clear(); // only the current height's rounds are kept
+      targetsHeight = message.vote.height;
+      let chosen = targets.get(message.vote.round);
+      if (chosen === undefined) targets.set(message.vote.round, (chosen = rng.int(0, Math.max(0, driver.state.validators.validators.length - 2))));
       let target = 0;
       seat.split(message, { kind: 'vote', vote: signVote(seat.secretKey, { ...message.vote, blockHash: null }) }, () => target++ === chosen);
     },
