@@ -41,7 +41,7 @@ export class Checkers<S> {
     private readonly verifier: SignatureVerifier,
   ) {
     this.#refState = genesisState;
-    this.#locks = new LockChecker(app.validatorSet(genesisState), verifier);
+    this.#locks = new LockChecker(() => this.app.validatorSet(this.#refState), verifier);
   }
 
   /** A vote went on the wire (from anyone, or inside a proof of lock). */

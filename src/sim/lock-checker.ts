@@ -5,16 +5,15 @@
  * on every signature). It catches a broken locking rule at the vote that breaks it, without waiting for a fork.
  */
 import type { Vote } from '../core/types/consensus.js';
-import { isQuorum, totalStake, type ValidatorSet } from '../core/types/validator.js';
+import { isQuorum, totalStake, type Validator, type ValidatorSet } from '../core/types/validator.js';
 import { validatorIndex, verifyVoteSignature, type SignatureVerifier } from '../core/consensus/messages.js';
 import type { VoteBody } from '../core/consensus/messages.js';
 import { SIM_PREPARES_TRACKED_MAX } from '../core/limits.js';
 
-/** Prepare votes sent for one block at one (height, round): who, and their stake. */
+/** Prepare votes sent for one block at one (height, round), with valid signatures: who. */
 interface Tally {
   height: number;
   voters: Set<string>;
-  stake: number;
 }
 
 /** Tracks locks of honest validators and the prepare votes on the wire; answers whether a prepare vote breaks a lock. */
@@ -22,15 +21,23 @@ export class LockChecker {
   readonly #locks = new Map<string, { height: number; round: number; hash: string }>();
   readonly #prepares = new Map<string, Tally>();
   readonly #lastHeight = new Map<string, number>();
-  readonly #index;
-  readonly #total: number;
+  #set: ValidatorSet | null = null;
+  #index = new Map<string, Validator>();
 
+  /** `currentSet` is the validator set of the agreed chain's tip (stake may move with slashing; keys stay). */
   constructor(
-    set: ValidatorSet,
+    private readonly currentSet: () => ValidatorSet,
     private readonly verifier: SignatureVerifier,
-  ) {
-    this.#index = validatorIndex(set);
-    this.#total = totalStake(set);
+  ) {}
+
+  /** The current set's index, rebuilt only when the set changes. */
+  #currentIndex(): Map<string, Validator> {
+    const set = this.currentSet();
+    if (set !== this.#set) {
+      this.#set = set;
+      this.#index = validatorIndex(set);
+    }
+    return this.#index;
   }
 
   /** A prepare vote went on the wire (from anyone, inside a proof of lock too); forged signatures are not counted. */
@@ -39,13 +46,12 @@ export class LockChecker {
     const key = `${vote.height}/${vote.round}/${vote.blockHash}`;
     const tally = this.#prepares.get(key);
     if (tally?.voters.has(vote.validator)) return;
-    const member = this.#index.get(vote.validator);
-    if (!member || !verifyVoteSignature(vote, this.#index, this.verifier)) return;
+    const index = this.#currentIndex();
+    if (!index.has(vote.validator) || !verifyVoteSignature(vote, index, this.verifier)) return;
     if (tally) {
       tally.voters.add(vote.validator);
-      tally.stake += member.stake;
     } else {
-      this.#prepares.set(key, { height: vote.height, voters: new Set([vote.validator]), stake: member.stake });
+      this.#prepares.set(key, { height: vote.height, voters: new Set([vote.validator]) });
       if (this.#prepares.size > SIM_PREPARES_TRACKED_MAX) this.#prune();
     }
   }
@@ -63,9 +69,13 @@ export class LockChecker {
     }
     const lock = this.#locks.get(body.validator);
     if (!lock || lock.height !== body.height || lock.hash === body.blockHash || lock.round >= body.round) return null;
+    const index = this.#currentIndex();
+    const total = totalStake(this.#set as ValidatorSet);
     for (let r = lock.round; r < body.round; r++) {
       const tally = this.#prepares.get(`${body.height}/${r}/${body.blockHash}`);
-      if (tally && isQuorum(tally.stake, this.#total)) return null;
+      let stake = 0;
+      for (const v of tally?.voters ?? []) stake += index.get(v)?.stake ?? 0;
+      if (isQuorum(stake, total)) return null;
     }
     return `${body.validator} locked on ${lock.hash.slice(0, 12)} at h${lock.height}/r${lock.round} prepare-voted ${body.blockHash.slice(0, 12)} at r${body.round} with no proof of lock since`;
   }

@@ -22,7 +22,7 @@ function vote(i: number, type: 'prepare' | 'commit', round: number, blockHash: s
 
 describe('lock checker', () => {
   it('a locked validator prepare-voting another block with no proof of lock breaks its lock', () => {
-    const c = new LockChecker(SET, defaultVerifier);
+    const c = new LockChecker(() => SET, defaultVerifier);
     expect(c.onVoteSigned(body(0, 'commit', 1, A))).toBeNull();
     expect(c.onVoteSigned(body(0, 'prepare', 2, A))).toBeNull(); // its own block: fine
     expect(c.onVoteSigned(body(0, 'prepare', 2, null))).toBeNull(); // nil: fine
@@ -30,7 +30,7 @@ describe('lock checker', () => {
   });
 
   it('a prepare quorum for the other block at or after the lock round justifies the vote; forged votes do not count', () => {
-    const c = new LockChecker(SET, defaultVerifier);
+    const c = new LockChecker(() => SET, defaultVerifier);
     c.onVoteSigned(body(0, 'commit', 1, A));
     c.onVoteSent(vote(1, 'prepare', 2, B));
     c.onVoteSent(vote(2, 'prepare', 2, B));
@@ -41,7 +41,7 @@ describe('lock checker', () => {
   });
 
   it('a quorum before the lock round does not justify it; a new height has no lock', () => {
-    const c = new LockChecker(SET, defaultVerifier);
+    const c = new LockChecker(() => SET, defaultVerifier);
     for (const i of [1, 2, 3]) c.onVoteSent(vote(i, 'prepare', 0, B));
     c.onVoteSigned(body(0, 'commit', 1, A));
     expect(c.onVoteSigned(body(0, 'prepare', 2, B))).not.toBeNull();
