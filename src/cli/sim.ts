@@ -2,12 +2,19 @@
  * sim: run the deterministic consensus simulator.
  *   npm run sim -- --seed 7 --nodes 7 --byzantine 2 --duration 600
  *   npm run sim -- --seeds 1..50 --nodes 7 --byzantine 2 --duration 120
+ *   npm run sim -- --seeds 1..50 --aimed --mutant ignore-lock
+ *   npm run sim -- --mutation-score --seeds 1..40 [--aimed | --ci]
  * One JSON line per run; a sweep adds a summary line. Exit 1 on any violation, with `reproduce with --seed=N`.
+ * The mutation score prints one line per mutant and, last, `{"mutants": {NAME: {"caught": share, "firstSeed": N}}}`.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { BYZANTINE_KINDS, type ByzantineKind, type SimResult } from '../sim/cluster.js';
-import { isFailure, sweep } from '../sim/sweep.js';
+import { ALL_BYZANTINE_KINDS } from '../sim/byzantine.js';
+import { type ByzantineKind, type SimOptions, type SimResult } from '../sim/cluster.js';
+import { aimedOptions } from '../sim/aimed.js';
+import { mutationScore } from '../sim/mutation-score.js';
+import { MUTANTS, type Mutant } from '../core/consensus/mutants.js';
+import { ciSweepOptions, isFailure, sweep } from '../sim/sweep.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -28,8 +35,13 @@ function seedRange(value: string): [number, number] {
 
 function kinds(value: string): ByzantineKind[] {
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const k of list) if (!BYZANTINE_KINDS.includes(k as ByzantineKind)) throw new InvalidArgumentError(`unknown behaviour ${k}; one of ${BYZANTINE_KINDS.join(', ')}`);
+  for (const k of list) if (!ALL_BYZANTINE_KINDS.includes(k as ByzantineKind)) throw new InvalidArgumentError(`unknown behaviour ${k}; one of ${ALL_BYZANTINE_KINDS.join(', ')}`);
   return list as ByzantineKind[];
+}
+
+function mutant(value: string): Mutant {
+  if (!MUTANTS.includes(value as Mutant)) throw new InvalidArgumentError(`unknown mutant ${value}; one of ${MUTANTS.join(', ')}`);
+  return value as Mutant;
 }
 
 const program = new Command()
@@ -40,14 +52,29 @@ const program = new Command()
   .option('--nodes <n>', 'validators', integer('nodes', 1, 1024), 7)
   .option('--byzantine <n>', 'Byzantine validators (their total stake is kept below 1/3)', integer('byzantine', 0, 1024), 2)
   .option('--duration <sec>', 'simulated seconds', integer('duration', 1, 86_400 * 7), 600)
-  .option('--behaviours <list>', `Byzantine behaviours to cycle through (${BYZANTINE_KINDS.join(',')}); default drawn from the seed`, kinds)
+  .option('--behaviours <list>', `Byzantine behaviours to cycle through (${ALL_BYZANTINE_KINDS.join(',')}); default drawn from the seed`, kinds)
   .option('--no-faults', 'no loss, duplication, partitions or crashes')
-  .option('--ignore-lock', 'FAULT INJECTION: locking disabled (no lock check, no re-proposal of the valid block): a broken safety rule the checkers must catch')
+  .option('--aimed', 'each seed runs its aimed (Twins-style) scenario; --nodes, --byzantine, --behaviours and --duration are ignored')
+  .option('--ci', "each seed runs the CI sweep's scenario (aimed for odd seeds); --nodes, --byzantine, --behaviours and --duration are ignored")
+  .option('--mutant <name>', `FAULT INJECTION: a deliberately broken rule the checkers must catch (${MUTANTS.join(', ')})`, mutant)
+  .option('--ignore-lock', 'FAULT INJECTION: the same as --mutant ignore-lock')
+  .option('--mutation-score', 'run every mutant over the seeds (default 1..20, aimed scenarios unless --ci) and print the share of seeds that catch each')
   .option('--verbose', 'add violations and fault counts to each line');
 
 program.parse();
-const opts = program.opts<{ seed: number; seeds?: [number, number]; nodes: number; byzantine: number; duration: number; behaviours?: ByzantineKind[]; faults: boolean; ignoreLock?: boolean; verbose?: boolean }>();
+const opts = program.opts<{
+  seed: number; seeds?: [number, number]; nodes: number; byzantine: number; duration: number; behaviours?: ByzantineKind[]; faults: boolean;
+  aimed?: boolean; ci?: boolean; mutant?: Mutant; ignoreLock?: boolean; mutationScore?: boolean; verbose?: boolean;
+}>();
 if (opts.byzantine > opts.nodes) program.error('--byzantine cannot exceed --nodes');
+if (opts.aimed && opts.ci) program.error('--aimed and --ci exclude each other');
+
+/** The options of `seed`: its aimed or CI scenario, or the command line's. */
+function optionsFor(seed: number): SimOptions {
+  if (opts.aimed || (opts.mutationScore && !opts.ci)) return aimedOptions(seed);
+  if (opts.ci) return ciSweepOptions(seed);
+  return { seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours };
+}
 
 function line(r: SimResult, wallSeconds: number): string {
   const base = {
@@ -65,22 +92,43 @@ function line(r: SimResult, wallSeconds: number): string {
   return JSON.stringify(opts.verbose ? { ...base, byzantineKinds: r.byzantineKinds, evidence: r.evidence, crashes: r.crashes, partitions: r.partitions, messages: r.messages, violations: r.violations } : base);
 }
 
-const [from, to] = opts.seeds ?? [opts.seed, opts.seed];
-let wall = 0;
-const summary = sweep(from, to, {
-  optionsFor: (seed) => ({ seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours, ignoreLock: opts.ignoreLock === true }),
-  nowMs: () => performance.now(),
-  onResult(r, wallMs) {
-    const wallSeconds = Math.round(wallMs / 10) / 100;
-    process.stdout.write(line(r, wallSeconds) + '\n');
-    wall += wallSeconds;
-    if (isFailure(r)) {
-      for (const v of r.violations.slice(0, 5)) process.stderr.write(`violation (${v.kind}) at ${v.atMs} ms: ${v.detail}\n`);
-      process.stdout.write(`reproduce with --seed=${r.seed}\n`);
-    }
-  },
-});
-if (opts.seeds) {
-  process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
+/** `--mutation-score`: one line per mutant, then the JSON summary; exit 1 if a mutant is never caught. */
+function runMutationScore(from: number, to: number): void {
+  const scores = mutationScore(from, to, {
+    optionsFor,
+    mutants: opts.mutant ? [opts.mutant] : MUTANTS,
+    onScore: (m, s) => process.stdout.write(`${m}: caught in ${Math.round(s.caught * 100)}% of seeds ${from}..${to}, first seed ${s.firstSeed ?? 'none'}\n`),
+  });
+  process.stdout.write(JSON.stringify({ mutants: scores }) + '\n');
+  process.exitCode = Object.values(scores).some((s) => s.firstSeed === null) ? 1 : 0;
 }
-process.exitCode = summary.failures.length > 0 ? 1 : 0;
+
+if (opts.mutationScore) {
+  const [a, b] = opts.seeds ?? [1, 20];
+  runMutationScore(a, b);
+} else {
+  runSeeds();
+}
+
+/** One run per seed, a summary line for a sweep. */
+function runSeeds(): void {
+  const [from, to] = opts.seeds ?? [opts.seed, opts.seed];
+  let wall = 0;
+  const summary = sweep(from, to, {
+    optionsFor: (seed) => ({ ...optionsFor(seed), mutant: opts.mutant, ignoreLock: opts.ignoreLock === true }),
+    nowMs: () => performance.now(),
+    onResult(r, wallMs) {
+      const wallSeconds = Math.round(wallMs / 10) / 100;
+      process.stdout.write(line(r, wallSeconds) + '\n');
+      wall += wallSeconds;
+      if (isFailure(r)) {
+        for (const v of r.violations.slice(0, 5)) process.stderr.write(`violation (${v.kind}) at ${v.atMs} ms: ${v.detail}\n`);
+        process.stdout.write(`reproduce with --seed=${r.seed}\n`);
+      }
+    },
+  });
+  if (opts.seeds) {
+    process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
+  }
+  process.exitCode = summary.failures.length > 0 ? 1 : 0;
+}

@@ -34,6 +34,10 @@ export const MESSAGE_BYTES_MAX = 10 * 1024 * 1024;
 export const ROUND_MAX = 1_000_000;
 export const EVIDENCE_PER_BLOCK_MAX = 64;
 
+// --- Simulator ---
+/** Prepare tallies the simulator's lock checker keeps before it forgets those below every honest validator's height. */
+export const SIM_PREPARES_TRACKED_MAX = 4096;
+
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;
 export const MEMPOOL_BYTES_MAX = 256 * 1024 * 1024;

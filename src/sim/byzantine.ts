@@ -14,11 +14,22 @@ import { sign as ed25519Sign } from '../crypto/ed25519.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import type { Rng } from './rng.js';
 
-export type ByzantineKind = 'equivocator' | 'double-voter' | 'silent' | 'twin';
+export type ByzantineKind = 'equivocator' | 'double-voter' | 'silent' | 'twin' | 'forger' | 'usurper' | 'lock-breaker' | 'aimed';
+/** The behaviours a seed draws from when none are given (the CI sweep's mix; its results are pinned). */
 export const BYZANTINE_KINDS: readonly ByzantineKind[] = ['equivocator', 'double-voter', 'silent', 'twin'];
+/**
+ * Behaviours aimed at one rule each, used by the aimed scenarios (aimed.ts) and `--behaviours`: a forger sends
+ * votes in other validators' names (bad signatures), a usurper proposes in rounds that are not its turn, a
+ * lock-breaker claims a proof of lock (validRound) it does not have; `aimed` does all three and double-votes.
+ */
+export const AIMED_KINDS: readonly ByzantineKind[] = ['forger', 'usurper', 'lock-breaker', 'aimed'];
+/** Every behaviour. */
+export const ALL_BYZANTINE_KINDS: readonly ByzantineKind[] = [...BYZANTINE_KINDS, ...AIMED_KINDS];
 
 /** What a Byzantine transport needs from the instance it runs in. */
 export interface ByzantineSeat<S> {
+  /** The validator id the instance signs as. */
+  validator: string;
   secretKey: string;
   app: Application<S>;
   /** The instance's running driver (null while crashed). */
@@ -53,7 +64,22 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
         },
       };
     case 'double-voter':
-      return {
+      return doubleVoter(seat, pickA);
+    case 'forger':
+    case 'usurper':
+    case 'lock-breaker':
+      return aimedTransport(new Set([kind]), seat, seat.honest);
+    case 'aimed':
+      return aimedTransport(new Set(['forger', 'usurper', 'lock-breaker']), seat, kingmaker(seat, rng));
+    default:
+      return honest;
+  }
+}
+
+/** A double voter: votes for a block and for nil (split across the network), and drops its proof of lock when proposing. */
+function doubleVoter<S>(seat: ByzantineSeat<S>, pickA: () => boolean): TransportPort {
+  const honest = seat.honest;
+  return {
         send: honest.send,
         broadcast(message) {
           const driver = seat.driver();
@@ -68,11 +94,70 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
           const altHash = v.blockHash === null ? known : null;
           if (altHash === v.blockHash) return honest.broadcast(message);
           seat.split(message, { kind: 'vote', vote: signVote(seat.secretKey, driver.state.network, { ...v, blockHash: altHash }) }, pickA);
-        },
-      };
-    default:
-      return honest;
-  }
+    },
+  };
+}
+
+/**
+ * A kingmaker: its prepare votes are honest (with its lock ignored); each commit vote for a block goes to one other
+ * instance only, drawn per (height, round), the rest get a nil commit (so one node alone may decide: the classic lock attack).
+ */
+function kingmaker<S>(seat: ByzantineSeat<S>, rng: Rng): TransportPort {
+  const honest = seat.honest;
+  const targets = new Map<number, number>();
+  let targetsHeight = 0;
+  return {
+    send: honest.send,
+    broadcast(message) {
+      const driver = seat.driver();
+      if (message.kind !== 'vote' || message.vote.type !== 'commit' || message.vote.blockHash === null || !driver) return honest.broadcast(message);
+      // The same target for every copy of the vote (a re-send must not reach the others).
+      if (message.vote.height !== targetsHeight) targets.clear(); // only the current height's rounds are kept
+      targetsHeight = message.vote.height;
+      let chosen = targets.get(message.vote.round);
+      if (chosen === undefined) targets.set(message.vote.round, (chosen = rng.int(0, Math.max(0, driver.state.validators.validators.length - 2))));
+      let target = 0;
+      seat.split(message, { kind: 'vote', vote: signVote(seat.secretKey, driver.state.network, { ...message.vote, blockHash: null }) }, () => target++ === chosen);
+    },
+  };
+}
+
+type Trick = 'forger' | 'usurper' | 'lock-breaker';
+
+/** The tricks of the aimed behaviours over `inner` (the honest transport, or a double voter's), each adding or replacing one message. */
+function aimedTransport<S>(tricks: ReadonlySet<Trick>, seat: ByzantineSeat<S>, inner: TransportPort): TransportPort {
+  const honest = seat.honest;
+  return {
+    send: inner.send,
+    broadcast(message) {
+      const driver = seat.driver();
+      if (!driver) return inner.broadcast(message);
+      if (tricks.has('lock-breaker') && message.kind === 'proposal' && message.proposal.validRound === -1 && message.proposal.round > 0) {
+        // Claim the previous round as the block's proof of lock, without the votes that would prove it.
+        const p = message.proposal;
+        const body = { chainId: p.chainId, height: p.height, round: p.round, blockHash: hashHeader(p.block.header), validRound: p.round - 1, proposer: p.proposer };
+        return honest.broadcast({ kind: 'proposal', proposal: { ...body, block: p.block, signature: ed25519Sign(seat.secretKey, proposalSignBytes(driver.state.network, body)) } });
+      }
+      inner.broadcast(message);
+      if (message.kind !== 'vote') return;
+      if (tricks.has('forger') && message.vote.blockHash !== null) {
+        // The same vote in every other validator's name, carrying this validator's signature.
+        for (const v of driver.state.validators.validators) if (v.id !== seat.validator) honest.broadcast({ kind: 'vote', vote: { ...message.vote, validator: v.id } });
+      }
+      if (tricks.has('usurper') && message.vote.type === 'prepare') {
+        const usurped = usurpedProposal(seat, driver, message.vote.round);
+        if (usurped) honest.broadcast({ kind: 'proposal', proposal: usurped });
+      }
+    },
+  };
+}
+
+/** A fresh block of this validator's own for `round`, where another validator is the proposer; null if none known. */
+function usurpedProposal<S>(seat: ByzantineSeat<S>, driver: ConsensusDriver<S>, round: number): Proposal | null {
+  const known = (driver.state.rounds.get(round) as { proposal: Proposal | null } | undefined)?.proposal ?? null;
+  if (!known || known.proposer === seat.validator) return null;
+  const fresh = freshProposal(seat, driver, { ...known, proposer: seat.validator });
+  return fresh;
 }
 
 function signVote(secretKey: string, network: SignNetwork, v: Vote): Vote {

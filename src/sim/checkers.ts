@@ -5,18 +5,20 @@
  *   application, and carries a certificate of > 2/3 of the stake of its height's set;
  * - no honest double-signing: every signature an honest validator's SafetyRules releases is at a strictly later
  *   (height, round, step) than its previous one, or byte-identical to it;
+ * - locking: an honest validator's prepare vote never breaks its lock without a proof of lock (lock-checker.ts);
  * - evidence only ever accuses Byzantine validators, and verifies;
  * - liveness after heal (computed at the end from commit times).
  */
 import type { Application } from '../core/app.js';
-import type { Block, Certificate, Evidence } from '../core/types/consensus.js';
+import type { Block, Certificate, Evidence, Vote } from '../core/types/consensus.js';
 import { evidenceOffender, hashEvidence, hashHeader, verifyCertificate, verifyEvidence, type SignatureVerifier } from '../core/consensus/messages.js';
 import { requestPosition, requestSignBytes, type SignRequest } from '../core/safety/safety-rules.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import { bytesToHex } from '../crypto/hash.js';
+import { LockChecker } from './lock-checker.js';
 
 export interface Violation {
-  kind: 'agreement' | 'validity' | 'double-sign' | 'evidence' | 'liveness';
+  kind: 'agreement' | 'validity' | 'double-sign' | 'lock' | 'evidence' | 'liveness';
   atMs: number;
   detail: string;
 }
@@ -28,6 +30,7 @@ export class Checkers<S> {
   readonly proposed = new Set<string>();
   readonly evidence = new Set<string>();
   #refState: S;
+  readonly #locks: LockChecker;
   readonly #lastSigned = new Map<string, { height: number; round: number; step: number; bytesHex: string }>();
   readonly #network: SignNetwork;
 
@@ -41,6 +44,12 @@ export class Checkers<S> {
   ) {
     this.#refState = genesisState;
     this.#network = { chainId, genesisHash };
+    this.#locks = new LockChecker(() => this.app.validatorSet(this.#refState), this.#network, verifier);
+  }
+
+  /** A vote went on the wire (from anyone, or inside a proof of lock). */
+  onVoteSent(vote: Vote): void {
+    this.#locks.onVoteSent(vote);
   }
 
   #violate(kind: Violation['kind'], atMs: number, detail: string): void {
@@ -55,6 +64,10 @@ export class Checkers<S> {
   /** An honest validator's SafetyRules released a signature. */
   onSigned(validator: string, request: SignRequest, atMs: number): void {
     if (!this.honest.has(validator)) return;
+    if (request.kind === 'vote') {
+      const broken = this.#locks.onVoteSigned(request.body);
+      if (broken) this.#violate('lock', atMs, broken);
+    }
     const pos = requestPosition(request);
     const bytesHex = bytesToHex(requestSignBytes(this.#network, request));
     const last = this.#lastSigned.get(validator);

@@ -10,6 +10,7 @@
  */
 import type { SignatureVerifier } from '../core/consensus/messages.js';
 import type { ConsensusContext, ConsensusEffect, Genesis } from '../core/consensus/state-machine.js';
+import type { Mutant } from '../core/consensus/mutants.js';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
 import { verify as ed25519Verify } from '../crypto/ed25519.js';
 import { hashWithDomain } from '../crypto/hash.js';
@@ -49,8 +50,10 @@ export interface SimOptions<S = CounterState> {
   /** Stake per validator; default drawn from the seed with Byzantine stake kept below 1/3. */
   stakes?: readonly number[];
   timeouts?: TimeoutConfig;
-  /** Fault injection: the deliberately broken safety rule (honest nodes ignore their lock). */
+  /** Fault injection: the deliberately broken safety rule (honest nodes ignore their lock); the same as mutant 'ignore-lock'. */
   ignoreLock?: boolean;
+  /** Fault injection: a deliberately broken rule every instance runs with (src/core/consensus/mutants.ts). */
+  mutant?: Mutant;
   /** Replace the seeded partitions and crashes with these partitions (no crashes). */
   partitions?: readonly ScriptedPartition[];
   simApp?: SimApp<S>;
@@ -113,13 +116,14 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   const roster = drawRoster(rng, options);
   const genesisState = simApp.genesis(roster.validators);
   const genesis: Genesis<S> = { genesisHash: simApp.genesisHash?.(genesisState) ?? hashWithDomain('pop/sim/genesis-block/v1', `${options.seed}`), appState: genesisState };
+  const mutants = runMutants(options);
+  const byzantineMutants = mutants.includes('ignore-lock') ? mutants : ['ignore-lock' as const, ...mutants];
   // Byzantine validators run the consensus code without its lock check (they vote for whatever suits them);
-  // honest ones only with the fault-injection switch.
-  const context = (x: Instance): ConsensusContext<S> => ({
-    config: { chainId: CHAIN_ID, self: x.validator, timeouts, faults: options.ignoreLock || x.kind !== 'honest' ? { ignoreLock: true } : undefined },
-    app: simApp.app,
-    verifier,
-  });
+  // honest ones only with a fault-injection switch (a mutant).
+  const context = (x: Instance): ConsensusContext<S> => {
+    const list = x.kind === 'honest' ? mutants : byzantineMutants;
+    return { config: { chainId: CHAIN_ID, self: x.validator, timeouts, faults: list.length > 0 ? { mutants: list } : undefined }, app: simApp.app, verifier };
+  };
 
   const clock = new Scheduler();
   const checkers = new Checkers<S>(simApp.app, genesisState, genesis.genesisHash, CHAIN_ID, roster.honestIds, verifier);
@@ -160,6 +164,13 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   });
   if (simApp.node) result.gossip = { ...network.stats.gossip };
   return result;
+}
+
+/** The mutants of a run: `mutant`, and 'ignore-lock' for `ignoreLock`. */
+function runMutants(options: { ignoreLock?: boolean; mutant?: Mutant }): Mutant[] {
+  const list: Mutant[] = options.mutant ? [options.mutant] : [];
+  if (options.ignoreLock && !list.includes('ignore-lock')) list.push('ignore-lock');
+  return list;
 }
 
 /** One diagnostic line for an instance at the end of the run. */

@@ -1,10 +1,12 @@
 /**
  * The simulation sweep run in CI: each seed draws its own mix (validator count, Byzantine count and behaviours,
- * network faults, partitions, crashes), so a range of seeds covers many fault combinations deterministically.
+ * network faults, partitions, crashes), so a range of seeds covers many fault combinations deterministically; odd
+ * seeds run an aimed, Twins-style scenario instead (aimed.ts).
  */
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
 import { runSimulation, type SimOptions, type SimResult } from './cluster.js';
 import { Rng } from './rng.js';
+import { aimedOptions } from './aimed.js';
 
 /** LAN timeouts for short sweeps: the cap is low so a run heals well within its tail. */
 export const SWEEP_TIMEOUTS: TimeoutConfig = { ...DEFAULT_TIMEOUTS, timeoutMsMax: 4_000 };
@@ -16,6 +18,20 @@ export function sweepOptions(seed: number, durationSec = 40): SimOptions {
   const maxByzantine = Math.floor((nodes - 1) / 3);
   const byzantine = rng.int(0, maxByzantine);
   return { seed, nodes, byzantine, durationSec, faults: rng.chance(0.85), timeouts: SWEEP_TIMEOUTS, disruptionFraction: 0.3, livenessBoundMs: 25_000 };
+}
+
+/** The CI sweep's options for `seed`: an aimed scenario for odd seeds, a random one (sweepOptions) for even ones. */
+export function ciSweepOptions(seed: number): SimOptions {
+  return seed % 2 === 1 ? aimedOptions(seed) : sweepOptions(seed);
+}
+
+/**
+ * The options of `seed` under `overrides`: overrides that reshape the network (validators, Byzantine count or
+ * behaviours) apply to the random scenario, since an aimed one is built for its own network; others to the CI mix.
+ */
+function sweepSeedOptions(seed: number, overrides: Partial<SimOptions>): SimOptions {
+  const reshaped = overrides.nodes !== undefined || overrides.byzantine !== undefined || overrides.byzantineKinds !== undefined;
+  return { ...(reshaped ? sweepOptions(seed) : ciSweepOptions(seed)), ...overrides };
 }
 
 export interface SweepSummary {
@@ -64,11 +80,11 @@ export function sweep(from: number, to: number, plan: SweepPlan): SweepSummary {
 }
 
 /**
- * Run seeds `from..to` (inclusive) of the CI sweep (sweepOptions, then `overrides`). `stopAtFirstFailure` ends
+ * Run seeds `from..to` (inclusive) of the CI sweep (ciSweepOptions, then `overrides`; see sweepSeedOptions). `stopAtFirstFailure` ends
  * the sweep at the first violation (used to show a deliberately broken rule is caught).
  */
 export function runSweep(from: number, to: number, overrides: Partial<SimOptions> = {}, stopAtFirstFailure = false): SweepSummary {
-  return sweep(from, to, { optionsFor: (seed) => ({ ...sweepOptions(seed), ...overrides }), stopAtFirstFailure });
+  return sweep(from, to, { optionsFor: (seed) => sweepSeedOptions(seed, overrides), stopAtFirstFailure });
 }
 
 /** As runSweep, but yields to the event loop between seeds (keeps a test runner's worker responsive). */

@@ -32,6 +32,8 @@ export function createTransports<S>(
   };
   const recordOutgoing = (message: ConsensusMessage): void => {
     if (message.kind === 'proposal') checkers.onProposal(message.proposal.block);
+    if (message.kind === 'vote') checkers.onVoteSent(message.vote);
+    if (message.kind === 'proposal') for (const v of message.pol ?? []) checkers.onVoteSent(v);
   };
   return (self) => {
     const honest: TransportPort = {
@@ -51,6 +53,6 @@ export function createTransports<S>(
       for (const target of instances) if (target !== self) deliver(self, target, pickA() ? a : b);
     };
     const driver = (): ConsensusDriver<S> | null => self.driver as ConsensusDriver<S> | null;
-    return byzantineTransport<S>(self.kind, { secretKey: self.secretKey, app, driver, honest, split }, byzantineRng);
+    return byzantineTransport<S>(self.kind, { validator: self.validator, secretKey: self.secretKey, app, driver, honest, split }, byzantineRng);
   };
 }

@@ -22,13 +22,14 @@ describe('simulator results are stable', () => {
     });
   });
 
-  // The block hashes below moved when signatures were bound to the genesis hash (issue 10, attack 6): a header
-  // commits to its last commit's signatures (lastCommitHash), and those sign new bytes. Every count is unchanged.
-  it('locking disabled: the fork is caught at the same instant', () => {
+  // Re-recorded for issue 16 (and block hashes again for issue 10's sign domain: a header commits to its last
+  // commit's signatures, which now sign the genesis hash too): the lock checker catches the broken rule at its first broken vote (3.3 s), before the
+  // fork it led to at 11.4 s (then: an agreement violation, 'a1 committed b21c731019e4 at height 7').
+  it('locking disabled: the broken lock is caught at the same instant', () => {
     expect(runSimulation({ seed: 22, nodes: 7, byzantine: 2, durationSec: 40, byzantineKinds: ['double-voter'], ignoreLock: true })).toEqual({
-      seed: 22, nodes: 7, byzantineStakeFraction: 0.3157, simulatedSeconds: 11.435, heights: 7, rounds: 10, viewChanges: 3, safetyViolations: 1, live: false,
-      violations: [{ kind: 'agreement', atMs: 11435.102158522726, detail: 'a1 committed 4e45f8017b4f at height 7, others 4bb64ec3b167' }],
-      evidence: 14, messages: 1058, crashes: 0, partitions: 2, byzantineKinds: ['double-voter', 'double-voter'],
+      seed: 22, nodes: 7, byzantineStakeFraction: 0.3157, simulatedSeconds: 3.292, heights: 2, rounds: 2, viewChanges: 0, safetyViolations: 1, live: false,
+      violations: [{ kind: 'lock', atMs: 3291.6934621206256, detail: 'node_001 locked on 87a411fda996 at h3/r0 prepare-voted 5d71034840eb at r1 with no proof of lock since' }],
+      evidence: 4, messages: 366, crashes: 0, partitions: 2, byzantineKinds: ['double-voter', 'double-voter'],
     });
   });
 });

@@ -34,9 +34,10 @@ function vote(blockHash: string | null): Vote {
 function setup(kind: ByzantineKind | 'honest', known: string | null = 'h'.repeat(64)) {
   const sent: { how: 'broadcast' | 'split'; messages: ConsensusMessage[] }[] = [];
   const honest: TransportPort = { send() {}, broadcast: (m) => sent.push({ how: 'broadcast', messages: [m] }) };
-  const driver = { state: { network, appState: state, prevHash, rounds: new Map([[0, { proposalHash: known }]]) } } as unknown as ConsensusDriver<CounterState>;
+  const validators = { validators: ['node_001', 'node_002', 'node_003', 'node_004'].map((id) => ({ id })) };
+  const driver = { state: { network, appState: state, prevHash, validators, rounds: new Map([[0, { proposalHash: known }]]) } } as unknown as ConsensusDriver<CounterState>;
   const split = (a: ConsensusMessage, b: ConsensusMessage): void => void sent.push({ how: 'split', messages: [a, b] });
-  const transport = byzantineTransport<CounterState>(kind, { secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split }, new Rng(1));
+  const transport = byzantineTransport<CounterState>(kind, { validator: 'node_001', secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split }, new Rng(1));
   return { transport, honest, sent };
 }
 
@@ -90,5 +91,37 @@ describe('Byzantine transports', () => {
     const { transport, sent } = setup('double-voter', null);
     transport.broadcast({ kind: 'vote', vote: vote(null) });
     expect(sent.map((s) => s.how)).toEqual(['broadcast']);
+  });
+
+  it('a forger repeats each of its block votes in every other validator\'s name, with its own signature', () => {
+    const { transport, sent } = setup('forger');
+    const v = vote('b'.repeat(64));
+    transport.broadcast({ kind: 'vote', vote: v });
+    transport.broadcast({ kind: 'vote', vote: vote(null) });
+    const votes = sent.flatMap((s) => s.messages).map((m) => (m.kind === 'vote' ? m.vote : null));
+    expect(votes.map((x) => x?.validator)).toEqual(['node_001', 'node_002', 'node_003', 'node_004', 'node_001']);
+    for (const x of votes.slice(1, 4)) expect(x?.signature).toBe(v.signature);
+  });
+
+  it('a lock-breaker claims the previous round as the proof of lock of its fresh proposal, validly signed', () => {
+    const { transport, sent } = setup('lock-breaker');
+    const p = { ...proposal(-1), round: 1 };
+    transport.broadcast({ kind: 'proposal', proposal: p });
+    const out = sent[0]?.messages[0];
+    if (out?.kind !== 'proposal') throw new Error('expected a proposal');
+    expect(out.proposal.validRound).toBe(0);
+    expect(verify(key.publicKey, proposalSignBytes(network, proposalBody(out.proposal)), out.proposal.signature)).toBe(true);
+    transport.broadcast({ kind: 'proposal', proposal: proposal(-1) }); // round 0: nothing to claim
+    expect(sent[1]?.messages[0]).toEqual({ kind: 'proposal', proposal: proposal(-1) });
+  });
+
+  it('a kingmaker (aimed) sends each block commit vote to one instance, a nil commit to the rest, the same one on a re-send', () => {
+    const { transport, sent } = setup('aimed');
+    const c = { ...vote('b'.repeat(64)), type: 'commit' as const };
+    transport.broadcast({ kind: 'vote', vote: c });
+    transport.broadcast({ kind: 'vote', vote: c });
+    expect(sent.filter((s) => s.how === 'split')).toHaveLength(2);
+    const alt = sent.find((s) => s.how === 'split')?.messages[1];
+    expect(alt?.kind === 'vote' && alt.vote.blockHash).toBe(null);
   });
 });

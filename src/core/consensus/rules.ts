@@ -21,6 +21,7 @@ import { rebroadcastOwn } from './own-messages.js';
 import { serveSync } from './sync.js';
 import { proposerOf, roundState, type ConsensusContext, type ConsensusEffect, type ConsensusState, type RoundState } from './state.js';
 import { blockQuorumImpossible, quorumAny, quorumFor, votesFor } from './vote-set.js';
+import { mutated, quorumRule } from './mutants.js';
 
 /** The messages that belong to a height: proposals and votes. */
 export type HeightMessage = Extract<ConsensusMessage, { kind: 'proposal' | 'vote' }>;
@@ -132,7 +133,7 @@ function startRound<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: nu
   fx.push({ type: 'round-started', height: s.height, round });
   const self = ctx.config.self;
   if (self !== null && proposerOf(s, round) === self) {
-    if (s.validBlock !== null && s.validHash !== null && ctx.config.faults?.ignoreLock !== true) {
+    if (s.validBlock !== null && s.validHash !== null && !mutated(ctx.config, 'ignore-lock')) {
       s.proposalRequested = true;
       fx.push({
         type: 'request-sign',
@@ -162,12 +163,16 @@ function pruneRounds<S>(s: ConsensusState<S>): void {
 
 /** Evaluate the rules that a change at `touchedRound` may have enabled. */
 export function progress<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, touchedRound: number, fx: ConsensusEffect[]): void {
+  const quorum = quorumRule(ctx.config);
   if (tryDecide(ctx, s, touchedRound, fx)) return;
   if (touchedRound < s.round && touchedRound > s.validRound) updateValidFromLateQuorum(ctx, s, touchedRound);
   if (touchedRound > s.round) {
     const rs = s.rounds.get(touchedRound);
     // Messages from more than 1/3 of the stake at a higher round: at least one honest validator is there; follow.
-    if (rs && 3 * rs.seenStake > s.total) startRound(ctx, s, touchedRound, fx);
+    if (rs && 3 * rs.seenStake > s.total) {
+      if (mutated(ctx.config, 'unlock-on-round-skip')) unlock(s);
+      startRound(ctx, s, touchedRound, fx);
+    }
     return;
   }
   if (s.step === 'new-height') return;
@@ -180,18 +185,26 @@ export function progress<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, touc
     scheduleTimeout(ctx, s, 'prepare', fx);
   }
   lockOnPrepareQuorum(ctx, s, rs, fx);
+  if (mutated(ctx.config, 'unlock-on-nil') && quorumFor(rs.prepares, null, s.total, quorum)) unlock(s);
   // Nil prepare quorum, or the votes are in and split so that no block can reach a quorum: commit nil now
   // rather than wait out the timer (a nil vote is always safe).
-  if (s.step === 'prepare' && (quorumFor(rs.prepares, null, s.total) || (quorumAny(rs.prepares, s.total) && blockQuorumImpossible(rs.prepares, s.total)))) {
+  if (s.step === 'prepare' && (quorumFor(rs.prepares, null, s.total, quorum) || (quorumAny(rs.prepares, s.total, quorum) && blockQuorumImpossible(rs.prepares, s.total, quorum)))) {
     s.step = 'commit';
     requestVote(ctx, s, 'commit', null, fx);
   }
-  if (!s.commitTimeoutArmed && (s.step === 'commit' || quorumAny(rs.commits, s.total))) {
+  if (!s.commitTimeoutArmed && (s.step === 'commit' || quorumAny(rs.commits, s.total, quorum))) {
     s.commitTimeoutArmed = true;
     scheduleTimeout(ctx, s, 'commit', fx);
   }
   // No block can be decided in this round any more: go to the next round now.
-  if (s.step === 'commit' && quorumAny(rs.commits, s.total) && blockQuorumImpossible(rs.commits, s.total)) startRound(ctx, s, s.round + 1, fx);
+  if (s.step === 'commit' && quorumAny(rs.commits, s.total, quorum) && blockQuorumImpossible(rs.commits, s.total, quorum)) startRound(ctx, s, s.round + 1, fx);
+}
+
+/** Mutants only ('unlock-on-nil', 'unlock-on-round-skip'): forget the lock. */
+function unlock<S>(s: ConsensusState<S>): void {
+  s.lockedRound = -1;
+  s.lockedBlock = null;
+  s.lockedHash = null;
 }
 
 /**
@@ -201,7 +214,7 @@ export function progress<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, touc
 function updateValidFromLateQuorum<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: number): void {
   const rs = s.rounds.get(round);
   if (!rs || rs.proposal === null || rs.proposalHash === null) return;
-  if (!quorumFor(rs.prepares, rs.proposalHash, s.total) || !isValidBlock(ctx, s, rs.proposal.block, rs.proposalHash)) return;
+  if (!quorumFor(rs.prepares, rs.proposalHash, s.total, quorumRule(ctx.config)) || !isValidBlock(ctx, s, rs.proposal.block, rs.proposalHash)) return;
   s.validRound = round;
   s.validBlock = rs.proposal.block;
   s.validHash = rs.proposalHash;
@@ -216,13 +229,14 @@ function prepareOnProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, rs
   if (rs.proposal === null || rs.proposalHash === null) return;
   const p = rs.proposal;
   const hash = rs.proposalHash;
-  const ignoreLock = ctx.config.faults?.ignoreLock === true;
+  const ignoreLock = mutated(ctx.config, 'ignore-lock');
   let lockAllows: boolean;
   if (p.validRound === -1) {
     lockAllows = ignoreLock || s.lockedRound === -1 || s.lockedHash === hash;
   } else if (p.validRound < s.round) {
     const pol = s.rounds.get(p.validRound);
-    if (!rs.polVerified && !(pol && quorumFor(pol.prepares, hash, s.total))) return;
+    const polKnown = rs.polVerified || (pol !== undefined && quorumFor(pol.prepares, hash, s.total, quorumRule(ctx.config)));
+    if (!polKnown && !mutated(ctx.config, 'ignore-valid-round')) return;
     lockAllows = ignoreLock || s.lockedRound <= p.validRound || s.lockedHash === hash;
   } else {
     return;
@@ -238,7 +252,7 @@ function prepareOnProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, rs
  */
 function lockOnPrepareQuorum<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, rs: RoundState, fx: ConsensusEffect[]): void {
   if ((s.step !== 'prepare' && s.step !== 'commit') || s.polHandled || rs.proposal === null || rs.proposalHash === null) return;
-  if (!quorumFor(rs.prepares, rs.proposalHash, s.total) || !isValidBlock(ctx, s, rs.proposal.block, rs.proposalHash)) return;
+  if (!quorumFor(rs.prepares, rs.proposalHash, s.total, quorumRule(ctx.config)) || !isValidBlock(ctx, s, rs.proposal.block, rs.proposalHash)) return;
   s.polHandled = true;
   if (s.step === 'prepare') {
     s.lockedRound = s.round;
@@ -257,8 +271,13 @@ function tryDecide<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: num
   const rs = s.rounds.get(round);
   if (!rs || rs.proposal === null || rs.proposalHash === null) return false;
   const hash = rs.proposalHash;
-  if (!quorumFor(rs.commits, hash, s.total)) return false;
+  if (!quorumFor(rs.commits, hash, s.total, quorumRule(ctx.config)) && !decidesWithoutCommitQuorum(ctx, rs, hash, s.total)) return false;
   if (!isValidBlock(ctx, s, rs.proposal.block, hash)) return false;
   decide(ctx, s, rs.proposal.block, makeCertificate(votesFor(rs.commits, hash)), fx);
   return true;
+}
+
+/** Mutant 'commit-without-precommit-quorum' only: a prepare quorum and any commit vote for the block decide it. */
+function decidesWithoutCommitQuorum<S>(ctx: ConsensusContext<S>, rs: RoundState, hash: string, total: number): boolean {
+  return mutated(ctx.config, 'commit-without-precommit-quorum') && quorumFor(rs.prepares, hash, total) && votesFor(rs.commits, hash).length > 0;
 }

@@ -13,6 +13,7 @@ import { hashValidatorSet, validatorIndex, type ConsensusMessage, type Signature
 import { initialPriorities, proposerForRound, type Priorities } from './proposer.js';
 import type { TimeoutConfig, TimeoutStep } from './timeouts.js';
 import type { ConsensusErrorCode } from './errors.js';
+import type { Mutant } from './mutants.js';
 import { emptyVoteSet, type VoteSet } from './vote-set.js';
 
 export type Step = 'new-height' | 'propose' | 'prepare' | 'commit';
@@ -23,11 +24,10 @@ export interface ConsensusConfig {
   self: string | null;
   timeouts: TimeoutConfig;
   /**
-   * Fault injection for tests ONLY: `ignoreLock` disables locking (the prepare rule ignores the lock, and a
-   * proposer offers a fresh block instead of re-proposing its valid block): a deliberately broken safety rule
-   * the simulator's checkers must catch. Never set in production. (The simulator's Byzantine validators run so.)
+   * Fault injection for the simulator ONLY: deliberately broken rules (mutants.ts) its checkers must catch. Never
+   * set by a node. (The simulator's Byzantine validators run with 'ignore-lock'.)
    */
-  faults?: { ignoreLock?: boolean };
+  faults?: { mutants?: readonly Mutant[] };
 }
 
 export interface ConsensusContext<S> {

@@ -41,21 +41,24 @@ export function addVote(vs: VoteSet, vote: Vote, stake: number): AddVoteResult {
   return { kind: 'added' };
 }
 
+/** The quorum rule: more than 2/3 of the stake (isQuorum); the simulator's mutants may pass a broken one. */
+export type QuorumRule = (stake: number, total: number) => boolean;
+
 /** Votes for `hash` (null: nil) hold more than 2/3 of `total` stake. */
-export function quorumFor(vs: VoteSet, hash: string | null, total: number): boolean {
-  return isQuorum(vs.stakeFor.get(hash ?? 'nil') ?? 0, total);
+export function quorumFor(vs: VoteSet, hash: string | null, total: number, quorum: QuorumRule = isQuorum): boolean {
+  return quorum(vs.stakeFor.get(hash ?? 'nil') ?? 0, total);
 }
 
 /** Votes for any values together hold more than 2/3 of `total` stake. */
-export function quorumAny(vs: VoteSet, total: number): boolean {
-  return isQuorum(vs.stakeTotal, total);
+export function quorumAny(vs: VoteSet, total: number, quorum: QuorumRule = isQuorum): boolean {
+  return quorum(vs.stakeTotal, total);
 }
 
 /** No block can reach a quorum in this vote set any more, whatever the validators that have not voted do. */
-export function blockQuorumImpossible(vs: VoteSet, total: number): boolean {
+export function blockQuorumImpossible(vs: VoteSet, total: number, quorum: QuorumRule = isQuorum): boolean {
   const remaining = total - vs.stakeTotal;
-  if (isQuorum(remaining, total)) return false;
-  for (const [key, stake] of vs.stakeFor) if (key !== 'nil' && isQuorum(stake + remaining, total)) return false;
+  if (quorum(remaining, total)) return false;
+  for (const [key, stake] of vs.stakeFor) if (key !== 'nil' && quorum(stake + remaining, total)) return false;
   return true;
 }
 
