@@ -30,6 +30,7 @@ import { checkAttest, type AttestRuleView, type SigVerifier } from './attest-rul
 import { hashHeader, hashValidatorSet } from './consensus-bridge.js';
 import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
+import { fail, isCount, isRecord } from './guards.js';
 import { resultsRoot, txsRoot } from './results.js';
 import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
@@ -189,18 +190,6 @@ class BlockContext {
       this.mint(amount);
     }
   }
-}
-
-function fail(code: LedgerErrorCode, message: string): never {
-  throw new LedgerError(code, message);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

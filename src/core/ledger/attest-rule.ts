@@ -7,7 +7,7 @@ import { verify as ed25519Verify } from '../../crypto/ed25519.js';
 import { VERDICTS } from '../types/proof.js';
 import type { AttestTx } from '../types/tx.js';
 import type { Validator } from '../types/validator.js';
-import { LedgerError, type LedgerErrorCode } from './errors.js';
+import { fail, isCount, isRecord } from './guards.js';
 import type { LedgerParams } from './params.js';
 import { attestSignBytes } from './sign-bytes.js';
 import { getProof, ledgerNetwork, type LedgerState, type ProofRecord } from './state.js';
@@ -28,18 +28,6 @@ export interface AttestRuleView {
 }
 
 const ATTESTED: readonly string[] = [...VERDICTS, 'abstain'];
-
-function fail(code: LedgerErrorCode, message: string): never {
-  throw new LedgerError(code, message);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
 
 /** Shape, set membership, bounds, order and signature: what does not depend on the proofs' records. */
 function checkAttestSigned(view: AttestRuleView, tx: AttestTx): void {

@@ -11,7 +11,7 @@ import { VALIDATOR_RETIRED_KEYS_MAX } from '../limits.js';
 import type { Evidence } from '../types/consensus.js';
 import type { SigVerifier } from './attest-rule.js';
 import { evidenceOffender, verifyEvidence } from './consensus-bridge.js';
-import { LedgerError, type LedgerErrorCode } from './errors.js';
+import { fail, isCount, isRecord } from './guards.js';
 import type { LedgerParams } from './params.js';
 import { getValidator, KEY, ledgerNetwork, readKey, type LedgerState, type RetiredKey, type ValidatorRecord } from './state.js';
 
@@ -33,18 +33,6 @@ export interface EvidenceRuleView {
   /** The height at which this offence was slashed, if it was. */
   offenceSlashedAt(id: string, height: number): number | undefined;
   verifySig: SigVerifier;
-}
-
-function fail(code: LedgerErrorCode, message: string): never {
-  throw new LedgerError(code, message);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 /**
