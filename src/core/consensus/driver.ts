@@ -146,6 +146,9 @@ export class ConsensusDriver<S> {
         ports.blocks.put(effect.block, effect.certificate);
         ports.wal.truncate();
         break;
+      case 'log-message':
+        ports.wal.append({ type: 'message', from: effect.from, message: effect.message }, false);
+        break;
       case 'serve-sync': {
         const top = ports.blocks.height();
         const blocks: { block: Block; certificate: Certificate }[] = [];

@@ -60,7 +60,12 @@ export function decide<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, block:
   commitBlock(ctx, s, block, certificate, fx);
   for (const item of takeFuture(s)) {
     const m = item.message;
-    if (m.kind === 'proposal' || m.kind === 'vote') onConsensusMessage(ctx, s, item.from, m, fx);
+    if (m.kind !== 'proposal' && m.kind !== 'vote') continue;
+    const before = s.peerMessagesTaken;
+    onConsensusMessage(ctx, s, item.from, m, fx);
+    // Logged at this height (the WAL it was buffered under is truncated by the commit above): a lock it completes
+    // must survive a restart.
+    if (s.peerMessagesTaken !== before) fx.push({ type: 'log-message', from: item.from, message: m });
   }
 }
 

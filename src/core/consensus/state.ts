@@ -63,6 +63,11 @@ export type ConsensusEffect =
   /** Send `to` the committed blocks from `fromHeight` on (from the block store). */
   | { type: 'serve-sync'; to: string; fromHeight: number }
   | { type: 'round-started'; height: number; round: number }
+  /**
+   * A next-height message, buffered earlier, that the core took in once this height began: the driver appends it to
+   * this height's WAL (after the commit's truncate), so a restart replays it and rebuilds what it caused (a lock).
+   */
+  | { type: 'log-message'; from: string; message: ConsensusMessage }
   /** A peer sent something invalid (for peer scoring and logs). */
   | { type: 'rejected'; from: string; code: ConsensusErrorCode | 'BLOCK_INVALID'; message: string };
 
