@@ -140,8 +140,14 @@ export const P2P_SCORE_DISCONNECT = -100;
 export const P2P_SCORE_PENALTY_GARBAGE = 50;
 /** Delay before a dropped peer may connect again. */
 export const P2P_BAN_MS = 30_000;
-/** Reconnect attempt period toward bootstrap peers. */
+/** Reconnect attempt period toward known peers; a peer whose dials fail waits longer (P2P_DIAL_BACKOFF_MAX_MS). */
 export const P2P_RECONNECT_MS = 1_000;
+/**
+ * Longest wait between dials of one address that keeps failing: the wait doubles from P2P_RECONNECT_MS per failure
+ * up to this. A bond may publish any public address; with backoff, a set of N validators dials an address that
+ * never answers about N times a minute rather than N times a second (issue 10, attack 8).
+ */
+export const P2P_DIAL_BACKOFF_MAX_MS = 60_000;
 /** At start, a node looks this far back for blocks without saved results leaves (recovered from the commit journal). */
 export const RESULTS_BACKFILL_BLOCKS_MAX = 256;
 /** Ledger keys whose tree hash is memoized (about 200 bytes each): accounts, validators and the chain's own keys. */

@@ -18,7 +18,7 @@ export function keyFor(name: string): KeyPair {
   return keyPairFromSeed(sha256Hex(`ledger-test-key/${name}`));
 }
 
-export function makeGenesis(opts: { validators?: number; stakes?: number[]; accounts?: { name: string; balance: number }[]; params?: Record<string, number> } = {}): { doc: GenesisDoc; keys: Map<string, KeyPair> } {
+export function makeGenesis(opts: { validators?: number; stakes?: number[]; accounts?: { name: string; balance: number }[]; params?: Record<string, number | boolean> } = {}): { doc: GenesisDoc; keys: Map<string, KeyPair> } {
   const n = opts.stakes?.length ?? opts.validators ?? 4;
   const keys = new Map<string, KeyPair>();
   const validators = Array.from({ length: n }, (_, i) => {

@@ -25,7 +25,7 @@ import { proofId } from '../../src/core/types/proof.js';
 import type { Block, Tx } from '../../src/core/types/index.js';
 import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote, unbondTx } from './ledger-fixtures.js';
 
-function setup(params: Record<string, number> = {}) {
+function setup(params: Record<string, number | boolean> = {}) {
   const { doc, keys } = makeGenesis({ accounts: [{ name: 'alice', balance: 50_000 }], params });
   return { doc, keys, state: genesisState(doc) };
 }
@@ -172,15 +172,34 @@ describe('staking', () => {
     const alice = keys.get('alice')!;
     const bad = bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, 'no-port');
     expect(validateBlock(s0, makeBlockUnchecked(s0, [bad]))).toMatchObject({ ok: false, code: 'BOND_BAD_ADDRESS' });
-    const moved = { ...bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005'), address: '10.6.6.6:8005' };
+    const moved = { ...bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '93.184.216.34:8005'), address: '93.184.216.66:8005' };
     expect(validateBlock(s0, makeBlockUnchecked(s0, [moved]))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
-    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005')]);
-    expect(listValidators(s1).find((v) => v.id === 'node_5')?.address).toBe('10.0.0.5:8005');
+    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '93.184.216.34:8005')]);
+    expect(listValidators(s1).find((v) => v.id === 'node_5')?.address).toBe('93.184.216.34:8005');
     const s2 = step(s1, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 1)]);
-    expect(listValidators(s2).find((v) => v.id === 'node_5')).toMatchObject({ stake: 6000, address: '10.0.0.5:8005' });
+    expect(listValidators(s2).find((v) => v.id === 'node_5')).toMatchObject({ stake: 6000, address: '93.184.216.34:8005' });
     const s3 = step(s2, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 2, 'node5.example.org:9000')]);
     expect(listValidators(s3).find((v) => v.id === 'node_5')?.address).toBe('node5.example.org:9000');
     expect(listValidators(s3).find((v) => v.id === 'node_1')?.address).toBeUndefined();
+  });
+
+  // Issue 10, attack 8: every validator dials the address a bond publishes. Before the fix any host:port was
+  // recorded (this test failed: each bond below was accepted), so one minimum bond turned the network into a
+  // prober of the operators' own private networks.
+  it('refuses a bond address in loopback, private or reserved space, or a numeric trick, unless the genesis allows private addresses', () => {
+    const { keys, state: s0 } = setup();
+    const alice = keys.get('alice')!;
+    for (const address of ['127.0.0.1:22', '10.0.0.7:26656', '192.168.1.1:80', '169.254.169.254:80', '[::1]:22', '[::ffff:10.0.0.1]:22', 'localhost:22', '127.1:22', '2130706433:22', '0x7f.1:22']) {
+      const r = validateBlock(s0, makeBlockUnchecked(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, address)]));
+      expect(r, address).toMatchObject({ ok: false, code: 'BOND_BAD_ADDRESS' });
+      expect(!r.ok && r.message, address).toContain('allow_private_addresses');
+    }
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '[2606:4700::1111]:26656')]))).toMatchObject({ ok: true });
+    const local = setup({ allow_private_addresses: true });
+    expect(local.doc.params.allowPrivateAddresses).toBe(true);
+    expect(NET.params.allowPrivateAddresses).toBeUndefined();
+    const s1 = step(local.state, [bondTx(local.doc, local.keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 0, '127.0.0.1:26656')]);
+    expect(listValidators(s1).find((v) => v.id === 'node_5')?.address).toBe('127.0.0.1:26656');
   });
 
   it('bond and unbond change the set exactly setChangeDelayBlocks (2) after their block', () => {

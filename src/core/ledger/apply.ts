@@ -19,13 +19,13 @@ import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
-import { NODE_ID_BYTES_MAX, P2P_ADDRESS_BYTES_MAX } from '../limits.js';
+import { NODE_ID_BYTES_MAX } from '../limits.js';
 import { checkProofEnvelope, proofRulesOf } from '../admission/envelope.js';
 import { isAdmissionError, type AdmissionErrorCode } from '../admission/errors.js';
 import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVerdict, type Verdict } from '../types/proof.js';
 import type { AttestTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
 import type { Block, BlockHeader } from '../types/consensus.js';
-import { isPeerAddress, isQuorum, totalStake, type Validator } from '../types/validator.js';
+import { addressRefusal, isQuorum, totalStake, type Validator } from '../types/validator.js';
 import { checkAttest, type AttestRuleView, type SigVerifier } from './attest-rule.js';
 import { hashHeader, hashValidatorSet } from './consensus-bridge.js';
 import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule.js';
@@ -255,7 +255,8 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
   if (!isHex(tx.account, 32) || !isHex(tx.publicKey, 32) || typeof tx.validator !== 'string' || !isCount(tx.nonce) || typeof tx.signature !== 'string') {
     fail('TX_MALFORMED', 'bond needs account (32-byte hex), validator, publicKey (32-byte hex), stake, nonce, signature');
   }
-  if (tx.address !== undefined && !isPeerAddress(tx.address)) fail('BOND_BAD_ADDRESS', `address must be host:port (at most ${P2P_ADDRESS_BYTES_MAX} bytes)`);
+  const badAddress = tx.address === undefined ? null : typeof tx.address !== 'string' ? 'address must be a string' : addressRefusal(tx.address, ctx.params.allowPrivateAddresses === true);
+  if (badAddress !== null) fail('BOND_BAD_ADDRESS', `${badAddress}: every validator dials a bond's address, so it must be a public host:port (a genesis for a local network sets allow_private_addresses)`);
   if (!isCount(tx.stake) || tx.stake === 0) fail('BOND_INSUFFICIENT_STAKE', `Insufficient stake: ${String(tx.stake)} is not a positive integer (minimum stake ${ctx.params.minStake})`);
   if (tx.validator.length === 0 || tx.validator.length > NODE_ID_BYTES_MAX || !VALIDATOR_ID_RE.test(tx.validator)) fail('BOND_BAD_ID', `validator id must match ${VALIDATOR_ID_RE} and be at most ${NODE_ID_BYTES_MAX} chars`);
   const account = ctx.account(tx.account);

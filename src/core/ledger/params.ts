@@ -55,9 +55,14 @@ export interface LedgerParams {
   z3Version: string;
   /** Every solver parameter the verifier sets on each job, by name. */
   solverParams: Record<string, string | number | boolean>;
+  /**
+   * Bonds may publish loopback, private and reserved addresses (seed `allow_private_addresses: true`; local and test
+   * networks). Absent, not false, when off, so genesis documents made before it keep their hash.
+   */
+  allowPrivateAddresses?: true;
 }
 
-export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams'>;
+export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses'>;
 
 export interface ParamRow {
   name: NumericParam;

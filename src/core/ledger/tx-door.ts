@@ -12,7 +12,7 @@ import { verify } from '../../crypto/ed25519.js';
 import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 
-export type TxDoorCode = 'TX_MALFORMED' | 'TX_BAD_SIGNATURE' | 'TX_UNKNOWN_VALIDATOR' | 'BOND_UNKNOWN_ACCOUNT' | 'TX_BAD_NONCE' | 'BOND_INSUFFICIENT_BALANCE';
+export type TxDoorCode = 'TX_MALFORMED' | 'TX_BAD_SIGNATURE' | 'TX_UNKNOWN_VALIDATOR' | 'BOND_UNKNOWN_ACCOUNT' | 'TX_BAD_NONCE' | 'BOND_INSUFFICIENT_BALANCE' | 'BOND_BAD_ADDRESS';
 
 export type DoorResult = { ok: true; hash: string } | { ok: false; code: TxDoorCode; message: string };
 
