@@ -163,6 +163,7 @@ export const SubmitTxBody = z.discriminatedUnion('type', [
       stake: count.refine((n) => n > 0, 'stake must be positive'),
       nonce: count,
       address: z.string().refine(isPeerAddress, `address: host:port, at most ${P2P_ADDRESS_BYTES_MAX} bytes`).optional(),
+      keySignature: hex64.optional(),
       signature: hex64,
     })
     .strict(),

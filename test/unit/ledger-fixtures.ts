@@ -3,6 +3,7 @@ import { keyPairFromSeed, sign, type KeyPair } from '../../src/crypto/ed25519.js
 import { sha256Hex } from '../../src/crypto/hash.js';
 import {
   attestSignBytes,
+  bondKeySignBytes,
   bondSignBytes,
   buildGenesis,
   prepareBlock,
@@ -47,7 +48,8 @@ export function attestTx(network: SignNetwork, validator: string, key: KeyPair, 
 
 export function bondTx(network: SignNetwork, account: KeyPair, validator: string, validatorKey: KeyPair, stake: number, nonce: number, address?: string): Tx {
   const body = { account: account.publicKey, validator, publicKey: validatorKey.publicKey, stake, nonce, ...(address !== undefined ? { address } : {}) };
-  return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(network, body)) };
+  const keySignature = sign(validatorKey.secretKey, bondKeySignBytes(network, body));
+  return { type: 'bond', ...body, keySignature, signature: sign(account.secretKey, bondSignBytes(network, body)) };
 }
 
 export function unbondTx(network: SignNetwork, validator: string, key: KeyPair, nonce: number): Tx {

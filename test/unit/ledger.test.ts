@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { sign } from '../../src/crypto/ed25519.js';
 import {
   accuracy,
+  bondKeySignBytes,
+  bondSignBytes,
   applyBlock,
   buildReceipt,
   genesisState,
@@ -181,6 +184,29 @@ describe('staking', () => {
     const s3 = step(s2, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 2, 'node5.example.org:9000')]);
     expect(listValidators(s3).find((v) => v.id === 'node_5')?.address).toBe('node5.example.org:9000');
     expect(listValidators(s3).find((v) => v.id === 'node_1')?.address).toBeUndefined();
+  });
+
+  // Issue 10, attack 3: a bond accepted any public key. Before the fix an account bonded node_1's key under a new
+  // id (this test failed: the first bond was accepted), and the transport, keyed by id, then handed node_1's peer id
+  // to the impostor; its unbond cut node_1 off. Now a bond proves it holds the key, and keys are unique.
+  it('refuses a bond of a key its sender does not hold, and a key another validator holds', () => {
+    const { keys, state: s0 } = setup();
+    const alice = keys.get('alice')!;
+    const stolen = { ...bondTx(NET, alice, 'evil', keyFor('node_1'), 5000, 0) } as Extract<Tx, { type: 'bond' }>;
+    const { keySignature: _proof, ...noProof } = stolen;
+    const resigned = { ...noProof, signature: sign(alice.secretKey, bondSignBytes(NET, noProof)) };
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [resigned]))).toMatchObject({ ok: false, code: 'BOND_KEY_NOT_PROVEN' });
+    const forgedProof = { ...resigned, keySignature: sign(alice.secretKey, bondKeySignBytes(NET, noProof)) };
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [forgedProof]))).toMatchObject({ ok: false, code: 'BOND_KEY_NOT_PROVEN' });
+    // With node_1's own secret key (an operator reusing its key for a second id): proven, but the key is taken.
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [stolen]))).toMatchObject({ ok: false, code: 'BOND_KEY_IN_USE' });
+    // A proof made for another validator id or account does not carry over.
+    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0)]);
+    const moved = { ...bondTx(NET, alice, 'node_6', keyFor('node_6'), 5000, 1), keySignature: (bondTx(NET, alice, 'node_5', keyFor('node_6'), 5000, 1) as { keySignature: string }).keySignature };
+    expect(validateBlock(s1, makeBlockUnchecked(s1, [moved]))).toMatchObject({ ok: false, code: 'BOND_KEY_NOT_PROVEN' });
+    // A top-up under the key already held needs no new proof.
+    const { keySignature: _p2, ...topUp } = bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 1) as Extract<Tx, { type: 'bond' }>;
+    expect(validateBlock(s1, makeBlockUnchecked(s1, [{ ...topUp, signature: sign(alice.secretKey, bondSignBytes(NET, topUp)) }]))).toMatchObject({ ok: true });
   });
 
   // Issue 10, attack 8: every validator dials the address a bond publishes. Before the fix any host:port was

@@ -207,6 +207,36 @@ describe('discovery and departure', () => {
   });
 });
 
+// Issue 10, attack 3: the transport kept the first key it learned for an id, so a validator that rotated its
+// consensus key (a bond with a new key, proven) was refused by every peer from then on. Before the fix node_2 on its
+// new key never got a message through (this test timed out); now the new key is accepted and the old one refused.
+describe('key rotation', () => {
+  it('moves a validator id to its new key: the new key connects and talks, the old key is hung up and refused', async () => {
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    const t1 = createP2pTransport<Msg>({ self: { id: 'node_1', secretKey: keys[0]!.secretKey }, validators: validators.slice(0, 2), listenPort: ports[0]!, bootstrap: [], schema: Msg, reconnectMs: 100 });
+    const oldKey = createP2pTransport<Msg>({ self: { id: 'node_2', secretKey: keys[1]!.secretKey }, validators: validators.slice(0, 2), listenPort: ports[1]!, bootstrap: [{ id: 'node_1', address: `127.0.0.1:${ports[0]}` }], schema: Msg, reconnectMs: 100 });
+    const rotated = [validators[0]!, { id: 'node_2', publicKey: keys[3]!.publicKey }];
+    const newKey = createP2pTransport<Msg>({ self: { id: 'node_2', secretKey: keys[3]!.secretKey }, validators: rotated, listenPort: ports[2]!, bootstrap: [{ id: 'node_1', address: `127.0.0.1:${ports[0]}` }], schema: Msg, reconnectMs: 100 });
+    const inbox: number[] = [];
+    t1.onMessage((from, msg) => from === 'node_2' && inbox.push(msg.n));
+    for (const t of [t1, oldKey, newKey]) {
+      closers.push(() => t.close());
+      await t.start();
+    }
+    await until('the old key talks', () => oldKey.send('node_1', { kind: 'hello', n: 1 }) && inbox.includes(1));
+    // The ledger commits node_2's rotation: the node learns the new key for the same id.
+    expect(t1.addValidators([rotated[1]!])).toBe(1);
+    await until('the new key talks', () => newKey.send('node_1', { kind: 'hello', n: 2 }) && inbox.includes(2));
+    await until('the old key hung up', () => !oldKey.peers().some((p) => p.id === 'node_1' && p.connected));
+    const before = inbox.length;
+    for (let i = 0; i < 5; i++) {
+      oldKey.send('node_1', { kind: 'hello', n: 1 });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(inbox.slice(before)).not.toContain(1);
+  });
+});
+
 // Issue 10, attack 8: every validator dials the address a bond publishes. Before the fix it did so every
 // reconnect period for ever (this test counted 30 connection attempts in 3 s at a 100 ms period, where it now
 // allows at most 6), and it dialled addresses that resolve into loopback or private space.

@@ -157,11 +157,17 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
   /** Where to dial each validator id; the config's addresses first, then those of bonds in the ledger. */
   const addresses = new Map<string, { address: string; source: 'config' | 'ledger' }>();
   for (const b of options.bootstrap) if (b.id !== options.self.id) addresses.set(b.id, { address: b.address, source: 'config' });
-  /** Know a validator: the gater accepts its key, broadcasts reach it. An id already known keeps its key. */
+  /**
+   * Know a validator: the gater accepts its key, broadcasts reach it. A known id whose key changed (a rotation the
+   * ledger committed) moves to the new key: the old one is refused and its connection closed. Before, an id kept
+   * its first key, so a validator that rotated was locked out (issue 10, attack 3).
+   */
   function addValidator(v: KnownValidator): boolean {
     if (v.id === options.self.id) return false;
     if (v.address !== undefined && addresses.get(v.id)?.source !== 'config') addresses.set(v.id, { address: v.address, source: 'ledger' });
-    if (byId.has(v.id)) return false;
+    const known = byId.get(v.id);
+    if (known !== undefined && known.peerId === peerIdOfPublicKey(v.publicKey)) return false;
+    if (known !== undefined) forget(known);
     const state: PeerState = { id: v.id, peerId: peerIdOfPublicKey(v.publicKey), score: 0, bannedUntilMs: 0, queue: null, queuedFrames: 0, queuedBytes: 0, opening: false };
     byPeerId.set(state.peerId, state);
     byId.set(v.id, state);
@@ -277,6 +283,16 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
     }
   }
 
+  /** Stop accepting a peer's key: drop it from the maps, empty its queue, hang up its connection. */
+  function forget(peer: PeerState): void {
+    byId.delete(peer.id);
+    byPeerId.delete(peer.peerId);
+    const peerIdObject = peerIdObjects.get(peer.peerId);
+    peerIdObjects.delete(peer.peerId);
+    resetQueue(peer);
+    if (peerIdObject) void libp2p?.hangUp(peerIdObject).catch(() => undefined);
+  }
+
   /** Per address: dials that failed in a row, and when the next may start (exponential backoff). */
   const dialBackoff = new Map<string, { failures: number; nextMs: number }>();
   const reconnectMs = options.reconnectMs ?? P2P_RECONNECT_MS;
@@ -350,13 +366,8 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
       const removed: string[] = [];
       for (const peer of [...byId.values()]) {
         if (keep.has(peer.id)) continue;
-        byId.delete(peer.id);
-        byPeerId.delete(peer.peerId);
-        const peerIdObject = peerIdObjects.get(peer.peerId);
-        peerIdObjects.delete(peer.peerId);
+        forget(peer);
         if (addresses.get(peer.id)?.source === 'ledger') addresses.delete(peer.id);
-        resetQueue(peer);
-        if (peerIdObject) void libp2p?.hangUp(peerIdObject).catch(() => undefined);
         removed.push(peer.id);
         log.info({ module: 'p2p', peer: peer.id }, 'validator left the set: its key is no longer accepted');
       }

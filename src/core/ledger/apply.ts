@@ -32,7 +32,7 @@ import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { fail, isCount, isRecord } from './guards.js';
 import { resultsRoot, txsRoot } from './results.js';
-import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
+import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
 import {
   KEY,
@@ -265,6 +265,14 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
   if (!ctx.verifySig(tx.account, bondSignBytes(ctx.network, tx), tx.signature)) fail('TX_BAD_SIGNATURE', 'bond signature does not verify against the account key');
   const existing = ctx.validator(tx.validator);
   if (existing && existing.account !== tx.account) fail('BOND_VALIDATOR_OWNED', `${tx.validator} is bonded by another account`);
+  if (!existing || existing.publicKey !== tx.publicKey) {
+    // A key new to this validator: the bonder proves it holds it, and no other validator holds it (issue 10, attack 3).
+    if (typeof tx.keySignature !== 'string' || !ctx.verifySig(tx.publicKey, bondKeySignBytes(ctx.network, tx), tx.keySignature)) {
+      fail('BOND_KEY_NOT_PROVEN', `keySignature must be ${tx.validator}'s new consensus key signing (account, validator, publicKey): a bond cannot bring a key its sender does not hold`);
+    }
+    const holder = (ctx.read<string[]>(KEY.validatorIds) ?? []).find((id) => id !== tx.validator && ctx.validator(id)?.publicKey === tx.publicKey);
+    if (holder !== undefined) fail('BOND_KEY_IN_USE', `public key ${tx.publicKey.slice(0, 16)}… is ${holder}'s consensus key: each validator needs its own`);
+  }
   if (existing && existing.jailed) fail('BOND_JAILED', `${tx.validator} is jailed`);
   const newStake = (existing?.stake ?? 0) + tx.stake;
   if (newStake < ctx.params.minStake) fail('BOND_INSUFFICIENT_STAKE', `Insufficient stake: ${newStake} is below the minimum stake ${ctx.params.minStake}`);
