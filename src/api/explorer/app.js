@@ -31,36 +31,39 @@ function resolve(path) {
   return null;
 }
 
-/** Show the route in the address bar's hash; on a new route, move focus to its heading (screen readers). */
-async function show(isNewRoute) {
+/**
+ * Show the route in the address bar's hash. On a route the reader followed (not the first page load, where focus
+ * stays at the top for the skip link), move focus to the new heading so screen readers announce it.
+ */
+async function show(isNewRoute, moveFocus = isNewRoute) {
   const path = location.hash.startsWith('#/') ? location.hash.slice(1) : '/';
   const route = resolve(path);
   clearTimeout(state.timer);
   const seq = ++state.seq;
   markNav(path);
-  if (!route) return paint([h('h1', { tabindex: '-1' }, 'Not found'), h('p', null, 'No explorer page at this address.')], 'Not found', true);
+  if (!route) return paint([h('h1', { tabindex: '-1' }, 'Not found'), h('p', null, 'No explorer page at this address.')], 'Not found', true, moveFocus);
   try {
     const data = await route.view.load(route.params, cfg);
     if (seq !== state.seq) return;
     const text = JSON.stringify(data);
-    if (isNewRoute || text !== state.shown) paint(route.view.render(data, cfg), route.view.title(route.params), isNewRoute);
+    if (isNewRoute || text !== state.shown) paint(route.view.render(data, cfg), route.view.title(route.params), isNewRoute, moveFocus);
     state.shown = text;
     note.textContent = '';
   } catch (err) {
     if (seq !== state.seq) return;
-    if (isNewRoute) paint([h('h1', { tabindex: '-1' }, 'Unavailable')], 'Unavailable', true);
+    if (isNewRoute) paint([h('h1', { tabindex: '-1' }, 'Unavailable')], 'Unavailable', true, moveFocus);
     note.textContent = `The node did not answer (${err.message}); retrying.`;
   }
   if (route.view.live !== false && !state.paused) state.timer = setTimeout(() => void show(false), cfg.pollMs);
 }
 
 /** Replace the page's content, keeping keyboard focus on the same link or control when it is still there. */
-function paint(nodes, title, isNewRoute) {
+function paint(nodes, title, isNewRoute, moveFocus) {
   const focused = document.activeElement;
   const key = !isNewRoute && focused && main.contains(focused) ? focused.getAttribute('href') ?? focused.id : null;
   main.replaceChildren(...nodes.flat().filter(Boolean));
   document.title = `${title} · Proof-of-Proof explorer`;
-  if (isNewRoute) main.querySelector('h1')?.focus();
+  if (moveFocus) main.querySelector('h1')?.focus();
   else if (key) [...main.querySelectorAll('a, [id]')].find((el) => el.getAttribute('href') === key || el.id === key)?.focus();
 }
 
@@ -85,7 +88,7 @@ function onSearch(event) {
 pause.addEventListener('click', () => {
   state.paused = !state.paused;
   pause.setAttribute('aria-pressed', String(state.paused));
-  pause.textContent = state.paused ? 'Resume live updates' : 'Pause live updates';
+  pause.textContent = state.paused ? 'Resume updates' : 'Pause updates';
   if (!state.paused) void show(false);
   else clearTimeout(state.timer);
 });
@@ -94,4 +97,4 @@ document.getElementById('search').addEventListener('submit', onSearch);
 window.addEventListener('hashchange', () => {
   if (location.hash.startsWith('#/') || location.hash === '') void show(true);
 });
-void show(true);
+void show(true, false);

@@ -77,8 +77,8 @@ function receiptSection(id, receipt) {
   const file = `receipt-${id.slice(0, 16)}.json`;
   return section('Receipt',
     h('p', null, h('a', { href: receiptUrl, download: file, class: 'button' }, 'Download the receipt (JSON)')),
-    h('p', null, 'The receipt proves this verdict without trusting this node: the verdict is a leaf of the block\'s results root, and the block carries commit signatures of more than 2/3 of the genesis stake. Check it offline with the genesis file of the network:'),
-    h('pre', null, `scripts/verify-receipt ${file} --genesis genesis.json`));
+    h('p', null, 'The receipt proves this verdict without trusting this node: the verdict is a leaf of the block\'s results root, and the block carries commit signatures of more than 2/3 of the genesis stake. Check it offline, with the network\'s genesis file (data/genesis_state.json of a node):'),
+    h('pre', null, `scripts/verify-receipt ${file} --genesis data/genesis_state.json`));
 }
 
 export const submit = {
