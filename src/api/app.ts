@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { HTTP_BODY_BYTES_MAX } from '../core/limits.js';
 import type { Proof } from '../core/types/proof.js';
 import type { ClientLimiter } from './client-limiter.js';
+import { explorerRouter } from './explorer.js';
 import {
   HeightParam,
   ProofIdParam,
@@ -235,6 +236,8 @@ export function createApp(deps: ApiDeps): express.Express {
     if (!deps.getGenesis) return sendError(res, 404, 'NOT_FOUND', 'no route GET /genesis');
     res.json(await deps.getGenesis());
   });
+
+  app.use(explorerRouter());
 
   const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|accounts\/[^/]*|validators|status|peers|health|metrics|genesis)$/;
   app.use((req: Request, res: Response) => {

@@ -70,6 +70,16 @@ export const API_CLIENT_SUBMITS_PER_SECOND = 20;
 export const API_CLIENT_BURST_COUNT = 100;
 /** Client addresses whose bucket a node remembers; past this the least recently seen is forgotten. */
 export const API_CLIENTS_TRACKED_MAX = 10_000;
+/**
+ * The web explorer (GET /, src/api/explorer.ts): how often the page polls the node's JSON routes, how many latest
+ * blocks it lists, and how many blocks after a proof's own it reads to show who attested what (GETs, which the
+ * per-client bucket does not count; a default verdict window is 150 blocks). The page receives them from the node.
+ */
+export const EXPLORER_POLL_MS = 2_000;
+export const EXPLORER_BLOCKS_LISTED_COUNT = 10;
+export const EXPLORER_ATTEST_SCAN_BLOCKS_MAX = 200;
+/** The explorer calls a validator `signing` when its signature is in one of this many latest certificates. */
+export const EXPLORER_SIGNING_RECENT_BLOCKS = 5;
 
 // --- Identifiers ---
 export const NODE_ID_BYTES_MAX = 64;
