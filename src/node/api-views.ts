@@ -9,6 +9,8 @@ import type { ApiDeps } from '../api/app.js';
 import type { BlockResponse, ProofStatusResponse, StatusResponse, ValidatorsResponse } from '../api/schemas.js';
 import { proposerOf, type ConsensusState } from '../core/consensus/state-machine.js';
 import type { GenesisDoc } from '../core/ledger/genesis.js';
+import { SET_STEPS_MAX, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
+import { SET_STEP_PREFIX } from './data-dir.js';
 import { buildReceipt } from '../core/ledger/results.js';
 import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
 import type { TxPool } from '../core/pool/tx-pool.js';
@@ -33,6 +35,8 @@ export interface ChainReader {
   getStored(height: number): StoredBlock | null;
   height(): number;
   getBlob(key: string): Promise<string | null>;
+  /** Blobs under a key prefix, in key order (the set-change steps). */
+  listBlobs(prefix: string, limitCount: number): Promise<{ key: string; value: string }[]>;
   /** The store's status of a proof (pending since before a restart, expired, rejected, ...), null if none. */
   getProofStatus(id: string): Promise<ProofStatus | null>;
 }
@@ -46,6 +50,7 @@ export function chainReaderOf(chain: () => ChainStore | null): ChainReader {
     getStored: (height) => chain()?.getStored(height) ?? null,
     height: () => chain()?.height() ?? 0,
     getBlob: async (key) => (await chain()?.level.getBlob(key)) ?? null,
+    listBlobs: async (prefix, limitCount) => (await chain()?.level.listBlobs(prefix, limitCount)) ?? [],
     getProofStatus: async (id) => (await chain()?.level.getProofStatus(id)) ?? null,
   };
 }
@@ -143,10 +148,26 @@ async function receiptFor(chain: ChainReader, id: string, finalHeight: number): 
   const leavesText = await chain.getBlob(`results:${finalHeight}`);
   if (!stored || !leavesText) return null;
   try {
-    return buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.block.header, stored.certificate, id);
+    return buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.block.header, stored.certificate, id, await setSteps(chain));
   } catch {
     return null;
   }
+}
+
+/**
+ * Every set-change step this node has stored, up to its committed height: a receipt carries them all, so a verifier
+ * anchored at a recent trusted block can walk to that block's set (light.ts). A step whose block is not stored yet
+ * (the set change still ahead) is left out.
+ */
+export async function setSteps(chain: ChainReader): Promise<SetStep[]> {
+  const steps: SetStep[] = [];
+  for (const { value } of await chain.listBlobs(SET_STEP_PREFIX, SET_STEPS_MAX)) {
+    const record = JSON.parse(value) as SetStepRecord;
+    const stored = chain.getStored(record.height);
+    if (!stored) break;
+    steps.push({ header: stored.block.header, certificate: stored.certificate, queued: record.queued, proof: record.proof });
+  }
+  return steps;
 }
 
 async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null> {
