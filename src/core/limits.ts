@@ -21,6 +21,13 @@ export const PROOF_RLIMIT_MAX = 50_000_000;
 
 // --- Verifier pool (node-local protection, never part of a verdict) ---
 export const VERIFIER_QUEUE_MAX = 1024;
+/**
+ * Budget classes of the verifier's queue (rlimit upper bounds; the last class is everything above): the cheapest
+ * non-empty class is served first (src/core/pool/budget-queue.ts).
+ */
+export const VERIFIER_BUDGET_CLASS_BOUNDS: readonly number[] = [1_000_000, 10_000_000];
+/** Every this many jobs started, the oldest waiting job of any class goes first (expensive proofs still progress). */
+export const VERIFIER_AGEING_EVERY = 4;
 export const VERIFIER_CACHE_ENTRIES_MAX = 10_000;
 /** Wall-clock guard: its firing means "abstain", never a verdict. */
 export const VERIFIER_WATCHDOG_MS = 60_000;
