@@ -81,7 +81,7 @@ describe('PoolVerifier (2 workers) on proofs/manifest.json', () => {
     const jobs = pool.stats.jobs;
     const result = await pool.verify({ smtlib: read('test/fixtures/smt/set-option-rlimit.smt2'), claim: 'sat' });
     expect(result).toMatchObject({ outcome: 'verdict', verdict: 'malformed', rlimitUsed: 0 });
-    expect(result.detail).toMatch(/^SMT_FORBIDDEN_COMMAND: line 2, column 1/);
+    expect(result.detail).toMatch(/^SMT_FORBIDDEN_OPTION: line 2, column 13: option :rlimit is not on the allow-list/);
     expect(pool.stats.jobs).toBe(jobs);
   });
 

@@ -85,7 +85,7 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'slashEquivocationBps', seedName: 'slash_equivocation_bps', defaultValue: 500, min: 0, max: 10_000, doc: 'stake burned for equivocation, basis points' },
   { name: 'evidenceMaxAgeBlocks', seedName: 'evidence_max_age_blocks', defaultValue: 100, min: 1, max: EVIDENCE_AGE_BLOCKS_MAX, doc: 'evidence older than this is refused' },
   { name: 'blockTxsMax', seedName: 'block_txs_max', defaultValue: BLOCK_TXS_MAX, min: 1, max: BLOCK_TXS_MAX, doc: 'transactions per block' },
-  { name: 'blockBytesMax', seedName: 'block_bytes_max', defaultValue: BLOCK_BYTES_MAX, min: 1024, max: BLOCK_BYTES_MAX, doc: 'canonical bytes of the txs per block' },
+  { name: 'blockBytesMax', seedName: 'block_bytes_max', defaultValue: BLOCK_BYTES_MAX, min: 1024, max: BLOCK_BYTES_MAX, doc: 'UTF-8 bytes of the txs\' canonical JSON per block (canonicalByteLength)' },
   { name: 'blockProofsMax', seedName: 'block_proofs_max', defaultValue: 256, min: 1, max: BLOCK_TXS_MAX, doc: 'proof submissions per block' },
   { name: 'blockEvidenceMax', seedName: 'block_evidence_max', defaultValue: EVIDENCE_PER_BLOCK_MAX, min: 0, max: EVIDENCE_PER_BLOCK_MAX, doc: 'evidence transactions per block' },
   { name: 'attestVerdictsMax', seedName: 'attest_verdicts_max', defaultValue: 4096, min: 1, max: ATTEST_VERDICTS_MAX, doc: 'verdicts in one attestation' },
