@@ -6,7 +6,7 @@
 import type { NodeMetrics } from '../adapters/metrics/metrics.js';
 import type { ChainStore } from '../adapters/store/chain-store.js';
 import type { ApiDeps } from '../api/app.js';
-import type { BlockResponse, ProofStatusResponse, StatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import type { BlockResponse, ProofStatusResponse, ReceiptResponse, StatusResponse, ValidatorsResponse } from '../api/schemas.js';
 import { proposerOf, type ConsensusState } from '../core/consensus/state-machine.js';
 import type { GenesisDoc } from '../core/ledger/genesis.js';
 import { buildReceipt } from '../core/ledger/results.js';
@@ -138,12 +138,14 @@ function blockView(chain: ChainReader, height: number): BlockResponse | null {
 }
 
 /** The receipt of a final proof, from the results leaves stored with its final block; null when they are missing. */
-async function receiptFor(chain: ChainReader, id: string, finalHeight: number): Promise<unknown> {
+async function receiptFor(chain: ChainReader, id: string, finalHeight: number): Promise<ReceiptResponse | null> {
   const stored = chain.getStored(finalHeight);
   const leavesText = await chain.getBlob(`results:${finalHeight}`);
   if (!stored || !leavesText) return null;
   try {
-    return buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.block.header, stored.certificate, id);
+    const receipt = buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.block.header, stored.certificate, id);
+    // buildReceipt takes only a final leaf: the narrowing is for the type.
+    return receipt.leaf.kind === 'final' ? { ...receipt, leaf: receipt.leaf, header: { ...receipt.header }, certificate: { ...receipt.certificate, signatures: [...receipt.certificate.signatures] } } : null;
   } catch {
     return null;
   }
