@@ -28,6 +28,8 @@ export class ApiError extends Error {
     readonly url: string,
     /** Seconds the server asked to wait (Retry-After of a 429), else null. */
     readonly retryAfterSec: number | null = null,
+    /** The server's own message (`error.message`, or the start of a body not in the API's shape), else null. */
+    readonly serverMessage: string | null = null,
   ) {
     super(message);
   }
@@ -62,8 +64,9 @@ function errorOf(url: string, status: number, text: string, retryAfter: string |
   } catch { /* not JSON: the status says enough */ }
   const retryAfterSec = retryAfter !== null && /^\d{1,9}$/.test(retryAfter) ? Number(retryAfter) : null;
   const parsed = ErrorResponse.safeParse(json);
-  if (parsed.success) return new ApiError(parsed.data.error.code, `${url} answered HTTP ${status}: ${parsed.data.error.code} ${parsed.data.error.message}`, status, url, retryAfterSec);
-  return new ApiError(`HTTP_${status}`, `${url} answered HTTP ${status}${text.length > 0 ? `: ${text.slice(0, 200)}` : ''}`, status, url, retryAfterSec);
+  if (parsed.success) return new ApiError(parsed.data.error.code, `${url} answered HTTP ${status}: ${parsed.data.error.code} ${parsed.data.error.message}`, status, url, retryAfterSec, parsed.data.error.message);
+  const start = text.slice(0, 200);
+  return new ApiError(`HTTP_${status}`, `${url} answered HTTP ${status}${start.length > 0 ? `: ${start}` : ''}`, status, url, retryAfterSec, start);
 }
 
 /**
