@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { HTTP_BODY_BYTES_MAX } from '../core/limits.js';
 import type { Proof } from '../core/types/proof.js';
 import type { ClientLimiter } from './client-limiter.js';
+import { explorerRouter } from './explorer.js';
 import { buildOpenApiDocument } from './openapi.js';
 import {
   AccountParam,
@@ -244,6 +245,8 @@ export function createApp(deps: ApiDeps): express.Express {
     openApi ??= buildOpenApiDocument();
     res.json(openApi);
   });
+
+  app.use(explorerRouter());
 
   const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|accounts\/[^/]*|validators|status|peers|health|metrics|genesis|openapi\.json)$/;
   app.use((req: Request, res: Response) => {

@@ -63,6 +63,7 @@ export const API_ERROR_CODES: Readonly<Record<ApiErrorCode, string>> = {
 /** The codes POST /txs answers 400 with (checkTxAtDoor and the account rules of the tx pool). */
 const TX_DOOR_CODES: Readonly<Record<TxDoorCode, true>> = {
   TX_MALFORMED: true, TX_BAD_SIGNATURE: true, TX_UNKNOWN_VALIDATOR: true, BOND_UNKNOWN_ACCOUNT: true, TX_BAD_NONCE: true, BOND_INSUFFICIENT_BALANCE: true,
+  BOND_BAD_ADDRESS: true, BOND_KEY_NOT_PROVEN: true,
 };
 
 /** One answer of a route: a JSON body with its schema (and, for errors, its codes), or text. */
@@ -191,6 +192,10 @@ export const API_ROUTES: readonly RouteDoc[] = [
     responses: { 200: json('the genesis summary', GenesisResponse), 404: errors('this node serves no genesis', ['NOT_FOUND']), 500: internal },
   },
   {
+    method: 'get', path: '/', operationId: 'getExplorer', summary: 'The web explorer (docs/EXPLORER.md): one HTML page that reads the JSON routes',
+    responses: { 200: { description: 'the page, with a Content-Security-Policy of its own origin only', contentType: 'text/html' } },
+  },
+  {
     method: 'get', path: '/openapi.json', operationId: 'getOpenApi', summary: 'This document',
     responses: { 200: { description: 'the OpenAPI 3.1 document', schema: z.record(z.string(), z.unknown()) } },
   },
@@ -201,7 +206,10 @@ export const API_ROUTES: readonly RouteDoc[] = [
  * syntax). HTML pages for people (an explorer at GET /) go in API_ROUTES with `contentType: 'text/html'`, or
  * here; a middleware mounted at a path (`app.use('/x', ...)`) is listed as `USE /x`.
  */
-export const OPENAPI_EXCLUDED_ROUTES: readonly string[] = [];
+export const OPENAPI_EXCLUDED_ROUTES: readonly string[] = [
+  // The explorer's ES modules, style sheet and icon (src/api/explorer.ts): files of the page, not API operations.
+  'GET /explorer/:file',
+];
 
 /** Named components: every schema a route uses by reference. */
 const COMPONENTS: Readonly<Record<string, ZodType>> = {

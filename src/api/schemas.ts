@@ -47,6 +47,29 @@ export const CertificateResponse = z
   })
   .strict();
 
+/** One certified set change a receipt carries: header e - 1, its certificate, `set/queued` proven in its state root. */
+export const SetStepResponse = z
+  .object({
+    header: z.record(z.string(), z.unknown()),
+    certificate: CertificateResponse,
+    queued: z.array(
+      z
+        .object({
+          effectiveHeight: z.number().int().positive(),
+          validators: z.array(z.object({ id: z.string(), publicKey: z.string(), stake: z.number() }).strict()),
+        })
+        .strict(),
+    ),
+    proof: z
+      .object({
+        key: z.string(),
+        siblings: z.array(z.string()),
+        leaf: z.object({ keyHash: z.string(), valueHash: z.string() }).strict().nullable(),
+      })
+      .strict(),
+  })
+  .strict();
+
 /**
  * A verdict receipt (src/core/ledger/results.ts `Receipt`): checked offline by `verifyReceipt` / scripts/verify-receipt
  * against the genesis validator set. The shape is checked here; the cryptography there.
@@ -67,6 +90,8 @@ export const ReceiptResponse = z
     merkleProof: z.array(z.object({ data: z.string(), position: z.enum(['left', 'right']) }).strict()),
     header: z.record(z.string(), z.unknown()),
     certificate: CertificateResponse,
+    /** Every certified set change the node knew (src/core/ledger/light.ts), in height order; absent: none. */
+    sets: z.array(SetStepResponse).optional(),
   })
   .strict();
 export type ReceiptResponse = z.infer<typeof ReceiptResponse>;
@@ -196,6 +221,7 @@ export const SubmitTxBody = z.discriminatedUnion('type', [
       stake: count.refine((n) => n > 0, 'stake must be positive'),
       nonce: count,
       address: z.string().refine(isPeerAddress, `address: host:port, at most ${P2P_ADDRESS_BYTES_MAX} bytes`).optional(),
+      keySignature: hex64.optional(),
       signature: hex64,
     })
     .strict(),

@@ -14,7 +14,7 @@ import { createClient, isApiError, type ApiClient } from '../client/index.js';
 import { JOIN_REQUEST_TIMEOUT_MS, JOIN_RESPONSE_BYTES_MAX, PEERS_MAX, SIGNING_WINDOW_BLOCKS } from '../core/limits.js';
 import { votingStake } from '../monitor/voting-stake.js';
 import { isPeerAddress } from '../core/types/validator.js';
-import { bondSignBytes } from '../core/ledger/sign-bytes.js';
+import { bondKeySignBytes, bondSignBytes } from '../core/ledger/sign-bytes.js';
 import { writeFileAtomicSync } from '../adapters/fs/durable-file.js';
 import { generateKeyPair, sign } from '../crypto/ed25519.js';
 import { loadKeyFile } from '../node/load.js';
@@ -224,7 +224,8 @@ program.action(async (opts: Opts) => {
   const { balance, nonce } = funds;
   if (balance < stake) fail('INSUFFICIENT_BALANCE', `account ${account.publicKey.slice(0, 16)}… (${accountFile}) holds ${balance}, below the stake ${stake}`);
   const body = { account: account.publicKey, validator: nodeId, publicKey: key.publicKey, stake, nonce, address: advertise };
-  const tx = { type: 'bond' as const, ...body, signature: sign(account.secretKey, bondSignBytes(first, body)) };
+  // keySignature: the validator key proves this node holds it (the ledger refuses a key its bonder cannot sign with).
+  const tx = { type: 'bond' as const, ...body, keySignature: sign(key.secretKey, bondKeySignBytes(first, body)), signature: sign(account.secretKey, bondSignBytes(first, body)) };
   let hash: string | null = null;
   let via: Bootstrap | null = null;
   for (const r of reachable) {

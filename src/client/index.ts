@@ -26,7 +26,7 @@ import {
   type SubmitProofBody,
   type SubmitTxBody,
 } from '../api/schemas.js';
-import { verifyReceipt, type ReceiptCheck } from '../core/ledger/results.js';
+import { verifyReceipt, type ReceiptCheck, type TrustAnchor } from '../core/ledger/results.js';
 import { CLIENT_POLL_INTERVAL_MS_MAX, CLIENT_POLL_INTERVAL_MS_MIN, CLIENT_REQUEST_TIMEOUT_MS, CLIENT_RESPONSE_BYTES_MAX } from '../core/limits.js';
 import type { Validator } from '../core/types/validator.js';
 import { ApiError, exchange, isApiError } from './request.js';
@@ -42,8 +42,8 @@ export interface ClientOptions {
   responseBytesMax?: number;
 }
 
-/** What a receipt is checked against: the genesis document (trusted), or a node's GET /genesis (trusting that node). */
-export interface TrustAnchor {
+/** The genesis a receipt is checked from: the genesis document (trusted), or a node's GET /genesis (trusting that node). */
+export interface GenesisAnchor {
   chainId: string;
   genesisHash: string;
   validators: readonly Validator[];
@@ -60,11 +60,13 @@ export interface WaitOptions {
 }
 
 /**
- * Check a receipt offline against `anchor` (scripts/verify-receipt's check). Never throws.
+ * Check a receipt offline (scripts/verify-receipt's check): from the genesis set through the set changes the
+ * receipt carries; with `trust` (a block from a node you run: GET /blocks/:height's header and certificate) the
+ * walk must also reach the set that certified it. Never throws.
  * @example checkReceipt(status.receipt, genesisDoc).ok
  */
-export function checkReceipt(receipt: unknown, anchor: TrustAnchor): ReceiptCheck {
-  return verifyReceipt(receipt, { validators: anchor.validators }, anchor);
+export function checkReceipt(receipt: unknown, genesis: GenesisAnchor, trust?: { header: unknown; certificate: unknown }): ReceiptCheck {
+  return verifyReceipt(receipt, { validators: genesis.validators }, genesis, trust as TrustAnchor | undefined);
 }
 
 /** While waiting, a failure that may pass: the node is slow, restarting, busy, or has not seen the proof yet. */
@@ -129,14 +131,15 @@ export function createClient(options: ClientOptions) {
       throw new ApiError('CLIENT_WAIT_TIMEOUT', `no final verdict for ${id} within ${wait.timeoutMs} ms (last status: ${last ?? 'unknown'}${lastError ? `; last error: ${lastError}` : ''})`, null, `${baseUrl}/proofs/${id}`);
     },
     /**
-     * GET /proofs/:id and, when final with a receipt, check the receipt against `anchor` (default: this node's
-     * GET /genesis, which only shows the node is consistent with itself; pass your genesis document to trust no node).
-     * `check` is null when there is no receipt (not final yet, or the node lacks the block's results).
+     * GET /proofs/:id and, when final with a receipt, check it (checkReceipt) from `genesis` (default: this node's
+     * GET /genesis, which only shows the node is consistent with itself; pass your genesis document to trust no node)
+     * and, if given, a `trust`ed block. `check` is null when there is no receipt (not final yet, or the node lacks the
+     * block's results).
      */
-    async getProofWithReceipt(id: string, anchor?: TrustAnchor): Promise<{ status: ProofStatusResponse; check: ReceiptCheck | null }> {
+    async getProofWithReceipt(id: string, genesis?: GenesisAnchor, trust?: { header: unknown; certificate: unknown }): Promise<{ status: ProofStatusResponse; check: ReceiptCheck | null }> {
       const status = await client.getProof(id);
       if (status.status !== 'final' || status.receipt === null) return { status, check: null };
-      return { status, check: checkReceipt(status.receipt, anchor ?? (await client.getGenesis())) };
+      return { status, check: checkReceipt(status.receipt, genesis ?? (await client.getGenesis()), trust) };
     },
     /** POST /txs (a signed bond or unbond): 202 `{ hash, duplicate? }`; refused: TX_MALFORMED, TX_BAD_SIGNATURE, ... (400), TX_POOL_FULL (429). */
     submitTx: (tx: SubmitTxBody) => call('POST', '/txs', SubmitTxResponse, [202], tx),

@@ -70,6 +70,16 @@ export const API_CLIENT_SUBMITS_PER_SECOND = 20;
 export const API_CLIENT_BURST_COUNT = 100;
 /** Client addresses whose bucket a node remembers; past this the least recently seen is forgotten. */
 export const API_CLIENTS_TRACKED_MAX = 10_000;
+/**
+ * The web explorer (GET /, src/api/explorer.ts): how often the page polls the node's JSON routes, how many latest
+ * blocks it lists, and how many blocks after a proof's own it reads to show who attested what (GETs, which the
+ * per-client bucket does not count; a default verdict window is 150 blocks). The page receives them from the node.
+ */
+export const EXPLORER_POLL_MS = 2_000;
+export const EXPLORER_BLOCKS_LISTED_COUNT = 10;
+export const EXPLORER_ATTEST_SCAN_BLOCKS_MAX = 200;
+/** The explorer calls a validator `signing` when its signature is in one of this many latest certificates. */
+export const EXPLORER_SIGNING_RECENT_BLOCKS = 5;
 
 // --- Identifiers ---
 export const NODE_ID_BYTES_MAX = 64;
@@ -140,8 +150,14 @@ export const P2P_SCORE_DISCONNECT = -100;
 export const P2P_SCORE_PENALTY_GARBAGE = 50;
 /** Delay before a dropped peer may connect again. */
 export const P2P_BAN_MS = 30_000;
-/** Reconnect attempt period toward bootstrap peers. */
+/** Reconnect attempt period toward known peers; a peer whose dials fail waits longer (P2P_DIAL_BACKOFF_MAX_MS). */
 export const P2P_RECONNECT_MS = 1_000;
+/**
+ * Longest wait between dials of one address that keeps failing: the wait doubles from P2P_RECONNECT_MS per failure
+ * up to this. A bond may publish any public address; with backoff, a set of N validators dials an address that
+ * never answers about N times a minute rather than N times a second (issue 10, attack 8).
+ */
+export const P2P_DIAL_BACKOFF_MAX_MS = 60_000;
 /** At start, a node looks this far back for blocks without saved results leaves (recovered from the commit journal). */
 export const RESULTS_BACKFILL_BLOCKS_MAX = 256;
 /** Ledger keys whose tree hash is memoized (about 200 bytes each): accounts, validators and the chain's own keys. */

@@ -136,7 +136,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     metrics: createNodeMetrics({ nodeId: options.config.node_id }),
     mempool,
     drops: createProofDrops({ clock, mempool, log, save: (id, status) => rt.stores?.chain.level.dropPendingProof(id, status) ?? Promise.resolve() }),
-    txPool: createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash }),
+    txPool: createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash, allowPrivateAddresses: options.genesis.params.allowPrivateAddresses === true }),
     attestPool: createAttestPool({ validatorId: options.config.node_id, state: () => consensus().appState }),
     evidencePool: createEvidencePool({ state: () => consensus().appState }),
     rt,
@@ -303,6 +303,7 @@ function openTransport(options: NodeOptions, log: Log): P2pTransport {
     listenPort: config.network.listen_port,
     bootstrap: config.network.bootstrap_peers.map((p) => ({ id: p.node_id, address: p.address })),
     schema: wireSchema(genesis.chainId),
+    allowPrivateAddresses: genesis.params.allowPrivateAddresses === true,
     log,
   });
 }

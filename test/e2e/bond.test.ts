@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubmitTxBody } from '../../src/api/schemas.js';
 import { createClient, isApiError } from '../../src/client/index.js';
-import { bondSignBytes } from '../../src/core/ledger/sign-bytes.js';
+import { bondKeySignBytes, bondSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
 import { SIGNING_WINDOW_BLOCKS } from '../../src/core/limits.js';
 import { freePort, repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
@@ -54,6 +54,7 @@ describe('bond over HTTP on 4 real validators', () => {
     const validatorKey = generateKeyPair();
     const body = { account: accountKey.public_key, validator: 'node_5', publicKey: validatorKey.publicKey, stake: 1000, nonce: 0 };
     const signature = sign(accountKey.secret_key, bondSignBytes(genesis, body));
+    const keySignature = sign(validatorKey.secretKey, bondKeySignBytes(genesis, body));
 
     const forged = await post(2, { type: 'bond', ...body, stake: 20000, signature });
     const badAddress = await post(2, { type: 'bond', ...body, address: 'not an address', signature });
@@ -62,7 +63,12 @@ describe('bond over HTTP on 4 real validators', () => {
     expect(forged.status).toBe(400);
     expect(forged.code).toBe('TX_BAD_SIGNATURE');
 
-    const accepted = await post(2, { type: 'bond', ...body, signature });
+    // Without the new key's proof of possession the door refuses it (issue 10, attack 3).
+    const unproven = await post(2, { type: 'bond', ...body, signature });
+    expect(unproven.status).toBe(400);
+    expect(unproven.code).toBe('BOND_KEY_NOT_PROVEN');
+
+    const accepted = await post(2, { type: 'bond', ...body, keySignature, signature });
     expect(accepted.status).toBe(202);
     const hash = accepted.hash!;
     const committedAt = await until(

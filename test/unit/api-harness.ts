@@ -11,6 +11,7 @@ import type { BlockResponse, HealthResponse, ProofStatusResponse, TxStatusRespon
 import { applyBlock, buildReceipt, genesisState, ledgerNetwork, type GenesisDoc } from '../../src/core/ledger/index.js';
 import { hashHeader } from '../../src/core/ledger/consensus-bridge.js';
 import { proofId, type Block, type Certificate } from '../../src/core/types/index.js';
+import { receiptView } from '../../src/node/api-views.js';
 import { attestTx, certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 export interface FakeApi {
@@ -48,13 +49,12 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
   const c1 = certify(net, b1.header, ['node_1', 'node_2', 'node_3', 'node_4'], keys);
   const c2 = certify(net, b2.header, ['node_1', 'node_2', 'node_3'], keys);
   const receipt = buildReceipt(s2.lastResults, b2.header, c2, finalId);
-  if (receipt.leaf.kind !== 'final') throw new Error('fixture: the receipt leaf is not final');
   const blocks = new Map<number, BlockResponse>([[1, blockView(b1, c1)], [2, blockView(b2, c2)]]);
   const alice = keys.get('alice')!.publicKey;
 
   const fake: FakeApi = {
     doc, finalId, submitOutcome: null, txOutcome: null, failing: new Set(),
-    proofs: new Map([[finalId, { id: finalId, status: 'final', height: 1, finalHeight: 2, verdict: 'valid', receipt: { ...receipt, leaf: receipt.leaf, header: { ...receipt.header }, certificate: { ...c2, signatures: [...c2.signatures] } } }]]),
+    proofs: new Map([[finalId, { id: finalId, status: 'final', height: 1, finalHeight: 2, verdict: 'valid', receipt: receiptView(receipt) }]]),
     txs: new Map(),
     blocks,
     health: { status: 'ok', height: 2 },

@@ -123,12 +123,15 @@ describe('client against the API (real socket)', () => {
     expect(seen).toEqual(['pending', 'included', 'final']);
 
     const checked = await node.getProofWithReceipt(fake.finalId, fake.doc);
-    expect(checked.check).toMatchObject({ ok: true, verdict: 'valid', height: 2, signedStake: 30000, totalStake: 40000 });
+    expect(checked.check).toMatchObject({ ok: true, verdict: 'valid', height: 2, signedStake: 30000, totalStake: 40000, trustedHeight: null });
     // Default anchor: the node's own GET /genesis (same set here).
     expect((await node.getProofWithReceipt(fake.finalId)).check?.ok).toBe(true);
     // Another network's genesis: the receipt does not verify.
     expect((await node.getProofWithReceipt(fake.finalId, { ...fake.doc, chainId: 'other-chain' })).check).toMatchObject({ ok: false, code: 'RECEIPT_CHAIN_ID' });
-    expect((await node.getProofWithReceipt(fake.finalId, { ...fake.doc, validators: fake.doc.validators.map((v) => ({ ...v, stake: v.id === 'node_4' ? 1_000_000 : v.stake })) })).check).toMatchObject({ ok: false, code: 'RECEIPT_QUORUM' });
+    // Another genesis set (node_4 with most of the stake): the header names a set this genesis does not reach.
+    expect((await node.getProofWithReceipt(fake.finalId, { ...fake.doc, validators: fake.doc.validators.map((v) => ({ ...v, stake: v.id === 'node_4' ? 1_000_000 : v.stake })) })).check).toMatchObject({ ok: false, code: 'RECEIPT_SET_UNKNOWN' });
+    // A trusted block (GET /blocks/2 of a node you run): the walk reaches the set that certified it.
+    expect((await node.getProofWithReceipt(fake.finalId, fake.doc, await node.getBlock(2))).check).toMatchObject({ ok: true, trustedHeight: 2 });
     // Not final: no check.
     fake.proofs.set(id, { id, status: 'pending' });
     expect((await node.getProofWithReceipt(id)).check).toBeNull();

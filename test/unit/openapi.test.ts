@@ -149,6 +149,7 @@ function examples(): Record<string, Record<string, () => Promise<Response>>> {
     },
     'GET /genesis': { 200: () => get(u(), '/genesis'), 404: () => get(b(), '/genesis'), 500: failing('getGenesis', () => get(u(), '/genesis')) },
     'GET /openapi.json': { 200: () => get(u(), '/openapi.json') },
+    'GET /': { 200: () => get(u(), '/') },
   };
 }
 

@@ -55,9 +55,14 @@ export interface LedgerParams {
   z3Version: string;
   /** Every solver parameter the verifier sets on each job, by name. */
   solverParams: Record<string, string | number | boolean>;
+  /**
+   * Bonds may publish loopback, private and reserved addresses (seed `allow_private_addresses: true`; local and test
+   * networks). Absent, not false, when off, so genesis documents made before it keep their hash.
+   */
+  allowPrivateAddresses?: true;
 }
 
-export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams'>;
+export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses'>;
 
 export interface ParamRow {
   name: NumericParam;
@@ -71,7 +76,7 @@ export interface ParamRow {
 export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'minStake', seedName: 'min_stake', defaultValue: 1000, min: 1, max: 1e15, doc: 'least stake a validator may bond' },
   { name: 'maxValidators', seedName: 'max_validators', defaultValue: 128, min: 1, max: VALIDATORS_MAX, doc: 'most validators in the active set' },
-  { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 1, max: SET_CHANGE_DELAY_BLOCKS_MAX, doc: 'set change committed at h votes from h + this' },
+  { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 2, max: SET_CHANGE_DELAY_BLOCKS_MAX, doc: 'set change committed at h votes from h + this; at least 2, so header h + this - 1, certified by the set before, commits the change (receipts walk set changes like a light client)' },
   { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 120, min: 1, max: UNBONDING_DELAY_BLOCKS_MAX, doc: 'blocks before unbonded stake returns to its account; at least evidence_max_age_blocks + set_change_delay_blocks' },
   { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 150, min: 1, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks a proof takes attestations before it is final as undecided; longer than the verifier watchdog (60 s) plus queueing at ~1 block/s' },
   { name: 'proposerReward', seedName: 'proposer_reward', defaultValue: 5, min: 0, max: 1e12, doc: 'minted to each block proposer' },
