@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ZodType } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockResponse, ProofStatusResponse, StatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
@@ -37,7 +38,7 @@ async function shoot(name: string, fullPage = false): Promise<void> {
   await page.screenshot({ path: join(shots, `explorer-${name}.png`), fullPage });
 }
 
-const api = async <T>(path: string, schema: { parse(v: unknown): T }): Promise<T> => schema.parse((await net.get(1, path)).body);
+const api = <T>(path: string, schema: ZodType<T>): Promise<T> => net.client(1).get(path, schema);
 
 beforeAll(async () => {
   if (!chromiumPath) return;
