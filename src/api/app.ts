@@ -5,7 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { HTTP_BODY_BYTES_MAX } from '../core/limits.js';
+import { API_PROOF_BATCH_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
 import type { Proof } from '../core/types/proof.js';
 import type { ClientLimiter } from './client-limiter.js';
 import { explorerRouter } from './explorer.js';
@@ -14,7 +14,9 @@ import {
   AccountParam,
   HeightParam,
   ProofIdParam,
+  SubmitProofBatchEnvelope,
   SubmitProofBody,
+  proofFromBody,
   SubmitTxBody,
   TxHashParam,
   type AccountResponse,
@@ -25,6 +27,7 @@ import {
   type PeersResponse,
   type ProofStatusResponse,
   type StatusResponse,
+  type SubmitProofBatchResponse,
   type ValidatorsResponse,
 } from './schemas.js';
 
@@ -33,6 +36,7 @@ export type ApiErrorCode =
   | 'BODY_TOO_LARGE'
   | 'BODY_INVALID_JSON'
   | 'BODY_INVALID'
+  | 'BATCH_TOO_MANY_PROOFS'
   | 'PROOF_ID_INVALID'
   | 'PROOF_NOT_FOUND'
   | 'HEIGHT_INVALID'
@@ -68,6 +72,8 @@ export type SubmitTxOutcome =
 /** Everything the API reads or asks of the node. */
 export interface ApiDeps {
   submitProof(proof: Proof): Promise<SubmitOutcome>;
+  /** POST /proofs/batch: the same door as submitProof, one outcome per proof in order, accepted ones durable in one write. */
+  submitProofs(proofs: Proof[]): Promise<SubmitOutcome[]>;
   getProof(id: string): Promise<ProofStatusResponse | null>;
   getBlock(height: number): Promise<BlockResponse | null>;
   getLatestBlock(): Promise<BlockResponse | null>;
@@ -83,7 +89,7 @@ export interface ApiDeps {
   /** GET /peers: absent on an API without a P2P node (answers 404). */
   getPeers?(): Promise<PeersResponse>;
   /**
-   * Per-client bucket on POST /proofs and POST /txs, keyed by the socket's remote address (never a header the
+   * Per-client bucket on POST /proofs, POST /proofs/batch (one token per proof) and POST /txs, keyed by the socket's remote address (never a header the
    * client writes): absent on an API without one (tests).
    */
   clientLimiter?: ClientLimiter;
@@ -102,13 +108,29 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** A refused proof as POST /proofs answers it (POST /proofs/batch puts the same code and message in its place). */
+function refusalOf(outcome: Extract<SubmitOutcome, { ok: false }>): { status: number; code: string; message: string } {
+  switch (outcome.kind) {
+    case 'admission':
+      return { status: 400, code: outcome.code, message: outcome.message };
+    case 'full':
+      return { status: 429, code: 'MEMPOOL_FULL', message: outcome.message };
+    case 'closing':
+      return { status: 503, code: 'NODE_CLOSING', message: outcome.message };
+    case 'syncing':
+      return { status: 503, code: 'NODE_SYNCING', message: outcome.message };
+  }
+}
+
+const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
 /** The per-client limit as express middleware: 429 CLIENT_RATE_LIMITED with Retry-After (whole seconds). */
 function limitClients(limiter: ClientLimiter | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (!limiter) return next();
     const taken = limiter.take(req.socket.remoteAddress ?? '');
     if (taken.ok) return next();
-    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    const seconds = retryAfterSeconds(taken.retryAfterMs);
     res.set('Retry-After', String(seconds));
     sendError(res, 429, 'CLIENT_RATE_LIMITED', `too many submissions from this address; retry in ${seconds} s`);
   };
@@ -132,25 +154,18 @@ export function createApp(deps: ApiDeps): express.Express {
   app.post('/proofs', limited, json, async (req: Request, res: Response) => {
     const parsed = SubmitProofBody.safeParse(req.body);
     if (!parsed.success) return sendError(res, 400, 'BODY_INVALID', describeIssues(parsed.error));
-    const proof: Proof = { smtlib: parsed.data.smtlib, claim: parsed.data.claim };
-    if (parsed.data.rlimit !== undefined) proof.rlimit = parsed.data.rlimit;
-    if (parsed.data.model !== undefined) proof.model = parsed.data.model;
-    const outcome = await deps.submitProof(proof);
+    const outcome = await deps.submitProof(proofFromBody(parsed.data));
     if (outcome.ok) {
       res.status(202).json(outcome.duplicate ? { id: outcome.id, duplicate: true } : { id: outcome.id });
       return;
     }
-    switch (outcome.kind) {
-      case 'admission':
-        return sendError(res, 400, outcome.code, outcome.message);
-      case 'full':
-        return sendError(res, 429, 'MEMPOOL_FULL', outcome.message);
-      case 'closing':
-        return sendError(res, 503, 'NODE_CLOSING', outcome.message);
-      case 'syncing':
-        return sendError(res, 503, 'NODE_SYNCING', outcome.message);
-    }
+    const refused = refusalOf(outcome);
+    sendError(res, refused.status, refused.code, refused.message);
   });
+
+  // Its own body limit; the bucket charged one token before the body (as POST /proofs) and the rest per proof below.
+  const batchJson = express.json({ limit: HTTP_PROOF_BATCH_BODY_BYTES_MAX, type: () => true, strict: false });
+  app.post('/proofs/batch', limited, batchJson, (req: Request, res: Response) => submitBatch(deps, req, res));
 
   app.get('/proofs/:id', async (req: Request, res: Response) => {
     const id = ProofIdParam.safeParse(req.params.id);
@@ -257,7 +272,7 @@ export function createApp(deps: ApiDeps): express.Express {
   // Error handler: body-parser errors are the client's fault (4xx); anything else is ours (500, logged).
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.too.large') return sendError(res, 413, 'BODY_TOO_LARGE', `request body exceeds ${HTTP_BODY_BYTES_MAX} bytes`);
+    if (e.type === 'entity.too.large') return sendError(res, 413, 'BODY_TOO_LARGE', `request body exceeds ${req.path === '/proofs/batch' ? HTTP_PROOF_BATCH_BODY_BYTES_MAX : HTTP_BODY_BYTES_MAX} bytes`);
     if (e.type === 'entity.parse.failed') return sendError(res, 400, 'BODY_INVALID_JSON', 'request body is not valid JSON');
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, e.status, 'BAD_REQUEST', e.message ?? 'bad request');
     deps.onInternalError?.(err, req.path);
@@ -265,4 +280,54 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   return app;
+}
+
+type BatchItem = SubmitProofBatchResponse['results'][number];
+
+/**
+ * POST /proofs/batch. The envelope is the request's (400 BODY_INVALID, BATCH_TOO_MANY_PROOFS); each proof is then
+ * answered in its place, as POST /proofs would have: shape (BODY_INVALID), the client's bucket (one token each:
+ * proofs past what it holds get CLIENT_RATE_LIMITED and the answer a Retry-After), then the node's one door
+ * (`submitProofs`). 200 with `errors` when some proofs were refused (Elasticsearch _bulk); 503 when the node takes
+ * none (closing, syncing), as POST /proofs would.
+ */
+async function submitBatch(deps: ApiDeps, req: Request, res: Response): Promise<void> {
+  const envelope = SubmitProofBatchEnvelope.safeParse(req.body);
+  if (!envelope.success) {
+    const tooMany = envelope.error.issues.some((i) => i.code === 'too_big' && i.path.length === 1 && i.path[0] === 'proofs');
+    return sendError(res, 400, tooMany ? 'BATCH_TOO_MANY_PROOFS' : 'BODY_INVALID', tooMany ? `at most ${API_PROOF_BATCH_MAX} proofs per request; send the rest in another` : describeIssues(envelope.error));
+  }
+  const items = envelope.data.proofs;
+  // The first proof's token was taken before the body was read; a batch must cost what its proofs cost one by one.
+  const more = deps.clientLimiter ? deps.clientLimiter.takeUpTo(req.socket.remoteAddress ?? '', items.length - 1) : { granted: items.length - 1, retryAfterMs: 0 };
+  const results: BatchItem[] = new Array<BatchItem>(items.length);
+  const proofs: Proof[] = [];
+  const slots: number[] = [];
+  items.forEach((raw, i) => {
+    if (i > more.granted) {
+      results[i] = { error: { code: 'CLIENT_RATE_LIMITED', message: `over this address's rate: proofs from index ${more.granted + 1} on were not taken; retry them in ${retryAfterSeconds(more.retryAfterMs)} s` } };
+      return;
+    }
+    const parsed = SubmitProofBody.safeParse(raw);
+    if (!parsed.success) results[i] = { error: { code: 'BODY_INVALID', message: `proofs.${i}: ${describeIssues(parsed.error)}` } };
+    else {
+      slots.push(i);
+      proofs.push(proofFromBody(parsed.data));
+    }
+  });
+  const outcomes = proofs.length > 0 ? await deps.submitProofs(proofs) : [];
+  const unavailable = outcomes.length > 0 && outcomes.every((o) => !o.ok && (o.kind === 'closing' || o.kind === 'syncing'));
+  if (unavailable) {
+    const refused = refusalOf(outcomes[0] as Extract<SubmitOutcome, { ok: false }>);
+    return sendError(res, refused.status, refused.code, refused.message);
+  }
+  outcomes.forEach((outcome, k) => {
+    if (outcome.ok) results[slots[k]!] = outcome.duplicate ? { id: outcome.id, duplicate: true } : { id: outcome.id };
+    else {
+      const refused = refusalOf(outcome);
+      results[slots[k]!] = { error: { code: refused.code, message: refused.message } };
+    }
+  });
+  if (more.retryAfterMs > 0) res.set('Retry-After', String(retryAfterSeconds(more.retryAfterMs)));
+  res.status(200).json({ errors: results.some((r) => 'error' in r), results });
 }

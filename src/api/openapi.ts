@@ -8,7 +8,7 @@
 import { z, type ZodType } from 'zod';
 import { ADMISSION_ERROR_CODES } from '../core/admission/errors.js';
 import type { TxDoorCode } from '../core/ledger/tx-door.js';
-import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, HTTP_BODY_BYTES_MAX } from '../core/limits.js';
+import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_PROOF_BATCH_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
 import type { ApiErrorCode } from './app.js';
 import {
   AccountParam,
@@ -24,6 +24,8 @@ import {
   ProofStatusResponse,
   ReceiptResponse,
   StatusResponse,
+  SubmitProofBatchBody,
+  SubmitProofBatchResponse,
   SubmitProofBody,
   SubmitProofResponse,
   SubmitTxBody,
@@ -38,16 +40,17 @@ export const API_VERSION = '1.0.0';
 
 /** Every API error code with what it means (exhaustive: a new ApiErrorCode does not compile until it is here). */
 export const API_ERROR_CODES: Readonly<Record<ApiErrorCode, string>> = {
-  BODY_TOO_LARGE: `request body above ${HTTP_BODY_BYTES_MAX} bytes`,
+  BODY_TOO_LARGE: `request body above ${HTTP_BODY_BYTES_MAX} bytes (POST /proofs/batch: ${HTTP_PROOF_BATCH_BODY_BYTES_MAX})`,
   BODY_INVALID_JSON: 'request body is not JSON',
   BODY_INVALID: 'request body is JSON but not the route\'s shape (the message names the field)',
+  BATCH_TOO_MANY_PROOFS: `POST /proofs/batch holds more than ${API_PROOF_BATCH_MAX} proofs: split it`,
   PROOF_ID_INVALID: 'a proof id is 64 lowercase hex characters',
   PROOF_NOT_FOUND: 'this node knows no proof with this id',
   HEIGHT_INVALID: 'a height is a positive integer, or "latest"',
   BLOCK_NOT_FOUND: 'no block at this height (yet)',
   MEMPOOL_FULL: 'the mempool is full: retry later',
   TX_POOL_FULL: 'the tx pool is full: retry later',
-  CLIENT_RATE_LIMITED: `more than ${API_CLIENT_BURST_COUNT} submissions at once or ${API_CLIENT_SUBMITS_PER_SECOND}/s from this address; Retry-After says when`,
+  CLIENT_RATE_LIMITED: `more than ${API_CLIENT_BURST_COUNT} submissions at once or ${API_CLIENT_SUBMITS_PER_SECOND}/s from this address (each proof of a batch is one); Retry-After says when`,
   TX_HASH_INVALID: 'a tx hash is 64 lowercase hex characters',
   TX_NOT_FOUND: 'this node knows no tx with this hash',
   ACCOUNT_INVALID: 'an account address is 64 lowercase hex characters (its public key)',
@@ -95,10 +98,7 @@ const submitErrors = {
   500: internal,
 } as const;
 
-/**
- * Every route the API registers. POST /proofs/batch does not exist yet: when it does, its entry goes after
- * POST /proofs (body and answer schemas in schemas.ts), and the client's `submitProofs` next to `submitProof`.
- */
+/** Every route the API registers. */
 export const API_ROUTES: readonly RouteDoc[] = [
   {
     method: 'post', path: '/proofs', operationId: 'submitProof', summary: 'Submit a proof (SMT-LIB 2 script and its claim)',
@@ -109,6 +109,24 @@ export const API_ROUTES: readonly RouteDoc[] = [
       429: errors('mempool full, or this address is over its rate (Retry-After)', ['MEMPOOL_FULL', 'CLIENT_RATE_LIMITED']),
       503: errors('the node is closing or syncing', ['NODE_CLOSING', 'NODE_SYNCING']),
       ...submitErrors,
+    },
+  },
+  {
+    method: 'post', path: '/proofs/batch', operationId: 'submitProofs',
+    summary: `Submit up to ${API_PROOF_BATCH_MAX} proofs in one request: one answer per proof, in order; the accepted ones are on disk (one write) before it leaves`,
+    body: SubmitProofBatchBody,
+    responses: {
+      200: json(
+        'one result per proof, in order: `{ id, duplicate? }` or `{ error: { code, message } }` with the code POST /proofs would have answered ' +
+          '(BODY_INVALID, an admission code, MEMPOOL_FULL, CLIENT_RATE_LIMITED: each proof costs one token, those past the bucket are not taken and the answer carries Retry-After); ' +
+          '`errors` is true when any proof was refused',
+        SubmitProofBatchResponse,
+      ),
+      400: errors('the envelope is not `{ proofs: [1..max] }`', ['BODY_INVALID', 'BODY_INVALID_JSON', 'BAD_REQUEST', 'BATCH_TOO_MANY_PROOFS']),
+      413: errors(`body above ${HTTP_PROOF_BATCH_BODY_BYTES_MAX} bytes`, ['BODY_TOO_LARGE']),
+      429: errors('this address has no token left: nothing was read (Retry-After)', ['CLIENT_RATE_LIMITED']),
+      503: errors('the node is closing or syncing: no proof was taken', ['NODE_CLOSING', 'NODE_SYNCING']),
+      500: internal,
     },
   },
   {
@@ -213,7 +231,7 @@ export const OPENAPI_EXCLUDED_ROUTES: readonly string[] = [
 
 /** Named components: every schema a route uses by reference. */
 const COMPONENTS: Readonly<Record<string, ZodType>> = {
-  SubmitProofBody, SubmitProofResponse, ProofStatusResponse, ReceiptResponse, CertificateResponse, BlockResponse,
+  SubmitProofBody, SubmitProofResponse, SubmitProofBatchBody, SubmitProofBatchResponse, ProofStatusResponse, ReceiptResponse, CertificateResponse, BlockResponse,
   ValidatorsResponse, StatusResponse, PeersResponse, HealthResponse, SubmitTxBody, SubmitTxResponse, TxStatusResponse,
   AccountResponse, GenesisResponse, ErrorResponse,
 };

@@ -3,7 +3,8 @@
  * response shapes that tests (and clients such as the monitor) validate every answer against.
  */
 import { z } from 'zod';
-import { P2P_ADDRESS_BYTES_MAX, PROOF_MODEL_BYTES_MAX, PROOF_RLIMIT_MAX, PROOF_SCRIPT_BYTES_MAX } from '../core/limits.js';
+import { API_PROOF_BATCH_MAX, P2P_ADDRESS_BYTES_MAX, PROOF_MODEL_BYTES_MAX, PROOF_RLIMIT_MAX, PROOF_SCRIPT_BYTES_MAX } from '../core/limits.js';
+import type { Proof } from '../core/types/proof.js';
 import { isPeerAddress } from '../core/types/validator.js';
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
@@ -27,13 +28,56 @@ export const SubmitProofBody = z
   .strict();
 export type SubmitProofBody = z.infer<typeof SubmitProofBody>;
 
+/**
+ * A body SubmitProofBody accepted, as the Proof the node takes: absent optional fields stay absent (they change the
+ * id). The one conversion for POST /proofs, POST /proofs/batch and peers' gossip.
+ */
+export function proofFromBody(body: SubmitProofBody): Proof {
+  const proof: Proof = { smtlib: body.smtlib, claim: body.claim };
+  if (body.rlimit !== undefined) proof.rlimit = body.rlimit;
+  if (body.model !== undefined) proof.model = body.model;
+  return proof;
+}
+
 export const ProofIdParam = z.string().regex(/^[0-9a-f]{64}$/, 'a proof id is 64 lowercase hex characters');
 export const HeightParam = z.string().regex(/^[1-9][0-9]{0,14}$/, 'a height is a positive integer');
 
 export const ErrorResponse = z.object({ error: z.object({ code: z.string().min(1), message: z.string() }) }).strict();
 
-/** 202 of POST /proofs. (POST /proofs/batch does not exist yet: its body and answer schemas go next to these.) */
+/** 202 of POST /proofs. */
 export const SubmitProofResponse = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/), duplicate: z.literal(true).optional() }).strict();
+
+/**
+ * POST /proofs/batch body: 1 to API_PROOF_BATCH_MAX proofs of the POST /proofs shape. The envelope is checked as a
+ * whole (400); each proof on its own, so a malformed one gets its own BODY_INVALID in the answer, in its place.
+ */
+export const SubmitProofBatchBody = z
+  .object({
+    proofs: z
+      .array(SubmitProofBody)
+      .min(1, 'proofs must hold at least one proof')
+      .max(API_PROOF_BATCH_MAX, `at most ${API_PROOF_BATCH_MAX} proofs per request`)
+      .meta({ description: `1 to ${API_PROOF_BATCH_MAX} proofs, each a POST /proofs body; answered in this order` }),
+  })
+  .strict();
+export type SubmitProofBatchBody = z.infer<typeof SubmitProofBatchBody>;
+
+/** The envelope the server reads first: the proofs are then checked one by one against SubmitProofBody. */
+export const SubmitProofBatchEnvelope = z
+  .object({ proofs: z.array(z.unknown()).min(1, 'proofs must hold at least one proof').max(API_PROOF_BATCH_MAX, `at most ${API_PROOF_BATCH_MAX} proofs per request`) })
+  .strict();
+
+/** One proof's answer in a batch: what POST /proofs would have answered it, the id or the error. */
+export const SubmitProofBatchItem = z.union([SubmitProofResponse, ErrorResponse]);
+
+/** 200 of POST /proofs/batch: `results[i]` answers `proofs[i]`; `errors` tells whether any was refused (Elasticsearch _bulk). */
+export const SubmitProofBatchResponse = z
+  .object({
+    errors: z.boolean(),
+    results: z.array(SubmitProofBatchItem).min(1).max(API_PROOF_BATCH_MAX),
+  })
+  .strict();
+export type SubmitProofBatchResponse = z.infer<typeof SubmitProofBatchResponse>;
 
 export const FinalVerdictSchema = z.enum(['valid', 'invalid', 'unknown', 'malformed', 'undecided']);
 

@@ -19,6 +19,7 @@ import {
   PeersResponse,
   ProofStatusResponse,
   StatusResponse,
+  SubmitProofBatchResponse,
   SubmitProofResponse,
   SubmitTxResponse,
   TxStatusResponse,
@@ -27,7 +28,14 @@ import {
   type SubmitTxBody,
 } from '../api/schemas.js';
 import { verifyReceipt, type ReceiptCheck, type TrustAnchor } from '../core/ledger/results.js';
-import { CLIENT_POLL_INTERVAL_MS_MAX, CLIENT_POLL_INTERVAL_MS_MIN, CLIENT_REQUEST_TIMEOUT_MS, CLIENT_RESPONSE_BYTES_MAX } from '../core/limits.js';
+import {
+  API_PROOF_BATCH_MAX,
+  CLIENT_POLL_INTERVAL_MS_MAX,
+  CLIENT_POLL_INTERVAL_MS_MIN,
+  CLIENT_REQUEST_TIMEOUT_MS,
+  CLIENT_RESPONSE_BYTES_MAX,
+  HTTP_PROOF_BATCH_BODY_BYTES_MAX,
+} from '../core/limits.js';
 import type { Validator } from '../core/types/validator.js';
 import { ApiError, exchange, isApiError } from './request.js';
 
@@ -69,6 +77,36 @@ export function checkReceipt(receipt: unknown, genesis: GenesisAnchor, trust?: {
   return verifyReceipt(receipt, { validators: genesis.validators }, genesis, trust as TrustAnchor | undefined);
 }
 
+/**
+ * Cut `items` into POST /proofs/batch requests within the route's bounds, in order: at most `countMax` proofs and at
+ * most `bytesMax` bytes of request body (the JSON of `bodyOf(item)` for each, with the envelope). A proof too large
+ * for any batch goes alone (the node then answers 413 for that request).
+ * @example for (const chunk of proofBatches(bodies)) await node.submitProofs(chunk);
+ */
+export function proofBatches<T>(
+  items: readonly T[],
+  bodyOf: (item: T) => SubmitProofBody = (item) => item as SubmitProofBody,
+  limits: { countMax: number; bytesMax: number } = { countMax: API_PROOF_BATCH_MAX, bytesMax: HTTP_PROOF_BATCH_BODY_BYTES_MAX },
+): T[][] {
+  const envelopeBytes = '{"proofs":[]}'.length;
+  const encoder = new TextEncoder();
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = envelopeBytes;
+  for (const item of items) {
+    const size = encoder.encode(JSON.stringify(bodyOf(item))).length + 1; // and its comma
+    if (current.length > 0 && (current.length >= limits.countMax || bytes + size > limits.bytesMax)) {
+      batches.push(current);
+      current = [];
+      bytes = envelopeBytes;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
 /** While waiting, a failure that may pass: the node is slow, restarting, busy, or has not seen the proof yet. */
 function isTransient(err: unknown): boolean {
   if (!isApiError(err)) return false;
@@ -97,7 +135,16 @@ export function createClient(options: ClientOptions) {
     get: <T>(path: string, schema: ZodType<T>, timeout = timeoutMs): Promise<T> => call('GET', path, schema, [200], undefined, timeout),
     /** POST /proofs: 202 `{ id, duplicate? }`; refused: the admission code (400), MEMPOOL_FULL, CLIENT_RATE_LIMITED (429), NODE_CLOSING, NODE_SYNCING (503). */
     submitProof: (proof: SubmitProofBody) => call('POST', '/proofs', SubmitProofResponse, [202], proof),
-    // POST /proofs/batch does not exist yet: `submitProofs(proofs)` goes here when it does.
+    /**
+     * POST /proofs/batch (at most API_PROOF_BATCH_MAX proofs and HTTP_PROOF_BATCH_BODY_BYTES_MAX bytes: see
+     * `proofBatches`): 200 `{ errors, results }`, `results[i]` the id or the error of `proofs[i]`; `retryAfterSec` set
+     * when some were over this address's rate (CLIENT_RATE_LIMITED in their place). Refused as a whole:
+     * BODY_INVALID, BATCH_TOO_MANY_PROOFS (400), BODY_TOO_LARGE (413), CLIENT_RATE_LIMITED (429), NODE_CLOSING, NODE_SYNCING (503).
+     */
+    async submitProofs(proofs: readonly SubmitProofBody[]): Promise<SubmitProofBatchResponse & { retryAfterSec: number | null }> {
+      const answer = await exchange({ method: 'POST', url: `${baseUrl}/proofs/batch`, schema: SubmitProofBatchResponse, okStatuses: [200], body: { proofs }, timeoutMs, responseBytesMax });
+      return { ...answer.value, retryAfterSec: answer.retryAfterSec };
+    },
     getProof: (id: string) => call('GET', `/proofs/${seg(id)}`, ProofStatusResponse, [200]),
     /**
      * Poll GET /proofs/:id with backoff (CLIENT_POLL_INTERVAL_MS_MIN growing 1.5x to _MAX, back to the minimum when

@@ -57,12 +57,15 @@ function firstIssue(issues: readonly { path: readonly PropertyKey[]; message: st
   return issue === undefined ? '' : `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`;
 }
 
+/** Retry-After in whole seconds, when the server sent one in that form. */
+const secondsOf = (retryAfter: string | null): number | null => (retryAfter !== null && /^\d{1,9}$/.test(retryAfter) ? Number(retryAfter) : null);
+
 function errorOf(url: string, status: number, text: string, retryAfter: string | null): ApiError {
   let json: unknown = null;
   try {
     json = JSON.parse(text);
   } catch { /* not JSON: the status says enough */ }
-  const retryAfterSec = retryAfter !== null && /^\d{1,9}$/.test(retryAfter) ? Number(retryAfter) : null;
+  const retryAfterSec = secondsOf(retryAfter);
   const parsed = ErrorResponse.safeParse(json);
   if (parsed.success) return new ApiError(parsed.data.error.code, `${url} answered HTTP ${status}: ${parsed.data.error.code} ${parsed.data.error.message}`, status, url, retryAfterSec, parsed.data.error.message);
   const start = text.slice(0, 200);
@@ -74,7 +77,7 @@ function errorOf(url: string, status: number, text: string, retryAfter: string |
  * @throws ApiError: the server's code; CLIENT_TIMEOUT (no full answer within timeoutMs), CLIENT_UNREACHABLE,
  *   CLIENT_RESPONSE_TOO_LARGE (above responseBytesMax), CLIENT_BAD_RESPONSE (not JSON, or not the schema's shape).
  */
-export async function exchange<T>(x: Exchange<T>): Promise<{ status: number; value: T }> {
+export async function exchange<T>(x: Exchange<T>): Promise<{ status: number; value: T; retryAfterSec: number | null }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), x.timeoutMs);
   let status: number;
@@ -111,5 +114,5 @@ export async function exchange<T>(x: Exchange<T>): Promise<{ status: number; val
   }
   const parsed = x.schema.safeParse(json);
   if (!parsed.success) throw new ApiError('CLIENT_BAD_RESPONSE', `${x.url} answered an unexpected shape (${firstIssue(parsed.error.issues)})`, status, x.url);
-  return { status, value: parsed.data };
+  return { status, value: parsed.data, retryAfterSec: secondsOf(retryAfter) };
 }

@@ -78,6 +78,21 @@ export const API_CLIENT_BURST_COUNT = 100;
 /** Client addresses whose bucket a node remembers; past this the least recently seen is forgotten. */
 export const API_CLIENTS_TRACKED_MAX = 10_000;
 /**
+ * POST /proofs/batch: at most this many proofs in one request, and its own body limit (the single-proof route keeps
+ * HTTP_BODY_BYTES_MAX). Each proof costs one token of the per-client bucket, as it would on POST /proofs.
+ */
+export const API_PROOF_BATCH_MAX = 256;
+export const HTTP_PROOF_BATCH_BODY_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * Proofs travel between validators in `gossip-proofs` frames: the intake holds accepted proofs for this long on the
+ * injected clock (the first one arms the flush), or until a frame would pass the count or the bytes (JSON) bound.
+ */
+export const PROOF_GOSSIP_FLUSH_DELAY_MS = 5;
+export const PROOF_GOSSIP_BATCH_COUNT_MAX = 256;
+export const PROOF_GOSSIP_BATCH_BYTES_MAX = 4 * 1024 * 1024;
+/** JSON escapes a character in at most 6 bytes (\u00XX): the most a proof of the byte limits takes in a frame. */
+export const PROOF_JSON_BYTES_MAX = 6 * (PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX) + 1024;
+/**
  * The web explorer (GET /, src/api/explorer.ts): how often the page polls the node's JSON routes, how many latest
  * blocks it lists, and how many blocks after a proof's own it reads to show who attested what (GETs, which the
  * per-client bucket does not count; a default verdict window is 150 blocks). The page receives them from the node.
@@ -105,6 +120,12 @@ assertLimit(API_CLIENT_BURST_COUNT >= API_CLIENT_SUBMITS_PER_SECOND, 'a client m
 assertLimit(API_CLIENTS_TRACKED_MAX >= HTTP_CONNECTIONS_MAX, 'every open connection can have its own bucket');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX >= BLOCK_TXS_MAX, 'a proposer must be able to look at a full block of proofs');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bounded by the mempool itself otherwise');
+assertLimit(API_PROOF_BATCH_MAX >= 1 && API_PROOF_BATCH_MAX <= MEMPOOL_PROOFS_MAX, 'a batch must fit in an empty mempool');
+assertLimit(HTTP_PROOF_BATCH_BODY_BYTES_MAX >= HTTP_BODY_BYTES_MAX, 'a batch body must hold at least one maximal single-proof body');
+assertLimit(HTTP_PROOF_BATCH_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a batch body is bounded below a peer message');
+assertLimit(PROOF_GOSSIP_BATCH_COUNT_MAX >= API_PROOF_BATCH_MAX, 'one gossip frame can carry a whole request batch (by count)');
+assertLimit(PROOF_JSON_BYTES_MAX <= PROOF_GOSSIP_BATCH_BYTES_MAX, 'a maximal proof, JSON-escaped, fits alone in a gossip frame');
+assertLimit(PROOF_GOSSIP_BATCH_BYTES_MAX + 1024 <= MESSAGE_BYTES_MAX, 'a full gossip frame (and its envelope) fits in a peer message');
 
 // --- Monitor (operator tooling: src/monitor, src/cli/monitor-network) ---
 /** Per-request bound when polling a node's /status or /validators. */

@@ -81,7 +81,7 @@ export interface ApiViewsOptions {
 
 /** The API's reads (the node adds submitProof and submitTx), and the status the node reports itself. */
 export interface ApiViews {
-  deps: Omit<ApiDeps, 'submitProof' | 'submitTx'>;
+  deps: Omit<ApiDeps, 'submitProof' | 'submitProofs' | 'submitTx'>;
   /** GET /status. @throws NodeError NODE_CLOSED before start. */
   status(): StatusResponse;
 }

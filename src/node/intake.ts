@@ -1,7 +1,9 @@
 /**
- * What enters the node from outside consensus: proofs and ledger txs from clients (POST /proofs, POST /txs),
- * and the same plus attestations and equivocation evidence gossiped by peers. A client's proof is durable before its 202 and then
- * gossiped; a peer's gossip only fills the pools (never re-gossiped, never answered).
+ * What enters the node from outside consensus: proofs and ledger txs from clients (POST /proofs, POST /proofs/batch,
+ * POST /txs), and the same plus attestations and equivocation evidence gossiped by peers. One door for client proofs
+ * (`submitProofs`; a single proof is a batch of one): each proof is checked on its own (admission, mempool), the
+ * accepted ones are made durable in one store write before the answer, then gossiped in coalesced `gossip-proofs`
+ * frames (proof-gossip.ts). A peer's gossip only fills the pools (never re-gossiped, never answered).
  */
 import type { SubmitOutcome, SubmitTxOutcome } from '../api/app.js';
 import { admitProof } from '../core/admission/admit.js';
@@ -17,8 +19,10 @@ import type { AdmitProof } from '../core/pool/mempool.js';
 import type { TxPool, TxPoolView } from '../core/pool/tx-pool.js';
 import { proofId, type Proof } from '../core/types/proof.js';
 import type { BondTx, UnbondTx } from '../core/types/tx.js';
+import type { PendingProof } from '../ports/block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Mempool } from '../ports/mempool.js';
+import { createProofGossip } from './proof-gossip.js';
 import type { WireMessage } from './wire.js';
 
 /** Gossip kinds the intake takes (consensus messages go to the driver). */
@@ -34,21 +38,29 @@ export interface IntakeOptions {
   state: () => LedgerState;
   /** False once the node is closing or stopped on a fatal error: clients are told so. */
   isOpen: () => boolean;
-  /** Durably record an accepted proof (wall-clock time, canonical body) before the client hears 202. */
-  savePending: (id: string, acceptedAtMs: number, body: string) => Promise<void>;
+  /** Durably record the accepted proofs of one request (wall-clock time, canonical body) in one write, before the answer. */
+  savePending: (proofs: PendingProof[]) => Promise<void>;
   broadcast: (message: GossipMessage) => void;
   /** A new proof was accepted (after it is durable). */
   onAccepted?: (id: string) => void;
 }
 
 export interface Intake {
+  /** One proof: `submitProofs([proof])`. */
   submitProof(proof: Proof): Promise<SubmitOutcome>;
+  /**
+   * Many proofs, each through the door on its own, answered in order; the accepted ones are durable (one write) when
+   * this resolves, and queued for gossip. The caller bounds the count (API_PROOF_BATCH_MAX).
+   */
+  submitProofs(proofs: readonly Proof[]): Promise<SubmitOutcome[]>;
   submitTx(tx: BondTx | UnbondTx): Promise<SubmitTxOutcome>;
   /**
    * A peer's gossip: ignored when known, refused at the door, or the pool is full. An attestation enters the pool
    * only under the ledger's attest rule and the pool's per-validator bound (createAttestPool).
    */
   onGossip(message: GossipMessage): void;
+  /** Send the proofs queued for gossip now (before the transport closes). */
+  flushGossip(): void;
 }
 
 /** The ledger as the tx pool reads it: height, validators' registered keys, accounts (balance, nonce). */
@@ -85,25 +97,41 @@ const CLOSING = { ok: false, kind: 'closing', message: 'node is shutting down' }
  */
 export function createIntake(options: IntakeOptions): Intake {
   const { mempool, txPool } = options;
+  const gossip = createProofGossip({ clock: options.clock, send: (proofs) => options.broadcast({ kind: 'gossip-proofs', proofs }) });
+
+  /** The door for one proof: known on chain, or the mempool's verdict (admission, room, duplicate). */
+  function admit(proof: Proof): SubmitOutcome {
+    const id = proofId(proof);
+    if (getProof(options.state(), id)) return { ok: true, id, duplicate: true };
+    const result = mempool.add(proof);
+    if (result.ok) return { ok: true, id, duplicate: result.duplicate };
+    if ('admission' in result) return { ok: false, kind: 'admission', code: result.code, message: result.message };
+    if (result.code === 'MEMPOOL_FULL') return { ok: false, kind: 'full', message: 'mempool is full; retry later' };
+    return CLOSING;
+  }
+
+  async function submitProofs(proofs: readonly Proof[]): Promise<SubmitOutcome[]> {
+    if (!options.isOpen()) return proofs.map(() => CLOSING);
+    const outcomes = proofs.map(admit);
+    const acceptedAtMs = options.clock.wallMs();
+    const fresh: { proof: Proof; pending: PendingProof }[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok && !outcome.duplicate) fresh.push({ proof: proofs[i]!, pending: { id: outcome.id, acceptedAtMs, body: JSON.stringify(proofs[i]) } });
+    });
+    if (fresh.length > 0) {
+      // Durable before the answer, in one write: a kill -9 right after it must not lose any accepted proof.
+      await options.savePending(fresh.map((f) => f.pending));
+      for (const { proof, pending } of fresh) {
+        options.onAccepted?.(pending.id);
+        gossip.add(proof, Buffer.byteLength(pending.body!, 'utf8'));
+      }
+    }
+    return outcomes;
+  }
+
   return {
-    async submitProof(proof) {
-      if (!options.isOpen()) return CLOSING;
-      const id = proofId(proof);
-      if (getProof(options.state(), id)) return { ok: true, id, duplicate: true };
-      const result = mempool.add(proof);
-      if (!result.ok) {
-        if ('admission' in result) return { ok: false, kind: 'admission', code: result.code, message: result.message };
-        if (result.code === 'MEMPOOL_FULL') return { ok: false, kind: 'full', message: 'mempool is full; retry later' };
-        return CLOSING;
-      }
-      if (!result.duplicate) {
-        // Durable before the 202: a kill -9 right after the answer must not lose the proof.
-        await options.savePending(id, options.clock.wallMs(), JSON.stringify(proof));
-        options.onAccepted?.(id);
-        options.broadcast({ kind: 'gossip-proof', proof });
-      }
-      return { ok: true, id, duplicate: result.duplicate };
-    },
+    submitProofs,
+    submitProof: async (proof) => (await submitProofs([proof]))[0]!,
     async submitTx(tx) {
       if (!options.isOpen()) return CLOSING;
       const result = txPool.submit(tx, txPoolView(options.state()));
@@ -113,11 +141,13 @@ export function createIntake(options: IntakeOptions): Intake {
     },
     onGossip(message) {
       const s = options.state();
-      if (message.kind === 'gossip-proof') {
-        if (!getProof(s, proofId(message.proof))) mempool.add(message.proof);
+      // Each proof of a peer's frame goes through the door on its own, as a single one does.
+      if (message.kind === 'gossip-proof' || message.kind === 'gossip-proofs') {
+        for (const proof of message.kind === 'gossip-proof' ? [message.proof] : message.proofs) if (!getProof(s, proofId(proof))) mempool.add(proof);
       } else if (message.kind === 'gossip-tx') txPool.addGossiped(message.tx, txPoolView(s));
       else if (message.kind === 'gossip-evidence') options.evidencePool.add(message.evidence);
       else options.attestPool.add(message.tx);
     },
+    flushGossip: () => gossip.flush(),
   };
 }

@@ -153,12 +153,12 @@ export function createNode(options: NodeOptions): ValidatorNode {
     evidencePool: parts.evidencePool,
     state: parts.state,
     isOpen: () => !rt.closing && !rt.fatal,
-    savePending: (id, acceptedAtMs, body) => rt.stores!.chain.level.putProofPending(id, acceptedAtMs, body),
+    savePending: (proofs) => rt.stores!.chain.level.putProofsPending(proofs),
     broadcast: (message) => rt.transport?.broadcast(message),
     onAccepted: (id) => observer.proofAccepted(id),
   });
   const clientLimiter = createClientLimiter(() => clock.nowMs(), options.clientLimits);
-  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitTx: intake.submitTx, clientLimiter };
+  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter };
   const onFatal = (err: Error): void => stopOnFatal(parts, attester, err);
   const onMessage = (from: string, wire: WireMessage): void => (wire.kind === 'consensus' ? deliver(parts, from, wire.message, onFatal) : intake.onGossip(wire));
   return {
@@ -166,7 +166,10 @@ export function createNode(options: NodeOptions): ValidatorNode {
     httpPort: () => rt.http?.port ?? 0,
     status: views.status,
     start: () => startNode(parts, { observer, apiDeps, onFatal, onMessage }),
-    close: () => closeNode(parts, attester),
+    close: () => {
+      intake.flushGossip(); // accepted proofs still queued for gossip leave while the transport is up
+      return closeNode(parts, attester);
+    },
   };
 }
 

@@ -1,13 +1,13 @@
 /**
  * What validators say to each other: consensus messages (validated by the consensus core's decodeMessage) and
- * the node's own gossip (proofs for the mempool, attestations and equivocation evidence for the next proposer).
+ * the node's own gossip (proofs for the mempool, one or a batch per frame, attestations and equivocation evidence for the next proposer).
  * One zod schema for the transport, so every frame is decoded defensively and garbage scores the sender down.
  */
 import { z } from 'zod';
 import { decodeMessage, validateVote, type ConsensusMessage } from '../core/consensus/messages.js';
-import { NODE_ID_BYTES_MAX, ROUND_MAX } from '../core/limits.js';
+import { NODE_ID_BYTES_MAX, PROOF_GOSSIP_BATCH_COUNT_MAX, ROUND_MAX } from '../core/limits.js';
 import type { Evidence } from '../core/types/consensus.js';
-import { SubmitProofBody, SubmitTxBody } from '../api/schemas.js';
+import { SubmitProofBody, SubmitTxBody, proofFromBody } from '../api/schemas.js';
 import type { AttestTx, BondTx, UnbondTx } from '../core/types/tx.js';
 import type { Proof } from '../core/types/proof.js';
 
@@ -32,6 +32,12 @@ const AttestTxSchema = z
     signature: z.string().regex(/^[0-9a-f]{128}$/),
   })
   .strict();
+
+/**
+ * A peer's batch of proofs (src/node/proof-gossip.ts): 1 to PROOF_GOSSIP_BATCH_COUNT_MAX proofs, each of the POST
+ * /proofs shape; its bytes are bounded by the frame limit. Each proof then goes through the door on its own.
+ */
+const GossipProofsSchema = z.array(SubmitProofBody).min(1).max(PROOF_GOSSIP_BATCH_COUNT_MAX);
 
 /** The proposal part evidence carries (ProposalHeader): the block enters by hash. */
 const proposalHeaderSchema = (chainId: string) =>
@@ -71,6 +77,7 @@ function decodeEvidence(input: unknown, chainId: string): Evidence | null {
 export type WireMessage =
   | { kind: 'consensus'; message: ConsensusMessage }
   | { kind: 'gossip-proof'; proof: Proof }
+  | { kind: 'gossip-proofs'; proofs: Proof[] }
   | { kind: 'gossip-attest'; tx: AttestTx }
   | { kind: 'gossip-tx'; tx: BondTx | UnbondTx }
   | { kind: 'gossip-evidence'; evidence: Evidence };
@@ -81,13 +88,14 @@ export function wireSchema(chainId: string): z.ZodType<WireMessage> {
     const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined;
     if (kind === 'gossip-proof') {
       const parsed = SubmitProofBody.safeParse((input as { proof?: unknown }).proof);
-      if (parsed.success) {
-        const proof: Proof = { smtlib: parsed.data.smtlib, claim: parsed.data.claim };
-        if (parsed.data.rlimit !== undefined) proof.rlimit = parsed.data.rlimit;
-        if (parsed.data.model !== undefined) proof.model = parsed.data.model;
-        return { kind: 'gossip-proof', proof };
-      }
+      if (parsed.success) return { kind: 'gossip-proof', proof: proofFromBody(parsed.data) };
       ctx.addIssue({ code: 'custom', message: 'bad gossiped proof' });
+      return z.NEVER;
+    }
+    if (kind === 'gossip-proofs') {
+      const parsed = GossipProofsSchema.safeParse((input as { proofs?: unknown }).proofs);
+      if (parsed.success) return { kind: 'gossip-proofs', proofs: parsed.data.map(proofFromBody) };
+      ctx.addIssue({ code: 'custom', message: 'bad gossiped proof batch' });
       return z.NEVER;
     }
     if (kind === 'gossip-attest') {

@@ -58,6 +58,13 @@ export interface CommitBatch {
 
 export type BlockStoreErrorCode = 'STORE_CLOSED' | 'STORE_HEIGHT_GAP' | 'STORE_CORRUPT' | 'STORE_CONFLICT';
 
+/** An accepted proof to record as pending: its id, when it was accepted (wall clock), its canonical body. */
+export interface PendingProof {
+  id: string;
+  acceptedAtMs: number;
+  body?: string;
+}
+
 /** The typed error of a BlockStore, with a stable code. */
 export class BlockStoreError extends Error {
   constructor(
@@ -89,6 +96,11 @@ export interface BlockStore {
    * expired or rejected proof sent again is pending again.
    */
   putProofPending(id: string, acceptedAtMs: number, body?: string): Promise<void>;
+  /**
+   * putProofPending for many proofs (POST /proofs/batch, coalesced single arrivals): every one in ONE synced
+   * LevelDB batch (shared with concurrent writers by the group commit), so all are durable when it resolves.
+   */
+  putProofsPending(proofs: readonly PendingProof[]): Promise<void>;
   /**
    * A pending proof was given up on: record why, and delete its pending index entry and body (it is not reloaded
    * at a restart). Does nothing unless the proof's status is `pending` (a gossiped proof has none; an included one

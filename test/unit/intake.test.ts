@@ -11,6 +11,7 @@ import type { AttestTx, BondTx } from '../../src/core/types/tx.js';
 import { createIntake, doorFor, type GossipMessage } from '../../src/node/intake.js';
 import { DEFAULT_PROOF_RULES } from '../../src/core/admission/envelope.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
+import { PROOF_GOSSIP_BATCH_COUNT_MAX, PROOF_GOSSIP_FLUSH_DELAY_MS } from '../../src/core/limits.js';
 import { applyBlock, type LedgerState } from '../../src/core/ledger/index.js';
 import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
 
@@ -23,7 +24,7 @@ function withProof(): LedgerState {
   return applyBlock(genesis, makeBlock(genesis, [{ type: 'submit', proof: proofN(7) }]));
 }
 
-function setup(opts: { open?: boolean; proofsMax?: number; state?: LedgerState } = {}) {
+function setup(opts: { open?: boolean; proofsMax?: number; state?: LedgerState; failSave?: boolean } = {}) {
   const state = opts.state ?? genesisState(doc);
   const clock = new Scheduler();
   clock.runUntil(1234);
@@ -32,6 +33,8 @@ function setup(opts: { open?: boolean; proofsMax?: number; state?: LedgerState }
   const attestPool = createAttestPool({ validatorId: 'node_1', state: () => state });
   const evidencePool = createEvidencePool({ state: () => state });
   const saved: string[] = [];
+  /** One entry per savePending call: the ids it wrote. */
+  const writes: string[][] = [];
   const accepted: string[] = [];
   const gossip: GossipMessage[] = [];
   const intake = createIntake({
@@ -42,22 +45,96 @@ function setup(opts: { open?: boolean; proofsMax?: number; state?: LedgerState }
     evidencePool,
     state: () => state,
     isOpen: () => opts.open ?? true,
-    savePending: async (id, acceptedAtMs) => void saved.push(`${id}@${acceptedAtMs}`),
+    savePending: async (proofs) => {
+      if (opts.failSave) throw new Error('disk full');
+      writes.push(proofs.map((p) => p.id));
+      for (const p of proofs) saved.push(`${p.id}@${p.acceptedAtMs}`);
+    },
     broadcast: (m) => gossip.push(m),
     onAccepted: (id) => accepted.push(id),
   });
-  return { intake, mempool, txPool, attestPool, evidencePool, saved, accepted, gossip };
+  return { intake, clock, mempool, txPool, attestPool, evidencePool, saved, writes, accepted, gossip };
 }
 
 describe('intake', () => {
   it('a new proof is saved with the clock wall time before it is reported accepted and gossiped; a duplicate is neither', async () => {
-    const { intake, saved, accepted, gossip } = setup();
+    const { intake, clock, saved, accepted, gossip } = setup();
     const id = proofId(proofN(1));
     expect(await intake.submitProof(proofN(1))).toEqual({ ok: true, id, duplicate: false });
     expect(await intake.submitProof(proofN(1))).toEqual({ ok: true, id, duplicate: true });
     expect(saved).toEqual([`${id}@1234`]);
     expect(accepted).toEqual([id]);
-    expect(gossip).toEqual([{ kind: 'gossip-proof', proof: proofN(1) }]);
+    // Gossip waits for the flush on the injected clock, then leaves as one gossip-proofs frame.
+    expect(gossip).toEqual([]);
+    clock.runUntil(1234 + PROOF_GOSSIP_FLUSH_DELAY_MS);
+    expect(gossip).toEqual([{ kind: 'gossip-proofs', proofs: [proofN(1)] }]);
+  });
+
+  it('a batch goes through the same door proof by proof, answered in order, and its accepted proofs are saved in ONE write', async () => {
+    const { intake, writes, accepted } = setup({ proofsMax: 4 });
+    const known = await intake.submitProof(proofN(1));
+    const forbidden = { smtlib: '(set-option :x 1)(check-sat)', claim: 'sat' as const };
+    const outcomes = await intake.submitProofs([proofN(2), forbidden, proofN(1), proofN(3), proofN(2), proofN(4), proofN(5)]);
+    expect(outcomes).toEqual([
+      { ok: true, id: proofId(proofN(2)), duplicate: false },
+      expect.objectContaining({ ok: false, kind: 'admission', code: 'SMT_FORBIDDEN_OPTION' }),
+      { ok: true, id: proofId(proofN(1)), duplicate: true },
+      { ok: true, id: proofId(proofN(3)), duplicate: false },
+      { ok: true, id: proofId(proofN(2)), duplicate: true },
+      { ok: true, id: proofId(proofN(4)), duplicate: false },
+      expect.objectContaining({ ok: false, kind: 'full' }),
+    ]);
+    expect(known).toMatchObject({ ok: true, duplicate: false });
+    // One write for the single proof, ONE for the whole batch (its three new proofs), none for duplicates.
+    expect(writes).toEqual([[proofId(proofN(1))], [proofId(proofN(2)), proofId(proofN(3)), proofId(proofN(4))]]);
+    expect(accepted).toEqual([1, 2, 3, 4].map((i) => proofId(proofN(i))));
+    expect(await setup({ open: false }).intake.submitProofs([proofN(1), proofN(2)])).toEqual([expect.objectContaining({ kind: 'closing' }), expect.objectContaining({ kind: 'closing' })]);
+  });
+
+  it('a batch that fails to be saved is not answered as accepted, nor gossiped', async () => {
+    const { intake, clock, gossip, accepted } = setup({ failSave: true });
+    await expect(intake.submitProofs([proofN(1), proofN(2)])).rejects.toThrow('disk full');
+    expect(accepted).toEqual([]);
+    clock.runUntil(10_000);
+    expect(gossip).toEqual([]);
+  });
+
+  it('accepted proofs are gossiped in coalesced gossip-proofs frames: one per flush delay, or at once when a frame is full', async () => {
+    const { intake, clock, gossip } = setup({ proofsMax: 2 * PROOF_GOSSIP_BATCH_COUNT_MAX });
+    await intake.submitProof(proofN(1));
+    await intake.submitProofs([proofN(2), proofN(3)]);
+    clock.runUntil(clock.nowMs() + PROOF_GOSSIP_FLUSH_DELAY_MS - 1);
+    expect(gossip).toEqual([]);
+    clock.runUntil(clock.nowMs() + 1);
+    expect(gossip).toEqual([{ kind: 'gossip-proofs', proofs: [proofN(1), proofN(2), proofN(3)] }]);
+    // A full frame leaves at once, without waiting for the clock; the rest waits for the next flush.
+    const many = Array.from({ length: PROOF_GOSSIP_BATCH_COUNT_MAX + 1 }, (_, i) => proofN(100 + i));
+    await intake.submitProofs(many.slice(0, 200));
+    await intake.submitProofs(many.slice(200));
+    expect(gossip.slice(1)).toEqual([{ kind: 'gossip-proofs', proofs: many.slice(0, PROOF_GOSSIP_BATCH_COUNT_MAX) }]);
+    clock.runUntil(clock.nowMs() + PROOF_GOSSIP_FLUSH_DELAY_MS);
+    expect(gossip.slice(2)).toEqual([{ kind: 'gossip-proofs', proofs: many.slice(PROOF_GOSSIP_BATCH_COUNT_MAX) }]);
+  });
+
+  it('a peer\'s gossip-proofs frame is decoded within its bounds and each proof goes through the door on its own', () => {
+    const { intake, mempool, gossip } = setup({ state: withProof() });
+    const schema = wireSchema(doc.chainId);
+    const forbidden = { smtlib: '(set-option :x 1)(check-sat)', claim: 'sat' };
+    const frame = schema.parse(JSON.parse(JSON.stringify({ kind: 'gossip-proofs', proofs: [proofN(3), forbidden, proofN(7), proofN(4)] })));
+    intake.onGossip(frame as GossipMessage);
+    expect(mempool.has(proofId(proofN(3)))).toBe(true);
+    expect(mempool.has(proofId(proofN(4)))).toBe(true);
+    expect(mempool.has(proofId(forbidden as never))).toBe(false);
+    // Already on chain: not pooled again.
+    expect(mempool.has(proofId(proofN(7)))).toBe(false);
+    expect(mempool.size()).toBe(2);
+    expect(gossip).toEqual([]);
+    const over = Array.from({ length: PROOF_GOSSIP_BATCH_COUNT_MAX + 1 }, (_, i) => proofN(i));
+    expect(schema.safeParse({ kind: 'gossip-proofs', proofs: over }).success).toBe(false);
+    expect(schema.safeParse({ kind: 'gossip-proofs', proofs: [] }).success).toBe(false);
+    expect(schema.safeParse({ kind: 'gossip-proofs', proofs: [{ ...proofN(1), extra: 1 }] }).success).toBe(false);
+    // The single-proof kind is still taken from peers.
+    expect(schema.parse({ kind: 'gossip-proof', proof: proofN(5) })).toEqual({ kind: 'gossip-proof', proof: proofN(5) });
   });
 
   it('maps admission refusals, a full mempool and a closing node to the API outcomes', async () => {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { ClassicLevel } from 'classic-level';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openLevelBlockStore } from '../../src/adapters/store/level-block-store.js';
 import type { StoredBlock } from '../../src/ports/block-store.js';
 
@@ -148,6 +149,30 @@ describe('group commit of accepted proofs', () => {
     const again = await openLevelBlockStore(dir);
     expect(await again.listPendingProofIds(100)).toHaveLength(50);
     expect(await again.getBlob('proof:id07')).toBe('body7');
+    await again.close();
+  });
+
+  it('putProofsPending writes a whole request in ONE synced LevelDB batch, durable across a reopen, never downgrading a known status', async () => {
+    const dir = tempDir();
+    const store = await openLevelBlockStore(dir);
+    await store.commit({ block: storedBlock(1), proofs: [{ id: 'inc', status: { status: 'included', height: 1 } }] });
+    const batches = vi.spyOn(ClassicLevel.prototype, 'batch');
+    try {
+      const proofs = Array.from({ length: 64 }, (_, i) => ({ id: `b${String(i).padStart(2, '0')}`, acceptedAtMs: 2000 + i, body: `body${i}` }));
+      await store.putProofsPending([...proofs, { id: 'inc', acceptedAtMs: 5000, body: 'again' }]);
+      expect(batches).toHaveBeenCalledTimes(1);
+      const [ops, options] = batches.mock.calls[0] as unknown as [{ key: string }[], { sync?: boolean }];
+      expect(options).toMatchObject({ sync: true });
+      expect(ops).toHaveLength(64 * 3);
+    } finally {
+      batches.mockRestore();
+    }
+    await store.close();
+    const again = await openLevelBlockStore(dir);
+    expect(await again.listPendingProofIds(100)).toHaveLength(64);
+    expect(await again.getBlob('proof:b63')).toBe('body63');
+    expect(await again.getProofStatus('b05')).toEqual({ status: 'pending', acceptedAtMs: 2005 });
+    expect(await again.getProofStatus('inc')).toEqual({ status: 'included', height: 1 });
     await again.close();
   });
 });

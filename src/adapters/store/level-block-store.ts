@@ -11,7 +11,7 @@
  * acknowledged. Writes are serialized through one promise chain.
  */
 import { ClassicLevel } from 'classic-level';
-import { BlockStoreError, type BlockStore, type CommitBatch, type DroppedProofStatus, type ProofStatus, type StoredBlock } from '../../ports/block-store.js';
+import { BlockStoreError, type BlockStore, type CommitBatch, type DroppedProofStatus, type PendingProof, type ProofStatus, type StoredBlock } from '../../ports/block-store.js';
 
 const HEIGHT_DIGITS = 12;
 const MS_DIGITS = 15;
@@ -165,6 +165,18 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
       ];
       if (body !== undefined) ops.push({ type: 'put', key: 'blob:proof:' + id, value: body });
       return groupWrite(ops);
+    },
+
+    async putProofsPending(proofs: readonly PendingProof[]): Promise<void> {
+      const ops: LevelOp[] = [];
+      for (const { id, acceptedAtMs, body } of proofs) {
+        const current = await readStatus(id);
+        if (current && !isDropped(current)) continue;
+        const status: ProofStatus = { status: 'pending', acceptedAtMs };
+        ops.push({ type: 'put', key: 'proof:' + id, value: JSON.stringify(status) }, { type: 'put', key: pendingKey(acceptedAtMs, id), value: id });
+        if (body !== undefined) ops.push({ type: 'put', key: 'blob:proof:' + id, value: body });
+      }
+      if (ops.length > 0) return groupWrite(ops);
     },
 
     async dropPendingProof(id: string, status: DroppedProofStatus): Promise<void> {
