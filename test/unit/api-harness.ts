@@ -10,7 +10,7 @@ import { createClientLimiter } from '../../src/api/client-limiter.js';
 import type { BlockResponse, HealthResponse, ProofStatusResponse, TxStatusResponse } from '../../src/api/schemas.js';
 import { applyBlock, buildReceipt, genesisState, ledgerNetwork, type GenesisDoc } from '../../src/core/ledger/index.js';
 import { hashHeader } from '../../src/core/ledger/consensus-bridge.js';
-import { proofId, type Block, type Certificate } from '../../src/core/types/index.js';
+import { proofId, type Block, type Certificate, type Proof } from '../../src/core/types/index.js';
 import { receiptView } from '../../src/node/api-views.js';
 import { attestTx, certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
@@ -19,7 +19,7 @@ export interface FakeApi {
   doc: GenesisDoc;
   /** The proof finalized at height 2 (its receipt verifies against `doc`). */
   finalId: string;
-  /** What the next POST /proofs and POST /txs lead to (null: accepted). */
+  /** What the next POST /proofs (each proof of POST /proofs/batch) and POST /txs lead to (null: accepted). */
   submitOutcome: SubmitOutcome | null;
   txOutcome: SubmitTxOutcome | null;
   proofs: Map<string, ProofStatusResponse>;
@@ -60,6 +60,11 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     health: { status: 'ok', height: 2 },
     deps: undefined as unknown as ApiDeps,
   };
+  const submitOne = (p: Proof): SubmitOutcome => {
+    const outcome = fake.submitOutcome ?? { ok: true, id: proofId(p), duplicate: fake.proofs.has(proofId(p)) };
+    if (outcome.ok) fake.proofs.set(outcome.id, fake.proofs.get(outcome.id) ?? { id: outcome.id, status: 'pending' });
+    return outcome;
+  };
   const guard = <K extends keyof ApiDeps>(name: K, fn: NonNullable<ApiDeps[K]>): NonNullable<ApiDeps[K]> =>
     ((...args: unknown[]) => {
       if (fake.failing.has(name)) return Promise.reject(new Error(`fixture: ${name} fails`));
@@ -70,11 +75,9 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     accuracy: { matched: 1, compared: 1, abstained: 0, missed: 0, ratio: 1 }, jailed: false, lastSignedHeight: signed,
   });
   fake.deps = {
-    submitProof: guard('submitProof', async (p) => {
-      const outcome = fake.submitOutcome ?? { ok: true, id: proofId(p), duplicate: fake.proofs.has(proofId(p)) };
-      if (outcome.ok) fake.proofs.set(outcome.id, fake.proofs.get(outcome.id) ?? { id: outcome.id, status: 'pending' });
-      return outcome;
-    }),
+    submitProof: guard('submitProof', async (p) => submitOne(p)),
+    // The node's one door: POST /proofs/batch sees, for each proof, what POST /proofs would.
+    submitProofs: guard('submitProofs', async (proofs) => proofs.map(submitOne)),
     getProof: guard('getProof', async (id) => fake.proofs.get(id) ?? null),
     getBlock: guard('getBlock', async (h) => fake.blocks.get(h) ?? null),
     getLatestBlock: guard('getLatestBlock', async () => fake.blocks.get(Math.max(0, ...fake.blocks.keys())) ?? null),

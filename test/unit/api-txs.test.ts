@@ -25,6 +25,7 @@ function appWithPool(options: { poolMax?: number } = {}) {
   };
   const deps: ApiDeps = {
     submitProof: unused,
+    submitProofs: unused,
     getProof: unused,
     getBlock: unused,
     getLatestBlock: unused,

@@ -3,17 +3,18 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { createNodeMetrics } from '../../src/adapters/metrics/metrics.js';
-import { createApp, type ApiDeps } from '../../src/api/app.js';
+import { createApp, type ApiDeps, type SubmitOutcome } from '../../src/api/app.js';
 import {
   BlockResponse,
   ErrorResponse,
   HealthResponse,
   ProofStatusResponse,
   StatusResponse,
+  SubmitProofBatchResponse,
   SubmitProofResponse,
   ValidatorsResponse,
 } from '../../src/api/schemas.js';
-import { HTTP_BODY_BYTES_MAX } from '../../src/core/limits.js';
+import { API_PROOF_BATCH_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../../src/core/limits.js';
 import { proofId, type Proof } from '../../src/core/types/proof.js';
 
 /** An in-memory node behind the API: a real mempool with an injected admission rule, a real metrics registry. */
@@ -33,13 +34,20 @@ function fakeNode(options: { proofsMax?: number; closing?: boolean } = {}) {
     certificate: { height: 1, round: 0, blockHash: 'ab'.repeat(32), signatures: [{ validator: 'node_1', signature: 'cd'.repeat(64) }] },
   };
   let internalErrors = 0;
+  const admit = (proof: Proof): SubmitOutcome => {
+    if (options.closing) return { ok: false, kind: 'closing', message: 'node is shutting down' };
+    const result = mempool.add(proof);
+    if (result.ok) return { ok: true, id: result.id, duplicate: result.duplicate };
+    if ('admission' in result) return { ok: false, kind: 'admission', code: result.code, message: result.message };
+    return { ok: false, kind: 'full', message: 'mempool is full, retry later' };
+  };
+  /** Each call of submitProofs: the proofs it got. */
+  const batches: Proof[][] = [];
   const deps: ApiDeps = {
-    async submitProof(proof: Proof) {
-      if (options.closing) return { ok: false, kind: 'closing', message: 'node is shutting down' };
-      const result = mempool.add(proof);
-      if (result.ok) return { ok: true, id: result.id, duplicate: result.duplicate };
-      if ('admission' in result) return { ok: false, kind: 'admission', code: result.code, message: result.message };
-      return { ok: false, kind: 'full', message: 'mempool is full, retry later' };
+    submitProof: async (proof) => admit(proof),
+    async submitProofs(proofs) {
+      batches.push(proofs);
+      return proofs.map(admit);
     },
     async getProof(id) {
       if (finals.has(id)) return finals.get(id) ?? null;
@@ -91,7 +99,7 @@ function fakeNode(options: { proofsMax?: number; closing?: boolean } = {}) {
       internalErrors++;
     },
   };
-  return { deps, finals, metrics, internalErrors: () => internalErrors };
+  return { deps, finals, metrics, batches, internalErrors: () => internalErrors };
 }
 
 const good = { smtlib: '(declare-const x Int)(assert (> x 1))(check-sat)', claim: 'sat' };
@@ -135,6 +143,46 @@ describe('HTTP API', () => {
     expect((await request(app).post('/proofs').send(good)).status).toBe(202);
     expectError(await request(app).post('/proofs').send({ ...good, claim: 'unsat' }), 429, 'MEMPOOL_FULL');
     expectError(await request(createApp(fakeNode({ closing: true }).deps)).post('/proofs').send(good), 503, 'NODE_CLOSING');
+  });
+
+  it('POST /proofs/batch: 200 with one result per proof, in order: the id (duplicate: true when known) or the error POST /proofs would give; one call of the door', async () => {
+    const node = fakeNode({ proofsMax: 3 });
+    const app = createApp(node.deps);
+    const p = (i: number) => ({ smtlib: `(declare-const x Int)(assert (> x ${i}))(check-sat)`, claim: 'sat' as const });
+    expect((await request(app).post('/proofs').send(p(1))).status).toBe(202);
+    const res = await request(app)
+      .post('/proofs/batch')
+      .send({ proofs: [p(2), { smtlib: '(set-option :timeout 1)(check-sat)', claim: 'sat' }, p(1), { ...p(3), claim: 'maybe' }, p(3), p(4), p(2)] });
+    expect(res.status).toBe(200);
+    const body = SubmitProofBatchResponse.parse(res.body);
+    expect(body.errors).toBe(true);
+    expect(body.results.map((r) => ('error' in r ? r.error.code : r.duplicate ? 'duplicate' : 'new'))).toEqual(['new', 'SMT_FORBIDDEN_COMMAND', 'duplicate', 'BODY_INVALID', 'new', 'MEMPOOL_FULL', 'duplicate']);
+    expect(body.results[0]).toEqual({ id: proofId(p(2)) });
+    expect(body.results[3]).toMatchObject({ error: { message: expect.stringMatching(/^proofs\.3: claim: /) } });
+    // The malformed proof never reached the door; the others did, in ONE call.
+    expect(node.batches).toHaveLength(1);
+    expect(node.batches[0]).toHaveLength(6);
+    const clean = await request(app).post('/proofs/batch').send({ proofs: [p(1)] });
+    expect(SubmitProofBatchResponse.parse(clean.body)).toEqual({ errors: false, results: [{ id: proofId(p(1)), duplicate: true }] });
+  });
+
+  it('POST /proofs/batch: the envelope is the request\'s: 400 BODY_INVALID or BATCH_TOO_MANY_PROOFS, 413 above its own body limit, 503 when the node takes none', async () => {
+    const app = createApp(fakeNode().deps);
+    for (const body of [{}, { proofs: [] }, { proofs: good }, { proofs: [good], extra: 1 }, []]) expectError(await request(app).post('/proofs/batch').send(body), 400, 'BODY_INVALID');
+    expectError(await request(app).post('/proofs/batch').set('Content-Type', 'application/json').send('{"proofs":['), 400, 'BODY_INVALID_JSON');
+    const tooMany = await request(app).post('/proofs/batch').send({ proofs: Array.from({ length: API_PROOF_BATCH_MAX + 1 }, () => good) });
+    expectError(tooMany, 400, 'BATCH_TOO_MANY_PROOFS');
+    expect(tooMany.body.error.message).toContain(String(API_PROOF_BATCH_MAX));
+    // Its own limit: a body above the single route's limit passes, one above the batch limit does not.
+    const big = { smtlib: `(assert true)(check-sat) ; ${'x'.repeat(200 * 1024)}`, claim: 'sat' };
+    const three = await request(app).post('/proofs/batch').send({ proofs: [big, { ...big, claim: 'unsat' }, { ...big, rlimit: 5 }] });
+    expect(three.status).toBe(200);
+    expect(SubmitProofBatchResponse.parse(three.body).errors).toBe(false);
+    const huge = await request(app).post('/proofs/batch').send({ proofs: [{ smtlib: 'x'.repeat(HTTP_PROOF_BATCH_BODY_BYTES_MAX), claim: 'sat' }] });
+    expectError(huge, 413, 'BODY_TOO_LARGE');
+    expect(huge.body.error.message).toContain(String(HTTP_PROOF_BATCH_BODY_BYTES_MAX));
+    expect(HTTP_BODY_BYTES_MAX).toBeLessThan(3 * 200 * 1024);
+    expectError(await request(createApp(fakeNode({ closing: true }).deps)).post('/proofs/batch').send({ proofs: [good, good] }), 503, 'NODE_CLOSING');
   });
 
   it('GET /proofs/:id: 400 on a malformed id, 404 unknown, final shape with verdict and receipt', async () => {
@@ -207,6 +255,17 @@ describe('HTTP API', () => {
         const res = await request(app).post('/proofs').set('Content-Type', type).send(body);
         expect(res.status).toBeLessThan(500);
         if (res.status !== 202) ErrorResponse.parse(res.body);
+      }),
+      { numRuns: 150 },
+    );
+    // The batch route: the same bodies alone, and inside the envelope as its proofs.
+    const batchArb = fc.oneof(bodyArb, fc.array(bodyArb.map((b) => { try { return JSON.parse(b) as unknown; } catch { return b; } }), { maxLength: 4 }).map((proofs) => JSON.stringify({ proofs })));
+    await fc.assert(
+      fc.asyncProperty(batchArb, async (body) => {
+        const res = await request(app).post('/proofs/batch').set('Content-Type', 'application/json').send(body);
+        expect(res.status).toBeLessThan(500);
+        if (res.status === 200) SubmitProofBatchResponse.parse(res.body);
+        else ErrorResponse.parse(res.body);
       }),
       { numRuns: 150 },
     );

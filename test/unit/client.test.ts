@@ -5,7 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, isApiError, type ApiError } from '../../src/client/index.js';
+import { createClient, isApiError, proofBatches, type ApiError } from '../../src/client/index.js';
+import { API_PROOF_BATCH_MAX } from '../../src/core/limits.js';
 import { createFakeApi, listenApi, type FakeApi } from './api-harness.js';
 
 let fake: FakeApi;
@@ -67,6 +68,39 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
 const good = { smtlib: '(declare-const x Int)(assert (> x 7))(check-sat)', claim: 'sat' as const };
 
 describe('client against the API (real socket)', () => {
+  it('submitProofs: one request, one result per proof in order; proofBatches cuts any list within the route\'s bounds', async () => {
+    const node = createClient({ baseUrl: api.url });
+    const p = (i: number) => ({ smtlib: `(declare-const y Int)(assert (> y ${i}))(check-sat)`, claim: 'sat' as const });
+    const answer = await node.submitProofs([p(1), p(2), p(1)]);
+    expect(answer).toEqual({ errors: false, results: [{ id: expect.stringMatching(/^[0-9a-f]{64}$/) }, { id: expect.any(String) }, { id: (answer.results[0] as { id: string }).id, duplicate: true }], retryAfterSec: null });
+    fake.submitOutcome = { ok: false, kind: 'full', message: 'mempool is full' };
+    try {
+      expect((await node.submitProofs([p(3)])).results).toEqual([{ error: { code: 'MEMPOOL_FULL', message: 'mempool is full' } }]);
+    } finally {
+      fake.submitOutcome = null;
+    }
+    // Over the bucket (one token, then ~17 min): the whole request is refused with the server's code and its wait.
+    const own = await listenApi(createFakeApi({ rateLimited: true }).deps);
+    try {
+      const slow = createClient({ baseUrl: own.url });
+      const partial = await slow.submitProofs([p(4), p(5)]);
+      expect(partial.results).toEqual([{ id: expect.any(String) }, { error: expect.objectContaining({ code: 'CLIENT_RATE_LIMITED' }) }]);
+      expect(partial.retryAfterSec).toBeGreaterThan(0);
+      const refused = await failure(slow.submitProofs([p(6)]));
+      expect(refused).toMatchObject({ code: 'CLIENT_RATE_LIMITED', status: 429 });
+      expect(refused.retryAfterSec).toBeGreaterThan(0);
+    } finally {
+      await own.close();
+    }
+
+    const many = Array.from({ length: 600 }, (_, i) => p(i));
+    expect(proofBatches(many).map((b) => b.length)).toEqual([API_PROOF_BATCH_MAX, API_PROOF_BATCH_MAX, 600 - 2 * API_PROOF_BATCH_MAX]);
+    const big = Array.from({ length: 5 }, (_, i) => ({ file: `f${i}`, body: { smtlib: `(check-sat) ; ${'y'.repeat(150 * 1024)} ${i}`, claim: 'sat' as const } }));
+    const cut = proofBatches(big, (item) => item.body, { countMax: 100, bytesMax: 400 * 1024 });
+    expect(cut.map((b) => b.map((item) => item.file))).toEqual([['f0', 'f1'], ['f2', 'f3'], ['f4']]);
+    for (const batch of cut) expect(JSON.stringify({ proofs: batch.map((item) => item.body) }).length).toBeLessThanOrEqual(400 * 1024);
+  });
+
   it('reads every route, parsed with the API schemas', async () => {
     const node = createClient({ baseUrl: api.url + '/' });
     expect((await node.getStatus()).height).toBe(2);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type ApiDeps } from '../../src/api/app.js';
 import { API_ERROR_CODES, API_ROUTES, OPENAPI_EXCLUDED_ROUTES, buildOpenApiDocument, openApiPath } from '../../src/api/openapi.js';
-import { HTTP_BODY_BYTES_MAX } from '../../src/core/limits.js';
+import { API_PROOF_BATCH_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../../src/core/limits.js';
 import { createFakeApi, listenApi, type FakeApi } from './api-harness.js';
 import { answerProblems, zodOf, type OpenApiDoc } from './openapi-check.js';
 
@@ -35,6 +35,8 @@ const doc = buildOpenApiDocument() as unknown as OpenApiDoc;
 let fake: FakeApi;
 let full: Awaited<ReturnType<typeof listenApi>>;
 let bare: Awaited<ReturnType<typeof listenApi>>;
+/** An API whose per-client bucket holds one token and refills in ~17 min: the second submission is refused. */
+let limited: Awaited<ReturnType<typeof listenApi>>;
 
 beforeAll(async () => {
   fake = createFakeApi();
@@ -42,11 +44,13 @@ beforeAll(async () => {
   // A node without the optional routes' dependencies (no P2P, no tx pool): they answer 404 NOT_FOUND.
   const { submitTx: _a, getTx: _b, getGenesis: _c, getAccount: _d, getPeers: _e, ...required } = fake.deps;
   bare = await listenApi(required as ApiDeps);
+  limited = await listenApi(createFakeApi({ rateLimited: true }).deps);
 });
 
 afterAll(async () => {
   await full?.close();
   await bare?.close();
+  await limited?.close();
 });
 
 const good = { smtlib: '(declare-const x Int)(assert (> x 1))(check-sat)', claim: 'sat' };
@@ -79,6 +83,17 @@ function examples(): Record<string, Record<string, () => Promise<Response>>> {
         return post(u(), '/proofs', good);
       },
       500: failing('submitProof', () => post(u(), '/proofs', good)),
+    },
+    'POST /proofs/batch': {
+      200: () => post(u(), '/proofs/batch', { proofs: [good, { ...good, claim: 'maybe' }, good] }),
+      400: () => post(u(), '/proofs/batch', { proofs: Array.from({ length: API_PROOF_BATCH_MAX + 1 }, () => good) }),
+      413: () => post(u(), '/proofs/batch', { proofs: [{ smtlib: 'x'.repeat(HTTP_PROOF_BATCH_BODY_BYTES_MAX), claim: 'sat' }] }),
+      429: () => post(limited.url, '/proofs/batch', { proofs: [good] }).then(() => post(limited.url, '/proofs/batch', { proofs: [good] })),
+      503: async () => {
+        fake.submitOutcome = { ok: false, kind: 'closing', message: 'shutting down' };
+        return post(u(), '/proofs/batch', { proofs: [good, good] });
+      },
+      500: failing('submitProofs', () => post(u(), '/proofs/batch', { proofs: [good] })),
     },
     'GET /proofs/{id}': {
       200: () => get(u(), `/proofs/${fake.finalId}`),
