@@ -1,28 +1,38 @@
 /**
  * submit-proof: send an SMT-LIB2 file and its claim to a validator (POST /proofs), print the proof id, and with
- * --wait poll GET /proofs/:id until the verdict is final, then print it with its receipt. Talks to the node through
- * the API client (src/client): bounded answers, the server's error codes.
+ * --wait poll GET /proofs/:id until the verdict is final, then print it with its receipt. Several files or a
+ * directory go through POST /proofs/batch (submit-many.ts), one line per proof. Talks to the node through the API
+ * client (src/client): bounded answers, the server's error codes.
  */
 import { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ProofStatusResponse, SubmitProofBody } from '../api/schemas.js';
-import { createClient, isApiError } from '../client/index.js';
+import { createClient, isApiError, type ApiClient } from '../client/index.js';
+import { describeSettled, listProofFiles, readProofFiles, sendProofFiles, statusClaimOf, waitForAll, ProofFileError, type FileOutcome } from './submit-many.js';
 
 const program = new Command()
   .name('submit-proof')
-  .description('Submit a proof to a validator and print its id (and, with --wait, its final verdict and receipt).')
-  .argument('<file>', 'SMT-LIB2 script (.smt2)')
-  .requiredOption('--claim <claim>', "what check-sat answers: 'sat' or 'unsat'")
+  .description(
+    'Submit proofs to a validator and print their ids (and, with --wait, their final verdicts). One file goes through POST /proofs; ' +
+      'several files or a directory (its *.smt2) through POST /proofs/batch, one line per proof.',
+  )
+  .argument('<paths...>', 'SMT-LIB2 scripts (.smt2), or directories of them')
+  .option('--claim <claim>', "what check-sat answers, for every file: 'sat' or 'unsat' (default: each file's (set-info :status sat|unsat))")
   .option('--node <url>', 'validator HTTP API', 'http://localhost:8101')
-  .option('--model <file>', 'for a sat claim: a model as (define-fun ...) text')
+  .option('--model <file>', 'for a sat claim of one file: a model as (define-fun ...) text')
   .option('--rlimit <n>', 'Z3 resource budget (capped by the network)')
-  .option('--wait', 'wait for the final verdict and print the receipt')
-  .option('--timeout <seconds>', 'with --wait: give up after this long', '120')
-  .option('--json', 'print one JSON object instead of text')
-  .addHelpText('after', '\nExample:\n  scripts/submit-proof proofs/lia-sum-unsat.smt2 --claim unsat --node http://localhost:8101 --wait');
+  .option('--wait', 'wait for the final verdicts (one file: print its receipt)')
+  .option('--timeout <seconds>', 'give up waiting (and, for many files, retrying what the node could not take yet) after this long', '120')
+  .option('--json', 'print JSON: one object (one file) or one object per line (several)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  scripts/submit-proof proofs/lia-sum-unsat.smt2 --claim unsat --node http://localhost:8101 --wait\n' +
+      '  scripts/submit-proof proofs/corpus/ --node http://localhost:8101 --wait --json   # claims from (set-info :status ...)\n' +
+      '\nExit status: 0 all accepted (and final with --wait), 1 no answer or a bad argument, 2 a proof refused by the node, 3 a proof not final (expired, rejected, timeout).',
+  );
 
 interface Opts {
-  claim: string;
+  claim?: string;
   node: string;
   model?: string;
   rlimit?: string;
@@ -44,10 +54,19 @@ function failRequest(err: unknown, url: string): never {
   fail(err.code, err.serverMessage ?? err.message, err.status === null ? 1 : 2);
 }
 
-program.action(async (file: string, opts: Opts) => {
-  if (opts.claim !== 'sat' && opts.claim !== 'unsat') fail('BAD_CLAIM', "--claim must be 'sat' or 'unsat'");
-  if (!existsSync(file)) fail('FILE_MISSING', `${file} does not exist`);
-  const body: SubmitProofBody = { smtlib: readFileSync(file, 'utf8'), claim: opts.claim };
+program.action(async (paths: string[], opts: Opts) => {
+  if (opts.claim !== undefined && opts.claim !== 'sat' && opts.claim !== 'unsat') fail('BAD_CLAIM', "--claim must be 'sat' or 'unsat'");
+  if (paths.length === 1 && existsSync(paths[0]!) && !statSync(paths[0]!).isDirectory()) return submitOne(paths[0]!, opts);
+  if (opts.model) fail('BAD_OPTION', '--model belongs to one proof: give a single file with it');
+  return submitMany(paths, opts);
+});
+
+/** One file through POST /proofs: its id, and with --wait its verdict and receipt. */
+async function submitOne(file: string, opts: Opts): Promise<void> {
+  const smtlib = readFileSync(file, 'utf8');
+  const claim = (opts.claim as 'sat' | 'unsat' | undefined) ?? statusClaimOf(smtlib);
+  if (claim === null) fail('CLAIM_MISSING', `${file} has no (set-info :status sat|unsat) and no --claim was given`);
+  const body: SubmitProofBody = { smtlib, claim };
   if (opts.model) {
     if (!existsSync(opts.model)) fail('FILE_MISSING', `${opts.model} does not exist`);
     body.model = readFileSync(opts.model, 'utf8');
@@ -85,6 +104,47 @@ program.action(async (file: string, opts: Opts) => {
     console.log(`Final at height: ${s.finalHeight}`);
     console.log(`Receipt: ${JSON.stringify(s.receipt)}`);
   }
-});
+}
+
+/** Several files or directories through POST /proofs/batch: one line per proof, then with --wait one per verdict. */
+async function submitMany(paths: string[], opts: Opts): Promise<void> {
+  let proofs: ReturnType<typeof readProofFiles>;
+  try {
+    const rlimit = opts.rlimit === undefined ? {} : { rlimit: Number(opts.rlimit) };
+    proofs = readProofFiles(listProofFiles(paths), { ...(opts.claim ? { claim: opts.claim as 'sat' | 'unsat' } : {}), ...rlimit });
+  } catch (err) {
+    if (err instanceof ProofFileError) fail(err.code, err.message);
+    throw err;
+  }
+  const node = createClient({ baseUrl: opts.node });
+  const timeoutMs = Number(opts.timeout) * 1000;
+  const accepted: { file: string; id: string }[] = [];
+  let refused = 0;
+  const print = (outcome: FileOutcome): void => {
+    if ('error' in outcome) refused++;
+    else accepted.push(outcome);
+    if (opts.json) console.log(JSON.stringify(outcome));
+    else console.log('error' in outcome ? `${outcome.file}: refused: ${outcome.error.code}: ${outcome.error.message}` : `${outcome.file}: ${outcome.id}${outcome.duplicate ? ' (already known)' : ''}`);
+  };
+  try {
+    await sendProofFiles(node, proofs, Date.now() + timeoutMs, print);
+  } catch (err) {
+    failRequest(err, `${node.baseUrl}/proofs/batch`);
+  }
+  const unsettled = opts.wait ? await waitAndPrint(node, accepted, timeoutMs, opts.json === true) : 0;
+  if (refused > 0) process.exit(2);
+  if (unsettled > 0) process.exit(3);
+}
+
+/** Wait for every verdict, one line each; how many did not end final. */
+async function waitAndPrint(node: ApiClient, accepted: { file: string; id: string }[], timeoutMs: number, json: boolean): Promise<number> {
+  let unsettled = 0;
+  await waitForAll(node, accepted, timeoutMs, (file, id, result) => {
+    if ('error' in result || result.status.status !== 'final') unsettled++;
+    if (json) console.log(JSON.stringify('error' in result ? { file, id, error: result.error } : { file, ...result.status }));
+    else console.log(`${file}: ${id.slice(0, 16)}… ${'error' in result ? `not final: ${result.error.code}: ${result.error.message}` : describeSettled(result.status)}`);
+  });
+  return unsettled;
+}
 
 await program.parseAsync(process.argv);
