@@ -1,7 +1,8 @@
 /**
  * bench-network (npm run bench:network): 4 validators on loopback, real processes, measured in one run:
  *  1. ordering capacity: proofs/s committed into blocks with verification paused (--verification-paused, i.e.
- *     POP_VERIFICATION_PAUSED=1), trivial distinct proofs submitted to all 4 nodes at once;
+ *     POP_VERIFICATION_PAUSED=1), trivial distinct proofs submitted to all 4 nodes at once, one per request
+ *     (POST /proofs), then as many again in batches (POST /proofs/batch, --batch-size per request) on the same network;
  *  2. end-to-end finalized proofs/s with Z3 on, next to the machine's verification limit
  *     cores / (validators x measured per-proof verification time);
  *  3. block commit latency, and verdict finality latency p50/p99 of one trivial proof at a time (the JSON's
@@ -28,7 +29,8 @@ const program = new Command()
   .option('--ordering-proofs <n>', 'proofs for the ordering phase', '6000')
   .option('--e2e-proofs <n>', 'proofs for the end-to-end phase', '200')
   .option('--block-interval-ms <ms>', 'pause after each commit', '100')
-  .option('--workers <n>', 'Z3 workers per validator', '2');
+  .option('--workers <n>', 'Z3 workers per validator', '2')
+  .option('--batch-size <n>', 'proofs per POST /proofs/batch request in the batched ordering run', '64');
 
 
 function quantile(sorted: number[], q: number): number {
@@ -92,6 +94,37 @@ async function submitAll(urls: string[], proofs: { smtlib: string; claim: string
   return { ids, submittedAt };
 }
 
+/** Every proof through POST /proofs/batch, `perRequest` at a time, `concurrency` requests in flight over the nodes; the ids. */
+async function submitBatches(urls: string[], proofs: { smtlib: string; claim: string }[], perRequest: number, concurrency: number): Promise<string[]> {
+  const chunks: { smtlib: string; claim: string }[][] = [];
+  for (let i = 0; i < proofs.length; i += perRequest) chunks.push(proofs.slice(i, i + perRequest));
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      while (next < chunks.length) {
+        const i = next++;
+        let chunk = chunks[i]!;
+        const url = urls[(i + w) % urls.length]!;
+        while (chunk.length > 0) {
+          const res = await fetch(`${url}/proofs/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proofs: chunk }) });
+          const body = (await res.json()) as { results?: ({ id: string } | { error: { code: string } })[] };
+          if (res.status !== 200 || !body.results) throw new Error(`batch answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+          const again: { smtlib: string; claim: string }[] = [];
+          body.results.forEach((r, k) => {
+            if ('id' in r) ids.push(r.id);
+            else if (r.error.code === 'MEMPOOL_FULL' || r.error.code === 'CLIENT_RATE_LIMITED') again.push(chunk[k]!);
+            else throw new Error(`batch refused a proof: ${r.error.code}`);
+          });
+          chunk = again;
+          if (chunk.length > 0) await sleep(50);
+        }
+      }
+    }),
+  );
+  return ids;
+}
+
 /** Commit latency samples (ms) of every block, from the metrics histogram of node_1 (bucket upper bounds). */
 async function histogramQuantiles(url: string, name: string): Promise<{ p50: number; p99: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -121,6 +154,7 @@ interface Opts {
   e2eProofs: string;
   blockIntervalMs: string;
   workers: string;
+  batchSize: string;
 }
 
 /** Submitted proofs committed into blocks of node_1 from `fromHeight` on, until `count` or 300 s after `t0`. */
@@ -140,25 +174,33 @@ async function countIncluded(url: string, fromHeight: number, count: number, t0:
   return included;
 }
 
-/** Phase 1: ordering capacity with verification paused, and the block commit latency. */
-async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): Promise<{ orderingProofsPerSec: number; commit: { p50: number; p99: number } }> {
+/** Phase 1: ordering capacity with verification paused, one proof per request then in batches; the block commit latency. */
+async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): Promise<{ orderingProofsPerSec: number; batchProofsPerSec: number; commit: { p50: number; p99: number } }> {
   console.log(`Phase 1: ordering ${opts.orderingProofs} proofs with verification paused (block interval ${opts.blockIntervalMs} ms)`);
   const net1 = await startNetwork(dir, genesis, 'ordering', { paused: true, blockIntervalMs: opts.blockIntervalMs, workers: 1 });
-  const orderingProofs = Array.from({ length: Number(opts.orderingProofs) }, (_, i) => trivialProof(i, 'ordering'));
+  const count = Number(opts.orderingProofs);
   const t0 = performance.now();
   const startHeight = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
-  const { ids: orderingIds } = await submitAll(net1.http, orderingProofs, 64);
-  const lastId = orderingIds.at(-1)!;
+  const { ids: orderingIds } = await submitAll(net1.http, Array.from({ length: count }, (_, i) => trivialProof(i, 'ordering')), 64);
   const submitSec = (performance.now() - t0) / 1000;
-  console.log(`  all ${orderingIds.length} accepted (202) after ${submitSec.toFixed(1)} s: ${(orderingIds.length / submitSec).toFixed(0)} proofs/s over HTTP`);
+  console.log(`  one per request: all ${orderingIds.length} accepted (202) after ${submitSec.toFixed(1)} s: ${(orderingIds.length / submitSec).toFixed(0)} proofs/s over HTTP`);
   const included = await countIncluded(net1.http[0]!, startHeight, orderingIds.length, t0);
   const orderingSec = (performance.now() - t0) / 1000;
   const orderingProofsPerSec = included / orderingSec;
   const commit = await histogramQuantiles(net1.http[0]!, 'pop_commit_latency_seconds');
-  console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${lastId.slice(0, 12)})`);
+  console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${orderingIds.at(-1)!.slice(0, 12)})`);
   console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms (histogram buckets)`);
+  const batchSize = Number(opts.batchSize);
+  const t1 = performance.now();
+  const batchStart = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
+  const batchIds = await submitBatches(net1.http, Array.from({ length: count }, (_, i) => trivialProof(i, 'batch')), batchSize, 8);
+  const batchSubmitSec = (performance.now() - t1) / 1000;
+  console.log(`  ${batchSize} per request: all ${batchIds.length} accepted after ${batchSubmitSec.toFixed(1)} s: ${(batchIds.length / batchSubmitSec).toFixed(0)} proofs/s over HTTP`);
+  const batchIncluded = await countIncluded(net1.http[0]!, batchStart, batchIds.length, t1);
+  const batchProofsPerSec = batchIncluded / ((performance.now() - t1) / 1000);
+  console.log(`  ${batchIncluded} proofs committed: ${batchProofsPerSec.toFixed(0)} proofs/s`);
   await net1.stop();
-  return { orderingProofsPerSec, commit };
+  return { orderingProofsPerSec, batchProofsPerSec, commit };
 }
 
 /** Per-proof verification time on this machine, and the network's verification limit it implies (proofs/s). */
@@ -238,12 +280,13 @@ program.action(async (opts: Opts) => {
   const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
   try {
     const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: { block_proofs_max: 2048, verdict_window_blocks: 200 } }));
-    const { orderingProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
+    const { orderingProofsPerSec, batchProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
     const verificationLimitProofsPerSec = await verificationLimit();
     const { e2eProofsPerSec, single, rssMax } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
     console.log(
       JSON.stringify({
         orderingProofsPerSec: Math.round(orderingProofsPerSec),
+        batchProofsPerSec: Math.round(batchProofsPerSec),
         e2eProofsPerSec: Number(e2eProofsPerSec.toFixed(2)),
         verificationLimitProofsPerSec: Number(verificationLimitProofsPerSec.toFixed(2)),
         commitLatencyMsP50: Number(commit.p50.toFixed(1)),

@@ -1,11 +1,12 @@
 /**
  * End-to-end: 4 real validator processes on loopback (scripts/start-validator), real Z3, real LevelDB, real
  * libp2p sockets. One network for the whole file (the machine has 2 cores): verdicts over HTTP, identical block
- * hashes, kill -9 of one validator and its catch-up by block sync, SIGSTOP of the proposer (view change), bad HTTP
- * and P2P input, and kill -9 of all four with nothing committed or accepted lost.
+ * hashes, a batch through POST /proofs/batch (submit-proof on a directory), kill -9 of one validator and its catch-up
+ * by block sync, SIGSTOP of the proposer (view change), bad HTTP and P2P input, and kill -9 of all four right after
+ * a batch's answer with nothing committed or accepted lost.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { connect, type Socket } from 'node:net';
 import { ClassicLevel } from 'classic-level';
@@ -131,10 +132,45 @@ describe('4 validators on loopback (real processes)', () => {
     writeFileSync(bad, '(set-option :timeout 1)(check-sat)');
     const refused = await submitProofScript([bad, '--claim', 'sat', '--node', node]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^error: SMT_FORBIDDEN_COMMAND: /);
+    expect(refused.stderr).toMatch(/^error: SMT_FORBIDDEN_OPTION: /);
     const nobody = await submitProofScript([bad, '--claim', 'sat', '--node', 'http://127.0.0.1:1']);
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toMatch(/^error: NODE_UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:1\/proofs/);
+  }, 120_000);
+
+  it('a batch through POST /proofs/batch (scripts/submit-proof on a directory, claims from set-info): one line per proof, every verdict final', async () => {
+    // The manifest's proofs without a model, each stating its claim in the file, made new by a comment. Not the false
+    // claims: Z3 itself checks a script's (set-info :status) against its answer and errors on a mismatch (malformed).
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'proofs/manifest.json'), 'utf8')) as { proofs: { file: string; claim: string; model?: string; expected: string }[] };
+    const chosen = manifest.proofs.filter((p) => p.model === undefined && p.expected !== 'unknown' && p.expected !== 'invalid');
+    const dir = join(net.dir, 'batch-proofs');
+    mkdirSync(dir, { recursive: true });
+    const expected = new Map<string, string>();
+    chosen.forEach((p, i) => {
+      const file = join(dir, `${String(i).padStart(2, '0')}-${p.file}`);
+      writeFileSync(file, `(set-info :status ${p.claim})\n${readFileSync(join(repoRoot, 'proofs', p.file), 'utf8')}\n; batch e2e\n`);
+      expected.set(file, p.expected);
+    });
+    const run = await submitProofScript([dir, '--node', url(1, ''), '--wait', '--json', '--timeout', '80']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; id?: string; status?: string; verdict?: string });
+    // One line per proof when sent, in order, then one per verdict.
+    expect(lines.slice(0, chosen.length).map((l) => l.file)).toEqual([...expected.keys()]);
+    expect(lines.slice(0, chosen.length).every((l) => /^[0-9a-f]{64}$/.test(l.id ?? ''))).toBe(true);
+    const verdicts = lines.slice(chosen.length);
+    expect(verdicts).toHaveLength(chosen.length);
+    for (const v of verdicts) expect({ file: v.file, status: v.status, verdict: v.verdict }).toEqual({ file: v.file, status: 'final', verdict: expected.get(v.file) });
+
+    // The client's submitProofs against another node: results in order, a malformed proof refused in its place.
+    const fresh = (i: number) => ({ smtlib: `(declare-const x Int)(assert (> x ${i}))(assert (< x ${i + 2}))(check-sat) ; batch ${i}`, claim: 'sat' as const });
+    const answer = await client(2).submitProofs([fresh(1), { smtlib: '(set-option :timeout 1)(check-sat)', claim: 'sat' }, fresh(2), fresh(1)]);
+    expect(answer.errors).toBe(true);
+    expect(answer.results.map((r) => ('error' in r ? r.error.code : r.duplicate ? 'duplicate' : 'new'))).toEqual(['new', 'SMT_FORBIDDEN_OPTION', 'new', 'duplicate']);
+    for (const r of [answer.results[0]!, answer.results[2]!]) expect(await finalVerdict(3, (r as { id: string }).id)).toBe('valid');
+    const doc = (await client(1).getOpenApi()) as unknown as OpenApiDoc;
+    const raw = await fetch(url(4, '/proofs/batch'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proofs: [fresh(3)] }) });
+    expect(answerProblems(doc, 'post', '/proofs/batch', raw.status, raw.headers.get('content-type') ?? '', await raw.text())).toEqual([]);
   }, 120_000);
 
   it('bad HTTP bodies and garbage on the P2P port never give a 5xx nor kill a node', async () => {
@@ -195,15 +231,19 @@ describe('4 validators on loopback (real processes)', () => {
     await until('stopped proposer caught up', async () => (await status(leader)).height >= target);
   });
 
-  it('kill -9 all four, restart: no committed block and no accepted (202) proof is lost', async () => {
+  it('kill -9 all four right after a 202 and a batch\'s answer, restart: no committed block and no accepted proof is lost', async () => {
     const accepted = await submit(3, 'uf-congruence-unsat.smt2', 'unsat');
+    const batch = Array.from({ length: 16 }, (_, i) => ({ smtlib: `(declare-const y Int)(assert (> y ${i}))(assert (< y ${i + 2}))(check-sat) ; kill ${i}`, claim: 'sat' as const }));
+    const answer = await client(2).submitProofs(batch);
     const committed = (await status(1)).height;
     const hash = await hashAt(1, committed);
     await Promise.all([1, 2, 3, 4].map((n) => kill9(n)));
+    expect(answer.errors).toBe(false);
     for (let n = 1; n <= COUNT; n++) startNode(n);
     for (let n = 1; n <= COUNT; n++) await waitHealthy(n);
     for (let n = 1; n <= COUNT; n++) expect(await hashAt(n, committed)).toBe(hash);
     expect(await finalVerdict(3, accepted)).toBe('valid');
+    for (const r of answer.results) expect(await finalVerdict(2, (r as { id: string }).id)).toBe('valid');
     await until('commits after the restart', async () => (await status(2)).height > committed + 1);
   });
 
