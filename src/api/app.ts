@@ -5,7 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { API_PROOF_BATCH_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
+import { API_PROOF_BATCH_MAX, API_PROOF_BATCHES_IN_FLIGHT_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
 import type { Proof } from '../core/types/proof.js';
 import type { ClientLimiter } from './client-limiter.js';
 import { explorerRouter } from './explorer.js';
@@ -37,6 +37,7 @@ export type ApiErrorCode =
   | 'BODY_INVALID_JSON'
   | 'BODY_INVALID'
   | 'BATCH_TOO_MANY_PROOFS'
+  | 'BATCH_BUSY'
   | 'PROOF_ID_INVALID'
   | 'PROOF_NOT_FOUND'
   | 'HEIGHT_INVALID'
@@ -95,6 +96,8 @@ export interface ApiDeps {
   clientLimiter?: ClientLimiter;
   /** Log an internal error (never for bad input). */
   onInternalError?(err: unknown, route: string): void;
+  /** POST /proofs/batch requests handled at once (default API_PROOF_BATCHES_IN_FLIGHT_MAX). */
+  batchesInFlightMax?: number;
 }
 
 function sendError(res: Response, status: number, code: ApiErrorCode | string, message: string): void {
@@ -136,6 +139,20 @@ function limitClients(limiter: ClientLimiter | undefined) {
   };
 }
 
+/** At most `max` batch requests read and handled at once: past it 429 BATCH_BUSY, before the body is read. */
+function boundBatches(max: number) {
+  let inFlight = 0;
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    if (inFlight >= max) {
+      res.set('Retry-After', '1');
+      return sendError(res, 429, 'BATCH_BUSY', `this node is handling ${max} batches already; retry in 1 s`);
+    }
+    inFlight++;
+    res.once('close', () => inFlight--);
+    next();
+  };
+}
+
 /**
  * Build the express app. Does not listen: the node calls `app.listen`, tests use supertest.
  * @example const app = createApp(deps); app.listen(8101);
@@ -165,7 +182,8 @@ export function createApp(deps: ApiDeps): express.Express {
 
   // Its own body limit; the bucket charged one token before the body (as POST /proofs) and the rest per proof below.
   const batchJson = express.json({ limit: HTTP_PROOF_BATCH_BODY_BYTES_MAX, type: () => true, strict: false });
-  app.post('/proofs/batch', limited, batchJson, (req: Request, res: Response) => submitBatch(deps, req, res));
+  const batchSlot = boundBatches(deps.batchesInFlightMax ?? API_PROOF_BATCHES_IN_FLIGHT_MAX);
+  app.post('/proofs/batch', limited, batchSlot, batchJson, (req: Request, res: Response) => submitBatch(deps, req, res));
 
   app.get('/proofs/:id', async (req: Request, res: Response) => {
     const id = ProofIdParam.safeParse(req.params.id);

@@ -8,7 +8,7 @@
 import { z, type ZodType } from 'zod';
 import { ADMISSION_ERROR_CODES } from '../core/admission/errors.js';
 import type { TxDoorCode } from '../core/ledger/tx-door.js';
-import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_PROOF_BATCH_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
+import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_PROOF_BATCH_MAX, API_PROOF_BATCHES_IN_FLIGHT_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
 import type { ApiErrorCode } from './app.js';
 import {
   AccountParam,
@@ -44,6 +44,7 @@ export const API_ERROR_CODES: Readonly<Record<ApiErrorCode, string>> = {
   BODY_INVALID_JSON: 'request body is not JSON',
   BODY_INVALID: 'request body is JSON but not the route\'s shape (the message names the field)',
   BATCH_TOO_MANY_PROOFS: `POST /proofs/batch holds more than ${API_PROOF_BATCH_MAX} proofs: split it`,
+  BATCH_BUSY: `the node is handling ${API_PROOF_BATCHES_IN_FLIGHT_MAX} batch requests already: retry after Retry-After (1 s)`,
   PROOF_ID_INVALID: 'a proof id is 64 lowercase hex characters',
   PROOF_NOT_FOUND: 'this node knows no proof with this id',
   HEIGHT_INVALID: 'a height is a positive integer, or "latest"',
@@ -124,7 +125,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
       ),
       400: errors('the envelope is not `{ proofs: [1..max] }`', ['BODY_INVALID', 'BODY_INVALID_JSON', 'BAD_REQUEST', 'BATCH_TOO_MANY_PROOFS']),
       413: errors(`body above ${HTTP_PROOF_BATCH_BODY_BYTES_MAX} bytes`, ['BODY_TOO_LARGE']),
-      429: errors('this address has no token left: nothing was read (Retry-After)', ['CLIENT_RATE_LIMITED']),
+      429: errors('this address has no token left, or the node is reading its maximum of batches: nothing was read (Retry-After)', ['CLIENT_RATE_LIMITED', 'BATCH_BUSY']),
       503: errors('the node is closing or syncing: no proof was taken', ['NODE_CLOSING', 'NODE_SYNCING']),
       500: internal,
     },

@@ -109,6 +109,10 @@ async function submitBatches(urls: string[], proofs: { smtlib: string; claim: st
         while (chunk.length > 0) {
           const res = await fetch(`${url}/proofs/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proofs: chunk }) });
           const body = (await res.json()) as { results?: ({ id: string } | { error: { code: string } })[] };
+          if (res.status === 429) {
+            await sleep(50);
+            continue;
+          }
           if (res.status !== 200 || !body.results) throw new Error(`batch answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
           const again: { smtlib: string; claim: string }[] = [];
           body.results.forEach((r, k) => {

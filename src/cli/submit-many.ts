@@ -82,7 +82,7 @@ export async function sendProofFiles(node: ApiClient, proofs: readonly ProofFile
       try {
         answer = await node.submitProofs(chunk.map((p) => p.body));
       } catch (err) {
-        if (!isApiError(err, 'CLIENT_RATE_LIMITED') || Date.now() >= deadlineMs) throw err;
+        if (!(isApiError(err, 'CLIENT_RATE_LIMITED') || isApiError(err, 'BATCH_BUSY')) || Date.now() >= deadlineMs) throw err;
         again.push(...chunk);
         waitSec = Math.max(waitSec, err.retryAfterSec ?? 1);
         continue;

@@ -84,6 +84,11 @@ export const API_CLIENTS_TRACKED_MAX = 10_000;
 export const API_PROOF_BATCH_MAX = 256;
 export const HTTP_PROOF_BATCH_BODY_BYTES_MAX = 4 * 1024 * 1024;
 /**
+ * Batch requests a node reads and handles at once (Elasticsearch's bounded bulk queue): past it, 429 BATCH_BUSY
+ * before the body is read, so open connections cannot hold more than this many 4 MiB bodies in memory.
+ */
+export const API_PROOF_BATCHES_IN_FLIGHT_MAX = 8;
+/**
  * Proofs travel between validators in `gossip-proofs` frames: the intake holds accepted proofs for this long on the
  * injected clock (the first one arms the flush), or until a frame would pass the count or the bytes (JSON) bound.
  */
@@ -123,6 +128,7 @@ assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bound
 assertLimit(API_PROOF_BATCH_MAX >= 1 && API_PROOF_BATCH_MAX <= MEMPOOL_PROOFS_MAX, 'a batch must fit in an empty mempool');
 assertLimit(HTTP_PROOF_BATCH_BODY_BYTES_MAX >= HTTP_BODY_BYTES_MAX, 'a batch body must hold at least one maximal single-proof body');
 assertLimit(HTTP_PROOF_BATCH_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a batch body is bounded below a peer message');
+assertLimit(API_PROOF_BATCHES_IN_FLIGHT_MAX >= 1 && API_PROOF_BATCHES_IN_FLIGHT_MAX * HTTP_PROOF_BATCH_BODY_BYTES_MAX <= 64 * 1024 * 1024, 'batch bodies in memory at once stay within 64 MiB');
 assertLimit(PROOF_GOSSIP_BATCH_COUNT_MAX >= API_PROOF_BATCH_MAX, 'one gossip frame can carry a whole request batch (by count)');
 assertLimit(PROOF_JSON_BYTES_MAX <= PROOF_GOSSIP_BATCH_BYTES_MAX, 'a maximal proof, JSON-escaped, fits alone in a gossip frame');
 assertLimit(PROOF_GOSSIP_BATCH_BYTES_MAX + 1024 <= MESSAGE_BYTES_MAX, 'a full gossip frame (and its envelope) fits in a peer message');

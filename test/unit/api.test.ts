@@ -185,6 +185,31 @@ describe('HTTP API', () => {
     expectError(await request(createApp(fakeNode({ closing: true }).deps)).post('/proofs/batch').send({ proofs: [good, good] }), 503, 'NODE_CLOSING');
   });
 
+  it('POST /proofs/batch: at most batchesInFlightMax requests are read and handled at once; past it 429 BATCH_BUSY with Retry-After, a slot frees when an answer leaves', async () => {
+    const node = fakeNode();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const app = createApp({ ...node.deps, batchesInFlightMax: 2, submitProofs: async (proofs) => { await gate; return node.deps.submitProofs(proofs); } });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const send = (i: number) => fetch(`${base}/proofs/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proofs: [{ ...good, rlimit: 1000 + i }] }) });
+      const held = [send(1), send(2)];
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const busy = await send(3);
+      expect(busy.status).toBe(429);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      expect(ErrorResponse.parse(await busy.json()).error.code).toBe('BATCH_BUSY');
+      release();
+      for (const res of await Promise.all(held)) expect(res.status).toBe(200);
+      expect((await send(4)).status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('GET /proofs/:id: 400 on a malformed id, 404 unknown, final shape with verdict and receipt', async () => {
     const node = fakeNode();
     const app = createApp(node.deps);
