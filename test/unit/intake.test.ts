@@ -9,6 +9,7 @@ import { createTxPool } from '../../src/core/pool/tx-pool.js';
 import { proofId } from '../../src/core/types/proof.js';
 import type { AttestTx, BondTx } from '../../src/core/types/tx.js';
 import { createIntake, doorFor, type GossipMessage } from '../../src/node/intake.js';
+import { createProofGossip } from '../../src/node/proof-gossip.js';
 import { DEFAULT_PROOF_RULES } from '../../src/core/admission/envelope.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { PROOF_GOSSIP_BATCH_COUNT_MAX, PROOF_GOSSIP_FLUSH_DELAY_MS } from '../../src/core/limits.js';
@@ -114,6 +115,24 @@ describe('intake', () => {
     expect(gossip.slice(1)).toEqual([{ kind: 'gossip-proofs', proofs: many.slice(0, PROOF_GOSSIP_BATCH_COUNT_MAX) }]);
     clock.runUntil(clock.nowMs() + PROOF_GOSSIP_FLUSH_DELAY_MS);
     expect(gossip.slice(2)).toEqual([{ kind: 'gossip-proofs', proofs: many.slice(PROOF_GOSSIP_BATCH_COUNT_MAX) }]);
+  });
+
+  it('the coalescer sends what is queued before a proof that would pass the bytes bound; a proof above it goes alone; flush empties it', () => {
+    const clock = new Scheduler();
+    const frames: number[][] = [];
+    const gossip = createProofGossip({ clock, send: (proofs) => frames.push(proofs.map((p) => Number(p.smtlib))), bytesMax: 100, countMax: 10 });
+    const add = (i: number, bytes: number) => gossip.add({ smtlib: String(i), claim: 'sat' }, bytes);
+    add(1, 40);
+    add(2, 40);
+    add(3, 40); // 120 > 100: 1 and 2 leave first
+    expect(frames).toEqual([[1, 2]]);
+    add(4, 500); // alone above the bound: 3 leaves, then 4 waits alone
+    expect(frames).toEqual([[1, 2], [3]]);
+    gossip.flush();
+    expect(frames).toEqual([[1, 2], [3], [4]]);
+    expect(gossip.queuedCount()).toBe(0);
+    clock.runUntil(1000);
+    expect(frames).toHaveLength(3);
   });
 
   it('a peer\'s gossip-proofs frame is decoded within its bounds and each proof goes through the door on its own', () => {
