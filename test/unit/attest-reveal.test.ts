@@ -165,3 +165,18 @@ describe('commit-reveal: properties', () => {
     );
   });
 });
+
+import { blindBreakEvenCost, strategyPayoffs } from '../../src/core/attest/economics.js';
+
+describe('commit-reveal: economics under the default schedule', () => {
+  it('an honest validator earns strictly more than every lazy or copying strategy on a 70/30 and a 90/10 mix', () => {
+    const schedule = genesisState(doc).params;
+    for (const validShare of [0.7, 0.9]) {
+      const [honest, ...lazy] = strategyPayoffs(schedule, { validShare, heavyShare: 0.3, heavyCost: 1, trivialCost: 0 });
+      for (const row of lazy) expect(honest!.payoff, `${validShare}: ${row.strategy}`).toBeGreaterThan(row.payoff);
+    }
+    // The limit of any penalty-only schedule: with almost only valid proofs, blind `valid` pays once verifying costs more than this.
+    expect(blindBreakEvenCost(schedule, 0.7)).toBe(6.6);
+    expect(blindBreakEvenCost(schedule, 0.99)).toBeCloseTo(0.22, 9);
+  });
+});
