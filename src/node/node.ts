@@ -14,7 +14,8 @@ import { createP2pTransport } from '../adapters/p2p/libp2p-transport.js';
 import { createApp, type ApiDeps } from '../api/app.js';
 import { createClientLimiter, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
-import { createAttester, type Attester } from '../core/attest/attester.js';
+import { attestChainViewOf, createAttester, type Attester } from '../core/attest/attester.js';
+import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
 import { defaultVerifier } from '../core/consensus/messages.js';
 import type { ConsensusMessage } from '../core/consensus/messages.js';
@@ -180,7 +181,8 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     chainId: options.genesis.chainId,
     genesisHash: options.genesis.genesisHash,
     validatorId: options.config.node_id,
-    chain: () => ({ height: state().chain.height, attestVerdictsMax: state().params.attestVerdictsMax }),
+    chain: () => attestChainViewOf(state()),
+    salt: (id) => attestSalt(options.secretKey, options.genesis, id),
     pool: parts.attestPool,
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),
     onVerified: (verdict) => observer.proofVerified(verdict),

@@ -194,7 +194,7 @@ function genesisTree(doc: Pick<GenesisDoc, 'chainId' | 'params' | 'validators' |
   for (const v of doc.validators) {
     const record: ValidatorRecord = {
       id: v.id, publicKey: v.publicKey, account: v.account, stake: v.stake, jailed: false, nonce: 0, rewards: 0,
-      matched: 0, compared: 0, abstained: 0, missed: 0, uncompared: 0, roundsParticipated: 0, proposed: 0, slashed: 0,
+      matched: 0, compared: 0, abstained: 0, missed: 0, unrevealed: 0, uncompared: 0, roundsParticipated: 0, proposed: 0, slashed: 0, penalties: 0,
     };
     put(KEY.validator(v.id), record);
     supply += v.stake;

@@ -29,14 +29,18 @@ export interface ValidatorRecord {
   nonce: number;
   /** Tokens earned so far (already credited to `account`). */
   rewards: number;
-  /** Attestations equal to the final verdict. */
+  /** Revealed attestations equal to the final verdict. */
   matched: number;
   /** Attestations compared with a final verdict (valid, invalid, unknown or malformed; not `undecided`). */
   compared: number;
   /** `abstain` attestations (node-protection guard fired). */
   abstained: number;
-  /** Proofs whose window closed while this validator was in the set and had not attested. */
+  /** Proofs whose window closed while this validator was in the set and had not revealed (never committed, or never revealed). */
   missed: number;
+  /** Of `missed`: commitments this validator made and never revealed (penalized as a wrong verdict). */
+  unrevealed: number;
+  /** Tokens taken from its account for wrong, unrevealed, missed and abstained attestations (burned). */
+  penalties: number;
   /** Verdicts attested on proofs that ended `undecided` (nothing to compare with). */
   uncompared: number;
   /** Commit signatures of this validator carried in a later block's lastCommit. */
@@ -54,7 +58,14 @@ export interface ProofRecord {
   status: 'pending' | 'final' | 'closed';
   verdict: FinalVerdict | null;
   finalHeight: number | null;
-  /** Who attested what; emptied when the window closes. */
+  /**
+   * The last block that takes commitments, once known early (every member committed, or > 2/3 of the stake did
+   * plus the grace); null: the longest phase (commitCloseHeight() in attest-rule.ts).
+   */
+  commitCloseHeight: number | null;
+  /** Sealed verdicts by validator; emptied when the window closes. */
+  commits: Record<string, string>;
+  /** Revealed verdicts by validator (each opened a commitment); emptied when the window closes. */
   attestations: Record<string, AttestedVerdict>;
 }
 
