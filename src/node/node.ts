@@ -24,6 +24,7 @@ import type { TimeoutConfig } from '../core/consensus/timeouts.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
+import { resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
 import { createEvidencePool, type EvidencePool } from '../core/pool/evidence-pool.js';
@@ -166,7 +167,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     metrics: parts.metrics,
     httpPort: () => rt.http?.port ?? 0,
     status: views.status,
-    start: () => startNode(parts, { observer, apiDeps, onFatal, onMessage }),
+    start: () => startNode(parts, { observer, attester, apiDeps, onFatal, onMessage }),
     close: () => closeNode(parts, attester),
   };
 }
@@ -254,6 +255,7 @@ function deliver(parts: Parts, from: string, message: ConsensusMessage, onFatal:
 
 interface StartHooks {
   observer: CommitObserver;
+  attester: Attester;
   apiDeps: ApiDeps;
   onFatal: (err: Error) => void;
   onMessage: (from: string, wire: WireMessage) => void;
@@ -287,6 +289,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   await backfill.save();
   rt.peerSync.seed(parts.state());
   await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined, { wallNowMs: parts.clock.wallMs() });
+  resumeAttestations({ state: parts.state(), attester: hooks.attester, chain: stores.chain, log, paused: options.verificationPaused === true });
   p2p.onMessage(hooks.onMessage);
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
   await p2p.start();

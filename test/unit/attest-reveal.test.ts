@@ -16,6 +16,7 @@ import {
   getSupply,
   getValidator,
   listValidators,
+  openProofs,
   getUnbonding,
   prepareBlock,
   type LedgerState,
@@ -178,5 +179,15 @@ describe('commit-reveal: economics under the default schedule', () => {
     // The limit of any penalty-only schedule: with almost only valid proofs, blind `valid` pays once verifying costs more than this.
     expect(blindBreakEvenCost(schedule, 0.7)).toBe(6.6);
     expect(blindBreakEvenCost(schedule, 0.99)).toBeCloseTo(0.22, 9);
+  });
+});
+
+describe('open proofs (what a restarted attester resumes)', () => {
+  it('lists the proofs whose window is open, not those closed', () => {
+    const s1 = step(genesisState(doc), [{ type: 'submit', proof: proofN(1) }, { type: 'submit', proof: proofN(2) }]);
+    expect(openProofs(s1).map(([pid]) => pid).sort()).toEqual([proofId(proofN(1)), proofId(proofN(2))].sort());
+    let s = s1;
+    for (let i = 0; i < W; i++) s = step(s, []);
+    expect(openProofs(s)).toEqual([]);
   });
 });

@@ -210,3 +210,34 @@ describe('attester', () => {
     expect(two.attester.readyCount()).toBe(0);
   });
 });
+
+// A restarted attester forgot the verdicts it had committed to: before `resume`, a validator that restarted between
+// its commitment and the close of the phase never revealed, and was penalized as unrevealed (wrong_verdict_penalty)
+// for every such proof. Now it finds each sealed verdict again from its deterministic salt and reveals it.
+describe('attester after a restart', () => {
+  it('takes back its unrevealed commitments and reveals them once the phase closed; verifies again open proofs it had not committed to', async () => {
+    const { clock, verifier, attester, broadcast, records, chain } = setup();
+    const committed = proofN(21);
+    const uncommitted = proofN(22);
+    const salt = (id: string) => attestSalt(key.secretKey, { chainId, genesisHash }, id);
+    const sealed = attestCommitment({ chainId, genesisHash }, { proofId: proofId(committed), verdict: 'invalid', salt: salt(proofId(committed)), validator: 'node_1' });
+    // The phase of `committed` closed at 10 (so it reveals from 11); `uncommitted` still takes commitments.
+    records.set(proofId(committed), { ...pending(), commitCloseHeight: 10, commits: { node_1: sealed } });
+    records.set(proofId(uncommitted), pending());
+    const open = [...records.entries()];
+    const resumed = attester.resume(open, (id) => (id === proofId(uncommitted) ? uncommitted : undefined));
+    expect(resumed).toEqual({ recovered: 1, reverifying: 1 });
+    const reveal = broadcast.find((tx) => tx.type === 'attest-reveal');
+    expect(reveal && revealsOf(reveal)).toEqual([{ proofId: proofId(committed), verdict: 'invalid', salt: salt(proofId(committed)) }]);
+    // The uncommitted proof is verified again and committed to when ready.
+    verifier.answer(uncommitted, valid());
+    await microtasks();
+    clock.runUntil(ATTEST_FLUSH_DELAY_MS + 1);
+    const commit = broadcast.find((tx) => tx.type === 'attest-commit');
+    expect(commit && commitsOf(commit).map((c) => c.proofId)).toEqual([proofId(uncommitted)]);
+    // A commitment that opens to no verdict (not this key's) is left alone.
+    records.set(proofId(proofN(23)), { ...pending(), commitCloseHeight: 10, commits: { node_1: 'ff'.repeat(32) } });
+    expect(attester.resume([[proofId(proofN(23)), records.get(proofId(proofN(23)))!]], () => undefined)).toEqual({ recovered: 0, reverifying: 0 });
+    expect(chain.height).toBe(10);
+  });
+});

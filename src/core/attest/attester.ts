@@ -15,7 +15,7 @@ import { commitOpen, revealOpen, type PhaseParams } from '../ledger/attest-rule.
 import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes } from '../ledger/sign-bytes.js';
 import { getProof, type LedgerState, type ProofRecord } from '../ledger/state.js';
 import type { Block } from '../types/consensus.js';
-import { proofId, type AttestedVerdict, type Proof } from '../types/proof.js';
+import { proofId, VERDICTS, type AttestedVerdict, type Proof } from '../types/proof.js';
 import type { AttestCommitTx, AttestRevealTx, AttestTx, RevealItem } from '../types/tx.js';
 import type { Clock } from '../../ports/clock.js';
 import type { VerifyResult } from '../../ports/verifier.js';
@@ -37,6 +37,9 @@ export interface ReadyVerdict {
   verdict: AttestedVerdict;
   rlimitUsed?: number;
 }
+
+/** Every verdict a commitment can seal. */
+const SEALABLE: readonly AttestedVerdict[] = [...VERDICTS, 'abstain'];
 
 /** What the attester reads of the committed ledger. */
 export interface AttestChainView {
@@ -89,6 +92,14 @@ export interface Attester {
   stop(): void;
   /** Verdicts waiting for the next flush. */
   readyCount(): number;
+  /**
+   * After a restart: take back this validator's commitments on chain that it has not revealed (the verdict each
+   * seals is found by trying every verdict under the deterministic salt), so they are revealed instead of
+   * penalized as unrevealed; and verify again the open proofs it has not committed to, whose commit phase is still
+   * open (`proofBody` gives a proof's text from the block store; undefined skips it).
+   * @returns how many commitments were taken back and how many proofs are verified again.
+   */
+  resume(open: Iterable<readonly [string, ProofRecord]>, proofBody: (proofId: string, record: ProofRecord) => Proof | undefined): { recovered: number; reverifying: number };
   /** Verdicts of this validator not yet revealed on chain (commitments to make or to open). */
   heldCount(): number;
 }
@@ -155,15 +166,9 @@ export function createAttester(options: AttesterOptions): Attester {
     if (recommit && cancelFlush === null) cancelFlush = options.clock.schedule(ATTEST_FLUSH_DELAY_MS, flush);
   }
 
-  return {
-    attestBlock(block) {
-      if (stopped) return;
-      const height = block.header.height;
-      advance();
-      for (const tx of block.txs) {
-        if (tx.type !== 'submit') continue;
-        const id = proofId(tx.proof);
-        options.verifier.verify(tx.proof).then(
+  /** Verify one proof and commit to the result when it is ready. */
+  function verifyProof(proof: Proof, id: string, height: number): void {
+        options.verifier.verify(proof).then(
           (result) => {
             if (stopped) return;
             const verdict: AttestedVerdict = result.outcome === 'verdict' ? result.verdict : 'abstain';
@@ -179,7 +184,38 @@ export function createAttester(options: AttesterOptions): Attester {
             onReady({ proofId: id, verdict: 'abstain' });
           },
         );
+  }
+
+  return {
+    attestBlock(block) {
+      if (stopped) return;
+      advance();
+      for (const tx of block.txs) if (tx.type === 'submit') verifyProof(tx.proof, proofId(tx.proof), block.header.height);
+    },
+    resume(open, proofBody) {
+      const view = options.chain();
+      const next = view.height + 1;
+      let recovered = 0;
+      let reverifying = 0;
+      for (const [id, record] of open) {
+        if (stopped || record.attestations[me] !== undefined || mine.has(id)) continue;
+        const sealed = record.commits[me];
+        if (sealed !== undefined) {
+          const salt = options.salt(id);
+          const verdict = SEALABLE.find((v) => attestCommitment(options, { proofId: id, verdict: v, salt, validator: me }) === sealed);
+          if (verdict !== undefined) {
+            mine.set(id, { proofId: id, verdict });
+            recovered++;
+          }
+        } else if (commitOpen(record, view.params, next)) {
+          const proof = proofBody(id, record);
+          if (proof === undefined) continue;
+          verifyProof(proof, id, record.submittedHeight);
+          reverifying++;
+        }
       }
+      if (recovered > 0) advance();
+      return { recovered, reverifying };
     },
     stop() {
       stopped = true;

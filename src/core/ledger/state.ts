@@ -196,3 +196,19 @@ export function getUnbonding(state: LedgerState): Unbonding[] {
 export function accuracy(v: ValidatorRecord): number | null {
   return v.compared === 0 ? null : v.matched / v.compared;
 }
+
+/**
+ * Proofs whose verdict window is still open at the state's height, with their records: those submitted in the last
+ * verdict_window_blocks blocks (window/<height> keys) that are not closed. At most the window's worth of reads.
+ */
+export function openProofs(state: LedgerState): [string, ProofRecord][] {
+  const out: [string, ProofRecord][] = [];
+  const top = state.chain.height;
+  for (let h = Math.max(1, top - state.params.verdictWindowBlocks + 1); h <= top; h++) {
+    for (const id of readKey<string[]>(state.tree, KEY.window(h)) ?? []) {
+      const record = getProof(state, id);
+      if (record !== undefined && record.status !== 'closed') out.push([id, record]);
+    }
+  }
+  return out;
+}
