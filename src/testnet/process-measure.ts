@@ -133,20 +133,27 @@ async function blockOf(n: TestnetNode, h: number) {
   return b?.success ? b.data : null;
 }
 
-/** Compare the block hashes of every live node at every common height; view changes above it from the most advanced node. */
-export async function compareBlocks(nodes: readonly TestnetNode[]): Promise<BlockComparison> {
+/**
+ * Compare the block hashes of every live node at every height the honest live nodes all hold (`misbehaving` nodes
+ * are compared up to their own height: a jailed validator leaves the set and the others stop accepting its key, so
+ * it stops following the chain); view changes and evidence above it from the most advanced node.
+ */
+export async function compareBlocks(nodes: readonly TestnetNode[], misbehaving: ReadonlySet<string> = new Set()): Promise<BlockComparison> {
   const live = nodes.filter((n) => n.proc.alive());
-  const common = live.length === 0 ? 0 : Math.min(...live.map((n) => n.height));
+  const honest = live.filter((n) => !misbehaving.has(n.proc.id));
+  const basis = honest.length > 0 ? honest : live;
+  const common = basis.length === 0 ? 0 : Math.min(...basis.map((n) => n.height));
   const divergences: string[] = [];
   let viewChanges = 0;
   let evidenceCommitted = 0;
   await pool(Array.from({ length: common }, (_, i) => i + 1), 4, async (h) => {
-    const blocks = await Promise.all(live.map((n) => blockOf(n, h)));
+    const holders = live.filter((n) => basis.includes(n) || n.height >= h);
+    const blocks = await Promise.all(holders.map((n) => blockOf(n, h)));
     const first = blocks[0];
     if (first) viewChanges += first.certificate.round;
     if (first) evidenceCommitted += first.txs.filter(isEvidence).length;
     const hashes = new Set(blocks.map((b) => b?.hash ?? 'missing'));
-    if (hashes.size > 1) divergences.push(`height ${h}: ${live.map((n, i) => `${n.proc.id}=${(blocks[i]?.hash ?? 'missing').slice(0, 12)}`).join(' ')}`);
+    if (hashes.size > 1) divergences.push(`height ${h}: ${holders.map((n, i) => `${n.proc.id}=${(blocks[i]?.hash ?? 'missing').slice(0, 12)}`).join(' ')}`);
   });
   const top = live.reduce<TestnetNode | undefined>((a, n) => (a === undefined || n.height > a.height ? n : a), undefined);
   if (top !== undefined) {

@@ -73,6 +73,12 @@ export function runIssues(m: MeasuredRun): string[] {
       + `${included > 0 ? ` (included ones are ${(m.fates.includedAgeSum / included).toFixed(1)} heights old on average: awaiting attestations of > 2/3 of the stake, i.e. the validators' Z3 queues)` : ''}`);
   }
   for (const [code, count] of m.load.refusals) issues.push(`${count} submission(s) refused: ${code}`);
+  const misbehaving = new Set((m.o.misbehave ?? []).map((f) => f.nodeId));
+  for (const n of m.nodes) {
+    if (!misbehaving.has(n.proc.id) || n.height >= m.blocks.common) continue;
+    const jailed = m.validators.some((v) => v.nodeId === n.proc.id && v.jailed);
+    issues.push(`${n.proc.id} (misbehaving) stopped at height ${n.height} of ${m.st.maxHeight}${jailed ? ': jailed, it left the set and the honest validators no longer accept its key' : ''}`);
+  }
   return issues;
 }
 

@@ -210,7 +210,7 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
     const honest = nodes.filter((n) => !misbehaving.has(n.proc.id));
     const reference = honest.find((n) => n.proc.alive() && n.proc.restarts === 0) ?? honest.find((n) => n.proc.alive());
     const fates = await measureProofs(reference, load.submitted, base, st.maxHeight);
-    const blocks = await compareBlocks(nodes);
+    const blocks = await compareBlocks(nodes, misbehaving);
     const validators = await readValidators(reference);
     o.say(`Compared block hashes of ${blocks.liveCount} nodes at ${blocks.common} common heights: ${blocks.divergences.length === 0 ? 'all agree' : `${blocks.divergences.length} divergent`}`);
     const measured: MeasuredRun = {

@@ -88,6 +88,9 @@ describe('process-mode report assembly', () => {
     const m = measured();
     const { run } = assembleRun({ ...m, o: { ...m.o, misbehave: [{ nodeId: 'node_2', spec: 'double-sign' }] }, blocks, validators });
     expect(run.misbehaviour?.jailed).toEqual(['node_2']);
+    m.nodes[1]!.height = 2;
+    const issues = runIssues({ ...m, o: { ...m.o, misbehave: [{ nodeId: 'node_2', spec: 'double-sign' }] }, blocks, validators });
+    expect(issues).toContain('node_2 (misbehaving) stopped at height 2 of 12: jailed, it left the set and the honest validators no longer accept its key');
     expect(run.validators).toEqual([
       { nodeId: 'node_1', stake: 10_000, rewards: 5, accuracy: null, jailed: false },
       { nodeId: 'node_2', stake: 9025, rewards: 1, accuracy: null, jailed: true },
