@@ -115,7 +115,7 @@ export function assembleRun(m: MeasuredRun): { run: TestnetRun; details: Process
     mode: {
       kind: 'processes',
       wallMs: m.wallMs,
-      workload: `${m.baseCount} real SMT-LIB proofs from proofs/ submitted over HTTP POST /proofs as ${m.scheduledCount} distinct proofs (Poisson, ${o.proofsPerSec}/s, seed ${o.seed}, round robin over the live validators); ${m.load.submitted.length} accepted (202), ${m.load.refused} refused; final verdicts: ${verdictText}`,
+      workload: `${m.baseCount} real SMT-LIB proofs from proofs/ submitted over HTTP POST /proofs as ${m.scheduledCount} distinct proofs (Poisson, ${o.proofsPerSec}/s, seed ${o.seed}, round robin over the live${(o.misbehave ?? []).length > 0 ? ' honest' : ''} validators); ${m.load.submitted.length} accepted (202), ${m.load.refused} refused; final verdicts: ${verdictText}`,
       verifier: `real Z3 (${st.z3Version}) in every validator process (${o.workersPerNode} worker(s) each): every validator verifies every proof and attests its verdict on chain; finality by the ledger at > 2/3 of the stake`,
       details,
     },

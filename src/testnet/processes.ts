@@ -138,6 +138,13 @@ function asTestnetError(err: unknown): unknown {
   return new ProcessTestnetError(code[err.code], err.message);
 }
 
+/** The validators not started with --misbehave (all of them when every one is). */
+function honestOf(nodes: readonly TestnetNode[], misbehave: readonly MisbehaveFlag[] = []): TestnetNode[] {
+  const bad = new Set(misbehave.map((m) => m.nodeId));
+  const honest = nodes.filter((n) => !bad.has(n.proc.id));
+  return honest.length > 0 ? honest : [...nodes];
+}
+
 /** Supervision: the genesis, then N validators on free loopback ports, healthy on return (logs in <dir>/logs). */
 async function startValidators(o: ProcessTestnetOptions, dir: string): Promise<LocalCluster> {
   const genesis = await makeClusterGenesis(o.root, dir, validatorSeed(o.nodes, o.stakePerNode));
@@ -172,7 +179,8 @@ async function runPhase(o: ProcessTestnetOptions, nodes: readonly TestnetNode[],
   let load: LoadOutcome;
   try {
     [load] = await Promise.all([
-      runLoad(st, nodes, schedule, base, o.seed),
+      // Clients submit to the honest validators: a proof handed to a misbehaving one may never leave it.
+      runLoad(st, honestOf(nodes, o.misbehave), schedule, base, o.seed),
       runCrashes(st, nodes, { crashes, durationMs: o.durationMs, seed: o.seed, outer: o.signal, say: o.say }),
       runPoller(st, nodes, o.say),
     ]);
@@ -207,7 +215,7 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
     const schedule = scheduleSubmissions(o.seed, base.length, o.proofsPerSec, o.durationMs, TESTNET_PROCESS_PROOFS_MAX);
     const { st, load, endAt } = await runPhase(o, nodes, base, schedule);
     const misbehaving = new Set((o.misbehave ?? []).map((m) => m.nodeId));
-    const honest = nodes.filter((n) => !misbehaving.has(n.proc.id));
+    const honest = honestOf(nodes, o.misbehave);
     const reference = honest.find((n) => n.proc.alive() && n.proc.restarts === 0) ?? honest.find((n) => n.proc.alive());
     const fates = await measureProofs(reference, load.submitted, base, st.maxHeight);
     const blocks = await compareBlocks(nodes, misbehaving);
