@@ -9,6 +9,7 @@ import { createFileSafetyStore } from '../adapters/safety/file-safety-store.js';
 import { openChainStore, type ChainStore } from '../adapters/store/chain-store.js';
 import { openConsensusWal, type ConsensusWal } from '../adapters/wal/consensus-wal.js';
 import { hashHeader } from '../core/consensus/messages.js';
+import { setStepRecordAfter } from '../core/ledger/light.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import { MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX } from '../core/limits.js';
 import { proofId, type Proof } from '../core/types/proof.js';
@@ -47,6 +48,12 @@ export interface DataDirOptions {
   appliedState: () => LedgerState | undefined;
 }
 
+/** Blob key of the set-change step at `height` (zero-padded, so key order is height order). */
+export function setStepKey(height: number): string {
+  return `${SET_STEP_PREFIX}${String(height).padStart(12, '0')}`;
+}
+export const SET_STEP_PREFIX = 'setstep:';
+
 /** The stores a validator keeps in its data directory. */
 export interface DataDirStores {
   chain: ChainStore;
@@ -70,7 +77,12 @@ export async function openDataDir(options: DataDirOptions): Promise<DataDirStore
       // when it asks the store to keep it; a block replayed from the commit journal at open has no state yet:
       // its leaves are recomputed during the driver's replay (results-backfill.ts).
       const s = options.appliedState();
-      return s !== undefined && s.chain.height === b.header.height ? { proofs, blobs: { [`results:${b.header.height}`]: JSON.stringify(s.lastResults) } } : { proofs };
+      if (s === undefined || s.chain.height !== b.header.height) return { proofs };
+      const blobs: Record<string, string> = { [`results:${b.header.height}`]: JSON.stringify(s.lastResults) };
+      // A set takes effect at height + 2: keep its queue and proof for the receipts' set-change step (light.ts).
+      const step = setStepRecordAfter(s);
+      if (step !== null) blobs[setStepKey(step.height)] = JSON.stringify(step);
+      return { proofs, blobs };
     },
     log: options.log,
     onFatal: options.onFatal,

@@ -190,7 +190,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     pool: parts.attestPool,
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),
     onVerified: (verdict) => observer.proofVerified(verdict),
-    onVerifyFailed: (err, height) => log.warn({ module: 'verifier', height, err: err.message }, 'verification failed; no attestation for this proof'),
+    onVerifyFailed: (err, height) => log.warn({ module: 'verifier', height, err: err.message }, 'verification failed; attesting abstain for this proof'),
   });
   const observer = createCommitObserver({
     clock: parts.clock,

@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlockResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import type { Snapshot } from '../../src/monitor/snapshot.js';
 import { repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
@@ -36,7 +35,7 @@ async function firstEvidence(): Promise<EvidenceSeen> {
   return until('an evidence tx in a block on node_1', async () => {
     const top = (await net.status(1)).height;
     for (; next <= top; next++) {
-      const block = BlockResponse.parse((await net.get(1, `/blocks/${next}`)).body);
+      const block = await net.client(1).getBlock(next);
       for (const tx of block.txs as { type: string; evidence?: { kind: string; voteA: { height: number; validator: string } } }[]) {
         if (tx.type === 'evidence' && tx.evidence?.kind === 'duplicate-vote') {
           return { blockHeight: next, offenceHeight: tx.evidence.voteA.height, offender: tx.evidence.voteA.validator };
@@ -48,7 +47,7 @@ async function firstEvidence(): Promise<EvidenceSeen> {
 }
 
 async function validatorsOn(n: number) {
-  return ValidatorsResponse.parse((await net.get(n, '/validators')).body);
+  return net.client(n).getValidators();
 }
 
 describe('a double-signing validator in a real network', () => {

@@ -37,7 +37,7 @@ function setup(opts: { started?: boolean } = {}) {
     ['gone-expired', { status: 'expired', code: 'MEMPOOL_EXPIRED', message: 'not included within the TTL', atMs: 9 }],
     ['gone-rejected', { status: 'rejected', code: 'PROOF_MALFORMED', message: 'the ledger refused it', atMs: 9 }],
   ]);
-  const chain: ChainReader = { getStored: (h) => blocks.get(h) ?? null, height: () => blocks.size, getBlob: async () => null, getProofStatus: async (id) => statuses.get(id) ?? null };
+  const chain: ChainReader = { getStored: (h) => blocks.get(h) ?? null, height: () => blocks.size, getBlob: async () => null, listBlobs: async () => [], getProofStatus: async (id) => statuses.get(id) ?? null };
   const peers: PeerInfo[] = [
     { id: 'node_2', peerId: 'p2', connected: true, score: 0, address: 'localhost:8002', addressSource: 'config' },
     { id: 'node_3', peerId: 'p3', connected: false, score: 0 },

@@ -15,7 +15,7 @@
  *      validators that never attested get a miss
  *   7. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
  */
-import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
+import { canonicalByteLength, type CanonicalValue } from '../codec/canonical.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
@@ -476,7 +476,7 @@ function checkHeader(state: LedgerState, block: Block): void {
   if (!Array.isArray(block.txs)) fail('TX_MALFORMED', 'block txs must be an array');
   if (block.txs.length > state.params.blockTxsMax) fail('BLOCK_TOO_MANY_TXS', `more than ${state.params.blockTxsMax} txs`);
   let bytes = 0;
-  for (const tx of block.txs) bytes += canonicalJson(tx as unknown as CanonicalValue).length;
+  for (const tx of block.txs) bytes += canonicalByteLength(tx as unknown as CanonicalValue);
   if (bytes > state.params.blockBytesMax) fail('BLOCK_TOO_LARGE', `${bytes} bytes of txs, over ${state.params.blockBytesMax}`);
   if (state.chain.height >= 1 && block.lastCommit !== null && block.lastCommit !== undefined && block.lastCommit.height !== state.chain.height) {
     fail('BLOCK_LAST_COMMIT', `lastCommit is for height ${block.lastCommit.height}, expected ${state.chain.height}`);
@@ -563,7 +563,7 @@ export function prepareBlock(state: LedgerState, request: { height: number; prop
     if (txs.length >= state.params.blockTxsMax) return rejected.push({ index, code: 'BLOCK_TOO_MANY_TXS' });
     let size: number;
     try {
-      size = canonicalJson(tx as unknown as CanonicalValue).length;
+      size = canonicalByteLength(tx as unknown as CanonicalValue);
     } catch {
       return rejected.push({ index, code: 'TX_MALFORMED' });
     }

@@ -55,7 +55,10 @@ export type LedgerErrorCode =
   | 'RECEIPT_MERKLE_PROOF'
   | 'RECEIPT_HEADER_HASH'
   | 'RECEIPT_CERTIFICATE'
-  | 'RECEIPT_QUORUM';
+  | 'RECEIPT_QUORUM'
+  | 'RECEIPT_SET_UNKNOWN'
+  | 'RECEIPT_SET_STEP'
+  | 'RECEIPT_TRUST';
 
 export class LedgerError extends Error {
   override readonly name = 'LedgerError';
