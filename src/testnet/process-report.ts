@@ -75,7 +75,8 @@ export function runIssues(m: MeasuredRun): string[] {
   for (const [code, count] of m.load.refusals) issues.push(`${count} submission(s) refused: ${code}`);
   const misbehaving = new Set((m.o.misbehave ?? []).map((f) => f.nodeId));
   for (const n of m.nodes) {
-    if (!misbehaving.has(n.proc.id) || n.height >= m.blocks.common) continue;
+    // A height or two behind is the last poll's timing; more is a node that stopped following the chain.
+    if (!misbehaving.has(n.proc.id) || n.height >= m.blocks.common - 2) continue;
     const jailed = m.validators.some((v) => v.nodeId === n.proc.id && v.jailed);
     issues.push(`${n.proc.id} (misbehaving) stopped at height ${n.height} of ${m.st.maxHeight}${jailed ? ': jailed, it left the set and the honest validators no longer accept its key' : ''}`);
   }
