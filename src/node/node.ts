@@ -34,6 +34,7 @@ import { SafetyRules } from '../core/safety/safety-rules.js';
 import { sign } from '../crypto/ed25519.js';
 import type { Clock } from '../ports/clock.js';
 import { silentLog, type Log } from '../ports/log.js';
+import type { Transport } from '../ports/transport.js';
 import type { ProofVerifier } from '../ports/verifier.js';
 import { chainReaderOf, createApiViews, type ApiViews } from './api-views.js';
 import { createCommitObserver, type CommitObserver } from './commit-observer.js';
@@ -71,6 +72,11 @@ export interface NodeOptions {
   onFatal?: (err: Error) => void;
   /** Per-client limits of POST /proofs and POST /txs (default: src/core/limits.ts). */
   clientLimits?: ClientLimits;
+  /**
+   * Test networks only (genesis `testnet: true`): wraps the P2P transport's outgoing path (send, broadcast) of a
+   * validator started with `--misbehave` (src/node/misbehave.ts). Absent on every honest node.
+   */
+  outgoing?: <T extends Transport<WireMessage>>(transport: T) => T;
 }
 
 export interface ValidatorNode {
@@ -116,7 +122,7 @@ interface Parts {
 
 /**
  * Create (not start) a validator.
- * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH before anything opens. A node not in the genesis
+ * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH, NODE_NOT_TESTNET before anything opens. A node not in the genesis
  *   (joined by a bond) starts, syncs, and votes once the ledger's set holds its key.
  * @example const node = createNode({ config, genesis, secretKey, publicKey, verifier, z3Version }); await node.start();
  */
@@ -268,7 +274,8 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState });
   rt.stores = stores;
   const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
-  const p2p = openTransport(options, log);
+  const honestP2p = openTransport(options, log);
+  const p2p = options.outgoing ? options.outgoing(honestP2p) : honestP2p;
   rt.transport = p2p;
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
@@ -332,10 +339,12 @@ async function closeNode(parts: Parts, attester: Attester): Promise<void> {
 /**
  * The key file must match the genesis (when the node is in it) and the Z3 build must be the genesis'.
  * A node not in the genesis joined by a bond: it syncs, and votes once the ledger's set holds its key.
- * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH
+ * A misbehaving node (`outgoing`) must be on a test network.
+ * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH, NODE_NOT_TESTNET
  */
 function checkIdentity(options: NodeOptions): void {
   const { config, genesis } = options;
+  if (options.outgoing && genesis.params.testnet !== true) throw new NodeError('NODE_NOT_TESTNET', 'a misbehaving validator runs only on a test network (genesis params.testnet: true)');
   const me = genesis.validators.find((v) => v.id === config.node_id);
   if (me && me.publicKey !== options.publicKey) throw new NodeError('NODE_KEY_MISMATCH', `the key file's public key is not ${config.node_id}'s key in the genesis`);
   if (genesis.params.z3Version !== options.z3Version) {

@@ -71,7 +71,7 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     }) as NonNullable<ApiDeps[K]>;
   const validator = (id: string, signed: number | null) => ({
     id, publicKey: doc.validators.find((v) => v.id === id)!.publicKey, stake: 10000, rewards: 0, balance: 0, rounds: 2, proposed: 1,
-    accuracy: { matched: 1, compared: 1, abstained: 0, missed: 0, ratio: 1 }, jailed: false, lastSignedHeight: signed,
+    accuracy: { matched: 1, compared: 1, abstained: 0, missed: 0, ratio: 1 }, jailed: false, slashed: 0, lastSignedHeight: signed,
   });
   fake.deps = {
     submitProof: guard('submitProof', async (p) => {

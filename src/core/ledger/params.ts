@@ -74,9 +74,15 @@ export interface LedgerParams {
    * networks). Absent, not false, when off, so genesis documents made before it keep their hash.
    */
   allowPrivateAddresses?: true;
+  /**
+   * A test network (seed `testnet: true`; `npm start`, the loopback clusters, deploy-testnet): validators may be
+   * started with `--misbehave` (src/node/misbehave.ts). Never a default. Absent, not false, when off, so genesis
+   * documents made before it keep their hash.
+   */
+  testnet?: true;
 }
 
-export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses'>;
+export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses' | 'testnet'>;
 
 export interface ParamRow {
   name: NumericParam;
