@@ -26,7 +26,7 @@ import { sign } from '../crypto/ed25519.js';
 import { voteSignBytes, type ConsensusMessage } from '../core/consensus/messages.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import type { LedgerParams } from '../core/ledger/params.js';
-import { attestSignBytes } from '../core/ledger/sign-bytes.js';
+import { attestCommitSignBytes } from '../core/ledger/sign-bytes.js';
 import { MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT } from '../core/limits.js';
 import type { Proposal, Vote } from '../core/types/consensus.js';
 import type { AttestTx, Tx } from '../core/types/tx.js';
@@ -199,15 +199,18 @@ function junkAttester(inner: Out, ctx: MisbehaveContext, fromHeight: number): Ou
   };
 }
 
-/** Junk attestation `n`: an unknown proof; even n signed by this validator, odd n in another's name with a garbage signature. */
+/**
+ * Junk attestation `n`: a commitment for an unknown proof; even n signed by this validator, odd n in another's name
+ * with a garbage signature.
+ */
 function junkAttestation(ctx: MisbehaveContext, others: readonly string[], n: number): AttestTx {
-  const verdicts = [{ proofId: hashWithDomain('pop/misbehave/junk-proof', `${ctx.self}/${n}`), verdict: 'valid' as const }];
+  const commitments = [{ proofId: hashWithDomain('pop/misbehave/junk-proof', `${ctx.self}/${n}`), commitment: hashWithDomain('pop/misbehave/junk-commitment', `${ctx.self}/${n}`) }];
   if (n % 2 === 0 || others.length === 0) {
-    const body = { validator: ctx.self, verdicts };
-    return { type: 'attest', ...body, signature: sign(ctx.secretKey, attestSignBytes(ctx.network, body)) };
+    const body = { validator: ctx.self, commitments };
+    return { type: 'attest-commit', ...body, signature: sign(ctx.secretKey, attestCommitSignBytes(ctx.network, body)) };
   }
   const garbage = hashWithDomain('pop/misbehave/junk-sig', String(n));
-  return { type: 'attest', validator: others[n % others.length]!, verdicts, signature: garbage + garbage };
+  return { type: 'attest-commit', validator: others[n % others.length]!, commitments, signature: garbage + garbage };
 }
 
 /** No consensus message leaves once the node has reached fromHeight (its own proposals and votes tell the height). */

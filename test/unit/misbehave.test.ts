@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { duplicateVoteEvidence, hashHeader, verifyEvidence, voteSignBytes } from '../../src/core/consensus/messages.js';
-import { attestSignBytes } from '../../src/core/ledger/sign-bytes.js';
+import { attestCommitSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT } from '../../src/core/limits.js';
 import type { Block, Vote } from '../../src/core/types/consensus.js';
 import { sign, verify } from '../../src/crypto/ed25519.js';
@@ -161,7 +161,7 @@ describe('behaviours on the outgoing path', () => {
     expect(junk).toHaveLength(MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT);
     const own = junk.filter((tx) => tx.validator === 'node_2');
     expect(own).toHaveLength(MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT / 2);
-    expect(own.every((tx) => verify(key2.publicKey, attestSignBytes(network, tx), tx.signature))).toBe(true);
+    expect(own.every((tx) => tx.type === 'attest-commit' && verify(key2.publicKey, attestCommitSignBytes(network, tx), tx.signature))).toBe(true);
     expect(new Set(junk.filter((tx) => tx.validator !== 'node_2').map((tx) => tx.validator))).toEqual(new Set(['node_1', 'node_3', 'node_4']));
   });
 
