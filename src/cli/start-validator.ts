@@ -8,8 +8,9 @@ import { PoolVerifier, z3PackageVersion } from '../adapters/z3/index.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
 import { clientLimitsFromConfig, defaultLocalConfig, type NodeConfig } from '../node/config.js';
 import { loadConfigFile, loadGenesisFile, loadKeyFile, StartupError } from '../node/load.js';
-import { lazyVerifier, MisbehaveError, misbehavingTransport, MISBEHAVIOUR_KINDS, planMisbehaviour, type Misbehaviour } from '../node/misbehave.js';
-import { createNode, NodeError, type NodeOptions } from '../node/node.js';
+import { guessValidVerifier, lazyVerifier, VERIFIER_MISBEHAVIOURS, MisbehaveError, misbehavingTransport, MISBEHAVIOUR_KINDS, planMisbehaviour, type Misbehaviour } from '../node/misbehave.js';
+import { createNode, NodeError, type NodeOptions, type ValidatorNode } from '../node/node.js';
+import { getProof } from '../core/ledger/state.js';
 import type { Log } from '../ports/log.js';
 import { TransportError } from '../ports/transport.js';
 
@@ -88,10 +89,15 @@ async function main(opts: Opts): Promise<void> {
   // Quiet until the status block is printed (the seed shows it first), then the chosen level.
   const logger = pino({ level: opts.logLevel === 'debug' ? 'debug' : 'warn', base: { node: config.node_id } });
   const log = logger as unknown as Log;
-  const lazy = plan.some((m) => m.kind === 'lazy');
-  const verifier = lazy ? lazyVerifier() : new PoolVerifier({ workers: config.verifier.workers, rules: proofRulesOf(genesis.params) });
+  // lazy reads verdicts from this node's own committed state: the node exists once createNode returns.
+  let nodeRef: ValidatorNode | null = null;
+  const verifier = plan.some((m) => m.kind === 'lazy')
+    ? lazyVerifier({ finalVerdict: (id) => (nodeRef === null ? null : (getProof(nodeRef.ledger(), id)?.verdict ?? null)), schedule: (ms, fn) => void setTimeout(fn, ms).unref() })
+    : plan.some((m) => m.kind === 'guess-valid')
+      ? guessValidVerifier()
+      : new PoolVerifier({ workers: config.verifier.workers, rules: proofRulesOf(genesis.params) });
   const network = { chainId: genesis.chainId, genesisHash: genesis.genesisHash };
-  const outgoing: NodeOptions['outgoing'] = plan.some((m) => m.kind !== 'lazy')
+  const outgoing: NodeOptions['outgoing'] = plan.some((m) => !VERIFIER_MISBEHAVIOURS.includes(m.kind))
     ? (transport) => misbehavingTransport(transport, plan, { self: config.node_id, secretKey: key.secretKey, network, log })
     : undefined;
   let exiting = false;
@@ -113,6 +119,7 @@ async function main(opts: Opts): Promise<void> {
       process.exit(70);
     },
   });
+  nodeRef = node;
   await node.start();
 
   // Give the bootstrap peers a moment, so the status block shows the network as it is.

@@ -19,7 +19,11 @@
  *                      unknown proofs, half signed by itself, half in other validators' names with garbage
  *                      signatures (issue 10, attack 4).
  *   silent             sends no consensus message (proposals, votes, sync answers); gossip still goes out.
- *   lazy               attests without verifying: every proof `valid`, Z3 never runs (no @HEIGHT).
+ *   lazy               never runs Z3: attests, for each proof, the verdict the chain finalizes for it, read from
+ *                      its own committed state (no @HEIGHT). Commit-reveal makes that worthless: once a verdict is
+ *                      final the commit phase is closed, so each proof is a miss (issue 11, item 6).
+ *   guess-valid        never runs Z3: commits `valid` for every proof at once, blind (no @HEIGHT). Right as often
+ *                      as proofs are valid; docs/LEDGER.md has its economics.
  */
 import { hashWithDomain } from '../crypto/hash.js';
 import { sign } from '../crypto/ed25519.js';
@@ -29,13 +33,16 @@ import type { LedgerParams } from '../core/ledger/params.js';
 import { attestCommitSignBytes } from '../core/ledger/sign-bytes.js';
 import { MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT } from '../core/limits.js';
 import type { Proposal, Vote } from '../core/types/consensus.js';
+import { proofId, type FinalVerdict } from '../core/types/proof.js';
 import type { AttestTx, Tx } from '../core/types/tx.js';
 import type { Log } from '../ports/log.js';
 import type { Transport } from '../ports/transport.js';
 import type { ProofVerifier, VerifyResult } from '../ports/verifier.js';
 import type { WireMessage } from './wire.js';
 
-export const MISBEHAVIOUR_KINDS = ['double-sign', 'conflicting-body', 'junk-attestations', 'silent', 'lazy'] as const;
+export const MISBEHAVIOUR_KINDS = ['double-sign', 'conflicting-body', 'junk-attestations', 'silent', 'lazy', 'guess-valid'] as const;
+/** The kinds that replace the proof verifier rather than wrap the transport. */
+export const VERIFIER_MISBEHAVIOURS: readonly string[] = ['lazy', 'guess-valid'];
 export type MisbehaviourKind = (typeof MISBEHAVIOUR_KINDS)[number];
 
 /** One behaviour, active from `fromHeight` on. */
@@ -72,7 +79,7 @@ export function parseMisbehaviour(spec: string): Misbehaviour {
   if (!/^\d+$/.test(spec.slice(at + 1)) || !Number.isSafeInteger(height) || height < 1) {
     throw new MisbehaveError('MISBEHAVE_BAD_HEIGHT', `"${spec}": HEIGHT must be a positive integer (e.g. ${kind}@5)`);
   }
-  if (kind === 'lazy') throw new MisbehaveError('MISBEHAVE_BAD_HEIGHT', '"lazy" takes no @HEIGHT: it attests without verifying from the start');
+  if (VERIFIER_MISBEHAVIOURS.includes(kind)) throw new MisbehaveError('MISBEHAVE_BAD_HEIGHT', `"${kind}" takes no @HEIGHT: it attests without verifying from the start`);
   return { kind: kind as MisbehaviourKind, fromHeight: height };
 }
 
@@ -122,10 +129,54 @@ export function misbehavingTransport<T extends Out>(transport: T, plan: readonly
   return { ...transport, send: out.send, broadcast: out.broadcast };
 }
 
-/** A verifier that never verifies: every proof `valid` at once (the `lazy` validator). */
-export function lazyVerifier(): ProofVerifier {
+/** A verifier that never verifies: every proof `valid` at once (the `guess-valid` validator). */
+export function guessValidVerifier(): ProofVerifier {
   const result: VerifyResult = { outcome: 'verdict', verdict: 'valid', rlimitUsed: 0, ms: 0 };
   return { verify: () => Promise.resolve(result), queueSize: () => 0, close: () => Promise.resolve() };
+}
+
+/** How the `lazy` verifier waits for the chain's verdict. */
+export interface LazyVerifierOptions {
+  /** The final verdict of a proof in this node's committed state; null while it is not final. */
+  finalVerdict: (proofId: string) => FinalVerdict | null;
+  /** Run `fn` after `ms` (the node's clock). */
+  schedule: (ms: number, fn: () => void) => void;
+  pollMs?: number;
+  /** Give up (abstain) after this long: the proof's window closed without a verdict this node saw. */
+  giveUpMs?: number;
+}
+
+/**
+ * A verifier that never verifies: it answers each proof with the verdict the chain finalizes for it (the `lazy`
+ * validator of issue 11: read the verdict from the state, attest it, never run Z3). `undecided` is answered
+ * `unknown`.
+ */
+export function lazyVerifier(options: LazyVerifierOptions): ProofVerifier {
+  const pollMs = options.pollMs ?? 250;
+  const giveUpMs = options.giveUpMs ?? 600_000;
+  let waiting = 0;
+  return {
+    verify(proof) {
+      const id = proofId(proof);
+      waiting++;
+      return new Promise<VerifyResult>((resolve) => {
+        let waited = 0;
+        const poll = (): void => {
+          const final = options.finalVerdict(id);
+          if (final !== null || waited >= giveUpMs) {
+            waiting--;
+            resolve(final === null ? { outcome: 'abstain', reason: 'closed', ms: waited } : { outcome: 'verdict', verdict: final === 'undecided' ? 'unknown' : final, rlimitUsed: 0, ms: waited });
+            return;
+          }
+          waited += pollMs;
+          options.schedule(pollMs, poll);
+        };
+        poll();
+      });
+    },
+    queueSize: () => waiting,
+    close: () => Promise.resolve(),
+  };
 }
 
 function ownVote(m: WireMessage, self: string): Vote | null {

@@ -86,6 +86,8 @@ export interface ValidatorNode {
   readonly metrics: NodeMetrics;
   /** The HTTP port actually bound (after start). */
   httpPort(): number;
+  /** The committed ledger state (read only). */
+  ledger(): LedgerState;
 }
 
 /** The node's parts that open at start (null before), and where it stands. */
@@ -173,6 +175,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     metrics: parts.metrics,
     httpPort: () => rt.http?.port ?? 0,
     status: views.status,
+    ledger: parts.state,
     start: () => startNode(parts, { observer, attester, apiDeps, onFatal, onMessage }),
     close: () => closeNode(parts, attester),
   };

@@ -15,7 +15,8 @@ import { attestCommitSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT } from '../../src/core/limits.js';
 import type { Block, Vote } from '../../src/core/types/consensus.js';
 import { sign, verify } from '../../src/crypto/ed25519.js';
-import { lazyVerifier, misbehavingTransport, parseMisbehaviour, planMisbehaviour, type Misbehaviour } from '../../src/node/misbehave.js';
+import { proofId, type FinalVerdict } from '../../src/core/types/proof.js';
+import { guessValidVerifier, lazyVerifier, misbehavingTransport, parseMisbehaviour, planMisbehaviour, type Misbehaviour } from '../../src/node/misbehave.js';
 import { createNode } from '../../src/node/node.js';
 import type { WireMessage } from '../../src/node/wire.js';
 import { silentLog } from '../../src/ports/log.js';
@@ -55,7 +56,7 @@ describe('the --misbehave flag', () => {
   it('createNode refuses a misbehaving transport on a genesis without testnet (NODE_NOT_TESTNET)', () => {
     const options = {
       config: { node_id: 'node_2' } as never, genesis: plain, secretKey: key2.secretKey, publicKey: key2.publicKey,
-      verifier: lazyVerifier(), z3Version: plain.params.z3Version, outgoing: <T>(t: T) => t,
+      verifier: guessValidVerifier(), z3Version: plain.params.z3Version, outgoing: <T>(t: T) => t,
     };
     expect(() => createNode(options)).toThrow(expect.objectContaining({ code: 'NODE_NOT_TESTNET' }) as Error);
   });
@@ -175,8 +176,26 @@ describe('behaviours on the outgoing path', () => {
     expect(sent.slice(3).map((s) => s.m.kind)).toEqual(['gossip-evidence', 'gossip-evidence', 'gossip-evidence']);
   });
 
-  it('lazy: every proof valid at once, no Z3', async () => {
-    const r = await lazyVerifier().verify({ smtlib: '(assert false)(check-sat)', claim: 'sat' });
+  it('guess-valid: every proof valid at once, no Z3', async () => {
+    const r = await guessValidVerifier().verify({ smtlib: '(assert false)(check-sat)', claim: 'sat' });
     expect(r).toMatchObject({ outcome: 'verdict', verdict: 'valid' });
+  });
+
+  it('lazy: no Z3; answers with the verdict the chain finalizes, once it is final (undecided as unknown)', async () => {
+    const finals = new Map<string, FinalVerdict>();
+    const timers: (() => void)[] = [];
+    const lazy = lazyVerifier({ finalVerdict: (id) => finals.get(id) ?? null, schedule: (_ms, fn) => void timers.push(fn), pollMs: 10, giveUpMs: 30 });
+    const p1 = { smtlib: '(assert false)(check-sat)', claim: 'sat' as const };
+    const p2 = { smtlib: '(assert true)(check-sat)', claim: 'unsat' as const };
+    const p3 = { smtlib: '(assert true)(check-sat)', claim: 'sat' as const };
+    const [r1, r2, r3] = [lazy.verify(p1), lazy.verify(p2), lazy.verify(p3)];
+    expect(lazy.queueSize()).toBe(3);
+    finals.set(proofId(p1), 'invalid');
+    finals.set(proofId(p2), 'undecided');
+    for (let i = 0; i < 5; i++) for (const fn of timers.splice(0)) fn();
+    await expect(r1).resolves.toMatchObject({ outcome: 'verdict', verdict: 'invalid' });
+    await expect(r2).resolves.toMatchObject({ outcome: 'verdict', verdict: 'unknown' });
+    await expect(r3).resolves.toMatchObject({ outcome: 'abstain' });
+    expect(lazy.queueSize()).toBe(0);
   });
 });
