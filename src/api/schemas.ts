@@ -188,6 +188,8 @@ export const ValidatorView = z
       ratio: z.number().min(0).max(1).nullable(),
     }),
     jailed: z.boolean(),
+    /** Stake burned by slashing so far (equivocation evidence committed against it). */
+    slashed: z.number().int().nonnegative(),
     /** Advertised P2P address (host:port) from the validator's bond; absent when it never published one. */
     address: z.string().optional(),
     /** Latest height whose commit certificate on chain holds this validator's signature (null: none yet). */

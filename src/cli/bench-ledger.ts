@@ -14,7 +14,7 @@ import { sha256Hex } from '../crypto/hash.js';
 import type { CanonicalValue } from '../core/codec/canonical.js';
 import { applyBlock, prepareBlock } from '../core/ledger/apply.js';
 import { buildGenesis, genesisState } from '../core/ledger/genesis.js';
-import { attestSignBytes } from '../core/ledger/sign-bytes.js';
+import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes, attestSalt } from '../core/ledger/sign-bytes.js';
 import { smtBuild, smtEntries, smtRoot, smtSet, smtStats, type SmtNode } from '../core/ledger/smt.js';
 import { KEY, type LedgerState, type ProofRecord } from '../core/ledger/state.js';
 import { proofId, type Proof } from '../core/types/proof.js';
@@ -31,7 +31,7 @@ function median(xs: number[]): number {
 function historyEntries(n: number): [string, CanonicalValue][] {
   const out: [string, CanonicalValue][] = [];
   for (let i = 0; i < n; i++) {
-    const record: ProofRecord = { submittedHeight: 1 + (i % 1000), status: 'closed', verdict: i % 3 === 0 ? 'invalid' : 'valid', finalHeight: 2 + (i % 1000), attestations: {} };
+    const record: ProofRecord = { submittedHeight: 1 + (i % 1000), status: 'closed', verdict: i % 3 === 0 ? 'invalid' : 'valid', finalHeight: 2 + (i % 1000), commitCloseHeight: null, commits: {}, attestations: {} };
     out.push([KEY.proof(sha256Hex(`history/${i}`)), record as unknown as CanonicalValue]);
   }
   return out;
@@ -73,30 +73,33 @@ function run(sizes: number[], batch: number, reps: number) {
       smtStats.hashes = 0;
       let t = tree;
       for (let i = 0; i < batch; i++) {
-        t = smtSet(t, KEY.proof(sha256Hex(`new/${r}/${i}`)), { submittedHeight: 5000, status: 'pending', verdict: null, finalHeight: null, attestations: {} });
-        t = smtSet(t, KEY.proof(sha256Hex(`history/${(i * 7919 + r) % n}`)), { submittedHeight: 1, status: 'final', verdict: 'valid', finalHeight: 5000 + r, attestations: {} });
+        t = smtSet(t, KEY.proof(sha256Hex(`new/${r}/${i}`)), { submittedHeight: 5000, status: 'pending', verdict: null, finalHeight: null, commitCloseHeight: null, commits: {}, attestations: {} });
+        t = smtSet(t, KEY.proof(sha256Hex(`history/${(i * 7919 + r) % n}`)), { submittedHeight: 1, status: 'final', verdict: 'valid', finalHeight: 5000 + r, commitCloseHeight: null, commits: {}, attestations: {} });
       }
       for (const id of ['node_1', 'node_2', 'node_3', 'node_4']) t = smtSet(t, KEY.validator(id), { id, rewards: r, matched: r });
       smtRoot(t);
       commitMs.push(performance.now() - t0);
       commitHashes.push(smtStats.hashes);
     }
-    // (b) real applyBlock on a state holding the history: submit `batch`, then 4 attestations finalizing them + `batch` new submissions
+    // (b) real applyBlock on a state holding the history: submit `batch`; next block 4 commitments to them (which close
+    // their commit phase) and `batch` new submissions; the block after, 4 reveals finalizing them, and so on
     let state: LedgerState = { ...g, tree };
     if (smtRoot(state.tree) !== root0) throw new Error('bench: root changed');
     const applyMs: number[] = [];
     const applyHashes: number[] = [];
     let counter = 0;
     let pendingIds: string[] = [];
-    for (let r = 0; r < reps + 1; r++) {
+    let committedIds: string[] = [];
+    for (let r = 0; r < reps + 2; r++) {
       const txs: Tx[] = [];
-      if (pendingIds.length > 0) {
-        const verdicts = [...pendingIds].sort().map((id) => ({ proofId: id, verdict: 'valid' as const }));
-        for (const v of state.activeSet) {
-          const body = { validator: v.id, verdicts };
-          txs.push({ type: 'attest', ...body, signature: sign(keyOf(v.id).secretKey, attestSignBytes(doc, body)) });
-        }
+      for (const v of state.activeSet) {
+        const secretKey = keyOf(v.id).secretKey;
+        const reveals = [...committedIds].sort().map((id) => ({ proofId: id, verdict: 'valid' as const, salt: attestSalt(secretKey, doc, id) }));
+        if (reveals.length > 0) txs.push({ type: 'attest-reveal', validator: v.id, reveals, signature: sign(secretKey, attestRevealSignBytes(doc, { validator: v.id, reveals })) });
+        const commitments = [...pendingIds].sort().map((id) => ({ proofId: id, commitment: attestCommitment(doc, { proofId: id, verdict: 'valid', salt: attestSalt(secretKey, doc, id), validator: v.id }) }));
+        if (commitments.length > 0) txs.push({ type: 'attest-commit', validator: v.id, commitments, signature: sign(secretKey, attestCommitSignBytes(doc, { validator: v.id, commitments })) });
       }
+      committedIds = pendingIds;
       pendingIds = [];
       for (let i = 0; i < batch; i++) {
         const proof = proofN(`n${n}`, counter++);
@@ -108,7 +111,7 @@ function run(sizes: number[], batch: number, reps: number) {
       smtStats.hashes = 0;
       const next = applyBlock(state, b, { verifySignature: () => true });
       smtRoot(next.tree);
-      if (r > 0) {
+      if (r > 1) {
         applyMs.push(performance.now() - t0);
         applyHashes.push(smtStats.hashes);
       }

@@ -5,6 +5,7 @@
  *   scripts/deploy-testnet --nodes 50 --duration 10m --stake 5000 --seed 7 --faults crash,byzantine --output data/t.json
  *
  *   scripts/deploy-testnet --mode processes --nodes 4 --duration 2m --faults crash --output data/t.json
+ *   scripts/deploy-testnet --mode processes --nodes 4 --duration 2m --misbehave node_2:double-sign
  *
  * Modes: `processes` runs N real validator processes on loopback for the wall duration (src/testnet/processes.ts);
  * `simulation` is the deterministic simulator running the real consensus, SafetyRules, signatures and ledger for
@@ -21,6 +22,8 @@ import { TESTNET_NODES_MAX, TESTNET_PROCESS_AUTO_DURATION_MS_MAX, TESTNET_PROCES
 import { parseDuration, TestnetInputError } from '../testnet/duration.js';
 import { buildReport, FAULT_KINDS, testnetReportSchema, type FaultKind } from '../testnet/report.js';
 import { chooseMode, ProcessTestnetError, runProcessTestnet, stopSpawnedNow, type ModeRequest } from '../testnet/processes.js';
+import { MisbehaveError, MISBEHAVIOUR_KINDS, parseMisbehaviour } from '../node/misbehave.js';
+import type { MisbehaveFlag } from '../testnet/process-report.js';
 import { runSimulatedTestnet } from '../testnet/simulate.js';
 import { establishVerdicts, loadProofCorpus } from '../testnet/workload.js';
 
@@ -55,6 +58,21 @@ function faults(value: string): FaultKind[] {
   return list as FaultKind[];
 }
 
+/** `node_2:double-sign[@5]`, repeatable: the spec is checked here as start-validator will check it. */
+function misbehaveFlag(value: string, all: MisbehaveFlag[]): MisbehaveFlag[] {
+  const colon = value.indexOf(':');
+  const nodeId = value.slice(0, colon);
+  if (colon < 0 || !/^node_[1-9]\d*$/.test(nodeId)) throw new InvalidArgumentError(`"${value}": use NODE:KIND[@HEIGHT], e.g. node_2:double-sign (kinds: ${MISBEHAVIOUR_KINDS.join(', ')})`);
+  const spec = value.slice(colon + 1);
+  try {
+    parseMisbehaviour(spec);
+  } catch (err) {
+    if (err instanceof MisbehaveError) throw new InvalidArgumentError(`${err.code}: ${err.message}`);
+    throw err;
+  }
+  return [...all, { nodeId, spec }];
+}
+
 const program = new Command('deploy-testnet')
   .description("Run a testnet of N validators for a duration and write the seed's report (deployment, metrics, stability, issues, mode, faults).")
   .option('--nodes <n>', 'validators', integer('--nodes', 1, TESTNET_NODES_MAX), 100)
@@ -69,15 +87,19 @@ const program = new Command('deploy-testnet')
   .addOption(new Option('--mode <mode>', 'processes (real validator processes), simulation, or auto').choices(['auto', 'processes', 'simulation']).default('auto'))
   .option('--workers <n>', 'processes mode: Z3 workers per validator process', integer('--workers', 1, 16), 1)
   .option('--keep', 'processes mode: keep the temporary genesis, configs, keys, data dirs and logs (path printed)')
+  .option('--misbehave <node:kind[@height]>', `processes mode: start that validator with scripts/start-validator --misbehave KIND[@HEIGHT] (kinds: ${MISBEHAVIOUR_KINDS.join(', ')}); repeatable`, misbehaveFlag, [] as MisbehaveFlag[])
   .addHelpText('after', `
 Mode auto (default): real processes when --nodes <= ${TESTNET_PROCESS_NODES_MAX} (what this machine holds), --duration <= ${TESTNET_PROCESS_AUTO_DURATION_MS_MAX / 60_000} min,
 every requested fault can be injected for real (crash) and no --seed is given (only the simulator reproduces a
-run exactly); otherwise simulation. The choice and its reason are printed; the report's mode.kind says which ran.
+run exactly); otherwise simulation. --misbehave always runs processes. The choice and its reason are printed; the report's mode.kind says which ran.
 
 Mode processes: a temporary genesis, keys and configs; N scripts/start-validator processes on 127.0.0.1 (free
 ports); the proofs of proofs/ submitted over HTTP at --proof-rate for the wall --duration; crash = SIGKILL a
 validator and restart it from its data dir (partition and byzantine are not supported there: listed as issues);
-/status polled on every node; at the end every node's block hashes are compared at every common height. Every
+/status polled on every node; at the end every node's block hashes are compared at every common height.
+--misbehave node_2:double-sign starts node_2 with scripts/start-validator --misbehave double-sign (the genesis is a
+test network); the report's faults then hold misbehaving, evidenceCommitted, slashed [{node_id, amount}] and
+jailed, and "validators" the set at the end (node_id, stake, rewards, accuracy, jailed; GET /validators). Every
 spawned process is stopped on exit, Ctrl-C or error; the temp dir is removed unless --keep.
 
 Mode simulation. Every validator runs the real consensus core, SafetyRules, Ed25519 signatures and the ledger in
@@ -90,8 +112,11 @@ Exit code 0 when the report is written and the network was not DOWN, 1 otherwise
 
 const opts = program.opts<{
   nodes: number; duration: number; output: string; stake: number; seed?: number; faults: FaultKind[];
-  proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean;
+  proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean; misbehave: MisbehaveFlag[];
 }>();
+for (const m of opts.misbehave) {
+  if (Number(m.nodeId.slice('node_'.length)) > opts.nodes) program.error(`error: option '--misbehave ${m.nodeId}:${m.spec}': there are only ${opts.nodes} validators (node_1..node_${opts.nodes})`);
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -110,12 +135,13 @@ async function runProcesses(seed: number): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', stopSpawnedNow);
+  const misbehaving = opts.misbehave.map((m) => `${m.nodeId}:${m.spec}`).join(',');
   console.log(`Deploying a testnet of real processes: ${opts.nodes} validators x ${opts.stake} stake for ${opts.duration / 1000}s of wall time `
-    + `(block interval ${opts.blockInterval / 1000}s, ${opts.proofRate} proofs/s, seed ${seed}, faults: ${opts.faults.join(',') || 'none'})`);
+    + `(block interval ${opts.blockInterval / 1000}s, ${opts.proofRate} proofs/s, seed ${seed}, faults: ${opts.faults.join(',') || 'none'}${misbehaving ? `, misbehaving: ${misbehaving}` : ''})`);
   const result = await runProcessTestnet({
     root, nodes: opts.nodes, stakePerNode: opts.stake, durationMs: opts.duration, seed, faults: new Set(opts.faults),
     proofsPerSec: opts.proofRate, blockIntervalMs: opts.blockInterval, proofsDir: opts.proofsDir, workersPerNode: opts.workers,
-    keep: opts.keep === true, signal: controller.signal, say: (line) => console.log(line),
+    keep: opts.keep === true, misbehave: opts.misbehave, signal: controller.signal, say: (line) => console.log(line),
   });
   const report = buildReport(result.run);
   for (const issue of result.issues) report.issues.push(issue);
@@ -130,6 +156,10 @@ async function runProcesses(seed: number): Promise<number> {
     + `avg consensus ${m.average_consensus_time}s, view changes ${m.view_changes}, failures ${m.node_failures}`);
   console.log(`RSS per validator process: max ${d.rssMbMax.toFixed(0)} MB, mean ${d.rssMbAvg.toFixed(0)} MB; validators used ${d.cpuCoresUsed.toFixed(2)} CPU cores; block hashes compared at ${d.heightsCompared} heights: ${d.nodesAgree ? 'all nodes agree' : 'DIVERGENCE'}`);
   console.log(`Network health: ${report.stability.network_health} (uptime ${report.stability.uptime_percentage}%, success ${report.stability.consensus_success_rate}%)`);
+  const f = report.faults;
+  if ((f.misbehaving ?? []).length > 0) {
+    console.log(`Misbehaving: ${f.misbehaving!.join(', ')}; evidence committed ${f.evidenceCommitted}; slashed ${f.slashed!.map((s) => `${s.node_id} ${s.amount}`).join(', ') || 'nobody'}; jailed ${f.jailed!.join(', ') || 'nobody'}`);
+  }
   for (const issue of report.issues) console.log(`  - ${issue}`);
   if (d.dataDir !== null) console.log(`Kept genesis, configs, keys, data dirs and logs in ${d.dataDir}`);
   console.log(`Report written to ${opts.output}`);
@@ -138,7 +168,7 @@ async function runProcesses(seed: number): Promise<number> {
 
 async function main(): Promise<number> {
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
-  const choice = chooseMode({ mode: opts.mode, nodes: opts.nodes, durationMs: opts.duration, faults: opts.faults, seedGiven: opts.seed !== undefined });
+  const choice = chooseMode({ mode: opts.mode, nodes: opts.nodes, durationMs: opts.duration, faults: opts.faults, seedGiven: opts.seed !== undefined, misbehave: opts.misbehave.length > 0 });
   console.log(`Mode: ${choice.kind} (${choice.why})`);
   if (choice.kind === 'processes') return runProcesses(seed);
   const hours = opts.duration / 3_600_000;

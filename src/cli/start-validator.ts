@@ -8,7 +8,9 @@ import { PoolVerifier, z3PackageVersion } from '../adapters/z3/index.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
 import { clientLimitsFromConfig, defaultLocalConfig, type NodeConfig } from '../node/config.js';
 import { loadConfigFile, loadGenesisFile, loadKeyFile, StartupError } from '../node/load.js';
-import { createNode, NodeError } from '../node/node.js';
+import { guessValidVerifier, lazyVerifier, VERIFIER_MISBEHAVIOURS, MisbehaveError, misbehavingTransport, MISBEHAVIOUR_KINDS, planMisbehaviour, type Misbehaviour } from '../node/misbehave.js';
+import { createNode, NodeError, type NodeOptions, type ValidatorNode } from '../node/node.js';
+import { getProof } from '../core/ledger/state.js';
 import type { Log } from '../ports/log.js';
 import { TransportError } from '../ports/transport.js';
 
@@ -25,7 +27,18 @@ const program = new Command()
   .option('--log-level <level>', 'pino level: debug, info, warn, error', 'info')
   .option('--block-interval-ms <ms>', 'pause after each commit before the next height (default 900)')
   .option('--verification-paused', 'order proofs without verifying them (benchmarks only; also POP_VERIFICATION_PAUSED=1)')
-  .addHelpText('after', '\nExample:\n  scripts/start-validator --node-id node_1 --config config/node_1.json --genesis data/genesis_state.json');
+  .option('--misbehave <kind[@height]>', `test networks only (genesis params.testnet: true): attack the network on purpose, from HEIGHT on (default 1); repeatable. Kinds: ${MISBEHAVIOUR_KINDS.join(', ')}`, (v: string, all: string[]) => [...all, v], [] as string[])
+  .addHelpText('after', `
+Misbehaviour (--misbehave, refused with MISBEHAVE_NOT_TESTNET unless the genesis sets params.testnet: true):
+  double-sign        a second, conflicting prepare vote per height, signed with the raw key (peers commit evidence; slashed, jailed)
+  conflicting-body   as proposer, half the peers get another body under the signed header
+  junk-attestations  gossips junk attestations each height (unknown proofs, forged names)
+  silent             sends no consensus messages
+  lazy               attests every proof "valid" without running Z3
+
+Example:
+  scripts/start-validator --node-id node_1 --config config/node_1.json --genesis data/genesis_state.json
+  scripts/start-validator --node-id node_2 --config config/node_2.json --misbehave double-sign@5`);
 
 interface Opts {
   nodeId: string;
@@ -38,6 +51,7 @@ interface Opts {
   logLevel: string;
   verificationPaused?: boolean;
   blockIntervalMs?: string;
+  misbehave: string[];
 }
 
 function fail(code: string, message: string, details: string[] = []): never {
@@ -70,11 +84,22 @@ async function main(opts: Opts): Promise<void> {
   if (inGenesis && inGenesis.stake !== config.stake) {
     console.error(`warning: ${config.node_id} has stake ${inGenesis.stake} in the genesis; the configured ${config.stake} takes effect only through a bond transaction`);
   }
+  const plan = planMisbehaviour(opts.misbehave, genesis.params);
   const key = loadKeyFile(config.key_file);
   // Quiet until the status block is printed (the seed shows it first), then the chosen level.
   const logger = pino({ level: opts.logLevel === 'debug' ? 'debug' : 'warn', base: { node: config.node_id } });
   const log = logger as unknown as Log;
-  const verifier = new PoolVerifier({ workers: config.verifier.workers, rules: proofRulesOf(genesis.params) });
+  // lazy reads verdicts from this node's own committed state: the node exists once createNode returns.
+  let nodeRef: ValidatorNode | null = null;
+  const verifier = plan.some((m) => m.kind === 'lazy')
+    ? lazyVerifier({ finalVerdict: (id) => (nodeRef === null ? null : (getProof(nodeRef.ledger(), id)?.verdict ?? null)), schedule: (ms, fn) => void setTimeout(fn, ms).unref() })
+    : plan.some((m) => m.kind === 'guess-valid')
+      ? guessValidVerifier()
+      : new PoolVerifier({ workers: config.verifier.workers, rules: proofRulesOf(genesis.params) });
+  const network = { chainId: genesis.chainId, genesisHash: genesis.genesisHash };
+  const outgoing: NodeOptions['outgoing'] = plan.some((m) => !VERIFIER_MISBEHAVIOURS.includes(m.kind))
+    ? (transport) => misbehavingTransport(transport, plan, { self: config.node_id, secretKey: key.secretKey, network, log })
+    : undefined;
   let exiting = false;
   let signals = 0;
   const node = createNode({
@@ -88,11 +113,13 @@ async function main(opts: Opts): Promise<void> {
     verificationPaused: opts.verificationPaused === true || process.env.POP_VERIFICATION_PAUSED === '1',
     timeouts: opts.blockIntervalMs !== undefined ? { newHeightMs: Math.max(0, Number(opts.blockIntervalMs)) } : {},
     clientLimits: clientLimitsFromConfig(config),
+    ...(outgoing ? { outgoing } : {}),
     onFatal: (err) => {
       logger.fatal({ err: err.message }, 'fatal: exiting');
       process.exit(70);
     },
   });
+  nodeRef = node;
   await node.start();
 
   // Give the bootstrap peers a moment, so the status block shows the network as it is.
@@ -108,6 +135,7 @@ async function main(opts: Opts): Promise<void> {
   console.log(`  Current view: ${s.round}`);
   console.log(`  Current sequence: ${s.height}`);
   console.log(`  HTTP API: http://${config.http_host}:${node.httpPort()}`);
+  if (plan.length > 0) console.log(`  MISBEHAVING (test network): ${describePlan(plan)}`);
   logger.level = opts.logLevel;
 
   const stop = (signal: string): void => {
@@ -130,12 +158,16 @@ async function main(opts: Opts): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+function describePlan(plan: readonly Misbehaviour[]): string {
+  return plan.map((m) => (m.fromHeight > 1 ? `${m.kind} from height ${m.fromHeight}` : m.kind)).join(', ');
+}
+
 program.action(async (opts: Opts) => {
   try {
     await main(opts);
   } catch (err) {
     if (err instanceof StartupError) fail(err.code, err.message, err.issues.map((i) => `${i.path || '(file)'}: ${i.message}`));
-    if (err instanceof NodeError || err instanceof TransportError) fail(err.code, err.message);
+    if (err instanceof NodeError || err instanceof TransportError || err instanceof MisbehaveError) fail(err.code, err.message);
     const e = err as { code?: string; message?: string };
     if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || /LOCK/.test(e.message ?? '')) fail('DATA_DIR_LOCKED', `the data directory is in use by another process (${e.message})`);
     fail('STARTUP_FAILED', (err as Error).stack ?? String(err));

@@ -21,14 +21,15 @@ export interface SeedExtras {
 
 /**
  * The validators seed of a genesis (chain pop-local-1) with `count` validators node_1..node_<count>, each with `stake`
- * and no balance. A loopback cluster: bonds may publish 127.0.0.1 addresses (`allow_private_addresses`). Pure.
+ * and no balance. A loopback cluster: bonds may publish 127.0.0.1 addresses (`allow_private_addresses`), and it is a
+ * test network (`testnet`: validators may run with --misbehave). Pure.
  */
 export function validatorSeed(count: number, stake: number, extras: SeedExtras = {}): Record<string, unknown> {
   const seed: Record<string, unknown> = {
     chain_id: 'pop-local-1',
     validators: Array.from({ length: count }, (_, i) => ({ node_id: `node_${i + 1}`, stake, initial_balance: 0 })),
   };
-  seed.params = { allow_private_addresses: true, ...extras.params };
+  seed.params = { allow_private_addresses: true, testnet: true, ...extras.params };
   if (extras.accounts) seed.accounts = extras.accounts;
   return seed;
 }

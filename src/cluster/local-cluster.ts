@@ -66,6 +66,8 @@ export interface LoopbackClusterOptions {
   api?: { client_submits_per_second: number; client_burst: number };
   /** start-validator arguments after --node-id, --config and --genesis. */
   extraArgs: readonly string[];
+  /** More arguments for one validator (e.g. `--misbehave double-sign` for node_2), after extraArgs. */
+  argsOf?: (id: string) => readonly string[];
   output: (id: string) => ValidatorOutput;
   onStderr?: (id: string, chunk: string) => void;
   onExit?: ValidatorSpec['onExit'];
@@ -96,7 +98,7 @@ function loopbackValidators(o: LoopbackClusterOptions, ports: LoopbackClusterPor
     return new ValidatorProcess(o.root, {
       id,
       url: `http://127.0.0.1:${ports.http[k]}`,
-      args: validatorArgs(id, configPath, o.genesis.genesisPath, o.extraArgs),
+      args: validatorArgs(id, configPath, o.genesis.genesisPath, [...o.extraArgs, ...(o.argsOf?.(id) ?? [])]),
       output: o.output(id),
       onStderr: onStderr ? (chunk) => onStderr(id, chunk) : undefined,
       onExit: o.onExit,

@@ -319,3 +319,12 @@ export const TESTNET_PROCESS_PROOFS_MAX = 100_000;
 export const TESTNET_PROCESS_POLL_MS = 250;
 /** A crashed (SIGKILLed) validator stays down this long at most before it is restarted from its data dir. */
 export const TESTNET_PROCESS_CRASH_DOWN_MS_MAX = 10_000;
+
+// --- Misbehaviour on test networks (scripts/start-validator --misbehave, src/node/misbehave.ts) ---
+/**
+ * Junk attestations a `junk-attestations` validator gossips per height: enough to show up in every peer's
+ * attestation pool checks each block, few enough that its own consensus messages still fit its send queues
+ * (P2P_SEND_QUEUE_FRAMES_MAX), so the attack is the junk and not a self-inflicted silence.
+ */
+export const MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT = 64;
+assertLimit(MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT * 8 < P2P_SEND_QUEUE_FRAMES_MAX, 'junk attestations must leave room in the send queue for consensus messages');

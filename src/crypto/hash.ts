@@ -2,7 +2,7 @@
  * Hashing for the whole system. Deterministic and pure (a function of its input), so src/core may import it.
  * node:crypto's sha256 is ~12x faster than a pure-JS one on this machine; every validator uses this one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /** sha256 of bytes or a UTF-8 string, as raw bytes. */
 export function sha256(data: Uint8Array | string): Uint8Array {
@@ -17,6 +17,11 @@ export function sha256Hex(data: Uint8Array | string): string {
 /** Domain-separated hash: sha256(domain || 0x00 || data), hex. Domains are fixed strings like 'pop/proof/v1'. */
 export function hashWithDomain(domain: string, data: Uint8Array | string): string {
   return createHash('sha256').update(domain).update(new Uint8Array([0])).update(data).digest('hex');
+}
+
+/** HMAC-SHA256(key, data) as lowercase hex (RFC 2104). */
+export function hmacSha256Hex(key: Uint8Array, data: Uint8Array | string): string {
+  return createHmac('sha256', key).update(data).digest('hex');
 }
 
 export function bytesToHex(bytes: Uint8Array): string {

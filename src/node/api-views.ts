@@ -215,6 +215,7 @@ function validatorsView(s: LedgerState): ValidatorsResponse {
       proposed: v.proposed,
       accuracy: { matched: v.matched, compared: v.compared, abstained: v.abstained, missed: v.missed, ratio: accuracy(v) },
       jailed: v.jailed,
+      slashed: v.slashed,
       lastSignedHeight: v.lastSignedHeight ?? null,
       ...(v.address !== undefined ? { address: v.address } : {}),
     })),

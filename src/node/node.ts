@@ -14,7 +14,8 @@ import { createP2pTransport } from '../adapters/p2p/libp2p-transport.js';
 import { createApp, type ApiDeps } from '../api/app.js';
 import { createClientLimiter, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
-import { createAttester, type Attester } from '../core/attest/attester.js';
+import { attestChainViewOf, createAttester, type Attester } from '../core/attest/attester.js';
+import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
 import { defaultVerifier } from '../core/consensus/messages.js';
 import type { ConsensusMessage } from '../core/consensus/messages.js';
@@ -23,6 +24,7 @@ import type { TimeoutConfig } from '../core/consensus/timeouts.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
+import { resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
 import { createEvidencePool, type EvidencePool } from '../core/pool/evidence-pool.js';
@@ -32,6 +34,7 @@ import { SafetyRules } from '../core/safety/safety-rules.js';
 import { sign } from '../crypto/ed25519.js';
 import type { Clock } from '../ports/clock.js';
 import { silentLog, type Log } from '../ports/log.js';
+import type { Transport } from '../ports/transport.js';
 import type { ProofVerifier } from '../ports/verifier.js';
 import { chainReaderOf, createApiViews, type ApiViews } from './api-views.js';
 import { createCommitObserver, type CommitObserver } from './commit-observer.js';
@@ -69,6 +72,11 @@ export interface NodeOptions {
   onFatal?: (err: Error) => void;
   /** Per-client limits of POST /proofs and POST /txs (default: src/core/limits.ts). */
   clientLimits?: ClientLimits;
+  /**
+   * Test networks only (genesis `testnet: true`): wraps the P2P transport's outgoing path (send, broadcast) of a
+   * validator started with `--misbehave` (src/node/misbehave.ts). Absent on every honest node.
+   */
+  outgoing?: <T extends Transport<WireMessage>>(transport: T) => T;
 }
 
 export interface ValidatorNode {
@@ -78,6 +86,8 @@ export interface ValidatorNode {
   readonly metrics: NodeMetrics;
   /** The HTTP port actually bound (after start). */
   httpPort(): number;
+  /** The committed ledger state (read only). */
+  ledger(): LedgerState;
 }
 
 /** The node's parts that open at start (null before), and where it stands. */
@@ -114,7 +124,7 @@ interface Parts {
 
 /**
  * Create (not start) a validator.
- * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH before anything opens. A node not in the genesis
+ * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH, NODE_NOT_TESTNET before anything opens. A node not in the genesis
  *   (joined by a bond) starts, syncs, and votes once the ledger's set holds its key.
  * @example const node = createNode({ config, genesis, secretKey, publicKey, verifier, z3Version }); await node.start();
  */
@@ -165,7 +175,8 @@ export function createNode(options: NodeOptions): ValidatorNode {
     metrics: parts.metrics,
     httpPort: () => rt.http?.port ?? 0,
     status: views.status,
-    start: () => startNode(parts, { observer, apiDeps, onFatal, onMessage }),
+    ledger: parts.state,
+    start: () => startNode(parts, { observer, attester, apiDeps, onFatal, onMessage }),
     close: () => {
       intake.flushGossip(); // accepted proofs still queued for gossip leave while the transport is up
       return closeNode(parts, attester);
@@ -183,7 +194,8 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     chainId: options.genesis.chainId,
     genesisHash: options.genesis.genesisHash,
     validatorId: options.config.node_id,
-    chain: () => ({ height: state().chain.height, attestVerdictsMax: state().params.attestVerdictsMax }),
+    chain: () => attestChainViewOf(state()),
+    salt: (id) => attestSalt(options.secretKey, options.genesis, id),
     pool: parts.attestPool,
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),
     onVerified: (verdict) => observer.proofVerified(verdict),
@@ -255,6 +267,7 @@ function deliver(parts: Parts, from: string, message: ConsensusMessage, onFatal:
 
 interface StartHooks {
   observer: CommitObserver;
+  attester: Attester;
   apiDeps: ApiDeps;
   onFatal: (err: Error) => void;
   onMessage: (from: string, wire: WireMessage) => void;
@@ -267,7 +280,8 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState });
   rt.stores = stores;
   const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
-  const p2p = openTransport(options, log);
+  const honestP2p = openTransport(options, log);
+  const p2p = options.outgoing ? options.outgoing(honestP2p) : honestP2p;
   rt.transport = p2p;
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
@@ -288,6 +302,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   await backfill.save();
   rt.peerSync.seed(parts.state());
   await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined, { wallNowMs: parts.clock.wallMs() });
+  resumeAttestations({ state: parts.state(), attester: hooks.attester, chain: stores.chain, log, paused: options.verificationPaused === true });
   p2p.onMessage(hooks.onMessage);
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
   await p2p.start();
@@ -330,10 +345,12 @@ async function closeNode(parts: Parts, attester: Attester): Promise<void> {
 /**
  * The key file must match the genesis (when the node is in it) and the Z3 build must be the genesis'.
  * A node not in the genesis joined by a bond: it syncs, and votes once the ledger's set holds its key.
- * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH
+ * A misbehaving node (`outgoing`) must be on a test network.
+ * @throws NodeError NODE_KEY_MISMATCH, NODE_Z3_MISMATCH, NODE_NOT_TESTNET
  */
 function checkIdentity(options: NodeOptions): void {
   const { config, genesis } = options;
+  if (options.outgoing && genesis.params.testnet !== true) throw new NodeError('NODE_NOT_TESTNET', 'a misbehaving validator runs only on a test network (genesis params.testnet: true)');
   const me = genesis.validators.find((v) => v.id === config.node_id);
   if (me && me.publicKey !== options.publicKey) throw new NodeError('NODE_KEY_MISMATCH', `the key file's public key is not ${config.node_id}'s key in the genesis`);
   if (genesis.params.z3Version !== options.z3Version) {

@@ -13,25 +13,37 @@ import type { Proof } from '../core/types/proof.js';
 
 export const ATTEST_VERDICTS_WIRE_MAX = 4096;
 
-const AttestTxSchema = z
-  .object({
-    type: z.literal('attest'),
-    validator: z.string().min(1).max(64),
-    verdicts: z
-      .array(
+const proofIdSchema = z.string().regex(/^[0-9a-f]{64}$/);
+const items = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1).max(ATTEST_VERDICTS_WIRE_MAX);
+
+/** Structure only: the attestation pool checks it under the ledger's rule (signature, phase, commitment) next. */
+const AttestTxSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('attest-commit'),
+      validator: z.string().min(1).max(64),
+      commitments: items(z.object({ proofId: proofIdSchema, commitment: z.string().regex(/^[0-9a-f]{64}$/) }).strict()),
+      signature: z.string().regex(/^[0-9a-f]{128}$/),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('attest-reveal'),
+      validator: z.string().min(1).max(64),
+      reveals: items(
         z
           .object({
-            proofId: z.string().regex(/^[0-9a-f]{64}$/),
+            proofId: proofIdSchema,
             verdict: z.enum(['valid', 'invalid', 'unknown', 'malformed', 'abstain']),
+            salt: z.string().regex(/^[0-9a-f]{64}$/),
             rlimitUsed: z.number().int().nonnegative().optional(),
           })
           .strict(),
-      )
-      .min(1)
-      .max(ATTEST_VERDICTS_WIRE_MAX),
-    signature: z.string().regex(/^[0-9a-f]{128}$/),
-  })
-  .strict();
+      ),
+      signature: z.string().regex(/^[0-9a-f]{128}$/),
+    })
+    .strict(),
+]);
 
 /**
  * A peer's batch of proofs (src/node/proof-gossip.ts): 1 to PROOF_GOSSIP_BATCH_COUNT_MAX proofs, each of the POST

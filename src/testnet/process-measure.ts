@@ -16,7 +16,13 @@ const StatusView = z.object({
   commitLatencyMs: z.object({ avg: z.number().nullable() }),
   z3Version: z.string(),
 });
-const BlockView = z.object({ height: z.number().int(), hash: z.string(), certificate: z.object({ round: z.number().int().nonnegative() }) });
+const BlockView = z.object({ height: z.number().int(), hash: z.string(), certificate: z.object({ round: z.number().int().nonnegative() }), txs: z.array(z.unknown()) });
+const ValidatorsView = z.object({
+  validators: z.array(z.object({
+    id: z.string(), stake: z.number(), rewards: z.number(), jailed: z.boolean(), slashed: z.number().optional(),
+    accuracy: z.object({ ratio: z.number().nullable() }),
+  })),
+});
 const ProofView = z.object({ status: z.string(), verdict: z.string().optional(), height: z.number().optional() });
 
 /** A proof accepted (202) during the run, and which corpus proof it varies. */
@@ -115,7 +121,11 @@ export interface BlockComparison {
   common: number;
   divergences: string[];
   viewChanges: number;
+  /** Evidence txs in the blocks (the first live node's up to the common height, then the most advanced node's). */
+  evidenceCommitted: number;
 }
+
+const isEvidence = (tx: unknown): boolean => typeof tx === 'object' && tx !== null && (tx as { type?: unknown }).type === 'evidence';
 
 async function blockOf(n: TestnetNode, h: number) {
   const r = await getJson(`${n.proc.url}/blocks/${h}`, 10_000);
@@ -123,25 +133,55 @@ async function blockOf(n: TestnetNode, h: number) {
   return b?.success ? b.data : null;
 }
 
-/** Compare the block hashes of every live node at every common height; view changes above it from the most advanced node. */
-export async function compareBlocks(nodes: readonly TestnetNode[]): Promise<BlockComparison> {
+/**
+ * Compare the block hashes of every live node at every height the honest live nodes all hold (`misbehaving` nodes
+ * are compared up to their own height: a jailed validator leaves the set and the others stop accepting its key, so
+ * it stops following the chain); view changes and evidence above it from the most advanced node.
+ */
+export async function compareBlocks(nodes: readonly TestnetNode[], misbehaving: ReadonlySet<string> = new Set()): Promise<BlockComparison> {
   const live = nodes.filter((n) => n.proc.alive());
-  const common = live.length === 0 ? 0 : Math.min(...live.map((n) => n.height));
+  const honest = live.filter((n) => !misbehaving.has(n.proc.id));
+  const basis = honest.length > 0 ? honest : live;
+  const common = basis.length === 0 ? 0 : Math.min(...basis.map((n) => n.height));
   const divergences: string[] = [];
   let viewChanges = 0;
+  let evidenceCommitted = 0;
   await pool(Array.from({ length: common }, (_, i) => i + 1), 4, async (h) => {
-    const blocks = await Promise.all(live.map((n) => blockOf(n, h)));
+    const holders = live.filter((n) => basis.includes(n) || n.height >= h);
+    const blocks = await Promise.all(holders.map((n) => blockOf(n, h)));
     const first = blocks[0];
     if (first) viewChanges += first.certificate.round;
+    if (first) evidenceCommitted += first.txs.filter(isEvidence).length;
     const hashes = new Set(blocks.map((b) => b?.hash ?? 'missing'));
-    if (hashes.size > 1) divergences.push(`height ${h}: ${live.map((n, i) => `${n.proc.id}=${(blocks[i]?.hash ?? 'missing').slice(0, 12)}`).join(' ')}`);
+    if (hashes.size > 1) divergences.push(`height ${h}: ${holders.map((n, i) => `${n.proc.id}=${(blocks[i]?.hash ?? 'missing').slice(0, 12)}`).join(' ')}`);
   });
   const top = live.reduce<TestnetNode | undefined>((a, n) => (a === undefined || n.height > a.height ? n : a), undefined);
   if (top !== undefined) {
     await pool(Array.from({ length: top.height - common }, (_, i) => common + i + 1), 4, async (h) => {
       const b = await blockOf(top, h);
       if (b) viewChanges += b.certificate.round;
+      if (b) evidenceCommitted += b.txs.filter(isEvidence).length;
     });
   }
-  return { liveCount: live.length, common, divergences, viewChanges };
+  return { liveCount: live.length, common, divergences, viewChanges, evidenceCommitted };
+}
+
+/** One validator as GET /validators reports it at the end of the run. */
+export interface ValidatorAtEnd {
+  nodeId: string;
+  stake: number;
+  rewards: number;
+  /** matched / compared, null before anything could be compared. */
+  accuracy: number | null;
+  jailed: boolean;
+  slashed: number;
+}
+
+/** The validator set as `reference` reports it (GET /validators), or [] when it does not answer. */
+export async function readValidators(reference: TestnetNode | undefined): Promise<ValidatorAtEnd[]> {
+  if (reference === undefined) return [];
+  const r = await getJson(`${reference.proc.url}/validators`, 5000);
+  const v = r?.status === 200 ? ValidatorsView.safeParse(r.body) : null;
+  if (!v?.success) return [];
+  return v.data.validators.map((x) => ({ nodeId: x.id, stake: x.stake, rewards: x.rewards, accuracy: x.accuracy.ratio, jailed: x.jailed, slashed: x.slashed ?? 0 }));
 }

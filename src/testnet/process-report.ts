@@ -2,14 +2,18 @@
  * Report assembly of a process-mode run: what was measured (run state, load, proof fates, block comparison)
  * becomes a `TestnetRun` for `buildReport`, the mode's own figures, and the issues found on the way.
  */
-import type { FaultKind, ProcessModeFigures, TestnetRun } from './report.js';
+import type { FaultKind, MisbehaviourOutcome, ProcessModeFigures, TestnetRun } from './report.js';
 import type { LoadOutcome } from './process-load.js';
-import type { BlockComparison, ProofFates } from './process-measure.js';
+import type { BlockComparison, ProofFates, ValidatorAtEnd } from './process-measure.js';
 import type { RunState, TestnetNode } from './process-run-state.js';
 
 /** Everything a finished run measured, with the options that shaped it. */
 export interface MeasuredRun {
-  o: { nodes: number; stakePerNode: number; durationMs: number; seed: number; faults: ReadonlySet<FaultKind>; proofsPerSec: number; blockIntervalMs: number; workersPerNode: number };
+  o: {
+    nodes: number; stakePerNode: number; durationMs: number; seed: number; faults: ReadonlySet<FaultKind>; proofsPerSec: number; blockIntervalMs: number; workersPerNode: number;
+    /** --misbehave flags: validator and `KIND[@HEIGHT]`. */
+    misbehave?: readonly MisbehaveFlag[];
+  };
   st: RunState;
   nodes: readonly TestnetNode[];
   /** performance.now() at the end of the run. */
@@ -23,9 +27,29 @@ export interface MeasuredRun {
   fates: ProofFates;
   referenceId: string | undefined;
   blocks: BlockComparison;
+  /** GET /validators on an honest node at the end ([] when it did not answer). */
+  validators: readonly ValidatorAtEnd[];
   faultsUnsupported: readonly FaultKind[];
   /** The kept temp dir (--keep), or null. */
   dataDir: string | null;
+}
+
+/** One `--misbehave node_2:double-sign` flag of deploy-testnet. */
+export interface MisbehaveFlag {
+  nodeId: string;
+  /** `KIND[@HEIGHT]`, as scripts/start-validator --misbehave takes it. */
+  spec: string;
+}
+
+/** Who misbehaved and what the chain did about it: evidence in the blocks, slashing and jailing in /validators. Pure. */
+export function misbehaviourOutcome(flags: readonly MisbehaveFlag[], blocks: BlockComparison, validators: readonly ValidatorAtEnd[]): MisbehaviourOutcome {
+  return {
+    flags: flags.map((f) => `${f.nodeId}:${f.spec}`),
+    misbehaving: [...new Set(flags.map((f) => f.nodeId))].sort(),
+    evidenceCommitted: blocks.evidenceCommitted,
+    slashed: validators.filter((v) => v.slashed > 0).map((v) => ({ nodeId: v.nodeId, amount: v.slashed })),
+    jailed: validators.filter((v) => v.jailed).map((v) => v.nodeId),
+  };
 }
 
 /** The longest time (ms) between two new heights, or from the start to the first / from the last to the end. Pure. */
@@ -49,6 +73,13 @@ export function runIssues(m: MeasuredRun): string[] {
       + `${included > 0 ? ` (included ones are ${(m.fates.includedAgeSum / included).toFixed(1)} heights old on average: awaiting attestations of > 2/3 of the stake, i.e. the validators' Z3 queues)` : ''}`);
   }
   for (const [code, count] of m.load.refusals) issues.push(`${count} submission(s) refused: ${code}`);
+  const misbehaving = new Set((m.o.misbehave ?? []).map((f) => f.nodeId));
+  for (const n of m.nodes) {
+    // A height or two behind is the last poll's timing; more is a node that stopped following the chain.
+    if (!misbehaving.has(n.proc.id) || n.height >= m.blocks.common - 2) continue;
+    const jailed = m.validators.some((v) => v.nodeId === n.proc.id && v.jailed);
+    issues.push(`${n.proc.id} (misbehaving) stopped at height ${n.height} of ${m.st.maxHeight}${jailed ? ': jailed, it left the set and the honest validators no longer accept its key' : ''}`);
+  }
   return issues;
 }
 
@@ -85,7 +116,7 @@ export function assembleRun(m: MeasuredRun): { run: TestnetRun; details: Process
     mode: {
       kind: 'processes',
       wallMs: m.wallMs,
-      workload: `${m.baseCount} real SMT-LIB proofs from proofs/ submitted over HTTP POST /proofs as ${m.scheduledCount} distinct proofs (Poisson, ${o.proofsPerSec}/s, seed ${o.seed}, round robin over the live validators); ${m.load.submitted.length} accepted (202), ${m.load.refused} refused; final verdicts: ${verdictText}`,
+      workload: `${m.baseCount} real SMT-LIB proofs from proofs/ submitted over HTTP POST /proofs as ${m.scheduledCount} distinct proofs (Poisson, ${o.proofsPerSec}/s, seed ${o.seed}, round robin over the live${(o.misbehave ?? []).length > 0 ? ' honest' : ''} validators); ${m.load.submitted.length} accepted (202), ${m.load.refused} refused; final verdicts: ${verdictText}`,
       verifier: `real Z3 (${st.z3Version}) in every validator process (${o.workersPerNode} worker(s) each): every validator verifies every proof and attests its verdict on chain; finality by the ledger at > 2/3 of the stake`,
       details,
     },
@@ -105,6 +136,8 @@ export function assembleRun(m: MeasuredRun): { run: TestnetRun; details: Process
     live: st.lastHealedAt === null ? heightsCommitted > 0 : st.maxHeight > st.heightAtLastHeal,
     faultsRequested: [...o.faults],
     faultsUnsupported: m.faultsUnsupported,
+    misbehaviour: misbehaviourOutcome(o.misbehave ?? [], m.blocks, m.validators),
+    validators: m.validators.map((v) => ({ nodeId: v.nodeId, stake: v.stake, rewards: v.rewards, accuracy: v.accuracy, jailed: v.jailed })),
   };
   return { run, details };
 }

@@ -7,8 +7,11 @@
  * every common height. What it measured becomes a `TestnetRun` for `buildReport`, like the simulator's.
  *
  * Faults: `crash` is real (SIGKILL of a validator process, restart from its data dir: WAL + LevelDB). `partition`
- * (needs iptables or network namespaces, i.e. root) and `byzantine` (needs a modified validator binary) are not
- * supported in this mode: the report lists them as issues; `--mode simulation` injects them.
+ * (needs iptables or network namespaces, i.e. root) and `byzantine` (the simulator's mix) are not supported in this
+ * mode: the report lists them as issues; `--mode simulation` injects them. Byzantine behaviour in real processes is
+ * `--misbehave node_2:double-sign` instead: that validator runs `scripts/start-validator --misbehave double-sign`
+ * (src/node/misbehave.ts), and the report's faults say who misbehaved, the evidence committed, who was slashed by
+ * how much and who is jailed, with the validator set at the end (GET /validators on an honest node).
  *
  * The run is split along its seams: supervision (src/cluster: genesis, processes, health, restarts), load
  * (process-load.ts), crash injection (process-crash.ts), measurement (process-measure.ts) and report assembly
@@ -29,8 +32,8 @@ import {
 } from '../core/limits.js';
 import { crashCount, runCrashes } from './process-crash.js';
 import { runLoad, type LoadOutcome, type ScheduledSubmission } from './process-load.js';
-import { compareBlocks, measureProofs, pollOnce, runPoller } from './process-measure.js';
-import { assembleRun, runIssues, type MeasuredRun } from './process-report.js';
+import { compareBlocks, measureProofs, pollOnce, readValidators, runPoller } from './process-measure.js';
+import { assembleRun, runIssues, type MeasuredRun, type MisbehaveFlag } from './process-report.js';
 import { newRunState, testnetNodes, type RunState, type TestnetNode } from './process-run-state.js';
 import type { FaultKind, ProcessModeFigures, TestnetRun } from './report.js';
 import { loadProofCorpus, scheduleSubmissions, type BaseProof } from './workload.js';
@@ -40,7 +43,8 @@ export type ProcessTestnetErrorCode =
   | 'TESTNET_GENESIS_FAILED'
   | 'TESTNET_NODE_START_TIMEOUT'
   | 'TESTNET_NODE_EXITED'
-  | 'TESTNET_ABORTED';
+  | 'TESTNET_ABORTED'
+  | 'TESTNET_MISBEHAVE_NEEDS_PROCESSES';
 
 export class ProcessTestnetError extends Error {
   constructor(readonly code: ProcessTestnetErrorCode, message: string) {
@@ -54,7 +58,7 @@ export const PROCESS_FAULTS: readonly FaultKind[] = ['crash'];
 const UNSUPPORTED_WHY: Record<FaultKind, string> = {
   crash: '',
   partition: 'cutting loopback links needs iptables or network namespaces (root)',
-  byzantine: 'it needs a validator binary that equivocates on purpose',
+  byzantine: 'the simulator\'s Byzantine mix; in real processes name the behaviour: --misbehave node_2:double-sign',
 };
 
 export type ModeRequest = 'auto' | 'processes' | 'simulation';
@@ -65,7 +69,10 @@ export type ModeRequest = 'auto' | 'processes' | 'simulation';
  * requested fault can be injected for real and no --seed asks for an exactly reproducible run; else simulation.
  * @throws ProcessTestnetError TESTNET_TOO_MANY_PROCESSES for `processes` above TESTNET_PROCESS_NODES_MAX.
  */
-export function chooseMode(req: { mode: ModeRequest; nodes: number; durationMs: number; faults: readonly FaultKind[]; seedGiven: boolean }): { kind: 'processes' | 'simulation'; why: string } {
+export function chooseMode(req: { mode: ModeRequest; nodes: number; durationMs: number; faults: readonly FaultKind[]; seedGiven: boolean; misbehave?: boolean }): { kind: 'processes' | 'simulation'; why: string } {
+  if (req.misbehave === true && req.mode === 'simulation') {
+    throw new ProcessTestnetError('TESTNET_MISBEHAVE_NEEDS_PROCESSES', '--misbehave starts real validator processes with scripts/start-validator --misbehave: use --mode processes (or auto); the simulator injects Byzantine behaviour with --faults byzantine');
+  }
   if (req.mode === 'processes') {
     if (req.nodes > TESTNET_PROCESS_NODES_MAX) {
       throw new ProcessTestnetError('TESTNET_TOO_MANY_PROCESSES', `--mode processes: ${req.nodes} validators, but this machine holds at most ${TESTNET_PROCESS_NODES_MAX} as processes (use --mode simulation)`);
@@ -73,6 +80,10 @@ export function chooseMode(req: { mode: ModeRequest; nodes: number; durationMs: 
     return { kind: 'processes', why: '--mode processes' };
   }
   if (req.mode === 'simulation') return { kind: 'simulation', why: '--mode simulation' };
+  if (req.misbehave === true) {
+    if (req.nodes > TESTNET_PROCESS_NODES_MAX) throw new ProcessTestnetError('TESTNET_TOO_MANY_PROCESSES', `--misbehave runs real processes, and this machine holds at most ${TESTNET_PROCESS_NODES_MAX}`);
+    return { kind: 'processes', why: 'auto: --misbehave runs real validator processes' };
+  }
   if (req.nodes > TESTNET_PROCESS_NODES_MAX) return { kind: 'simulation', why: `auto: ${req.nodes} validators > ${TESTNET_PROCESS_NODES_MAX}, the most this machine runs as real processes` };
   if (req.durationMs > TESTNET_PROCESS_AUTO_DURATION_MS_MAX) {
     return { kind: 'simulation', why: `auto: ${req.durationMs / 60_000} min is longer than ${TESTNET_PROCESS_AUTO_DURATION_MS_MAX / 60_000} min of wall time (force it with --mode processes)` };
@@ -98,6 +109,8 @@ export interface ProcessTestnetOptions {
   workersPerNode: number;
   /** Keep the temporary genesis, configs, keys, data dirs and logs. */
   keep: boolean;
+  /** Validators started with `--misbehave SPEC` (the genesis is a test network: validatorSeed sets testnet). */
+  misbehave?: readonly MisbehaveFlag[];
   signal: AbortSignal;
   /** Progress lines (the CLI prints them). */
   say: (line: string) => void;
@@ -125,6 +138,13 @@ function asTestnetError(err: unknown): unknown {
   return new ProcessTestnetError(code[err.code], err.message);
 }
 
+/** The validators not started with --misbehave (all of them when every one is). */
+function honestOf(nodes: readonly TestnetNode[], misbehave: readonly MisbehaveFlag[] = []): TestnetNode[] {
+  const bad = new Set(misbehave.map((m) => m.nodeId));
+  const honest = nodes.filter((n) => !bad.has(n.proc.id));
+  return honest.length > 0 ? honest : [...nodes];
+}
+
 /** Supervision: the genesis, then N validators on free loopback ports, healthy on return (logs in <dir>/logs). */
 async function startValidators(o: ProcessTestnetOptions, dir: string): Promise<LocalCluster> {
   const genesis = await makeClusterGenesis(o.root, dir, validatorSeed(o.nodes, o.stakePerNode));
@@ -133,6 +153,7 @@ async function startValidators(o: ProcessTestnetOptions, dir: string): Promise<L
   return startLoopbackCluster({
     root: o.root, dir, genesis, count: o.nodes, workersPerNode: o.workersPerNode, stakePerNode: o.stakePerNode,
     extraArgs: ['--log-level', 'warn', '--block-interval-ms', String(o.blockIntervalMs)],
+    argsOf: (id) => (o.misbehave ?? []).filter((m) => m.nodeId === id).flatMap((m) => ['--misbehave', m.spec]),
     output: (id) => ({ stdout: logOf(id), stderr: logOf(id) }),
     onExit: (node, exit) => {
       if (exit.onItsOwn) o.say(`  ${node.id} (pid ${node.child?.pid}) ${node.exitedOnItsOwn}; its log ends:\n${node.outputTail(5)}`);
@@ -158,7 +179,8 @@ async function runPhase(o: ProcessTestnetOptions, nodes: readonly TestnetNode[],
   let load: LoadOutcome;
   try {
     [load] = await Promise.all([
-      runLoad(st, nodes, schedule, base, o.seed),
+      // Clients submit to the honest validators: a proof handed to a misbehaving one may never leave it.
+      runLoad(st, honestOf(nodes, o.misbehave), schedule, base, o.seed),
       runCrashes(st, nodes, { crashes, durationMs: o.durationMs, seed: o.seed, outer: o.signal, say: o.say }),
       runPoller(st, nodes, o.say),
     ]);
@@ -192,13 +214,16 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
     o.say(`All ${o.nodes} validators healthy after ${(startupMs / 1000).toFixed(1)}s: ${nodes.map((n) => `${n.proc.id} pid ${n.proc.child?.pid} ${n.proc.url}`).join(', ')}`);
     const schedule = scheduleSubmissions(o.seed, base.length, o.proofsPerSec, o.durationMs, TESTNET_PROCESS_PROOFS_MAX);
     const { st, load, endAt } = await runPhase(o, nodes, base, schedule);
-    const reference = nodes.find((n) => n.proc.alive() && n.proc.restarts === 0) ?? nodes.find((n) => n.proc.alive());
+    const misbehaving = new Set((o.misbehave ?? []).map((m) => m.nodeId));
+    const honest = honestOf(nodes, o.misbehave);
+    const reference = honest.find((n) => n.proc.alive() && n.proc.restarts === 0) ?? honest.find((n) => n.proc.alive());
     const fates = await measureProofs(reference, load.submitted, base, st.maxHeight);
-    const blocks = await compareBlocks(nodes);
+    const blocks = await compareBlocks(nodes, misbehaving);
+    const validators = await readValidators(reference);
     o.say(`Compared block hashes of ${blocks.liveCount} nodes at ${blocks.common} common heights: ${blocks.divergences.length === 0 ? 'all agree' : `${blocks.divergences.length} divergent`}`);
     const measured: MeasuredRun = {
       o, st, nodes, endAt, wallMs: performance.now() - wall0, startupMs, baseCount: base.length, scheduledCount: schedule.length, load, fates,
-      referenceId: reference?.proc.id, blocks, faultsUnsupported: [...o.faults].filter((f) => !PROCESS_FAULTS.includes(f)), dataDir: o.keep ? dir : null,
+      referenceId: reference?.proc.id, blocks, validators, faultsUnsupported: [...o.faults].filter((f) => !PROCESS_FAULTS.includes(f)), dataDir: o.keep ? dir : null,
     };
     const { run, details } = assembleRun(measured);
     ok = true;

@@ -46,6 +46,32 @@ export interface TestnetRun {
   faultsRequested?: readonly FaultKind[];
   /** Requested faults this mode cannot inject (processes mode: partition, byzantine); reported as issues. */
   faultsUnsupported?: readonly FaultKind[];
+  /** Processes mode: the validators started with --misbehave, and what the ledger did about misbehaviour. */
+  misbehaviour?: MisbehaviourOutcome;
+  /** Processes mode: the validator set at the end of the run (GET /validators on an honest node). */
+  validators?: readonly ValidatorOutcome[];
+}
+
+/** Who misbehaved on purpose (`--misbehave node_2:double-sign`), and the evidence, slashing and jailing on chain. */
+export interface MisbehaviourOutcome {
+  /** `node_2:double-sign` for each --misbehave flag. */
+  flags: readonly string[];
+  misbehaving: readonly string[];
+  /** Evidence txs in the committed blocks. */
+  evidenceCommitted: number;
+  /** Stake burned, per validator slashed. */
+  slashed: readonly { nodeId: string; amount: number }[];
+  jailed: readonly string[];
+}
+
+/** One validator at the end of a run. */
+export interface ValidatorOutcome {
+  nodeId: string;
+  stake: number;
+  rewards: number;
+  /** matched / compared attestations, null before anything could be compared. */
+  accuracy: number | null;
+  jailed: boolean;
 }
 
 /** What a real-process run adds to its `mode` block (src/testnet/processes.ts). */
@@ -119,7 +145,14 @@ export const testnetReportSchema = z.object({
     partition: z.object({ injected: count, healed: count }),
     byzantine: z.object({ nodes: count, evidence_detected: count }),
     safety_violations: count,
+    // Processes mode (deploy-testnet --misbehave): who misbehaved on purpose and what the ledger did about it.
+    misbehaving: z.array(z.string()).optional(),
+    evidenceCommitted: count.optional(),
+    slashed: z.array(z.object({ node_id: z.string(), amount: count }).strict()).optional(),
+    jailed: z.array(z.string()).optional(),
   }),
+  // Processes mode: the validator set at the end of the run (GET /validators).
+  validators: z.array(z.object({ node_id: z.string(), stake: num.nonnegative(), rewards: num.nonnegative(), accuracy: num.min(0).max(1).nullable(), jailed: z.boolean() }).strict()).optional(),
 });
 export type TestnetReport = z.infer<typeof testnetReportSchema>;
 
@@ -170,6 +203,11 @@ export function buildReport(run: TestnetRun): TestnetReport {
   if (run.faults.byzantine.nodes > 0) {
     issues.push(`${run.faults.byzantine.nodes} Byzantine validator(s) (just under 1/3 of the stake): ${run.faults.byzantine.evidenceDetected} piece(s) of equivocation evidence detected`);
   }
+  const mb = run.misbehaviour;
+  if (mb !== undefined && mb.flags.length > 0) {
+    const slashed = mb.slashed.map((s) => `${s.nodeId} ${s.amount}`).join(', ') || 'nobody';
+    issues.push(`Misbehaving on purpose: ${mb.flags.join(', ')}; ${mb.evidenceCommitted} piece(s) of evidence committed; slashed: ${slashed}; jailed: ${mb.jailed.join(', ') || 'nobody'}`);
+  }
   const injected: Record<FaultKind, number> = { crash: run.faults.crash.injected, partition: run.faults.partition.injected, byzantine: run.faults.byzantine.nodes };
   for (const kind of run.faultsRequested ?? []) {
     if (run.faultsUnsupported?.includes(kind)) {
@@ -203,7 +241,7 @@ export function buildReport(run: TestnetRun): TestnetReport {
     }
     : { kind: 'processes', wall_seconds: round(run.mode.wallMs / 1000, 2), workload: run.mode.workload, verifier: run.mode.verifier, ...processFigures(run.mode.details) };
 
-  return {
+  const report: TestnetReport = {
     deployment: { num_nodes: run.numNodes, stake_per_node: run.stakePerNode, duration_hours: round(run.durationMs / 3_600_000, 4) },
     metrics: {
       consensus_rounds_completed: run.heightsCommitted,
@@ -225,6 +263,21 @@ export function buildReport(run: TestnetRun): TestnetReport {
       partition: { ...run.faults.partition },
       byzantine: { nodes: run.faults.byzantine.nodes, evidence_detected: run.faults.byzantine.evidenceDetected },
       safety_violations: run.safetyViolations.length,
+      ...misbehaviourFields(run.misbehaviour),
     },
+  };
+  if (run.validators !== undefined) {
+    report.validators = run.validators.map((v) => ({ node_id: v.nodeId, stake: v.stake, rewards: v.rewards, accuracy: v.accuracy === null ? null : round(v.accuracy, 4), jailed: v.jailed }));
+  }
+  return report;
+}
+
+function misbehaviourFields(mb: MisbehaviourOutcome | undefined): Partial<TestnetReport['faults']> {
+  if (mb === undefined) return {};
+  return {
+    misbehaving: [...mb.misbehaving],
+    evidenceCommitted: mb.evidenceCommitted,
+    slashed: mb.slashed.map((s) => ({ node_id: s.nodeId, amount: s.amount })),
+    jailed: [...mb.jailed],
   };
 }

@@ -10,10 +10,11 @@
 import { proofRulesOf } from '../core/admission/envelope.js';
 import { admitProof } from '../core/admission/admit.js';
 import { isAdmissionError } from '../core/admission/errors.js';
-import { createAttester, type PendingVerification } from '../core/attest/attester.js';
+import { attestChainViewOf, createAttester, type PendingVerification } from '../core/attest/attester.js';
+import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { canonicalByteLength, type CanonicalValue } from '../core/codec/canonical.js';
 import { utf8ByteLength } from '../core/codec/utf8.js';
-import { getProof, type LedgerState } from '../core/ledger/state.js';
+import { getProof, ledgerNetwork, type LedgerState } from '../core/ledger/state.js';
 import { VERIFIER_WATCHDOG_MS } from '../core/limits.js';
 import { createAttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
@@ -121,7 +122,8 @@ export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared
     chainId: shared.chainId,
     genesisHash: shared.genesis.genesisHash,
     validatorId: ctx.validator,
-    chain: () => ({ height: state.chain.height, attestVerdictsMax: state.params.attestVerdictsMax }),
+    chain: () => attestChainViewOf(state),
+    salt: (id) => attestSalt(ctx.secretKey, ledgerNetwork(shared.genesis), id),
     pool: attestPool,
     broadcast: (tx) => broadcast({ kind: 'attest', tx }),
   });

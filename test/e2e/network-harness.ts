@@ -58,7 +58,14 @@ export interface TestNetwork {
   destroy(): Promise<void>;
 }
 
-type NetworkOptions = { count?: number; params?: Record<string, number>; workers?: number; accounts?: { name: string; balance: number }[] };
+type NetworkOptions = {
+  count?: number;
+  params?: Record<string, number>;
+  workers?: number;
+  accounts?: { name: string; balance: number }[];
+  /** More start-validator arguments for one validator (e.g. node_2: ['--misbehave', 'double-sign']). */
+  argsOf?: (id: string) => readonly string[];
+};
 
 /**
  * Create genesis, keys and configs for `count` validators and start them all (healthy on return). Ports come from
@@ -71,7 +78,7 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
   try {
     const genesis = await makeClusterGenesis(repoRoot, dir, validatorSeed(count, 10000, { params: options.params, accounts: options.accounts }));
     const cluster = await startLoopbackCluster({
-      root: repoRoot, dir, genesis, count, workersPerNode: options.workers ?? 1, extraArgs: ['--log-level', 'warn'],
+      root: repoRoot, dir, genesis, count, workersPerNode: options.workers ?? 1, extraArgs: ['--log-level', 'warn'], argsOf: options.argsOf,
       output: () => ({ stdout: 'ignore', stderr: 'capture' }),
       onExit: (node, { code, signal }) => {
         if (code !== 0 && code !== null && signal === null) console.warn(`${node.id} exited ${code}: ${node.capturedStderr().slice(-2000)}`);

@@ -5,10 +5,14 @@
  * as the rules say, and every decided verdict must be the true one (wrong stake 2/10 < 1/3).
  */
 import { describe, expect, it } from 'vitest';
+import { commitOpen, revealOpen } from '../../src/core/ledger/attest-rule.js';
 import { runSimulation, createCachingVerifier, type SimApp } from '../../src/sim/cluster.js';
 import {
   accuracy,
-  attestSignBytes,
+  attestCommitment,
+  attestCommitSignBytes,
+  attestRevealSignBytes,
+  attestSalt,
   buildGenesis,
   createLedgerApp,
   genesisState,
@@ -107,20 +111,28 @@ describe('ledger in the simulator', () => {
         const state = height === 1 ? genesis : latest(height - 1);
         const txs: Tx[] = [];
         if (!state) return txs;
-        // The mempool: each validator's signed batch of verdicts on proofs it has not attested yet.
+        // The mempool: each validator's signed batch of commitments to proofs it has not committed to yet (while their
+        // commit phase is open), and of reveals of its commitments (once it closed).
         const open: string[] = [];
         for (let h = Math.max(1, height - 6); h < height; h++) for (let i = 0; i < 2; i++) open.push(proofId(proofAt(h, i)));
+        const net = ledgerNetwork(state);
         for (const v of state.activeSet) {
-          const verdicts = open
+          const secretKey = (keys.get(v.id) as KeyPair).secretKey;
+          const mine = open.filter((id) => attested(v.id, id) !== null).sort();
+          const commitments = mine
             .filter((id) => {
               const p = getProof(state, id);
-              return p !== undefined && p.status !== 'closed' && p.attestations[v.id] === undefined && attested(v.id, id) !== null;
+              return p !== undefined && p.commits[v.id] === undefined && commitOpen(p, state.params, height);
             })
-            .sort()
-            .map((id) => ({ proofId: id, verdict: attested(v.id, id) as AttestedVerdict }));
-          if (verdicts.length === 0) continue;
-          const body = { validator: v.id, verdicts };
-          txs.push({ type: 'attest', ...body, signature: sign((keys.get(v.id) as KeyPair).secretKey, attestSignBytes(ledgerNetwork(state), body)) });
+            .map((id) => ({ proofId: id, commitment: attestCommitment(net, { proofId: id, verdict: attested(v.id, id) as AttestedVerdict, salt: attestSalt(secretKey, net, id), validator: v.id }) }));
+          const reveals = mine
+            .filter((id) => {
+              const p = getProof(state, id);
+              return p !== undefined && p.commits[v.id] !== undefined && p.attestations[v.id] === undefined && revealOpen(p, state.params, height);
+            })
+            .map((id) => ({ proofId: id, verdict: attested(v.id, id) as AttestedVerdict, salt: attestSalt(secretKey, net, id) }));
+          if (commitments.length > 0) txs.push({ type: 'attest-commit', validator: v.id, commitments, signature: sign(secretKey, attestCommitSignBytes(net, { validator: v.id, commitments })) });
+          if (reveals.length > 0) txs.push({ type: 'attest-reveal', validator: v.id, reveals, signature: sign(secretKey, attestRevealSignBytes(net, { validator: v.id, reveals })) });
         }
         if (height <= 40) for (let i = 0; i < 2; i++) txs.push({ type: 'submit', proof: proofAt(height, i) });
         return txs;
@@ -179,7 +191,12 @@ describe('ledger in the simulator', () => {
     }
     const honest = getValidator(last, HONEST[0]!)!;
     expect(honest.rewards).toBe(honest.proposed * last.params.proposerReward + honest.roundsParticipated * last.params.commitReward + decided * last.params.verificationReward);
-    // every validator signed commits and proposed blocks; supply = genesis + what the schedule minted
+    // penalties: the wrong verifiers pay per wrong verdict, the abstainer per abstain, the silent one per miss
+    for (const id of WRONG) expect(getValidator(last, id)!.penalties).toBeGreaterThan(0);
+    expect(abst.penalties).toBeGreaterThan(0);
+    expect(off.penalties).toBeGreaterThan(0);
+    expect(honest.penalties).toBe(0);
+    // every validator signed commits and proposed blocks; supply = genesis + what the schedule minted - penalties burned
     expect(listValidators(last).every((v) => v.roundsParticipated > 0)).toBe(true);
     const supply = getSupply(last);
     let tokens = 0;
@@ -187,6 +204,7 @@ describe('ledger in the simulator', () => {
       if (key.startsWith('account/')) tokens += (value as { balance: number }).balance;
       if (key.startsWith('validator/')) tokens += (value as { stake: number }).stake;
     }
-    expect(tokens).toBe(supply.genesis + supply.minted);
+    expect(supply.burned).toBe(listValidators(last).reduce((n, v) => n + v.penalties, 0));
+    expect(tokens).toBe(supply.genesis + supply.minted - supply.burned);
   });
 });

@@ -34,7 +34,7 @@ describe('attestation path in the simulated testnet', () => {
       proofsPerSec: 0.5, blockIntervalMs: 2_000, wallNowMs: () => 0,
       observeBlock: (block: Block) => {
         for (const tx of block.txs) {
-          if (tx.type !== 'attest') continue;
+          if (tx.type !== 'attest-commit' && tx.type !== 'attest-reveal') continue;
           signers.add(tx.validator);
           if (tx.validator === block.header.proposer) own++;
           else foreign++;
@@ -57,7 +57,7 @@ describe('attestation path in the simulated testnet', () => {
         proofsPerSec: 0.5, blockIntervalMs: 2_000, wallNowMs: () => 0,
         observeBlock: (block: Block) => {
           if (block.header.height < 100) return;
-          for (const tx of block.txs) if (tx.type === 'attest') signersLate.add(tx.validator);
+          for (const tx of block.txs) if (tx.type === 'attest-reveal') signersLate.add(tx.validator);
         },
       });
       return { r, signersLate: [...signersLate].sort() };
@@ -80,7 +80,7 @@ describe('attestation path in the simulated testnet', () => {
       observeBlock: (block: Block) => {
         for (const tx of block.txs) {
           if (tx.type === 'submit') includedAt.set(proofId(tx.proof), block.header.height);
-          if (tx.type === 'attest') for (const v of tx.verdicts) gaps.push(block.header.height - (includedAt.get(v.proofId) ?? Number.NaN));
+          if (tx.type === 'attest-commit') for (const v of tx.commitments) gaps.push(block.header.height - (includedAt.get(v.proofId) ?? Number.NaN));
         }
       },
     });

@@ -12,7 +12,7 @@ import { applyBlock, buildReceipt, genesisState, ledgerNetwork, type GenesisDoc 
 import { hashHeader } from '../../src/core/ledger/consensus-bridge.js';
 import { proofId, type Block, type Certificate, type Proof } from '../../src/core/types/index.js';
 import { receiptView } from '../../src/node/api-views.js';
-import { attestTx, certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { certify, commitTx, revealTx, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 export interface FakeApi {
   deps: ApiDeps;
@@ -23,7 +23,7 @@ export interface FakeApi {
   submitOutcome: SubmitOutcome | null;
   txOutcome: SubmitTxOutcome | null;
   proofs: Map<string, ProofStatusResponse>;
-  /** The chain: heights 1 and 2 (empty it to see BLOCK_NOT_FOUND on /blocks/latest). */
+  /** The chain: heights 1 to 3 (empty it to see BLOCK_NOT_FOUND on /blocks/latest). */
   blocks: Map<number, BlockResponse>;
   txs: Map<string, TxStatusResponse>;
   health: HealthResponse;
@@ -44,20 +44,24 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
   const b1 = makeBlock(s0, [{ type: 'submit', proof }]);
   const s1 = applyBlock(s0, b1);
   const net = ledgerNetwork(s1);
-  const b2 = makeBlock(s1, ['node_1', 'node_2', 'node_3'].map((v) => attestTx(net, v, keys.get(v)!, [{ proofId: finalId, verdict: 'valid' }])));
+  // Every member commits in block 2 (the commit phase closes with it); three reveal in block 3: final at 3.
+  const b2 = makeBlock(s1, ['node_1', 'node_2', 'node_3', 'node_4'].map((v) => commitTx(net, v, keys.get(v)!, [{ proofId: finalId, verdict: 'valid' }])));
   const s2 = applyBlock(s1, b2);
+  const b3 = makeBlock(s2, ['node_1', 'node_2', 'node_3'].map((v) => revealTx(net, v, keys.get(v)!, [{ proofId: finalId, verdict: 'valid' }])));
+  const s3 = applyBlock(s2, b3);
   const c1 = certify(net, b1.header, ['node_1', 'node_2', 'node_3', 'node_4'], keys);
-  const c2 = certify(net, b2.header, ['node_1', 'node_2', 'node_3'], keys);
-  const receipt = buildReceipt(s2.lastResults, b2.header, c2, finalId);
-  const blocks = new Map<number, BlockResponse>([[1, blockView(b1, c1)], [2, blockView(b2, c2)]]);
+  const c2 = certify(net, b2.header, ['node_1', 'node_2', 'node_3', 'node_4'], keys);
+  const c3 = certify(net, b3.header, ['node_1', 'node_2', 'node_3'], keys);
+  const receipt = buildReceipt(s3.lastResults, b3.header, c3, finalId);
+  const blocks = new Map<number, BlockResponse>([[1, blockView(b1, c1)], [2, blockView(b2, c2)], [3, blockView(b3, c3)]]);
   const alice = keys.get('alice')!.publicKey;
 
   const fake: FakeApi = {
     doc, finalId, submitOutcome: null, txOutcome: null, failing: new Set(),
-    proofs: new Map([[finalId, { id: finalId, status: 'final', height: 1, finalHeight: 2, verdict: 'valid', receipt: receiptView(receipt) }]]),
+    proofs: new Map([[finalId, { id: finalId, status: 'final', height: 1, finalHeight: 3, verdict: 'valid', receipt: receiptView(receipt) }]]),
     txs: new Map(),
     blocks,
-    health: { status: 'ok', height: 2 },
+    health: { status: 'ok', height: 3 },
     deps: undefined as unknown as ApiDeps,
   };
   const submitOne = (p: Proof): SubmitOutcome => {
@@ -72,7 +76,7 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     }) as NonNullable<ApiDeps[K]>;
   const validator = (id: string, signed: number | null) => ({
     id, publicKey: doc.validators.find((v) => v.id === id)!.publicKey, stake: 10000, rewards: 0, balance: 0, rounds: 2, proposed: 1,
-    accuracy: { matched: 1, compared: 1, abstained: 0, missed: 0, ratio: 1 }, jailed: false, lastSignedHeight: signed,
+    accuracy: { matched: 1, compared: 1, abstained: 0, missed: 0, ratio: 1 }, jailed: false, slashed: 0, lastSignedHeight: signed,
   });
   fake.deps = {
     submitProof: guard('submitProof', async (p) => submitOne(p)),
@@ -81,10 +85,10 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     getProof: guard('getProof', async (id) => fake.proofs.get(id) ?? null),
     getBlock: guard('getBlock', async (h) => fake.blocks.get(h) ?? null),
     getLatestBlock: guard('getLatestBlock', async () => fake.blocks.get(Math.max(0, ...fake.blocks.keys())) ?? null),
-    getValidators: guard('getValidators', async () => ({ height: 2, validators: [validator('node_1', 2), validator('node_2', 2), validator('node_3', 2), validator('node_4', 1)] })),
+    getValidators: guard('getValidators', async () => ({ height: 3, validators: [validator('node_1', 2), validator('node_2', 2), validator('node_3', 2), validator('node_4', 1)] })),
     getStatus: guard('getStatus', async () => ({
-      nodeId: 'node_1', chainId: doc.chainId, height: 2, round: 0, leader: 'node_3', isLeader: false, peers: 3, peerIds: ['node_2', 'node_3', 'node_4'],
-      stake: 10000, syncing: false, latestBlockHash: blocks.get(2)!.hash, rounds: 2, viewChanges: 0,
+      nodeId: 'node_1', chainId: doc.chainId, height: 3, round: 0, leader: 'node_3', isLeader: false, peers: 3, peerIds: ['node_2', 'node_3', 'node_4'],
+      stake: 10000, syncing: false, latestBlockHash: blocks.get(3)!.hash, rounds: 3, viewChanges: 0,
       commitLatencyMs: { last: 120, avg: 110, min: 100, max: 120 }, proofs: { submitted: 1, finalized: 1, verified: 1 },
       mempool: { size: 0, bytes: 0 }, evidence: 0, uptimeSec: 3, z3Version: '4.15.4',
     })),
@@ -93,7 +97,7 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     submitTx: guard('submitTx', async () => fake.txOutcome ?? { ok: true, hash: 'ee'.repeat(32), duplicate: false }),
     getTx: guard('getTx', async (hash) => fake.txs.get(hash) ?? null),
     getGenesis: guard('getGenesis', async () => ({
-      chainId: doc.chainId, genesisHash: doc.genesisHash, minStake: 1000, maxValidators: 100, height: 2,
+      chainId: doc.chainId, genesisHash: doc.genesisHash, minStake: 1000, maxValidators: 100, height: 3,
       validators: doc.validators.map((v) => ({ id: v.id, publicKey: v.publicKey, stake: v.stake })),
     })),
     getAccount: guard('getAccount', async (address) => (address === alice ? { address, balance: 50_000, nonce: 0 } : null)),

@@ -63,8 +63,8 @@ function fakeNode(options: { proofsMax?: number; closing?: boolean } = {}) {
       return {
         height: 1,
         validators: [
-          { id: 'node_1', publicKey: '11'.repeat(32), stake: 10000, rewards: 10, balance: 0, rounds: 1, proposed: 1, accuracy: { matched: 1, compared: 1, abstained: 0, missed: 0, ratio: 1 }, jailed: false, lastSignedHeight: 1 },
-          { id: 'node_2', publicKey: '22'.repeat(32), stake: 10000, rewards: 0, balance: 0, rounds: 0, proposed: 0, accuracy: { matched: 0, compared: 0, abstained: 0, missed: 0, ratio: null }, jailed: false, lastSignedHeight: null },
+          { id: 'node_1', publicKey: '11'.repeat(32), stake: 10000, rewards: 10, balance: 0, rounds: 1, proposed: 1, accuracy: { matched: 1, compared: 1, abstained: 0, missed: 0, ratio: 1 }, jailed: false, slashed: 0, lastSignedHeight: 1 },
+          { id: 'node_2', publicKey: '22'.repeat(32), stake: 10000, rewards: 0, balance: 0, rounds: 0, proposed: 0, accuracy: { matched: 0, compared: 0, abstained: 0, missed: 0, ratio: null }, jailed: false, slashed: 0, lastSignedHeight: null },
         ],
       };
     },

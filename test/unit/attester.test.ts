@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ATTEST_FLUSH_DELAY_MS, createAttester, type AttestChainView } from '../../src/core/attest/attester.js';
-import { attestSignBytes } from '../../src/core/ledger/sign-bytes.js';
+import { attestCommitment, attestCommitSignBytes, attestSalt } from '../../src/core/ledger/sign-bytes.js';
+import type { ProofRecord } from '../../src/core/ledger/state.js';
 import type { Block } from '../../src/core/types/consensus.js';
 import { proofId, type Proof } from '../../src/core/types/proof.js';
-import type { AttestTx } from '../../src/core/types/tx.js';
+import { attestProofIds, type AttestCommitTx, type AttestRevealTx, type AttestTx } from '../../src/core/types/tx.js';
 import { sign, verify } from '../../src/crypto/ed25519.js';
 import type { VerifyResult } from '../../src/ports/verifier.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
@@ -33,8 +34,16 @@ const valid = (rlimitUsed = 7): VerifyResult => ({ outcome: 'verdict', verdict: 
 const blockOf = (height: number, proofs: Proof[]): Block => ({ header: { height } as Block['header'], txs: proofs.map((proof) => ({ type: 'submit', proof })), lastCommit: null });
 const microtasks = () => new Promise((r) => setImmediate(r));
 
+const pending = (): ProofRecord => ({ submittedHeight: 9, status: 'pending', verdict: null, finalHeight: null, commitCloseHeight: null, commits: {}, attestations: {} });
+const commitsOf = (tx: AttestTx) => (tx as AttestCommitTx).commitments;
+const revealsOf = (tx: AttestTx) => (tx as AttestRevealTx).reveals;
+
 function setup(view: Partial<AttestChainView> = {}, validatorId = 'node_1') {
   const clock = new Scheduler();
+  /** The committed ledger's proof records as the test sets them (absent: pending, submitted at 9, nothing on chain). */
+  const records = new Map<string, ProofRecord>();
+  const chain = { height: 10 };
+  const held = new Set<string>();
   const verifier = manualVerifier();
   const pooled: AttestTx[] = [];
   const broadcast: AttestTx[] = [];
@@ -46,12 +55,13 @@ function setup(view: Partial<AttestChainView> = {}, validatorId = 'node_1') {
     chainId,
     genesisHash,
     validatorId,
-    chain: () => ({ height: 10, attestVerdictsMax: 100, ...view }),
-    pool: { add: (tx) => pooled.push(tx) },
+    chain: () => ({ height: chain.height, attestVerdictsMax: 100, params: { verdictWindowBlocks: 150, commitPhaseBlocks: 100 }, proof: (id) => records.get(id) ?? pending(), ...view }),
+    salt: (id) => attestSalt(key.secretKey, { chainId, genesisHash }, id),
+    pool: { add: (tx) => pooled.push(tx), holds: (kind, _v, id) => held.has(`${kind}/${id}`) },
     broadcast: (tx) => broadcast.push(tx),
     onVerifyFailed: (err, height) => failures.push(`${height}:${err.message}`),
   });
-  return { clock, verifier, attester, pooled, broadcast, failures };
+  return { clock, verifier, attester, pooled, broadcast, failures, records, chain, held };
 }
 
 describe('attester', () => {
@@ -70,14 +80,14 @@ describe('attester', () => {
     expect(attester.readyCount()).toBe(2);
     clock.runUntil(ATTEST_FLUSH_DELAY_MS);
     expect(broadcast).toHaveLength(1);
-    expect(broadcast[0]!.verdicts).toHaveLength(2);
+    expect(commitsOf(broadcast[0]!)).toHaveLength(2);
     expect(pooled).toEqual([broadcast[0]]);
     // The third completes later: its own batch, its own 5 ms.
     verifier.answer(proofs[2]!, valid());
     await microtasks();
     clock.runUntil(clock.nowMs() + ATTEST_FLUSH_DELAY_MS);
     expect(broadcast).toHaveLength(2);
-    expect(broadcast[1]!.verdicts.map((v) => v.proofId)).toEqual([proofId(proofs[2]!)]);
+    expect(attestProofIds(broadcast[1]!)).toEqual([proofId(proofs[2]!)]);
   });
 
   it('signs verdicts sorted by proof id, unique, with this validator and chain', async () => {
@@ -89,13 +99,17 @@ describe('attester', () => {
     await microtasks();
     clock.runUntil(100);
     const tx = broadcast[0]!;
-    const ids = tx.verdicts.map((v) => v.proofId);
+    const ids = attestProofIds(tx);
     expect(ids).toEqual(proofs.map(proofId).sort());
     expect(broadcast).toHaveLength(1);
     expect(tx.validator).toBe('node_1');
-    expect(verify(key.publicKey, attestSignBytes({ chainId, genesisHash }, { validator: tx.validator, verdicts: tx.verdicts }), tx.signature)).toBe(true);
-    expect(verify(key.publicKey, attestSignBytes({ chainId: 'other-chain', genesisHash }, { validator: tx.validator, verdicts: tx.verdicts }), tx.signature)).toBe(false);
-    expect(verify(key.publicKey, attestSignBytes({ chainId, genesisHash: 'cd'.repeat(32) }, { validator: tx.validator, verdicts: tx.verdicts }), tx.signature)).toBe(false);
+    const body = { validator: tx.validator, commitments: commitsOf(tx) };
+    expect(tx.type).toBe('attest-commit');
+    expect(verify(key.publicKey, attestCommitSignBytes({ chainId, genesisHash }, body), tx.signature)).toBe(true);
+    expect(verify(key.publicKey, attestCommitSignBytes({ chainId: 'other-chain', genesisHash }, body), tx.signature)).toBe(false);
+    expect(verify(key.publicKey, attestCommitSignBytes({ chainId, genesisHash: 'cd'.repeat(32) }, body), tx.signature)).toBe(false);
+    // each commitment seals (proof, valid, this validator's salt, this validator)
+    for (const c of commitsOf(tx)) expect(c.commitment).toBe(attestCommitment({ chainId, genesisHash }, { proofId: c.proofId, verdict: 'valid', salt: attestSalt(key.secretKey, { chainId, genesisHash }, c.proofId), validator: 'node_1' }));
   });
 
   it('cuts a batch into txs of at most attestVerdictsMax verdicts, read at flush time', async () => {
@@ -105,13 +119,13 @@ describe('attester', () => {
     for (const p of proofs) verifier.answer(p, valid());
     await microtasks();
     clock.runUntil(100);
-    expect(broadcast.map((tx) => tx.verdicts.length)).toEqual([2, 2, 1]);
-    const all = broadcast.flatMap((tx) => tx.verdicts.map((v) => v.proofId));
+    expect(broadcast.map((tx) => commitsOf(tx).length)).toEqual([2, 2, 1]);
+    const all = broadcast.flatMap((tx) => attestProofIds(tx));
     expect(all).toEqual(proofs.map(proofId).sort());
   });
 
-  it('attests abstain (without rlimit) when the verifier abstains, and when it fails', async () => {
-    const { clock, verifier, attester, broadcast, failures } = setup();
+  it('reveals abstain (without rlimit) when the verifier abstains, and when it fails, once the phase closed on chain', async () => {
+    const { clock, verifier, attester, broadcast, failures, records, chain } = setup();
     const [a, b, c] = [proofN(21), proofN(22), proofN(23)];
     attester.attestBlock(blockOf(3, [a, b, c]));
     verifier.answer(a, { outcome: 'abstain', reason: 'watchdog', ms: 60_000 });
@@ -119,10 +133,23 @@ describe('attester', () => {
     verifier.fail(c, new Error('pool closed'));
     await microtasks();
     clock.runUntil(100);
-    const byId = new Map(broadcast[0]!.verdicts.map((v) => [v.proofId, v]));
-    expect(byId.get(proofId(a))).toEqual({ proofId: proofId(a), verdict: 'abstain' });
-    expect(byId.get(proofId(b))).toEqual({ proofId: proofId(b), verdict: 'valid', rlimitUsed: 42 });
-    expect(byId.get(proofId(c))).toEqual({ proofId: proofId(c), verdict: 'abstain' });
+    expect(broadcast.map((tx) => tx.type)).toEqual(['attest-commit']);
+    // the commitments land in block 11, which closes the phase: the next block may carry the reveals
+    for (const { proofId: id, commitment } of commitsOf(broadcast[0]!)) records.set(id, { ...pending(), commits: { node_1: commitment }, commitCloseHeight: 11 });
+    chain.height = 11;
+    attester.attestBlock(blockOf(11, []));
+    expect(broadcast.map((tx) => tx.type)).toEqual(['attest-commit', 'attest-reveal']);
+    const salt = (p: Proof) => attestSalt(key.secretKey, { chainId, genesisHash }, proofId(p));
+    const byId = new Map(revealsOf(broadcast[1]!).map((v) => [v.proofId, v]));
+    expect(byId.get(proofId(a))).toEqual({ proofId: proofId(a), verdict: 'abstain', salt: salt(a) });
+    expect(byId.get(proofId(b))).toEqual({ proofId: proofId(b), verdict: 'valid', salt: salt(b), rlimitUsed: 42 });
+    expect(byId.get(proofId(c))).toEqual({ proofId: proofId(c), verdict: 'abstain', salt: salt(c) });
+    // revealed on chain: done, forgotten
+    for (const id of byId.keys()) records.set(id, { ...records.get(id)!, attestations: { node_1: byId.get(id)!.verdict } });
+    chain.height = 12;
+    attester.attestBlock(blockOf(12, []));
+    expect(broadcast).toHaveLength(2);
+    expect(attester.heldCount()).toBe(0);
     expect(failures).toEqual(['3:pool closed']);
   });
 
@@ -140,6 +167,34 @@ describe('attester', () => {
     expect(attester.readyCount()).toBe(0);
   });
 
+  it('commits again what fell out of the pool while the phase is open; reveals nothing before it closed; forgets a proof whose phase closed without its commitment', async () => {
+    const { clock, verifier, attester, broadcast, records, chain, held } = setup();
+    const [a, b] = [proofN(51), proofN(52)];
+    attester.attestBlock(blockOf(10, [a, b]));
+    verifier.answer(a, valid());
+    verifier.answer(b, valid());
+    await microtasks();
+    clock.runUntil(100);
+    expect(broadcast).toHaveLength(1);
+    // block 11: a's commitment landed (phase still open); b's batch fell out of the pool (not on chain, not held)
+    records.set(proofId(a), { ...pending(), commits: { node_1: commitsOf(broadcast[0]!)[0]!.commitment } });
+    held.add(`attest-commit/${proofId(b)}`);
+    chain.height = 11;
+    attester.attestBlock(blockOf(11, []));
+    clock.runUntil(200);
+    expect(broadcast).toHaveLength(1); // still pooled: nothing to resend, nothing to reveal yet
+    held.clear();
+    chain.height = 12;
+    attester.attestBlock(blockOf(12, []));
+    clock.runUntil(300);
+    expect(broadcast.map((tx) => [tx.type, attestProofIds(tx)])).toEqual([['attest-commit', [proofId(a), proofId(b)].sort()], ['attest-commit', [proofId(b)]]]);
+    // b's phase closed without its commitment: forgotten; a is held until it is revealed
+    records.set(proofId(b), { ...pending(), commitCloseHeight: 12 });
+    chain.height = 13;
+    attester.attestBlock(blockOf(13, []));
+    expect(attester.heldCount()).toBe(1);
+  });
+
   it('runs as several independent instances in one process (one per validator)', async () => {
     const one = setup({}, 'node_1');
     const two = setup({}, 'node_2');
@@ -153,5 +208,36 @@ describe('attester', () => {
     expect(one.broadcast.map((tx) => tx.validator)).toEqual(['node_1']);
     expect(two.broadcast).toHaveLength(0);
     expect(two.attester.readyCount()).toBe(0);
+  });
+});
+
+// A restarted attester forgot the verdicts it had committed to: before `resume`, a validator that restarted between
+// its commitment and the close of the phase never revealed, and was penalized as unrevealed (wrong_verdict_penalty)
+// for every such proof. Now it finds each sealed verdict again from its deterministic salt and reveals it.
+describe('attester after a restart', () => {
+  it('takes back its unrevealed commitments and reveals them once the phase closed; verifies again open proofs it had not committed to', async () => {
+    const { clock, verifier, attester, broadcast, records, chain } = setup();
+    const committed = proofN(21);
+    const uncommitted = proofN(22);
+    const salt = (id: string) => attestSalt(key.secretKey, { chainId, genesisHash }, id);
+    const sealed = attestCommitment({ chainId, genesisHash }, { proofId: proofId(committed), verdict: 'invalid', salt: salt(proofId(committed)), validator: 'node_1' });
+    // The phase of `committed` closed at 10 (so it reveals from 11); `uncommitted` still takes commitments.
+    records.set(proofId(committed), { ...pending(), commitCloseHeight: 10, commits: { node_1: sealed } });
+    records.set(proofId(uncommitted), pending());
+    const open = [...records.entries()];
+    const resumed = attester.resume(open, (id) => (id === proofId(uncommitted) ? uncommitted : undefined));
+    expect(resumed).toEqual({ recovered: 1, reverifying: 1 });
+    const reveal = broadcast.find((tx) => tx.type === 'attest-reveal');
+    expect(reveal && revealsOf(reveal)).toEqual([{ proofId: proofId(committed), verdict: 'invalid', salt: salt(proofId(committed)) }]);
+    // The uncommitted proof is verified again and committed to when ready.
+    verifier.answer(uncommitted, valid());
+    await microtasks();
+    clock.runUntil(ATTEST_FLUSH_DELAY_MS + 1);
+    const commit = broadcast.find((tx) => tx.type === 'attest-commit');
+    expect(commit && commitsOf(commit).map((c) => c.proofId)).toEqual([proofId(uncommitted)]);
+    // A commitment that opens to no verdict (not this key's) is left alone.
+    records.set(proofId(proofN(23)), { ...pending(), commitCloseHeight: 10, commits: { node_1: 'ff'.repeat(32) } });
+    expect(attester.resume([[proofId(proofN(23)), records.get(proofId(proofN(23)))!]], () => undefined)).toEqual({ recovered: 0, reverifying: 0 });
+    expect(chain.height).toBe(10);
   });
 });

@@ -103,13 +103,13 @@ describe('client against the API (real socket)', () => {
 
   it('reads every route, parsed with the API schemas', async () => {
     const node = createClient({ baseUrl: api.url + '/' });
-    expect((await node.getStatus()).height).toBe(2);
+    expect((await node.getStatus()).height).toBe(3);
     expect((await node.getValidators()).validators.map((v) => v.id)).toEqual(['node_1', 'node_2', 'node_3', 'node_4']);
-    expect((await node.getLatestBlock()).height).toBe(2);
+    expect((await node.getLatestBlock()).height).toBe(3);
     expect((await node.getBlock(1)).certificate.signatures).toHaveLength(4);
     expect((await node.getPeers()).peers[0]).toMatchObject({ id: 'node_2', connected: true });
     expect((await node.getGenesis()).genesisHash).toBe(fake.doc.genesisHash);
-    expect(await node.getHealth()).toEqual({ status: 'ok', height: 2 });
+    expect(await node.getHealth()).toEqual({ status: 'ok', height: 3 });
     expect((await node.getOpenApi()).openapi).toBe('3.1.0');
     const alice = fake.doc.accounts.find((a) => a.name === 'alice')!.address;
     expect(await node.getAccount(alice)).toEqual({ address: alice, balance: 50_000, nonce: 0 });
@@ -157,7 +157,7 @@ describe('client against the API (real socket)', () => {
     expect(seen).toEqual(['pending', 'included', 'final']);
 
     const checked = await node.getProofWithReceipt(fake.finalId, fake.doc);
-    expect(checked.check).toMatchObject({ ok: true, verdict: 'valid', height: 2, signedStake: 30000, totalStake: 40000, trustedHeight: null });
+    expect(checked.check).toMatchObject({ ok: true, verdict: 'valid', height: 3, signedStake: 30000, totalStake: 40000, trustedHeight: null });
     // Default anchor: the node's own GET /genesis (same set here).
     expect((await node.getProofWithReceipt(fake.finalId)).check?.ok).toBe(true);
     // Another network's genesis: the receipt does not verify.

@@ -12,7 +12,7 @@ import { silentLog } from '../../src/ports/log.js';
 import { createCommitObserver } from '../../src/node/commit-observer.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { applyBlock } from '../../src/core/ledger/apply.js';
-import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
+import { commitTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
 import { getValidator } from '../../src/core/ledger/state.js';
 import { composeCandidates } from '../../src/core/pool/candidates.js';
 import { createEvidencePool } from '../../src/core/pool/evidence-pool.js';
@@ -20,7 +20,7 @@ import type { Evidence } from '../../src/core/types/consensus.js';
 
 const { doc } = makeGenesis();
 const bond = bondTx(doc, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, 0) as BondTx;
-const attest = attestTx(doc, 'node_1', keyFor('node_1'), [{ proofId: proofId(proofN(5)), verdict: 'valid' }]) as AttestTx;
+const attest = commitTx(doc, 'node_1', keyFor('node_1'), [{ proofId: proofId(proofN(5)), verdict: 'valid' }]) as AttestTx;
 /** The ledger the attestation pool checks against: proofN(5) submitted at height 1. */
 const pooledState = applyBlock(genesisState(doc), makeBlock(genesisState(doc), [{ type: 'submit', proof: proofN(5) }]));
 

@@ -15,7 +15,7 @@ import {
 } from '../../src/core/ledger/index.js';
 import { keyPairFromSeed, type KeyPair } from '../../src/crypto/ed25519.js';
 import { proofId } from '../../src/core/types/proof.js';
-import { attestTx, certify, keyFor, makeBlock, proofN } from './ledger-fixtures.js';
+import { commitTx, revealTx, certify, keyFor, makeBlock, proofN } from './ledger-fixtures.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const seed = {
@@ -128,7 +128,8 @@ describe('init-genesis-state and verify-receipt (CLI)', () => {
       let s = genesisState(doc);
       s = applyBlock(s, makeBlock(s, [{ type: 'submit', proof: proofN(42) }]));
       const id = proofId(proofN(42));
-      const b2 = makeBlock(s, ['node_1', 'node_2', 'node_4'].map((v) => attestTx(doc, v, keys.get(v)!, [{ proofId: id, verdict: 'valid' }])));
+      s = applyBlock(s, makeBlock(s, ['node_1', 'node_2', 'node_3', 'node_4'].map((v) => commitTx(doc, v, keys.get(v)!, [{ proofId: id, verdict: 'valid' }]))));
+    const b2 = makeBlock(s, ['node_1', 'node_2', 'node_4'].map((v) => revealTx(doc, v, keys.get(v)!, [{ proofId: id, verdict: 'valid' }])));
       s = applyBlock(s, b2);
       const receipt = buildReceipt(s.lastResults, b2.header, certify(doc, b2.header, ['node_1', 'node_2', 'node_3'], keys), id);
       const file = join(dir, 'receipt.json');

@@ -14,7 +14,7 @@ import { DEFAULT_PROOF_RULES } from '../../src/core/admission/envelope.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { PROOF_GOSSIP_BATCH_COUNT_MAX, PROOF_GOSSIP_FLUSH_DELAY_MS } from '../../src/core/limits.js';
 import { applyBlock, type LedgerState } from '../../src/core/ledger/index.js';
-import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
+import { commitTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
 
 const { doc } = makeGenesis({ accounts: [{ name: 'acct', balance: 100_000 }] });
 const bond = (nonce: number) => bondTx(doc, keyFor('acct'), 'node_9', keyFor('node_9'), 10_000, nonce) as BondTx;
@@ -191,18 +191,19 @@ describe('intake', () => {
     expect(gossip).toEqual([]);
   });
 
-  it('gossip fills the pools without answering or re-gossiping; attestations expire after the verdict window', () => {
+  it('gossip fills the pools without answering or re-gossiping; commitments expire when the commit phase closes', () => {
     const { intake, mempool, txPool, attestPool, gossip } = setup({ state: withProof() });
-    const attest = attestTx(doc, 'node_2', keyFor('node_2'), [{ proofId: proofId(proofN(7)), verdict: 'valid' }]) as AttestTx;
+    const attest = commitTx(doc, 'node_2', keyFor('node_2'), [{ proofId: proofId(proofN(7)), verdict: 'valid' }]) as AttestTx;
     intake.onGossip({ kind: 'gossip-proof', proof: proofN(3) });
     intake.onGossip({ kind: 'gossip-tx', tx: bond(0) });
     intake.onGossip({ kind: 'gossip-attest', tx: attest });
     expect(mempool.has(proofId(proofN(3)))).toBe(true);
     expect(txPool.size()).toBe(1);
     expect(attestPool.size()).toBe(1);
-    attestPool.onCommitted(doc.params.verdictWindowBlocks, []);
+    // proofN(7) was submitted at 1: its longest commit phase ends with block 1 + commit_phase_blocks
+    attestPool.onCommitted(doc.params.commitPhaseBlocks, []);
     expect(attestPool.size()).toBe(1);
-    attestPool.onCommitted(doc.params.verdictWindowBlocks + 1, []);
+    attestPool.onCommitted(doc.params.commitPhaseBlocks + 1, []);
     expect(attestPool.size()).toBe(0);
     expect(gossip).toEqual([]);
   });

@@ -2,7 +2,10 @@
 import { keyPairFromSeed, sign, type KeyPair } from '../../src/crypto/ed25519.js';
 import { sha256Hex } from '../../src/crypto/hash.js';
 import {
-  attestSignBytes,
+  attestCommitment,
+  attestCommitSignBytes,
+  attestRevealSignBytes,
+  attestSalt,
   bondKeySignBytes,
   bondSignBytes,
   buildGenesis,
@@ -39,11 +42,18 @@ export function proofN(i: number): Proof {
   return { smtlib: `(declare-const x Int)(assert (> x ${i}))(check-sat)`, claim: 'sat' };
 }
 
-/** The tx builders sign for `network` (a GenesisDoc is one: chain id and genesis hash). */
-export function attestTx(network: SignNetwork, validator: string, key: KeyPair, verdicts: { proofId: string; verdict: AttestedVerdict }[]): Tx {
-  const sorted = [...verdicts].sort((a, b) => (a.proofId < b.proofId ? -1 : 1));
-  const body = { validator, verdicts: sorted };
-  return { type: 'attest', ...body, signature: sign(key.secretKey, attestSignBytes(network, body)) };
+type Verdicts = { proofId: string; verdict: AttestedVerdict }[];
+const sortedById = <T extends { proofId: string }>(items: T[]): T[] => [...items].sort((a, b) => (a.proofId < b.proofId ? -1 : 1));
+
+/** The tx builders sign for `network` (a GenesisDoc is one: chain id and genesis hash). Salts: attestSalt of the key. */
+export function commitTx(network: SignNetwork, validator: string, key: KeyPair, verdicts: Verdicts): Tx {
+  const commitments = sortedById(verdicts).map(({ proofId, verdict }) => ({ proofId, commitment: attestCommitment(network, { proofId, verdict, salt: attestSalt(key.secretKey, network, proofId), validator }) }));
+  return { type: 'attest-commit', validator, commitments, signature: sign(key.secretKey, attestCommitSignBytes(network, { validator, commitments })) };
+}
+
+export function revealTx(network: SignNetwork, validator: string, key: KeyPair, verdicts: Verdicts): Tx {
+  const reveals = sortedById(verdicts).map(({ proofId, verdict }) => ({ proofId, verdict, salt: attestSalt(key.secretKey, network, proofId) }));
+  return { type: 'attest-reveal', validator, reveals, signature: sign(key.secretKey, attestRevealSignBytes(network, { validator, reveals })) };
 }
 
 export function bondTx(network: SignNetwork, account: KeyPair, validator: string, validatorKey: KeyPair, stake: number, nonce: number, address?: string): Tx {

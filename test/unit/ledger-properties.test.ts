@@ -4,6 +4,7 @@
  * and no verification reward for an always-wrong one.
  */
 import { describe, expect, it } from 'vitest';
+import { commitOpen, revealOpen } from '../../src/core/ledger/attest-rule.js';
 import fc from 'fast-check';
 import {
   accuracy,
@@ -20,7 +21,7 @@ import {
 import { smtBuild, smtEntries, smtRoot } from '../../src/core/ledger/smt.js';
 import { proofId, type AttestedVerdict, type Verdict } from '../../src/core/types/proof.js';
 import type { Block, Certificate, Tx } from '../../src/core/types/index.js';
-import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
+import { commitTx, revealTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
 
 
 interface Scenario {
@@ -39,7 +40,8 @@ function buildChain(decisions: number[], opts: { blocks: number; slash: boolean 
   const blocks: Block[] = [];
   const truth = new Map<string, Verdict>();
   const submittedAt = new Map<string, number>();
-  const attested = new Set<string>();
+  const attested = new Map<string, AttestedVerdict>();
+  const revealed = new Set<string>();
   let counter = 0;
   let aliceNonce = 0;
   let lastCert: Certificate | null = null;
@@ -48,16 +50,27 @@ function buildChain(decisions: number[], opts: { blocks: number; slash: boolean 
     const txs: Tx[] = [];
     for (const v of state.activeSet) {
       const verdicts: { proofId: string; verdict: AttestedVerdict }[] = [];
-      for (const [id, at] of submittedAt) {
-        if (attested.has(`${v.id}/${id}`) || getProof(state, id)?.status === 'closed' || height > at + 4) continue;
+      const reveals: { proofId: string; verdict: AttestedVerdict }[] = [];
+      for (const id of submittedAt.keys()) {
+        const record = getProof(state, id)!;
+        const mine = attested.get(`${v.id}/${id}`);
+        if (mine !== undefined) {
+          if (!revealed.has(`${v.id}/${id}`) && revealOpen(record, state.params, height)) {
+            reveals.push({ proofId: id, verdict: mine });
+            revealed.add(`${v.id}/${id}`);
+          }
+          continue;
+        }
+        if (!commitOpen(record, state.params, height)) continue;
         if (next() >= 70) continue;
         const t = truth.get(id) as Verdict;
         const verdict: AttestedVerdict = v.id === 'node_4' ? (t === 'valid' ? 'invalid' : 'valid') : next() < 10 ? 'abstain' : t;
         verdicts.push({ proofId: id, verdict });
-        attested.add(`${v.id}/${id}`);
+        attested.set(`${v.id}/${id}`, verdict);
       }
       const key = keys.get(v.id) ?? keyFor(v.id);
-      if (verdicts.length > 0) txs.push(attestTx(doc, v.id, key, verdicts));
+      if (reveals.length > 0) txs.push(revealTx(doc, v.id, key, reveals));
+      if (verdicts.length > 0) txs.push(commitTx(doc, v.id, key, verdicts));
     }
     const submits = next() % 3;
     for (let i = 0; i < submits; i++) {
@@ -123,13 +136,15 @@ describe('ledger properties', () => {
           expect(listValidators(s).reduce((sum, v) => sum + v.rewards, 0)).toBe(supply.minted);
         }
         const last = states[states.length - 1]!;
-        expect(getSupply(last).burned).toBe(slash ? 500 : 0);
+        // slashing and the attestation penalties (taken from accounts) are all that is burned
+        const penalties = listValidators(last).reduce((sum, v) => sum + v.penalties, 0);
+        expect(getSupply(last).burned).toBe((slash ? 500 : 0) + penalties);
       }),
       { numRuns: 15 },
     );
   });
 
-  it('a validator that always attests the final verdict has accuracy 1.0; one that attests wrong verdicts earns no verification reward', () => {
+  it('a validator that always reveals the final verdict has accuracy 1.0; one that reveals wrong verdicts earns no verification reward', () => {
     let decided = 0;
     let wrongCompared = 0;
     fc.assert(
@@ -171,7 +186,7 @@ describe('hostile transactions', () => {
     const state = genesisState(doc);
     const txArb = fc.oneof(
       fc.anything(),
-      fc.record({ type: fc.constantFrom('submit', 'attest', 'bond', 'unbond', 'evidence'), proof: fc.anything(), validator: fc.anything(), verdicts: fc.anything(), evidence: fc.anything(), stake: fc.anything(), nonce: fc.anything(), account: fc.anything(), publicKey: fc.anything(), signature: fc.anything() }, { requiredKeys: ['type'] }),
+      fc.record({ type: fc.constantFrom('submit', 'attest', 'attest-commit', 'attest-reveal', 'bond', 'unbond', 'evidence'), proof: fc.anything(), validator: fc.anything(), verdicts: fc.anything(), commitments: fc.anything(), reveals: fc.anything(), evidence: fc.anything(), stake: fc.anything(), nonce: fc.anything(), account: fc.anything(), publicKey: fc.anything(), signature: fc.anything() }, { requiredKeys: ['type'] }),
     );
     fc.assert(
       fc.property(fc.array(txArb, { minLength: 1, maxLength: 4 }), (junk) => {

@@ -23,10 +23,11 @@ import {
   ledgerNetwork,
   type LedgerState,
 } from '../../src/core/ledger/index.js';
+import { commitCloseHeight } from '../../src/core/ledger/attest-rule.js';
 import { hashHeader } from '../../src/core/ledger/consensus-bridge.js';
 import { proofId } from '../../src/core/types/proof.js';
 import type { Block, Tx } from '../../src/core/types/index.js';
-import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote, unbondTx } from './ledger-fixtures.js';
+import { bondTx, certify, commitTx, revealTx, keyFor, makeBlock, makeGenesis, proofN, signVote, unbondTx } from './ledger-fixtures.js';
 
 function setup(params: Record<string, number | boolean> = {}) {
   const { doc, keys } = makeGenesis({ accounts: [{ name: 'alice', balance: 50_000 }], params });
@@ -40,43 +41,66 @@ function step(state: LedgerState, txs: Tx[], opts: Parameters<typeof makeBlock>[
   return applyBlock(state, makeBlock(state, txs, opts));
 }
 
-function attestAll(state: LedgerState, keys: Map<string, ReturnType<typeof keyFor>>, who: Record<string, 'valid' | 'invalid' | 'abstain'>, ids: string[]): Tx[] {
-  return Object.entries(who).map(([v, verdict]) => attestTx(ledgerNetwork(state), v, keys.get(v)!, ids.map((proofId) => ({ proofId, verdict }))));
+type Who = Record<string, 'valid' | 'invalid' | 'abstain'>;
+type Keys = Map<string, ReturnType<typeof keyFor>>;
+
+function commitAll(state: LedgerState, keys: Keys, who: Who, ids: string[]): Tx[] {
+  return Object.entries(who).map(([v, verdict]) => commitTx(ledgerNetwork(state), v, keys.get(v)!, ids.map((proofId) => ({ proofId, verdict }))));
+}
+
+function revealAll(state: LedgerState, keys: Keys, who: Who, ids: string[]): Tx[] {
+  return Object.entries(who).map(([v, verdict]) => revealTx(ledgerNetwork(state), v, keys.get(v)!, ids.map((proofId) => ({ proofId, verdict }))));
+}
+
+/** Commit (one block), wait for the commit phase to close (empty blocks), reveal (one block). */
+function commitAndReveal(state: LedgerState, keys: Keys, who: Who, ids: string[]): LedgerState {
+  let s = step(state, commitAll(state, keys, who, ids));
+  while (ids.some((id) => s.chain.height + 1 <= commitCloseHeight(getProof(s, id)!, s.params))) s = step(s, []);
+  return step(s, revealAll(s, keys, who, ids));
 }
 
 describe('finality and accuracy', () => {
-  it('finalizes when > 2/3 of the stake agree, compares every attestation and pays per match', () => {
+  it('finalizes when > 2/3 of the stake reveal the same verdict, compares every reveal, pays per match, penalizes a wrong one', () => {
     const { keys, state: s0 } = setup();
     const id = proofId(proofN(1));
     const s1 = step(s0, [{ type: 'submit', proof: proofN(1) }]);
     expect(getProof(s1, id)?.status).toBe('pending');
-    // 2 of 4 equal stakes is not a quorum
-    const s2 = step(s1, attestAll(s1, keys, { node_1: 'valid', node_2: 'valid' }, [id]));
-    expect(getProof(s2, id)?.status).toBe('pending');
-    // the third makes 3/4 > 2/3; node_4 attests wrong afterwards: compared immediately
-    const s3 = step(s2, attestAll(s2, keys, { node_3: 'valid' }, [id]));
-    expect(getProof(s3, id)).toMatchObject({ status: 'final', verdict: 'valid', finalHeight: 3 });
-    expect(s3.lastResults).toContainEqual({ kind: 'final', proofId: id, verdict: 'valid', height: 3, submittedHeight: 1 });
+    // every member commits at height 2: the commit phase closes at the end of block 2
+    const s2 = step(s1, [...commitAll(s1, keys, { node_1: 'valid', node_2: 'valid' }, [id]), ...commitAll(s1, keys, { node_3: 'valid', node_4: 'invalid' }, [id])]);
+    expect(getProof(s2, id)).toMatchObject({ status: 'pending', commitCloseHeight: 2 });
+    // 2 of 4 equal stakes revealed is not a quorum
+    const s3 = step(s2, revealAll(s2, keys, { node_1: 'valid', node_2: 'valid' }, [id]));
+    expect(getProof(s3, id)?.status).toBe('pending');
+    // the third makes 3/4 > 2/3; node_4 reveals its wrong verdict afterwards: compared immediately
+    const s4 = step(s3, revealAll(s3, keys, { node_3: 'valid' }, [id]));
+    expect(getProof(s4, id)).toMatchObject({ status: 'final', verdict: 'valid', finalHeight: 4 });
+    expect(s4.lastResults).toContainEqual({ kind: 'final', proofId: id, verdict: 'valid', height: 4, submittedHeight: 1 });
     // Chain-wide totals (what /status and the monitor report), committed in the state root.
     expect(getStats(s0)).toEqual({ proofsSubmitted: 0, proofsFinalized: 0 });
-    expect(getStats(s2)).toEqual({ proofsSubmitted: 1, proofsFinalized: 0 });
-    expect(getStats(s3)).toEqual({ proofsSubmitted: 1, proofsFinalized: 1 });
-    const s4 = step(s3, attestAll(s3, keys, { node_4: 'invalid' }, [id]));
-    for (const v of ['node_1', 'node_2', 'node_3']) expect(accuracy(getValidator(s4, v)!)).toBe(1);
-    const n4 = getValidator(s4, 'node_4')!;
-    expect(n4).toMatchObject({ matched: 0, compared: 1 });
+    expect(getStats(s3)).toEqual({ proofsSubmitted: 1, proofsFinalized: 0 });
+    expect(getStats(s4)).toEqual({ proofsSubmitted: 1, proofsFinalized: 1 });
+    const balance4 = getAccount(s4, keys.get('node_4')!.publicKey)!.balance;
+    const s5 = step(s4, revealAll(s4, keys, { node_4: 'invalid' }, [id]));
+    for (const v of ['node_1', 'node_2', 'node_3']) expect(accuracy(getValidator(s5, v)!)).toBe(1);
+    const n4 = getValidator(s5, 'node_4')!;
+    // the penalty is taken from its account, down to zero (here it holds only its one proposer reward), and burned
+    const taken = Math.min(balance4, s0.params.wrongVerdictPenalty);
+    expect(taken).toBeGreaterThan(0);
+    expect(n4).toMatchObject({ matched: 0, compared: 1, penalties: taken });
+    expect(getSupply(s5).burned - getSupply(s4).burned).toBe(taken);
     expect(accuracy(n4)).toBe(0);
-    // node_4 proposed block 4 only; no verification reward
+    // node_4 proposed block 4 only; no verification reward; the wrong verdict cost wrong_verdict_penalty (burned)
     expect(n4.rewards).toBe(n4.proposed * s0.params.proposerReward);
-    expect(getValidator(s4, 'node_1')!.rewards).toBe(getValidator(s4, 'node_1')!.proposed * 5 + 2);
+    expect(getAccount(s5, keys.get('node_4')!.publicKey)!.balance).toBe(balance4 - taken);
+    expect(getValidator(s5, 'node_1')!.rewards).toBe(getValidator(s5, 'node_1')!.proposed * 5 + 2);
   });
 
   it('is final as undecided when no verdict reaches > 2/3 within the window; abstentions and misses are counted apart', () => {
-    const { keys, state: s0 } = setup({ verdict_window_blocks: 3 });
+    const { keys, state: s0 } = setup({ verdict_window_blocks: 3, commit_grace_blocks: 0 });
     const id = proofId(proofN(7));
     let s = step(s0, [{ type: 'submit', proof: proofN(7) }]);
-    s = step(s, attestAll(s, keys, { node_1: 'valid', node_2: 'invalid', node_3: 'abstain' }, [id]));
-    s = step(s, []);
+    s = step(s, commitAll(s, keys, { node_1: 'valid', node_2: 'invalid', node_3: 'abstain' }, [id]));
+    s = step(s, revealAll(s, keys, { node_1: 'valid', node_2: 'invalid', node_3: 'abstain' }, [id]));
     expect(getProof(s, id)?.status).toBe('pending');
     s = step(s, []); // height 4 = 1 + window
     expect(getProof(s, id)).toMatchObject({ status: 'closed', verdict: 'undecided', finalHeight: 4 });
@@ -85,7 +109,7 @@ describe('finality and accuracy', () => {
     expect(getValidator(s, 'node_3')).toMatchObject({ abstained: 1, missed: 0 });
     expect(getValidator(s, 'node_4')).toMatchObject({ missed: 1, abstained: 0 });
     // the window is closed now
-    const late = makeBlockUnchecked(s, attestAll(s, keys, { node_4: 'valid' }, [id]));
+    const late = makeBlockUnchecked(s, commitAll(s, keys, { node_4: 'valid' }, [id]));
     expect(validateBlock(s, late)).toMatchObject({ ok: false, code: 'ATTEST_WINDOW_CLOSED', txIndex: 0 });
   });
 
@@ -94,21 +118,26 @@ describe('finality and accuracy', () => {
     const id = proofId(proofN(1));
     const s1 = step(s0, [{ type: 'submit', proof: proofN(1) }]);
     const cases: [Tx, string][] = [
-      [attestTx(NET, 'node_9', keyFor('node_9'), [{ proofId: id, verdict: 'valid' }]), 'ATTEST_NOT_IN_SET'],
-      [attestTx(NET, 'node_1', keys.get('node_2')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
-      [attestTx({ ...NET, chainId: 'other-chain' }, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
-      [attestTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: 'ab'.repeat(32), verdict: 'valid' }]), 'ATTEST_UNKNOWN_PROOF'],
-      [{ type: 'attest', validator: 'node_1', verdicts: [], signature: '00' }, 'ATTEST_EMPTY'],
-      [{ type: 'attest', validator: 'node_1', verdicts: [{ proofId: id, verdict: 'valid' }, { proofId: id, verdict: 'valid' }], signature: '00' }, 'ATTEST_NOT_SORTED'],
-      [{ type: 'attest', validator: 'node_1', verdicts: [{ proofId: id, verdict: 'maybe' as never }], signature: '00' }, 'TX_MALFORMED'],
+      [commitTx(NET, 'node_9', keyFor('node_9'), [{ proofId: id, verdict: 'valid' }]), 'ATTEST_NOT_IN_SET'],
+      [commitTx(NET, 'node_1', keys.get('node_2')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
+      [commitTx({ ...NET, chainId: 'other-chain' }, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]), 'TX_BAD_SIGNATURE'],
+      [commitTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: 'ab'.repeat(32), verdict: 'valid' }]), 'ATTEST_UNKNOWN_PROOF'],
+      [revealTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]), 'ATTEST_REVEAL_NO_COMMIT'],
+      [{ type: 'attest-commit', validator: 'node_1', commitments: [], signature: '00' }, 'ATTEST_EMPTY'],
+      [{ type: 'attest-commit', validator: 'node_1', commitments: [{ proofId: id, commitment: id }, { proofId: id, commitment: id }], signature: '00' }, 'ATTEST_NOT_SORTED'],
+      [{ type: 'attest-reveal', validator: 'node_1', reveals: [{ proofId: id, verdict: 'maybe' as never, salt: id }], signature: '00' }, 'TX_MALFORMED'],
+      [{ type: 'attest-commit', validator: 'node_1', commitments: [{ proofId: id, commitment: 'xyz' }], signature: '00' }, 'TX_MALFORMED'],
+      [{ type: 'attest', validator: 'node_1', verdicts: [{ proofId: id, verdict: 'valid' }], signature: '00' } as unknown as Tx, 'TX_MALFORMED'],
       [{ type: 'nope' } as unknown as Tx, 'TX_MALFORMED'],
     ];
     for (const [tx, code] of cases) expect(validateBlock(s1, makeBlockUnchecked(s1, [tx])), code).toMatchObject({ ok: false, code });
-    const sameBlock = makeBlockUnchecked(s0, [{ type: 'submit', proof: proofN(1) }, attestTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }])]);
+    const sameBlock = makeBlockUnchecked(s0, [{ type: 'submit', proof: proofN(1) }, commitTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }])]);
     expect(validateBlock(s0, sameBlock)).toMatchObject({ ok: false, code: 'ATTEST_SAME_BLOCK' });
-    const once = attestTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]);
+    const once = commitTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }]);
     const s2 = step(s1, [once]);
     expect(validateBlock(s2, makeBlockUnchecked(s2, [once]))).toMatchObject({ ok: false, code: 'ATTEST_DUPLICATE' });
+    // the phase is open (only node_1 committed): no reveal yet, for anyone
+    expect(validateBlock(s2, makeBlockUnchecked(s2, [revealTx(NET, 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'valid' }])]))).toMatchObject({ ok: false, code: 'ATTEST_REVEAL_EARLY' });
     const dup = makeBlockUnchecked(s1, [{ type: 'submit', proof: proofN(1) }]);
     expect(validateBlock(s1, dup)).toMatchObject({ ok: false, code: 'PROOF_DUPLICATE' });
   });
@@ -241,7 +270,7 @@ describe('staking', () => {
     expect(app.validatorSet(s2).validators.map((v) => v.id)).toContain('node_5'); // height 3 = 1 + 2
     // node_5 can attest from height 3
     const s3 = step(s2, [{ type: 'submit', proof: proofN(3) }]);
-    const s4 = step(s3, [attestTx(net, 'node_5', keyFor('node_5'), [{ proofId: proofId(proofN(3)), verdict: 'valid' }])]);
+    const s4 = step(s3, [commitTx(net, 'node_5', keyFor('node_5'), [{ proofId: proofId(proofN(3)), verdict: 'valid' }])]);
     // unbond at height 5: leaves the set at 7, stake back at 5 + 10 = 15
     const s5 = step(s4, [unbondTx(net, 'node_5', keyFor('node_5'), 0)]);
     const s6 = step(s5, []);
@@ -278,7 +307,7 @@ describe('staking', () => {
     expect(s3.activeSet.map((v) => v.id)).toEqual(['node_1', 'node_2', 'node_3']);
     // a jailed validator cannot attest once out of the set
     const s4 = step(s3, [{ type: 'submit', proof: proofN(4) }]);
-    expect(validateBlock(s4, makeBlockUnchecked(s4, [attestTx(NET, 'node_4', k4, [{ proofId: proofId(proofN(4)), verdict: 'valid' }])]))).toMatchObject({ ok: false, code: 'ATTEST_NOT_IN_SET' });
+    expect(validateBlock(s4, makeBlockUnchecked(s4, [commitTx(NET, 'node_4', k4, [{ proofId: proofId(proofN(4)), verdict: 'valid' }])]))).toMatchObject({ ok: false, code: 'ATTEST_NOT_IN_SET' });
   });
 });
 
@@ -287,12 +316,14 @@ describe('receipts', () => {
     const { doc, keys, state: s0 } = setup();
     const id = proofId(proofN(1));
     const s1 = step(s0, [{ type: 'submit', proof: proofN(1) }, { type: 'submit', proof: proofN(2) }, { type: 'submit', proof: proofN(3) }]);
-    const b2 = makeBlock(s1, attestAll(s1, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [id, proofId(proofN(2))]));
-    const s2 = applyBlock(s1, b2);
+    const who = { node_1: 'valid', node_2: 'valid', node_3: 'valid', node_4: 'valid' } as const;
+    const s1c = step(s1, commitAll(s1, keys, who, [id, proofId(proofN(2))]));
+    const b2 = makeBlock(s1c, revealAll(s1c, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [id, proofId(proofN(2))]));
+    const s2 = applyBlock(s1c, b2);
     const cert = certify(NET, b2.header, ['node_1', 'node_2', 'node_3'], keys);
     const receipt = buildReceipt(s2.lastResults, b2.header, cert, id);
     const set = genesisValidatorSet(doc);
-    expect(verifyReceipt(receipt, set, doc)).toMatchObject({ ok: true, verdict: 'valid', height: 2, signedStake: 30000, totalStake: 40000 });
+    expect(verifyReceipt(receipt, set, doc)).toMatchObject({ ok: true, verdict: 'valid', height: 3, signedStake: 30000, totalStake: 40000 });
     expect(verifyReceipt(JSON.parse(JSON.stringify(receipt)), set, doc).ok).toBe(true);
     expect(verifyReceipt({ ...receipt, verdict: 'invalid' }, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_LEAF' });
     expect(verifyReceipt({ ...receipt, leaf: { ...receipt.leaf, verdict: 'invalid' }, verdict: 'invalid' }, set, doc)).toMatchObject({ ok: false, code: 'RECEIPT_MERKLE_PROOF' });
@@ -334,7 +365,7 @@ describe('snapshots', () => {
   it('round-trip through JSON to the same root and the same next block; a corrupted one is refused', () => {
     const { keys, state: s0 } = setup();
     let s = step(s0, [{ type: 'submit', proof: proofN(1) }, bondTx(NET, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0)]);
-    s = step(s, attestAll(s, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [proofId(proofN(1))]));
+    s = commitAndReveal(s, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [proofId(proofN(1))]);
     const restored = restoreState(JSON.parse(JSON.stringify(snapshotState(s))), s.genesisHash);
     expect(stateRoot(restored)).toBe(stateRoot(s));
     expect(restored.activeSet).toEqual(s.activeSet);

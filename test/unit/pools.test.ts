@@ -5,10 +5,10 @@ import { composeCandidates } from '../../src/core/pool/candidates.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { createTxPool, type TxPoolView } from '../../src/core/pool/tx-pool.js';
 import { encodeProof, proofId } from '../../src/core/types/proof.js';
-import type { AttestTx, BondTx, Tx, UnbondTx } from '../../src/core/types/tx.js';
+import { attestProofIds, type AttestTx, type BondTx, type Tx, type UnbondTx } from '../../src/core/types/tx.js';
 import { applyBlock, genesisState, prepareBlock, type LedgerState } from '../../src/core/ledger/index.js';
 import type { AttestedVerdict } from '../../src/core/types/proof.js';
-import { attestTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, unbondTx } from './ledger-fixtures.js';
+import { commitTx, revealTx, bondTx, keyFor, makeBlock, makeGenesis, proofN, unbondTx } from './ledger-fixtures.js';
 
 const chainId = 'pop-test';
 const network = { chainId, genesisHash: 'ab'.repeat(32) };
@@ -20,7 +20,7 @@ const view = (height: number, nonce = 0, balance = 1_000_000): TxPoolView => ({
   validatorKey: (id) => (id === 'node_1' ? keyFor('node_1').publicKey : undefined),
   account: (address) => (address === account.publicKey ? { balance, nonce } : undefined),
 });
-const attest = (n: number): AttestTx => ({ type: 'attest', validator: 'node_1', verdicts: [{ proofId: String(n).padStart(64, '0'), verdict: 'valid' }], signature: `sig${n}` });
+const attest = (n: number): AttestTx => ({ type: 'attest-commit', validator: 'node_1', commitments: [{ proofId: String(n).padStart(64, '0'), commitment: '00'.repeat(32) }], signature: `sig${n}` });
 
 describe('tx pool', () => {
   it('checks the door: a bad signature or an unknown validator is rejected with the door code', () => {
@@ -125,21 +125,23 @@ function chainWith(blocks: number[][]): LedgerState {
   for (const indexes of blocks) state = applyBlock(state, makeBlock(state, indexes.map((i): Tx => ({ type: 'submit', proof: proofN(100 + i) }))));
   return state;
 }
+/** The longest commit phase under W (capped at W - 1). */
+const C = W - 1;
 const signedAttest = (validator: string, proofs: number[], verdict: AttestedVerdict = 'valid'): AttestTx =>
-  attestTx(attestDoc, validator, keyFor(validator), proofs.map((i) => ({ proofId: pid(i), verdict }))) as AttestTx;
+  commitTx(attestDoc, validator, keyFor(validator), proofs.map((i) => ({ proofId: pid(i), verdict }))) as AttestTx;
 const signatures = (pool: { pending(): Iterable<AttestTx> }): string[] => [...pool.pending()].map((tx) => tx.signature);
 
 describe('attestation pool', () => {
-  it('drops attestations a block includes and those past their window', () => {
+  it('drops attestations a block includes and commitments past their commit phase', () => {
     const state = chainWith([[0], [], [1, 2]]);
     const pool = createAttestPool({ validatorId: 'node_1', state: () => state });
     const [a1, a2, a3] = [signedAttest('node_2', [0]), signedAttest('node_2', [1]), signedAttest('node_3', [2])];
     for (const tx of [a1, a2, a3]) expect(pool.add(tx)).toEqual({ ok: true, duplicate: false });
-    pool.onCommitted(1 + W, [a3]);
+    pool.onCommitted(1 + C, [a3]);
     expect(signatures(pool)).toEqual([a2.signature]);
-    pool.onCommitted(2 + W, []);
+    pool.onCommitted(2 + C, []);
     expect(pool.size()).toBe(1);
-    pool.onCommitted(3 + W, []);
+    pool.onCommitted(3 + C, []);
     expect(pool.size()).toBe(0);
   });
 
@@ -170,6 +172,8 @@ describe('attestation pool', () => {
       [signedAttest('node_2', [0, 1]), 'ATTEST_WINDOW_CLOSED'],
       [signedAttest('node_3', [2]), 'ATTEST_DUPLICATE'],
       [signedAttest('node_2', []), 'ATTEST_EMPTY'],
+      [revealTx(attestDoc, 'node_3', keyFor('node_3'), [{ proofId: pid(2), verdict: 'valid' }]) as AttestTx, 'ATTEST_REVEAL_EARLY'],
+      [revealTx(attestDoc, 'node_2', keyFor('node_2'), [{ proofId: pid(2), verdict: 'valid' }]) as AttestTx, 'ATTEST_REVEAL_NO_COMMIT'],
     ];
     for (const [tx, code] of cases) {
       expect(pool.add(tx)).toMatchObject({ ok: false, code });
@@ -213,7 +217,7 @@ describe('attestation pool', () => {
     const pool = createAttestPool({ validatorId: 'node_1', state: () => state });
     const txs = [signedAttest('node_4', [0]), signedAttest('node_4', [1]), signedAttest('node_4', [2]), signedAttest('node_2', [0]), signedAttest('node_2', [1]), signedAttest('node_3', [0]), signedAttest('node_1', [0])];
     for (const tx of txs) pool.add(tx);
-    expect([...pool.pending()].map((tx) => `${tx.validator}:${tx.verdicts[0]!.proofId === pid(0) ? 0 : tx.verdicts[0]!.proofId === pid(1) ? 1 : 2}`)).toEqual([
+    expect([...pool.pending()].map((tx) => `${tx.validator}:${attestProofIds(tx)[0] === pid(0) ? 0 : attestProofIds(tx)[0] === pid(1) ? 1 : 2}`)).toEqual([
       'node_1:0', 'node_4:0', 'node_2:0', 'node_3:0', 'node_4:1', 'node_2:1', 'node_4:2',
     ]);
   });

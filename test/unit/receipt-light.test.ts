@@ -26,9 +26,10 @@ import {
 import { hashHeader } from '../../src/core/ledger/consensus-bridge.js';
 import { proofId } from '../../src/core/types/proof.js';
 import type { Block, BlockHeader, Certificate, Tx } from '../../src/core/types/index.js';
-import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
+import { commitTx, revealTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote } from './ledger-fixtures.js';
 
-const { doc, keys } = makeGenesis({ accounts: [{ name: 'alice', balance: 200_000 }] });
+// commit_grace_blocks 0: a commit phase closes at the block where > 2/3 of the stake committed (keeps these heights short).
+const { doc, keys } = makeGenesis({ accounts: [{ name: 'alice', balance: 200_000 }], params: { commit_grace_blocks: 0 } });
 keys.set('node_5', keyFor('node_5'));
 const genesisSet = genesisValidatorSet(doc);
 
@@ -52,10 +53,11 @@ function chain(s0: LedgerState, blocks: Tx[][]): { states: LedgerState[]; blocks
 const id = proofId(proofN(1));
 const s0 = genesisState(doc);
 // Height 1: alice bonds node_5 with 100,000 (it takes effect at 3; then node_5 alone holds 100k of 140k > 2/3).
-// Height 2: a proof. Height 3: nothing. Height 4: node_5's attestation finalizes it.
-const real = chain(s0, [[bondTx(doc, keys.get('alice')!, 'node_5', keys.get('node_5')!, 100_000, 0)], [{ type: 'submit', proof: proofN(1) }], []]);
+// Height 2: a proof. Height 3: node_5 commits (> 2/3 of the stake: with commit_grace_blocks 0 the phase closes).
+// Height 4: node_5's reveal finalizes it.
+const real = chain(s0, [[bondTx(doc, keys.get('alice')!, 'node_5', keys.get('node_5')!, 100_000, 0)], [{ type: 'submit', proof: proofN(1) }], [commitTx(doc, 'node_5', keys.get('node_5')!, [{ proofId: id, verdict: 'valid' }])]]);
 const s3 = real.states[3]!;
-const b4 = makeBlock(s3, [attestTx(ledgerNetwork(s3), 'node_5', keys.get('node_5')!, [{ proofId: id, verdict: 'valid' }])]);
+const b4 = makeBlock(s3, [revealTx(ledgerNetwork(s3), 'node_5', keys.get('node_5')!, [{ proofId: id, verdict: 'valid' }])]);
 const s4 = applyBlock(s3, b4);
 const cert4 = certify(doc, b4.header, ['node_5'], keys);
 const steps: SetStep[] = real.records.map((r) => {
@@ -100,9 +102,10 @@ describe('receipts after a set change', () => {
 
   it('a history forged by the genesis keys after they lost their majority verifies from genesis alone, and fails against a trusted block or the real changes', () => {
     // The genesis validators (now 30% of the stake) build a chain without the bond and finalize another verdict.
-    const fake = chain(s0, [[{ type: 'submit', proof: proofN(1) }], [], []]);
+    const genesisThree = ['node_1', 'node_2', 'node_3'];
+    const fake = chain(s0, [[{ type: 'submit', proof: proofN(1) }], genesisThree.map((v) => commitTx(doc, v, keys.get(v)!, [{ proofId: id, verdict: 'invalid' }])), []]);
     const f3 = fake.states[3]!;
-    const fb4 = makeBlock(f3, [attestTx(ledgerNetwork(f3), 'node_1', keys.get('node_1')!, [{ proofId: id, verdict: 'invalid' }]), attestTx(ledgerNetwork(f3), 'node_2', keys.get('node_2')!, [{ proofId: id, verdict: 'invalid' }]), attestTx(ledgerNetwork(f3), 'node_3', keys.get('node_3')!, [{ proofId: id, verdict: 'invalid' }])]);
+    const fb4 = makeBlock(f3, genesisThree.map((v) => revealTx(ledgerNetwork(f3), v, keys.get(v)!, [{ proofId: id, verdict: 'invalid' }])));
     const f4 = applyBlock(f3, fb4);
     const forged = buildReceipt(f4.lastResults, fb4.header, certify(doc, fb4.header, ['node_1', 'node_2', 'node_3'], keys), id);
     // From genesis alone nothing tells the walk that the set changed: the long-range limit every light client has.
@@ -138,14 +141,15 @@ describe('what a node stores and serves', () => {
 
 describe('a block committed in a later round than it was built in', () => {
   it('verifies: the certificate round may follow the header round (failed with RECEIPT_HEADER_HASH before)', () => {
-    const s1 = applyBlock(s0, makeBlock(s0, [{ type: 'submit', proof: proofN(2) }]));
+    const s0c = applyBlock(s0, makeBlock(s0, [{ type: 'submit', proof: proofN(2) }]));
     const pid = proofId(proofN(2));
-    const votes = ['node_1', 'node_2', 'node_3'].map((v) => attestTx(ledgerNetwork(s1), v, keys.get(v)!, [{ proofId: pid, verdict: 'valid' }]));
+    const s1 = applyBlock(s0c, makeBlock(s0c, ['node_1', 'node_2', 'node_3'].map((v) => commitTx(doc, v, keys.get(v)!, [{ proofId: pid, verdict: 'valid' }]))));
+    const votes = ['node_1', 'node_2', 'node_3'].map((v) => revealTx(ledgerNetwork(s1), v, keys.get(v)!, [{ proofId: pid, verdict: 'valid' }]));
     const b2 = makeBlock(s1, votes, { round: 0 });
     const s2 = applyBlock(s1, b2);
     const cert = certifyAtRound(b2.header, 1, ['node_1', 'node_2', 'node_3']);
     const r = buildReceipt(s2.lastResults, b2.header, cert, pid);
-    expect(verifyReceipt(r, genesisSet, doc)).toMatchObject({ ok: true, verdict: 'valid', height: 2 });
+    expect(verifyReceipt(r, genesisSet, doc)).toMatchObject({ ok: true, verdict: 'valid', height: 3 });
     // A certificate from a round before the block was built cannot be.
     const early = buildReceipt(s2.lastResults, { ...b2.header, round: 2 }, cert, pid);
     expect(verifyReceipt(early, genesisSet, doc)).toMatchObject({ ok: false, code: 'RECEIPT_HEADER_HASH' });

@@ -12,7 +12,7 @@ import { checkTxAtDoor } from '../../src/core/ledger/tx-door.js';
 import { proofId } from '../../src/core/types/proof.js';
 import type { Proposal, Vote } from '../../src/core/types/consensus.js';
 import type { BondTx, Tx } from '../../src/core/types/index.js';
-import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { commitTx, revealTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 // Same chain id ('pop-test'), different genesis: B has a fifth validator and another verdict window.
 const A = makeGenesis({ accounts: [{ name: 'alice', balance: 50_000 }] });
@@ -64,7 +64,7 @@ describe('signatures are bound to the network (chain id and genesis hash)', () =
     const id = proofId(proofN(1));
     const onB = applyBlock(genesisState(B.doc), makeBlock(genesisState(B.doc), [{ type: 'submit', proof: proofN(1) }]));
     const onA = applyBlock(genesisState(A.doc), makeBlock(genesisState(A.doc), [{ type: 'submit', proof: proofN(1) }]));
-    const tx = attestTx(A.doc, 'node_1', keyFor('node_1'), [{ proofId: id, verdict: 'valid' }]);
+    const tx = commitTx(A.doc, 'node_1', keyFor('node_1'), [{ proofId: id, verdict: 'valid' }]);
     expect(refusedCodes(onA, tx)).toEqual([]);
     expect(refusedCodes(onB, tx)).toEqual(['TX_BAD_SIGNATURE']);
   });
@@ -72,7 +72,8 @@ describe('signatures are bound to the network (chain id and genesis hash)', () =
   it("a receipt of A does not verify against B's genesis, even with A's validator set", () => {
     let s = applyBlock(genesisState(A.doc), makeBlock(genesisState(A.doc), [{ type: 'submit', proof: proofN(1) }]));
     const id = proofId(proofN(1));
-    const b2 = makeBlock(s, ['node_1', 'node_2', 'node_3'].map((v) => attestTx(A.doc, v, keyFor(v), [{ proofId: id, verdict: 'valid' }])));
+    s = applyBlock(s, makeBlock(s, ['node_1', 'node_2', 'node_3', 'node_4'].map((v) => commitTx(A.doc, v, keyFor(v), [{ proofId: id, verdict: 'valid' }]))));
+    const b2 = makeBlock(s, ['node_1', 'node_2', 'node_3'].map((v) => revealTx(A.doc, v, keyFor(v), [{ proofId: id, verdict: 'valid' }])));
     s = applyBlock(s, b2);
     const receipt = buildReceipt(s.lastResults, b2.header, certify(A.doc, b2.header, ['node_1', 'node_2', 'node_3'], A.keys), id);
     expect(verifyReceipt(receipt, genesisValidatorSet(A.doc), A.doc)).toMatchObject({ ok: true });

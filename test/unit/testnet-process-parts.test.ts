@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidatorProcess } from '../../src/cluster/validator-process.js';
 import { crashCount, pickVictim } from '../../src/testnet/process-crash.js';
-import { assembleRun, longestStall, runIssues, type MeasuredRun } from '../../src/testnet/process-report.js';
+import { assembleRun, longestStall, misbehaviourOutcome, runIssues, type MeasuredRun } from '../../src/testnet/process-report.js';
+import { chooseMode } from '../../src/testnet/processes.js';
 import { newRunState, testnetNodes } from '../../src/testnet/process-run-state.js';
 import { createRandom } from '../../src/testnet/workload.js';
 
@@ -53,7 +54,7 @@ describe('process-mode report assembly', () => {
       st, nodes, endAt: st.t0 + 10_000, wallMs: 15_000, startupMs: 3000, baseCount: 12, scheduledCount: 9,
       load: { submitted: [{ id: 'a', baseIndex: 0 }, { id: 'b', baseIndex: 1 }], refused: 1, refusals: new Map([['PROOF_TOO_LARGE', 1]]) },
       fates: { finalized: 1, verdicts: new Map([['valid', 1]]), mismatches: new Map([['p: final verdict invalid, manifest expects valid', 1]]), notFinal: new Map([['included', 1]]), includedAgeSum: 3 },
-      referenceId: 'node_1', blocks: { liveCount: 2, common: 11, divergences: [], viewChanges: 2 }, faultsUnsupported: ['partition'], dataDir: null,
+      referenceId: 'node_1', blocks: { liveCount: 2, common: 11, divergences: [], viewChanges: 2, evidenceCommitted: 0 }, validators: [], faultsUnsupported: ['partition'], dataDir: null,
     };
   }
 
@@ -73,6 +74,34 @@ describe('process-mode report assembly', () => {
     expect(details.commitsPerSec).toBe(1);
     expect(details.heightsCompared).toBe(11);
     expect(details.nodesAgree).toBe(true);
+  });
+
+  it('misbehaviour: flags, evidence from the blocks, slashed and jailed from /validators; the set at the end in the run', () => {
+    const blocks = { liveCount: 4, common: 20, divergences: [], viewChanges: 0, evidenceCommitted: 2 };
+    const validators = [
+      { nodeId: 'node_1', stake: 10_000, rewards: 5, accuracy: null, jailed: false, slashed: 0 },
+      { nodeId: 'node_2', stake: 9025, rewards: 1, accuracy: null, jailed: true, slashed: 975 },
+    ];
+    expect(misbehaviourOutcome([{ nodeId: 'node_2', spec: 'double-sign' }, { nodeId: 'node_2', spec: 'lazy' }], blocks, validators)).toEqual({
+      flags: ['node_2:double-sign', 'node_2:lazy'], misbehaving: ['node_2'], evidenceCommitted: 2, slashed: [{ nodeId: 'node_2', amount: 975 }], jailed: ['node_2'],
+    });
+    const m = measured();
+    const { run } = assembleRun({ ...m, o: { ...m.o, misbehave: [{ nodeId: 'node_2', spec: 'double-sign' }] }, blocks, validators });
+    expect(run.misbehaviour?.jailed).toEqual(['node_2']);
+    m.nodes[1]!.height = 2;
+    const issues = runIssues({ ...m, o: { ...m.o, misbehave: [{ nodeId: 'node_2', spec: 'double-sign' }] }, blocks, validators });
+    expect(issues).toContain('node_2 (misbehaving) stopped at height 2 of 12: jailed, it left the set and the honest validators no longer accept its key');
+    m.nodes[1]!.height = 18; // two behind the common height 20: the last poll's timing, not reported
+    expect(runIssues({ ...m, o: { ...m.o, misbehave: [{ nodeId: 'node_2', spec: 'double-sign' }] }, blocks, validators }).some((i) => i.includes('stopped'))).toBe(false);
+    expect(run.validators).toEqual([
+      { nodeId: 'node_1', stake: 10_000, rewards: 5, accuracy: null, jailed: false },
+      { nodeId: 'node_2', stake: 9025, rewards: 1, accuracy: null, jailed: true },
+    ]);
+  });
+
+  it('--misbehave runs real processes: auto picks them, simulation is refused', () => {
+    expect(chooseMode({ mode: 'auto', nodes: 4, durationMs: 120_000, faults: [], seedGiven: true, misbehave: true })).toEqual({ kind: 'processes', why: 'auto: --misbehave runs real validator processes' });
+    expect(() => chooseMode({ mode: 'simulation', nodes: 4, durationMs: 120_000, faults: [], seedGiven: false, misbehave: true })).toThrow(expect.objectContaining({ code: 'TESTNET_MISBEHAVE_NEEDS_PROCESSES' }) as Error);
   });
 
   it('issues: nodes that exited on their own, verdict mismatches, proofs not final, refusals, in that order', () => {

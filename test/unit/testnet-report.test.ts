@@ -65,6 +65,29 @@ describe('buildReport', () => {
     expect(r.issues.some((i) => i.includes('43200 of 43200 submitted proofs not final'))).toBe(true);
   });
 
+  it('misbehaviour (processes mode): who misbehaved, the evidence committed, who was slashed by how much, who is jailed, and the set at the end', () => {
+    const r = buildReport(run({
+      mode: { kind: 'processes', wallMs: 130_000, workload: 'w', verifier: 'v' },
+      misbehaviour: { flags: ['node_2:double-sign'], misbehaving: ['node_2'], evidenceCommitted: 3, slashed: [{ nodeId: 'node_2', amount: 1426 }], jailed: ['node_2'] },
+      validators: [
+        { nodeId: 'node_1', stake: 10_000, rewards: 12, accuracy: 1, jailed: false },
+        { nodeId: 'node_2', stake: 8574, rewards: 3, accuracy: 2 / 3, jailed: true },
+      ],
+    }));
+    expect(testnetReportSchema.parse(r)).toEqual(r);
+    expect(r.faults).toMatchObject({ misbehaving: ['node_2'], evidenceCommitted: 3, slashed: [{ node_id: 'node_2', amount: 1426 }], jailed: ['node_2'] });
+    expect(r.validators).toEqual([
+      { node_id: 'node_1', stake: 10_000, rewards: 12, accuracy: 1, jailed: false },
+      { node_id: 'node_2', stake: 8574, rewards: 3, accuracy: 0.6667, jailed: true },
+    ]);
+    expect(r.issues).toContain('Misbehaving on purpose: node_2:double-sign; 3 piece(s) of evidence committed; slashed: node_2 1426; jailed: node_2');
+    expect(Object.keys(r)).toEqual(['deployment', 'metrics', 'stability', 'issues', 'mode', 'faults', 'validators']);
+    // A run without misbehaviour has none of these keys (older reports still validate).
+    const plain = buildReport(run());
+    expect('misbehaving' in plain.faults || 'validators' in plain).toBe(false);
+    expect(testnetReportSchema.safeParse({ ...r, faults: { ...r.faults, slashed: [{ node_id: 'node_2' }] } }).success).toBe(false);
+  });
+
   it('the schema rejects a report missing a seed field', () => {
     const r = buildReport(run()) as Record<string, unknown>;
     const { metrics, ...rest } = r as { metrics: Record<string, unknown> };

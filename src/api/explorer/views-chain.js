@@ -5,7 +5,7 @@ import { badge, facts, fmtInt, fmtMs, h, link, section, short, table } from './d
 /** Count a block's txs by type. */
 function txCounts(block) {
   const counts = { submit: 0, attest: 0, other: 0 };
-  for (const tx of block.txs) counts[tx?.type === 'submit' || tx?.type === 'attest' ? tx.type : 'other']++;
+  for (const tx of block.txs) counts[tx?.type === 'submit' ? 'submit' : tx?.type === 'attest-commit' || tx?.type === 'attest-reveal' ? 'attest' : 'other']++;
   return counts;
 }
 
@@ -85,8 +85,9 @@ function submits(b, ids) {
 function attests(b) {
   const rows = [];
   for (const tx of b.txs) {
-    if (tx?.type !== 'attest') continue;
-    for (const v of tx.verdicts) rows.push([String(tx.validator), link(`/proofs/${encodeURIComponent(v.proofId)}`, short(v.proofId)), badge(v.verdict)]);
+    // Commitments hide their verdict until the reveal (docs/LEDGER.md "Attestations: commit and reveal").
+    const items = tx?.type === 'attest-commit' ? tx.commitments : tx?.type === 'attest-reveal' ? tx.reveals : [];
+    for (const v of items) rows.push([String(tx.validator), link(`/proofs/${encodeURIComponent(v.proofId)}`, short(v.proofId)), badge(tx.type === 'attest-commit' ? 'committed' : v.verdict)]);
   }
   return table('Verdicts validators signed in this block (on proofs of earlier blocks)', ['Validator', 'Proof', 'Verdict'], rows);
 }

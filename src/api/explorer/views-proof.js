@@ -54,8 +54,8 @@ function attestationsOf(blocks, id) {
   const found = [];
   for (const b of blocks) {
     for (const tx of b.txs) {
-      if (tx?.type !== 'attest') continue;
-      const v = tx.verdicts.find((entry) => entry.proofId === id);
+      if (tx?.type !== 'attest-reveal') continue; // revealed verdicts (commitments hide theirs)
+      const v = tx.reveals.find((entry) => entry.proofId === id);
       if (v) found.push({ validator: String(tx.validator), verdict: v.verdict, height: b.height });
     }
   }

@@ -1,16 +1,22 @@
 /**
- * The attester: verifies every proof of a committed block through the ProofVerifier port and signs what it
- * found. Verdicts that complete together are batched: the first ready verdict arms a flush ATTEST_FLUSH_DELAY_MS
- * later on the injected clock; the flush sorts the ready verdicts by proof id (unique), cuts them into attest txs
- * of at most `attestVerdictsMax` verdicts, signs each, and hands it to the attestation pool and to `broadcast`.
- * So a slow proof never delays the attestation of a fast one, and one signature covers a batch.
+ * The attester: verifies every proof of a committed block through the ProofVerifier port, commits to what it found,
+ * and reveals it once the proof's commit phase closed on chain (docs/LEDGER.md "Attestations: commit and reveal").
+ * Verdicts that complete together are batched: the first ready verdict arms a flush ATTEST_FLUSH_DELAY_MS later on
+ * the injected clock; the flush sorts the ready verdicts by proof id (unique), cuts them into attest-commit txs of
+ * at most `attestVerdictsMax` commitments, signs each, and hands it to the attestation pool and to `broadcast`.
+ * After each committed block the attester reveals, in one batch, every commitment of its own whose phase closed,
+ * and sends again a commitment or reveal that fell out of the pool before a block took it (its batch went stale).
+ * The salt of each commitment comes from `salt(proofId)` (attestSalt: HMAC of the secret key), so nothing secret
+ * is kept that a restart could lose.
  *
  * No adapters, no timers of its own, all state per instance: the simulator runs one per validator.
  */
-import { attestSignBytes } from '../ledger/sign-bytes.js';
+import { commitOpen, revealOpen, type PhaseParams } from '../ledger/attest-rule.js';
+import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes } from '../ledger/sign-bytes.js';
+import { getProof, type LedgerState, type ProofRecord } from '../ledger/state.js';
 import type { Block } from '../types/consensus.js';
-import { proofId, type AttestedVerdict, type Proof } from '../types/proof.js';
-import type { AttestTx } from '../types/tx.js';
+import { proofId, VERDICTS, type AttestedVerdict, type Proof } from '../types/proof.js';
+import type { AttestCommitTx, AttestRevealTx, AttestTx, RevealItem } from '../types/tx.js';
 import type { Clock } from '../../ports/clock.js';
 import type { VerifyResult } from '../../ports/verifier.js';
 
@@ -25,14 +31,33 @@ export interface PendingVerification {
   then(onResult: (result: VerifyResult) => void, onError: (err: Error) => void): unknown;
 }
 
-/** One verdict as an attest tx carries it. */
-export type ReadyVerdict = AttestTx['verdicts'][number];
+/** One verdict as the verifier returned it. */
+export interface ReadyVerdict {
+  proofId: string;
+  verdict: AttestedVerdict;
+  rlimitUsed?: number;
+}
 
-/** What the attester reads of the ledger when it flushes. */
+/** Every verdict a commitment can seal. */
+const SEALABLE: readonly AttestedVerdict[] = [...VERDICTS, 'abstain'];
+
+/** What the attester reads of the committed ledger. */
 export interface AttestChainView {
   height: number;
   /** Ledger param: verdicts in one attest tx. */
   attestVerdictsMax: number;
+  /** Ledger params: the commit phase and the verdict window. */
+  params: PhaseParams;
+  /** A proof's record: its commit phase, and the commitments and reveals on chain. */
+  proof(proofId: string): ProofRecord | undefined;
+}
+
+/**
+ * The committed ledger as the attester reads it.
+ * @example createAttester({ ..., chain: () => attestChainViewOf(state) })
+ */
+export function attestChainViewOf(state: LedgerState): AttestChainView {
+  return { height: state.chain.height, attestVerdictsMax: state.params.attestVerdictsMax, params: state.params, proof: (id) => getProof(state, id) };
 }
 
 export interface AttesterOptions {
@@ -46,8 +71,10 @@ export interface AttesterOptions {
   genesisHash: string;
   validatorId: string;
   chain: () => AttestChainView;
+  /** This validator's salt for a proof (attestSalt(secretKey, network, proofId)): deterministic and secret. */
+  salt: (proofId: string) => string;
   /** The attestation pool (its answer is not needed: it never refuses this validator's own for room). */
-  pool: { add(tx: AttestTx): unknown };
+  pool: { add(tx: AttestTx): unknown; holds(kind: AttestTx['type'], validator: string, proofId: string): boolean };
   broadcast: (tx: AttestTx) => void;
   /** Each verdict as the verifier returns it (metrics). */
   onVerified?: (verdict: AttestedVerdict) => void;
@@ -56,12 +83,25 @@ export interface AttesterOptions {
 }
 
 export interface Attester {
-  /** Verify every submitted proof of `block`; verdicts are attested as they complete. */
+  /**
+   * A block was committed (chain() is after it): verify its submitted proofs (commitments follow as verdicts
+   * complete), reveal the commitments whose phase closed, send again what fell out of the pool.
+   */
   attestBlock(block: Block): void;
   /** Cancel the pending flush and ignore verdicts still to come (close, fatal error). Idempotent. */
   stop(): void;
   /** Verdicts waiting for the next flush. */
   readyCount(): number;
+  /**
+   * After a restart: take back this validator's commitments on chain that it has not revealed (the verdict each
+   * seals is found by trying every verdict under the deterministic salt), so they are revealed instead of
+   * penalized as unrevealed; and verify again the open proofs it has not committed to, whose commit phase is still
+   * open (`proofBody` gives a proof's text from the block store; undefined skips it).
+   * @returns how many commitments were taken back and how many proofs are verified again.
+   */
+  resume(open: Iterable<readonly [string, ProofRecord]>, proofBody: (proofId: string, record: ProofRecord) => Proof | undefined): { recovered: number; reverifying: number };
+  /** Verdicts of this validator not yet revealed on chain (commitments to make or to open). */
+  heldCount(): number;
 }
 
 /**
@@ -73,32 +113,62 @@ export function createAttester(options: AttesterOptions): Attester {
   let ready: ReadyVerdict[] = [];
   let cancelFlush: (() => void) | null = null;
   let stopped = false;
+  /** Verdicts found, by proof id, until revealed on chain or their window closed (bounded by the open proofs). */
+  const mine = new Map<string, ReadyVerdict>();
+  const me = options.validatorId;
 
+  function send(tx: AttestTx): void {
+    options.pool.add(tx);
+    options.broadcast(tx);
+  }
+
+  /** Commit to the ready verdicts whose phase is open and that are neither on chain nor pooled. */
   function flush(): void {
     cancelFlush = null;
     if (stopped || ready.length === 0) return;
     const view = options.chain();
     const unique = new Map(ready.map((v) => [v.proofId, v]));
     ready = [];
-    for (const tx of signBatches(options, [...unique.values()], view.attestVerdictsMax)) {
-      options.pool.add(tx);
-      options.broadcast(tx);
-    }
+    const due = [...unique.values()].filter((v) => {
+      const record = view.proof(v.proofId);
+      return record !== undefined && record.commits[me] === undefined && commitOpen(record, view.params, view.height + 1) && !options.pool.holds('attest-commit', me, v.proofId);
+    });
+    for (const tx of signCommits(options, due, view.attestVerdictsMax)) send(tx);
   }
 
   function onReady(verdict: ReadyVerdict): void {
     if (stopped) return;
+    mine.set(verdict.proofId, verdict);
     ready.push(verdict);
     if (cancelFlush === null) cancelFlush = options.clock.schedule(ATTEST_FLUSH_DELAY_MS, flush);
   }
 
-  return {
-    attestBlock(block) {
-      const height = block.header.height;
-      for (const tx of block.txs) {
-        if (tx.type !== 'submit') continue;
-        const id = proofId(tx.proof);
-        options.verifier.verify(tx.proof).then(
+  /** After a committed block: reveal what can be, commit again what fell out, forget what is done. */
+  function advance(): void {
+    const view = options.chain();
+    const next = view.height + 1;
+    const reveals: ReadyVerdict[] = [];
+    let recommit = false;
+    for (const [id, verdict] of mine) {
+      const record = view.proof(id);
+      if (record === undefined || record.status === 'closed' || record.attestations[me] !== undefined) {
+        mine.delete(id);
+      } else if (record.commits[me] !== undefined) {
+        if (revealOpen(record, view.params, next) && !options.pool.holds('attest-reveal', me, id)) reveals.push(verdict);
+      } else if (!commitOpen(record, view.params, next)) {
+        mine.delete(id);
+      } else if (!options.pool.holds('attest-commit', me, id) && !ready.includes(verdict)) {
+        ready.push(verdict);
+        recommit = true;
+      }
+    }
+    if (reveals.length > 0) for (const tx of signReveals(options, reveals, view.attestVerdictsMax)) send(tx);
+    if (recommit && cancelFlush === null) cancelFlush = options.clock.schedule(ATTEST_FLUSH_DELAY_MS, flush);
+  }
+
+  /** Verify one proof and commit to the result when it is ready. */
+  function verifyProof(proof: Proof, id: string, height: number): void {
+        options.verifier.verify(proof).then(
           (result) => {
             if (stopped) return;
             const verdict: AttestedVerdict = result.outcome === 'verdict' ? result.verdict : 'abstain';
@@ -114,25 +184,73 @@ export function createAttester(options: AttesterOptions): Attester {
             onReady({ proofId: id, verdict: 'abstain' });
           },
         );
+  }
+
+  return {
+    attestBlock(block) {
+      if (stopped) return;
+      advance();
+      for (const tx of block.txs) if (tx.type === 'submit') verifyProof(tx.proof, proofId(tx.proof), block.header.height);
+    },
+    resume(open, proofBody) {
+      const view = options.chain();
+      const next = view.height + 1;
+      let recovered = 0;
+      let reverifying = 0;
+      for (const [id, record] of open) {
+        if (stopped || record.attestations[me] !== undefined || mine.has(id)) continue;
+        const sealed = record.commits[me];
+        if (sealed !== undefined) {
+          const salt = options.salt(id);
+          const verdict = SEALABLE.find((v) => attestCommitment(options, { proofId: id, verdict: v, salt, validator: me }) === sealed);
+          if (verdict !== undefined) {
+            mine.set(id, { proofId: id, verdict });
+            recovered++;
+          }
+        } else if (commitOpen(record, view.params, next)) {
+          const proof = proofBody(id, record);
+          if (proof === undefined) continue;
+          verifyProof(proof, id, record.submittedHeight);
+          reverifying++;
+        }
       }
+      if (recovered > 0) advance();
+      return { recovered, reverifying };
     },
     stop() {
       stopped = true;
       ready = [];
+      mine.clear();
       cancelFlush?.();
       cancelFlush = null;
     },
     readyCount: () => ready.length,
+    heldCount: () => mine.size,
   };
 }
 
-/** Sort by proof id and cut into signed attest txs of at most `verdictsMax` verdicts. */
-function signBatches(options: Pick<AttesterOptions, 'sign' | 'chainId' | 'genesisHash' | 'validatorId'>, verdicts: ReadyVerdict[], verdictsMax: number): AttestTx[] {
-  const sorted = verdicts.sort((a, b) => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0));
-  const txs: AttestTx[] = [];
-  for (let i = 0; i < sorted.length; i += verdictsMax) {
-    const body = { validator: options.validatorId, verdicts: sorted.slice(i, i + verdictsMax) };
-    txs.push({ type: 'attest', ...body, signature: options.sign(attestSignBytes(options, body)) });
+type SignOptions = Pick<AttesterOptions, 'sign' | 'chainId' | 'genesisHash' | 'validatorId' | 'salt'>;
+
+const byProofId = (a: { proofId: string }, b: { proofId: string }): number => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0);
+
+/** Sort by proof id and cut into signed attest-commit txs of at most `itemsMax` commitments. */
+function signCommits(options: SignOptions, verdicts: ReadyVerdict[], itemsMax: number): AttestCommitTx[] {
+  const commitments = verdicts.sort(byProofId).map((v) => ({ proofId: v.proofId, commitment: attestCommitment(options, { proofId: v.proofId, verdict: v.verdict, salt: options.salt(v.proofId), validator: options.validatorId }) }));
+  const txs: AttestCommitTx[] = [];
+  for (let i = 0; i < commitments.length; i += itemsMax) {
+    const body = { validator: options.validatorId, commitments: commitments.slice(i, i + itemsMax) };
+    txs.push({ type: 'attest-commit', ...body, signature: options.sign(attestCommitSignBytes(options, body)) });
+  }
+  return txs;
+}
+
+/** Sort by proof id and cut into signed attest-reveal txs of at most `itemsMax` reveals. */
+function signReveals(options: SignOptions, verdicts: ReadyVerdict[], itemsMax: number): AttestRevealTx[] {
+  const reveals: RevealItem[] = verdicts.sort(byProofId).map((v) => ({ proofId: v.proofId, verdict: v.verdict, salt: options.salt(v.proofId), ...(v.rlimitUsed !== undefined ? { rlimitUsed: v.rlimitUsed } : {}) }));
+  const txs: AttestRevealTx[] = [];
+  for (let i = 0; i < reveals.length; i += itemsMax) {
+    const body = { validator: options.validatorId, reveals: reveals.slice(i, i + itemsMax) };
+    txs.push({ type: 'attest-reveal', ...body, signature: options.sign(attestRevealSignBytes(options, body)) });
   }
   return txs;
 }

@@ -9,11 +9,13 @@
  *   4. rewards: proposerReward to the proposer; commitReward and one round to each signer of block.lastCommit
  *      (the certificate of H-1 carried in this block, so every node rewards the same signers; the certificate
  *      consensus passes to applyBlock is not used: two nodes may hold different signer subsets of it)
- *   5. finality: each pending proof attested in this block whose top verdict has > 2/3 of the active set's
- *      stake becomes final; attestations so far are compared with it
- *   6. proofs submitted at H - verdictWindowBlocks close: still pending means final `undecided`; active
- *      validators that never attested get a miss
- *   7. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
+ *   5. commit phases: a proof committed to in this block whose committers now hold > 2/3 of the active set's
+ *      stake gets its commit phase closed at H + commitGraceBlocks (at H once every member committed)
+ *   6. finality: each pending proof revealed in this block whose top revealed verdict has > 2/3 of the active
+ *      set's stake becomes final; reveals so far are compared with it
+ *   7. proofs submitted at H - verdictWindowBlocks close: still pending means final `undecided`; active
+ *      validators that never committed get a miss, those that committed and never revealed an unrevealed miss
+ *   8. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
  */
 import { canonicalByteLength, type CanonicalValue } from '../codec/canonical.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
@@ -23,10 +25,10 @@ import { NODE_ID_BYTES_MAX } from '../limits.js';
 import { checkProofEnvelope, proofRulesOf } from '../admission/envelope.js';
 import { isAdmissionError, type AdmissionErrorCode } from '../admission/errors.js';
 import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVerdict, type Verdict } from '../types/proof.js';
-import type { AttestTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
+import type { AttestCommitTx, AttestRevealTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
 import type { Block, BlockHeader } from '../types/consensus.js';
 import { addressRefusal, isQuorum, totalStake, type Validator } from '../types/validator.js';
-import { checkAttest, type AttestRuleView, type SigVerifier } from './attest-rule.js';
+import { checkAttest, commitCloseHeight, type AttestRuleView, type SigVerifier } from './attest-rule.js';
 import { hashHeader, hashValidatorSet } from './consensus-bridge.js';
 import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
@@ -65,7 +67,10 @@ class BlockContext {
   private readonly writes = new Map<string, CanonicalValue | undefined>();
   private readonly journal: { key: string; had: boolean; prev: CanonicalValue | undefined }[] = [];
   readonly submitted: string[] = [];
+  /** Proofs revealed in this block (finality is checked for them). */
   readonly attestedNow = new Set<string>();
+  /** Proofs committed to in this block (the early close of their commit phase is checked for them). */
+  readonly committedNow = new Set<string>();
   setChanged = false;
   proofsInBlock = 0;
   /**
@@ -126,11 +131,12 @@ class BlockContext {
     this.writes.set(key, value as CanonicalValue | undefined);
   }
 
-  mark(): { journal: number; submitted: number; attested: string[]; setChanged: boolean; proofs: number; evidence: number } {
+  mark(): { journal: number; submitted: number; attested: string[]; committed: string[]; setChanged: boolean; proofs: number; evidence: number } {
     return {
       journal: this.journal.length,
       submitted: this.submitted.length,
       attested: [...this.attestedNow],
+      committed: [...this.committedNow],
       setChanged: this.setChanged,
       proofs: this.proofsInBlock,
       evidence: this.evidenceInBlock,
@@ -146,6 +152,8 @@ class BlockContext {
     this.submitted.length = m.submitted;
     this.attestedNow.clear();
     for (const id of m.attested) this.attestedNow.add(id);
+    this.committedNow.clear();
+    for (const id of m.committed) this.committedNow.add(id);
     this.setChanged = m.setChanged;
     this.proofsInBlock = m.proofs;
     this.evidenceInBlock = m.evidence;
@@ -190,6 +198,19 @@ class BlockContext {
       this.mint(amount);
     }
   }
+  /**
+   * Take a penalty from a validator's account, down to zero, and burn it; counted in its `penalties`. A validator
+   * is fed by its commit rewards every block, so its account holds what it earned and can lose it.
+   */
+  penalize(v: ValidatorRecord, amount: number, extra: Partial<ValidatorRecord> = {}): void {
+    const account = this.account(v.account) ?? { balance: 0, nonce: 0 };
+    const taken = Math.min(account.balance, amount);
+    this.write(KEY.validator(v.id), { ...v, ...extra, penalties: v.penalties + taken });
+    if (taken > 0) {
+      this.write(KEY.account(v.account), { ...account, balance: account.balance - taken });
+      this.burn(taken);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -214,7 +235,7 @@ function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
   if (ctx.proofsInBlock >= ctx.params.blockProofsMax) fail('BLOCK_TOO_MANY_PROOFS', `more than ${ctx.params.blockProofsMax} proofs`);
   const id = computeProofId(tx.proof);
   if (ctx.read(KEY.proof(id)) !== undefined) fail('PROOF_DUPLICATE', `proof ${id} already submitted`);
-  const record: ProofRecord = { submittedHeight: ctx.height, status: 'pending', verdict: null, finalHeight: null, attestations: {} };
+  const record: ProofRecord = { submittedHeight: ctx.height, status: 'pending', verdict: null, finalHeight: null, commitCloseHeight: null, commits: {}, attestations: {} };
   ctx.write(KEY.proof(id), record);
   const windowKey = KEY.window(ctx.height);
   ctx.write(windowKey, [...(ctx.read<string[]>(windowKey) ?? []), id]);
@@ -222,30 +243,47 @@ function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
   ctx.proofsInBlock++;
 }
 
-/** Count one attestation against a final verdict. */
+/** Count one revealed attestation against a final verdict: reward a match, penalize a wrong verdict or an abstain. */
 function compareAttestation(ctx: BlockContext, validatorId: string, attested: AttestedVerdict, final: FinalVerdict): void {
   const v = ctx.validator(validatorId);
   if (!v) return;
-  if (attested === 'abstain') ctx.write(KEY.validator(v.id), { ...v, abstained: v.abstained + 1 });
+  const p = ctx.params;
+  if (attested === 'abstain') ctx.penalize(v, p.abstainPenalty, { abstained: v.abstained + 1 });
   else if (final === 'undecided') ctx.write(KEY.validator(v.id), { ...v, uncompared: v.uncompared + 1 });
-  else if (attested === final) ctx.reward(v, ctx.params.verificationReward, { matched: v.matched + 1, compared: v.compared + 1 });
-  else ctx.write(KEY.validator(v.id), { ...v, compared: v.compared + 1 });
+  else if (attested === final) ctx.reward(v, p.verificationReward, { matched: v.matched + 1, compared: v.compared + 1 });
+  else ctx.penalize(v, p.wrongVerdictPenalty, { compared: v.compared + 1 });
 }
 
-function applyAttest(ctx: BlockContext, tx: AttestTx): void {
-  // The rule the attestation pool applies too. It checks every item before the first write: an attestation either
-  // applies whole or changes nothing, so the records this block already copied can be updated in place (no
-  // O(validators^2) copying per proof).
+/**
+ * Write `record` with `field` extended by validator -> value. checkAttest checks every item before the first
+ * write: an attestation either applies whole or changes nothing, so maps this block already copied can be
+ * extended in place (no O(validators^2) copying per proof).
+ */
+function extendRecord(ctx: BlockContext, proofId: string, record: ProofRecord, field: 'commits' | 'attestations', validator: string, value: string): ProofRecord {
+  const map = record[field] as Record<string, string>;
+  if (ctx.owned.has(map)) {
+    map[validator] = value;
+    return record;
+  }
+  const extended = { ...map, [validator]: value };
+  ctx.owned.add(extended);
+  const next = { ...record, [field]: extended };
+  ctx.write(KEY.proof(proofId), next);
+  return next;
+}
+
+function applyAttestCommit(ctx: BlockContext, tx: AttestCommitTx): void {
   const records = checkAttest(ctx.attestView, tx);
-  tx.verdicts.forEach(({ proofId, verdict }, i) => {
-    const record = records[i] as ProofRecord;
-    if (ctx.owned.has(record.attestations)) {
-      record.attestations[tx.validator] = verdict;
-    } else {
-      const attestations = { ...record.attestations, [tx.validator]: verdict };
-      ctx.owned.add(attestations);
-      ctx.write(KEY.proof(proofId), { ...record, attestations });
-    }
+  tx.commitments.forEach(({ proofId, commitment }, i) => {
+    extendRecord(ctx, proofId, records[i] as ProofRecord, 'commits', tx.validator, commitment);
+    ctx.committedNow.add(proofId);
+  });
+}
+
+function applyAttestReveal(ctx: BlockContext, tx: AttestRevealTx): void {
+  const records = checkAttest(ctx.attestView, tx);
+  tx.reveals.forEach(({ proofId, verdict }, i) => {
+    const record = extendRecord(ctx, proofId, records[i] as ProofRecord, 'attestations', tx.validator, verdict);
     if (record.status === 'final') compareAttestation(ctx, tx.validator, verdict, record.verdict as FinalVerdict);
     else ctx.attestedNow.add(proofId);
   });
@@ -292,7 +330,7 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
     ? { ...existing, stake: newStake, publicKey: tx.publicKey, ...(tx.address !== undefined ? { address: tx.address } : {}) }
     : {
         id: tx.validator, publicKey: tx.publicKey, account: tx.account, stake: newStake, jailed: false, nonce: 0, rewards: 0,
-        matched: 0, compared: 0, abstained: 0, missed: 0, uncompared: 0, roundsParticipated: 0, proposed: 0, slashed: 0,
+        matched: 0, compared: 0, abstained: 0, missed: 0, unrevealed: 0, uncompared: 0, roundsParticipated: 0, proposed: 0, slashed: 0, penalties: 0,
         ...(tx.address !== undefined ? { address: tx.address } : {}),
       };
   ctx.write(KEY.validator(tx.validator), record);
@@ -348,8 +386,10 @@ function applyTx(ctx: BlockContext, tx: Tx): void {
   switch (tx.type) {
     case 'submit':
       return applySubmit(ctx, tx);
-    case 'attest':
-      return applyAttest(ctx, tx);
+    case 'attest-commit':
+      return applyAttestCommit(ctx, tx);
+    case 'attest-reveal':
+      return applyAttestReveal(ctx, tx);
     case 'bond':
       return applyBond(ctx, tx);
     case 'unbond':
@@ -391,10 +431,26 @@ function finalize(ctx: BlockContext, proofId: string, record: ProofRecord, verdi
   return final;
 }
 
-function endBlock(ctx: BlockContext): ResultLeaf[] {
-  const finalized: ResultLeaf[] = [];
-  const total = totalStake({ validators: ctx.activeSet });
-  // 5. finality over the active set's stake
+/** 5. Close the commit phase early: at once when every member committed, after the grace when > 2/3 of the stake did. */
+function closeCommitPhases(ctx: BlockContext, total: number): void {
+  for (const proofId of [...ctx.committedNow].sort()) {
+    const record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
+    if (record.status === 'closed') continue;
+    let committed = 0;
+    let members = 0;
+    for (const v of ctx.activeSet) {
+      if (record.commits[v.id] === undefined) continue;
+      committed += v.stake;
+      members++;
+    }
+    const closeAt = members === ctx.activeSet.length ? ctx.height : isQuorum(committed, total) ? ctx.height + ctx.params.commitGraceBlocks : null;
+    if (closeAt === null || closeAt >= commitCloseHeight(record, ctx.params)) continue;
+    ctx.write(KEY.proof(proofId), { ...record, commitCloseHeight: closeAt });
+  }
+}
+
+/** 6. Finality over the active set's stake, from the verdicts revealed so far. */
+function finalizeRevealed(ctx: BlockContext, total: number, finalized: ResultLeaf[]): void {
   for (const proofId of [...ctx.attestedNow].sort()) {
     const record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
     if (record.status !== 'pending') continue;
@@ -410,22 +466,35 @@ function endBlock(ctx: BlockContext): ResultLeaf[] {
       }
     }
   }
-  // 6. windows that close at this height
+}
+
+/** 7. Windows that close at this height: undecided if still pending; a miss for each member that did not reveal. */
+function closeWindows(ctx: BlockContext, finalized: ResultLeaf[]): void {
   const closing = ctx.height - ctx.params.verdictWindowBlocks;
-  if (closing >= 1) {
-    const windowKey = KEY.window(closing);
-    for (const proofId of ctx.read<string[]>(windowKey) ?? []) {
-      let record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
-      if (record.status === 'pending') record = finalize(ctx, proofId, record, 'undecided', finalized);
-      for (const v of ctx.activeSet) {
-        if (record.attestations[v.id] !== undefined) continue;
-        const rec = ctx.validator(v.id) as ValidatorRecord;
-        ctx.write(KEY.validator(v.id), { ...rec, missed: rec.missed + 1 });
-      }
-      ctx.write(KEY.proof(proofId), { ...record, status: 'closed', attestations: {} });
+  if (closing < 1) return;
+  const windowKey = KEY.window(closing);
+  for (const proofId of ctx.read<string[]>(windowKey) ?? []) {
+    let record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
+    if (record.status === 'pending') record = finalize(ctx, proofId, record, 'undecided', finalized);
+    for (const v of ctx.activeSet) {
+      if (record.attestations[v.id] !== undefined) continue;
+      const rec = ctx.validator(v.id) as ValidatorRecord;
+      // A commitment never opened costs as much as a wrong verdict: else a validator would commit blind and reveal
+      // only when the others' reveals show it guessed right.
+      if (record.commits[v.id] !== undefined) ctx.penalize(rec, ctx.params.wrongVerdictPenalty, { missed: rec.missed + 1, unrevealed: rec.unrevealed + 1 });
+      else ctx.penalize(rec, ctx.params.missPenalty, { missed: rec.missed + 1 });
     }
-    ctx.write(windowKey, undefined);
+    ctx.write(KEY.proof(proofId), { ...record, status: 'closed', commits: {}, attestations: {} });
   }
+  ctx.write(windowKey, undefined);
+}
+
+function endBlock(ctx: BlockContext): ResultLeaf[] {
+  const finalized: ResultLeaf[] = [];
+  const total = totalStake({ validators: ctx.activeSet });
+  closeCommitPhases(ctx, total);
+  finalizeRevealed(ctx, total, finalized);
+  closeWindows(ctx, finalized);
   const results: ResultLeaf[] = ctx.submitted.map((proofId) => ({ kind: 'submitted', proofId, height: ctx.height }));
   if (results.length > 0 || finalized.length > 0) {
     const stats = ctx.read<ChainStats>(KEY.stats) ?? { proofsSubmitted: 0, proofsFinalized: 0 };

@@ -1,27 +1,34 @@
 /**
- * The ledger's rule for an attestation: who may attest which proofs, when. One function, called by applyAttest
- * when a block holds the tx and by the attestation pool before it holds one, so the two cannot disagree.
+ * The ledger's rule for attestations, in two phases (docs/LEDGER.md "Attestations: commit and reveal"): who may
+ * commit to or reveal a verdict on which proofs, when. One function, called by the ledger when a block holds the tx
+ * and by the attestation pool before it holds one, so the two cannot disagree.
+ *
+ * A proof submitted at height s takes commitments in blocks s+1 .. commitCloseHeight(record) and reveals in blocks
+ * commitCloseHeight(record)+1 .. s+W. Reveals are refused until the phase closed, on chain, for everyone; a
+ * commitment after it closed is refused. So no reveal is ever valid while a commitment can still be made.
  */
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
 import { VERDICTS } from '../types/proof.js';
-import type { AttestTx } from '../types/tx.js';
+import type { AttestCommitTx, AttestRevealTx, AttestTx } from '../types/tx.js';
 import type { Validator } from '../types/validator.js';
+import type { SignNetwork } from '../codec/sign-domain.js';
 import { fail, isCount, isRecord } from './guards.js';
 import type { LedgerParams } from './params.js';
-import { attestSignBytes } from './sign-bytes.js';
+import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes } from './sign-bytes.js';
 import { getProof, ledgerNetwork, type LedgerState, type ProofRecord } from './state.js';
-import type { SignNetwork } from '../codec/sign-domain.js';
 
 /** Signature check, injectable so the simulator can cache it. Defaults to Ed25519 (node:crypto via src/crypto). */
 export type SigVerifier = (publicKey: string, message: Uint8Array, signature: string) => boolean;
+
+export type PhaseParams = Pick<LedgerParams, 'verdictWindowBlocks' | 'commitPhaseBlocks'>;
 
 /** The ledger as the attest rule reads it, at the height of the block the attestation goes into. */
 export interface AttestRuleView {
   /** The network attestations are signed for (chain id and genesis hash). */
   network: SignNetwork;
   height: number;
-  params: Pick<LedgerParams, 'attestVerdictsMax' | 'verdictWindowBlocks'>;
+  params: Pick<LedgerParams, 'attestVerdictsMax' | 'verdictWindowBlocks' | 'commitPhaseBlocks'>;
   activeSet: readonly Validator[];
   proof(proofId: string): ProofRecord | undefined;
   verifySig: SigVerifier;
@@ -29,21 +36,49 @@ export interface AttestRuleView {
 
 const ATTESTED: readonly string[] = [...VERDICTS, 'abstain'];
 
+/**
+ * The last block that takes commitments to `record`: set early on chain (every member committed, or > 2/3 of the
+ * stake did plus the grace), else s + commitPhaseBlocks, never past s + W - 1 (reveals need a block).
+ * @example commitCloseHeight({ submittedHeight: 10, commitCloseHeight: null }, { commitPhaseBlocks: 100, verdictWindowBlocks: 150 }) === 110
+ */
+export function commitCloseHeight(record: Pick<ProofRecord, 'submittedHeight' | 'commitCloseHeight'>, params: PhaseParams): number {
+  const longest = record.submittedHeight + Math.min(params.commitPhaseBlocks, params.verdictWindowBlocks - 1);
+  return record.commitCloseHeight === null ? longest : Math.min(record.commitCloseHeight, longest);
+}
+
+/** Whether a block at `height` may carry reveals of `record` (its commit phase closed and its window is open). */
+export function revealOpen(record: ProofRecord, params: PhaseParams, height: number): boolean {
+  return record.status !== 'closed' && height > commitCloseHeight(record, params) && height <= record.submittedHeight + params.verdictWindowBlocks;
+}
+
+/** Whether a block at `height` may carry commitments to `record`. */
+export function commitOpen(record: ProofRecord, params: PhaseParams, height: number): boolean {
+  return record.status !== 'closed' && height > record.submittedHeight && height <= commitCloseHeight(record, params);
+}
+
+type Item = Record<string, unknown> & { proofId: string };
+
 /** Shape, set membership, bounds, order and signature: what does not depend on the proofs' records. */
-function checkAttestSigned(view: AttestRuleView, tx: AttestTx): void {
-  if (typeof tx.validator !== 'string' || !Array.isArray(tx.verdicts) || typeof tx.signature !== 'string') fail('TX_MALFORMED', 'attest needs validator, verdicts[], signature');
+function checkSigned(view: AttestRuleView, tx: AttestTx): { items: Item[] } {
+  const items = (tx.type === 'attest-commit' ? tx.commitments : tx.reveals) as unknown;
+  if (typeof tx.validator !== 'string' || !Array.isArray(items) || typeof tx.signature !== 'string') fail('TX_MALFORMED', `${tx.type} needs validator, ${tx.type === 'attest-commit' ? 'commitments' : 'reveals'}[], signature`);
   const member = view.activeSet.find((v) => v.id === tx.validator);
   if (!member) fail('ATTEST_NOT_IN_SET', `${tx.validator} is not in the active set at height ${view.height}`);
-  if (tx.verdicts.length === 0) fail('ATTEST_EMPTY', 'no verdicts');
-  if (tx.verdicts.length > view.params.attestVerdictsMax) fail('ATTEST_TOO_MANY', `more than ${view.params.attestVerdictsMax} verdicts`);
+  if (items.length === 0) fail('ATTEST_EMPTY', 'no verdicts');
+  if (items.length > view.params.attestVerdictsMax) fail('ATTEST_TOO_MANY', `more than ${view.params.attestVerdictsMax} verdicts`);
   let prev = '';
-  for (const item of tx.verdicts as unknown[]) {
-    if (!isRecord(item) || !isHex(item.proofId, 32) || !ATTESTED.includes(item.verdict as string)) fail('TX_MALFORMED', 'each verdict needs proofId (64 hex) and a verdict');
-    if (item.rlimitUsed !== undefined && !isCount(item.rlimitUsed)) fail('TX_MALFORMED', 'rlimitUsed must be a non-negative integer');
-    if ((item.proofId as string) <= prev) fail('ATTEST_NOT_SORTED', 'verdicts must be sorted by proofId, unique');
+  for (const item of items as unknown[]) {
+    if (!isRecord(item) || !isHex(item.proofId, 32)) fail('TX_MALFORMED', 'each item needs proofId (64 hex)');
+    if (tx.type === 'attest-commit' && !isHex(item.commitment, 32)) fail('TX_MALFORMED', 'each commitment is 64 hex');
+    if (tx.type === 'attest-reveal') {
+      if (!ATTESTED.includes(item.verdict as string) || !isHex(item.salt, 32)) fail('TX_MALFORMED', 'each reveal needs a verdict and a salt (64 hex)');
+      if (item.rlimitUsed !== undefined && !isCount(item.rlimitUsed)) fail('TX_MALFORMED', 'rlimitUsed must be a non-negative integer');
+    }
+    if ((item.proofId as string) <= prev) fail('ATTEST_NOT_SORTED', 'items must be sorted by proofId, unique');
     prev = item.proofId as string;
   }
-  if (!view.verifySig(member.publicKey, signBytesOnce(view.network, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `attestation of ${tx.validator} does not verify`);
+  if (!view.verifySig(member.publicKey, signBytesOnce(view.network, tx), tx.signature)) fail('TX_BAD_SIGNATURE', `${tx.type} of ${tx.validator} does not verify`);
+  return { items: items as Item[] };
 }
 
 /**
@@ -55,32 +90,56 @@ const signBytesMemo = new WeakMap<AttestTx, { chainId: string; genesisHash: stri
 function signBytesOnce(network: SignNetwork, tx: AttestTx): Uint8Array {
   const hit = signBytesMemo.get(tx);
   if (hit !== undefined && hit.chainId === network.chainId && hit.genesisHash === network.genesisHash) return hit.bytes;
-  const bytes = attestSignBytes(network, tx);
+  const bytes = tx.type === 'attest-commit' ? attestCommitSignBytes(network, tx) : attestRevealSignBytes(network, tx);
   signBytesMemo.set(tx, { chainId: network.chainId, genesisHash: network.genesisHash, bytes });
   return bytes;
 }
 
+/** A proof the ledger knows, submitted in an earlier block, whose window is open. */
+function openRecord(view: AttestRuleView, proofId: string): ProofRecord {
+  const record = view.proof(proofId);
+  if (!record) fail('ATTEST_UNKNOWN_PROOF', `unknown proof ${proofId}`);
+  if (record.submittedHeight === view.height) fail('ATTEST_SAME_BLOCK', `proof ${proofId} is submitted in this block`);
+  if (record.status === 'closed' || view.height > record.submittedHeight + view.params.verdictWindowBlocks) fail('ATTEST_WINDOW_CLOSED', `window of ${proofId} closed`);
+  return record;
+}
+
+function checkCommitItems(view: AttestRuleView, tx: AttestCommitTx): ProofRecord[] {
+  return tx.commitments.map(({ proofId }) => {
+    const record = openRecord(view, proofId);
+    if (!commitOpen(record, view.params, view.height)) fail('ATTEST_COMMIT_CLOSED', `the commit phase of ${proofId} closed at height ${commitCloseHeight(record, view.params)}: a commitment now would be made after others could reveal`);
+    if (record.commits[tx.validator] !== undefined) fail('ATTEST_DUPLICATE', `${tx.validator} already committed to ${proofId}`);
+    return record;
+  });
+}
+
+function checkRevealItems(view: AttestRuleView, tx: AttestRevealTx): ProofRecord[] {
+  return tx.reveals.map(({ proofId, verdict, salt }) => {
+    const record = openRecord(view, proofId);
+    const committed = record.commits[tx.validator];
+    if (committed === undefined) fail('ATTEST_REVEAL_NO_COMMIT', `${tx.validator} made no commitment to ${proofId} before its commit phase closed`);
+    if (!revealOpen(record, view.params, view.height)) fail('ATTEST_REVEAL_EARLY', `the commit phase of ${proofId} is open until height ${commitCloseHeight(record, view.params)}: reveals are taken after it`);
+    if (record.attestations[tx.validator] !== undefined) fail('ATTEST_DUPLICATE', `${tx.validator} already revealed ${proofId}`);
+    if (attestCommitment(view.network, { proofId, verdict, salt, validator: tx.validator }) !== committed) fail('ATTEST_REVEAL_MISMATCH', `(verdict, salt) does not open ${tx.validator}'s commitment to ${proofId}`);
+    return record;
+  });
+}
+
 /**
- * Check an attestation against the ledger: signed by a member of the active set, every verdict for a proof the
- * ledger knows, submitted in an earlier block, whose verdict window is open and that this validator has not yet
- * attested. Nothing is written.
- * @returns the record of each verdict's proof, in the tx's order.
+ * Check an attestation (commitments or reveals) against the ledger. Nothing is written.
+ * Commitments: signed by a member of the active set, each for a proof the ledger knows, submitted in an earlier
+ * block, whose commit phase is open and that this validator has not committed to. Reveals: each opens this
+ * validator's commitment to a proof whose commit phase closed and whose window is open, not revealed yet.
+ * @returns the record of each item's proof, in the tx's order.
  * @throws LedgerError TX_MALFORMED, ATTEST_NOT_IN_SET, ATTEST_EMPTY, ATTEST_TOO_MANY, ATTEST_NOT_SORTED,
- *   TX_BAD_SIGNATURE, ATTEST_UNKNOWN_PROOF, ATTEST_SAME_BLOCK, ATTEST_WINDOW_CLOSED, ATTEST_DUPLICATE.
+ *   TX_BAD_SIGNATURE, ATTEST_UNKNOWN_PROOF, ATTEST_SAME_BLOCK, ATTEST_WINDOW_CLOSED, ATTEST_DUPLICATE,
+ *   ATTEST_COMMIT_CLOSED, ATTEST_REVEAL_NO_COMMIT, ATTEST_REVEAL_EARLY, ATTEST_REVEAL_MISMATCH.
  * @example const records = checkAttest(nextBlockView(state), tx);
  */
 export function checkAttest(view: AttestRuleView, tx: AttestTx): ProofRecord[] {
-  checkAttestSigned(view, tx);
-  const records: ProofRecord[] = [];
-  for (const { proofId } of tx.verdicts) {
-    const record = view.proof(proofId);
-    if (!record) fail('ATTEST_UNKNOWN_PROOF', `unknown proof ${proofId}`);
-    if (record.submittedHeight === view.height) fail('ATTEST_SAME_BLOCK', `proof ${proofId} is submitted in this block`);
-    if (record.status === 'closed' || view.height > record.submittedHeight + view.params.verdictWindowBlocks) fail('ATTEST_WINDOW_CLOSED', `window of ${proofId} closed`);
-    if (record.attestations[tx.validator] !== undefined) fail('ATTEST_DUPLICATE', `${tx.validator} already attested ${proofId}`);
-    records.push(record);
-  }
-  return records;
+  if (!isRecord(tx) || (tx.type !== 'attest-commit' && tx.type !== 'attest-reveal')) fail('TX_MALFORMED', 'not an attestation');
+  checkSigned(view, tx);
+  return tx.type === 'attest-commit' ? checkCommitItems(view, tx) : checkRevealItems(view, tx);
 }
 
 /**

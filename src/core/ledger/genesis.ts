@@ -5,7 +5,7 @@
  *
  * Seed format (snake_case, as the user's guide writes it):
  *   { chain_id, validators: [{ node_id, stake, initial_balance, public_key? }],
- *     accounts?: [{ name, balance, public_key? }], params?: { min_stake?, ..., z3_version?, solver_params? } }
+ *     accounts?: [{ name, balance, public_key? }], params?: { min_stake?, ..., z3_version?, solver_params?, allow_private_addresses?, testnet? } }
  * A validator's account (where its initial_balance, rewards and unbonded stake go) is its public key.
  */
 import { z } from 'zod';
@@ -28,6 +28,7 @@ const paramShape: Record<string, z.ZodType> = {};
 for (const row of PARAM_TABLE) paramShape[row.seedName] = z.number().int().min(row.min).max(row.max).optional();
 paramShape.z3_version = z.string().min(1).max(128).optional();
 paramShape.allow_private_addresses = z.boolean().optional();
+paramShape.testnet = z.boolean().optional();
 paramShape.solver_params = z.record(z.string().max(128), z.union([z.string().max(256), z.number(), z.boolean()])).optional();
 
 export const genesisSeedSchema = z
@@ -163,6 +164,7 @@ export function buildGenesis(seed: GenesisSeed, opts: { z3Version: string; publi
   for (const row of PARAM_TABLE) if (typeof p[row.seedName] === 'number') params[row.name] = p[row.seedName] as number;
   if (typeof p.z3_version === 'string') params.z3Version = p.z3_version;
   if (p.allow_private_addresses === true) params.allowPrivateAddresses = true;
+  if (p.testnet === true) params.testnet = true;
   if (p.solver_params !== undefined) params.solverParams = { ...(p.solver_params as Record<string, string | number | boolean>) };
   const validators = seed.validators
     .map((v) => {
@@ -194,7 +196,7 @@ function genesisTree(doc: Pick<GenesisDoc, 'chainId' | 'params' | 'validators' |
   for (const v of doc.validators) {
     const record: ValidatorRecord = {
       id: v.id, publicKey: v.publicKey, account: v.account, stake: v.stake, jailed: false, nonce: 0, rewards: 0,
-      matched: 0, compared: 0, abstained: 0, missed: 0, uncompared: 0, roundsParticipated: 0, proposed: 0, slashed: 0,
+      matched: 0, compared: 0, abstained: 0, missed: 0, unrevealed: 0, uncompared: 0, roundsParticipated: 0, proposed: 0, slashed: 0, penalties: 0,
     };
     put(KEY.validator(v.id), record);
     supply += v.stake;

@@ -36,8 +36,22 @@ export interface LedgerParams {
   proposerReward: number;
   /** Minted to each validator whose commit signature is in a block's lastCommit (one "round participated"). */
   commitReward: number;
-  /** Minted per attestation that matches the final verdict. */
+  /** Minted per revealed attestation that matches the final verdict (committed before its commit phase closed). */
   verificationReward: number;
+  /**
+   * Longest commit phase: commitments to a proof submitted at s are accepted up to block s + this (capped at s + W - 1,
+   * so reveals have a block); it closes earlier once every member committed, or commitGraceBlocks after members
+   * holding > 2/3 of the stake did (docs/LEDGER.md "Attestations: commit and reveal").
+   */
+  commitPhaseBlocks: number;
+  /** Blocks the commit phase stays open after members holding > 2/3 of the stake committed (for slower honest ones). */
+  commitGraceBlocks: number;
+  /** Taken from the validator's account (down to zero) and burned: a revealed verdict that differs from the final one, or a commitment never revealed. */
+  wrongVerdictPenalty: number;
+  /** Taken and burned when a member never committed to a proof before its window closed. */
+  missPenalty: number;
+  /** Taken and burned per revealed `abstain` (an explained miss: less than a silent one). */
+  abstainPenalty: number;
   /** Fraction of bonded stake burned for equivocation, in basis points (1/10000). */
   slashEquivocationBps: number;
   /** Evidence older than this many blocks is refused. */
@@ -60,9 +74,15 @@ export interface LedgerParams {
    * networks). Absent, not false, when off, so genesis documents made before it keep their hash.
    */
   allowPrivateAddresses?: true;
+  /**
+   * A test network (seed `testnet: true`; `npm start`, the loopback clusters, deploy-testnet): validators may be
+   * started with `--misbehave` (src/node/misbehave.ts). Never a default. Absent, not false, when off, so genesis
+   * documents made before it keep their hash.
+   */
+  testnet?: true;
 }
 
-export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses'>;
+export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses' | 'testnet'>;
 
 export interface ParamRow {
   name: NumericParam;
@@ -78,10 +98,15 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'maxValidators', seedName: 'max_validators', defaultValue: 128, min: 1, max: VALIDATORS_MAX, doc: 'most validators in the active set' },
   { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 2, max: SET_CHANGE_DELAY_BLOCKS_MAX, doc: 'set change committed at h votes from h + this; at least 2, so header h + this - 1, certified by the set before, commits the change (receipts walk set changes like a light client)' },
   { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 120, min: 1, max: UNBONDING_DELAY_BLOCKS_MAX, doc: 'blocks before unbonded stake returns to its account; at least evidence_max_age_blocks + set_change_delay_blocks' },
-  { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 150, min: 1, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks a proof takes attestations before it is final as undecided; longer than the verifier watchdog (60 s) plus queueing at ~1 block/s' },
+  { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 150, min: 2, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks a proof takes commitments and reveals before it is final as undecided (at least 2: one to commit, one to reveal); longer than the verifier watchdog (60 s) plus queueing at ~1 block/s' },
   { name: 'proposerReward', seedName: 'proposer_reward', defaultValue: 5, min: 0, max: 1e12, doc: 'minted to each block proposer' },
   { name: 'commitReward', seedName: 'commit_reward', defaultValue: 10, min: 0, max: 1e12, doc: 'minted per commit signature in lastCommit (one round participated)' },
-  { name: 'verificationReward', seedName: 'verification_reward', defaultValue: 2, min: 0, max: 1e12, doc: 'minted per attestation matching the final verdict' },
+  { name: 'verificationReward', seedName: 'verification_reward', defaultValue: 2, min: 0, max: 1e12, doc: 'minted per revealed attestation matching the final verdict' },
+  { name: 'commitPhaseBlocks', seedName: 'commit_phase_blocks', defaultValue: 100, min: 1, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'longest commit phase of a proof (blocks after its submission; capped at verdict_window_blocks - 1); it closes earlier when every member committed, or commit_grace_blocks after > 2/3 of the stake did' },
+  { name: 'commitGraceBlocks', seedName: 'commit_grace_blocks', defaultValue: 2, min: 0, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks the commit phase stays open after > 2/3 of the stake committed, for slower honest validators' },
+  { name: 'wrongVerdictPenalty', seedName: 'wrong_verdict_penalty', defaultValue: 20, min: 0, max: 1e12, doc: 'taken from the account and burned per revealed verdict that differs from the final one, and per commitment never revealed' },
+  { name: 'missPenalty', seedName: 'miss_penalty', defaultValue: 2, min: 0, max: 1e12, doc: 'taken and burned when a member never committed to a proof within its window' },
+  { name: 'abstainPenalty', seedName: 'abstain_penalty', defaultValue: 1, min: 0, max: 1e12, doc: 'taken and burned per revealed abstain (less than a silent miss)' },
   { name: 'slashEquivocationBps', seedName: 'slash_equivocation_bps', defaultValue: 500, min: 0, max: 10_000, doc: 'stake burned for equivocation, basis points' },
   { name: 'evidenceMaxAgeBlocks', seedName: 'evidence_max_age_blocks', defaultValue: 100, min: 1, max: EVIDENCE_AGE_BLOCKS_MAX, doc: 'evidence older than this is refused' },
   { name: 'blockTxsMax', seedName: 'block_txs_max', defaultValue: BLOCK_TXS_MAX, min: 1, max: BLOCK_TXS_MAX, doc: 'transactions per block' },

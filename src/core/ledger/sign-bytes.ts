@@ -1,23 +1,68 @@
 /**
  * Sign bytes for the ledger's own signed transactions. Every one is bound to the network (chain id and genesis
  * hash, through sign-domain.ts), so a signature cannot be replayed on another network, even one that shares the
- * chain id; replays on this chain are stopped by nonces (bond, unbond) and by the one-attestation-per-validator-
- * per-proof rule (attest).
+ * chain id; replays on this chain are stopped by nonces (bond, unbond) and by the one-commitment and one-reveal
+ * per-validator-per-proof rule (attest-commit, attest-reveal).
  */
+import { hexToBytes, hmacSha256Hex, sha256Hex } from '../../crypto/hash.js';
 import { signBytes, type SignNetwork } from '../codec/sign-domain.js';
-import type { AttestTx, BondTx, UnbondTx } from '../types/tx.js';
+import type { AttestedVerdict } from '../types/proof.js';
+import type { AttestCommitTx, AttestRevealTx, BondTx, UnbondTx } from '../types/tx.js';
 
 // v2: the network (chain id and genesis hash) joined the domain (issue 10, attack 6).
-export const ATTEST_DOMAIN = 'pop/attest/v2';
+// Attestations in clear ('pop/attest/v2') were replaced by commit and reveal (issue 11, item 6).
+export const ATTEST_COMMIT_DOMAIN = 'pop/attest-commit/v1';
+export const ATTEST_REVEAL_DOMAIN = 'pop/attest-reveal/v1';
+/** The sealed value itself (hashed, not signed). */
+export const ATTEST_COMMITMENT_DOMAIN = 'pop/attest-commitment/v1';
+/** The salt's derivation from the validator's secret key. */
+export const ATTEST_SALT_DOMAIN = 'pop/attest-salt/v1';
 export const BOND_DOMAIN = 'pop/bond/v2';
 export const UNBOND_DOMAIN = 'pop/unbond/v2';
 export const BOND_KEY_DOMAIN = 'pop/bond-key/v2';
 
-/** One signature covers a whole batch of verdicts (one block's worth), not one per proof. */
-export function attestSignBytes(network: SignNetwork, tx: Omit<AttestTx, 'signature' | 'type'>): Uint8Array {
-  return signBytes(ATTEST_DOMAIN, network, {
+/** What a commitment seals. The validator is inside, so a commitment copied under another name never opens. */
+export interface SealedVerdict {
+  proofId: string;
+  verdict: AttestedVerdict;
+  /** 32 bytes, hex. */
+  salt: string;
+  validator: string;
+}
+
+/**
+ * The commitment to a verdict: sha256 over (domain, chain id, genesis hash, proofId, verdict, salt, validator).
+ * Hiding while the salt is secret (256 bits; five possible verdicts cannot be tried without it); binding (sha256).
+ * @example attestCommitment(genesis, { proofId, verdict: 'valid', salt, validator: 'node_1' })
+ */
+export function attestCommitment(network: SignNetwork, sealed: SealedVerdict): string {
+  return sha256Hex(signBytes(ATTEST_COMMITMENT_DOMAIN, network, { proofId: sealed.proofId, verdict: sealed.verdict, salt: sealed.salt, validator: sealed.validator }));
+}
+
+/**
+ * A validator's salt for a proof: HMAC-SHA256(secret key, domain || network || proofId). Deterministic, so a
+ * restarted validator recomputes it (and can open its commitments by trying the five verdicts); secret, because
+ * only the key holder can compute it.
+ * @throws TypeError when secretKey is not hex.
+ * @example attestSalt(secretKey, genesis, proofId)
+ */
+export function attestSalt(secretKey: string, network: SignNetwork, proofId: string): string {
+  return hmacSha256Hex(hexToBytes(secretKey), signBytes(ATTEST_SALT_DOMAIN, network, { proofId }));
+}
+
+/** One signature covers a whole batch of commitments (one block's worth), not one per proof. */
+export function attestCommitSignBytes(network: SignNetwork, tx: Omit<AttestCommitTx, 'signature' | 'type'>): Uint8Array {
+  return signBytes(ATTEST_COMMIT_DOMAIN, network, {
     validator: tx.validator,
-    verdicts: tx.verdicts.map((v) => ({ proofId: v.proofId, verdict: v.verdict, rlimitUsed: v.rlimitUsed })),
+    commitments: tx.commitments.map((c) => ({ proofId: c.proofId, commitment: c.commitment })),
+  });
+}
+
+/** One signature per batch of reveals. */
+export function attestRevealSignBytes(network: SignNetwork, tx: Omit<AttestRevealTx, 'signature' | 'type'>): Uint8Array {
+  return signBytes(ATTEST_REVEAL_DOMAIN, network, {
+    validator: tx.validator,
+    reveals: tx.reveals.map((r) => ({ proofId: r.proofId, verdict: r.verdict, salt: r.salt, rlimitUsed: r.rlimitUsed })),
   });
 }
 

@@ -29,14 +29,18 @@ export interface ValidatorRecord {
   nonce: number;
   /** Tokens earned so far (already credited to `account`). */
   rewards: number;
-  /** Attestations equal to the final verdict. */
+  /** Revealed attestations equal to the final verdict. */
   matched: number;
   /** Attestations compared with a final verdict (valid, invalid, unknown or malformed; not `undecided`). */
   compared: number;
   /** `abstain` attestations (node-protection guard fired). */
   abstained: number;
-  /** Proofs whose window closed while this validator was in the set and had not attested. */
+  /** Proofs whose window closed while this validator was in the set and had not revealed (never committed, or never revealed). */
   missed: number;
+  /** Of `missed`: commitments this validator made and never revealed (penalized as a wrong verdict). */
+  unrevealed: number;
+  /** Tokens taken from its account for wrong, unrevealed, missed and abstained attestations (burned). */
+  penalties: number;
   /** Verdicts attested on proofs that ended `undecided` (nothing to compare with). */
   uncompared: number;
   /** Commit signatures of this validator carried in a later block's lastCommit. */
@@ -54,7 +58,14 @@ export interface ProofRecord {
   status: 'pending' | 'final' | 'closed';
   verdict: FinalVerdict | null;
   finalHeight: number | null;
-  /** Who attested what; emptied when the window closes. */
+  /**
+   * The last block that takes commitments, once known early (every member committed, or > 2/3 of the stake did
+   * plus the grace); null: the longest phase (commitCloseHeight() in attest-rule.ts).
+   */
+  commitCloseHeight: number | null;
+  /** Sealed verdicts by validator; emptied when the window closes. */
+  commits: Record<string, string>;
+  /** Revealed verdicts by validator (each opened a commitment); emptied when the window closes. */
   attestations: Record<string, AttestedVerdict>;
 }
 
@@ -184,4 +195,20 @@ export function getUnbonding(state: LedgerState): Unbonding[] {
 /** matched / compared, or null before any comparison. */
 export function accuracy(v: ValidatorRecord): number | null {
   return v.compared === 0 ? null : v.matched / v.compared;
+}
+
+/**
+ * Proofs whose verdict window is still open at the state's height, with their records: those submitted in the last
+ * verdict_window_blocks blocks (window/<height> keys) that are not closed. At most the window's worth of reads.
+ */
+export function openProofs(state: LedgerState): [string, ProofRecord][] {
+  const out: [string, ProofRecord][] = [];
+  const top = state.chain.height;
+  for (let h = Math.max(1, top - state.params.verdictWindowBlocks + 1); h <= top; h++) {
+    for (const id of readKey<string[]>(state.tree, KEY.window(h)) ?? []) {
+      const record = getProof(state, id);
+      if (record !== undefined && record.status !== 'closed') out.push([id, record]);
+    }
+  }
+  return out;
 }

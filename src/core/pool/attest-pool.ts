@@ -1,20 +1,21 @@
 /**
- * The attestation pool: signed attest txs (this validator's and gossiped ones) waiting for a block. A tx enters
- * only if the next block could include it: the ledger's own attest rule (checkAttest: signed by a member of the
- * active set, every verdict for a known proof whose window is open and that this validator has not yet attested
- * on chain). At most one pending tx per (validator, proof): a later one that overlaps is refused, so the first
+ * The attestation pool: signed attest-commit and attest-reveal txs (this validator's and gossiped ones) waiting for
+ * a block. A tx enters only if the next block could include it: the ledger's own attest rule (checkAttest: signed
+ * by a member of the active set; a commitment while the proof's commit phase is open, a reveal that opens the
+ * validator's commitment once it closed). So a reveal never circulates while commitments can still be made.
+ * At most one pending tx per (kind, validator, proof): a later one that overlaps is refused, so the first
  * seen stays (a validator cannot churn the pool, and the node's own is never replaced by an echo). Other
  * validators share ATTEST_POOL_TXS_MAX, each at most its quota (the bound over the set's size), so one insider
  * cannot fill it; this validator's own are never refused for room (the rule bounds them: one per open proof).
  * After each block the pool drops what it included and rechecks the rest against the new state. Pure: the
  * simulator runs it.
  */
-import { checkAttest, nextBlockView, type SigVerifier } from '../ledger/attest-rule.js';
+import { checkAttest, commitCloseHeight, nextBlockView, type SigVerifier } from '../ledger/attest-rule.js';
 import { LedgerError, type LedgerErrorCode } from '../ledger/errors.js';
 import type { LedgerState, ProofRecord } from '../ledger/state.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
 import { ATTEST_POOL_TXS_MAX } from '../limits.js';
-import type { AttestTx, Tx } from '../types/tx.js';
+import { attestProofIds, type AttestTx, type Tx } from '../types/tx.js';
 
 /** Why the pool refused an attestation: the ledger's code, or one of the pool's own. */
 export type AttestPoolCode = LedgerErrorCode | 'ATTEST_POOL_PENDING' | 'ATTEST_POOL_QUOTA' | 'ATTEST_POOL_FULL';
@@ -40,17 +41,19 @@ export interface AttestPool {
   /** A block at `height` was committed (state() is after it): drop its attestations and those the next block would refuse. */
   onCommitted(height: number, txs: readonly Tx[]): void;
   size(): number;
+  /** Whether a tx of `kind` by `validator` covering `proofId` is held (the attester resends what fell out). */
+  holds(kind: AttestTx['type'], validator: string, proofId: string): boolean;
 }
 
 interface Held {
   tx: AttestTx;
-  /** The last height whose block may include it: its earliest proof's window closes there. */
+  /** The last height whose block may include it: its earliest proof's commit phase (commit) or window (reveal) closes there. */
   lastHeight: number;
   /** The key the signature verified under (a rebond may change a validator's key). */
   publicKey: string;
 }
 
-const claimOf = (validator: string, proofId: string): string => `${validator}/${proofId}`;
+const claimOf = (kind: AttestTx['type'], validator: string, proofId: string): string => `${kind}/${validator}/${proofId}`;
 
 type RuleOutcome = { ok: true; records: ProofRecord[] } | { ok: false; code: LedgerErrorCode; message: string };
 
@@ -96,7 +99,7 @@ export function createAttestPool(options: AttestPoolOptions): AttestPool {
     const mine = byValidator.get(tx.validator) ?? new Set<string>();
     mine.add(tx.signature);
     byValidator.set(tx.validator, mine);
-    for (const { proofId } of tx.verdicts) claims.add(claimOf(tx.validator, proofId));
+    for (const proofId of attestProofIds(tx)) claims.add(claimOf(tx.type, tx.validator, proofId));
     if (tx.validator !== options.validatorId) othersCount++;
   }
 
@@ -107,14 +110,14 @@ export function createAttestPool(options: AttestPoolOptions): AttestPool {
     const mine = byValidator.get(entry.tx.validator) as Set<string>;
     mine.delete(signature);
     if (mine.size === 0) byValidator.delete(entry.tx.validator);
-    for (const { proofId } of entry.tx.verdicts) claims.delete(claimOf(entry.tx.validator, proofId));
+    for (const proofId of attestProofIds(entry.tx)) claims.delete(claimOf(entry.tx.type, entry.tx.validator, proofId));
     if (entry.tx.validator !== options.validatorId) othersCount--;
   }
 
   /** The pool's own bounds, once the ledger's rule passed. */
   function refusal(tx: AttestTx, setSize: number): AttestAddResult | null {
-    const overlap = tx.verdicts.find(({ proofId }) => claims.has(claimOf(tx.validator, proofId)));
-    if (overlap) return { ok: false, code: 'ATTEST_POOL_PENDING', message: `an attestation of ${tx.validator} for ${overlap.proofId} is already pending` };
+    const overlap = attestProofIds(tx).find((proofId) => claims.has(claimOf(tx.type, tx.validator, proofId)));
+    if (overlap !== undefined) return { ok: false, code: 'ATTEST_POOL_PENDING', message: `an ${tx.type} of ${tx.validator} for ${overlap} is already pending` };
     if (tx.validator === options.validatorId) return null;
     const quota = Math.max(1, Math.floor(txsMax / setSize));
     if ((byValidator.get(tx.validator)?.size ?? 0) >= quota) return { ok: false, code: 'ATTEST_POOL_QUOTA', message: `${tx.validator} holds its ${quota} pending attestations` };
@@ -130,13 +133,14 @@ export function createAttestPool(options: AttestPoolOptions): AttestPool {
       if (!rule.ok) return rule;
       const refused = refusal(tx, state.activeSet.length);
       if (refused) return refused;
-      const lastHeight = Math.min(...rule.records.map((r) => r.submittedHeight)) + state.params.verdictWindowBlocks;
+      const p = state.params;
+      const lastHeight = Math.min(...rule.records.map((r) => (tx.type === 'attest-commit' ? commitCloseHeight(r, p) : r.submittedHeight + p.verdictWindowBlocks)));
       hold(tx, (state.activeSet.find((v) => v.id === tx.validator) as { publicKey: string }).publicKey, lastHeight);
       return { ok: true, duplicate: false };
     },
     pending: () => fairOrder(options.validatorId, held, byValidator),
     onCommitted(height, txs) {
-      for (const tx of txs) if (tx.type === 'attest') drop(tx.signature);
+      for (const tx of txs) if (tx.type === 'attest-commit' || tx.type === 'attest-reveal') drop(tx.signature);
       for (const [signature, entry] of held) if (entry.lastHeight <= height) drop(signature);
       // Recheck under the new state (set, windows, what is now on chain); a signature already verified under the
       // member's current key is not verified again.
@@ -145,6 +149,7 @@ export function createAttestPool(options: AttestPoolOptions): AttestPool {
       for (const [signature, { tx }] of held) if (!checkOnce(state, tx, verify).ok) drop(signature);
     },
     size: () => held.size,
+    holds: (kind, validator, proofId) => claims.has(claimOf(kind, validator, proofId)),
   };
 }
 

@@ -11,14 +11,45 @@ export interface SubmitProofTx {
   proof: Proof;
 }
 
-/** One validator's verdicts on proofs of earlier blocks: one signature per batch, not per proof. */
-export interface AttestTx {
-  type: 'attest';
+/**
+ * Commit phase of an attestation (docs/LEDGER.md "Attestations: commit and reveal"): one validator's sealed
+ * verdicts on proofs of earlier blocks, one signature per batch. Each commitment is attestCommitment(network, {
+ * proofId, verdict, salt, validator }): it hides the verdict until the reveal and binds it to this validator.
+ */
+export interface AttestCommitTx {
+  type: 'attest-commit';
   validator: string;
-  /** Verdicts, sorted by proofId, unique. */
-  verdicts: readonly { proofId: string; verdict: AttestedVerdict; rlimitUsed?: number }[];
-  /** Ed25519 over the attestation's canonical sign bytes (chain id included). */
+  /** Sorted by proofId, unique. */
+  commitments: readonly { proofId: string; commitment: string }[];
+  /** Ed25519 over attestCommitSignBytes. */
   signature: string;
+}
+
+/** One opened commitment: the verdict and the salt it was sealed with (rlimitUsed is informative, not sealed). */
+export interface RevealItem {
+  proofId: string;
+  verdict: AttestedVerdict;
+  /** 32 bytes, hex: attestSalt(secretKey, network, proofId), so a restarted validator finds it again. */
+  salt: string;
+  rlimitUsed?: number;
+}
+
+/** Reveal phase: opens this validator's commitments once their proofs' commit phases closed on chain. */
+export interface AttestRevealTx {
+  type: 'attest-reveal';
+  validator: string;
+  /** Sorted by proofId, unique. */
+  reveals: readonly RevealItem[];
+  /** Ed25519 over attestRevealSignBytes. */
+  signature: string;
+}
+
+/** An attestation transaction: a batch of commitments or a batch of reveals. */
+export type AttestTx = AttestCommitTx | AttestRevealTx;
+
+/** The proof ids an attestation covers, in its order. */
+export function attestProofIds(tx: AttestTx): string[] {
+  return tx.type === 'attest-commit' ? tx.commitments.map((c) => c.proofId) : tx.reveals.map((r) => r.proofId);
 }
 
 /** Join the set (or add stake) from a funded account. Takes effect at a later height. */
@@ -60,4 +91,4 @@ export interface EvidenceTx {
   evidence: Evidence;
 }
 
-export type Tx = SubmitProofTx | AttestTx | BondTx | UnbondTx | EvidenceTx;
+export type Tx = SubmitProofTx | AttestCommitTx | AttestRevealTx | BondTx | UnbondTx | EvidenceTx;
