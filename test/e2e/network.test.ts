@@ -167,7 +167,17 @@ describe('4 validators on loopback (real processes)', () => {
     const answer = await client(2).submitProofs([fresh(1), { smtlib: '(set-option :timeout 1)(check-sat)', claim: 'sat' }, fresh(2), fresh(1)]);
     expect(answer.errors).toBe(true);
     expect(answer.results.map((r) => ('error' in r ? r.error.code : r.duplicate ? 'duplicate' : 'new'))).toEqual(['new', 'SMT_FORBIDDEN_OPTION', 'new', 'duplicate']);
-    for (const r of [answer.results[0]!, answer.results[2]!]) expect(await finalVerdict(3, (r as { id: string }).id)).toBe('valid');
+    // node_2 stops right after its gossip-proofs frame left (5 ms): only the other three hold the proofs now, and
+    // they order and finalize them (were the frame never sent, the proofs would sit in node_2's stopped mempool).
+    await sleep(300);
+    net.procs.get(2)!.kill('SIGSTOP');
+    try {
+      for (const r of [answer.results[0]!, answer.results[2]!]) expect(await net.finalVerdict(3, (r as { id: string }).id, 90_000)).toBe('valid');
+    } finally {
+      net.procs.get(2)!.kill('SIGCONT');
+    }
+    const target = (await status(3)).height;
+    await until('node_2 caught up after SIGCONT', async () => (await status(2)).height >= target);
     const doc = (await client(1).getOpenApi()) as unknown as OpenApiDoc;
     const raw = await fetch(url(4, '/proofs/batch'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proofs: [fresh(3)] }) });
     expect(answerProblems(doc, 'post', '/proofs/batch', raw.status, raw.headers.get('content-type') ?? '', await raw.text())).toEqual([]);
