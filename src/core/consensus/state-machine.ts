@@ -31,8 +31,8 @@ import { decide, onConsensusMessage, onResume, onTimeout, progress } from './rul
 import { onSyncResponse, serveSync } from './sync.js';
 import type { ConsensusContext, ConsensusEffect, ConsensusEvent, ConsensusState } from './state.js';
 
-export { createState, proposerOf } from './state.js';
-export type { ConsensusConfig, ConsensusContext, ConsensusEffect, ConsensusEvent, ConsensusState, Genesis, Step } from './state.js';
+export { createState, proposerOf, resumePointOf } from './state.js';
+export type { ConsensusConfig, ConsensusContext, ConsensusEffect, ConsensusEvent, ConsensusState, Genesis, ResumePoint, Step } from './state.js';
 
 /**
  * Apply one transition. Mutates `s` (the caller owns it) and returns the effects to carry out, in order.
