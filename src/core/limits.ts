@@ -274,10 +274,10 @@ export const SNAPSHOT_FILE_ENTRIES_PER_LINE = 4_096;
 /** Blocks the pruner deletes in one LevelDB batch (it yields between batches). */
 export const PRUNE_BATCH_BLOCKS = 256;
 /**
- * The smallest pruning.keep_recent (0 means never prune): the recent blocks a restart may recompute results leaves
- * for (RESULTS_BACKFILL_BLOCKS_MAX) and lagging peers sync from stay.
+ * The smallest pruning.keep_recent (0 means never prune): a few recent blocks for peers a little behind. (The
+ * pruner also never goes past the oldest persisted state: a restart or a rollback re-applies the blocks after it.)
  */
-export const PRUNE_KEEP_RECENT_MIN = RESULTS_BACKFILL_BLOCKS_MAX;
+export const PRUNE_KEEP_RECENT_MIN = 10;
 
 assertLimit(STATE_SNAPSHOTS_KEPT >= 2, 'a rollback of the newest persisted state needs the one before it');
 assertLimit(STATE_SNAPSHOT_INTERVAL_DEFAULT >= 1, 'a snapshot interval is at least one height');

@@ -13,6 +13,7 @@ import { buildReceipt } from '../core/ledger/results.js';
 import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
 import type { TxPool } from '../core/pool/tx-pool.js';
 import type { ProofStatus, StoredBlock } from '../ports/block-store.js';
+import type { StoredHeader } from '../adapters/store/level-block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
 import type { Mempool } from '../ports/mempool.js';
@@ -31,6 +32,12 @@ export function advertisedAddress(config: NodeConfig): string | null {
 /** The chain store as the views read it. */
 export interface ChainReader {
   getStored(height: number): StoredBlock | null;
+  /** Header and certificate of a stored or pruned block (receipts of proofs whose block body was pruned). */
+  getHeader(height: number): StoredHeader | null;
+  /** Block bodies at or below this height may be gone (pruned, or below an imported snapshot): 410 PRUNED. */
+  prunedBelow(): number;
+  /** Heights at or below this were never stored here (the node began at an imported snapshot). */
+  baseHeight(): number;
   height(): number;
   getBlob(key: string): Promise<string | null>;
   /** The store's status of a proof (pending since before a restart, expired, rejected, ...), null if none. */
@@ -44,6 +51,9 @@ export interface ChainReader {
 export function chainReaderOf(chain: () => ChainStore | null): ChainReader {
   return {
     getStored: (height) => chain()?.getStored(height) ?? null,
+    getHeader: (height) => chain()?.level.getHeaderSync(height) ?? null,
+    prunedBelow: () => Math.max(chain()?.level.prunedHeight() ?? 0, chain()?.level.baseHeight() ?? 0),
+    baseHeight: () => chain()?.level.baseHeight() ?? 0,
     height: () => chain()?.height() ?? 0,
     getBlob: async (key) => (await chain()?.level.getBlob(key)) ?? null,
     getProofStatus: async (id) => (await chain()?.level.getProofStatus(id)) ?? null,
@@ -131,28 +141,31 @@ export function createApiViews(options: ApiViewsOptions): ApiViews {
   return { deps, status: () => statusView(options, startedMs) };
 }
 
-function blockView(chain: ChainReader, height: number): BlockResponse | null {
+function blockView(chain: ChainReader, height: number): BlockResponse | null | 'pruned' {
   const stored = chain.getStored(height);
-  if (!stored) return null;
+  if (!stored) return height >= 1 && height <= chain.prunedBelow() ? 'pruned' : null;
   return { height: stored.height, hash: stored.hash, header: { ...stored.block.header }, txs: [...stored.block.txs], certificate: { ...stored.certificate, signatures: [...stored.certificate.signatures] } };
 }
 
 /** The receipt of a final proof, from the results leaves stored with its final block; null when they are missing. */
 async function receiptFor(chain: ChainReader, id: string, finalHeight: number): Promise<unknown> {
-  const stored = chain.getStored(finalHeight);
+  // A pruned block keeps its header and certificate, and its results leaves: the receipt builds the same.
+  const stored = chain.getHeader(finalHeight);
   const leavesText = await chain.getBlob(`results:${finalHeight}`);
   if (!stored || !leavesText) return null;
   try {
-    return buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.block.header, stored.certificate, id);
+    return buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.header, stored.certificate, id);
   } catch {
     return null;
   }
 }
 
-async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null> {
+async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null | 'pruned'> {
   const record = getProof(options.consensus().appState, id);
   if (record) {
     if (record.verdict !== null && record.finalHeight !== null) {
+      // Below an imported snapshot this node holds no header nor results leaves: its receipt is gone from here.
+      if (record.finalHeight <= options.chain.baseHeight()) return 'pruned';
       const receipt = await receiptFor(options.chain, id, record.finalHeight);
       return { id, status: 'final', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, receipt };
     }

@@ -44,6 +44,8 @@ import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
 import { createProofDrops, reportingRejections, type ProofDrops } from './proof-drops.js';
 import { planResultsBackfill } from './results-backfill.js';
+import { loadResumePoint } from './state-snapshots.js';
+import { createPruner, type Pruner } from './pruner.js';
 import { wireSchema, type WireMessage } from './wire.js';
 
 export { advertisedAddress } from './api-views.js';
@@ -86,6 +88,7 @@ interface Runtime {
   driver: ConsensusDriver<LedgerState> | null;
   transport: P2pTransport | null;
   peerSync: PeerSetSync | null;
+  pruner: Pruner | null;
   http: HttpListener | null;
   closing: boolean;
   fatal: boolean;
@@ -121,7 +124,7 @@ interface Parts {
 export function createNode(options: NodeOptions): ValidatorNode {
   checkIdentity(options);
   const clock = options.clock ?? systemClock;
-  const rt: Runtime = { stores: null, driver: null, transport: null, peerSync: null, http: null, closing: false, fatal: false, maxPeerHeight: 0 };
+  const rt: Runtime = { stores: null, driver: null, transport: null, peerSync: null, pruner: null, http: null, closing: false, fatal: false, maxPeerHeight: 0 };
   const consensus = (): ConsensusState<LedgerState> => {
     if (!rt.driver) throw new NodeError('NODE_CLOSED', 'node is not started');
     return rt.driver.state;
@@ -199,6 +202,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     onCommitted: (block, s) => {
       parts.drops.expire();
       rt.peerSync?.onCommitted(block, s);
+      rt.pruner?.onCommitted();
       if (!options.verificationPaused) attester.attestBlock(block);
     },
     penalize: (peer, code) => rt.transport?.penalize(peer, code),
@@ -261,16 +265,17 @@ interface StartHooks {
 async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const { options, rt, log } = parts;
   const { config, genesis } = options;
-  const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState });
+  const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState, snapshotInterval: config.state_snapshot_interval });
   rt.stores = stores;
   const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
   const p2p = openTransport(options, log);
   rt.transport = p2p;
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
+  const resume = await loadResumePoint(stores.chain.level, genesis.genesisHash, log);
   rt.driver = new ConsensusDriver<LedgerState>(
     { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: reportingRejections(backfill.app, parts.drops.onRejected), verifier: defaultVerifier },
-    { genesisHash: genesis.genesisHash, appState: genesisState(genesis) },
+    { genesisHash: genesis.genesisHash, appState: genesisState(genesis), resume },
     {
       clock: parts.clock,
       transport: { send: (to, message) => void p2p.send(to, { kind: 'consensus', message }), broadcast: (message) => void p2p.broadcast({ kind: 'consensus', message }) },
@@ -282,6 +287,8 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
     },
   );
   parts.metrics.height.set(parts.state().chain.height);
+  parts.metrics.stateResumedHeight.set(resume?.height ?? 0);
+  rt.pruner = createPruner({ level: stores.chain.level, keepRecent: config.pruning.keep_recent, keepEvery: config.pruning.keep_every, log, metrics: parts.metrics });
   await backfill.save();
   rt.peerSync.seed(parts.state());
   await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined, { wallNowMs: parts.clock.wallMs() });
@@ -289,7 +296,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
   await p2p.start();
   rt.driver.start();
-  log.info({ module: 'node', height: rt.driver.state.height - 1, http: rt.http.port, p2p: config.network.listen_port }, 'validator started');
+  log.info({ module: 'node', height: rt.driver.state.height - 1, resumedAt: resume?.height ?? 0, http: rt.http.port, p2p: config.network.listen_port }, 'validator started');
 }
 
 /** The libp2p transport, knowing the genesis set (and this node, if it joined by a bond). */
@@ -307,7 +314,7 @@ function openTransport(options: NodeOptions, log: Log): P2pTransport {
   });
 }
 
-/** Close in reverse order: attestations, mempool, consensus, transport, HTTP, verifier, WAL, store. Idempotent. */
+/** Close in reverse order: attestations, mempool, consensus, transport, HTTP, verifier, pruner, WAL, store. Idempotent. */
 async function closeNode(parts: Parts, attester: Attester): Promise<void> {
   const { rt, log } = parts;
   if (rt.closing) return;
@@ -318,6 +325,7 @@ async function closeNode(parts: Parts, attester: Attester): Promise<void> {
   await rt.transport?.close().catch((err: Error) => log.warn({ module: 'p2p', err: err.message }, 'transport close failed'));
   await rt.http?.close();
   await parts.options.verifier.close().catch(() => undefined);
+  await rt.pruner?.close();
   rt.stores?.wal.close();
   await rt.stores?.chain.close();
   log.info({ module: 'node' }, 'validator stopped');

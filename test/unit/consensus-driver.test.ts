@@ -106,6 +106,22 @@ describe('ConsensusDriver', () => {
     for (const k of ['height', 'appState', 'validators', 'validatorsHash', 'prevValidators', 'priorities', 'prevHash', 'lastCommit'] as const) {
       expect(resumed.state[k], k).toEqual(full.state[k]);
     }
+
+    // Block sync from a node that pruned the early blocks: "not available" at once (an empty response), and the
+    // blocks it still holds from where they begin.
+    const sent: { to: string; message: ConsensusMessage }[] = [];
+    const pruned = { ...store, get: (h: number) => (h <= snapshot.height ? undefined : store.get(h)) };
+    const server = new ConsensusDriver(ctxFor(0), genesis, { ...idle(pruned), transport: { send: (to, message) => sent.push({ to, message }), broadcast: () => undefined } });
+    server.deliver({ type: 'message', from: 'n9', message: { kind: 'sync-request', height: 2 } });
+    server.deliver({ type: 'message', from: 'n8', message: { kind: 'sync-request', height: snapshot.height + 1 } });
+    expect(sent.map((x) => [x.to, x.message.kind === 'sync-response' ? x.message.blocks.map((b) => b.block.header.height) : null])).toEqual([
+      ['n9', []],
+      ['n8', Array.from({ length: top - snapshot.height }, (_, i) => snapshot.height + 1 + i)],
+    ]);
+    // The node that asked takes "not available" as a cue to ask the next peer that shows it is ahead.
+    resumed.state.syncRequested = true;
+    resumed.deliver({ type: 'message', from: 'n9', message: { kind: 'sync-response', blocks: [] } });
+    expect(resumed.state.syncRequested).toBe(false);
   });
 
   it('refuses a resume point that does not hold together', () => {

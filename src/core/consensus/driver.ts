@@ -172,7 +172,9 @@ export class ConsensusDriver<S> {
           bytes += size;
           blocks.push(stored);
         }
-        if (blocks.length > 0) ports.transport.send(effect.to, { kind: 'sync-response', blocks });
+        // None stored at fromHeight (pruned, or below an imported snapshot): an empty response says "not available"
+        // at once, so the peer asks another one instead of waiting for a timeout.
+        if (blocks.length > 0 || effect.fromHeight <= top) ports.transport.send(effect.to, { kind: 'sync-response', blocks });
         break;
       }
       default:

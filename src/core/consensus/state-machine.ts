@@ -84,6 +84,8 @@ function onMessage<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: stri
     return;
   }
   if (m.kind === 'sync-response') {
+    // "Not available" (the peer pruned those blocks): the next message from ahead asks whoever sent it.
+    if (m.blocks.length === 0) s.syncRequested = false;
     onSyncResponse(ctx, s, from, m.blocks, fx, (block, certificate) => {
       s.peerMessagesTaken++;
       decide(ctx, s, block, certificate, fx);
