@@ -1,0 +1,289 @@
+/**
+ * Offline operations on a stopped validator's data directory (scripts/export-snapshot, import-snapshot, rollback).
+ * Each opens the directory's LevelDB, whose lock a running node holds: on a live node's directory they fail with
+ * DATA_DIR_LOCKED before touching anything. Each write is one atomic LevelDB batch (or an ordered pair of steps,
+ * each safe to cut short by kill -9 and to run again).
+ *
+ * The snapshot file (JSON lines, the last one a sha256 of all before it):
+ *   1  header { format, chainId, genesisHash, height h, stateRoot, consensus: { blockHash, certificate, validators,
+ *      priorities }, lastResults, entryLines }
+ *   2  block h with its certificate;  3  block h+1 with its certificate (its header commits the state root of h)
+ *   4… the state's entries, SNAPSHOT_FILE_ENTRIES_PER_LINE per line (the full form: import rehashes everything)
+ *   last { sha256 }
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, existsSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { openConsensusWal } from '../adapters/wal/consensus-wal.js';
+import { openLevelBlockStore, type LevelBlockStore } from '../adapters/store/level-block-store.js';
+import { hashHeader, hashValidatorSet, verifyCertificate } from '../core/consensus/messages.js';
+import type { ResumePoint } from '../core/consensus/state-machine.js';
+import type { CanonicalValue } from '../core/codec/canonical.js';
+import { genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
+import { restoreState, snapshotState } from '../core/ledger/snapshot.js';
+import type { LedgerState } from '../core/ledger/state.js';
+import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX } from '../core/limits.js';
+import type { StoredBlock } from '../ports/block-store.js';
+import { silentLog } from '../ports/log.js';
+import { claimDataDir } from './data-dir.js';
+import { persistedSnapshotOf, resumePointFrom, type SnapshotHead } from './state-snapshots.js';
+
+export type ChainAdminErrorCode =
+  | 'DATA_DIR_LOCKED'
+  | 'DATA_DIR_MISSING'
+  | 'NODE_DATA_OTHER_CHAIN'
+  | 'SNAPSHOT_NONE'
+  | 'SNAPSHOT_FILE_INVALID'
+  | 'SNAPSHOT_CHECKSUM'
+  | 'SNAPSHOT_OTHER_CHAIN'
+  | 'SNAPSHOT_ROOT_MISMATCH'
+  | 'SNAPSHOT_CERTIFICATE'
+  | 'IMPORT_NOT_EMPTY'
+  | 'ROLLBACK_JOURNAL'
+  | 'ROLLBACK_NO_STATE';
+
+/** An offline operation refused, with a stable code and what to do. */
+export class ChainAdminError extends Error {
+  constructor(
+    readonly code: ChainAdminErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChainAdminError';
+  }
+}
+
+const FORMAT = 'pop-snapshot/1';
+
+interface FileHeader {
+  format: typeof FORMAT;
+  chainId: string;
+  genesisHash: string;
+  height: number;
+  stateRoot: string;
+  consensus: SnapshotHead['consensus'];
+  lastResults: LedgerState['lastResults'];
+  entryLines: number;
+}
+
+/** Open a stopped node's LevelDB (after checking the directory is this chain's). */
+async function openStopped(dataDir: string, genesisHash: string, create = false): Promise<LevelBlockStore> {
+  if (!create && !existsSync(join(dataDir, 'chain'))) throw new ChainAdminError('DATA_DIR_MISSING', `${dataDir} holds no chain (no ${join(dataDir, 'chain')})`);
+  checkChain(dataDir, genesisHash);
+  try {
+    return await openLevelBlockStore(join(dataDir, 'chain'));
+  } catch (err) {
+    const e = err as { code?: string; message?: string; cause?: { code?: string } };
+    if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || e.cause?.code === 'LEVEL_LOCKED' || /LOCK/.test(e.message ?? '')) {
+      throw new ChainAdminError('DATA_DIR_LOCKED', `${dataDir} is held by a running node: stop it first`);
+    }
+    throw err;
+  }
+}
+
+function checkChain(dataDir: string, genesisHash: string): void {
+  try {
+    claimDataDir(dataDir, genesisHash);
+  } catch (err) {
+    throw new ChainAdminError('NODE_DATA_OTHER_CHAIN', (err as Error).message);
+  }
+}
+
+export interface ExportResult {
+  height: number;
+  stateRoot: string;
+  entries: number;
+  bytes: number;
+}
+
+/**
+ * Write the newest persisted state that has its next block (whose header commits its root), with blocks h and
+ * h+1, to `output` (written to a temporary file, then renamed).
+ * @throws ChainAdminError DATA_DIR_LOCKED, DATA_DIR_MISSING, NODE_DATA_OTHER_CHAIN, SNAPSHOT_NONE
+ */
+export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; output: string }): Promise<ExportResult> {
+  const level = await openStopped(o.dataDir, o.genesis.genesisHash);
+  try {
+    const height = level.snapshotHeights().filter((h) => h < level.latestHeight()).at(-1);
+    const snapshot = height === undefined ? null : await level.loadSnapshot(height);
+    const block = height === undefined ? null : await level.getBlock(height);
+    const next = height === undefined ? null : await level.getBlock(height + 1);
+    if (!snapshot || !block || !next) throw new ChainAdminError('SNAPSHOT_NONE', `no persisted state with its next block in ${o.dataDir} (states at ${level.snapshotHeights().join(', ') || 'none'}, top ${level.latestHeight()}): run the node past its next state_snapshot_interval`);
+    const resume = resumePointFrom(snapshot, o.genesis.genesisHash);
+    const { entries, stateRoot, lastResults } = snapshotState(resume.appState);
+    const lines: string[] = [];
+    for (let i = 0; i < entries.length; i += SNAPSHOT_FILE_ENTRIES_PER_LINE) lines.push(JSON.stringify(entries.slice(i, i + SNAPSHOT_FILE_ENTRIES_PER_LINE)));
+    const header: FileHeader = { format: FORMAT, chainId: o.genesis.chainId, genesisHash: o.genesis.genesisHash, height: resume.height, stateRoot, consensus: { blockHash: resume.blockHash, certificate: resume.certificate, validators: resume.validators, priorities: resume.priorities }, lastResults, entryLines: lines.length };
+    const tmp = `${o.output}.partial`;
+    const fd = openSync(tmp, 'w');
+    const sha = createHash('sha256');
+    let bytes = 0;
+    const put = (line: string): void => {
+      const text = line + '\n';
+      sha.update(text);
+      bytes += writeSync(fd, text);
+    };
+    try {
+      put(JSON.stringify(header));
+      put(JSON.stringify(block));
+      put(JSON.stringify(next));
+      for (const line of lines) put(line);
+      bytes += writeSync(fd, JSON.stringify({ sha256: sha.digest('hex') }) + '\n');
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, o.output);
+    return { height: resume.height, stateRoot, entries: entries.length, bytes };
+  } finally {
+    await level.close();
+  }
+}
+
+/** Read a snapshot file's lines, checking each line's length and the trailing checksum. */
+async function readSnapshotFile(input: string): Promise<string[]> {
+  if (!existsSync(input) || !statSync(input).isFile()) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} is not a file`);
+  const lines: string[] = [];
+  const rl = createInterface({ input: createReadStream(input, 'utf8'), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (line.length > SNAPSHOT_LINE_BYTES_MAX) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `a line of ${input} is longer than ${SNAPSHOT_LINE_BYTES_MAX} bytes`);
+    lines.push(line);
+  }
+  const last = lines.pop();
+  let claimed: unknown;
+  try {
+    claimed = last === undefined ? undefined : (JSON.parse(last) as { sha256?: unknown }).sha256;
+  } catch {
+    claimed = undefined;
+  }
+  if (typeof claimed !== 'string') throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} does not end with its checksum line (a cut-short copy?)`);
+  const sha = createHash('sha256');
+  for (const line of lines) sha.update(line + '\n');
+  if (sha.digest('hex') !== claimed) throw new ChainAdminError('SNAPSHOT_CHECKSUM', `${input} does not match its checksum: the file is damaged`);
+  return lines;
+}
+
+function parseLine<T>(line: string | undefined, what: string): T {
+  try {
+    return JSON.parse(line ?? '') as T;
+  } catch {
+    throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the ${what} line is not JSON`);
+  }
+}
+
+export interface ImportResult {
+  height: number;
+  stateRoot: string;
+  entries: number;
+  /** How the certificate was checked: against the genesis set, or the set the snapshot names (trusted). */
+  trust: 'genesis-set' | 'trusted-set';
+}
+
+/**
+ * Verify a snapshot file and begin an empty data directory at it: the checksum, the chain, the state's entries
+ * rehashed to the root that block h+1's header commits, both certificates (against the genesis set when the
+ * snapshot's set is still it; else against the set the snapshot names, which is then trusted as CometBFT's trust
+ * height). The node started on the directory re-applies block h+1 and block-syncs the rest from its peers.
+ * @throws ChainAdminError IMPORT_NOT_EMPTY, DATA_DIR_LOCKED, SNAPSHOT_FILE_INVALID, SNAPSHOT_CHECKSUM,
+ *   SNAPSHOT_OTHER_CHAIN, SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
+ */
+export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; input: string }): Promise<ImportResult> {
+  if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash')) throw new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory`);
+  const lines = await readSnapshotFile(o.input);
+  const header = parseLine<FileHeader>(lines[0], 'header');
+  if (header.format !== FORMAT) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `not a ${FORMAT} file`);
+  if (header.chainId !== o.genesis.chainId || header.genesisHash !== o.genesis.genesisHash) throw new ChainAdminError('SNAPSHOT_OTHER_CHAIN', `the snapshot is of chain ${header.chainId} (genesis ${String(header.genesisHash).slice(0, 16)}…), not this genesis`);
+  const block = parseLine<StoredBlock>(lines[1], 'block');
+  const next = parseLine<StoredBlock>(lines[2], 'next block');
+  const entries: [string, CanonicalValue][] = [];
+  for (const line of lines.slice(3)) entries.push(...parseLine<[string, CanonicalValue][]>(line, 'entries'));
+  const resume = checkSnapshot(o.genesis, header, block, next, entries);
+  checkChain(o.dataDir, o.genesis.genesisHash);
+  const level = await openStopped(o.dataDir, o.genesis.genesisHash, true);
+  try {
+    await level.importBase([block, next], persistedSnapshotOf(resume.point));
+    await level.putBlob(`results:${block.height}`, JSON.stringify(resume.point.appState.lastResults));
+  } finally {
+    await level.close();
+  }
+  return { height: header.height, stateRoot: header.stateRoot, entries: entries.length, trust: resume.trust };
+}
+
+/** Every check of an imported snapshot; returns the resume point it holds. */
+function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlock, next: StoredBlock, entries: [string, CanonicalValue][]): { point: ResumePoint<LedgerState>; trust: ImportResult['trust'] } {
+  const h = header.height;
+  if (block?.height !== h || next?.height !== h + 1) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `blocks ${block?.height}, ${next?.height} are not ${h} and ${h + 1}`);
+  const hash = hashHeader(block.block.header);
+  const nextHash = hashHeader(next.block.header);
+  if (hash !== header.consensus.blockHash || block.hash !== hash || next.hash !== nextHash || next.block.header.prevHash !== hash) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', 'the blocks do not chain (hashes)');
+  let appState: LedgerState;
+  try {
+    appState = restoreState({ version: 1, stateRoot: header.stateRoot, height: h, entries, lastResults: [...header.lastResults] }, genesis.genesisHash);
+  } catch (err) {
+    throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state does not hash to its root: ${(err as Error).message}`);
+  }
+  if (next.block.header.stateRoot !== header.stateRoot) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state root ${header.stateRoot} is not the one block ${h + 1} commits (${next.block.header.stateRoot})`);
+  if (appState.chain.height !== h || appState.chain.lastBlockHash !== hash) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state is not the one after block ${h}`);
+  const nextSet = { validators: [...appState.activeSet] };
+  if (hashValidatorSet(nextSet) !== next.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h + 1} is not signed by the set the state names`);
+  const genesisSet = genesisValidatorSet(genesis);
+  const unchanged = hashValidatorSet(genesisSet) === next.block.header.validatorsHash && hashValidatorSet(genesisSet) === hashValidatorSet(header.consensus.validators);
+  const network = { chainId: genesis.chainId, genesisHash: genesis.genesisHash };
+  for (const [cert, set, what] of [
+    [block.certificate, unchanged ? genesisSet : header.consensus.validators, `block ${h}`],
+    [next.certificate, unchanged ? genesisSet : nextSet, `block ${h + 1}`],
+  ] as const) {
+    const checked = verifyCertificate(cert, set, network);
+    if (!checked.ok) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `the certificate of ${what}: ${checked.error.code}: ${checked.error.message}`);
+  }
+  if (block.certificate.blockHash !== hash || next.certificate.blockHash !== nextHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', 'a certificate does not commit its block');
+  const point: ResumePoint<LedgerState> = { height: h, appState, blockHash: hash, certificate: block.certificate, validators: header.consensus.validators, priorities: header.consensus.priorities };
+  return { point, trust: unchanged ? 'genesis-set' : 'trusted-set' };
+}
+
+export interface RollbackResult {
+  /** The top block before and after (equal unless --hard). */
+  topBefore: number;
+  topAfter: number;
+  /** The persisted state the node opens at next (it re-applies the blocks after it). */
+  resumeAt: number;
+  /** The persisted state deleted (it was at the top block's height), or null. */
+  deletedState: number | null;
+}
+
+/**
+ * Roll back the top block's state effect (CometBFT's rollback): the persisted state at its height, if any, and its
+ * results leaves are deleted, so the next start re-applies the block from the persisted state before it; with
+ * `hard`, the block itself goes too (and the consensus WAL of the height after it), and the node block-syncs it
+ * again from its peers.
+ * @throws ChainAdminError DATA_DIR_LOCKED, ROLLBACK_JOURNAL, ROLLBACK_NO_STATE
+ */
+export async function rollback(o: { dataDir: string; genesis: GenesisDoc; hard?: boolean }): Promise<RollbackResult> {
+  const journal = join(o.dataDir, 'commit.journal');
+  const level = await openStopped(o.dataDir, o.genesis.genesisHash);
+  try {
+    if (existsSync(journal) && statSync(journal).size > 0) throw new ChainAdminError('ROLLBACK_JOURNAL', 'the node stopped before LevelDB took its last blocks (commit.journal is not empty): start it once and stop it, then roll back');
+    const top = level.latestHeight();
+    const below = level.snapshotHeights().filter((h) => h < top);
+    if (below.length === 0 && (level.baseHeight() > 0 || level.prunedHeight() > 0)) throw new ChainAdminError('ROLLBACK_NO_STATE', `no persisted state below height ${top}: nothing to roll back to`);
+    if (top <= 1) throw new ChainAdminError('ROLLBACK_NO_STATE', 'no block to roll back');
+    let deletedState: number | null = null;
+    if (level.snapshotHeights().includes(top)) {
+      await level.deleteSnapshot(top);
+      deletedState = top;
+    }
+    await level.deleteBlob(`results:${top}`);
+    let topAfter = top;
+    if (o.hard) {
+      // The WAL first: cut short after it, the node restarts at the same top with an empty WAL (safe: its safety
+      // store still refuses to sign twice); run rollback again.
+      const wal = openConsensusWal(join(o.dataDir, 'consensus.wal'), silentLog);
+      wal.truncate();
+      wal.close();
+      topAfter = await level.removeTopBlock();
+    }
+    return { topBefore: top, topAfter, resumeAt: below.at(-1) ?? 0, deletedState };
+  } finally {
+    await level.close();
+  }
+}

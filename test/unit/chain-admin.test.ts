@@ -1,0 +1,130 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLevelBlockStore } from '../../src/adapters/store/level-block-store.js';
+import { hashHeader } from '../../src/core/consensus/messages.js';
+import { initialPriorities } from '../../src/core/consensus/proposer.js';
+import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type GenesisDoc, type LedgerState } from '../../src/core/ledger/index.js';
+import { claimDataDir } from '../../src/node/data-dir.js';
+import { exportSnapshot, importSnapshot, rollback } from '../../src/node/chain-admin.js';
+import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
+import { silentLog } from '../../src/ports/log.js';
+import { certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+
+// Offline operations on a stopped node's data directory: export of the newest persisted state, import (every
+// check: checksum, chain, root, certificates), rollback (soft and hard), and refusal of a directory a node holds.
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pop-admin-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const { doc, keys } = makeGenesis({ validators: 4 });
+const signers = ['node_1', 'node_2', 'node_3'];
+
+/** A data directory holding `top` ledger blocks, with persisted states at `states`. */
+async function chainDir(top: number, states: number[]): Promise<{ dir: string; roots: Map<number, string> }> {
+  const dir = tempDir();
+  claimDataDir(dir, doc.genesisHash);
+  const store = await openLevelBlockStore(join(dir, 'chain'));
+  let s: LedgerState = genesisState(doc);
+  const set = genesisValidatorSet(doc);
+  const roots = new Map<number, string>();
+  for (let h = 1; h <= top; h++) {
+    const block = makeBlock(s, [{ type: 'submit', proof: proofN(h) }]);
+    const certificate = certify(doc, block.header, signers, keys);
+    s = applyBlock(s, block);
+    roots.set(h, stateRoot(s));
+    const hash = hashHeader(block.header);
+    const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: set, priorities: initialPriorities(set) }) : undefined;
+    await store.commit({ block: { height: h, hash, block, certificate }, blobs: { [`results:${h}`]: JSON.stringify(s.lastResults) }, ...(snapshot ? { snapshot } : {}) });
+  }
+  await store.close();
+  return { dir, roots };
+}
+
+/** Rewrite a snapshot file's lines with `edit` and a fresh checksum (a forger who knows the format). */
+function forge(file: string, edit: (lines: string[]) => void): string {
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(0, -1);
+  edit(lines);
+  const body = lines.map((l) => l + '\n').join('');
+  const out = file + '.forged';
+  writeFileSync(out, body + JSON.stringify({ sha256: createHash('sha256').update(body).digest('hex') }) + '\n');
+  return out;
+}
+
+describe('export-snapshot and import-snapshot', () => {
+  it('export the newest state with its next block; import it into an empty directory the node opens at', async () => {
+    const { dir, roots } = await chainDir(6, [2, 4, 6]);
+    const file = join(tempDir(), 'snap.jsonl');
+    const out = await exportSnapshot({ dataDir: dir, genesis: doc, output: file });
+    expect(out).toMatchObject({ height: 4, stateRoot: roots.get(4) }); // 6 is the top: no block 7 commits its root
+    const target = join(tempDir(), 'new-node');
+    const r = await importSnapshot({ dataDir: target, genesis: doc, input: file });
+    expect(r).toMatchObject({ height: 4, stateRoot: roots.get(4), trust: 'genesis-set' });
+    const level = await openLevelBlockStore(join(target, 'chain'));
+    expect([level.baseHeight(), level.latestHeight(), level.snapshotHeights()]).toEqual([3, 5, [4]]);
+    const resume = await loadResumePoint(level, doc.genesisHash, silentLog);
+    expect(resume?.height).toBe(4);
+    expect(stateRoot(resume!.appState)).toBe(roots.get(4));
+    await level.close();
+    await expect(importSnapshot({ dataDir: target, genesis: doc, input: file })).rejects.toMatchObject({ code: 'IMPORT_NOT_EMPTY' });
+  });
+
+  it('refuses a damaged, forged, foreign or cut-short file, and a directory a running node holds', async () => {
+    const { dir } = await chainDir(5, [3]);
+    const file = join(tempDir(), 'snap.jsonl');
+    await exportSnapshot({ dataDir: dir, genesis: doc, output: file });
+    const fresh = () => join(tempDir(), 'n');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file + '.bad', text.replace('"balance"', '"balanse"'));
+    await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: file + '.bad' })).rejects.toMatchObject({ code: 'SNAPSHOT_CHECKSUM' });
+    writeFileSync(file + '.cut', text.slice(0, Math.floor(text.length / 2)));
+    await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: file + '.cut' })).rejects.toMatchObject({ code: 'SNAPSHOT_FILE_INVALID' });
+    // A consistent checksum over a changed state: the root no longer matches.
+    const tampered = forge(file, (lines) => {
+      const entries = JSON.parse(lines[3]!) as [string, unknown][];
+      const i = entries.findIndex(([k]) => k.startsWith('proof/'));
+      entries[i] = [entries[i]![0], { ...(entries[i]![1] as object), verdict: 'valid' }];
+      lines[3] = JSON.stringify(entries);
+    });
+    await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: tampered })).rejects.toMatchObject({ code: 'SNAPSHOT_ROOT_MISMATCH' });
+    // A certificate short of a quorum.
+    const weak = forge(file, (lines) => {
+      const next = JSON.parse(lines[2]!) as { certificate: { signatures: unknown[] } };
+      next.certificate.signatures = next.certificate.signatures.slice(0, 1);
+      lines[2] = JSON.stringify(next);
+    });
+    await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: weak })).rejects.toMatchObject({ code: 'SNAPSHOT_CERTIFICATE' });
+    const other: GenesisDoc = makeGenesis({ validators: 3 }).doc;
+    await expect(importSnapshot({ dataDir: fresh(), genesis: other, input: file })).rejects.toMatchObject({ code: 'SNAPSHOT_OTHER_CHAIN' });
+    // A running node holds the LevelDB lock: nothing is read nor written.
+    const held = await openLevelBlockStore(join(dir, 'chain'));
+    await expect(exportSnapshot({ dataDir: dir, genesis: doc, output: file + '.2' })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
+    await expect(rollback({ dataDir: dir, genesis: doc })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
+    await held.close();
+    await expect(exportSnapshot({ dataDir: dir, genesis: other, output: file + '.3' })).rejects.toMatchObject({ code: 'NODE_DATA_OTHER_CHAIN' });
+  });
+});
+
+describe('rollback', () => {
+  it('soft: deletes the state at the top block so it is re-applied; hard: removes the block too', async () => {
+    const { dir } = await chainDir(6, [3, 6]);
+    expect(await rollback({ dataDir: dir, genesis: doc })).toEqual({ topBefore: 6, topAfter: 6, resumeAt: 3, deletedState: 6 });
+    let level = await openLevelBlockStore(join(dir, 'chain'));
+    expect([level.latestHeight(), level.snapshotHeights(), await level.getBlob('results:6')]).toEqual([6, [3], null]);
+    await level.close();
+    expect(await rollback({ dataDir: dir, genesis: doc, hard: true })).toEqual({ topBefore: 6, topAfter: 5, resumeAt: 3, deletedState: null });
+    level = await openLevelBlockStore(join(dir, 'chain'));
+    expect([level.latestHeight(), level.getBlockSync(6), level.snapshotHeights()]).toEqual([5, null, [3]]);
+    await level.close();
+    writeFileSync(join(dir, 'commit.journal'), 'x');
+    await expect(rollback({ dataDir: dir, genesis: doc })).rejects.toMatchObject({ code: 'ROLLBACK_JOURNAL' });
+  });
+});
