@@ -138,6 +138,8 @@ export type LevelBlockStore = BlockStore & {
   importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot): Promise<void>;
   /** Remove the top block (its body, hash index, results leaves; a persisted state at its height). Returns the new top. */
   removeTopBlock(): Promise<number>;
+  /** Compact the whole key range now (LevelDB otherwise reclaims what pruning deleted in the background, later). */
+  compact(): Promise<void>;
 };
 
 export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore> {
@@ -389,6 +391,10 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
     },
     deleteBlob(key: string): Promise<void> {
       return serial(() => db.del('blob:' + key, { sync: true }));
+    },
+
+    compact(): Promise<void> {
+      return serial(() => db.compactRange('\u0000', '\uffff'));
     },
 
     async close(): Promise<void> {
