@@ -188,7 +188,7 @@ export interface ImportResult {
  *   SNAPSHOT_OTHER_CHAIN, SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
  */
 export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; input: string }): Promise<ImportResult> {
-  if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash')) throw new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory`);
+  if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash' && f !== 'safety.json')) throw new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory (it may hold the validator's safety.json)`);
   const lines = await readSnapshotFile(o.input);
   const header = parseLine<FileHeader>(lines[0], 'header');
   if (header.format !== FORMAT) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `not a ${FORMAT} file`);
