@@ -25,10 +25,13 @@ export interface Pruner {
   close(): Promise<void>;
 }
 
-/** The highest height whose body may go: below the newest keep_recent, and not past the oldest persisted state. */
+/**
+ * The highest height whose body may go: below the newest keep_recent, and below the oldest persisted state (the
+ * blocks after it are re-applied at a restart or a rollback; its own block is what export-snapshot writes).
+ */
 export function pruneTarget(top: number, keepRecent: number, snapshotHeights: readonly number[]): number {
   if (keepRecent === 0 || snapshotHeights.length === 0) return 0;
-  return Math.max(0, Math.min(top - keepRecent, Math.min(...snapshotHeights)));
+  return Math.max(0, Math.min(top - keepRecent, Math.min(...snapshotHeights) - 1));
 }
 
 /**
