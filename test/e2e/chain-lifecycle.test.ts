@@ -3,9 +3,14 @@
  * persisted state every 5 heights and pruning (keep_recent 10): it opens at its persisted state after kill -9s
  * that land at random instants (during a snapshot write, during a pruning batch, between the commit journal and
  * LevelDB), agrees with the others on every block hash after each, answers 410 PRUNED for pruned block bodies, and
- * still serves a receipt that verifies for a proof whose block body it pruned.
+ * still serves a receipt that verifies for a proof whose block body it pruned. Then the offline tools on real data
+ * directories: export-snapshot and rollback refuse a running node's directory; rollback --hard on a stopped node
+ * (it block-syncs the block again); export, import into a new directory (with the validator's safety.json), and
+ * the node started on it block-syncs to the others from the snapshot's height and answers 410 below it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorResponse, ProofStatusResponse } from '../../src/api/schemas.js';
@@ -25,6 +30,17 @@ async function gauge(n: number, name: string): Promise<number> {
 function configure(n: number, fields: Record<string, unknown>): void {
   const path = join(net.dir, `node_${n}.json`);
   writeFileSync(path, JSON.stringify({ ...(JSON.parse(readFileSync(path, 'utf8')) as object), ...fields }, null, 2));
+}
+
+/** Run scripts/<name> with `args`: its exit code, stdout and stderr. */
+async function script(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(join(repoRoot, 'scripts', name), args, { cwd: repoRoot, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
 }
 
 async function restart(n: number): Promise<void> {
@@ -78,6 +94,50 @@ describe('chain lifecycle (real processes)', () => {
     expect(proof.status).toBe('final');
     const doc = JSON.parse(readFileSync(join(net.dir, 'genesis.json'), 'utf8')) as GenesisDoc;
     expect(verifyReceipt(proof.receipt, genesisValidatorSet(doc), doc)).toMatchObject({ ok: true, verdict: 'valid', height: finalHeight });
+    expect((await net.status(1)).evidence).toBe(0);
+  }, 300_000);
+
+  it('rollback --hard, export and import on real data directories; refused on a running node', async () => {
+    const genesis = join(net.dir, 'genesis.json');
+    const dir4 = join(net.dir, 'node_4');
+    const snap = join(net.dir, 'node_4.snapshot');
+    // A running node holds its LevelDB lock: nothing is read nor written.
+    for (const [name, args] of [['export-snapshot', ['--data-dir', join(net.dir, 'node_3'), '--genesis', genesis, '--output', snap]], ['rollback', ['--data-dir', join(net.dir, 'node_3'), '--genesis', genesis]]] as const) {
+      const r = await script(name, [...args]);
+      expect(r.code, name).toBe(1);
+      expect(r.stderr).toContain('DATA_DIR_LOCKED');
+    }
+
+    await net.kill9(4);
+    const rolled = await script('rollback', ['--data-dir', dir4, '--genesis', genesis, '--hard', '--json']);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    const r = JSON.parse(rolled.stdout) as { topBefore: number; topAfter: number; resumeAt: number };
+    expect(r.topAfter).toBe(r.topBefore - 1);
+    await restart(4);
+    expect(await gauge(4, 'pop_state_resumed_height')).toBe(r.resumeAt);
+    let target = (await net.status(1)).height;
+    await until('node_4 back past the removed block', async () => (await net.status(4)).height >= target, 60_000);
+    expect(await net.hashAt(4, r.topBefore)).toBe(await net.hashAt(1, r.topBefore));
+
+    await net.kill9(4);
+    const exported = await script('export-snapshot', ['--data-dir', dir4, '--genesis', genesis, '--output', snap, '--json']);
+    expect(exported.code, exported.stderr).toBe(0);
+    const height = (JSON.parse(exported.stdout) as { height: number }).height;
+    const fresh = join(net.dir, 'node_4_imported');
+    mkdirSync(fresh);
+    copyFileSync(join(dir4, 'safety.json'), join(fresh, 'safety.json')); // the validator's signing record goes along
+    const imported = await script('import-snapshot', ['--data-dir', fresh, '--genesis', genesis, '--input', snap, '--json']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ height, trust: 'genesis-set' });
+    configure(4, { data_dir: fresh, pruning: { keep_recent: 0, keep_every: 0 } });
+    await restart(4);
+    expect(await gauge(4, 'pop_state_resumed_height')).toBe(height);
+    target = (await net.status(1)).height;
+    await until('the imported node_4 caught up by block sync', async () => (await net.status(4)).height >= target, 60_000);
+    expect(await net.hashAt(4, target)).toBe(await net.hashAt(1, target));
+    expect(await net.hashAt(4, height)).toBe(await net.hashAt(1, height));
+    const below = await net.get(4, `/blocks/${height - 1}`);
+    expect([below.status, ErrorResponse.parse(below.body).error.code]).toEqual([410, 'PRUNED']);
     expect((await net.status(1)).evidence).toBe(0);
   }, 300_000);
 });
