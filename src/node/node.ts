@@ -273,6 +273,13 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
   const resume = await loadResumePoint(stores.chain.level, genesis.genesisHash, log);
+  const { level } = stores.chain;
+  if (!resume && (level.baseHeight() > 0 || level.prunedHeight() > 0)) {
+    stores.wal.close();
+    await stores.chain.close();
+    rt.stores = null;
+    throw new NodeError('NODE_STATE_MISSING', `${config.data_dir} has no readable persisted state, and its early blocks are ${level.baseHeight() > 0 ? 'below an imported snapshot' : 'pruned'}: import a snapshot into a new data_dir (import-snapshot) or sync from genesis with an empty one`);
+  }
   rt.driver = new ConsensusDriver<LedgerState>(
     { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: reportingRejections(backfill.app, parts.drops.onRejected), verifier: defaultVerifier },
     { genesisHash: genesis.genesisHash, appState: genesisState(genesis), resume },
