@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -127,4 +128,28 @@ describe('rollback', () => {
     writeFileSync(join(dir, 'commit.journal'), 'x');
     await expect(rollback({ dataDir: dir, genesis: doc })).rejects.toMatchObject({ code: 'ROLLBACK_JOURNAL' });
   });
+
+  it('kill -9 of scripts/rollback --hard at random instants leaves a directory that opens, one block back at most, and a rerun finishes', async () => {
+    const { dir } = await chainDir(8, [4, 8]);
+    const genesisFile = join(dir, '..', `genesis-${Date.now()}.json`);
+    writeFileSync(genesisFile, JSON.stringify(doc));
+    const root = join(__dirname, '..', '..');
+    let top = 8;
+    for (let i = 0; i < 4; i++) {
+      const child = spawn(join(root, 'scripts/rollback'), ['--data-dir', dir, '--genesis', genesisFile, '--hard'], { cwd: root, stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      setTimeout(() => child.kill('SIGKILL'), 600 + Math.floor(Math.random() * 1200));
+      await exited;
+      const level = await openLevelBlockStore(join(dir, 'chain'));
+      const now = level.latestHeight();
+      expect(now === top || now === top - 1, `top ${now} after ${top}`).toBe(true);
+      expect(level.getBlockSync(now)?.height).toBe(now);
+      expect(level.snapshotHeights().every((h) => h <= now)).toBe(true);
+      top = now;
+      await level.close();
+    }
+    const r = await rollback({ dataDir: dir, genesis: doc, hard: true });
+    expect(r.topAfter).toBe(top - 1);
+    rmSync(genesisFile, { force: true });
+  }, 60_000);
 });
