@@ -66,7 +66,7 @@ export default tseslint.config(
     paths: nodeBuiltins.map((name) => ({ name, message: 'src/core is pure: no Node built-ins.' })),
     patterns: [
       { group: impureModules, message: 'src/core is pure: take I/O, clock, randomness and Z3 through a port (src/ports).' },
-      layers(['adapters', 'node', 'api', 'sim', 'monitor', 'testnet', 'cluster', 'util'], 'src/core imports only core, ports and src/crypto.'),
+      layers(['adapters', 'node', 'api', 'sim', 'monitor', 'testnet', 'cluster', 'client', 'util'], 'src/core imports only core, ports and src/crypto.'),
     ],
   }),
   {
@@ -102,29 +102,39 @@ export default tseslint.config(
 
   // adapters: Node implementations of the ports; they know core and ports, never who wires or drives them.
   fence(['src/adapters/**/*.{ts,tsx,mts}'], {
-    patterns: [layers(['node', 'api', 'sim', 'testnet', 'monitor', 'cluster'], 'src/adapters implement ports: they import core, ports and crypto, not the node, api, simulator or tools.')],
+    patterns: [layers(['node', 'api', 'sim', 'testnet', 'monitor', 'cluster', 'client'], 'src/adapters implement ports: they import core, ports and crypto, not the node, api, simulator or tools.')],
   }),
 
   // api: createApp(deps); the node passes everything in, so the api knows core and ports only.
   fence(['src/api/**/*.{ts,tsx,mts}'], {
-    patterns: [layers(['node', 'adapters', 'sim', 'testnet', 'monitor', 'cluster'], 'src/api gets its dependencies from createApp(deps): no node, adapters or tools.')],
+    patterns: [layers(['node', 'adapters', 'sim', 'testnet', 'monitor', 'cluster', 'client'], 'src/api gets its dependencies from createApp(deps): no node, adapters or tools.')],
   }),
 
   // sim: the deterministic simulator runs core through simulated ports, never real I/O.
   fence(['src/sim/**/*.{ts,tsx,mts}'], {
-    patterns: [layers(['adapters', 'node', 'api', 'testnet', 'monitor', 'cluster'], 'src/sim runs core on simulated ports: no adapters, node or api.')],
+    patterns: [layers(['adapters', 'node', 'api', 'testnet', 'monitor', 'cluster', 'client'], 'src/sim runs core on simulated ports: no adapters, node or api.')],
   }),
 
   // node: wiring of core, adapters and api; it never reaches up to tools.
   fence(['src/node/**/*.{ts,tsx,mts}'], {
-    patterns: [layers(['sim', 'testnet', 'monitor', 'cluster'], 'src/node wires core, adapters and api; the simulator and tools are not part of a validator.')],
+    patterns: [layers(['sim', 'testnet', 'monitor', 'cluster', 'client'], 'src/node wires core, adapters and api; the simulator and tools are not part of a validator.')],
   }),
 
-  // monitor: a client of nodes' HTTP API (its own contract.ts), not part of a validator.
+  // client: the typed client of the HTTP API (src/client), for tools and tests: the API's schemas (never the express
+  // app), core's pure checks (receipts), the bounded body reader; nothing of a validator's internals or the tools.
+  fence(['src/client/**/*.{ts,tsx,mts}'], {
+    patterns: [
+      { regex: adaptersButBoundedReader, message: 'src/client reads nodes over HTTP: no adapters (only the bounded body reader).' },
+      { regex: '(^|/)api/(?!schemas\\.js$)', message: 'src/client parses answers with the API\'s schemas (src/api/schemas.ts); the express app is the server\'s.' },
+      layers(['node', 'sim', 'testnet', 'monitor', 'cluster'], 'src/client is a client of the HTTP API: no node, simulator or tools.'),
+    ],
+  }),
+
+  // monitor: a client of nodes' HTTP API (src/client, with its own looser contract.ts), not part of a validator.
   fence(['src/monitor/**/*.{ts,tsx,mts}'], {
     patterns: [
       { regex: adaptersButBoundedReader, message: 'src/monitor reads nodes over HTTP: no adapters (only the bounded body reader).' },
-      layers(['node', 'api', 'sim', 'testnet'], 'src/monitor reads nodes over HTTP through its own contract (contract.ts): no node, api or simulator.'),
+      layers(['node', 'api', 'sim', 'testnet'], 'src/monitor reads nodes over HTTP through src/client and its own contract (contract.ts): no node, api or simulator.'),
     ],
   }),
 

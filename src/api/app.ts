@@ -1,6 +1,6 @@
 /**
  * The validator's HTTP API (express 5), built from injected dependencies so tests run it in-process.
- * Contract: /work/notes/HTTP_CONTRACT.md, copied in the README. Bad input always gets a 4xx with
+ * Contract: docs/API_REFERENCE.md and the OpenAPI document it serves at GET /openapi.json (src/api/openapi.ts). Bad input always gets a 4xx with
  * `{ error: { code, message } }`; a 5xx only ever means a fault of the node itself.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -8,7 +8,10 @@ import type { z } from 'zod';
 import { HTTP_BODY_BYTES_MAX } from '../core/limits.js';
 import type { Proof } from '../core/types/proof.js';
 import type { ClientLimiter } from './client-limiter.js';
+import { explorerRouter } from './explorer.js';
+import { buildOpenApiDocument } from './openapi.js';
 import {
+  AccountParam,
   HeightParam,
   ProofIdParam,
   SubmitProofBody,
@@ -228,7 +231,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.get('/accounts/:address', async (req: Request, res: Response) => {
     if (!deps.getAccount) return sendError(res, 404, 'NOT_FOUND', `no route GET ${req.path}`);
-    const address = TxHashParam.safeParse(req.params.address);
+    const address = AccountParam.safeParse(req.params.address);
     if (!address.success) return sendError(res, 400, 'ACCOUNT_INVALID', 'an account address is its public key: 64 lowercase hex characters');
     const account = await deps.getAccount(address.data);
     if (!account) return sendError(res, 404, 'ACCOUNT_NOT_FOUND', `no account ${address.data}`);
@@ -240,7 +243,16 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(await deps.getGenesis());
   });
 
-  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|accounts\/[^/]*|validators|status|peers|health|metrics|genesis)$/;
+  // The OpenAPI document of these routes (src/api/openapi.ts), built once at the first request.
+  let openApi: object | null = null;
+  app.get('/openapi.json', (_req: Request, res: Response) => {
+    openApi ??= buildOpenApiDocument();
+    res.json(openApi);
+  });
+
+  app.use(explorerRouter());
+
+  const knownPaths = /^\/(proofs(\/[^/]*)?|blocks\/[^/]*|txs(\/[^/]*)?|accounts\/[^/]*|validators|status|peers|health|metrics|genesis|openapi\.json)$/;
   app.use((req: Request, res: Response) => {
     if (knownPaths.test(req.path)) return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`);
     sendError(res, 404, 'NOT_FOUND', `no route ${req.method} ${req.path}`);

@@ -14,12 +14,14 @@ export const SubmitProofBody = z
     smtlib: z
       .string()
       .min(1, 'smtlib must not be empty')
-      .refine((s) => utf8Bytes(s) <= PROOF_SCRIPT_BYTES_MAX, `smtlib exceeds ${PROOF_SCRIPT_BYTES_MAX} bytes`),
-    claim: z.enum(['sat', 'unsat']),
+      .refine((s) => utf8Bytes(s) <= PROOF_SCRIPT_BYTES_MAX, `smtlib exceeds ${PROOF_SCRIPT_BYTES_MAX} bytes`)
+      .meta({ description: `SMT-LIB 2 script with one (check-sat), at most ${PROOF_SCRIPT_BYTES_MAX} UTF-8 bytes (docs/VERIFIER.md)` }),
+    claim: z.enum(['sat', 'unsat']).meta({ description: 'what (check-sat) answers, as the submitter claims' }),
     rlimit: z.number().int().positive().max(PROOF_RLIMIT_MAX).optional(),
     model: z
       .string()
       .refine((s) => utf8Bytes(s) <= PROOF_MODEL_BYTES_MAX, `model exceeds ${PROOF_MODEL_BYTES_MAX} bytes`)
+      .meta({ description: `for a sat claim: (define-fun ...) text, at most ${PROOF_MODEL_BYTES_MAX} UTF-8 bytes` })
       .optional(),
   })
   .strict();
@@ -30,9 +32,69 @@ export const HeightParam = z.string().regex(/^[1-9][0-9]{0,14}$/, 'a height is a
 
 export const ErrorResponse = z.object({ error: z.object({ code: z.string().min(1), message: z.string() }) }).strict();
 
+/** 202 of POST /proofs. (POST /proofs/batch does not exist yet: its body and answer schemas go next to these.) */
 export const SubmitProofResponse = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/), duplicate: z.literal(true).optional() }).strict();
 
 export const FinalVerdictSchema = z.enum(['valid', 'invalid', 'unknown', 'malformed', 'undecided']);
+
+/** A commit certificate: more than 2/3 of the stake signed `blockHash` at (height, round). */
+export const CertificateResponse = z
+  .object({
+    height: z.number().int().positive(),
+    round: z.number().int().nonnegative(),
+    blockHash: z.string(),
+    signatures: z.array(z.object({ validator: z.string(), signature: z.string() }).strict()),
+  })
+  .strict();
+
+/** One certified set change a receipt carries: header e - 1, its certificate, `set/queued` proven in its state root. */
+export const SetStepResponse = z
+  .object({
+    header: z.record(z.string(), z.unknown()),
+    certificate: CertificateResponse,
+    queued: z.array(
+      z
+        .object({
+          effectiveHeight: z.number().int().positive(),
+          validators: z.array(z.object({ id: z.string(), publicKey: z.string(), stake: z.number() }).strict()),
+        })
+        .strict(),
+    ),
+    proof: z
+      .object({
+        key: z.string(),
+        siblings: z.array(z.string()),
+        leaf: z.object({ keyHash: z.string(), valueHash: z.string() }).strict().nullable(),
+      })
+      .strict(),
+  })
+  .strict();
+
+/**
+ * A verdict receipt (src/core/ledger/results.ts `Receipt`): checked offline by `verifyReceipt` / scripts/verify-receipt
+ * against the genesis validator set. The shape is checked here; the cryptography there.
+ */
+export const ReceiptResponse = z
+  .object({
+    proofId: z.string().regex(/^[0-9a-f]{64}$/),
+    verdict: FinalVerdictSchema,
+    leaf: z
+      .object({
+        kind: z.literal('final'),
+        proofId: z.string(),
+        verdict: FinalVerdictSchema,
+        height: z.number().int().positive(),
+        submittedHeight: z.number().int().positive(),
+      })
+      .strict(),
+    merkleProof: z.array(z.object({ data: z.string(), position: z.enum(['left', 'right']) }).strict()),
+    header: z.record(z.string(), z.unknown()),
+    certificate: CertificateResponse,
+    /** Every certified set change the node knew (src/core/ledger/light.ts), in height order; absent: none. */
+    sets: z.array(SetStepResponse).optional(),
+  })
+  .strict();
+export type ReceiptResponse = z.infer<typeof ReceiptResponse>;
 
 export const ProofStatusResponse = z.discriminatedUnion('status', [
   z.object({ id: z.string(), status: z.literal('pending') }).strict(),
@@ -47,7 +109,8 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
       height: z.number().int().positive(),
       finalHeight: z.number().int().positive(),
       verdict: FinalVerdictSchema,
-      receipt: z.unknown(),
+      /** null while this node lacks the block's results leaves (it rebuilds them at its next restart). */
+      receipt: ReceiptResponse.nullable(),
     })
     .strict(),
 ]);
@@ -59,12 +122,7 @@ export const BlockResponse = z
     hash: z.string().min(1),
     header: z.record(z.string(), z.unknown()),
     txs: z.array(z.unknown()),
-    certificate: z.object({
-      height: z.number().int().positive(),
-      round: z.number().int().nonnegative(),
-      blockHash: z.string(),
-      signatures: z.array(z.object({ validator: z.string(), signature: z.string() })),
-    }),
+    certificate: CertificateResponse,
   })
   .strict();
 export type BlockResponse = z.infer<typeof BlockResponse>;
@@ -163,6 +221,7 @@ export const SubmitTxBody = z.discriminatedUnion('type', [
       stake: count.refine((n) => n > 0, 'stake must be positive'),
       nonce: count,
       address: z.string().refine(isPeerAddress, `address: host:port, at most ${P2P_ADDRESS_BYTES_MAX} bytes`).optional(),
+      keySignature: hex64.optional(),
       signature: hex64,
     })
     .strict(),
@@ -171,6 +230,8 @@ export const SubmitTxBody = z.discriminatedUnion('type', [
 export type SubmitTxBody = z.infer<typeof SubmitTxBody>;
 
 export const TxHashParam = z.string().regex(/^[0-9a-f]{64}$/, 'a tx hash is 64 lowercase hex characters');
+/** GET /accounts/:address: an account's address is its public key. */
+export const AccountParam = z.string().regex(/^[0-9a-f]{64}$/, 'an account address is 64 lowercase hex characters');
 
 export const SubmitTxResponse = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), duplicate: z.literal(true).optional() }).strict();
 

@@ -30,7 +30,7 @@ function loadCorpus(dir: string): Item[] {
       const admitted = admitProof({ smtlib: readFileSync(resolve(dir, path), 'utf8'), claim: status });
       items.push({ name: path, admitted, script: buildSolverScript(admitted) });
     } catch {
-      // rejected at admission (set-option): not a proof the network would run
+      // rejected at admission: not a proof the network would run (none of the corpus since set-option is allow-listed)
     }
   }
   return items;

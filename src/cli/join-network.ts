@@ -5,15 +5,16 @@
  * their GET /peers, loads or generates the validator key, signs a bond (carrying this node's advertised address,
  * so every validator can dial it) from a funded account, submits it (POST /txs), waits (bounded) until
  * /validators lists the validator, then writes the config start-validator reads, every known validator as a peer.
+ * Every request goes through the API client (src/client), bounded by JOIN_REQUEST_TIMEOUT_MS and JOIN_RESPONSE_BYTES_MAX.
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { AccountResponse, BlockResponse, ErrorResponse, GenesisResponse, PeersResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import type { AccountResponse, GenesisResponse } from '../api/schemas.js';
+import { createClient, isApiError, type ApiClient } from '../client/index.js';
 import { JOIN_REQUEST_TIMEOUT_MS, JOIN_RESPONSE_BYTES_MAX, PEERS_MAX, SIGNING_WINDOW_BLOCKS } from '../core/limits.js';
 import { votingStake } from '../monitor/voting-stake.js';
-import { readBodyBounded } from '../adapters/http/read-bounded.js';
 import { isPeerAddress } from '../core/types/validator.js';
-import { bondSignBytes } from '../core/ledger/sign-bytes.js';
+import { bondKeySignBytes, bondSignBytes } from '../core/ledger/sign-bytes.js';
 import { writeFileAtomicSync } from '../adapters/fs/durable-file.js';
 import { generateKeyPair, sign } from '../crypto/ed25519.js';
 import { loadKeyFile } from '../node/load.js';
@@ -57,38 +58,32 @@ function fail(code: string, message: string, exitCode = 1): never {
   process.exit(exitCode);
 }
 
-async function fetchJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), JOIN_REQUEST_TIMEOUT_MS);
-  let text: string | null;
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, signal: controller.signal });
-    text = await readBodyBounded(res, JOIN_RESPONSE_BYTES_MAX, () => controller.abort());
-  } catch (err) {
-    throw new Error(controller.signal.aborted ? `${url} did not answer within ${JOIN_REQUEST_TIMEOUT_MS} ms` : `${url}: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-  }
-  if (text === null) throw new Error(`${url} answered more than ${JOIN_RESPONSE_BYTES_MAX} bytes`);
-  try {
-    return { status: res.status, body: JSON.parse(text) as unknown };
-  } catch {
-    throw new Error(`${url} answered ${res.status} with non-JSON`);
-  }
+/** The API client of a bootstrap node: JOIN_* bounds on every request. */
+function clientOf(httpUrl: string): ApiClient {
+  return createClient({ baseUrl: httpUrl, timeoutMs: JOIN_REQUEST_TIMEOUT_MS, responseBytesMax: JOIN_RESPONSE_BYTES_MAX });
+}
+
+/** An answer in the API's error shape (the server's code), as opposed to no usable answer (CLIENT_*). */
+function isServerAnswer(err: unknown): boolean {
+  return isApiError(err) && err.status !== null && !err.code.startsWith('CLIENT_');
 }
 
 interface Bootstrap {
   p2p: string;
   http: string;
+  api: ApiClient;
 }
 
 function parseBootstrap(value: string, offset: number): Bootstrap {
   const at = value.indexOf('@');
-  if (at > 0) return { p2p: value.slice(0, at), http: value.slice(at + 1).replace(/\/+$/, '') };
+  if (at > 0) {
+    const http = value.slice(at + 1).replace(/\/+$/, '');
+    return { p2p: value.slice(0, at), http, api: clientOf(http) };
+  }
   const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
   if (!m) fail('BAD_BOOTSTRAP', `--bootstrap ${value}: expected host:port or P2P_ADDR@HTTP_URL`);
-  return { p2p: value, http: `http://${m[1]}:${Number(m[2]) + offset}` };
+  const http = `http://${m[1]}:${Number(m[2]) + offset}`;
+  return { p2p: value, http, api: clientOf(http) };
 }
 
 function positiveInt(name: string, value: string): number {
@@ -131,8 +126,8 @@ program.action(async (opts: Opts) => {
   const unreachable: string[] = [];
   for (const peer of peers) {
     try {
-      const status = StatusResponse.parse((await fetchJson(`${peer.http}/status`)).body);
-      const genesis = GenesisResponse.parse((await fetchJson(`${peer.http}/genesis`)).body);
+      const status = await peer.api.getStatus();
+      const genesis = await peer.api.getGenesis();
       reachable.push({ peer, nodeId: status.nodeId, genesis });
     } catch (err) {
       unreachable.push(`${peer.p2p} (${peer.http}): ${(err as Error).message}`);
@@ -155,7 +150,7 @@ program.action(async (opts: Opts) => {
     const hashes: { nodeId: string; hash: string }[] = [];
     for (const r of reachable) {
       try {
-        hashes.push({ nodeId: r.nodeId, hash: BlockResponse.parse((await fetchJson(`${r.peer.http}/blocks/${common}`)).body).hash });
+        hashes.push({ nodeId: r.nodeId, hash: (await r.peer.api.getBlock(common)).hash });
       } catch (err) {
         console.warn(`warning: ${r.peer.http}/blocks/${common}: ${(err as Error).message}`);
       }
@@ -172,7 +167,7 @@ program.action(async (opts: Opts) => {
   for (const r of reachable) discovered.set(r.nodeId, r.peer.p2p);
   for (const r of reachable) {
     try {
-      const peers = PeersResponse.parse((await fetchJson(`${r.peer.http}/peers`)).body);
+      const peers = await r.peer.api.getPeers();
       for (const p of peers.peers) {
         if (p.id !== nodeId && p.address !== null && isPeerAddress(p.address) && !discovered.has(p.id) && discovered.size < PEERS_MAX) discovered.set(p.id, p.address);
       }
@@ -199,7 +194,7 @@ program.action(async (opts: Opts) => {
   }
 
   // 4. Sign and submit the bond; the nonce is the account's next one (0 for a fresh genesis account).
-  const validators = ValidatorsResponse.parse((await fetchJson(`${reachable[0]!.peer.http}/validators`)).body);
+  const validators = await reachable[0]!.peer.api.getValidators();
   const already = validators.validators.find((v) => v.id === nodeId);
   if (already && already.publicKey === key.publicKey && already.stake >= stake) fail('ALREADY_BONDED', `${nodeId} is already bonded with stake ${already.stake}`);
   // The new stake does not vote until this node runs and has synced. If the validators that signed recent blocks
@@ -219,25 +214,27 @@ program.action(async (opts: Opts) => {
     } else console.log(`Voting stake: ${summary}`);
   }
 
-  const accountRes = await fetchJson(`${reachable[0]!.peer.http}/accounts/${account.publicKey}`);
-  if (accountRes.status === 404) fail('ACCOUNT_NOT_FOUND', `account ${account.publicKey} (${accountFile}) does not exist on ${chainId}: fund it first, or pass --account-key of a funded account`);
-  const { balance, nonce } = AccountResponse.parse(accountRes.body);
+  let funds: AccountResponse;
+  try {
+    funds = await reachable[0]!.peer.api.getAccount(account.publicKey);
+  } catch (err) {
+    if (isApiError(err) && err.status === 404) fail('ACCOUNT_NOT_FOUND', `account ${account.publicKey} (${accountFile}) does not exist on ${chainId}: fund it first, or pass --account-key of a funded account`);
+    throw err;
+  }
+  const { balance, nonce } = funds;
   if (balance < stake) fail('INSUFFICIENT_BALANCE', `account ${account.publicKey.slice(0, 16)}… (${accountFile}) holds ${balance}, below the stake ${stake}`);
   const body = { account: account.publicKey, validator: nodeId, publicKey: key.publicKey, stake, nonce, address: advertise };
-  const tx = { type: 'bond' as const, ...body, signature: sign(account.secretKey, bondSignBytes(first, body)) };
+  // keySignature: the validator key proves this node holds it (the ledger refuses a key its bonder cannot sign with).
+  const tx = { type: 'bond' as const, ...body, keySignature: sign(key.secretKey, bondKeySignBytes(first, body)), signature: sign(account.secretKey, bondSignBytes(first, body)) };
   let hash: string | null = null;
   let via: Bootstrap | null = null;
   for (const r of reachable) {
     try {
-      const res = await fetchJson(`${r.peer.http}/txs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tx) });
-      if (res.status === 202) {
-        hash = SubmitTxResponse.parse(res.body).hash;
-        via = r.peer;
-        break;
-      }
-      const err = ErrorResponse.safeParse(res.body);
-      fail(err.success ? err.data.error.code : `HTTP_${res.status}`, err.success ? err.data.error.message : JSON.stringify(res.body), 2);
+      hash = (await r.peer.api.submitTx(tx)).hash;
+      via = r.peer;
+      break;
     } catch (err) {
+      if (isApiError(err) && isServerAnswer(err)) fail(err.code, err.serverMessage ?? err.message, 2);
       console.warn(`warning: ${r.peer.http}/txs: ${(err as Error).message}`);
     }
   }
@@ -251,10 +248,11 @@ program.action(async (opts: Opts) => {
     if (Date.now() > deadline) fail('BOND_TIMEOUT', `bond ${hash} not ${committedAt === null ? 'committed' : 'listed'} within ${opts.timeout}s`);
     try {
       if (committedAt === null) {
-        const s = TxStatusResponse.safeParse((await fetchJson(`${via.http}/txs/${hash}`)).body);
-        if (s.success && s.data.status === 'dropped') fail('BOND_REFUSED', `the network refused the bond: ${s.data.reason} (account balance, nonce or stake)`);
-        if (s.success && s.data.status === 'committed') {
-          committedAt = s.data.height;
+        // An error answer (e.g. TX_NOT_FOUND from a node that restarted) is not a status yet: ask again.
+        const s = await via.api.getTx(hash).catch((err: unknown) => (isServerAnswer(err) ? null : Promise.reject(err)));
+        if (s?.status === 'dropped') fail('BOND_REFUSED', `the network refused the bond: ${s.reason} (account balance, nonce or stake)`);
+        if (s?.status === 'committed') {
+          committedAt = s.height;
           console.log(`Bond committed at height ${committedAt}; the set changes at height ${committedAt + 2}`);
           if (opts.force === true) {
             console.log(`--force: not waiting for height ${committedAt + 2} (it may need ${nodeId}'s votes); start ${nodeId} now`);
@@ -262,7 +260,7 @@ program.action(async (opts: Opts) => {
           }
         }
       } else {
-        const v = ValidatorsResponse.parse((await fetchJson(`${via.http}/validators`)).body);
+        const v = await via.api.getValidators();
         const me = v.validators.find((x) => x.id === nodeId && x.publicKey === key.publicKey);
         if (me && v.height >= committedAt + 2) {
           console.log(`Validator ${nodeId} is in the set at height ${v.height} with stake ${me.stake}`);

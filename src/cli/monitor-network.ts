@@ -70,7 +70,7 @@ async function main(): Promise<number> {
 
   if (opts.once === true) {
     const snapshot = await step();
-    if (opts.json === true) console.log(JSON.stringify(snapshot, null, 2));
+    if (opts.json === true) console.log(JSON.stringify(snapshot));
     else console.log(renderDashboardLines(snapshot).map((l) => l.text).join('\n'));
     return snapshot.health.status === 'DOWN' ? 1 : 0;
   }

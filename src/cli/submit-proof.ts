@@ -1,10 +1,12 @@
 /**
  * submit-proof: send an SMT-LIB2 file and its claim to a validator (POST /proofs), print the proof id, and with
- * --wait poll GET /proofs/:id until the verdict is final, then print it with its receipt.
+ * --wait poll GET /proofs/:id until the verdict is final, then print it with its receipt. Talks to the node through
+ * the API client (src/client): bounded answers, the server's error codes.
  */
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { ErrorResponse, ProofStatusResponse, SubmitProofResponse } from '../api/schemas.js';
+import type { ProofStatusResponse, SubmitProofBody } from '../api/schemas.js';
+import { createClient, isApiError } from '../client/index.js';
 
 const program = new Command()
   .name('submit-proof')
@@ -34,65 +36,55 @@ function fail(code: string, message: string, exitCode = 1): never {
   process.exit(exitCode);
 }
 
-async function request(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
-  } catch (err) {
-    fail('NODE_UNREACHABLE', `cannot reach ${url}: ${(err as Error).message}`);
-  }
-  const text = await res.text();
-  try {
-    return { status: res.status, body: JSON.parse(text) };
-  } catch {
-    fail('BAD_RESPONSE', `${url} answered ${res.status} with non-JSON`);
-  }
+/** A failed request as the script's error line and exit status: the server's code exits 2, no answer exits 1. */
+function failRequest(err: unknown, url: string): never {
+  if (!isApiError(err)) throw err;
+  if (err.code === 'CLIENT_UNREACHABLE' || err.code === 'CLIENT_TIMEOUT') fail('NODE_UNREACHABLE', `cannot reach ${url}: ${err.message}`);
+  if (err.code === 'CLIENT_BAD_RESPONSE' || err.code === 'CLIENT_RESPONSE_TOO_LARGE') fail('BAD_RESPONSE', err.message);
+  fail(err.code, err.serverMessage ?? err.message, err.status === null ? 1 : 2);
 }
 
 program.action(async (file: string, opts: Opts) => {
   if (opts.claim !== 'sat' && opts.claim !== 'unsat') fail('BAD_CLAIM', "--claim must be 'sat' or 'unsat'");
   if (!existsSync(file)) fail('FILE_MISSING', `${file} does not exist`);
-  const body: Record<string, unknown> = { smtlib: readFileSync(file, 'utf8'), claim: opts.claim };
+  const body: SubmitProofBody = { smtlib: readFileSync(file, 'utf8'), claim: opts.claim };
   if (opts.model) {
     if (!existsSync(opts.model)) fail('FILE_MISSING', `${opts.model} does not exist`);
     body.model = readFileSync(opts.model, 'utf8');
   }
   if (opts.rlimit !== undefined) body.rlimit = Number(opts.rlimit);
-  const base = opts.node.replace(/\/+$/, '');
-  const submitted = await request(`${base}/proofs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (submitted.status !== 202) {
-    const err = ErrorResponse.safeParse(submitted.body);
-    fail(err.success ? err.data.error.code : `HTTP_${submitted.status}`, err.success ? err.data.error.message : JSON.stringify(submitted.body), 2);
+  const node = createClient({ baseUrl: opts.node });
+  let submitted: { id: string; duplicate?: true };
+  try {
+    submitted = await node.submitProof(body);
+  } catch (err) {
+    failRequest(err, `${node.baseUrl}/proofs`);
   }
-  const { id, duplicate } = SubmitProofResponse.parse(submitted.body);
+  const { id, duplicate } = submitted;
   if (!opts.json) console.log(`Proof id: ${id}${duplicate ? ' (already known)' : ''}`);
   if (!opts.wait) {
     if (opts.json) console.log(JSON.stringify({ id, duplicate: duplicate === true }));
     return;
   }
-  const deadline = Date.now() + Number(opts.timeout) * 1000;
   let lastStatus = '';
-  while (Date.now() < deadline) {
-    const res = await request(`${base}/proofs/${id}`);
-    const parsed = res.status === 200 ? ProofStatusResponse.safeParse(res.body) : null;
-    if (parsed?.success) {
-      const s = parsed.data;
-      if (s.status !== lastStatus && !opts.json) console.log(`Status: ${s.status}${'height' in s ? ` (height ${s.height})` : ''}`);
-      lastStatus = s.status;
-      if (s.status === 'expired' || s.status === 'rejected') fail(s.code, `proof ${s.status}: ${s.message}`, 3);
-      if (s.status === 'final') {
-        if (opts.json) console.log(JSON.stringify(s));
-        else {
-          console.log(`Verdict: ${s.verdict}`);
-          console.log(`Final at height: ${s.finalHeight}`);
-          console.log(`Receipt: ${JSON.stringify(s.receipt)}`);
-        }
-        return;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  const onChange = (s: ProofStatusResponse) => {
+    lastStatus = s.status;
+    if (!opts.json) console.log(`Status: ${s.status}${'height' in s ? ` (height ${s.height})` : ''}`);
+  };
+  let s: Awaited<ReturnType<typeof node.waitForProof>>;
+  try {
+    s = await node.waitForProof(id, { timeoutMs: Number(opts.timeout) * 1000, onChange });
+  } catch (err) {
+    if (isApiError(err, 'CLIENT_WAIT_TIMEOUT')) fail('TIMEOUT', `no final verdict for ${id} after ${opts.timeout}s (last status: ${lastStatus || 'unknown'})`, 3);
+    failRequest(err, `${node.baseUrl}/proofs/${id}`);
   }
-  fail('TIMEOUT', `no final verdict for ${id} after ${opts.timeout}s (last status: ${lastStatus || 'unknown'})`, 3);
+  if (s.status === 'expired' || s.status === 'rejected') fail(s.code, `proof ${s.status}: ${s.message}`, 3);
+  if (opts.json) console.log(JSON.stringify(s));
+  else {
+    console.log(`Verdict: ${s.verdict}`);
+    console.log(`Final at height: ${s.finalHeight}`);
+    console.log(`Receipt: ${JSON.stringify(s.receipt)}`);
+  }
 });
 
 await program.parseAsync(process.argv);

@@ -19,13 +19,16 @@ export interface SeedExtras {
   accounts?: { name: string; balance: number }[];
 }
 
-/** The validators seed of a genesis (chain pop-local-1) with `count` validators node_1..node_<count>, each with `stake` and no balance. Pure. */
+/**
+ * The validators seed of a genesis (chain pop-local-1) with `count` validators node_1..node_<count>, each with `stake`
+ * and no balance. A loopback cluster: bonds may publish 127.0.0.1 addresses (`allow_private_addresses`). Pure.
+ */
 export function validatorSeed(count: number, stake: number, extras: SeedExtras = {}): Record<string, unknown> {
   const seed: Record<string, unknown> = {
     chain_id: 'pop-local-1',
     validators: Array.from({ length: count }, (_, i) => ({ node_id: `node_${i + 1}`, stake, initial_balance: 0 })),
   };
-  if (extras.params) seed.params = extras.params;
+  seed.params = { allow_private_addresses: true, ...extras.params };
   if (extras.accounts) seed.accounts = extras.accounts;
   return seed;
 }

@@ -21,6 +21,13 @@ export const PROOF_RLIMIT_MAX = 50_000_000;
 
 // --- Verifier pool (node-local protection, never part of a verdict) ---
 export const VERIFIER_QUEUE_MAX = 1024;
+/**
+ * Budget classes of the verifier's queue (rlimit upper bounds; the last class is everything above): the cheapest
+ * non-empty class is served first (src/core/pool/budget-queue.ts).
+ */
+export const VERIFIER_BUDGET_CLASS_BOUNDS: readonly number[] = [1_000_000, 10_000_000];
+/** Every this many jobs started, the oldest waiting job of any class goes first (expensive proofs still progress). */
+export const VERIFIER_AGEING_EVERY = 4;
 export const VERIFIER_CACHE_ENTRIES_MAX = 10_000;
 /** Wall-clock guard: its firing means "abstain", never a verdict. */
 export const VERIFIER_WATCHDOG_MS = 60_000;
@@ -70,6 +77,16 @@ export const API_CLIENT_SUBMITS_PER_SECOND = 20;
 export const API_CLIENT_BURST_COUNT = 100;
 /** Client addresses whose bucket a node remembers; past this the least recently seen is forgotten. */
 export const API_CLIENTS_TRACKED_MAX = 10_000;
+/**
+ * The web explorer (GET /, src/api/explorer.ts): how often the page polls the node's JSON routes, how many latest
+ * blocks it lists, and how many blocks after a proof's own it reads to show who attested what (GETs, which the
+ * per-client bucket does not count; a default verdict window is 150 blocks). The page receives them from the node.
+ */
+export const EXPLORER_POLL_MS = 2_000;
+export const EXPLORER_BLOCKS_LISTED_COUNT = 10;
+export const EXPLORER_ATTEST_SCAN_BLOCKS_MAX = 200;
+/** The explorer calls a validator `signing` when its signature is in one of this many latest certificates. */
+export const EXPLORER_SIGNING_RECENT_BLOCKS = 5;
 
 // --- Identifiers ---
 export const NODE_ID_BYTES_MAX = 64;
@@ -140,8 +157,14 @@ export const P2P_SCORE_DISCONNECT = -100;
 export const P2P_SCORE_PENALTY_GARBAGE = 50;
 /** Delay before a dropped peer may connect again. */
 export const P2P_BAN_MS = 30_000;
-/** Reconnect attempt period toward bootstrap peers. */
+/** Reconnect attempt period toward known peers; a peer whose dials fail waits longer (P2P_DIAL_BACKOFF_MAX_MS). */
 export const P2P_RECONNECT_MS = 1_000;
+/**
+ * Longest wait between dials of one address that keeps failing: the wait doubles from P2P_RECONNECT_MS per failure
+ * up to this. A bond may publish any public address; with backoff, a set of N validators dials an address that
+ * never answers about N times a minute rather than N times a second (issue 10, attack 8).
+ */
+export const P2P_DIAL_BACKOFF_MAX_MS = 60_000;
 /** At start, a node looks this far back for blocks without saved results leaves (recovered from the commit journal). */
 export const RESULTS_BACKFILL_BLOCKS_MAX = 256;
 /** Ledger keys whose tree hash is memoized (about 200 bytes each): accounts, validators and the chain's own keys. */
@@ -151,6 +174,14 @@ export const SYNC_SIZE_CACHE_MAX = 1024;
 /** join-network: each request to a bootstrap node must answer within this, and in at most this many bytes. */
 export const JOIN_REQUEST_TIMEOUT_MS = 5_000;
 export const JOIN_RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
+// --- API client (src/client: submit-proof, join-network, the monitor, e2e tests) ---
+/** Each request of the typed client must answer (headers and body) within this, unless the caller sets its own. */
+export const CLIENT_REQUEST_TIMEOUT_MS = 10_000;
+/** A node's answer larger than this is refused (CLIENT_RESPONSE_TOO_LARGE): room for a full block as JSON. */
+export const CLIENT_RESPONSE_BYTES_MAX = 3 * BLOCK_BYTES_MAX;
+/** Waiting for a verdict polls GET /proofs/:id with backoff: first after this, growing by 1.5x up to the max. */
+export const CLIENT_POLL_INTERVAL_MS_MIN = 250;
+export const CLIENT_POLL_INTERVAL_MS_MAX = 2_000;
 /** A validator's advertised P2P address, `host:port` (a DNS name is at most 253 bytes). */
 export const P2P_ADDRESS_BYTES_MAX = 262;
 /**
@@ -233,6 +264,8 @@ assertLimit(EVIDENCE_POOL_ENTRIES_MAX >= VALIDATORS_MAX, 'every validator of a f
 assertLimit(EVIDENCE_POOL_PER_OFFENDER_MAX >= 1 && EVIDENCE_POOL_PER_OFFENDER_MAX < EVIDENCE_POOL_ENTRIES_MAX, 'one offender must not be able to fill the evidence pool');
 assertLimit(EVIDENCE_PER_BLOCK_MAX < BLOCK_TXS_MAX, 'evidence must leave room in a block for other txs');
 assertLimit(VALIDATOR_RETIRED_KEYS_MAX >= 1, 'a validator must be able to rotate its key at least once per evidence window');
+assertLimit(CLIENT_RESPONSE_BYTES_MAX > BLOCK_BYTES_MAX, 'the client must be able to read a maximal block');
+assertLimit(CLIENT_POLL_INTERVAL_MS_MIN > 0 && CLIENT_POLL_INTERVAL_MS_MIN <= CLIENT_POLL_INTERVAL_MS_MAX, 'poll backoff grows from min to max');
 
 /** Signed ledger transactions (bond, unbond) waiting in a node's tx pool for a block. */
 export const TX_POOL_TXS_MAX = 1_000;

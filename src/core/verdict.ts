@@ -2,7 +2,8 @@
  * From an admitted proof to the exact text Z3 evaluates, and from Z3's output to a Verdict. Pure: the worker
  * pool and the inline verifier both use these, so they cannot disagree.
  */
-import type { AdmittedProof } from './admission/admit.js';
+import type { AdmittedProof, Command } from './admission/admit.js';
+import type { List } from './admission/reader.js';
 import type { Claim, Verdict } from './types/proof.js';
 
 /**
@@ -29,19 +30,51 @@ function submittedLines(errorLine: string): string {
   return errorLine.replace(/line (\d+) column/g, (_match, line: string) => `line ${Math.max(1, Number(line) - 1)} column`);
 }
 
+/** A dropped command's text as blanks: the same lines and columns, so Z3's positions still point into the submission. */
+function blanked(text: string): string {
+  return text.replace(/[^\n]/g, ' ');
+}
+
+/**
+ * (check-sat-assuming (l1 ... ln)) as Z3 evaluates it here: (assert (and true l1 ... ln))(check-sat), which has the
+ * same answer. The literals keep their text and lines; the rewrite adds a constant number of bytes whatever n is
+ * (n separate asserts would add bytes per literal).
+ */
+function assumingText(source: string, command: Command, assumptions: List): string {
+  const head = source.slice(command.expr.start, assumptions.start);
+  const newlines = head.replace(/[^\n]/g, '');
+  const literals = source.slice(assumptions.start + 1, assumptions.end);
+  const tail = source.slice(assumptions.end, command.expr.end);
+  return `(assert${newlines} (and true ${literals}${tail}(check-sat)`;
+}
+
+/** The text Z3 evaluates for one admitted command (its own text, except for the two cases above). */
+function evaluatedText(source: string, command: Command): string {
+  if (command.dropped === true) return blanked(source.slice(command.expr.start, command.expr.end));
+  if (command.assumptions !== undefined) return assumingText(source, command, command.assumptions);
+  return source.slice(command.expr.start, command.expr.end);
+}
+
 /**
  * The script Z3 runs for a proof: the network's options, the submitted commands up to and including the one
- * (check-sat) (commands after it are not evaluated), then the rlimit probe. With a model, each declaration
- * the model defines is replaced by the model's definition, so the assertions are evaluated under the model.
+ * query (commands after it are not evaluated), then the rlimit probe. Accepted set-options are dropped (blanked),
+ * a check-sat-assuming becomes assert + check-sat. With a model, each declaration the model defines is replaced
+ * by the model's definition, so the assertions are evaluated under the model.
  * @example buildSolverScript(admitProof({ smtlib: '(check-sat)', claim: 'sat' }))
  */
 export function buildSolverScript(admitted: AdmittedProof): string {
   const { script, model, rlimit } = admitted;
+  if (!script.commands[script.checkSatIndex]) throw new Error('buildSolverScript: admitted script without check-sat');
   let body: string;
   if (model === undefined) {
-    const checkSat = script.commands[script.checkSatIndex];
-    if (!checkSat) throw new Error('buildSolverScript: admitted script without check-sat');
-    body = script.source.slice(0, checkSat.expr.end);
+    // The submitted text between commands (comments, line breaks) is kept, so Z3's line numbers hold.
+    const parts: string[] = [];
+    let at = 0;
+    for (const command of script.commands.slice(0, script.checkSatIndex + 1)) {
+      parts.push(script.source.slice(at, command.expr.start), evaluatedText(script.source, command));
+      at = command.expr.end;
+    }
+    body = parts.join('');
   } else {
     const declared = new Set<string>();
     for (const command of script.commands) if (command.declares !== undefined) declared.add(command.declares);
@@ -52,12 +85,13 @@ export function buildSolverScript(admitted: AdmittedProof): string {
     for (let index = 0; index <= script.checkSatIndex; index++) {
       const command = script.commands[index];
       if (!command) break;
+      if (command.dropped === true) continue;
       const replacement = command.declares !== undefined ? bySymbol.get(command.declares) : undefined;
       if (!auxiliaryPlaced && (replacement !== undefined || index === script.checkSatIndex)) {
         parts.push(...auxiliary);
         auxiliaryPlaced = true;
       }
-      parts.push(replacement ?? script.source.slice(command.expr.start, command.expr.end));
+      parts.push(replacement ?? evaluatedText(script.source, command));
     }
     body = parts.join('\n');
   }

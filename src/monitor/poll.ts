@@ -1,9 +1,9 @@
 /**
- * The monitor's I/O: resolve what the operator typed into node URLs, and poll nodes over HTTP with a bound on
- * time and size per request. Every failure becomes a typed observation (`ok: false` with a code); nothing throws
+ * The monitor's I/O: resolve what the operator typed into node URLs, and poll nodes over HTTP (src/client) with a
+ * bound on time and size per request. Every failure becomes a typed observation (`ok: false` with a code); nothing throws
  * past `pollNetwork`.
  */
-import { readBodyBounded } from '../adapters/http/read-bounded.js';
+import { createClient, isApiError } from '../client/index.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ZodType } from 'zod';
@@ -98,41 +98,28 @@ export async function resolveEndpoints(items: readonly string[], configDir: stri
 
 type Fetched<T> = { ok: true; value: T } | { ok: false; code: MonitorErrorCode; message: string };
 
-/** GET `url`, bounded in time and size, parsed with `schema`. Never throws. */
-export async function fetchJson<T>(url: string, schema: ZodType<T>, timeoutMs: number = MONITOR_REQUEST_TIMEOUT_MS): Promise<Fetched<T>> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+/** The client's failure as the monitor's typed observation. */
+function monitorCode(code: string): MonitorErrorCode {
+  switch (code) {
+    case 'CLIENT_TIMEOUT': return 'MONITOR_TIMEOUT';
+    case 'CLIENT_UNREACHABLE': return 'MONITOR_UNREACHABLE';
+    case 'CLIENT_RESPONSE_TOO_LARGE': return 'MONITOR_RESPONSE_TOO_LARGE';
+    case 'CLIENT_BAD_RESPONSE': return 'MONITOR_BAD_RESPONSE';
+    default: return 'MONITOR_HTTP_STATUS';
+  }
+}
+
+/**
+ * GET `path` of the node at `baseUrl` through the API client, bounded in time and size (MONITOR_*), parsed with
+ * the monitor's own looser `schema` (contract.ts: it tolerates older nodes). Never throws.
+ */
+export async function fetchJson<T>(baseUrl: string, path: string, schema: ZodType<T>, timeoutMs: number = MONITOR_REQUEST_TIMEOUT_MS): Promise<Fetched<T>> {
   try {
-    const res = await fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
-    const text = await readBodyBounded(res, MONITOR_RESPONSE_BYTES_MAX, () => controller.abort());
-    if (text === null) return { ok: false, code: 'MONITOR_RESPONSE_TOO_LARGE', message: `${url} answered more than ${MONITOR_RESPONSE_BYTES_MAX} bytes` };
-    if (!res.ok) {
-      let detail = '';
-      try {
-        const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-        if (body.error !== undefined) detail = `: ${String(body.error.code)} ${String(body.error.message)}`;
-      } catch { /* not JSON: the status line says enough */ }
-      return { ok: false, code: 'MONITOR_HTTP_STATUS', message: `${url} answered HTTP ${res.status}${detail}` };
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return { ok: false, code: 'MONITOR_BAD_RESPONSE', message: `${url} did not answer JSON` };
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue === undefined ? '' : `${issue.path.join('.') || '(root)'}: ${issue.message}`;
-      return { ok: false, code: 'MONITOR_BAD_RESPONSE', message: `${url} answered an unexpected shape (${where})` };
-    }
-    return { ok: true, value: parsed.data };
+    const client = createClient({ baseUrl, timeoutMs, responseBytesMax: MONITOR_RESPONSE_BYTES_MAX });
+    return { ok: true, value: await client.get(path, schema) };
   } catch (err) {
-    if (controller.signal.aborted) return { ok: false, code: 'MONITOR_TIMEOUT', message: `${url} did not answer within ${timeoutMs} ms` };
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, code: 'MONITOR_UNREACHABLE', message: `${url}: ${cause ?? (err as Error).message}` };
-  } finally {
-    clearTimeout(timer);
+    if (isApiError(err)) return { ok: false, code: monitorCode(err.code), message: err.message };
+    return { ok: false, code: 'MONITOR_UNREACHABLE', message: `${baseUrl}${path}: ${(err as Error).message}` };
   }
 }
 
@@ -147,7 +134,7 @@ export async function pollNetwork(
   const timeoutMs = options.timeoutMs ?? MONITOR_REQUEST_TIMEOUT_MS;
   const now = options.now ?? Date.now;
   const nodes: NodeObservation[] = await Promise.all(endpoints.map(async (endpoint): Promise<NodeObservation> => {
-    const r = await fetchJson(`${endpoint.url}/status`, statusSchema, timeoutMs);
+    const r = await fetchJson(endpoint.url, '/status', statusSchema, timeoutMs);
     return r.ok ? { endpoint, ok: true, status: r.value } : { endpoint, ok: false, code: r.code, message: r.message };
   }));
   const candidates = nodes
@@ -155,7 +142,7 @@ export async function pollNetwork(
     .sort((a, b) => b.status.height - a.status.height);
   let validators: ValidatorsResponse | null = null;
   for (const c of candidates.slice(0, 3)) {
-    const r = await fetchJson(`${c.endpoint.url}/validators`, validatorsSchema, timeoutMs);
+    const r = await fetchJson(c.endpoint.url, '/validators', validatorsSchema, timeoutMs);
     if (r.ok) { validators = r.value; break; }
   }
   return { atMs: now(), nodes, validators };

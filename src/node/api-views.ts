@@ -6,10 +6,12 @@
 import type { NodeMetrics } from '../adapters/metrics/metrics.js';
 import type { ChainStore } from '../adapters/store/chain-store.js';
 import type { ApiDeps } from '../api/app.js';
-import type { BlockResponse, ProofStatusResponse, StatusResponse, ValidatorsResponse } from '../api/schemas.js';
+import type { BlockResponse, ProofStatusResponse, ReceiptResponse, StatusResponse, ValidatorsResponse } from '../api/schemas.js';
 import { proposerOf, type ConsensusState } from '../core/consensus/state-machine.js';
 import type { GenesisDoc } from '../core/ledger/genesis.js';
-import { buildReceipt } from '../core/ledger/results.js';
+import { SET_STEPS_MAX, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
+import { SET_STEP_PREFIX } from './data-dir.js';
+import { buildReceipt, type Receipt } from '../core/ledger/results.js';
 import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
 import type { TxPool } from '../core/pool/tx-pool.js';
 import type { ProofStatus, StoredBlock } from '../ports/block-store.js';
@@ -18,6 +20,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
 import type { Mempool } from '../ports/mempool.js';
 import type { PeerInfo } from '../ports/transport.js';
+import type { Certificate } from '../core/types/consensus.js';
 import type { CommitStats } from './commit-observer.js';
 import type { NodeConfig } from './config.js';
 
@@ -40,6 +43,8 @@ export interface ChainReader {
   baseHeight(): number;
   height(): number;
   getBlob(key: string): Promise<string | null>;
+  /** Blobs under a key prefix, in key order (the set-change steps). */
+  listBlobs(prefix: string, limitCount: number): Promise<{ key: string; value: string }[]>;
   /** The store's status of a proof (pending since before a restart, expired, rejected, ...), null if none. */
   getProofStatus(id: string): Promise<ProofStatus | null>;
 }
@@ -56,6 +61,7 @@ export function chainReaderOf(chain: () => ChainStore | null): ChainReader {
     baseHeight: () => chain()?.level.baseHeight() ?? 0,
     height: () => chain()?.height() ?? 0,
     getBlob: async (key) => (await chain()?.level.getBlob(key)) ?? null,
+    listBlobs: async (prefix, limitCount) => (await chain()?.level.listBlobs(prefix, limitCount)) ?? [],
     getProofStatus: async (id) => (await chain()?.level.getProofStatus(id)) ?? null,
   };
 }
@@ -148,16 +154,47 @@ function blockView(chain: ChainReader, height: number): BlockResponse | null | '
 }
 
 /** The receipt of a final proof, from the results leaves stored with its final block; null when they are missing. */
-async function receiptFor(chain: ChainReader, id: string, finalHeight: number): Promise<unknown> {
+/**
+ * A receipt as GET /proofs/:id answers it (ReceiptResponse): null unless its leaf is final (buildReceipt makes
+ * only those); the copies turn the core's interfaces into the answer's plain records.
+ */
+export function receiptView(receipt: Receipt): ReceiptResponse | null {
+  if (receipt.leaf.kind !== 'final') return null;
+  const cert = (c: Certificate) => ({ ...c, signatures: [...c.signatures] });
+  const { sets, ...rest } = receipt;
+  return {
+    ...rest, leaf: receipt.leaf, header: { ...receipt.header }, certificate: cert(receipt.certificate),
+    ...(sets ? { sets: sets.map((step) => ({ ...step, header: { ...step.header }, certificate: cert(step.certificate) })) } : {}),
+  };
+}
+
+async function receiptFor(chain: ChainReader, id: string, finalHeight: number): Promise<ReceiptResponse | null> {
   // A pruned block keeps its header and certificate, and its results leaves: the receipt builds the same.
   const stored = chain.getHeader(finalHeight);
   const leavesText = await chain.getBlob(`results:${finalHeight}`);
   if (!stored || !leavesText) return null;
   try {
-    return buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.header, stored.certificate, id);
+    const receipt = buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.header, stored.certificate, id, await setSteps(chain));
+    return receiptView(receipt);
   } catch {
     return null;
   }
+}
+
+/**
+ * Every set-change step this node has stored, up to its committed height: a receipt carries them all, so a verifier
+ * anchored at a recent trusted block can walk to that block's set (light.ts). A step whose block is not stored yet
+ * (the set change still ahead) is left out.
+ */
+export async function setSteps(chain: ChainReader): Promise<SetStep[]> {
+  const steps: SetStep[] = [];
+  for (const { value } of await chain.listBlobs(SET_STEP_PREFIX, SET_STEPS_MAX)) {
+    const record = JSON.parse(value) as SetStepRecord;
+    const stored = chain.getHeader(record.height); // a pruned block keeps its header and certificate
+    if (!stored) break;
+    steps.push({ header: stored.header, certificate: stored.certificate, queued: record.queued, proof: record.proof });
+  }
+  return steps;
 }
 
 async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null | 'pruned'> {

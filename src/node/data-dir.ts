@@ -9,6 +9,7 @@ import { createFileSafetyStore } from '../adapters/safety/file-safety-store.js';
 import { openChainStore, type ChainStore } from '../adapters/store/chain-store.js';
 import { openConsensusWal, type ConsensusWal } from '../adapters/wal/consensus-wal.js';
 import { hashHeader } from '../core/consensus/messages.js';
+import { setStepRecordAfter } from '../core/ledger/light.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import type { ResumePoint } from '../core/consensus/state-machine.js';
 import { MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX } from '../core/limits.js';
@@ -51,6 +52,12 @@ export interface DataDirOptions {
   snapshotInterval?: number;
 }
 
+/** Blob key of the set-change step at `height` (zero-padded, so key order is height order). */
+export function setStepKey(height: number): string {
+  return `${SET_STEP_PREFIX}${String(height).padStart(12, '0')}`;
+}
+export const SET_STEP_PREFIX = 'setstep:';
+
 /** The stores a validator keeps in its data directory. */
 export interface DataDirStores {
   chain: ChainStore;
@@ -77,7 +84,10 @@ export async function openDataDir(options: DataDirOptions): Promise<DataDirStore
       const resume = after as ResumePoint<LedgerState> | undefined;
       const s = resume?.appState ?? options.appliedState();
       if (s === undefined || s.chain.height !== b.header.height) return { proofs };
-      const blobs = { [`results:${b.header.height}`]: JSON.stringify(s.lastResults) };
+      const blobs: Record<string, string> = { [`results:${b.header.height}`]: JSON.stringify(s.lastResults) };
+      // A set takes effect at height + 2: keep its queue and proof for the receipts' set-change step (light.ts).
+      const step = setStepRecordAfter(s);
+      if (step !== null) blobs[setStepKey(step.height)] = JSON.stringify(step);
       return resume && snapshotDue(resume.height, options.snapshotInterval ?? 0) ? { proofs, blobs, snapshot: persistedSnapshotOf(resume) } : { proofs, blobs };
     },
     log: options.log,

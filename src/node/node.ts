@@ -139,7 +139,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     metrics: createNodeMetrics({ nodeId: options.config.node_id }),
     mempool,
     drops: createProofDrops({ clock, mempool, log, save: (id, status) => rt.stores?.chain.level.dropPendingProof(id, status) ?? Promise.resolve() }),
-    txPool: createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash }),
+    txPool: createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash, allowPrivateAddresses: options.genesis.params.allowPrivateAddresses === true }),
     attestPool: createAttestPool({ validatorId: options.config.node_id, state: () => consensus().appState }),
     evidencePool: createEvidencePool({ state: () => consensus().appState }),
     rt,
@@ -187,7 +187,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     pool: parts.attestPool,
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),
     onVerified: (verdict) => observer.proofVerified(verdict),
-    onVerifyFailed: (err, height) => log.warn({ module: 'verifier', height, err: err.message }, 'verification failed; no attestation for this proof'),
+    onVerifyFailed: (err, height) => log.warn({ module: 'verifier', height, err: err.message }, 'verification failed; attesting abstain for this proof'),
   });
   const observer = createCommitObserver({
     clock: parts.clock,
@@ -317,6 +317,7 @@ function openTransport(options: NodeOptions, log: Log): P2pTransport {
     listenPort: config.network.listen_port,
     bootstrap: config.network.bootstrap_peers.map((p) => ({ id: p.node_id, address: p.address })),
     schema: wireSchema(genesis.chainId),
+    allowPrivateAddresses: genesis.params.allowPrivateAddresses === true,
     log,
   });
 }

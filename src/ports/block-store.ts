@@ -123,6 +123,8 @@ export interface BlockStore {
   /** Save an arbitrary small blob (e.g. accepted proof bodies) under a namespaced key. */
   putBlob(key: string, value: string): Promise<void>;
   getBlob(key: string): Promise<string | null>;
+  /** Blobs whose key starts with `prefix`, in key order, at most `limitCount`. */
+  listBlobs(prefix: string, limitCount: number): Promise<{ key: string; value: string }[]>;
   deleteBlob(key: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -17,8 +17,12 @@ export interface VerifierContext {
 
 export type VerifyResult =
   | { outcome: 'verdict'; verdict: Verdict; rlimitUsed: number; ms: number; detail?: string }
-  /** The node-protection guard fired (watchdog, memory ceiling, worker crash): no verdict. */
-  | { outcome: 'abstain'; reason: 'watchdog' | 'memory' | 'worker-crash' | 'closed'; ms: number; detail?: string };
+  /**
+   * No verdict: a node-protection guard fired (watchdog, memory ceiling, worker crash), the verifier closed, or the
+   * job was shed from a full queue (`shed`: the most expensive waiting proof gives way; the validator attests
+   * `abstain` for it rather than nothing).
+   */
+  | { outcome: 'abstain'; reason: 'watchdog' | 'memory' | 'worker-crash' | 'closed' | 'shed'; ms: number; detail?: string };
 
 export interface ProofVerifier {
   /** Verify one proof (already admitted). Never rejects for the proof's own fault: that is a verdict or an abstention. */

@@ -11,7 +11,7 @@ import { proofRulesOf } from '../core/admission/envelope.js';
 import { admitProof } from '../core/admission/admit.js';
 import { isAdmissionError } from '../core/admission/errors.js';
 import { createAttester, type PendingVerification } from '../core/attest/attester.js';
-import { canonicalJson, type CanonicalValue } from '../core/codec/canonical.js';
+import { canonicalByteLength, type CanonicalValue } from '../core/codec/canonical.js';
 import { utf8ByteLength } from '../core/codec/utf8.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
 import { VERIFIER_WATCHDOG_MS } from '../core/limits.js';
@@ -101,7 +101,7 @@ export function createSharedDoor(genesis: LedgerState): AdmitProof {
 const gossipBytes = (payload: SimGossip): number =>
   payload.kind === 'proof'
     ? utf8ByteLength(encodeProof(payload.proof))
-    : utf8ByteLength(canonicalJson((payload.kind === 'attest' ? payload.tx : payload.evidence) as unknown as CanonicalValue));
+    : canonicalByteLength((payload.kind === 'attest' ? payload.tx : payload.evidence) as unknown as CanonicalValue);
 
 /**
  * Build one incarnation of a simulated validator (the simulator calls this at start and after each restart).

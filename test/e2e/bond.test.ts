@@ -11,8 +11,9 @@ import { createServer } from 'node:http';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlockResponse, ErrorResponse, GenesisResponse, PeersResponse, StatusResponse, SubmitTxResponse, TxStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
-import { bondSignBytes } from '../../src/core/ledger/sign-bytes.js';
+import type { SubmitTxBody } from '../../src/api/schemas.js';
+import { createClient, isApiError } from '../../src/client/index.js';
+import { bondKeySignBytes, bondSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
 import { SIGNING_WINDOW_BLOCKS } from '../../src/core/limits.js';
 import { freePort, repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
@@ -34,35 +35,46 @@ afterAll(async () => {
   await net?.destroy();
 });
 
-async function post(n: number, body: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(net.url(n, '/txs'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as unknown };
+/** POST /txs through the client: the tx hash, or the refusal's status, code and the server's message. */
+async function post(n: number, tx: SubmitTxBody): Promise<{ status: number; hash?: string; code?: string; message?: string }> {
+  try {
+    return { status: 202, hash: (await net.client(n).submitTx(tx)).hash };
+  } catch (err) {
+    if (!isApiError(err) || err.status === null) throw err;
+    return { status: err.status, code: err.code, message: err.serverMessage ?? '' };
+  }
 }
 
 describe('bond over HTTP on 4 real validators', () => {
   // node_5 is bonded at the minimum and never run: stake that does not vote, as an operator's mistake would leave.
   it('commits a bond from the funded node_5 account and lists node_5 in /validators', async () => {
-    const genesis = GenesisResponse.parse((await net.get(1, '/genesis')).body);
+    const genesis = await net.client(1).getGenesis();
     expect(genesis.minStake).toBeGreaterThan(0);
     const accountKey = JSON.parse(readFileSync(join(net.dir, 'keys', 'node_5.json'), 'utf8')) as { public_key: string; secret_key: string };
     const validatorKey = generateKeyPair();
     const body = { account: accountKey.public_key, validator: 'node_5', publicKey: validatorKey.publicKey, stake: 1000, nonce: 0 };
     const signature = sign(accountKey.secret_key, bondSignBytes(genesis, body));
+    const keySignature = sign(validatorKey.secretKey, bondKeySignBytes(genesis, body));
 
     const forged = await post(2, { type: 'bond', ...body, stake: 20000, signature });
     const badAddress = await post(2, { type: 'bond', ...body, address: 'not an address', signature });
     expect(badAddress.status).toBe(400);
-    expect(ErrorResponse.parse(badAddress.body).error.message).toContain('address');
+    expect(badAddress.message).toContain('address');
     expect(forged.status).toBe(400);
-    expect(ErrorResponse.parse(forged.body).error.code).toBe('TX_BAD_SIGNATURE');
+    expect(forged.code).toBe('TX_BAD_SIGNATURE');
 
-    const accepted = await post(2, { type: 'bond', ...body, signature });
+    // Without the new key's proof of possession the door refuses it (issue 10, attack 3).
+    const unproven = await post(2, { type: 'bond', ...body, signature });
+    expect(unproven.status).toBe(400);
+    expect(unproven.code).toBe('BOND_KEY_NOT_PROVEN');
+
+    const accepted = await post(2, { type: 'bond', ...body, keySignature, signature });
     expect(accepted.status).toBe(202);
-    const { hash } = SubmitTxResponse.parse(accepted.body);
+    const hash = accepted.hash!;
     const committedAt = await until(
       'bond committed',
       async () => {
-        const s = TxStatusResponse.parse((await net.get(2, `/txs/${hash}`)).body);
+        const s = await net.client(2).getTx(hash);
         if (s.status === 'dropped') throw new Error(`bond dropped: ${s.reason}`);
         return s.status === 'committed' ? s.height : undefined;
       },
@@ -72,7 +84,7 @@ describe('bond over HTTP on 4 real validators', () => {
     const seen = await until(
       'node_5 in /validators on node_1',
       async () => {
-        const v = ValidatorsResponse.parse((await net.get(1, '/validators')).body);
+        const v = await net.client(1).getValidators();
         return v.height >= committedAt + 2 ? v.validators.find((x) => x.id === 'node_5') : undefined;
       },
       60_000,
@@ -150,7 +162,7 @@ describe('scripts/join-network against the running network', () => {
     for (const p of config.network.bootstrap_peers) expect(p.address).toMatch(new RegExp(`:${net.p2pPorts[Number(p.node_id.slice(5)) - 1]}$`));
     expect(statSync(keyFile).mode & 0o077).toBe(0);
     const key = JSON.parse(readFileSync(keyFile, 'utf8')) as { public_key: string };
-    const listed = ValidatorsResponse.parse((await net.get(3, '/validators')).body).validators.find((v) => v.id === 'node_6');
+    const listed = (await net.client(3).getValidators()).validators.find((v) => v.id === 'node_6');
     expect(listed?.publicKey).toBe(key.public_key);
     expect(listed?.address).toBe(`127.0.0.1:${p2pPort}`);
 
@@ -158,11 +170,11 @@ describe('scripts/join-network against the running network', () => {
     joiner = spawn(join(repoRoot, 'scripts/start-validator'), ['--node-id', 'node_6', '--config', configFile, '--genesis', join(net.dir, 'genesis.json'), '--log-level', 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     joiner.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const url = (path: string) => `http://127.0.0.1:${httpPort}${path}`;
+    const node6 = createClient({ baseUrl: `http://127.0.0.1:${httpPort}`, timeoutMs: 3000 });
     await until(
       `node_6 synced (${stderr.slice(-500)})`,
       async () => {
-        const s = StatusResponse.parse(await (await fetch(url('/status'), { signal: AbortSignal.timeout(3000) })).json());
+        const s = await node6.getStatus();
         return s.height >= (await net.status(1)).height - 1 && s.height > 0;
       },
       90_000,
@@ -171,7 +183,7 @@ describe('scripts/join-network against the running network', () => {
     const signedBy6 = await until(
       'node_6 proposing or signing',
       async () => {
-        const v = ValidatorsResponse.parse((await net.get(1, '/validators')).body).validators.find((x) => x.id === 'node_6');
+        const v = (await net.client(1).getValidators()).validators.find((x) => x.id === 'node_6');
         return v && v.proposed + v.rounds > 0 ? v.proposed + v.rounds : undefined;
       },
       60_000,
@@ -179,7 +191,7 @@ describe('scripts/join-network against the running network', () => {
     expect(signedBy6).toBeGreaterThan(0);
     // The originals learned node_6's address from its bond (on-chain discovery) and are connected to it.
     await until('node_2 connected to node_6 at its bonded address', async () => {
-      const peers = PeersResponse.parse((await net.get(2, '/peers')).body);
+      const peers = await net.client(2).getPeers();
       const p6 = peers.peers.find((p) => p.id === 'node_6');
       return p6?.connected === true && p6.address === `127.0.0.1:${p2pPort}` && p6.source === 'ledger';
     }, 30_000);
@@ -189,7 +201,7 @@ describe('scripts/join-network against the running network', () => {
     const from = (await net.status(1)).height;
     const target = from + 3;
     await until(`node_1 commits to ${target} without node_4`, async () => (await net.status(1)).height >= target, 90_000);
-    const certified = BlockResponse.parse((await net.get(1, `/blocks/${target}`)).body).certificate.signatures.map((s) => s.validator);
+    const certified = (await net.client(1).getBlock(target)).certificate.signatures.map((s) => s.validator);
     expect(certified).not.toContain('node_4');
     expect(certified).toContain('node_6');
 

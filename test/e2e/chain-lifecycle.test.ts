@@ -20,6 +20,12 @@ import { repoRoot, sleep, startTestNetwork, until, type TestNetwork } from './ne
 
 let net: TestNetwork;
 
+/** GET a path of node n: its status and JSON body. */
+async function get(n: number, path: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(net.url(n, path), { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
 /** A gauge of node n's /metrics (0 when absent). */
 async function gauge(n: number, name: string): Promise<number> {
   const text = await (await fetch(net.url(n, '/metrics'))).text();
@@ -61,7 +67,7 @@ describe('chain lifecycle (real processes)', () => {
     const sub = await net.submit(1, { smtlib: readFileSync(join(repoRoot, 'proofs', 'lia-sum-unsat.smt2'), 'utf8'), claim: 'unsat' });
     expect(sub.status).toBe(202);
     expect(await net.finalVerdict(1, sub.id!)).toBe('valid');
-    const finalHeight = (ProofStatusResponse.parse((await net.get(1, `/proofs/${sub.id}`)).body) as { finalHeight: number }).finalHeight;
+    const finalHeight = (ProofStatusResponse.parse((await get(1, `/proofs/${sub.id}`)).body) as { finalHeight: number }).finalHeight;
 
     await net.kill9(4);
     configure(4, { state_snapshot_interval: 5, pruning: { keep_recent: 10, keep_every: 0 } });
@@ -87,10 +93,10 @@ describe('chain lifecycle (real processes)', () => {
     for (let h = target - 8; h <= target; h++) expect(await net.hashAt(4, h)).toBe(await net.hashAt(1, h));
 
     // Pruned bodies: 410 PRUNED; the receipt of a proof finalized in a pruned block still builds and verifies.
-    const gone = await net.get(4, `/blocks/${finalHeight}`);
+    const gone = await get(4, `/blocks/${finalHeight}`);
     expect(gone.status).toBe(410);
     expect(ErrorResponse.parse(gone.body).error.code).toBe('PRUNED');
-    const proof = ProofStatusResponse.parse((await net.get(4, `/proofs/${sub.id}`)).body) as { status: string; receipt: unknown };
+    const proof = ProofStatusResponse.parse((await get(4, `/proofs/${sub.id}`)).body) as { status: string; receipt: unknown };
     expect(proof.status).toBe('final');
     const doc = JSON.parse(readFileSync(join(net.dir, 'genesis.json'), 'utf8')) as GenesisDoc;
     expect(verifyReceipt(proof.receipt, genesisValidatorSet(doc), doc)).toMatchObject({ ok: true, verdict: 'valid', height: finalHeight });
@@ -136,7 +142,7 @@ describe('chain lifecycle (real processes)', () => {
     await until('the imported node_4 caught up by block sync', async () => (await net.status(4)).height >= target, 60_000);
     expect(await net.hashAt(4, target)).toBe(await net.hashAt(1, target));
     expect(await net.hashAt(4, height)).toBe(await net.hashAt(1, height));
-    const below = await net.get(4, `/blocks/${height - 1}`);
+    const below = await get(4, `/blocks/${height - 1}`);
     expect([below.status, ErrorResponse.parse(below.body).error.code]).toEqual([410, 'PRUNED']);
     expect((await net.status(1)).evidence).toBe(0);
   }, 300_000);

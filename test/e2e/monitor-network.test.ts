@@ -44,6 +44,9 @@ describe('monitor against a running 4-validator network', () => {
     const text = renderDashboardLines(first).map((l) => l.text).join('\n');
     expect(text).toContain('Active Nodes: 4/4');
     const { stdout } = await run(path.join(root, 'scripts/monitor-network'), ['--nodes', endpoints.map((e) => e.url).join(','), '--once', '--json'], { cwd: root });
+    // --help promises one JSON object per line: the snapshot is one line, so line-by-line readers (jq -c, tail) work.
+    expect(stdout.endsWith('\n')).toBe(true);
+    expect(stdout.trimEnd().split('\n')).toHaveLength(1);
     const cli = JSON.parse(stdout) as Snapshot;
     expect(cli.health.activeNodes).toBe(4);
     expect(cli.nodes.map((r) => r.nodeId)).toEqual(['node_1', 'node_2', 'node_3', 'node_4']);

@@ -1,7 +1,7 @@
 /**
  * A local network of real validator processes for end-to-end tests: a thin adapter over the local-cluster module
  * (src/cluster: temp genesis, configs on free loopback ports, scripts/start-validator per node, the port-collision
- * retry and the exit hook), with small HTTP helpers validated against the API's zod schemas.
+ * retry and the exit hook), with a typed API client (src/client) per node for every HTTP request.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,9 +10,10 @@ import { join, resolve } from 'node:path';
 import { validatorSeed } from '../../src/cluster/config.js';
 import { makeClusterGenesis } from '../../src/cluster/genesis.js';
 import { startLoopbackCluster, type LocalCluster } from '../../src/cluster/local-cluster.js';
-import { getJson, sleep } from '../../src/cluster/proc.js';
+import { sleep } from '../../src/cluster/proc.js';
 import { healthWithin } from '../../src/cluster/validator-process.js';
-import { BlockResponse, ProofStatusResponse, StatusResponse, SubmitProofResponse } from '../../src/api/schemas.js';
+import type { StatusResponse, SubmitProofBody } from '../../src/api/schemas.js';
+import { createClient, isApiError, type ApiClient } from '../../src/client/index.js';
 
 export const repoRoot = resolve(__dirname, '../..');
 export { freePort } from '../../src/cluster/ports.js';
@@ -47,9 +48,11 @@ export interface TestNetwork {
   startNode(n: number): ChildProcess;
   waitHealthy(n: number): Promise<void>;
   kill9(n: number): Promise<void>;
-  get(n: number, path: string): Promise<{ status: number; body: unknown }>;
-  status(n: number): Promise<ReturnType<typeof StatusResponse.parse>>;
-  submit(n: number, body: { smtlib: string; claim: string; model?: string }): Promise<{ status: number; id?: string; body: unknown }>;
+  /** The API client of node n (5 s per request). */
+  client(n: number): ApiClient;
+  status(n: number): Promise<StatusResponse>;
+  /** POST /proofs: 202 with the id, or the error status with `{ error: { code, message } }`. */
+  submit(n: number, body: SubmitProofBody): Promise<{ status: number; id?: string; body: unknown }>;
   finalVerdict(n: number, id: string, timeoutMs?: number): Promise<string>;
   hashAt(n: number, height: number): Promise<string>;
   destroy(): Promise<void>;
@@ -87,10 +90,15 @@ export async function startTestNetwork(options: NetworkOptions = {}): Promise<Te
 function testNetwork(dir: string, cluster: LocalCluster): TestNetwork {
   const procs = new Map<number, ChildProcess>(cluster.nodes.map((node, i) => [i + 1, node.child!]));
   const url = (n: number, path: string) => `${cluster.node(n).url}${path}`;
-  const get = async (n: number, path: string) => {
-    const res = await getJson(url(n, path), 5000);
-    if (res === null) throw new Error(`no JSON answer from ${url(n, path)}`);
-    return res;
+  const clients = new Map<number, ApiClient>();
+  const client = (n: number): ApiClient => {
+    const base = cluster.node(n).url;
+    let c = clients.get(n);
+    if (c === undefined || c.baseUrl !== base.replace(/\/+$/, '')) {
+      c = createClient({ baseUrl: base, timeoutMs: 5000 });
+      clients.set(n, c);
+    }
+    return c;
   };
   const net: TestNetwork = {
     dir,
@@ -99,7 +107,7 @@ function testNetwork(dir: string, cluster: LocalCluster): TestNetwork {
     httpPorts: cluster.ports!.http,
     procs,
     url,
-    get,
+    client,
     startNode(n) {
       const child = cluster.node(n).start();
       procs.set(n, child);
@@ -107,27 +115,27 @@ function testNetwork(dir: string, cluster: LocalCluster): TestNetwork {
     },
     waitHealthy: (n) => cluster.node(n).waitHealthy(healthWithin(60_000)),
     kill9: (n) => cluster.node(n).kill9(),
-    async status(n) {
-      return StatusResponse.parse((await get(n, '/status')).body);
-    },
+    status: (n) => client(n).getStatus(),
     async submit(n, body) {
-      const res = await fetch(url(n, '/proofs'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      const json = (await res.json()) as unknown;
-      return res.status === 202 ? { status: 202, id: SubmitProofResponse.parse(json).id, body: json } : { status: res.status, body: json };
+      try {
+        const answer = await client(n).submitProof(body);
+        return { status: 202, id: answer.id, body: answer };
+      } catch (err) {
+        if (!isApiError(err) || err.status === null) throw err;
+        return { status: err.status, body: { error: { code: err.code, message: err.serverMessage ?? err.message } } };
+      }
     },
     finalVerdict(n, id, timeoutMs = 60_000) {
       return until(
         `final verdict of ${id.slice(0, 8)}`,
         async () => {
-          const s = ProofStatusResponse.parse((await get(n, `/proofs/${id}`)).body);
+          const s = await client(n).getProof(id);
           return s.status === 'final' ? s.verdict : undefined;
         },
         timeoutMs,
       );
     },
-    async hashAt(n, height) {
-      return BlockResponse.parse((await get(n, `/blocks/${height}`)).body).hash;
-    },
+    hashAt: async (n, height) => (await client(n).getBlock(height)).hash,
     async destroy() {
       for (const node of cluster.nodes) {
         node.child?.kill('SIGCONT');

@@ -4,19 +4,23 @@
  * hashes, kill -9 of one validator and its catch-up by block sync, SIGSTOP of the proposer (view change), bad HTTP
  * and P2P input, and kill -9 of all four with nothing committed or accepted lost.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { connect, type Socket } from 'node:net';
 import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlockResponse, ErrorResponse, HealthResponse, ProofStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
+import { ErrorResponse } from '../../src/api/schemas.js';
 import { HTTP_CONNECTIONS_MAX } from '../../src/core/limits.js';
+import type { GenesisDoc } from '../../src/core/ledger/index.js';
+import { answerProblems, type OpenApiDoc } from '../unit/openapi-check.js';
 import { repoRoot, sleep, startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 const COUNT = 4;
 let net: TestNetwork;
 
-const get = (n: number, path: string) => net.get(n, path);
+const client = (n: number) => net.client(n);
 const status = (n: number) => net.status(n);
 const url = (n: number, path: string) => net.url(n, path);
 const kill9 = (n: number) => net.kill9(n);
@@ -24,6 +28,20 @@ const startNode = (n: number) => net.startNode(n);
 const waitHealthy = (n: number) => net.waitHealthy(n);
 const hashAt = (n: number, h: number) => net.hashAt(n, h);
 const finalVerdict = (n: number, id: string) => net.finalVerdict(n, id);
+
+/** The network's genesis file: what receipts are checked against (trusting no node). */
+const genesisDoc = () => JSON.parse(readFileSync(join(net.dir, 'genesis.json'), 'utf8')) as GenesisDoc;
+
+/** Run scripts/submit-proof; its exit code, stdout and stderr. */
+async function submitProofScript(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(join(repoRoot, 'scripts/submit-proof'), args, { cwd: repoRoot, timeout: 90_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
 
 async function submit(n: number, file: string, claim: 'sat' | 'unsat'): Promise<string> {
   const r = await net.submit(n, { smtlib: readFileSync(join(repoRoot, 'proofs', file), 'utf8'), claim });
@@ -48,9 +66,10 @@ describe('4 validators on loopback (real processes)', () => {
       { id: await submit(4, 'bv-xor-swap-unsat.smt2', 'unsat'), expected: 'valid' },
     ];
     for (const { id, expected } of ids) expect(await finalVerdict(1 + (ids.length % COUNT), id)).toBe(expected);
-    const final = ProofStatusResponse.parse((await get(2, `/proofs/${ids[0]!.id}`)).body);
-    expect(final).toMatchObject({ status: 'final', verdict: 'valid' });
-    expect((final as { receipt: { certificate: unknown } }).receipt.certificate).toBeTruthy();
+    const final = await client(2).getProofWithReceipt(ids[0]!.id, genesisDoc());
+    expect(final.status).toMatchObject({ status: 'final', verdict: 'valid' });
+    // The receipt checks offline against the genesis file, not against any node's word.
+    expect(final.check).toMatchObject({ ok: true, verdict: 'valid' });
 
     // Several blocks to compare: on a quiet machine the verdicts can be final by height 2, so wait (bounded).
     const minHeight = async () => Math.min(...(await Promise.all([1, 2, 3, 4].map(async (n) => (await status(n)).height))));
@@ -61,10 +80,10 @@ describe('4 validators on loopback (real processes)', () => {
       const hashes = await Promise.all([1, 2, 3, 4].map((n) => hashAt(n, h)));
       expect(new Set(hashes).size).toBe(1);
     }
-    BlockResponse.parse((await get(3, '/blocks/latest')).body);
-    const validators = ValidatorsResponse.parse((await get(4, '/validators')).body);
+    expect((await client(3).getLatestBlock()).height).toBeGreaterThanOrEqual(height);
+    const validators = await client(4).getValidators();
     expect(validators.validators.map((v) => v.id)).toEqual(['node_1', 'node_2', 'node_3', 'node_4']);
-    expect(HealthResponse.parse((await get(1, '/health')).body).status).toBe('ok');
+    expect((await client(1).getHealth()).status).toBe('ok');
     const s = await status(1);
     expect(s.peers).toBe(3);
     expect(s.proofs.verified).toBeGreaterThanOrEqual(4);
@@ -81,6 +100,43 @@ describe('4 validators on loopback (real processes)', () => {
     expect(metrics).toMatch(/^pop_proofs_finalized_total\{verdict="valid",node="node_1"\} [1-9]/m);
   });
 
+  it('every documented GET route of a real validator answers as its own GET /openapi.json says', async () => {
+    const doc = (await client(1).getOpenApi()) as unknown as OpenApiDoc;
+    const finalId = await submit(1, 'arrays-swap-unsat.smt2', 'unsat');
+    expect(await finalVerdict(1, finalId)).toBe('valid');
+    const values: Record<string, string> = { id: finalId, height: '1', hash: 'ab'.repeat(32), address: genesisDoc().accounts[0]!.address };
+    const problems: string[] = [];
+    let checked = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!ops.get) continue;
+      const res = await fetch(url(1, path.replace(/\{(\w+)\}/g, (_m, name: string) => values[name]!)));
+      problems.push(...answerProblems(doc, 'get', path, res.status, res.headers.get('content-type') ?? '', await res.text()));
+      checked++;
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(12);
+  });
+
+  it('scripts/submit-proof (through the client): waits for the verdict, exits 2 with the admission code, 1 when no node answers', async () => {
+    const node = url(3, '');
+    const waited = await submitProofScript([join(repoRoot, 'proofs/bv-average-overflow-sat.smt2'), '--claim', 'sat', '--node', node, '--wait', '--timeout', '60']);
+    expect(waited.stderr).toBe('');
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toMatch(/^Proof id: [0-9a-f]{64}\nStatus: (pending|included|final)/);
+    expect(waited.stdout).toMatch(/\nVerdict: (valid|invalid|unknown)\nFinal at height: \d+\nReceipt: \{"proofId"/);
+    const json = await submitProofScript([join(repoRoot, 'proofs/lia-sum-unsat.smt2'), '--claim', 'unsat', '--node', node, '--wait', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'final', verdict: 'valid' });
+    const bad = join(net.dir, 'timeout-option.smt2');
+    writeFileSync(bad, '(set-option :timeout 1)(check-sat)');
+    const refused = await submitProofScript([bad, '--claim', 'sat', '--node', node]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: SMT_FORBIDDEN_COMMAND: /);
+    const nobody = await submitProofScript([bad, '--claim', 'sat', '--node', 'http://127.0.0.1:1']);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(/^error: NODE_UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:1\/proofs/);
+  }, 120_000);
+
   it('bad HTTP bodies and garbage on the P2P port never give a 5xx nor kill a node', async () => {
     const huge = await fetch(url(2, '/proofs'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ smtlib: 'x'.repeat(600 * 1024), claim: 'sat' }) });
     expect(huge.status).toBe(413);
@@ -95,7 +151,7 @@ describe('4 validators on loopback (real processes)', () => {
       socket.on('close', () => res());
     });
     await sleep(300);
-    expect((await get(2, '/health')).status).toBe(200);
+    expect((await client(2).getHealth()).status).toBe('ok');
 
     // A connection flood over HTTP_CONNECTIONS_MAX: the excess is closed on accept, the node keeps answering.
     const flood = HTTP_CONNECTIONS_MAX + 100;
@@ -107,7 +163,7 @@ describe('4 validators on loopback (real processes)', () => {
     })));
     await until('the node closed the connections over its limit', async () => closedEarly >= flood - HTTP_CONNECTIONS_MAX - 5, 15_000);
     for (const s of sockets) s.destroy();
-    await until('node_2 answers again after the flood', async () => (await get(2, '/health')).status === 200, 15_000);
+    await until('node_2 answers again after the flood', async () => (await client(2).getHealth()).status === 'ok', 15_000);
   });
 
   it('kill -9 one validator: the others keep committing; restarted, it catches up by block sync', async () => {
@@ -155,7 +211,7 @@ describe('4 validators on loopback (real processes)', () => {
     const id = await submit(2, 'lia-sum-unsat.smt2', 'sat');
     expect(await finalVerdict(2, id)).toBe('invalid');
     const final = await until('receipt on node_2', async () => {
-      const s = ProofStatusResponse.parse((await get(2, `/proofs/${id}`)).body);
+      const s = await client(2).getProof(id);
       return s.status === 'final' && s.receipt !== null ? s : undefined;
     });
     if (final.status !== 'final') throw new Error('not final');
@@ -168,8 +224,9 @@ describe('4 validators on loopback (real processes)', () => {
     await db.close();
     startNode(2);
     await waitHealthy(2);
-    const again = ProofStatusResponse.parse((await get(2, `/proofs/${id}`)).body);
-    expect(again).toMatchObject({ status: 'final', verdict: 'invalid', finalHeight: final.finalHeight });
-    expect((again as { receipt: unknown }).receipt).toEqual(final.receipt);
+    const again = await client(2).getProofWithReceipt(id, genesisDoc());
+    expect(again.status).toMatchObject({ status: 'final', verdict: 'invalid', finalHeight: final.finalHeight });
+    expect((again.status as { receipt: unknown }).receipt).toEqual(final.receipt);
+    expect(again.check).toMatchObject({ ok: true, verdict: 'invalid' });
   });
 });

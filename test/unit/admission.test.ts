@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { admitProof, admitScript, ALLOWED_COMMANDS } from '../../src/core/admission/admit.js';
+import { admitProof, admitScript, ALLOWED_COMMANDS, ALLOWED_OPTIONS } from '../../src/core/admission/admit.js';
 import { AdmissionError, ADMISSION_ERROR_CODES, type AdmissionErrorCode } from '../../src/core/admission/errors.js';
 import { readSExprs } from '../../src/core/admission/reader.js';
 import {
@@ -20,7 +20,7 @@ import { buildSolverScript, verdictFromOutput } from '../../src/core/verdict.js'
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/smt');
 const expected = JSON.parse(readFileSync(resolve(FIXTURES, 'expected.json'), 'utf8')) as {
   rejected: { file: string; code: AdmissionErrorCode; line: number; column: number }[];
-  admitted: { file: string }[];
+  admitted: { file: string; commands: string[] }[];
 };
 
 function rejection(run: () => unknown): AdmissionError {
@@ -41,10 +41,13 @@ describe('admission: hostile and edge fixtures (test/fixtures/smt)', () => {
     expect(error.message).toMatch(new RegExp(`^line ${line}, column ${column}: `));
     expect(ADMISSION_ERROR_CODES[error.code]).toBeTypeOf('string');
   });
-  it.each(expected.admitted)('$file is admitted', ({ file }) => {
+  it.each(expected.admitted)('$file is admitted', ({ file, commands }) => {
     const script = admitScript(readFileSync(resolve(FIXTURES, file), 'utf8'));
-    expect(script.commands.map((c) => c.name)).toEqual(['declare-const', 'declare-const', 'assert', 'assert', 'check-sat', 'get-value', 'exit']);
-    expect(script.commands[0]?.declares).toBe('weird ; symbol');
+    expect(script.commands.map((c) => c.name)).toEqual(commands);
+    expect(script.commands[script.checkSatIndex]?.name).toMatch(/^check-sat(-assuming)?$/);
+  });
+  it('the edge fixture reads a quoted symbol with a ; inside', () => {
+    expect(admitScript(readFileSync(resolve(FIXTURES, 'edge-comments-strings-quoted.smt2'), 'utf8')).commands[0]?.declares).toBe('weird ; symbol');
   });
 });
 
@@ -102,7 +105,7 @@ describe('admission: the hostile scripts of Z3_FACTS.md are rejected before Z3',
     expect(rejection(() => admitScript('(assert true)'.repeat(20_001) + '(check-sat)')).code).toBe('SMT_COMMANDS');
   });
   it('every forbidden command of the SPEC is rejected, every allowed one is on the list', () => {
-    for (const name of ['set-option', 'include', 'eval', 'echo', 'push', 'pop', 'reset', 'simplify', 'get-option', 'declare-codatatypes']) {
+    for (const name of ['include', 'eval', 'echo', 'push', 'pop', 'reset', 'simplify', 'get-option', 'declare-codatatypes', 'check-sat-using']) {
       expect(rejection(() => admitScript(`(${name} 1)(check-sat)`)).code).toBe('SMT_FORBIDDEN_COMMAND');
       expect(ALLOWED_COMMANDS).not.toContain(name);
     }
@@ -203,5 +206,92 @@ describe('admission: properties (fast-check)', () => {
         read.forEach((expr, index) => expect(source.slice(expr.start, expr.end)).toBe(items[index]));
       }),
     );
+  });
+});
+
+describe('admission: set-option (an allow-list of options, dropped before evaluation)', () => {
+  const code = (source: string): string => rejection(() => admitScript(source)).code;
+  it('accepts exactly the listed values of the listed options', () => {
+    for (const [option, values] of Object.entries(ALLOWED_OPTIONS)) {
+      for (const value of ['true', 'false']) {
+        const source = `(set-option :${option} ${value})(check-sat)`;
+        if (values.includes(value as 'true' | 'false')) expect(admitScript(source).commands[0]).toMatchObject({ name: 'set-option', dropped: true });
+        else expect(code(source), source).toBe('SMT_FORBIDDEN_OPTION');
+      }
+    }
+    expect(Object.keys(ALLOWED_OPTIONS).sort()).toEqual(['auto-config', 'model-validate', 'print-success', 'produce-assignments', 'produce-models', 'produce-unsat-assumptions', 'produce-unsat-cores']);
+  });
+  it('refuses the options that change the budget, the search, the seeds or the output, naming the option and why', () => {
+    const cases: [string, RegExp][] = [
+      [':rlimit 0', /option :rlimit is not on the allow-list of options: the budget is the proof's rlimit field/],
+      [':timeout 1', /budgets are rlimit/],
+      [':random-seed 3', /seeds are network parameters/],
+      [':smt.random_seed 3', /:smt.random_seed is not on the allow-list/],
+      [':produce-proofs true', /proof production/],
+      [':regular-output-channel "/dev/null"', /output is reserved/],
+      [':produce-models false', /option :produce-models false is not allowed \(only true\): without models/],
+      [':produce-unsat-cores true', /only false/],
+      [':auto-config false', /only true/],
+      [':PRODUCE-MODELS true', /not on the allow-list/],
+    ];
+    for (const [option, message] of cases) {
+      const error = rejection(() => admitScript(`(set-option ${option})(check-sat)`));
+      expect(error.code, option).toBe('SMT_FORBIDDEN_OPTION');
+      expect(error.message, option).toMatch(message);
+    }
+  });
+  it('validates the shape and the value: (set-option :keyword true|false)', () => {
+    for (const bad of ['(set-option)', '(set-option produce-models true)', '(set-option :produce-models)', '(set-option :produce-models true false)', '(set-option :produce-models 1)', '(set-option :produce-models "true")', '(set-option :produce-models |true|)', '(set-option :produce-models (true))']) {
+      expect(code(`${bad}(check-sat)`), bad).toBe('SMT_BAD_OPTION');
+    }
+  });
+  it('is a command before the query: after it, SMT_COMMAND_ORDER', () => {
+    expect(code('(check-sat)(set-option :produce-models true)')).toBe('SMT_COMMAND_ORDER');
+  });
+  it('is blanked in the solver script: same lines and columns, nothing of it reaches Z3', () => {
+    const smtlib = '(set-option :print-success true)\n(declare-const x Int) (set-option :produce-models true)\n(assert (> x 0))\n(check-sat)\n(get-model)\n';
+    const script = buildSolverScript(admitProof({ smtlib, claim: 'sat', rlimit: 99 }));
+    const body = script.slice(script.indexOf('\n') + 1, script.indexOf('(get-info :rlimit)'));
+    expect(body).not.toContain('set-option');
+    expect(body).toBe(`${' '.repeat(32)}\n(declare-const x Int) ${' '.repeat(33)}\n(assert (> x 0))\n(check-sat)\n`);
+    expect(body.split('\n').map((line) => line.length)).toEqual(smtlib.slice(0, smtlib.indexOf('(get-model)')).split('\n').map((line) => line.length));
+    const withModel = buildSolverScript(admitProof({ smtlib, claim: 'sat', model: '(define-fun x () Int 1)' }));
+    expect(withModel).toContain('(define-fun x () Int 1)\n(assert (> x 0))\n(check-sat)\n');
+    expect(withModel.split('\n').filter((line) => line.includes('set-option'))).toHaveLength(1); // the network's prelude only
+  });
+});
+
+describe('admission: check-sat-assuming (literals) as the one query', () => {
+  const code = (source: string): string => rejection(() => admitScript(source)).code;
+  it('accepts symbols, |quoted| symbols and (not symbol); anything else is SMT_BAD_ASSUMPTION', () => {
+    const script = admitScript('(declare-const a Bool)(check-sat-assuming (a (not a) |a| (not |a|) true))');
+    expect(script.commands[script.checkSatIndex]?.assumptions?.items).toHaveLength(5);
+    for (const bad of ['(check-sat-assuming)', '(check-sat-assuming a)', '(check-sat-assuming (a) (b))', '(check-sat-assuming ((> x 0)))', '(check-sat-assuming ((not (not a))))', '(check-sat-assuming ((not a b)))', '(check-sat-assuming (1))', '(check-sat-assuming (:k))', '(check-sat-assuming ("a"))', '(check-sat-assuming ((and a b)))']) {
+      expect(code(bad), bad).toBe('SMT_BAD_ASSUMPTION');
+    }
+  });
+  it('counts as the query: with a (check-sat) too, or twice, SMT_CHECK_SAT_COUNT; get-* only after it', () => {
+    expect(code('(check-sat-assuming (a))(check-sat)')).toBe('SMT_CHECK_SAT_COUNT');
+    expect(code('(check-sat)(check-sat-assuming (a))')).toBe('SMT_CHECK_SAT_COUNT');
+    expect(code('(check-sat-assuming (a))(check-sat-assuming (a))')).toBe('SMT_CHECK_SAT_COUNT');
+    expect(code('(check-sat-assuming (a))(assert a)')).toBe('SMT_COMMAND_ORDER');
+    expect(code('(get-unsat-assumptions)(check-sat-assuming (a))')).toBe('SMT_COMMAND_ORDER');
+    expect(() => admitScript('(check-sat-assuming (a))(get-unsat-assumptions)(get-model)(exit)')).not.toThrow();
+  });
+  it('is evaluated as (assert (and true literals...)) (check-sat): same lines, a constant number of added bytes', () => {
+    const smtlib = '(declare-const a Bool)\n(check-sat-assuming ; why\n  ((not a) a))\n(get-unsat-assumptions)\n';
+    const script = buildSolverScript(admitProof({ smtlib, claim: 'unsat', rlimit: 7 }));
+    expect(script).toBe('(set-option :rlimit 7) (set-option :sat.random_seed 0) (set-option :smt.random_seed 0)\n(declare-const a Bool)\n(assert\n (and true (not a) a))(check-sat)\n(get-info :rlimit)\n');
+    const empty = buildSolverScript(admitProof({ smtlib: '(check-sat-assuming ())', claim: 'sat' }));
+    expect(empty).toContain('\n(assert (and true ))(check-sat)\n');
+    // Many literals: the evaluated script grows by the same few bytes, not per literal.
+    const many = Array.from({ length: 5000 }, (_, i) => `b${i}`).join(' ');
+    const big = `(check-sat-assuming (${many}))`;
+    const grown = buildSolverScript(admitProof({ smtlib: big, claim: 'sat' })).length - buildSolverScript(admitProof({ smtlib: '(check-sat)', claim: 'sat' })).length;
+    expect(grown - big.length).toBeLessThan(30);
+  });
+  it('with a model: the declarations are replaced, the assumptions asserted', () => {
+    const admitted = admitProof({ smtlib: '(declare-const a Bool)(declare-const b Bool)(assert (or a b))(check-sat-assuming ((not a)))', claim: 'sat', model: '(define-fun a () Bool false)(define-fun b () Bool true)' });
+    expect(buildSolverScript(admitted)).toContain('(define-fun a () Bool false)\n(define-fun b () Bool true)\n(assert (or a b))\n(assert (and true (not a)))(check-sat)\n');
   });
 });

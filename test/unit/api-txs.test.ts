@@ -2,7 +2,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp, type ApiDeps } from '../../src/api/app.js';
 import { AccountResponse, ErrorResponse, GenesisResponse, SubmitTxResponse, TxStatusResponse, type SubmitTxBody } from '../../src/api/schemas.js';
-import { bondSignBytes, unbondSignBytes } from '../../src/core/ledger/sign-bytes.js';
+import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { checkTxAtDoor } from '../../src/core/ledger/tx-door.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
 
@@ -14,7 +14,7 @@ const registered = new Map<string, string>([['node_5', validatorKey.publicKey]])
 
 function bond(overrides: Partial<SubmitTxBody> = {}): Record<string, unknown> {
   const body = { account: account.publicKey, validator: 'node_5', publicKey: validatorKey.publicKey, stake: 10000, nonce: 0 };
-  return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(network, body)), ...overrides };
+  return { type: 'bond', ...body, keySignature: sign(validatorKey.secretKey, bondKeySignBytes(network, body)), signature: sign(account.secretKey, bondSignBytes(network, body)), ...overrides };
 }
 
 /** The API over a real door check and an in-memory pool (the node's wiring in miniature). */
@@ -71,7 +71,16 @@ describe('POST /txs, GET /txs/:hash, GET /genesis', () => {
     const otherChain = { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes({ ...network, chainId: 'other-chain' }, body)) };
     expectError(await request(app).post('/txs').send(otherChain), 400, 'TX_BAD_SIGNATURE');
     expectError(await request(app).post('/txs').send(bond({ stake: 99999 })), 400, 'TX_BAD_SIGNATURE');
+    // A key new to the validator (node_6 is not registered) without its proof of possession, or with a proof by
+    // another key (issue 10, attack 3); node_5's key is registered, so its top-up needs none.
+    const fresh = generateKeyPair();
+    const body6 = { account: account.publicKey, validator: 'node_6', publicKey: fresh.publicKey, stake: 10000, nonce: 0 };
+    const signature = sign(account.secretKey, bondSignBytes(network, body6));
+    expectError(await request(app).post('/txs').send({ type: 'bond', ...body6, signature }), 400, 'BOND_KEY_NOT_PROVEN');
+    expectError(await request(app).post('/txs').send({ type: 'bond', ...body6, keySignature: sign(account.secretKey, bondKeySignBytes(network, body6)), signature }), 400, 'BOND_KEY_NOT_PROVEN');
     expect(pool.size).toBe(0);
+    const { keySignature: _proof, ...topUp } = bond();
+    expect((await request(app).post('/txs').send(topUp)).status).toBe(202);
   });
 
   it('refuses malformed bodies as TX_MALFORMED: unknown type, extra field, bad hex, zero or fractional stake, not JSON', async () => {

@@ -47,6 +47,7 @@ function setup(opts: { started?: boolean; prunedBelow?: number } = {}) {
     baseHeight: () => 0,
     height: () => blocks.size,
     getBlob: async () => null,
+    listBlobs: async () => [],
     getProofStatus: async (id) => statuses.get(id) ?? null,
   };
   const peers: PeerInfo[] = [

@@ -145,7 +145,7 @@ describe('HTTP API', () => {
     expectError(await request(app).get('/proofs/' + 'AB'.repeat(32)), 400, 'PROOF_ID_INVALID');
     expectError(await request(app).get('/proofs/' + 'ab'.repeat(32)), 404, 'PROOF_NOT_FOUND');
     const id = 'cd'.repeat(32);
-    node.finals.set(id, { id, status: 'final', height: 2, finalHeight: 4, verdict: 'valid', receipt: { proof: [] } });
+    node.finals.set(id, { id, status: 'final', height: 2, finalHeight: 4, verdict: 'valid', receipt: null });
     const res = await request(app).get('/proofs/' + id);
     expect(res.status).toBe(200);
     expect(ProofStatusResponse.parse(res.body)).toMatchObject({ status: 'final', verdict: 'valid', finalHeight: 4 });

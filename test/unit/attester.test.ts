@@ -110,7 +110,7 @@ describe('attester', () => {
     expect(all).toEqual(proofs.map(proofId).sort());
   });
 
-  it('attests abstain (without rlimit) when the verifier abstains; no attestation when it fails', async () => {
+  it('attests abstain (without rlimit) when the verifier abstains, and when it fails', async () => {
     const { clock, verifier, attester, broadcast, failures } = setup();
     const [a, b, c] = [proofN(21), proofN(22), proofN(23)];
     attester.attestBlock(blockOf(3, [a, b, c]));
@@ -122,7 +122,7 @@ describe('attester', () => {
     const byId = new Map(broadcast[0]!.verdicts.map((v) => [v.proofId, v]));
     expect(byId.get(proofId(a))).toEqual({ proofId: proofId(a), verdict: 'abstain' });
     expect(byId.get(proofId(b))).toEqual({ proofId: proofId(b), verdict: 'valid', rlimitUsed: 42 });
-    expect(byId.has(proofId(c))).toBe(false);
+    expect(byId.get(proofId(c))).toEqual({ proofId: proofId(c), verdict: 'abstain' });
     expect(failures).toEqual(['3:pool closed']);
   });
 

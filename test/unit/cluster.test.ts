@@ -14,14 +14,15 @@ import { lastLines, pool } from '../../src/cluster/proc.js';
 import { healthWithin, ValidatorProcess } from '../../src/cluster/validator-process.js';
 
 describe('cluster config (pure)', () => {
-  it('a validators seed names its chain and node_1..N with the stake, and carries params and accounts only when given', () => {
+  it('a validators seed names its chain and node_1..N with the stake, and allows private addresses (a loopback cluster), and carries other params and accounts only when given', () => {
     const seed = validatorSeed(3, 5000) as { validators: { node_id: string; stake: number; initial_balance: number }[] };
     expect(seed.validators.map((v) => v.node_id)).toEqual(['node_1', 'node_2', 'node_3']);
     expect(seed.validators.every((v) => v.stake === 5000 && v.initial_balance === 0)).toBe(true);
-    expect(Object.keys(seed)).toEqual(['chain_id', 'validators']);
+    expect(Object.keys(seed)).toEqual(['chain_id', 'validators', 'params']);
+    expect((seed as { params?: unknown }).params).toEqual({ allow_private_addresses: true });
     expect((seed as { chain_id?: string }).chain_id).toBe('pop-local-1');
     const withExtras = validatorSeed(1, 1, { params: { block_proofs_max: 9 }, accounts: [{ name: 'a', balance: 2 }] });
-    expect(withExtras.params).toEqual({ block_proofs_max: 9 });
+    expect(withExtras.params).toEqual({ allow_private_addresses: true, block_proofs_max: 9 });
     expect(withExtras.accounts).toEqual([{ name: 'a', balance: 2 }]);
   });
 

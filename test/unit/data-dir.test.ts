@@ -113,7 +113,7 @@ describe('results backfill', () => {
     let applied: LedgerState | undefined;
     const stores = await openDataDir({ dir, genesisHash: hashA, log: silentLog, onFatal: fatal, appliedState: () => applied });
     // Height 1 stored with its leaves (state applied), height 2 without (as when recovered from the journal).
-    applied = { chain: { height: 1 }, lastResults: [{ kind: 'submitted', proofId: 'p1', height: 1 }] } as unknown as LedgerState;
+    applied = { tree: null, chain: { height: 1 }, lastResults: [{ kind: 'submitted', proofId: 'p1', height: 1 }] } as unknown as LedgerState;
     stores.chain.put(blockAt(1).block, blockAt(1).certificate);
     applied = undefined;
     stores.chain.put(blockAt(2).block, blockAt(2).certificate);
@@ -121,7 +121,7 @@ describe('results backfill', () => {
     expect(await stores.chain.level.getBlob('results:2')).toBeNull();
 
     const app = {
-      applyBlock: (_prev: LedgerState, block: Block) => ({ lastResults: [{ kind: 'submitted', proofId: `p${block.header.height}`, height: block.header.height }] }) as unknown as LedgerState,
+      applyBlock: (_prev: LedgerState, block: Block) => ({ tree: null, chain: { height: block.header.height }, lastResults: [{ kind: 'submitted', proofId: `p${block.header.height}`, height: block.header.height }] }) as unknown as LedgerState,
     } as unknown as Application<LedgerState>;
     const backfill = await planResultsBackfill(stores.chain, app, silentLog);
     expect(backfill.app).not.toBe(app);

@@ -3,6 +3,7 @@ import { keyPairFromSeed, sign, type KeyPair } from '../../src/crypto/ed25519.js
 import { sha256Hex } from '../../src/crypto/hash.js';
 import {
   attestSignBytes,
+  bondKeySignBytes,
   bondSignBytes,
   buildGenesis,
   prepareBlock,
@@ -18,7 +19,7 @@ export function keyFor(name: string): KeyPair {
   return keyPairFromSeed(sha256Hex(`ledger-test-key/${name}`));
 }
 
-export function makeGenesis(opts: { validators?: number; stakes?: number[]; accounts?: { name: string; balance: number }[]; params?: Record<string, number> } = {}): { doc: GenesisDoc; keys: Map<string, KeyPair> } {
+export function makeGenesis(opts: { validators?: number; stakes?: number[]; accounts?: { name: string; balance: number }[]; params?: Record<string, number | boolean> } = {}): { doc: GenesisDoc; keys: Map<string, KeyPair> } {
   const n = opts.stakes?.length ?? opts.validators ?? 4;
   const keys = new Map<string, KeyPair>();
   const validators = Array.from({ length: n }, (_, i) => {
@@ -47,7 +48,8 @@ export function attestTx(network: SignNetwork, validator: string, key: KeyPair, 
 
 export function bondTx(network: SignNetwork, account: KeyPair, validator: string, validatorKey: KeyPair, stake: number, nonce: number, address?: string): Tx {
   const body = { account: account.publicKey, validator, publicKey: validatorKey.publicKey, stake, nonce, ...(address !== undefined ? { address } : {}) };
-  return { type: 'bond', ...body, signature: sign(account.secretKey, bondSignBytes(network, body)) };
+  const keySignature = sign(validatorKey.secretKey, bondKeySignBytes(network, body));
+  return { type: 'bond', ...body, keySignature, signature: sign(account.secretKey, bondSignBytes(network, body)) };
 }
 
 export function unbondTx(network: SignNetwork, validator: string, key: KeyPair, nonce: number): Tx {

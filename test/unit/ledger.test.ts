@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { sign } from '../../src/crypto/ed25519.js';
 import {
   accuracy,
+  bondKeySignBytes,
+  bondSignBytes,
   applyBlock,
   buildReceipt,
   genesisState,
@@ -25,7 +28,7 @@ import { proofId } from '../../src/core/types/proof.js';
 import type { Block, Tx } from '../../src/core/types/index.js';
 import { attestTx, bondTx, certify, keyFor, makeBlock, makeGenesis, proofN, signVote, unbondTx } from './ledger-fixtures.js';
 
-function setup(params: Record<string, number> = {}) {
+function setup(params: Record<string, number | boolean> = {}) {
   const { doc, keys } = makeGenesis({ accounts: [{ name: 'alice', balance: 50_000 }], params });
   return { doc, keys, state: genesisState(doc) };
 }
@@ -172,15 +175,57 @@ describe('staking', () => {
     const alice = keys.get('alice')!;
     const bad = bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, 'no-port');
     expect(validateBlock(s0, makeBlockUnchecked(s0, [bad]))).toMatchObject({ ok: false, code: 'BOND_BAD_ADDRESS' });
-    const moved = { ...bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005'), address: '10.6.6.6:8005' };
+    const moved = { ...bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '93.184.216.34:8005'), address: '93.184.216.66:8005' };
     expect(validateBlock(s0, makeBlockUnchecked(s0, [moved]))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
-    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '10.0.0.5:8005')]);
-    expect(listValidators(s1).find((v) => v.id === 'node_5')?.address).toBe('10.0.0.5:8005');
+    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '93.184.216.34:8005')]);
+    expect(listValidators(s1).find((v) => v.id === 'node_5')?.address).toBe('93.184.216.34:8005');
     const s2 = step(s1, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 1)]);
-    expect(listValidators(s2).find((v) => v.id === 'node_5')).toMatchObject({ stake: 6000, address: '10.0.0.5:8005' });
+    expect(listValidators(s2).find((v) => v.id === 'node_5')).toMatchObject({ stake: 6000, address: '93.184.216.34:8005' });
     const s3 = step(s2, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 2, 'node5.example.org:9000')]);
     expect(listValidators(s3).find((v) => v.id === 'node_5')?.address).toBe('node5.example.org:9000');
     expect(listValidators(s3).find((v) => v.id === 'node_1')?.address).toBeUndefined();
+  });
+
+  // Issue 10, attack 3: a bond accepted any public key. Before the fix an account bonded node_1's key under a new
+  // id (this test failed: the first bond was accepted), and the transport, keyed by id, then handed node_1's peer id
+  // to the impostor; its unbond cut node_1 off. Now a bond proves it holds the key, and keys are unique.
+  it('refuses a bond of a key its sender does not hold, and a key another validator holds', () => {
+    const { keys, state: s0 } = setup();
+    const alice = keys.get('alice')!;
+    const stolen = { ...bondTx(NET, alice, 'evil', keyFor('node_1'), 5000, 0) } as Extract<Tx, { type: 'bond' }>;
+    const { keySignature: _proof, ...noProof } = stolen;
+    const resigned = { ...noProof, signature: sign(alice.secretKey, bondSignBytes(NET, noProof)) };
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [resigned]))).toMatchObject({ ok: false, code: 'BOND_KEY_NOT_PROVEN' });
+    const forgedProof = { ...resigned, keySignature: sign(alice.secretKey, bondKeySignBytes(NET, noProof)) };
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [forgedProof]))).toMatchObject({ ok: false, code: 'BOND_KEY_NOT_PROVEN' });
+    // With node_1's own secret key (an operator reusing its key for a second id): proven, but the key is taken.
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [stolen]))).toMatchObject({ ok: false, code: 'BOND_KEY_IN_USE' });
+    // A proof made for another validator id or account does not carry over.
+    const s1 = step(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0)]);
+    const moved = { ...bondTx(NET, alice, 'node_6', keyFor('node_6'), 5000, 1), keySignature: (bondTx(NET, alice, 'node_5', keyFor('node_6'), 5000, 1) as { keySignature: string }).keySignature };
+    expect(validateBlock(s1, makeBlockUnchecked(s1, [moved]))).toMatchObject({ ok: false, code: 'BOND_KEY_NOT_PROVEN' });
+    // A top-up under the key already held needs no new proof.
+    const { keySignature: _p2, ...topUp } = bondTx(NET, alice, 'node_5', keyFor('node_5'), 1000, 1) as Extract<Tx, { type: 'bond' }>;
+    expect(validateBlock(s1, makeBlockUnchecked(s1, [{ ...topUp, signature: sign(alice.secretKey, bondSignBytes(NET, topUp)) }]))).toMatchObject({ ok: true });
+  });
+
+  // Issue 10, attack 8: every validator dials the address a bond publishes. Before the fix any host:port was
+  // recorded (this test failed: each bond below was accepted), so one minimum bond turned the network into a
+  // prober of the operators' own private networks.
+  it('refuses a bond address in loopback, private or reserved space, or a numeric trick, unless the genesis allows private addresses', () => {
+    const { keys, state: s0 } = setup();
+    const alice = keys.get('alice')!;
+    for (const address of ['127.0.0.1:22', '10.0.0.7:26656', '192.168.1.1:80', '169.254.169.254:80', '[::1]:22', '[::ffff:10.0.0.1]:22', 'localhost:22', '127.1:22', '2130706433:22', '0x7f.1:22']) {
+      const r = validateBlock(s0, makeBlockUnchecked(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, address)]));
+      expect(r, address).toMatchObject({ ok: false, code: 'BOND_BAD_ADDRESS' });
+      expect(!r.ok && r.message, address).toContain('allow_private_addresses');
+    }
+    expect(validateBlock(s0, makeBlockUnchecked(s0, [bondTx(NET, alice, 'node_5', keyFor('node_5'), 5000, 0, '[2606:4700::1111]:26656')]))).toMatchObject({ ok: true });
+    const local = setup({ allow_private_addresses: true });
+    expect(local.doc.params.allowPrivateAddresses).toBe(true);
+    expect(NET.params.allowPrivateAddresses).toBeUndefined();
+    const s1 = step(local.state, [bondTx(local.doc, local.keys.get('alice')!, 'node_5', keyFor('node_5'), 5000, 0, '127.0.0.1:26656')]);
+    expect(listValidators(s1).find((v) => v.id === 'node_5')?.address).toBe('127.0.0.1:26656');
   });
 
   it('bond and unbond change the set exactly setChangeDelayBlocks (2) after their block', () => {

@@ -49,6 +49,7 @@ describe('lint fences: src/core', () => {
       [core, '../../monitor/poll.js'],
       [core, '../../testnet/report.js'],
       [core, '../../cluster/local-cluster.js'],
+      [core, '../../client/index.js'],
     ],
     [
       [core, '../types/consensus.js'],
@@ -201,11 +202,34 @@ describe('lint fences: src/monitor and src/testnet', () => {
     ],
     [
       [monitor, '../adapters/http/read-bounded.js'],
+      [monitor, '../client/index.js'],
       [monitor, '../core/ledger/params.js'],
       [monitor, 'ink'],
       [testnet, '../adapters/http/read-bounded.js'],
       [testnet, '../sim/cluster.js'],
       [testnet, '../node/loopback-cluster.js'],
+    ],
+  );
+});
+
+describe('lint fences: src/client', () => {
+  const client = 'src/client/fence-probe.ts';
+  checkImports(
+    [
+      [client, '../api/app.js'],
+      [client, '../node/node.js'],
+      [client, '../adapters/store/chain-store.js'],
+      [client, '../monitor/poll.js'],
+      [client, '../cluster/proc.js'],
+      [client, '../cli/submit-proof.js'],
+      ['src/api/fence-probe.ts', '../client/index.js'],
+      ['src/node/fence-probe.ts', '../client/index.js'],
+    ],
+    [
+      [client, '../api/schemas.js'],
+      [client, '../adapters/http/read-bounded.js'],
+      [client, '../core/ledger/results.js'],
+      [client, 'zod'],
     ],
   );
 });

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createP2pTransport, createValidatorLibp2p, dialAddress, peerIdOfPublicKey, VALIDATOR_PROTOCOL } from '../../src/adapters/p2p/libp2p-transport.js';
@@ -170,7 +170,7 @@ describe('discovery and departure', () => {
   it('a validator learned with a bonded address is dialed without being a bootstrap peer; retained out, its key is refused', async () => {
     const ports = await Promise.all([freePort(), freePort(), freePort()]);
     const make = (i: number, known: typeof validators, bootstrap: { id: string; address: string }[]) => {
-      const t = createP2pTransport<Msg>({ self: { id: `node_${i + 1}`, secretKey: keys[i]!.secretKey }, validators: known, listenPort: ports[i]!, bootstrap, schema: Msg, reconnectMs: 200 });
+      const t = createP2pTransport<Msg>({ self: { id: `node_${i + 1}`, secretKey: keys[i]!.secretKey }, validators: known, listenPort: ports[i]!, bootstrap, schema: Msg, reconnectMs: 200, allowPrivateAddresses: true });
       closers.push(() => t.close());
       return t;
     };
@@ -204,6 +204,86 @@ describe('discovery and departure', () => {
     }
     expect(inbox.length).toBe(before);
     expect(t1.peers().some((p) => p.id === 'node_3')).toBe(false);
+  });
+});
+
+// Issue 10, attack 3: the transport kept the first key it learned for an id, so a validator that rotated its
+// consensus key (a bond with a new key, proven) was refused by every peer from then on. Before the fix node_2 on its
+// new key never got a message through (this test timed out); now the new key is accepted and the old one refused.
+describe('key rotation', () => {
+  it('moves a validator id to its new key: the new key connects and talks, the old key is hung up and refused', async () => {
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    const t1 = createP2pTransport<Msg>({ self: { id: 'node_1', secretKey: keys[0]!.secretKey }, validators: validators.slice(0, 2), listenPort: ports[0]!, bootstrap: [], schema: Msg, reconnectMs: 100 });
+    const oldKey = createP2pTransport<Msg>({ self: { id: 'node_2', secretKey: keys[1]!.secretKey }, validators: validators.slice(0, 2), listenPort: ports[1]!, bootstrap: [{ id: 'node_1', address: `127.0.0.1:${ports[0]}` }], schema: Msg, reconnectMs: 100 });
+    const rotated = [validators[0]!, { id: 'node_2', publicKey: keys[3]!.publicKey }];
+    const newKey = createP2pTransport<Msg>({ self: { id: 'node_2', secretKey: keys[3]!.secretKey }, validators: rotated, listenPort: ports[2]!, bootstrap: [{ id: 'node_1', address: `127.0.0.1:${ports[0]}` }], schema: Msg, reconnectMs: 100 });
+    const inbox: number[] = [];
+    t1.onMessage((from, msg) => from === 'node_2' && inbox.push(msg.n));
+    for (const t of [t1, oldKey, newKey]) {
+      closers.push(() => t.close());
+      await t.start();
+    }
+    await until('the old key talks', () => oldKey.send('node_1', { kind: 'hello', n: 1 }) && inbox.includes(1));
+    // The ledger commits node_2's rotation: the node learns the new key for the same id.
+    expect(t1.addValidators([rotated[1]!])).toBe(1);
+    await until('the new key talks', () => newKey.send('node_1', { kind: 'hello', n: 2 }) && inbox.includes(2));
+    await until('the old key hung up', () => !oldKey.peers().some((p) => p.id === 'node_1' && p.connected));
+    const before = inbox.length;
+    for (let i = 0; i < 5; i++) {
+      oldKey.send('node_1', { kind: 'hello', n: 1 });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(inbox.slice(before)).not.toContain(1);
+  });
+});
+
+// Issue 10, attack 8: every validator dials the address a bond publishes. Before the fix it did so every
+// reconnect period for ever (this test counted 30 connection attempts in 3 s at a 100 ms period, where it now
+// allows at most 6), and it dialled addresses that resolve into loopback or private space.
+describe('dialling the addresses bonds publish', () => {
+  /** A plain TCP listener (not libp2p) that counts connection attempts and hangs up on each. */
+  async function prober(): Promise<{ port: number; attempts: () => number; server: Server }> {
+    let attempts = 0;
+    const server = createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { port, attempts: () => attempts, server };
+  }
+
+  it('backs off exponentially from an address that never answers as a validator', async () => {
+    const victim = await prober();
+    const t = createP2pTransport<Msg>({ self: { id: 'node_1', secretKey: keys[0]!.secretKey }, validators: validators.slice(0, 1), listenPort: await freePort(), bootstrap: [], schema: Msg, reconnectMs: 100, allowPrivateAddresses: true });
+    closers.push(() => t.close());
+    await t.start();
+    t.addValidators([{ ...validators[1]!, address: `127.0.0.1:${victim.port}` }]);
+    await new Promise((r) => setTimeout(r, 3_000));
+    // Attempts start at 0, then after 0.2, 0.4, 0.8, 1.6 s of backoff: 5 in 3 s (6 allows for timer skew).
+    expect(victim.attempts()).toBeGreaterThanOrEqual(2);
+    expect(victim.attempts()).toBeLessThanOrEqual(6);
+  });
+
+  it('does not dial a ledger address that resolves to loopback unless the genesis allows private addresses; config addresses still are', async () => {
+    const victim = await prober();
+    const peer = await prober();
+    const t = createP2pTransport<Msg>({
+      self: { id: 'node_1', secretKey: keys[0]!.secretKey },
+      validators: validators.slice(0, 3),
+      listenPort: await freePort(),
+      bootstrap: [{ id: 'node_3', address: `127.0.0.1:${peer.port}` }],
+      schema: Msg,
+      reconnectMs: 100,
+    });
+    closers.push(() => t.close());
+    await t.start();
+    // `localhost` stands for any DNS name an attacker points at 127.0.0.1 (the ledger refuses IP literals).
+    t.addValidators([{ ...validators[1]!, address: `localhost:${victim.port}` }]);
+    await until('the config peer dialled', () => peer.attempts() > 0);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(victim.attempts()).toBe(0);
   });
 });
 

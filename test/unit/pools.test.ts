@@ -31,6 +31,14 @@ describe('tx pool', () => {
     expect(createTxPool({ ...network, chainId: 'other-chain' }).submit(bond(0), view(1))).toMatchObject({ ok: false, code: 'TX_BAD_SIGNATURE' });
   });
 
+  it('refuses at the door a bond whose address the ledger would refuse (private space), unless the genesis allows private addresses', () => {
+    const at = (address: string): BondTx => bondTx(network, account, 'node_9', keyFor('node_9'), 10_000, 0, address) as BondTx;
+    expect(createTxPool({ ...network }).submit(at('10.1.2.3:26656'), view(1))).toMatchObject({ ok: false, kind: 'rejected', code: 'BOND_BAD_ADDRESS' });
+    expect(createTxPool({ ...network }).addGossiped(at('127.0.0.1:26656'), view(1))).toBe(false);
+    expect(createTxPool({ ...network }).submit(at('node9.example.org:26656'), view(1))).toMatchObject({ ok: true });
+    expect(createTxPool({ ...network, allowPrivateAddresses: true }).submit(at('10.1.2.3:26656'), view(1))).toMatchObject({ ok: true });
+  });
+
   it('dedups pending and committed txs, refuses past its bound, and lists pending oldest first', () => {
     const pool = createTxPool({ ...network, txsMax: 2 });
     const hash = txHash(bond(0));

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InlineVerifier } from '../../src/adapters/z3/inline-verifier.js';
 import { PoolVerifier } from '../../src/adapters/z3/pool-verifier.js';
-import { PoolClosedError, QueueFullError } from '../../src/adapters/z3/common.js';
+import { PoolClosedError } from '../../src/adapters/z3/common.js';
 import { BITVECTOR_WIDTH_MAX, SEXPR_DEPTH_MAX } from '../../src/core/limits.js';
 import type { Proof, Verdict } from '../../src/core/types/proof.js';
 import type { VerifyResult } from '../../src/ports/verifier.js';
@@ -81,7 +81,7 @@ describe('PoolVerifier (2 workers) on proofs/manifest.json', () => {
     const jobs = pool.stats.jobs;
     const result = await pool.verify({ smtlib: read('test/fixtures/smt/set-option-rlimit.smt2'), claim: 'sat' });
     expect(result).toMatchObject({ outcome: 'verdict', verdict: 'malformed', rlimitUsed: 0 });
-    expect(result.detail).toMatch(/^SMT_FORBIDDEN_COMMAND: line 2, column 1/);
+    expect(result.detail).toMatch(/^SMT_FORBIDDEN_OPTION: line 2, column 13: option :rlimit is not on the allow-list/);
     expect(pool.stats.jobs).toBe(jobs);
   });
 
@@ -162,18 +162,49 @@ describe('PoolVerifier guards: watchdog, memory ceiling, retirement, queue, clos
     }
   });
 
-  it('the queue is bounded (QueueFullError); close() rejects queued jobs with PoolClosedError and ends the running one as abstain', async () => {
+  it('the queue is bounded (a job past it is shed as abstain, never refused); close() rejects queued jobs with PoolClosedError and ends the running one as abstain', async () => {
     const pool = new PoolVerifier({ workers: 1, queueMax: 2 });
     const running = pool.verify(bvProduct(256));
     const queued = [1, 2].map((n) => pool.verify({ smtlib: `(declare-const x Int)(assert (= x ${n}))(check-sat)`, claim: 'sat' }));
-    await expect(pool.verify({ smtlib: '(declare-const x Int)(assert (= x 3))(check-sat)', claim: 'sat' })).rejects.toBeInstanceOf(QueueFullError);
+    // Same budget as the waiting ones: the newest gives way.
+    await expect(pool.verify({ smtlib: '(declare-const x Int)(assert (= x 3))(check-sat)', claim: 'sat' })).resolves.toMatchObject({ outcome: 'abstain', reason: 'shed' });
     expect(pool.queueSize()).toBe(3);
+    expect(pool.stats.shed).toBe(1);
     await new Promise((done) => setTimeout(done, 300));
     await pool.close();
     await expect(running).resolves.toMatchObject({ outcome: 'abstain', reason: 'closed' });
     for (const job of queued) await expect(job).rejects.toBeInstanceOf(PoolClosedError);
     await expect(pool.verify(easy)).rejects.toBeInstanceOf(PoolClosedError);
   });
+});
+
+// Issue 11, attack 4: a few blocks of proofs at the largest rlimit filled the FIFO queue; the pool then threw
+// QueueFullError for every proof, the attester attested nothing, and honest proofs ended undecided. Before the fix
+// the cheap proof below was refused (QueueFullError); now the most expensive waiting proof is shed (an explicit
+// abstain) and the cheap one runs before the expensive ones still waiting.
+describe('PoolVerifier under a flood of maximal-budget proofs', () => {
+  it('a cheap proof is verified ahead of the waiting expensive ones; the costliest waiting one is shed as abstain', async () => {
+    const pool = new PoolVerifier({ workers: 1, queueMax: 2, watchdogMs: 1_500, cacheEntriesMax: 0 });
+    try {
+      await pool.context();
+      const settled: string[] = [];
+      const track = (name: string, p: Promise<VerifyResult>): Promise<VerifyResult> => p.then((r) => (settled.push(name), r));
+      const heavy = (n: number): Proof => ({ ...bvProduct(256 + n), rlimit: 50_000_000 });
+      const running = track('running', pool.verify(heavy(0)));
+      const h1 = track('h1', pool.verify(heavy(1)));
+      const h2 = track('h2', pool.verify(heavy(2)));
+      const cheap = track('cheap', pool.verify({ smtlib: '(declare-const x Int)(assert (= x 1))(check-sat)', claim: 'sat', rlimit: 100_000 }));
+      await expect(h2).resolves.toMatchObject({ outcome: 'abstain', reason: 'shed' });
+      await expect(cheap).resolves.toMatchObject({ outcome: 'verdict', verdict: 'valid' });
+      await expect(running).resolves.toMatchObject({ outcome: 'abstain', reason: 'watchdog' });
+      // The cheap proof went before h1, which waited longer.
+      expect(settled.indexOf('cheap')).toBeLessThan(settled.indexOf('h1') === -1 ? Infinity : settled.indexOf('h1'));
+      expect(pool.stats.shed).toBe(1);
+      void h1.catch(() => undefined);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
 });
 
 describe('InlineVerifier (main thread, trusted inputs only)', () => {

@@ -11,6 +11,9 @@
  * - Discovery: the node keeps dialing every validator whose address it knows: from its config (bootstrap peers)
  *   or, for validators that joined by a bond, the address their bond published in the ledger (on-chain
  *   discovery: every node reads the same set of addresses from the same committed state). A config address wins.
+ *   Dials of an address that fails back off exponentially (P2P_DIAL_BACKOFF_MAX_MS), and unless the genesis allows
+ *   private addresses, a ledger address whose name resolves into loopback or private space is not dialled
+ *   (the ledger refuses such IP literals; only DNS can still point there). Issue 10, attack 8.
  * - Misbehaviour: an undecodable or oversize frame scores the peer down; at P2P_SCORE_DISCONNECT it is hung up
  *   and banned for P2P_BAN_MS. Send queues are bounded by frames and bytes; a full queue drops the message.
  * - Node 20: libp2p 3.x needs Promise.withResolvers (Node 22+) throughout, so this pins the 2.x line; a few of
@@ -30,6 +33,7 @@ import { isIP } from 'node:net';
 import type { z } from 'zod';
 import {
   P2P_BAN_MS,
+  P2P_DIAL_BACKOFF_MAX_MS,
   P2P_FRAME_BYTES_MAX,
   P2P_RECONNECT_MS,
   P2P_SCORE_DISCONNECT,
@@ -38,6 +42,7 @@ import {
   P2P_SEND_QUEUE_FRAMES_MAX,
   PEERS_MAX,
 } from '../../core/limits.js';
+import { hostRefusal } from '../../core/types/validator.js';
 import { hexToBytes } from '../../crypto/hash.js';
 import { publicKeyOf } from '../../crypto/ed25519.js';
 import { silentLog, type Log } from '../../ports/log.js';
@@ -63,6 +68,10 @@ export interface P2pTransportOptions<M> {
   log?: Log;
   frameBytesMax?: number;
   reconnectMs?: number;
+  /** Longest wait between dials of a failing address (default P2P_DIAL_BACKOFF_MAX_MS). */
+  dialBackoffMaxMs?: number;
+  /** The genesis' allow_private_addresses: ledger addresses may resolve into loopback or private space. */
+  allowPrivateAddresses?: boolean;
   banMs?: number;
 }
 
@@ -72,7 +81,7 @@ export function peerIdOfPublicKey(publicKeyHex: string): string {
 }
 
 /** A bare libp2p node on a validator key (TCP + Noise + Yamux), used by the transport and by tests. */
-export async function createValidatorLibp2p(secretKeyHex: string, listen: string[], gater?: { deny(peerId: PeerId): boolean }): Promise<Libp2p> {
+export async function createValidatorLibp2p(secretKeyHex: string, listen: string[], gater?: { deny(peerId: PeerId): boolean; denyDial?(address: Multiaddr): boolean }): Promise<Libp2p> {
   const privateKey = privateKeyFromRaw(hexToBytes(secretKeyHex + publicKeyOf(secretKeyHex)));
   return createLibp2p({
     privateKey,
@@ -85,8 +94,8 @@ export async function createValidatorLibp2p(secretKeyHex: string, listen: string
       ? {
           denyInboundEncryptedConnection: (peerId) => gater.deny(peerId),
           denyOutboundEncryptedConnection: (peerId) => gater.deny(peerId),
-          // Loopback and private addresses are where validators live in tests and testnets.
-          denyDialMultiaddr: () => false,
+          // Called with each address after DNS resolution: the transport refuses ledger addresses in private space.
+          denyDialMultiaddr: (address) => gater.denyDial?.(address) ?? false,
         }
       : { denyDialMultiaddr: () => false },
   });
@@ -148,11 +157,17 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
   /** Where to dial each validator id; the config's addresses first, then those of bonds in the ledger. */
   const addresses = new Map<string, { address: string; source: 'config' | 'ledger' }>();
   for (const b of options.bootstrap) if (b.id !== options.self.id) addresses.set(b.id, { address: b.address, source: 'config' });
-  /** Know a validator: the gater accepts its key, broadcasts reach it. An id already known keeps its key. */
+  /**
+   * Know a validator: the gater accepts its key, broadcasts reach it. A known id whose key changed (a rotation the
+   * ledger committed) moves to the new key: the old one is refused and its connection closed. Before, an id kept
+   * its first key, so a validator that rotated was locked out (issue 10, attack 3).
+   */
   function addValidator(v: KnownValidator): boolean {
     if (v.id === options.self.id) return false;
     if (v.address !== undefined && addresses.get(v.id)?.source !== 'config') addresses.set(v.id, { address: v.address, source: 'ledger' });
-    if (byId.has(v.id)) return false;
+    const known = byId.get(v.id);
+    if (known !== undefined && known.peerId === peerIdOfPublicKey(v.publicKey)) return false;
+    if (known !== undefined) forget(known);
     const state: PeerState = { id: v.id, peerId: peerIdOfPublicKey(v.publicKey), score: 0, bannedUntilMs: 0, queue: null, queuedFrames: 0, queuedBytes: 0, opening: false };
     byPeerId.set(state.peerId, state);
     byId.set(v.id, state);
@@ -268,15 +283,51 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
     }
   }
 
+  /** Stop accepting a peer's key: drop it from the maps, empty its queue, hang up its connection. */
+  function forget(peer: PeerState): void {
+    byId.delete(peer.id);
+    byPeerId.delete(peer.peerId);
+    const peerIdObject = peerIdObjects.get(peer.peerId);
+    peerIdObjects.delete(peer.peerId);
+    resetQueue(peer);
+    if (peerIdObject) void libp2p?.hangUp(peerIdObject).catch(() => undefined);
+  }
+
+  /** Per address: dials that failed in a row, and when the next may start (exponential backoff). */
+  const dialBackoff = new Map<string, { failures: number; nextMs: number }>();
+  const reconnectMs = options.reconnectMs ?? P2P_RECONNECT_MS;
+  const backoffMaxMs = options.dialBackoffMaxMs ?? P2P_DIAL_BACKOFF_MAX_MS;
+
+  function dialFailed(address: string): void {
+    const failures = (dialBackoff.get(address)?.failures ?? 0) + 1;
+    dialBackoff.set(address, { failures, nextMs: Date.now() + Math.min(backoffMaxMs, reconnectMs * 2 ** Math.min(failures, 30)) });
+    if (dialBackoff.size > PEERS_MAX * 4) dialBackoff.delete(dialBackoff.keys().next().value!);
+  }
+
+  /** A resolved address a ledger-learned peer may not be dialled at: loopback or private space, unless the genesis allows it. */
+  function denyDial(address: Multiaddr): boolean {
+    if (options.allowPrivateAddresses === true) return false;
+    const peerId = address.getPeerId();
+    const peer = peerId === null ? undefined : byPeerId.get(peerId);
+    if (peer === undefined || addresses.get(peer.id)?.source !== 'ledger') return false;
+    const host = address.toOptions().host;
+    const why = hostRefusal(host);
+    if (why !== null) log.warn({ module: 'p2p', peer: peer.id, host }, `not dialling ${peer.id}: its bond's address resolves to a ${why}`);
+    return why !== null;
+  }
+
   function dialKnown(): void {
     if (!libp2p || closed) return;
+    const now = Date.now();
     for (const [id, { address }] of addresses) {
       const peer = byId.get(id);
-      if (!peer || peer.bannedUntilMs > Date.now()) continue;
+      if (!peer || peer.bannedUntilMs > now) continue;
       if (isConnected(peer)) {
+        dialBackoff.delete(address);
         if (!peer.queue) void openOutbound(peer);
         continue;
       }
+      if ((dialBackoff.get(address)?.nextMs ?? 0) > now) continue;
       let addr: Multiaddr;
       try {
         addr = dialAddress(address, peer.peerId);
@@ -284,9 +335,14 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
         log.warn({ module: 'p2p', peer: id, err: (err as Error).message }, 'bad peer address');
         continue;
       }
+      // Counted as failed until it succeeds, so a dial that hangs is not started again every period.
+      dialFailed(address);
       libp2p.dial(addr).then(
-        () => openOutbound(peer),
-        (err: Error) => log.debug({ module: 'p2p', peer: id, err: err.message }, 'dial failed'),
+        () => {
+          dialBackoff.delete(address);
+          return openOutbound(peer);
+        },
+        (err: Error) => log.debug({ module: 'p2p', peer: id, err: err.message, retryInMs: (dialBackoff.get(address)?.nextMs ?? now) - now }, 'dial failed'),
       );
     }
   }
@@ -310,13 +366,8 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
       const removed: string[] = [];
       for (const peer of [...byId.values()]) {
         if (keep.has(peer.id)) continue;
-        byId.delete(peer.id);
-        byPeerId.delete(peer.peerId);
-        const peerIdObject = peerIdObjects.get(peer.peerId);
-        peerIdObjects.delete(peer.peerId);
+        forget(peer);
         if (addresses.get(peer.id)?.source === 'ledger') addresses.delete(peer.id);
-        resetQueue(peer);
-        if (peerIdObject) void libp2p?.hangUp(peerIdObject).catch(() => undefined);
         removed.push(peer.id);
         log.info({ module: 'p2p', peer: peer.id }, 'validator left the set: its key is no longer accepted');
       }
@@ -338,6 +389,7 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
             const peer = byPeerId.get(peerId.toString());
             return !peer || peer.bannedUntilMs > Date.now();
           },
+          denyDial,
         });
       } catch (err) {
         const e = err as { code?: string; message: string };
@@ -362,7 +414,7 @@ export function createP2pTransport<M>(options: P2pTransportOptions<M>): Transpor
         notify(peer);
       });
       dialKnown();
-      reconnectTimer = setInterval(dialKnown, options.reconnectMs ?? P2P_RECONNECT_MS);
+      reconnectTimer = setInterval(dialKnown, reconnectMs);
       reconnectTimer.unref();
     },
 

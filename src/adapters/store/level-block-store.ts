@@ -389,6 +389,12 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
     async getBlob(key: string): Promise<string | null> {
       return (await db.get('blob:' + key)) ?? null;
     },
+    async listBlobs(prefix: string, limitCount: number): Promise<{ key: string; value: string }[]> {
+      const out: { key: string; value: string }[] = [];
+      // '\uffff' sorts after every character a key uses, so the range is exactly the keys with this prefix.
+      for await (const [key, value] of db.iterator({ gte: 'blob:' + prefix, lt: 'blob:' + prefix + '\uffff', limit: limitCount })) out.push({ key: key.slice('blob:'.length), value });
+      return out;
+    },
     deleteBlob(key: string): Promise<void> {
       return serial(() => db.del('blob:' + key, { sync: true }));
     },

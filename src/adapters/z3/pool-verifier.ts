@@ -1,8 +1,11 @@
 /**
  * The production ProofVerifier: Z3 (WASM) in a piscina pool over worker_threads, one Z3 instance per worker.
  *
- * - The pool keeps its own bounded FIFO queue and hands piscina a job only when a worker is free, so the
- *   watchdog measures running time (not waiting time) and a worker can be retired between jobs.
+ * - The pool keeps its own bounded queue, ordered by budget class with ageing (src/core/pool/budget-queue.ts), and
+ *   hands piscina a job only when a worker is free, so the watchdog measures running time (not waiting time) and a
+ *   worker can be retired between jobs. When it is full the most expensive waiting proof is shed: it resolves as
+ *   abstain `shed`, so the validator still attests (abstain) and cheap proofs never wait behind a wall of
+ *   maximal-budget ones (issue 11, attack 4).
  * - Budget: Z3 rlimit only (deterministic). The wall-clock watchdog and the memory ceiling only protect the
  *   node: when one fires, the worker is terminated and replaced and the job's result is `abstain`.
  * - A bounded LRU cache of verdicts by proof id; identical proofs in flight share one job.
@@ -23,7 +26,8 @@ import {
 import type { Proof } from '../../core/types/proof.js';
 import type { ProofVerifier, VerifierContext, VerifyResult } from '../../ports/verifier.js';
 import { DEFAULT_PROOF_RULES, type ProofRules } from '../../core/admission/envelope.js';
-import { PoolClosedError, QueueFullError, VerdictCache, prepareJob, resultFromOutput, verifierContext, type PreparedJob } from './common.js';
+import { createBudgetQueue, type BudgetQueue } from '../../core/pool/budget-queue.js';
+import { PoolClosedError, VerdictCache, prepareJob, resultFromOutput, verifierContext, type PreparedJob } from './common.js';
 
 export interface PoolVerifierOptions {
   /** Worker threads, each with its own Z3 instance. Default: os.availableParallelism(). */
@@ -69,14 +73,14 @@ export class PoolVerifier implements ProofVerifier {
   private readonly memoryMaxBytes: number;
   private readonly retireBytes: number;
   private readonly cache: VerdictCache;
-  private readonly queue: QueuedJob[] = [];
+  private readonly queue: BudgetQueue<QueuedJob>;
   private readonly inFlight = new Map<string, Promise<VerifyResult>>();
   private readonly running = new Set<AbortController>();
   private busy = 0;
   private closed = false;
   private version: string | undefined;
   /** Counters for tests and metrics. */
-  readonly stats = { jobs: 0, cacheHits: 0, abstentions: 0, workersReplaced: 0, evaluationMsTotal: 0 };
+  readonly stats = { jobs: 0, cacheHits: 0, abstentions: 0, workersReplaced: 0, evaluationMsTotal: 0, shed: 0 };
 
   /**
    * @example const verifier = new PoolVerifier({ workers: 2 }); await verifier.verify({ smtlib, claim: 'unsat' });
@@ -89,6 +93,7 @@ export class PoolVerifier implements ProofVerifier {
     this.retireBytes = options.retireBytes ?? VERIFIER_WORKER_RETIRE_BYTES;
     this.cache = new VerdictCache(options.cacheEntriesMax ?? VERIFIER_CACHE_ENTRIES_MAX);
     this.rules = options.rules ?? DEFAULT_PROOF_RULES;
+    this.queue = createBudgetQueue<QueuedJob>({ max: this.queueMax });
     this.pool = new Piscina({
       filename: WORKER_URL,
       minThreads: this.size,
@@ -104,12 +109,12 @@ export class PoolVerifier implements ProofVerifier {
 
   /** Jobs waiting + running. */
   queueSize(): number {
-    return this.queue.length + this.busy;
+    return this.queue.size() + this.busy;
   }
 
   /**
-   * Verify one proof. Resolves with a verdict or an abstention; rejects only with QueueFullError or
-   * PoolClosedError (node conditions, never the proof's fault).
+   * Verify one proof. Resolves with a verdict or an abstention (`shed` when a full queue gave way); rejects only
+   * with PoolClosedError (the node is closing, never the proof's fault).
    */
   verify(proof: Proof): Promise<VerifyResult> {
     if (this.closed) return Promise.reject(new PoolClosedError());
@@ -125,9 +130,13 @@ export class PoolVerifier implements ProofVerifier {
     }
     const pending = this.inFlight.get(prepared.id);
     if (pending) return pending;
-    if (this.queue.length >= this.queueMax && this.busy >= this.size) return Promise.reject(new QueueFullError(this.queueMax));
     const promise = new Promise<VerifyResult>((resolve, reject) => {
-      this.queue.push({ prepared, resolve, reject });
+      const job = { prepared, resolve, reject };
+      const shed = this.queue.push(job, prepared.admitted.rlimit);
+      if (shed !== null) {
+        this.stats.shed += 1;
+        shed.resolve({ outcome: 'abstain', reason: 'shed', ms: 0, detail: `verifier queue full (${this.queueMax} waiting): the most expensive waiting proof (rlimit ${shed.prepared.admitted.rlimit}) gives way` });
+      }
       this.pump();
     });
     this.inFlight.set(prepared.id, promise);
@@ -148,8 +157,8 @@ export class PoolVerifier implements ProofVerifier {
   }
 
   private pump(): void {
-    while (!this.closed && this.busy < this.size && this.queue.length > 0) {
-      const job = this.queue.shift() as QueuedJob;
+    while (!this.closed && this.busy < this.size && this.queue.size() > 0) {
+      const job = this.queue.take() as QueuedJob;
       this.busy += 1;
       this.runJob(job.prepared).then(
         ({ result, retireThreadId }) => {
@@ -233,7 +242,7 @@ export class PoolVerifier implements ProofVerifier {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new PoolClosedError());
+    for (const job of this.queue.drain()) job.reject(new PoolClosedError());
     for (const controller of this.running) (controller as AbortController & { closeAbort?: () => void }).closeAbort?.();
     await this.pool.destroy();
   }

@@ -2,12 +2,13 @@
  * Admission at the door: a proof is checked here before it is accepted, gossiped or verified. The rules are
  * network parameters (src/core/limits.ts); every honest node applies them identically.
  *
- * Allow-list (top level): set-logic, set-info, declare-sort, define-sort, declare-fun, declare-const,
- * define-fun, define-const, define-fun-rec, define-funs-rec, declare-datatype, declare-datatypes, assert,
- * exactly one check-sat; after it only get-model, get-value, get-assignment, get-info, get-unsat-core and a
- * final exit (these are accepted for compatibility with real benchmark files and are not evaluated).
- * Everything else (set-option, include, echo, eval, push, pop, reset, check-sat-assuming, simplify, ...) is
- * rejected: the solver's configuration belongs to the network, never to a submitter.
+ * Allow-list (top level): set-logic, set-info, set-option (only the options of ALLOWED_OPTIONS, which are dropped
+ * before evaluation), declare-sort, define-sort, declare-fun, declare-const, define-fun, define-const,
+ * define-fun-rec, define-funs-rec, declare-datatype, declare-datatypes, assert, then exactly one query:
+ * (check-sat) or (check-sat-assuming (literals)); after it only get-model, get-value, get-assignment, get-info,
+ * get-unsat-core, get-unsat-assumptions and a final exit (accepted for compatibility with real benchmark files,
+ * not evaluated). Everything else (include, echo, eval, push, pop, reset, simplify, ...) is rejected, and so is
+ * every other option: the solver's configuration belongs to the network, never to a submitter.
  */
 import { BITVECTOR_WIDTH_MAX, COMMANDS_MAX, PROOF_MODEL_BYTES_MAX, PROOF_SCRIPT_BYTES_MAX } from '../limits.js';
 import { utf8ByteLength } from '../codec/utf8.js';
@@ -30,20 +31,63 @@ const BEFORE_CHECK_SAT = new Set([
   'declare-datatype',
   'declare-datatypes',
   'assert',
+  'set-option',
 ]);
-const AFTER_CHECK_SAT = new Set(['get-model', 'get-value', 'get-assignment', 'get-info', 'get-unsat-core']);
+const AFTER_CHECK_SAT = new Set(['get-model', 'get-value', 'get-assignment', 'get-info', 'get-unsat-core', 'get-unsat-assumptions']);
+const QUERIES = new Set(['check-sat', 'check-sat-assuming']);
 
-export const ALLOWED_COMMANDS: readonly string[] = [...BEFORE_CHECK_SAT, 'check-sat', ...AFTER_CHECK_SAT, 'exit'];
+export const ALLOWED_COMMANDS: readonly string[] = [...BEFORE_CHECK_SAT, ...QUERIES, ...AFTER_CHECK_SAT, 'exit'];
+
+/**
+ * The options a script may set, with the values accepted. Each is dropped before evaluation (the network sets its
+ * own, src/core/verdict.ts), so it can change nothing; a value is accepted only where Z3, run under the network's
+ * options, gave the same answer and never a lower rlimit count with it as without it on the corpus (149 files,
+ * docs/VERIFIER.md#options): for those, dropping it cannot make a proof cost more than the submitter measured.
+ * - produce-models true, auto-config true, produce-unsat-cores false, model-validate false: the network's own
+ *   setting (no change in any count).
+ * - produce-assignments, produce-unsat-assumptions: no change in any count; they only enable get-* commands.
+ * - print-success: only prints `success` after each command (which would hide the answer: one reason to drop it).
+ * - model-validate true: Z3 re-checks its model after answering sat; counts only went up (68 of 149 files).
+ */
+export const ALLOWED_OPTIONS: Readonly<Record<string, readonly ('true' | 'false')[]>> = Object.freeze({
+  'produce-models': ['true'],
+  'produce-assignments': ['true', 'false'],
+  'produce-unsat-assumptions': ['true', 'false'],
+  'produce-unsat-cores': ['false'],
+  'print-success': ['true', 'false'],
+  'auto-config': ['true'],
+  'model-validate': ['true', 'false'],
+});
+
+/** Why a value of an allowed option is refused (measured as above). */
+const REFUSED_VALUE_REASON: Readonly<Record<string, string>> = {
+  'produce-models': 'without models Z3 searches differently (the rlimit count changed on 75 of 149 corpus files)',
+  'produce-unsat-cores': 'core tracking changes Z3\'s search (the rlimit count changed on 48 of 149 corpus files)',
+  'auto-config': 'it changes Z3\'s search (the rlimit count changed on 49 of 149 corpus files)',
+};
+
+/** Why an option is refused, for the options scripts most often set. */
+const FORBIDDEN_OPTION_REASON: Readonly<Record<string, string>> = {
+  rlimit: 'the budget is the proof\'s rlimit field, under the network\'s cap',
+  timeout: 'budgets are rlimit, never wall-clock time',
+  'random-seed': 'the seeds are network parameters (solver_params in the genesis)',
+  'reproducible-resource-limit': 'the budget is the proof\'s rlimit field, under the network\'s cap',
+  'regular-output-channel': 'output is reserved for the verdict',
+  'diagnostic-output-channel': 'no file or stream access',
+  verbosity: 'output is reserved for the verdict',
+  'produce-proofs': 'proof production changes Z3\'s search and memory (it ran out of memory on the corpus)',
+  'produce-assertions': 'Z3 refuses it after the network\'s options (an error, so a malformed verdict)',
+  'global-declarations': 'Z3 refuses it after the network\'s options (an error, so a malformed verdict)',
+  'interactive-mode': 'Z3 refuses it after the network\'s options (an error, so a malformed verdict)',
+};
 
 const FORBIDDEN_REASON: Readonly<Record<string, string>> = {
-  'set-option': "the solver's configuration belongs to the network, never to a submitter",
   include: 'no file access',
   echo: 'output is reserved for the verdict',
   push: 'a proof is one query: push/pop are not allowed',
   pop: 'a proof is one query: push/pop are not allowed',
   reset: 'a proof is one query',
   'reset-assertions': 'a proof is one query',
-  'check-sat-assuming': 'state the assumptions with assert and use (check-sat)',
   eval: 'output is reserved for the verdict',
 };
 
@@ -52,12 +96,16 @@ export interface Command {
   expr: List;
   /** For declare-fun / declare-const: the declared symbol. */
   declares?: string;
+  /** An accepted set-option: not passed to Z3 (the network's options hold). */
+  dropped?: true;
+  /** For check-sat-assuming: the list of literals (each a symbol or (not symbol)). */
+  assumptions?: List;
 }
 
 export interface AdmittedScript {
   source: string;
   commands: Command[];
-  /** Index in `commands` of the one check-sat. */
+  /** Index in `commands` of the one query: (check-sat) or (check-sat-assuming ...). */
   checkSatIndex: number;
 }
 
@@ -137,6 +185,55 @@ function checkWidths(root: List): void {
 }
 
 /**
+ * An accepted (set-option :keyword value): the option is in ALLOWED_OPTIONS and its value is one it allows.
+ * @throws AdmissionError SMT_BAD_OPTION (shape, or a value that is not true/false), SMT_FORBIDDEN_OPTION.
+ */
+function checkOption(item: List): void {
+  const [, keyword, value, extra] = item.items;
+  if (!keyword || keyword.kind !== 'atom' || keyword.type !== 'keyword' || extra !== undefined) {
+    throw new AdmissionError('SMT_BAD_OPTION', item.line, item.column, 'expected (set-option :keyword value)');
+  }
+  const option = keyword.text.slice(1);
+  const allowed = ALLOWED_OPTIONS[option];
+  if (!allowed) {
+    const reason = FORBIDDEN_OPTION_REASON[option] ?? "the solver's configuration belongs to the network, never to a submitter";
+    throw new AdmissionError('SMT_FORBIDDEN_OPTION', keyword.line, keyword.column, `option ${keyword.text} is not on the allow-list of options: ${reason}`);
+  }
+  const at = value ?? keyword;
+  const text = value && value.kind === 'atom' && value.type === 'symbol' ? value.text : undefined;
+  if (text !== 'true' && text !== 'false') {
+    throw new AdmissionError('SMT_BAD_OPTION', at.line, at.column, `option ${keyword.text} takes true or false`);
+  }
+  if (!allowed.includes(text)) {
+    const reason = REFUSED_VALUE_REASON[option] ?? 'it changes the solver';
+    throw new AdmissionError('SMT_FORBIDDEN_OPTION', at.line, at.column, `option ${keyword.text} ${text} is not allowed (only ${allowed.join(' or ')}): ${reason}`);
+  }
+}
+
+function isSymbolAtom(expr: SExpr | undefined): boolean {
+  return expr !== undefined && expr.kind === 'atom' && (expr.type === 'symbol' || expr.type === 'quoted');
+}
+
+/**
+ * The literals of (check-sat-assuming (l1 ... ln)): each a symbol or (not symbol). Whether a symbol names a
+ * declared Boolean is Z3's to say (an error, so a `malformed` verdict).
+ * @throws AdmissionError SMT_BAD_ASSUMPTION at the offending literal.
+ */
+function assumptionsOf(item: List): List {
+  const [, literals, extra] = item.items;
+  if (!literals || literals.kind !== 'list' || extra !== undefined) {
+    throw new AdmissionError('SMT_BAD_ASSUMPTION', item.line, item.column, 'expected (check-sat-assuming (literal ...)) with one list of literals');
+  }
+  for (const literal of literals.items) {
+    const negated = literal.kind === 'list' && headSymbol(literal) === 'not' && literal.items.length === 2 && isSymbolAtom(literal.items[1]);
+    if (!isSymbolAtom(literal) && !negated) {
+      throw new AdmissionError('SMT_BAD_ASSUMPTION', literal.line, literal.column, 'a literal of check-sat-assuming is a symbol or (not symbol): assert other terms, then (check-sat)');
+    }
+  }
+  return literals;
+}
+
+/**
  * Admit an SMT-LIB2 script.
  * @throws AdmissionError with a stable code and the line and column of the offending token.
  * @example admitScript('(declare-const x Int)(assert (> x 0))(check-sat)').checkSatIndex === 2
@@ -158,11 +255,11 @@ export function admitScript(source: string): AdmittedScript {
       throw new AdmissionError('SMT_NOT_A_COMMAND', item.line, item.column, 'expected a command: (name arguments...)');
     }
     const isLast = index === items.length - 1;
-    if (name === 'check-sat') {
+    if (QUERIES.has(name)) {
       if (checkSatIndex >= 0) {
-        throw new AdmissionError('SMT_CHECK_SAT_COUNT', item.line, item.column, 'a second (check-sat): a proof has exactly one');
+        throw new AdmissionError('SMT_CHECK_SAT_COUNT', item.line, item.column, `a second query (${name}): a proof has exactly one (check-sat) or (check-sat-assuming ...)`);
       }
-      if (item.items.length !== 1) {
+      if (name === 'check-sat' && item.items.length !== 1) {
         throw new AdmissionError('SMT_NOT_A_COMMAND', item.line, item.column, '(check-sat) takes no arguments');
       }
       checkSatIndex = commands.length;
@@ -170,11 +267,12 @@ export function admitScript(source: string): AdmittedScript {
       if (!isLast) throw new AdmissionError('SMT_EXIT_MIDWAY', item.line, item.column, '(exit) is allowed only as the last command');
     } else if (BEFORE_CHECK_SAT.has(name)) {
       if (checkSatIndex >= 0) {
-        throw new AdmissionError('SMT_COMMAND_ORDER', item.line, item.column, `${name} after (check-sat): only get-* commands and a final (exit) may follow it`);
+        throw new AdmissionError('SMT_COMMAND_ORDER', item.line, item.column, `${name} after the query: only get-* commands and a final (exit) may follow it`);
       }
+      if (name === 'set-option') checkOption(item);
     } else if (AFTER_CHECK_SAT.has(name)) {
       if (checkSatIndex < 0) {
-        throw new AdmissionError('SMT_COMMAND_ORDER', item.line, item.column, `${name} before (check-sat)`);
+        throw new AdmissionError('SMT_COMMAND_ORDER', item.line, item.column, `${name} before the query ((check-sat) or (check-sat-assuming ...))`);
       }
     } else {
       const reason = FORBIDDEN_REASON[name];
@@ -191,11 +289,13 @@ export function admitScript(source: string): AdmittedScript {
       const declared = symbolName(item.items[1]);
       if (declared !== undefined) command.declares = declared;
     }
+    if (name === 'set-option') command.dropped = true;
+    if (name === 'check-sat-assuming') command.assumptions = assumptionsOf(item);
     commands.push(command);
   }
   if (checkSatIndex < 0) {
     const end = lineAndColumnAt(source, source.length);
-    throw new AdmissionError('SMT_CHECK_SAT_COUNT', end.line, end.column, 'no (check-sat): a proof has exactly one');
+    throw new AdmissionError('SMT_CHECK_SAT_COUNT', end.line, end.column, 'no (check-sat): a proof has exactly one query, (check-sat) or (check-sat-assuming ...)');
   }
   return { source, commands, checkSatIndex };
 }

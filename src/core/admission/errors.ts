@@ -14,6 +14,9 @@ export type AdmissionErrorCode =
   | 'SMT_COMMANDS'
   | 'SMT_NOT_A_COMMAND'
   | 'SMT_FORBIDDEN_COMMAND'
+  | 'SMT_FORBIDDEN_OPTION'
+  | 'SMT_BAD_OPTION'
+  | 'SMT_BAD_ASSUMPTION'
   | 'SMT_CHECK_SAT_COUNT'
   | 'SMT_COMMAND_ORDER'
   | 'SMT_EXIT_MIDWAY'
@@ -37,9 +40,12 @@ export const ADMISSION_ERROR_CODES: Readonly<Record<AdmissionErrorCode, string>>
   SMT_TOKEN_TOO_LONG: 'a symbol, numeral or keyword longer than SYMBOL_BYTES_MAX',
   SMT_COMMANDS: 'more than COMMANDS_MAX top-level commands',
   SMT_NOT_A_COMMAND: 'a top-level item that is not a (command ...) list',
-  SMT_FORBIDDEN_COMMAND: 'a command not on the allow-list (set-option, include, echo, push, pop, eval, reset, ...)',
-  SMT_CHECK_SAT_COUNT: 'not exactly one (check-sat)',
-  SMT_COMMAND_ORDER: 'a get-* command before (check-sat), or a non-get command after it',
+  SMT_FORBIDDEN_COMMAND: 'a command not on the allow-list (include, echo, push, pop, eval, reset, ...)',
+  SMT_FORBIDDEN_OPTION: 'a (set-option ...) not on the allow-list of options, or a value of it that changes the solver (e.g. :rlimit, :produce-models false)',
+  SMT_BAD_OPTION: 'a (set-option ...) that is not (set-option :keyword true|false)',
+  SMT_BAD_ASSUMPTION: '(check-sat-assuming ...) whose argument is not one list of literals: symbols or (not symbol)',
+  SMT_CHECK_SAT_COUNT: 'not exactly one query: (check-sat) or (check-sat-assuming ...)',
+  SMT_COMMAND_ORDER: 'a get-* command before the query ((check-sat) or (check-sat-assuming ...)), or a non-get command after it',
   SMT_EXIT_MIDWAY: '(exit) anywhere but as the last command',
   SMT_BITVECTOR_WIDTH: 'a bit-vector width, extension, repeat count or literal above BITVECTOR_WIDTH_MAX bits',
   PROOF_BAD_SHAPE: 'the proof is not {smtlib: string, claim, rlimit?, model?}',

@@ -51,7 +51,7 @@ export interface AttesterOptions {
   broadcast: (tx: AttestTx) => void;
   /** Each verdict as the verifier returns it (metrics). */
   onVerified?: (verdict: AttestedVerdict) => void;
-  /** The verifier rejected (not a verdict nor an abstention): no attestation for this proof. */
+  /** The verifier rejected (not a verdict nor an abstention): the attester attests `abstain` for this proof. */
   onVerifyFailed?: (err: Error, height: number) => void;
 }
 
@@ -106,7 +106,12 @@ export function createAttester(options: AttesterOptions): Attester {
             onReady(result.outcome === 'verdict' ? { proofId: id, verdict, rlimitUsed: result.rlimitUsed } : { proofId: id, verdict });
           },
           (err: Error) => {
-            if (!stopped) options.onVerifyFailed?.(err, height);
+            if (stopped) return;
+            // The node could not verify (not the proof's fault): say so with a signed abstain rather than nothing,
+            // so the miss is explained on chain and the proof's window is not held for this validator.
+            options.onVerifyFailed?.(err, height);
+            options.onVerified?.('abstain');
+            onReady({ proofId: id, verdict: 'abstain' });
           },
         );
       }

@@ -5,6 +5,7 @@
  * omitted, numbers only as safe integers, strings as JSON.stringify writes them. Byte strings travel as
  * lowercase hex. Every validator produces the same bytes for the same value, in any language.
  */
+import { utf8ByteLength } from './utf8.js';
 
 export type CanonicalValue =
   | string
@@ -42,6 +43,18 @@ export function canonicalJson(value: CanonicalValue): string {
     default:
       throw new CanonicalEncodeError(`cannot encode a ${typeof value}`);
   }
+}
+
+/**
+ * The size of a value as the network counts it: the UTF-8 bytes of its canonical JSON. The block byte limit, the
+ * door's "fits in a block" check and the size of a block in a peer message all call this one function, so no two
+ * layers can disagree on whether something fits (the ledger once counted UTF-16 units: a proof of non-ASCII text
+ * measured up to 3x smaller there than at the door). O(bytes), no allocation beyond the JSON text.
+ * @throws CanonicalEncodeError as canonicalJson.
+ * @example canonicalByteLength({ s: '\u00e9' }) === 10 // {"s":"é"}: 9 characters, 10 bytes
+ */
+export function canonicalByteLength(value: CanonicalValue): number {
+  return utf8ByteLength(canonicalJson(value));
 }
 
 const encoder = new TextEncoder();

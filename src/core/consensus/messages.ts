@@ -2,7 +2,7 @@
  * Consensus messages on the wire: canonical sign bytes (domain tag + network: chain id and genesis hash), hashes, bounded structural
  * validation of untrusted input, certificate verification and evidence verification. Pure.
  */
-import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
+import { canonicalByteLength, canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { signBytes, type SignNetwork } from '../codec/sign-domain.js';
 import { hashWithDomain, isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
@@ -234,7 +234,7 @@ export function validateBlockShape(input: unknown, chainId: string): Checked<Blo
   const block: Block = { header: header.value, txs: input.txs as Tx[], lastCommit };
   let size: number;
   try {
-    size = canonicalJson(block as unknown as CanonicalValue).length;
+    size = canonicalByteLength(block as unknown as CanonicalValue);
   } catch {
     return fail('MSG_MALFORMED', 'block is not canonically encodable');
   }

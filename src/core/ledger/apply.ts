@@ -15,24 +15,24 @@
  *      validators that never attested get a miss
  *   7. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
  */
-import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
+import { canonicalByteLength, type CanonicalValue } from '../codec/canonical.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
-import { NODE_ID_BYTES_MAX, P2P_ADDRESS_BYTES_MAX } from '../limits.js';
+import { NODE_ID_BYTES_MAX } from '../limits.js';
 import { checkProofEnvelope, proofRulesOf } from '../admission/envelope.js';
 import { isAdmissionError, type AdmissionErrorCode } from '../admission/errors.js';
 import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVerdict, type Verdict } from '../types/proof.js';
 import type { AttestTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
 import type { Block, BlockHeader } from '../types/consensus.js';
-import { isPeerAddress, isQuorum, totalStake, type Validator } from '../types/validator.js';
+import { addressRefusal, isQuorum, totalStake, type Validator } from '../types/validator.js';
 import { checkAttest, type AttestRuleView, type SigVerifier } from './attest-rule.js';
 import { hashHeader, hashValidatorSet } from './consensus-bridge.js';
 import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { fail, isCount, isRecord } from './guards.js';
 import { resultsRoot, txsRoot } from './results.js';
-import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
+import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
 import {
   KEY,
@@ -255,7 +255,8 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
   if (!isHex(tx.account, 32) || !isHex(tx.publicKey, 32) || typeof tx.validator !== 'string' || !isCount(tx.nonce) || typeof tx.signature !== 'string') {
     fail('TX_MALFORMED', 'bond needs account (32-byte hex), validator, publicKey (32-byte hex), stake, nonce, signature');
   }
-  if (tx.address !== undefined && !isPeerAddress(tx.address)) fail('BOND_BAD_ADDRESS', `address must be host:port (at most ${P2P_ADDRESS_BYTES_MAX} bytes)`);
+  const badAddress = tx.address === undefined ? null : typeof tx.address !== 'string' ? 'address must be a string' : addressRefusal(tx.address, ctx.params.allowPrivateAddresses === true);
+  if (badAddress !== null) fail('BOND_BAD_ADDRESS', `${badAddress}: every validator dials a bond's address, so it must be a public host:port (a genesis for a local network sets allow_private_addresses)`);
   if (!isCount(tx.stake) || tx.stake === 0) fail('BOND_INSUFFICIENT_STAKE', `Insufficient stake: ${String(tx.stake)} is not a positive integer (minimum stake ${ctx.params.minStake})`);
   if (tx.validator.length === 0 || tx.validator.length > NODE_ID_BYTES_MAX || !VALIDATOR_ID_RE.test(tx.validator)) fail('BOND_BAD_ID', `validator id must match ${VALIDATOR_ID_RE} and be at most ${NODE_ID_BYTES_MAX} chars`);
   const account = ctx.account(tx.account);
@@ -264,6 +265,14 @@ function applyBond(ctx: BlockContext, tx: BondTx): void {
   if (!ctx.verifySig(tx.account, bondSignBytes(ctx.network, tx), tx.signature)) fail('TX_BAD_SIGNATURE', 'bond signature does not verify against the account key');
   const existing = ctx.validator(tx.validator);
   if (existing && existing.account !== tx.account) fail('BOND_VALIDATOR_OWNED', `${tx.validator} is bonded by another account`);
+  if (!existing || existing.publicKey !== tx.publicKey) {
+    // A key new to this validator: the bonder proves it holds it, and no other validator holds it (issue 10, attack 3).
+    if (typeof tx.keySignature !== 'string' || !ctx.verifySig(tx.publicKey, bondKeySignBytes(ctx.network, tx), tx.keySignature)) {
+      fail('BOND_KEY_NOT_PROVEN', `keySignature must be ${tx.validator}'s new consensus key signing (account, validator, publicKey): a bond cannot bring a key its sender does not hold`);
+    }
+    const holder = (ctx.read<string[]>(KEY.validatorIds) ?? []).find((id) => id !== tx.validator && ctx.validator(id)?.publicKey === tx.publicKey);
+    if (holder !== undefined) fail('BOND_KEY_IN_USE', `public key ${tx.publicKey.slice(0, 16)}… is ${holder}'s consensus key: each validator needs its own`);
+  }
   if (existing && existing.jailed) fail('BOND_JAILED', `${tx.validator} is jailed`);
   const newStake = (existing?.stake ?? 0) + tx.stake;
   if (newStake < ctx.params.minStake) fail('BOND_INSUFFICIENT_STAKE', `Insufficient stake: ${newStake} is below the minimum stake ${ctx.params.minStake}`);
@@ -467,7 +476,7 @@ function checkHeader(state: LedgerState, block: Block): void {
   if (!Array.isArray(block.txs)) fail('TX_MALFORMED', 'block txs must be an array');
   if (block.txs.length > state.params.blockTxsMax) fail('BLOCK_TOO_MANY_TXS', `more than ${state.params.blockTxsMax} txs`);
   let bytes = 0;
-  for (const tx of block.txs) bytes += canonicalJson(tx as unknown as CanonicalValue).length;
+  for (const tx of block.txs) bytes += canonicalByteLength(tx as unknown as CanonicalValue);
   if (bytes > state.params.blockBytesMax) fail('BLOCK_TOO_LARGE', `${bytes} bytes of txs, over ${state.params.blockBytesMax}`);
   if (state.chain.height >= 1 && block.lastCommit !== null && block.lastCommit !== undefined && block.lastCommit.height !== state.chain.height) {
     fail('BLOCK_LAST_COMMIT', `lastCommit is for height ${block.lastCommit.height}, expected ${state.chain.height}`);
@@ -554,7 +563,7 @@ export function prepareBlock(state: LedgerState, request: { height: number; prop
     if (txs.length >= state.params.blockTxsMax) return rejected.push({ index, code: 'BLOCK_TOO_MANY_TXS' });
     let size: number;
     try {
-      size = canonicalJson(tx as unknown as CanonicalValue).length;
+      size = canonicalByteLength(tx as unknown as CanonicalValue);
     } catch {
       return rejected.push({ index, code: 'TX_MALFORMED' });
     }

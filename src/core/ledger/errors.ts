@@ -37,6 +37,8 @@ export type LedgerErrorCode =
   | 'BOND_SET_FULL'
   | 'BOND_BAD_ID'
   | 'BOND_BAD_ADDRESS'
+  | 'BOND_KEY_NOT_PROVEN'
+  | 'BOND_KEY_IN_USE'
   | 'BOND_KEY_ROTATIONS'
   | 'UNBOND_UNKNOWN_VALIDATOR'
   | 'UNBOND_NOT_BONDED'
@@ -53,7 +55,10 @@ export type LedgerErrorCode =
   | 'RECEIPT_MERKLE_PROOF'
   | 'RECEIPT_HEADER_HASH'
   | 'RECEIPT_CERTIFICATE'
-  | 'RECEIPT_QUORUM';
+  | 'RECEIPT_QUORUM'
+  | 'RECEIPT_SET_UNKNOWN'
+  | 'RECEIPT_SET_STEP'
+  | 'RECEIPT_TRUST';
 
 export class LedgerError extends Error {
   override readonly name = 'LedgerError';

@@ -27,6 +27,7 @@ const pubKey = z.string().regex(/^[0-9a-f]{64}$/, 'an Ed25519 public key: 64 low
 const paramShape: Record<string, z.ZodType> = {};
 for (const row of PARAM_TABLE) paramShape[row.seedName] = z.number().int().min(row.min).max(row.max).optional();
 paramShape.z3_version = z.string().min(1).max(128).optional();
+paramShape.allow_private_addresses = z.boolean().optional();
 paramShape.solver_params = z.record(z.string().max(128), z.union([z.string().max(256), z.number(), z.boolean()])).optional();
 
 export const genesisSeedSchema = z
@@ -161,6 +162,7 @@ export function buildGenesis(seed: GenesisSeed, opts: { z3Version: string; publi
   const p = (seed.params ?? {}) as Record<string, unknown>;
   for (const row of PARAM_TABLE) if (typeof p[row.seedName] === 'number') params[row.name] = p[row.seedName] as number;
   if (typeof p.z3_version === 'string') params.z3Version = p.z3_version;
+  if (p.allow_private_addresses === true) params.allowPrivateAddresses = true;
   if (p.solver_params !== undefined) params.solverParams = { ...(p.solver_params as Record<string, string | number | boolean>) };
   const validators = seed.validators
     .map((v) => {

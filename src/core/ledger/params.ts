@@ -55,9 +55,14 @@ export interface LedgerParams {
   z3Version: string;
   /** Every solver parameter the verifier sets on each job, by name. */
   solverParams: Record<string, string | number | boolean>;
+  /**
+   * Bonds may publish loopback, private and reserved addresses (seed `allow_private_addresses: true`; local and test
+   * networks). Absent, not false, when off, so genesis documents made before it keep their hash.
+   */
+  allowPrivateAddresses?: true;
 }
 
-export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams'>;
+export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses'>;
 
 export interface ParamRow {
   name: NumericParam;
@@ -71,7 +76,7 @@ export interface ParamRow {
 export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'minStake', seedName: 'min_stake', defaultValue: 1000, min: 1, max: 1e15, doc: 'least stake a validator may bond' },
   { name: 'maxValidators', seedName: 'max_validators', defaultValue: 128, min: 1, max: VALIDATORS_MAX, doc: 'most validators in the active set' },
-  { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 1, max: SET_CHANGE_DELAY_BLOCKS_MAX, doc: 'set change committed at h votes from h + this' },
+  { name: 'setChangeDelayBlocks', seedName: 'set_change_delay_blocks', defaultValue: 2, min: 2, max: SET_CHANGE_DELAY_BLOCKS_MAX, doc: 'set change committed at h votes from h + this; at least 2, so header h + this - 1, certified by the set before, commits the change (receipts walk set changes like a light client)' },
   { name: 'unbondingDelayBlocks', seedName: 'unbonding_delay_blocks', defaultValue: 120, min: 1, max: UNBONDING_DELAY_BLOCKS_MAX, doc: 'blocks before unbonded stake returns to its account; at least evidence_max_age_blocks + set_change_delay_blocks' },
   { name: 'verdictWindowBlocks', seedName: 'verdict_window_blocks', defaultValue: 150, min: 1, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks a proof takes attestations before it is final as undecided; longer than the verifier watchdog (60 s) plus queueing at ~1 block/s' },
   { name: 'proposerReward', seedName: 'proposer_reward', defaultValue: 5, min: 0, max: 1e12, doc: 'minted to each block proposer' },
@@ -80,7 +85,7 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'slashEquivocationBps', seedName: 'slash_equivocation_bps', defaultValue: 500, min: 0, max: 10_000, doc: 'stake burned for equivocation, basis points' },
   { name: 'evidenceMaxAgeBlocks', seedName: 'evidence_max_age_blocks', defaultValue: 100, min: 1, max: EVIDENCE_AGE_BLOCKS_MAX, doc: 'evidence older than this is refused' },
   { name: 'blockTxsMax', seedName: 'block_txs_max', defaultValue: BLOCK_TXS_MAX, min: 1, max: BLOCK_TXS_MAX, doc: 'transactions per block' },
-  { name: 'blockBytesMax', seedName: 'block_bytes_max', defaultValue: BLOCK_BYTES_MAX, min: 1024, max: BLOCK_BYTES_MAX, doc: 'canonical bytes of the txs per block' },
+  { name: 'blockBytesMax', seedName: 'block_bytes_max', defaultValue: BLOCK_BYTES_MAX, min: 1024, max: BLOCK_BYTES_MAX, doc: 'UTF-8 bytes of the txs\' canonical JSON per block (canonicalByteLength)' },
   { name: 'blockProofsMax', seedName: 'block_proofs_max', defaultValue: 256, min: 1, max: BLOCK_TXS_MAX, doc: 'proof submissions per block' },
   { name: 'blockEvidenceMax', seedName: 'block_evidence_max', defaultValue: EVIDENCE_PER_BLOCK_MAX, min: 0, max: EVIDENCE_PER_BLOCK_MAX, doc: 'evidence transactions per block' },
   { name: 'attestVerdictsMax', seedName: 'attest_verdicts_max', defaultValue: 4096, min: 1, max: ATTEST_VERDICTS_MAX, doc: 'verdicts in one attestation' },

@@ -8,7 +8,8 @@
  *   is carried up unchanged (merkletreejs defaults). An empty list has root 64 zeros.
  *
  * A receipt proves a final verdict offline: the leaf, its inclusion proof to header.resultsRoot, the header,
- * and the header's commit certificate, checked against a validator set (the genesis set by default).
+ * the header's commit certificate, and the certified set changes since genesis (light.ts), so the certificate is
+ * checked against the set that voted at the header's height.
  */
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { bytesToHex, hashWithDomain, hexToBytes, isHex, sha256 } from '../../crypto/hash.js';
@@ -17,7 +18,8 @@ import type { BlockHeader, Certificate } from '../types/consensus.js';
 import type { FinalVerdict } from '../types/proof.js';
 import type { Tx } from '../types/tx.js';
 import type { ValidatorSet } from '../types/validator.js';
-import { hashHeader, verifyCertificate } from './consensus-bridge.js';
+import { hashValidatorSet, verifyCertificate } from './consensus-bridge.js';
+import { commits, walkSetSteps, type SetStep } from './light.js';
 import type { LedgerErrorCode } from './errors.js';
 import type { ResultLeaf } from './state.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
@@ -88,24 +90,36 @@ export interface Receipt {
   merkleProof: MerkleStep[];
   header: BlockHeader;
   certificate: Certificate;
+  /** Every certified set change the node knew when it built the receipt, in height order (absent: none). */
+  sets?: SetStep[];
 }
 
 /** Build the receipt of `proofId`'s final verdict from the results of the block that finalized it. */
-export function buildReceipt(leaves: readonly ResultLeaf[], header: BlockHeader, certificate: Certificate, proofId: string): Receipt {
+export function buildReceipt(leaves: readonly ResultLeaf[], header: BlockHeader, certificate: Certificate, proofId: string, sets: readonly SetStep[] = []): Receipt {
   const index = leaves.findIndex((l) => l.kind === 'final' && l.proofId === proofId);
   const leaf = leaves[index];
   if (leaf === undefined || leaf.kind !== 'final') throw new RangeError(`block ${header.height} does not finalize ${proofId}`);
-  return { proofId, verdict: leaf.verdict, leaf, merkleProof: proveResult(leaves, index), header, certificate };
+  return { proofId, verdict: leaf.verdict, leaf, merkleProof: proveResult(leaves, index), header, certificate, ...(sets.length > 0 ? { sets: [...sets] } : {}) };
 }
 
-export type ReceiptCheck = { ok: true; verdict: FinalVerdict; height: number; signedStake: number; totalStake: number } | { ok: false; code: LedgerErrorCode; message: string };
+export type ReceiptCheck =
+  | { ok: true; verdict: FinalVerdict; height: number; signedStake: number; totalStake: number; setChanges: number; trustedHeight: number | null }
+  | { ok: false; code: LedgerErrorCode; message: string };
+
+/** A block the verifier trusts (from a node it runs): the walk through set changes must reach its set. */
+export interface TrustAnchor {
+  header: BlockHeader;
+  certificate: Certificate;
+}
 
 /**
  * Verify a receipt offline: leaf matches (proofId, verdict), inclusion proof reaches header.resultsRoot, the
- * certificate commits this header (hashHeader) and carries valid commit signatures of more than 2/3 of the
- * stake of `set`, signed for `network` (the genesis document: chain id and genesis hash). Never throws.
+ * certificate commits this header and carries valid commit signatures of more than 2/3 of the stake of the set
+ * voting at its height, reached from `genesisSet` through the receipt's certified set changes (light.ts), signed
+ * for `network` (the genesis document: chain id and genesis hash). With `trust`, that walk must also give the set
+ * that certified the trusted block: a receipt forged by keys that have left the set fails there. Never throws.
  */
-export function verifyReceipt(input: unknown, set: ValidatorSet, network: SignNetwork): ReceiptCheck {
+export function verifyReceipt(input: unknown, genesisSet: ValidatorSet, network: SignNetwork, trust?: TrustAnchor): ReceiptCheck {
   const chainId = network.chainId;
   try {
     const r = input as Receipt;
@@ -118,9 +132,17 @@ export function verifyReceipt(input: unknown, set: ValidatorSet, network: SignNe
     }
     if (r.header.chainId !== chainId) return { ok: false, code: 'RECEIPT_CHAIN_ID', message: `receipt is for chain ${String(r.header.chainId)}, not ${chainId}` };
     if (!verifyResultProof(leaf, r.merkleProof, r.header.resultsRoot)) return { ok: false, code: 'RECEIPT_MERKLE_PROOF', message: 'inclusion proof does not reach header.resultsRoot' };
-    const blockHash = hashHeader(r.header);
-    if (r.certificate.blockHash !== blockHash || r.certificate.height !== r.header.height || r.certificate.round !== r.header.round) {
-      return { ok: false, code: 'RECEIPT_HEADER_HASH', message: 'certificate does not commit this header' };
+    const committed = commits(r.certificate, r.header);
+    if (committed !== null) return { ok: false, code: 'RECEIPT_HEADER_HASH', message: committed };
+    const walk = walkSetSteps(genesisSet, r.sets, network);
+    if (!walk.ok) return walk;
+    if (trust !== undefined) {
+      const anchor = checkAnchor(trust, walk.setAt(trust.header?.height), network);
+      if (anchor !== null) return { ok: false, code: 'RECEIPT_TRUST', message: anchor };
+    }
+    const set = walk.setAt(r.header.height);
+    if (r.header.validatorsHash !== hashValidatorSet(set)) {
+      return { ok: false, code: 'RECEIPT_SET_UNKNOWN', message: `header ${r.header.height} names a validator set the receipt does not reach from genesis: it lacks the set changes before it` };
     }
     const checked = verifyCertificate(r.certificate, set, network);
     if (!checked.ok) {
@@ -129,8 +151,19 @@ export function verifyReceipt(input: unknown, set: ValidatorSet, network: SignNe
     const index = new Map(set.validators.map((v) => [v.id, v.stake]));
     const signedStake = r.certificate.signatures.reduce((sum, s) => sum + (index.get(s.validator) ?? 0), 0);
     const total = set.validators.reduce((sum, v) => sum + v.stake, 0);
-    return { ok: true, verdict: r.verdict, height: r.header.height, signedStake, totalStake: total };
+    return { ok: true, verdict: r.verdict, height: r.header.height, signedStake, totalStake: total, setChanges: walk.changes, trustedHeight: trust?.header.height ?? null };
   } catch (err) {
     return { ok: false, code: 'RECEIPT_MALFORMED', message: String(err) };
   }
+}
+
+/** Null when the trusted block is certified by `set` (the set the receipt's walk gives at its height), else why not. */
+function checkAnchor(trust: TrustAnchor, set: ValidatorSet, network: SignNetwork): string | null {
+  if (typeof trust !== 'object' || trust === null || typeof trust.header !== 'object' || typeof trust.certificate !== 'object') return 'the trusted block needs header and certificate';
+  if (trust.header.chainId !== network.chainId) return `the trusted block is for chain ${String(trust.header.chainId)}`;
+  const committed = commits(trust.certificate, trust.header);
+  if (committed !== null) return `trusted block: ${committed}`;
+  if (trust.header.validatorsHash !== hashValidatorSet(set)) return `the receipt's set changes do not reach the set that certified the trusted block ${trust.header.height}: fetch the receipt again from a node at or past that height, or it was forged`;
+  const cert = verifyCertificate(trust.certificate, set, network);
+  return cert.ok ? null : `trusted block ${trust.header.height}: ${cert.error.code}: ${cert.error.message}`;
 }

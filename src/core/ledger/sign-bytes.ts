@@ -11,6 +11,7 @@ import type { AttestTx, BondTx, UnbondTx } from '../types/tx.js';
 export const ATTEST_DOMAIN = 'pop/attest/v2';
 export const BOND_DOMAIN = 'pop/bond/v2';
 export const UNBOND_DOMAIN = 'pop/unbond/v2';
+export const BOND_KEY_DOMAIN = 'pop/bond-key/v2';
 
 /** One signature covers a whole batch of verdicts (one block's worth), not one per proof. */
 export function attestSignBytes(network: SignNetwork, tx: Omit<AttestTx, 'signature' | 'type'>): Uint8Array {
@@ -21,7 +22,7 @@ export function attestSignBytes(network: SignNetwork, tx: Omit<AttestTx, 'signat
 }
 
 /** Signed by the paying account's key. */
-export function bondSignBytes(network: SignNetwork, tx: Omit<BondTx, 'signature' | 'type'>): Uint8Array {
+export function bondSignBytes(network: SignNetwork, tx: Omit<BondTx, 'signature' | 'type' | 'keySignature'>): Uint8Array {
   return signBytes(BOND_DOMAIN, network, {
     account: tx.account,
     validator: tx.validator,
@@ -31,6 +32,14 @@ export function bondSignBytes(network: SignNetwork, tx: Omit<BondTx, 'signature'
     // Absent stays absent, so a bond without an address signs the same bytes as one from before the field existed.
     ...(tx.address !== undefined ? { address: tx.address } : {}),
   });
+}
+
+/**
+ * Signed by the consensus key a bond brings (its proof of possession): binds the key to this validator id and this
+ * paying account on this network, so a proof seen on chain cannot bond the key elsewhere.
+ */
+export function bondKeySignBytes(network: SignNetwork, tx: Pick<BondTx, 'account' | 'validator' | 'publicKey'>): Uint8Array {
+  return signBytes(BOND_KEY_DOMAIN, network, { account: tx.account, validator: tx.validator, publicKey: tx.publicKey });
 }
 
 /** Signed by the validator's consensus key. */

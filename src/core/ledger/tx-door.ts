@@ -9,10 +9,10 @@ import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import type { BondTx, UnbondTx } from '../types/tx.js';
 import { sha256Hex } from '../../crypto/hash.js';
 import { verify } from '../../crypto/ed25519.js';
-import { bondSignBytes, unbondSignBytes } from './sign-bytes.js';
+import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 
-export type TxDoorCode = 'TX_MALFORMED' | 'TX_BAD_SIGNATURE' | 'TX_UNKNOWN_VALIDATOR' | 'BOND_UNKNOWN_ACCOUNT' | 'TX_BAD_NONCE' | 'BOND_INSUFFICIENT_BALANCE';
+export type TxDoorCode = 'TX_MALFORMED' | 'TX_BAD_SIGNATURE' | 'TX_UNKNOWN_VALIDATOR' | 'BOND_UNKNOWN_ACCOUNT' | 'TX_BAD_NONCE' | 'BOND_INSUFFICIENT_BALANCE' | 'BOND_BAD_ADDRESS' | 'BOND_KEY_NOT_PROVEN';
 
 export type DoorResult = { ok: true; hash: string } | { ok: false; code: TxDoorCode; message: string };
 
@@ -35,6 +35,10 @@ export function checkTxAtDoor(network: SignNetwork, tx: BondTx | UnbondTx, valid
   }
   if (tx.type === 'bond') {
     if (!verify(tx.account, bondSignBytes(network, tx), tx.signature)) return { ok: false, code: 'TX_BAD_SIGNATURE', message: `bond signature does not verify against the account key for chain ${network.chainId} (genesis ${network.genesisHash.slice(0, 16)}…)` };
+    // The ledger's proof of possession (apply.ts), needed unless the key is already the validator's.
+    if (validatorKey(tx.validator) !== tx.publicKey && (typeof tx.keySignature !== 'string' || !verify(tx.publicKey, bondKeySignBytes(network, tx), tx.keySignature))) {
+      return { ok: false, code: 'BOND_KEY_NOT_PROVEN', message: `keySignature must be the new consensus key signing (account, validator, publicKey) for chain ${network.chainId}: a bond cannot bring a key its sender does not hold` };
+    }
     return { ok: true, hash };
   }
   const key = validatorKey(tx.validator);

@@ -5,8 +5,7 @@
  * The quarter and the half are counted past the evidence, so evidence never takes their room. Each source oldest
  * first. Pure: the simulator runs it.
  */
-import { canonicalJson } from '../codec/canonical.js';
-import { utf8ByteLength } from '../codec/utf8.js';
+import { canonicalByteLength } from '../codec/canonical.js';
 import type { LedgerParams } from '../ledger/params.js';
 import { EVIDENCE_PER_BLOCK_MAX } from '../limits.js';
 import type { Proof } from '../types/proof.js';
@@ -33,14 +32,14 @@ export function proofBytesRoom(limits: Pick<LedgerParams, 'blockBytesMax'>): num
 }
 
 /**
- * A proof's size as a block carries it: the UTF-8 bytes of its submit tx's canonical JSON. At least the mempool's
- * count (the proof alone) and the ledger's (the same JSON in UTF-16 units), so a proof within `proofBytesRoom`
- * by this measure is one a proposer can take and the ledger can hold.
+ * A proof's size as a block carries it: the UTF-8 bytes of its submit tx's canonical JSON, the very count the
+ * ledger applies to `block_bytes_max` (`canonicalByteLength`), and at least the mempool's (the proof alone). So
+ * a proof within `proofBytesRoom` by this measure is one a proposer can take and the ledger can hold.
  * @example submitTxBytes({ smtlib: '(check-sat)', claim: 'sat' }) > 11
  */
 export function submitTxBytes(proof: Proof): number {
   const body = { smtlib: proof.smtlib, claim: proof.claim, rlimit: proof.rlimit, model: proof.model };
-  return utf8ByteLength(canonicalJson({ type: 'submit', proof: body }));
+  return canonicalByteLength({ type: 'submit', proof: body });
 }
 
 /**

@@ -8,6 +8,7 @@
 import { checkBondFunds, checkTxAtDoor, txHash, type PendingSpend } from '../ledger/tx-door.js';
 import { TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../limits.js';
 import type { BondTx, Tx, UnbondTx } from '../types/tx.js';
+import { addressRefusal } from '../types/validator.js';
 
 /** A tx the pool knows: waiting, in a block, or given up on (the API's TxStatusResponse). */
 export type TxStatus = { hash: string; status: 'pending' } | { hash: string; status: 'committed'; height: number } | { hash: string; status: 'dropped'; reason: string };
@@ -28,6 +29,8 @@ export interface TxPoolOptions {
   chainId: string;
   /** With chainId, the network bond and unbond signatures must be bound to. */
   genesisHash: string;
+  /** The genesis' allow_private_addresses: a bond may publish a loopback or private address. */
+  allowPrivateAddresses?: boolean;
   txsMax?: number;
   historyEntriesMax?: number;
   expiryBlocks?: number;
@@ -68,9 +71,12 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     return spend;
   }
 
-  /** The ledger's account rules for a bond, against the account once its pending bonds apply. */
+  /** The ledger's address and account rules for a bond, against the account once its pending bonds apply. */
   function checkFunds(tx: BondTx | UnbondTx, view: TxPoolView): ReturnType<typeof checkBondFunds> {
-    return tx.type === 'bond' ? checkBondFunds(tx, view.account(tx.account), pendingFrom(tx.account)) : { ok: true };
+    if (tx.type !== 'bond') return { ok: true };
+    const badAddress = tx.address === undefined ? null : addressRefusal(tx.address, options.allowPrivateAddresses === true);
+    if (badAddress !== null) return { ok: false, code: 'BOND_BAD_ADDRESS', message: `${badAddress}: every validator dials a bond's address, so it must be a public host:port (this network's genesis does not set allow_private_addresses)` };
+    return checkBondFunds(tx, view.account(tx.account), pendingFrom(tx.account));
   }
 
   function remember(status: TxStatus): void {

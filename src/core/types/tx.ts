@@ -36,6 +36,12 @@ export interface BondTx {
    * can dial every other one (on-chain discovery); a later bond from the same account updates it.
    */
   address?: string;
+  /**
+   * Proof of possession: the consensus key's signature over bondKeySignBytes (account, validator, publicKey).
+   * Required when the bond brings a key the validator does not hold yet (a new validator, or a new key), so no one
+   * can bond a key they do not hold (issue 10, attack 3). A top-up under the same key may leave it out.
+   */
+  keySignature?: string;
   signature: string;
 }
 

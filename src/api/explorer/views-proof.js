@@ -1,0 +1,148 @@
+// Views of one proof (claim, verdict, who attested what, the receipt) and the form that submits one.
+import { errorText, getBlock, getBlocks, getJson, postProof, proofIdOf } from './api.js';
+import { badge, facts, fmtInt, h, link, section, short, table } from './dom.js';
+
+const STATUS_TEXT = {
+  pending: 'waiting in the mempool for a block',
+  included: 'in a block; validators are checking it with Z3 and attesting their verdicts',
+  final: 'final: more than 2/3 of the stake agreed (or the verdict window closed)',
+  expired: 'left the mempool without being included; submit it again',
+  rejected: 'refused by the ledger',
+};
+
+export const proof = {
+  title: (params) => `Proof ${params.id.slice(0, 12)}`,
+  async load(params, cfg) {
+    const { status, body } = await getJson(`/proofs/${encodeURIComponent(params.id)}`);
+    if (status !== 200) return { id: params.id, error: errorText(body, status) };
+    if (body.height === undefined) return { id: params.id, state: body };
+    const submitted = await submittedProof(body.height, params.id);
+    const until = body.finalHeight ?? (await getJson('/status')).body.height;
+    const last = Math.min(until, body.height + cfg.attestScanMax);
+    return { id: params.id, state: body, submitted, attestations: attestationsOf(await getBlocks(body.height + 1, last), params.id), scanned: [body.height + 1, last] };
+  },
+  render(data) {
+    const head = [h('h1', { tabindex: '-1' }, 'Proof ', short(data.id)), h('p', null, 'Id ', h('code', { class: 'wrap' }, data.id))];
+    if (data.error) return [...head, h('p', { role: 'alert' }, data.error)];
+    const s = data.state;
+    return [
+      ...head,
+      section('Status', h('p', { role: 'status', 'aria-live': 'polite', 'data-testid': 'proof-status' }, badge(s.status), ' ', s.verdict ? ['verdict ', badge(s.verdict), ' '] : '', STATUS_TEXT[s.status] ?? ''),
+        facts([
+          ['Submitted in block', s.height ? link(`/blocks/${s.height}`, String(s.height)) : '–'],
+          ['Final in block', s.finalHeight ? link(`/blocks/${s.finalHeight}`, String(s.finalHeight)) : '–'],
+          ...(s.code ? [['Reason', `${s.code}: ${s.message}`]] : []),
+        ])),
+      data.submitted ? claimSection(data.submitted) : null,
+      data.attestations ? section('Attestations', table(`Verdicts attested in blocks ${data.scanned[0]} to ${data.scanned[1]}`, ['Validator', 'Verdict', 'Block'],
+        data.attestations.map((a) => [a.validator, badge(a.verdict), link(`/blocks/${a.height}`, String(a.height))]), 'none yet')) : null,
+      s.status === 'final' ? receiptSection(data.id, s.receipt) : null,
+    ];
+  },
+};
+
+/** The submit tx of proof `id` in the block at `height` (found by recomputing each submit's id), or null. */
+async function submittedProof(height, id) {
+  const b = await getBlock(height);
+  for (const tx of b?.txs ?? []) {
+    if (tx?.type === 'submit' && (await proofIdOf(tx.proof)) === id) return tx.proof;
+  }
+  return null;
+}
+
+function attestationsOf(blocks, id) {
+  const found = [];
+  for (const b of blocks) {
+    for (const tx of b.txs) {
+      if (tx?.type !== 'attest') continue;
+      const v = tx.verdicts.find((entry) => entry.proofId === id);
+      if (v) found.push({ validator: String(tx.validator), verdict: v.verdict, height: b.height });
+    }
+  }
+  return found;
+}
+
+function claimSection(p) {
+  return section('Claim', facts([['Claim', h('strong', null, String(p.claim))], ['Resource limit', p.rlimit ? fmtInt(p.rlimit) : 'network default']]),
+    h('h3', null, 'SMT-LIB script'), h('pre', { class: 'script', 'data-testid': 'proof-script' }, String(p.smtlib)),
+    p.model !== undefined ? [h('h3', null, 'Model'), h('pre', { class: 'script' }, String(p.model))] : null);
+}
+
+let receiptUrl = null;
+
+function receiptSection(id, receipt) {
+  if (receiptUrl) URL.revokeObjectURL(receiptUrl);
+  if (!receipt) return section('Receipt', h('p', null, 'This node has not kept the results of the final block; ask another node.'));
+  receiptUrl = URL.createObjectURL(new Blob([JSON.stringify(receipt, null, 2) + '\n'], { type: 'application/json' }));
+  const file = `receipt-${id.slice(0, 16)}.json`;
+  return section('Receipt',
+    h('p', null, h('a', { href: receiptUrl, download: file, class: 'button' }, 'Download the receipt (JSON)')),
+    h('p', null, 'The receipt proves this verdict without trusting this node: the verdict is a leaf of the block\'s results root, and the block carries commit signatures of more than 2/3 of the genesis stake. Check it offline, with the network\'s genesis file (data/genesis_state.json of a node):'),
+    h('pre', null, `scripts/verify-receipt ${file} --genesis data/genesis_state.json`));
+}
+
+export const submit = {
+  title: () => 'Submit a proof',
+  live: false,
+  async load() {
+    return {};
+  },
+  render(_data, cfg) {
+    const out = h('div', { role: 'status', 'aria-live': 'polite', class: 'form-status' });
+    const form = h('form', { class: 'submit', novalidate: true },
+      h('fieldset', null, h('legend', null, 'Claim: what the script\'s check-sat answers'),
+        radio('claim', 'unsat', 'unsat (no assignment satisfies the assertions)', true), radio('claim', 'sat', 'sat (give a model below, or let Z3 find one)', false)),
+      h('label', { for: 'smtlib' }, 'SMT-LIB script'),
+      h('textarea', { id: 'smtlib', name: 'smtlib', rows: 12, required: true, spellcheck: 'false', 'aria-describedby': 'smtlib-help' }),
+      h('p', { id: 'smtlib-help', class: 'help' }, `Paste the script or choose a file; at most ${fmtInt(cfg.scriptBytesMax)} bytes.`),
+      h('label', { for: 'file' }, 'Script file'),
+      h('input', { id: 'file', name: 'file', type: 'file', accept: '.smt2,.smt,.txt,text/plain', onchange: (e) => loadFile(e.target, form, out, cfg) }),
+      h('label', { for: 'model' }, 'Model (optional, for a sat claim)'),
+      h('textarea', { id: 'model', name: 'model', rows: 3, spellcheck: 'false' }),
+      h('button', { type: 'submit' }, 'Submit proof'), out);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void send(form, out, cfg);
+    });
+    return [h('h1', { tabindex: '-1' }, 'Submit a proof'), form];
+  },
+};
+
+function radio(name, value, text, checked) {
+  const id = `${name}-${value}`;
+  return h('div', null, h('input', { type: 'radio', id, name, value, checked }), h('label', { for: id }, text));
+}
+
+async function loadFile(input, form, out, cfg) {
+  const file = input.files?.[0];
+  if (!file) return;
+  if (file.size > cfg.scriptBytesMax) return say(out, `${file.name} has ${fmtInt(file.size)} bytes; a script may have at most ${fmtInt(cfg.scriptBytesMax)}.`, true);
+  form.elements.smtlib.value = await file.text();
+  say(out, `Loaded ${file.name} (${fmtInt(file.size)} bytes).`, false);
+}
+
+async function send(form, out, cfg) {
+  const smtlib = form.elements.smtlib.value;
+  const model = form.elements.model.value.trim();
+  const bytes = new TextEncoder().encode(smtlib).length;
+  if (!smtlib.trim()) return say(out, 'Paste a script or choose a file first.', true);
+  if (bytes > cfg.scriptBytesMax) return say(out, `The script has ${fmtInt(bytes)} bytes; at most ${fmtInt(cfg.scriptBytesMax)}.`, true);
+  const body = { smtlib, claim: form.elements.claim.value, ...(model ? { model } : {}) };
+  say(out, 'Submitting…', false);
+  try {
+    const res = await postProof(body);
+    if (res.status === 202) {
+      location.hash = `#/proofs/${res.body.id}`;
+      return;
+    }
+    const retry = res.retryAfter ? ` Retry in ${res.retryAfter} s.` : '';
+    say(out, `The node refused the proof: ${errorText(res.body, res.status)}.${retry}`, true);
+  } catch (err) {
+    say(out, `The node did not answer: ${err.message}`, true);
+  }
+}
+
+function say(out, text, isError) {
+  out.replaceChildren(isError ? h('p', { role: 'alert', class: 'error' }, text) : h('p', null, text));
+}
+

@@ -1,0 +1,61 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createBudgetQueue } from '../../src/core/pool/budget-queue.js';
+
+describe('budget queue (the verifier waiting room, issue 11 attack 4)', () => {
+  it('serves the cheapest class first, oldest first within a class', () => {
+    const q = createBudgetQueue<string>({ max: 10, classBounds: [10, 100], ageingEvery: 1_000 });
+    q.push('heavy-1', 500);
+    q.push('mid-1', 50);
+    q.push('cheap-1', 5);
+    q.push('heavy-2', 500);
+    q.push('cheap-2', 1);
+    expect([q.take(), q.take(), q.take(), q.take(), q.take(), q.take()]).toEqual(['cheap-1', 'cheap-2', 'mid-1', 'heavy-1', 'heavy-2', undefined]);
+  });
+
+  it('ages: every Nth take serves the oldest job of any class, so heavy proofs progress under a stream of cheap ones', () => {
+    const q = createBudgetQueue<string>({ max: 100, classBounds: [10], ageingEvery: 3 });
+    q.push('heavy', 1_000);
+    const served: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      q.push(`cheap-${i}`, 1);
+      served.push(q.take()!);
+    }
+    expect(served.indexOf('heavy')).toBe(2);
+  });
+
+  it('when full, sheds the costliest waiting job (the newest among equals), or the arriving one if it is the costliest', () => {
+    const q = createBudgetQueue<string>({ max: 3, classBounds: [10] });
+    expect(q.push('a', 50)).toBeNull();
+    expect(q.push('b', 50)).toBeNull();
+    expect(q.push('c', 20)).toBeNull();
+    expect(q.push('cheap', 1)).toBe('b');
+    expect(q.push('big', 60)).toBe('big');
+    expect(q.push('equal', 50)).toBe('equal');
+    expect(q.size()).toBe(3);
+    expect(q.drain()).toEqual(['a', 'c', 'cheap']);
+    expect(q.size()).toBe(0);
+  });
+
+  it('never holds more than max, never loses a job (each is taken, shed or drained exactly once)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constant(-1)), { maxLength: 60 }), (max, ops) => {
+        const q = createBudgetQueue<number>({ max, classBounds: [10, 100], ageingEvery: 3 });
+        const out: number[] = [];
+        let n = 0;
+        for (const op of ops) {
+          if (op === -1) {
+            const t = q.take();
+            if (t !== undefined) out.push(t);
+          } else {
+            const shed = q.push(n++, op);
+            if (shed !== null) out.push(shed);
+          }
+          expect(q.size()).toBeLessThanOrEqual(max);
+        }
+        out.push(...q.drain());
+        expect(out.sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+      }),
+    );
+  });
+});
