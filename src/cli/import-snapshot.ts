@@ -1,7 +1,7 @@
 /**
  * import-snapshot: verify a snapshot file (checksum, chain, state rehashed to the root block h+1 commits,
- * certificates against the genesis set, or the set the snapshot names when it changed since genesis: trusted as
- * CometBFT's trust height) and begin an empty data directory at it. Start the validator on that directory: it
+ * certificates against the sets reached from the genesis set through the certified set changes it carries) and
+ * begin an empty data directory at it. Start the validator on that directory: it
  * re-applies block h+1 and block-syncs the rest from its peers.
  */
 import { Command } from 'commander';
@@ -21,11 +21,8 @@ const program = new Command()
       if (opts.json) console.log(JSON.stringify(r));
       else {
         console.log(`imported the state after height ${r.height} (root ${r.stateRoot.slice(0, 16)}…, ${r.entries} entries) into ${opts.dataDir}`);
-        console.log(
-          r.trust === 'genesis-set'
-            ? '  certificates checked against the genesis validator set'
-            : '  WARNING: the validator set changed since genesis; the certificates were checked against the set the snapshot names: trust this file as you trust its source (like CometBFT\'s trust height)',
-        );
+        console.log(`  certificates checked against the sets reached from the genesis set through ${r.setChanges} certified set change${r.setChanges === 1 ? '' : 's'}`);
+        console.log(`  block ${r.height}: ${r.blockHash}; compare it with a node you run (keys that left the set could forge a history offline)`);
       }
     }),
   );

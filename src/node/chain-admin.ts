@@ -8,7 +8,8 @@
  *   1  header { format, chainId, genesisHash, height h, stateRoot, consensus: { blockHash, certificate, validators,
  *      priorities }, lastResults, entryLines }
  *   2  block h with its certificate;  3  block h+1 with its certificate (its header commits the state root of h)
- *   4… the state's entries, SNAPSHOT_FILE_ENTRIES_PER_LINE per line (the full form: import rehashes everything)
+ *   4  the certified set changes up to h+1 (light.ts SetStep[]: how import reaches the set of h from genesis)
+ *   5… the state's entries, SNAPSHOT_FILE_ENTRIES_PER_LINE per line (the full form: import rehashes everything)
  *   last { sha256 }
  */
 import { createHash } from 'node:crypto';
@@ -21,12 +22,13 @@ import { hashHeader, hashValidatorSet, verifyCertificate } from '../core/consens
 import type { ResumePoint } from '../core/consensus/state-machine.js';
 import type { CanonicalValue } from '../core/codec/canonical.js';
 import { genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
+import { SET_STEPS_MAX, walkSetSteps, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
 import { restoreState, snapshotState } from '../core/ledger/snapshot.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX } from '../core/limits.js';
 import type { StoredBlock } from '../ports/block-store.js';
 import { silentLog } from '../ports/log.js';
-import { claimDataDir } from './data-dir.js';
+import { claimDataDir, SET_STEP_PREFIX, setStepKey } from './data-dir.js';
 import { persistedSnapshotOf, resumePointFrom, type SnapshotHead } from './state-snapshots.js';
 
 export type ChainAdminErrorCode =
@@ -111,6 +113,7 @@ export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
     const next = height === undefined ? null : await level.getBlock(height + 1);
     if (!snapshot || !block || !next) throw new ChainAdminError('SNAPSHOT_NONE', `no persisted state with its next block in ${o.dataDir} (states at ${level.snapshotHeights().join(', ') || 'none'}, top ${level.latestHeight()}): run the node past its next state_snapshot_interval`);
     const resume = resumePointFrom(snapshot, o.genesis.genesisHash);
+    const steps = await setStepsUpTo(level, height! + 1);
     const { entries, stateRoot, lastResults } = snapshotState(resume.appState);
     const lines: string[] = [];
     for (let i = 0; i < entries.length; i += SNAPSHOT_FILE_ENTRIES_PER_LINE) lines.push(JSON.stringify(entries.slice(i, i + SNAPSHOT_FILE_ENTRIES_PER_LINE)));
@@ -128,6 +131,7 @@ export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
       put(JSON.stringify(header));
       put(JSON.stringify(block));
       put(JSON.stringify(next));
+      put(JSON.stringify(steps));
       for (const line of lines) put(line);
       bytes += writeSync(fd, JSON.stringify({ sha256: sha.digest('hex') }) + '\n');
     } finally {
@@ -138,6 +142,19 @@ export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
   } finally {
     await level.close();
   }
+}
+
+/** The certified set changes this store holds up to `height` (headers of pruned blocks included). */
+async function setStepsUpTo(level: LevelBlockStore, height: number): Promise<SetStep[]> {
+  const steps: SetStep[] = [];
+  for (const { value } of await level.listBlobs(SET_STEP_PREFIX, SET_STEPS_MAX)) {
+    const record = JSON.parse(value) as SetStepRecord;
+    if (record.height > height) break;
+    const stored = level.getHeaderSync(record.height);
+    if (!stored) throw new ChainAdminError('SNAPSHOT_NONE', `the header of set change step ${record.height} is missing from this store`);
+    steps.push({ header: stored.header, certificate: stored.certificate, queued: record.queued, proof: record.proof });
+  }
+  return steps;
 }
 
 /** Read a snapshot file's lines, checking each line's length and the trailing checksum. */
@@ -175,15 +192,17 @@ export interface ImportResult {
   height: number;
   stateRoot: string;
   entries: number;
-  /** How the certificate was checked: against the genesis set, or the set the snapshot names (trusted). */
-  trust: 'genesis-set' | 'trusted-set';
+  /** Set changes walked from the genesis set to the set that signed height h (0: still the genesis set). */
+  setChanges: number;
+  /** Header hash of block h, to compare with a node the operator trusts. */
+  blockHash: string;
 }
 
 /**
  * Verify a snapshot file and begin an empty data directory at it: the checksum, the chain, the state's entries
- * rehashed to the root that block h+1's header commits, both certificates (against the genesis set when the
- * snapshot's set is still it; else against the set the snapshot names, which is then trusted as CometBFT's trust
- * height). The node started on the directory re-applies block h+1 and block-syncs the rest from its peers.
+ * rehashed to the root that block h+1's header commits, both certificates against the sets that signed h and h+1,
+ * reached from the genesis set through the certified set changes the file carries (light.ts, as receipts do). The
+ * node started on the directory re-applies block h+1 and block-syncs the rest from its peers.
  * @throws ChainAdminError IMPORT_NOT_EMPTY, DATA_DIR_LOCKED, SNAPSHOT_FILE_INVALID, SNAPSHOT_CHECKSUM,
  *   SNAPSHOT_OTHER_CHAIN, SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
  */
@@ -195,22 +214,26 @@ export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
   if (header.chainId !== o.genesis.chainId || header.genesisHash !== o.genesis.genesisHash) throw new ChainAdminError('SNAPSHOT_OTHER_CHAIN', `the snapshot is of chain ${header.chainId} (genesis ${String(header.genesisHash).slice(0, 16)}…), not this genesis`);
   const block = parseLine<StoredBlock>(lines[1], 'block');
   const next = parseLine<StoredBlock>(lines[2], 'next block');
+  const steps = parseLine<SetStep[]>(lines[3], 'set changes');
   const entries: [string, CanonicalValue][] = [];
-  for (const line of lines.slice(3)) entries.push(...parseLine<[string, CanonicalValue][]>(line, 'entries'));
-  const resume = checkSnapshot(o.genesis, header, block, next, entries);
+  for (const line of lines.slice(4)) entries.push(...parseLine<[string, CanonicalValue][]>(line, 'entries'));
+  const resume = checkSnapshot(o.genesis, header, block, next, steps, entries);
   checkChain(o.dataDir, o.genesis.genesisHash);
   const level = await openStopped(o.dataDir, o.genesis.genesisHash, true);
   try {
-    await level.importBase([block, next], persistedSnapshotOf(resume.point));
-    await level.putBlob(`results:${block.height}`, JSON.stringify(resume.point.appState.lastResults));
+    // The set-change steps go along (receipts this node serves carry them), with the headers they need.
+    const blobs: Record<string, string> = { [`results:${block.height}`]: JSON.stringify(resume.point.appState.lastResults) };
+    for (const st of steps) blobs[setStepKey(st.header.height)] = JSON.stringify({ height: st.header.height, queued: st.queued, proof: st.proof } satisfies SetStepRecord);
+    const headers = steps.map((st) => ({ height: st.header.height, hash: hashHeader(st.header), header: st.header, certificate: st.certificate }));
+    await level.importBase([block, next], persistedSnapshotOf(resume.point), { blobs, headers });
   } finally {
     await level.close();
   }
-  return { height: header.height, stateRoot: header.stateRoot, entries: entries.length, trust: resume.trust };
+  return { height: header.height, stateRoot: header.stateRoot, entries: entries.length, setChanges: resume.changes, blockHash: resume.point.blockHash };
 }
 
 /** Every check of an imported snapshot; returns the resume point it holds. */
-function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlock, next: StoredBlock, entries: [string, CanonicalValue][]): { point: ResumePoint<LedgerState>; trust: ImportResult['trust'] } {
+function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlock, next: StoredBlock, steps: SetStep[], entries: [string, CanonicalValue][]): { point: ResumePoint<LedgerState>; changes: number } {
   const h = header.height;
   if (block?.height !== h || next?.height !== h + 1) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `blocks ${block?.height}, ${next?.height} are not ${h} and ${h + 1}`);
   const hash = hashHeader(block.block.header);
@@ -224,21 +247,23 @@ function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlo
   }
   if (next.block.header.stateRoot !== header.stateRoot) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state root ${header.stateRoot} is not the one block ${h + 1} commits (${next.block.header.stateRoot})`);
   if (appState.chain.height !== h || appState.chain.lastBlockHash !== hash) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state is not the one after block ${h}`);
-  const nextSet = { validators: [...appState.activeSet] };
-  if (hashValidatorSet(nextSet) !== next.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h + 1} is not signed by the set the state names`);
-  const genesisSet = genesisValidatorSet(genesis);
-  const unchanged = hashValidatorSet(genesisSet) === next.block.header.validatorsHash && hashValidatorSet(genesisSet) === hashValidatorSet(header.consensus.validators);
+  // The sets that signed h and h+1, reached from the genesis set through the certified set changes (light.ts).
   const network = { chainId: genesis.chainId, genesisHash: genesis.genesisHash };
+  const walk = walkSetSteps(genesisValidatorSet(genesis), steps, network);
+  if (!walk.ok) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `the set changes: ${walk.code}: ${walk.message}`);
+  const nextSet = { validators: [...appState.activeSet] };
+  if (hashValidatorSet(nextSet) !== next.block.header.validatorsHash || hashValidatorSet(walk.setAt(h + 1)) !== next.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h + 1} is not signed by the set the state and the set changes name`);
+  if (hashValidatorSet(walk.setAt(h)) !== hashValidatorSet(header.consensus.validators) || hashValidatorSet(walk.setAt(h)) !== block.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h} is not signed by the set the set changes reach`);
   for (const [cert, set, what] of [
-    [block.certificate, unchanged ? genesisSet : header.consensus.validators, `block ${h}`],
-    [next.certificate, unchanged ? genesisSet : nextSet, `block ${h + 1}`],
+    [block.certificate, walk.setAt(h), `block ${h}`],
+    [next.certificate, walk.setAt(h + 1), `block ${h + 1}`],
   ] as const) {
     const checked = verifyCertificate(cert, set, network);
     if (!checked.ok) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `the certificate of ${what}: ${checked.error.code}: ${checked.error.message}`);
   }
   if (block.certificate.blockHash !== hash || next.certificate.blockHash !== nextHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', 'a certificate does not commit its block');
   const point: ResumePoint<LedgerState> = { height: h, appState, blockHash: hash, certificate: block.certificate, validators: header.consensus.validators, priorities: header.consensus.priorities };
-  return { point, trust: unchanged ? 'genesis-set' : 'trusted-set' };
+  return { point, changes: walk.changes };
 }
 
 export interface RollbackResult {

@@ -134,7 +134,7 @@ describe('chain lifecycle (real processes)', () => {
     copyFileSync(join(dir4, 'safety.json'), join(fresh, 'safety.json')); // the validator's signing record goes along
     const imported = await script('import-snapshot', ['--data-dir', fresh, '--genesis', genesis, '--input', snap, '--json']);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ height, trust: 'genesis-set' });
+    expect(JSON.parse(imported.stdout)).toMatchObject({ height, setChanges: 0 });
     configure(4, { data_dir: fresh, pruning: { keep_recent: 0, keep_every: 0 } });
     await restart(4);
     expect(await gauge(4, 'pop_state_resumed_height')).toBe(height);

@@ -12,7 +12,10 @@ import { claimDataDir } from '../../src/node/data-dir.js';
 import { exportSnapshot, importSnapshot, rollback } from '../../src/node/chain-admin.js';
 import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
 import { silentLog } from '../../src/ports/log.js';
-import { certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { setStepRecordAfter } from '../../src/core/ledger/light.js';
+import type { Tx } from '../../src/core/types/tx.js';
+import { setStepKey } from '../../src/node/data-dir.js';
+import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 // Offline operations on a stopped node's data directory: export of the newest persisted state, import (every
 // check: checksum, chain, root, certificates), rollback (soft and hard), and refusal of a directory a node holds.
@@ -26,25 +29,33 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const { doc, keys } = makeGenesis({ validators: 4 });
+const { doc, keys } = makeGenesis({ validators: 4, accounts: [{ name: 'alice', balance: 50_000 }] });
 const signers = ['node_1', 'node_2', 'node_3'];
 
-/** A data directory holding `top` ledger blocks, with persisted states at `states`. */
-async function chainDir(top: number, states: number[]): Promise<{ dir: string; roots: Map<number, string> }> {
+/** A data directory holding `top` ledger blocks, with persisted states at `states` (block 1 bonds node_5 when `bond`). */
+async function chainDir(top: number, states: number[], bond = false): Promise<{ dir: string; roots: Map<number, string> }> {
   const dir = tempDir();
   claimDataDir(dir, doc.genesisHash);
   const store = await openLevelBlockStore(join(dir, 'chain'));
   let s: LedgerState = genesisState(doc);
   const set = genesisValidatorSet(doc);
   const roots = new Map<number, string>();
+  let prevSet = set.validators as LedgerState['activeSet'];
   for (let h = 1; h <= top; h++) {
-    const block = makeBlock(s, [{ type: 'submit', proof: proofN(h) }]);
+    const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
+    if (bond && h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
+    const block = makeBlock(s, txs);
     const certificate = certify(doc, block.header, signers, keys);
     s = applyBlock(s, block);
     roots.set(h, stateRoot(s));
     const hash = hashHeader(block.header);
-    const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: set, priorities: initialPriorities(set) }) : undefined;
-    await store.commit({ block: { height: h, hash, block, certificate }, blobs: { [`results:${h}`]: JSON.stringify(s.lastResults) }, ...(snapshot ? { snapshot } : {}) });
+    const voted = { validators: [...(h === 1 ? set.validators : prevSet)] };
+    prevSet = s.activeSet;
+    const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) }) : undefined;
+    const blobs: Record<string, string> = { [`results:${h}`]: JSON.stringify(s.lastResults) };
+    const step = setStepRecordAfter(s); // as the node's data dir keeps them
+    if (step) blobs[setStepKey(step.height)] = JSON.stringify(step);
+    await store.commit({ block: { height: h, hash, block, certificate }, blobs, ...(snapshot ? { snapshot } : {}) });
   }
   await store.close();
   return { dir, roots };
@@ -68,7 +79,7 @@ describe('export-snapshot and import-snapshot', () => {
     expect(out).toMatchObject({ height: 4, stateRoot: roots.get(4) }); // 6 is the top: no block 7 commits its root
     const target = join(tempDir(), 'new-node');
     const r = await importSnapshot({ dataDir: target, genesis: doc, input: file });
-    expect(r).toMatchObject({ height: 4, stateRoot: roots.get(4), trust: 'genesis-set' });
+    expect(r).toMatchObject({ height: 4, stateRoot: roots.get(4), setChanges: 0 });
     const level = await openLevelBlockStore(join(target, 'chain'));
     expect([level.baseHeight(), level.latestHeight(), level.snapshotHeights()]).toEqual([3, 5, [4]]);
     const resume = await loadResumePoint(level, doc.genesisHash, silentLog);
@@ -90,10 +101,10 @@ describe('export-snapshot and import-snapshot', () => {
     await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: file + '.cut' })).rejects.toMatchObject({ code: 'SNAPSHOT_FILE_INVALID' });
     // A consistent checksum over a changed state: the root no longer matches.
     const tampered = forge(file, (lines) => {
-      const entries = JSON.parse(lines[3]!) as [string, unknown][];
+      const entries = JSON.parse(lines[4]!) as [string, unknown][];
       const i = entries.findIndex(([k]) => k.startsWith('proof/'));
       entries[i] = [entries[i]![0], { ...(entries[i]![1] as object), verdict: 'valid' }];
-      lines[3] = JSON.stringify(entries);
+      lines[4] = JSON.stringify(entries);
     });
     await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: tampered })).rejects.toMatchObject({ code: 'SNAPSHOT_ROOT_MISMATCH' });
     // A certificate short of a quorum.
@@ -111,6 +122,24 @@ describe('export-snapshot and import-snapshot', () => {
     await expect(rollback({ dataDir: dir, genesis: doc })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
     await held.close();
     await expect(exportSnapshot({ dataDir: dir, genesis: other, output: file + '.3' })).rejects.toMatchObject({ code: 'NODE_DATA_OTHER_CHAIN' });
+  });
+});
+
+describe('import across a validator-set change', () => {
+  it('reaches the set that signed the snapshot from genesis through the certified set changes; without them it is refused', async () => {
+    const { dir, roots } = await chainDir(7, [5], true); // node_5 bonds in block 1 and votes from height 3
+    const file = join(tempDir(), 'snap.jsonl');
+    expect(await exportSnapshot({ dataDir: dir, genesis: doc, output: file })).toMatchObject({ height: 5 });
+    const target = join(tempDir(), 'n');
+    expect(await importSnapshot({ dataDir: target, genesis: doc, input: file })).toMatchObject({ height: 5, stateRoot: roots.get(5), setChanges: 1 });
+    const level = await openLevelBlockStore(join(target, 'chain'));
+    expect((await level.listBlobs('setstep:', 10)).length).toBe(1); // receipts served by the new node carry the step
+    expect(level.getHeaderSync(2)?.height).toBe(2); // and its header, below the import's base
+    await level.close();
+    const stepless = forge(file, (lines) => {
+      lines[3] = '[]';
+    });
+    await expect(importSnapshot({ dataDir: join(tempDir(), 'n'), genesis: doc, input: stepless })).rejects.toMatchObject({ code: 'SNAPSHOT_CERTIFICATE' });
   });
 });
 

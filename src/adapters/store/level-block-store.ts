@@ -133,9 +133,10 @@ export type LevelBlockStore = BlockStore & {
   getHeaderSync(height: number): StoredHeader | null;
   /**
    * Begin an empty store at an imported snapshot: block `base` (and any blocks after it, in order) are stored
-   * with the persisted state at `base`, in one batch. Throws STORE_CONFLICT when the store is not empty.
+   * with the persisted state at `base`, and `extras` (blobs, headers of earlier blocks such as set-change steps),
+   * in one batch. Throws STORE_CONFLICT when the store is not empty.
    */
-  importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot): Promise<void>;
+  importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot, extras?: { blobs?: Readonly<Record<string, string>>; headers?: readonly StoredHeader[] }): Promise<void>;
   /** Remove the top block (its body, hash index, results leaves; a persisted state at its height). Returns the new top. */
   removeTopBlock(): Promise<number>;
   /** Compact the whole key range now (LevelDB otherwise reclaims what pruning deleted in the background, later). */
@@ -306,7 +307,7 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
       return kept === undefined ? null : parseJson<StoredHeader>(kept, `header ${height}`);
     },
 
-    importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot): Promise<void> {
+    importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot, extras: { blobs?: Readonly<Record<string, string>>; headers?: readonly StoredHeader[] } = {}): Promise<void> {
       return serial(async () => {
         if (latest !== 0 || snapshots.length > 0) throw new BlockStoreError('STORE_CONFLICT', 'an import needs an empty store');
         const first = blocks[0];
@@ -317,6 +318,8 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
           ops.push({ type: 'put', key: heightKey(b.height), value: JSON.stringify(b) }, { type: 'put', key: 'hash:' + b.hash, value: String(b.height) });
         });
         ops.push({ type: 'put', key: 'meta:latest', value: String(first.height + blocks.length - 1) });
+        for (const [key, value] of Object.entries(extras.blobs ?? {})) ops.push({ type: 'put', key: 'blob:' + key, value });
+        for (const h of extras.headers ?? []) if (h.height < first.height) ops.push({ type: 'put', key: headerKey(h.height), value: JSON.stringify(h) });
         snapshotOps(ops, snapshot, snapshots);
         await db.batch(ops, { sync: true });
         latest = first.height + blocks.length - 1;
