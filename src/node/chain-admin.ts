@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openConsensusWal } from '../adapters/wal/consensus-wal.js';
 import { openLevelBlockStore, type LevelBlockStore } from '../adapters/store/level-block-store.js';
+import { openChainStore } from '../adapters/store/chain-store.js';
 import { hashHeader, hashValidatorSet, verifyCertificate } from '../core/consensus/messages.js';
 import type { ResumePoint } from '../core/consensus/state-machine.js';
 import type { CanonicalValue } from '../core/codec/canonical.js';
@@ -266,6 +267,16 @@ function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlo
   return { point, changes: walk.changes };
 }
 
+/**
+ * Commit the blocks a kill -9 left in the commit journal to LevelDB, as the node does at open (their results leaves
+ * are recomputed at the next start). Checks the lock first.
+ */
+async function commitJournal(dataDir: string, genesisHash: string): Promise<void> {
+  await (await openStopped(dataDir, genesisHash)).close();
+  const chain = await openChainStore({ dir: dataDir, hashBlock: (b) => hashHeader(b.header) });
+  await chain.close();
+}
+
 export interface RollbackResult {
   /** The top block before and after (equal unless --hard). */
   topBefore: number;
@@ -285,9 +296,10 @@ export interface RollbackResult {
  */
 export async function rollback(o: { dataDir: string; genesis: GenesisDoc; hard?: boolean }): Promise<RollbackResult> {
   const journal = join(o.dataDir, 'commit.journal');
+  if (existsSync(journal) && statSync(journal).size > 0) await commitJournal(o.dataDir, o.genesis.genesisHash);
   const level = await openStopped(o.dataDir, o.genesis.genesisHash);
   try {
-    if (existsSync(journal) && statSync(journal).size > 0) throw new ChainAdminError('ROLLBACK_JOURNAL', 'the node stopped before LevelDB took its last blocks (commit.journal is not empty): start it once and stop it, then roll back');
+    if (existsSync(journal) && statSync(journal).size > 0) throw new ChainAdminError('ROLLBACK_JOURNAL', 'the commit journal still holds blocks LevelDB could not take: start the node once and stop it, then roll back');
     const top = level.latestHeight();
     const below = level.snapshotHeights().filter((h) => h < top);
     if (below.length === 0 && (level.baseHeight() > 0 || level.prunedHeight() > 0)) throw new ChainAdminError('ROLLBACK_NO_STATE', `no persisted state below height ${top}: nothing to roll back to`);

@@ -18,7 +18,7 @@ import { createAttester, type Attester } from '../core/attest/attester.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
 import { defaultVerifier } from '../core/consensus/messages.js';
 import type { ConsensusMessage } from '../core/consensus/messages.js';
-import type { ConsensusState } from '../core/consensus/state-machine.js';
+import { resumePointOf, type ConsensusState } from '../core/consensus/state-machine.js';
 import type { TimeoutConfig } from '../core/consensus/timeouts.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
@@ -44,7 +44,7 @@ import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
 import { createProofDrops, reportingRejections, type ProofDrops } from './proof-drops.js';
 import { planResultsBackfill } from './results-backfill.js';
-import { loadResumePoint } from './state-snapshots.js';
+import { loadResumePoint, persistIfBehind } from './state-snapshots.js';
 import { createPruner, type Pruner } from './pruner.js';
 import { wireSchema, type WireMessage } from './wire.js';
 
@@ -295,6 +295,8 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   );
   parts.metrics.height.set(parts.state().chain.height);
   parts.metrics.stateResumedHeight.set(resume?.height ?? 0);
+  await stores.chain.flushed();
+  if (rt.driver.state.lastCommit) await persistIfBehind(stores.chain.level, resumePointOf(rt.driver.state), resume?.height ?? 0, config.state_snapshot_interval);
   rt.pruner = createPruner({ level: stores.chain.level, keepRecent: config.pruning.keep_recent, keepEvery: config.pruning.keep_every, log, metrics: parts.metrics });
   await backfill.save();
   rt.peerSync.seed(parts.state());

@@ -64,3 +64,14 @@ export async function loadResumePoint(level: LevelBlockStore, genesisHash: strin
   }
   return undefined;
 }
+
+/**
+ * After a start that re-applied a whole interval or more (blocks whose batches the commit journal replayed without
+ * their state, after a kill -9): persist the state now, so that repeated crashes cannot leave restarts further and
+ * further behind. Returns the height persisted, or null when the newest state was recent enough.
+ */
+export async function persistIfBehind(level: LevelBlockStore, state: ResumePoint<LedgerState>, resumedAt: number, interval: number): Promise<number | null> {
+  if (interval === 0 || state.height - resumedAt < interval || state.height > level.latestHeight()) return null;
+  await level.saveSnapshot(persistedSnapshotOf(state));
+  return state.height;
+}

@@ -12,6 +12,7 @@ import { claimDataDir } from '../../src/node/data-dir.js';
 import { exportSnapshot, importSnapshot, rollback } from '../../src/node/chain-admin.js';
 import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
 import { silentLog } from '../../src/ports/log.js';
+import type { StoredBlock } from '../../src/ports/block-store.js';
 import { setStepRecordAfter } from '../../src/core/ledger/light.js';
 import type { Tx } from '../../src/core/types/tx.js';
 import { setStepKey } from '../../src/node/data-dir.js';
@@ -150,12 +151,24 @@ describe('rollback', () => {
     let level = await openLevelBlockStore(join(dir, 'chain'));
     expect([level.latestHeight(), level.snapshotHeights(), await level.getBlob('results:6')]).toEqual([6, [3], null]);
     await level.close();
+    const file6 = join(tempDir(), 'block6.json');
+    writeFileSync(file6, JSON.stringify(await (async () => {
+      const l = await openLevelBlockStore(join(dir, 'chain'));
+      const b = await l.getBlock(6);
+      await l.close();
+      return b;
+    })()));
     expect(await rollback({ dataDir: dir, genesis: doc, hard: true })).toEqual({ topBefore: 6, topAfter: 5, resumeAt: 3, deletedState: null });
     level = await openLevelBlockStore(join(dir, 'chain'));
     expect([level.latestHeight(), level.getBlockSync(6), level.snapshotHeights()]).toEqual([5, null, [3]]);
     await level.close();
-    writeFileSync(join(dir, 'commit.journal'), 'x');
-    await expect(rollback({ dataDir: dir, genesis: doc })).rejects.toMatchObject({ code: 'ROLLBACK_JOURNAL' });
+    // kill -9 left block 6 in the commit journal only: rollback commits it to LevelDB first, then rolls it back.
+    const { openSyncFileWal } = await import('../../src/adapters/wal/sync-file-wal.js');
+    const six = JSON.parse(readFileSync(file6, 'utf8')) as StoredBlock;
+    const journal = openSyncFileWal(join(dir, 'commit.journal'));
+    journal.append({ block: six.block, certificate: six.certificate, hash: six.hash });
+    journal.close();
+    expect(await rollback({ dataDir: dir, genesis: doc })).toMatchObject({ topBefore: 6, topAfter: 6 });
   });
 
   it('kill -9 of scripts/rollback --hard at random instants leaves a directory that opens, one block back at most, and a rerun finishes', async () => {

@@ -10,7 +10,8 @@ import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
 import { applyBlock, createLedgerApp, genesisState, genesisValidatorSet, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
 import type { Block, Certificate } from '../../src/core/types/consensus.js';
 import { openDataDir } from '../../src/node/data-dir.js';
-import { loadResumePoint } from '../../src/node/state-snapshots.js';
+import { loadResumePoint, persistIfBehind } from '../../src/node/state-snapshots.js';
+import { resumePointOf } from '../../src/core/consensus/state-machine.js';
 import { silentLog } from '../../src/ports/log.js';
 import { certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
@@ -76,6 +77,11 @@ describe('persisted states in the data directory', () => {
     expect(driver.state.height).toBe(5);
     expect(stateRoot(driver.state.appState)).toBe(stateRoot(blocks[3]!.state));
     expect(driver.state.priorities).toEqual(nextHeightPriorities(set, priorities, set)); // stepped from the persisted ones
+    // That start re-applied a whole interval: the state at the top is persisted now, so crashes cannot pile up.
+    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 2, 5)).toBeNull();
+    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 2, 2)).toBe(4);
+    expect(stores.chain.level.snapshotHeights()).toEqual([2, 4]);
+    expect(stateRoot((await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog))!.appState)).toBe(stateRoot(blocks[3]!.state));
     stores.wal.close();
     await stores.chain.close();
   });

@@ -116,6 +116,11 @@ export type LevelBlockStore = BlockStore & {
   snapshotHeights(): number[];
   /** A persisted state, or null when there is none at `height`. */
   loadSnapshot(height: number): Promise<PersistedSnapshot | null>;
+  /**
+   * Persist a state outside a commit (at start, after re-applying blocks whose batches the journal replayed without
+   * their state), with the same retention. Throws STORE_HEIGHT_GAP above the latest stored block.
+   */
+  saveSnapshot(snapshot: PersistedSnapshot): Promise<void>;
   /** Delete the persisted state at `height` (rollback). */
   deleteSnapshot(height: number): Promise<void>;
   /** Heights below this + 1 were never stored here (an imported store); 0 for a store that began at genesis. */
@@ -256,6 +261,17 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
       const chunks = await db.getMany(keys);
       if (chunks.some((c) => c === undefined)) throw new BlockStoreError('STORE_CORRUPT', `snapshot ${height} is missing chunks`);
       return { height, head, chunks: chunks as string[] };
+    },
+
+    saveSnapshot(snapshot: PersistedSnapshot): Promise<void> {
+      return serial(async () => {
+        if (snapshot.height > latest) throw new BlockStoreError('STORE_HEIGHT_GAP', `no block ${snapshot.height} stored for its state (top ${latest})`);
+        const ops: LevelOp[] = [];
+        const dropped = snapshotOps(ops, snapshot, snapshots);
+        await db.batch(ops, { sync: true });
+        for (const d of dropped) snapshots.splice(snapshots.indexOf(d), 1);
+        keepSnapshot(snapshots, snapshot);
+      });
     },
 
     deleteSnapshot(height: number): Promise<void> {
