@@ -125,7 +125,7 @@ export interface ConsensusState<S> {
    */
   peerMessagesTaken: number;
   syncRequested: boolean;
-  servedSync: Map<string, number>;
+  servedSync: Map<string, string>;
   evidenceSeen: Set<string>;
 }
 
