@@ -42,6 +42,7 @@ export type ApiErrorCode =
   | 'PROOF_NOT_FOUND'
   | 'HEIGHT_INVALID'
   | 'BLOCK_NOT_FOUND'
+  | 'PRUNED'
   | 'MEMPOOL_FULL'
   | 'TX_POOL_FULL'
   | 'CLIENT_RATE_LIMITED'
@@ -75,9 +76,10 @@ export interface ApiDeps {
   submitProof(proof: Proof): Promise<SubmitOutcome>;
   /** POST /proofs/batch: the same door as submitProof, one outcome per proof in order, accepted ones durable in one write. */
   submitProofs(proofs: Proof[]): Promise<SubmitOutcome[]>;
-  getProof(id: string): Promise<ProofStatusResponse | null>;
-  getBlock(height: number): Promise<BlockResponse | null>;
-  getLatestBlock(): Promise<BlockResponse | null>;
+  /** 'pruned': the node no longer holds it (410 PRUNED). */
+  getProof(id: string): Promise<ProofStatusResponse | null | 'pruned'>;
+  getBlock(height: number): Promise<BlockResponse | null | 'pruned'>;
+  getLatestBlock(): Promise<BlockResponse | null | 'pruned'>;
   getValidators(): Promise<ValidatorsResponse>;
   getStatus(): Promise<StatusResponse>;
   getHealth(): Promise<HealthResponse>;
@@ -190,12 +192,13 @@ export function createApp(deps: ApiDeps): express.Express {
     if (!id.success) return sendError(res, 400, 'PROOF_ID_INVALID', 'a proof id is 64 lowercase hex characters (the id POST /proofs returned)');
     const status = await deps.getProof(id.data);
     if (!status) return sendError(res, 404, 'PROOF_NOT_FOUND', `no proof ${id.data} on this node`);
+    if (status === 'pruned') return sendError(res, 410, 'PRUNED', `proof ${id.data} was finalized below the snapshot this node began at: ask a node that holds that height for its receipt`);
     res.json(status);
   });
 
   app.get('/blocks/latest', async (_req: Request, res: Response) => {
     const block = await deps.getLatestBlock();
-    if (!block) return sendError(res, 404, 'BLOCK_NOT_FOUND', 'no block has been committed yet');
+    if (!block || block === 'pruned') return sendError(res, 404, 'BLOCK_NOT_FOUND', 'no block has been committed yet');
     res.json(block);
   });
 
@@ -204,6 +207,7 @@ export function createApp(deps: ApiDeps): express.Express {
     if (!height.success) return sendError(res, 400, 'HEIGHT_INVALID', 'a height is a positive integer, or "latest"');
     const block = await deps.getBlock(Number(height.data));
     if (!block) return sendError(res, 404, 'BLOCK_NOT_FOUND', `no block at height ${height.data}`);
+    if (block === 'pruned') return sendError(res, 410, 'PRUNED', `block ${height.data} was pruned from this node (its header and certificate stay for receipts); ask an archive node`);
     res.json(block);
   });
 

@@ -328,3 +328,24 @@ export const TESTNET_PROCESS_CRASH_DOWN_MS_MAX = 10_000;
  */
 export const MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT = 64;
 assertLimit(MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT * 8 < P2P_SEND_QUEUE_FRAMES_MAX, 'junk attestations must leave room in the send queue for consensus messages');
+// --- Chain lifecycle: persisted states, pruning (issue 12) ---
+/** Default heights between two persisted ledger states (node config state_snapshot_interval). */
+export const STATE_SNAPSHOT_INTERVAL_DEFAULT = 100;
+/** Persisted states kept: the newest and the one before it (a rollback of the newest falls back to it). */
+export const STATE_SNAPSHOTS_KEPT = 2;
+/** Tree nodes per chunk of a persisted state (each chunk one LevelDB value, ~250 bytes a node). */
+export const STATE_SNAPSHOT_CHUNK_NODES = 8_192;
+/** One line of an exported snapshot file (a header, a block, or a chunk of entries) is at most this long. */
+export const SNAPSHOT_LINE_BYTES_MAX = 64 * 1024 * 1024;
+/** State entries per line of an exported snapshot file. */
+export const SNAPSHOT_FILE_ENTRIES_PER_LINE = 4_096;
+/** Blocks the pruner deletes in one LevelDB batch (it yields between batches). */
+export const PRUNE_BATCH_BLOCKS = 256;
+/**
+ * The smallest pruning.keep_recent (0 means never prune): a few recent blocks for peers a little behind. (The
+ * pruner also never goes past the oldest persisted state: a restart or a rollback re-applies the blocks after it.)
+ */
+export const PRUNE_KEEP_RECENT_MIN = 10;
+
+assertLimit(STATE_SNAPSHOTS_KEPT >= 2, 'a rollback of the newest persisted state needs the one before it');
+assertLimit(STATE_SNAPSHOT_INTERVAL_DEFAULT >= 1, 'a snapshot interval is at least one height');

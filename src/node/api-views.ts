@@ -15,6 +15,7 @@ import { buildReceipt, type Receipt } from '../core/ledger/results.js';
 import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
 import type { TxPool } from '../core/pool/tx-pool.js';
 import type { ProofStatus, StoredBlock } from '../ports/block-store.js';
+import type { StoredHeader } from '../adapters/store/level-block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
 import type { Mempool } from '../ports/mempool.js';
@@ -34,6 +35,12 @@ export function advertisedAddress(config: NodeConfig): string | null {
 /** The chain store as the views read it. */
 export interface ChainReader {
   getStored(height: number): StoredBlock | null;
+  /** Header and certificate of a stored or pruned block (receipts of proofs whose block body was pruned). */
+  getHeader(height: number): StoredHeader | null;
+  /** Block bodies at or below this height may be gone (pruned, or below an imported snapshot): 410 PRUNED. */
+  prunedBelow(): number;
+  /** Heights at or below this were never stored here (the node began at an imported snapshot). */
+  baseHeight(): number;
   height(): number;
   getBlob(key: string): Promise<string | null>;
   /** Blobs under a key prefix, in key order (the set-change steps). */
@@ -49,6 +56,9 @@ export interface ChainReader {
 export function chainReaderOf(chain: () => ChainStore | null): ChainReader {
   return {
     getStored: (height) => chain()?.getStored(height) ?? null,
+    getHeader: (height) => chain()?.level.getHeaderSync(height) ?? null,
+    prunedBelow: () => Math.max(chain()?.level.prunedHeight() ?? 0, chain()?.level.baseHeight() ?? 0),
+    baseHeight: () => chain()?.level.baseHeight() ?? 0,
     height: () => chain()?.height() ?? 0,
     getBlob: async (key) => (await chain()?.level.getBlob(key)) ?? null,
     listBlobs: async (prefix, limitCount) => (await chain()?.level.listBlobs(prefix, limitCount)) ?? [],
@@ -137,9 +147,9 @@ export function createApiViews(options: ApiViewsOptions): ApiViews {
   return { deps, status: () => statusView(options, startedMs) };
 }
 
-function blockView(chain: ChainReader, height: number): BlockResponse | null {
+function blockView(chain: ChainReader, height: number): BlockResponse | null | 'pruned' {
   const stored = chain.getStored(height);
-  if (!stored) return null;
+  if (!stored) return height >= 1 && height <= chain.prunedBelow() ? 'pruned' : null;
   return { height: stored.height, hash: stored.hash, header: { ...stored.block.header }, txs: [...stored.block.txs], certificate: { ...stored.certificate, signatures: [...stored.certificate.signatures] } };
 }
 
@@ -159,11 +169,12 @@ export function receiptView(receipt: Receipt): ReceiptResponse | null {
 }
 
 async function receiptFor(chain: ChainReader, id: string, finalHeight: number): Promise<ReceiptResponse | null> {
-  const stored = chain.getStored(finalHeight);
+  // A pruned block keeps its header and certificate, and its results leaves: the receipt builds the same.
+  const stored = chain.getHeader(finalHeight);
   const leavesText = await chain.getBlob(`results:${finalHeight}`);
   if (!stored || !leavesText) return null;
   try {
-    const receipt = buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.block.header, stored.certificate, id, await setSteps(chain));
+    const receipt = buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.header, stored.certificate, id, await setSteps(chain));
     return receiptView(receipt);
   } catch {
     return null;
@@ -179,17 +190,19 @@ export async function setSteps(chain: ChainReader): Promise<SetStep[]> {
   const steps: SetStep[] = [];
   for (const { value } of await chain.listBlobs(SET_STEP_PREFIX, SET_STEPS_MAX)) {
     const record = JSON.parse(value) as SetStepRecord;
-    const stored = chain.getStored(record.height);
+    const stored = chain.getHeader(record.height); // a pruned block keeps its header and certificate
     if (!stored) break;
-    steps.push({ header: stored.block.header, certificate: stored.certificate, queued: record.queued, proof: record.proof });
+    steps.push({ header: stored.header, certificate: stored.certificate, queued: record.queued, proof: record.proof });
   }
   return steps;
 }
 
-async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null> {
+async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null | 'pruned'> {
   const record = getProof(options.consensus().appState, id);
   if (record) {
     if (record.verdict !== null && record.finalHeight !== null) {
+      // Below an imported snapshot this node holds no header nor results leaves: its receipt is gone from here.
+      if (record.finalHeight <= options.chain.baseHeight()) return 'pruned';
       const receipt = await receiptFor(options.chain, id, record.finalHeight);
       return { id, status: 'final', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, receipt };
     }

@@ -15,7 +15,7 @@
  */
 import { isPeerAddress } from '../core/types/validator.js';
 import { z } from 'zod';
-import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_CLIENTS_TRACKED_MAX, NODE_ID_BYTES_MAX, PEERS_MAX } from '../core/limits.js';
+import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_CLIENTS_TRACKED_MAX, NODE_ID_BYTES_MAX, PEERS_MAX, PRUNE_KEEP_RECENT_MIN, STATE_SNAPSHOT_INTERVAL_DEFAULT } from '../core/limits.js';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
 
 const nodeId = z
@@ -76,6 +76,27 @@ export const NodeConfigSchema = z
       .strict()
       .refine((a) => a.client_burst >= a.client_submits_per_second, { message: 'client_burst must be at least one second of client_submits_per_second', path: ['client_burst'] })
       .default({ client_submits_per_second: API_CLIENT_SUBMITS_PER_SECOND, client_burst: API_CLIENT_BURST_COUNT }),
+    /**
+     * Heights between two persisted ledger states (a restart opens at the newest and re-applies the blocks after
+     * it); 0 never persists one (a restart re-applies every block). This node's disk only, so node config.
+     */
+    state_snapshot_interval: z.number().int().min(0).max(1_000_000).default(STATE_SNAPSHOT_INTERVAL_DEFAULT),
+    /**
+     * Which block bodies to keep (CometBFT's retain height, Cosmos' pruning): the newest keep_recent blocks and every
+     * keep_every-th; 0 keeps all. Never below the oldest persisted state (a restart re-applies from there).
+     */
+    pruning: z
+      .object({
+        keep_recent: z
+          .number()
+          .int()
+          .min(0)
+          .refine((n) => n === 0 || n >= PRUNE_KEEP_RECENT_MIN, `keep_recent is 0 (keep all) or at least ${PRUNE_KEEP_RECENT_MIN}`)
+          .default(0),
+        keep_every: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({ keep_recent: 0, keep_every: 0 }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -85,6 +106,9 @@ export const NodeConfigSchema = z
       if (seen.has(peer.node_id)) ctx.addIssue({ code: 'custom', path: ['network', 'bootstrap_peers', i, 'node_id'], message: `duplicate peer ${peer.node_id}` });
       seen.add(peer.node_id);
     });
+    if (cfg.pruning.keep_recent > 0 && cfg.state_snapshot_interval === 0) {
+      ctx.addIssue({ code: 'custom', path: ['pruning', 'keep_recent'], message: 'pruning needs persisted states (state_snapshot_interval > 0): a restart re-applies the blocks after the newest one' });
+    }
     if (cfg.http_port === cfg.network.listen_port && cfg.http_host === cfg.network.listen_host) {
       ctx.addIssue({ code: 'custom', path: ['http_port'], message: 'http_port equals network.listen_port' });
     }

@@ -11,6 +11,7 @@ import { openConsensusWal, type ConsensusWal } from '../adapters/wal/consensus-w
 import { hashHeader } from '../core/consensus/messages.js';
 import { setStepRecordAfter } from '../core/ledger/light.js';
 import type { LedgerState } from '../core/ledger/state.js';
+import type { ResumePoint } from '../core/consensus/state-machine.js';
 import { MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX } from '../core/limits.js';
 import { proofId, type Proof } from '../core/types/proof.js';
 import type { Log } from '../ports/log.js';
@@ -18,6 +19,7 @@ import type { DroppedProofStatus } from '../ports/block-store.js';
 import type { Mempool } from '../ports/mempool.js';
 import type { SafetyStore } from '../ports/safety-store.js';
 import { NodeError } from './errors.js';
+import { persistedSnapshotOf, snapshotDue } from './state-snapshots.js';
 
 /**
  * Create `dir` if needed and claim it for `genesisHash`, or refuse another chain's directory.
@@ -46,6 +48,8 @@ export interface DataDirOptions {
   onFatal: (err: Error) => void;
   /** The ledger state the driver has applied, once it runs (undefined while the store opens). */
   appliedState: () => LedgerState | undefined;
+  /** Heights between persisted states (node config state_snapshot_interval; 0: never). */
+  snapshotInterval?: number;
 }
 
 /** Blob key of the set-change step at `height` (zero-padded, so key order is height order). */
@@ -71,18 +75,20 @@ export async function openDataDir(options: DataDirOptions): Promise<DataDirStore
   const chain = await openChainStore({
     dir: options.dir,
     hashBlock: (b) => hashHeader(b.header),
-    extrasFor: (b) => {
+    extrasFor: (b, _certificate, after) => {
       const proofs = b.txs.flatMap((tx) => (tx.type === 'submit' ? [{ id: proofId(tx.proof), status: { status: 'included' as const, height: b.header.height } }] : []));
-      // The block's results leaves (for receipts) go in the block's own batch. The driver has applied the block
-      // when it asks the store to keep it; a block replayed from the commit journal at open has no state yet:
-      // its leaves are recomputed during the driver's replay (results-backfill.ts).
-      const s = options.appliedState();
+      // The block's results leaves (for receipts), and every snapshot interval the state after it, go in the block's
+      // own batch. `after` is the state right after this block (several blocks of one sync response each have
+      // theirs); a block replayed from the commit journal at open has none: its leaves are recomputed during the
+      // driver's replay (results-backfill.ts) and the state is persisted again at the next interval.
+      const resume = after as ResumePoint<LedgerState> | undefined;
+      const s = resume?.appState ?? options.appliedState();
       if (s === undefined || s.chain.height !== b.header.height) return { proofs };
       const blobs: Record<string, string> = { [`results:${b.header.height}`]: JSON.stringify(s.lastResults) };
       // A set takes effect at height + 2: keep its queue and proof for the receipts' set-change step (light.ts).
       const step = setStepRecordAfter(s);
       if (step !== null) blobs[setStepKey(step.height)] = JSON.stringify(step);
-      return { proofs, blobs };
+      return resume && snapshotDue(resume.height, options.snapshotInterval ?? 0) ? { proofs, blobs, snapshot: persistedSnapshotOf(resume) } : { proofs, blobs };
     },
     log: options.log,
     onFatal: options.onFatal,

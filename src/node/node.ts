@@ -19,7 +19,7 @@ import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
 import { defaultVerifier } from '../core/consensus/messages.js';
 import type { ConsensusMessage } from '../core/consensus/messages.js';
-import type { ConsensusState } from '../core/consensus/state-machine.js';
+import { resumePointOf, type ConsensusState } from '../core/consensus/state-machine.js';
 import type { TimeoutConfig } from '../core/consensus/timeouts.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
@@ -47,6 +47,8 @@ import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
 import { createProofDrops, reportingRejections, type ProofDrops } from './proof-drops.js';
 import { planResultsBackfill } from './results-backfill.js';
+import { loadResumePoint, persistIfBehind } from './state-snapshots.js';
+import { createPruner, type Pruner } from './pruner.js';
 import { wireSchema, type WireMessage } from './wire.js';
 
 export { advertisedAddress } from './api-views.js';
@@ -96,6 +98,7 @@ interface Runtime {
   driver: ConsensusDriver<LedgerState> | null;
   transport: P2pTransport | null;
   peerSync: PeerSetSync | null;
+  pruner: Pruner | null;
   http: HttpListener | null;
   closing: boolean;
   fatal: boolean;
@@ -131,7 +134,7 @@ interface Parts {
 export function createNode(options: NodeOptions): ValidatorNode {
   checkIdentity(options);
   const clock = options.clock ?? systemClock;
-  const rt: Runtime = { stores: null, driver: null, transport: null, peerSync: null, http: null, closing: false, fatal: false, maxPeerHeight: 0 };
+  const rt: Runtime = { stores: null, driver: null, transport: null, peerSync: null, pruner: null, http: null, closing: false, fatal: false, maxPeerHeight: 0 };
   const consensus = (): ConsensusState<LedgerState> => {
     if (!rt.driver) throw new NodeError('NODE_CLOSED', 'node is not started');
     return rt.driver.state;
@@ -214,6 +217,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     onCommitted: (block, s) => {
       parts.drops.expire();
       rt.peerSync?.onCommitted(block, s);
+      rt.pruner?.onCommitted();
       if (!options.verificationPaused) attester.attestBlock(block);
     },
     penalize: (peer, code) => rt.transport?.penalize(peer, code),
@@ -277,7 +281,7 @@ interface StartHooks {
 async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const { options, rt, log } = parts;
   const { config, genesis } = options;
-  const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState });
+  const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState, snapshotInterval: config.state_snapshot_interval });
   rt.stores = stores;
   const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
   const honestP2p = openTransport(options, log);
@@ -285,9 +289,17 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.transport = p2p;
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
+  const resume = await loadResumePoint(stores.chain.level, genesis.genesisHash, log);
+  const { level } = stores.chain;
+  if (!resume && (level.baseHeight() > 0 || level.prunedHeight() > 0)) {
+    stores.wal.close();
+    await stores.chain.close();
+    rt.stores = null;
+    throw new NodeError('NODE_STATE_MISSING', `${config.data_dir} has no readable persisted state, and its early blocks are ${level.baseHeight() > 0 ? 'below an imported snapshot' : 'pruned'}: import a snapshot into a new data_dir (import-snapshot) or sync from genesis with an empty one`);
+  }
   rt.driver = new ConsensusDriver<LedgerState>(
     { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: reportingRejections(backfill.app, parts.drops.onRejected), verifier: defaultVerifier },
-    { genesisHash: genesis.genesisHash, appState: genesisState(genesis) },
+    { genesisHash: genesis.genesisHash, appState: genesisState(genesis), resume },
     {
       clock: parts.clock,
       transport: { send: (to, message) => void p2p.send(to, { kind: 'consensus', message }), broadcast: (message) => void p2p.broadcast({ kind: 'consensus', message }) },
@@ -299,6 +311,10 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
     },
   );
   parts.metrics.height.set(parts.state().chain.height);
+  parts.metrics.stateResumedHeight.set(resume?.height ?? 0);
+  await stores.chain.flushed();
+  if (rt.driver.state.lastCommit) await persistIfBehind(stores.chain.level, resumePointOf(rt.driver.state), resume?.height ?? 0, config.state_snapshot_interval);
+  rt.pruner = createPruner({ level: stores.chain.level, keepRecent: config.pruning.keep_recent, keepEvery: config.pruning.keep_every, log, metrics: parts.metrics });
   await backfill.save();
   rt.peerSync.seed(parts.state());
   await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined, { wallNowMs: parts.clock.wallMs() });
@@ -307,7 +323,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
   await p2p.start();
   rt.driver.start();
-  log.info({ module: 'node', height: rt.driver.state.height - 1, http: rt.http.port, p2p: config.network.listen_port }, 'validator started');
+  log.info({ module: 'node', height: rt.driver.state.height - 1, resumedAt: resume?.height ?? 0, http: rt.http.port, p2p: config.network.listen_port }, 'validator started');
 }
 
 /** The libp2p transport, knowing the genesis set (and this node, if it joined by a bond). */
@@ -326,7 +342,7 @@ function openTransport(options: NodeOptions, log: Log): P2pTransport {
   });
 }
 
-/** Close in reverse order: attestations, mempool, consensus, transport, HTTP, verifier, WAL, store. Idempotent. */
+/** Close in reverse order: attestations, mempool, consensus, transport, HTTP, verifier, pruner, WAL, store. Idempotent. */
 async function closeNode(parts: Parts, attester: Attester): Promise<void> {
   const { rt, log } = parts;
   if (rt.closing) return;
@@ -337,6 +353,7 @@ async function closeNode(parts: Parts, attester: Attester): Promise<void> {
   await rt.transport?.close().catch((err: Error) => log.warn({ module: 'p2p', err: err.message }, 'transport close failed'));
   await rt.http?.close();
   await parts.options.verifier.close().catch(() => undefined);
+  await rt.pruner?.close();
   rt.stores?.wal.close();
   await rt.stores?.chain.close();
   log.info({ module: 'node' }, 'validator stopped');

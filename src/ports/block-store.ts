@@ -7,16 +7,26 @@
  * Every block is stored with the certificate that commits it, so any node or client can check finality.
  * All writes of one commit go in ONE atomic batch (block, certificate, hash index, proof statuses, state).
  */
+import type { ResumePoint } from '../core/consensus/state-machine.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
 import type { FinalVerdict } from '../core/types/proof.js';
 
 /** Committed blocks with their certificates, as the consensus driver reads and writes them. `put` is durable when it returns. */
 export interface BlockStorePort {
+  /** The block at `height`, or undefined when not stored (not yet, pruned, or below an imported snapshot). */
   get(height: number): { block: Block; certificate: Certificate } | undefined;
-  /** Store the next block. Throws when `block` is not at height() + 1. */
-  put(block: Block, certificate: Certificate): void;
+  /**
+   * Store the next block. Throws when `block` is not at height() + 1. `after` is the consensus state right after
+   * it, which the store may persist in the block's own atomic write (every state_snapshot_interval heights).
+   */
+  put(block: Block, certificate: Certificate, after?: ResumePoint<unknown>): void;
   /** Highest stored height (0 when empty). */
   height(): number;
+  /**
+   * The latest persisted state to open at (height <= height()), or undefined to start from genesis; the driver
+   * re-applies only the blocks after it. The store vouches for it (it wrote it, or an import verified it).
+   */
+  resumePoint?(): ResumePoint<unknown> | undefined;
 }
 
 /** A committed block with its commit certificate and its header hash. */
@@ -54,6 +64,18 @@ export interface CommitBatch {
   proofs?: readonly { id: string; status: ProofStatus }[];
   /** Blobs written in the same atomic batch (e.g. the block's results leaves, read back by getBlob). */
   blobs?: Readonly<Record<string, string>>;
+  /**
+   * The state after this block, persisted in the same atomic batch (every state_snapshot_interval heights): a head
+   * (opaque JSON text) and its chunks. The store keeps the newest STATE_SNAPSHOTS_KEPT and deletes older ones.
+   */
+  snapshot?: PersistedSnapshot;
+}
+
+/** A persisted state, as the store keeps it: its height, an opaque head and chunks (owned by the node). */
+export interface PersistedSnapshot {
+  height: number;
+  head: string;
+  chunks: readonly string[];
 }
 
 export type BlockStoreErrorCode = 'STORE_CLOSED' | 'STORE_HEIGHT_GAP' | 'STORE_CORRUPT' | 'STORE_CONFLICT';

@@ -3,25 +3,39 @@
  * SafetyStore. The simulator keeps these objects across a simulated crash, so a restarted instance recovers from
  * them as a node recovers from its data directory.
  */
-import type { ConsensusEvent } from '../core/consensus/state-machine.js';
+import type { ConsensusEvent, ResumePoint } from '../core/consensus/state-machine.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
 import type { BlockStorePort } from '../ports/block-store.js';
 import type { SafetyRecord, SafetyStore } from '../ports/safety-store.js';
 import type { WalPort } from '../ports/wal.js';
 
-/** An in-memory block store (tests, simulator). */
-export function createMemoryBlockStore(): BlockStorePort & { blocks: { block: Block; certificate: Certificate }[] } {
+/**
+ * Heights between the states the in-memory store keeps (as the node's state_snapshot_interval): small, so every
+ * simulated restart opens at a persisted state and re-applies only the blocks after it.
+ */
+export const MEMORY_SNAPSHOT_INTERVAL = 4;
+
+/**
+ * An in-memory block store (tests, simulator). Every `snapshotInterval` heights (0: never) it keeps the state after
+ * the block with it, as the node's chain store persists one in the block's atomic write.
+ */
+export function createMemoryBlockStore(snapshotInterval = MEMORY_SNAPSHOT_INTERVAL): BlockStorePort & { blocks: { block: Block; certificate: Certificate }[]; snapshot: ResumePoint<unknown> | undefined } {
   const store = {
     blocks: [] as { block: Block; certificate: Certificate }[],
+    snapshot: undefined as ResumePoint<unknown> | undefined,
     get(height: number) {
       return store.blocks[height - 1];
     },
-    put(block: Block, certificate: Certificate) {
+    put(block: Block, certificate: Certificate, after?: ResumePoint<unknown>) {
       if (block.header.height !== store.blocks.length + 1) throw new Error(`block store: put ${block.header.height} after ${store.blocks.length}`);
       store.blocks.push({ block, certificate });
+      if (after && snapshotInterval > 0 && after.height % snapshotInterval === 0) store.snapshot = after;
     },
     height() {
       return store.blocks.length;
+    },
+    resumePoint() {
+      return store.snapshot;
     },
   };
   return store;

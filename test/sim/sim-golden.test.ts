@@ -7,18 +7,20 @@ import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../src/sim/cluster.js';
 import { sweepOptions } from '../../src/sim/sweep.js';
 
+// Re-recorded when block sync began to serve a peer the same height again once the server has moved on (a crashed
+// node catches up sooner: seed 20 reaches 38 heights instead of 35; seed 24 sends 24 fewer messages).
 describe('simulator results are stable', () => {
   it('twins with crashes and partitions (sweep seed 20)', () => {
     expect(runSimulation(sweepOptions(20))).toEqual({
-      seed: 20, nodes: 7, byzantineStakeFraction: 0.325, simulatedSeconds: 40, heights: 35, rounds: 41, viewChanges: 6, safetyViolations: 0, live: true,
-      violations: [], evidence: 15, messages: 6697, crashes: 2, partitions: 3, byzantineKinds: ['twin', 'twin'],
+      seed: 20, nodes: 7, byzantineStakeFraction: 0.325, simulatedSeconds: 40, heights: 38, rounds: 46, viewChanges: 8, safetyViolations: 0, live: true,
+      violations: [], evidence: 17, messages: 6955, crashes: 2, partitions: 3, byzantineKinds: ['twin', 'twin'],
     });
   });
 
   it('an equivocator and a double voter with crashes and partitions (sweep seed 24)', () => {
     expect(runSimulation(sweepOptions(24))).toEqual({
       seed: 24, nodes: 7, byzantineStakeFraction: 0.2542, simulatedSeconds: 40, heights: 19, rounds: 29, viewChanges: 10, safetyViolations: 0, live: true,
-      violations: [], evidence: 13, messages: 3037, crashes: 3, partitions: 3, byzantineKinds: ['equivocator', 'double-voter'],
+      violations: [], evidence: 13, messages: 3013, crashes: 3, partitions: 3, byzantineKinds: ['equivocator', 'double-voter'],
     });
   });
 

@@ -25,6 +25,8 @@ export interface FakeApi {
   proofs: Map<string, ProofStatusResponse>;
   /** The chain: heights 1 to 3 (empty it to see BLOCK_NOT_FOUND on /blocks/latest). */
   blocks: Map<number, BlockResponse>;
+  /** Heights and proof ids this node no longer holds (410 PRUNED). */
+  pruned: Set<number | string>;
   txs: Map<string, TxStatusResponse>;
   health: HealthResponse;
   /** Names of deps that throw (the API answers 500 INTERNAL). */
@@ -61,6 +63,7 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     proofs: new Map([[finalId, { id: finalId, status: 'final', height: 1, finalHeight: 3, verdict: 'valid', receipt: receiptView(receipt) }]]),
     txs: new Map(),
     blocks,
+    pruned: new Set(),
     health: { status: 'ok', height: 3 },
     deps: undefined as unknown as ApiDeps,
   };
@@ -82,8 +85,8 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     submitProof: guard('submitProof', async (p) => submitOne(p)),
     // The node's one door: POST /proofs/batch sees, for each proof, what POST /proofs would.
     submitProofs: guard('submitProofs', async (proofs) => proofs.map(submitOne)),
-    getProof: guard('getProof', async (id) => fake.proofs.get(id) ?? null),
-    getBlock: guard('getBlock', async (h) => fake.blocks.get(h) ?? null),
+    getProof: guard('getProof', async (id) => (fake.pruned.has(id) ? 'pruned' : (fake.proofs.get(id) ?? null))),
+    getBlock: guard('getBlock', async (h) => (fake.pruned.has(h) ? 'pruned' : (fake.blocks.get(h) ?? null))),
     getLatestBlock: guard('getLatestBlock', async () => fake.blocks.get(Math.max(0, ...fake.blocks.keys())) ?? null),
     getValidators: guard('getValidators', async () => ({ height: 3, validators: [validator('node_1', 2), validator('node_2', 2), validator('node_3', 2), validator('node_4', 1)] })),
     getStatus: guard('getStatus', async () => ({

@@ -27,7 +27,7 @@ function stored(height: number): StoredBlock {
   return { height, hash: 'ab'.repeat(32), block: { header, txs: [], lastCommit: null }, certificate: { height, round: 0, blockHash: 'ab'.repeat(32), signatures: [{ validator: 'node_1', signature: 'cd' }] } };
 }
 
-function setup(opts: { started?: boolean } = {}) {
+function setup(opts: { started?: boolean; prunedBelow?: number } = {}) {
   const clock = new Scheduler();
   const cs = createState({ config: { chainId: doc.chainId, self: 'node_1', timeouts: DEFAULT_TIMEOUTS }, app: createLedgerApp(), verifier: defaultVerifier }, { genesisHash: doc.genesisHash, appState: genesisState(doc) });
   const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
@@ -37,7 +37,19 @@ function setup(opts: { started?: boolean } = {}) {
     ['gone-expired', { status: 'expired', code: 'MEMPOOL_EXPIRED', message: 'not included within the TTL', atMs: 9 }],
     ['gone-rejected', { status: 'rejected', code: 'PROOF_MALFORMED', message: 'the ledger refused it', atMs: 9 }],
   ]);
-  const chain: ChainReader = { getStored: (h) => blocks.get(h) ?? null, height: () => blocks.size, getBlob: async () => null, listBlobs: async () => [], getProofStatus: async (id) => statuses.get(id) ?? null };
+  const chain: ChainReader = {
+    getStored: (h) => (h <= (opts.prunedBelow ?? 0) ? null : (blocks.get(h) ?? null)),
+    getHeader: (h) => {
+      const b = blocks.get(h);
+      return b ? { height: h, hash: b.hash, header: b.block.header, certificate: b.certificate } : null;
+    },
+    prunedBelow: () => opts.prunedBelow ?? 0,
+    baseHeight: () => 0,
+    height: () => blocks.size,
+    getBlob: async () => null,
+    listBlobs: async () => [],
+    getProofStatus: async (id) => statuses.get(id) ?? null,
+  };
   const peers: PeerInfo[] = [
     { id: 'node_2', peerId: 'p2', connected: true, score: 0, address: 'localhost:8002', addressSource: 'config' },
     { id: 'node_3', peerId: 'p3', connected: false, score: 0 },
@@ -71,8 +83,15 @@ function setup(opts: { started?: boolean } = {}) {
 describe('API views', () => {
   it('serves stored blocks by height and the latest one; null past the tip', async () => {
     const { views } = setup();
-    expect((await views.deps.getBlock(1))?.height).toBe(1);
-    expect((await views.deps.getLatestBlock())?.height).toBe(2);
+    expect(await views.deps.getBlock(1)).toMatchObject({ height: 1 });
+    expect(await views.deps.getLatestBlock()).toMatchObject({ height: 2 });
+    expect(await views.deps.getBlock(3)).toBeNull();
+  });
+
+  it('says pruned for a block body the pruner deleted, not found past the tip', async () => {
+    const { views } = setup({ prunedBelow: 1 });
+    expect(await views.deps.getBlock(1)).toBe('pruned');
+    expect(await views.deps.getBlock(2)).toMatchObject({ height: 2 });
     expect(await views.deps.getBlock(3)).toBeNull();
   });
 

@@ -51,10 +51,11 @@ function fakeNode(options: { proofsMax?: number; closing?: boolean } = {}) {
     },
     async getProof(id) {
       if (finals.has(id)) return finals.get(id) ?? null;
+      if (id === 'ee'.repeat(32)) return 'pruned';
       return mempool.has(id) ? { id, status: 'pending' } : null;
     },
     async getBlock(height) {
-      return height === 1 ? block : null;
+      return height === 1 ? block : height === 7 ? 'pruned' : null;
     },
     async getLatestBlock() {
       return block;
@@ -232,6 +233,8 @@ describe('HTTP API', () => {
     BlockResponse.parse(one.body);
     BlockResponse.parse((await request(app).get('/blocks/latest')).body);
     expectError(await request(app).get('/blocks/2'), 404, 'BLOCK_NOT_FOUND');
+    expectError(await request(app).get('/blocks/7'), 410, 'PRUNED');
+    expectError(await request(app).get('/proofs/' + 'ee'.repeat(32)), 410, 'PRUNED');
     for (const bad of ['0', '-1', '1.5', 'abc', '99999999999999999999']) expectError(await request(app).get('/blocks/' + bad), 400, 'HEIGHT_INVALID');
   });
 

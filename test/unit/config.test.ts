@@ -119,6 +119,16 @@ describe('startup checks', () => {
       mkdirSync(dataDir);
       writeFileSync(join(dataDir, 'genesis.hash'), 'ab'.repeat(32));
       await expect(createNode({ ...base, config: { ...config, data_dir: dataDir } }).start()).rejects.toMatchObject({ code: 'NODE_DATA_OTHER_CHAIN' });
+      // A directory that began at an imported snapshot whose persisted state no longer loads: nothing to re-apply from.
+      const imported = join(dir, 'imported');
+      const { claimDataDir } = await import('../../src/node/data-dir.js');
+      const { openLevelBlockStore } = await import('../../src/adapters/store/level-block-store.js');
+      claimDataDir(imported, genesis.genesisHash);
+      const level = await openLevelBlockStore(join(imported, 'chain'));
+      const header = { chainId: 'pop-test', height: 5, round: 0, prevHash: '', proposer: 'node_1', txsRoot: '', stateRoot: '', resultsRoot: '', lastCommitHash: '', validatorsHash: '' };
+      await level.importBase([{ height: 5, hash: 'aa'.repeat(32), block: { header, txs: [], lastCommit: null }, certificate: { height: 5, round: 0, blockHash: 'aa'.repeat(32), signatures: [] } }], { height: 5, head: 'torn', chunks: [] });
+      await level.close();
+      await expect(createNode({ ...base, config: { ...config, data_dir: imported } }).start()).rejects.toMatchObject({ code: 'NODE_STATE_MISSING', message: expect.stringMatching(/import-snapshot/) });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

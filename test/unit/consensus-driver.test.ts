@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConsensusDriver } from '../../src/core/consensus/driver.js';
+import { createState } from '../../src/core/consensus/state-machine.js';
 import { defaultVerifier, type ConsensusMessage } from '../../src/core/consensus/messages.js';
 import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
 import { SafetyRules } from '../../src/core/safety/safety-rules.js';
@@ -60,5 +61,79 @@ describe('ConsensusDriver', () => {
     expect([...wal.unsyncedTypes]).toEqual(['message']);
     expect([...wal.syncedTypes].sort()).toEqual(expect.arrayContaining(['payload', 'signed', 'start', 'timeout']));
     expect(wal.syncedTypes.has('message')).toBe(false);
+  });
+
+  it('a restart opens at the persisted state and re-applies only the blocks after it, to the same state as a full replay', () => {
+    const keys = [0, 1, 2, 3].map((i) => keyPairFromSeed(sha256Hex(`driver-${i}`)));
+    const set: ValidatorSet = { validators: keys.map((k, i) => ({ id: `node_${i + 1}`, publicKey: k.publicKey, stake: [1, 2, 3, 5][i]! })) };
+    const genesis = { genesisHash: 'f'.repeat(64), appState: createCounterGenesis(set) };
+    const clock = new Scheduler();
+    const stores = keys.map(() => createMemoryBlockStore(7));
+    const drivers: ConsensusDriver<ReturnType<typeof createCounterGenesis>>[] = [];
+    const ctxFor = (i: number, app = counterApp) => ({ config: { chainId: 'drv', self: `node_${i + 1}`, timeouts: DEFAULT_TIMEOUTS }, app, verifier: defaultVerifier });
+    const portsFor = (i: number, blocks: ReturnType<typeof createMemoryBlockStore>) => ({
+      clock,
+      transport: {
+        send: (to: string, m: ConsensusMessage) => clock.schedule(2, () => drivers[Number(to.slice(1))]?.deliver({ type: 'message', from: `n${i}`, message: m })),
+        broadcast: (m: ConsensusMessage) => [0, 1, 2, 3].forEach((j) => j !== i && clock.schedule(2, () => drivers[j]?.deliver({ type: 'message', from: `n${i}`, message: m }))),
+      },
+      signer: new SafetyRules({ chainId: 'drv', genesisHash: genesis.genesisHash, validator: `node_${i + 1}`, secretKey: keys[i]!.secretKey, store: createMemorySafetyStore() }),
+      blocks,
+      wal: createMemoryWal(),
+      mempool: { candidates: (h: number) => [{ type: 'submit' as const, proof: { smtlib: `(set-info :h ${h}) (check-sat)`, claim: 'sat' as const } }] },
+    });
+    for (let i = 0; i < 4; i++) {
+      drivers.push(new ConsensusDriver(ctxFor(i), genesis, portsFor(i, stores[i]!)));
+      drivers[i]!.start();
+    }
+    clock.runUntil(20_000);
+    const store = stores[0]!;
+    const top = store.height();
+    expect(top).toBeGreaterThanOrEqual(12);
+    const snapshot = store.snapshot!;
+    expect(snapshot.height % 7).toBe(0);
+    expect(snapshot.height).toBeGreaterThan(top - 7);
+    expect(snapshot.height % 11).not.toBe(0); // priorities are not back at their start (period: the total stake)
+    // Count the blocks each restart re-applies.
+    let applied = 0;
+    const counting = { ...counterApp, applyBlock: (...a: Parameters<typeof counterApp.applyBlock>) => (applied++, counterApp.applyBlock(...a)) };
+    const idle = (blocks: typeof store) => ({ ...portsFor(0, blocks), transport: { send: () => undefined, broadcast: () => undefined }, wal: createMemoryWal() });
+    const resumed = new ConsensusDriver(ctxFor(0, counting), genesis, idle(store));
+    expect(applied).toBe(top - snapshot.height);
+    applied = 0;
+    const full = new ConsensusDriver(ctxFor(0, counting), genesis, idle({ ...store, resumePoint: () => undefined }));
+    expect(applied).toBe(top);
+    for (const k of ['height', 'appState', 'validators', 'validatorsHash', 'prevValidators', 'priorities', 'prevHash', 'lastCommit'] as const) {
+      expect(resumed.state[k], k).toEqual(full.state[k]);
+    }
+
+    // Block sync from a node that pruned the early blocks: "not available" at once (an empty response), and the
+    // blocks it still holds from where they begin.
+    const sent: { to: string; message: ConsensusMessage }[] = [];
+    const pruned = { ...store, get: (h: number) => (h <= snapshot.height ? undefined : store.get(h)) };
+    const server = new ConsensusDriver(ctxFor(0), genesis, { ...idle(pruned), transport: { send: (to, message) => sent.push({ to, message }), broadcast: () => undefined } });
+    server.deliver({ type: 'message', from: 'n9', message: { kind: 'sync-request', height: 2 } });
+    server.deliver({ type: 'message', from: 'n8', message: { kind: 'sync-request', height: snapshot.height + 1 } });
+    expect(sent.map((x) => [x.to, x.message.kind === 'sync-response' ? x.message.blocks.map((b) => b.block.header.height) : null])).toEqual([
+      ['n9', []],
+      ['n8', Array.from({ length: top - snapshot.height }, (_, i) => snapshot.height + 1 + i)],
+    ]);
+    // The node that asked takes "not available" as a cue to ask the next peer that shows it is ahead.
+    resumed.state.syncRequested = true;
+    resumed.deliver({ type: 'message', from: 'n9', message: { kind: 'sync-response', blocks: [] } });
+    expect(resumed.state.syncRequested).toBe(false);
+  });
+
+  it('refuses a resume point that does not hold together', () => {
+    const keys = [0, 1].map((i) => keyPairFromSeed(sha256Hex(`driver-${i}`)));
+    const set: ValidatorSet = { validators: keys.map((k, i) => ({ id: `node_${i + 1}`, publicKey: k.publicKey, stake: 1 })) };
+    const appState = createCounterGenesis(set);
+    const ctx = { config: { chainId: 'drv', self: null, timeouts: DEFAULT_TIMEOUTS }, app: counterApp, verifier: defaultVerifier };
+    const certificate = { height: 3, round: 0, blockHash: 'a'.repeat(64), signatures: [] };
+    const resume = { height: 3, appState, blockHash: 'a'.repeat(64), certificate, validators: set, priorities: [{ id: 'node_1', priority: 0 }, { id: 'node_2', priority: 0 }] };
+    expect(createState(ctx, { genesisHash: 'f'.repeat(64), appState, resume }).height).toBe(4);
+    expect(() => createState(ctx, { genesisHash: 'f'.repeat(64), appState, resume: { ...resume, priorities: [{ id: 'node_1', priority: 0 }] } })).toThrow(/priorities/);
+    expect(() => createState(ctx, { genesisHash: 'f'.repeat(64), appState, resume: { ...resume, blockHash: 'b'.repeat(64) } })).toThrow(/certificate/);
+    expect(() => createState(ctx, { genesisHash: 'f'.repeat(64), appState, resume: { ...resume, height: 0, certificate: { ...certificate, height: 0 } } })).toThrow(/height/);
   });
 });

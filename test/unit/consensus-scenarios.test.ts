@@ -421,11 +421,22 @@ describe('block sync', () => {
     }
   });
 
-  it('serves a peer that sends a message from a height this node has left, once per peer and height', () => {
+  it('serves a peer that sends a message from a height this node has left, once per peer and height while this node stays at its height', () => {
     const { after } = decidedHeight1();
     const late = vote(P3, 'prepare', 0, null);
     expect(after.receive(P3, late)).toEqual([{ type: 'serve-sync', to: P3, fromHeight: 1 }]);
     expect(after.receive(P3, late)).toEqual([]);
+    expect(after.receive(P3, { kind: 'sync-request', height: 1 })).toEqual([]);
+  });
+
+  // Found by test/e2e/chain-lifecycle.test.ts (2 of 5 runs): a node rolled back to a height its peers had served it
+  // before never got the block again (once per peer and height, for ever), and stayed behind. Failed before the fix.
+  it('serves the same peer and height again once this node has moved on (a lost answer, a restart, a rollback)', () => {
+    const { after } = decidedHeight1();
+    expect(after.receive(P3, { kind: 'sync-request', height: 1 })).toEqual([{ type: 'serve-sync', to: P3, fromHeight: 1 }]);
+    expect(after.receive(P3, { kind: 'sync-request', height: 1 })).toEqual([]);
+    after.s.height += 1; // this node committed another block (what the rule reads of it)
+    expect(after.receive(P3, { kind: 'sync-request', height: 1 })).toEqual([{ type: 'serve-sync', to: P3, fromHeight: 1 }]);
   });
 });
 

@@ -359,7 +359,8 @@ describe('Application adapter', () => {
   });
 });
 
-import { restoreState, snapshotState, SnapshotError } from '../../src/core/ledger/index.js';
+import { decodeLocalState, encodeLocalState, restoreState, snapshotState, SnapshotError } from '../../src/core/ledger/index.js';
+import { smtStats } from '../../src/core/ledger/smt.js';
 
 describe('snapshots', () => {
   it('round-trip through JSON to the same root and the same next block; a corrupted one is refused', () => {
@@ -375,6 +376,29 @@ describe('snapshots', () => {
     const snap = snapshotState(s);
     snap.entries[0] = [snap.entries[0]![0], { tampered: true }];
     expect(() => restoreState(snap, s.genesisHash)).toThrow(SnapshotError);
+  });
+
+  it('the local form restores the same state without hashing, across chunk boundaries; a torn one is refused', () => {
+    const { keys, state: s0 } = setup();
+    let s = step(s0, [{ type: 'submit', proof: proofN(1) }, { type: 'submit', proof: proofN(2) }, bondTx(NET, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0)]);
+    s = step(s, commitAll(s, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid', node_4: 'valid' }, [proofId(proofN(1))]));
+    s = step(s, revealAll(s, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [proofId(proofN(1))]));
+    const { header, chunks } = encodeLocalState(s, 3);
+    expect(chunks.length).toBeGreaterThan(2);
+    const before = smtStats.hashes;
+    const restored = decodeLocalState(JSON.parse(JSON.stringify(header)), chunks, s.genesisHash);
+    expect(smtStats.hashes).toBe(before); // no hash computed: the stored ones are taken
+    expect(stateRoot(restored)).toBe(stateRoot(s));
+    expect(restored.activeSet).toEqual(s.activeSet);
+    expect(restored.lastResults).toEqual(s.lastResults);
+    expect(restored.chain).toEqual(s.chain);
+    const next = makeBlock(s, [{ type: 'submit', proof: proofN(3) }]);
+    expect(stateRoot(applyBlock(restored, next))).toBe(stateRoot(applyBlock(s, next)));
+    // A missing chunk, an extra one, a header of another state, garbage: refused with the snapshot error.
+    expect(() => decodeLocalState({ ...header, chunkCount: chunks.length - 1 }, chunks.slice(1), s.genesisHash)).toThrow(SnapshotError);
+    expect(() => decodeLocalState({ ...header, chunkCount: chunks.length + 1 }, [...chunks, chunks[0]!], s.genesisHash)).toThrow(SnapshotError);
+    expect(() => decodeLocalState({ ...header, stateRoot: '0'.repeat(64) }, chunks, s.genesisHash)).toThrow(SnapshotError);
+    expect(() => decodeLocalState(header, [...chunks.slice(0, -1), '{oops'], s.genesisHash)).toThrow(SnapshotError);
   });
 });
 

@@ -99,6 +99,10 @@ function examples(): Record<string, Record<string, () => Promise<Response>>> {
       200: () => get(u(), `/proofs/${fake.finalId}`),
       400: () => get(u(), '/proofs/xyz'),
       404: () => get(u(), `/proofs/${hex('a')}`),
+      410: async () => {
+        fake.pruned.add(hex('e'));
+        return get(u(), `/proofs/${hex('e')}`);
+      },
       500: failing('getProof', () => get(u(), `/proofs/${fake.finalId}`)),
     },
     'GET /blocks/latest': {
@@ -118,6 +122,10 @@ function examples(): Record<string, Record<string, () => Promise<Response>>> {
       200: () => get(u(), '/blocks/1'),
       400: () => get(u(), '/blocks/0'),
       404: () => get(u(), '/blocks/9'),
+      410: async () => {
+        fake.pruned.add(7);
+        return get(u(), '/blocks/7');
+      },
       500: failing('getBlock', () => get(u(), '/blocks/1')),
     },
     'GET /validators': { 200: () => get(u(), '/validators'), 500: failing('getValidators', () => get(u(), '/validators')) },

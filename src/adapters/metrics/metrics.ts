@@ -20,6 +20,12 @@ export interface NodeMetrics {
   mempoolBytes: Gauge;
   peers: Gauge;
   evidenceTotal: Counter;
+  /** Height of the persisted state this run opened at (0: it started from genesis and re-applied every block). */
+  stateResumedHeight: Gauge;
+  /** Height of the newest persisted state. */
+  stateSnapshotHeight: Gauge;
+  /** Highest height the pruner went through (block bodies at or below it are gone, but for keep_every ones). */
+  prunedHeight: Gauge;
   /** Prometheus text exposition. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -51,6 +57,9 @@ export function createNodeMetrics(labels: { nodeId: string }, options: { default
     mempoolBytes: new Gauge({ name: 'pop_mempool_bytes', help: 'Bytes of proofs in the mempool', registers }),
     peers: new Gauge({ name: 'pop_peers', help: 'Connected validator peers', registers }),
     evidenceTotal: new Counter({ name: 'pop_evidence_total', help: 'Byzantine evidence (equivocations) detected or committed', registers }),
+    stateResumedHeight: new Gauge({ name: 'pop_state_resumed_height', help: 'Height of the persisted state this run opened at (0: from genesis)', registers }),
+    stateSnapshotHeight: new Gauge({ name: 'pop_state_snapshot_height', help: 'Height of the newest persisted state', registers }),
+    prunedHeight: new Gauge({ name: 'pop_pruned_height', help: 'Highest height the pruner went through', registers }),
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },

@@ -6,6 +6,7 @@
  * else runs. So a `kill -9` at any instant loses no block the driver saw as stored.
  */
 import { join } from 'node:path';
+import type { ResumePoint } from '../../core/consensus/state-machine.js';
 import type { Block, Certificate } from '../../core/types/consensus.js';
 import type { CommitBatch, StoredBlock } from '../../ports/block-store.js';
 import { silentLog, type Log } from '../../ports/log.js';
@@ -22,8 +23,11 @@ export interface ChainStoreOptions {
   dir: string;
   /** Header hash of a block (consensus' hashHeader). */
   hashBlock(block: Block): string;
-  /** Extra writes for the same atomic batch (state, proof statuses); computed when the block is stored. */
-  extrasFor?(block: Block, certificate: Certificate): Omit<CommitBatch, 'block'>;
+  /**
+   * Extra writes for the same atomic batch (a persisted state, proof statuses, results leaves); computed when the
+   * block is stored. `after` (the state after the block) is absent for a block replayed from the journal at open.
+   */
+  extrasFor?(block: Block, certificate: Certificate, after?: ResumePoint<unknown>): Omit<CommitBatch, 'block'>;
   log?: Log;
   /** Fatal: LevelDB could not take a journaled block. The node must stop (the journal keeps it). */
   onFatal?(err: Error): void;
@@ -33,7 +37,7 @@ export interface ChainStore {
   /** LevelDB underneath, for the API's reads. */
   readonly level: LevelBlockStore;
   get(height: number): { block: Block; certificate: Certificate } | undefined;
-  put(block: Block, certificate: Certificate): void;
+  put(block: Block, certificate: Certificate, after?: ResumePoint<unknown>): void;
   height(): number;
   getStored(height: number): StoredBlock | null;
   /** Resolves once every stored block is in LevelDB. */
@@ -73,7 +77,7 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
       return pending.get(height) ?? level.getBlockSync(height);
     },
     height: () => top,
-    put(block, certificate) {
+    put(block, certificate, after) {
       const height = block.header.height;
       if (height !== top + 1) throw new Error(`chain store: put height ${height} after ${top}`);
       const hash = options.hashBlock(block);
@@ -81,7 +85,7 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
       const stored: StoredBlock = { height, hash, block, certificate };
       pending.set(height, stored);
       top = height;
-      const extras = options.extrasFor?.(block, certificate) ?? {};
+      const extras = options.extrasFor?.(block, certificate, after) ?? {};
       flushChain = flushChain
         .then(() => level.commit({ ...extras, block: stored }))
         .then(() => {

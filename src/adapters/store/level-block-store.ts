@@ -7,17 +7,45 @@
  *   proof:<id>            -> ProofStatus
  *   pending:<ms 15 digits>:<id> -> id   (index of accepted proofs not yet included)
  *   blob:<key>            -> free text
+ *   meta:base             -> lowest stored height - 1 (0 unless the store began at an imported snapshot)
+ *   meta:pruned           -> highest height the pruner went through (0 when none)
+ *   hdr:<height 12 digits> -> { height, hash, header, certificate } of a block whose body was pruned
+ *   snap:<height 12 digits> -> { chunkCount, head } of a persisted state (the newest STATE_SNAPSHOTS_KEPT)
+ *   snapchunk:<height 12 digits>:<index 6 digits> -> one chunk of it
  * Every commit is one atomic batch written with `sync: true`, so a `kill -9` loses nothing that was
  * acknowledged. Writes are serialized through one promise chain.
  */
 import { ClassicLevel } from 'classic-level';
-import { BlockStoreError, type BlockStore, type CommitBatch, type DroppedProofStatus, type PendingProof, type ProofStatus, type StoredBlock } from '../../ports/block-store.js';
+import { PRUNE_BATCH_BLOCKS, STATE_SNAPSHOTS_KEPT } from '../../core/limits.js';
+import { proofId } from '../../core/types/proof.js';
+import type { BlockHeader, Certificate } from '../../core/types/consensus.js';
+import { BlockStoreError, type BlockStore, type CommitBatch, type DroppedProofStatus, type PendingProof, type PersistedSnapshot, type ProofStatus, type StoredBlock } from '../../ports/block-store.js';
 
 const HEIGHT_DIGITS = 12;
+
+/** What pruning keeps of a block: its header and certificate (with the results leaves, a receipt still builds). */
+export interface StoredHeader {
+  height: number;
+  hash: string;
+  header: BlockHeader;
+  certificate: Certificate;
+}
 const MS_DIGITS = 15;
 
 function heightKey(height: number): string {
   return 'blk:' + String(height).padStart(HEIGHT_DIGITS, '0');
+}
+
+function headerKey(height: number): string {
+  return 'hdr:' + String(height).padStart(HEIGHT_DIGITS, '0');
+}
+
+function snapKey(height: number): string {
+  return 'snap:' + String(height).padStart(HEIGHT_DIGITS, '0');
+}
+
+function snapChunkKey(height: number, index: number): string {
+  return 'snapchunk:' + String(height).padStart(HEIGHT_DIGITS, '0') + ':' + String(index).padStart(6, '0');
 }
 
 function pendingKey(acceptedAtMs: number, id: string): string {
@@ -39,14 +67,86 @@ function parseJson<T>(text: string, what: string): T {
   }
 }
 
+async function readCount(db: ClassicLevel<string, string>, key: string): Promise<number> {
+  const text = await db.get(key);
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new BlockStoreError('STORE_CORRUPT', `${key} ${text} is not a height`);
+  return n;
+}
+
+/** Ops writing `snapshot` and deleting the oldest kept ones beyond STATE_SNAPSHOTS_KEPT; returns those deleted. */
+function snapshotOps(ops: LevelOp[], snapshot: PersistedSnapshot, kept: readonly { height: number; chunkCount: number }[]): { height: number; chunkCount: number }[] {
+  const same = kept.find((s) => s.height === snapshot.height);
+  if (same) deleteSnapshotOps(ops, same); // a re-commit: its chunks may be fewer now
+  ops.push({ type: 'put', key: snapKey(snapshot.height), value: JSON.stringify({ chunkCount: snapshot.chunks.length, head: snapshot.head }) });
+  snapshot.chunks.forEach((chunk, i) => ops.push({ type: 'put', key: snapChunkKey(snapshot.height, i), value: chunk }));
+  const older = kept.filter((s) => s.height !== snapshot.height);
+  const dropped = older.slice(0, Math.max(0, older.length - (STATE_SNAPSHOTS_KEPT - 1)));
+  for (const d of dropped) deleteSnapshotOps(ops, d);
+  return dropped;
+}
+
+function keepSnapshot(kept: { height: number; chunkCount: number }[], snapshot: PersistedSnapshot): void {
+  const same = kept.find((s) => s.height === snapshot.height);
+  if (same) same.chunkCount = snapshot.chunks.length;
+  else kept.push({ height: snapshot.height, chunkCount: snapshot.chunks.length });
+  kept.sort((a, b) => a.height - b.height);
+}
+
+function deleteSnapshotOps(ops: LevelOp[], snapshot: { height: number; chunkCount: number }): void {
+  ops.push({ type: 'del', key: snapKey(snapshot.height) });
+  for (let i = 0; i < snapshot.chunkCount; i++) ops.push({ type: 'del', key: snapChunkKey(snapshot.height, i) });
+}
+
 /**
  * Open (creating if missing) a LevelDB block store in `dir`.
  * @throws BlockStoreError STORE_CORRUPT when the stored latest height is unreadable; LevelDB errors (e.g.
  *   LEVEL_DATABASE_NOT_OPEN when another process holds the lock) propagate.
  * @example const store = await openLevelBlockStore('data/node_1/chain');
  */
-/** The LevelDB store also reads blocks synchronously (for the consensus driver's synchronous loop). */
-export type LevelBlockStore = BlockStore & { getBlockSync(height: number): StoredBlock | null };
+/**
+ * The LevelDB store also reads blocks synchronously (for the consensus driver's synchronous loop), and keeps the
+ * chain's lifecycle: persisted states (snapshots), a base height (a store that began at an imported snapshot),
+ * pruned block bodies, and a rollback of the top block.
+ */
+export type LevelBlockStore = BlockStore & {
+  getBlockSync(height: number): StoredBlock | null;
+  /** Heights of the persisted states, oldest first. */
+  snapshotHeights(): number[];
+  /** A persisted state, or null when there is none at `height`. */
+  loadSnapshot(height: number): Promise<PersistedSnapshot | null>;
+  /**
+   * Persist a state outside a commit (at start, after re-applying blocks whose batches the journal replayed without
+   * their state), with the same retention. Throws STORE_HEIGHT_GAP above the latest stored block.
+   */
+  saveSnapshot(snapshot: PersistedSnapshot): Promise<void>;
+  /** Delete the persisted state at `height` (rollback). */
+  deleteSnapshot(height: number): Promise<void>;
+  /** Heights below this + 1 were never stored here (an imported store); 0 for a store that began at genesis. */
+  baseHeight(): number;
+  /** Highest height the pruner went through (0 when none): bodies at or below it are gone, but for keep_every ones. */
+  prunedHeight(): number;
+  /**
+   * Prune the next batch (at most PRUNE_BATCH_BLOCKS heights) of block bodies up to `toHeight` (never the top
+   * block): each body and the bodies of the proofs it included are deleted; its header, certificate and results
+   * leaves stay (receipts need them). Heights that are multiples of `keepEvery` (> 0) keep their body.
+   * Returns the bodies deleted; call again until prunedHeight() reaches `toHeight`.
+   */
+  pruneBlocks(toHeight: number, keepEvery: number): Promise<number>;
+  /** The header and certificate of a stored or pruned block (null below the base or above the top). */
+  getHeaderSync(height: number): StoredHeader | null;
+  /**
+   * Begin an empty store at an imported snapshot: block `base` (and any blocks after it, in order) are stored
+   * with the persisted state at `base`, and `extras` (blobs, headers of earlier blocks such as set-change steps),
+   * in one batch. Throws STORE_CONFLICT when the store is not empty.
+   */
+  importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot, extras?: { blobs?: Readonly<Record<string, string>>; headers?: readonly StoredHeader[] }): Promise<void>;
+  /** Remove the top block (its body, hash index, results leaves; a persisted state at its height). Returns the new top. */
+  removeTopBlock(): Promise<number>;
+  /** Compact the whole key range now (LevelDB otherwise reclaims what pruning deleted in the background, later). */
+  compact(): Promise<void>;
+};
 
 export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore> {
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
@@ -56,6 +156,12 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
   if (latestText !== undefined) {
     latest = Number(latestText);
     if (!Number.isSafeInteger(latest) || latest < 0) throw new BlockStoreError('STORE_CORRUPT', `latest height ${latestText} is not a height`);
+  }
+  let base = await readCount(db, 'meta:base');
+  let pruned = await readCount(db, 'meta:pruned');
+  const snapshots: { height: number; chunkCount: number }[] = [];
+  for await (const [key, value] of db.iterator({ gte: 'snap:', lt: 'snap;' })) {
+    snapshots.push({ height: Number(key.slice(5)), chunkCount: parseJson<{ chunkCount: number }>(value, `snapshot ${key}`).chunkCount });
   }
   let closed = false;
   let chain: Promise<unknown> = Promise.resolve();
@@ -129,6 +235,7 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
           { type: 'put', key: 'meta:latest', value: String(block.height) },
         ];
         if (batch.stateJson !== undefined) ops.push({ type: 'put', key: 'state', value: JSON.stringify({ height: block.height, stateJson: batch.stateJson }) });
+        const dropped = batch.snapshot ? snapshotOps(ops, batch.snapshot, snapshots) : [];
         for (const [key, value] of Object.entries(batch.blobs ?? {})) ops.push({ type: 'put', key: 'blob:' + key, value });
         for (const { id, status } of batch.proofs ?? []) {
           const current = await readStatus(id);
@@ -139,6 +246,116 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
         }
         await db.batch(ops, { sync: true });
         latest = block.height;
+        for (const d of dropped) snapshots.splice(snapshots.indexOf(d), 1);
+        if (batch.snapshot) keepSnapshot(snapshots, batch.snapshot);
+      });
+    },
+
+    snapshotHeights: () => snapshots.map((s) => s.height),
+
+    async loadSnapshot(height: number): Promise<PersistedSnapshot | null> {
+      const text = await db.get(snapKey(height));
+      if (text === undefined) return null;
+      const { chunkCount, head } = parseJson<{ chunkCount: number; head: string }>(text, `snapshot ${height}`);
+      const keys = Array.from({ length: chunkCount }, (_, i) => snapChunkKey(height, i));
+      const chunks = await db.getMany(keys);
+      if (chunks.some((c) => c === undefined)) throw new BlockStoreError('STORE_CORRUPT', `snapshot ${height} is missing chunks`);
+      return { height, head, chunks: chunks as string[] };
+    },
+
+    saveSnapshot(snapshot: PersistedSnapshot): Promise<void> {
+      return serial(async () => {
+        if (snapshot.height > latest) throw new BlockStoreError('STORE_HEIGHT_GAP', `no block ${snapshot.height} stored for its state (top ${latest})`);
+        const ops: LevelOp[] = [];
+        const dropped = snapshotOps(ops, snapshot, snapshots);
+        await db.batch(ops, { sync: true });
+        for (const d of dropped) snapshots.splice(snapshots.indexOf(d), 1);
+        keepSnapshot(snapshots, snapshot);
+      });
+    },
+
+    deleteSnapshot(height: number): Promise<void> {
+      return serial(async () => {
+        const found = snapshots.find((s) => s.height === height);
+        if (!found) return;
+        const ops: LevelOp[] = [];
+        deleteSnapshotOps(ops, found);
+        await db.batch(ops, { sync: true });
+        snapshots.splice(snapshots.indexOf(found), 1);
+      });
+    },
+
+    baseHeight: () => base,
+    prunedHeight: () => pruned,
+
+    pruneBlocks(toHeight: number, keepEvery: number): Promise<number> {
+      return serial(async () => {
+        const from = Math.max(pruned, base) + 1;
+        const to = Math.min(toHeight, latest - 1, from + PRUNE_BATCH_BLOCKS - 1);
+        if (to < from) return 0;
+        const ops: LevelOp[] = [];
+        let count = 0;
+        for (let h = from; h <= to; h++) {
+          if (keepEvery > 0 && h % keepEvery === 0) continue;
+          const text = await db.get(heightKey(h));
+          if (text === undefined) continue;
+          const stored = parseJson<StoredBlock>(text, `block ${h}`);
+          const header: StoredHeader = { height: h, hash: stored.hash, header: stored.block.header, certificate: stored.certificate };
+          ops.push({ type: 'put', key: headerKey(h), value: JSON.stringify(header) }, { type: 'del', key: heightKey(h) });
+          for (const tx of stored.block.txs) if (tx.type === 'submit') ops.push({ type: 'del', key: 'blob:proof:' + proofId(tx.proof) });
+          count++;
+        }
+        ops.push({ type: 'put', key: 'meta:pruned', value: String(to) });
+        await db.batch(ops, { sync: true });
+        pruned = to;
+        return count;
+      });
+    },
+
+    getHeaderSync(height: number): StoredHeader | null {
+      if (closed || !Number.isSafeInteger(height) || height < 1) return null;
+      const text = db.getSync(heightKey(height));
+      if (text !== undefined) {
+        const stored = parseJson<StoredBlock>(text, `block ${height}`);
+        return { height, hash: stored.hash, header: stored.block.header, certificate: stored.certificate };
+      }
+      const kept = db.getSync(headerKey(height));
+      return kept === undefined ? null : parseJson<StoredHeader>(kept, `header ${height}`);
+    },
+
+    importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot, extras: { blobs?: Readonly<Record<string, string>>; headers?: readonly StoredHeader[] } = {}): Promise<void> {
+      return serial(async () => {
+        if (latest !== 0 || snapshots.length > 0) throw new BlockStoreError('STORE_CONFLICT', 'an import needs an empty store');
+        const first = blocks[0];
+        if (!first || first.height !== snapshot.height) throw new BlockStoreError('STORE_HEIGHT_GAP', 'an import begins with the block of its snapshot');
+        const ops: LevelOp[] = [{ type: 'put', key: 'meta:base', value: String(first.height - 1) }];
+        blocks.forEach((b, i) => {
+          if (b.height !== first.height + i) throw new BlockStoreError('STORE_HEIGHT_GAP', `imported block ${b.height} out of order`);
+          ops.push({ type: 'put', key: heightKey(b.height), value: JSON.stringify(b) }, { type: 'put', key: 'hash:' + b.hash, value: String(b.height) });
+        });
+        ops.push({ type: 'put', key: 'meta:latest', value: String(first.height + blocks.length - 1) });
+        for (const [key, value] of Object.entries(extras.blobs ?? {})) ops.push({ type: 'put', key: 'blob:' + key, value });
+        for (const h of extras.headers ?? []) if (h.height < first.height) ops.push({ type: 'put', key: headerKey(h.height), value: JSON.stringify(h) });
+        snapshotOps(ops, snapshot, snapshots);
+        await db.batch(ops, { sync: true });
+        latest = first.height + blocks.length - 1;
+        base = first.height - 1;
+        keepSnapshot(snapshots, snapshot);
+      });
+    },
+
+    removeTopBlock(): Promise<number> {
+      return serial(async () => {
+        if (latest <= Math.max(base + 1, pruned + 1)) throw new BlockStoreError('STORE_HEIGHT_GAP', `cannot remove block ${latest}: it is the lowest stored block`);
+        const text = await db.get(heightKey(latest));
+        const ops: LevelOp[] = [{ type: 'del', key: heightKey(latest) }, { type: 'del', key: `blob:results:${latest}` }, { type: 'put', key: 'meta:latest', value: String(latest - 1) }];
+        if (text !== undefined) ops.push({ type: 'del', key: 'hash:' + parseJson<StoredBlock>(text, `block ${latest}`).hash });
+        const atTop = snapshots.find((s) => s.height === latest);
+        if (atTop) deleteSnapshotOps(ops, atTop);
+        await db.batch(ops, { sync: true });
+        if (atTop) snapshots.splice(snapshots.indexOf(atTop), 1);
+        latest -= 1;
+        return latest;
       });
     },
 
@@ -211,6 +428,10 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
     },
     deleteBlob(key: string): Promise<void> {
       return serial(() => db.del('blob:' + key, { sync: true }));
+    },
+
+    compact(): Promise<void> {
+      return serial(() => db.compactRange('\u0000', '\uffff'));
     },
 
     async close(): Promise<void> {

@@ -6,7 +6,7 @@ import type { Block, Certificate } from '../types/consensus.js';
 import { hashHeader, hashValidatorSet } from './messages.js';
 import { nextHeightPriorities } from './proposer.js';
 import { timeoutMs } from './timeouts.js';
-import { setValidators, type ConsensusContext, type ConsensusEffect, type ConsensusState } from './state.js';
+import { resumePointOf, setValidators, type ConsensusContext, type ConsensusEffect, type ConsensusState } from './state.js';
 
 /**
  * Commit `block` with `certificate` at the state's height and enter the next height (step 'new-height', its timer
@@ -16,7 +16,6 @@ import { setValidators, type ConsensusContext, type ConsensusEffect, type Consen
 export function commitBlock<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, block: Block, certificate: Certificate, fx: ConsensusEffect[]): void {
   const hash = hashHeader(block.header);
   if (certificate.blockHash !== hash || certificate.height !== s.height) throw new Error('commitBlock: certificate does not match the block');
-  fx.push({ type: 'commit-block', block, certificate });
   const appState = ctx.app.applyBlock(s.appState, block, certificate);
   const nextSet = ctx.app.validatorSet(appState);
   const sameSet = hashValidatorSet(nextSet) === s.validatorsHash;
@@ -28,6 +27,7 @@ export function commitBlock<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, b
   s.lastCommit = certificate;
   s.height += 1;
   resetHeight(s);
+  fx.push({ type: 'commit-block', block, certificate, after: resumePointOf(s) });
   fx.push({ type: 'schedule-timeout', height: s.height, round: 0, step: 'new-height', delayMs: timeoutMs(ctx.config.timeouts, 'new-height', 0) });
 }
 

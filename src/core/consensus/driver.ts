@@ -1,8 +1,9 @@
 /**
  * The driver loop, shared by the node and the simulator: one event queue per node; each event is handled by the
  * pure core, logged to the WAL, and its effects are carried out through ports. Synchronous: a SafetyStore save, a
- * WAL append and a block put complete before the next step. Recovery rebuilds the state from the block store
- * (replaying committed blocks through the application) and then the WAL of the current height. The ports are
+ * WAL append and a block put complete before the next step. Recovery opens at the block store's latest persisted
+ * state (createState's resume point; genesis when there is none), re-applies the committed blocks stored after it
+ * through the application, and then replays the WAL of the current height. The ports are
  * declared in src/ports (DriverPorts); in-memory ones for tests and the simulator are in src/sim/memory-stores.ts.
  *
  * What reaches the WAL (issue 10, attack 5). This node's own events (start, resume, timeouts, payloads, signatures)
@@ -24,7 +25,7 @@
 import type { DriverPorts } from '../../ports/consensus-driver.js';
 import type { Block, Certificate } from '../types/consensus.js';
 import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX, SYNC_SIZE_CACHE_MAX } from '../limits.js';
-import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis } from './state-machine.js';
+import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis, type ResumePoint } from './state-machine.js';
 
 /** One node's consensus loop over its ports: `deliver` events, effects run through `DriverPorts`. */
 export class ConsensusDriver<S> {
@@ -39,13 +40,17 @@ export class ConsensusDriver<S> {
    * every peer ask for the same recent blocks, so each is measured once. */
   readonly #sizes = new Map<number, number>();
 
-  /** Builds the state from genesis, the block store and the WAL (a fresh node has both empty). */
+  /**
+   * Builds the state from the block store's latest persisted state (else genesis), the blocks stored after it, and
+   * the WAL (a fresh node has all three empty). Throws when a block after the persisted state is missing.
+   */
   constructor(ctx: ConsensusContext<S>, genesis: Genesis<S>, ports: DriverPorts) {
     this.ctx = ctx;
     this.#ports = ports;
-    this.state = createState(ctx, genesis);
+    const resume = genesis.resume ?? (ports.blocks.resumePoint?.() as ResumePoint<S> | undefined);
+    this.state = createState(ctx, resume ? { ...genesis, resume } : genesis);
     const top = ports.blocks.height();
-    for (let h = 1; h <= top; h++) {
+    for (let h = this.state.height; h <= top; h++) {
       const stored = ports.blocks.get(h);
       if (!stored) throw new Error(`block store is missing height ${h} of ${top}`);
       applyCommitted(ctx, this.state, stored.block, stored.certificate);
@@ -60,7 +65,7 @@ export class ConsensusDriver<S> {
       const effects = handle(this.ctx, this.state, event);
       const commits = effects.filter((e) => e.type === 'commit-block');
       if (commits.length === 0) continue;
-      for (const c of commits) if (c.block.header.height === blocks.height() + 1) blocks.put(c.block, c.certificate);
+      for (const c of commits) if (c.block.header.height === blocks.height() + 1) blocks.put(c.block, c.certificate, c.after);
       wal.truncate();
       return; // the deciding event was the last of its height (see the header)
     }
@@ -143,7 +148,7 @@ export class ConsensusDriver<S> {
         break;
       }
       case 'commit-block':
-        ports.blocks.put(effect.block, effect.certificate);
+        ports.blocks.put(effect.block, effect.certificate, effect.after);
         ports.wal.truncate();
         break;
       case 'log-message':
@@ -167,7 +172,9 @@ export class ConsensusDriver<S> {
           bytes += size;
           blocks.push(stored);
         }
-        if (blocks.length > 0) ports.transport.send(effect.to, { kind: 'sync-response', blocks });
+        // None stored at fromHeight (pruned, or below an imported snapshot): an empty response says "not available"
+        // at once, so the peer asks another one instead of waiting for a timeout.
+        if (blocks.length > 0 || effect.fromHeight <= top) ports.transport.send(effect.to, { kind: 'sync-response', blocks });
         break;
       }
       default:

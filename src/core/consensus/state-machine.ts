@@ -31,8 +31,8 @@ import { decide, onConsensusMessage, onResume, onTimeout, progress } from './rul
 import { onSyncResponse, serveSync } from './sync.js';
 import type { ConsensusContext, ConsensusEffect, ConsensusEvent, ConsensusState } from './state.js';
 
-export { createState, proposerOf } from './state.js';
-export type { ConsensusConfig, ConsensusContext, ConsensusEffect, ConsensusEvent, ConsensusState, Genesis, Step } from './state.js';
+export { createState, proposerOf, resumePointOf } from './state.js';
+export type { ConsensusConfig, ConsensusContext, ConsensusEffect, ConsensusEvent, ConsensusState, Genesis, ResumePoint, Step } from './state.js';
 
 /**
  * Apply one transition. Mutates `s` (the caller owns it) and returns the effects to carry out, in order.
@@ -84,6 +84,8 @@ function onMessage<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: stri
     return;
   }
   if (m.kind === 'sync-response') {
+    // "Not available" (the peer pruned those blocks): the next message from ahead asks whoever sent it.
+    if (m.blocks.length === 0) s.syncRequested = false;
     onSyncResponse(ctx, s, from, m.blocks, fx, (block, certificate) => {
       s.peerMessagesTaken++;
       decide(ctx, s, block, certificate, fx);

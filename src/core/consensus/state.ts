@@ -57,8 +57,12 @@ export type ConsensusEffect =
   | { type: 'schedule-timeout'; height: number; round: number; step: TimeoutStep; delayMs: number }
   | { type: 'request-payload'; height: number; round: number }
   | { type: 'request-sign'; request: SignRequest; block?: Block }
-  /** Store `block` with `certificate` durably (then the WAL of this height may be truncated). */
-  | { type: 'commit-block'; block: Block; certificate: Certificate }
+  /**
+   * Store `block` with `certificate` durably (then the WAL of this height may be truncated). `after` is the state
+   * right after this block, in the form a restart resumes from (the store may persist it with the block); the core
+   * always sets it.
+   */
+  | { type: 'commit-block'; block: Block; certificate: Certificate; after?: ResumePoint<unknown> }
   | { type: 'evidence'; evidence: Evidence }
   /** Send `to` the committed blocks from `fromHeight` on (from the block store). */
   | { type: 'serve-sync'; to: string; fromHeight: number }
@@ -121,7 +125,7 @@ export interface ConsensusState<S> {
    */
   peerMessagesTaken: number;
   syncRequested: boolean;
-  servedSync: Map<string, number>;
+  servedSync: Map<string, string>;
   evidenceSeen: Set<string>;
 }
 
@@ -130,6 +134,34 @@ export interface Genesis<S> {
   genesisHash: string;
   /** Application state before block 1. */
   appState: S;
+  /** Start after a committed height instead of before block 1 (a restart from a persisted state, an import). */
+  resume?: ResumePoint<S>;
+}
+
+/**
+ * Everything the consensus state after committed height `height` holds that is not in the application state: a
+ * pure function of persisted data, so a node can open at `height` without re-applying the blocks before it.
+ * The proposer priorities are derived from the whole history of set changes, so they are carried, not recomputed.
+ */
+export interface ResumePoint<S> {
+  /** The last committed height (>= 1). */
+  height: number;
+  /** Application state after block `height`. */
+  appState: S;
+  /** Header hash of block `height` (the next block's parent). */
+  blockHash: string;
+  /** The certificate that committed block `height` (the next proposal's lastCommit). */
+  certificate: Certificate;
+  /** The set that voted on `height` (verifies the next proposal's lastCommit). */
+  validators: ValidatorSet;
+  /** Round-0 proposer priorities of height `height + 1`, in canonical id order. */
+  priorities: Priorities;
+}
+
+/** The resume point of a state (its last committed height). Throws before block 1: there is nothing to resume. */
+export function resumePointOf<S>(s: ConsensusState<S>): ResumePoint<S> {
+  if (s.lastCommit === null || s.prevValidators === null) throw new Error('resumePointOf: no block committed yet');
+  return { height: s.height - 1, appState: s.appState, blockHash: s.prevHash, certificate: s.lastCommit, validators: s.prevValidators, priorities: s.priorities };
 }
 
 /**
@@ -145,26 +177,30 @@ export function setValidators<S>(s: ConsensusState<S>, set: ValidatorSet): void 
 }
 
 /**
- * The state before block 1 (or, followed by `applyCommitted` for each stored block and a WAL replay, the state of
- * a restarted node).
+ * The state before block 1, or after `genesis.resume.height` when a resume point is given (followed by
+ * `applyCommitted` for each later stored block and a WAL replay, the state of a restarted node).
+ * Throws when the resume point is inconsistent (priorities not of the set its state yields, height < 1).
  */
 export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): ConsensusState<S> {
-  const set = ctx.app.validatorSet(genesis.appState);
+  const resume = genesis.resume;
+  const appState = resume ? resume.appState : genesis.appState;
+  const set = ctx.app.validatorSet(appState);
+  if (resume) checkResume(resume, set);
   const s: ConsensusState<S> = {
     network: { chainId: ctx.config.chainId, genesisHash: genesis.genesisHash },
-    height: 1,
+    height: resume ? resume.height + 1 : 1,
     round: 0,
     step: 'new-height',
-    appState: genesis.appState,
+    appState,
     validators: set,
     index: new Map(),
     total: 0,
     validatorsHash: '',
-    prevValidators: null,
-    priorities: initialPriorities(set),
+    prevValidators: resume ? resume.validators : null,
+    priorities: resume ? resume.priorities : initialPriorities(set),
     proposerCache: new Map(),
-    prevHash: genesis.genesisHash,
-    lastCommit: null,
+    prevHash: resume ? resume.blockHash : genesis.genesisHash,
+    lastCommit: resume ? resume.certificate : null,
     lockedRound: -1,
     lockedBlock: null,
     lockedHash: null,
@@ -185,6 +221,14 @@ export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): C
   };
   setValidators(s, set);
   return s;
+}
+
+function checkResume<S>(resume: ResumePoint<S>, set: ValidatorSet): void {
+  if (!Number.isSafeInteger(resume.height) || resume.height < 1) throw new Error(`resume point height ${resume.height} is not a committed height`);
+  if (resume.certificate.height !== resume.height || resume.certificate.blockHash !== resume.blockHash) throw new Error('resume point: the certificate does not commit its block');
+  const ids = [...set.validators].map((v) => v.id).sort();
+  const have = resume.priorities.map((p) => p.id);
+  if (ids.length !== have.length || ids.some((id, i) => id !== have[i])) throw new Error('resume point: priorities are not of the validator set its state yields');
 }
 
 /** The proposer of `round` at the state's height. */

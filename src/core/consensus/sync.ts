@@ -25,9 +25,13 @@ export type SyncVerdict =
 
 /** Ask the block store to send `to` the committed blocks from `height` on, unless already done for that height. */
 export function serveSync<S>(s: ConsensusState<S>, to: string, height: number, fx: ConsensusEffect[]): void {
-  if (s.servedSync.get(to) === height) return;
+  // Once per peer, height asked and height of this node: a peer asking again for the same height is served again
+  // after this node commits another block. Before, it never was: a peer that lost the answer, or that went back to
+  // a height it had been served (a restart, a rollback), stayed stuck there.
+  const key = `${height}@${s.height}`;
+  if (s.servedSync.get(to) === key) return;
   if (s.servedSync.size >= 2 * VALIDATORS_MAX) s.servedSync.clear();
-  s.servedSync.set(to, height);
+  s.servedSync.set(to, key);
   fx.push({ type: 'serve-sync', to, fromHeight: height });
 }
 

@@ -1,13 +1,17 @@
 /**
- * Save/restore a ledger state as plain JSON (for the node's store): every key/value of the state tree plus the
- * last block's results. Restoring rebuilds the tree in one pass (O(n)) and checks the root, so a corrupted
- * snapshot is refused instead of silently forking. Per-block persistence can instead store only the changed
- * keys; this is the full form (startup, state sync).
+ * A ledger state as plain JSON, in two forms:
+ * - the full form (snapshotState/restoreState), for a state from outside (an imported snapshot, state sync): every
+ *   key/value plus the last block's results; restoring rebuilds the tree and rehashes all of it (O(state) hashing),
+ *   so a snapshot whose contents do not hash to its root is refused instead of silently forking;
+ * - the local form (encodeLocalState/decodeLocalState), for a state this node wrote itself in the atomic batch of
+ *   the block that produced it: the tree's nodes in preorder with their hashes, in chunks, so a restart rebuilds
+ *   the tree without hashing anything.
  */
 import type { CanonicalValue } from '../codec/canonical.js';
 import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
-import { smtBuild, smtEntries, smtGet, smtRoot } from './smt.js';
+import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
+import { nodeHash, smtBuild, smtEntries, smtGet, smtRoot, type SmtNode } from './smt.js';
 import { KEY, type ChainInfo, type LedgerState, type ResultLeaf } from './state.js';
 
 export interface LedgerSnapshot {
@@ -43,9 +47,103 @@ export function restoreState(snapshot: LedgerSnapshot, genesisHash: string): Led
   }
   const root = smtRoot(tree);
   if (root !== snapshot.stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${snapshot.stateRoot}`);
+  return stateOfTree(tree, genesisHash, snapshot.lastResults);
+}
+
+/** The header of a state in the local form: the chunks follow it. */
+export interface LocalStateHeader {
+  version: 1;
+  stateRoot: string;
+  height: number;
+  lastResults: ResultLeaf[];
+  /** How many chunks (JSON arrays of node records, preorder) hold the tree. */
+  chunkCount: number;
+}
+
+/** One node of the tree in the local form: an inner node (its hash, which children exist) or a leaf. */
+type NodeRecord = [0, string, number] | [1, string, string, string, CanonicalValue];
+
+/**
+ * The local form of a state: its header and the tree's nodes in preorder with their hashes, `chunkItemsMax` node
+ * records per chunk (each chunk a JSON array). O(state) in time and size, and no hashing beyond the nodes not yet
+ * hashed (none, once the state's root was computed).
+ * @example const { header, chunks } = encodeLocalState(state, 10_000); decodeLocalState(header, chunks, state.genesisHash)
+ */
+export function encodeLocalState(state: LedgerState, chunkItemsMax: number): { header: LocalStateHeader; chunks: string[] } {
+  if (!Number.isSafeInteger(chunkItemsMax) || chunkItemsMax < 1) throw new Error(`chunkItemsMax ${chunkItemsMax} is not a positive count`);
+  const chunks: string[] = [];
+  let current: NodeRecord[] = [];
+  const visit = (node: SmtNode): void => {
+    if (node.kind === 'leaf') current.push([1, bytesToHex(nodeHash(node)), bytesToHex(node.keyHash), node.key, node.value]);
+    else current.push([0, bytesToHex(nodeHash(node)), (node.left ? 1 : 0) | (node.right ? 2 : 0)]);
+    if (current.length >= chunkItemsMax) {
+      chunks.push(JSON.stringify(current));
+      current = [];
+    }
+    if (node.kind === 'inner') {
+      if (node.left) visit(node.left);
+      if (node.right) visit(node.right);
+    }
+  };
+  if (state.tree) visit(state.tree);
+  if (current.length > 0) chunks.push(JSON.stringify(current));
+  const header: LocalStateHeader = { version: 1, stateRoot: smtRoot(state.tree), height: state.chain.height, lastResults: [...state.lastResults], chunkCount: chunks.length };
+  return { header, chunks };
+}
+
+/**
+ * Rebuild a state from its local form without hashing (the hashes are taken as stored: only for a state this node
+ * wrote in its own atomic batch; a state from outside goes through restoreState).
+ * @throws SnapshotError when the chunks are malformed, do not form one tree, or its root is not the header's.
+ */
+export function decodeLocalState(header: LocalStateHeader, chunks: readonly string[], genesisHash: string): LedgerState {
+  if (typeof header !== 'object' || header === null || header.version !== 1 || header.chunkCount !== chunks.length) throw new SnapshotError('not a version 1 local state, or chunks missing');
+  const records = recordsOf(chunks);
+  const next = (): NodeRecord => {
+    const r = records.next();
+    if (r.done) throw new SnapshotError('the chunks end inside the tree');
+    return r.value;
+  };
+  const build = (depth: number): SmtNode => {
+    if (depth > 256) throw new SnapshotError('tree deeper than 256');
+    const r = next();
+    if (r[0] === 1) return { kind: 'leaf', key: r[3], keyHash: hexToBytes(r[2]), value: r[4], hash: hexToBytes(r[1]) };
+    const left = (r[2] & 1) !== 0 ? build(depth + 1) : null;
+    const right = (r[2] & 2) !== 0 ? build(depth + 1) : null;
+    return { kind: 'inner', left, right, hash: hexToBytes(r[1]) };
+  };
+  let tree: SmtNode | null;
+  try {
+    tree = chunks.length === 0 ? null : build(0);
+  } catch (err) {
+    throw err instanceof SnapshotError ? err : new SnapshotError(`chunks: ${String(err)}`);
+  }
+  if (!records.next().done) throw new SnapshotError('records left after the tree');
+  if (smtRoot(tree) !== header.stateRoot) throw new SnapshotError(`the tree's root is not ${header.stateRoot}`);
+  return stateOfTree(tree, genesisHash, header.lastResults);
+}
+
+function* recordsOf(chunks: readonly string[]): Generator<NodeRecord> {
+  for (const chunk of chunks) {
+    let items: unknown;
+    try {
+      items = JSON.parse(chunk);
+    } catch {
+      throw new SnapshotError('a chunk is not JSON');
+    }
+    if (!Array.isArray(items)) throw new SnapshotError('a chunk is not an array');
+    for (const item of items) {
+      if (!Array.isArray(item) || (item[0] !== 0 && item[0] !== 1)) throw new SnapshotError('a node record is malformed');
+      yield item as NodeRecord;
+    }
+  }
+}
+
+/** The decoded copies of a tree's chain, params and active set. */
+function stateOfTree(tree: SmtNode | null, genesisHash: string, lastResults: unknown): LedgerState {
   const chain = smtGet(tree, KEY.chain) as ChainInfo | undefined;
   const params = smtGet(tree, KEY.params) as LedgerParams | undefined;
   const activeSet = smtGet(tree, KEY.activeSet) as Validator[] | undefined;
   if (!chain || !params || !activeSet) throw new SnapshotError('chain, params or set/active missing');
-  return { tree, genesisHash, chain, params, activeSet, lastResults: Array.isArray(snapshot.lastResults) ? snapshot.lastResults : [] };
+  return { tree, genesisHash, chain, params, activeSet, lastResults: Array.isArray(lastResults) ? (lastResults as ResultLeaf[]) : [] };
 }

@@ -1,0 +1,276 @@
+/**
+ * bench-chain: what a long-running chain costs a node. Builds, directly through the ledger and the node's chain
+ * store (not through consensus), a chain of --blocks blocks, each submitting --proofs-per-block proofs and carrying
+ * the four validators' signed attestations that finalize the previous block's, with a real commit certificate; the
+ * state is persisted every --snapshot-interval heights in the block's own batch, as a node does. Then measures:
+ *   restartSec            a fresh process opening the data dir to a ready consensus driver (persisted state + the
+ *                         blocks after it + WAL), measured inside that process
+ *   rssMbAfterRestart     that process' RSS once ready (after a GC); rssMbAt10kProofs the same at 10,000 finalized
+ *                         proofs (the chain is closed, measured, and reopened there); rssMbAt1MProofs the end figure
+ *                         when the chain reached 1,000,000 finalized proofs, else null
+ *   blockSyncBlocksPerSec a node at genesis taking the stored blocks as block-sync responses (certificates checked,
+ *                         blocks validated and applied), over the first --sync-blocks blocks
+ *   diskBytesPerProofPruned the chain directory's bytes per finalized proof after pruning (keep_recent 100) and a
+ *                         compaction (diskBytesPerProofUnpruned before it)
+ *   stateSyncJoinSec      null: state sync over P2P is not built yet
+ * The last line printed is one JSON object with every figure.
+ */
+import { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { ConsensusDriver } from '../core/consensus/driver.js';
+import { defaultVerifier, hashCertificate, hashHeader, voteSignBytes } from '../core/consensus/messages.js';
+import { nextHeightPriorities, initialPriorities, type Priorities } from '../core/consensus/proposer.js';
+import { createState, handle, type ConsensusContext, type ResumePoint } from '../core/consensus/state-machine.js';
+import { DEFAULT_TIMEOUTS } from '../core/consensus/timeouts.js';
+import { createLedgerApp } from '../core/ledger/app.js';
+import { applyBlock, prepareBlock } from '../core/ledger/apply.js';
+import { buildGenesis, genesisState, genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
+import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes, attestSalt } from '../core/ledger/sign-bytes.js';
+import { getStats, type LedgerState } from '../core/ledger/state.js';
+import type { Block, BlockHeader, Certificate, Tx } from '../core/types/index.js';
+import { proofId } from '../core/types/proof.js';
+import { keyPairFromSeed, sign } from '../crypto/ed25519.js';
+import { sha256Hex } from '../crypto/hash.js';
+import { silentLog } from '../ports/log.js';
+import { openDataDir } from '../node/data-dir.js';
+import { planResultsBackfill } from '../node/results-backfill.js';
+import { loadResumePoint } from '../node/state-snapshots.js';
+import { pruneTarget } from '../node/pruner.js';
+import { SYNC_BLOCKS_PER_MESSAGE_MAX } from '../core/limits.js';
+
+const CHAIN = 'pop-bench-chain';
+const IDS = ['node_1', 'node_2', 'node_3', 'node_4'];
+const keyOf = (id: string) => keyPairFromSeed(sha256Hex(`bench-chain/${id}`));
+
+function gcNow(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+const rssMb = (): number => Math.round(process.memoryUsage().rss / 1e6);
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? dirBytes(path) : statSync(path).size;
+  }
+  return total;
+}
+
+function makeGenesis(): GenesisDoc {
+  return buildGenesis({ chain_id: CHAIN, validators: IDS.map((id) => ({ node_id: id, stake: 10000, initial_balance: 0, public_key: keyOf(id).publicKey })) }, { z3Version: 'z3-solver@bench' });
+}
+
+/**
+ * The next block: `count` new proofs, the four validators' commitments to `pending` (the proofs of the block before,
+ * which closes their commit phase: every member committed), and their reveals of `committed` (the proofs of the block
+ * before that), which finalize them.
+ */
+function nextBlock(doc: GenesisDoc, state: LedgerState, pending: string[], committed: string[], count: number, lastCommit: Certificate | null): { block: Block; submitted: string[] } {
+  const txs: Tx[] = [];
+  for (const id of IDS) {
+    const secretKey = keyOf(id).secretKey;
+    const reveals = [...committed].sort().map((p) => ({ proofId: p, verdict: 'valid' as const, salt: attestSalt(secretKey, doc, p) }));
+    if (reveals.length > 0) txs.push({ type: 'attest-reveal', validator: id, reveals, signature: sign(secretKey, attestRevealSignBytes(doc, { validator: id, reveals })) });
+    const commitments = [...pending].sort().map((p) => ({ proofId: p, commitment: attestCommitment(doc, { proofId: p, verdict: 'valid', salt: attestSalt(secretKey, doc, p), validator: id }) }));
+    if (commitments.length > 0) txs.push({ type: 'attest-commit', validator: id, commitments, signature: sign(secretKey, attestCommitSignBytes(doc, { validator: id, commitments })) });
+  }
+  const height = state.chain.height + 1;
+  const submitted: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const proof = { smtlib: `(declare-const x Int)(assert (> x ${i}))(check-sat) ; block ${height}`, claim: 'sat' as const };
+    submitted.push(proofId(proof));
+    txs.push({ type: 'submit', proof });
+  }
+  const proposer = IDS[(height - 1) % IDS.length]!;
+  const p = prepareBlock(state, { height, proposer, candidates: txs });
+  if (p.rejected.length > 0) throw new Error(`bench block rejected txs: ${JSON.stringify(p.rejected.slice(0, 3))}`);
+  // As consensus builds it: block 1's parent is the genesis, and the header commits the last commit's hash.
+  const prevHash = height === 1 ? doc.genesisHash : state.chain.lastBlockHash;
+  const header: BlockHeader = { chainId: CHAIN, height, round: 0, prevHash, proposer, txsRoot: p.txsRoot, stateRoot: p.stateRoot, resultsRoot: p.resultsRoot, lastCommitHash: lastCommit ? hashCertificate(lastCommit) : '', validatorsHash: p.validatorsHash };
+  return { block: { header, txs: p.txs, lastCommit }, submitted };
+}
+
+function certify(doc: GenesisDoc, header: BlockHeader): Certificate {
+  const blockHash = hashHeader(header);
+  const signatures = IDS.slice(0, 3).map((validator) => ({ validator, signature: sign(keyOf(validator).secretKey, voteSignBytes(doc, { type: 'commit', chainId: CHAIN, height: header.height, round: 0, blockHash, validator })) }));
+  return { height: header.height, round: 0, blockHash, signatures };
+}
+
+interface RestartFigures {
+  restartSec: number;
+  rssMb: number;
+  height: number;
+  resumedAt: number;
+}
+
+/** In a fresh process: open the data dir to a ready consensus driver, as a node's start does. */
+async function restartPhase(dir: string, doc: GenesisDoc): Promise<RestartFigures> {
+  const t0 = performance.now();
+  let driver: ConsensusDriver<LedgerState> | null = null;
+  const stores = await openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: (err) => { throw err; }, appliedState: () => driver?.state.appState });
+  const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), silentLog);
+  const resume = await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog);
+  driver = new ConsensusDriver<LedgerState>(
+    { config: { chainId: CHAIN, self: null, timeouts: DEFAULT_TIMEOUTS }, app: backfill.app, verifier: defaultVerifier },
+    { genesisHash: doc.genesisHash, appState: genesisState(doc), resume },
+    { clock: { nowMs: () => 0, wallMs: () => 0, schedule: () => () => undefined }, transport: { send: () => undefined, broadcast: () => undefined }, signer: { sign: () => ({ ok: false, code: 'SAFETY_WRONG_SIGNER', message: 'the benchmark observes' }) }, blocks: stores.chain, wal: stores.wal, mempool: { candidates: () => [] } },
+  );
+  await backfill.save();
+  const restartSec = (performance.now() - t0) / 1000;
+  gcNow();
+  const figures = { restartSec: Number(restartSec.toFixed(3)), rssMb: rssMb(), height: driver.state.height - 1, resumedAt: resume?.height ?? 0 };
+  stores.wal.close();
+  await stores.chain.close();
+  return figures;
+}
+
+/** Run the restart phase in a child process (its own RSS) and read its JSON line. */
+function measureRestart(dir: string): RestartFigures {
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, '--phase', 'restart', '--dir', dir], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0) throw new Error(`restart phase failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(line) as RestartFigures;
+}
+
+/** Blocks/s of a node at genesis taking the stored blocks as block-sync responses. */
+async function measureBlockSync(dir: string, doc: GenesisDoc, count: number): Promise<number> {
+  const stores = await openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: () => undefined, appliedState: () => undefined });
+  const ctx: ConsensusContext<LedgerState> = { config: { chainId: CHAIN, self: null, timeouts: DEFAULT_TIMEOUTS }, app: createLedgerApp(), verifier: defaultVerifier };
+  const s = createState(ctx, { genesisHash: doc.genesisHash, appState: genesisState(doc) });
+  const n = Math.min(count, stores.chain.height());
+  const batches: { block: Block; certificate: Certificate }[][] = [];
+  for (let h = 1; h <= n; h += SYNC_BLOCKS_PER_MESSAGE_MAX) {
+    const batch = [];
+    for (let k = h; k < Math.min(n + 1, h + SYNC_BLOCKS_PER_MESSAGE_MAX); k++) batch.push(stores.chain.get(k)!);
+    batches.push(batch);
+  }
+  stores.wal.close();
+  await stores.chain.close();
+  const t0 = performance.now();
+  for (const blocks of batches) {
+    const fx = handle(ctx, s, { type: 'message', from: 'peer', message: { kind: 'sync-response', blocks } });
+    const rejected = fx.find((e) => e.type === 'rejected');
+    if (rejected) throw new Error(`block sync rejected a stored block: ${JSON.stringify(rejected)}`);
+  }
+  if (s.height !== n + 1) throw new Error(`block sync reached ${s.height - 1}, not ${n}`);
+  return Math.round(n / ((performance.now() - t0) / 1000));
+}
+
+interface BuildOptions {
+  blocks: number;
+  proofsPerBlock: number;
+  snapshotInterval: number;
+  syncBlocks: number;
+  keep: boolean;
+}
+
+async function build(o: BuildOptions): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'pop-bench-chain-'));
+  const doc = makeGenesis();
+  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(doc));
+  const set = genesisValidatorSet(doc);
+  let state = genesisState(doc);
+  let priorities: Priorities = initialPriorities(set);
+  const open = () => openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: (err) => { throw err; }, appliedState: () => state, snapshotInterval: o.snapshotInterval });
+  let stores = await open();
+  let pending: string[] = [];
+  let committed: string[] = [];
+  let lastCommit: Certificate | null = null;
+  let at10k: RestartFigures | null = null;
+  const t0 = performance.now();
+  for (let h = 1; h <= o.blocks; h++) {
+    const { block, submitted } = nextBlock(doc, state, pending, committed, o.proofsPerBlock, lastCommit);
+    const certificate = certify(doc, block.header);
+    state = applyBlock(state, block);
+    priorities = nextHeightPriorities(set, priorities, set);
+    const after: ResumePoint<LedgerState> = { height: h, appState: state, blockHash: certificate.blockHash, certificate, validators: set, priorities };
+    stores.chain.put(block, certificate, after);
+    committed = pending;
+    pending = submitted;
+    lastCommit = certificate;
+    if (h % 64 === 0) await stores.chain.flushed(); // bound what waits for LevelDB
+    if (at10k === null && getStats(state).proofsFinalized >= 10_000) {
+      stores.wal.close();
+      await stores.chain.close();
+      at10k = measureRestart(dir);
+      stores = await open();
+    }
+    if (h % 5000 === 0) console.log(`  built ${h} blocks, ${getStats(state).proofsFinalized} finalized proofs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  stores.wal.close();
+  await stores.chain.close();
+  const finalizedProofs = getStats(state).proofsFinalized;
+  const buildSec = (performance.now() - t0) / 1000;
+  state = genesisState(doc); // let the built chain go before the measurements below
+  console.log(`built ${o.blocks} blocks, ${finalizedProofs} finalized proofs in ${buildSec.toFixed(1)} s (${dir})`);
+  const end = measureRestart(dir);
+  console.log(`restart: ${end.restartSec} s to a ready driver at height ${end.height} (opened at the state of ${end.resumedAt}), RSS ${end.rssMb} MB`);
+  const blockSyncBlocksPerSec = await measureBlockSync(dir, doc, o.syncBlocks);
+  console.log(`block sync: ${blockSyncBlocksPerSec} blocks/s over the first ${Math.min(o.syncBlocks, o.blocks)} blocks`);
+  const unpruned = dirBytes(dir);
+  const { openLevelBlockStore } = await import('../adapters/store/level-block-store.js');
+  const level = await openLevelBlockStore(join(dir, 'chain'));
+  const target = pruneTarget(level.latestHeight(), 100, level.snapshotHeights());
+  while (level.prunedHeight() < target) await level.pruneBlocks(target, 0);
+  await level.compact();
+  await level.close();
+  const pruned = dirBytes(dir);
+  console.log(`disk: ${unpruned} bytes before pruning, ${pruned} after (keep_recent 100, compacted)`);
+  if (!o.keep) rmSync(dir, { recursive: true, force: true });
+  const perProof = (bytes: number) => (finalizedProofs > 0 ? Math.round(bytes / finalizedProofs) : null);
+  console.log(
+    JSON.stringify({
+      blocks: o.blocks,
+      finalizedProofs,
+      restartSec: end.restartSec,
+      rssMbAfterRestart: end.rssMb,
+      rssMbAt10kProofs: at10k?.rssMb ?? null,
+      rssMbAt1MProofs: finalizedProofs >= 1_000_000 ? end.rssMb : null,
+      diskBytesPerProofPruned: perProof(pruned),
+      stateSyncJoinSec: null,
+      blockSyncBlocksPerSec,
+      restartSecAt10kProofs: at10k?.restartSec ?? null,
+      diskBytesPerProofUnpruned: perProof(unpruned),
+      buildSec: Number(buildSec.toFixed(1)),
+      snapshotInterval: o.snapshotInterval,
+      note: 'stateSyncJoinSec is null: state sync over P2P is not built yet; rssMbAt1MProofs is null below 1,000,000 finalized proofs',
+    }),
+  );
+}
+
+const int = (v: string) => Number(v);
+const program = new Command()
+  .name('bench-chain')
+  .description('Benchmark a long chain: restart time and RSS from a persisted state, block sync rate, disk per proof after pruning. Last line: JSON.')
+  .option('--blocks <n>', 'blocks to build (the issue: at least 100,000)', '100000')
+  .option('--proofs-per-block <n>', 'proofs submitted per block (each finalized by the next block)', '10')
+  .option('--snapshot-interval <n>', 'heights between persisted states (node config state_snapshot_interval)', '100')
+  .option('--sync-blocks <n>', 'blocks the block-sync measurement takes', '2000')
+  .option('--keep', 'keep the built data directory')
+  .option('--phase <name>', 'internal: "restart" measures one restart of --dir', 'build')
+  .option('--dir <dir>', 'internal: the data directory of --phase restart')
+  .action(async (opts: { blocks: string; proofsPerBlock: string; snapshotInterval: string; syncBlocks: string; keep?: boolean; phase: string; dir?: string }) => {
+    if (opts.phase === 'restart') {
+      const { readFileSync } = await import('node:fs');
+      const doc = JSON.parse(readFileSync(join(opts.dir!, 'genesis.json'), 'utf8')) as GenesisDoc;
+      console.log(JSON.stringify(await restartPhase(opts.dir!, doc)));
+      return;
+    }
+    const o: BuildOptions = { blocks: int(opts.blocks), proofsPerBlock: int(opts.proofsPerBlock), snapshotInterval: int(opts.snapshotInterval), syncBlocks: int(opts.syncBlocks), keep: opts.keep === true };
+    if (![o.blocks, o.proofsPerBlock, o.snapshotInterval, o.syncBlocks].every((n) => Number.isSafeInteger(n) && n >= 1) || o.proofsPerBlock > 1000) {
+      console.error('error: --blocks, --snapshot-interval, --sync-blocks are positive integers; --proofs-per-block 1..1000');
+      process.exit(2);
+    }
+    console.log(`bench-chain: ${o.blocks} blocks x ${o.proofsPerBlock} proofs, 4 validators, state persisted every ${o.snapshotInterval} heights (Node ${process.version})`);
+    await build(o);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,326 @@
+/**
+ * Offline operations on a stopped validator's data directory (scripts/export-snapshot, import-snapshot, rollback).
+ * Each opens the directory's LevelDB, whose lock a running node holds: on a live node's directory they fail with
+ * DATA_DIR_LOCKED before touching anything. Each write is one atomic LevelDB batch (or an ordered pair of steps,
+ * each safe to cut short by kill -9 and to run again).
+ *
+ * The snapshot file (JSON lines, the last one a sha256 of all before it):
+ *   1  header { format, chainId, genesisHash, height h, stateRoot, consensus: { blockHash, certificate, validators,
+ *      priorities }, lastResults, entryLines }
+ *   2  block h with its certificate;  3  block h+1 with its certificate (its header commits the state root of h)
+ *   4  the certified set changes up to h+1 (light.ts SetStep[]: how import reaches the set of h from genesis)
+ *   5… the state's entries, SNAPSHOT_FILE_ENTRIES_PER_LINE per line (the full form: import rehashes everything)
+ *   last { sha256 }
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, existsSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { openConsensusWal } from '../adapters/wal/consensus-wal.js';
+import { openLevelBlockStore, type LevelBlockStore } from '../adapters/store/level-block-store.js';
+import { openChainStore } from '../adapters/store/chain-store.js';
+import { hashHeader, hashValidatorSet, verifyCertificate } from '../core/consensus/messages.js';
+import type { ResumePoint } from '../core/consensus/state-machine.js';
+import type { CanonicalValue } from '../core/codec/canonical.js';
+import { genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
+import { SET_STEPS_MAX, walkSetSteps, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
+import { restoreState, snapshotState } from '../core/ledger/snapshot.js';
+import type { LedgerState } from '../core/ledger/state.js';
+import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX } from '../core/limits.js';
+import type { StoredBlock } from '../ports/block-store.js';
+import { silentLog } from '../ports/log.js';
+import { claimDataDir, SET_STEP_PREFIX, setStepKey } from './data-dir.js';
+import { persistedSnapshotOf, resumePointFrom, type SnapshotHead } from './state-snapshots.js';
+
+export type ChainAdminErrorCode =
+  | 'DATA_DIR_LOCKED'
+  | 'DATA_DIR_MISSING'
+  | 'NODE_DATA_OTHER_CHAIN'
+  | 'SNAPSHOT_NONE'
+  | 'SNAPSHOT_FILE_INVALID'
+  | 'SNAPSHOT_CHECKSUM'
+  | 'SNAPSHOT_OTHER_CHAIN'
+  | 'SNAPSHOT_ROOT_MISMATCH'
+  | 'SNAPSHOT_CERTIFICATE'
+  | 'IMPORT_NOT_EMPTY'
+  | 'ROLLBACK_JOURNAL'
+  | 'ROLLBACK_NO_STATE';
+
+/** An offline operation refused, with a stable code and what to do. */
+export class ChainAdminError extends Error {
+  constructor(
+    readonly code: ChainAdminErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChainAdminError';
+  }
+}
+
+const FORMAT = 'pop-snapshot/1';
+
+interface FileHeader {
+  format: typeof FORMAT;
+  chainId: string;
+  genesisHash: string;
+  height: number;
+  stateRoot: string;
+  consensus: SnapshotHead['consensus'];
+  lastResults: LedgerState['lastResults'];
+  entryLines: number;
+}
+
+/** Open a stopped node's LevelDB (after checking the directory is this chain's). */
+async function openStopped(dataDir: string, genesisHash: string, create = false): Promise<LevelBlockStore> {
+  if (!create && !existsSync(join(dataDir, 'chain'))) throw new ChainAdminError('DATA_DIR_MISSING', `${dataDir} holds no chain (no ${join(dataDir, 'chain')})`);
+  checkChain(dataDir, genesisHash);
+  try {
+    return await openLevelBlockStore(join(dataDir, 'chain'));
+  } catch (err) {
+    const e = err as { code?: string; message?: string; cause?: { code?: string } };
+    if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || e.cause?.code === 'LEVEL_LOCKED' || /LOCK/.test(e.message ?? '')) {
+      throw new ChainAdminError('DATA_DIR_LOCKED', `${dataDir} is held by a running node: stop it first`);
+    }
+    throw err;
+  }
+}
+
+function checkChain(dataDir: string, genesisHash: string): void {
+  try {
+    claimDataDir(dataDir, genesisHash);
+  } catch (err) {
+    throw new ChainAdminError('NODE_DATA_OTHER_CHAIN', (err as Error).message);
+  }
+}
+
+export interface ExportResult {
+  height: number;
+  stateRoot: string;
+  entries: number;
+  bytes: number;
+}
+
+/**
+ * Write the newest persisted state that has its next block (whose header commits its root), with blocks h and
+ * h+1, to `output` (written to a temporary file, then renamed).
+ * @throws ChainAdminError DATA_DIR_LOCKED, DATA_DIR_MISSING, NODE_DATA_OTHER_CHAIN, SNAPSHOT_NONE
+ */
+export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; output: string }): Promise<ExportResult> {
+  const level = await openStopped(o.dataDir, o.genesis.genesisHash);
+  try {
+    const height = level.snapshotHeights().filter((h) => h < level.latestHeight()).at(-1);
+    const snapshot = height === undefined ? null : await level.loadSnapshot(height);
+    const block = height === undefined ? null : await level.getBlock(height);
+    const next = height === undefined ? null : await level.getBlock(height + 1);
+    if (!snapshot || !block || !next) throw new ChainAdminError('SNAPSHOT_NONE', `no persisted state with its next block in ${o.dataDir} (states at ${level.snapshotHeights().join(', ') || 'none'}, top ${level.latestHeight()}): run the node past its next state_snapshot_interval`);
+    const resume = resumePointFrom(snapshot, o.genesis.genesisHash);
+    const steps = await setStepsUpTo(level, height! + 1);
+    const { entries, stateRoot, lastResults } = snapshotState(resume.appState);
+    const lines: string[] = [];
+    for (let i = 0; i < entries.length; i += SNAPSHOT_FILE_ENTRIES_PER_LINE) lines.push(JSON.stringify(entries.slice(i, i + SNAPSHOT_FILE_ENTRIES_PER_LINE)));
+    const header: FileHeader = { format: FORMAT, chainId: o.genesis.chainId, genesisHash: o.genesis.genesisHash, height: resume.height, stateRoot, consensus: { blockHash: resume.blockHash, certificate: resume.certificate, validators: resume.validators, priorities: resume.priorities }, lastResults, entryLines: lines.length };
+    const tmp = `${o.output}.partial`;
+    const fd = openSync(tmp, 'w');
+    const sha = createHash('sha256');
+    let bytes = 0;
+    const put = (line: string): void => {
+      const text = line + '\n';
+      sha.update(text);
+      bytes += writeSync(fd, text);
+    };
+    try {
+      put(JSON.stringify(header));
+      put(JSON.stringify(block));
+      put(JSON.stringify(next));
+      put(JSON.stringify(steps));
+      for (const line of lines) put(line);
+      bytes += writeSync(fd, JSON.stringify({ sha256: sha.digest('hex') }) + '\n');
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, o.output);
+    return { height: resume.height, stateRoot, entries: entries.length, bytes };
+  } finally {
+    await level.close();
+  }
+}
+
+/** The certified set changes this store holds up to `height` (headers of pruned blocks included). */
+async function setStepsUpTo(level: LevelBlockStore, height: number): Promise<SetStep[]> {
+  const steps: SetStep[] = [];
+  for (const { value } of await level.listBlobs(SET_STEP_PREFIX, SET_STEPS_MAX)) {
+    const record = JSON.parse(value) as SetStepRecord;
+    if (record.height > height) break;
+    const stored = level.getHeaderSync(record.height);
+    if (!stored) throw new ChainAdminError('SNAPSHOT_NONE', `the header of set change step ${record.height} is missing from this store`);
+    steps.push({ header: stored.header, certificate: stored.certificate, queued: record.queued, proof: record.proof });
+  }
+  return steps;
+}
+
+/** Read a snapshot file's lines, checking each line's length and the trailing checksum. */
+async function readSnapshotFile(input: string): Promise<string[]> {
+  if (!existsSync(input) || !statSync(input).isFile()) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} is not a file`);
+  const lines: string[] = [];
+  const rl = createInterface({ input: createReadStream(input, 'utf8'), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (line.length > SNAPSHOT_LINE_BYTES_MAX) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `a line of ${input} is longer than ${SNAPSHOT_LINE_BYTES_MAX} bytes`);
+    lines.push(line);
+  }
+  const last = lines.pop();
+  let claimed: unknown;
+  try {
+    claimed = last === undefined ? undefined : (JSON.parse(last) as { sha256?: unknown }).sha256;
+  } catch {
+    claimed = undefined;
+  }
+  if (typeof claimed !== 'string') throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} does not end with its checksum line (a cut-short copy?)`);
+  const sha = createHash('sha256');
+  for (const line of lines) sha.update(line + '\n');
+  if (sha.digest('hex') !== claimed) throw new ChainAdminError('SNAPSHOT_CHECKSUM', `${input} does not match its checksum: the file is damaged`);
+  return lines;
+}
+
+function parseLine<T>(line: string | undefined, what: string): T {
+  try {
+    return JSON.parse(line ?? '') as T;
+  } catch {
+    throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the ${what} line is not JSON`);
+  }
+}
+
+export interface ImportResult {
+  height: number;
+  stateRoot: string;
+  entries: number;
+  /** Set changes walked from the genesis set to the set that signed height h (0: still the genesis set). */
+  setChanges: number;
+  /** Header hash of block h, to compare with a node the operator trusts. */
+  blockHash: string;
+}
+
+/**
+ * Verify a snapshot file and begin an empty data directory at it: the checksum, the chain, the state's entries
+ * rehashed to the root that block h+1's header commits, both certificates against the sets that signed h and h+1,
+ * reached from the genesis set through the certified set changes the file carries (light.ts, as receipts do). The
+ * node started on the directory re-applies block h+1 and block-syncs the rest from its peers.
+ * @throws ChainAdminError IMPORT_NOT_EMPTY, DATA_DIR_LOCKED, SNAPSHOT_FILE_INVALID, SNAPSHOT_CHECKSUM,
+ *   SNAPSHOT_OTHER_CHAIN, SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
+ */
+export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; input: string }): Promise<ImportResult> {
+  if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash' && f !== 'safety.json')) throw new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory (it may hold the validator's safety.json)`);
+  const lines = await readSnapshotFile(o.input);
+  const header = parseLine<FileHeader>(lines[0], 'header');
+  if (header.format !== FORMAT) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `not a ${FORMAT} file`);
+  if (header.chainId !== o.genesis.chainId || header.genesisHash !== o.genesis.genesisHash) throw new ChainAdminError('SNAPSHOT_OTHER_CHAIN', `the snapshot is of chain ${header.chainId} (genesis ${String(header.genesisHash).slice(0, 16)}…), not this genesis`);
+  const block = parseLine<StoredBlock>(lines[1], 'block');
+  const next = parseLine<StoredBlock>(lines[2], 'next block');
+  const steps = parseLine<SetStep[]>(lines[3], 'set changes');
+  const entries: [string, CanonicalValue][] = [];
+  for (const line of lines.slice(4)) entries.push(...parseLine<[string, CanonicalValue][]>(line, 'entries'));
+  const resume = checkSnapshot(o.genesis, header, block, next, steps, entries);
+  checkChain(o.dataDir, o.genesis.genesisHash);
+  const level = await openStopped(o.dataDir, o.genesis.genesisHash, true);
+  try {
+    // The set-change steps go along (receipts this node serves carry them), with the headers they need.
+    const blobs: Record<string, string> = { [`results:${block.height}`]: JSON.stringify(resume.point.appState.lastResults) };
+    for (const st of steps) blobs[setStepKey(st.header.height)] = JSON.stringify({ height: st.header.height, queued: st.queued, proof: st.proof } satisfies SetStepRecord);
+    const headers = steps.map((st) => ({ height: st.header.height, hash: hashHeader(st.header), header: st.header, certificate: st.certificate }));
+    await level.importBase([block, next], persistedSnapshotOf(resume.point), { blobs, headers });
+  } finally {
+    await level.close();
+  }
+  return { height: header.height, stateRoot: header.stateRoot, entries: entries.length, setChanges: resume.changes, blockHash: resume.point.blockHash };
+}
+
+/** Every check of an imported snapshot; returns the resume point it holds. */
+function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlock, next: StoredBlock, steps: SetStep[], entries: [string, CanonicalValue][]): { point: ResumePoint<LedgerState>; changes: number } {
+  const h = header.height;
+  if (block?.height !== h || next?.height !== h + 1) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `blocks ${block?.height}, ${next?.height} are not ${h} and ${h + 1}`);
+  const hash = hashHeader(block.block.header);
+  const nextHash = hashHeader(next.block.header);
+  if (hash !== header.consensus.blockHash || block.hash !== hash || next.hash !== nextHash || next.block.header.prevHash !== hash) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', 'the blocks do not chain (hashes)');
+  let appState: LedgerState;
+  try {
+    appState = restoreState({ version: 1, stateRoot: header.stateRoot, height: h, entries, lastResults: [...header.lastResults] }, genesis.genesisHash);
+  } catch (err) {
+    throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state does not hash to its root: ${(err as Error).message}`);
+  }
+  if (next.block.header.stateRoot !== header.stateRoot) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state root ${header.stateRoot} is not the one block ${h + 1} commits (${next.block.header.stateRoot})`);
+  if (appState.chain.height !== h || appState.chain.lastBlockHash !== hash) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state is not the one after block ${h}`);
+  // The sets that signed h and h+1, reached from the genesis set through the certified set changes (light.ts).
+  const network = { chainId: genesis.chainId, genesisHash: genesis.genesisHash };
+  const walk = walkSetSteps(genesisValidatorSet(genesis), steps, network);
+  if (!walk.ok) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `the set changes: ${walk.code}: ${walk.message}`);
+  const nextSet = { validators: [...appState.activeSet] };
+  if (hashValidatorSet(nextSet) !== next.block.header.validatorsHash || hashValidatorSet(walk.setAt(h + 1)) !== next.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h + 1} is not signed by the set the state and the set changes name`);
+  if (hashValidatorSet(walk.setAt(h)) !== hashValidatorSet(header.consensus.validators) || hashValidatorSet(walk.setAt(h)) !== block.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h} is not signed by the set the set changes reach`);
+  for (const [cert, set, what] of [
+    [block.certificate, walk.setAt(h), `block ${h}`],
+    [next.certificate, walk.setAt(h + 1), `block ${h + 1}`],
+  ] as const) {
+    const checked = verifyCertificate(cert, set, network);
+    if (!checked.ok) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `the certificate of ${what}: ${checked.error.code}: ${checked.error.message}`);
+  }
+  if (block.certificate.blockHash !== hash || next.certificate.blockHash !== nextHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', 'a certificate does not commit its block');
+  const point: ResumePoint<LedgerState> = { height: h, appState, blockHash: hash, certificate: block.certificate, validators: header.consensus.validators, priorities: header.consensus.priorities };
+  return { point, changes: walk.changes };
+}
+
+/**
+ * Commit the blocks a kill -9 left in the commit journal to LevelDB, as the node does at open (their results leaves
+ * are recomputed at the next start). Checks the lock first.
+ */
+async function commitJournal(dataDir: string, genesisHash: string): Promise<void> {
+  await (await openStopped(dataDir, genesisHash)).close();
+  const chain = await openChainStore({ dir: dataDir, hashBlock: (b) => hashHeader(b.header) });
+  await chain.close();
+}
+
+export interface RollbackResult {
+  /** The top block before and after (equal unless --hard). */
+  topBefore: number;
+  topAfter: number;
+  /** The persisted state the node opens at next (it re-applies the blocks after it). */
+  resumeAt: number;
+  /** The persisted state deleted (it was at the top block's height), or null. */
+  deletedState: number | null;
+}
+
+/**
+ * Roll back the top block's state effect (CometBFT's rollback): the persisted state at its height, if any, and its
+ * results leaves are deleted, so the next start re-applies the block from the persisted state before it; with
+ * `hard`, the block itself goes too (and the consensus WAL of the height after it), and the node block-syncs it
+ * again from its peers.
+ * @throws ChainAdminError DATA_DIR_LOCKED, ROLLBACK_JOURNAL, ROLLBACK_NO_STATE
+ */
+export async function rollback(o: { dataDir: string; genesis: GenesisDoc; hard?: boolean }): Promise<RollbackResult> {
+  const journal = join(o.dataDir, 'commit.journal');
+  if (existsSync(journal) && statSync(journal).size > 0) await commitJournal(o.dataDir, o.genesis.genesisHash);
+  const level = await openStopped(o.dataDir, o.genesis.genesisHash);
+  try {
+    if (existsSync(journal) && statSync(journal).size > 0) throw new ChainAdminError('ROLLBACK_JOURNAL', 'the commit journal still holds blocks LevelDB could not take: start the node once and stop it, then roll back');
+    const top = level.latestHeight();
+    const below = level.snapshotHeights().filter((h) => h < top);
+    if (below.length === 0 && (level.baseHeight() > 0 || level.prunedHeight() > 0)) throw new ChainAdminError('ROLLBACK_NO_STATE', `no persisted state below height ${top}: nothing to roll back to`);
+    if (top <= 1) throw new ChainAdminError('ROLLBACK_NO_STATE', 'no block to roll back');
+    let deletedState: number | null = null;
+    if (level.snapshotHeights().includes(top)) {
+      await level.deleteSnapshot(top);
+      deletedState = top;
+    }
+    await level.deleteBlob(`results:${top}`);
+    let topAfter = top;
+    if (o.hard) {
+      // The WAL first: cut short after it, the node restarts at the same top with an empty WAL (safe: its safety
+      // store still refuses to sign twice); run rollback again.
+      const wal = openConsensusWal(join(o.dataDir, 'consensus.wal'), silentLog);
+      wal.truncate();
+      wal.close();
+      topAfter = await level.removeTopBlock();
+    }
+    return { topBefore: top, topAfter, resumeAt: below.at(-1) ?? 0, deletedState };
+  } finally {
+    await level.close();
+  }
+}
