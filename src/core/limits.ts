@@ -37,6 +37,12 @@ export const EVIDENCE_PER_BLOCK_MAX = 64;
 // --- Simulator ---
 /** Prepare tallies the simulator's lock checker keeps before it forgets those below every honest validator's height. */
 export const SIM_PREPARES_TRACKED_MAX = 4096;
+/** The simulator's flooder sends a burst of junk every this many simulated ms. */
+export const SIM_FLOOD_TICK_MS = 100;
+/** Junk messages a flooder sends each other validator per simulated second in a sweep (tests may raise it). */
+export const SIM_FLOOD_MESSAGES_PER_SECOND = 100;
+/** How long the simulator's body swapper stays silent after a height in which it swapped a body (longer than a sweep's liveness bound). */
+export const SIM_BODY_SWAP_SILENCE_MS = 30_000;
 
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;

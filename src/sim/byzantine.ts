@@ -1,8 +1,9 @@
 /**
  * Byzantine behaviours, as transports wrapped around a validator's honest one: an equivocating proposer (two
  * blocks for one round, split across the network), a double voter (votes for a block and for nil, and drops
- * its proof of lock when proposing), a silent validator, and twins (two instances with one key, which need no
- * transport of their own: each runs the consensus code without its lock check).
+ * its proof of lock when proposing), a silent validator, twins (two instances with one key, which need no
+ * transport of their own: each runs the consensus code without its lock check), a body swapper and a flooder
+ * (adversary.ts), and the simulated testnet's behaviours, which act in the application (src/testnet).
  */
 import type { Application } from '../core/app.js';
 import type { Block, Proposal, Vote } from '../core/types/consensus.js';
@@ -13,21 +14,42 @@ import type { TransportPort } from '../ports/index.js';
 import { sign as ed25519Sign } from '../crypto/ed25519.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import type { Rng } from './rng.js';
+import { bodySwapper, flooder, type AdversarySeat } from './adversary.js';
 
-export type ByzantineKind = 'equivocator' | 'double-voter' | 'silent' | 'twin' | 'forger' | 'usurper' | 'lock-breaker' | 'aimed';
+export type ByzantineKind =
+  | 'equivocator'
+  | 'double-voter'
+  | 'silent'
+  | 'twin'
+  | 'body-swapper'
+  | 'flooder'
+  | 'forger'
+  | 'usurper'
+  | 'lock-breaker'
+  | 'aimed'
+  | TestnetByzantineKind;
+/**
+ * Behaviours that need the ledger (the simulated testnet, src/testnet/simulate.ts): junk attestations, bonds of
+ * another validator's key, equivocation followed by a key rotation or an unbond. In consensus they are honest,
+ * but for the last two, which double-vote.
+ */
+export type TestnetByzantineKind = 'junk-attestations' | 'spoofed-bond' | 'equivocate-then-rotate' | 'equivocate-then-unbond';
+export const TESTNET_KINDS: readonly TestnetByzantineKind[] = ['junk-attestations', 'spoofed-bond', 'equivocate-then-rotate', 'equivocate-then-unbond'];
 /** The behaviours a seed draws from when none are given (the CI sweep's mix; its results are pinned). */
-export const BYZANTINE_KINDS: readonly ByzantineKind[] = ['equivocator', 'double-voter', 'silent', 'twin'];
+export const BYZANTINE_KINDS: readonly ByzantineKind[] = ['equivocator', 'double-voter', 'silent', 'twin', 'body-swapper', 'flooder'];
+/** The consensus behaviours the simulated testnet draws from by default (its results are pinned by its tests). */
+export const CONSENSUS_KINDS: readonly ByzantineKind[] = ['equivocator', 'double-voter', 'silent', 'twin'];
 /**
  * Behaviours aimed at one rule each, used by the aimed scenarios (aimed.ts) and `--behaviours`: a forger sends
  * votes in other validators' names (bad signatures), a usurper proposes in rounds that are not its turn, a
  * lock-breaker claims a proof of lock (validRound) it does not have; `aimed` does all three and double-votes.
  */
 export const AIMED_KINDS: readonly ByzantineKind[] = ['forger', 'usurper', 'lock-breaker', 'aimed'];
-/** Every behaviour. */
+/** Every behaviour the consensus simulator runs (the testnet's kinds need the ledger). */
 export const ALL_BYZANTINE_KINDS: readonly ByzantineKind[] = [...BYZANTINE_KINDS, ...AIMED_KINDS];
 
 /** What a Byzantine transport needs from the instance it runs in. */
-export interface ByzantineSeat<S> {
+export interface ByzantineSeat<S> extends AdversarySeat<S> {
   /** The validator id the instance signs as. */
   validator: string;
   secretKey: string;
@@ -64,7 +86,13 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
         },
       };
     case 'double-voter':
+    case 'equivocate-then-rotate':
+    case 'equivocate-then-unbond':
       return doubleVoter(seat, pickA);
+    case 'body-swapper':
+      return bodySwapper(seat, rng);
+    case 'flooder':
+      return flooder(seat);
     case 'forger':
     case 'usurper':
     case 'lock-breaker':

@@ -25,6 +25,7 @@ import { keyPairFromSeed } from '../crypto/ed25519.js';
 import { sha256Hex } from '../crypto/hash.js';
 import { createCachingVerifier, runSimulation, type ScriptedPartition, type SimApp, type SimOptions } from '../sim/cluster.js';
 import { Rng } from '../sim/rng.js';
+import { CONSENSUS_KINDS } from '../sim/byzantine.js';
 import type { FaultKind, TestnetRun } from './report.js';
 import type { VerifyResult } from '../ports/verifier.js';
 import { createSharedDoor, createSimValidator, type SimArrival, type SimNetworkShared } from './sim-validator.js';
@@ -194,6 +195,9 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
     durationSec: o.durationMs / 1000,
     faults: useCrash || usePartition,
     stakes: Array.from({ length: o.nodes }, () => o.stakePerNode),
+    // The consensus behaviours only (the simulator's default mix also has body swappers and flooders): the
+    // testnet's seeded runs are pinned by its tests.
+    byzantineMix: CONSENSUS_KINDS,
     timeouts: { ...DEFAULT_TIMEOUTS, newHeightMs: o.blockIntervalMs, timeoutMsMax },
     simApp,
     stopOnViolation: true,
