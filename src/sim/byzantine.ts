@@ -10,6 +10,8 @@ import type { Block, Proposal, Vote } from '../core/types/consensus.js';
 import type { Tx } from '../core/types/tx.js';
 import { hashHeader, proposalSignBytes, voteSignBytes, type ConsensusMessage } from '../core/consensus/messages.js';
 import type { ConsensusDriver } from '../core/consensus/driver.js';
+import { proposerOf } from '../core/consensus/state-machine.js';
+import { sha256Hex } from '../crypto/hash.js';
 import type { TransportPort } from '../ports/index.js';
 import { sign as ed25519Sign } from '../crypto/ed25519.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
@@ -86,9 +88,10 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
         },
       };
     case 'double-voter':
+      return doubleVoter(seat, pickA);
     case 'equivocate-then-rotate':
     case 'equivocate-then-unbond':
-      return doubleVoter(seat, pickA);
+      return whenProposer(seat, doubleSigner(seat));
     case 'body-swapper':
       return bodySwapper(seat, rng);
     case 'flooder':
@@ -102,6 +105,41 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
     default:
       return honest;
   }
+}
+
+/**
+ * `inner` at the heights where this validator proposes round 0, the honest transport at the others: an equivocator
+ * that rotates its key or unbonds in the block it proposes, so the evidence of that height lands after the change.
+ */
+function whenProposer<S>(seat: ByzantineSeat<S>, inner: TransportPort): TransportPort {
+  const honest = seat.honest;
+  const mine = (): boolean => {
+    const driver = seat.driver();
+    return driver !== null && proposerOf(driver.state, 0) === seat.validator;
+  };
+  return {
+    send: (to, message) => (mine() ? inner : honest).send(to, message),
+    broadcast: (message) => (mine() ? inner : honest).broadcast(message),
+  };
+}
+
+/**
+ * A double signer (CometBFT's double-sign misbehaviour): every vote goes to everyone with a conflicting one (nil
+ * for a block, the hash of no block for nil), so every honest validator holds the evidence.
+ */
+function doubleSigner<S>(seat: ByzantineSeat<S>): TransportPort {
+  const honest = seat.honest;
+  return {
+    send: honest.send,
+    broadcast(message) {
+      honest.broadcast(message);
+      const driver = seat.driver();
+      if (message.kind !== 'vote' || !driver) return;
+      const v = message.vote;
+      const other = v.blockHash === null ? sha256Hex(`pop-sim-double-sign/${v.height}/${v.round}`) : null;
+      honest.broadcast({ kind: 'vote', vote: signVote(seat.secretKey, driver.state.network, { ...v, blockHash: other }) });
+    },
+  };
 }
 
 /** A double voter: votes for a block and for nil (split across the network), and drops its proof of lock when proposing. */
