@@ -2,7 +2,8 @@
  * Deterministic simulation of a validator network running the real consensus core, driver, SafetyRules and
  * Ed25519 signatures on simulated time. One seed drives everything: stakes, keys, message delays, loss,
  * duplication, reordering, partitions, crashes/restarts (a restarted node keeps only its WAL, block store and
- * safety record) and Byzantine behaviour (equivocating proposer, double voter, silent validator, twins).
+ * safety record) and Byzantine behaviour (equivocating proposer, double voter, silent validator, twins, body
+ * swapper, flooder; aimed and ledger behaviours by name).
  *
  * This file wires the parts and runs the loop: the roster (roster.ts), the network model (network.ts), the
  * Byzantine behaviours (byzantine.ts), the fault schedule (faults.ts), instance lifecycle (instance.ts) and
