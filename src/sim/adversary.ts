@@ -7,7 +7,9 @@
  *   src/core/consensus/block-validity.ts and accept.ts);
  * - a flooder: a bounded but high rate of shape-valid junk to every other validator (bad signatures, rounds far
  *   ahead, old and later heights, non-members, votes for unknown blocks, proposals out of turn, sync requests):
- *   the WAL guard and the future buffer's caps must hold and the honest validators stay live.
+ *   the WAL guard and the future buffer's caps must hold and the honest validators stay live. It answers no sync
+ *   request, and its messages from later heights reach a lagging validator first, so that validator must not
+ *   depend on it to catch up.
  * Messages an honest core must refuse in every state (bad signatures, sync requests) are marked as junk, so the
  * checkers can tell that none of them reached an honest validator's WAL.
  */
@@ -99,8 +101,9 @@ const FLOOD_VARIANTS = 2;
 const JUNK = ['bad-signature', 'forged-name', 'far-round', 'old-height', 'height-ahead', 'next-height', 'unknown-block', 'non-member', 'out-of-turn', 'sync-request'] as const;
 
 /**
- * The flooder's transport: honest in what it does itself, and from its first message on, every SIM_FLOOD_TICK_MS
- * a burst of junk to each other validator (seat.floodPerSecond a second), for as long as its driver runs.
+ * The flooder's transport: honest in what it does itself but for serving block sync (it sends no sync response),
+ * and from its first message on, every SIM_FLOOD_TICK_MS a burst of junk to each other validator
+ * (seat.floodPerSecond a second), for as long as its driver runs.
  * @example const t = flooder(seat); t.broadcast(m) // m, and the flood starts
  */
 export function flooder<S>(seat: AdversarySeat<S>): TransportPort {
@@ -137,7 +140,8 @@ export function flooder<S>(seat: AdversarySeat<S>): TransportPort {
   return {
     send(to, message) {
       start();
-      honest.send(to, message);
+      // It never helps a lagging validator catch up (a sync source that does not answer).
+      if (message.kind !== 'sync-response') honest.send(to, message);
     },
     broadcast(message) {
       start();

@@ -10,11 +10,13 @@ import { CONSENSUS_KINDS } from '../../src/sim/byzantine.js';
 
 describe('simulator results are stable', () => {
   // The runs pinned before the body swapper and the flooder joined the default mix (issue 10, "make the adversary
-  // real"), drawn from the four behaviours of then: unchanged to the message.
+  // real"), drawn from the four behaviours of then. Seed 24 is unchanged to the message; seed 20 was re-recorded
+  // when block sync learned to retry (a server forgets whom it served at its next timeout, a lagging node asks
+  // another peer than the last): heights 35 -> 36, evidence 15 -> 25, messages 6697 -> 6530.
   it('twins with crashes and partitions (sweep seed 20, the four earlier behaviours)', () => {
     expect(runSimulation({ ...sweepOptions(20), byzantineMix: CONSENSUS_KINDS })).toEqual({
-      seed: 20, nodes: 7, byzantineStakeFraction: 0.325, simulatedSeconds: 40, heights: 35, rounds: 41, viewChanges: 6, safetyViolations: 0, live: true,
-      violations: [], evidence: 15, messages: 6697, crashes: 2, partitions: 3, byzantineKinds: ['twin', 'twin'],
+      seed: 20, nodes: 7, byzantineStakeFraction: 0.325, simulatedSeconds: 40, heights: 36, rounds: 42, viewChanges: 6, safetyViolations: 0, live: true,
+      violations: [], evidence: 25, messages: 6530, crashes: 2, partitions: 3, byzantineKinds: ['twin', 'twin'],
     });
   });
 
@@ -28,15 +30,15 @@ describe('simulator results are stable', () => {
   // With the default mix of six behaviours, seed 20 draws two body swappers, and seed 6 a flooder.
   it('two body swappers with crashes and partitions (sweep seed 20)', () => {
     expect(runSimulation(sweepOptions(20))).toEqual({
-      seed: 20, nodes: 7, byzantineStakeFraction: 0.325, simulatedSeconds: 40, heights: 15, rounds: 27, viewChanges: 12, safetyViolations: 0, live: true,
-      violations: [], evidence: 0, messages: 3529, crashes: 1, partitions: 3, byzantineKinds: ['body-swapper', 'body-swapper'],
+      seed: 20, nodes: 7, byzantineStakeFraction: 0.325, simulatedSeconds: 40, heights: 14, rounds: 27, viewChanges: 13, safetyViolations: 0, live: true,
+      violations: [], evidence: 0, messages: 3290, crashes: 1, partitions: 3, byzantineKinds: ['body-swapper', 'body-swapper'],
     });
   });
 
   it('a double voter and a flooder (sweep seed 6)', () => {
     expect(runSimulation(sweepOptions(6))).toEqual({
       seed: 6, nodes: 7, byzantineStakeFraction: 0.16, simulatedSeconds: 40, heights: 40, rounds: 41, viewChanges: 1, safetyViolations: 0, live: true,
-      violations: [], evidence: 79, messages: 28815, crashes: 0, partitions: 0, byzantineKinds: ['double-voter', 'flooder'],
+      violations: [], evidence: 83, messages: 28973, crashes: 0, partitions: 0, byzantineKinds: ['double-voter', 'flooder'],
     });
   });
 

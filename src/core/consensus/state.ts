@@ -120,7 +120,15 @@ export interface ConsensusState<S> {
    * block applied). The driver writes a peer message to the WAL only when handling it moved this count.
    */
   peerMessagesTaken: number;
+  /** A sync request went out since this height began or this node's last timeout at it (future-buffer.ts). */
   syncRequested: boolean;
+  /**
+   * The peer the last sync request at this height went to: the next one goes to another peer (unless none other
+   * spoke from ahead for a whole timeout), so a validator that always sends first from a later height and never
+   * answers cannot keep this node behind.
+   */
+  syncAskedLast: string | null;
+  /** The height each peer was last served from, until this node's next timeout (sync.ts). */
   servedSync: Map<string, number>;
   evidenceSeen: Set<string>;
 }
@@ -180,6 +188,7 @@ export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): C
     future: [],
     peerMessagesTaken: 0,
     syncRequested: false,
+    syncAskedLast: null,
     servedSync: new Map(),
     evidenceSeen: new Set(),
   };

@@ -23,7 +23,10 @@ export type SyncVerdict =
   | { kind: 'apply' }
   | { kind: 'reject'; code: ConsensusErrorCode | 'BLOCK_INVALID'; message: string };
 
-/** Ask the block store to send `to` the committed blocks from `height` on, unless already done for that height. */
+/**
+ * Ask the block store to send `to` the committed blocks from `height` on, unless already done for that height since
+ * this node's last timeout (a lost response is served again after it; rules.ts clears the memory).
+ */
 export function serveSync<S>(s: ConsensusState<S>, to: string, height: number, fx: ConsensusEffect[]): void {
   if (s.servedSync.get(to) === height) return;
   if (s.servedSync.size >= 2 * VALIDATORS_MAX) s.servedSync.clear();
