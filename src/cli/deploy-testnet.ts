@@ -25,6 +25,7 @@ import { chooseMode, ProcessTestnetError, runProcessTestnet, stopSpawnedNow, typ
 import { MisbehaveError, MISBEHAVIOUR_KINDS, parseMisbehaviour } from '../node/misbehave.js';
 import type { MisbehaveFlag } from '../testnet/process-report.js';
 import { runSimulatedTestnet } from '../testnet/simulate.js';
+import { CONSENSUS_KINDS, TESTNET_KINDS, type ByzantineKind } from '../sim/byzantine.js';
 import { establishVerdicts, loadProofCorpus } from '../testnet/workload.js';
 
 function integer(name: string, min: number, max: number) {
@@ -50,6 +51,14 @@ function durationMs(value: string): number {
     if (err instanceof TestnetInputError) throw new InvalidArgumentError(err.message);
     throw err;
   }
+}
+
+function byzantineKinds(value: string): ByzantineKind[] {
+  const allowed: readonly string[] = [...CONSENSUS_KINDS, ...TESTNET_KINDS];
+  const list = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const k of list) if (!allowed.includes(k)) throw new InvalidArgumentError(`unknown Byzantine behaviour "${k}": use ${allowed.join(', ')}`);
+  if (list.length === 0) throw new InvalidArgumentError('name at least one behaviour');
+  return list as ByzantineKind[];
 }
 
 function faults(value: string): FaultKind[] {
@@ -81,6 +90,7 @@ const program = new Command('deploy-testnet')
   .option('--stake <n>', 'stake per validator', integer('--stake', 1, 1e12), 10_000)
   .option('--seed <n>', 'seed of the run (simulation: same seed, same report apart from wall time; processes: same proof schedule and crash victims); default: drawn and printed', integer('--seed', 0, 2 ** 32 - 1))
   .option('--faults <list>', `faults to inject: ${FAULT_KINDS.join(',')} (default none)`, faults, [] as FaultKind[])
+  .option('--byzantine-kinds <list>', `simulation: one behaviour per Byzantine validator (implies --faults byzantine; below 1/3 of the validators): ${[...CONSENSUS_KINDS, ...TESTNET_KINDS].join(', ')}`, byzantineKinds)
   .option('--proof-rate <per-sec>', 'mean proof submissions per second, simulated or wall (the seed reports 0.5)', positive('--proof-rate', 1000), 0.5)
   .addOption(new Option('--block-interval <d>', 'pause between a commit and the next height (the seed reports 8640 rounds in 24 h)').argParser(durationMs).default(10_000, '10s'))
   .option('--proofs-dir <dir>', 'proof corpus (manifest.json)', 'proofs')
@@ -111,12 +121,14 @@ Exit code 0 when the report is written and the network was not DOWN, 1 otherwise
   .parse();
 
 const opts = program.opts<{
-  nodes: number; duration: number; output: string; stake: number; seed?: number; faults: FaultKind[];
+  nodes: number; duration: number; output: string; stake: number; seed?: number; faults: FaultKind[]; byzantineKinds?: ByzantineKind[];
   proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean; misbehave: MisbehaveFlag[];
 }>();
 for (const m of opts.misbehave) {
   if (Number(m.nodeId.slice('node_'.length)) > opts.nodes) program.error(`error: option '--misbehave ${m.nodeId}:${m.spec}': there are only ${opts.nodes} validators (node_1..node_${opts.nodes})`);
 }
+// Byzantine behaviours are a fault: the simulator runs them (processes mode cannot).
+if (opts.byzantineKinds && !opts.faults.includes('byzantine')) opts.faults.push('byzantine');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -190,6 +202,7 @@ async function main(): Promise<number> {
   const run = runSimulatedTestnet({
     nodes: opts.nodes, stakePerNode: opts.stake, durationMs: opts.duration, seed, faults: new Set(opts.faults), table,
     proofsPerSec: opts.proofRate, blockIntervalMs: opts.blockInterval, wallNowMs: () => performance.now(),
+    ...(opts.byzantineKinds ? { byzantineKinds: opts.byzantineKinds } : {}),
   });
   const report = buildReport(run);
   for (const m of table.mismatches) report.issues.push(`Verifier: ${m}`);

@@ -3,13 +3,14 @@
  *   npm run sim -- --seed 7 --nodes 7 --byzantine 2 --duration 600
  *   npm run sim -- --seeds 1..50 --nodes 7 --byzantine 2 --duration 120
  *   npm run sim -- --seeds 1..50 --aimed --mutant ignore-lock
+ *   npm run sim -- --seeds 1..20 --nodes 4 --byzantine 1 --behaviours body-swapper,flooder --flood-per-second 400
  *   npm run sim -- --mutation-score --seeds 1..40 [--aimed | --ci]
  * One JSON line per run; a sweep adds a summary line. Exit 1 on any violation, with `reproduce with --seed=N`.
  * The mutation score prints one line per mutant and, last, `{"mutants": {NAME: {"caught": share, "firstSeed": N}}}`.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { ALL_BYZANTINE_KINDS } from '../sim/byzantine.js';
+import { ALL_BYZANTINE_KINDS, BYZANTINE_KINDS } from '../sim/byzantine.js';
 import { type ByzantineKind, type SimOptions, type SimResult } from '../sim/cluster.js';
 import { aimedOptions } from '../sim/aimed.js';
 import { mutationScore } from '../sim/mutation-score.js';
@@ -52,7 +53,8 @@ const program = new Command()
   .option('--nodes <n>', 'validators', integer('nodes', 1, 1024), 7)
   .option('--byzantine <n>', 'Byzantine validators (their total stake is kept below 1/3)', integer('byzantine', 0, 1024), 2)
   .option('--duration <sec>', 'simulated seconds', integer('duration', 1, 86_400 * 7), 600)
-  .option('--behaviours <list>', `Byzantine behaviours to cycle through (${ALL_BYZANTINE_KINDS.join(',')}); default drawn from the seed`, kinds)
+  .option('--behaviours <list>', `Byzantine behaviours to cycle through (${ALL_BYZANTINE_KINDS.join(',')}); default drawn from the seed out of ${BYZANTINE_KINDS.join(',')}`, kinds)
+  .option('--flood-per-second <n>', 'junk messages a flooder sends each other validator per simulated second (default 100)', integer('flood-per-second', 1, 100_000))
   .option('--no-faults', 'no loss, duplication, partitions or crashes')
   .option('--aimed', 'each seed runs its aimed (Twins-style) scenario; --nodes, --byzantine, --behaviours and --duration are ignored')
   .option('--ci', "each seed runs the CI sweep's scenario (aimed for odd seeds); --nodes, --byzantine, --behaviours and --duration are ignored")
@@ -63,7 +65,7 @@ const program = new Command()
 
 program.parse();
 const opts = program.opts<{
-  seed: number; seeds?: [number, number]; nodes: number; byzantine: number; duration: number; behaviours?: ByzantineKind[]; faults: boolean;
+  seed: number; seeds?: [number, number]; nodes: number; byzantine: number; duration: number; behaviours?: ByzantineKind[]; faults: boolean; floodPerSecond?: number;
   aimed?: boolean; ci?: boolean; mutant?: Mutant; ignoreLock?: boolean; mutationScore?: boolean; verbose?: boolean;
 }>();
 if (opts.byzantine > opts.nodes) program.error('--byzantine cannot exceed --nodes');
@@ -115,7 +117,7 @@ function runSeeds(): void {
   const [from, to] = opts.seeds ?? [opts.seed, opts.seed];
   let wall = 0;
   const summary = sweep(from, to, {
-    optionsFor: (seed) => ({ ...optionsFor(seed), mutant: opts.mutant, ignoreLock: opts.ignoreLock === true }),
+    optionsFor: (seed) => ({ ...optionsFor(seed), mutant: opts.mutant, ignoreLock: opts.ignoreLock === true, ...(opts.floodPerSecond ? { floodPerSecond: opts.floodPerSecond } : {}) }),
     nowMs: () => performance.now(),
     onResult(r, wallMs) {
       const wallSeconds = Math.round(wallMs / 10) / 100;
@@ -128,7 +130,7 @@ function runSeeds(): void {
     },
   });
   if (opts.seeds) {
-    process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
+    process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, byzantineKinds: summary.kinds, wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
   }
   process.exitCode = summary.failures.length > 0 ? 1 : 0;
 }

@@ -44,6 +44,12 @@ export const EVIDENCE_PER_BLOCK_MAX = 64;
 // --- Simulator ---
 /** Prepare tallies the simulator's lock checker keeps before it forgets those below every honest validator's height. */
 export const SIM_PREPARES_TRACKED_MAX = 4096;
+/** The simulator's flooder sends a burst of junk every this many simulated ms. */
+export const SIM_FLOOD_TICK_MS = 100;
+/** Junk messages a flooder sends each other validator per simulated second in a sweep (tests may raise it). */
+export const SIM_FLOOD_MESSAGES_PER_SECOND = 100;
+/** How long the simulator's body swapper stays silent after a height in which it swapped a body (longer than a sweep's liveness bound). */
+export const SIM_BODY_SWAP_SILENCE_MS = 30_000;
 
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;
@@ -227,6 +233,12 @@ assertLimit(WAL_BYTES_MAX - WAL_PEER_BYTES_MAX >= 4 * WAL_RECORD_BYTES_MAX, 'the
 // --- Consensus engine (issue 3) ---
 /** Committed blocks one sync-response may carry. */
 export const SYNC_BLOCKS_PER_MESSAGE_MAX = 32;
+/**
+ * Heights one peer is served (each once) while this node stays at one height and between two of its timeouts: a
+ * peer behind asks once or twice per height, and no peer can make this node send more than this many answers of up
+ * to SYNC_BLOCKS_PER_MESSAGE_MAX blocks per committed block.
+ */
+export const SYNC_SERVES_PER_PEER_PER_HEIGHT = 2;
 /** Messages for the next height buffered until this node gets there. */
 export const FUTURE_MESSAGES_MAX = 4 * VALIDATORS_MAX;
 /** Encoded size (JSON length) of everything in the future buffer together. */

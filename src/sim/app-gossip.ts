@@ -21,6 +21,8 @@ export interface GossipSender {
   secretKey: string;
   /** A silent Byzantine instance: its broadcasts are dropped. */
   silent: boolean;
+  /** Its behaviour ('honest' or a Byzantine kind), passed on to the SimAppNode. */
+  kind?: string;
 }
 
 /** The context of one incarnation, and the switch that ends it. */
@@ -71,5 +73,5 @@ export function openIncarnation(self: GossipSender, peers: readonly GossipEndpoi
     for (const cancel of timers) cancel();
     timers.clear();
   };
-  return { ctx: { addr: self.addr, validator: self.validator, secretKey: self.secretKey, clock: ownClock, broadcast }, close };
+  return { ctx: { addr: self.addr, validator: self.validator, kind: self.kind ?? 'honest', secretKey: self.secretKey, clock: ownClock, broadcast }, close };
 }

@@ -1,33 +1,57 @@
 /**
  * Byzantine behaviours, as transports wrapped around a validator's honest one: an equivocating proposer (two
  * blocks for one round, split across the network), a double voter (votes for a block and for nil, and drops
- * its proof of lock when proposing), a silent validator, and twins (two instances with one key, which need no
- * transport of their own: each runs the consensus code without its lock check).
+ * its proof of lock when proposing), a silent validator, twins (two instances with one key, which need no
+ * transport of their own: each runs the consensus code without its lock check), a body swapper and a flooder
+ * (adversary.ts), and the simulated testnet's behaviours, which act in the application (src/testnet).
  */
 import type { Application } from '../core/app.js';
 import type { Block, Proposal, Vote } from '../core/types/consensus.js';
 import type { Tx } from '../core/types/tx.js';
 import { hashHeader, proposalSignBytes, voteSignBytes, type ConsensusMessage } from '../core/consensus/messages.js';
 import type { ConsensusDriver } from '../core/consensus/driver.js';
+import { proposerOf } from '../core/consensus/state-machine.js';
+import { sha256Hex } from '../crypto/hash.js';
 import type { TransportPort } from '../ports/index.js';
 import { sign as ed25519Sign } from '../crypto/ed25519.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import type { Rng } from './rng.js';
+import { bodySwapper, flooder, type AdversarySeat } from './adversary.js';
 
-export type ByzantineKind = 'equivocator' | 'double-voter' | 'silent' | 'twin' | 'forger' | 'usurper' | 'lock-breaker' | 'aimed';
+export type ByzantineKind =
+  | 'equivocator'
+  | 'double-voter'
+  | 'silent'
+  | 'twin'
+  | 'body-swapper'
+  | 'flooder'
+  | 'forger'
+  | 'usurper'
+  | 'lock-breaker'
+  | 'aimed'
+  | TestnetByzantineKind;
+/**
+ * Behaviours that need the ledger (the simulated testnet, src/testnet/simulate.ts): junk attestations, bonds of
+ * another validator's key, equivocation followed by a key rotation or an unbond. In consensus they are honest,
+ * but for the last two, which double-vote.
+ */
+export type TestnetByzantineKind = 'junk-attestations' | 'spoofed-bond' | 'equivocate-then-rotate' | 'equivocate-then-unbond';
+export const TESTNET_KINDS: readonly TestnetByzantineKind[] = ['junk-attestations', 'spoofed-bond', 'equivocate-then-rotate', 'equivocate-then-unbond'];
 /** The behaviours a seed draws from when none are given (the CI sweep's mix; its results are pinned). */
-export const BYZANTINE_KINDS: readonly ByzantineKind[] = ['equivocator', 'double-voter', 'silent', 'twin'];
+export const BYZANTINE_KINDS: readonly ByzantineKind[] = ['equivocator', 'double-voter', 'silent', 'twin', 'body-swapper', 'flooder'];
+/** The consensus behaviours the simulated testnet draws from by default (its results are pinned by its tests). */
+export const CONSENSUS_KINDS: readonly ByzantineKind[] = ['equivocator', 'double-voter', 'silent', 'twin'];
 /**
  * Behaviours aimed at one rule each, used by the aimed scenarios (aimed.ts) and `--behaviours`: a forger sends
  * votes in other validators' names (bad signatures), a usurper proposes in rounds that are not its turn, a
  * lock-breaker claims a proof of lock (validRound) it does not have; `aimed` does all three and double-votes.
  */
 export const AIMED_KINDS: readonly ByzantineKind[] = ['forger', 'usurper', 'lock-breaker', 'aimed'];
-/** Every behaviour. */
+/** Every behaviour the consensus simulator runs (the testnet's kinds need the ledger). */
 export const ALL_BYZANTINE_KINDS: readonly ByzantineKind[] = [...BYZANTINE_KINDS, ...AIMED_KINDS];
 
 /** What a Byzantine transport needs from the instance it runs in. */
-export interface ByzantineSeat<S> {
+export interface ByzantineSeat<S> extends AdversarySeat<S> {
   /** The validator id the instance signs as. */
   validator: string;
   secretKey: string;
@@ -65,6 +89,13 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
       };
     case 'double-voter':
       return doubleVoter(seat, pickA);
+    case 'equivocate-then-rotate':
+    case 'equivocate-then-unbond':
+      return whenProposer(seat, doubleSigner(seat));
+    case 'body-swapper':
+      return bodySwapper(seat, rng);
+    case 'flooder':
+      return flooder(seat);
     case 'forger':
     case 'usurper':
     case 'lock-breaker':
@@ -74,6 +105,41 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
     default:
       return honest;
   }
+}
+
+/**
+ * `inner` at the heights where this validator proposes round 0, the honest transport at the others: an equivocator
+ * that rotates its key or unbonds in the block it proposes, so the evidence of that height lands after the change.
+ */
+function whenProposer<S>(seat: ByzantineSeat<S>, inner: TransportPort): TransportPort {
+  const honest = seat.honest;
+  const mine = (): boolean => {
+    const driver = seat.driver();
+    return driver !== null && proposerOf(driver.state, 0) === seat.validator;
+  };
+  return {
+    send: (to, message) => (mine() ? inner : honest).send(to, message),
+    broadcast: (message) => (mine() ? inner : honest).broadcast(message),
+  };
+}
+
+/**
+ * A double signer (CometBFT's double-sign misbehaviour): every vote goes to everyone with a conflicting one (nil
+ * for a block, the hash of no block for nil), so every honest validator holds the evidence.
+ */
+function doubleSigner<S>(seat: ByzantineSeat<S>): TransportPort {
+  const honest = seat.honest;
+  return {
+    send: honest.send,
+    broadcast(message) {
+      honest.broadcast(message);
+      const driver = seat.driver();
+      if (message.kind !== 'vote' || !driver) return;
+      const v = message.vote;
+      const other = v.blockHash === null ? sha256Hex(`pop-sim-double-sign/${v.height}/${v.round}`) : null;
+      honest.broadcast({ kind: 'vote', vote: signVote(seat.secretKey, driver.state.network, { ...v, blockHash: other }) });
+    },
+  };
 }
 
 /** A double voter: votes for a block and for nil (split across the network), and drops its proof of lock when proposing. */

@@ -7,6 +7,8 @@
  *   (height, round, step) than its previous one, or byte-identical to it;
  * - locking: an honest validator's prepare vote never breaks its lock without a proof of lock (lock-checker.ts);
  * - evidence only ever accuses Byzantine validators, and verifies;
+ * - the WAL guard: no message an honest core must refuse (a flooder's junk) reaches an honest validator's WAL, and
+ *   the future buffer stays within its caps (overall and per sender);
  * - liveness after heal (computed at the end from commit times).
  */
 import type { Application } from '../core/app.js';
@@ -16,9 +18,32 @@ import { requestPosition, requestSignBytes, type SignRequest } from '../core/saf
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import { bytesToHex } from '../crypto/hash.js';
 import { LockChecker } from './lock-checker.js';
+import { FUTURE_BYTES_MAX, FUTURE_BYTES_PER_SENDER_MAX, FUTURE_MESSAGES_MAX, FUTURE_MESSAGES_PER_SENDER_MAX } from '../core/limits.js';
+import type { ConsensusMessage } from '../core/consensus/messages.js';
+
+function describeJunk(m: ConsensusMessage): string {
+  return m.kind === 'vote' ? `a vote of ${m.vote.validator} at h${m.vote.height}/r${m.vote.round} with a bad signature` : m.kind;
+}
+
+/** Which cap of the future buffer (src/core/consensus/future-buffer.ts) `future` exceeds, or null. */
+export function futureBufferProblem(future: readonly { from: string; bytes: number }[]): string | null {
+  if (future.length > FUTURE_MESSAGES_MAX) return `${future.length} messages (cap ${FUTURE_MESSAGES_MAX})`;
+  const count = new Map<string, number>();
+  const bytes = new Map<string, number>();
+  let total = 0;
+  for (const e of future) {
+    total += e.bytes;
+    count.set(e.from, (count.get(e.from) ?? 0) + 1);
+    bytes.set(e.from, (bytes.get(e.from) ?? 0) + e.bytes);
+  }
+  if (total > FUTURE_BYTES_MAX) return `${total} bytes (cap ${FUTURE_BYTES_MAX})`;
+  for (const [from, c] of count) if (c > FUTURE_MESSAGES_PER_SENDER_MAX) return `${c} messages from ${from} (cap ${FUTURE_MESSAGES_PER_SENDER_MAX})`;
+  for (const [from, b] of bytes) if (b > FUTURE_BYTES_PER_SENDER_MAX) return `${b} bytes from ${from} (cap ${FUTURE_BYTES_PER_SENDER_MAX})`;
+  return null;
+}
 
 export interface Violation {
-  kind: 'agreement' | 'validity' | 'double-sign' | 'lock' | 'evidence' | 'liveness';
+  kind: 'agreement' | 'validity' | 'double-sign' | 'lock' | 'evidence' | 'wal' | 'liveness';
   atMs: number;
   detail: string;
 }
@@ -33,6 +58,8 @@ export class Checkers<S> {
   readonly #locks: LockChecker;
   readonly #lastSigned = new Map<string, { height: number; round: number; step: number; bytesHex: string }>();
   readonly #network: SignNetwork;
+  /** Messages every honest core must refuse (bad signatures, sync requests), marked by the flooder. */
+  readonly #junk = new WeakSet<ConsensusMessage>();
 
   constructor(
     private readonly app: Application<S>,
@@ -54,6 +81,30 @@ export class Checkers<S> {
 
   #violate(kind: Violation['kind'], atMs: number, detail: string): void {
     if (this.violations.length < 100) this.violations.push({ kind, atMs, detail });
+  }
+
+  /** A Byzantine instance sent `message`, which every honest core must refuse whatever its state. */
+  onJunk(message: ConsensusMessage): void {
+    this.#junk.add(message);
+  }
+
+  /**
+   * An honest instance `node` logged a peer's message to its WAL (the core took it in); `future` is its next-height
+   * buffer after taking it. Junk must never get there, and the buffer must stay within its caps.
+   */
+  onPeerLogged(node: string, message: ConsensusMessage, future: readonly { from: string; bytes: number }[], atMs: number): void {
+    // (A next-height message from a signer outside the current set is buffered unchecked, by design.)
+    if (this.#junk.has(message) && (message.kind !== 'vote' || this.#inSet(message.vote.validator))) {
+      this.#violate('wal', atMs, `${node} logged a ${message.kind} its core must refuse (${describeJunk(message)})`);
+    }
+    // Below the per-sender count cap only a large proposal could break a bytes cap (votes are a few hundred bytes).
+    if (future.length <= FUTURE_MESSAGES_PER_SENDER_MAX && message.kind !== 'proposal') return;
+    const problem = futureBufferProblem(future);
+    if (problem) this.#violate('wal', atMs, `${node}'s future buffer: ${problem}`);
+  }
+
+  #inSet(validator: string): boolean {
+    return this.app.validatorSet(this.#refState).validators.some((v) => v.id === validator);
   }
 
   /** A proposal went on the wire (from anyone). */

@@ -2,7 +2,8 @@
  * Deterministic simulation of a validator network running the real consensus core, driver, SafetyRules and
  * Ed25519 signatures on simulated time. One seed drives everything: stakes, keys, message delays, loss,
  * duplication, reordering, partitions, crashes/restarts (a restarted node keeps only its WAL, block store and
- * safety record) and Byzantine behaviour (equivocating proposer, double voter, silent validator, twins).
+ * safety record) and Byzantine behaviour (equivocating proposer, double voter, silent validator, twins, body
+ * swapper, flooder; aimed and ledger behaviours by name).
  *
  * This file wires the parts and runs the loop: the roster (roster.ts), the network model (network.ts), the
  * Byzantine behaviours (byzantine.ts), the fault schedule (faults.ts), instance lifecycle (instance.ts) and
@@ -12,6 +13,7 @@ import type { SignatureVerifier } from '../core/consensus/messages.js';
 import type { ConsensusContext, ConsensusEffect, Genesis } from '../core/consensus/state-machine.js';
 import type { Mutant } from '../core/consensus/mutants.js';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
+import { SIM_FLOOD_MESSAGES_PER_SECOND } from '../core/limits.js';
 import { verify as ed25519Verify } from '../crypto/ed25519.js';
 import { hashWithDomain } from '../crypto/hash.js';
 import { openIncarnation } from './app-gossip.js';
@@ -43,8 +45,12 @@ export interface SimOptions<S = CounterState> {
   durationSec: number;
   /** Network loss/duplication/slow links, partitions and crashes, drawn from the seed (default true). */
   faults?: boolean;
-  /** Behaviour of each Byzantine validator (cycled); default drawn from the seed. */
+  /** Behaviour of each Byzantine validator (cycled); default drawn from the seed out of `byzantineMix`. */
   byzantineKinds?: readonly ByzantineKind[];
+  /** The behaviours a Byzantine validator is drawn from when `byzantineKinds` is not given (default BYZANTINE_KINDS). */
+  byzantineMix?: readonly ByzantineKind[];
+  /** Junk messages per simulated second a flooder sends each other validator (default SIM_FLOOD_MESSAGES_PER_SECOND). */
+  floodPerSecond?: number;
   /** Which validators (0-based) are Byzantine; default drawn from the seed. Length must equal `byzantine`. */
   byzantineValidators?: readonly number[];
   /** Stake per validator; default drawn from the seed with Byzantine stake kept below 1/3. */
@@ -134,7 +140,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
     genesis,
     simApp,
     context,
-    transport: createTransports(instances, network, checkers, simApp.app, byzRng),
+    transport: createTransports(instances, network, checkers, simApp.app, byzRng, { clock, floodPerSecond: options.floodPerSecond ?? SIM_FLOOD_MESSAGES_PER_SECOND }),
     checkers,
     openIncarnation: (x) => openIncarnation({ ...x, silent: x.kind === 'silent' }, instances, network, clock),
     trace: options.trace,

@@ -7,6 +7,7 @@ import type { Application } from '../core/app.js';
 import type { Block } from '../core/types/consensus.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
 import type { BlockStorePort, TransportPort } from '../ports/index.js';
+import type { WalPort } from '../ports/wal.js';
 import { createMemoryBlockStore, createMemorySafetyStore, createMemoryWal } from './memory-stores.js';
 import type { ConsensusContext, ConsensusEffect, Genesis } from '../core/consensus/state-machine.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
@@ -114,7 +115,7 @@ export class InstanceLifecycle<S> {
         },
       },
       blocks: x.blocks,
-      wal: x.wal,
+      wal: x.kind === 'honest' ? checkedWal(x, checkers, clock) : x.wal,
       mempool: {
         candidates: (height, round) =>
           x.appNode?.candidates(height, round) ?? simApp.candidates?.(height, round, x.validator) ?? [{ type: 'submit', proof: { smtlib: `(set-info :tx "${height}-${round}-${x.addr}") (check-sat)`, claim: 'sat' } }],
@@ -146,6 +147,18 @@ export class InstanceLifecycle<S> {
   restart(x: Instance): void {
     if (!x.up) this.start(x);
   }
+}
+
+/** An honest instance's WAL, reporting each peer message it logs to the checkers (the WAL guard). */
+function checkedWal<S>(x: Instance, checkers: Checkers<S>, clock: Clock): WalPort {
+  return {
+    append(event, sync) {
+      if (!sync && event.type === 'message') checkers.onPeerLogged(x.addr, event.message, x.driver?.state.future ?? [], clock.nowMs());
+      return x.wal.append(event, sync);
+    },
+    read: () => x.wal.read(),
+    truncate: () => x.wal.truncate(),
+  };
 }
 
 /** `app`, remembering the state after each block it applies. */

@@ -14,6 +14,7 @@ export interface RosterOptions {
   nodes: number;
   byzantine: number;
   byzantineKinds?: readonly ByzantineKind[];
+  byzantineMix?: readonly ByzantineKind[];
   byzantineValidators?: readonly number[];
   stakes?: readonly number[];
 }
@@ -44,7 +45,7 @@ export function drawRoster(rng: Rng, o: RosterOptions): Roster {
   const kinds = new Map<number, ByzantineKind>();
   [...byzIdx].sort((a, b) => a - b).forEach((i, k) => {
     const list = o.byzantineKinds;
-    kinds.set(i, list && list.length > 0 ? (list[k % list.length] as ByzantineKind) : rng.pick(BYZANTINE_KINDS));
+    kinds.set(i, list && list.length > 0 ? (list[k % list.length] as ByzantineKind) : rng.pick(o.byzantineMix ?? BYZANTINE_KINDS));
   });
   const stakes = o.stakes ? [...o.stakes] : drawStakes(rng, n, byzIdx);
   if (stakes.length !== n) throw new RangeError('stakes must have one entry per node');

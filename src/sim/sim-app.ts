@@ -34,6 +34,8 @@ export interface SimNodeContext {
   /** The instance's address (a0, a1, ...; a twin has its own): the `from` its gossip arrives with. */
   addr: string;
   validator: string;
+  /** The instance's behaviour: 'honest', or its Byzantine kind (the simulated testnet's attacks act in the application). */
+  kind: string;
   /** The validator's Ed25519 secret key (for signing attestations and the like). */
   secretKey: string;
   /** Simulated time. Timers still pending when the instance crashes never fire. */

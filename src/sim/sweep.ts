@@ -38,6 +38,12 @@ export interface SweepSummary {
   runs: number;
   failures: { seed: number; safetyViolations: number; live: boolean; detail: string }[];
   heights: number;
+  /** Runs with each Byzantine behaviour (a run counts once per behaviour it has). */
+  kinds: Record<string, number>;
+}
+
+function countKinds(into: Record<string, number>, kinds: readonly string[]): void {
+  for (const k of new Set(kinds)) into[k] = (into[k] ?? 0) + 1;
 }
 
 /** How to run a sweep: the options of each seed, and what to do with each result. */
@@ -62,7 +68,7 @@ export function isFailure(r: SimResult): boolean {
  * @example sweep(1, 50, { optionsFor: (seed) => ({ seed, nodes: 7, byzantine: 2, durationSec: 120 }), onResult: print })
  */
 export function sweep(from: number, to: number, plan: SweepPlan): SweepSummary {
-  const summary: SweepSummary = { runs: 0, failures: [], heights: 0 };
+  const summary: SweepSummary = { runs: 0, failures: [], heights: 0, kinds: {} };
   const nowMs = plan.nowMs ?? ((): number => 0);
   for (let seed = from; seed <= to; seed++) {
     const options = plan.optionsFor(seed);
@@ -71,6 +77,7 @@ export function sweep(from: number, to: number, plan: SweepPlan): SweepSummary {
     const wallMs = nowMs() - startedMs;
     summary.runs++;
     summary.heights += r.heights;
+    countKinds(summary.kinds, r.byzantineKinds);
     const failed = isFailure(r);
     if (failed) summary.failures.push({ seed, safetyViolations: r.safetyViolations, live: r.live, detail: r.violations[0]?.detail ?? '' });
     plan.onResult?.(r, wallMs);
@@ -89,13 +96,14 @@ export function runSweep(from: number, to: number, overrides: Partial<SimOptions
 
 /** As runSweep, but yields to the event loop between seeds (keeps a test runner's worker responsive). */
 export async function runSweepAsync(from: number, to: number, overrides: Partial<SimOptions> = {}, stopAtFirstFailure = false): Promise<SweepSummary> {
-  const summary: SweepSummary = { runs: 0, failures: [], heights: 0 };
+  const summary: SweepSummary = { runs: 0, failures: [], heights: 0, kinds: {} };
   for (let seed = from; seed <= to; seed++) {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const part = runSweep(seed, seed, overrides);
     summary.runs += part.runs;
     summary.heights += part.heights;
     summary.failures.push(...part.failures);
+    for (const [k, n] of Object.entries(part.kinds)) summary.kinds[k] = (summary.kinds[k] ?? 0) + n;
     if (stopAtFirstFailure && summary.failures.length > 0) break;
   }
   return summary;

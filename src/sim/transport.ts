@@ -11,11 +11,19 @@ import type { Checkers } from './checkers.js';
 import type { Instance } from './instance.js';
 import type { SimNetwork } from './network.js';
 import type { Rng } from './rng.js';
+import type { Clock } from '../ports/clock.js';
+
+/** What a Byzantine transport may use besides the network: simulated time and the flood's rate. */
+export interface AdversaryEnv {
+  clock: Clock;
+  /** Junk messages per simulated second a flooder sends each other validator. */
+  floodPerSecond: number;
+}
 
 /**
  * A factory of per-instance transports. A message arrives only if its target is up then. `byzantineRng` is the
  * run's Byzantine stream (it splits equivocations).
- * @example const transportFor = createTransports(instances, network, checkers, app, byzRng); transportFor(x)
+ * @example const transportFor = createTransports(instances, network, checkers, app, byzRng, { clock, floodPerSecond: 100 }); transportFor(x)
  */
 export function createTransports<S>(
   instances: readonly Instance[],
@@ -23,6 +31,7 @@ export function createTransports<S>(
   checkers: Checkers<S>,
   app: Application<S>,
   byzantineRng: Rng,
+  env: AdversaryEnv,
 ): (self: Instance) => TransportPort {
   const byAddr = new Map(instances.map((x) => [x.addr, x]));
   const deliver = (from: Instance, to: Instance, message: ConsensusMessage): void => {
@@ -53,6 +62,8 @@ export function createTransports<S>(
       for (const target of instances) if (target !== self) deliver(self, target, pickA() ? a : b);
     };
     const driver = (): ConsensusDriver<S> | null => self.driver as ConsensusDriver<S> | null;
-    return byzantineTransport<S>(self.kind, { validator: self.validator, secretKey: self.secretKey, app, driver, honest, split }, byzantineRng);
+    const junk = (message: ConsensusMessage): void => checkers.onJunk(message);
+    const seat = { validator: self.validator, secretKey: self.secretKey, app, driver, honest, split, clock: env.clock, junk, floodPerSecond: env.floodPerSecond };
+    return byzantineTransport<S>(self.kind, seat, byzantineRng);
   };
 }

@@ -48,6 +48,8 @@ export interface SimNetworkShared {
   arrivalsFor(validator: string): readonly SimArrival[];
   /** Called once per proof id the first time any validator's door accepts it (the report's submissions). */
   onSubmitted(id: string): void;
+  /** Called with the pool's code each time a validator's pool refuses a gossiped attestation (tests). */
+  onAttestRefused?(code: string): void;
   /** Ed25519 verification shared by every simulated validator (the simulator's cache: each signature checked once). */
   verifySignature: (publicKey: string, message: Uint8Array, signature: string) => boolean;
 }
@@ -160,7 +162,10 @@ export function createSimValidator(ctx: SimNodeContext, shared: SimNetworkShared
       if (message.kind === 'proof') {
         if (!getProof(state, proofId(message.proof))) mempool.add(message.proof);
       } else if (message.kind === 'evidence') evidencePool.add(message.evidence);
-      else attestPool.add(message.tx);
+      else {
+        const added = attestPool.add(message.tx);
+        if (!added.ok) shared.onAttestRefused?.(added.code);
+      }
     },
     onEvidence(evidence: Evidence): void {
       const added = evidencePool.add(evidence);

@@ -13,6 +13,7 @@
  */
 import type { Application } from '../core/app.js';
 import { createLedgerApp } from '../core/ledger/app.js';
+import { validateBlock as validateLedgerBlock } from '../core/ledger/apply.js';
 import { buildGenesis, genesisState } from '../core/ledger/genesis.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import { DEFAULT_TIMEOUTS } from '../core/consensus/timeouts.js';
@@ -25,6 +26,11 @@ import { keyPairFromSeed } from '../crypto/ed25519.js';
 import { sha256Hex } from '../crypto/hash.js';
 import { createCachingVerifier, runSimulation, type ScriptedPartition, type SimApp, type SimOptions } from '../sim/cluster.js';
 import { Rng } from '../sim/rng.js';
+import { CONSENSUS_KINDS, TESTNET_KINDS, type ByzantineKind, type TestnetByzantineKind } from '../sim/byzantine.js';
+import { hashHeader } from '../core/consensus/messages.js';
+import type { Tx } from '../core/types/tx.js';
+import type { KeyPair } from '../crypto/ed25519.js';
+import { attackingValidator, spoofedBond } from './sim-adversary.js';
 import type { FaultKind, TestnetRun } from './report.js';
 import type { VerifyResult } from '../ports/verifier.js';
 import { createSharedDoor, createSimValidator, type SimArrival, type SimNetworkShared } from './sim-validator.js';
@@ -50,6 +56,16 @@ export interface SimulatedTestnetOptions {
   blockProofsMax?: number;
   /** Sees each block once, when the network first applies it, with the ledger state after it (tests). */
   observeBlock?: (block: Block, state: LedgerState) => void;
+  /**
+   * The Byzantine validators' behaviours (one per Byzantine validator; their stake stays below 1/3): consensus ones
+   * and the ledger attacks (TESTNET_KINDS, sim-adversary.ts). Default with the `byzantine` fault: just under 1/3 of
+   * the validators, each drawn from the consensus behaviours.
+   */
+  byzantineKinds?: readonly ByzantineKind[];
+  /** Sees each (block, code) once when a validator's ledger refuses a proposed block (tests). */
+  observeRefusal?: (code: string, block: Block) => void;
+  /** Sees each refusal of a gossiped attestation by a validator's pool, with its code (tests). */
+  observeAttestRefusal?: (code: string) => void;
 }
 
 /**
@@ -61,6 +77,9 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
   const rng = new Rng(o.seed ^ 0x7e57);
   const blockProofsMax = o.blockProofsMax ?? 64;
   const verify = createCachingVerifier();
+  // Bonding attackers need funds and room in the set: the rotating equivocator and the spoofer (so only the key and
+  // address rules stand in the spoofer's way).
+  const bonding = o.byzantineKinds?.some((k) => k === 'equivocate-then-rotate' || k === 'spoofed-bond') === true;
   const ledger = createLedgerApp({ verifySignature: verify });
 
   // The simulator derives validator keys from the seed; the genesis must name the same keys.
@@ -102,9 +121,34 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
     }
   };
 
+  // Byzantine kinds by validator id, known once each instance starts (before it proposes).
+  const kindOf = new Map<string, string>();
+  const spoofAttempts = new Map<string, number>();
+  const refusals = new Set<string>();
   const app: Application<LedgerState> = {
-    prepareBlock: (s, r) => ledger.prepareBlock(s, r),
-    validateBlock: (s, b) => ledger.validateBlock(s, b),
+    prepareBlock: (s, r) => {
+      const prepared = ledger.prepareBlock(s, r);
+      if (kindOf.get(r.proposer) !== 'spoofed-bond') return prepared;
+      // Past prepareBlock (which would drop it): every honest validator's ledger must refuse the block.
+      const attempt = spoofAttempts.get(r.proposer) ?? 0;
+      spoofAttempts.set(r.proposer, attempt + 1);
+      const txs = [...prepared.txs, spoofedBondOf(s, r.proposer, attempt)];
+      return { ...prepared, txs, txsRoot: ledger.txsRoot(txs) };
+    },
+    validateBlock: (s, b) => {
+      const checked = ledger.validateBlock(s, b);
+      if (!checked.ok && o.observeRefusal) {
+        // The app reports a refused tx as BLOCK_TX_INVALID; the ledger's own run names the tx's code.
+        const raw = validateLedgerBlock(s, b, { verifySignature: verify });
+        const code = raw.ok ? checked.code : raw.code;
+        const key = `${hashHeader(b.header)}/${code}`;
+        if (!refusals.has(key)) {
+          refusals.add(key);
+          o.observeRefusal(code, b);
+        }
+      }
+      return checked;
+    },
     applyBlock: (s, b, c) => {
       const next = ledger.applyBlock(s, b, c);
       onApplied(b, next);
@@ -113,6 +157,14 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
     validatorSet: (s) => ledger.validatorSet(s),
     stateRoot: (s) => ledger.stateRoot(s),
     txsRoot: (txs) => ledger.txsRoot(txs),
+  };
+
+  const keyOf = (id: string): KeyPair => keyPairFromSeed(sha256Hex(`pop-sim-key/${o.seed}/${validatorIds.indexOf(id)}`));
+  /** The spoofed bond `proposer` forces into its block: against the next validator in the genesis order. */
+  const spoofedBondOf = (s: LedgerState, proposer: string, attempt: number): Tx => {
+    const victim = validatorIds[(validatorIds.indexOf(proposer) + 1) % validatorIds.length] as string;
+    const key = keyOf(proposer);
+    return spoofedBond(s, { id: proposer, secretKey: key.secretKey, publicKey: key.publicKey }, { id: victim, publicKey: keyOf(victim).publicKey }, attempt, o.seed);
   };
 
   let shared: SimNetworkShared | null = null;
@@ -128,8 +180,9 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
       const doc = buildGenesis(
         {
           chain_id: TESTNET_CHAIN_ID,
-          validators: validators.validators.map((v) => ({ node_id: v.id, stake: v.stake, initial_balance: 0, public_key: v.publicKey })),
-          params: { max_validators: Math.max(validators.validators.length, 1), block_proofs_max: blockProofsMax },
+          // A balance only when a validator bonds (the genesis, and so every pinned run, stays the same otherwise).
+          validators: validators.validators.map((v) => ({ node_id: v.id, stake: v.stake, initial_balance: bonding ? o.stakePerNode : 0, public_key: v.publicKey })),
+          params: { max_validators: Math.max(validators.validators.length, 1) + (bonding ? 4 : 0), block_proofs_max: blockProofsMax },
         },
         { z3Version: o.table.verifierName },
       );
@@ -149,11 +202,16 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
           verdictOf,
           arrivalsFor: (id) => byValidator.get(id) ?? [],
           onSubmitted: (id) => submittedIds.add(id),
+          ...(o.observeAttestRefusal ? { onAttestRefused: o.observeAttestRefusal } : {}),
           verifySignature: verify,
         };
         door = createSharedDoor(genesis);
       }
-      return createSimValidator(ctx, shared, door as AdmitProof);
+      const honest = createSimValidator(ctx, shared, door as AdmitProof);
+      if (ctx.kind === 'honest') return honest;
+      kindOf.set(ctx.validator, ctx.kind);
+      if (!(TESTNET_KINDS as readonly string[]).includes(ctx.kind)) return honest;
+      return attackingValidator(ctx, honest, { kind: ctx.kind as TestnetByzantineKind, seed: o.seed, publicKey: keyOf(ctx.validator).publicKey, genesis });
     },
   };
 
@@ -175,7 +233,8 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
 
   const useCrash = o.faults.has('crash');
   const usePartition = o.faults.has('partition');
-  const byzantine = o.faults.has('byzantine') ? Math.max(0, Math.floor((o.nodes - 1) / 3)) : 0;
+  const byzantine = o.byzantineKinds ? o.byzantineKinds.length : o.faults.has('byzantine') ? Math.max(0, Math.floor((o.nodes - 1) / 3)) : 0;
+  if (3 * byzantine >= o.nodes) throw new RangeError(`${byzantine} Byzantine validators of ${o.nodes} hold 1/3 of the stake or more`);
   const partitions: ScriptedPartition[] = [];
   if (usePartition && !useCrash) {
     // Two partitions in the first half of the run, each cutting the network in two for 5..30 s.
@@ -194,6 +253,10 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
     durationSec: o.durationMs / 1000,
     faults: useCrash || usePartition,
     stakes: Array.from({ length: o.nodes }, () => o.stakePerNode),
+    // The consensus behaviours only (the simulator's default mix also has body swappers and flooders): the
+    // testnet's seeded runs are pinned by its tests.
+    byzantineMix: CONSENSUS_KINDS,
+    ...(o.byzantineKinds ? { byzantineKinds: o.byzantineKinds } : {}),
     timeouts: { ...DEFAULT_TIMEOUTS, newHeightMs: o.blockIntervalMs, timeoutMsMax },
     simApp,
     stopOnViolation: true,
@@ -234,7 +297,7 @@ export function runSimulatedTestnet(o: SimulatedTestnetOptions): TestnetRun {
       simulatedMs: result.simulatedSeconds * 1000,
       wallMs,
       simulator: `src/sim runSimulation: real consensus core, SafetyRules, Ed25519, ledger app (${TESTNET_CHAIN_ID}); `
-        + `block interval ${o.blockIntervalMs / 1000}s; byzantine ${byzantine}; ${traceAvailable ? '' : 'NO effect trace (times estimated); '}`
+        + `block interval ${o.blockIntervalMs / 1000}s; byzantine ${byzantine}${o.byzantineKinds ? ` (${o.byzantineKinds.join(',')})` : ''}; ${traceAvailable ? '' : 'NO effect trace (times estimated); '}`
         + `faults: ${[...o.faults].join(',') || 'none'}`,
       workload,
       verifier,

@@ -53,6 +53,9 @@ describe('CI sweep', () => {
     const summary = await runSweepAsync(1, 200);
     expect(summary.runs).toBe(200);
     expect(summary.failures).toEqual([]);
+    // The default mix attacks the defences too (body swappers, flooders: test/sim/adversary.test.ts).
+    expect(summary.kinds['body-swapper']).toBeGreaterThanOrEqual(5);
+    expect(summary.kinds.flooder).toBeGreaterThanOrEqual(5);
     expect(summary.heights).toBeGreaterThan(200 * 10);
   }, 240_000);
 

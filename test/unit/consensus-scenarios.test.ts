@@ -438,6 +438,16 @@ describe('block sync', () => {
     after.s.height += 1; // this node committed another block (what the rule reads of it)
     expect(after.receive(P3, { kind: 'sync-request', height: 1 })).toEqual([{ type: 'serve-sync', to: P3, fromHeight: 1 }]);
   });
+
+  // Found by the simulator's flooder: a peer asking for heights 1, 2, 1, 2, ... was served every time (a few bytes
+  // asking for up to 32 blocks each). Failed before the cap.
+  it('serves one peer at most two heights while this node stays at its height', () => {
+    const { after } = decidedHeight1();
+    after.s.height += 2; // at height 4: heights 1..3 are behind it
+    const asks = [1, 2, 1, 2, 3, 1].map((height) => after.receive(P3, { kind: 'sync-request', height }));
+    expect(asks.flat()).toEqual([{ type: 'serve-sync', to: P3, fromHeight: 1 }, { type: 'serve-sync', to: P3, fromHeight: 2 }]);
+    expect(after.receive(P2, { kind: 'sync-request', height: 1 })).toEqual([{ type: 'serve-sync', to: P2, fromHeight: 1 }]);
+  });
 });
 
 /**

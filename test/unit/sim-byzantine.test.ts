@@ -6,8 +6,11 @@ import type { Block, Proposal, Vote } from '../../src/core/types/consensus.js';
 import { keyPairFromSeed, sign, verify } from '../../src/crypto/ed25519.js';
 import { sha256Hex } from '../../src/crypto/hash.js';
 import { byzantineTransport, type ByzantineKind } from '../../src/sim/byzantine.js';
+import { swappedBody } from '../../src/sim/adversary.js';
+import { SIM_BODY_SWAP_SILENCE_MS } from '../../src/core/limits.js';
 import { counterApp, createCounterGenesis, type CounterState } from '../../src/sim/counter-app.js';
 import { Rng } from '../../src/sim/rng.js';
+import { Scheduler } from '../../src/sim/scheduler.js';
 
 const key = keyPairFromSeed(sha256Hex('byzantine-test'));
 const state = createCounterGenesis({ validators: [{ id: 'node_001', publicKey: key.publicKey, stake: 1 }] });
@@ -35,10 +38,13 @@ function setup(kind: ByzantineKind | 'honest', known: string | null = 'h'.repeat
   const sent: { how: 'broadcast' | 'split'; messages: ConsensusMessage[] }[] = [];
   const honest: TransportPort = { send() {}, broadcast: (m) => sent.push({ how: 'broadcast', messages: [m] }) };
   const validators = { validators: ['node_001', 'node_002', 'node_003', 'node_004'].map((id) => ({ id })) };
-  const driver = { state: { network, appState: state, prevHash, validators, rounds: new Map([[0, { proposalHash: known }]]) } } as unknown as ConsensusDriver<CounterState>;
+  const driver = { stopped: false, state: { network, appState: state, prevHash, validators, height: 1, round: 0, rounds: new Map([[0, { proposalHash: known }]]) } } as unknown as ConsensusDriver<CounterState>;
   const split = (a: ConsensusMessage, b: ConsensusMessage): void => void sent.push({ how: 'split', messages: [a, b] });
-  const transport = byzantineTransport<CounterState>(kind, { validator: 'node_001', secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split }, new Rng(1));
-  return { transport, honest, sent };
+  const clock = new Scheduler();
+  const junk: ConsensusMessage[] = [];
+  const seat = { validator: 'node_001', secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split, clock, junk: (m: ConsensusMessage) => void junk.push(m), floodPerSecond: 100 };
+  const transport = byzantineTransport<CounterState>(kind, seat, new Rng(1));
+  return { transport, honest, sent, clock, junk, driver };
 }
 
 describe('Byzantine transports', () => {
@@ -123,5 +129,64 @@ describe('Byzantine transports', () => {
     expect(sent.filter((s) => s.how === 'split')).toHaveLength(2);
     const alt = sent.find((s) => s.how === 'split')?.messages[1];
     expect(alt?.kind === 'vote' && alt.vote.blockHash).toBe(null);
+  });
+
+  it('a body swapper sends one validator the same signed header with another body, then goes silent once the height is decided', () => {
+    const { transport, sent, clock, driver } = setup('body-swapper');
+    const p = proposal(-1);
+    transport.broadcast({ kind: 'proposal', proposal: p });
+    expect(sent.map((s) => s.how)).toEqual(['split']);
+    const [a, b] = sent[0]?.messages as [ConsensusMessage, ConsensusMessage];
+    expect(a).toEqual({ kind: 'proposal', proposal: p });
+    if (b.kind !== 'proposal') throw new Error('expected a proposal');
+    // The same header and signature: only the body differs, and no longer matches the header's txsRoot.
+    expect(b.proposal.block.header).toBe(p.block.header);
+    expect(b.proposal.signature).toBe(p.signature);
+    expect(b.proposal.block.txs).not.toEqual(p.block.txs);
+    expect(counterApp.txsRoot(b.proposal.block.txs)).not.toBe(p.block.header.txsRoot);
+    // Votes go out while the height runs; once it is decided, nothing for SIM_BODY_SWAP_SILENCE_MS.
+    transport.broadcast({ kind: 'vote', vote: vote(null) });
+    expect(sent).toHaveLength(2);
+    (driver.state as { height: number }).height = 2;
+    transport.broadcast({ kind: 'vote', vote: vote(null) });
+    clock.runUntil(SIM_BODY_SWAP_SILENCE_MS - 1);
+    transport.send('a1', { kind: 'vote', vote: vote(null) });
+    expect(sent).toHaveLength(2);
+    clock.runUntil(SIM_BODY_SWAP_SILENCE_MS);
+    transport.broadcast({ kind: 'vote', vote: vote(null) });
+    expect(sent).toHaveLength(3);
+  });
+
+  it('a body swapper also swaps the last commit: the same certificate with its signatures in another order', () => {
+    const p = proposal(-1);
+    const lastCommit = { height: 1, round: 0, blockHash: 'b'.repeat(64), signatures: [{ validator: 'node_001', signature: 'a'.repeat(128) }, { validator: 'node_002', signature: 'c'.repeat(128) }] };
+    const odd = { ...p, round: 1, block: { ...p.block, lastCommit } };
+    const swapped = swappedBody(odd);
+    expect(swapped.header).toBe(odd.block.header);
+    expect(swapped.txs).toBe(odd.block.txs);
+    expect(swapped.lastCommit?.signatures.map((s) => s.validator)).toEqual(['node_002', 'node_001']);
+  });
+
+  it('a flooder, once it sends, bursts junk of every kind at the configured rate, marking what every honest core must refuse', () => {
+    const { transport, sent, clock, junk, driver } = setup('flooder');
+    transport.broadcast({ kind: 'vote', vote: vote(null) });
+    clock.runUntil(1_000);
+    const flood = sent.slice(1).flatMap((s) => s.messages);
+    expect(flood.length).toBe(80); // 100 a second, less old heights (none at height 1) and out-of-turn proposals (no proposal known)
+    const votes = flood.flatMap((m) => (m.kind === 'vote' ? [m.vote] : []));
+    const badSignature = votes.filter((v) => !verify(key.publicKey, voteSignBytes(network, v), v.signature));
+    expect(votes.some((v) => v.height === 2)).toBe(true); // next height
+    expect(votes.some((v) => v.height > 2)).toBe(true); // heights ahead
+    expect(votes.some((v) => v.round > 64)).toBe(true); // rounds out of the window
+    expect(votes.some((v) => !['node_001', 'node_002', 'node_003', 'node_004'].includes(v.validator))).toBe(true); // non-members
+    expect(flood.some((m) => m.kind === 'sync-request')).toBe(true);
+    // Junk is bad signatures (its own name or another's) and sync requests, nothing validly signed.
+    expect(junk.length).toBeGreaterThan(0);
+    for (const m of junk) expect(m.kind === 'sync-request' || (m.kind === 'vote' && badSignature.includes(m.vote))).toBe(true);
+    // It stops with its driver.
+    (driver as { stopped: boolean }).stopped = true;
+    const before = sent.length;
+    clock.runUntil(2_000);
+    expect(sent.length).toBe(before);
   });
 });

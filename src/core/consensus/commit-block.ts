@@ -49,4 +49,5 @@ function resetHeight<S>(s: ConsensusState<S>): void {
   s.polHandled = false;
   s.proposalRequested = false;
   s.syncRequested = false;
+  s.syncAskedLast = null;
 }

@@ -1,6 +1,7 @@
 /**
  * The future buffer: proposals and votes for the next height, kept until this node commits the current one, and
- * the sync request that a message from ahead triggers. Pure.
+ * the sync request that a message from ahead triggers (once per timeout, to another peer than the last one asked).
+ * Pure.
  *
  * Bounded by count and bytes overall (FUTURE_MESSAGES_MAX, FUTURE_BYTES_MAX) and per sender
  * (FUTURE_MESSAGES_PER_SENDER_MAX, FUTURE_BYTES_PER_SENDER_MAX), so that one peer cannot fill it. The set that
@@ -21,8 +22,11 @@ export type FutureEntry = ConsensusState<unknown>['future'][number];
  * Returns true when the message was buffered.
  */
 export function bufferFuture<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, from: string, message: ConsensusMessage, height: number, fx: ConsensusEffect[]): boolean {
-  if (!s.syncRequested) {
+  // Ask the first peer heard from ahead, but never the one asked last at this height: one that always speaks first
+  // and never answers (a flooder) would otherwise keep this node behind for good.
+  if (!s.syncRequested && from !== s.syncAskedLast) {
     s.syncRequested = true;
+    s.syncAskedLast = from;
     fx.push({ type: 'send', to: from, message: { kind: 'sync-request', height: s.height } });
   }
   if (height !== s.height + 1 || s.future.length >= FUTURE_MESSAGES_MAX) return false;

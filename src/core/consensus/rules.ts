@@ -77,7 +77,11 @@ export function onTimeout<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, ev:
     return;
   }
   if (ev.round !== s.round) return;
+  // Sync again: ask (another peer) for blocks, and serve a peer whose last response may have been lost. If no other
+  // peer spoke from ahead since the last timeout, the one asked last may be asked again.
+  if (!s.syncRequested) s.syncAskedLast = null;
   s.syncRequested = false;
+  s.servedSync.clear();
   rebroadcastOwn(ctx, s, fx);
   if (ev.step === 'gossip') {
     // No progress for a while at this (height, round): the re-send above repairs lost messages; keep going.

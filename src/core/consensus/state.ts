@@ -124,8 +124,19 @@ export interface ConsensusState<S> {
    * block applied). The driver writes a peer message to the WAL only when handling it moved this count.
    */
   peerMessagesTaken: number;
+  /** A sync request went out since this height began or this node's last timeout at it (future-buffer.ts). */
   syncRequested: boolean;
-  servedSync: Map<string, string>;
+  /**
+   * The peer the last sync request at this height went to: the next one goes to another peer (unless none other
+   * spoke from ahead for a whole timeout), so a validator that always sends first from a later height and never
+   * answers cannot keep this node behind.
+   */
+  syncAskedLast: string | null;
+  /**
+   * The heights each peer was served from at this node's height `at`, until this node's next timeout (sync.ts): at
+   * most SYNC_SERVES_PER_PEER_PER_HEIGHT, each once.
+   */
+  servedSync: Map<string, { at: number; heights: number[] }>;
   evidenceSeen: Set<string>;
 }
 
@@ -216,6 +227,7 @@ export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): C
     future: [],
     peerMessagesTaken: 0,
     syncRequested: false,
+    syncAskedLast: null,
     servedSync: new Map(),
     evidenceSeen: new Set(),
   };

@@ -4,7 +4,7 @@
  * and the block must be valid at this height. Pure; applying a block is the caller's.
  */
 import type { Block, Certificate } from '../types/consensus.js';
-import { VALIDATORS_MAX } from '../limits.js';
+import { SYNC_SERVES_PER_PEER_PER_HEIGHT, VALIDATORS_MAX } from '../limits.js';
 import { hashHeader, verifyCertificate } from './messages.js';
 import { bodyMatchesHeader, isValidBlock } from './block-validity.js';
 import type { ConsensusErrorCode } from './errors.js';
@@ -23,15 +23,20 @@ export type SyncVerdict =
   | { kind: 'apply' }
   | { kind: 'reject'; code: ConsensusErrorCode | 'BLOCK_INVALID'; message: string };
 
-/** Ask the block store to send `to` the committed blocks from `height` on, unless already done for that height. */
+/**
+ * Ask the block store to send `to` the committed blocks from `height` on. Each peer is served each height once, and
+ * at most SYNC_SERVES_PER_PEER_PER_HEIGHT heights, while this node stays at its height and until its next timeout
+ * (rules.ts clears the memory): a lost response is served again after either, and a peer that went back to a height
+ * it was served (a restart, a rollback) is served again once this node moves on. The cap bounds what one peer can
+ * make this node send per height (an answer is up to SYNC_BLOCKS_PER_MESSAGE_MAX blocks): asking 1, 2, 1, 2, ... no longer
+ * amplifies.
+ */
 export function serveSync<S>(s: ConsensusState<S>, to: string, height: number, fx: ConsensusEffect[]): void {
-  // Once per peer, height asked and height of this node: a peer asking again for the same height is served again
-  // after this node commits another block. Before, it never was: a peer that lost the answer, or that went back to
-  // a height it had been served (a restart, a rollback), stayed stuck there.
-  const key = `${height}@${s.height}`;
-  if (s.servedSync.get(to) === key) return;
+  const known = s.servedSync.get(to);
+  const heights = known !== undefined && known.at === s.height ? known.heights : [];
+  if (heights.includes(height) || heights.length >= SYNC_SERVES_PER_PEER_PER_HEIGHT) return;
   if (s.servedSync.size >= 2 * VALIDATORS_MAX) s.servedSync.clear();
-  s.servedSync.set(to, key);
+  s.servedSync.set(to, { at: s.height, heights: [...heights, height] });
   fx.push({ type: 'serve-sync', to, fromHeight: height });
 }
 
