@@ -1,5 +1,5 @@
 /**
- * deploy-testnet --mode processes: 4 real validator processes (scripts/start-validator) on loopback for 30 s of
+ * deploy-testnet --mode processes: 4 real validator processes (scripts/start-validator) on loopback for 45 s of
  * wall time, proofs from proofs/ over HTTP, one real crash (SIGKILL + restart from the data dir). The report is
  * validated with the schema and its figures checked as lower bounds (the machine may be loaded: no timings).
  * About 45-60 s on this 2-core machine.
@@ -52,12 +52,14 @@ describe('deploy-testnet in real processes', () => {
     expect(report.mode).toEqual({ kind: 'processes', wall_seconds: 61, workload: 'w', verifier: 'v' });
   });
 
-  it('4 validators x 30 s with a crash: commits, finalizes proofs, counts the crash, all nodes agree', async () => {
+  it('4 validators x 45 s with a crash: commits, finalizes proofs, counts the crash, all nodes agree', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pop-testnet-proc-test-'));
     try {
       const out = path.join(dir, 'report.json');
+      // 45 s, not 30: a verdict is final after commit and reveal (issue 11), and in CI this test shares 2 cores with
+      // the corpus' Z3 workers; one 30 s run there finalized nothing in time (25 heights, every proof still included).
       const { stdout } = await run(path.join(root, 'scripts/deploy-testnet'), [
-        '--mode', 'processes', '--nodes', '4', '--duration', '30s', '--faults', 'crash', '--block-interval', '1s',
+        '--mode', 'processes', '--nodes', '4', '--duration', '45s', '--faults', 'crash', '--block-interval', '1s',
         '--proof-rate', '1', '--stake', '5000', '--output', out,
       ], { cwd: root, timeout: 170_000 });
       expect(stdout).toContain('Mode: processes');
@@ -65,10 +67,10 @@ describe('deploy-testnet in real processes', () => {
       const report = testnetReportSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
       console.log(`processes testnet: ${report.metrics.consensus_rounds_completed} rounds, ${report.metrics.total_proofs_processed} proofs final, `
         + `${report.mode.wall_seconds}s wall, health ${report.stability.network_health}`);
-      expect(report.deployment).toEqual({ num_nodes: 4, stake_per_node: 5000, duration_hours: 0.0083 });
+      expect(report.deployment).toEqual({ num_nodes: 4, stake_per_node: 5000, duration_hours: 0.0125 });
       expect(report.mode.kind).toBe('processes');
       if (report.mode.kind !== 'processes') return;
-      expect(report.mode.wall_seconds).toBeGreaterThanOrEqual(30);
+      expect(report.mode.wall_seconds).toBeGreaterThanOrEqual(45);
       expect(report.mode.verifier).toContain('z3-solver');
       expect(report.mode.nodes_agree).toBe(true);
       expect(report.mode.heights_compared).toBeGreaterThan(0);
