@@ -191,23 +191,30 @@ function consensus(message: ConsensusMessage): WireMessage {
   return { kind: 'consensus', message };
 }
 
-/** After the first own prepare vote of each height >= fromHeight, a conflicting one signed with the raw key. */
-function doubleSigner(inner: Out, ctx: MisbehaveContext, fromHeight: number): Out {
+/** `inner`, plus `act(vote)` after this node's first own vote of `type` at each height >= fromHeight. */
+function afterOwnVote(inner: Out, ctx: MisbehaveContext, type: Vote['type'], fromHeight: number, act: (v: Vote) => void): Out {
   let doneHeight = 0;
   return {
     ...inner,
     broadcast(m) {
       const sent = inner.broadcast(m);
       const v = ownVote(m, ctx.self);
-      if (!v || v.type !== 'prepare' || v.height < fromHeight || v.height <= doneHeight) return sent;
+      if (!v || v.type !== type || v.height < fromHeight || v.height <= doneHeight) return sent;
       doneHeight = v.height;
-      const body = { ...v, blockHash: v.blockHash === null ? hashWithDomain('pop/misbehave/double-sign', `${v.height}/${v.round}`) : null };
-      const twin: Vote = { ...body, signature: sign(ctx.secretKey, voteSignBytes(ctx.network, body)) };
-      ctx.log.warn({ module: 'misbehave', kind: 'double-sign', height: v.height, round: v.round }, 'misbehaving: a second, conflicting prepare vote signed with the raw key (SafetyRules bypassed)');
-      inner.broadcast(consensus({ kind: 'vote', vote: twin }));
+      act(v);
       return sent;
     },
   };
+}
+
+/** After the first own prepare vote of each height >= fromHeight, a conflicting one signed with the raw key. */
+function doubleSigner(inner: Out, ctx: MisbehaveContext, fromHeight: number): Out {
+  return afterOwnVote(inner, ctx, 'prepare', fromHeight, (v) => {
+    const body = { ...v, blockHash: v.blockHash === null ? hashWithDomain('pop/misbehave/double-sign', `${v.height}/${v.round}`) : null };
+    const twin: Vote = { ...body, signature: sign(ctx.secretKey, voteSignBytes(ctx.network, body)) };
+    ctx.log.warn({ module: 'misbehave', kind: 'double-sign', height: v.height, round: v.round }, 'misbehaving: a second, conflicting prepare vote signed with the raw key (SafetyRules bypassed)');
+    inner.broadcast(consensus({ kind: 'vote', vote: twin }));
+  });
 }
 
 /** As proposer (height >= fromHeight), every other connected peer gets the signed header with another body. */
@@ -233,21 +240,12 @@ function bodySwapper(inner: Out, ctx: MisbehaveContext, fromHeight: number): Out
 
 /** After the own commit vote of each height >= fromHeight, a batch of junk attestations. */
 function junkAttester(inner: Out, ctx: MisbehaveContext, fromHeight: number): Out {
-  let doneHeight = 0;
   let counter = 0;
-  return {
-    ...inner,
-    broadcast(m) {
-      const sent = inner.broadcast(m);
-      const v = ownVote(m, ctx.self);
-      if (!v || v.type !== 'commit' || v.height < fromHeight || v.height <= doneHeight) return sent;
-      doneHeight = v.height;
-      const others = inner.peers().map((peer) => peer.id);
-      for (let i = 0; i < MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT; i++) inner.broadcast({ kind: 'gossip-attest', tx: junkAttestation(ctx, others, counter++) });
-      ctx.log.warn({ module: 'misbehave', kind: 'junk-attestations', height: v.height, count: MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT }, 'misbehaving: junk attestations gossiped');
-      return sent;
-    },
-  };
+  return afterOwnVote(inner, ctx, 'commit', fromHeight, (v) => {
+    const others = inner.peers().map((peer) => peer.id);
+    for (let i = 0; i < MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT; i++) inner.broadcast({ kind: 'gossip-attest', tx: junkAttestation(ctx, others, counter++) });
+    ctx.log.warn({ module: 'misbehave', kind: 'junk-attestations', height: v.height, count: MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT }, 'misbehaving: junk attestations gossiped');
+  });
 }
 
 /**
