@@ -174,11 +174,27 @@ async function receiptFor(chain: ChainReader, id: string, finalHeight: number): 
   const leavesText = await chain.getBlob(`results:${finalHeight}`);
   if (!stored || !leavesText) return null;
   try {
-    const receipt = buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.header, stored.certificate, id, await setSteps(chain));
+    const receipt = buildReceipt(JSON.parse(leavesText) as ResultLeaf[], stored.header, stored.certificate, id, await setStepsOnce(chain));
     return receiptView(receipt);
   } catch {
     return null;
   }
+}
+
+/**
+ * setSteps, read once per committed height: every GET /proofs/:id of a final proof carries them, and they change only
+ * when a block is committed, so a client polling receipts does not cost a LevelDB scan and a header read per set
+ * change per request.
+ */
+const stepsMemo = new WeakMap<ChainReader, { height: number; steps: Promise<SetStep[]> }>();
+function setStepsOnce(chain: ChainReader): Promise<SetStep[]> {
+  const height = chain.height();
+  const hit = stepsMemo.get(chain);
+  if (hit !== undefined && hit.height === height) return hit.steps;
+  const steps = setSteps(chain);
+  stepsMemo.set(chain, { height, steps });
+  steps.catch(() => stepsMemo.delete(chain));
+  return steps;
 }
 
 /**
