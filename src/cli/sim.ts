@@ -5,6 +5,8 @@
  *   npm run sim -- --seeds 1..50 --aimed --mutant ignore-lock
  *   npm run sim -- --seeds 1..20 --nodes 4 --byzantine 1 --behaviours body-swapper,flooder --flood-per-second 400
  *   npm run sim -- --mutation-score --seeds 1..40 [--aimed | --ci]
+ *   npm run sim -- --seeds 1..20 --election vrf --reputation-window 100
+ *   npm run sim -- --reputation-compare --seeds 1..20 --nodes 4 --duration 300
  * One JSON line per run; a sweep adds a summary line. Exit 1 on any violation, with `reproduce with --seed=N`.
  * The mutation score prints one line per mutant and, last, `{"mutants": {NAME: {"caught": share, "firstSeed": N}}}`.
  */
@@ -16,6 +18,9 @@ import { aimedOptions } from '../sim/aimed.js';
 import { mutationScore } from '../sim/mutation-score.js';
 import { MUTANTS, type Mutant } from '../core/consensus/mutants.js';
 import { ciSweepOptions, isFailure, sweep } from '../sim/sweep.js';
+import { PROPOSER_ELECTIONS, type ElectionConfig, type ProposerElection } from '../core/consensus/election.js';
+import { LEADER_REPUTATION_WINDOW_MAX } from '../core/limits.js';
+import { compareReputation } from '../sim/reputation-compare.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -40,6 +45,11 @@ function kinds(value: string): ByzantineKind[] {
   return list as ByzantineKind[];
 }
 
+function election(value: string): ProposerElection {
+  if (!PROPOSER_ELECTIONS.includes(value as ProposerElection)) throw new InvalidArgumentError(`unknown election ${value}; one of ${PROPOSER_ELECTIONS.join(', ')}`);
+  return value as ProposerElection;
+}
+
 function mutant(value: string): Mutant {
   if (!MUTANTS.includes(value as Mutant)) throw new InvalidArgumentError(`unknown mutant ${value}; one of ${MUTANTS.join(', ')}`);
   return value as Mutant;
@@ -61,21 +71,30 @@ const program = new Command()
   .option('--mutant <name>', `FAULT INJECTION: a deliberately broken rule the checkers must catch (${MUTANTS.join(', ')})`, mutant)
   .option('--ignore-lock', 'FAULT INJECTION: the same as --mutant ignore-lock')
   .option('--mutation-score', 'run every mutant over the seeds (default 1..20, aimed scenarios unless --ci) and print the share of seeds that catch each')
+  .option('--election <kind>', `proposer election, as the genesis' proposer_election (${PROPOSER_ELECTIONS.join(', ')})`, election, 'round-robin' as ProposerElection)
+  .option('--reputation-window <blocks>', `leader reputation: skip at round 0 a proposer that failed in the last N heights (1..${LEADER_REPUTATION_WINDOW_MAX}; default off)`, integer('reputation-window', 1, LEADER_REPUTATION_WINDOW_MAX))
+  .option('--reputation-failures <n>', 'leader reputation: failures within the window that get a proposer skipped', integer('reputation-failures', 1, 1000), 1)
+  .option('--reputation-compare', 'measure view changes with validator 0 crashed (silent) for the whole run, without and with leader reputation (window --reputation-window, default 100), over the same seeds')
   .option('--verbose', 'add violations and fault counts to each line');
 
 program.parse();
 const opts = program.opts<{
   seed: number; seeds?: [number, number]; nodes: number; byzantine: number; duration: number; behaviours?: ByzantineKind[]; faults: boolean; floodPerSecond?: number;
   aimed?: boolean; ci?: boolean; mutant?: Mutant; ignoreLock?: boolean; mutationScore?: boolean; verbose?: boolean;
+  election: ProposerElection; reputationWindow?: number; reputationFailures: number; reputationCompare?: boolean;
 }>();
+const electionConfig: ElectionConfig = {
+  ...(opts.election === 'vrf' ? { proposerElection: 'vrf' as const } : {}),
+  ...(opts.reputationWindow !== undefined ? { reputation: { windowBlocks: opts.reputationWindow, failuresToSkip: opts.reputationFailures } } : {}),
+};
 if (opts.byzantine > opts.nodes) program.error('--byzantine cannot exceed --nodes');
 if (opts.aimed && opts.ci) program.error('--aimed and --ci exclude each other');
 
 /** The options of `seed`: its aimed or CI scenario, or the command line's. */
 function optionsFor(seed: number): SimOptions {
-  if (opts.aimed || (opts.mutationScore && !opts.ci)) return aimedOptions(seed);
-  if (opts.ci) return ciSweepOptions(seed);
-  return { seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours };
+  if (opts.aimed || (opts.mutationScore && !opts.ci)) return { ...aimedOptions(seed), election: electionConfig };
+  if (opts.ci) return { ...ciSweepOptions(seed), election: electionConfig };
+  return { seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours, election: electionConfig };
 }
 
 function line(r: SimResult, wallSeconds: number): string {
@@ -105,7 +124,18 @@ function runMutationScore(from: number, to: number): void {
   process.exitCode = Object.values(scores).some((s) => s.firstSeed === null) ? 1 : 0;
 }
 
-if (opts.mutationScore) {
+if (opts.reputationCompare) {
+  const [a, b] = opts.seeds ?? [opts.seed, opts.seed];
+  const result = compareReputation(a, b, {
+    nodes: opts.nodes,
+    durationSec: opts.duration,
+    election: opts.election,
+    reputation: { windowBlocks: opts.reputationWindow ?? 100, failuresToSkip: opts.reputationFailures },
+    onSeed: (line) => process.stdout.write(JSON.stringify(line) + '\n'),
+  });
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exitCode = result.failedSeeds.length > 0 ? 1 : 0;
+} else if (opts.mutationScore) {
   const [a, b] = opts.seeds ?? [1, 20];
   runMutationScore(a, b);
 } else {

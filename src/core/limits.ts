@@ -249,6 +249,12 @@ export const FUTURE_MESSAGES_PER_SENDER_MAX = FUTURE_MESSAGES_MAX / 8;
 export const FUTURE_BYTES_PER_SENDER_MAX = 2 * MESSAGE_BYTES_MAX;
 /** Votes are kept for rounds up to this far above the current round (for the f+1 round-skip rule). */
 export const ROUND_LOOKAHEAD_COUNT = 64;
+/** Longest leader-reputation window, in heights (genesis `leader_reputation_window_blocks`; the failures kept). */
+export const LEADER_REPUTATION_WINDOW_MAX = 1000;
+/** Failed proposers recorded per committed height (rounds 0..this-1 of it; a longer run of failed rounds counts as this many). */
+export const LEADER_FAILURES_PER_HEIGHT_MAX = 8;
+/** Entries of the base proposer schedule scanned for a round-0 proposer that has not failed recently. */
+export const LEADER_SKIP_SCAN_MAX = 16;
 /** Distinct pieces of evidence remembered per node (de-duplication). */
 export const EVIDENCE_SEEN_MAX = 4096;
 /** Ceiling of any round timeout after exponential backoff. */
@@ -256,6 +262,7 @@ export const ROUND_TIMEOUT_MS_MAX = 60_000;
 
 assertLimit(SYNC_BLOCKS_PER_MESSAGE_MAX >= 1, 'sync must carry at least one block (the sender also caps a response at MESSAGE_BYTES_MAX)');
 assertLimit(ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'lookahead below the round cap');
+assertLimit(LEADER_SKIP_SCAN_MAX + ROUND_LOOKAHEAD_COUNT < ROUND_MAX, 'a shifted proposer schedule stays below the round cap');
 assertLimit(MEMPOOL_PROOF_TTL_MS >= 10 * ROUND_TIMEOUT_MS_MAX, 'a pending proof outlives ten rounds at the longest timeout');
 assertLimit(FUTURE_MESSAGES_PER_SENDER_MAX < FUTURE_MESSAGES_MAX, 'one sender must not be able to fill the future buffer by count');
 assertLimit(FUTURE_BYTES_PER_SENDER_MAX < FUTURE_BYTES_MAX, 'one sender must not be able to fill the future buffer by bytes');

@@ -13,6 +13,7 @@ import type { SignatureVerifier } from '../core/consensus/messages.js';
 import type { ConsensusContext, ConsensusEffect, Genesis } from '../core/consensus/state-machine.js';
 import type { Mutant } from '../core/consensus/mutants.js';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
+import type { ElectionConfig } from '../core/consensus/election.js';
 import { SIM_FLOOD_MESSAGES_PER_SECOND } from '../core/limits.js';
 import { verify as ed25519Verify } from '../crypto/ed25519.js';
 import { hashWithDomain } from '../crypto/hash.js';
@@ -56,6 +57,8 @@ export interface SimOptions<S = CounterState> {
   /** Stake per validator; default drawn from the seed with Byzantine stake kept below 1/3. */
   stakes?: readonly number[];
   timeouts?: TimeoutConfig;
+  /** Proposer election and leader reputation (default: round robin, no reputation), as a genesis would set them. */
+  election?: ElectionConfig;
   /** Fault injection: the deliberately broken safety rule (honest nodes ignore their lock); the same as mutant 'ignore-lock'. */
   ignoreLock?: boolean;
   /** Fault injection: a deliberately broken rule every instance runs with (src/core/consensus/mutants.ts). */
@@ -128,7 +131,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   // honest ones only with a fault-injection switch (a mutant).
   const context = (x: Instance): ConsensusContext<S> => {
     const list = x.kind === 'honest' ? mutants : byzantineMutants;
-    return { config: { chainId: CHAIN_ID, self: x.validator, timeouts, faults: list.length > 0 ? { mutants: list } : undefined }, app: simApp.app, verifier };
+    return { config: { chainId: CHAIN_ID, self: x.validator, timeouts, faults: list.length > 0 ? { mutants: list } : undefined, ...(options.election ? { election: options.election } : {}) }, app: simApp.app, verifier };
   };
 
   const clock = new Scheduler();

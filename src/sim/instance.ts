@@ -113,6 +113,7 @@ export class InstanceLifecycle<S> {
           if (result.ok) checkers.onSigned(x.validator, request, clock.nowMs());
           return result;
         },
+        vrfProve: (alpha) => safety.vrfProve(alpha),
       },
       blocks: x.blocks,
       wal: x.kind === 'honest' ? checkedWal(x, checkers, clock) : x.wal,

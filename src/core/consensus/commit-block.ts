@@ -1,12 +1,16 @@
 /**
  * The height transition: a decided block is committed (effect), applied to the application state, and the state
- * moves to the next height with its validator set, proposer priorities and a fresh round record. Pure.
+ * moves to the next height with its validator set, proposer priorities, leader seed and failures, and a fresh round
+ * record. Pure.
  */
 import type { Block, Certificate } from '../types/consensus.js';
 import { hashHeader, hashValidatorSet } from './messages.js';
 import { nextHeightPriorities } from './proposer.js';
 import { timeoutMs } from './timeouts.js';
-import { resumePointOf, setValidators, type ConsensusContext, type ConsensusEffect, type ConsensusState } from './state.js';
+import { LEADER_FAILURES_PER_HEIGHT_MAX } from '../limits.js';
+import { seedOf } from './election.js';
+import { recordFailures } from './reputation.js';
+import { proposerOf, resumePointOf, setValidators, type ConsensusContext, type ConsensusEffect, type ConsensusState } from './state.js';
 
 /**
  * Commit `block` with `certificate` at the state's height and enter the next height (step 'new-height', its timer
@@ -16,10 +20,14 @@ import { resumePointOf, setValidators, type ConsensusContext, type ConsensusEffe
 export function commitBlock<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, block: Block, certificate: Certificate, fx: ConsensusEffect[]): void {
   const hash = hashHeader(block.header);
   if (certificate.blockHash !== hash || certificate.height !== s.height) throw new Error('commitBlock: certificate does not match the block');
+  // The proposers of the rounds before the block's own failed at this height: read them before the schedule moves.
+  const failed = s.election.reputation ? failedProposers(s, block.header.round) : [];
   const appState = ctx.app.applyBlock(s.appState, block, certificate);
   const nextSet = ctx.app.validatorSet(appState);
   const sameSet = hashValidatorSet(nextSet) === s.validatorsHash;
   s.priorities = nextHeightPriorities(s.validators, s.priorities, sameSet ? s.validators : nextSet);
+  if (s.seed !== null) s.seed = seedOf(block.header);
+  if (s.election.reputation) s.failures = recordFailures(s.failures, s.height, failed, s.election.reputation);
   s.prevValidators = s.validators;
   if (!sameSet) setValidators(s, nextSet);
   s.appState = appState;
@@ -35,6 +43,7 @@ export function commitBlock<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, b
 function resetHeight<S>(s: ConsensusState<S>): void {
   s.round = 0;
   s.step = 'new-height';
+  s.proposerShift = null;
   s.proposerCache = new Map();
   s.lockedRound = -1;
   s.lockedBlock = null;
@@ -50,4 +59,14 @@ function resetHeight<S>(s: ConsensusState<S>): void {
   s.proposalRequested = false;
   s.syncRequested = false;
   s.syncAskedLast = null;
+}
+
+/** The distinct proposers of rounds 0..round-1 at the state's height (at most LEADER_FAILURES_PER_HEIGHT_MAX rounds). */
+function failedProposers<S>(s: ConsensusState<S>, round: number): string[] {
+  const failed: string[] = [];
+  for (let r = 0; r < Math.min(round, LEADER_FAILURES_PER_HEIGHT_MAX); r++) {
+    const p = proposerOf(s, r);
+    if (!failed.includes(p)) failed.push(p);
+  }
+  return failed;
 }

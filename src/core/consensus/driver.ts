@@ -24,6 +24,7 @@
  */
 import type { DriverPorts } from '../../ports/consensus-driver.js';
 import type { Block, Certificate } from '../types/consensus.js';
+import { hexToBytes } from '../../crypto/hash.js';
 import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX, SYNC_SIZE_CACHE_MAX } from '../limits.js';
 import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis, type ResumePoint } from './state-machine.js';
 
@@ -138,9 +139,16 @@ export class ConsensusDriver<S> {
         this.#timers.add(cancel);
         break;
       }
-      case 'request-payload':
-        this.#queue.push({ type: 'payload', height: effect.height, round: effect.round, candidates: ports.mempool.candidates(effect.height, effect.round) });
+      case 'request-payload': {
+        const candidates = ports.mempool.candidates(effect.height, effect.round);
+        if (effect.vrfAlpha === undefined) {
+          this.#queue.push({ type: 'payload', height: effect.height, round: effect.round, candidates });
+          break;
+        }
+        if (!ports.signer.vrfProve) throw new Error('this network elects proposers by VRF, but the signer cannot prove (SignerPort.vrfProve)');
+        this.#queue.push({ type: 'payload', height: effect.height, round: effect.round, candidates, vrfProof: ports.signer.vrfProve(hexToBytes(effect.vrfAlpha)) });
         break;
+      }
       case 'request-sign': {
         const result = ports.signer.sign(effect.request);
         if (result.ok) this.#queue.push(effect.block ? { type: 'signed', request: effect.request, signature: result.signature, block: effect.block } : { type: 'signed', request: effect.request, signature: result.signature });

@@ -6,6 +6,7 @@ import { canonicalByteLength, canonicalJson, type CanonicalValue } from '../code
 import { signBytes, type SignNetwork } from '../codec/sign-domain.js';
 import { hashWithDomain, isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
+import { VRF_PROOF_BYTES } from '../../crypto/vrf.js';
 import type { Block, BlockHeader, Certificate, Evidence, Proposal, Vote, VoteType } from '../types/consensus.js';
 import type { Tx } from '../types/tx.js';
 import { isQuorum, totalStake, type Validator, type ValidatorSet } from '../types/validator.js';
@@ -175,6 +176,7 @@ function validateHeader(input: unknown, chainId: string): Checked<BlockHeader> {
   if (input.lastCommitHash !== '' && !isHex(input.lastCommitHash, 32)) return fail('HASH_MALFORMED', 'lastCommitHash must be 32-byte hex or empty');
   const proposer = checkId(input.proposer, 'proposer');
   if (!proposer.ok) return proposer as Checked<BlockHeader>;
+  if (input.vrfProof !== undefined && !isHex(input.vrfProof, VRF_PROOF_BYTES)) return fail('HASH_MALFORMED', `header vrfProof must be ${VRF_PROOF_BYTES}-byte hex when present`);
   return okValue({
     chainId,
     height: input.height as number,
@@ -186,6 +188,7 @@ function validateHeader(input: unknown, chainId: string): Checked<BlockHeader> {
     resultsRoot: input.resultsRoot as string,
     lastCommitHash: input.lastCommitHash as string,
     validatorsHash: input.validatorsHash as string,
+    ...(input.vrfProof === undefined ? {} : { vrfProof: input.vrfProof as string }),
   });
 }
 

@@ -36,10 +36,12 @@ export function rebroadcastOwn<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>
  * Mempool candidates arrived: if this node proposes the current round and has not asked yet, build a fresh block on
  * the application's prepared payload and ask SafetyRules to sign its proposal (once per round).
  */
-export function onPayload<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, ev: { height: number; round: number; candidates: readonly Tx[] }, fx: ConsensusEffect[]): void {
+export function onPayload<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, ev: { height: number; round: number; candidates: readonly Tx[]; vrfProof?: string }, fx: ConsensusEffect[]): void {
   const self = ctx.config.self;
   if (self === null || ev.height !== s.height || ev.round !== s.round || s.step !== 'propose' || s.proposalRequested) return;
   if (proposerOf(s, s.round) !== self) return;
+  // Under VRF election the driver's signer adds the proof (the core holds no key); without one there is no block.
+  if (s.seed !== null && ev.vrfProof === undefined) throw new Error('payload without the VRF proof its request asked for');
   const prepared = ctx.app.prepareBlock(s.appState, { height: s.height, round: s.round, proposer: self, candidates: ev.candidates });
   const block: Block = {
     header: {
@@ -53,6 +55,7 @@ export function onPayload<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, ev:
       resultsRoot: prepared.resultsRoot,
       lastCommitHash: s.lastCommit ? hashCertificate(s.lastCommit) : '',
       validatorsHash: prepared.validatorsHash,
+      ...(s.seed !== null ? { vrfProof: ev.vrfProof } : {}),
     },
     txs: prepared.txs,
     lastCommit: s.lastCommit,

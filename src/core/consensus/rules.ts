@@ -12,6 +12,8 @@
 import type { Block, Certificate, VoteType } from '../types/consensus.js';
 import { ROUND_LOOKAHEAD_COUNT, ROUND_MAX } from '../limits.js';
 import { makeCertificate, type ConsensusMessage } from './messages.js';
+import { bytesToHex } from '../../crypto/hash.js';
+import { vrfAlpha } from './election.js';
 import { timeoutMs, type TimeoutStep } from './timeouts.js';
 import { acceptProposal, acceptVote } from './accept.js';
 import { isValidBlock } from './block-validity.js';
@@ -150,7 +152,7 @@ function startRound<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: nu
         block: s.validBlock,
       });
     } else {
-      fx.push({ type: 'request-payload', height: s.height, round });
+      fx.push(s.seed === null ? { type: 'request-payload', height: s.height, round } : { type: 'request-payload', height: s.height, round, vrfAlpha: bytesToHex(vrfAlpha(ctx.config.chainId, s.height, s.seed)) });
     }
   }
   scheduleTimeout(ctx, s, 'propose', fx);

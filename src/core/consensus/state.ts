@@ -11,6 +11,8 @@ import type { SignRequest } from '../safety/safety-rules.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 import { hashValidatorSet, validatorIndex, type ConsensusMessage, type SignatureVerifier } from './messages.js';
 import { initialPriorities, proposerForRound, type Priorities } from './proposer.js';
+import { vrfLeader, type ElectionConfig } from './election.js';
+import { failedAt, roundShift, type FailureRecord } from './reputation.js';
 import type { TimeoutConfig, TimeoutStep } from './timeouts.js';
 import type { ConsensusErrorCode } from './errors.js';
 import type { Mutant } from './mutants.js';
@@ -28,6 +30,8 @@ export interface ConsensusConfig {
    * set by a node. (The simulator's Byzantine validators run with 'ignore-lock'.)
    */
   faults?: { mutants?: readonly Mutant[] };
+  /** How proposers are chosen (the genesis' proposer_election and leader reputation); round robin when absent. */
+  election?: ElectionConfig;
 }
 
 export interface ConsensusContext<S> {
@@ -45,8 +49,8 @@ export type ConsensusEvent =
   | { type: 'timeout'; height: number; round: number; step: TimeoutStep }
   /** A message from peer `from` (a transport address), already structurally validated by decodeMessage. */
   | { type: 'message'; from: string; message: ConsensusMessage }
-  /** Mempool candidates for this node's proposal at (height, round). */
-  | { type: 'payload'; height: number; round: number; candidates: readonly Tx[] }
+  /** Mempool candidates for this node's proposal at (height, round), and its VRF proof when the effect asked for one. */
+  | { type: 'payload'; height: number; round: number; candidates: readonly Tx[]; vrfProof?: string }
   /** SafetyRules signed `request`. `block` is the proposed block for a proposal. */
   | { type: 'signed'; request: SignRequest; signature: string; block?: Block }
   | { type: 'sign-refused'; request: SignRequest; code: string };
@@ -55,7 +59,8 @@ export type ConsensusEffect =
   | { type: 'broadcast'; message: ConsensusMessage }
   | { type: 'send'; to: string; message: ConsensusMessage }
   | { type: 'schedule-timeout'; height: number; round: number; step: TimeoutStep; delayMs: number }
-  | { type: 'request-payload'; height: number; round: number }
+  /** Ask the mempool for candidates; with `vrfAlpha` (hex), also the signer for its VRF proof over those bytes. */
+  | { type: 'request-payload'; height: number; round: number; vrfAlpha?: string }
   | { type: 'request-sign'; request: SignRequest; block?: Block }
   /**
    * Store `block` with `certificate` durably (then the WAL of this height may be truncated). `after` is the state
@@ -102,6 +107,14 @@ export interface ConsensusState<S> {
   /** The set of the previous height (verifies the proposal's lastCommit), null at height 1. */
   prevValidators: ValidatorSet | null;
   priorities: Priorities;
+  /** The election rules (the config's, fixed for the run). */
+  readonly election: ElectionConfig;
+  /** Under VRF election: the seed of the last committed block (the genesis hash before block 1); else null. */
+  seed: string | null;
+  /** Under leader reputation: the proposers that failed in the window (reputation.ts); else empty. */
+  failures: FailureRecord[];
+  /** Round 0's place in the height's base schedule (reputation.ts roundShift), computed on first use. */
+  proposerShift: number | null;
   proposerCache: Map<number, string>;
   prevHash: string;
   lastCommit: Certificate | null;
@@ -167,12 +180,25 @@ export interface ResumePoint<S> {
   validators: ValidatorSet;
   /** Round-0 proposer priorities of height `height + 1`, in canonical id order. */
   priorities: Priorities;
+  /**
+   * What VRF election and leader reputation carry to the next height: the seed of block `height`, the recent failed
+   * proposers. Absent under plain round robin (persisted states and exports made before it read the same).
+   */
+  election?: ElectionCarry;
+}
+
+/** The election state a resume point carries (see ResumePoint.election). */
+export interface ElectionCarry {
+  seed?: string;
+  failures?: readonly FailureRecord[];
 }
 
 /** The resume point of a state (its last committed height). Throws before block 1: there is nothing to resume. */
 export function resumePointOf<S>(s: ConsensusState<S>): ResumePoint<S> {
   if (s.lastCommit === null || s.prevValidators === null) throw new Error('resumePointOf: no block committed yet');
-  return { height: s.height - 1, appState: s.appState, blockHash: s.prevHash, certificate: s.lastCommit, validators: s.prevValidators, priorities: s.priorities };
+  const point: ResumePoint<S> = { height: s.height - 1, appState: s.appState, blockHash: s.prevHash, certificate: s.lastCommit, validators: s.prevValidators, priorities: s.priorities };
+  const carry: ElectionCarry = { ...(s.seed !== null ? { seed: s.seed } : {}), ...(s.election.reputation ? { failures: s.failures } : {}) };
+  return carry.seed !== undefined || carry.failures !== undefined ? { ...point, election: carry } : point;
 }
 
 /**
@@ -197,6 +223,7 @@ export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): C
   const appState = resume ? resume.appState : genesis.appState;
   const set = ctx.app.validatorSet(appState);
   if (resume) checkResume(resume, set);
+  const election = ctx.config.election ?? {};
   const s: ConsensusState<S> = {
     network: { chainId: ctx.config.chainId, genesisHash: genesis.genesisHash },
     height: resume ? resume.height + 1 : 1,
@@ -209,6 +236,10 @@ export function createState<S>(ctx: ConsensusContext<S>, genesis: Genesis<S>): C
     validatorsHash: '',
     prevValidators: resume ? resume.validators : null,
     priorities: resume ? resume.priorities : initialPriorities(set),
+    election,
+    seed: election.proposerElection === 'vrf' ? (resume ? resumedSeed(resume) : genesis.genesisHash) : null,
+    failures: election.reputation ? [...(resume?.election?.failures ?? [])] : [],
+    proposerShift: null,
     proposerCache: new Map(),
     prevHash: resume ? resume.blockHash : genesis.genesisHash,
     lastCommit: resume ? resume.certificate : null,
@@ -243,14 +274,32 @@ function checkResume<S>(resume: ResumePoint<S>, set: ValidatorSet): void {
   if (ids.length !== have.length || ids.some((id, i) => id !== have[i])) throw new Error('resume point: priorities are not of the validator set its state yields');
 }
 
-/** The proposer of `round` at the state's height. */
+function resumedSeed<S>(resume: ResumePoint<S>): string {
+  const seed = resume.election?.seed;
+  if (seed === undefined) throw new Error('resume point: no leader seed, but this network elects proposers by VRF (proposer_election vrf)');
+  return seed;
+}
+
+/**
+ * The proposer of `round` at the state's height: entry round + shift of the base schedule (round robin, or the VRF
+ * draw from the seed), where the shift skips validators that failed recently (reputation.ts; 0 without it).
+ */
 export function proposerOf<S>(s: ConsensusState<S>, round: number): string {
   let p = s.proposerCache.get(round);
   if (p === undefined) {
-    p = proposerForRound(s.validators, s.priorities, round);
+    if (s.proposerShift === null) {
+      const reputation = s.election.reputation;
+      s.proposerShift = reputation ? roundShift((k) => baseProposer(s, k), failedAt(s.failures, s.height, reputation)) : 0;
+    }
+    p = baseProposer(s, round + s.proposerShift);
     s.proposerCache.set(round, p);
   }
   return p;
+}
+
+/** Entry `k` of the height's base schedule. */
+function baseProposer<S>(s: ConsensusState<S>, k: number): string {
+  return s.seed !== null ? vrfLeader(s.validators.validators, s.seed, k) : proposerForRound(s.validators, s.priorities, k);
 }
 
 /** The record of `round` at the current height, created empty on first use. */

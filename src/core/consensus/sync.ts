@@ -49,7 +49,7 @@ export function checkSyncedBlock<S>(ctx: ConsensusContext<S>, s: ConsensusState<
   if (!bodyMatchesHeader(ctx, block)) return { kind: 'reject', code: 'BODY_MISMATCH', message: `synced block ${s.height}: the txs or last commit do not match the certified header` };
   const cert = verifyCertificate(certificate, s.validators, s.network, ctx.verifier);
   if (!cert.ok) return { kind: 'reject', code: cert.error.code, message: cert.error.message };
-  if (!isValidBlock(ctx, s, block, hash)) return { kind: 'reject', code: 'BLOCK_INVALID', message: `synced block ${s.height} is invalid` };
+  if (!isValidBlock(ctx, s, block, hash, certificate.round)) return { kind: 'reject', code: 'BLOCK_INVALID', message: `synced block ${s.height} is invalid` };
   return { kind: 'apply' };
 }
 

@@ -11,6 +11,7 @@
 import type { SafetyRecord, SafetyStore } from '../../ports/safety-store.js';
 import { bytesToHex } from '../../crypto/hash.js';
 import { sign as ed25519Sign } from '../../crypto/ed25519.js';
+import { vrfProve } from '../../crypto/vrf.js';
 import { proposalSignBytes, voteSignBytes, type ProposalBody, type VoteBody } from '../consensus/messages.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 
@@ -64,6 +65,15 @@ export class SafetyRules {
     if (this.#last && (this.#last.chainId !== this.#chainId || this.#last.validator !== this.#validator)) {
       throw new Error(`SafetyRules: stored record is for ${this.#last.validator} on ${this.#last.chainId}`);
     }
+  }
+
+  /**
+   * The ECVRF proof (hex) of this validator's key over `alpha` (a proposer's, under proposer_election vrf). Needs no
+   * record: for one key and input there is one proof, so proving twice can never conflict.
+   * @example const pi = rules.vrfProve(vrfAlpha(chainId, height, prevSeed))
+   */
+  vrfProve(alpha: Uint8Array): string {
+    return vrfProve(this.#secretKey, alpha).pi;
   }
 
   /** The last signed position, or null. */

@@ -21,6 +21,12 @@ export interface BlockHeader {
   lastCommitHash: string;
   /** Hash of the validator set that votes on this height. */
   validatorsHash: string;
+  /**
+   * Under `proposer_election: vrf` only: the proposer's ECVRF proof (80 bytes hex, src/crypto/vrf.ts) over
+   * (chainId, height, the previous block's seed); its output is this block's seed (src/core/consensus/election.ts).
+   * Absent under round robin, so headers (and their hashes) are as before.
+   */
+  vrfProof?: string;
 }
 
 export interface Block {
