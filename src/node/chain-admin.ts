@@ -6,7 +6,7 @@
  *
  * The snapshot file (JSON lines, the last one a sha256 of all before it):
  *   1  header { format, chainId, genesisHash, height h, stateRoot, consensus: { blockHash, certificate, validators,
- *      priorities }, lastResults, entryLines }
+ *      priorities, election? }, lastResults, entryLines }
  *   2  block h with its certificate;  3  block h+1 with its certificate (its header commits the state root of h)
  *   4  the certified set changes up to h+1 (light.ts SetStep[]: how import reaches the set of h from genesis)
  *   5… the state's entries, SNAPSHOT_FILE_ENTRIES_PER_LINE per line (the full form: import rehashes everything)
@@ -21,6 +21,10 @@ import { openLevelBlockStore, type LevelBlockStore } from '../adapters/store/lev
 import { openChainStore } from '../adapters/store/chain-store.js';
 import { hashHeader, hashValidatorSet, verifyCertificate } from '../core/consensus/messages.js';
 import type { ResumePoint } from '../core/consensus/state-machine.js';
+import type { ElectionCarry } from '../core/consensus/state.js';
+import { seedOf } from '../core/consensus/election.js';
+import type { LedgerParams } from '../core/ledger/params.js';
+import type { BlockHeader } from '../core/types/consensus.js';
 import type { CanonicalValue } from '../core/codec/canonical.js';
 import { genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
 import { SET_STEPS_MAX, walkSetSteps, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
@@ -118,7 +122,7 @@ export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
     const { entries, stateRoot, lastResults } = snapshotState(resume.appState);
     const lines: string[] = [];
     for (let i = 0; i < entries.length; i += SNAPSHOT_FILE_ENTRIES_PER_LINE) lines.push(JSON.stringify(entries.slice(i, i + SNAPSHOT_FILE_ENTRIES_PER_LINE)));
-    const header: FileHeader = { format: FORMAT, chainId: o.genesis.chainId, genesisHash: o.genesis.genesisHash, height: resume.height, stateRoot, consensus: { blockHash: resume.blockHash, certificate: resume.certificate, validators: resume.validators, priorities: resume.priorities }, lastResults, entryLines: lines.length };
+    const header: FileHeader = { format: FORMAT, chainId: o.genesis.chainId, genesisHash: o.genesis.genesisHash, height: resume.height, stateRoot, consensus: { blockHash: resume.blockHash, certificate: resume.certificate, validators: resume.validators, priorities: resume.priorities, ...(resume.election ? { election: resume.election } : {}) }, lastResults, entryLines: lines.length };
     const tmp = `${o.output}.partial`;
     const fd = openSync(tmp, 'w');
     const sha = createHash('sha256');
@@ -263,7 +267,8 @@ function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlo
     if (!checked.ok) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `the certificate of ${what}: ${checked.error.code}: ${checked.error.message}`);
   }
   if (block.certificate.blockHash !== hash || next.certificate.blockHash !== nextHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', 'a certificate does not commit its block');
-  const point: ResumePoint<LedgerState> = { height: h, appState, blockHash: hash, certificate: block.certificate, validators: header.consensus.validators, priorities: header.consensus.priorities };
+  const election = importedElection(header.consensus.election, block.block.header, genesis.params);
+  const point: ResumePoint<LedgerState> = { height: h, appState, blockHash: hash, certificate: block.certificate, validators: header.consensus.validators, priorities: header.consensus.priorities, ...(election ? { election } : {}) };
   return { point, changes: walk.changes };
 }
 
@@ -322,5 +327,20 @@ export async function rollback(o: { dataDir: string; genesis: GenesisDoc; hard?:
     return { topBefore: top, topAfter, resumeAt: below.at(-1) ?? 0, deletedState };
   } finally {
     await level.close();
+  }
+}
+
+/**
+ * The election state an import resumes with: under VRF election the seed is block h's own VRF output (read from the
+ * certified block, not taken from the file); reputation failures are the file's (as its priorities are).
+ * @throws ChainAdminError SNAPSHOT_FILE_INVALID when block h of a VRF network carries no VRF proof.
+ */
+function importedElection(carried: ElectionCarry | undefined, header: BlockHeader, params: LedgerParams): ElectionCarry | undefined {
+  const failures = params.leaderReputationWindowBlocks !== undefined ? { failures: carried?.failures ?? [] } : {};
+  if (params.proposerElection !== 'vrf') return failures.failures ? failures : undefined;
+  try {
+    return { seed: seedOf(header), ...failures };
+  } catch (err) {
+    throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `block ${header.height}: ${(err as Error).message}`);
   }
 }

@@ -23,6 +23,7 @@ import { resumePointOf, type ConsensusState } from '../core/consensus/state-mach
 import type { TimeoutConfig } from '../core/consensus/timeouts.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
+import { electionConfigOf } from '../core/ledger/params.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
 import { resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
@@ -298,7 +299,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
     throw new NodeError('NODE_STATE_MISSING', `${config.data_dir} has no readable persisted state, and its early blocks are ${level.baseHeight() > 0 ? 'below an imported snapshot' : 'pruned'}: import a snapshot into a new data_dir (import-snapshot) or sync from genesis with an empty one`);
   }
   rt.driver = new ConsensusDriver<LedgerState>(
-    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts) }, app: reportingRejections(backfill.app, parts.drops.onRejected), verifier: defaultVerifier },
+    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts), election: electionConfigOf(genesis.params) }, app: reportingRejections(backfill.app, parts.drops.onRejected), verifier: defaultVerifier },
     { genesisHash: genesis.genesisHash, appState: genesisState(genesis), resume },
     {
       clock: parts.clock,

@@ -1,12 +1,13 @@
 /**
  * The node's persisted states: every `state_snapshot_interval` heights the consensus state after a block (its
  * ledger state in the local form, and what consensus keeps beside it: block hash, certificate, the set that voted,
- * proposer priorities) goes into the block's own atomic LevelDB batch; a restart opens at the newest one and
+ * proposer priorities, and under VRF election or leader reputation the seed and recent failures) goes into the block's own atomic LevelDB batch; a restart opens at the newest one and
  * re-applies only the blocks after it. The interval is node config, not genesis (as CometBFT's
  * snapshot-interval): it changes what one node keeps on its disk, never a byte any other node checks.
  */
 import type { LevelBlockStore } from '../adapters/store/level-block-store.js';
 import type { ResumePoint } from '../core/consensus/state-machine.js';
+import type { ElectionCarry } from '../core/consensus/state.js';
 import { decodeLocalState, encodeLocalState, type LocalStateHeader } from '../core/ledger/snapshot.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import { STATE_SNAPSHOT_CHUNK_NODES } from '../core/limits.js';
@@ -19,7 +20,8 @@ import type { Log } from '../ports/log.js';
 /** The head of a persisted state: the ledger state's local-form header and the consensus fields beside it. */
 export interface SnapshotHead {
   state: LocalStateHeader;
-  consensus: { blockHash: string; certificate: Certificate; validators: ValidatorSet; priorities: Priorities };
+  /** `election` (VRF seed, reputation failures) only on networks that use them: older heads read the same. */
+  consensus: { blockHash: string; certificate: Certificate; validators: ValidatorSet; priorities: Priorities; election?: ElectionCarry };
 }
 
 /** True when the state after `height` is one to persist (interval 0: never). */
@@ -33,7 +35,7 @@ export function snapshotDue(height: number, interval: number): boolean {
  */
 export function persistedSnapshotOf(after: ResumePoint<LedgerState>): PersistedSnapshot {
   const { header, chunks } = encodeLocalState(after.appState, STATE_SNAPSHOT_CHUNK_NODES);
-  const head: SnapshotHead = { state: header, consensus: { blockHash: after.blockHash, certificate: after.certificate, validators: after.validators, priorities: after.priorities } };
+  const head: SnapshotHead = { state: header, consensus: { blockHash: after.blockHash, certificate: after.certificate, validators: after.validators, priorities: after.priorities, ...(after.election ? { election: after.election } : {}) } };
   return { height: after.height, head: JSON.stringify(head), chunks };
 }
 

@@ -5,15 +5,16 @@
  *
  * Seed format (snake_case, as the user's guide writes it):
  *   { chain_id, validators: [{ node_id, stake, initial_balance, public_key? }],
- *     accounts?: [{ name, balance, public_key? }], params?: { min_stake?, ..., z3_version?, solver_params?, allow_private_addresses?, testnet? } }
+ *     accounts?: [{ name, balance, public_key? }], params?: { min_stake?, ..., z3_version?, solver_params?, allow_private_addresses?, testnet?,
+ *     proposer_election?, leader_reputation_window_blocks?, leader_reputation_failures? } }
  * A validator's account (where its initial_balance, rewards and unbonded stake go) is its public key.
  */
 import { z } from 'zod';
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { hashWithDomain } from '../../crypto/hash.js';
-import { CHAIN_ID_BYTES_MAX, GENESIS_ACCOUNTS_MAX, NODE_ID_BYTES_MAX, VALIDATORS_MAX } from '../limits.js';
+import { CHAIN_ID_BYTES_MAX, GENESIS_ACCOUNTS_MAX, LEADER_REPUTATION_WINDOW_MAX, NODE_ID_BYTES_MAX, VALIDATORS_MAX } from '../limits.js';
 import type { Validator } from '../types/validator.js';
-import { defaultParams, PARAM_TABLE, paramRelationIssues, type LedgerParams, type NumericParam } from './params.js';
+import { defaultParams, electionParamIssues, PARAM_TABLE, paramRelationIssues, type LedgerParams, type NumericParam } from './params.js';
 import { smtBuild, smtRoot } from './smt.js';
 import { KEY, type Account, type ChainInfo, type LedgerState, type Supply, type ValidatorRecord } from './state.js';
 
@@ -29,6 +30,9 @@ for (const row of PARAM_TABLE) paramShape[row.seedName] = z.number().int().min(r
 paramShape.z3_version = z.string().min(1).max(128).optional();
 paramShape.allow_private_addresses = z.boolean().optional();
 paramShape.testnet = z.boolean().optional();
+paramShape.proposer_election = z.enum(['round-robin', 'vrf']).optional();
+paramShape.leader_reputation_window_blocks = z.number().int().min(1).max(LEADER_REPUTATION_WINDOW_MAX).optional();
+paramShape.leader_reputation_failures = z.number().int().min(1).max(LEADER_REPUTATION_WINDOW_MAX).optional();
 paramShape.solver_params = z.record(z.string().max(128), z.union([z.string().max(256), z.number(), z.boolean()])).optional();
 
 export const genesisSeedSchema = z
@@ -112,6 +116,9 @@ function crossCheck(input: unknown): SeedIssue[] {
     issues.push({ path: 'params.rlimit_default', message: 'rlimit_default above rlimit_max' });
   }
   for (const issue of paramRelationIssues(seedParams(params))) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
+  if (params.leader_reputation_failures !== undefined && params.leader_reputation_window_blocks === undefined) {
+    issues.push({ path: 'params.leader_reputation_failures', message: 'leader_reputation_failures needs leader_reputation_window_blocks (reputation is off without a window)' });
+  }
   return issues;
 }
 
@@ -165,6 +172,10 @@ export function buildGenesis(seed: GenesisSeed, opts: { z3Version: string; publi
   if (typeof p.z3_version === 'string') params.z3Version = p.z3_version;
   if (p.allow_private_addresses === true) params.allowPrivateAddresses = true;
   if (p.testnet === true) params.testnet = true;
+  // Round robin and reputation off are written as no field, so a genesis made without them keeps its hash.
+  if (p.proposer_election === 'vrf') params.proposerElection = 'vrf';
+  if (typeof p.leader_reputation_window_blocks === 'number') params.leaderReputationWindowBlocks = p.leader_reputation_window_blocks;
+  if (typeof p.leader_reputation_window_blocks === 'number' && typeof p.leader_reputation_failures === 'number') params.leaderReputationFailures = p.leader_reputation_failures;
   if (p.solver_params !== undefined) params.solverParams = { ...(p.solver_params as Record<string, string | number | boolean>) };
   const validators = seed.validators
     .map((v) => {
@@ -240,7 +251,7 @@ export function checkGenesis(input: unknown): GenesisCheck {
     if (root !== doc.initialStateRoot) return { ok: false, code: 'GENESIS_STATE_ROOT', message: `initialStateRoot ${doc.initialStateRoot} is not ${root}` };
     const hash = hashWithDomain(GENESIS_DOMAIN, canonicalJson(body as unknown as CanonicalValue));
     if (hash !== genesisHash) return { ok: false, code: 'GENESIS_HASH', message: `genesisHash ${genesisHash} is not ${hash}` };
-    const relations = paramRelationIssues(doc.params);
+    const relations = [...paramRelationIssues(doc.params), ...electionParamIssues(doc.params)];
     if (relations.length > 0) return { ok: false, code: 'GENESIS_PARAMS', message: relations.map((i) => i.message).join('; ') };
     return { ok: true };
   } catch (err) {

@@ -11,11 +11,13 @@ import {
   BLOCK_BYTES_MAX,
   BLOCK_TXS_MAX,
   EVIDENCE_PER_BLOCK_MAX,
+  LEADER_REPUTATION_WINDOW_MAX,
   PROOF_RLIMIT_DEFAULT,
   PROOF_RLIMIT_MAX,
   VALIDATORS_MAX,
 } from '../limits.js';
 import { SOLVER_PARAMS } from '../verdict.js';
+import type { ElectionConfig } from '../consensus/election.js';
 
 export interface LedgerParams {
   /** Least stake a validator may bond (and hold after a partial change). */
@@ -80,9 +82,22 @@ export interface LedgerParams {
    * documents made before it keep their hash.
    */
   testnet?: true;
+  /**
+   * Proposers are elected by VRF (seed `proposer_election: "vrf"`; src/core/consensus/election.ts) instead of
+   * CometBFT's stake-weighted round robin. Absent, not "round-robin", when round robin, so genesis documents made
+   * before it keep their hash.
+   */
+  proposerElection?: 'vrf';
+  /**
+   * Leader reputation (seed `leader_reputation_window_blocks`, 1..LEADER_REPUTATION_WINDOW_MAX): a proposer that
+   * failed in the last this many heights is skipped at round 0 (src/core/consensus/reputation.ts). Absent when off.
+   */
+  leaderReputationWindowBlocks?: number;
+  /** Failures within the window that get a proposer skipped (seed `leader_reputation_failures`, default 1); only with the window. */
+  leaderReputationFailures?: number;
 }
 
-export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses' | 'testnet'>;
+export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses' | 'testnet' | 'proposerElection' | 'leaderReputationWindowBlocks' | 'leaderReputationFailures'>;
 
 export interface ParamRow {
   name: NumericParam;
@@ -152,4 +167,31 @@ export function paramRelationIssues(p: Pick<LedgerParams, 'unbondingDelayBlocks'
     });
   }
   return issues;
+}
+
+/**
+ * The optional election parameters of a genesis document, when present, out of their range: proposerElection other
+ * than 'vrf', a window outside 1..LEADER_REPUTATION_WINDOW_MAX, failures below 1 or without a window. (The seed's
+ * schema refuses the same values by their snake_case names.)
+ * @example electionParamIssues({ proposerElection: 'vrf' }).length === 0
+ */
+export function electionParamIssues(p: Pick<LedgerParams, 'proposerElection' | 'leaderReputationWindowBlocks' | 'leaderReputationFailures'>): ParamIssue[] {
+  const issues: ParamIssue[] = [];
+  if (p.proposerElection !== undefined && p.proposerElection !== 'vrf') issues.push({ seedName: 'proposer_election', message: `proposerElection ${String(p.proposerElection)} is not "vrf" (round robin is written as no field)` });
+  const w = p.leaderReputationWindowBlocks;
+  if (w !== undefined && !(Number.isSafeInteger(w) && w >= 1 && w <= LEADER_REPUTATION_WINDOW_MAX)) issues.push({ seedName: 'leader_reputation_window_blocks', message: `leaderReputationWindowBlocks ${String(w)} is not an integer in 1..${LEADER_REPUTATION_WINDOW_MAX}` });
+  const f = p.leaderReputationFailures;
+  if (f !== undefined && (w === undefined || !(Number.isSafeInteger(f) && f >= 1 && f <= LEADER_REPUTATION_WINDOW_MAX))) issues.push({ seedName: 'leader_reputation_failures', message: `leaderReputationFailures ${String(f)} needs a window and must be an integer in 1..${LEADER_REPUTATION_WINDOW_MAX}` });
+  return issues;
+}
+
+/**
+ * The consensus election rules a genesis sets: VRF or round robin, leader reputation or none.
+ * @example electionConfigOf(genesis.params) // {} for a genesis without the election parameters
+ */
+export function electionConfigOf(p: Pick<LedgerParams, 'proposerElection' | 'leaderReputationWindowBlocks' | 'leaderReputationFailures'>): ElectionConfig {
+  return {
+    ...(p.proposerElection === 'vrf' ? { proposerElection: 'vrf' as const } : {}),
+    ...(p.leaderReputationWindowBlocks !== undefined ? { reputation: { windowBlocks: p.leaderReputationWindowBlocks, failuresToSkip: p.leaderReputationFailures ?? 1 } } : {}),
+  };
 }
