@@ -14,6 +14,8 @@ import { proposerOf } from '../core/consensus/state-machine.js';
 import { sha256Hex } from '../crypto/hash.js';
 import type { TransportPort } from '../ports/index.js';
 import { sign as ed25519Sign } from '../crypto/ed25519.js';
+import { vrfProve } from '../crypto/vrf.js';
+import { vrfAlpha } from '../core/consensus/election.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import type { Rng } from './rng.js';
 import { bodySwapper, flooder, type AdversarySeat } from './adversary.js';
@@ -243,7 +245,11 @@ function freshProposal<S>(seat: ByzantineSeat<S>, driver: ConsensusDriver<S>, p:
   const st = driver.state;
   const prepared = seat.app.prepareBlock(st.appState, { height: p.height, round: p.round, proposer: p.proposer, candidates: [] });
   const block: Block = {
-    header: { chainId: p.chainId, height: p.height, round: p.round, prevHash: st.prevHash, proposer: p.proposer, txsRoot: prepared.txsRoot, stateRoot: prepared.stateRoot, resultsRoot: prepared.resultsRoot, lastCommitHash: p.block.header.lastCommitHash, validatorsHash: prepared.validatorsHash },
+    header: {
+      chainId: p.chainId, height: p.height, round: p.round, prevHash: st.prevHash, proposer: p.proposer, txsRoot: prepared.txsRoot, stateRoot: prepared.stateRoot, resultsRoot: prepared.resultsRoot, lastCommitHash: p.block.header.lastCommitHash, validatorsHash: prepared.validatorsHash,
+      // Under VRF election a fresh block needs its proposer's proof, or it would fail for that instead of the rule aimed at.
+      ...(st.seed !== null ? { vrfProof: vrfProve(seat.secretKey, vrfAlpha(p.chainId, p.height, st.seed)).pi } : {}),
+    },
     txs: prepared.txs,
     lastCommit: p.block.lastCommit,
   };
