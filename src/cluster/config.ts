@@ -15,7 +15,7 @@ export interface LoopbackClusterPorts {
 
 /** Extra sections of a validators seed file (scripts/init-genesis-state --validators). */
 export interface SeedExtras {
-  params?: Record<string, number>;
+  params?: Record<string, number | string>;
   accounts?: { name: string; balance: number }[];
 }
 

@@ -60,7 +60,7 @@ export interface TestNetwork {
 
 type NetworkOptions = {
   count?: number;
-  params?: Record<string, number>;
+  params?: Record<string, number | string>;
   workers?: number;
   accounts?: { name: string; balance: number }[];
   /** More start-validator arguments for one validator (e.g. node_2: ['--misbehave', 'double-sign']). */
