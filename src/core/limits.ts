@@ -382,6 +382,8 @@ export const STATE_SYNC_DISCOVERY_MS = 3_000;
 export const STATE_SYNC_CHUNKS_IN_FLIGHT = 4;
 /** Rounds of discovery (ask every peer for offers, try them) before state sync gives up with an error. */
 export const STATE_SYNC_ROUNDS_MAX = 20;
+/** Rounds in a row in which every connected peer offers no snapshot before a syncing node replays from genesis instead. */
+export const STATE_SYNC_EMPTY_ROUNDS = 2;
 /** Wait between two rounds of discovery (no peer, or no offer could be verified). */
 export const STATE_SYNC_RETRY_MS = 2_000;
 assertLimit(STATE_SYNC_CHUNK_BYTES_MAX < P2P_FRAME_BYTES_MAX / 2, 'a served chunk must fit in a frame with room to spare');
