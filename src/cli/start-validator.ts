@@ -28,6 +28,8 @@ const program = new Command()
   .option('--log-level <level>', 'pino level: debug, info, warn, error', 'info')
   .option('--block-interval-ms <ms>', 'pause after each commit before the next height (default 900)')
   .option('--verification-paused', 'order proofs without verifying them (benchmarks only; also POP_VERIFICATION_PAUSED=1)')
+  .option('--state-snapshot-interval <n>', 'override state_snapshot_interval (heights between persisted states, which state sync serves; 0: never)')
+  .option('--state-sync-chunk-entries <n>', 'override state_sync.chunk_entries (state entries per chunk this node serves)')
   .option('--state-sync', 'on an empty data directory, start from a snapshot fetched from the peers and verified from the genesis set (sets state_sync.enabled; join-network writes it into the config)')
   .option('--misbehave <kind[@height]>', `test networks only (genesis params.testnet: true): attack the network on purpose, from HEIGHT on (default 1); repeatable. Kinds: ${MISBEHAVIOUR_KINDS.join(', ')}`, (v: string, all: string[]) => [...all, v], [] as string[])
   .addHelpText('after', `
@@ -57,12 +59,20 @@ interface Opts {
   blockIntervalMs?: string;
   misbehave: string[];
   stateSync?: boolean;
+  stateSnapshotInterval?: string;
+  stateSyncChunkEntries?: string;
 }
 
 function fail(code: string, message: string, details: string[] = []): never {
   console.error(`error: ${code}: ${message}`);
   for (const line of details) console.error(`  ${line}`);
   process.exit(1);
+}
+
+function count(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > 1_000_000) fail('CONFIG_INVALID', `${flag} ${value}: an integer from ${min} to 1000000`);
+  return n;
 }
 
 async function main(opts: Opts): Promise<void> {
@@ -84,6 +94,8 @@ async function main(opts: Opts): Promise<void> {
   if (opts.keyFile) config = { ...config, key_file: opts.keyFile };
   if (opts.httpPort) config = { ...config, http_port: Number(opts.httpPort) };
   if (opts.stateSync) config = { ...config, state_sync: { ...config.state_sync, enabled: true } };
+  if (opts.stateSnapshotInterval !== undefined) config = { ...config, state_snapshot_interval: count('--state-snapshot-interval', opts.stateSnapshotInterval, 0) };
+  if (opts.stateSyncChunkEntries !== undefined) config = { ...config, state_sync: { ...config.state_sync, chunk_entries: count('--state-sync-chunk-entries', opts.stateSyncChunkEntries, 1) } };
   const genesis = loadGenesisFile(opts.genesis);
   if (config.stake < genesis.params.minStake) fail('STAKE_INSUFFICIENT', `Insufficient stake: ${config.stake} is below the minimum ${genesis.params.minStake}`);
   const inGenesis = genesis.validators.find((v) => v.id === config.node_id);

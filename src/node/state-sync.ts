@@ -334,8 +334,11 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
         groups.set(key, g);
       }
     }
-    // The highest snapshot first; of equal heights, the one most peers offer.
-    return { groups: [...groups.values()].sort((a, b) => b.offer.height - a.offer.height || b.peers.length - a.peers.length), none };
+    // A snapshot this node already staged chunks of first (a restart goes on with it), then the highest; of equal
+    // heights, the one most peers offer.
+    const staged = stagedHashes(o.stagingDir);
+    const resumes = (g: Group): number => (g.offer.chunkHashes.some((h) => staged.has(h)) ? 1 : 0);
+    return { groups: [...groups.values()].sort((a, b) => resumes(b) - resumes(a) || b.offer.height - a.offer.height || b.peers.length - a.peers.length), none };
   };
 
   /** The proof of a group's snapshot from one of its peers, checked; null when none gave a good one. */
@@ -488,6 +491,12 @@ function createStaging(dir: string, keep: readonly string[]): { read(hash: strin
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Hashes of the chunks in the staging directory (by name; read() checks the content). */
+function stagedHashes(dir: string): Set<string> {
+  if (!existsSync(dir)) return new Set();
+  return new Set(readdirSync(dir).flatMap((f) => (/^chunk-[0-9a-f]{64}$/.test(f) ? [f.slice(6)] : [])));
 }
 
 /** Remove the staging directory (after the install, or at a start on a directory that already holds a chain). */
