@@ -310,7 +310,15 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   if (config.state_sync.enabled && isEmptyStore(stores.chain.level)) {
     await p2p.start();
     p2pStarted = true;
-    if (await stateSyncInto(parts, stores, staging)) {
+    const synced = await stateSyncInto(parts, stores, staging).catch(async (err: Error) => {
+      // Nothing was installed: close what opened, so a caller that catches this can start again.
+      await p2p.close().catch(() => undefined);
+      stores.wal.close();
+      await stores.chain.close();
+      rt.stores = null;
+      throw err;
+    });
+    if (synced) {
       // Reopen, so the chain store starts at the installed blocks.
       stores.wal.close();
       await stores.chain.close();

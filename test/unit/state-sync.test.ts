@@ -12,9 +12,9 @@ import { installSnapshot, snapshotPackageAt } from '../../src/node/chain-admin.j
 import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
 import { forgedRoot, misbehavingTransport, type Misbehaviour } from '../../src/node/misbehave.js';
 import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
-import { chunkHash, createSnapshotServer, createStateSyncClient, StateSyncError, type SnapshotWire, type StateSyncClient, type SyncPeers } from '../../src/node/state-sync.js';
-import type { WireMessage } from '../../src/node/wire.js';
-import { STATE_SYNC_CHUNKS_IN_FLIGHT } from '../../src/core/limits.js';
+import { checkProof, chunkHash, createSnapshotServer, createStateSyncClient, StateSyncError, type SnapshotWire, type StateSyncClient, type SyncPeers } from '../../src/node/state-sync.js';
+import { wireSchema, type WireMessage } from '../../src/node/wire.js';
+import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_IN_FLIGHT, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../../src/core/limits.js';
 import { silentLog } from '../../src/ports/log.js';
 import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
@@ -267,5 +267,36 @@ describe('state sync', () => {
     server.onRequest('node_9', { kind: 'snapshot-chunk-request', height: 6, index: 0 });
     await new Promise((r) => setTimeout(r, 100));
     expect(sent.filter((t) => t === 'node_9')).toHaveLength(3);
+  });
+
+  it('the wire schema bounds every state sync message (anything else scores the sender down in the transport)', () => {
+    const schema = wireSchema(doc.chainId);
+    const ok = (m: unknown): boolean => schema.safeParse(m).success;
+    const hash = 'ab'.repeat(32);
+    expect(ok({ kind: 'snapshot-list-request' })).toBe(true);
+    expect(ok({ kind: 'snapshot-list-request', extra: 1 })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 5, stateRoot: hash, chunkHashes: [hash] }] })).toBe(true);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 5, stateRoot: hash, chunkHashes: [] }] })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 0, stateRoot: hash, chunkHashes: [hash] }] })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 5, stateRoot: 'zz', chunkHashes: [hash] }] })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: Array.from({ length: STATE_SYNC_OFFERS_MAX + 1 }, () => ({ height: 5, stateRoot: hash, chunkHashes: [hash] })) })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 5, stateRoot: hash, chunkHashes: Array.from({ length: STATE_SYNC_CHUNKS_MAX + 1 }, () => hash) }] })).toBe(false);
+    expect(ok({ kind: 'snapshot-proof-request', height: 5 })).toBe(true);
+    expect(ok({ kind: 'snapshot-proof-request', height: 1.5 })).toBe(false);
+    expect(ok({ kind: 'snapshot-proof', height: 5, proof: null })).toBe(true);
+    expect(ok({ kind: 'snapshot-proof', height: 5, proof: { header: {}, block: {}, next: {}, steps: [] } })).toBe(true); // checked by checkProof
+    expect(ok({ kind: 'snapshot-proof', height: 5, proof: { header: {}, block: {}, next: {}, steps: 'x' } })).toBe(false);
+    expect(ok({ kind: 'snapshot-chunk-request', height: 5, index: STATE_SYNC_CHUNKS_MAX })).toBe(false);
+    expect(ok({ kind: 'snapshot-chunk', height: 5, index: 0, data: '[]' })).toBe(true);
+    expect(ok({ kind: 'snapshot-chunk', height: 5, index: 0, data: 'x'.repeat(STATE_SYNC_CHUNK_BYTES_MAX + 1) })).toBe(false);
+    expect(ok({ kind: 'snapshot-chunk', height: 5, index: -1, data: null })).toBe(false);
+  });
+
+  it('a malformed proof is a lie, never a throw', () => {
+    const offer = { height: 6, stateRoot: 'ab'.repeat(32), chunkHashes: ['ab'.repeat(32)] };
+    for (const proof of [{}, { header: null }, { header: { height: 6, stateRoot: offer.stateRoot }, block: { height: 6 } }, { header: { height: 6, stateRoot: offer.stateRoot, chainId: doc.chainId, genesisHash: doc.genesisHash }, block: { height: 6 }, next: { height: 7 }, steps: [] }]) {
+      const r = checkProof(doc, offer, proof as never);
+      expect(r?.code, JSON.stringify(proof)).toMatch(/^STATE_SYNC_/);
+    }
   });
 });
