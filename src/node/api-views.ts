@@ -19,6 +19,7 @@ import type { StoredHeader } from '../adapters/store/level-block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
 import type { Mempool } from '../ports/mempool.js';
+import { feesOn } from '../core/ledger/fees.js';
 import type { PeerInfo } from '../ports/transport.js';
 import type { Certificate } from '../core/types/consensus.js';
 import type { CommitStats } from './commit-observer.js';
@@ -119,6 +120,7 @@ export function createApiViews(options: ApiViewsOptions): ApiViews {
         maxValidators: s.params.maxValidators,
         height: s.chain.height,
         validators: genesis.validators.map((v) => ({ id: v.id, publicKey: v.publicKey, stake: v.stake })),
+        ...(feesOn(s.params) ? { proofFee: { perMrlimit: s.params.proofFeePerMrlimit ?? 0, min: s.params.proofFeeMin ?? 0, rlimitDefault: s.params.rlimitDefault } } : {}),
       };
     },
     getProof: (id) => proofView(options, id),

@@ -28,7 +28,7 @@ import { resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
 import { createEvidencePool, type EvidencePool } from '../core/pool/evidence-pool.js';
-import { createMempool } from '../core/pool/mempool.js';
+import { createMempool, ledgerPrice } from '../core/pool/mempool.js';
 import { createTxPool, type TxPool } from '../core/pool/tx-pool.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import { sign } from '../crypto/ed25519.js';
@@ -140,7 +140,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     return rt.driver.state;
   };
   const log = options.log ?? silentLog;
-  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), nowMs: () => clock.nowMs() });
+  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), price: ledgerPrice(() => consensus().appState), nowMs: () => clock.nowMs() });
   const parts: Parts = {
     options,
     // Every call names its module (node, p2p, store, consensus, ...): no child binding, which pino would repeat as a second "module" key.
@@ -169,6 +169,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     savePending: (proofs) => rt.stores!.chain.level.putProofsPending(proofs),
     broadcast: (message) => rt.transport?.broadcast(message),
     onAccepted: (id) => observer.proofAccepted(id),
+    onEvicted: (evictions) => parts.drops.evicted(evictions),
   });
   const clientLimiter = createClientLimiter(() => clock.nowMs(), options.clientLimits);
   const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter };

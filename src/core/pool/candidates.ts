@@ -65,6 +65,6 @@ export function composeCandidates(sources: CandidateSources, limits: CandidateLi
     out.push(tx);
   }
   const room = Math.min(limits.blockProofsMax, limits.blockTxsMax - out.length);
-  for (const entry of sources.mempool.take(room, proofBytesRoom(limits))) out.push({ type: 'submit', proof: entry.proof });
+  for (const entry of sources.mempool.take(room, proofBytesRoom(limits))) out.push(entry.payment === undefined ? { type: 'submit', proof: entry.proof } : { type: 'submit', proof: entry.proof, payment: entry.payment });
   return out;
 }
