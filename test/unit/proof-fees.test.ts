@@ -13,7 +13,7 @@ import { smtEntries } from '../../src/core/ledger/smt.js';
 import { commitCloseHeight } from '../../src/core/ledger/attest-rule.js';
 import { ledgerPrice } from '../../src/core/pool/mempool.js';
 import { proofId, type Proof, type ProofPayment } from '../../src/core/types/proof.js';
-import type { SubmitProofTx, Tx } from '../../src/core/types/tx.js';
+import type { AttestCommitTx, SubmitProofTx, Tx } from '../../src/core/types/tx.js';
 import { verify } from '../../src/crypto/ed25519.js';
 import { ledgerNetwork, type Unbonding } from '../../src/core/ledger/state.js';
 import { commitTx, keyFor, makeBlock, makeGenesis, proofN, revealTx } from './ledger-fixtures.js';
@@ -169,7 +169,7 @@ describe('proof fees: the ledger', () => {
           expectConserved(s);
         }
         const commits = honest.map((v) => commitTx(doc, v, key(v), ids.filter((x) => getProof(s, x.id)!.status === 'pending').map((x) => ({ proofId: x.id, verdict: x.verdict }))));
-        s = step(s, commits.filter((c) => (c as { commitments: unknown[] }).commitments.length > 0));
+        s = step(s, commits.filter((c) => (c as AttestCommitTx).commitments.length > 0));
         for (let i = 0; i < W + 3; i++) {
           s = step(s, []);
           expectConserved(s);
