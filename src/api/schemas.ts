@@ -216,6 +216,8 @@ export const ValidatorView = z
     slashed: z.number().int().nonnegative(),
     /** Advertised P2P address (host:port) from the validator's bond; absent when it never published one. */
     address: z.string().optional(),
+    /** Proof fees paid to it (docs/LEDGER.md "Proof fees"; not minted, so not in `rewards`); absent until the first. */
+    feesEarned: z.number().int().nonnegative().optional(),
     /** Latest height whose commit certificate on chain holds this validator's signature (null: none yet). */
     lastSignedHeight: z.number().int().nonnegative().nullable(),
   })

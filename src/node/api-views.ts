@@ -249,6 +249,7 @@ function validatorsView(s: LedgerState): ValidatorsResponse {
       slashed: v.slashed,
       lastSignedHeight: v.lastSignedHeight ?? null,
       ...(v.address !== undefined ? { address: v.address } : {}),
+      ...(v.feesEarned !== undefined ? { feesEarned: v.feesEarned } : {}),
     })),
   };
 }

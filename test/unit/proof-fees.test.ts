@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { payForProof, requiredProofFee, type FeeNetwork } from '../../src/client/pay.js';
-import { checkProofPayment, feesOn, proofFee } from '../../src/core/ledger/fees.js';
+import { checkProofPayment, FEE_CODES, feesOn, proofFee } from '../../src/core/ledger/fees.js';
+import { readFileSync } from 'node:fs';
 import { applyBlock, genesisState, getAccount, getProof, getSupply, getValidator, listValidators, prepareBlock, type LedgerState } from '../../src/core/ledger/index.js';
 import { smtEntries } from '../../src/core/ledger/smt.js';
 import { commitCloseHeight } from '../../src/core/ledger/attest-rule.js';
@@ -185,5 +186,15 @@ describe('proof fees: the check is one function', () => {
     const plain = genesisState(makeGenesis().doc);
     const view = { network: ledgerNetwork(plain), params: plain.params, verifySig: verify };
     expect(checkProofPayment(view, proofN(1), proofId(proofN(1)), undefined, undefined, 0)).toEqual({ ok: true, fee: 0, account: null });
+  });
+});
+
+describe('proof fees: documented', () => {
+  it('every fee code has a row in docs/API_REFERENCE.md and is in the ledger docs; MEMPOOL_EVICTED is explained', () => {
+    const api = readFileSync(new URL('../../docs/API_REFERENCE.md', import.meta.url), 'utf8');
+    const ledger = readFileSync(new URL('../../docs/LEDGER.md', import.meta.url), 'utf8');
+    expect(FEE_CODES.filter((code) => !api.includes(`| \`${code}\` |`))).toEqual([]);
+    expect(FEE_CODES.filter((code) => !ledger.includes(`\`${code}\``))).toEqual([]);
+    expect(api).toContain('MEMPOOL_EVICTED');
   });
 });
