@@ -5,6 +5,9 @@
  * submitter reads `rejected` MEMPOOL_EVICTED on GET /proofs/:id; one balance cannot back more pending proofs than
  * it pays for; payments travel in gossip and are checked again at the peer's door.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp, type ApiDeps } from '../../src/api/app.js';
@@ -23,6 +26,7 @@ import { silentLog } from '../../src/ports/log.js';
 import { createIntake, doorFor, type GossipMessage } from '../../src/node/intake.js';
 import { createProofDrops } from '../../src/node/proof-drops.js';
 import { wireSchema } from '../../src/node/wire.js';
+import { openDataDir, reloadPendingProofs } from '../../src/node/data-dir.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { PROOF_GOSSIP_FLUSH_DELAY_MS } from '../../src/core/limits.js';
 import { keyFor, makeGenesis, proofN } from './ledger-fixtures.js';
@@ -124,5 +128,42 @@ describe('proof fees at the door (HTTP, real signatures, the ledger rule)', () =
     expect(b.mempool.has(proofId(proofN(6)))).toBe(false);
     const txs = composeCandidates({ txPool: { pending: () => [] }, attestPool: { pending: () => [] }, mempool: b.mempool }, b.state.params);
     expect(txs).toEqual([{ type: 'submit', proof: proofN(5), payment: signed(5, 'client').payment }]);
+  });
+});
+
+describe('a paid proof across a restart', () => {
+  it('is stored with its payment before the 202 and reloaded with it, so it is still proposed paid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-fees-'));
+    try {
+      const fatal = (err: Error) => {
+        throw err;
+      };
+      const first = await openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: fatal, appliedState: () => undefined });
+      const a = node();
+      const saving = createIntake({
+        clock: a.clock,
+        mempool: a.mempool,
+        txPool: createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash }),
+        attestPool: createAttestPool({ validatorId: 'node_1', state: () => a.state }),
+        evidencePool: createEvidencePool({ state: () => a.state }),
+        state: () => a.state,
+        isOpen: () => true,
+        savePending: (proofs) => first.chain.level.putProofsPending(proofs),
+        broadcast: () => undefined,
+      });
+      const payment = signed(9, 'client').payment;
+      expect(await saving.submitProof(proofN(9), payment)).toMatchObject({ ok: true, duplicate: false });
+      first.wal.close();
+      await first.chain.close();
+
+      const again = await openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: fatal, appliedState: () => undefined });
+      const b = node();
+      expect(await reloadPendingProofs(again.chain, b.mempool, () => false, { wallNowMs: a.clock.wallMs() })).toBe(1);
+      expect(b.mempool.get(proofId(proofN(9)))!.payment).toEqual(payment);
+      again.wal.close();
+      await again.chain.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
