@@ -13,6 +13,7 @@ import { applyBlock, genesisState, getAccount, getProof, getSupply, getValidator
 import { smtEntries } from '../../src/core/ledger/smt.js';
 import { commitCloseHeight } from '../../src/core/ledger/attest-rule.js';
 import { ledgerPrice } from '../../src/core/pool/mempool.js';
+import { proofBytesRoom, submitTxBytes } from '../../src/core/pool/candidates.js';
 import { proofId, type Proof, type ProofPayment } from '../../src/core/types/proof.js';
 import type { AttestCommitTx, SubmitProofTx, Tx } from '../../src/core/types/tx.js';
 import { verify } from '../../src/crypto/ed25519.js';
@@ -178,6 +179,24 @@ describe('proof fees: the ledger', () => {
       }),
       { numRuns: 10 },
     );
+  });
+});
+
+describe('proof fees: a payment rides in the block', () => {
+  it("a proof within a block's room for proofs alone but not with its payment is refused at the door (PROOF_TOO_LARGE_FOR_BLOCK)", () => {
+    const small = makeGenesis({ accounts: [{ name: 'bob', balance: 1000 }], params: { ...FEE_PARAMS, block_bytes_max: 1024 } }).doc;
+    const s = genesisState(small);
+    const net: FeeNetwork = { chainId: small.chainId, genesisHash: small.genesisHash, proofFee: network.proofFee };
+    const room = proofBytesRoom(s.params);
+    const pad = (n: number): Proof => ({ smtlib: `(check-sat) ;${'x'.repeat(n)}`, claim: 'sat' });
+    let n = 0;
+    while (submitTxBytes(pad(n + 1)) <= room) n++;
+    const p = pad(n - 10); // fits alone
+    const payment = payForProof(p, net, key('bob').secretKey).payment as ProofPayment;
+    expect(submitTxBytes(p)).toBeLessThanOrEqual(room);
+    expect(submitTxBytes(p, payment)).toBeGreaterThan(room);
+    expect(ledgerPrice(() => s)(p, proofId(p), payment, () => 0)).toMatchObject({ ok: false, code: 'PROOF_TOO_LARGE_FOR_BLOCK' });
+    expect(ledgerPrice(() => s)(pad(n - 300), proofId(pad(n - 300)), payForProof(pad(n - 300), net, key('bob').secretKey).payment, () => 0)).toMatchObject({ ok: true });
   });
 });
 

@@ -10,6 +10,7 @@
 import { utf8Length } from '../admission/admit.js';
 import { budgetOf, proofRulesOf } from '../admission/envelope.js';
 import { checkProofPayment } from '../ledger/fees.js';
+import { proofBytesRoom, submitTxBytes } from './candidates.js';
 import { getAccount, ledgerNetwork, type LedgerState } from '../ledger/state.js';
 import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX, MEMPOOL_TAKE_SCAN_MAX } from '../limits.js';
 import { encodeProof, proofId, type Proof, type ProofPayment } from '../types/proof.js';
@@ -49,6 +50,9 @@ export function ledgerPrice(state: () => LedgerState): PriceProof {
     const view = { network: ledgerNetwork(s), params: s.params, verifySig: verify };
     const paid = checkProofPayment(view, proof, id, payment, account === null ? undefined : getAccount(s, account), account === null ? 0 : pendingFees(account));
     if (!paid.ok) return paid;
+    // The door's PROOF_TOO_LARGE_FOR_BLOCK (intake.ts doorFor) measured the proof alone; its payment rides in the block too.
+    const bytes = payment === undefined ? 0 : submitTxBytes(proof, payment);
+    if (bytes > proofBytesRoom(s.params)) return { ok: false, code: 'PROOF_TOO_LARGE_FOR_BLOCK', message: `the proof with its payment takes ${bytes} bytes in a block; this network's blocks hold ${proofBytesRoom(s.params)} bytes of proofs (half of block_bytes_max)` };
     return { ok: true, fee: paid.fee, budget: budgetOf(proof, proofRulesOf(s.params)), account: paid.account };
   };
 }
