@@ -5,6 +5,7 @@
  * and the stable error codes of each status; test/unit/openapi.test.ts checks it against the routes express
  * registers and every answer against the document.
  */
+import { FEE_CODES } from '../core/ledger/fees.js';
 import { z, type ZodType } from 'zod';
 import { ADMISSION_ERROR_CODES } from '../core/admission/errors.js';
 import type { TxDoorCode } from '../core/ledger/tx-door.js';
@@ -107,7 +108,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     body: SubmitProofBody,
     responses: {
       202: json('accepted (on disk before this answer leaves); `duplicate: true` when already known', SubmitProofResponse),
-      400: errors('bad body, or refused at admission (the admission code, see docs/VERIFIER.md)', ['BODY_INVALID', 'BODY_INVALID_JSON', 'BAD_REQUEST', 'PROOF_TOO_LARGE_FOR_BLOCK', ...Object.keys(ADMISSION_ERROR_CODES)]),
+      400: errors('bad body, refused at admission (the admission code, see docs/VERIFIER.md), or its payment refused where the genesis sets a proof fee (docs/API_REFERENCE.md "Proof fees")', ['BODY_INVALID', 'BODY_INVALID_JSON', 'BAD_REQUEST', 'PROOF_TOO_LARGE_FOR_BLOCK', ...Object.keys(ADMISSION_ERROR_CODES), ...FEE_CODES]),
       429: errors('mempool full, or this address is over its rate (Retry-After)', ['MEMPOOL_FULL', 'CLIENT_RATE_LIMITED']),
       503: errors('the node is closing or syncing', ['NODE_CLOSING', 'NODE_SYNCING']),
       ...submitErrors,
