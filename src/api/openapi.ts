@@ -5,9 +5,9 @@
  * and the stable error codes of each status; test/unit/openapi.test.ts checks it against the routes express
  * registers and every answer against the document.
  */
-import { FEE_CODES } from '../core/ledger/fees.js';
 import { z, type ZodType } from 'zod';
 import { ADMISSION_ERROR_CODES } from '../core/admission/errors.js';
+import { FEE_CODES } from '../core/ledger/fees.js';
 import type { TxDoorCode } from '../core/ledger/tx-door.js';
 import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_PROOF_BATCH_MAX, API_PROOF_BATCHES_IN_FLIGHT_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
 import type { ApiErrorCode } from './app.js';
