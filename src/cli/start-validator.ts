@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { PoolVerifier, z3PackageVersion } from '../adapters/z3/index.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
-import { clientLimitsFromConfig, defaultLocalConfig, type NodeConfig } from '../node/config.js';
+import { clientLimitsFromConfig, defaultLocalConfig, readLimitsFromConfig, type NodeConfig } from '../node/config.js';
 import { loadConfigFile, loadGenesisFile, loadKeyFile, StartupError } from '../node/load.js';
 import { guessValidVerifier, lazyVerifier, VERIFIER_MISBEHAVIOURS, MisbehaveError, misbehavingTransport, MISBEHAVIOUR_KINDS, planMisbehaviour, type Misbehaviour } from '../node/misbehave.js';
 import { createNode, NodeError, type NodeOptions, type ValidatorNode } from '../node/node.js';
@@ -113,6 +113,7 @@ async function main(opts: Opts): Promise<void> {
     verificationPaused: opts.verificationPaused === true || process.env.POP_VERIFICATION_PAUSED === '1',
     timeouts: opts.blockIntervalMs !== undefined ? { newHeightMs: Math.max(0, Number(opts.blockIntervalMs)) } : {},
     clientLimits: clientLimitsFromConfig(config),
+    readLimits: readLimitsFromConfig(config),
     ...(outgoing ? { outgoing } : {}),
     onFatal: (err) => {
       logger.fatal({ err: err.message }, 'fatal: exiting');

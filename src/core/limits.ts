@@ -87,6 +87,24 @@ export const PEERS_MAX = 64;
  */
 export const API_CLIENT_SUBMITS_PER_SECOND = 20;
 export const API_CLIENT_BURST_COUNT = 100;
+/**
+ * Per-client (IP address) read budget on the GET routes that read the chain or the state (blocks, proofs, txs,
+ * accounts, validators, status, peers, genesis), in bytes answered: a request is refused (429 CLIENT_RATE_LIMITED,
+ * Retry-After) while its client's bucket holds less than one unit, and is charged its answer's bytes after it is
+ * sent (at least one unit), so a client that reads 8 MiB blocks in a loop is held to this rate however large each
+ * answer is. /health, /metrics and /openapi.json are not counted.
+ */
+export const API_CLIENT_READ_BYTES_PER_SECOND = 16 * 1024 * 1024;
+export const API_CLIENT_READ_BURST_BYTES = 64 * 1024 * 1024;
+/** The read budget's unit, and the least a read is charged. */
+export const API_CLIENT_READ_UNIT_BYTES = 1024;
+/**
+ * Encoded GET /blocks/:h answers a node keeps, in bytes: a committed block never changes, so a block read again is
+ * sent from here without a store read, a parse or an encoding on the thread that runs consensus.
+ */
+export const API_BLOCK_CACHE_BYTES_MAX = 16 * 1024 * 1024;
+/** Headers with their certificates a node keeps for receipts (GET /proofs/:id of a final proof). */
+export const API_HEADER_CACHE_COUNT_MAX = 1024;
 /** Client addresses whose bucket a node remembers; past this the least recently seen is forgotten. */
 export const API_CLIENTS_TRACKED_MAX = 10_000;
 /**
@@ -135,6 +153,9 @@ assertLimit(BLOCK_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal block must fit in a 
 assertLimit(PROOF_RLIMIT_MAX * PROOF_FEE_PER_MRLIMIT_MAX + 1_000_000 <= Number.MAX_SAFE_INTEGER, 'a proof fee is computed in exact integers');
 assertLimit(PROOF_SCRIPT_BYTES_MAX <= MEMPOOL_BYTES_MAX, 'mempool must hold one maximal proof');
 assertLimit(API_CLIENT_BURST_COUNT >= API_CLIENT_SUBMITS_PER_SECOND, 'a client may send at least one second of its rate at once');
+assertLimit(API_CLIENT_READ_BURST_BYTES >= 2 * BLOCK_BYTES_MAX, 'a client may read two maximal blocks at once');
+assertLimit(API_CLIENT_READ_BYTES_PER_SECOND >= API_CLIENT_READ_UNIT_BYTES, 'a client may read at least one unit per second');
+assertLimit(API_BLOCK_CACHE_BYTES_MAX >= 2 * BLOCK_BYTES_MAX, 'the block cache holds at least two maximal blocks');
 assertLimit(API_CLIENTS_TRACKED_MAX >= HTTP_CONNECTIONS_MAX, 'every open connection can have its own bucket');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX >= BLOCK_TXS_MAX, 'a proposer must be able to look at a full block of proofs');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bounded by the mempool itself otherwise');

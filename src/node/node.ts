@@ -12,7 +12,7 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import { createNodeMetrics, type NodeMetrics } from '../adapters/metrics/metrics.js';
 import { createP2pTransport } from '../adapters/p2p/libp2p-transport.js';
 import { createApp, type ApiDeps } from '../api/app.js';
-import { createClientLimiter, type ClientLimits } from '../api/client-limiter.js';
+import { createClientLimiter, DEFAULT_READ_LIMITS, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
 import { attestChainViewOf, createAttester, type Attester } from '../core/attest/attester.js';
 import { attestSalt } from '../core/ledger/sign-bytes.js';
@@ -74,6 +74,8 @@ export interface NodeOptions {
   onFatal?: (err: Error) => void;
   /** Per-client limits of POST /proofs and POST /txs (default: src/core/limits.ts). */
   clientLimits?: ClientLimits;
+  /** Per-client read budget of the reading GET routes, in tokens of API_CLIENT_READ_UNIT_BYTES (default: DEFAULT_READ_LIMITS). */
+  readLimits?: ClientLimits;
   /**
    * Test networks only (genesis `testnet: true`): wraps the P2P transport's outgoing path (send, broadcast) of a
    * validator started with `--misbehave` (src/node/misbehave.ts). Absent on every honest node.
@@ -172,7 +174,8 @@ export function createNode(options: NodeOptions): ValidatorNode {
     onEvicted: (evictions) => parts.drops.evicted(evictions),
   });
   const clientLimiter = createClientLimiter(() => clock.nowMs(), options.clientLimits);
-  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter };
+  const readLimiter = createClientLimiter(() => clock.nowMs(), options.readLimits ?? DEFAULT_READ_LIMITS);
+  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter, readLimiter };
   const onFatal = (err: Error): void => stopOnFatal(parts, attester, err);
   const onMessage = (from: string, wire: WireMessage): void => (wire.kind === 'consensus' ? deliver(parts, from, wire.message, onFatal) : intake.onGossip(wire));
   return {
