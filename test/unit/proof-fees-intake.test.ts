@@ -106,6 +106,14 @@ describe('proof fees at the door (HTTP, real signatures, the ledger rule)', () =
     expect(status.body.message).toContain('20 against 10 per million rlimit');
   });
 
+  it('POST /proofs/batch takes each proof with its own payment: signed ones accepted, a plain one refused in its place', async () => {
+    const { app, mempool } = node();
+    const answer = await request(app).post('/proofs/batch').send({ proofs: [signed(11, 'client'), proofN(12), signed(13, 'client', 80)] });
+    expect(answer.status).toBe(200);
+    expect(answer.body.results).toEqual([{ id: proofId(proofN(11)) }, { error: { code: 'PROOF_FEE_REQUIRED', message: expect.any(String) } }, { id: proofId(proofN(13)) }]);
+    expect(mempool.get(proofId(proofN(13)))!.payment!.fee).toBe(80);
+  });
+
   it('one balance backs no more pending proofs than it can pay for (PROOF_FEE_INSUFFICIENT_BALANCE at the door)', async () => {
     const { app } = node();
     expect((await request(app).post('/proofs').send(signed(1, 'poor'))).status).toBe(202);
