@@ -101,51 +101,44 @@ function search(order: readonly Slot[], slot: Slot): number {
 /** The payment's own bytes as JSON (it travels with the proof: gossip, store, block). */
 const paymentBytes = (payment: ProofPayment | undefined): number => (payment === undefined ? 0 : utf8Length(JSON.stringify(payment)));
 
-/**
- * Create a bounded mempool.
- * @example const pool = createMempool({ admit: admitProof, nowMs: () => clock.nowMs() });
- */
-export function createMempool(options: MempoolOptions): Mempool & { close(): void } {
-  const proofsMax = options.proofsMax ?? MEMPOOL_PROOFS_MAX;
-  const bytesMax = options.bytesMax ?? MEMPOOL_BYTES_MAX;
-  const ttlMs = options.ttlMs ?? MEMPOOL_PROOF_TTL_MS;
-  const price = options.price ?? UNPRICED;
-  const slots = new Map<string, Slot>();
+/** The pool's entries by rank (best first), with their count, bytes and the fees waiting per paying account. */
+class RankedSlots {
+  readonly byId = new Map<string, Slot>();
   /** Every slot, best rank first. */
-  const order: Slot[] = [];
-  /** Fees waiting here, by paying account. */
-  const pendingFees = new Map<string, number>();
-  let bytes = 0;
-  let seq = 0;
-  let closed = false;
+  readonly order: Slot[] = [];
+  private readonly fees = new Map<string, number>();
+  bytes = 0;
 
-  function insert(slot: Slot): void {
-    order.splice(search(order, slot), 0, slot);
-    slots.set(slot.entry.id, slot);
-    bytes += slot.entry.bytes;
-    if (slot.account !== null) pendingFees.set(slot.account, (pendingFees.get(slot.account) ?? 0) + slot.fee);
+  pendingFees(account: string): number {
+    return this.fees.get(account) ?? 0;
   }
 
-  function drop(slot: Slot): void {
-    const at = search(order, slot);
-    if (order[at] !== slot) throw new Error(`mempool: ${slot.entry.id} not at its rank`);
-    order.splice(at, 1);
-    slots.delete(slot.entry.id);
-    bytes -= slot.entry.bytes;
-    if (slot.account !== null) {
-      const left = (pendingFees.get(slot.account) ?? 0) - slot.fee;
-      if (left > 0) pendingFees.set(slot.account, left);
-      else pendingFees.delete(slot.account);
-    }
+  insert(slot: Slot): void {
+    this.order.splice(search(this.order, slot), 0, slot);
+    this.byId.set(slot.entry.id, slot);
+    this.bytes += slot.entry.bytes;
+    if (slot.account !== null) this.fees.set(slot.account, this.pendingFees(slot.account) + slot.fee);
   }
 
-  /** The cheapest entries `slot` may evict to fit (each paying strictly less per budget), or null if it cannot fit. */
-  function victimsFor(slot: Slot): Slot[] | null {
+  drop(slot: Slot): void {
+    const at = search(this.order, slot);
+    if (this.order[at] !== slot) throw new Error(`mempool: ${slot.entry.id} not at its rank`);
+    this.order.splice(at, 1);
+    this.byId.delete(slot.entry.id);
+    this.bytes -= slot.entry.bytes;
+    if (slot.account === null) return;
+    const left = this.pendingFees(slot.account) - slot.fee;
+    if (left > 0) this.fees.set(slot.account, left);
+    else this.fees.delete(slot.account);
+  }
+
+  /** The cheapest slots `slot` may evict to fit the bounds (each paying strictly less per budget), or null if it cannot fit. */
+  victimsFor(slot: Slot, proofsMax: number, bytesMax: number): Slot[] | null {
     const victims: Slot[] = [];
-    let count = slots.size + 1;
-    let total = bytes + slot.entry.bytes;
-    for (let i = order.length - 1; i >= 0 && (count > proofsMax || total > bytesMax); i--) {
-      const cheapest = order[i] as Slot;
+    let count = this.byId.size + 1;
+    let total = this.bytes + slot.entry.bytes;
+    for (let i = this.order.length - 1; i >= 0 && (count > proofsMax || total > bytesMax); i--) {
+      const cheapest = this.order[i] as Slot;
       if (!paysMore(slot, cheapest)) return null;
       victims.push(cheapest);
       count--;
@@ -153,33 +146,47 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
     }
     return count > proofsMax || total > bytesMax ? null : victims;
   }
+}
+
+/**
+ * Create a bounded mempool.
+ * @example const pool = createMempool({ admit: admitProof, price: ledgerPrice(() => state), nowMs: () => clock.nowMs() });
+ */
+export function createMempool(options: MempoolOptions): Mempool & { close(): void } {
+  const proofsMax = options.proofsMax ?? MEMPOOL_PROOFS_MAX;
+  const bytesMax = options.bytesMax ?? MEMPOOL_BYTES_MAX;
+  const ttlMs = options.ttlMs ?? MEMPOOL_PROOF_TTL_MS;
+  const price = options.price ?? UNPRICED;
+  const slots = new RankedSlots();
+  let seq = 0;
+  let closed = false;
 
   return {
     add(proof: Proof, ageMs = 0, payment?: ProofPayment): MempoolAddResult {
       const id = proofId(proof);
       if (closed) return { ok: false, id, code: 'MEMPOOL_CLOSED' };
-      if (slots.has(id)) return { ok: true, id, duplicate: true };
+      if (slots.byId.has(id)) return { ok: true, id, duplicate: true };
       const admitted = options.admit(proof);
       if (!admitted.ok) return { ok: false, id, code: admitted.code, message: admitted.message, admission: true };
-      const priced = price(proof, id, payment, (account) => pendingFees.get(account) ?? 0);
+      const priced = price(proof, id, payment, (account) => slots.pendingFees(account));
       if (!priced.ok) return { ok: false, id, code: priced.code, message: priced.message, admission: true };
       const entry: MempoolEntry = { id, proof, bytes: utf8Length(encodeProof(proof)) + paymentBytes(payment), addedAtMs: options.nowMs() - Math.max(0, ageMs) };
       if (payment !== undefined) entry.payment = payment;
       const slot: Slot = { entry, seq: seq++, fee: priced.fee, budget: priced.budget, account: priced.account };
-      const victims = victimsFor(slot);
+      const victims = slots.victimsFor(slot, proofsMax, bytesMax);
       if (victims === null) return { ok: false, id, code: 'MEMPOOL_FULL' };
-      for (const victim of victims) drop(victim);
-      insert(slot);
+      for (const victim of victims) slots.drop(victim);
+      slots.insert(slot);
       if (victims.length === 0) return { ok: true, id, duplicate: false };
       return { ok: true, id, duplicate: false, evicted: victims.map((v) => ({ entry: v.entry, fee: v.fee, budget: v.budget, byFee: slot.fee, byBudget: slot.budget })) };
     },
-    has: (id) => slots.has(id),
-    get: (id) => slots.get(id)?.entry,
+    has: (id) => slots.byId.has(id),
+    get: (id) => slots.byId.get(id)?.entry,
     take(limitCount: number, limitBytes: number): MempoolEntry[] {
       const out: MempoolEntry[] = [];
       let taken = 0;
       let scanned = 0;
-      for (const { entry } of order) {
+      for (const { entry } of slots.order) {
         if (out.length >= limitCount || scanned >= MEMPOOL_TAKE_SCAN_MAX) break;
         scanned++;
         // Skip, do not stop: one large entry at the head must not keep every smaller one behind it out.
@@ -191,18 +198,18 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
     },
     expire(): MempoolEntry[] {
       const now = options.nowMs();
-      const expired = [...slots.values()].filter((slot) => now - slot.entry.addedAtMs >= ttlMs).sort((a, b) => a.entry.addedAtMs - b.entry.addedAtMs);
-      for (const slot of expired) drop(slot);
+      const expired = [...slots.byId.values()].filter((slot) => now - slot.entry.addedAtMs >= ttlMs).sort((a, b) => a.entry.addedAtMs - b.entry.addedAtMs);
+      for (const slot of expired) slots.drop(slot);
       return expired.map((slot) => slot.entry);
     },
     remove(ids: readonly string[]): void {
       for (const id of ids) {
-        const slot = slots.get(id);
-        if (slot) drop(slot);
+        const slot = slots.byId.get(id);
+        if (slot) slots.drop(slot);
       }
     },
-    size: () => slots.size,
-    bytes: () => bytes,
+    size: () => slots.byId.size,
+    bytes: () => slots.bytes,
     close(): void {
       closed = true;
     },
