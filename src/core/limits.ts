@@ -387,5 +387,36 @@ export const PRUNE_BATCH_BLOCKS = 256;
  */
 export const PRUNE_KEEP_RECENT_MIN = 10;
 
+// --- State sync over P2P (issue 12, item 2) ---
+/** State entries per chunk a node serves by default (node config state_sync.chunk_entries). */
+export const STATE_SYNC_CHUNK_ENTRIES_DEFAULT = 4_096;
+/** Most bytes in one served chunk (a chunk is one P2P frame): a snapshot with a bigger chunk is not offered. */
+export const STATE_SYNC_CHUNK_BYTES_MAX = 4 * 1024 * 1024;
+/** Most chunks in one offered snapshot (its chunk hashes travel in the offer: 64 hex each). */
+export const STATE_SYNC_CHUNKS_MAX = 16_384;
+/** Most snapshots one peer offers (a node serves the persisted states it keeps). */
+export const STATE_SYNC_OFFERS_MAX = STATE_SNAPSHOTS_KEPT;
+/** Most requests a node answers per peer per window (list, proof and chunk requests together); more are dropped. */
+export const STATE_SYNC_SERVES_PER_PEER_PER_WINDOW = 32;
+/** The rate-limit window of STATE_SYNC_SERVES_PER_PEER_PER_WINDOW. */
+export const STATE_SYNC_SERVE_WINDOW_MS = 1_000;
+/** Snapshots whose served form a node keeps built (each O(state) to build). */
+export const STATE_SYNC_SERVED_CACHE_MAX = STATE_SNAPSHOTS_KEPT;
+/** How long a syncing node waits for one answer (an offer list, a proof, a chunk) before it asks another peer. */
+export const STATE_SYNC_REQUEST_TIMEOUT_MS = 10_000;
+/** How long a syncing node collects offers after its first peer connects. */
+export const STATE_SYNC_DISCOVERY_MS = 3_000;
+/** Chunk requests a syncing node keeps in flight (spread over the peers that offer the snapshot). */
+export const STATE_SYNC_CHUNKS_IN_FLIGHT = 4;
+/** Rounds of discovery (ask every peer for offers, try them) before state sync gives up with an error. */
+export const STATE_SYNC_ROUNDS_MAX = 20;
+/** Rounds in a row in which every connected peer offers no snapshot before a syncing node replays from genesis instead. */
+export const STATE_SYNC_EMPTY_ROUNDS = 2;
+/** Wait between two rounds of discovery (no peer, or no offer could be verified). */
+export const STATE_SYNC_RETRY_MS = 2_000;
+assertLimit(STATE_SYNC_CHUNK_BYTES_MAX < P2P_FRAME_BYTES_MAX / 2, 'a served chunk must fit in a frame with room to spare');
+assertLimit(STATE_SYNC_CHUNKS_MAX * 80 < P2P_FRAME_BYTES_MAX / 2, "an offer's chunk hashes must fit in a frame");
+assertLimit(STATE_SYNC_CHUNKS_IN_FLIGHT <= STATE_SYNC_SERVES_PER_PEER_PER_WINDOW, 'a syncing node must not outrun one serving peer on its own');
+
 assertLimit(STATE_SNAPSHOTS_KEPT >= 2, 'a rollback of the newest persisted state needs the one before it');
 assertLimit(STATE_SNAPSHOT_INTERVAL_DEFAULT >= 1, 'a snapshot interval is at least one height');

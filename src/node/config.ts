@@ -26,6 +26,7 @@ import {
   PEERS_MAX,
   PRUNE_KEEP_RECENT_MIN,
   STATE_SNAPSHOT_INTERVAL_DEFAULT,
+  STATE_SYNC_CHUNK_ENTRIES_DEFAULT,
 } from '../core/limits.js';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
 
@@ -103,6 +104,18 @@ export const NodeConfigSchema = z
      * it); 0 never persists one (a restart re-applies every block). This node's disk only, so node config.
      */
     state_snapshot_interval: z.number().int().min(0).max(1_000_000).default(STATE_SNAPSHOT_INTERVAL_DEFAULT),
+    /**
+     * State sync over P2P (src/node/state-sync.ts): `enabled` makes a node started on an empty data directory
+     * fetch a verified snapshot from its peers instead of replaying every block from genesis (join-network turns
+     * it on). `chunk_entries` is how many state entries go in each chunk this node serves.
+     */
+    state_sync: z
+      .object({
+        enabled: z.boolean().default(false),
+        chunk_entries: z.number().int().min(1).max(1_000_000).default(STATE_SYNC_CHUNK_ENTRIES_DEFAULT),
+      })
+      .strict()
+      .default({ enabled: false, chunk_entries: STATE_SYNC_CHUNK_ENTRIES_DEFAULT }),
     /**
      * Which block bodies to keep (CometBFT's retain height, Cosmos' pruning): the newest keep_recent blocks and every
      * keep_every-th; 0 keeps all. Never below the oldest persisted state (a restart re-applies from there).

@@ -24,9 +24,10 @@ import type { Clock } from '../ports/clock.js';
 import type { Eviction, Mempool } from '../ports/mempool.js';
 import { createProofGossip } from './proof-gossip.js';
 import type { WireMessage } from './wire.js';
+import type { SnapshotWire } from './state-sync.js';
 
 /** Gossip kinds the intake takes (consensus messages go to the driver). */
-export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' }>;
+export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' } | SnapshotWire>;
 
 export interface IntakeOptions {
   clock: Clock;

@@ -50,6 +50,9 @@ import { planResultsBackfill } from './results-backfill.js';
 import { loadResumePoint, persistIfBehind } from './state-snapshots.js';
 import { createPruner, type Pruner } from './pruner.js';
 import { wireSchema, type WireMessage } from './wire.js';
+import { installSnapshot } from './chain-admin.js';
+import { clearStaging, createSnapshotServer, createStateSyncClient, isEmptyStore, isSnapshotWire, type SnapshotServer, type StateSyncClient } from './state-sync.js';
+import { join } from 'node:path';
 
 export { advertisedAddress } from './api-views.js';
 export { NodeError, type NodeErrorCode } from './errors.js';
@@ -102,6 +105,12 @@ interface Runtime {
   peerSync: PeerSetSync | null;
   pruner: Pruner | null;
   http: HttpListener | null;
+  /** Serves this node's persisted states to syncing peers. */
+  snapshotServer: SnapshotServer | null;
+  /** While this node state-syncs (an empty data directory, state_sync.enabled). */
+  stateSync: StateSyncClient | null;
+  /** Stops a state sync in progress when the node closes. */
+  abort: AbortController;
   closing: boolean;
   fatal: boolean;
   maxPeerHeight: number;
@@ -136,7 +145,7 @@ interface Parts {
 export function createNode(options: NodeOptions): ValidatorNode {
   checkIdentity(options);
   const clock = options.clock ?? systemClock;
-  const rt: Runtime = { stores: null, driver: null, transport: null, peerSync: null, pruner: null, http: null, closing: false, fatal: false, maxPeerHeight: 0 };
+  const rt: Runtime = { stores: null, driver: null, transport: null, peerSync: null, pruner: null, http: null, snapshotServer: null, stateSync: null, abort: new AbortController(), closing: false, fatal: false, maxPeerHeight: 0 };
   const consensus = (): ConsensusState<LedgerState> => {
     if (!rt.driver) throw new NodeError('NODE_CLOSED', 'node is not started');
     return rt.driver.state;
@@ -177,7 +186,14 @@ export function createNode(options: NodeOptions): ValidatorNode {
   const readLimiter = createClientLimiter(() => clock.nowMs(), options.readLimits ?? DEFAULT_READ_LIMITS);
   const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter, readLimiter };
   const onFatal = (err: Error): void => stopOnFatal(parts, attester, err);
-  const onMessage = (from: string, wire: WireMessage): void => (wire.kind === 'consensus' ? deliver(parts, from, wire.message, onFatal) : intake.onGossip(wire));
+  const onMessage = (from: string, wire: WireMessage): void => {
+    if (isSnapshotWire(wire)) {
+      rt.snapshotServer?.onRequest(from, wire);
+      rt.stateSync?.onResponse(from, wire);
+    } else if (!rt.driver) return; // state sync runs: consensus and gossip wait for the driver
+    else if (wire.kind === 'consensus') deliver(parts, from, wire.message, onFatal);
+    else intake.onGossip(wire);
+  };
   return {
     metrics: parts.metrics,
     httpPort: () => rt.http?.port ?? 0,
@@ -285,12 +301,37 @@ interface StartHooks {
 async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const { options, rt, log } = parts;
   const { config, genesis } = options;
-  const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState, snapshotInterval: config.state_snapshot_interval });
+  const openStores = (): Promise<DataDirStores> => openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState, snapshotInterval: config.state_snapshot_interval });
+  let stores = await openStores();
   rt.stores = stores;
-  const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
   const honestP2p = openTransport(options, log);
   const p2p = options.outgoing ? options.outgoing(honestP2p) : honestP2p;
   rt.transport = p2p;
+  rt.snapshotServer = createSnapshotServer({ level: () => rt.stores?.chain.level ?? null, genesis, chunkEntries: config.state_sync.chunk_entries, nowMs: () => parts.clock.nowMs(), send: (to, m) => void p2p.send(to, m), log });
+  p2p.onMessage(hooks.onMessage);
+  const staging = join(config.data_dir, 'state-sync');
+  let p2pStarted = false;
+  if (config.state_sync.enabled && isEmptyStore(stores.chain.level)) {
+    await p2p.start();
+    p2pStarted = true;
+    const synced = await stateSyncInto(parts, stores, staging).catch(async (err: Error) => {
+      // Nothing was installed: close what opened, so a caller that catches this can start again.
+      await p2p.close().catch(() => undefined);
+      stores.wal.close();
+      await stores.chain.close();
+      rt.stores = null;
+      throw err;
+    });
+    if (synced) {
+      // Reopen, so the chain store starts at the installed blocks.
+      stores.wal.close();
+      await stores.chain.close();
+      rt.stores = null;
+      stores = await openStores();
+      rt.stores = stores;
+    }
+  } else clearStaging(staging);
+  const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
   const resume = await loadResumePoint(stores.chain.level, genesis.genesisHash, log);
@@ -323,11 +364,40 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.peerSync.seed(parts.state());
   await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined, { wallNowMs: parts.clock.wallMs() });
   resumeAttestations({ state: parts.state(), attester: hooks.attester, chain: stores.chain, log, paused: options.verificationPaused === true });
-  p2p.onMessage(hooks.onMessage);
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
-  await p2p.start();
+  if (!p2pStarted) await p2p.start();
   rt.driver.start();
   log.info({ module: 'node', height: rt.driver.state.height - 1, resumedAt: resume?.height ?? 0, http: rt.http.port, p2p: config.network.listen_port }, 'validator started');
+}
+
+/**
+ * State sync into an empty store (src/node/state-sync.ts): find, fetch and verify a snapshot from the peers, then
+ * install it as import-snapshot does (one LevelDB batch) and drop the staged chunks. False when no peer offers a
+ * snapshot (the node replays from genesis).
+ * @throws StateSyncError STATE_SYNC_FAILED, STATE_SYNC_ABORTED
+ */
+async function stateSyncInto(parts: Parts, stores: DataDirStores, staging: string): Promise<boolean> {
+  const { rt, log, options, clock } = parts;
+  const p2p = rt.transport!;
+  const startedMs = clock.nowMs();
+  log.info({ module: 'state-sync', peers: options.config.network.bootstrap_peers.length }, 'empty data directory: state sync from peers');
+  rt.stateSync = createStateSyncClient({
+    genesis: options.genesis,
+    peers: { connected: () => p2p.peers().filter((p) => p.connected).map((p) => p.id), send: (to, m) => p2p.send(to, m), penalize: (id, reason) => p2p.penalize(id, reason) },
+    stagingDir: staging,
+    log,
+    signal: rt.abort.signal,
+  });
+  try {
+    const synced = await rt.stateSync.run();
+    if (!synced) return false;
+    await installSnapshot(stores.chain.level, synced.proof, synced.point);
+    clearStaging(staging);
+    log.info({ module: 'state-sync', height: synced.point.height, root: synced.proof.header.stateRoot, chunks: synced.chunks, fetched: synced.fetched, refused: synced.refused.map((r) => `${r.peer}:${r.code}`), ms: clock.nowMs() - startedMs }, 'state synced: installed the snapshot; block sync goes on from it');
+    return true;
+  } finally {
+    rt.stateSync = null;
+  }
 }
 
 /** The libp2p transport, knowing the genesis set (and this node, if it joined by a bond). */
@@ -351,6 +421,7 @@ async function closeNode(parts: Parts, attester: Attester): Promise<void> {
   const { rt, log } = parts;
   if (rt.closing) return;
   rt.closing = true;
+  rt.abort.abort();
   attester.stop();
   parts.mempool.close();
   rt.driver?.stop();
