@@ -15,6 +15,7 @@ import { createApp, type ApiDeps } from '../api/app.js';
 import { createClientLimiter, DEFAULT_READ_LIMITS, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
 import { attestChainViewOf, createAttester, type Attester } from '../core/attest/attester.js';
+import { feePerBudget } from '../core/ledger/fees.js';
 import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
 import { defaultVerifier } from '../core/consensus/messages.js';
@@ -218,6 +219,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     genesisHash: options.genesis.genesisHash,
     validatorId: options.config.node_id,
     chain: () => attestChainViewOf(state()),
+    priorityOf: (tx) => feePerBudget(state().params, tx.proof, tx.payment),
     salt: (id) => attestSalt(options.secretKey, options.genesis, id),
     pool: parts.attestPool,
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),

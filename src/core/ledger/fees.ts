@@ -50,6 +50,16 @@ export function proofFee(params: FeeParams, proof: Proof): number {
   return Math.max(params.proofFeeMin ?? 0, proportional);
 }
 
+/**
+ * What a proof pays per unit of its budget (fee / budget; 0 without a payment): the order in which a validator
+ * verifies the proofs it has waiting (src/core/pool/budget-queue.ts), as the mempool orders them for blocks.
+ * @example feePerBudget(params, { smtlib, claim: 'sat', rlimit: 2e6 }, { account, fee: 40, signature }) === 2e-5
+ */
+export function feePerBudget(params: FeeParams, proof: Proof, payment: { fee: number } | undefined): number {
+  if (payment === undefined) return 0;
+  return payment.fee / Math.max(1, budgetOf(proof, proofRulesOf(params)));
+}
+
 /** What checkProofPayment reads: the network (for the signature), its fee parameters, a signature check. */
 export interface FeeView {
   network: SignNetwork;
