@@ -6,7 +6,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { API_CLIENT_READ_UNIT_BYTES, API_PROOF_BATCH_MAX, API_PROOF_BATCHES_IN_FLIGHT_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
-import type { Proof } from '../core/types/proof.js';
+import type { Proof, ProofPayment } from '../core/types/proof.js';
 import type { ClientLimiter } from './client-limiter.js';
 import { explorerRouter } from './explorer.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -17,6 +17,7 @@ import {
   SubmitProofBatchEnvelope,
   SubmitProofBody,
   proofFromBody,
+  paymentFromBody,
   SubmitTxBody,
   TxHashParam,
   type AccountResponse,
@@ -72,9 +73,10 @@ export type SubmitTxOutcome =
 
 /** Everything the API reads or asks of the node. */
 export interface ApiDeps {
-  submitProof(proof: Proof): Promise<SubmitOutcome>;
-  /** POST /proofs/batch: the same door as submitProof, one outcome per proof in order, accepted ones durable in one write. */
-  submitProofs(proofs: Proof[]): Promise<SubmitOutcome[]>;
+  /** POST /proofs: the proof and, on a network with a proof fee, its signed payment (passed only when the body has one). */
+  submitProof(proof: Proof, payment?: ProofPayment): Promise<SubmitOutcome>;
+  /** POST /proofs/batch: the same door as submitProof, one outcome per proof in order, accepted ones durable in one write; `payments` only when some proof has one. */
+  submitProofs(proofs: Proof[], payments?: (ProofPayment | undefined)[]): Promise<SubmitOutcome[]>;
   /** 'pruned': the node no longer holds it (410 PRUNED). */
   getProof(id: string): Promise<ProofStatusResponse | null | 'pruned'>;
   /** A BlockResponse already encoded (a node keeps committed blocks' answers encoded: encodeJson). */
@@ -216,7 +218,8 @@ export function createApp(deps: ApiDeps): express.Express {
   app.post('/proofs', limited, json, async (req: Request, res: Response) => {
     const parsed = SubmitProofBody.safeParse(req.body);
     if (!parsed.success) return sendError(res, 400, 'BODY_INVALID', describeIssues(parsed.error));
-    const outcome = await deps.submitProof(proofFromBody(parsed.data));
+    const payment = paymentFromBody(parsed.data);
+    const outcome = await (payment === undefined ? deps.submitProof(proofFromBody(parsed.data)) : deps.submitProof(proofFromBody(parsed.data), payment));
     if (outcome.ok) {
       res.status(202).json(outcome.duplicate ? { id: outcome.id, duplicate: true } : { id: outcome.id });
       return;
@@ -367,6 +370,7 @@ async function submitBatch(deps: ApiDeps, req: Request, res: Response): Promise<
   const more = deps.clientLimiter ? deps.clientLimiter.takeUpTo(req.socket.remoteAddress ?? '', items.length - 1) : { granted: items.length - 1, retryAfterMs: 0 };
   const results: BatchItem[] = new Array<BatchItem>(items.length);
   const proofs: Proof[] = [];
+  const payments: (ProofPayment | undefined)[] = [];
   const slots: number[] = [];
   items.forEach((raw, i) => {
     if (i > more.granted) {
@@ -378,9 +382,11 @@ async function submitBatch(deps: ApiDeps, req: Request, res: Response): Promise<
     else {
       slots.push(i);
       proofs.push(proofFromBody(parsed.data));
+      payments.push(paymentFromBody(parsed.data));
     }
   });
-  const outcomes = proofs.length > 0 ? await deps.submitProofs(proofs) : [];
+  const paid = payments.some((p) => p !== undefined);
+  const outcomes = proofs.length === 0 ? [] : paid ? await deps.submitProofs(proofs, payments) : await deps.submitProofs(proofs);
   const unavailable = outcomes.length > 0 && outcomes.every((o) => !o.ok && (o.kind === 'closing' || o.kind === 'syncing'));
   if (unavailable) {
     const refused = refusalOf(outcomes[0] as Extract<SubmitOutcome, { ok: false }>);

@@ -18,6 +18,12 @@ export const COMMANDS_MAX = 20_000;
 /** Default and ceiling of the deterministic Z3 resource budget (rlimit) per proof. */
 export const PROOF_RLIMIT_DEFAULT = 5_000_000;
 export const PROOF_RLIMIT_MAX = 50_000_000;
+/**
+ * Ceilings of the proof-fee parameters (src/core/ledger/fees.ts): PROOF_RLIMIT_MAX * PROOF_FEE_PER_MRLIMIT_MAX stays
+ * below 2^53, so a fee is exact integer arithmetic in every validator.
+ */
+export const PROOF_FEE_PER_MRLIMIT_MAX = 100_000_000;
+export const PROOF_FEE_MAX = 1e12;
 
 // --- Verifier pool (node-local protection, never part of a verdict) ---
 export const VERIFIER_QUEUE_MAX = 1024;
@@ -144,6 +150,7 @@ assertLimit(PROOF_RLIMIT_DEFAULT <= PROOF_RLIMIT_MAX, 'default rlimit above the 
 assertLimit(PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX < HTTP_BODY_BYTES_MAX, 'a maximal proof must fit in an HTTP body');
 assertLimit(HTTP_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal proof must fit in a peer message');
 assertLimit(BLOCK_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal block must fit in a peer message');
+assertLimit(PROOF_RLIMIT_MAX * PROOF_FEE_PER_MRLIMIT_MAX + 1_000_000 <= Number.MAX_SAFE_INTEGER, 'a proof fee is computed in exact integers');
 assertLimit(PROOF_SCRIPT_BYTES_MAX <= MEMPOOL_BYTES_MAX, 'mempool must hold one maximal proof');
 assertLimit(API_CLIENT_BURST_COUNT >= API_CLIENT_SUBMITS_PER_SECOND, 'a client may send at least one second of its rate at once');
 assertLimit(API_CLIENT_READ_BURST_BYTES >= 2 * BLOCK_BYTES_MAX, 'a client may read two maximal blocks at once');

@@ -20,6 +20,7 @@ import type { StoredHeader } from '../adapters/store/level-block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
 import type { Mempool } from '../ports/mempool.js';
+import { feesOn } from '../core/ledger/fees.js';
 import type { PeerInfo } from '../ports/transport.js';
 import type { Certificate } from '../core/types/consensus.js';
 import { API_BLOCK_CACHE_BYTES_MAX, API_HEADER_CACHE_COUNT_MAX } from '../core/limits.js';
@@ -131,6 +132,7 @@ export function createApiViews(options: ApiViewsOptions): ApiViews {
         maxValidators: s.params.maxValidators,
         height: s.chain.height,
         validators: genesis.validators.map((v) => ({ id: v.id, publicKey: v.publicKey, stake: v.stake })),
+        ...(feesOn(s.params) ? { proofFee: { perMrlimit: s.params.proofFeePerMrlimit ?? 0, min: s.params.proofFeeMin ?? 0, rlimitDefault: s.params.rlimitDefault } } : {}),
       };
     },
     getProof: (id) => proofView(options, id),
@@ -270,6 +272,7 @@ function validatorsView(s: LedgerState): ValidatorsResponse {
       slashed: v.slashed,
       lastSignedHeight: v.lastSignedHeight ?? null,
       ...(v.address !== undefined ? { address: v.address } : {}),
+      ...(v.feesEarned !== undefined ? { feesEarned: v.feesEarned } : {}),
     })),
   };
 }

@@ -15,6 +15,7 @@ import { createApp, type ApiDeps } from '../api/app.js';
 import { createClientLimiter, DEFAULT_READ_LIMITS, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
 import { attestChainViewOf, createAttester, type Attester } from '../core/attest/attester.js';
+import { feePerBudget } from '../core/ledger/fees.js';
 import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
 import { defaultVerifier } from '../core/consensus/messages.js';
@@ -29,7 +30,7 @@ import { resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
 import { createEvidencePool, type EvidencePool } from '../core/pool/evidence-pool.js';
-import { createMempool } from '../core/pool/mempool.js';
+import { createMempool, ledgerPrice } from '../core/pool/mempool.js';
 import { createTxPool, type TxPool } from '../core/pool/tx-pool.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import { sign } from '../crypto/ed25519.js';
@@ -152,7 +153,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     return rt.driver.state;
   };
   const log = options.log ?? silentLog;
-  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), nowMs: () => clock.nowMs() });
+  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), price: ledgerPrice(() => consensus().appState), nowMs: () => clock.nowMs() });
   const parts: Parts = {
     options,
     // Every call names its module (node, p2p, store, consensus, ...): no child binding, which pino would repeat as a second "module" key.
@@ -181,6 +182,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     savePending: (proofs) => rt.stores!.chain.level.putProofsPending(proofs),
     broadcast: (message) => rt.transport?.broadcast(message),
     onAccepted: (id) => observer.proofAccepted(id),
+    onEvicted: (evictions) => parts.drops.evicted(evictions),
   });
   const clientLimiter = createClientLimiter(() => clock.nowMs(), options.clientLimits);
   const readLimiter = createClientLimiter(() => clock.nowMs(), options.readLimits ?? DEFAULT_READ_LIMITS);
@@ -218,6 +220,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     genesisHash: options.genesis.genesisHash,
     validatorId: options.config.node_id,
     chain: () => attestChainViewOf(state()),
+    priorityOf: (tx) => feePerBudget(state().params, tx.proof, tx.payment),
     salt: (id) => attestSalt(options.secretKey, options.genesis, id),
     pool: parts.attestPool,
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { decodeMessage, validateVote, type ConsensusMessage } from '../core/consensus/messages.js';
 import { NODE_ID_BYTES_MAX, PROOF_GOSSIP_BATCH_COUNT_MAX, ROUND_MAX } from '../core/limits.js';
 import type { Evidence } from '../core/types/consensus.js';
-import { SubmitProofBody, SubmitTxBody, proofFromBody } from '../api/schemas.js';
+import { ProofFieldsBody, ProofPaymentBody, SubmitTxBody, proofFromBody } from '../api/schemas.js';
 import type { AttestTx, BondTx, UnbondTx } from '../core/types/tx.js';
-import type { Proof } from '../core/types/proof.js';
+import type { Proof, ProofPayment } from '../core/types/proof.js';
 import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../core/limits.js';
 import { SNAPSHOT_WIRE_KINDS, type SnapshotWire } from './state-sync.js';
 
@@ -51,7 +51,9 @@ const AttestTxSchema = z.discriminatedUnion('type', [
  * A peer's batch of proofs (src/node/proof-gossip.ts): 1 to PROOF_GOSSIP_BATCH_COUNT_MAX proofs, each of the POST
  * /proofs shape; its bytes are bounded by the frame limit. Each proof then goes through the door on its own.
  */
-const GossipProofsSchema = z.array(SubmitProofBody).min(1).max(PROOF_GOSSIP_BATCH_COUNT_MAX);
+const GossipProofsSchema = z.array(ProofFieldsBody).min(1).max(PROOF_GOSSIP_BATCH_COUNT_MAX);
+/** The proofs' payments, in their order (null: unpaid); absent when none is paid. */
+const GossipPaymentsSchema = z.array(ProofPaymentBody.nullable()).min(1).max(PROOF_GOSSIP_BATCH_COUNT_MAX).optional();
 
 /** The proposal part evidence carries (ProposalHeader): the block enters by hash. */
 const proposalHeaderSchema = (chainId: string) =>
@@ -113,7 +115,7 @@ const SnapshotWireSchema = z.discriminatedUnion('kind', [
 export type WireMessage =
   | { kind: 'consensus'; message: ConsensusMessage }
   | { kind: 'gossip-proof'; proof: Proof }
-  | { kind: 'gossip-proofs'; proofs: Proof[] }
+  | { kind: 'gossip-proofs'; proofs: Proof[]; payments?: (ProofPayment | null)[] }
   | { kind: 'gossip-attest'; tx: AttestTx }
   | { kind: 'gossip-tx'; tx: BondTx | UnbondTx }
   | { kind: 'gossip-evidence'; evidence: Evidence }
@@ -124,14 +126,19 @@ export function wireSchema(chainId: string): z.ZodType<WireMessage> {
   return z.unknown().transform((input, ctx): WireMessage => {
     const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined;
     if (kind === 'gossip-proof') {
-      const parsed = SubmitProofBody.safeParse((input as { proof?: unknown }).proof);
+      const parsed = ProofFieldsBody.safeParse((input as { proof?: unknown }).proof);
       if (parsed.success) return { kind: 'gossip-proof', proof: proofFromBody(parsed.data) };
       ctx.addIssue({ code: 'custom', message: 'bad gossiped proof' });
       return z.NEVER;
     }
     if (kind === 'gossip-proofs') {
       const parsed = GossipProofsSchema.safeParse((input as { proofs?: unknown }).proofs);
-      if (parsed.success) return { kind: 'gossip-proofs', proofs: parsed.data.map(proofFromBody) };
+      const payments = GossipPaymentsSchema.safeParse((input as { payments?: unknown }).payments);
+      if (parsed.success && payments.success && (payments.data === undefined || payments.data.length === parsed.data.length)) {
+        const proofs = parsed.data.map(proofFromBody);
+        if (payments.data === undefined) return { kind: 'gossip-proofs', proofs };
+        return { kind: 'gossip-proofs', proofs, payments: payments.data.map((p): ProofPayment | null => (p === null ? null : { account: p.account, fee: p.fee, signature: p.signature })) };
+      }
       ctx.addIssue({ code: 'custom', message: 'bad gossiped proof batch' });
       return z.NEVER;
     }
