@@ -23,7 +23,6 @@ import {
   VERIFIER_QUEUE_MAX,
   VERIFIER_WATCHDOG_MS,
   VERIFIER_WORKER_IDLE_MS,
-  VERIFIER_WORKERS_MIN,
   VERIFIER_WORKER_START_MS,
   VERIFIER_WORKER_RETIRE_BYTES,
   VERIFIER_WORKER_RSS_BYTES_MAX,
@@ -49,7 +48,10 @@ export interface PoolVerifierOptions {
   memoryMaxBytes?: number;
   /** Replace a worker after a job once its Z3 heap has peaked above this. Default VERIFIER_WORKER_RETIRE_BYTES. */
   retireBytes?: number;
-  /** Workers kept running while idle (0..workers); the others start on demand. Default min(VERIFIER_WORKERS_MIN, workers). */
+  /**
+   * Workers kept running while idle (0..workers); the others start on demand and stop after idleMs. Default: all of
+   * them (benchmarks and one-shot tools want every worker warm); a node passes its config (VERIFIER_WORKERS_MIN).
+   */
   workersMin?: number;
   /** A worker beyond workersMin stops after this long without a job. Default VERIFIER_WORKER_IDLE_MS. */
   idleMs?: number;
@@ -114,7 +116,7 @@ export class PoolVerifier implements ProofVerifier {
    */
   constructor(options: PoolVerifierOptions = {}) {
     this.size = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
-    const workersMin = Math.min(this.size, Math.max(0, Math.floor(options.workersMin ?? VERIFIER_WORKERS_MIN)));
+    const workersMin = Math.min(this.size, Math.max(0, Math.floor(options.workersMin ?? this.size)));
     this.queueMax = options.queueMax ?? VERIFIER_QUEUE_MAX;
     this.watchdogMs = options.watchdogMs ?? VERIFIER_WATCHDOG_MS;
     this.memoryMaxBytes = options.memoryMaxBytes ?? VERIFIER_WORKER_RSS_BYTES_MAX;
