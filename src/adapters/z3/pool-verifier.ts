@@ -182,7 +182,7 @@ export class PoolVerifier implements ProofVerifier {
     if (this.version === undefined) {
       const reply = (await this.pool.run({ kind: 'version' })) as { version: string; threadId: number; memory: ReplyMemory };
       this.version = reply.version;
-      this.workerMemory.set(reply.threadId, { threadId: reply.threadId, ...reply.memory });
+      this.noteMemory(reply.threadId, reply.memory);
     }
     return verifierContext(this.version);
   }
@@ -255,7 +255,7 @@ export class PoolVerifier implements ProofVerifier {
       )) as WorkerReply;
       this.version ??= reply.version;
       this.stats.evaluationMsTotal += reply.ms;
-      this.workerMemory.set(reply.threadId, { threadId: reply.threadId, ...reply.memory });
+      this.noteMemory(reply.threadId, reply.memory);
       const result = resultFromOutput(prepared.admitted, reply.output, reply.ms);
       this.cache.set(prepared.id, result);
       return reply.memory.z3HighWaterBytes > this.retireBytes ? { result, retireThreadId: reply.threadId } : { result };
@@ -279,9 +279,20 @@ export class PoolVerifier implements ProofVerifier {
 
   /** The live workers (started on demand, stopped when idle) and what each held at its latest reply. */
   memory(): { workersLive: number; workers: WorkerMemory[] } {
+    const live = this.forgetStoppedWorkers();
+    return { workersLive: live, workers: [...this.workerMemory.values()] };
+  }
+
+  /** Keep a worker's figures; past `workers` entries, those of stopped workers are dropped (bounded by the pool size). */
+  private noteMemory(threadId: number, memory: ReplyMemory): void {
+    this.workerMemory.set(threadId, { threadId, ...memory });
+    if (this.workerMemory.size > this.size) this.forgetStoppedWorkers();
+  }
+
+  private forgetStoppedWorkers(): number {
     const live = new Set(this.pool.threads.map((thread) => thread.threadId));
     for (const id of this.workerMemory.keys()) if (!live.has(id)) this.workerMemory.delete(id);
-    return { workersLive: live.size, workers: [...this.workerMemory.values()] };
+    return live.size;
   }
 
   /** Reject queued jobs (PoolClosedError), end running ones as abstain 'closed', terminate every worker. */
