@@ -258,7 +258,23 @@ async function poolAlone(opts: Opts, proofs: ProofInput[]): Promise<PoolFigures>
   }
 }
 
+/** Each numeric option is an integer in its range, or the script stops with BENCH_OPTION_INVALID naming it. */
+function checkOptions(opts: Opts): void {
+  const ranges: [keyof Opts, string, number, number][] = [
+    ['workers', '--workers', 1, 64], ['proofs', '--proofs', 0, 100_000], ['runs', '--runs', 1, 99],
+    ['settleMs', '--settle-ms', 0, 600_000], ['idleMs', '--idle-ms', 1, 600_000],
+  ];
+  for (const [key, flag, min, max] of ranges) {
+    const value = Number(opts[key]);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      console.error(`error: BENCH_OPTION_INVALID: ${flag} ${String(opts[key])} is not an integer from ${min} to ${max}`);
+      process.exit(2);
+    }
+  }
+}
+
 program.action(async (opts: Opts) => {
+  checkOptions(opts);
   const runs = Number(opts.runs);
   const proofs = loadProofs(opts.corpus, Number(opts.proofs));
   console.log(`bench:memory: one validator, ${opts.workers} Z3 workers, ${proofs.length} proofs, ${runs} runs`);
