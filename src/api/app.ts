@@ -5,8 +5,8 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { API_PROOF_BATCH_MAX, API_PROOF_BATCHES_IN_FLIGHT_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
-import type { Proof } from '../core/types/proof.js';
+import { API_CLIENT_READ_UNIT_BYTES, API_PROOF_BATCH_MAX, API_PROOF_BATCHES_IN_FLIGHT_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
+import type { Proof, ProofPayment } from '../core/types/proof.js';
 import type { ClientLimiter } from './client-limiter.js';
 import { explorerRouter } from './explorer.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -17,10 +17,10 @@ import {
   SubmitProofBatchEnvelope,
   SubmitProofBody,
   proofFromBody,
+  paymentFromBody,
   SubmitTxBody,
   TxHashParam,
   type AccountResponse,
-  type BlockResponse,
   type GenesisResponse,
   type TxStatusResponse,
   type HealthResponse,
@@ -73,13 +73,15 @@ export type SubmitTxOutcome =
 
 /** Everything the API reads or asks of the node. */
 export interface ApiDeps {
-  submitProof(proof: Proof): Promise<SubmitOutcome>;
-  /** POST /proofs/batch: the same door as submitProof, one outcome per proof in order, accepted ones durable in one write. */
-  submitProofs(proofs: Proof[]): Promise<SubmitOutcome[]>;
+  /** POST /proofs: the proof and, on a network with a proof fee, its signed payment (passed only when the body has one). */
+  submitProof(proof: Proof, payment?: ProofPayment): Promise<SubmitOutcome>;
+  /** POST /proofs/batch: the same door as submitProof, one outcome per proof in order, accepted ones durable in one write; `payments` only when some proof has one. */
+  submitProofs(proofs: Proof[], payments?: (ProofPayment | undefined)[]): Promise<SubmitOutcome[]>;
   /** 'pruned': the node no longer holds it (410 PRUNED). */
   getProof(id: string): Promise<ProofStatusResponse | null | 'pruned'>;
-  getBlock(height: number): Promise<BlockResponse | null | 'pruned'>;
-  getLatestBlock(): Promise<BlockResponse | null | 'pruned'>;
+  /** A BlockResponse already encoded (a node keeps committed blocks' answers encoded: encodeJson). */
+  getBlock(height: number): Promise<EncodedJson | null | 'pruned'>;
+  getLatestBlock(): Promise<EncodedJson | null | 'pruned'>;
   getValidators(): Promise<ValidatorsResponse>;
   getStatus(): Promise<StatusResponse>;
   getHealth(): Promise<HealthResponse>;
@@ -96,10 +98,29 @@ export interface ApiDeps {
    * client writes): absent on an API without one (tests).
    */
   clientLimiter?: ClientLimiter;
+  /**
+   * Per-client read budget on the GET routes that read the chain or the state, one token per
+   * API_CLIENT_READ_UNIT_BYTES answered (DEFAULT_READ_LIMITS), same key: absent on an API without one (tests).
+   */
+  readLimiter?: ClientLimiter;
   /** Log an internal error (never for bad input). */
   onInternalError?(err: unknown, route: string): void;
   /** POST /proofs/batch requests handled at once (default API_PROOF_BATCHES_IN_FLIGHT_MAX). */
   batchesInFlightMax?: number;
+}
+
+/** A JSON answer encoded once, sent as it is. */
+export interface EncodedJson {
+  readonly json: string;
+}
+
+/** Encode an answer once (e.g. a committed block's BlockResponse, which never changes). */
+export function encodeJson(value: unknown): EncodedJson {
+  return { json: JSON.stringify(value) };
+}
+
+function sendEncoded(res: Response, body: EncodedJson): void {
+  res.type('application/json').send(body.json);
 }
 
 function sendError(res: Response, status: number, code: ApiErrorCode | string, message: string): void {
@@ -141,6 +162,29 @@ function limitClients(limiter: ClientLimiter | undefined) {
   };
 }
 
+/**
+ * The per-client read budget as express middleware: refused (429 CLIENT_RATE_LIMITED, Retry-After) while the
+ * client's bucket holds less than one unit; each answer is charged its bytes once it is sent, so a reader of large
+ * blocks runs out in proportion to what it takes, and a refused read costs no store read.
+ */
+function limitReads(limiter: ClientLimiter | undefined) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!limiter) return next();
+    const client = req.socket.remoteAddress ?? '';
+    const taken = limiter.take(client);
+    if (!taken.ok) {
+      const seconds = retryAfterSeconds(taken.retryAfterMs);
+      res.set('Retry-After', String(seconds));
+      return sendError(res, 429, 'CLIENT_RATE_LIMITED', `this address has read more than its share; retry in ${seconds} s`);
+    }
+    res.once('finish', () => {
+      const bytes = Number(res.getHeader('Content-Length') ?? 0);
+      limiter.charge(client, Math.ceil(bytes / API_CLIENT_READ_UNIT_BYTES) - 1);
+    });
+    next();
+  };
+}
+
 /** At most `max` batch requests read and handled at once: past it 429 BATCH_BUSY, before the body is read. */
 function boundBatches(max: number) {
   let inFlight = 0;
@@ -169,11 +213,13 @@ export function createApp(deps: ApiDeps): express.Express {
   const json = express.json({ limit: HTTP_BODY_BYTES_MAX, type: () => true, strict: false });
   // Before the body is read: a client over its rate costs no parsing.
   const limited = limitClients(deps.clientLimiter);
+  const reads = limitReads(deps.readLimiter);
 
   app.post('/proofs', limited, json, async (req: Request, res: Response) => {
     const parsed = SubmitProofBody.safeParse(req.body);
     if (!parsed.success) return sendError(res, 400, 'BODY_INVALID', describeIssues(parsed.error));
-    const outcome = await deps.submitProof(proofFromBody(parsed.data));
+    const payment = paymentFromBody(parsed.data);
+    const outcome = await (payment === undefined ? deps.submitProof(proofFromBody(parsed.data)) : deps.submitProof(proofFromBody(parsed.data), payment));
     if (outcome.ok) {
       res.status(202).json(outcome.duplicate ? { id: outcome.id, duplicate: true } : { id: outcome.id });
       return;
@@ -187,7 +233,7 @@ export function createApp(deps: ApiDeps): express.Express {
   const batchSlot = boundBatches(deps.batchesInFlightMax ?? API_PROOF_BATCHES_IN_FLIGHT_MAX);
   app.post('/proofs/batch', limited, batchSlot, batchJson, (req: Request, res: Response) => submitBatch(deps, req, res));
 
-  app.get('/proofs/:id', async (req: Request, res: Response) => {
+  app.get('/proofs/:id', reads, async (req: Request, res: Response) => {
     const id = ProofIdParam.safeParse(req.params.id);
     if (!id.success) return sendError(res, 400, 'PROOF_ID_INVALID', 'a proof id is 64 lowercase hex characters (the id POST /proofs returned)');
     const status = await deps.getProof(id.data);
@@ -196,30 +242,30 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(status);
   });
 
-  app.get('/blocks/latest', async (_req: Request, res: Response) => {
+  app.get('/blocks/latest', reads, async (_req: Request, res: Response) => {
     const block = await deps.getLatestBlock();
     if (!block || block === 'pruned') return sendError(res, 404, 'BLOCK_NOT_FOUND', 'no block has been committed yet');
-    res.json(block);
+    sendEncoded(res, block);
   });
 
-  app.get('/blocks/:height', async (req: Request, res: Response) => {
+  app.get('/blocks/:height', reads, async (req: Request, res: Response) => {
     const height = HeightParam.safeParse(req.params.height);
     if (!height.success) return sendError(res, 400, 'HEIGHT_INVALID', 'a height is a positive integer, or "latest"');
     const block = await deps.getBlock(Number(height.data));
     if (!block) return sendError(res, 404, 'BLOCK_NOT_FOUND', `no block at height ${height.data}`);
     if (block === 'pruned') return sendError(res, 410, 'PRUNED', `block ${height.data} was pruned from this node (its header and certificate stay for receipts); ask an archive node`);
-    res.json(block);
+    sendEncoded(res, block);
   });
 
-  app.get('/validators', async (_req: Request, res: Response) => {
+  app.get('/validators', reads, async (_req: Request, res: Response) => {
     res.json(await deps.getValidators());
   });
 
-  app.get('/status', async (_req: Request, res: Response) => {
+  app.get('/status', reads, async (_req: Request, res: Response) => {
     res.json(await deps.getStatus());
   });
 
-  app.get('/peers', async (_req: Request, res: Response) => {
+  app.get('/peers', reads, async (_req: Request, res: Response) => {
     if (!deps.getPeers) return sendError(res, 404, 'NOT_FOUND', 'no route GET /peers');
     res.json(await deps.getPeers());
   });
@@ -253,7 +299,7 @@ export function createApp(deps: ApiDeps): express.Express {
     }
   });
 
-  app.get('/txs/:hash', async (req: Request, res: Response) => {
+  app.get('/txs/:hash', reads, async (req: Request, res: Response) => {
     if (!deps.getTx) return sendError(res, 404, 'NOT_FOUND', 'this node takes no ledger transactions');
     const hash = TxHashParam.safeParse(req.params.hash);
     if (!hash.success) return sendError(res, 400, 'TX_HASH_INVALID', 'a tx hash is 64 lowercase hex characters (the hash POST /txs returned)');
@@ -262,7 +308,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(status);
   });
 
-  app.get('/accounts/:address', async (req: Request, res: Response) => {
+  app.get('/accounts/:address', reads, async (req: Request, res: Response) => {
     if (!deps.getAccount) return sendError(res, 404, 'NOT_FOUND', `no route GET ${req.path}`);
     const address = AccountParam.safeParse(req.params.address);
     if (!address.success) return sendError(res, 400, 'ACCOUNT_INVALID', 'an account address is its public key: 64 lowercase hex characters');
@@ -271,7 +317,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(account);
   });
 
-  app.get('/genesis', async (_req: Request, res: Response) => {
+  app.get('/genesis', reads, async (_req: Request, res: Response) => {
     if (!deps.getGenesis) return sendError(res, 404, 'NOT_FOUND', 'no route GET /genesis');
     res.json(await deps.getGenesis());
   });
@@ -324,6 +370,7 @@ async function submitBatch(deps: ApiDeps, req: Request, res: Response): Promise<
   const more = deps.clientLimiter ? deps.clientLimiter.takeUpTo(req.socket.remoteAddress ?? '', items.length - 1) : { granted: items.length - 1, retryAfterMs: 0 };
   const results: BatchItem[] = new Array<BatchItem>(items.length);
   const proofs: Proof[] = [];
+  const payments: (ProofPayment | undefined)[] = [];
   const slots: number[] = [];
   items.forEach((raw, i) => {
     if (i > more.granted) {
@@ -335,9 +382,11 @@ async function submitBatch(deps: ApiDeps, req: Request, res: Response): Promise<
     else {
       slots.push(i);
       proofs.push(proofFromBody(parsed.data));
+      payments.push(paymentFromBody(parsed.data));
     }
   });
-  const outcomes = proofs.length > 0 ? await deps.submitProofs(proofs) : [];
+  const paid = payments.some((p) => p !== undefined);
+  const outcomes = proofs.length === 0 ? [] : paid ? await deps.submitProofs(proofs, payments) : await deps.submitProofs(proofs);
   const unavailable = outcomes.length > 0 && outcomes.every((o) => !o.ok && (o.kind === 'closing' || o.kind === 'syncing'));
   if (unavailable) {
     const refused = refusalOf(outcomes[0] as Extract<SubmitOutcome, { ok: false }>);

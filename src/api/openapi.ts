@@ -7,6 +7,7 @@
  */
 import { z, type ZodType } from 'zod';
 import { ADMISSION_ERROR_CODES } from '../core/admission/errors.js';
+import { FEE_CODES } from '../core/ledger/fees.js';
 import type { TxDoorCode } from '../core/ledger/tx-door.js';
 import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_PROOF_BATCH_MAX, API_PROOF_BATCHES_IN_FLIGHT_MAX, HTTP_BODY_BYTES_MAX, HTTP_PROOF_BATCH_BODY_BYTES_MAX } from '../core/limits.js';
 import type { ApiErrorCode } from './app.js';
@@ -107,7 +108,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     body: SubmitProofBody,
     responses: {
       202: json('accepted (on disk before this answer leaves); `duplicate: true` when already known', SubmitProofResponse),
-      400: errors('bad body, or refused at admission (the admission code, see docs/VERIFIER.md)', ['BODY_INVALID', 'BODY_INVALID_JSON', 'BAD_REQUEST', 'PROOF_TOO_LARGE_FOR_BLOCK', ...Object.keys(ADMISSION_ERROR_CODES)]),
+      400: errors('bad body, refused at admission (the admission code, see docs/VERIFIER.md), or its payment refused where the genesis sets a proof fee (docs/API_REFERENCE.md "Proof fees")', ['BODY_INVALID', 'BODY_INVALID_JSON', 'BAD_REQUEST', 'PROOF_TOO_LARGE_FOR_BLOCK', ...Object.keys(ADMISSION_ERROR_CODES), ...FEE_CODES]),
       429: errors('mempool full, or this address is over its rate (Retry-After)', ['MEMPOOL_FULL', 'CLIENT_RATE_LIMITED']),
       503: errors('the node is closing or syncing', ['NODE_CLOSING', 'NODE_SYNCING']),
       ...submitErrors,

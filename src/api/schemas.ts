@@ -3,14 +3,27 @@
  * response shapes that tests (and clients such as the monitor) validate every answer against.
  */
 import { z } from 'zod';
-import { API_PROOF_BATCH_MAX, P2P_ADDRESS_BYTES_MAX, PROOF_MODEL_BYTES_MAX, PROOF_RLIMIT_MAX, PROOF_SCRIPT_BYTES_MAX } from '../core/limits.js';
-import type { Proof } from '../core/types/proof.js';
+import { API_PROOF_BATCH_MAX, P2P_ADDRESS_BYTES_MAX, PROOF_FEE_MAX, PROOF_MODEL_BYTES_MAX, PROOF_RLIMIT_MAX, PROOF_SCRIPT_BYTES_MAX } from '../core/limits.js';
+import type { Proof, ProofPayment } from '../core/types/proof.js';
 import { isPeerAddress } from '../core/types/validator.js';
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
-/** POST /proofs body. Unknown fields are refused (a typo must not silently change a proof's id). */
-export const SubmitProofBody = z
+/**
+ * A proof's payment (docs/API_REFERENCE.md "Proof fees"): the paying account, the fee, and the account's Ed25519
+ * signature over (network, proof id, account, fee). Required where the genesis sets a proof fee; not part of the id.
+ */
+export const ProofPaymentBody = z
+  .object({
+    account: z.string().regex(/^[0-9a-f]{64}$/).meta({ description: "the paying account's Ed25519 public key, hex" }),
+    fee: z.number().int().nonnegative().max(PROOF_FEE_MAX).meta({ description: "what the account pays: at least the network's fee for the proof's budget; more ranks it higher in the mempool" }),
+    signature: z.string().regex(/^[0-9a-f]{128}$/).meta({ description: 'Ed25519 over proofPaymentSignBytes(network, { proofId, account, fee }), hex' }),
+  })
+  .strict();
+export type ProofPaymentBody = z.infer<typeof ProofPaymentBody>;
+
+/** The fields of a proof (its id covers exactly these). Unknown fields are refused (a typo must not silently change a proof's id). */
+export const ProofFieldsBody = z
   .object({
     smtlib: z
       .string()
@@ -26,13 +39,24 @@ export const SubmitProofBody = z
       .optional(),
   })
   .strict();
+
+/** POST /proofs body: a proof, and on a network with a proof fee its signed payment. */
+export const SubmitProofBody = ProofFieldsBody.extend({ payment: ProofPaymentBody.optional() }).strict();
 export type SubmitProofBody = z.infer<typeof SubmitProofBody>;
+
+/**
+ * The payment of a body SubmitProofBody accepted, if any.
+ * @example paymentFromBody({ smtlib, claim: 'sat' }) === undefined
+ */
+export function paymentFromBody(body: SubmitProofBody): ProofPayment | undefined {
+  return body.payment === undefined ? undefined : { account: body.payment.account, fee: body.payment.fee, signature: body.payment.signature };
+}
 
 /**
  * A body SubmitProofBody accepted, as the Proof the node takes: absent optional fields stay absent (they change the
  * id). The one conversion for POST /proofs, POST /proofs/batch and peers' gossip.
  */
-export function proofFromBody(body: SubmitProofBody): Proof {
+export function proofFromBody(body: z.infer<typeof ProofFieldsBody>): Proof {
   const proof: Proof = { smtlib: body.smtlib, claim: body.claim };
   if (body.rlimit !== undefined) proof.rlimit = body.rlimit;
   if (body.model !== undefined) proof.model = body.model;
@@ -192,6 +216,8 @@ export const ValidatorView = z
     slashed: z.number().int().nonnegative(),
     /** Advertised P2P address (host:port) from the validator's bond; absent when it never published one. */
     address: z.string().optional(),
+    /** Proof fees paid to it (docs/LEDGER.md "Proof fees"; not minted, so not in `rewards`); absent until the first. */
+    feesEarned: z.number().int().nonnegative().optional(),
     /** Latest height whose commit certificate on chain holds this validator's signature (null: none yet). */
     lastSignedHeight: z.number().int().nonnegative().nullable(),
   })
@@ -297,6 +323,11 @@ export const GenesisResponse = z
     maxValidators: z.number().int().positive(),
     height: z.number().int().nonnegative(),
     validators: z.array(z.object({ id: z.string(), publicKey: z.string(), stake: z.number() }).strict()),
+    /** On a network with a proof fee only: what a signed submission must pay (docs/API_REFERENCE.md "Proof fees"). */
+    proofFee: z
+      .object({ perMrlimit: z.number().int().nonnegative(), min: z.number().int().nonnegative(), rlimitDefault: z.number().int().positive() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type GenesisResponse = z.infer<typeof GenesisResponse>;

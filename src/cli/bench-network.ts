@@ -6,7 +6,11 @@
  *  2. end-to-end finalized proofs/s with Z3 on, next to the machine's verification limit
  *     cores / (validators x measured per-proof verification time);
  *  3. block commit latency, and verdict finality latency p50/p99 of one trivial proof at a time (the JSON's
- *     figure; finality under the bulk load is printed too), and RSS per node.
+ *     figure; finality under the bulk load is printed too), and RSS per node;
+ *  4. under attack, each on a fresh network: the same honest client's trivial-proof finality while another client
+ *     floods 10x the verification limit (trivial proofs), then while another submits proofs at the largest budget
+ *     (rlimit_max, work Z3 cannot finish in it) at 10x the rate the network can verify them; each next to the
+ *     unloaded figure of phase 3 (goal: at most 2x).
  * The last line is one JSON object.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +23,7 @@ import { validatorSeed } from '../cluster/config.js';
 import { makeClusterGenesis, type ClusterGenesis } from '../cluster/genesis.js';
 import { startLoopbackCluster } from '../cluster/local-cluster.js';
 import { requireJson, rssMb, sleep } from '../cluster/proc.js';
+import { PROOF_RLIMIT_MAX } from '../core/limits.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const COUNT = 4;
@@ -30,7 +35,9 @@ const program = new Command()
   .option('--e2e-proofs <n>', 'proofs for the end-to-end phase', '200')
   .option('--block-interval-ms <ms>', 'pause after each commit', '100')
   .option('--workers <n>', 'Z3 workers per validator', '2')
-  .option('--batch-size <n>', 'proofs per POST /proofs/batch request in the batched ordering run', '64');
+  .option('--batch-size <n>', 'proofs per POST /proofs/batch request in the batched ordering run', '64')
+  .option('--attack-samples <n>', 'honest proofs timed under each attack (each waits at most 60 s)', '8')
+  .option('--no-attacks', 'skip phase 4 (finality under attack)');
 
 
 function quantile(sorted: number[], q: number): number {
@@ -40,6 +47,14 @@ function quantile(sorted: number[], q: number): number {
 
 function trivialProof(i: number, tag: string): { smtlib: string; claim: 'sat' | 'unsat' } {
   return { smtlib: `(set-logic QF_LIA)(declare-const x Int)(assert (> x ${i}))(assert (< x ${i + 2}))(check-sat) ; ${tag}`, claim: 'sat' };
+}
+
+/** A product of three bit-vectors that Z3 cannot finish within the largest budget: it holds a worker for all of it. */
+function maxBudgetProof(i: number): { smtlib: string; claim: 'sat' | 'unsat'; rlimit: number } {
+  const width = 256;
+  const one = `(_ bv1 ${width})`;
+  const smtlib = `(set-logic QF_BV)(declare-const a (_ BitVec ${width}))(declare-const b (_ BitVec ${width}))(declare-const c (_ BitVec ${width}))(assert (= (bvmul a (bvmul b c)) #x${'f'.repeat(width / 4 - 1)}b))(assert (and (bvugt a ${one}) (bvugt b ${one}) (bvugt c ${one}) (bvult a b)))(check-sat) ; attack ${i}`;
+  return { smtlib, claim: 'unsat', rlimit: PROOF_RLIMIT_MAX };
 }
 
 /** The benchmark's validators take its single client's load (a node's default is a burst of 100, then 20/s). */
@@ -159,6 +174,8 @@ interface Opts {
   blockIntervalMs: string;
   workers: string;
   batchSize: string;
+  attackSamples: string;
+  attacks: boolean;
 }
 
 /** Submitted proofs committed into blocks of node_1 from `fromHeight` on, until `count` or 300 s after `t0`. */
@@ -224,12 +241,15 @@ async function verificationLimit(): Promise<number> {
   return limit;
 }
 
-/** Unloaded finality: one trivial proof at a time, submit to final (ms, sorted). */
-async function singleFinality(net: Net): Promise<number[]> {
+/**
+ * One trivial proof at a time, submit to final (ms, sorted); a proof not final within 60 s counts as 60 s (so the
+ * figure is a lower bound when it shows 60,000).
+ */
+async function singleFinality(net: Net, samples = 15, tag = 'single'): Promise<number[]> {
   const single: number[] = [];
-  for (let i = 0; i < 15; i++) {
+  for (let i = 0; i < samples; i++) {
     const ts = performance.now();
-    const { ids: [one] } = await submitAll([net.http[i % COUNT]!], [trivialProof(i, 'single')], 1);
+    const { ids: [one] } = await submitAll([net.http[i % COUNT]!], [trivialProof(i, tag)], 1);
     while (performance.now() - ts < 60_000) {
       const s = (await requireJson(`${net.http[0]}/proofs/${one}`)) as { status: string };
       if (s.status === 'final') break;
@@ -280,6 +300,69 @@ async function e2ePhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitP
   return { e2eProofsPerSec, single, rssMax };
 }
 
+/**
+ * An attacking client: `make(i)` proofs at `perSec`, in batches of up to 64 spread over the validators, until stopped;
+ * proofs a node cannot take (429) are dropped, as a flooder would. Returns stop(), which resolves to the count sent.
+ */
+function attackLoop(urls: string[], perSec: number, make: (i: number) => object): { stop(): Promise<number> } {
+  let running = true;
+  let sent = 0;
+  const done = (async () => {
+    const t0 = performance.now();
+    while (running) {
+      const due = Math.floor(((performance.now() - t0) / 1000) * perSec) - sent;
+      if (due <= 0) {
+        await sleep(20);
+        continue;
+      }
+      const proofs = Array.from({ length: Math.min(64, due) }, (_, k) => make(sent + k));
+      sent += proofs.length;
+      const url = urls[sent % urls.length]!;
+      await fetch(`${url}/proofs/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proofs }) }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return sent;
+    },
+  };
+}
+
+/** Seconds one validator's worker spends on a maximal-budget proof (the watchdog or rlimit ends it). */
+async function maxBudgetSeconds(): Promise<number> {
+  const verifier = new PoolVerifier({ workers: 1, cacheEntriesMax: 0 });
+  const t = performance.now();
+  await verifier.verify(maxBudgetProof(999_999));
+  await verifier.close();
+  return (performance.now() - t) / 1000;
+}
+
+/** Phase 4: the honest client's finality under each attack, each on a fresh network; the sorted samples of each. */
+async function attackPhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitProofsPerSec: number): Promise<{ flood: number[]; maxBudget: number[]; floodPerSec: number; maxBudgetPerSec: number }> {
+  const workers = Number(opts.workers);
+  const samples = Number(opts.attackSamples);
+  const floodPerSec = 10 * limitProofsPerSec;
+  console.log(`Phase 4a: an honest client's trivial proofs while another floods ${floodPerSec.toFixed(0)} trivial proofs/s (10x the verification limit)`);
+  const netA = await startNetwork(dir, genesis, 'flood', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
+  const flooder = attackLoop(netA.http.slice(1), floodPerSec, (i) => trivialProof(i, 'flood'));
+  await sleep(5_000); // let the flood build up before the first honest proof
+  const flood = await singleFinality(netA, samples, 'honest-flood');
+  console.log(`  honest finality p50 ${quantile(flood, 0.5).toFixed(0)} ms, max ${flood.at(-1)!.toFixed(0)} ms; ${await flooder.stop()} flood proofs sent`);
+  await netA.stop();
+  const heavySec = await maxBudgetSeconds();
+  const maxBudgetPerSec = (10 * availableParallelism()) / (COUNT * heavySec);
+  console.log(`Phase 4b: while another client sends ${maxBudgetPerSec.toFixed(2)} proofs/s at rlimit ${PROOF_RLIMIT_MAX} (${heavySec.toFixed(1)} s of a worker each: 10x what the network verifies)`);
+  const netB = await startNetwork(dir, genesis, 'max-budget', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
+  const heavy = attackLoop(netB.http.slice(1), maxBudgetPerSec, maxBudgetProof);
+  await sleep(5_000);
+  const maxBudget = await singleFinality(netB, samples, 'honest-heavy');
+  console.log(`  honest finality p50 ${quantile(maxBudget, 0.5).toFixed(0)} ms, max ${maxBudget.at(-1)!.toFixed(0)} ms; ${await heavy.stop()} maximal-budget proofs sent`);
+  await netB.stop();
+  return { flood, maxBudget, floodPerSec, maxBudgetPerSec };
+}
+
 program.action(async (opts: Opts) => {
   const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
   try {
@@ -287,6 +370,17 @@ program.action(async (opts: Opts) => {
     const { orderingProofsPerSec, batchProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
     const verificationLimitProofsPerSec = await verificationLimit();
     const { e2eProofsPerSec, single, rssMax } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
+    const unloaded = quantile(single, 0.5);
+    const attack = opts.attacks ? await attackPhase(dir, genesis, opts, verificationLimitProofsPerSec) : null;
+    const underAttack = attack
+      ? {
+          finalityUnderFloodMsP50: Math.round(quantile(attack.flood, 0.5)),
+          floodVsUnloaded: Number((quantile(attack.flood, 0.5) / unloaded).toFixed(2)),
+          finalityUnderMaxBudgetMsP50: Math.round(quantile(attack.maxBudget, 0.5)),
+          maxBudgetVsUnloaded: Number((quantile(attack.maxBudget, 0.5) / unloaded).toFixed(2)),
+        }
+      : {};
+    if (attack) console.log(`Under attack vs unloaded (${unloaded.toFixed(0)} ms): flood ${underAttack.floodVsUnloaded}x, maximal budgets ${underAttack.maxBudgetVsUnloaded}x (goal: at most 2x)`);
     console.log(
       JSON.stringify({
         orderingProofsPerSec: Math.round(orderingProofsPerSec),
@@ -298,6 +392,7 @@ program.action(async (opts: Opts) => {
         finalityLatencyMsP50: Math.round(quantile(single, 0.5)),
         finalityLatencyMsP99: Math.round(quantile(single, 0.99)),
         rssMbPerNodeMax: Math.round(rssMax),
+        ...underAttack,
       }),
     );
   } finally {

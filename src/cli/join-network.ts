@@ -4,7 +4,8 @@
  * must agree; the stake must reach the network's minimum), discovers the other validators' P2P addresses through
  * their GET /peers, loads or generates the validator key, signs a bond (carrying this node's advertised address,
  * so every validator can dial it) from a funded account, submits it (POST /txs), waits (bounded) until
- * /validators lists the validator, then writes the config start-validator reads, every known validator as a peer.
+ * /validators lists the validator, then writes the config start-validator reads, every known validator as a peer,
+ * with state sync on (the new node starts from a verified snapshot its peers serve, not from genesis).
  * Every request goes through the API client (src/client), bounded by JOIN_REQUEST_TIMEOUT_MS and JOIN_RESPONSE_BYTES_MAX.
  */
 import { Command } from 'commander';
@@ -289,6 +290,9 @@ program.action(async (opts: Opts) => {
     data_dir: opts.dataDir ?? `data/${nodeId}`,
     key_file: keyFile,
     verifier: { workers: 1 },
+    // Start from a snapshot the peers serve, verified from the genesis set, rather than replaying every block
+    // (src/node/state-sync.ts); with no snapshot offered it replays from genesis.
+    state_sync: { enabled: true },
   };
   writeFileAtomicSync(configPath, JSON.stringify(config, null, 2) + '\n', 0o644);
   console.log(`Config written: ${configPath}`);

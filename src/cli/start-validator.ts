@@ -6,8 +6,9 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { PoolVerifier, z3PackageVersion } from '../adapters/z3/index.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
-import { clientLimitsFromConfig, defaultLocalConfig, type NodeConfig } from '../node/config.js';
+import { clientLimitsFromConfig, defaultLocalConfig, readLimitsFromConfig, type NodeConfig } from '../node/config.js';
 import { loadConfigFile, loadGenesisFile, loadKeyFile, StartupError } from '../node/load.js';
+import { StateSyncError } from '../node/state-sync.js';
 import { guessValidVerifier, lazyVerifier, VERIFIER_MISBEHAVIOURS, MisbehaveError, misbehavingTransport, MISBEHAVIOUR_KINDS, planMisbehaviour, type Misbehaviour } from '../node/misbehave.js';
 import { createNode, NodeError, type NodeOptions, type ValidatorNode } from '../node/node.js';
 import { getProof } from '../core/ledger/state.js';
@@ -27,6 +28,9 @@ const program = new Command()
   .option('--log-level <level>', 'pino level: debug, info, warn, error', 'info')
   .option('--block-interval-ms <ms>', 'pause after each commit before the next height (default 900)')
   .option('--verification-paused', 'order proofs without verifying them (benchmarks only; also POP_VERIFICATION_PAUSED=1)')
+  .option('--state-snapshot-interval <n>', 'override state_snapshot_interval (heights between persisted states, which state sync serves; 0: never)')
+  .option('--state-sync-chunk-entries <n>', 'override state_sync.chunk_entries (state entries per chunk this node serves)')
+  .option('--state-sync', 'on an empty data directory, start from a snapshot fetched from the peers and verified from the genesis set (sets state_sync.enabled; join-network writes it into the config)')
   .option('--misbehave <kind[@height]>', `test networks only (genesis params.testnet: true): attack the network on purpose, from HEIGHT on (default 1); repeatable. Kinds: ${MISBEHAVIOUR_KINDS.join(', ')}`, (v: string, all: string[]) => [...all, v], [] as string[])
   .addHelpText('after', `
 Misbehaviour (--misbehave, refused with MISBEHAVE_NOT_TESTNET unless the genesis sets params.testnet: true):
@@ -35,6 +39,8 @@ Misbehaviour (--misbehave, refused with MISBEHAVE_NOT_TESTNET unless the genesis
   junk-attestations  gossips junk attestations each height (unknown proofs, forged names)
   silent             sends no consensus messages
   lazy               attests every proof "valid" without running Z3
+  bad-snapshot-chunks  serves state sync chunks altered (syncing peers must refuse them and go elsewhere)
+  bad-snapshot-root  offers state sync snapshots under a false state root
 
 Example:
   scripts/start-validator --node-id node_1 --config config/node_1.json --genesis data/genesis_state.json
@@ -52,12 +58,21 @@ interface Opts {
   verificationPaused?: boolean;
   blockIntervalMs?: string;
   misbehave: string[];
+  stateSync?: boolean;
+  stateSnapshotInterval?: string;
+  stateSyncChunkEntries?: string;
 }
 
 function fail(code: string, message: string, details: string[] = []): never {
   console.error(`error: ${code}: ${message}`);
   for (const line of details) console.error(`  ${line}`);
   process.exit(1);
+}
+
+function count(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > 1_000_000) fail('CONFIG_INVALID', `${flag} ${value}: an integer from ${min} to 1000000`);
+  return n;
 }
 
 async function main(opts: Opts): Promise<void> {
@@ -78,6 +93,9 @@ async function main(opts: Opts): Promise<void> {
   if (opts.dataDir) config = { ...config, data_dir: opts.dataDir };
   if (opts.keyFile) config = { ...config, key_file: opts.keyFile };
   if (opts.httpPort) config = { ...config, http_port: Number(opts.httpPort) };
+  if (opts.stateSync) config = { ...config, state_sync: { ...config.state_sync, enabled: true } };
+  if (opts.stateSnapshotInterval !== undefined) config = { ...config, state_snapshot_interval: count('--state-snapshot-interval', opts.stateSnapshotInterval, 0) };
+  if (opts.stateSyncChunkEntries !== undefined) config = { ...config, state_sync: { ...config.state_sync, chunk_entries: count('--state-sync-chunk-entries', opts.stateSyncChunkEntries, 1) } };
   const genesis = loadGenesisFile(opts.genesis);
   if (config.stake < genesis.params.minStake) fail('STAKE_INSUFFICIENT', `Insufficient stake: ${config.stake} is below the minimum ${genesis.params.minStake}`);
   const inGenesis = genesis.validators.find((v) => v.id === config.node_id);
@@ -113,6 +131,7 @@ async function main(opts: Opts): Promise<void> {
     verificationPaused: opts.verificationPaused === true || process.env.POP_VERIFICATION_PAUSED === '1',
     timeouts: opts.blockIntervalMs !== undefined ? { newHeightMs: Math.max(0, Number(opts.blockIntervalMs)) } : {},
     clientLimits: clientLimitsFromConfig(config),
+    readLimits: readLimitsFromConfig(config),
     ...(outgoing ? { outgoing } : {}),
     onFatal: (err) => {
       logger.fatal({ err: err.message }, 'fatal: exiting');
@@ -120,6 +139,11 @@ async function main(opts: Opts): Promise<void> {
     },
   });
   nodeRef = node;
+  if (config.state_sync.enabled) {
+    // State sync can take a while: its progress shows at the chosen level from the start.
+    logger.level = opts.logLevel;
+    console.log(`State sync on: if ${config.data_dir} is empty, ${config.node_id} starts from a snapshot its peers serve, verified from the genesis set`);
+  }
   await node.start();
 
   // Give the bootstrap peers a moment, so the status block shows the network as it is.
@@ -167,7 +191,7 @@ program.action(async (opts: Opts) => {
     await main(opts);
   } catch (err) {
     if (err instanceof StartupError) fail(err.code, err.message, err.issues.map((i) => `${i.path || '(file)'}: ${i.message}`));
-    if (err instanceof NodeError || err instanceof TransportError || err instanceof MisbehaveError) fail(err.code, err.message);
+    if (err instanceof NodeError || err instanceof TransportError || err instanceof MisbehaveError || err instanceof StateSyncError) fail(err.code, err.message);
     const e = err as { code?: string; message?: string };
     if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || /LOCK/.test(e.message ?? '')) fail('DATA_DIR_LOCKED', `the data directory is in use by another process (${e.message})`);
     fail('STARTUP_FAILED', (err as Error).stack ?? String(err));

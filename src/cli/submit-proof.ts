@@ -7,7 +7,8 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ProofStatusResponse, SubmitProofBody } from '../api/schemas.js';
-import { createClient, isApiError, type ApiClient } from '../client/index.js';
+import { createClient, isApiError, payForProof, type ApiClient, type FeeNetwork } from '../client/index.js';
+import { loadKeyFile, StartupError } from '../node/load.js';
 import { describeSettled, listProofFiles, readProofFiles, sendProofFiles, statusClaimOf, waitForAll, ProofFileError, type FileOutcome } from './submit-many.js';
 
 const program = new Command()
@@ -24,10 +25,13 @@ const program = new Command()
   .option('--wait', 'wait for the final verdicts (one file: print its receipt)')
   .option('--timeout <seconds>', 'give up waiting (and, for many files, retrying what the node could not take yet) after this long', '120')
   .option('--json', 'print JSON: one object (one file) or one object per line (several)')
+  .option('--key <file>', 'account key file (0600 JSON {secret_key, public_key}) that pays for each proof: signs the submission (required where the genesis sets a proof fee)')
+  .option('--fee <n>', "with --key: what each proof pays (default: the network's fee for its budget, from GET /genesis); more ranks it higher in a full mempool")
   .addHelpText(
     'after',
     '\nExamples:\n  scripts/submit-proof proofs/lia-sum-unsat.smt2 --claim unsat --node http://localhost:8101 --wait\n' +
       '  scripts/submit-proof proofs/corpus/ --node http://localhost:8101 --wait --json   # claims from (set-info :status ...)\n' +
+      '  scripts/submit-proof proofs/lia-sum-unsat.smt2 --key data/keys/alice.json --wait   # a network with a proof fee\n' +
       '\nExit status: 0 all accepted (and final with --wait), 1 no answer or a bad argument, 2 a proof refused by the node, 3 a proof not final (expired, rejected, timeout).',
   );
 
@@ -39,6 +43,35 @@ interface Opts {
   wait?: boolean;
   timeout: string;
   json?: boolean;
+  key?: string;
+  fee?: string;
+}
+
+/** How each body is signed: the account key and the network (GET /genesis), or nothing without --key. */
+type Signer = (body: SubmitProofBody) => SubmitProofBody;
+
+/** The signer of --key (and --fee): reads the key file and the node's genesis once. */
+async function signerOf(opts: Opts, node: ApiClient): Promise<Signer> {
+  if (opts.key === undefined) {
+    if (opts.fee !== undefined) fail('BAD_OPTION', '--fee needs --key: the fee is paid by the key\'s account');
+    return (body) => body;
+  }
+  const fee = opts.fee === undefined ? undefined : Number(opts.fee);
+  if (fee !== undefined && (!Number.isSafeInteger(fee) || fee < 0)) fail('BAD_OPTION', '--fee must be a non-negative integer');
+  let secretKey: string;
+  try {
+    secretKey = loadKeyFile(opts.key).secretKey;
+  } catch (err) {
+    if (err instanceof StartupError) fail(err.code, err.message);
+    throw err;
+  }
+  let network: FeeNetwork;
+  try {
+    network = await node.getGenesis();
+  } catch (err) {
+    failRequest(err, `${node.baseUrl}/genesis`);
+  }
+  return (body) => payForProof(body, network, secretKey, fee);
 }
 
 function fail(code: string, message: string, exitCode = 1): never {
@@ -73,9 +106,10 @@ async function submitOne(file: string, opts: Opts): Promise<void> {
   }
   if (opts.rlimit !== undefined) body.rlimit = Number(opts.rlimit);
   const node = createClient({ baseUrl: opts.node });
+  const signed = (await signerOf(opts, node))(body);
   let submitted: { id: string; duplicate?: true };
   try {
-    submitted = await node.submitProof(body);
+    submitted = await node.submitProof(signed);
   } catch (err) {
     failRequest(err, `${node.baseUrl}/proofs`);
   }
@@ -117,6 +151,8 @@ async function submitMany(paths: string[], opts: Opts): Promise<void> {
     throw err;
   }
   const node = createClient({ baseUrl: opts.node });
+  const signer = await signerOf(opts, node);
+  proofs = proofs.map((p) => ({ ...p, body: signer(p.body) }));
   const timeoutMs = Number(opts.timeout) * 1000;
   const accepted: { file: string; id: string }[] = [];
   let refused = 0;

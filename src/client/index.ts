@@ -40,6 +40,7 @@ import type { Validator } from '../core/types/validator.js';
 import { ApiError, exchange, isApiError } from './request.js';
 
 export { ApiError, isApiError, type ClientErrorCode } from './request.js';
+export { payForProof, requiredProofFee, type FeeNetwork } from './pay.js';
 
 export interface ClientOptions {
   /** The node's HTTP API, e.g. http://localhost:8101 (a trailing slash is dropped). */
@@ -133,7 +134,11 @@ export function createClient(options: ClientOptions) {
     baseUrl,
     /** GET `path` parsed with the caller's `schema` (for tools that read a looser contract, such as the monitor). */
     get: <T>(path: string, schema: ZodType<T>, timeout = timeoutMs): Promise<T> => call('GET', path, schema, [200], undefined, timeout),
-    /** POST /proofs: 202 `{ id, duplicate? }`; refused: the admission code (400), MEMPOOL_FULL, CLIENT_RATE_LIMITED (429), NODE_CLOSING, NODE_SYNCING (503). */
+    /**
+     * POST /proofs: 202 `{ id, duplicate? }`; refused: the admission code or a fee code such as PROOF_FEE_REQUIRED (400),
+     * MEMPOOL_FULL, CLIENT_RATE_LIMITED (429), NODE_CLOSING, NODE_SYNCING (503). On a network with a proof fee, sign
+     * the body first: `payForProof(body, await node.getGenesis(), secretKey)`.
+     */
     submitProof: (proof: SubmitProofBody) => call('POST', '/proofs', SubmitProofResponse, [202], proof),
     /**
      * POST /proofs/batch (at most API_PROOF_BATCH_MAX proofs and HTTP_PROOF_BATCH_BODY_BYTES_MAX bytes: see

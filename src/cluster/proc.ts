@@ -29,15 +29,28 @@ export function sleepAbortable(signal: AbortSignal, ms: number): Promise<void> {
 
 /**
  * GET `url` and parse its JSON body: null when there is no answer within `timeoutMs`, the body is larger than
- * `bodyBytesMax`, or it is not JSON. Never throws. Example: `(await getJson(`${url}/health`))?.status === 200`.
+ * `bodyBytesMax`, or it is not JSON. A 429 whose Retry-After is at most GET_JSON_RETRY_AFTER_MAX_SEC (the node's
+ * per-client read budget: a testnet's tools all read from one address) is waited out and asked again, twice at
+ * most. Never throws. Example: `(await getJson(`${url}/health`))?.status === 200`.
  */
 export async function getJson(url: string, timeoutMs = 3000, bodyBytesMax = CLUSTER_HTTP_BODY_BYTES_MAX): Promise<{ status: number; body: unknown } | null> {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await getJsonOnce(url, timeoutMs, bodyBytesMax);
+    const waitSec = answer?.status === 429 ? Number(answer.retryAfter ?? NaN) : NaN;
+    if (!(waitSec >= 0 && waitSec <= GET_JSON_RETRY_AFTER_MAX_SEC) || attempt >= 2) return answer && { status: answer.status, body: answer.body };
+    await new Promise((resolve) => setTimeout(resolve, waitSec * 1000));
+  }
+}
+
+const GET_JSON_RETRY_AFTER_MAX_SEC = 5;
+
+async function getJsonOnce(url: string, timeoutMs: number, bodyBytesMax: number): Promise<{ status: number; body: unknown; retryAfter: string | null } | null> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const res = await fetch(url, { signal: controller.signal });
     const text = await readBodyBounded(res, bodyBytesMax, () => controller.abort());
-    return text === null ? null : { status: res.status, body: JSON.parse(text) as unknown };
+    return text === null ? null : { status: res.status, body: JSON.parse(text) as unknown, retryAfter: res.headers.get('retry-after') };
   } catch {
     return null;
   } finally {

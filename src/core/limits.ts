@@ -18,6 +18,12 @@ export const COMMANDS_MAX = 20_000;
 /** Default and ceiling of the deterministic Z3 resource budget (rlimit) per proof. */
 export const PROOF_RLIMIT_DEFAULT = 5_000_000;
 export const PROOF_RLIMIT_MAX = 50_000_000;
+/**
+ * Ceilings of the proof-fee parameters (src/core/ledger/fees.ts): PROOF_RLIMIT_MAX * PROOF_FEE_PER_MRLIMIT_MAX stays
+ * below 2^53, so a fee is exact integer arithmetic in every validator.
+ */
+export const PROOF_FEE_PER_MRLIMIT_MAX = 100_000_000;
+export const PROOF_FEE_MAX = 1e12;
 
 // --- Verifier pool (node-local protection, never part of a verdict) ---
 export const VERIFIER_QUEUE_MAX = 1024;
@@ -81,6 +87,24 @@ export const PEERS_MAX = 64;
  */
 export const API_CLIENT_SUBMITS_PER_SECOND = 20;
 export const API_CLIENT_BURST_COUNT = 100;
+/**
+ * Per-client (IP address) read budget on the GET routes that read the chain or the state (blocks, proofs, txs,
+ * accounts, validators, status, peers, genesis), in bytes answered: a request is refused (429 CLIENT_RATE_LIMITED,
+ * Retry-After) while its client's bucket holds less than one unit, and is charged its answer's bytes after it is
+ * sent (at least one unit), so a client that reads 8 MiB blocks in a loop is held to this rate however large each
+ * answer is. /health, /metrics and /openapi.json are not counted.
+ */
+export const API_CLIENT_READ_BYTES_PER_SECOND = 16 * 1024 * 1024;
+export const API_CLIENT_READ_BURST_BYTES = 64 * 1024 * 1024;
+/** The read budget's unit, and the least a read is charged. */
+export const API_CLIENT_READ_UNIT_BYTES = 1024;
+/**
+ * Encoded GET /blocks/:h answers a node keeps, in bytes: a committed block never changes, so a block read again is
+ * sent from here without a store read, a parse or an encoding on the thread that runs consensus.
+ */
+export const API_BLOCK_CACHE_BYTES_MAX = 16 * 1024 * 1024;
+/** Headers with their certificates a node keeps for receipts (GET /proofs/:id of a final proof). */
+export const API_HEADER_CACHE_COUNT_MAX = 1024;
 /** Client addresses whose bucket a node remembers; past this the least recently seen is forgotten. */
 export const API_CLIENTS_TRACKED_MAX = 10_000;
 /**
@@ -126,8 +150,12 @@ assertLimit(PROOF_RLIMIT_DEFAULT <= PROOF_RLIMIT_MAX, 'default rlimit above the 
 assertLimit(PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX < HTTP_BODY_BYTES_MAX, 'a maximal proof must fit in an HTTP body');
 assertLimit(HTTP_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal proof must fit in a peer message');
 assertLimit(BLOCK_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal block must fit in a peer message');
+assertLimit(PROOF_RLIMIT_MAX * PROOF_FEE_PER_MRLIMIT_MAX + 1_000_000 <= Number.MAX_SAFE_INTEGER, 'a proof fee is computed in exact integers');
 assertLimit(PROOF_SCRIPT_BYTES_MAX <= MEMPOOL_BYTES_MAX, 'mempool must hold one maximal proof');
 assertLimit(API_CLIENT_BURST_COUNT >= API_CLIENT_SUBMITS_PER_SECOND, 'a client may send at least one second of its rate at once');
+assertLimit(API_CLIENT_READ_BURST_BYTES >= 2 * BLOCK_BYTES_MAX, 'a client may read two maximal blocks at once');
+assertLimit(API_CLIENT_READ_BYTES_PER_SECOND >= API_CLIENT_READ_UNIT_BYTES, 'a client may read at least one unit per second');
+assertLimit(API_BLOCK_CACHE_BYTES_MAX >= 2 * BLOCK_BYTES_MAX, 'the block cache holds at least two maximal blocks');
 assertLimit(API_CLIENTS_TRACKED_MAX >= HTTP_CONNECTIONS_MAX, 'every open connection can have its own bucket');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX >= BLOCK_TXS_MAX, 'a proposer must be able to look at a full block of proofs');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bounded by the mempool itself otherwise');
@@ -374,6 +402,37 @@ export const PRUNE_BATCH_BLOCKS = 256;
  * pruner also never goes past the oldest persisted state: a restart or a rollback re-applies the blocks after it.)
  */
 export const PRUNE_KEEP_RECENT_MIN = 10;
+
+// --- State sync over P2P (issue 12, item 2) ---
+/** State entries per chunk a node serves by default (node config state_sync.chunk_entries). */
+export const STATE_SYNC_CHUNK_ENTRIES_DEFAULT = 4_096;
+/** Most bytes in one served chunk (a chunk is one P2P frame): a snapshot with a bigger chunk is not offered. */
+export const STATE_SYNC_CHUNK_BYTES_MAX = 4 * 1024 * 1024;
+/** Most chunks in one offered snapshot (its chunk hashes travel in the offer: 64 hex each). */
+export const STATE_SYNC_CHUNKS_MAX = 16_384;
+/** Most snapshots one peer offers (a node serves the persisted states it keeps). */
+export const STATE_SYNC_OFFERS_MAX = STATE_SNAPSHOTS_KEPT;
+/** Most requests a node answers per peer per window (list, proof and chunk requests together); more are dropped. */
+export const STATE_SYNC_SERVES_PER_PEER_PER_WINDOW = 32;
+/** The rate-limit window of STATE_SYNC_SERVES_PER_PEER_PER_WINDOW. */
+export const STATE_SYNC_SERVE_WINDOW_MS = 1_000;
+/** Snapshots whose served form a node keeps built (each O(state) to build). */
+export const STATE_SYNC_SERVED_CACHE_MAX = STATE_SNAPSHOTS_KEPT;
+/** How long a syncing node waits for one answer (an offer list, a proof, a chunk) before it asks another peer. */
+export const STATE_SYNC_REQUEST_TIMEOUT_MS = 10_000;
+/** How long a syncing node collects offers after its first peer connects. */
+export const STATE_SYNC_DISCOVERY_MS = 3_000;
+/** Chunk requests a syncing node keeps in flight (spread over the peers that offer the snapshot). */
+export const STATE_SYNC_CHUNKS_IN_FLIGHT = 4;
+/** Rounds of discovery (ask every peer for offers, try them) before state sync gives up with an error. */
+export const STATE_SYNC_ROUNDS_MAX = 20;
+/** Rounds in a row in which every connected peer offers no snapshot before a syncing node replays from genesis instead. */
+export const STATE_SYNC_EMPTY_ROUNDS = 2;
+/** Wait between two rounds of discovery (no peer, or no offer could be verified). */
+export const STATE_SYNC_RETRY_MS = 2_000;
+assertLimit(STATE_SYNC_CHUNK_BYTES_MAX < P2P_FRAME_BYTES_MAX / 2, 'a served chunk must fit in a frame with room to spare');
+assertLimit(STATE_SYNC_CHUNKS_MAX * 80 < P2P_FRAME_BYTES_MAX / 2, "an offer's chunk hashes must fit in a frame");
+assertLimit(STATE_SYNC_CHUNKS_IN_FLIGHT <= STATE_SYNC_SERVES_PER_PEER_PER_WINDOW, 'a syncing node must not outrun one serving peer on its own');
 
 assertLimit(STATE_SNAPSHOTS_KEPT >= 2, 'a rollback of the newest persisted state needs the one before it');
 assertLimit(STATE_SNAPSHOT_INTERVAL_DEFAULT >= 1, 'a snapshot interval is at least one height');

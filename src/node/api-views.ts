@@ -3,9 +3,10 @@
  * their receipt, validators, status, genesis, accounts, tx statuses, peers, health and metrics. Read-only views
  * over the ledger state, the chain store, the pools and the transport.
  */
+import { LRUCache } from 'lru-cache';
 import type { NodeMetrics } from '../adapters/metrics/metrics.js';
 import type { ChainStore } from '../adapters/store/chain-store.js';
-import type { ApiDeps } from '../api/app.js';
+import { encodeJson, type ApiDeps, type EncodedJson } from '../api/app.js';
 import type { BlockResponse, ProofStatusResponse, ReceiptResponse, StatusResponse, ValidatorsResponse } from '../api/schemas.js';
 import { proposerOf, type ConsensusState } from '../core/consensus/state-machine.js';
 import type { GenesisDoc } from '../core/ledger/genesis.js';
@@ -19,8 +20,10 @@ import type { StoredHeader } from '../adapters/store/level-block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
 import type { Mempool } from '../ports/mempool.js';
+import { feesOn } from '../core/ledger/fees.js';
 import type { PeerInfo } from '../ports/transport.js';
 import type { Certificate } from '../core/types/consensus.js';
+import { API_BLOCK_CACHE_BYTES_MAX, API_HEADER_CACHE_COUNT_MAX } from '../core/limits.js';
 import type { CommitStats } from './commit-observer.js';
 import type { NodeConfig } from './config.js';
 
@@ -34,9 +37,9 @@ export function advertisedAddress(config: NodeConfig): string | null {
 
 /** The chain store as the views read it. */
 export interface ChainReader {
-  getStored(height: number): StoredBlock | null;
+  getStored(height: number): Promise<StoredBlock | null>;
   /** Header and certificate of a stored or pruned block (receipts of proofs whose block body was pruned). */
-  getHeader(height: number): StoredHeader | null;
+  getHeader(height: number): Promise<StoredHeader | null>;
   /** Block bodies at or below this height may be gone (pruned, or below an imported snapshot): 410 PRUNED. */
   prunedBelow(): number;
   /** Heights at or below this were never stored here (the node began at an imported snapshot). */
@@ -50,13 +53,22 @@ export interface ChainReader {
 }
 
 /**
- * Read a chain store that opens later (null until then: nothing stored).
+ * Read a chain store that opens later (null until then: nothing stored). Reads never block the thread that runs
+ * consensus (LevelDB's asynchronous gets); headers, which receipts read again and again, are kept in a bounded cache
+ * (a committed header never changes).
  * @example const reader = chainReaderOf(() => stores?.chain ?? null);
  */
 export function chainReaderOf(chain: () => ChainStore | null): ChainReader {
+  const headers = new LRUCache<number, StoredHeader>({ max: API_HEADER_CACHE_COUNT_MAX });
   return {
-    getStored: (height) => chain()?.getStored(height) ?? null,
-    getHeader: (height) => chain()?.level.getHeaderSync(height) ?? null,
+    getStored: async (height) => (await chain()?.readStored(height)) ?? null,
+    getHeader: async (height) => {
+      const hit = headers.get(height);
+      if (hit) return hit;
+      const stored = (await chain()?.level.getHeader(height)) ?? null;
+      if (stored) headers.set(height, stored);
+      return stored;
+    },
     prunedBelow: () => Math.max(chain()?.level.prunedHeight() ?? 0, chain()?.level.baseHeight() ?? 0),
     baseHeight: () => chain()?.level.baseHeight() ?? 0,
     height: () => chain()?.height() ?? 0,
@@ -104,6 +116,7 @@ export function createApiViews(options: ApiViewsOptions): ApiViews {
   const { config, genesis, chain } = options;
   const startedMs = options.clock.nowMs();
   const state = (): LedgerState => options.consensus().appState;
+  const blocks = encodedBlockCache();
   const deps: ApiViews['deps'] = {
     getTx: async (hash) => options.txPool.status(hash),
     getAccount: async (address) => {
@@ -119,11 +132,12 @@ export function createApiViews(options: ApiViewsOptions): ApiViews {
         maxValidators: s.params.maxValidators,
         height: s.chain.height,
         validators: genesis.validators.map((v) => ({ id: v.id, publicKey: v.publicKey, stake: v.stake })),
+        ...(feesOn(s.params) ? { proofFee: { perMrlimit: s.params.proofFeePerMrlimit ?? 0, min: s.params.proofFeeMin ?? 0, rlimitDefault: s.params.rlimitDefault } } : {}),
       };
     },
     getProof: (id) => proofView(options, id),
-    getBlock: async (height) => blockView(chain, height),
-    getLatestBlock: async () => blockView(chain, chain.height()),
+    getBlock: (height) => blockView(chain, blocks, height),
+    getLatestBlock: () => blockView(chain, blocks, chain.height()),
     getValidators: async () => validatorsView(state()),
     getStatus: async () => statusView(options, startedMs),
     getPeers: async () => ({
@@ -147,10 +161,21 @@ export function createApiViews(options: ApiViewsOptions): ApiViews {
   return { deps, status: () => statusView(options, startedMs) };
 }
 
-function blockView(chain: ChainReader, height: number): BlockResponse | null | 'pruned' {
-  const stored = chain.getStored(height);
+/** Committed blocks' GET /blocks/:h answers, encoded, bounded by their bytes (JSON text: one byte per char at most 3). */
+function encodedBlockCache(): LRUCache<number, EncodedJson> {
+  return new LRUCache<number, EncodedJson>({ maxSize: API_BLOCK_CACHE_BYTES_MAX, sizeCalculation: (e) => Math.max(1, e.json.length) });
+}
+
+/** A block as GET /blocks/:h answers it: encoded once, then served from the cache. */
+async function blockView(chain: ChainReader, cache: LRUCache<number, EncodedJson>, height: number): Promise<EncodedJson | null | 'pruned'> {
+  const hit = cache.get(height);
+  if (hit) return hit;
+  const stored = await chain.getStored(height);
   if (!stored) return height >= 1 && height <= chain.prunedBelow() ? 'pruned' : null;
-  return { height: stored.height, hash: stored.hash, header: { ...stored.block.header }, txs: [...stored.block.txs], certificate: { ...stored.certificate, signatures: [...stored.certificate.signatures] } };
+  const view: BlockResponse = { height: stored.height, hash: stored.hash, header: { ...stored.block.header }, txs: [...stored.block.txs], certificate: { ...stored.certificate, signatures: [...stored.certificate.signatures] } };
+  const encoded = encodeJson(view);
+  cache.set(height, encoded);
+  return encoded;
 }
 
 /** The receipt of a final proof, from the results leaves stored with its final block; null when they are missing. */
@@ -170,7 +195,7 @@ export function receiptView(receipt: Receipt): ReceiptResponse | null {
 
 async function receiptFor(chain: ChainReader, id: string, finalHeight: number): Promise<ReceiptResponse | null> {
   // A pruned block keeps its header and certificate, and its results leaves: the receipt builds the same.
-  const stored = chain.getHeader(finalHeight);
+  const stored = await chain.getHeader(finalHeight);
   const leavesText = await chain.getBlob(`results:${finalHeight}`);
   if (!stored || !leavesText) return null;
   try {
@@ -206,7 +231,7 @@ export async function setSteps(chain: ChainReader): Promise<SetStep[]> {
   const steps: SetStep[] = [];
   for (const { value } of await chain.listBlobs(SET_STEP_PREFIX, SET_STEPS_MAX)) {
     const record = JSON.parse(value) as SetStepRecord;
-    const stored = chain.getHeader(record.height); // a pruned block keeps its header and certificate
+    const stored = await chain.getHeader(record.height); // a pruned block keeps its header and certificate
     if (!stored) break;
     steps.push({ header: stored.header, certificate: stored.certificate, queued: record.queued, proof: record.proof });
   }
@@ -247,6 +272,7 @@ function validatorsView(s: LedgerState): ValidatorsResponse {
       slashed: v.slashed,
       lastSignedHeight: v.lastSignedHeight ?? null,
       ...(v.address !== undefined ? { address: v.address } : {}),
+      ...(v.feesEarned !== undefined ? { feesEarned: v.feesEarned } : {}),
     })),
   };
 }

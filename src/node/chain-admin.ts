@@ -25,6 +25,7 @@ import type { CanonicalValue } from '../core/codec/canonical.js';
 import { genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
 import { SET_STEPS_MAX, walkSetSteps, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
 import { restoreState, snapshotState } from '../core/ledger/snapshot.js';
+import { resultsRoot } from '../core/ledger/results.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX } from '../core/limits.js';
 import type { StoredBlock } from '../ports/block-store.js';
@@ -59,7 +60,8 @@ export class ChainAdminError extends Error {
 
 const FORMAT = 'pop-snapshot/1';
 
-interface FileHeader {
+/** The header line of a snapshot file (also the head of a snapshot served by state sync, without entryLines). */
+export interface FileHeader {
   format: typeof FORMAT;
   chainId: string;
   genesisHash: string;
@@ -108,17 +110,14 @@ export interface ExportResult {
 export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; output: string }): Promise<ExportResult> {
   const level = await openStopped(o.dataDir, o.genesis.genesisHash);
   try {
-    const height = level.snapshotHeights().filter((h) => h < level.latestHeight()).at(-1);
-    const snapshot = height === undefined ? null : await level.loadSnapshot(height);
-    const block = height === undefined ? null : await level.getBlock(height);
-    const next = height === undefined ? null : await level.getBlock(height + 1);
-    if (!snapshot || !block || !next) throw new ChainAdminError('SNAPSHOT_NONE', `no persisted state with its next block in ${o.dataDir} (states at ${level.snapshotHeights().join(', ') || 'none'}, top ${level.latestHeight()}): run the node past its next state_snapshot_interval`);
-    const resume = resumePointFrom(snapshot, o.genesis.genesisHash);
-    const steps = await setStepsUpTo(level, height! + 1);
-    const { entries, stateRoot, lastResults } = snapshotState(resume.appState);
+    const height = servableSnapshotHeights(level).at(-1);
+    const pkg = height === undefined ? null : await snapshotPackageAt(level, o.genesis, height);
+    if (!pkg) throw new ChainAdminError('SNAPSHOT_NONE', `no persisted state with its next block in ${o.dataDir} (states at ${level.snapshotHeights().join(', ') || 'none'}, top ${level.latestHeight()}): run the node past its next state_snapshot_interval`);
+    const { block, next, steps, entries } = pkg;
     const lines: string[] = [];
     for (let i = 0; i < entries.length; i += SNAPSHOT_FILE_ENTRIES_PER_LINE) lines.push(JSON.stringify(entries.slice(i, i + SNAPSHOT_FILE_ENTRIES_PER_LINE)));
-    const header: FileHeader = { format: FORMAT, chainId: o.genesis.chainId, genesisHash: o.genesis.genesisHash, height: resume.height, stateRoot, consensus: { blockHash: resume.blockHash, certificate: resume.certificate, validators: resume.validators, priorities: resume.priorities }, lastResults, entryLines: lines.length };
+    const header: FileHeader = { ...pkg.header, entryLines: lines.length };
+    const stateRoot = header.stateRoot;
     const tmp = `${o.output}.partial`;
     const fd = openSync(tmp, 'w');
     const sha = createHash('sha256');
@@ -139,10 +138,41 @@ export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
       closeSync(fd);
     }
     renameSync(tmp, o.output);
-    return { height: resume.height, stateRoot, entries: entries.length, bytes };
+    return { height: header.height, stateRoot, entries: entries.length, bytes };
   } finally {
     await level.close();
   }
+}
+
+/** Everything a snapshot holds: its head, blocks h and h+1, the certified set changes up to h+1, and the state's entries. */
+export interface SnapshotPackage {
+  header: FileHeader;
+  block: StoredBlock;
+  next: StoredBlock;
+  steps: SetStep[];
+  entries: [string, CanonicalValue][];
+}
+
+/** Heights of the persisted states a store can export or serve: those whose next block it holds. */
+export function servableSnapshotHeights(level: LevelBlockStore): number[] {
+  return level.snapshotHeights().filter((h) => h < level.latestHeight());
+}
+
+/**
+ * The snapshot of the persisted state at `height` in the full form (O(state)), or null when the state or block
+ * h or h+1 is gone. Works on an open store (a running node serving state sync, or export-snapshot's).
+ * @throws ChainAdminError SNAPSHOT_NONE when a set change step's header is missing
+ */
+export async function snapshotPackageAt(level: LevelBlockStore, genesis: GenesisDoc, height: number): Promise<SnapshotPackage | null> {
+  const snapshot = await level.loadSnapshot(height);
+  const block = await level.getBlock(height);
+  const next = await level.getBlock(height + 1);
+  if (!snapshot || !block || !next) return null;
+  const resume = resumePointFrom(snapshot, genesis.genesisHash);
+  const steps = await setStepsUpTo(level, height + 1);
+  const { entries, stateRoot, lastResults } = snapshotState(resume.appState);
+  const header: FileHeader = { format: FORMAT, chainId: genesis.chainId, genesisHash: genesis.genesisHash, height: resume.height, stateRoot, consensus: { blockHash: resume.blockHash, certificate: resume.certificate, validators: resume.validators, priorities: resume.priorities }, lastResults, entryLines: 0 };
+  return { header, block, next, steps, entries };
 }
 
 /** The certified set changes this store holds up to `height` (headers of pruned blocks included). */
@@ -218,42 +248,52 @@ export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
   const steps = parseLine<SetStep[]>(lines[3], 'set changes');
   const entries: [string, CanonicalValue][] = [];
   for (const line of lines.slice(4)) entries.push(...parseLine<[string, CanonicalValue][]>(line, 'entries'));
-  const resume = checkSnapshot(o.genesis, header, block, next, steps, entries);
+  const proof = checkSnapshotProof(o.genesis, { header, block, next, steps });
+  const point = checkSnapshotState(o.genesis, { header, block, next }, entries);
   checkChain(o.dataDir, o.genesis.genesisHash);
   const level = await openStopped(o.dataDir, o.genesis.genesisHash, true);
   try {
-    // The set-change steps go along (receipts this node serves carry them), with the headers they need.
-    const blobs: Record<string, string> = { [`results:${block.height}`]: JSON.stringify(resume.point.appState.lastResults) };
-    for (const st of steps) blobs[setStepKey(st.header.height)] = JSON.stringify({ height: st.header.height, queued: st.queued, proof: st.proof } satisfies SetStepRecord);
-    const headers = steps.map((st) => ({ height: st.header.height, hash: hashHeader(st.header), header: st.header, certificate: st.certificate }));
-    await level.importBase([block, next], persistedSnapshotOf(resume.point), { blobs, headers });
+    await installSnapshot(level, { block, next, steps }, point);
   } finally {
     await level.close();
   }
-  return { height: header.height, stateRoot: header.stateRoot, entries: entries.length, setChanges: resume.changes, blockHash: resume.point.blockHash };
+  return { height: header.height, stateRoot: header.stateRoot, entries: entries.length, setChanges: proof.changes, blockHash: point.blockHash };
 }
 
-/** Every check of an imported snapshot; returns the resume point it holds. */
-function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlock, next: StoredBlock, steps: SetStep[], entries: [string, CanonicalValue][]): { point: ResumePoint<LedgerState>; changes: number } {
+/**
+ * Begin an empty store at a checked snapshot (one atomic batch): blocks h and h+1, the persisted state, the
+ * results of block h, and the set-change steps with their headers (receipts this node serves carry them).
+ * @throws BlockStoreError STORE_CONFLICT when the store is not empty
+ */
+export async function installSnapshot(level: LevelBlockStore, pkg: Pick<SnapshotPackage, 'block' | 'next' | 'steps'>, point: ResumePoint<LedgerState>): Promise<void> {
+  const blobs: Record<string, string> = { [`results:${pkg.block.height}`]: JSON.stringify(point.appState.lastResults) };
+  for (const st of pkg.steps) blobs[setStepKey(st.header.height)] = JSON.stringify({ height: st.header.height, queued: st.queued, proof: st.proof } satisfies SetStepRecord);
+  const headers = pkg.steps.map((st) => ({ height: st.header.height, hash: hashHeader(st.header), header: st.header, certificate: st.certificate }));
+  await level.importBase([pkg.block, pkg.next], persistedSnapshotOf(point), { blobs, headers });
+}
+
+/**
+ * The checks of a snapshot that need no state entries (a light client's, run before any chunk is fetched): blocks
+ * h and h+1 chain, block h+1 commits the claimed state root, block h's results root commits the claimed last
+ * results, and both certificates verify against the sets reached from the genesis set through the certified set
+ * changes (light.ts). Returns how many set changes were walked.
+ * @throws ChainAdminError SNAPSHOT_FILE_INVALID, SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
+ */
+export function checkSnapshotProof(genesis: GenesisDoc, pkg: Pick<SnapshotPackage, 'header' | 'block' | 'next' | 'steps'>): { changes: number } {
+  const { header, block, next, steps } = pkg;
   const h = header.height;
-  if (block?.height !== h || next?.height !== h + 1) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `blocks ${block?.height}, ${next?.height} are not ${h} and ${h + 1}`);
+  if (!Number.isSafeInteger(h) || h < 1 || block?.height !== h || next?.height !== h + 1) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `blocks ${block?.height}, ${next?.height} are not ${h} and ${h + 1}`);
   const hash = hashHeader(block.block.header);
   const nextHash = hashHeader(next.block.header);
+  if (block.block.header.height !== h || next.block.header.height !== h + 1) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the block headers are of heights ${block.block.header.height}, ${next.block.header.height}, not ${h} and ${h + 1}`);
   if (hash !== header.consensus.blockHash || block.hash !== hash || next.hash !== nextHash || next.block.header.prevHash !== hash) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', 'the blocks do not chain (hashes)');
-  let appState: LedgerState;
-  try {
-    appState = restoreState({ version: 1, stateRoot: header.stateRoot, height: h, entries, lastResults: [...header.lastResults] }, genesis.genesisHash);
-  } catch (err) {
-    throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state does not hash to its root: ${(err as Error).message}`);
-  }
   if (next.block.header.stateRoot !== header.stateRoot) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state root ${header.stateRoot} is not the one block ${h + 1} commits (${next.block.header.stateRoot})`);
-  if (appState.chain.height !== h || appState.chain.lastBlockHash !== hash) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state is not the one after block ${h}`);
+  if (!Array.isArray(header.lastResults) || resultsRoot(header.lastResults) !== block.block.header.resultsRoot) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the last results are not the ones block ${h} commits (its resultsRoot)`);
   // The sets that signed h and h+1, reached from the genesis set through the certified set changes (light.ts).
   const network = { chainId: genesis.chainId, genesisHash: genesis.genesisHash };
   const walk = walkSetSteps(genesisValidatorSet(genesis), steps, network);
   if (!walk.ok) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `the set changes: ${walk.code}: ${walk.message}`);
-  const nextSet = { validators: [...appState.activeSet] };
-  if (hashValidatorSet(nextSet) !== next.block.header.validatorsHash || hashValidatorSet(walk.setAt(h + 1)) !== next.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h + 1} is not signed by the set the state and the set changes name`);
+  if (hashValidatorSet(walk.setAt(h + 1)) !== next.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h + 1} is not signed by the set the set changes reach`);
   if (hashValidatorSet(walk.setAt(h)) !== hashValidatorSet(header.consensus.validators) || hashValidatorSet(walk.setAt(h)) !== block.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h} is not signed by the set the set changes reach`);
   for (const [cert, set, what] of [
     [block.certificate, walk.setAt(h), `block ${h}`],
@@ -263,8 +303,26 @@ function checkSnapshot(genesis: GenesisDoc, header: FileHeader, block: StoredBlo
     if (!checked.ok) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `the certificate of ${what}: ${checked.error.code}: ${checked.error.message}`);
   }
   if (block.certificate.blockHash !== hash || next.certificate.blockHash !== nextHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', 'a certificate does not commit its block');
-  const point: ResumePoint<LedgerState> = { height: h, appState, blockHash: hash, certificate: block.certificate, validators: header.consensus.validators, priorities: header.consensus.priorities };
-  return { point, changes: walk.changes };
+  return { changes: walk.changes };
+}
+
+/**
+ * Rebuild the state from its entries (every one rehashed) and check it is the one block h+1 commits, after block h,
+ * with the set that signs h+1; returns the resume point. Call after checkSnapshotProof.
+ * @throws ChainAdminError SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
+ */
+export function checkSnapshotState(genesis: GenesisDoc, pkg: Pick<SnapshotPackage, 'header' | 'block' | 'next'>, entries: [string, CanonicalValue][]): ResumePoint<LedgerState> {
+  const { header, block, next } = pkg;
+  const h = header.height;
+  let appState: LedgerState;
+  try {
+    appState = restoreState({ version: 1, stateRoot: next.block.header.stateRoot, height: h, entries, lastResults: [...header.lastResults] }, genesis.genesisHash);
+  } catch (err) {
+    throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state does not hash to its root: ${(err as Error).message}`);
+  }
+  if (appState.chain.height !== h || appState.chain.lastBlockHash !== block.hash) throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state is not the one after block ${h}`);
+  if (hashValidatorSet({ validators: [...appState.activeSet] }) !== next.block.header.validatorsHash) throw new ChainAdminError('SNAPSHOT_CERTIFICATE', `block ${h + 1} is not signed by the set the state names`);
+  return { height: h, appState, blockHash: block.hash, certificate: block.certificate, validators: header.consensus.validators, priorities: header.consensus.priorities };
 }
 
 /**

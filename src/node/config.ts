@@ -15,7 +15,22 @@
  */
 import { isPeerAddress } from '../core/types/validator.js';
 import { z } from 'zod';
-import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_CLIENTS_TRACKED_MAX, NODE_ID_BYTES_MAX, PEERS_MAX, PRUNE_KEEP_RECENT_MIN, STATE_SNAPSHOT_INTERVAL_DEFAULT, VERIFIER_WORKER_IDLE_MS, VERIFIER_WORKER_IDLE_MS_MAX, VERIFIER_WORKERS_MIN } from '../core/limits.js';
+import {
+  API_CLIENT_BURST_COUNT,
+  API_CLIENT_READ_BURST_BYTES,
+  API_CLIENT_READ_BYTES_PER_SECOND,
+  API_CLIENT_READ_UNIT_BYTES,
+  API_CLIENT_SUBMITS_PER_SECOND,
+  API_CLIENTS_TRACKED_MAX,
+  NODE_ID_BYTES_MAX,
+  PEERS_MAX,
+  PRUNE_KEEP_RECENT_MIN,
+  STATE_SNAPSHOT_INTERVAL_DEFAULT,
+  STATE_SYNC_CHUNK_ENTRIES_DEFAULT,
+  VERIFIER_WORKER_IDLE_MS,
+  VERIFIER_WORKER_IDLE_MS_MAX,
+  VERIFIER_WORKERS_MIN,
+} from '../core/limits.js';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
 
 const nodeId = z
@@ -80,20 +95,43 @@ export const NodeConfigSchema = z
         path: ['workers_min'],
       })
       .default({ workers: 2, workers_min: VERIFIER_WORKERS_MIN, worker_idle_ms: VERIFIER_WORKER_IDLE_MS }),
-    /** Per-client (IP address) limit on POST /proofs and POST /txs: a burst, then a rate (limits.ts defaults). */
+    /**
+     * Per-client (IP address) limits (limits.ts defaults): submissions (POST /proofs, POST /txs), a burst then a rate;
+     * bytes answered by the reading routes (GET /blocks, /proofs/:id, ...), a burst then a rate.
+     */
     api: z
       .object({
         client_submits_per_second: z.number().positive().max(1_000_000).default(API_CLIENT_SUBMITS_PER_SECOND),
         client_burst: z.number().int().min(1).max(1_000_000).default(API_CLIENT_BURST_COUNT),
+        client_read_bytes_per_second: z.number().int().min(API_CLIENT_READ_UNIT_BYTES).max(2 ** 40).default(API_CLIENT_READ_BYTES_PER_SECOND),
+        client_read_burst_bytes: z.number().int().min(API_CLIENT_READ_UNIT_BYTES).max(2 ** 40).default(API_CLIENT_READ_BURST_BYTES),
       })
       .strict()
       .refine((a) => a.client_burst >= a.client_submits_per_second, { message: 'client_burst must be at least one second of client_submits_per_second', path: ['client_burst'] })
-      .default({ client_submits_per_second: API_CLIENT_SUBMITS_PER_SECOND, client_burst: API_CLIENT_BURST_COUNT }),
+      .refine((a) => a.client_read_burst_bytes >= a.client_read_bytes_per_second, { message: 'client_read_burst_bytes must be at least one second of client_read_bytes_per_second', path: ['client_read_burst_bytes'] })
+      .default({
+        client_submits_per_second: API_CLIENT_SUBMITS_PER_SECOND,
+        client_burst: API_CLIENT_BURST_COUNT,
+        client_read_bytes_per_second: API_CLIENT_READ_BYTES_PER_SECOND,
+        client_read_burst_bytes: API_CLIENT_READ_BURST_BYTES,
+      }),
     /**
      * Heights between two persisted ledger states (a restart opens at the newest and re-applies the blocks after
      * it); 0 never persists one (a restart re-applies every block). This node's disk only, so node config.
      */
     state_snapshot_interval: z.number().int().min(0).max(1_000_000).default(STATE_SNAPSHOT_INTERVAL_DEFAULT),
+    /**
+     * State sync over P2P (src/node/state-sync.ts): `enabled` makes a node started on an empty data directory
+     * fetch a verified snapshot from its peers instead of replaying every block from genesis (join-network turns
+     * it on). `chunk_entries` is how many state entries go in each chunk this node serves.
+     */
+    state_sync: z
+      .object({
+        enabled: z.boolean().default(false),
+        chunk_entries: z.number().int().min(1).max(1_000_000).default(STATE_SYNC_CHUNK_ENTRIES_DEFAULT),
+      })
+      .strict()
+      .default({ enabled: false, chunk_entries: STATE_SYNC_CHUNK_ENTRIES_DEFAULT }),
     /**
      * Which block bodies to keep (CometBFT's retain height, Cosmos' pruning): the newest keep_recent blocks and every
      * keep_every-th; 0 keeps all. Never below the oldest persisted state (a restart re-applies from there).
@@ -195,4 +233,10 @@ export function timeoutsFromConfig(config: NodeConfig, overrides: Partial<Timeou
 /** The config's per-client submission limits, as the node's client limiter takes them. */
 export function clientLimitsFromConfig(config: NodeConfig): { perSecond: number; burstCount: number; clientsMax: number } {
   return { perSecond: config.api.client_submits_per_second, burstCount: config.api.client_burst, clientsMax: API_CLIENTS_TRACKED_MAX };
+}
+
+/** The config's per-client read budget, in tokens of API_CLIENT_READ_UNIT_BYTES (the node's read limiter). */
+export function readLimitsFromConfig(config: NodeConfig): { perSecond: number; burstCount: number; clientsMax: number } {
+  const unit = API_CLIENT_READ_UNIT_BYTES;
+  return { perSecond: config.api.client_read_bytes_per_second / unit, burstCount: Math.floor(config.api.client_read_burst_bytes / unit), clientsMax: API_CLIENTS_TRACKED_MAX };
 }

@@ -13,7 +13,7 @@ import { setStepRecordAfter } from '../core/ledger/light.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import type { ResumePoint } from '../core/consensus/state-machine.js';
 import { MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX } from '../core/limits.js';
-import { proofId, type Proof } from '../core/types/proof.js';
+import { proofId, type Proof, type ProofPayment } from '../core/types/proof.js';
 import type { Log } from '../ports/log.js';
 import type { DroppedProofStatus } from '../ports/block-store.js';
 import type { Mempool } from '../ports/mempool.js';
@@ -123,7 +123,10 @@ export async function reloadPendingProofs(chain: ChainStore, mempool: Pick<Mempo
       continue;
     }
     const text = await chain.level.getBlob(`proof:${id}`);
-    if (text && mempool.add(JSON.parse(text) as Proof, ageMs).ok) added++;
+    if (!text) continue;
+    // The POST /proofs body as accepted: the proof's fields, and its payment when paid (intake.ts).
+    const { payment, ...proof } = JSON.parse(text) as Proof & { payment?: ProofPayment };
+    if (mempool.add(proof, ageMs, payment).ok) added++;
   }
   return added;
 }

@@ -17,16 +17,17 @@ import { BLOCK_BYTES_MAX } from '../core/limits.js';
 import { proofBytesRoom, submitTxBytes } from '../core/pool/candidates.js';
 import type { AdmitProof } from '../core/pool/mempool.js';
 import type { TxPool, TxPoolView } from '../core/pool/tx-pool.js';
-import { proofId, type Proof } from '../core/types/proof.js';
+import { proofId, type Proof, type ProofPayment } from '../core/types/proof.js';
 import type { BondTx, UnbondTx } from '../core/types/tx.js';
 import type { PendingProof } from '../ports/block-store.js';
 import type { Clock } from '../ports/clock.js';
-import type { Mempool } from '../ports/mempool.js';
+import type { Eviction, Mempool } from '../ports/mempool.js';
 import { createProofGossip } from './proof-gossip.js';
 import type { WireMessage } from './wire.js';
+import type { SnapshotWire } from './state-sync.js';
 
 /** Gossip kinds the intake takes (consensus messages go to the driver). */
-export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' }>;
+export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' } | SnapshotWire>;
 
 export interface IntakeOptions {
   clock: Clock;
@@ -43,16 +44,18 @@ export interface IntakeOptions {
   broadcast: (message: GossipMessage) => void;
   /** A new proof was accepted (after it is durable). */
   onAccepted?: (id: string) => void;
+  /** A better-paying proof (a client's or a peer's) pushed these out of the full mempool: record why (proof-drops.ts). */
+  onEvicted?: (evictions: readonly Eviction[]) => void;
 }
 
 export interface Intake {
-  /** One proof: `submitProofs([proof])`. */
-  submitProof(proof: Proof): Promise<SubmitOutcome>;
+  /** One proof (and its payment, on a network with a proof fee): `submitProofs([proof], [payment])`. */
+  submitProof(proof: Proof, payment?: ProofPayment): Promise<SubmitOutcome>;
   /**
    * Many proofs, each through the door on its own, answered in order; the accepted ones are durable (one write) when
    * this resolves, and queued for gossip. The caller bounds the count (API_PROOF_BATCH_MAX).
    */
-  submitProofs(proofs: readonly Proof[]): Promise<SubmitOutcome[]>;
+  submitProofs(proofs: readonly Proof[], payments?: readonly (ProofPayment | undefined)[]): Promise<SubmitOutcome[]>;
   submitTx(tx: BondTx | UnbondTx): Promise<SubmitTxOutcome>;
   /**
    * A peer's gossip: ignored when known, refused at the door, or the pool is full. An attestation enters the pool
@@ -97,33 +100,42 @@ const CLOSING = { ok: false, kind: 'closing', message: 'node is shutting down' }
  */
 export function createIntake(options: IntakeOptions): Intake {
   const { mempool, txPool } = options;
-  const gossip = createProofGossip({ clock: options.clock, send: (proofs) => options.broadcast({ kind: 'gossip-proofs', proofs }) });
+  const gossip = createProofGossip({ clock: options.clock, send: (proofs, payments) => options.broadcast(payments ? { kind: 'gossip-proofs', proofs, payments } : { kind: 'gossip-proofs', proofs }) });
 
-  /** The door for one proof: known on chain, or the mempool's verdict (admission, room, duplicate). */
-  function admit(proof: Proof): SubmitOutcome {
+  /** The mempool's add, with the entries a better-paying proof evicted reported. */
+  function add(proof: Proof, payment: ProofPayment | undefined): ReturnType<Mempool['add']> {
+    const result = mempool.add(proof, 0, payment);
+    if (result.ok && result.evicted !== undefined) options.onEvicted?.(result.evicted);
+    return result;
+  }
+
+  /** The door for one proof: known on chain, or the mempool's verdict (admission, fee, room, duplicate). */
+  function admit(proof: Proof, payment: ProofPayment | undefined): SubmitOutcome {
     const id = proofId(proof);
     if (getProof(options.state(), id)) return { ok: true, id, duplicate: true };
-    const result = mempool.add(proof);
+    const result = add(proof, payment);
     if (result.ok) return { ok: true, id, duplicate: result.duplicate };
     if ('admission' in result) return { ok: false, kind: 'admission', code: result.code, message: result.message };
-    if (result.code === 'MEMPOOL_FULL') return { ok: false, kind: 'full', message: 'mempool is full; retry later' };
+    if (result.code === 'MEMPOOL_FULL') return { ok: false, kind: 'full', message: 'mempool is full of proofs paying at least as much per budget; retry later, or pay a higher fee per budget' };
     return CLOSING;
   }
 
-  async function submitProofs(proofs: readonly Proof[]): Promise<SubmitOutcome[]> {
+  async function submitProofs(proofs: readonly Proof[], payments: readonly (ProofPayment | undefined)[] = []): Promise<SubmitOutcome[]> {
     if (!options.isOpen()) return proofs.map(() => CLOSING);
-    const outcomes = proofs.map(admit);
+    const outcomes = proofs.map((proof, i) => admit(proof, payments[i]));
     const acceptedAtMs = options.clock.wallMs();
-    const fresh: { proof: Proof; pending: PendingProof }[] = [];
+    const fresh: { proof: Proof; payment: ProofPayment | undefined; pending: PendingProof }[] = [];
     outcomes.forEach((outcome, i) => {
-      if (outcome.ok && !outcome.duplicate) fresh.push({ proof: proofs[i]!, pending: { id: outcome.id, acceptedAtMs, body: JSON.stringify(proofs[i]) } });
+      const payment = payments[i];
+      // The stored body is the POST /proofs body: the proof's fields, and its payment when paid (pendingBody).
+      if (outcome.ok && !outcome.duplicate) fresh.push({ proof: proofs[i]!, payment, pending: { id: outcome.id, acceptedAtMs, body: JSON.stringify(payment === undefined ? proofs[i] : { ...proofs[i], payment }) } });
     });
     if (fresh.length > 0) {
       // Durable before the answer, in one write: a kill -9 right after it must not lose any accepted proof.
       await options.savePending(fresh.map((f) => f.pending));
-      for (const { proof, pending } of fresh) {
+      for (const { proof, payment, pending } of fresh) {
         options.onAccepted?.(pending.id);
-        gossip.add(proof, Buffer.byteLength(pending.body!, 'utf8'));
+        gossip.add(proof, Buffer.byteLength(pending.body!, 'utf8'), payment);
       }
     }
     return outcomes;
@@ -131,7 +143,7 @@ export function createIntake(options: IntakeOptions): Intake {
 
   return {
     submitProofs,
-    submitProof: async (proof) => (await submitProofs([proof]))[0]!,
+    submitProof: async (proof, payment) => (await submitProofs([proof], [payment]))[0]!,
     async submitTx(tx) {
       if (!options.isOpen()) return CLOSING;
       const result = txPool.submit(tx, txPoolView(options.state()));
@@ -143,7 +155,11 @@ export function createIntake(options: IntakeOptions): Intake {
       const s = options.state();
       // Each proof of a peer's frame goes through the door on its own, as a single one does.
       if (message.kind === 'gossip-proof' || message.kind === 'gossip-proofs') {
-        for (const proof of message.kind === 'gossip-proof' ? [message.proof] : message.proofs) if (!getProof(s, proofId(proof))) mempool.add(proof);
+        const proofs = message.kind === 'gossip-proof' ? [message.proof] : message.proofs;
+        const payments = message.kind === 'gossip-proofs' ? message.payments : undefined;
+        proofs.forEach((proof, i) => {
+          if (!getProof(s, proofId(proof))) add(proof, payments?.[i] ?? undefined);
+        });
       } else if (message.kind === 'gossip-tx') txPool.addGossiped(message.tx, txPoolView(s));
       else if (message.kind === 'gossip-evidence') options.evidencePool.add(message.evidence);
       else options.attestPool.add(message.tx);

@@ -24,6 +24,10 @@
  *                      final the commit phase is closed, so each proof is a miss (issue 11, item 6).
  *   guess-valid        never runs Z3: commits `valid` for every proof at once, blind (no @HEIGHT). Right as often
  *                      as proofs are valid; docs/LEDGER.md has its economics.
+ *   bad-snapshot-chunks  serves state sync (src/node/state-sync.ts) honest offers, then every chunk altered: the
+ *                      syncing node must refuse the chunk (its hash), drop this peer and fetch it elsewhere.
+ *   bad-snapshot-root  offers its snapshots with another state root (and the proof claims it too): the syncing
+ *                      node must refuse it against block h+1's certified header before fetching any chunk.
  */
 import { hashWithDomain } from '../crypto/hash.js';
 import { sign } from '../crypto/ed25519.js';
@@ -40,7 +44,7 @@ import type { Transport } from '../ports/transport.js';
 import type { ProofVerifier, VerifyResult } from '../ports/verifier.js';
 import type { WireMessage } from './wire.js';
 
-export const MISBEHAVIOUR_KINDS = ['double-sign', 'conflicting-body', 'junk-attestations', 'silent', 'lazy', 'guess-valid'] as const;
+export const MISBEHAVIOUR_KINDS = ['double-sign', 'conflicting-body', 'junk-attestations', 'silent', 'lazy', 'guess-valid', 'bad-snapshot-chunks', 'bad-snapshot-root'] as const;
 /** The kinds that replace the proof verifier rather than wrap the transport. */
 export const VERIFIER_MISBEHAVIOURS: readonly string[] = ['lazy', 'guess-valid'];
 export type MisbehaviourKind = (typeof MISBEHAVIOUR_KINDS)[number];
@@ -125,6 +129,7 @@ export function misbehavingTransport<T extends Out>(transport: T, plan: readonly
     else if (m.kind === 'conflicting-body') out = bodySwapper(out, ctx, m.fromHeight);
     else if (m.kind === 'junk-attestations') out = junkAttester(out, ctx, m.fromHeight);
     else if (m.kind === 'silent') out = silencer(out, ctx, m.fromHeight);
+    else if (m.kind === 'bad-snapshot-chunks' || m.kind === 'bad-snapshot-root') out = snapshotLiar(out, ctx, m.kind);
   }
   return { ...transport, send: out.send, broadcast: out.broadcast };
 }
@@ -276,4 +281,27 @@ function silencer(inner: Out, ctx: MisbehaveContext, fromHeight: number): Out {
     return true;
   };
   return { ...inner, send: (to, m) => (drop(m) ? false : inner.send(to, m)), broadcast: (m) => (drop(m) ? 0 : inner.broadcast(m)) };
+}
+
+/** The root a `bad-snapshot-root` node claims instead of `root`. */
+export function forgedRoot(root: string): string {
+  return hashWithDomain('pop/misbehave/snapshot-root', root);
+}
+
+/** State sync answers altered: every chunk (a space appended: still JSON, another hash), or the offered root. */
+function snapshotLiar(inner: Out, ctx: MisbehaveContext, kind: 'bad-snapshot-chunks' | 'bad-snapshot-root'): Out {
+  const alter = (m: WireMessage): WireMessage => {
+    if (kind === 'bad-snapshot-chunks' && m.kind === 'snapshot-chunk' && m.data !== null) return { ...m, data: m.data + ' ' };
+    if (kind === 'bad-snapshot-root' && m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => ({ ...o, stateRoot: forgedRoot(o.stateRoot) })) };
+    if (kind === 'bad-snapshot-root' && m.kind === 'snapshot-proof' && m.proof !== null) return { ...m, proof: { ...m.proof, header: { ...m.proof.header, stateRoot: forgedRoot(m.proof.header.stateRoot) } } };
+    return m;
+  };
+  return {
+    ...inner,
+    send(to, m) {
+      const out = alter(m);
+      if (out !== m) ctx.log.warn({ module: 'misbehave', kind, to, message: m.kind }, 'misbehaving: a state sync answer altered');
+      return inner.send(to, out);
+    },
+  };
 }

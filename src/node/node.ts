@@ -12,9 +12,10 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import { createNodeMetrics, type NodeMetrics } from '../adapters/metrics/metrics.js';
 import { createP2pTransport } from '../adapters/p2p/libp2p-transport.js';
 import { createApp, type ApiDeps } from '../api/app.js';
-import { createClientLimiter, type ClientLimits } from '../api/client-limiter.js';
+import { createClientLimiter, DEFAULT_READ_LIMITS, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
 import { attestChainViewOf, createAttester, type Attester } from '../core/attest/attester.js';
+import { feePerBudget } from '../core/ledger/fees.js';
 import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
 import { defaultVerifier } from '../core/consensus/messages.js';
@@ -28,7 +29,7 @@ import { resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
 import { createEvidencePool, type EvidencePool } from '../core/pool/evidence-pool.js';
-import { createMempool } from '../core/pool/mempool.js';
+import { createMempool, ledgerPrice } from '../core/pool/mempool.js';
 import { createTxPool, type TxPool } from '../core/pool/tx-pool.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import { sign } from '../crypto/ed25519.js';
@@ -50,6 +51,9 @@ import { planResultsBackfill } from './results-backfill.js';
 import { loadResumePoint, persistIfBehind } from './state-snapshots.js';
 import { createPruner, type Pruner } from './pruner.js';
 import { wireSchema, type WireMessage } from './wire.js';
+import { installSnapshot } from './chain-admin.js';
+import { clearStaging, createSnapshotServer, createStateSyncClient, isEmptyStore, isSnapshotWire, type SnapshotServer, type StateSyncClient } from './state-sync.js';
+import { join } from 'node:path';
 
 export { advertisedAddress } from './api-views.js';
 export { NodeError, type NodeErrorCode } from './errors.js';
@@ -74,6 +78,8 @@ export interface NodeOptions {
   onFatal?: (err: Error) => void;
   /** Per-client limits of POST /proofs and POST /txs (default: src/core/limits.ts). */
   clientLimits?: ClientLimits;
+  /** Per-client read budget of the reading GET routes, in tokens of API_CLIENT_READ_UNIT_BYTES (default: DEFAULT_READ_LIMITS). */
+  readLimits?: ClientLimits;
   /**
    * Test networks only (genesis `testnet: true`): wraps the P2P transport's outgoing path (send, broadcast) of a
    * validator started with `--misbehave` (src/node/misbehave.ts). Absent on every honest node.
@@ -100,6 +106,12 @@ interface Runtime {
   peerSync: PeerSetSync | null;
   pruner: Pruner | null;
   http: HttpListener | null;
+  /** Serves this node's persisted states to syncing peers. */
+  snapshotServer: SnapshotServer | null;
+  /** While this node state-syncs (an empty data directory, state_sync.enabled). */
+  stateSync: StateSyncClient | null;
+  /** Stops a state sync in progress when the node closes. */
+  abort: AbortController;
   closing: boolean;
   fatal: boolean;
   maxPeerHeight: number;
@@ -134,13 +146,13 @@ interface Parts {
 export function createNode(options: NodeOptions): ValidatorNode {
   checkIdentity(options);
   const clock = options.clock ?? systemClock;
-  const rt: Runtime = { stores: null, driver: null, transport: null, peerSync: null, pruner: null, http: null, closing: false, fatal: false, maxPeerHeight: 0 };
+  const rt: Runtime = { stores: null, driver: null, transport: null, peerSync: null, pruner: null, http: null, snapshotServer: null, stateSync: null, abort: new AbortController(), closing: false, fatal: false, maxPeerHeight: 0 };
   const consensus = (): ConsensusState<LedgerState> => {
     if (!rt.driver) throw new NodeError('NODE_CLOSED', 'node is not started');
     return rt.driver.state;
   };
   const log = options.log ?? silentLog;
-  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), nowMs: () => clock.nowMs() });
+  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), price: ledgerPrice(() => consensus().appState), nowMs: () => clock.nowMs() });
   const parts: Parts = {
     options,
     // Every call names its module (node, p2p, store, consensus, ...): no child binding, which pino would repeat as a second "module" key.
@@ -169,11 +181,20 @@ export function createNode(options: NodeOptions): ValidatorNode {
     savePending: (proofs) => rt.stores!.chain.level.putProofsPending(proofs),
     broadcast: (message) => rt.transport?.broadcast(message),
     onAccepted: (id) => observer.proofAccepted(id),
+    onEvicted: (evictions) => parts.drops.evicted(evictions),
   });
   const clientLimiter = createClientLimiter(() => clock.nowMs(), options.clientLimits);
-  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter };
+  const readLimiter = createClientLimiter(() => clock.nowMs(), options.readLimits ?? DEFAULT_READ_LIMITS);
+  const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter, readLimiter };
   const onFatal = (err: Error): void => stopOnFatal(parts, attester, err);
-  const onMessage = (from: string, wire: WireMessage): void => (wire.kind === 'consensus' ? deliver(parts, from, wire.message, onFatal) : intake.onGossip(wire));
+  const onMessage = (from: string, wire: WireMessage): void => {
+    if (isSnapshotWire(wire)) {
+      rt.snapshotServer?.onRequest(from, wire);
+      rt.stateSync?.onResponse(from, wire);
+    } else if (!rt.driver) return; // state sync runs: consensus and gossip wait for the driver
+    else if (wire.kind === 'consensus') deliver(parts, from, wire.message, onFatal);
+    else intake.onGossip(wire);
+  };
   return {
     metrics: parts.metrics,
     httpPort: () => rt.http?.port ?? 0,
@@ -198,6 +219,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     genesisHash: options.genesis.genesisHash,
     validatorId: options.config.node_id,
     chain: () => attestChainViewOf(state()),
+    priorityOf: (tx) => feePerBudget(state().params, tx.proof, tx.payment),
     salt: (id) => attestSalt(options.secretKey, options.genesis, id),
     pool: parts.attestPool,
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),
@@ -281,12 +303,37 @@ interface StartHooks {
 async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const { options, rt, log } = parts;
   const { config, genesis } = options;
-  const stores = await openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState, snapshotInterval: config.state_snapshot_interval });
+  const openStores = (): Promise<DataDirStores> => openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState, snapshotInterval: config.state_snapshot_interval });
+  let stores = await openStores();
   rt.stores = stores;
-  const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
   const honestP2p = openTransport(options, log);
   const p2p = options.outgoing ? options.outgoing(honestP2p) : honestP2p;
   rt.transport = p2p;
+  rt.snapshotServer = createSnapshotServer({ level: () => rt.stores?.chain.level ?? null, genesis, chunkEntries: config.state_sync.chunk_entries, nowMs: () => parts.clock.nowMs(), send: (to, m) => void p2p.send(to, m), log });
+  p2p.onMessage(hooks.onMessage);
+  const staging = join(config.data_dir, 'state-sync');
+  let p2pStarted = false;
+  if (config.state_sync.enabled && isEmptyStore(stores.chain.level)) {
+    await p2p.start();
+    p2pStarted = true;
+    const synced = await stateSyncInto(parts, stores, staging).catch(async (err: Error) => {
+      // Nothing was installed: close what opened, so a caller that catches this can start again.
+      await p2p.close().catch(() => undefined);
+      stores.wal.close();
+      await stores.chain.close();
+      rt.stores = null;
+      throw err;
+    });
+    if (synced) {
+      // Reopen, so the chain store starts at the installed blocks.
+      stores.wal.close();
+      await stores.chain.close();
+      rt.stores = null;
+      stores = await openStores();
+      rt.stores = stores;
+    }
+  } else clearStaging(staging);
+  const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
   rt.peerSync = createPeerSetSync(p2p);
   const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
   const resume = await loadResumePoint(stores.chain.level, genesis.genesisHash, log);
@@ -319,11 +366,40 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.peerSync.seed(parts.state());
   await reloadPendingProofs(stores.chain, parts.mempool, (id) => getProof(parts.state(), id) !== undefined, { wallNowMs: parts.clock.wallMs() });
   resumeAttestations({ state: parts.state(), attester: hooks.attester, chain: stores.chain, log, paused: options.verificationPaused === true });
-  p2p.onMessage(hooks.onMessage);
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
-  await p2p.start();
+  if (!p2pStarted) await p2p.start();
   rt.driver.start();
   log.info({ module: 'node', height: rt.driver.state.height - 1, resumedAt: resume?.height ?? 0, http: rt.http.port, p2p: config.network.listen_port }, 'validator started');
+}
+
+/**
+ * State sync into an empty store (src/node/state-sync.ts): find, fetch and verify a snapshot from the peers, then
+ * install it as import-snapshot does (one LevelDB batch) and drop the staged chunks. False when no peer offers a
+ * snapshot (the node replays from genesis).
+ * @throws StateSyncError STATE_SYNC_FAILED, STATE_SYNC_ABORTED
+ */
+async function stateSyncInto(parts: Parts, stores: DataDirStores, staging: string): Promise<boolean> {
+  const { rt, log, options, clock } = parts;
+  const p2p = rt.transport!;
+  const startedMs = clock.nowMs();
+  log.info({ module: 'state-sync', peers: options.config.network.bootstrap_peers.length }, 'empty data directory: state sync from peers');
+  rt.stateSync = createStateSyncClient({
+    genesis: options.genesis,
+    peers: { connected: () => p2p.peers().filter((p) => p.connected).map((p) => p.id), send: (to, m) => p2p.send(to, m), penalize: (id, reason) => p2p.penalize(id, reason) },
+    stagingDir: staging,
+    log,
+    signal: rt.abort.signal,
+  });
+  try {
+    const synced = await rt.stateSync.run();
+    if (!synced) return false;
+    await installSnapshot(stores.chain.level, synced.proof, synced.point);
+    clearStaging(staging);
+    log.info({ module: 'state-sync', height: synced.point.height, root: synced.proof.header.stateRoot, chunks: synced.chunks, fetched: synced.fetched, refused: synced.refused.map((r) => `${r.peer}:${r.code}`), ms: clock.nowMs() - startedMs }, 'state synced: installed the snapshot; block sync goes on from it');
+    return true;
+  } finally {
+    rt.stateSync = null;
+  }
 }
 
 /** The libp2p transport, knowing the genesis set (and this node, if it joined by a bond). */
@@ -347,6 +423,7 @@ async function closeNode(parts: Parts, attester: Attester): Promise<void> {
   const { rt, log } = parts;
   if (rt.closing) return;
   rt.closing = true;
+  rt.abort.abort();
   attester.stop();
   parts.mempool.close();
   rt.driver?.stop();

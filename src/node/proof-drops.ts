@@ -10,7 +10,7 @@ import { proofId } from '../core/types/proof.js';
 import type { DroppedProofStatus } from '../ports/block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
-import type { Mempool } from '../ports/mempool.js';
+import type { Eviction, Mempool } from '../ports/mempool.js';
 import { expiredStatus } from './data-dir.js';
 
 export interface ProofDropsOptions {
@@ -27,6 +27,22 @@ export interface ProofDrops {
   expire(): void;
   /** The ledger refused these candidates when this node proposed: evict the proofs refused for good. */
   onRejected(candidates: readonly Tx[], rejected: readonly { index: number; code: string }[]): void;
+  /** A better-paying proof pushed these out of the full mempool: record them `rejected` with MEMPOOL_EVICTED. */
+  evicted(evictions: readonly Eviction[]): void;
+}
+
+/**
+ * The record of a proof a better-paying one evicted from the full mempool: what it paid per budget and what beat it.
+ * @example evictedStatus({ entry, fee: 0, budget: 5e6, byFee: 50, byBudget: 5e6 }, Date.now()).code === 'MEMPOOL_EVICTED'
+ */
+export function evictedStatus(e: Eviction, wallNowMs: number): DroppedProofStatus {
+  const perMrlimit = (fee: number, budget: number): string => String(Math.round((fee * 1e6 * 1000) / budget) / 1000);
+  return {
+    status: 'rejected',
+    code: 'MEMPOOL_EVICTED',
+    message: `evicted from this node's full mempool by a proof paying more per budget (${perMrlimit(e.byFee, e.byBudget)} against ${perMrlimit(e.fee, e.budget)} per million rlimit); submit it again with a higher fee`,
+    atMs: wallNowMs,
+  };
 }
 
 /** Refusals that say the block was full, not that the proof is wrong: the proof waits for a later block. */
@@ -57,6 +73,10 @@ export function createProofDrops(options: ProofDropsOptions): ProofDrops {
         mempool.remove([id]);
         save(id, { status: 'rejected', code, message: `the ledger refused it when this node proposed a block (${code})`, atMs: clock.wallMs() });
       }
+    },
+    evicted(evictions) {
+      for (const e of evictions) save(e.entry.id, evictedStatus(e, clock.wallMs()));
+      log.info({ module: 'mempool', evicted: evictions.length }, 'proofs evicted from the full mempool by better-paying ones');
     },
   };
 }

@@ -6,21 +6,21 @@
  * queued ones first. Peers never see a frame above the bounds their wire schema accepts.
  */
 import { PROOF_GOSSIP_BATCH_BYTES_MAX, PROOF_GOSSIP_BATCH_COUNT_MAX, PROOF_GOSSIP_FLUSH_DELAY_MS } from '../core/limits.js';
-import type { Proof } from '../core/types/proof.js';
+import type { Proof, ProofPayment } from '../core/types/proof.js';
 import type { Clock } from '../ports/clock.js';
 
 export interface ProofGossipOptions {
   clock: Clock;
-  /** One frame: `{ kind: 'gossip-proofs', proofs }` on the wire. */
-  send: (proofs: Proof[]) => void;
+  /** One frame: `{ kind: 'gossip-proofs', proofs, payments? }` on the wire (`payments` only when one is paid, null for the unpaid). */
+  send: (proofs: Proof[], payments?: (ProofPayment | null)[]) => void;
   delayMs?: number;
   countMax?: number;
   bytesMax?: number;
 }
 
 export interface ProofGossip {
-  /** Queue an accepted proof; `jsonBytes` is the UTF-8 length of its JSON text (what it adds to the frame). */
-  add(proof: Proof, jsonBytes: number): void;
+  /** Queue an accepted proof (and its payment); `jsonBytes` is the UTF-8 length of its JSON text (what it adds to the frame). */
+  add(proof: Proof, jsonBytes: number, payment?: ProofPayment): void;
   /** Send what is queued now (close: nothing accepted stays unsent while the transport is still up). */
   flush(): void;
   /** Proofs queued for the next frame. */
@@ -36,6 +36,7 @@ export function createProofGossip(options: ProofGossipOptions): ProofGossip {
   const countMax = options.countMax ?? PROOF_GOSSIP_BATCH_COUNT_MAX;
   const bytesMax = options.bytesMax ?? PROOF_GOSSIP_BATCH_BYTES_MAX;
   let queued: Proof[] = [];
+  let payments: (ProofPayment | null)[] = [];
   let queuedBytes = 0;
   let cancelFlush: (() => void) | null = null;
 
@@ -44,15 +45,19 @@ export function createProofGossip(options: ProofGossipOptions): ProofGossip {
     cancelFlush = null;
     if (queued.length === 0) return;
     const proofs = queued;
+    const paid = payments;
     queued = [];
+    payments = [];
     queuedBytes = 0;
-    options.send(proofs);
+    if (paid.some((p) => p !== null)) options.send(proofs, paid);
+    else options.send(proofs);
   }
 
   return {
-    add(proof, jsonBytes) {
+    add(proof, jsonBytes, payment) {
       if (queued.length > 0 && (queued.length + 1 > countMax || queuedBytes + jsonBytes > bytesMax)) flush();
       queued.push(proof);
+      payments.push(payment ?? null);
       queuedBytes += jsonBytes;
       if (queued.length >= countMax) flush();
       else cancelFlush ??= options.clock.schedule(delayMs, flush);

@@ -7,9 +7,11 @@ import { z } from 'zod';
 import { decodeMessage, validateVote, type ConsensusMessage } from '../core/consensus/messages.js';
 import { NODE_ID_BYTES_MAX, PROOF_GOSSIP_BATCH_COUNT_MAX, ROUND_MAX } from '../core/limits.js';
 import type { Evidence } from '../core/types/consensus.js';
-import { SubmitProofBody, SubmitTxBody, proofFromBody } from '../api/schemas.js';
+import { ProofFieldsBody, ProofPaymentBody, SubmitTxBody, proofFromBody } from '../api/schemas.js';
 import type { AttestTx, BondTx, UnbondTx } from '../core/types/tx.js';
-import type { Proof } from '../core/types/proof.js';
+import type { Proof, ProofPayment } from '../core/types/proof.js';
+import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../core/limits.js';
+import { SNAPSHOT_WIRE_KINDS, type SnapshotWire } from './state-sync.js';
 
 export const ATTEST_VERDICTS_WIRE_MAX = 4096;
 
@@ -49,7 +51,9 @@ const AttestTxSchema = z.discriminatedUnion('type', [
  * A peer's batch of proofs (src/node/proof-gossip.ts): 1 to PROOF_GOSSIP_BATCH_COUNT_MAX proofs, each of the POST
  * /proofs shape; its bytes are bounded by the frame limit. Each proof then goes through the door on its own.
  */
-const GossipProofsSchema = z.array(SubmitProofBody).min(1).max(PROOF_GOSSIP_BATCH_COUNT_MAX);
+const GossipProofsSchema = z.array(ProofFieldsBody).min(1).max(PROOF_GOSSIP_BATCH_COUNT_MAX);
+/** The proofs' payments, in their order (null: unpaid); absent when none is paid. */
+const GossipPaymentsSchema = z.array(ProofPaymentBody.nullable()).min(1).max(PROOF_GOSSIP_BATCH_COUNT_MAX).optional();
 
 /** The proposal part evidence carries (ProposalHeader): the block enters by hash. */
 const proposalHeaderSchema = (chainId: string) =>
@@ -86,27 +90,55 @@ function decodeEvidence(input: unknown, chainId: string): Evidence | null {
   return null;
 }
 
+const heightSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const hashSchema = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * State sync (src/node/state-sync.ts), structurally: heights, indexes and hashes bounded; a proof is any object
+ * here (state-sync's checkProof checks every field, and a malformed one is a lie); a chunk at most
+ * STATE_SYNC_CHUNK_BYTES_MAX characters.
+ */
+const SnapshotWireSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('snapshot-list-request') }).strict(),
+  z
+    .object({
+      kind: z.literal('snapshot-offers'),
+      offers: z.array(z.object({ height: heightSchema, stateRoot: hashSchema, chunkHashes: z.array(hashSchema).min(1).max(STATE_SYNC_CHUNKS_MAX) }).strict()).max(STATE_SYNC_OFFERS_MAX),
+    })
+    .strict(),
+  z.object({ kind: z.literal('snapshot-proof-request'), height: heightSchema }).strict(),
+  z.object({ kind: z.literal('snapshot-proof'), height: heightSchema, proof: z.object({ header: z.object({}).passthrough(), block: z.object({}).passthrough(), next: z.object({}).passthrough(), steps: z.array(z.unknown()) }).strict().nullable() }).strict(),
+  z.object({ kind: z.literal('snapshot-chunk-request'), height: heightSchema, index: z.number().int().min(0).max(STATE_SYNC_CHUNKS_MAX - 1) }).strict(),
+  z.object({ kind: z.literal('snapshot-chunk'), height: heightSchema, index: z.number().int().min(0).max(STATE_SYNC_CHUNKS_MAX - 1), data: z.string().max(STATE_SYNC_CHUNK_BYTES_MAX).nullable() }).strict(),
+]);
+
 export type WireMessage =
   | { kind: 'consensus'; message: ConsensusMessage }
   | { kind: 'gossip-proof'; proof: Proof }
-  | { kind: 'gossip-proofs'; proofs: Proof[] }
+  | { kind: 'gossip-proofs'; proofs: Proof[]; payments?: (ProofPayment | null)[] }
   | { kind: 'gossip-attest'; tx: AttestTx }
   | { kind: 'gossip-tx'; tx: BondTx | UnbondTx }
-  | { kind: 'gossip-evidence'; evidence: Evidence };
+  | { kind: 'gossip-evidence'; evidence: Evidence }
+  | SnapshotWire;
 
 /** The transport schema for a chain: consensus kinds go through decodeMessage, gossip through zod. */
 export function wireSchema(chainId: string): z.ZodType<WireMessage> {
   return z.unknown().transform((input, ctx): WireMessage => {
     const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined;
     if (kind === 'gossip-proof') {
-      const parsed = SubmitProofBody.safeParse((input as { proof?: unknown }).proof);
+      const parsed = ProofFieldsBody.safeParse((input as { proof?: unknown }).proof);
       if (parsed.success) return { kind: 'gossip-proof', proof: proofFromBody(parsed.data) };
       ctx.addIssue({ code: 'custom', message: 'bad gossiped proof' });
       return z.NEVER;
     }
     if (kind === 'gossip-proofs') {
       const parsed = GossipProofsSchema.safeParse((input as { proofs?: unknown }).proofs);
-      if (parsed.success) return { kind: 'gossip-proofs', proofs: parsed.data.map(proofFromBody) };
+      const payments = GossipPaymentsSchema.safeParse((input as { payments?: unknown }).payments);
+      if (parsed.success && payments.success && (payments.data === undefined || payments.data.length === parsed.data.length)) {
+        const proofs = parsed.data.map(proofFromBody);
+        if (payments.data === undefined) return { kind: 'gossip-proofs', proofs };
+        return { kind: 'gossip-proofs', proofs, payments: payments.data.map((p): ProofPayment | null => (p === null ? null : { account: p.account, fee: p.fee, signature: p.signature })) };
+      }
       ctx.addIssue({ code: 'custom', message: 'bad gossiped proof batch' });
       return z.NEVER;
     }
@@ -126,6 +158,12 @@ export function wireSchema(chainId: string): z.ZodType<WireMessage> {
       const evidence = decodeEvidence((input as { evidence?: unknown }).evidence, chainId);
       if (evidence) return { kind: 'gossip-evidence', evidence };
       ctx.addIssue({ code: 'custom', message: 'bad gossiped evidence' });
+      return z.NEVER;
+    }
+    if (typeof kind === 'string' && SNAPSHOT_WIRE_KINDS.includes(kind)) {
+      const parsed = SnapshotWireSchema.safeParse(input);
+      if (parsed.success) return parsed.data as SnapshotWire;
+      ctx.addIssue({ code: 'custom', message: `bad ${kind}: ${parsed.error.issues[0]?.message ?? 'schema'}` });
       return z.NEVER;
     }
     if (kind === 'consensus') {

@@ -1,8 +1,8 @@
 /**
  * The pool of admitted proofs waiting to be ordered, injected: bounded by count and bytes, deduplicated by
- * proof id (src/core/pool/mempool.ts).
+ * proof id, ordered by fee per budget (src/core/pool/mempool.ts).
  */
-import type { Proof } from '../core/types/proof.js';
+import type { Proof, ProofPayment } from '../core/types/proof.js';
 import type { Tx } from '../core/types/tx.js';
 
 /** What the consensus driver asks for when this node proposes: candidate transactions at (height, round). */
@@ -10,9 +10,18 @@ export interface CandidatesPort {
   candidates(height: number, round: number): readonly Tx[];
 }
 
+/** An entry a better-paying newcomer pushed out of a full pool: its price and the newcomer's (fee per budget). */
+export interface Eviction {
+  entry: MempoolEntry;
+  fee: number;
+  budget: number;
+  byFee: number;
+  byBudget: number;
+}
+
 /** What `add` did with a proof. */
 export type MempoolAddResult =
-  | { ok: true; id: string; duplicate: boolean }
+  | { ok: true; id: string; duplicate: boolean; evicted?: Eviction[] }
   | { ok: false; id: string; code: 'MEMPOOL_FULL' | 'MEMPOOL_CLOSED' }
   /** Admission (the verifier's door checks) refused it: a stable admission code, e.g. SMT_FORBIDDEN_COMMAND. */
   | { ok: false; id: string; code: string; message: string; admission: true };
@@ -24,6 +33,8 @@ export interface MempoolEntry {
   bytes: number;
   /** When it was accepted, on the mempool's clock (earlier than its add for a proof reloaded after a restart). */
   addedAtMs: number;
+  /** Who pays for it, on a network with a proof fee (absent: unpaid). */
+  payment?: ProofPayment;
 }
 
 /** The bounded pool of admitted proofs. */
@@ -31,12 +42,13 @@ export interface Mempool {
   /**
    * Admit a proof (admission check, dedupe, bounds). Never throws for the proof's own fault.
    * @param ageMs how long ago it was accepted (a proof reloaded after a restart keeps its age toward the TTL).
+   * @param payment the signed payment that came with it (fees.ts), if any.
    */
-  add(proof: Proof, ageMs?: number): MempoolAddResult;
+  add(proof: Proof, ageMs?: number, payment?: ProofPayment): MempoolAddResult;
   has(id: string): boolean;
   get(id: string): MempoolEntry | undefined;
   /**
-   * Oldest first, at most `limitCount` entries and `limitBytes` bytes; an entry that does not fit in the bytes left
+   * Best fee per budget first (ties: oldest first), at most `limitCount` entries and `limitBytes` bytes; an entry that does not fit in the bytes left
    * is skipped (at most MEMPOOL_TAKE_SCAN_MAX entries are looked at). Does not remove them.
    */
   take(limitCount: number, limitBytes: number): MempoolEntry[];

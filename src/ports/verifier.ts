@@ -25,8 +25,12 @@ export type VerifyResult =
   | { outcome: 'abstain'; reason: 'watchdog' | 'memory' | 'worker-crash' | 'closed' | 'shed'; ms: number; detail?: string };
 
 export interface ProofVerifier {
-  /** Verify one proof (already admitted). Never rejects for the proof's own fault: that is a verdict or an abstention. */
-  verify(proof: Proof): Promise<VerifyResult>;
+  /**
+   * Verify one proof (already admitted). Never rejects for the proof's own fault: that is a verdict or an abstention.
+   * `priority` (default 0): among waiting proofs of the same budget class, higher goes first and is shed last (the
+   * fee it pays per unit of budget).
+   */
+  verify(proof: Proof, priority?: number): Promise<VerifyResult>;
   /** Jobs waiting + running. */
   queueSize(): number;
   close(): Promise<void>;

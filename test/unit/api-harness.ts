@@ -5,7 +5,7 @@
  * every outcome a route can answer (full, closing, syncing, rejected, unhealthy, a dependency that throws).
  */
 import type { Server } from 'node:http';
-import { createApp, type ApiDeps, type SubmitOutcome, type SubmitTxOutcome } from '../../src/api/app.js';
+import { createApp, encodeJson, type ApiDeps, type EncodedJson, type SubmitOutcome, type SubmitTxOutcome } from '../../src/api/app.js';
 import { createClientLimiter } from '../../src/api/client-limiter.js';
 import type { BlockResponse, HealthResponse, ProofStatusResponse, TxStatusResponse } from '../../src/api/schemas.js';
 import { applyBlock, buildReceipt, genesisState, ledgerNetwork, type GenesisDoc } from '../../src/core/ledger/index.js';
@@ -32,6 +32,8 @@ export interface FakeApi {
   /** Names of deps that throw (the API answers 500 INTERNAL). */
   failing: Set<keyof ApiDeps>;
 }
+
+const encodedOrNull = (block: BlockResponse | undefined): EncodedJson | null => (block ? encodeJson(block) : null);
 
 function blockView(block: Block, certificate: Certificate): BlockResponse {
   return { height: block.header.height, hash: hashHeader(block.header), header: { ...block.header }, txs: [...block.txs], certificate: { ...certificate, signatures: [...certificate.signatures] } };
@@ -86,8 +88,8 @@ export function createFakeApi(options: { rateLimited?: boolean } = {}): FakeApi 
     // The node's one door: POST /proofs/batch sees, for each proof, what POST /proofs would.
     submitProofs: guard('submitProofs', async (proofs) => proofs.map(submitOne)),
     getProof: guard('getProof', async (id) => (fake.pruned.has(id) ? 'pruned' : (fake.proofs.get(id) ?? null))),
-    getBlock: guard('getBlock', async (h) => (fake.pruned.has(h) ? 'pruned' : (fake.blocks.get(h) ?? null))),
-    getLatestBlock: guard('getLatestBlock', async () => fake.blocks.get(Math.max(0, ...fake.blocks.keys())) ?? null),
+    getBlock: guard('getBlock', async (h) => (fake.pruned.has(h) ? 'pruned' : encodedOrNull(fake.blocks.get(h)))),
+    getLatestBlock: guard('getLatestBlock', async () => encodedOrNull(fake.blocks.get(Math.max(0, ...fake.blocks.keys())))),
     getValidators: guard('getValidators', async () => ({ height: 3, validators: [validator('node_1', 2), validator('node_2', 2), validator('node_3', 2), validator('node_4', 1)] })),
     getStatus: guard('getStatus', async () => ({
       nodeId: 'node_1', chainId: doc.chainId, height: 3, round: 0, leader: 'node_3', isLeader: false, peers: 3, peerIds: ['node_2', 'node_3', 'node_4'],

@@ -1,4 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { openChainStore } from '../../src/adapters/store/chain-store.js';
+import { createApp } from '../../src/api/app.js';
+import { createClientLimiter, DEFAULT_READ_LIMITS } from '../../src/api/client-limiter.js';
+import { listenHttp } from '../../src/node/http-server.js';
+import type { EncodedJson } from '../../src/api/app.js';
 import { createNodeMetrics } from '../../src/adapters/metrics/metrics.js';
 import { ProofStatusResponse, StatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { defaultVerifier } from '../../src/core/consensus/messages.js';
@@ -12,7 +21,7 @@ import { proofId } from '../../src/core/types/proof.js';
 import type { ProofStatus, StoredBlock } from '../../src/ports/block-store.js';
 import { silentLog } from '../../src/ports/log.js';
 import type { PeerInfo } from '../../src/ports/transport.js';
-import { advertisedAddress, createApiViews, type ChainReader, type NodeLifecycle } from '../../src/node/api-views.js';
+import { advertisedAddress, chainReaderOf, createApiViews, type ChainReader, type NodeLifecycle } from '../../src/node/api-views.js';
 import type { CommitStats } from '../../src/node/commit-observer.js';
 import { defaultLocalConfig } from '../../src/node/config.js';
 import { NodeError } from '../../src/node/errors.js';
@@ -27,7 +36,12 @@ function stored(height: number): StoredBlock {
   return { height, hash: 'ab'.repeat(32), block: { header, txs: [], lastCommit: null }, certificate: { height, round: 0, blockHash: 'ab'.repeat(32), signatures: [{ validator: 'node_1', signature: 'cd' }] } };
 }
 
-function setup(opts: { started?: boolean; prunedBelow?: number } = {}) {
+/** A GET /blocks answer as the client reads it. */
+function decoded(block: EncodedJson | null | 'pruned'): unknown {
+  return block && block !== 'pruned' ? JSON.parse(block.json) : block;
+}
+
+function setup(opts: { started?: boolean; prunedBelow?: number; chain?: ChainReader } = {}) {
   const clock = new Scheduler();
   const cs = createState({ config: { chainId: doc.chainId, self: 'node_1', timeouts: DEFAULT_TIMEOUTS }, app: createLedgerApp(), verifier: defaultVerifier }, { genesisHash: doc.genesisHash, appState: genesisState(doc) });
   const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
@@ -38,8 +52,8 @@ function setup(opts: { started?: boolean; prunedBelow?: number } = {}) {
     ['gone-rejected', { status: 'rejected', code: 'PROOF_MALFORMED', message: 'the ledger refused it', atMs: 9 }],
   ]);
   const chain: ChainReader = {
-    getStored: (h) => (h <= (opts.prunedBelow ?? 0) ? null : (blocks.get(h) ?? null)),
-    getHeader: (h) => {
+    getStored: async (h) => (h <= (opts.prunedBelow ?? 0) ? null : (blocks.get(h) ?? null)),
+    getHeader: async (h) => {
       const b = blocks.get(h);
       return b ? { height: h, hash: b.hash, header: b.block.header, certificate: b.certificate } : null;
     },
@@ -67,7 +81,7 @@ function setup(opts: { started?: boolean; prunedBelow?: number } = {}) {
       if (opts.started === false) throw new NodeError('NODE_CLOSED', 'node is not started');
       return cs;
     },
-    chain,
+    chain: opts.chain ?? chain,
     mempool,
     txPool: createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash }),
     peers: () => peers,
@@ -83,15 +97,15 @@ function setup(opts: { started?: boolean; prunedBelow?: number } = {}) {
 describe('API views', () => {
   it('serves stored blocks by height and the latest one; null past the tip', async () => {
     const { views } = setup();
-    expect(await views.deps.getBlock(1)).toMatchObject({ height: 1 });
-    expect(await views.deps.getLatestBlock()).toMatchObject({ height: 2 });
+    expect(decoded(await views.deps.getBlock(1))).toMatchObject({ height: 1 });
+    expect(decoded(await views.deps.getLatestBlock())).toMatchObject({ height: 2 });
     expect(await views.deps.getBlock(3)).toBeNull();
   });
 
   it('says pruned for a block body the pruner deleted, not found past the tip', async () => {
     const { views } = setup({ prunedBelow: 1 });
     expect(await views.deps.getBlock(1)).toBe('pruned');
-    expect(await views.deps.getBlock(2)).toMatchObject({ height: 2 });
+    expect(decoded(await views.deps.getBlock(2))).toMatchObject({ height: 2 });
     expect(await views.deps.getBlock(3)).toBeNull();
   });
 
@@ -159,5 +173,78 @@ describe('API views', () => {
     expect(advertisedAddress({ ...config, network: { ...config.network, advertise_address: 'v1.example:9000' } })).toBe('v1.example:9000');
     expect(advertisedAddress({ ...config, network: { ...config.network, listen_host: '0.0.0.0' } })).toBeNull();
     expect(advertisedAddress({ ...config, network: { ...config.network, listen_host: '::1' } })).toBe('[::1]:8001');
+  });
+});
+
+/** A GET over a real socket from `localAddress` (127.0.0.x: one client address each). */
+function getFrom(localAddress: string, port: number, path: string): Promise<{ status: number; retryAfter?: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, localAddress, agent: false }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], bytes }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('reads that cannot slow consensus (a client reading large blocks in a loop)', () => {
+  // Three blocks of about 4 MiB each in a real LevelDB chain store.
+  async function bigChain() {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-reads-'));
+    const store = await openChainStore({ dir, hashBlock: (b) => String(b.header.height).padStart(64, '0') });
+    for (let h = 1; h <= 3; h++) {
+      const base = stored(h);
+      const txs = Array.from({ length: 4 }, (_, i) => ({ type: 'submit' as const, proof: { smtlib: `; ${h}.${i}\n` + 'x'.repeat(1024 * 1024), claim: 'sat' as const } }));
+      store.put({ ...base.block, txs }, base.certificate);
+    }
+    await store.flushed();
+    return { dir, store };
+  }
+
+  it('answers GET /blocks/:h from LevelDB without a synchronous read, and encodes each block once', async () => {
+    const { dir, store } = await bigChain();
+    const syncReads = vi.spyOn(store.level, 'getBlockSync');
+    const asyncReads = vi.spyOn(store.level, 'getBlock');
+    const { views } = setup({ chain: chainReaderOf(() => store) });
+    for (let i = 0; i < 5; i++) expect((decoded(await views.deps.getBlock(2)) as { txs: unknown[] }).txs).toHaveLength(4);
+    expect(decoded(await views.deps.getLatestBlock())).toMatchObject({ height: 3 });
+    // Before: five synchronous LevelDB reads and parses of a 4 MiB block on the consensus thread, and five encodings.
+    expect(syncReads).not.toHaveBeenCalled();
+    expect(asyncReads.mock.calls.map((c) => c[0])).toEqual([2, 3]);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds one client to its read budget (429 with Retry-After) while another address is still served', async () => {
+    const { dir, store } = await bigChain();
+    const { views, clock } = setup({ chain: chainReaderOf(() => store) });
+    const closing = async () => ({ ok: false as const, kind: 'closing' as const, message: 'test' });
+    const readLimiter = createClientLimiter(() => clock.nowMs(), DEFAULT_READ_LIMITS);
+    const app = createApp({ ...views.deps, submitProof: closing, submitProofs: async (ps) => Promise.all(ps.map(closing)), readLimiter });
+    const http = await listenHttp(app, '127.0.0.1', 0);
+    try {
+      // The burst is 64 MiB: about 16 answers of 4 MiB, then refusals until the bucket refills (the clock stands still).
+      const answers = [];
+      for (let i = 0; i < 24; i++) answers.push(await getFrom('127.0.0.2', http.port, `/blocks/${1 + (i % 3)}`));
+      const served = answers.filter((a) => a.status === 200);
+      const refused = answers.filter((a) => a.status === 429);
+      expect(served.length).toBeGreaterThanOrEqual(15);
+      expect(served.length).toBeLessThanOrEqual(17);
+      expect(refused.length).toBe(24 - served.length);
+      expect(Number(refused[0]?.retryAfter)).toBeGreaterThanOrEqual(1);
+      // A refused read is refused before any store work, whatever it asks for.
+      expect((await getFrom('127.0.0.2', http.port, '/status')).status).toBe(429);
+      // Another client address has its own budget.
+      expect((await getFrom('127.0.0.3', http.port, '/blocks/2')).status).toBe(200);
+      // Once the clock moves on, the first client reads again.
+      clock.runUntil(clock.nowMs() + 10_000);
+      expect((await getFrom('127.0.0.2', http.port, '/blocks/2')).status).toBe(200);
+    } finally {
+      await http.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { createNodeMetrics } from '../../src/adapters/metrics/metrics.js';
-import { createApp, type ApiDeps, type SubmitOutcome } from '../../src/api/app.js';
+import { createApp, encodeJson, type ApiDeps, type SubmitOutcome } from '../../src/api/app.js';
 import {
   BlockResponse,
   ErrorResponse,
@@ -55,10 +55,10 @@ function fakeNode(options: { proofsMax?: number; closing?: boolean } = {}) {
       return mempool.has(id) ? { id, status: 'pending' } : null;
     },
     async getBlock(height) {
-      return height === 1 ? block : height === 7 ? 'pruned' : null;
+      return height === 1 ? encodeJson(block) : height === 7 ? 'pruned' : null;
     },
     async getLatestBlock() {
-      return block;
+      return encodeJson(block);
     },
     async getValidators() {
       return {

@@ -37,10 +37,39 @@ describe('budget queue (the verifier waiting room, issue 11 attack 4)', () => {
     expect(q.size()).toBe(0);
   });
 
+  it('within a class serves the higher priority (fee per budget) first, oldest among equals; ageing ignores priority', () => {
+    const q = createBudgetQueue<string>({ max: 10, classBounds: [10], ageingEvery: 1_000 });
+    q.push('flood-1', 5, 1);
+    q.push('flood-2', 5, 1);
+    q.push('heavy-rich', 500, 100);
+    q.push('honest', 5, 2);
+    q.push('flood-3', 5, 1);
+    q.push('honest-2', 5, 2);
+    expect([q.take(), q.take(), q.take(), q.take(), q.take(), q.take()]).toEqual(['honest', 'honest-2', 'flood-1', 'flood-2', 'flood-3', 'heavy-rich']);
+    const aged = createBudgetQueue<string>({ max: 10, classBounds: [10], ageingEvery: 2 });
+    aged.push('old-poor', 5, 0);
+    aged.push('new-rich', 5, 9);
+    aged.push('newer-rich', 5, 9);
+    expect([aged.take(), aged.take(), aged.take()]).toEqual(['new-rich', 'old-poor', 'newer-rich']);
+  });
+
+  it('a flood at the minimum fee that fills the room does not shed a proof that pays more (it sheds a flood proof)', () => {
+    const q = createBudgetQueue<string>({ max: 3, classBounds: [10] });
+    for (let i = 0; i < 3; i++) expect(q.push(`flood-${i}`, 5, 1)).toBeNull();
+    // Before: equal budgets shed the newest, so the paying newcomer itself gave way.
+    expect(q.push('honest', 5, 2)).toBe('flood-2');
+    expect(q.push('flood-3', 5, 1)).toBe('flood-3');
+    expect(q.take()).toBe('honest');
+    // A larger budget still goes first whatever it pays.
+    expect(q.push('rich-heavy', 50, 1_000)).toBeNull();
+    expect(q.push('poor-cheap', 1, 0)).toBe('rich-heavy');
+  });
+
   it('never holds more than max, never loses a job (each is taken, shed or drained exactly once)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constant(-1)), { maxLength: 60 }), (max, ops) => {
         const q = createBudgetQueue<number>({ max, classBounds: [10, 100], ageingEvery: 3 });
+        let k = 0;
         const out: number[] = [];
         let n = 0;
         for (const op of ops) {
@@ -48,7 +77,7 @@ describe('budget queue (the verifier waiting room, issue 11 attack 4)', () => {
             const t = q.take();
             if (t !== undefined) out.push(t);
           } else {
-            const shed = q.push(n++, op);
+            const shed = q.push(n++, op, (k++ * 7) % 3);
             if (shed !== null) out.push(shed);
           }
           expect(q.size()).toBeLessThanOrEqual(max);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clientLimitsFromConfig, defaultLocalConfig, parseNodeConfig, parseNodeConfigText } from '../../src/node/config.js';
+import { clientLimitsFromConfig, readLimitsFromConfig, defaultLocalConfig, parseNodeConfig, parseNodeConfigText } from '../../src/node/config.js';
 import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_CLIENTS_TRACKED_MAX, VERIFIER_WORKER_IDLE_MS, VERIFIER_WORKER_IDLE_MS_MAX, VERIFIER_WORKERS_MIN } from '../../src/core/limits.js';
 
 describe('node config', () => {
@@ -41,6 +41,18 @@ describe('node config', () => {
     if (!bad.ok) expect(bad.issues.map((i) => i.path).sort()).toEqual(['api', 'api.client_burst', 'api.client_submits_per_second']);
     const burstBelowRate = parseNodeConfig({ ...base, api: { client_submits_per_second: 50, client_burst: 10 } });
     expect(!burstBelowRate.ok && burstBelowRate.issues).toEqual([{ path: 'api.client_burst', message: expect.stringContaining('at least one second') }]);
+  });
+
+  it('per-client read budget: defaults from limits.ts in 1 KiB tokens, raised by config, bad values listed', () => {
+    const base = { node_id: 'node_1', stake: 10000, network: { listen_port: 8001 }, http_port: 8101 };
+    const ok = parseNodeConfig(base);
+    expect(ok.ok && readLimitsFromConfig(ok.config)).toEqual({ perSecond: 16 * 1024, burstCount: 64 * 1024, clientsMax: API_CLIENTS_TRACKED_MAX });
+    const raised = parseNodeConfig({ ...base, api: { client_read_bytes_per_second: 2 ** 30, client_read_burst_bytes: 2 ** 31 } });
+    expect(raised.ok && readLimitsFromConfig(raised.config)).toMatchObject({ perSecond: 2 ** 20, burstCount: 2 ** 21 });
+    const bad = parseNodeConfig({ ...base, api: { client_read_bytes_per_second: 10, client_read_burst_bytes: 1.5 } });
+    expect(!bad.ok && bad.issues.map((i) => i.path).sort()).toEqual(['api.client_read_burst_bytes', 'api.client_read_bytes_per_second']);
+    const burstBelowRate = parseNodeConfig({ ...base, api: { client_read_bytes_per_second: 1 << 20, client_read_burst_bytes: 1 << 19 } });
+    expect(!burstBelowRate.ok && burstBelowRate.issues).toEqual([{ path: 'api.client_read_burst_bytes', message: expect.stringContaining('at least one second') }]);
   });
 
   it('lists EVERY error with its path', () => {

@@ -207,6 +207,28 @@ describe('PoolVerifier under a flood of maximal-budget proofs', () => {
   }, 30_000);
 });
 
+describe('PoolVerifier under a flood at the minimum fee', () => {
+  it('a proof that pays more per budget is verified before the waiting flood and is not the one shed', async () => {
+    const pool = new PoolVerifier({ workers: 1, queueMax: 3, watchdogMs: 1_500, cacheEntriesMax: 0 });
+    try {
+      await pool.context();
+      const settled: string[] = [];
+      const track = (name: string, p: Promise<VerifyResult>): Promise<VerifyResult> => p.then((r) => (settled.push(name), r));
+      const trivial = (tag: string): Proof => ({ smtlib: `(declare-const x Int)(assert (= x 1))(check-sat) ; ${tag}`, claim: 'sat' });
+      const running = track('running', pool.verify({ ...bvProduct(256), rlimit: 50_000_000 }));
+      const flood = [0, 1, 2].map((i) => track(`flood-${i}`, pool.verify(trivial(`flood ${i}`), 1)));
+      const honest = track('honest', pool.verify(trivial('honest'), 2));
+      // Before: equal budgets shed the newest, the paying proof itself.
+      await expect(honest).resolves.toMatchObject({ outcome: 'verdict', verdict: 'valid' });
+      await expect(flood[2]).resolves.toMatchObject({ outcome: 'abstain', reason: 'shed' });
+      await Promise.all([running, ...flood]);
+      expect(settled.slice(0, 3)).toEqual(['flood-2', 'running', 'honest']);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+});
+
 describe('InlineVerifier (main thread, trusted inputs only)', () => {
   it('gives the same verdicts and rlimit counts as the pool on the sample proofs', async () => {
     const entries = manifest.filter((entry) => entry.expected !== 'unknown');

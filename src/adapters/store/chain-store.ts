@@ -40,6 +40,8 @@ export interface ChainStore {
   put(block: Block, certificate: Certificate, after?: ResumePoint<unknown>): void;
   height(): number;
   getStored(height: number): StoredBlock | null;
+  /** getStored without blocking the thread on LevelDB (the API's reads). */
+  readStored(height: number): Promise<StoredBlock | null>;
   /** Resolves once every stored block is in LevelDB. */
   flushed(): Promise<void>;
   close(): Promise<void>;
@@ -75,6 +77,9 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
     },
     getStored(height) {
       return pending.get(height) ?? level.getBlockSync(height);
+    },
+    async readStored(height) {
+      return pending.get(height) ?? (await level.getBlock(height));
     },
     height: () => top,
     put(block, certificate, after) {

@@ -40,6 +40,16 @@ function headerKey(height: number): string {
   return 'hdr:' + String(height).padStart(HEIGHT_DIGITS, '0');
 }
 
+/** The header of a block from its stored body, or else from the header kept when its body was pruned. */
+function headerOf(height: number, bodyText: string | undefined, kept: string | undefined | (() => string | undefined)): StoredHeader | null {
+  if (bodyText !== undefined) {
+    const stored = parseJson<StoredBlock>(bodyText, `block ${height}`);
+    return { height, hash: stored.hash, header: stored.block.header, certificate: stored.certificate };
+  }
+  const keptText = typeof kept === 'function' ? kept() : kept;
+  return keptText === undefined ? null : parseJson<StoredHeader>(keptText, `header ${height}`);
+}
+
 function snapKey(height: number): string {
   return 'snap:' + String(height).padStart(HEIGHT_DIGITS, '0');
 }
@@ -136,6 +146,8 @@ export type LevelBlockStore = BlockStore & {
   pruneBlocks(toHeight: number, keepEvery: number): Promise<number>;
   /** The header and certificate of a stored or pruned block (null below the base or above the top). */
   getHeaderSync(height: number): StoredHeader | null;
+  /** getHeaderSync without blocking the thread (the API's reads). */
+  getHeader(height: number): Promise<StoredHeader | null>;
   /**
    * Begin an empty store at an imported snapshot: block `base` (and any blocks after it, in order) are stored
    * with the persisted state at `base`, and `extras` (blobs, headers of earlier blocks such as set-change steps),
@@ -203,7 +215,7 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
   }
 
   async function getBlock(height: number): Promise<StoredBlock | null> {
-    if (!Number.isSafeInteger(height) || height < 1) return null;
+    if (closed || !Number.isSafeInteger(height) || height < 1) return null;
     const text = await db.get(heightKey(height));
     return text === undefined ? null : parseJson<StoredBlock>(text, `block ${height}`);
   }
@@ -314,13 +326,13 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
 
     getHeaderSync(height: number): StoredHeader | null {
       if (closed || !Number.isSafeInteger(height) || height < 1) return null;
-      const text = db.getSync(heightKey(height));
-      if (text !== undefined) {
-        const stored = parseJson<StoredBlock>(text, `block ${height}`);
-        return { height, hash: stored.hash, header: stored.block.header, certificate: stored.certificate };
-      }
-      const kept = db.getSync(headerKey(height));
-      return kept === undefined ? null : parseJson<StoredHeader>(kept, `header ${height}`);
+      return headerOf(height, db.getSync(heightKey(height)), () => db.getSync(headerKey(height)));
+    },
+
+    async getHeader(height: number): Promise<StoredHeader | null> {
+      if (closed || !Number.isSafeInteger(height) || height < 1) return null;
+      const text = await db.get(heightKey(height));
+      return headerOf(height, text, text === undefined ? await db.get(headerKey(height)) : undefined);
     },
 
     importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot, extras: { blobs?: Readonly<Record<string, string>>; headers?: readonly StoredHeader[] } = {}): Promise<void> {

@@ -146,7 +146,7 @@ export class PoolVerifier implements ProofVerifier {
    * Verify one proof. Resolves with a verdict or an abstention (`shed` when a full queue gave way); rejects only
    * with PoolClosedError (the node is closing, never the proof's fault).
    */
-  verify(proof: Proof): Promise<VerifyResult> {
+  verify(proof: Proof, priority = 0): Promise<VerifyResult> {
     if (this.closed) return Promise.reject(new PoolClosedError());
     const prepared = prepareJob(proof, this.rules);
     const cached = this.cache.get(prepared.id);
@@ -162,7 +162,7 @@ export class PoolVerifier implements ProofVerifier {
     if (pending) return pending;
     const promise = new Promise<VerifyResult>((resolve, reject) => {
       const job = { prepared, resolve, reject };
-      const shed = this.queue.push(job, prepared.admitted.rlimit);
+      const shed = this.queue.push(job, prepared.admitted.rlimit, priority);
       if (shed !== null) {
         this.stats.shed += 1;
         shed.resolve({ outcome: 'abstain', reason: 'shed', ms: 0, detail: `verifier queue full (${this.queueMax} waiting): the most expensive waiting proof (rlimit ${shed.prepared.admitted.rlimit}) gives way` });

@@ -16,7 +16,7 @@ import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes } from '
 import { getProof, type LedgerState, type ProofRecord } from '../ledger/state.js';
 import type { Block } from '../types/consensus.js';
 import { proofId, VERDICTS, type AttestedVerdict, type Proof } from '../types/proof.js';
-import type { AttestCommitTx, AttestRevealTx, AttestTx, RevealItem } from '../types/tx.js';
+import type { AttestCommitTx, AttestRevealTx, AttestTx, RevealItem, SubmitProofTx } from '../types/tx.js';
 import type { Clock } from '../../ports/clock.js';
 import type { VerifyResult } from '../../ports/verifier.js';
 
@@ -63,7 +63,12 @@ export function attestChainViewOf(state: LedgerState): AttestChainView {
 export interface AttesterOptions {
   clock: Clock;
   /** The node passes its ProofVerifier (a Promise); the simulator one that settles on simulated time. */
-  verifier: { verify(proof: Proof): PendingVerification };
+  verifier: { verify(proof: Proof, priority?: number): PendingVerification };
+  /**
+   * The order in which proofs waiting for the verifier go (higher first within a budget class): the fee a
+   * submission pays per unit of budget (feePerBudget). Absent: 0 for all, the order of the blocks.
+   */
+  priorityOf?: (tx: SubmitProofTx) => number;
   /** Ed25519 over the given bytes with this validator's key, hex (e.g. `(m) => sign(secretKey, m)`). */
   sign: (message: Uint8Array) => string;
   chainId: string;
@@ -167,8 +172,8 @@ export function createAttester(options: AttesterOptions): Attester {
   }
 
   /** Verify one proof and commit to the result when it is ready. */
-  function verifyProof(proof: Proof, id: string, height: number): void {
-        options.verifier.verify(proof).then(
+  function verifyProof(proof: Proof, id: string, height: number, priority = 0): void {
+        options.verifier.verify(proof, priority).then(
           (result) => {
             if (stopped) return;
             const verdict: AttestedVerdict = result.outcome === 'verdict' ? result.verdict : 'abstain';
@@ -190,7 +195,7 @@ export function createAttester(options: AttesterOptions): Attester {
     attestBlock(block) {
       if (stopped) return;
       advance();
-      for (const tx of block.txs) if (tx.type === 'submit') verifyProof(tx.proof, proofId(tx.proof), block.header.height);
+      for (const tx of block.txs) if (tx.type === 'submit') verifyProof(tx.proof, proofId(tx.proof), block.header.height, options.priorityOf?.(tx) ?? 0);
     },
     resume(open, proofBody) {
       const view = options.chain();

@@ -31,6 +31,7 @@ import { addressRefusal, isQuorum, totalStake, type Validator } from '../types/v
 import { checkAttest, commitCloseHeight, type AttestRuleView, type SigVerifier } from './attest-rule.js';
 import { hashHeader, hashValidatorSet } from './consensus-bridge.js';
 import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule.js';
+import { checkProofPayment, type FeeView } from './fees.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { fail, isCount, isRecord } from './guards.js';
 import { resultsRoot, txsRoot } from './results.js';
@@ -106,6 +107,11 @@ class BlockContext {
   /** The ledger as the attest rule reads it inside this block (its own writes included). */
   get attestView(): AttestRuleView {
     return { network: this.network, height: this.height, params: this.params, activeSet: this.activeSet, proof: (id) => this.read<ProofRecord>(KEY.proof(id)), verifySig: this.verifySig };
+  }
+
+  /** The ledger as the fee rule reads it (fees.ts). */
+  get feeView(): FeeView {
+    return { network: this.network, params: this.params, verifySig: this.verifySig };
   }
 
   /** The ledger as the evidence rule reads it inside this block (its own writes included). */
@@ -235,7 +241,16 @@ function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
   if (ctx.proofsInBlock >= ctx.params.blockProofsMax) fail('BLOCK_TOO_MANY_PROOFS', `more than ${ctx.params.blockProofsMax} proofs`);
   const id = computeProofId(tx.proof);
   if (ctx.read(KEY.proof(id)) !== undefined) fail('PROOF_DUPLICATE', `proof ${id} already submitted`);
+  // The door's rule (fees.ts), over the account as this block left it: earlier debits are in its balance already.
+  const payer = isRecord(tx.payment) && typeof tx.payment.account === 'string' ? ctx.account(tx.payment.account) : undefined;
+  const paid = checkProofPayment(ctx.feeView, tx.proof, id, tx.payment, payer, 0);
+  if (!paid.ok) fail(paid.code, paid.message);
   const record: ProofRecord = { submittedHeight: ctx.height, status: 'pending', verdict: null, finalHeight: null, commitCloseHeight: null, commits: {}, attestations: {} };
+  if (paid.fee > 0 && payer && paid.account !== null) {
+    // Held in the proof's record until its window closes (payProofFee); supply is unchanged meanwhile.
+    ctx.write(KEY.account(paid.account), { ...payer, balance: payer.balance - paid.fee });
+    record.fee = paid.fee;
+  }
   ctx.write(KEY.proof(id), record);
   const windowKey = KEY.window(ctx.height);
   ctx.write(windowKey, [...(ctx.read<string[]>(windowKey) ?? []), id]);
@@ -468,6 +483,26 @@ function finalizeRevealed(ctx: BlockContext, total: number, finalized: ResultLea
   }
 }
 
+/**
+ * The fee a proof paid, at its window close: split equally among the validators whose revealed verdict equals the
+ * final one (they did the work the submitter paid for); what integer division leaves, and the whole fee when none
+ * matched (undecided), is burned: no validator gains by making a proof undecided, no proposer by its ordering.
+ */
+function payProofFee(ctx: BlockContext, record: ProofRecord): void {
+  const fee = record.fee ?? 0;
+  if (fee === 0) return;
+  const matched = record.verdict === null || record.verdict === 'undecided' ? [] : Object.keys(record.attestations).sort().filter((id) => record.attestations[id] === record.verdict && ctx.validator(id) !== undefined);
+  const share = matched.length === 0 ? 0 : Math.floor(fee / matched.length);
+  for (const id of matched) {
+    const v = ctx.validator(id) as ValidatorRecord;
+    if (share > 0) {
+      ctx.write(KEY.validator(id), { ...v, feesEarned: (v.feesEarned ?? 0) + share });
+      ctx.credit(v.account, share);
+    }
+  }
+  ctx.burn(fee - share * matched.length);
+}
+
 /** 7. Windows that close at this height: undecided if still pending; a miss for each member that did not reveal. */
 function closeWindows(ctx: BlockContext, finalized: ResultLeaf[]): void {
   const closing = ctx.height - ctx.params.verdictWindowBlocks;
@@ -484,7 +519,10 @@ function closeWindows(ctx: BlockContext, finalized: ResultLeaf[]): void {
       if (record.commits[v.id] !== undefined) ctx.penalize(rec, ctx.params.wrongVerdictPenalty, { missed: rec.missed + 1, unrevealed: rec.unrevealed + 1 });
       else ctx.penalize(rec, ctx.params.missPenalty, { missed: rec.missed + 1 });
     }
-    ctx.write(KEY.proof(proofId), { ...record, status: 'closed', commits: {}, attestations: {} });
+    payProofFee(ctx, record);
+    const closed: ProofRecord = { ...record, status: 'closed', commits: {}, attestations: {} };
+    delete closed.fee;
+    ctx.write(KEY.proof(proofId), closed);
   }
   ctx.write(windowKey, undefined);
 }

@@ -21,6 +21,13 @@ export type LedgerErrorCode =
   | 'PROOF_TOO_LARGE'
   | 'PROOF_RLIMIT_ABOVE_CAP'
   | 'PROOF_DUPLICATE'
+  // proof fees (fees.ts FeeCode: the door refuses with the same codes)
+  | 'PROOF_FEE_REQUIRED'
+  | 'PROOF_PAYMENT_MALFORMED'
+  | 'PROOF_FEE_TOO_LOW'
+  | 'PROOF_PAYMENT_UNKNOWN_ACCOUNT'
+  | 'PROOF_FEE_INSUFFICIENT_BALANCE'
+  | 'PROOF_PAYMENT_BAD_SIGNATURE'
   | 'ATTEST_NOT_IN_SET'
   | 'ATTEST_EMPTY'
   | 'ATTEST_TOO_MANY'

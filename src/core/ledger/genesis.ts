@@ -161,7 +161,10 @@ export function buildGenesis(seed: GenesisSeed, opts: { z3Version: string; publi
   };
   const params = defaultParams(opts.z3Version);
   const p = (seed.params ?? {}) as Record<string, unknown>;
-  for (const row of PARAM_TABLE) if (typeof p[row.seedName] === 'number') params[row.name] = p[row.seedName] as number;
+  for (const row of PARAM_TABLE) {
+    const given = p[row.seedName];
+    if (typeof given === 'number' && !(row.absentAtDefault === true && given === row.defaultValue)) params[row.name] = given;
+  }
   if (typeof p.z3_version === 'string') params.z3Version = p.z3_version;
   if (p.allow_private_addresses === true) params.allowPrivateAddresses = true;
   if (p.testnet === true) params.testnet = true;

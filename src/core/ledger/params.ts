@@ -11,6 +11,8 @@ import {
   BLOCK_BYTES_MAX,
   BLOCK_TXS_MAX,
   EVIDENCE_PER_BLOCK_MAX,
+  PROOF_FEE_MAX,
+  PROOF_FEE_PER_MRLIMIT_MAX,
   PROOF_RLIMIT_DEFAULT,
   PROOF_RLIMIT_MAX,
   VALIDATORS_MAX,
@@ -80,6 +82,12 @@ export interface LedgerParams {
    * documents made before it keep their hash.
    */
   testnet?: true;
+  // --- Proof fees (issue 11, "spam that costs"; docs/LEDGER.md "Proof fees"). Absent, not 0, when off, so genesis
+  // documents made before them keep their hash; absent or 0 both mean no fee (the seed's plain POST /proofs).
+  /** Fee units per million rlimit of a proof's verification budget (seed `proof_fee_per_mrlimit`). */
+  proofFeePerMrlimit?: number;
+  /** Least fee of any proof when fees are on (seed `proof_fee_min`). */
+  proofFeeMin?: number;
 }
 
 export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses' | 'testnet'>;
@@ -91,6 +99,8 @@ export interface ParamRow {
   min: number;
   max: number;
   doc: string;
+  /** Left out of the params (not written as its default 0) unless a seed sets it above 0: older genesis hashes stay. */
+  absentAtDefault?: true;
 }
 
 export const PARAM_TABLE: readonly ParamRow[] = [
@@ -116,6 +126,9 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'attestVerdictsMax', seedName: 'attest_verdicts_max', defaultValue: 4096, min: 1, max: ATTEST_VERDICTS_MAX, doc: 'verdicts in one attestation' },
   { name: 'rlimitDefault', seedName: 'rlimit_default', defaultValue: PROOF_RLIMIT_DEFAULT, min: 1, max: PROOF_RLIMIT_MAX, doc: 'Z3 rlimit for a proof that names none' },
   { name: 'rlimitMax', seedName: 'rlimit_max', defaultValue: PROOF_RLIMIT_MAX, min: 1, max: PROOF_RLIMIT_MAX, doc: 'cap on a proof\'s requested rlimit' },
+  // Proof fees: kept together (absent at 0; src/core/ledger/fees.ts).
+  { name: 'proofFeePerMrlimit', seedName: 'proof_fee_per_mrlimit', defaultValue: 0, min: 0, max: PROOF_FEE_PER_MRLIMIT_MAX, doc: 'fee units per million rlimit of the budget a proof asks for; above 0 (or proof_fee_min above 0) every proof must be a signed submission paying at least the fee', absentAtDefault: true },
+  { name: 'proofFeeMin', seedName: 'proof_fee_min', defaultValue: 0, min: 0, max: PROOF_FEE_MAX, doc: 'least fee of a proof when fees are on', absentAtDefault: true },
 ];
 
 /** Default solver parameters recorded in the genesis: exactly what the verifier sets on every job (src/core/verdict.ts). */
@@ -123,7 +136,7 @@ export const DEFAULT_SOLVER_PARAMS: Readonly<Record<string, string | number | bo
 
 /** Defaults, with the Z3 version supplied by the caller (the CLI reads the installed z3-solver). */
 export function defaultParams(z3Version: string): LedgerParams {
-  const numeric = Object.fromEntries(PARAM_TABLE.map((row) => [row.name, row.defaultValue])) as Record<NumericParam, number>;
+  const numeric = Object.fromEntries(PARAM_TABLE.filter((row) => row.absentAtDefault !== true).map((row) => [row.name, row.defaultValue])) as Record<NumericParam, number>;
   return { ...numeric, z3Version, solverParams: { ...DEFAULT_SOLVER_PARAMS } };
 }
 

@@ -20,6 +20,8 @@ export const ATTEST_SALT_DOMAIN = 'pop/attest-salt/v1';
 export const BOND_DOMAIN = 'pop/bond/v2';
 export const UNBOND_DOMAIN = 'pop/unbond/v2';
 export const BOND_KEY_DOMAIN = 'pop/bond-key/v2';
+/** A paid proof submission (issue 11, "spam that costs"). */
+export const PROOF_PAYMENT_DOMAIN = 'pop/proof-payment/v1';
 
 /** What a commitment seals. The validator is inside, so a commitment copied under another name never opens. */
 export interface SealedVerdict {
@@ -90,4 +92,13 @@ export function bondKeySignBytes(network: SignNetwork, tx: Pick<BondTx, 'account
 /** Signed by the validator's consensus key. */
 export function unbondSignBytes(network: SignNetwork, tx: Omit<UnbondTx, 'signature' | 'type'>): Uint8Array {
   return signBytes(UNBOND_DOMAIN, network, { validator: tx.validator, nonce: tx.nonce });
+}
+
+/**
+ * Signed by the account that pays for a proof: binds the fee to this proof id on this network. The ledger takes a
+ * proof id once, so the signature cannot be replayed to charge the account again.
+ * @example sign(accountSecret, proofPaymentSignBytes(genesis, { proofId, account, fee: 50 }))
+ */
+export function proofPaymentSignBytes(network: SignNetwork, payment: { proofId: string; account: string; fee: number }): Uint8Array {
+  return signBytes(PROOF_PAYMENT_DOMAIN, network, { proofId: payment.proofId, account: payment.account, fee: payment.fee });
 }

@@ -49,6 +49,8 @@ export interface ValidatorRecord {
   lastSignedHeight?: number;
   proposed: number;
   slashed: number;
+  /** Proof fees paid to it (docs/LEDGER.md "Proof fees"; not minted, so not in `rewards`); absent until the first. */
+  feesEarned?: number;
   /** Advertised P2P address from the validator's latest bond that carried one (absent for genesis validators). */
   address?: string;
 }
@@ -67,6 +69,11 @@ export interface ProofRecord {
   commits: Record<string, string>;
   /** Revealed verdicts by validator (each opened a commitment); emptied when the window closes. */
   attestations: Record<string, AttestedVerdict>;
+  /**
+   * The fee the submitter paid, held until the window closes and then split among the validators whose revealed
+   * verdict matched the final one (fees.ts, apply.ts payProofFee); absent for a proof that paid none, and once paid.
+   */
+  fee?: number;
 }
 
 export interface ChainInfo {

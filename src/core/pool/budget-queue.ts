@@ -3,12 +3,14 @@
  * proofs at the largest rlimit (each holding a worker up to the watchdog) fill the queue, and then every proof,
  * however cheap, was refused and went unattested. Here:
  *
- * - Jobs wait in budget classes (VERIFIER_BUDGET_CLASS_BOUNDS); `take` serves the oldest job of the cheapest
- *   non-empty class, so a cheap proof waits behind at most the jobs already running and cheaper ones.
+ * - Jobs wait in budget classes (VERIFIER_BUDGET_CLASS_BOUNDS); `take` serves the cheapest non-empty class, and
+ *   within it the job of the highest priority (the fee it pays per unit of budget, 0 without fees), oldest first
+ *   among equals: a cheap proof waits behind at most the jobs already running and cheaper ones, and a flood of
+ *   proofs at the minimum fee does not hold up one that pays more (the validators are paid from that fee).
  * - Ageing: every VERIFIER_AGEING_EVERY-th take serves the oldest job of any class, so expensive proofs still
  *   progress under a steady stream of cheap ones (at least 1 in that many workers' turns).
- * - Full: the job with the largest budget (the newest among equals) is shed, the arriving one if it is that job.
- *   The caller turns a shed job into an explicit abstain; it never refuses everyone.
+ * - Full: the job with the largest budget is shed (among equals the lowest priority, then the newest), the arriving
+ *   one if it is that job. The caller turns a shed job into an explicit abstain; it never refuses everyone.
  *
  * Pure and deterministic (arrival order and budgets only): the simulator can run it too.
  */
@@ -25,10 +27,10 @@ export interface BudgetQueueOptions {
 
 export interface BudgetQueue<T> {
   /**
-   * Queue `item` with its budget. Returns the job shed to make room: null (none), the item itself (it was the
-   * most expensive), or a queued one.
+   * Queue `item` with its budget and priority (default 0; higher goes first within a budget class). Returns the job
+   * shed to make room: null (none), the item itself (it was the one to give way), or a queued one.
    */
-  push(item: T, budget: number): T | null;
+  push(item: T, budget: number, priority?: number): T | null;
   /** The next job to run, or undefined. */
   take(): T | undefined;
   size(): number;
@@ -39,8 +41,16 @@ export interface BudgetQueue<T> {
 interface Entry<T> {
   item: T;
   budget: number;
+  priority: number;
   seq: number;
 }
+
+/** Serving order within a class: higher priority first, then older. */
+const servedBefore = <T>(a: Entry<T>, b: Entry<T>): boolean => a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
+
+/** Shedding order: larger budget first, then lower priority, then newer. */
+const shedBefore = <T>(a: Entry<T>, b: Entry<T>): boolean =>
+  a.budget > b.budget || (a.budget === b.budget && (a.priority < b.priority || (a.priority === b.priority && a.seq > b.seq)));
 
 /**
  * Create an empty budget queue.
@@ -59,42 +69,52 @@ export function createBudgetQueue<T>(options: BudgetQueueOptions): BudgetQueue<T
     return i === -1 ? bounds.length : i;
   };
 
-  /** The most expensive waiting entry (newest among equal budgets), with its class. */
+  /** The waiting entry to shed first (shedBefore), with its class. */
   function costliest(): { cls: number; index: number; entry: Entry<T> } | null {
     for (let cls = classes.length - 1; cls >= 0; cls--) {
       const queue = classes[cls]!;
       let best = -1;
-      for (let i = 0; i < queue.length; i++) if (best === -1 || queue[i]!.budget >= queue[best]!.budget) best = i;
+      for (let i = 0; i < queue.length; i++) if (best === -1 || shedBefore(queue[i]!, queue[best]!)) best = i;
       if (best !== -1) return { cls, index: best, entry: queue[best]! };
     }
     return null;
   }
 
+  /** Insert in serving order (classes stay sorted: take is a shift). */
+  function insert(entry: Entry<T>): void {
+    const queue = classes[classOf(entry.budget)]!;
+    let at = queue.length;
+    while (at > 0 && servedBefore(entry, queue[at - 1]!)) at--;
+    queue.splice(at, 0, entry);
+  }
+
   return {
-    push(item, budget) {
-      const entry = { item, budget, seq: seq++ };
+    push(item, budget, priority = 0) {
+      const entry = { item, budget, priority, seq: seq++ };
       let shed: T | null = null;
       if (size >= options.max) {
         const top = costliest();
-        if (top === null || top.entry.budget <= budget) return item;
+        if (top === null || !shedBefore(top.entry, entry)) return item;
         classes[top.cls]!.splice(top.index, 1);
         size--;
         shed = top.entry.item;
       }
-      classes[classOf(budget)]!.push(entry);
+      insert(entry);
       size++;
       return shed;
     },
     take() {
       if (size === 0) return undefined;
       takes++;
-      let cls = classes.findIndex((queue) => queue.length > 0);
-      if (takes % ageingEvery === 0) {
-        // Ageing: the oldest waiting job of any class.
-        for (let c = 0; c < classes.length; c++) if (classes[c]!.length > 0 && classes[c]![0]!.seq < classes[cls]![0]!.seq) cls = c;
-      }
+      const cls = classes.findIndex((queue) => queue.length > 0);
       size--;
-      return classes[cls]!.shift()!.item;
+      if (takes % ageingEvery !== 0) return classes[cls]!.shift()!.item;
+      // Ageing: the oldest waiting job of any class, whatever its priority.
+      let oldest = { cls, index: 0 };
+      classes.forEach((queue, c) => queue.forEach((e, i) => {
+        if (e.seq < classes[oldest.cls]![oldest.index]!.seq) oldest = { cls: c, index: i };
+      }));
+      return classes[oldest.cls]!.splice(oldest.index, 1)[0]!.item;
     },
     size: () => size,
     drain() {

@@ -8,7 +8,7 @@
 import { canonicalByteLength } from '../codec/canonical.js';
 import type { LedgerParams } from '../ledger/params.js';
 import { EVIDENCE_PER_BLOCK_MAX } from '../limits.js';
-import type { Proof } from '../types/proof.js';
+import type { Proof, ProofPayment } from '../types/proof.js';
 import type { Mempool } from '../../ports/mempool.js';
 import type { Tx } from '../types/tx.js';
 
@@ -32,14 +32,15 @@ export function proofBytesRoom(limits: Pick<LedgerParams, 'blockBytesMax'>): num
 }
 
 /**
- * A proof's size as a block carries it: the UTF-8 bytes of its submit tx's canonical JSON, the very count the
+ * A proof's size as a block carries it (with its payment, when paid): the UTF-8 bytes of its submit tx's canonical JSON, the very count the
  * ledger applies to `block_bytes_max` (`canonicalByteLength`), and at least the mempool's (the proof alone). So
  * a proof within `proofBytesRoom` by this measure is one a proposer can take and the ledger can hold.
  * @example submitTxBytes({ smtlib: '(check-sat)', claim: 'sat' }) > 11
  */
-export function submitTxBytes(proof: Proof): number {
+export function submitTxBytes(proof: Proof, payment?: ProofPayment): number {
   const body = { smtlib: proof.smtlib, claim: proof.claim, rlimit: proof.rlimit, model: proof.model };
-  return canonicalByteLength({ type: 'submit', proof: body });
+  if (payment === undefined) return canonicalByteLength({ type: 'submit', proof: body });
+  return canonicalByteLength({ type: 'submit', proof: body, payment: { account: payment.account, fee: payment.fee, signature: payment.signature } });
 }
 
 /**
@@ -65,6 +66,6 @@ export function composeCandidates(sources: CandidateSources, limits: CandidateLi
     out.push(tx);
   }
   const room = Math.min(limits.blockProofsMax, limits.blockTxsMax - out.length);
-  for (const entry of sources.mempool.take(room, proofBytesRoom(limits))) out.push({ type: 'submit', proof: entry.proof });
+  for (const entry of sources.mempool.take(room, proofBytesRoom(limits))) out.push(entry.payment === undefined ? { type: 'submit', proof: entry.proof } : { type: 'submit', proof: entry.proof, payment: entry.payment });
   return out;
 }

@@ -1,19 +1,66 @@
 /**
  * The mempool: admitted proofs waiting to be ordered. Bounded by count, by bytes and by age (a TTL after which
- * `expire` takes an entry out), deduplicated by proof id, oldest first. Admission (the verifier's door checks: sizes, balanced s-expressions, command allow-list) is
- * injected by the caller (src/core/admission in the node), so this module never decides what is well-formed.
- * Pure (no Node built-ins): the simulator runs the same code.
+ * `expire` takes an entry out), deduplicated by proof id, ordered by fee per unit of verification budget (highest
+ * first, ties by arrival: with no fees, oldest first). When full, a newcomer that pays strictly more per budget than
+ * the cheapest entries evicts them (returned in `evicted`, so the node records why); one that does not is refused
+ * MEMPOOL_FULL. Admission (the verifier's door checks: sizes, balanced s-expressions, command allow-list) and the
+ * fee check (`price`, fees.ts over the node's ledger) are injected by the caller, so this module never decides what
+ * is well-formed or funded. Pure (no Node built-ins): the simulator runs the same code.
  */
 import { utf8Length } from '../admission/admit.js';
+import { budgetOf, proofRulesOf } from '../admission/envelope.js';
+import { checkProofPayment } from '../ledger/fees.js';
+import { proofBytesRoom, submitTxBytes } from './candidates.js';
+import { getAccount, ledgerNetwork, type LedgerState } from '../ledger/state.js';
 import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX, MEMPOOL_TAKE_SCAN_MAX } from '../limits.js';
-import { encodeProof, proofId, type Proof } from '../types/proof.js';
+import { encodeProof, proofId, type Proof, type ProofPayment } from '../types/proof.js';
+import { isHex } from '../../crypto/hash.js';
+import { verify } from '../../crypto/ed25519.js';
 import type { Mempool, MempoolAddResult, MempoolEntry } from '../../ports/mempool.js';
 
 /** The admission check at the door: ok, or a stable code and a message a person can act on. */
 export type AdmitProof = (proof: Proof) => { ok: true } | { ok: false; code: string; message: string };
 
+/** A proof's price: the fee it pays and the budget (rlimit) it buys; its rank is fee / budget. */
+export interface Price {
+  fee: number;
+  budget: number;
+  /** The paying account, null for an unpaid proof. */
+  account: string | null;
+}
+
+/**
+ * The fee check at the door: the proof's price, or a refusal (a FeeCode). `pendingFees(account)` is what that account
+ * already has waiting in this mempool, so one balance cannot back more proofs than it can pay for.
+ */
+export type PriceProof = (proof: Proof, id: string, payment: ProofPayment | undefined, pendingFees: (account: string) => number) => ({ ok: true } & Price) | { ok: false; code: string; message: string };
+
+/** No fee check (tests, tools without a ledger): every proof is unpaid and ranks by arrival alone. */
+const UNPRICED: PriceProof = () => ({ ok: true, fee: 0, budget: 1, account: null });
+
+/**
+ * The node's fee check: fees.ts `checkProofPayment` over the ledger as `state()` gives it now, the very rule the
+ * ledger applies when the proof is put in a block.
+ * @example createMempool({ admit, price: ledgerPrice(() => node.state()), nowMs })
+ */
+export function ledgerPrice(state: () => LedgerState): PriceProof {
+  return (proof, id, payment, pendingFees) => {
+    const s = state();
+    const account = payment !== undefined && isHex(payment.account, 32) ? payment.account : null;
+    const view = { network: ledgerNetwork(s), params: s.params, verifySig: verify };
+    const paid = checkProofPayment(view, proof, id, payment, account === null ? undefined : getAccount(s, account), account === null ? 0 : pendingFees(account));
+    if (!paid.ok) return paid;
+    // The door's PROOF_TOO_LARGE_FOR_BLOCK (intake.ts doorFor) measured the proof alone; its payment rides in the block too.
+    const bytes = payment === undefined ? 0 : submitTxBytes(proof, payment);
+    if (bytes > proofBytesRoom(s.params)) return { ok: false, code: 'PROOF_TOO_LARGE_FOR_BLOCK', message: `the proof with its payment takes ${bytes} bytes in a block; this network's blocks hold ${proofBytesRoom(s.params)} bytes of proofs (half of block_bytes_max)` };
+    return { ok: true, fee: paid.fee, budget: budgetOf(proof, proofRulesOf(s.params)), account: paid.account };
+  };
+}
+
 export interface MempoolOptions {
   admit: AdmitProof;
+  /** The fee check (default: none, every proof unpaid). */
+  price?: PriceProof;
   /** When an entry was added (its `addedAtMs`): the node passes its clock. */
   nowMs: () => number;
   proofsMax?: number;
@@ -22,39 +69,124 @@ export interface MempoolOptions {
   ttlMs?: number;
 }
 
+/** An entry with its rank: price, and arrival order in this pool. */
+interface Slot extends Price {
+  entry: MempoolEntry;
+  seq: number;
+}
+
+/** Negative when `a` ranks before `b`: more fee per budget (exact, in BigInt), then earlier arrival. */
+function rank(a: Slot, b: Slot): number {
+  const left = BigInt(a.fee) * BigInt(b.budget);
+  const right = BigInt(b.fee) * BigInt(a.budget);
+  if (left !== right) return left > right ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+/** Whether `a` pays strictly more per budget than `b`. */
+const paysMore = (a: Price, b: Price): boolean => BigInt(a.fee) * BigInt(b.budget) > BigInt(b.fee) * BigInt(a.budget);
+
+/** Index in `order` (sorted by rank) at which `slot` is, or would be inserted. */
+function search(order: readonly Slot[], slot: Slot): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rank(order[mid] as Slot, slot) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The payment's own bytes as JSON (it travels with the proof: gossip, store, block). */
+const paymentBytes = (payment: ProofPayment | undefined): number => (payment === undefined ? 0 : utf8Length(JSON.stringify(payment)));
+
+/** The pool's entries by rank (best first), with their count, bytes and the fees waiting per paying account. */
+class RankedSlots {
+  readonly byId = new Map<string, Slot>();
+  /** Every slot, best rank first. */
+  readonly order: Slot[] = [];
+  private readonly fees = new Map<string, number>();
+  bytes = 0;
+
+  pendingFees(account: string): number {
+    return this.fees.get(account) ?? 0;
+  }
+
+  insert(slot: Slot): void {
+    this.order.splice(search(this.order, slot), 0, slot);
+    this.byId.set(slot.entry.id, slot);
+    this.bytes += slot.entry.bytes;
+    if (slot.account !== null) this.fees.set(slot.account, this.pendingFees(slot.account) + slot.fee);
+  }
+
+  drop(slot: Slot): void {
+    const at = search(this.order, slot);
+    if (this.order[at] !== slot) throw new Error(`mempool: ${slot.entry.id} not at its rank`);
+    this.order.splice(at, 1);
+    this.byId.delete(slot.entry.id);
+    this.bytes -= slot.entry.bytes;
+    if (slot.account === null) return;
+    const left = this.pendingFees(slot.account) - slot.fee;
+    if (left > 0) this.fees.set(slot.account, left);
+    else this.fees.delete(slot.account);
+  }
+
+  /** The cheapest slots `slot` may evict to fit the bounds (each paying strictly less per budget), or null if it cannot fit. */
+  victimsFor(slot: Slot, proofsMax: number, bytesMax: number): Slot[] | null {
+    const victims: Slot[] = [];
+    let count = this.byId.size + 1;
+    let total = this.bytes + slot.entry.bytes;
+    for (let i = this.order.length - 1; i >= 0 && (count > proofsMax || total > bytesMax); i--) {
+      const cheapest = this.order[i] as Slot;
+      if (!paysMore(slot, cheapest)) return null;
+      victims.push(cheapest);
+      count--;
+      total -= cheapest.entry.bytes;
+    }
+    return count > proofsMax || total > bytesMax ? null : victims;
+  }
+}
+
 /**
  * Create a bounded mempool.
- * @example const pool = createMempool({ admit: admitProof, nowMs: () => clock.nowMs() });
+ * @example const pool = createMempool({ admit: admitProof, price: ledgerPrice(() => state), nowMs: () => clock.nowMs() });
  */
 export function createMempool(options: MempoolOptions): Mempool & { close(): void } {
   const proofsMax = options.proofsMax ?? MEMPOOL_PROOFS_MAX;
   const bytesMax = options.bytesMax ?? MEMPOOL_BYTES_MAX;
   const ttlMs = options.ttlMs ?? MEMPOOL_PROOF_TTL_MS;
-  // Map keeps insertion order: oldest first.
-  const entries = new Map<string, MempoolEntry>();
-  let bytes = 0;
+  const price = options.price ?? UNPRICED;
+  const slots = new RankedSlots();
+  let seq = 0;
   let closed = false;
 
   return {
-    add(proof: Proof, ageMs = 0): MempoolAddResult {
+    add(proof: Proof, ageMs = 0, payment?: ProofPayment): MempoolAddResult {
       const id = proofId(proof);
       if (closed) return { ok: false, id, code: 'MEMPOOL_CLOSED' };
-      if (entries.has(id)) return { ok: true, id, duplicate: true };
+      if (slots.byId.has(id)) return { ok: true, id, duplicate: true };
       const admitted = options.admit(proof);
       if (!admitted.ok) return { ok: false, id, code: admitted.code, message: admitted.message, admission: true };
-      const size = utf8Length(encodeProof(proof));
-      if (entries.size + 1 > proofsMax || bytes + size > bytesMax) return { ok: false, id, code: 'MEMPOOL_FULL' };
-      entries.set(id, { id, proof, bytes: size, addedAtMs: options.nowMs() - Math.max(0, ageMs) });
-      bytes += size;
-      return { ok: true, id, duplicate: false };
+      const priced = price(proof, id, payment, (account) => slots.pendingFees(account));
+      if (!priced.ok) return { ok: false, id, code: priced.code, message: priced.message, admission: true };
+      const entry: MempoolEntry = { id, proof, bytes: utf8Length(encodeProof(proof)) + paymentBytes(payment), addedAtMs: options.nowMs() - Math.max(0, ageMs) };
+      if (payment !== undefined) entry.payment = payment;
+      const slot: Slot = { entry, seq: seq++, fee: priced.fee, budget: priced.budget, account: priced.account };
+      const victims = slots.victimsFor(slot, proofsMax, bytesMax);
+      if (victims === null) return { ok: false, id, code: 'MEMPOOL_FULL' };
+      for (const victim of victims) slots.drop(victim);
+      slots.insert(slot);
+      if (victims.length === 0) return { ok: true, id, duplicate: false };
+      return { ok: true, id, duplicate: false, evicted: victims.map((v) => ({ entry: v.entry, fee: v.fee, budget: v.budget, byFee: slot.fee, byBudget: slot.budget })) };
     },
-    has: (id) => entries.has(id),
-    get: (id) => entries.get(id),
+    has: (id) => slots.byId.has(id),
+    get: (id) => slots.byId.get(id)?.entry,
     take(limitCount: number, limitBytes: number): MempoolEntry[] {
       const out: MempoolEntry[] = [];
       let taken = 0;
       let scanned = 0;
-      for (const entry of entries.values()) {
+      for (const { entry } of slots.order) {
         if (out.length >= limitCount || scanned >= MEMPOOL_TAKE_SCAN_MAX) break;
         scanned++;
         // Skip, do not stop: one large entry at the head must not keep every smaller one behind it out.
@@ -66,23 +198,18 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
     },
     expire(): MempoolEntry[] {
       const now = options.nowMs();
-      const expired = [...entries.values()].filter((entry) => now - entry.addedAtMs >= ttlMs).sort((a, b) => a.addedAtMs - b.addedAtMs);
-      for (const entry of expired) {
-        entries.delete(entry.id);
-        bytes -= entry.bytes;
-      }
-      return expired;
+      const expired = [...slots.byId.values()].filter((slot) => now - slot.entry.addedAtMs >= ttlMs).sort((a, b) => a.entry.addedAtMs - b.entry.addedAtMs);
+      for (const slot of expired) slots.drop(slot);
+      return expired.map((slot) => slot.entry);
     },
     remove(ids: readonly string[]): void {
       for (const id of ids) {
-        const entry = entries.get(id);
-        if (!entry) continue;
-        entries.delete(id);
-        bytes -= entry.bytes;
+        const slot = slots.byId.get(id);
+        if (slot) slots.drop(slot);
       }
     },
-    size: () => entries.size,
-    bytes: () => bytes,
+    size: () => slots.byId.size,
+    bytes: () => slots.bytes,
     close(): void {
       closed = true;
     },

@@ -16,6 +16,20 @@ export interface Proof {
   model?: string;
 }
 
+/**
+ * Who pays for a proof, on a network with a proof fee (docs/LEDGER.md "Proof fees"): the account's Ed25519
+ * signature over (network, proof id, account, fee), proofPaymentSignBytes. Not part of the proof's id. Bound to the
+ * proof id, which the ledger takes once ever (PROOF_DUPLICATE), so it cannot be replayed to charge the account twice.
+ */
+export interface ProofPayment {
+  /** The paying account: its Ed25519 public key, hex. */
+  account: string;
+  /** What the account pays: at least the network's fee for the proof's budget (proofFee); more buys priority. */
+  fee: number;
+  /** Ed25519 over proofPaymentSignBytes, hex. */
+  signature: string;
+}
+
 /** What one verifier concludes about a proof. */
 export type Verdict = 'valid' | 'invalid' | 'unknown' | 'malformed';
 export const VERDICTS: readonly Verdict[] = ['valid', 'invalid', 'unknown', 'malformed'];

@@ -2,13 +2,17 @@
  * Transactions carried in a block's payload. Consensus orders them without looking inside; the ledger
  * (src/core/ledger) validates and applies them. Each one that speaks for someone is signed by them.
  */
-import type { AttestedVerdict, Proof } from './proof.js';
+import type { AttestedVerdict, Proof, ProofPayment } from './proof.js';
 import type { Evidence } from './consensus.js';
 
-/** A client's proof, ordered into a block. Anonymous: the proof's id is its content hash. */
+/**
+ * A client's proof, ordered into a block. The proof's id is its content hash; `payment` (absent on a network
+ * without a proof fee: the submission is anonymous) names the account that pays the fee and is signed by it.
+ */
 export interface SubmitProofTx {
   type: 'submit';
   proof: Proof;
+  payment?: ProofPayment;
 }
 
 /**

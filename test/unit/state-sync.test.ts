@@ -1,0 +1,302 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLevelBlockStore, type LevelBlockStore } from '../../src/adapters/store/level-block-store.js';
+import { hashHeader } from '../../src/core/consensus/messages.js';
+import { initialPriorities } from '../../src/core/consensus/proposer.js';
+import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
+import { setStepRecordAfter } from '../../src/core/ledger/light.js';
+import type { Tx } from '../../src/core/types/tx.js';
+import { installSnapshot, snapshotPackageAt } from '../../src/node/chain-admin.js';
+import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
+import { forgedRoot, misbehavingTransport, type Misbehaviour } from '../../src/node/misbehave.js';
+import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
+import { checkProof, chunkHash, createSnapshotServer, createStateSyncClient, StateSyncError, type SnapshotWire, type StateSyncClient, type SyncPeers } from '../../src/node/state-sync.js';
+import { wireSchema, type WireMessage } from '../../src/node/wire.js';
+import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_IN_FLIGHT, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../../src/core/limits.js';
+import { silentLog } from '../../src/ports/log.js';
+import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+
+// State sync over P2P (src/node/state-sync.ts): real LevelDB stores serve real persisted states through the
+// snapshot server; the syncing client talks to them through an in-memory network. Each kind of lie is served by
+// one peer among honest ones: the client must refuse it, score that peer down, and finish from the others.
+const dirs: string[] = [];
+const stores: LevelBlockStore[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pop-statesync-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const { doc, keys } = makeGenesis({ validators: 4, accounts: [{ name: 'alice', balance: 50_000 }] });
+const signers = ['node_1', 'node_2', 'node_3'];
+
+/** An open store holding `top` blocks with persisted states at `states` (block 1 bonds node_5: a set change). */
+async function chainStore(top: number, states: number[]): Promise<{ level: LevelBlockStore; roots: Map<number, string> }> {
+  const dir = tempDir();
+  claimDataDir(dir, doc.genesisHash);
+  const level = await openLevelBlockStore(join(dir, 'chain'));
+  stores.push(level);
+  let s: LedgerState = genesisState(doc);
+  const roots = new Map<number, string>();
+  let prevSet = genesisValidatorSet(doc).validators as LedgerState['activeSet'];
+  for (let h = 1; h <= top; h++) {
+    const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
+    if (h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
+    const block = makeBlock(s, txs);
+    const voted = { validators: [...prevSet] };
+    const certificate = certify(doc, block.header, voted.validators.some((v) => v.id === 'node_5') ? [...signers, 'node_5'] : signers, new Map([...keys, ['node_5', keyFor('node_5')]]));
+    s = applyBlock(s, block);
+    roots.set(h, stateRoot(s));
+    const hash = hashHeader(block.header);
+    prevSet = s.activeSet;
+    const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) }) : undefined;
+    const blobs: Record<string, string> = { [`results:${h}`]: JSON.stringify(s.lastResults) };
+    const step = setStepRecordAfter(s);
+    if (step) blobs[setStepKey(step.height)] = JSON.stringify(step);
+    await level.commit({ block: { height: h, hash, block, certificate }, blobs, ...(snapshot ? { snapshot } : {}) });
+  }
+  return { level, roots };
+}
+
+type Alter = (m: SnapshotWire) => SnapshotWire;
+
+/** Peers over an in-memory network: each a snapshot server on `level`, its answers passed through `alter`. */
+function network(peers: { id: string; level: LevelBlockStore; alter?: Alter; misbehave?: Misbehaviour['kind'] }[]) {
+  let client: StateSyncClient | null = null;
+  const requests: { to: string; kind: string }[] = [];
+  const penalized: string[] = [];
+  const servers = new Map(
+    peers.map((p) => {
+      const honestSend = (to: string, m: WireMessage): boolean => {
+        const out = p.alter ? p.alter(m as SnapshotWire) : (m as SnapshotWire);
+        setImmediate(() => client?.onResponse(p.id, out));
+        return true;
+      };
+      const out = p.misbehave
+        ? misbehavingTransport({ send: honestSend, broadcast: () => 0, peers: () => [] }, [{ kind: p.misbehave, fromHeight: 1 }], { self: p.id, secretKey: keys.get(p.id)?.secretKey ?? '00'.repeat(32), network: doc, log: silentLog })
+        : { send: honestSend };
+      const server = createSnapshotServer({ level: () => p.level, genesis: doc, chunkEntries: 3, nowMs: () => Date.now(), send: (to, m) => void out.send(to, m as WireMessage), log: silentLog });
+      return [p.id, server] as const;
+    }),
+  );
+  const syncPeers: SyncPeers = {
+    connected: () => peers.map((p) => p.id),
+    send: (to, m) => {
+      requests.push({ to, kind: m.kind });
+      setImmediate(() => servers.get(to)?.onRequest('joiner', m));
+      return true;
+    },
+    penalize: (id) => penalized.push(id),
+  };
+  const connect = (c: StateSyncClient): StateSyncClient => (client = c);
+  return { syncPeers, connect, requests, penalized, servers };
+}
+
+function clientOn(net: ReturnType<typeof network>, stagingDir = join(tempDir(), 'state-sync'), extra: Partial<Parameters<typeof createStateSyncClient>[0]> = {}): StateSyncClient {
+  return net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir, log: silentLog, requestTimeoutMs: 500, discoveryMs: 500, retryMs: 50, roundsMax: 3, ...extra }));
+}
+
+describe('state sync', () => {
+  it('an honest network: the newest servable snapshot, every chunk fetched and checked, installed like import-snapshot', async () => {
+    const a = await chainStore(7, [3, 6]);
+    const b = await chainStore(7, [3, 6]);
+    const net = network([
+      { id: 'node_1', level: a.level },
+      { id: 'node_2', level: b.level },
+    ]);
+    const synced = (await clientOn(net).run())!;
+    expect(synced.point.height).toBe(6); // 6 has its next block; 7 is the top
+    expect(synced.proof.header.stateRoot).toBe(a.roots.get(6));
+    expect(synced.chunks).toBeGreaterThan(2);
+    expect(synced.fetched).toBe(synced.chunks);
+    expect(synced.refused).toEqual([]);
+    // Chunks are spread over the peers that offer the snapshot.
+    expect(new Set(net.requests.filter((r) => r.kind === 'snapshot-chunk-request').map((r) => r.to))).toEqual(new Set(['node_1', 'node_2']));
+    const fresh = await openLevelBlockStore(join(tempDir(), 'chain'));
+    stores.push(fresh);
+    await installSnapshot(fresh, synced.proof, synced.point);
+    const resumed = await loadResumePoint(fresh, doc.genesisHash, silentLog);
+    expect(resumed?.height).toBe(6);
+    expect(stateRoot(resumed!.appState)).toBe(a.roots.get(6));
+    expect(fresh.latestHeight()).toBe(7);
+  });
+
+  it('a peer serving bad chunks is refused at the first one, scored down, and the chunks come from the others', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const liar = await chainStore(7, [3, 6]);
+    const net = network([
+      { id: 'node_2', level: liar.level, misbehave: 'bad-snapshot-chunks' },
+      { id: 'node_1', level: honest.level },
+      { id: 'node_3', level: honest.level },
+    ]);
+    const synced = (await clientOn(net).run())!;
+    expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
+    expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_BAD_CHUNK']]);
+    expect(net.penalized).toEqual(['node_2']);
+    // Not asked again after the lie (beyond the requests already in flight then).
+    expect(net.requests.filter((r) => r.to === 'node_2' && r.kind === 'snapshot-chunk-request').length).toBeLessThanOrEqual(STATE_SYNC_CHUNKS_IN_FLIGHT);
+  });
+
+  it('a peer offering a wrong root is refused against block h+1 before any chunk is fetched from it', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const net = network([
+      { id: 'node_2', level: honest.level, misbehave: 'bad-snapshot-root' },
+      { id: 'node_1', level: honest.level },
+    ]);
+    const synced = (await clientOn(net).run())!;
+    expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
+    const lie = synced.refused.find((r) => r.peer === 'node_2');
+    expect(lie?.code).toBe('STATE_SYNC_WRONG_ROOT');
+    expect(lie?.message).toContain(forgedRoot(honest.roots.get(6)!).slice(0, 16));
+    expect(net.requests.filter((r) => r.to === 'node_2' && r.kind === 'snapshot-chunk-request')).toHaveLength(0);
+  });
+
+  it('a peer offering a higher height than its proof is refused (wrong height)', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const bump: Alter = (m) => {
+      if (m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => ({ ...o, height: o.height + 100 })) };
+      if (m.kind === 'snapshot-proof' || m.kind === 'snapshot-chunk') return { ...m, height: m.height + 100 };
+      return m;
+    };
+    const net = network([
+      { id: 'node_1', level: honest.level },
+      { id: 'node_2', level: honest.level, alter: bump },
+    ]);
+    // The liar answers its requests at the claimed height (106) with what it holds for 6.
+    const server = net.servers.get('node_2')!;
+    const onRequest = server.onRequest.bind(server);
+    server.onRequest = (from, m) => onRequest(from, m.kind === 'snapshot-proof-request' || m.kind === 'snapshot-chunk-request' ? { ...m, height: m.height - 100 } : m);
+    const synced = (await clientOn(net).run())!;
+    expect(synced.point.height).toBe(6);
+    expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_WRONG_HEIGHT']]);
+    // The higher claim was tried first.
+    expect(net.requests.find((r) => r.kind === 'snapshot-proof-request')?.to).toBe('node_2');
+  });
+
+  it('a header h+1 without a valid certificate (a forged state root signed by keys outside the set) is refused', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const forgedKeys = new Map(signers.map((id) => [id, keyFor(`mallory-${id}`)]));
+    const forge: Alter = (m) => {
+      if (m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => ({ ...o, stateRoot: forgedRoot(o.stateRoot) })) };
+      if (m.kind === 'snapshot-proof' && m.proof) {
+        const header = { ...m.proof.next.block.header, stateRoot: forgedRoot(m.proof.header.stateRoot) };
+        const next = { ...m.proof.next, hash: hashHeader(header), block: { ...m.proof.next.block, header }, certificate: certify(doc, header, signers, forgedKeys) };
+        return { ...m, proof: { ...m.proof, header: { ...m.proof.header, stateRoot: header.stateRoot }, next } };
+      }
+      return m;
+    };
+    const net = network([
+      { id: 'node_2', level: honest.level, alter: forge },
+      { id: 'node_1', level: honest.level },
+    ]);
+    const synced = (await clientOn(net).run())!;
+    expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
+    const lie = synced.refused.find((r) => r.peer === 'node_2');
+    expect(lie?.code).toBe('STATE_SYNC_BAD_CERTIFICATE');
+    expect(lie?.message).toMatch(/certificate of block 7/);
+  });
+
+  it('chunk hashes of another state (each chunk matches its hash): caught at the root, the peers offering them refused', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const pkg = (await snapshotPackageAt(honest.level, doc, 6))!;
+    const chunks: string[] = [];
+    for (let i = 0; i < pkg.entries.length; i += 3) chunks.push(JSON.stringify(pkg.entries.slice(i, i + 3)));
+    const forged = [JSON.stringify(pkg.entries.slice(0, 2)), ...chunks.slice(1)]; // an entry left out
+    const lie: Alter = (m) => {
+      if (m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => ({ ...o, chunkHashes: forged.map(chunkHash) })) };
+      if (m.kind === 'snapshot-chunk' && m.index === 0) return { ...m, data: forged[0]! };
+      return m;
+    };
+    const net = network([
+      { id: 'node_2', level: honest.level, alter: lie },
+      { id: 'node_1', level: honest.level },
+    ]);
+    const synced = (await clientOn(net).run())!;
+    expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
+    expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_BAD_STATE']]);
+    expect(synced.refused[0]!.message).toMatch(/does not hash to its root|hash to/);
+  });
+
+  it('a sync cut short goes on from the staged chunks: only the missing ones are fetched again', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const staging = join(tempDir(), 'state-sync');
+    const first = network([{ id: 'node_1', level: honest.level }]);
+    const abort = new AbortController();
+    let stored = 0;
+    const cut = clientOn(first, staging, { signal: abort.signal, onChunkStored: () => ++stored === 2 && abort.abort() });
+    await expect(cut.run()).rejects.toMatchObject({ code: 'STATE_SYNC_ABORTED' });
+    expect(readdirSync(staging).filter((f) => !f.endsWith('.partial'))).toHaveLength(stored);
+    const again = network([{ id: 'node_1', level: honest.level }]);
+    const synced = (await clientOn(again, staging).run())!;
+    expect(synced.fetched).toBe(synced.chunks - stored);
+    expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
+  });
+
+  it('no peer offers a snapshot (a young chain): null, so the node replays from genesis', async () => {
+    const young = await chainStore(2, []);
+    const net = network([{ id: 'node_1', level: young.level }]);
+    expect(await clientOn(net).run()).toBeNull();
+  });
+
+  it('only lies: STATE_SYNC_FAILED after the rounds, naming the refused peers', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const net = network([{ id: 'node_2', level: honest.level, misbehave: 'bad-snapshot-root' }]);
+    const err = await clientOn(net).run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateSyncError);
+    expect((err as StateSyncError).code).toBe('STATE_SYNC_FAILED');
+    expect((err as StateSyncError).message).toContain('node_2 STATE_SYNC_WRONG_ROOT');
+  });
+
+  it('a server answers a peer at most servesPerWindow times per window', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const sent: string[] = [];
+    let now = 0;
+    const server = createSnapshotServer({ level: () => honest.level, genesis: doc, chunkEntries: 3, nowMs: () => now, send: (to) => void sent.push(to), log: silentLog, servesPerWindow: 2, windowMs: 1000 });
+    for (let i = 0; i < 5; i++) server.onRequest('node_9', { kind: 'snapshot-chunk-request', height: 6, index: 0 });
+    server.onRequest('node_8', { kind: 'snapshot-chunk-request', height: 6, index: 0 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent.filter((t) => t === 'node_9')).toHaveLength(2);
+    expect(sent.filter((t) => t === 'node_8')).toHaveLength(1);
+    now = 1000;
+    server.onRequest('node_9', { kind: 'snapshot-chunk-request', height: 6, index: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sent.filter((t) => t === 'node_9')).toHaveLength(3);
+  });
+
+  it('the wire schema bounds every state sync message (anything else scores the sender down in the transport)', () => {
+    const schema = wireSchema(doc.chainId);
+    const ok = (m: unknown): boolean => schema.safeParse(m).success;
+    const hash = 'ab'.repeat(32);
+    expect(ok({ kind: 'snapshot-list-request' })).toBe(true);
+    expect(ok({ kind: 'snapshot-list-request', extra: 1 })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 5, stateRoot: hash, chunkHashes: [hash] }] })).toBe(true);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 5, stateRoot: hash, chunkHashes: [] }] })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 0, stateRoot: hash, chunkHashes: [hash] }] })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 5, stateRoot: 'zz', chunkHashes: [hash] }] })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: Array.from({ length: STATE_SYNC_OFFERS_MAX + 1 }, () => ({ height: 5, stateRoot: hash, chunkHashes: [hash] })) })).toBe(false);
+    expect(ok({ kind: 'snapshot-offers', offers: [{ height: 5, stateRoot: hash, chunkHashes: Array.from({ length: STATE_SYNC_CHUNKS_MAX + 1 }, () => hash) }] })).toBe(false);
+    expect(ok({ kind: 'snapshot-proof-request', height: 5 })).toBe(true);
+    expect(ok({ kind: 'snapshot-proof-request', height: 1.5 })).toBe(false);
+    expect(ok({ kind: 'snapshot-proof', height: 5, proof: null })).toBe(true);
+    expect(ok({ kind: 'snapshot-proof', height: 5, proof: { header: {}, block: {}, next: {}, steps: [] } })).toBe(true); // checked by checkProof
+    expect(ok({ kind: 'snapshot-proof', height: 5, proof: { header: {}, block: {}, next: {}, steps: 'x' } })).toBe(false);
+    expect(ok({ kind: 'snapshot-chunk-request', height: 5, index: STATE_SYNC_CHUNKS_MAX })).toBe(false);
+    expect(ok({ kind: 'snapshot-chunk', height: 5, index: 0, data: '[]' })).toBe(true);
+    expect(ok({ kind: 'snapshot-chunk', height: 5, index: 0, data: 'x'.repeat(STATE_SYNC_CHUNK_BYTES_MAX + 1) })).toBe(false);
+    expect(ok({ kind: 'snapshot-chunk', height: 5, index: -1, data: null })).toBe(false);
+  });
+
+  it('a malformed proof is a lie, never a throw', () => {
+    const offer = { height: 6, stateRoot: 'ab'.repeat(32), chunkHashes: ['ab'.repeat(32)] };
+    for (const proof of [{}, { header: null }, { header: { height: 6, stateRoot: offer.stateRoot }, block: { height: 6 } }, { header: { height: 6, stateRoot: offer.stateRoot, chainId: doc.chainId, genesisHash: doc.genesisHash }, block: { height: 6 }, next: { height: 7 }, steps: [] }]) {
+      const r = checkProof(doc, offer, proof as never);
+      expect(r?.code, JSON.stringify(proof)).toMatch(/^STATE_SYNC_/);
+    }
+  });
+});
