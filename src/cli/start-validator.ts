@@ -113,7 +113,7 @@ async function main(opts: Opts): Promise<void> {
     ? lazyVerifier({ finalVerdict: (id) => (nodeRef === null ? null : (getProof(nodeRef.ledger(), id)?.verdict ?? null)), schedule: (ms, fn) => void setTimeout(fn, ms).unref() })
     : plan.some((m) => m.kind === 'guess-valid')
       ? guessValidVerifier()
-      : new PoolVerifier({ workers: config.verifier.workers, rules: proofRulesOf(genesis.params) });
+      : new PoolVerifier({ workers: config.verifier.workers, workersMin: config.verifier.workers_min, idleMs: config.verifier.worker_idle_ms, rules: proofRulesOf(genesis.params) });
   const network = { chainId: genesis.chainId, genesisHash: genesis.genesisHash };
   const outgoing: NodeOptions['outgoing'] = plan.some((m) => !VERIFIER_MISBEHAVIOURS.includes(m.kind))
     ? (transport) => misbehavingTransport(transport, plan, { self: config.node_id, secretKey: key.secretKey, network, log })

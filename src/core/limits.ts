@@ -297,14 +297,30 @@ assertLimit(FUTURE_BYTES_PER_SENDER_MAX < FUTURE_BYTES_MAX, 'one sender must not
 assertLimit(MESSAGE_BYTES_MAX <= FUTURE_BYTES_PER_SENDER_MAX, 'a maximal proposal must fit in one sender\'s share of the future buffer');
 
 // --- Proof verifier (issue 2) ---
-/** A worker whose Z3 heap peaked above this during a job is replaced after it (WASM memory never shrinks). */
-export const VERIFIER_WORKER_RETIRE_BYTES = 512 * 1024 * 1024;
+/**
+ * A worker whose Z3 heap has peaked above this is replaced after its job: WASM memory never shrinks, so the pages
+ * would stay resident for the worker's life. 256 MB (was 512): a corpus run peaks at ~13 MB per worker, so only a
+ * heavy proof pays the ~0.3 s restart, and two workers can pin at most ~0.5 GB between them.
+ */
+export const VERIFIER_WORKER_RETIRE_BYTES = 256 * 1024 * 1024;
 /** How often a worker samples Z3's allocation counter during a job, against VERIFIER_WORKER_RSS_BYTES_MAX. */
 export const VERIFIER_MEMORY_SAMPLE_MS = 25;
 /** A (re)started pool worker must load Z3 and start its job within this; otherwise the job abstains. */
 export const VERIFIER_WORKER_START_MS = 120_000;
+/**
+ * Pool workers kept running while the node has no proof to verify (config verifier.workers_min); the others start
+ * on demand (a start costs ~0.2-0.6 s of one core) and stop after VERIFIER_WORKER_IDLE_MS without a job. One warm
+ * worker keeps a lone proof's finality fast; each idle worker otherwise holds ~40 MB (~90 MB for the first: it
+ * also pins Z3's 33 MB WASM module). See docs/BENCHMARKS.md#memory.
+ */
+export const VERIFIER_WORKERS_MIN = 1;
+/** How long a pool worker beyond VERIFIER_WORKERS_MIN may sit without a job before it stops (config verifier.worker_idle_ms). */
+export const VERIFIER_WORKER_IDLE_MS = 60_000;
+/** Largest verifier.worker_idle_ms a config may set (a day). */
+export const VERIFIER_WORKER_IDLE_MS_MAX = 86_400_000;
 
 assertLimit(VERIFIER_WORKER_RETIRE_BYTES < VERIFIER_WORKER_RSS_BYTES_MAX, 'retire a worker before it reaches the ceiling');
+assertLimit(VERIFIER_WORKER_IDLE_MS > 0 && VERIFIER_WORKER_IDLE_MS <= VERIFIER_WORKER_IDLE_MS_MAX, 'the default idle stop lies within what a config may set');
 assertLimit(VERIFIER_WORKER_RSS_BYTES_MAX < 2 * 1024 * 1024 * 1024, 'the ceiling must sit below the 2 GiB WASM memory of one Z3 instance');
 
 // --- Ledger (issue 4; network values live in the genesis params, these are their ceilings) ---

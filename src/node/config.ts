@@ -10,7 +10,7 @@
  *     "consensus": { "timeout": 10.0, "view_change_timeout": 5.0 },
  *     "http_port": 8101, "http_host": "127.0.0.1",
  *     "data_dir": "data/node_1", "key_file": "data/keys/node_1.json",
- *     "verifier": { "workers": 2 }
+ *     "verifier": { "workers": 2, "workers_min": 1, "worker_idle_ms": 60000 }
  *   }
  */
 import { isPeerAddress } from '../core/types/validator.js';
@@ -27,6 +27,9 @@ import {
   PRUNE_KEEP_RECENT_MIN,
   STATE_SNAPSHOT_INTERVAL_DEFAULT,
   STATE_SYNC_CHUNK_ENTRIES_DEFAULT,
+  VERIFIER_WORKER_IDLE_MS,
+  VERIFIER_WORKER_IDLE_MS_MAX,
+  VERIFIER_WORKERS_MIN,
 } from '../core/limits.js';
 import { DEFAULT_TIMEOUTS, type TimeoutConfig } from '../core/consensus/timeouts.js';
 
@@ -75,10 +78,23 @@ export const NodeConfigSchema = z
     http_host: host.default('127.0.0.1'),
     data_dir: z.string().min(1).optional(),
     key_file: z.string().min(1).optional(),
+    /**
+     * Z3 worker threads: at most `workers`; `workers_min` stay running while there is nothing to verify, the others
+     * start on demand and stop after `worker_idle_ms` without a job (limits.ts VERIFIER_WORKERS_MIN, VERIFIER_WORKER_IDLE_MS).
+     */
     verifier: z
-      .object({ workers: z.number().int().min(1).max(64).default(2) })
+      .object({
+        workers: z.number().int().min(1).max(64).default(2),
+        workers_min: z.number().int().min(0).max(64).default(VERIFIER_WORKERS_MIN),
+        worker_idle_ms: z.number().int().min(1).max(VERIFIER_WORKER_IDLE_MS_MAX).default(VERIFIER_WORKER_IDLE_MS),
+      })
       .strict()
-      .default({ workers: 2 }),
+      // Only when both are valid numbers: a bad `workers` is reported once, on its own path.
+      .refine((v) => !(Number.isInteger(v.workers) && v.workers >= 1 && Number.isInteger(v.workers_min) && v.workers_min > v.workers), {
+        message: 'workers_min cannot exceed workers',
+        path: ['workers_min'],
+      })
+      .default({ workers: 2, workers_min: VERIFIER_WORKERS_MIN, worker_idle_ms: VERIFIER_WORKER_IDLE_MS }),
     /**
      * Per-client (IP address) limits (limits.ts defaults): submissions (POST /proofs, POST /txs), a burst then a rate;
      * bytes answered by the reading routes (GET /blocks, /proofs/:id, ...), a burst then a rate.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { clientLimitsFromConfig, readLimitsFromConfig, defaultLocalConfig, parseNodeConfig, parseNodeConfigText } from '../../src/node/config.js';
-import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_CLIENTS_TRACKED_MAX } from '../../src/core/limits.js';
+import { API_CLIENT_BURST_COUNT, API_CLIENT_SUBMITS_PER_SECOND, API_CLIENTS_TRACKED_MAX, VERIFIER_WORKER_IDLE_MS, VERIFIER_WORKER_IDLE_MS_MAX, VERIFIER_WORKERS_MIN } from '../../src/core/limits.js';
 
 describe('node config', () => {
   it('accepts config/node_1..4.json: P2P 8001..8004, HTTP 8101..8104, the other three as peers', () => {
@@ -12,7 +12,7 @@ describe('node config', () => {
       expect(result.config.network.listen_port).toBe(8000 + n);
       expect(result.config.http_port).toBe(8100 + n);
       expect(result.config.network.bootstrap_peers.map((p) => p.node_id).sort()).toEqual([1, 2, 3, 4].filter((i) => i !== n).map((i) => `node_${i}`));
-      expect(result.config).toEqual({ ...defaultLocalConfig(n, 4), verifier: { workers: 1 } });
+      expect(result.config).toEqual({ ...defaultLocalConfig(n, 4), verifier: { workers: 1, workers_min: VERIFIER_WORKERS_MIN, worker_idle_ms: VERIFIER_WORKER_IDLE_MS } });
     }
   });
 
@@ -72,6 +72,20 @@ describe('node config', () => {
       ['', 'consensus.timeout', 'consensus.view_change_timeout', 'network.bootstrap_peers.0.address', 'network.listen_port', 'node_id', 'stake', 'verifier.workers'].sort(),
     );
     expect(result.issues.find((i) => i.path === '')?.message).toMatch(/extra/);
+  });
+
+  it('verifier: workers_min and worker_idle_ms default from limits.ts; bad values are each listed; workers_min above workers is refused', () => {
+    const base = { node_id: 'node_1', stake: 10000, network: { listen_port: 8001 }, http_port: 8101 };
+    const ok = parseNodeConfig({ ...base, verifier: { workers: 3 } });
+    expect(ok.ok && ok.config.verifier).toEqual({ workers: 3, workers_min: VERIFIER_WORKERS_MIN, worker_idle_ms: VERIFIER_WORKER_IDLE_MS });
+    const set = parseNodeConfig({ ...base, verifier: { workers: 2, workers_min: 0, worker_idle_ms: 5000 } });
+    expect(set.ok && set.config.verifier).toEqual({ workers: 2, workers_min: 0, worker_idle_ms: 5000 });
+    const bad = parseNodeConfig({ ...base, verifier: { workers: 2, workers_min: -1, worker_idle_ms: 0 } });
+    expect(!bad.ok && bad.issues.map((i) => i.path).sort()).toEqual(['verifier.worker_idle_ms', 'verifier.workers_min']);
+    const tooLong = parseNodeConfig({ ...base, verifier: { worker_idle_ms: VERIFIER_WORKER_IDLE_MS_MAX + 1, workers_min: 1.5 } });
+    expect(!tooLong.ok && tooLong.issues.map((i) => i.path).sort()).toEqual(['verifier.worker_idle_ms', 'verifier.workers_min']);
+    const above = parseNodeConfig({ ...base, verifier: { workers: 2, workers_min: 3 } });
+    expect(!above.ok && above.issues).toEqual([{ path: 'verifier.workers_min', message: 'workers_min cannot exceed workers' }]);
   });
 
   it('reports cross-field problems: self as peer, duplicate peers, HTTP port = P2P port', () => {

@@ -9,6 +9,9 @@
  * - Budget: Z3 rlimit only (deterministic). The wall-clock watchdog and the memory ceiling only protect the
  *   node: when one fires, the worker is terminated and replaced and the job's result is `abstain`.
  * - A bounded LRU cache of verdicts by proof id; identical proofs in flight share one job.
+ * - Memory: workers beyond `workersMin` start on demand and stop after `idleMs` without a job; a worker whose Z3 heap
+ *   ever grew past `retireBytes` is replaced after its job (WASM memory never shrinks, so its pages would stay
+ *   resident). memory() reports what each live worker holds.
  * - close(): queued jobs reject with PoolClosedError, running jobs end as abstain 'closed', workers terminate.
  */
 import { availableParallelism } from 'node:os';
@@ -19,6 +22,7 @@ import {
   VERIFIER_MEMORY_SAMPLE_MS,
   VERIFIER_QUEUE_MAX,
   VERIFIER_WATCHDOG_MS,
+  VERIFIER_WORKER_IDLE_MS,
   VERIFIER_WORKER_START_MS,
   VERIFIER_WORKER_RETIRE_BYTES,
   VERIFIER_WORKER_RSS_BYTES_MAX,
@@ -42,8 +46,29 @@ export interface PoolVerifierOptions {
   watchdogMs?: number;
   /** Z3 heap ceiling per worker during a job. Default VERIFIER_WORKER_RSS_BYTES_MAX. */
   memoryMaxBytes?: number;
-  /** Replace a worker after a job that peaked above this. Default VERIFIER_WORKER_RETIRE_BYTES. */
+  /** Replace a worker after a job once its Z3 heap has peaked above this. Default VERIFIER_WORKER_RETIRE_BYTES. */
   retireBytes?: number;
+  /**
+   * Workers kept running while idle (0..workers); the others start on demand and stop after idleMs. Default: all of
+   * them (benchmarks and one-shot tools want every worker warm); a node passes its config (VERIFIER_WORKERS_MIN).
+   */
+  workersMin?: number;
+  /** A worker beyond workersMin stops after this long without a job. Default VERIFIER_WORKER_IDLE_MS. */
+  idleMs?: number;
+}
+
+/** What one live worker holds, from its latest reply. */
+export interface WorkerMemory {
+  threadId: number;
+  /** The worker's V8 heap (total_heap_size). */
+  heapBytes: number;
+  /** The highest Z3 allocation seen on its instance: the WASM heap it keeps resident. */
+  z3HighWaterBytes: number;
+}
+
+interface ReplyMemory {
+  heapBytes: number;
+  z3HighWaterBytes: number;
 }
 
 interface WorkerReply {
@@ -52,6 +77,7 @@ interface WorkerReply {
   peakBytes: number;
   version: string;
   threadId: number;
+  memory: ReplyMemory;
 }
 
 interface QueuedJob {
@@ -76,7 +102,10 @@ export class PoolVerifier implements ProofVerifier {
   private readonly queue: BudgetQueue<QueuedJob>;
   private readonly inFlight = new Map<string, Promise<VerifyResult>>();
   private readonly running = new Set<AbortController>();
+  private readonly workerMemory = new Map<number, WorkerMemory>();
   private busy = 0;
+  /** Workers being terminated after their job: piscina still lists them as free until they exit. */
+  private retiring = 0;
   private closed = false;
   private version: string | undefined;
   /** Counters for tests and metrics. */
@@ -87,6 +116,7 @@ export class PoolVerifier implements ProofVerifier {
    */
   constructor(options: PoolVerifierOptions = {}) {
     this.size = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
+    const workersMin = Math.min(this.size, Math.max(0, Math.floor(options.workersMin ?? this.size)));
     this.queueMax = options.queueMax ?? VERIFIER_QUEUE_MAX;
     this.watchdogMs = options.watchdogMs ?? VERIFIER_WATCHDOG_MS;
     this.memoryMaxBytes = options.memoryMaxBytes ?? VERIFIER_WORKER_RSS_BYTES_MAX;
@@ -96,9 +126,9 @@ export class PoolVerifier implements ProofVerifier {
     this.queue = createBudgetQueue<QueuedJob>({ max: this.queueMax });
     this.pool = new Piscina({
       filename: WORKER_URL,
-      minThreads: this.size,
+      minThreads: workersMin,
       maxThreads: this.size,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      idleTimeout: options.idleMs ?? VERIFIER_WORKER_IDLE_MS,
       // Z3's pthreads talk to the worker's event loop: never park a worker in Atomics.wait between tasks.
       atomics: 'disabled',
       // Workers run plain .mjs: no TypeScript loader needed (and none inherited from tsx or vitest).
@@ -150,14 +180,17 @@ export class PoolVerifier implements ProofVerifier {
   /** The verifier context, with the Z3 version reported by a worker. */
   async context(): Promise<VerifierContext> {
     if (this.version === undefined) {
-      const reply = (await this.pool.run({ kind: 'version' })) as { version: string };
+      const reply = (await this.pool.run({ kind: 'version' })) as { version: string; threadId: number; memory: ReplyMemory };
       this.version = reply.version;
+      this.noteMemory(reply.threadId, reply.memory);
     }
     return verifierContext(this.version);
   }
 
   private pump(): void {
-    while (!this.closed && this.busy < this.size && this.queue.size() > 0) {
+    // No job is handed out while a worker is being retired: piscina could give it to that worker, and the job would
+    // die with it (abstain worker-crash: a verdict lost).
+    while (!this.closed && this.retiring === 0 && this.busy < this.size && this.queue.size() > 0) {
       const job = this.queue.take() as QueuedJob;
       this.busy += 1;
       this.runJob(job.prepared).then(
@@ -178,7 +211,12 @@ export class PoolVerifier implements ProofVerifier {
       const worker = this.pool.threads.find((thread) => thread.threadId === retireThreadId);
       if (worker) {
         this.stats.workersReplaced += 1;
-        await worker.terminate().catch(() => undefined);
+        this.retiring += 1;
+        try {
+          await worker.terminate().catch(() => undefined);
+        } finally {
+          this.retiring -= 1;
+        }
       }
     }
     this.busy -= 1;
@@ -217,9 +255,10 @@ export class PoolVerifier implements ProofVerifier {
       )) as WorkerReply;
       this.version ??= reply.version;
       this.stats.evaluationMsTotal += reply.ms;
+      this.noteMemory(reply.threadId, reply.memory);
       const result = resultFromOutput(prepared.admitted, reply.output, reply.ms);
       this.cache.set(prepared.id, result);
-      return reply.peakBytes > this.retireBytes ? { result, retireThreadId: reply.threadId } : { result };
+      return reply.memory.z3HighWaterBytes > this.retireBytes ? { result, retireThreadId: reply.threadId } : { result };
     } catch (error) {
       this.stats.abstentions += 1;
       const ms = Math.round(performance.now() - started);
@@ -236,6 +275,24 @@ export class PoolVerifier implements ProofVerifier {
       channel.port1.close();
       this.running.delete(controller);
     }
+  }
+
+  /** The live workers (started on demand, stopped when idle) and what each held at its latest reply. */
+  memory(): { workersLive: number; workers: WorkerMemory[] } {
+    const live = this.forgetStoppedWorkers();
+    return { workersLive: live, workers: [...this.workerMemory.values()] };
+  }
+
+  /** Keep a worker's figures; past `workers` entries, those of stopped workers are dropped (bounded by the pool size). */
+  private noteMemory(threadId: number, memory: ReplyMemory): void {
+    this.workerMemory.set(threadId, { threadId, ...memory });
+    if (this.workerMemory.size > this.size) this.forgetStoppedWorkers();
+  }
+
+  private forgetStoppedWorkers(): number {
+    const live = new Set(this.pool.threads.map((thread) => thread.threadId));
+    for (const id of this.workerMemory.keys()) if (!live.has(id)) this.workerMemory.delete(id);
+    return live.size;
   }
 
   /** Reject queued jobs (PoolClosedError), end running ones as abstain 'closed', terminate every worker. */

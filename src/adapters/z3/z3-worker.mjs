@@ -1,17 +1,25 @@
 // Piscina worker: one Z3 instance per worker thread, one job at a time. Plain JavaScript (see z3-engine.mjs).
 // While a job runs, Z3's allocation counter is sampled; above the ceiling the worker tells the pool over the
-// job's MessagePort and the pool terminates this thread (abstain 'memory').
+// job's MessagePort and the pool terminates this thread (abstain 'memory'). Every reply carries this worker's
+// memory figures (its V8 heap, the high-water of Z3's heap), for the pool's retire decision and bench:memory.
+import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { createEngine } from './z3-engine.mjs';
 
 const engine = await createEngine();
+/** Highest Z3 allocation seen on this instance: WASM memory never shrinks, so its pages stay resident. */
+let z3HighWaterBytes = engine.allocatedBytes();
+
+function memory() {
+  return { heapBytes: getHeapStatistics().total_heap_size, z3HighWaterBytes };
+}
 
 /**
  * @param {{ kind: 'version' } | { kind: 'evaluate', script: string, port: import('node:worker_threads').MessagePort,
  *   memoryMaxBytes: number, sampleMs: number }} task
  */
 export default async function run(task) {
-  if (task.kind === 'version') return { version: engine.version, threadId };
+  if (task.kind === 'version') return { version: engine.version, threadId, memory: memory() };
   const { script, port, memoryMaxBytes, sampleMs } = task;
   let reported = false;
   // The pool arms its watchdog when the job starts here, not while a fresh worker is still loading Z3.
@@ -27,7 +35,8 @@ export default async function run(task) {
       },
       sampleMs,
     );
-    return { ...result, version: engine.version, threadId };
+    z3HighWaterBytes = Math.max(z3HighWaterBytes, result.peakBytes);
+    return { ...result, version: engine.version, threadId, memory: memory() };
   } finally {
     port.close();
   }
