@@ -14,7 +14,7 @@
  *     at 10x the rate the network can verify them; each next to the unloaded figure of phase 3 (goal: at most 2x).
  * The last line is one JSON object.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -349,6 +349,7 @@ async function maxBudgetSeconds(): Promise<number> {
 async function feeNetwork(dir: string): Promise<{ genesis: ClusterGenesis; honestKey: string; attackerKey: string; network: (url: string) => Promise<FeeNetwork> }> {
   const params = { ...BENCH_PARAMS, proof_fee_per_mrlimit: 10, proof_fee_min: 5 };
   const accounts = [{ name: 'honest', balance: 1_000_000_000 }, { name: 'attacker', balance: 1_000_000_000 }];
+  mkdirSync(join(dir, 'fees'), { recursive: true });
   const genesis = await makeClusterGenesis(root, join(dir, 'fees'), validatorSeed(COUNT, 10000, { params, accounts }));
   const keyOf = (name: string): string => (JSON.parse(readFileSync(join(genesis.keysDir, `${name}.json`), 'utf8')) as { secret_key: string }).secret_key;
   return { genesis, honestKey: keyOf('honest'), attackerKey: keyOf('attacker'), network: async (url) => (await requireJson(`${url}/genesis`)) as FeeNetwork };
