@@ -7,13 +7,14 @@
  *     cores / (validators x measured per-proof verification time);
  *  3. block commit latency, and verdict finality latency p50/p99 of one trivial proof at a time (the JSON's
  *     figure; finality under the bulk load is printed too), and RSS per node;
- *  4. under attack, each on a fresh network: the same honest client's trivial-proof finality while another client
- *     floods 10x the verification limit (trivial proofs), then while another submits proofs at the largest budget
- *     (rlimit_max, work Z3 cannot finish in it) at 10x the rate the network can verify them; each next to the
- *     unloaded figure of phase 3 (goal: at most 2x).
+ *  4. under attack, each on a fresh network that charges proof fees (the defence of a public network; the client
+ *     limits stay raised, so one address stands for a botnet): the same honest client's trivial-proof finality,
+ *     paying twice the least fee, while another client floods 10x the verification limit (trivial proofs at the
+ *     least fee), then while another submits proofs at the largest budget (rlimit_max, work Z3 cannot finish in it)
+ *     at 10x the rate the network can verify them; each next to the unloaded figure of phase 3 (goal: at most 2x).
  * The last line is one JSON object.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,8 @@ import { validatorSeed } from '../cluster/config.js';
 import { makeClusterGenesis, type ClusterGenesis } from '../cluster/genesis.js';
 import { startLoopbackCluster } from '../cluster/local-cluster.js';
 import { requireJson, rssMb, sleep } from '../cluster/proc.js';
+import { payForProof, requiredProofFee, type FeeNetwork } from '../client/index.js';
+import type { SubmitProofBody } from '../api/schemas.js';
 import { PROOF_RLIMIT_MAX } from '../core/limits.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -57,6 +60,9 @@ function maxBudgetProof(i: number): { smtlib: string; claim: 'sat' | 'unsat'; rl
   return { smtlib, claim: 'unsat', rlimit: PROOF_RLIMIT_MAX };
 }
 
+/** Large blocks and a long verdict window, so the bulk phases measure the network, not the window. */
+const BENCH_PARAMS = { block_proofs_max: 2048, verdict_window_blocks: 200 };
+
 /** The benchmark's validators take its single client's load (a node's default is a burst of 100, then 20/s). */
 const BENCH_CLIENT_LIMITS = { client_submits_per_second: 1_000_000, client_burst: 1_000_000 };
 
@@ -83,7 +89,7 @@ async function startNetwork(dir: string, genesis: ClusterGenesis, phase: string,
   };
 }
 
-async function submitAll(urls: string[], proofs: { smtlib: string; claim: string }[], concurrency: number): Promise<{ ids: string[]; submittedAt: Map<string, number> }> {
+async function submitAll(urls: string[], proofs: object[], concurrency: number): Promise<{ ids: string[]; submittedAt: Map<string, number> }> {
   const ids: string[] = [];
   const submittedAt = new Map<string, number>();
   let next = 0;
@@ -245,11 +251,11 @@ async function verificationLimit(): Promise<number> {
  * One trivial proof at a time, submit to final (ms, sorted); a proof not final within 60 s counts as 60 s (so the
  * figure is a lower bound when it shows 60,000).
  */
-async function singleFinality(net: Net, samples = 15, tag = 'single'): Promise<number[]> {
+async function singleFinality(net: Net, samples = 15, tag = 'single', pay: (body: SubmitProofBody) => SubmitProofBody = (b) => b): Promise<number[]> {
   const single: number[] = [];
   for (let i = 0; i < samples; i++) {
     const ts = performance.now();
-    const { ids: [one] } = await submitAll([net.http[i % COUNT]!], [trivialProof(i, tag)], 1);
+    const { ids: [one] } = await submitAll([net.http[i % COUNT]!], [pay(trivialProof(i, tag))], 1);
     while (performance.now() - ts < 60_000) {
       const s = (await requireJson(`${net.http[0]}/proofs/${one}`)) as { status: string };
       if (s.status === 'final') break;
@@ -339,25 +345,39 @@ async function maxBudgetSeconds(): Promise<number> {
   return (performance.now() - t) / 1000;
 }
 
-/** Phase 4: the honest client's finality under each attack, each on a fresh network; the sorted samples of each. */
-async function attackPhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitProofsPerSec: number): Promise<{ flood: number[]; maxBudget: number[]; floodPerSec: number; maxBudgetPerSec: number }> {
+/** The fee-charging network of phase 4: its genesis, its fee terms, and two funded accounts' secret keys. */
+async function feeNetwork(dir: string): Promise<{ genesis: ClusterGenesis; honestKey: string; attackerKey: string; network: (url: string) => Promise<FeeNetwork> }> {
+  const params = { ...BENCH_PARAMS, proof_fee_per_mrlimit: 10, proof_fee_min: 5 };
+  const accounts = [{ name: 'honest', balance: 1_000_000_000 }, { name: 'attacker', balance: 1_000_000_000 }];
+  mkdirSync(join(dir, 'fees'), { recursive: true });
+  const genesis = await makeClusterGenesis(root, join(dir, 'fees'), validatorSeed(COUNT, 10000, { params, accounts }));
+  const keyOf = (name: string): string => (JSON.parse(readFileSync(join(genesis.keysDir, `${name}.json`), 'utf8')) as { secret_key: string }).secret_key;
+  return { genesis, honestKey: keyOf('honest'), attackerKey: keyOf('attacker'), network: async (url) => (await requireJson(`${url}/genesis`)) as FeeNetwork };
+}
+
+/** Phase 4: the honest client's finality under each attack, each on a fresh fee network; the sorted samples of each. */
+async function attackPhase(dir: string, opts: Opts, limitProofsPerSec: number): Promise<{ flood: number[]; maxBudget: number[]; floodPerSec: number; maxBudgetPerSec: number }> {
   const workers = Number(opts.workers);
   const samples = Number(opts.attackSamples);
   const floodPerSec = 10 * limitProofsPerSec;
-  console.log(`Phase 4a: an honest client's trivial proofs while another floods ${floodPerSec.toFixed(0)} trivial proofs/s (10x the verification limit)`);
+  const { genesis, honestKey, attackerKey, network } = await feeNetwork(dir);
+  console.log(`Phase 4a: an honest client's trivial proofs (twice the least fee) while another floods ${floodPerSec.toFixed(0)} trivial proofs/s at the least fee (10x the verification limit)`);
   const netA = await startNetwork(dir, genesis, 'flood', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
-  const flooder = attackLoop(netA.http.slice(1), floodPerSec, (i) => trivialProof(i, 'flood'));
+  const terms = await network(netA.http[0]!);
+  const honest = (body: SubmitProofBody): SubmitProofBody => payForProof(body, terms, honestKey, 2 * requiredProofFee(terms, body));
+  const attacker = (body: SubmitProofBody): SubmitProofBody => payForProof(body, terms, attackerKey);
+  const flooder = attackLoop(netA.http.slice(1), floodPerSec, (i) => attacker(trivialProof(i, 'flood')));
   await sleep(5_000); // let the flood build up before the first honest proof
-  const flood = await singleFinality(netA, samples, 'honest-flood');
+  const flood = await singleFinality(netA, samples, 'honest-flood', honest);
   console.log(`  honest finality p50 ${quantile(flood, 0.5).toFixed(0)} ms, max ${flood.at(-1)!.toFixed(0)} ms; ${await flooder.stop()} flood proofs sent`);
   await netA.stop();
   const heavySec = await maxBudgetSeconds();
   const maxBudgetPerSec = (10 * availableParallelism()) / (COUNT * heavySec);
   console.log(`Phase 4b: while another client sends ${maxBudgetPerSec.toFixed(2)} proofs/s at rlimit ${PROOF_RLIMIT_MAX} (${heavySec.toFixed(1)} s of a worker each: 10x what the network verifies)`);
   const netB = await startNetwork(dir, genesis, 'max-budget', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
-  const heavy = attackLoop(netB.http.slice(1), maxBudgetPerSec, maxBudgetProof);
+  const heavy = attackLoop(netB.http.slice(1), maxBudgetPerSec, (i) => attacker(maxBudgetProof(i)));
   await sleep(5_000);
-  const maxBudget = await singleFinality(netB, samples, 'honest-heavy');
+  const maxBudget = await singleFinality(netB, samples, 'honest-heavy', honest);
   console.log(`  honest finality p50 ${quantile(maxBudget, 0.5).toFixed(0)} ms, max ${maxBudget.at(-1)!.toFixed(0)} ms; ${await heavy.stop()} maximal-budget proofs sent`);
   await netB.stop();
   return { flood, maxBudget, floodPerSec, maxBudgetPerSec };
@@ -366,12 +386,12 @@ async function attackPhase(dir: string, genesis: ClusterGenesis, opts: Opts, lim
 program.action(async (opts: Opts) => {
   const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
   try {
-    const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: { block_proofs_max: 2048, verdict_window_blocks: 200 } }));
+    const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: BENCH_PARAMS }));
     const { orderingProofsPerSec, batchProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
     const verificationLimitProofsPerSec = await verificationLimit();
     const { e2eProofsPerSec, single, rssMax } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
     const unloaded = quantile(single, 0.5);
-    const attack = opts.attacks ? await attackPhase(dir, genesis, opts, verificationLimitProofsPerSec) : null;
+    const attack = opts.attacks ? await attackPhase(dir, opts, verificationLimitProofsPerSec) : null;
     const underAttack = attack
       ? {
           finalityUnderFloodMsP50: Math.round(quantile(attack.flood, 0.5)),
