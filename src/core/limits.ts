@@ -32,6 +32,12 @@ export const VERIFIER_QUEUE_MAX = 1024;
  * non-empty class is served first (src/core/pool/budget-queue.ts).
  */
 export const VERIFIER_BUDGET_CLASS_BOUNDS: readonly number[] = [1_000_000, 10_000_000];
+/**
+ * Workers a pool of at least two keeps from the most expensive budget class: a client that sends proofs at the
+ * largest rlimit (each may hold a worker up to the watchdog) cannot occupy every worker, so a cheaper proof waits
+ * for at most a cheaper running job (src/adapters/z3/pool-verifier.ts).
+ */
+export const VERIFIER_LANES_FREE_OF_TOP_CLASS = 1;
 /** Every this many jobs started, the oldest waiting job of any class goes first (expensive proofs still progress). */
 export const VERIFIER_AGEING_EVERY = 4;
 export const VERIFIER_CACHE_ENTRIES_MAX = 10_000;

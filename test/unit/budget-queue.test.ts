@@ -65,6 +65,18 @@ describe('budget queue (the verifier waiting room, issue 11 attack 4)', () => {
     expect(q.push('poor-cheap', 1, 0)).toBe('rich-heavy');
   });
 
+  it('take(maxClass) serves only the cheaper classes (ageing too), leaving the expensive ones waiting', () => {
+    const q = createBudgetQueue<string>({ max: 10, classBounds: [10, 100], ageingEvery: 1 });
+    q.push('top', 1_000);
+    q.push('mid', 50);
+    expect(q.classOf(1_000)).toBe(2);
+    expect(q.classCount()).toBe(3);
+    expect(q.take(1)).toBe('mid');
+    expect(q.take(1)).toBeUndefined();
+    expect(q.size()).toBe(1);
+    expect(q.take()).toBe('top');
+  });
+
   it('never holds more than max, never loses a job (each is taken, shed or drained exactly once)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constant(-1)), { maxLength: 60 }), (max, ops) => {

@@ -207,6 +207,25 @@ describe('PoolVerifier under a flood of maximal-budget proofs', () => {
   }, 30_000);
 });
 
+describe('PoolVerifier when maximal-budget proofs would hold every worker', () => {
+  it('keeps one of two workers free of the most expensive class: a cheap proof does not wait for the watchdog', async () => {
+    const pool = new PoolVerifier({ workers: 2, queueMax: 16, watchdogMs: 3_000, cacheEntriesMax: 0 });
+    try {
+      await pool.context();
+      const settled: string[] = [];
+      const track = (name: string, p: Promise<VerifyResult>): Promise<VerifyResult> => p.then((r) => (settled.push(name), r));
+      const heavy = [0, 1].map((i) => track(`heavy-${i}`, pool.verify({ ...bvProduct(256 + 4 * i), rlimit: 50_000_000 })));
+      const cheap = track('cheap', pool.verify({ smtlib: '(declare-const x Int)(assert (= x 1))(check-sat)', claim: 'sat' }));
+      // Before: both workers ran a heavy proof, and the cheap one waited for a watchdog (3 s).
+      await expect(cheap).resolves.toMatchObject({ outcome: 'verdict', verdict: 'valid' });
+      expect(settled[0]).toBe('cheap');
+      await Promise.all(heavy);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
 describe('PoolVerifier under a flood at the minimum fee', () => {
   it('a proof that pays more per budget is verified before the waiting flood and is not the one shed', async () => {
     const pool = new PoolVerifier({ workers: 1, queueMax: 3, watchdogMs: 1_500, cacheEntriesMax: 0 });

@@ -24,6 +24,7 @@ import {
   VERIFIER_WATCHDOG_MS,
   VERIFIER_WORKER_IDLE_MS,
   VERIFIER_WORKER_START_MS,
+  VERIFIER_LANES_FREE_OF_TOP_CLASS,
   VERIFIER_WORKER_RETIRE_BYTES,
   VERIFIER_WORKER_RSS_BYTES_MAX,
 } from '../../core/limits.js';
@@ -104,6 +105,8 @@ export class PoolVerifier implements ProofVerifier {
   private readonly running = new Set<AbortController>();
   private readonly workerMemory = new Map<number, WorkerMemory>();
   private busy = 0;
+  /** Running jobs of the most expensive budget class. */
+  private topBusy = 0;
   /** Workers being terminated after their job: piscina still lists them as free until they exit. */
   private retiring = 0;
   private closed = false;
@@ -190,23 +193,29 @@ export class PoolVerifier implements ProofVerifier {
   private pump(): void {
     // No job is handed out while a worker is being retired: piscina could give it to that worker, and the job would
     // die with it (abstain worker-crash: a verdict lost).
+    // A pool of two or more keeps VERIFIER_LANES_FREE_OF_TOP_CLASS workers from the most expensive class.
+    const top = this.queue.classCount() - 1;
+    const topLanes = this.size >= 2 ? this.size - VERIFIER_LANES_FREE_OF_TOP_CLASS : this.size;
     while (!this.closed && this.retiring === 0 && this.busy < this.size && this.queue.size() > 0) {
-      const job = this.queue.take() as QueuedJob;
+      const job = this.queue.take(this.topBusy < topLanes ? top : top - 1) as QueuedJob | undefined;
+      if (job === undefined) break;
+      const isTop = this.queue.classOf(job.prepared.admitted.rlimit) === top;
       this.busy += 1;
+      if (isTop) this.topBusy += 1;
       this.runJob(job.prepared).then(
         ({ result, retireThreadId }) => {
           job.resolve(result);
-          void this.release(retireThreadId);
+          void this.release(retireThreadId, isTop);
         },
         (error: unknown) => {
           job.reject(error instanceof Error ? error : new Error(String(error)));
-          void this.release(undefined);
+          void this.release(undefined, isTop);
         },
       );
     }
   }
 
-  private async release(retireThreadId: number | undefined): Promise<void> {
+  private async release(retireThreadId: number | undefined, wasTop: boolean): Promise<void> {
     if (retireThreadId !== undefined && !this.closed) {
       const worker = this.pool.threads.find((thread) => thread.threadId === retireThreadId);
       if (worker) {
@@ -220,6 +229,7 @@ export class PoolVerifier implements ProofVerifier {
       }
     }
     this.busy -= 1;
+    if (wasTop) this.topBusy -= 1;
     this.pump();
   }
 

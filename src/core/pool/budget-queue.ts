@@ -9,6 +9,8 @@
  *   proofs at the minimum fee does not hold up one that pays more (the validators are paid from that fee).
  * - Ageing: every VERIFIER_AGEING_EVERY-th take serves the oldest job of any class, so expensive proofs still
  *   progress under a steady stream of cheap ones (at least 1 in that many workers' turns).
+ * - A caller may take from the cheaper classes only (`take(maxClass)`): the pool keeps a worker free of the most
+ *   expensive class that way.
  * - Full: the job with the largest budget is shed (among equals the lowest priority, then the newest), the arriving
  *   one if it is that job. The caller turns a shed job into an explicit abstain; it never refuses everyone.
  *
@@ -31,8 +33,11 @@ export interface BudgetQueue<T> {
    * shed to make room: null (none), the item itself (it was the one to give way), or a queued one.
    */
   push(item: T, budget: number, priority?: number): T | null;
-  /** The next job to run, or undefined. */
-  take(): T | undefined;
+  /** The next job to run from classes 0..maxClass (default: all), or undefined. */
+  take(maxClass?: number): T | undefined;
+  /** The class of a budget: 0 for the cheapest, classCount() - 1 for the most expensive. */
+  classOf(budget: number): number;
+  classCount(): number;
   size(): number;
   /** Remove and return every waiting job (close). */
   drain(): T[];
@@ -103,19 +108,21 @@ export function createBudgetQueue<T>(options: BudgetQueueOptions): BudgetQueue<T
       size++;
       return shed;
     },
-    take() {
-      if (size === 0) return undefined;
+    take(maxClass = classes.length - 1) {
+      const cls = classes.findIndex((queue, c) => c <= maxClass && queue.length > 0);
+      if (cls === -1) return undefined;
       takes++;
-      const cls = classes.findIndex((queue) => queue.length > 0);
       size--;
       if (takes % ageingEvery !== 0) return classes[cls]!.shift()!.item;
-      // Ageing: the oldest waiting job of any class, whatever its priority.
+      // Ageing: the oldest waiting job of any class allowed, whatever its priority.
       let oldest = { cls, index: 0 };
       classes.forEach((queue, c) => queue.forEach((e, i) => {
-        if (e.seq < classes[oldest.cls]![oldest.index]!.seq) oldest = { cls: c, index: i };
+        if (c <= maxClass && e.seq < classes[oldest.cls]![oldest.index]!.seq) oldest = { cls: c, index: i };
       }));
       return classes[oldest.cls]!.splice(oldest.index, 1)[0]!.item;
     },
+    classOf,
+    classCount: () => classes.length,
     size: () => size,
     drain() {
       const all = classes.flatMap((queue) => queue.splice(0)).sort((a, b) => a.seq - b.seq);
