@@ -307,16 +307,16 @@ async function e2ePhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitP
 }
 
 /**
- * An attacking client: `make(i)` proofs at `perSec`, in batches of up to 64 spread over the validators, until stopped;
+ * An attacking client: `burst` proofs at once, then `make(i)` proofs at `perSec`, in batches of up to 64 spread over the validators, until stopped;
  * proofs a node cannot take (429) are dropped, as a flooder would. Returns stop(), which resolves to the count sent.
  */
-function attackLoop(urls: string[], perSec: number, make: (i: number) => object): { stop(): Promise<number> } {
+function attackLoop(urls: string[], perSec: number, make: (i: number) => object, burst = 0): { stop(): Promise<number> } {
   let running = true;
   let sent = 0;
   const done = (async () => {
     const t0 = performance.now();
     while (running) {
-      const due = Math.floor(((performance.now() - t0) / 1000) * perSec) - sent;
+      const due = burst + Math.floor(((performance.now() - t0) / 1000) * perSec) - sent;
       if (due <= 0) {
         await sleep(20);
         continue;
@@ -375,7 +375,8 @@ async function attackPhase(dir: string, opts: Opts, limitProofsPerSec: number): 
   const maxBudgetPerSec = (10 * availableParallelism()) / (COUNT * heavySec);
   console.log(`Phase 4b: while another client sends ${maxBudgetPerSec.toFixed(2)} proofs/s at rlimit ${PROOF_RLIMIT_MAX} (${heavySec.toFixed(1)} s of a worker each: 10x what the network verifies)`);
   const netB = await startNetwork(dir, genesis, 'max-budget', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
-  const heavy = attackLoop(netB.http.slice(1), maxBudgetPerSec, (i) => attacker(maxBudgetProof(i)));
+  // A burst of 4 per worker first: every worker of every validator has one to hold, and more wait.
+  const heavy = attackLoop(netB.http.slice(1), maxBudgetPerSec, (i) => attacker(maxBudgetProof(i)), 4 * workers);
   await sleep(5_000);
   const maxBudget = await singleFinality(netB, samples, 'honest-heavy', honest);
   console.log(`  honest finality p50 ${quantile(maxBudget, 0.5).toFixed(0)} ms, max ${maxBudget.at(-1)!.toFixed(0)} ms; ${await heavy.stop()} maximal-budget proofs sent`);
