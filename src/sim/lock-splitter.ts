@@ -3,7 +3,8 @@
  * leave one honest validator locked on a block nobody else can decide and then offer the others a different one.
  * As the proposer of round 0 of a height:
  * - it sends its block to just enough of the others (always including the next round's proposer) that they are
- *   no quorum without its own vote; the rest time out and prepare nil;
+ *   no quorum without its own vote; the rest time out and prepare nil (when no such split exists, as with stakes
+ *   20,20,10,10 and a small next proposer, everyone gets the block and the vote below still goes late to one);
  * - its prepare vote for the block goes, late (SPLIT_VOTE_DELAY_MS), to one of them only, the target, which alone
  *   then sees the prepare quorum and locks, late; the others get a nil vote, give the round up and move on;
  * - with the late vote it sends the target a nil prepare vote of round 1, so that when the next proposer's block
@@ -37,7 +38,7 @@ const SPLIT_VOTE_DELAY_MS = 300;
 interface RoundPlan {
   key: string;
   target: number | null;
-  /** Set when this validator split its own round-0 block (who got it): the vote goes late, with a round-1 nil vote. */
+  /** Set once this validator sent its own round-0 block (who got it): its vote then goes late, with a round-1 nil vote. */
   included: number[] | null;
 }
 
