@@ -7,6 +7,7 @@
  *   npm run sim -- --mutation-score --seeds 1..40 [--aimed | --ci]
  *   npm run sim -- --seeds 1..20 --election vrf --reputation-window 100
  *   npm run sim -- --reputation-compare --seeds 1..20 --nodes 4 --duration 300
+ *   npm run sim -- --seeds 1..20 --aimed --ledger
  * One JSON line per run; a sweep adds a summary line. Exit 1 on any violation, with `reproduce with --seed=N`.
  * The mutation score prints one line per mutant and, last, `{"mutants": {NAME: {"caught": share, "firstSeed": N}}}`.
  */
@@ -15,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { ALL_BYZANTINE_KINDS, BYZANTINE_KINDS } from '../sim/byzantine.js';
 import { type ByzantineKind, type SimOptions, type SimResult } from '../sim/cluster.js';
 import { aimedOptions } from '../sim/aimed.js';
+import { ledgerSimOptions } from '../sim/ledger-app.js';
 import { mutationScore } from '../sim/mutation-score.js';
 import { MUTANTS, type Mutant } from '../core/consensus/mutants.js';
 import { ciSweepOptions, isFailure, sweep } from '../sim/sweep.js';
@@ -68,6 +70,7 @@ const program = new Command()
   .option('--no-faults', 'no loss, duplication, partitions or crashes')
   .option('--aimed', 'each seed runs its aimed (Twins-style) scenario; --nodes, --byzantine, --behaviours and --duration are ignored')
   .option('--ci', "each seed runs the CI sweep's scenario (aimed for odd seeds); --nodes, --byzantine, --behaviours and --duration are ignored")
+  .option('--ledger', 'run the real ledger (verdicts, rewards, slashing) as the application: state roots and the ledger invariants are checked at every height')
   .option('--mutant <name>', `FAULT INJECTION: a deliberately broken rule the checkers must catch (${MUTANTS.join(', ')})`, mutant)
   .option('--ignore-lock', 'FAULT INJECTION: the same as --mutant ignore-lock')
   .option('--mutation-score', 'run every mutant over the seeds (default 1..20, aimed scenarios unless --ci) and print the share of seeds that catch each')
@@ -80,7 +83,7 @@ const program = new Command()
 program.parse();
 const opts = program.opts<{
   seed: number; seeds?: [number, number]; nodes: number; byzantine: number; duration: number; behaviours?: ByzantineKind[]; faults: boolean; floodPerSecond?: number;
-  aimed?: boolean; ci?: boolean; mutant?: Mutant; ignoreLock?: boolean; mutationScore?: boolean; verbose?: boolean;
+  aimed?: boolean; ci?: boolean; ledger?: boolean; mutant?: Mutant; ignoreLock?: boolean; mutationScore?: boolean; verbose?: boolean;
   election: ProposerElection; reputationWindow?: number; reputationFailures: number; reputationCompare?: boolean;
 }>();
 const electionConfig: ElectionConfig = {
@@ -90,11 +93,16 @@ const electionConfig: ElectionConfig = {
 if (opts.byzantine > opts.nodes) program.error('--byzantine cannot exceed --nodes');
 if (opts.aimed && opts.ci) program.error('--aimed and --ci exclude each other');
 
-/** The options of `seed`: its aimed or CI scenario, or the command line's. */
-function optionsFor(seed: number): SimOptions {
-  if (opts.aimed || (opts.mutationScore && !opts.ci)) return { ...aimedOptions(seed), election: electionConfig };
-  if (opts.ci) return { ...ciSweepOptions(seed), election: electionConfig };
-  return { seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours, election: electionConfig };
+/** The options of `seed`: its aimed or CI scenario, or the command line's; with the ledger app for --ledger. */
+function optionsFor(seed: number): SimOptions<unknown> {
+  const options = { ...scenarioFor(seed), election: electionConfig };
+  return opts.ledger ? ledgerSimOptions(options) : options;
+}
+
+function scenarioFor(seed: number): SimOptions {
+  if (opts.aimed || (opts.mutationScore && !opts.ci)) return aimedOptions(seed);
+  if (opts.ci) return ciSweepOptions(seed);
+  return { seed, nodes: opts.nodes, byzantine: opts.byzantine, durationSec: opts.duration, faults: opts.faults, byzantineKinds: opts.behaviours };
 }
 
 function line(r: SimResult, wallSeconds: number): string {
@@ -109,6 +117,7 @@ function line(r: SimResult, wallSeconds: number): string {
     viewChanges: r.viewChanges,
     safetyViolations: r.safetyViolations,
     live: r.live,
+    ...(opts.ledger ? { invariantChecks: r.invariantChecks } : {}),
   };
   return JSON.stringify(opts.verbose ? { ...base, byzantineKinds: r.byzantineKinds, evidence: r.evidence, crashes: r.crashes, partitions: r.partitions, messages: r.messages, violations: r.violations } : base);
 }

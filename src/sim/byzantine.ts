@@ -19,6 +19,7 @@ import { vrfAlpha } from '../core/consensus/election.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import type { Rng } from './rng.js';
 import { bodySwapper, flooder, type AdversarySeat } from './adversary.js';
+import { lockSplitter } from './lock-splitter.js';
 
 export type ByzantineKind =
   | 'equivocator'
@@ -31,6 +32,7 @@ export type ByzantineKind =
   | 'usurper'
   | 'lock-breaker'
   | 'aimed'
+  | 'lock-splitter'
   | TestnetByzantineKind;
 /**
  * Behaviours that need the ledger (the simulated testnet, src/testnet/simulate.ts): junk attestations, bonds of
@@ -46,9 +48,11 @@ export const CONSENSUS_KINDS: readonly ByzantineKind[] = ['equivocator', 'double
 /**
  * Behaviours aimed at one rule each, used by the aimed scenarios (aimed.ts) and `--behaviours`: a forger sends
  * votes in other validators' names (bad signatures), a usurper proposes in rounds that are not its turn, a
- * lock-breaker claims a proof of lock (validRound) it does not have; `aimed` does all three and double-votes.
+ * lock-breaker claims a proof of lock (validRound) it does not have; `aimed` does all three and double-votes; a
+ * lock splitter leaves one honest validator locked alone, then plays the rounds that test its lock (lock-splitter.ts),
+ * and forges and usurps as `aimed` does.
  */
-export const AIMED_KINDS: readonly ByzantineKind[] = ['forger', 'usurper', 'lock-breaker', 'aimed'];
+export const AIMED_KINDS: readonly ByzantineKind[] = ['forger', 'usurper', 'lock-breaker', 'aimed', 'lock-splitter'];
 /** Every behaviour the consensus simulator runs (the testnet's kinds need the ledger). */
 export const ALL_BYZANTINE_KINDS: readonly ByzantineKind[] = [...BYZANTINE_KINDS, ...AIMED_KINDS];
 
@@ -104,6 +108,8 @@ export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: Byza
       return aimedTransport(new Set([kind]), seat, seat.honest);
     case 'aimed':
       return aimedTransport(new Set(['forger', 'usurper', 'lock-breaker']), seat, kingmaker(seat, rng));
+    case 'lock-splitter':
+      return aimedTransport(new Set(['forger', 'usurper']), seat, lockSplitter(seat, rng));
     default:
       return honest;
   }

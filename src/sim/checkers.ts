@@ -9,6 +9,8 @@
  * - evidence only ever accuses Byzantine validators, and verifies;
  * - the WAL guard: no message an honest core must refuse (a flooder's junk) reaches an honest validator's WAL, and
  *   the future buffer stays within its caps (overall and per sender);
+ * - state roots: every honest node's application state after a committed height has the agreed state's root;
+ * - the application's invariants (SimApp.invariants, e.g. the ledger's: ledger-invariants.ts) at every agreed height;
  * - liveness after heal (computed at the end from commit times).
  */
 import type { Application } from '../core/app.js';
@@ -43,7 +45,7 @@ export function futureBufferProblem(future: readonly { from: string; bytes: numb
 }
 
 export interface Violation {
-  kind: 'agreement' | 'validity' | 'double-sign' | 'lock' | 'evidence' | 'wal' | 'liveness';
+  kind: 'agreement' | 'validity' | 'double-sign' | 'lock' | 'evidence' | 'wal' | 'state-root' | 'app' | 'liveness';
   atMs: number;
   detail: string;
 }
@@ -51,7 +53,9 @@ export interface Violation {
 export class Checkers<S> {
   readonly violations: Violation[] = [];
   /** Agreed chain: hash and decision round per height (index = height - 1). */
-  readonly chain: { hash: string; round: number; atMs: number }[] = [];
+  readonly chain: { hash: string; round: number; atMs: number; stateRoot: string }[] = [];
+  /** Agreed heights whose state the application's invariants were checked on. */
+  invariantChecks = 0;
   readonly proposed = new Set<string>();
   readonly evidence = new Set<string>();
   #refState: S;
@@ -68,6 +72,7 @@ export class Checkers<S> {
     private readonly chainId: string,
     private readonly honest: ReadonlySet<string>,
     private readonly verifier: SignatureVerifier,
+    private readonly invariants?: (prev: S, next: S) => string[],
   ) {
     this.#refState = genesisState;
     this.#network = { chainId, genesisHash };
@@ -132,18 +137,23 @@ export class Checkers<S> {
     this.#lastSigned.set(validator, { height: pos.height, round: pos.round, step: pos.step, bytesHex });
   }
 
-  /** An honest node committed `block`. */
-  onCommit(node: string, block: Block, certificate: Certificate, atMs: number): void {
+  /** An honest node committed `block`; `stateRoot` is the root of its application state after it. */
+  onCommit(node: string, block: Block, certificate: Certificate, atMs: number, stateRoot: string): void {
     const height = block.header.height;
     const hash = hashHeader(block.header);
-    const agreed = this.chain[height - 1];
-    if (agreed) {
-      if (agreed.hash !== hash) this.#violate('agreement', atMs, `${node} committed ${hash.slice(0, 12)} at height ${height}, others ${agreed.hash.slice(0, 12)}`);
-      return;
-    }
+    const agreed = this.chain[height - 1] ?? this.#agree(node, block, certificate, atMs);
+    if (!agreed) return;
+    if (agreed.hash !== hash) this.#violate('agreement', atMs, `${node} committed ${hash.slice(0, 12)} at height ${height}, others ${agreed.hash.slice(0, 12)}`);
+    else if (agreed.stateRoot !== stateRoot) this.#violate('state-root', atMs, `${node}'s state root after height ${height} is ${stateRoot.slice(0, 12)}, the agreed state's ${agreed.stateRoot.slice(0, 12)}`);
+  }
+
+  /** The first commit of a height: check it, apply it to the agreed state, check the invariants; null if out of order. */
+  #agree(node: string, block: Block, certificate: Certificate, atMs: number): Checkers<S>['chain'][number] | null {
+    const height = block.header.height;
+    const hash = hashHeader(block.header);
     if (height !== this.chain.length + 1) {
       this.#violate('validity', atMs, `${node} committed height ${height} before height ${this.chain.length + 1} was agreed`);
-      return;
+      return null;
     }
     const prev = height === 1 ? this.genesisHash : (this.chain[height - 2] as { hash: string }).hash;
     if (block.header.prevHash !== prev) this.#violate('validity', atMs, `block ${height} does not extend the agreed chain`);
@@ -154,8 +164,15 @@ export class Checkers<S> {
     if (!cert.ok) this.#violate('validity', atMs, `certificate of height ${height}: ${cert.error.code} ${cert.error.message}`);
     const valid = this.app.validateBlock(this.#refState, block);
     if (!valid.ok) this.#violate('validity', atMs, `block ${height} invalid for the app: ${valid.code}`);
-    this.#refState = this.app.applyBlock(this.#refState, block, certificate);
-    this.chain.push({ hash, round: certificate.round, atMs });
+    const prevState = this.#refState;
+    this.#refState = this.app.applyBlock(prevState, block, certificate);
+    if (this.invariants) {
+      this.invariantChecks++;
+      for (const problem of this.invariants(prevState, this.#refState)) this.#violate('app', atMs, `height ${height}: ${problem}`);
+    }
+    const entry = { hash, round: certificate.round, atMs, stateRoot: this.app.stateRoot(this.#refState) };
+    this.chain.push(entry);
+    return entry;
   }
 
   /** An honest node produced evidence. Note the validator set at the offence height is the sim's fixed one. */

@@ -96,6 +96,8 @@ export interface SimResult {
   crashes: number;
   partitions: number;
   byzantineKinds: ByzantineKind[];
+  /** Agreed heights whose state the application's invariants were checked on (only when the SimApp has invariants). */
+  invariantChecks?: number;
   /** Application gossip put on the wire (only when the SimApp has `node`). */
   gossip?: ChannelStats;
 }
@@ -135,7 +137,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   };
 
   const clock = new Scheduler();
-  const checkers = new Checkers<S>(simApp.app, genesisState, genesis.genesisHash, CHAIN_ID, roster.honestIds, verifier);
+  const checkers = new Checkers<S>(simApp.app, genesisState, genesis.genesisHash, CHAIN_ID, roster.honestIds, verifier, simApp.invariants?.bind(simApp));
   const instances = createInstances(roster);
   const network = new SimNetwork(clock, netRng, faults);
   const lifecycle = new InstanceLifecycle<S>({
@@ -172,6 +174,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
     partitions: plan.partitions,
   });
   if (simApp.node) result.gossip = { ...network.stats.gossip };
+  if (simApp.invariants) result.invariantChecks = checkers.invariantChecks;
   return result;
 }
 

@@ -91,17 +91,17 @@ export class InstanceLifecycle<S> {
     const { clock, checkers, simApp } = this.#deps;
     const node = simApp.node;
     let ctx = this.#deps.context(x);
-    // With SimApp.node: the state after each applied block, for SimAppNode.onCommitted (a sync response
-    // commits several blocks in one step, so the driver's state is only the last one's).
+    // The state after each applied block, for the checkers' state roots and SimAppNode.onCommitted (a sync
+    // response commits several blocks in one step, so the driver's state is only the last one's).
     const states = new WeakMap<Block, S>();
-    if (node) ctx = { ...ctx, app: recordingApp(ctx.app, states) };
+    ctx = { ...ctx, app: recordingApp(ctx.app, states) };
     const safety = new SafetyRules({ chainId: ctx.config.chainId, genesisHash: this.#deps.genesis.genesisHash, validator: x.validator, secretKey: x.secretKey, store: x.safetyStore });
     const observe = (effect: ConsensusEffect): void => {
       this.#deps.trace?.(clock.nowMs(), x.addr, effect);
       if (effect.type === 'commit-block' && x.appNode) x.appNode.onCommitted(effect.block, stateAfter(states, effect.block));
       else if (effect.type === 'evidence') x.appNode?.onEvidence?.(effect.evidence);
       if (x.kind !== 'honest') return;
-      if (effect.type === 'commit-block') checkers.onCommit(x.addr, effect.block, effect.certificate, clock.nowMs());
+      if (effect.type === 'commit-block') checkers.onCommit(x.addr, effect.block, effect.certificate, clock.nowMs(), ctx.app.stateRoot(stateAfter(states, effect.block)));
       else if (effect.type === 'evidence') checkers.onEvidence(effect.evidence, clock.nowMs());
     };
     const driver = new ConsensusDriver<S>(ctx, this.#deps.genesis, {

@@ -16,7 +16,7 @@ export interface MutantScore {
 /** Options of a mutation score run. */
 export interface MutationScorePlan {
   /** The sweep's options for `seed` (without a mutant). */
-  optionsFor(seed: number): SimOptions;
+  optionsFor(seed: number): SimOptions<unknown>;
   /** The mutants to score (default: all). */
   mutants?: readonly Mutant[];
   /** Called after each mutant is scored. */

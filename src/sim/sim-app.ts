@@ -27,6 +27,11 @@ export interface SimApp<S> {
    * crash loses the old one (its timers are cancelled and its broadcasts go nowhere).
    */
   node?(ctx: SimNodeContext): SimAppNode<S>;
+  /**
+   * The application's invariants: what `next` (the agreed state of a height) breaks, given `prev` (the state of the
+   * height before). The checkers call it at every agreed height; each problem is a violation of kind 'app'.
+   */
+  invariants?(prev: S, next: S): string[];
 }
 
 /** What an instance's SimAppNode gets from the simulator. */

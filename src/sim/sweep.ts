@@ -48,8 +48,8 @@ function countKinds(into: Record<string, number>, kinds: readonly string[]): voi
 
 /** How to run a sweep: the options of each seed, and what to do with each result. */
 export interface SweepPlan {
-  /** The options for `seed` (its `seed` field is the seed run). */
-  optionsFor(seed: number): SimOptions;
+  /** The options for `seed` (its `seed` field is the seed run; any application). */
+  optionsFor(seed: number): SimOptions<unknown>;
   /** End the sweep at the first failure. */
   stopAtFirstFailure?: boolean;
   /** Called after each run, in seed order, with its wall time (measured with `nowMs`). */

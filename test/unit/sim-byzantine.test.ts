@@ -190,3 +190,58 @@ describe('Byzantine transports', () => {
     expect(sent.length).toBe(before);
   });
 });
+
+describe('the lock splitter', () => {
+  /** A lock splitter as node_001 of four validators of stake 10, node_002 proposing round 1; `sent` logs (to, message). */
+  function splitter() {
+    const sent: { to: string; m: ConsensusMessage }[] = [];
+    // Its forged copies (the same vote in the others' names, as `aimed` sends) are left out of the log.
+    const own = (m: ConsensusMessage): boolean => m.kind !== 'vote' || m.vote.validator === 'node_001';
+    const honest: TransportPort = { send: (to, m) => void (own(m) && sent.push({ to, m })), broadcast: (m) => void (own(m) && sent.push({ to: '*', m })) };
+    const ids = ['node_001', 'node_002', 'node_003', 'node_004'];
+    const validators = { validators: ids.map((id) => ({ id, publicKey: key.publicKey, stake: 10 })) };
+    const rounds = new Map<number, { proposal: Proposal | null; proposalHash: string | null }>();
+    const driver = { stopped: false, state: { network, appState: state, prevHash, validators, height: 1, round: 0, rounds, proposerCache: new Map([[1, 'node_002']]) } } as unknown as ConsensusDriver<CounterState>;
+    const clock = new Scheduler();
+    const seat = { validator: 'node_001', secretKey: key.secretKey, app: counterApp, driver: () => driver, honest, split() {}, clock, junk() {}, floodPerSecond: 100 };
+    return { transport: byzantineTransport<CounterState>('lock-splitter', seat, new Rng(3)), sent, clock, rounds };
+  }
+
+  it('sends its round-0 block to the next proposer and one other (no quorum without its vote), its vote late to that one only, with a round-1 nil vote', () => {
+    const { transport, sent, clock, rounds } = splitter();
+    const p = proposal(-1);
+    rounds.set(0, { proposal: p, proposalHash: hashHeader(p.block.header) });
+    transport.broadcast({ kind: 'proposal', proposal: p });
+    const got = sent.map((s) => s.to);
+    expect(got).toHaveLength(2);
+    expect(got[0]).toBe('a1');
+    const target = got[1] as string;
+    expect(['a2', 'a3']).toContain(target);
+    sent.length = 0;
+    transport.broadcast({ kind: 'vote', vote: vote(hashHeader(p.block.header)) });
+    // At once: nil to the two others; the block vote waits.
+    expect(sent.map((s) => s.to).sort()).toEqual(['a1', 'a2', 'a3'].filter((a) => a !== target));
+    expect(sent.every((s) => s.m.kind === 'vote' && s.m.vote.blockHash === null)).toBe(true);
+    clock.runUntil(299);
+    expect(sent).toHaveLength(2);
+    clock.runUntil(300);
+    const late = sent.slice(2).map((s) => (s.m.kind === 'vote' ? { to: s.to, round: s.m.vote.round, hash: s.m.vote.blockHash } : null));
+    expect(late).toEqual([{ to: target, round: 1, hash: null }, { to: target, round: 0, hash: hashHeader(p.block.header) }]);
+    for (const s of sent) if (s.m.kind === 'vote') expect(verify(key.publicKey, voteSignBytes(network, s.m.vote), s.m.vote.signature)).toBe(true);
+  });
+
+  it('prepare-votes nil on a re-proposal, and claims a proof of lock it does not have for its fresh block of a later round', () => {
+    const { transport, sent, rounds } = splitter();
+    const re = proposal(0);
+    rounds.set(0, { proposal: re, proposalHash: hashHeader(re.block.header) });
+    transport.broadcast({ kind: 'vote', vote: vote(hashHeader(re.block.header)) });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.to).toBe('*');
+    expect(sent[0]?.m.kind === 'vote' && sent[0].m.vote.blockHash).toBe(null);
+    transport.broadcast({ kind: 'proposal', proposal: { ...proposal(-1), round: 2 } });
+    const out = sent[1]?.m;
+    if (out?.kind !== 'proposal') throw new Error('expected a proposal');
+    expect(out.proposal.validRound).toBe(1);
+    expect(verify(key.publicKey, proposalSignBytes(network, proposalBody(out.proposal)), out.proposal.signature)).toBe(true);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * The real ledger (src/core/ledger: verdicts, rewards, penalties, slashing) as the simulator's application, for
+ * any scenario (the aimed, Twins-style ones included): every instance submits two proofs a block, commits to and
+ * reveals a verdict for each open proof (a fixed function of the proof id; a Byzantine instance reveals the wrong
+ * one), turns the equivocations its consensus core detects into evidence txs (slashing and jailing), and gossips
+ * its attestations and evidence over the simulated network (so partitions delay them too). The checkers compare
+ * every honest node's state root with the agreed one and check the ledger's invariants (ledger-invariants.ts) at
+ * every committed height.
+ */
+import { buildGenesis, genesisState } from '../core/ledger/genesis.js';
+import { createLedgerApp } from '../core/ledger/app.js';
+import { commitOpen, revealOpen } from '../core/ledger/attest-rule.js';
+import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes, attestSalt } from '../core/ledger/sign-bytes.js';
+import { ledgerNetwork, openProofs, type LedgerState } from '../core/ledger/state.js';
+import type { AttestedVerdict, Proof, Verdict } from '../core/types/proof.js';
+import type { Evidence } from '../core/types/consensus.js';
+import type { Tx } from '../core/types/tx.js';
+import type { ValidatorSet } from '../core/types/validator.js';
+import { sign } from '../crypto/ed25519.js';
+import { createCachingVerifier } from './caching-verifier.js';
+import type { SimOptions } from './cluster.js';
+import { ledgerInvariantProblems } from './ledger-invariants.js';
+import type { SimApp, SimAppNode, SimNodeContext } from './sim-app.js';
+
+/** The simulator signs consensus messages for this chain; the ledger's genesis names the same. */
+const CHAIN_ID = 'pop-sim';
+/** Proofs each instance offers per block (the same ones: the first proposer's block takes them). */
+const PROOFS_PER_BLOCK = 2;
+/** Short windows so proofs close (and penalties, misses and undecided verdicts happen) within a short run. */
+const VERDICT_WINDOW_BLOCKS = 6;
+/** A ledger stake per unit of the scenario's stake: the ledger's slashing (5%) then burns whole tokens. */
+const STAKE_SCALE = 1000;
+/** Evidence an instance keeps offering until a block includes it (the rest is dropped, oldest first). */
+const EVIDENCE_KEPT_MAX = 16;
+
+/** The verdict an honest verifier reaches for proof `id` (a fixed function of the id: the simulator runs no Z3). */
+export function simVerdict(id: string): Verdict {
+  return parseInt(id.slice(0, 2), 16) % 2 === 0 ? 'valid' : 'invalid';
+}
+
+function wrongVerdict(id: string): AttestedVerdict {
+  return simVerdict(id) === 'valid' ? 'invalid' : 'valid';
+}
+
+function proofAt(height: number, i: number): Proof {
+  return { smtlib: `(declare-const x Int)(assert (> x ${height * 10 + i}))(check-sat)`, claim: 'sat' };
+}
+
+/** What one instance gossips after each commit: its attestations for the new state, and evidence it holds. */
+interface LedgerGossip {
+  validator: string;
+  txs: readonly Tx[];
+}
+
+/**
+ * The ledger as a SimApp. Invariants: every height's state passes ledgerInvariantProblems against the one before,
+ * and every final verdict is the true one (Byzantine stake is below 1/3, so a wrong verdict cannot reach > 2/3).
+ * @example runSimulation({ ...aimedOptions(3), ...ledgerSimOptions(aimedOptions(3)) }).safetyViolations === 0
+ */
+export function ledgerSimApp(): SimApp<LedgerState> {
+  const verifier = createCachingVerifier();
+  const app = createLedgerApp({ verifySignature: verifier });
+  let genesis: LedgerState | null = null;
+  return {
+    app,
+    genesis(set: ValidatorSet) {
+      const doc = buildGenesis(
+        {
+          chain_id: CHAIN_ID,
+          validators: set.validators.map((v) => ({ node_id: v.id, stake: v.stake, initial_balance: 100, public_key: v.publicKey })),
+          params: { verdict_window_blocks: VERDICT_WINDOW_BLOCKS, commit_phase_blocks: VERDICT_WINDOW_BLOCKS - 2, min_stake: 1 },
+        },
+        { z3Version: 'sim' },
+      );
+      genesis = genesisState(doc);
+      return genesis;
+    },
+    genesisHash: (state) => state.genesisHash,
+    node(ctx) {
+      if (genesis === null) throw new Error('simulator invariant: a ledger instance started before the genesis');
+      return ledgerNode(ctx, genesis);
+    },
+    invariants: (prev, next) => [...ledgerInvariantProblems(prev, next), ...wrongFinalVerdicts(next)],
+  };
+}
+
+/** `options` with the ledger as the application, and stakes scaled so slashing burns whole tokens. */
+export function ledgerSimOptions(options: SimOptions<unknown>): SimOptions<LedgerState> {
+  const { simApp: _counter, ...rest } = options;
+  return { ...rest, ...(options.stakes ? { stakes: options.stakes.map((s) => s * STAKE_SCALE) } : {}), simApp: ledgerSimApp() };
+}
+
+/** Final verdicts (in this block's results) that differ from the true one. */
+function wrongFinalVerdicts(state: LedgerState): string[] {
+  const out: string[] = [];
+  for (const leaf of state.lastResults) {
+    if (leaf.kind === 'final' && leaf.verdict !== 'undecided' && leaf.verdict !== simVerdict(leaf.proofId)) out.push(`proof ${leaf.proofId.slice(0, 12)} final as ${leaf.verdict}, true verdict ${simVerdict(leaf.proofId)}`);
+  }
+  return out;
+}
+
+/** One instance's off-chain side: its attestations, the others' (gossiped), and evidence. */
+function ledgerNode(ctx: SimNodeContext, genesis: LedgerState): SimAppNode<LedgerState> {
+  let state = genesis;
+  let own: Tx[] = [];
+  const others = new Map<string, readonly Tx[]>();
+  const evidence: Tx[] = [];
+  const honest = ctx.kind === 'honest';
+  const publish = (): void => {
+    own = attestations(ctx, state, honest);
+    const txs = [...own, ...evidence];
+    if (txs.length > 0) ctx.broadcast({ validator: ctx.validator, txs } satisfies LedgerGossip, 256 * txs.length);
+  };
+  return {
+    candidates(height) {
+      const submits: Tx[] = [];
+      for (let i = 0; i < PROOFS_PER_BLOCK; i++) submits.push({ type: 'submit', proof: proofAt(height, i) });
+      return [...evidence, ...own, ...[...others.values()].flat(), ...submits];
+    },
+    onCommitted(_block, next) {
+      state = next;
+      publish();
+    },
+    onGossip(_from, payload) {
+      const g = payload as LedgerGossip;
+      if (g.validator !== ctx.validator) others.set(g.validator, g.txs);
+    },
+    onEvidence(e: Evidence) {
+      evidence.push({ type: 'evidence', evidence: e });
+      if (evidence.length > EVIDENCE_KEPT_MAX) evidence.shift();
+      publish();
+    },
+  };
+}
+
+/** The instance's attest-commit and attest-reveal txs for the next block after `state`. */
+function attestations(ctx: SimNodeContext, state: LedgerState, honest: boolean): Tx[] {
+  if (!state.activeSet.some((v) => v.id === ctx.validator)) return [];
+  const height = state.chain.height + 1;
+  const net = ledgerNetwork(state);
+  const verdictOf = (id: string): AttestedVerdict => (honest ? simVerdict(id) : wrongVerdict(id));
+  const commitments: { proofId: string; commitment: string }[] = [];
+  const reveals: { proofId: string; verdict: AttestedVerdict; salt: string }[] = [];
+  for (const [id, record] of openProofs(state).sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const salt = attestSalt(ctx.secretKey, net, id);
+    if (record.commits[ctx.validator] === undefined && commitOpen(record, state.params, height)) {
+      commitments.push({ proofId: id, commitment: attestCommitment(net, { proofId: id, verdict: verdictOf(id), salt, validator: ctx.validator }) });
+    } else if (record.commits[ctx.validator] !== undefined && record.attestations[ctx.validator] === undefined && revealOpen(record, state.params, height)) {
+      reveals.push({ proofId: id, verdict: verdictOf(id), salt });
+    }
+  }
+  const txs: Tx[] = [];
+  if (commitments.length > 0) txs.push({ type: 'attest-commit', validator: ctx.validator, commitments, signature: sign(ctx.secretKey, attestCommitSignBytes(net, { validator: ctx.validator, commitments })) });
+  if (reveals.length > 0) txs.push({ type: 'attest-reveal', validator: ctx.validator, reveals, signature: sign(ctx.secretKey, attestRevealSignBytes(net, { validator: ctx.validator, reveals })) });
+  return txs;
+}
