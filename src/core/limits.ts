@@ -38,6 +38,12 @@ export const VERIFIER_BUDGET_CLASS_BOUNDS: readonly number[] = [1_000_000, 10_00
  * for at most a cheaper running job (src/adapters/z3/pool-verifier.ts).
  */
 export const VERIFIER_LANES_FREE_OF_TOP_CLASS = 1;
+/**
+ * The OS priority (nice, 0..19) of each Z3 worker thread and of the threads Z3 starts from it, on Linux, where a
+ * thread's nice value is its own: verification takes the CPU the consensus thread leaves, so a flood of proofs
+ * slows verdicts, not blocks. Results do not depend on it (the budget is rlimit, not time).
+ */
+export const VERIFIER_WORKER_NICE = 10;
 /** Every this many jobs started, the oldest waiting job of any class goes first (expensive proofs still progress). */
 export const VERIFIER_AGEING_EVERY = 4;
 export const VERIFIER_CACHE_ENTRIES_MAX = 10_000;

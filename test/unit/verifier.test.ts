@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InlineVerifier } from '../../src/adapters/z3/inline-verifier.js';
 import { PoolVerifier } from '../../src/adapters/z3/pool-verifier.js';
 import { PoolClosedError } from '../../src/adapters/z3/common.js';
-import { BITVECTOR_WIDTH_MAX, SEXPR_DEPTH_MAX } from '../../src/core/limits.js';
+import { BITVECTOR_WIDTH_MAX, SEXPR_DEPTH_MAX, VERIFIER_WORKER_NICE } from '../../src/core/limits.js';
 import type { Proof, Verdict } from '../../src/core/types/proof.js';
 import type { VerifyResult } from '../../src/ports/verifier.js';
 
@@ -205,6 +205,35 @@ describe('PoolVerifier under a flood of maximal-budget proofs', () => {
       await pool.close();
     }
   }, 30_000);
+});
+
+/** Nice values of this process's threads (Linux /proc), by thread id. */
+function threadNices(): Map<number, number> {
+  const nices = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    nices.set(Number(tid), Number(fields[16])); // field 19 of stat; 3 is the first after the name
+  }
+  return nices;
+}
+
+describe.skipIf(process.platform !== 'linux')('PoolVerifier threads yield the CPU to the consensus thread (Linux)', () => {
+  it('runs its Z3 worker threads at VERIFIER_WORKER_NICE and leaves the main thread as it was', async () => {
+    const before = threadNices();
+    const pool = new PoolVerifier({ workers: 2, cacheEntriesMax: 0 });
+    try {
+      await pool.context();
+      await pool.verify({ smtlib: '(declare-const x Int)(assert (= x 1))(check-sat)', claim: 'sat' });
+      const after = threadNices();
+      const niced = [...after].filter(([tid, nice]) => !before.has(tid) && nice === VERIFIER_WORKER_NICE);
+      // Before: every thread at the process's nice (0 here), the Z3 workers competing with consensus on equal terms.
+      expect(niced.length).toBeGreaterThanOrEqual(2);
+      expect(after.get(process.pid)).toBe(before.get(process.pid));
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
 });
 
 describe('PoolVerifier when maximal-budget proofs would hold every worker', () => {

@@ -25,6 +25,7 @@ import {
   VERIFIER_WORKER_IDLE_MS,
   VERIFIER_WORKER_START_MS,
   VERIFIER_LANES_FREE_OF_TOP_CLASS,
+  VERIFIER_WORKER_NICE,
   VERIFIER_WORKER_RETIRE_BYTES,
   VERIFIER_WORKER_RSS_BYTES_MAX,
 } from '../../core/limits.js';
@@ -56,6 +57,8 @@ export interface PoolVerifierOptions {
   workersMin?: number;
   /** A worker beyond workersMin stops after this long without a job. Default VERIFIER_WORKER_IDLE_MS. */
   idleMs?: number;
+  /** Nice value of the worker threads on Linux (0 leaves them as the process). Default VERIFIER_WORKER_NICE. */
+  workerNice?: number;
 }
 
 /** What one live worker holds, from its latest reply. */
@@ -137,6 +140,7 @@ export class PoolVerifier implements ProofVerifier {
       // Workers run plain .mjs: no TypeScript loader needed (and none inherited from tsx or vitest).
       execArgv: [],
       recordTiming: false,
+      workerData: { nice: options.workerNice ?? VERIFIER_WORKER_NICE },
     });
   }
 

@@ -2,9 +2,21 @@
 // While a job runs, Z3's allocation counter is sampled; above the ceiling the worker tells the pool over the
 // job's MessagePort and the pool terminates this thread (abstain 'memory'). Every reply carries this worker's
 // memory figures (its V8 heap, the high-water of Z3's heap), for the pool's retire decision and bench:memory.
+import { setPriority } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { threadId } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { createEngine } from './z3-engine.mjs';
+
+// On Linux a thread's nice value is its own (setpriority on "this process" is this thread), and the threads Z3
+// starts from here inherit it: verification then yields the CPU to the node's consensus thread. Before Z3 loads.
+const nice = Number(workerData?.nice ?? 0);
+if (process.platform === 'linux' && nice > 0) {
+  try {
+    setPriority(nice);
+  } catch {
+    // Not allowed here: the worker runs at the process's priority, as before.
+  }
+}
 
 const engine = await createEngine();
 /** Highest Z3 allocation seen on this instance: WASM memory never shrinks, so its pages stay resident. */
