@@ -138,15 +138,17 @@ try {
 describe.skipIf(!hasTmux)('live dashboard in a real terminal (tmux)', () => {
   const session = `pop-monitor-${process.pid}`;
   const capture = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
-  async function waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  /** The first captured screen that matches every pattern (one capture: a frame caught mid-redraw can match one line and not the next). */
+  async function waitFor(pattern: RegExp | RegExp[], timeoutMs = 15_000): Promise<string> {
+    const patterns = Array.isArray(pattern) ? pattern : [pattern];
     const deadline = Date.now() + timeoutMs;
     let screen = '';
     while (Date.now() < deadline) {
       screen = capture();
-      if (pattern.test(screen)) return screen;
+      if (patterns.every((p) => p.test(screen))) return screen;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`screen never matched ${pattern}:\n${screen}`);
+    throw new Error(`screen never matched ${patterns.join(' and ')}:\n${screen}`);
   }
 
   afterAll(() => {
@@ -162,12 +164,10 @@ describe.skipIf(!hasTmux)('live dashboard in a real terminal (tmux)', () => {
     expect(screen).toContain('Active Nodes: 4/4');
     expect(screen).toContain('🏆 VALIDATOR PERFORMANCE LEADERBOARD');
     await nodes[1]!.stop();
-    screen = await waitFor(/Active Nodes: 3\/4/);
-    expect(screen).toMatch(/node_2 +DOWN/);
+    screen = await waitFor([/Active Nodes: 3\/4/, /node_2 +DOWN/]);
     expect(screen).toContain('DEGRADED');
     await nodes[1]!.start();
-    screen = await waitFor(/Active Nodes: 4\/4/);
-    expect(screen).toMatch(/node_2 +(recovering|up)/);
+    screen = await waitFor([/Active Nodes: 4\/4/, /node_2 +(recovering|up)/]);
     await waitFor(/Status: 🟢 HEALTHY/);
     execFileSync('tmux', ['send-keys', '-t', session, 'q']);
     const deadline = Date.now() + 5000;
