@@ -68,8 +68,10 @@ describe.skipIf(!chromiumPath)('web explorer in headless Chromium', () => {
     const status = await api('/status', StatusResponse);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(`Chain ${status.chainId}`);
     await expect.poll(() => page.locator('.facts').first().textContent()).toContain('Healthok');
-    const shown = Number((await page.getByTestId('height').textContent())!.replace(/,/g, ''));
-    expect(shown).toBeGreaterThanOrEqual(status.height);
+    // The page's first poll may predate the test's GET /status by a block: wait for it to catch up.
+    const heightShown = async (): Promise<number> => Number((await page.getByTestId('height').textContent())!.replace(/,/g, ''));
+    await expect.poll(heightShown, { timeout: 20_000 }).toBeGreaterThanOrEqual(status.height);
+    const shown = await heightShown();
     // Live: the height on the page rises without a reload.
     await until('the page to show a later height', async () => Number((await page.getByTestId('height').textContent())!.replace(/,/g, '')) > shown, 20_000);
     const rows = page.getByRole('table', { name: /latest blocks/ }).locator('tbody tr');
