@@ -310,7 +310,7 @@ export const SubmitTxResponse = z.object({ hash: z.string().regex(/^[0-9a-f]{64}
 export const TxStatusResponse = z.discriminatedUnion('status', [
   z.object({ hash: z.string(), status: z.literal('pending') }).strict(),
   z.object({ hash: z.string(), status: z.literal('committed'), height: z.number().int().positive() }).strict(),
-  z.object({ hash: z.string(), status: z.literal('dropped'), reason: z.string() }).strict(),
+  z.object({ hash: z.string(), status: z.literal('dropped'), code: z.string(), reason: z.string() }).strict(),
 ]);
 export type TxStatusResponse = z.infer<typeof TxStatusResponse>;
 

@@ -4,16 +4,17 @@
  * hold what the ledger then refuses: free spam that fills the tx pool / mempool and takes block space. The pools are
  * wired as node.ts wires them; blocks are prepared and applied by the real ledger, signatures are real Ed25519.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { payForProof, type FeeNetwork } from '../../src/client/pay.js';
 import { proofRulesOf } from '../../src/core/admission/envelope.js';
 import { applyBlock, genesisState, getAccount, prepareBlock, type LedgerState } from '../../src/core/ledger/index.js';
-import { txHash } from '../../src/core/ledger/tx-door.js';
+import { checkUnbondStanding, txHash } from '../../src/core/ledger/tx-door.js';
 import { createAttestPool } from '../../src/core/pool/attest-pool.js';
 import { composeCandidates } from '../../src/core/pool/candidates.js';
 import { createEvidencePool } from '../../src/core/pool/evidence-pool.js';
 import { createMempool, ledgerAfford, ledgerPrice } from '../../src/core/pool/mempool.js';
-import { createTxPool, type TxPool } from '../../src/core/pool/tx-pool.js';
+import { createTxPool } from '../../src/core/pool/tx-pool.js';
 import { proofId, type Proof, type ProofPayment } from '../../src/core/types/proof.js';
 import type { BondTx, Tx, UnbondTx } from '../../src/core/types/tx.js';
 import { createIntake, doorFor, txPoolView } from '../../src/node/intake.js';
@@ -32,9 +33,8 @@ const pay = (proof: Proof, fee: number, payer = alice.secretKey): ProofPayment =
 /** One node's pools and intake over a ledger state it reads through `state()`, wired as node.ts wires them. */
 function node(state: () => LedgerState) {
   const clock = new Scheduler();
-  let txPool: TxPool | undefined;
-  const mempool = createMempool({ admit: doorFor(proofRulesOf(doc.params), doc.params), price: ledgerPrice(state, (a) => txPool!.held(a)), nowMs: () => clock.nowMs() });
-  txPool = createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash });
+  const txPool = createTxPool({ chainId: doc.chainId, genesisHash: doc.genesisHash });
+  const mempool = createMempool({ admit: doorFor(proofRulesOf(doc.params), doc.params), price: ledgerPrice(state, (a) => txPool.held(a)), nowMs: () => clock.nowMs() });
   const intake = createIntake({
     clock, mempool, txPool, state, isOpen: () => true, savePending: async () => {}, broadcast: () => {},
     attestPool: createAttestPool({ validatorId: 'node_1', state }), evidencePool: createEvidencePool({ state }),
@@ -102,6 +102,28 @@ describe('unbonds at the door: the validator\'s standing and nonce, not only its
   });
 });
 
+describe('the rules the door leaves to the ledger', () => {
+  it('a second unbond of one validator with the same nonce (another valid signature: Ed25519 signers need not be deterministic) is UNBOND_PENDING', () => {
+    expect(checkUnbondStanding(unbond('node_2', 0), { stake: 10_000, nonce: 0 }, true)).toMatchObject({ ok: false, code: 'UNBOND_PENDING' });
+    expect(checkUnbondStanding(unbond('node_2', 0), { stake: 10_000, nonce: 0 }, false)).toEqual({ ok: true });
+  });
+
+  it('a tx the ledger refuses when this node proposes (stake below the minimum) leaves the pool with the ledger\'s code', async () => {
+    const s = genesisState(doc);
+    const n = node(() => s);
+    const small = bond(0, 500);
+    expect(await n.intake.submitTx(small)).toMatchObject({ ok: true });
+    const candidates = [...n.txPool.pending()];
+    const { rejected } = prepareBlock(s, { height: 1, proposer: s.activeSet[0]!.id, candidates });
+    expect(rejected).toEqual([{ index: 0, code: 'BOND_INSUFFICIENT_STAKE' }]);
+    n.txPool.dropRefused(rejected.map(({ index, code }) => ({ tx: candidates[index]!, code })));
+    expect(n.txPool.size()).toBe(0);
+    expect(n.txPool.status(txHash(small))).toMatchObject({ status: 'dropped', code: 'BOND_INSUFFICIENT_STAKE' });
+    // Its nonce is free again for a bond the ledger takes.
+    expect(await n.intake.submitTx(bond(0, 5_000))).toMatchObject({ ok: true, duplicate: false });
+  });
+});
+
 describe('nonces across nodes, and what a commit leaves behind', () => {
   it('two bonds with one nonce at two nodes: once one commits, the other node drops its stale one (why: TX_BAD_NONCE) and takes the account\'s next nonce', async () => {
     let s = genesisState(doc);
@@ -136,5 +158,51 @@ describe('nonces across nodes, and what a commit leaves behind', () => {
     expect(dropped.map((d) => [d.entry.id, d.code])).toEqual([[proofId(p), 'PROOF_FEE_INSUFFICIENT_BALANCE']]);
     expect(b.mempool.size()).toBe(0);
     expect(b.refusedInNextBlock()).toEqual([]);
+  });
+});
+
+describe('property: what the door takes, the ledger takes', () => {
+  const bob = keyFor('bob');
+  type Action =
+    | { kind: 'bond'; at: number; who: 0 | 1; nonceSkew: number; stake: number }
+    | { kind: 'proof'; at: number; who: 0 | 1; n: number; fee: number }
+    | { kind: 'unbond'; at: number; validator: string; nonce: number }
+    | { kind: 'commit'; at: number };
+  const action: fc.Arbitrary<Action> = fc.oneof(
+    fc.record({ kind: fc.constant('bond' as const), at: fc.nat(1), who: fc.constantFrom(0 as const, 1 as const), nonceSkew: fc.integer({ min: -1, max: 1 }), stake: fc.integer({ min: 1_000, max: 12_000 }) }),
+    fc.record({ kind: fc.constant('proof' as const), at: fc.nat(1), who: fc.constantFrom(0 as const, 1 as const), n: fc.nat(40), fee: fc.integer({ min: 50, max: 6_000 }) }),
+    fc.record({ kind: fc.constant('unbond' as const), at: fc.nat(1), validator: fc.constantFrom('node_2', 'node_3', 'node_8', 'node_9'), nonce: fc.nat(2) }),
+    fc.record({ kind: fc.constant('commit' as const), at: fc.nat(1) }),
+  );
+
+  it('two nodes, two accounts, bonds, unbonds and paid proofs in any order, blocks from either node: no block ever refuses what a node holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 40 }), async (actions) => {
+        let s = genesisState(doc);
+        const nodes = [node(() => s), node(() => s)];
+        const payer = [alice, bob] as const;
+        const ownValidator = ['node_8', 'node_9'] as const;
+        for (const a of actions) {
+          const n = nodes[a.at]!;
+          if (a.kind === 'bond') {
+            const key = payer[a.who];
+            const nonce = Math.max(0, getAccount(s, key.publicKey)!.nonce + n.txPool.held(key.publicKey).txs + a.nonceSkew);
+            await n.intake.submitTx(bondTx(doc, key, ownValidator[a.who], keyFor(ownValidator[a.who]), a.stake, nonce) as BondTx);
+          } else if (a.kind === 'proof') {
+            await n.intake.submitProof(proofN(a.n), pay(proofN(a.n), a.fee, payer[a.who].secretKey));
+          } else if (a.kind === 'unbond') {
+            await n.intake.submitTx(unbond(a.validator, a.nonce));
+          } else {
+            const candidates = composeCandidates({ txPool: n.txPool, mempool: n.mempool, attestPool: { pending: () => [] } }, s.params);
+            const prepared = prepareBlock(s, { height: s.chain.height + 1, proposer: s.activeSet[0]!.id, candidates });
+            expect(prepared.rejected.filter((r) => !r.code.startsWith('BLOCK_'))).toEqual([]);
+            s = applyBlock(s, makeBlock(s, prepared.txs));
+            for (const each of nodes) each.committed(prepared.txs);
+          }
+          for (const each of nodes) expect(each.refusedInNextBlock().filter((code) => !code.startsWith('BLOCK_'))).toEqual([]);
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });

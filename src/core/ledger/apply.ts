@@ -243,7 +243,7 @@ function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
   if (ctx.read(KEY.proof(id)) !== undefined) fail('PROOF_DUPLICATE', `proof ${id} already submitted`);
   // The door's rule (fees.ts), over the account as this block left it: earlier debits are in its balance already.
   const payer = isRecord(tx.payment) && typeof tx.payment.account === 'string' ? ctx.account(tx.payment.account) : undefined;
-  const paid = checkProofPayment(ctx.feeView, tx.proof, id, tx.payment, payer, 0);
+  const paid = checkProofPayment(ctx.feeView, tx.proof, id, tx.payment, payer);
   if (!paid.ok) fail(paid.code, paid.message);
   const record: ProofRecord = { submittedHeight: ctx.height, status: 'pending', verdict: null, finalHeight: null, commitCloseHeight: null, commits: {}, attestations: {} };
   if (paid.fee > 0 && payer && paid.account !== null) {
