@@ -31,8 +31,8 @@ export interface TxPoolView {
   heldElsewhere?(address: string): Held;
 }
 
-/** Why a code drops a pending tx: the TxStatus `dropped` a client reads on GET /txs/:hash. */
-const EXPIRED_CODE = 'TX_EXPIRED';
+/** The `dropped` code (GET /txs/:hash) of a tx not committed within its expiry (TX_POOL_EXPIRY_BLOCKS). */
+export const TX_EXPIRED = 'TX_EXPIRED';
 
 export interface TxPoolOptions {
   chainId: string;
@@ -169,7 +169,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       const kept: Before = { held: (address) => keptHeld.get(address) ?? NOTHING_HELD, unbonding: (validator) => keptUnbonds.has(validator) };
       for (const [hash, pending] of [...pool]) {
         if (pending.expiresAfterHeight < height) {
-          drop(hash, EXPIRED_CODE, `not committed within ${expiryBlocks} blocks: the ledger refused it (stake below the minimum, set full, ...) or it is stale`);
+          drop(hash, TX_EXPIRED, `not committed within ${expiryBlocks} blocks: the ledger refused it (stake below the minimum, set full, ...) or it is stale`);
           continue;
         }
         const { tx } = pending;
