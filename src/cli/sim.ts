@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { ALL_BYZANTINE_KINDS, BYZANTINE_KINDS } from '../sim/byzantine.js';
 import { type ByzantineKind, type SimOptions, type SimResult } from '../sim/cluster.js';
 import { aimedOptions } from '../sim/aimed.js';
-import { ledgerSimOptions } from '../sim/ledger-app.js';
+import { ledgerSimOptions, newClientFeeStats, type ClientFeeStats } from '../sim/ledger-app.js';
 import { mutationScore } from '../sim/mutation-score.js';
 import { MUTANTS, type Mutant } from '../core/consensus/mutants.js';
 import { ciSweepOptions, isFailure, sweep } from '../sim/sweep.js';
@@ -70,7 +70,7 @@ const program = new Command()
   .option('--no-faults', 'no loss, duplication, partitions or crashes')
   .option('--aimed', 'each seed runs its aimed (Twins-style) scenario; --nodes, --byzantine, --behaviours and --duration are ignored')
   .option('--ci', "each seed runs the CI sweep's scenario (aimed for odd seeds); --nodes, --byzantine, --behaviours and --duration are ignored")
-  .option('--ledger', 'run the real ledger (verdicts, rewards, slashing) as the application: state roots and the ledger invariants are checked at every height')
+  .option('--ledger', 'run the real ledger (verdicts, rewards, slashing, proof fees paid by clients, one of them over-spending) as the application: state roots and the ledger invariants are checked at every height; each line gains `fees`')
   .option('--mutant <name>', `FAULT INJECTION: a deliberately broken rule the checkers must catch (${MUTANTS.join(', ')})`, mutant)
   .option('--ignore-lock', 'FAULT INJECTION: the same as --mutant ignore-lock')
   .option('--mutation-score', 'run every mutant over the seeds (default 1..20, aimed scenarios unless --ci) and print the share of seeds that catch each')
@@ -96,7 +96,28 @@ if (opts.aimed && opts.ci) program.error('--aimed and --ci exclude each other');
 /** The options of `seed`: its aimed or CI scenario, or the command line's; with the ledger app for --ledger. */
 function optionsFor(seed: number): SimOptions<unknown> {
   const options = { ...scenarioFor(seed), election: electionConfig };
-  return opts.ledger ? ledgerSimOptions(options) : options;
+  if (!opts.ledger) return options;
+  const stats = newClientFeeStats();
+  feeStats.set(seed, stats);
+  return ledgerSimOptions(options, stats);
+}
+
+/** --ledger: what the clients' paid proofs met, per seed (door refusals by code, rechecks, fees on chain). */
+const feeStats = new Map<number, ClientFeeStats>();
+const feeTotals = { admitted: 0, refused: {} as Record<string, number>, unfunded: 0, paidIncluded: 0, feesEarned: 0, burned: 0 };
+
+function feeLine(seed: number): Omit<ClientFeeStats, 'height'> | null {
+  const f = feeStats.get(seed);
+  if (!f) return null;
+  feeStats.delete(seed);
+  feeTotals.admitted += f.admitted;
+  feeTotals.unfunded += f.unfunded;
+  feeTotals.paidIncluded += f.paidIncluded;
+  feeTotals.feesEarned += f.feesEarned;
+  feeTotals.burned += f.burned;
+  for (const [code, n] of Object.entries(f.refused)) feeTotals.refused[code] = (feeTotals.refused[code] ?? 0) + n;
+  const { height: _height, ...rest } = f;
+  return rest;
 }
 
 function scenarioFor(seed: number): SimOptions {
@@ -117,7 +138,7 @@ function line(r: SimResult, wallSeconds: number): string {
     viewChanges: r.viewChanges,
     safetyViolations: r.safetyViolations,
     live: r.live,
-    ...(opts.ledger ? { invariantChecks: r.invariantChecks } : {}),
+    ...(opts.ledger ? { invariantChecks: r.invariantChecks, fees: feeLine(r.seed) } : {}),
   };
   return JSON.stringify(opts.verbose ? { ...base, byzantineKinds: r.byzantineKinds, evidence: r.evidence, crashes: r.crashes, partitions: r.partitions, messages: r.messages, violations: r.violations } : base);
 }
@@ -169,7 +190,7 @@ function runSeeds(): void {
     },
   });
   if (opts.seeds) {
-    process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, byzantineKinds: summary.kinds, wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
+    process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, byzantineKinds: summary.kinds, ...(opts.ledger ? { fees: feeTotals } : {}), wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
   }
   process.exitCode = summary.failures.length > 0 ? 1 : 0;
 }
