@@ -68,8 +68,15 @@ export function ledgerPrice(state: () => LedgerState, heldElsewhere: (account: s
  */
 export function ledgerAfford(state: () => LedgerState, heldElsewhere: (account: string) => Held = () => NOTHING_HELD): Afford {
   const s = state();
+  // One ledger read and one tx-pool lookup per account, however many proofs it has waiting.
+  const known = new Map<string, { committed: ReturnType<typeof getAccount>; elsewhere: Held }>();
   return (account, feesBefore, fee) => {
-    const pending = pendingAccount(getAccount(s, account), sumHeld({ txs: 0, stake: 0, fees: feesBefore }, heldElsewhere(account)));
+    let k = known.get(account);
+    if (k === undefined) {
+      k = { committed: getAccount(s, account), elsewhere: heldElsewhere(account) };
+      known.set(account, k);
+    }
+    const pending = pendingAccount(k.committed, sumHeld({ txs: 0, stake: 0, fees: feesBefore }, k.elsewhere));
     if (!pending) return { ok: false, code: 'PROOF_PAYMENT_UNKNOWN_ACCOUNT', message: `account ${account} does not exist` };
     return checkFeeBalance(pending, fee) ?? { ok: true };
   };

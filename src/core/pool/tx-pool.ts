@@ -79,25 +79,32 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   const pool = new Map<string, { tx: BondTx | UnbondTx; expiresAfterHeight: number }>();
   const history = new Map<string, TxStatus>();
 
-  /** What `entries` hold from `address`: the bonds it pays for. */
-  function heldIn(entries: Iterable<{ tx: BondTx | UnbondTx }>, address: string): Held {
-    const held = { txs: 0, stake: 0, fees: 0 };
-    for (const { tx } of entries) {
-      if (tx.type !== 'bond' || tx.account !== address) continue;
-      held.txs++;
-      held.stake += tx.stake;
-    }
-    return held;
-  }
-
   /** What is pending before a tx: per paying account what the bonds hold, and the validators with an unbond. */
   interface Before {
     held(address: string): Held;
     unbonding(validator: string): boolean;
   }
+  /** What the pool holds per paying account, built on first use after a change (a paid proof's door asks for each). */
+  let heldByAccount: Map<string, Held> | null = null;
+  function heldInPool(address: string): Held {
+    if (heldByAccount === null) {
+      heldByAccount = new Map();
+      for (const { tx } of pool.values()) if (tx.type === 'bond') heldByAccount.set(tx.account, sumHeld(heldByAccount.get(tx.account) ?? NOTHING_HELD, { txs: 1, stake: tx.stake, fees: 0 }));
+    }
+    return heldByAccount.get(address) ?? NOTHING_HELD;
+  }
+  function put(hash: string, entry: { tx: BondTx | UnbondTx; expiresAfterHeight: number }): void {
+    pool.set(hash, entry);
+    heldByAccount = null;
+  }
+  function take(hash: string): boolean {
+    heldByAccount = null;
+    return pool.delete(hash);
+  }
+
   /** This pool's pending txs, as what comes before a newcomer. */
   const inPool: Before = {
-    held: (address) => heldIn(pool.values(), address),
+    held: heldInPool,
     unbonding: (validator) => [...pool.values()].some(({ tx }) => tx.type === 'unbond' && tx.validator === validator),
   };
 
@@ -132,7 +139,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       const funds = checkStanding(tx, view, inPool, elsewhereOf(view));
       if (!funds.ok) return { ok: false, kind: 'rejected', code: funds.code, message: funds.message };
       if (pool.size >= txsMax) return { ok: false, kind: 'full' };
-      pool.set(door.hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
+      put(door.hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
       // A dropped tx sent again is pending again.
       history.delete(door.hash);
       return { ok: true, hash: door.hash, duplicate: false };
@@ -141,7 +148,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       const hash = txHash(tx);
       if (pool.has(hash) || history.has(hash) || pool.size >= txsMax) return false;
       if (!checkTxAtDoor(options, tx, (id) => view.validator(id)?.publicKey).ok || !checkStanding(tx, view, inPool, elsewhereOf(view)).ok) return false;
-      pool.set(hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
+      put(hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
       return true;
     },
     status: (hash) => (pool.has(hash) ? { hash, status: 'pending' } : (history.get(hash) ?? null)),
@@ -152,12 +159,12 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       for (const tx of txs) {
         if (tx.type !== 'bond' && tx.type !== 'unbond') continue;
         const hash = txHash(tx);
-        pool.delete(hash);
+        take(hash);
         remember({ hash, status: 'committed', height });
       }
       const dropped: TxStatus[] = [];
       const drop = (hash: string, code: string, reason: string): void => {
-        pool.delete(hash);
+        take(hash);
         const status: TxStatus = { hash, status: 'dropped', code, reason };
         remember(status);
         dropped.push(status);
@@ -184,11 +191,11 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       for (const { tx, code } of refused) {
         if ((tx.type !== 'bond' && tx.type !== 'unbond') || code.startsWith('BLOCK_')) continue;
         const hash = txHash(tx);
-        if (!pool.delete(hash)) continue;
+        if (!take(hash)) continue;
         remember({ hash, status: 'dropped', code, reason: `the ledger refused it when this node proposed a block (${code})` });
       }
     },
-    held: (address) => heldIn(pool.values(), address),
+    held: heldInPool,
     size: () => pool.size,
   };
 }
