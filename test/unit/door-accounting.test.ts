@@ -125,6 +125,21 @@ describe('the rules the door leaves to the ledger', () => {
 });
 
 describe('nonces across nodes, and what a commit leaves behind', () => {
+  it('one account\'s bonds at one node: a gap, a second tx on a pending nonce, a replay of a committed one, and the same tx again', async () => {
+    let s = genesisState(doc);
+    const n = node(() => s);
+    expect(await n.intake.submitTx(bond(1, 1_000))).toMatchObject({ ok: false, code: 'TX_BAD_NONCE', message: expect.stringContaining('a gap') });
+    expect(await n.intake.submitTx(bond(0, 1_000))).toMatchObject({ ok: true, duplicate: false });
+    expect(await n.intake.submitTx(bond(0, 1_000))).toMatchObject({ ok: true, duplicate: true });
+    expect(await n.intake.submitTx(bond(0, 2_000))).toMatchObject({ ok: false, code: 'TX_BAD_NONCE', message: expect.stringContaining('taken by a bond pending at this node') });
+    expect(await n.intake.submitTx(bond(1, 1_000))).toMatchObject({ ok: true, duplicate: false });
+    const txs = [...n.txPool.pending()];
+    s = applyBlock(s, makeBlock(s, txs));
+    n.committed(txs);
+    expect(await n.intake.submitTx(bond(0, 1_000))).toMatchObject({ ok: true, duplicate: true });
+    expect(await node(() => s).intake.submitTx(bond(1, 1_000))).toMatchObject({ ok: false, code: 'TX_BAD_NONCE', message: expect.stringContaining('already used on chain') });
+  });
+
   it('two bonds with one nonce at two nodes: once one commits, the other node drops its stale one (why: TX_BAD_NONCE) and takes the account\'s next nonce', async () => {
     let s = genesisState(doc);
     const a = node(() => s);
