@@ -196,4 +196,11 @@ describe('escalation: a committee without a > 2/3 verdict hands the proof to the
     expect(refusal(s, commits([late], () => 'valid')[0]!)).toBeUndefined();
     expect(refusal(s, commits([members[0]!], () => 'valid')[0]!)).toBe('ATTEST_DUPLICATE');
   });
+
+  it('not built: a committee whose members all lie finalizes the wrong verdict (probability P(forge); challenges would send it to the whole set)', () => {
+    const start = submitted();
+    let s = step(start.s, commits(start.members, () => 'invalid'));
+    s = step(s, reveals(start.members, () => 'invalid'));
+    expect(getProof(s, id)).toMatchObject({ status: 'final', verdict: 'invalid' });
+  });
 });
