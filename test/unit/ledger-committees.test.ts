@@ -111,6 +111,7 @@ describe('only members attest, and the committee\'s stake decides', () => {
     expect(getProof(s, id)).toMatchObject({ status: 'final', verdict: 'valid' });
     s = until(s, 1 + W);
     expect(getProof(s, id)!.status).toBe('closed');
+    expect(getProof(s, id)!.committee).toBeUndefined(); // dropped at close: no state growth per proof
     for (const v of voters) expect(getValidator(s, v)).toMatchObject({ matched: 1, compared: 1, missed: 0 });
     expect(getValidator(s, silent!)).toMatchObject({ missed: 1, unrevealed: 1 });
     for (const v of others) expect(getValidator(s, v)).toMatchObject({ missed: 0, unrevealed: 0, compared: 0, penalties: 0 });

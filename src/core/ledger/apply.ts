@@ -593,6 +593,8 @@ function closeWindows(ctx: BlockContext, finalized: ResultLeaf[]): void {
     payProofFee(ctx, record);
     const closed: ProofRecord = { ...record, status: 'closed', commits: {}, attestations: {} };
     delete closed.fee;
+    // Nothing reads a closed proof's committee: dropped, so the state keeps no more per proof than without committees.
+    delete closed.committee;
     ctx.write(KEY.proof(proofId), closed);
   }
   ctx.write(windowKey, undefined);

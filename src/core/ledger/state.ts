@@ -78,7 +78,8 @@ export interface ProofRecord {
   /**
    * The proof's verification committee (committee_size > 0): member id -> its stake in the set of the block that
    * included the proof, drawn by sampleCommittee from that block's VRF output. Only members commit and reveal, and
-   * the verdict is final when members holding > 2/3 of these stakes revealed it. Absent: every validator verifies.
+   * the verdict is final when members holding > 2/3 of these stakes revealed it. Absent: every validator verifies,
+   * and once the proof is closed (nothing reads it then; the state keeps no more per proof than without committees).
    */
   committee?: Record<string, number>;
   /**
