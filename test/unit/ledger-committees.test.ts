@@ -5,11 +5,13 @@
  * The attacks (a non-member's reveal counted, a member counted twice, a committee drawn from a seed the proposer
  * chose) were each seen failing with the rule that stops them disabled (see the commit message).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sampleCommittee } from '../../src/core/committee/sample.js';
 import { seedOf } from '../../src/core/consensus/election.js';
 import { applyBlock, buildGenesis, checkGenesis, genesisState, getProof, getValidator, parseGenesisSeed, prepareBlock, validateBlock, type LedgerState } from '../../src/core/ledger/index.js';
 import { KEY, readKey } from '../../src/core/ledger/state.js';
+import { commitCloseHeight } from '../../src/core/ledger/attest-rule.js';
 import { proofId, type AttestedVerdict } from '../../src/core/types/proof.js';
 import type { Tx } from '../../src/core/types/index.js';
 import { commitTx, keyFor, makeBlock, makeGenesis, proofN, revealTx, vrfProofFor } from './ledger-fixtures.js';
@@ -205,3 +207,34 @@ describe('escalation: a committee without a > 2/3 verdict hands the proof to the
     expect(getProof(s, id)).toMatchObject({ status: 'final', verdict: 'invalid' });
   });
 });
+
+describe('property: over random stakes and reveals, the committee decides exactly when one verdict holds > 2/3 of its stake', () => {
+  it('final with V iff the members that revealed V hold > 2/3 of the committee\'s recorded stake (members distinct, abstain and silence count for none)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 5, maxLength: 8 }), fc.integer({ min: 2, max: 4 }), fc.array(fc.constantFrom<AttestedVerdict | null>('valid', 'invalid', 'abstain', null), { minLength: 8, maxLength: 8 }), (stakes, size, said) => {
+        const g = makeGenesis({ stakes: stakes.map((x) => x * 1000), params: { verdict_window_blocks: W, proposer_election: 'vrf', committee_size: size } }).doc;
+        let s = step(genesisState(g), [{ type: 'submit', proof: proofN(1) }]);
+        const committee = getProof(s, id)!.committee!;
+        const members = Object.keys(committee).sort();
+        expect(new Set(members).size).toBe(Math.min(size, stakes.length));
+        const voting = members.filter((_, i) => said[i] !== null);
+        const verdict = (v: string) => said[members.indexOf(v)] as AttestedVerdict;
+        if (voting.length > 0) s = step(s, voting.map((v) => commitTx(g, v, key(v), [{ proofId: id, verdict: verdict(v) }])));
+        s = until(s, commitCloseHeightOf(s));
+        if (voting.length > 0) s = step(s, voting.map((v) => revealTx(g, v, key(v), [{ proofId: id, verdict: verdict(v) }])));
+        const total = members.reduce((sum, v) => sum + committee[v]!, 0);
+        const stakeOf = (x: AttestedVerdict) => voting.filter((v) => verdict(v) === x).reduce((sum, v) => sum + committee[v]!, 0);
+        const expected = (['valid', 'invalid'] as const).find((x) => 3 * stakeOf(x) > 2 * total);
+        const record = getProof(s, id)!;
+        if (expected) expect(record).toMatchObject({ status: 'final', verdict: expected });
+        else expect(record.status).toBe('pending');
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+});
+
+/** The height after which reveals of proofN(1) are taken. */
+function commitCloseHeightOf(s: LedgerState): number {
+  return commitCloseHeight(getProof(s, id)!, s.params);
+}
