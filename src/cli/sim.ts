@@ -8,6 +8,7 @@
  *   npm run sim -- --seeds 1..20 --election vrf --reputation-window 100
  *   npm run sim -- --reputation-compare --seeds 1..20 --nodes 4 --duration 300
  *   npm run sim -- --seeds 1..20 --aimed --ledger
+ *   npm run sim -- --seeds 1..30 --aimed --ledger --committee-size 3
  * One JSON line per run; a sweep adds a summary line. Exit 1 on any violation, with `reproduce with --seed=N`.
  * The mutation score prints one line per mutant and, last, `{"mutants": {NAME: {"caught": share, "firstSeed": N}}}`.
  */
@@ -21,7 +22,7 @@ import { mutationScore } from '../sim/mutation-score.js';
 import { MUTANTS, type Mutant } from '../core/consensus/mutants.js';
 import { ciSweepOptions, isFailure, sweep } from '../sim/sweep.js';
 import { PROPOSER_ELECTIONS, type ElectionConfig, type ProposerElection } from '../core/consensus/election.js';
-import { LEADER_REPUTATION_WINDOW_MAX } from '../core/limits.js';
+import { LEADER_REPUTATION_WINDOW_MAX, VALIDATORS_MAX } from '../core/limits.js';
 import { compareReputation } from '../sim/reputation-compare.js';
 
 function integer(name: string, min: number, max: number) {
@@ -71,6 +72,7 @@ const program = new Command()
   .option('--aimed', 'each seed runs its aimed (Twins-style) scenario; --nodes, --byzantine, --behaviours and --duration are ignored')
   .option('--ci', "each seed runs the CI sweep's scenario (aimed for odd seeds); --nodes, --byzantine, --behaviours and --duration are ignored")
   .option('--ledger', 'run the real ledger (verdicts, rewards, slashing, proof fees paid by clients, one of them over-spending) as the application: state roots and the ledger invariants are checked at every height; each line gains `fees`')
+  .option('--committee-size <n>', 'with --ledger: verification committees of n validators (genesis committee_size; implies --election vrf); each line then reports the proofs, verdicts, escalations and verifications done', integer('committee-size', 1, VALIDATORS_MAX))
   .option('--mutant <name>', `FAULT INJECTION: a deliberately broken rule the checkers must catch (${MUTANTS.join(', ')})`, mutant)
   .option('--ignore-lock', 'FAULT INJECTION: the same as --mutant ignore-lock')
   .option('--mutation-score', 'run every mutant over the seeds (default 1..20, aimed scenarios unless --ci) and print the share of seeds that catch each')
@@ -83,7 +85,7 @@ const program = new Command()
 program.parse();
 const opts = program.opts<{
   seed: number; seeds?: [number, number]; nodes: number; byzantine: number; duration: number; behaviours?: ByzantineKind[]; faults: boolean; floodPerSecond?: number;
-  aimed?: boolean; ci?: boolean; ledger?: boolean; mutant?: Mutant; ignoreLock?: boolean; mutationScore?: boolean; verbose?: boolean;
+  aimed?: boolean; ci?: boolean; ledger?: boolean; committeeSize?: number; mutant?: Mutant; ignoreLock?: boolean; mutationScore?: boolean; verbose?: boolean;
   election: ProposerElection; reputationWindow?: number; reputationFailures: number; reputationCompare?: boolean;
 }>();
 const electionConfig: ElectionConfig = {
@@ -92,6 +94,7 @@ const electionConfig: ElectionConfig = {
 };
 if (opts.byzantine > opts.nodes) program.error('--byzantine cannot exceed --nodes');
 if (opts.aimed && opts.ci) program.error('--aimed and --ci exclude each other');
+if (opts.committeeSize !== undefined && !opts.ledger) program.error('--committee-size needs --ledger (committees are a rule of the ledger)');
 
 /** The options of `seed`: its aimed or CI scenario, or the command line's; with the ledger app for --ledger. */
 function optionsFor(seed: number): SimOptions<unknown> {
@@ -99,7 +102,7 @@ function optionsFor(seed: number): SimOptions<unknown> {
   if (!opts.ledger) return options;
   const stats = newClientFeeStats();
   feeStats.set(seed, stats);
-  return ledgerSimOptions(options, stats);
+  return ledgerSimOptions(options, { committeeSize: opts.committeeSize ?? 0 }, stats);
 }
 
 /** --ledger: what the clients' paid proofs met, per seed (door refusals by code, rechecks, fees on chain). */
@@ -139,6 +142,7 @@ function line(r: SimResult, wallSeconds: number): string {
     safetyViolations: r.safetyViolations,
     live: r.live,
     ...(opts.ledger ? { invariantChecks: r.invariantChecks, fees: feeLine(r.seed) } : {}),
+    ...(r.app ? { app: r.app } : {}),
   };
   return JSON.stringify(opts.verbose ? { ...base, byzantineKinds: r.byzantineKinds, evidence: r.evidence, crashes: r.crashes, partitions: r.partitions, messages: r.messages, violations: r.violations } : base);
 }
@@ -176,6 +180,7 @@ if (opts.reputationCompare) {
 function runSeeds(): void {
   const [from, to] = opts.seeds ?? [opts.seed, opts.seed];
   let wall = 0;
+  const app: Record<string, number> = {};
   const summary = sweep(from, to, {
     optionsFor: (seed) => ({ ...optionsFor(seed), mutant: opts.mutant, ignoreLock: opts.ignoreLock === true, ...(opts.floodPerSecond ? { floodPerSecond: opts.floodPerSecond } : {}) }),
     nowMs: () => performance.now(),
@@ -183,6 +188,7 @@ function runSeeds(): void {
       const wallSeconds = Math.round(wallMs / 10) / 100;
       process.stdout.write(line(r, wallSeconds) + '\n');
       wall += wallSeconds;
+      for (const [k, v] of Object.entries(r.app ?? {})) if (k !== 'committeeSize' && k !== 'validators') app[k] = (app[k] ?? 0) + v;
       if (isFailure(r)) {
         for (const v of r.violations.slice(0, 5)) process.stderr.write(`violation (${v.kind}) at ${v.atMs} ms: ${v.detail}\n`);
         process.stdout.write(`reproduce with --seed=${r.seed}\n`);
@@ -190,7 +196,7 @@ function runSeeds(): void {
     },
   });
   if (opts.seeds) {
-    process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, byzantineKinds: summary.kinds, ...(opts.ledger ? { fees: feeTotals } : {}), wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
+    process.stdout.write(JSON.stringify({ summary: true, seeds: to - from + 1, failed: summary.failures.length, failedSeeds: summary.failures.slice(0, 100).map((f) => f.seed), heights: summary.heights, byzantineKinds: summary.kinds, ...(opts.ledger ? { fees: feeTotals } : {}), ...(Object.keys(app).length > 0 ? { app } : {}), wallSeconds: Math.round(wall * 100) / 100 }) + '\n');
   }
   process.exitCode = summary.failures.length > 0 ? 1 : 0;
 }

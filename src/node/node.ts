@@ -26,7 +26,7 @@ import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { electionConfigOf } from '../core/ledger/params.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
-import { resumeAttestations } from './attest-resume.js';
+import { proofBodyReader, resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
 import { createEvidencePool, type EvidencePool } from '../core/pool/evidence-pool.js';
@@ -229,6 +229,8 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),
     onVerified: (verdict) => observer.proofVerified(verdict),
     onVerifyFailed: (err, height) => log.warn({ module: 'verifier', height, err: err.message }, 'verification failed; attesting abstain for this proof'),
+    // A proof escalated by its committee to the whole set: its text from the block that submitted it.
+    proofBody: (id, record) => (rt.stores ? proofBodyReader(rt.stores.chain)(id, record) : undefined),
   });
   const observer = createCommitObserver({
     clock: parts.clock,

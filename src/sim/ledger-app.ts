@@ -9,12 +9,14 @@
  * its attestations and evidence over the simulated network (so partitions delay them too). The checkers compare
  * every honest node's state root with the agreed one and check the ledger's invariants (ledger-invariants.ts) at
  * every committed height.
+ * With verification committees (`committeeSize`; the genesis then elects proposers by VRF) an instance attests only
+ * the proofs whose committee it is on, and those escalated to the whole set; Byzantine members reveal wrong verdicts.
  */
 import { buildGenesis, genesisState } from '../core/ledger/genesis.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { commitOpen, revealOpen } from '../core/ledger/attest-rule.js';
 import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes, attestSalt, proofPaymentSignBytes } from '../core/ledger/sign-bytes.js';
-import { getProof, getSupply, ledgerNetwork, listValidators, openProofs, type LedgerState } from '../core/ledger/state.js';
+import { escalatedAt, getProof, getSupply, ledgerNetwork, listValidators, mayAttest, openProofs, type LedgerState } from '../core/ledger/state.js';
 import { proofFee } from '../core/ledger/fees.js';
 import { proofBytesRoom } from '../core/pool/candidates.js';
 import { createMempool, ledgerAfford, ledgerPrice } from '../core/pool/mempool.js';
@@ -99,15 +101,42 @@ interface LedgerGossip {
   txs: readonly Tx[];
 }
 
+/** The ledger app's options: verification committees of this many validators (0 or absent: every validator verifies). */
+export interface LedgerSimConfig {
+  committeeSize?: number;
+}
+
+/** The ledger app's figures for a run (SimResult.app), counted over the agreed states. */
+interface LedgerFigures {
+  proofs: number;
+  final: number;
+  undecided: number;
+  escalated: number;
+  /** (validator, proof) pairs an instance committed to: the verifications done. */
+  verifications: number;
+  validators: number;
+}
+
 /**
  * The ledger as a SimApp. Invariants: every height's state passes ledgerInvariantProblems against the one before,
- * and every final verdict is the true one (Byzantine stake is below 1/3, so a wrong verdict cannot reach > 2/3).
+ * and every final verdict is the true one (Byzantine stake is below 1/3, so a wrong verdict cannot reach > 2/3; with
+ * committees, a committee whose Byzantine members hold > 2/3 of its stake could finalize a wrong one: the run's
+ * committee size must make that impossible, e.g. 3 for the aimed scenarios' 4 and 7 validators).
  * @example runSimulation({ ...aimedOptions(3), ...ledgerSimOptions(aimedOptions(3)) }).safetyViolations === 0
  */
-export function ledgerSimApp(stats: ClientFeeStats = newClientFeeStats()): SimApp<LedgerState> {
+export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats = newClientFeeStats()): SimApp<LedgerState> {
   const verifier = createCachingVerifier();
   const app = createLedgerApp({ verifySignature: verifier });
   let genesis: LedgerState | null = null;
+  const committeeSize = config.committeeSize ?? 0;
+  const figures: LedgerFigures = { proofs: 0, final: 0, undecided: 0, escalated: 0, verifications: 0, validators: 0 };
+  const verified = new Set<string>();
+  const countVerified = (validator: string, proofId: string): void => {
+    const key = `${validator}/${proofId}`;
+    if (verified.has(key)) return;
+    verified.add(key);
+    figures.verifications++;
+  };
   return {
     app,
     genesis(set: ValidatorSet) {
@@ -116,26 +145,52 @@ export function ledgerSimApp(stats: ClientFeeStats = newClientFeeStats()): SimAp
           chain_id: CHAIN_ID,
           validators: set.validators.map((v) => ({ node_id: v.id, stake: v.stake, initial_balance: 100, public_key: v.publicKey })),
           accounts: CLIENTS.map((c, i) => ({ name: c.name, balance: c.balance, public_key: clientKeys[i]!.publicKey })),
-          params: { verdict_window_blocks: VERDICT_WINDOW_BLOCKS, commit_phase_blocks: VERDICT_WINDOW_BLOCKS - 2, min_stake: 1, proof_fee_per_mrlimit: PROOF_FEE_PER_MRLIMIT, proof_fee_min: PROOF_FEE_MIN },
+          params: {
+            verdict_window_blocks: VERDICT_WINDOW_BLOCKS,
+            commit_phase_blocks: VERDICT_WINDOW_BLOCKS - 2,
+            min_stake: 1,
+            proof_fee_per_mrlimit: PROOF_FEE_PER_MRLIMIT,
+            proof_fee_min: PROOF_FEE_MIN,
+            ...(committeeSize > 0 ? { committee_size: committeeSize, proposer_election: 'vrf' as const } : {}),
+          },
         },
         { z3Version: 'sim' },
       );
       genesis = genesisState(doc);
+      figures.validators = set.validators.length;
       return genesis;
     },
     genesisHash: (state) => state.genesisHash,
     node(ctx) {
       if (genesis === null) throw new Error('simulator invariant: a ledger instance started before the genesis');
-      return ledgerNode(ctx, genesis, stats);
+      return ledgerNode(ctx, genesis, stats, countVerified);
     },
-    invariants: (prev, next) => [...ledgerInvariantProblems(prev, next), ...wrongFinalVerdicts(next)],
+    invariants: (prev, next) => {
+      for (const leaf of next.lastResults) {
+        if (leaf.kind === 'submitted') figures.proofs++;
+        else if (leaf.verdict === 'undecided') figures.undecided++;
+        else figures.final++;
+      }
+      if (committeeSize > 0) figures.escalated += escalatedAt(next, next.chain.height).length;
+      return [...ledgerInvariantProblems(prev, next), ...wrongFinalVerdicts(next)];
+    },
+    summary: () => ({ ...figures, committeeSize }),
   };
 }
 
-/** `options` with the ledger as the application, and stakes scaled so slashing burns whole tokens. */
-export function ledgerSimOptions(options: SimOptions<unknown>, stats?: ClientFeeStats): SimOptions<LedgerState> {
+/**
+ * `options` with the ledger as the application, and stakes scaled so slashing burns whole tokens. With
+ * `committeeSize` > 0, verification committees, and proposers elected by VRF (committees draw from its output).
+ */
+export function ledgerSimOptions(options: SimOptions<unknown>, config: LedgerSimConfig = {}, stats?: ClientFeeStats): SimOptions<LedgerState> {
   const { simApp: _counter, ...rest } = options;
-  return { ...rest, ...(options.stakes ? { stakes: options.stakes.map((s) => s * STAKE_SCALE) } : {}), simApp: ledgerSimApp(stats) };
+  const committees = (config.committeeSize ?? 0) > 0;
+  return {
+    ...rest,
+    ...(committees ? { election: { ...options.election, proposerElection: 'vrf' as const } } : {}),
+    ...(options.stakes ? { stakes: options.stakes.map((s) => s * STAKE_SCALE) } : {}),
+    simApp: ledgerSimApp(config, stats),
+  };
 }
 
 /** Final verdicts (in this block's results) that differ from the true one. */
@@ -148,7 +203,7 @@ function wrongFinalVerdicts(state: LedgerState): string[] {
 }
 
 /** One instance's off-chain side: its mempool of paid proofs, its attestations, the others' (gossiped), and evidence. */
-function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeStats): SimAppNode<LedgerState> {
+function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeStats, countVerified: (validator: string, proofId: string) => void): SimAppNode<LedgerState> {
   let state = genesis;
   // The node's mempool and fee door (no tx pool here: nothing else holds an account's balance).
   const mempool = createMempool({ admit: () => ({ ok: true }), price: ledgerPrice(() => state), nowMs: () => ctx.clock.nowMs() });
@@ -175,7 +230,7 @@ function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeS
   const evidence: Tx[] = [];
   const honest = ctx.kind === 'honest';
   const publish = (): void => {
-    own = attestations(ctx, state, honest);
+    own = attestations(ctx, state, honest, countVerified);
     const txs = [...own, ...evidence];
     if (txs.length > 0) ctx.broadcast({ validator: ctx.validator, txs } satisfies LedgerGossip, 256 * txs.length);
   };
@@ -206,7 +261,7 @@ function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeS
 }
 
 /** The instance's attest-commit and attest-reveal txs for the next block after `state`. */
-function attestations(ctx: SimNodeContext, state: LedgerState, honest: boolean): Tx[] {
+function attestations(ctx: SimNodeContext, state: LedgerState, honest: boolean, countVerified: (validator: string, proofId: string) => void): Tx[] {
   if (!state.activeSet.some((v) => v.id === ctx.validator)) return [];
   const height = state.chain.height + 1;
   const net = ledgerNetwork(state);
@@ -214,8 +269,11 @@ function attestations(ctx: SimNodeContext, state: LedgerState, honest: boolean):
   const commitments: { proofId: string; commitment: string }[] = [];
   const reveals: { proofId: string; verdict: AttestedVerdict; salt: string }[] = [];
   for (const [id, record] of openProofs(state).sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    // Committees: only the proof's committee attests it (the whole set once escalated).
+    if (!mayAttest(record, ctx.validator)) continue;
     const salt = attestSalt(ctx.secretKey, net, id);
     if (record.commits[ctx.validator] === undefined && commitOpen(record, state.params, height)) {
+      countVerified(ctx.validator, id);
       commitments.push({ proofId: id, commitment: attestCommitment(net, { proofId: id, verdict: verdictOf(id), salt, validator: ctx.validator }) });
     } else if (record.commits[ctx.validator] !== undefined && record.attestations[ctx.validator] === undefined && revealOpen(record, state.params, height)) {
       reveals.push({ proofId: id, verdict: verdictOf(id), salt });

@@ -19,7 +19,7 @@ const SEEDS = [1, 2, 3, 5, 7];
 
 /** The ledger SimApp, keeping the last agreed state (through its invariants hook). */
 function observedLedger(stats?: ClientFeeStats): { simApp: SimApp<LedgerState>; last: () => LedgerState | null } {
-  const simApp = ledgerSimApp(stats);
+  const simApp = ledgerSimApp({}, stats);
   let last: LedgerState | null = null;
   const inner = simApp.invariants?.bind(simApp);
   simApp.invariants = (prev, next) => {
