@@ -15,9 +15,9 @@ import { resumePointOf } from '../../src/core/consensus/state-machine.js';
 import { silentLog } from '../../src/ports/log.js';
 import { certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
-// The node's persisted states through its real data directory: written in the block's batch every interval,
-// opened at by the driver; a block that reached only the commit journal (kill -9 before LevelDB) is replayed
-// without its state, and the node opens at the state before and re-applies up to it.
+// The node's persisted states through its real data directory: every block's batch stores its tree version (and
+// every interval a persisted state), the driver opens at the newest; a block that reached only the commit journal
+// (kill -9 before LevelDB) is replayed without its state, and the node opens at the version before and re-applies it.
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -38,7 +38,7 @@ function chain(top: number): { block: Block; certificate: Certificate; state: Le
 }
 
 describe('persisted states in the data directory', () => {
-  it('a block only in the commit journal at a snapshot height: the node opens at the state before and re-applies to the top', async () => {
+  it('a block only in the commit journal: the node opens at the stored version before it and re-applies only that block', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pop-snapshots-'));
     dirs.push(dir);
     const blocks = chain(5);
@@ -62,9 +62,10 @@ describe('persisted states in the data directory', () => {
     stores = await open();
     expect(stores.chain.height()).toBe(4);
     expect(stores.chain.level.snapshotHeights()).toEqual([2]);
+    expect(stores.chain.level.stateHeights()).toEqual([1, 2, 3]);
     const resume = await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog);
-    expect(resume?.height).toBe(2);
-    expect(stateRoot(resume!.appState)).toBe(stateRoot(blocks[1]!.state));
+    expect(resume?.height).toBe(3);
+    expect(stateRoot(resume!.appState)).toBe(stateRoot(blocks[2]!.state));
     let reapplied = 0;
     const app = createLedgerApp();
     const counting = { ...app, applyBlock: (...a: Parameters<typeof app.applyBlock>) => (reapplied++, app.applyBlock(...a)) };
@@ -73,13 +74,13 @@ describe('persisted states in the data directory', () => {
       { genesisHash: doc.genesisHash, appState: genesisState(doc), resume },
       { clock: { nowMs: () => 0, wallMs: () => 0, schedule: () => () => undefined }, transport: { send: () => undefined, broadcast: () => undefined }, signer: { sign: () => ({ ok: false, code: 'SAFETY_WRONG_SIGNER', message: 'observer' }) }, blocks: stores.chain, wal: stores.wal, mempool: { candidates: () => [] } },
     );
-    expect(reapplied).toBe(2); // blocks 3 and 4
+    expect(reapplied).toBe(1); // block 4 only
     expect(driver.state.height).toBe(5);
     expect(stateRoot(driver.state.appState)).toBe(stateRoot(blocks[3]!.state));
     expect(driver.state.priorities).toEqual(nextHeightPriorities(set, priorities, set)); // stepped from the persisted ones
-    // That start re-applied a whole interval: the state at the top is persisted now, so crashes cannot pile up.
-    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 2, 5)).toBeNull();
-    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 2, 2)).toBe(4);
+    // A start that re-applied a whole interval persists the state at the top at once (local form).
+    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 3, 5)).toBeNull();
+    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 3, 1)).toBe(4);
     expect(stores.chain.level.snapshotHeights()).toEqual([2, 4]);
     expect(stateRoot((await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog))!.appState)).toBe(stateRoot(blocks[3]!.state));
     stores.wal.close();
