@@ -421,7 +421,10 @@ export const SMT_NODE_CACHE_MAX = 16_384;
  * newest few LevelDB batches (blocks only in the commit journal) opens at an older one.
  */
 export const STATE_VERSIONS_KEPT = 8;
-/** Stale tree nodes deleted per commit at most (bounded work: pruning never stalls a commit). */
+/**
+ * Stale tree nodes a commit deletes beyond as many as it made stale itself (so pruning keeps up and drains a
+ * backlog, e.g. after the kept persisted states moved on, in bounded steps: a commit never stalls on it).
+ */
 export const STATE_PRUNE_NODES_PER_COMMIT = 512;
 /** Tree nodes per chunk of a persisted state (each chunk one LevelDB value, ~250 bytes a node). */
 export const STATE_SNAPSHOT_CHUNK_NODES = 8_192;

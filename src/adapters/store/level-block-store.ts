@@ -232,8 +232,10 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     for (const h of dropped) ops.push({ type: 'del', key: rootKey(h) });
     // A node stale since s is in no version at or above s: delete it once every version kept is.
     const keptMin = Math.min(height, ...roots.filter((h) => !dropped.includes(h)), ...head.snapshotsKept);
+    // At least as many as this block made stale, plus a constant that drains a backlog: O(the block's changes).
     let pruned = 0;
-    for await (const key of db.keys({ gte: 'stale:', lt: 'stale:' + String(keptMin + 1).padStart(HEIGHT_DIGITS, '0'), limit: STATE_PRUNE_NODES_PER_COMMIT })) {
+    const limit = STATE_PRUNE_NODES_PER_COMMIT + write.stale.length;
+    for await (const key of db.keys({ gte: 'stale:', lt: 'stale:' + String(keptMin + 1).padStart(HEIGHT_DIGITS, '0'), limit })) {
       ops.push({ type: 'del', key }, { type: 'del', key: 'smt:' + key.slice('stale:'.length + HEIGHT_DIGITS + 1) });
       pruned++;
     }
