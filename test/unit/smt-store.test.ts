@@ -142,6 +142,47 @@ describe('stored ledger tree', () => {
     // The live tree (101 nodes) plus what the kept versions' churn left: far less than 40 blocks of history.
     expect(entries.filter(([k]) => k.startsWith('smt:')).length).toBeLessThan(101 + 8 * 12);
   });
+
+
+  it('LevelDB: a persisted state keeps the nodes of its version (held), not every node replaced since; dropped states release theirs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-smt-store-'));
+    dirs.push(dir);
+    let store = await openLevelBlockStore(dir, { nodeCacheMax: 8 });
+    let tree: SmtNode | null = smtBuild(Array.from({ length: 64 }, (_, i) => [`k/${i}`, 0] as [string, number]));
+    const models = new Map<number, Map<string, number>>();
+    const model = new Map(Array.from({ length: 64 }, (_, i) => [`k/${i}`, 0] as [string, number]));
+    const top = 45;
+    for (let h = 1; h <= top; h++) {
+      for (let j = 0; j < 6; j++) {
+        const key = `k/${(h * 7 + j * 11) % 64}`;
+        tree = smtSet(tree, key, h);
+        model.set(key, h);
+      }
+      models.set(h, new Map(model));
+      await store.commit({ block: storedBlock(h), state: { tree, head: JSON.stringify({ h }), snapshot: h % 10 === 0 } });
+    }
+    await store.close();
+    store = await openLevelBlockStore(dir, { nodeCacheMax: 8 });
+    expect(store.snapshotHeights()).toEqual([30, 40]);
+    const live = allNodes((await store.loadStateVersion(top))!.tree);
+    // Every kept version reads whole and right from disk (cold cache of 8 nodes): the persisted states and the recent ones.
+    for (const h of [...store.snapshotHeights(), ...store.stateHeights()]) {
+      const v = (await store.loadSnapshot(h)) ?? (await store.loadStateVersion(h));
+      expect(new Map([...smtEntries(v!.tree!)] as [string, number][]), `version ${h}`).toEqual(models.get(h));
+    }
+    await store.close();
+    const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const keys: string[] = [];
+    for await (const key of db.keys()) keys.push(key);
+    await db.close();
+    const heldAt = new Set(keys.filter((k) => k.startsWith('held:')).map((k) => Number(k.slice(5, 17))));
+    expect([...heldAt].every((k) => k === 30 || k === 40)).toBe(true); // 10 and 20 were dropped: their nodes are gone
+    expect(heldAt.size).toBeGreaterThan(0);
+    // No leak: every stored node is live at the top, or indexed stale (replaced within the recent versions) or held.
+    const count = (prefix: string) => keys.filter((k) => k.startsWith(prefix)).length;
+    expect(count('smt:')).toBe(live + count('stale:') + count('held:'));
+    expect(count('stale:')).toBeLessThan(9 * 6 * 8); // 8 recent versions' churn (6 keys x < 8 levels a block), not 45 blocks'
+  });
 });
 
 function storedBlock(height: number): StoredBlock {

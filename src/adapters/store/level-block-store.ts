@@ -16,8 +16,10 @@
  *   root:<height 12 digits> -> { root: [nodeKey, hash] | null, head } the ledger tree after that block (the newest
  *                           STATE_VERSIONS_KEPT heights), written in the block's batch (src/core/ledger/smt-store.ts)
  *   smt:<nodeKey>         -> one tree node (nodeKey = <version 12 digits>:<depth 3 digits>:<path hex>)
- *   stale:<height 12 digits>:<nodeKey> -> '' the node left the tree at that height (deleted once every kept version
- *                           and persisted state is at or above it, STATE_PRUNE_NODES_PER_COMMIT per commit)
+ *   stale:<height 12 digits>:<nodeKey> -> '' the node left the tree at that height (deleted once the kept versions
+ *                           are at or above it, or moved to held: when a kept persisted state's version holds it)
+ *   held:<height 12 digits>:<nodeKey> -> '' a stale node the persisted state at that height still holds (deleted
+ *                           once that state is dropped); both bounded per commit (STATE_PRUNE_NODES_PER_COMMIT)
  * Every commit is one atomic batch written with `sync: true`, so a `kill -9` loses nothing that was
  * acknowledged. Writes are serialized through one promise chain.
  */
@@ -65,6 +67,8 @@ function snapKey(height: number): string {
 function snapChunkKey(height: number, index: number): string {
   return 'snapchunk:' + String(height).padStart(HEIGHT_DIGITS, '0') + ':' + String(index).padStart(6, '0');
 }
+
+const pad = (height: number): string => String(height).padStart(HEIGHT_DIGITS, '0');
 
 function rootKey(height: number): string {
   return 'root:' + String(height).padStart(HEIGHT_DIGITS, '0');
@@ -230,13 +234,30 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     ops.push({ type: 'put', key: rootKey(height), value: JSON.stringify({ root: write.root, head: state.head } satisfies RootRecord) });
     const dropped = roots.filter((h) => h <= height - STATE_VERSIONS_KEPT && h !== height);
     for (const h of dropped) ops.push({ type: 'del', key: rootKey(h) });
-    // A node stale since s is in no version at or above s: delete it once every version kept is.
-    const keptMin = Math.min(height, ...roots.filter((h) => !dropped.includes(h)), ...head.snapshotsKept);
+    // A node created at c and stale since s is in exactly the versions c..s-1. Once every recent version kept is at
+    // or above s, it is deleted, unless a kept persisted state k has c <= k < s: then it waits in `held:<k>` (the
+    // newest such k; older ones go first) until that state is dropped. So a persisted state keeps only the nodes
+    // of its version the chain has replaced since, not every node replaced since it.
+    const recentMin = Math.min(height, ...roots.filter((h) => !dropped.includes(h)));
+    const snaps = head.snapshotsKept;
     // At least as many as this block made stale, plus a constant that drains a backlog: O(the block's changes).
-    let pruned = 0;
     const limit = STATE_PRUNE_NODES_PER_COMMIT + write.stale.length;
-    for await (const key of db.keys({ gte: 'stale:', lt: 'stale:' + String(keptMin + 1).padStart(HEIGHT_DIGITS, '0'), limit })) {
-      ops.push({ type: 'del', key }, { type: 'del', key: 'smt:' + key.slice('stale:'.length + HEIGHT_DIGITS + 1) });
+    let pruned = 0;
+    for await (const key of db.keys({ gte: 'stale:', lt: 'stale:' + pad(recentMin + 1), limit })) {
+      const staleSince = Number(key.slice('stale:'.length, 'stale:'.length + HEIGHT_DIGITS));
+      const nodeKey = key.slice('stale:'.length + HEIGHT_DIGITS + 1);
+      const created = Number(nodeKey.slice(0, HEIGHT_DIGITS));
+      const holder = snaps.filter((k) => created <= k && k < staleSince).at(-1);
+      ops.push({ type: 'del', key });
+      if (holder === undefined) {
+        ops.push({ type: 'del', key: 'smt:' + nodeKey });
+        pruned++;
+      } else ops.push({ type: 'put', key: 'held:' + pad(holder) + ':' + nodeKey, value: '' });
+    }
+    // Nodes held for persisted states no longer kept (all older than the oldest kept one).
+    const heldBelow = snaps.length === 0 ? 'held;' : 'held:' + pad(Math.min(...snaps));
+    for await (const key of db.keys({ gte: 'held:', lt: heldBelow, limit })) {
+      ops.push({ type: 'del', key }, { type: 'del', key: 'smt:' + key.slice('held:'.length + HEIGHT_DIGITS + 1) });
       pruned++;
     }
     stats.prunedNodes += pruned;
