@@ -164,7 +164,7 @@ describe('stored ledger tree', () => {
     await store.close();
     store = await openLevelBlockStore(dir, { nodeCacheMax: 8 });
     expect(store.snapshotHeights()).toEqual([30, 40]);
-    const live = allNodes((await store.loadStateVersion(top))!.tree);
+    const live = allNodes((await store.loadStateVersion(top))!.tree ?? null);
     // Every kept version reads whole and right from disk (cold cache of 8 nodes): the persisted states and the recent ones.
     for (const h of [...store.snapshotHeights(), ...store.stateHeights()]) {
       const v = (await store.loadSnapshot(h)) ?? (await store.loadStateVersion(h));

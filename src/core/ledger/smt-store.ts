@@ -27,8 +27,8 @@ type InnerRecord = [0, string, string | null, string | null, string | null, stri
 
 /** A resolver with a bounded LRU of parsed nodes; it also makes the stubs that point into it. */
 export interface SmtNodeCache extends SmtNodeResolver {
-  /** A stub for the node stored under `nodeKey` with hash `hashHex`. */
-  stub(nodeKey: string, hashHex: string): SmtStub;
+  /** A stub for the node stored under `nodeKey` with hash `hash` (hex, or bytes). */
+  stub(nodeKey: string, hash: string | Uint8Array): SmtStub;
   /** Remember a node just written (its children already stubs). */
   put(node: SmtLeaf | SmtInner): void;
   /** Nodes held now (at most the bound). */
@@ -53,7 +53,7 @@ export function createSmtNodeCache(source: SmtNodeSource, nodesMax: number): Smt
   };
   const cache: SmtNodeCache = {
     stats,
-    stub: (nodeKey, hashHex) => ({ kind: 'stub', nodeKey, hash: hexToBytes(hashHex), source: cache }),
+    stub: (nodeKey, hash) => ({ kind: 'stub', nodeKey, hash: typeof hash === 'string' ? hexToBytes(hash) : hash, source: cache }),
     put: (node) => remember(node.nodeKey as string, node),
     size: () => nodes.size,
     load(stub) {
@@ -185,7 +185,7 @@ export function smtWriteSet(root: SmtNode | null, version: number, previous: Smt
 
 function stubOf(node: SmtNode | null, cache: SmtNodeCache): SmtNode | null {
   if (node === null || node.kind === 'stub') return node;
-  return cache.stub(node.nodeKey as string, bytesToHex(nodeHash(node)));
+  return cache.stub(node.nodeKey as string, nodeHash(node));
 }
 
 /** The stored root of a version as a stub, or null for the empty tree. */
