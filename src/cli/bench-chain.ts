@@ -265,11 +265,13 @@ async function build(o: BuildOptions): Promise<void> {
   gcNow();
   const buildingAtEnd = rssMb();
   const cachedNodes = stores.chain.level.stateNodes.size();
+  const { hits, misses } = stores.chain.level.stateNodes.stats;
+  const { writtenNodes, prunedNodes } = stores.chain.level.stateStats;
   stores.wal.close();
   await stores.chain.close();
   const buildSec = (performance.now() - t0) / 1000;
   state = genesisState(doc); // let the built chain go before the measurements below
-  console.log(`built ${o.blocks} blocks, ${finalizedProofs} finalized proofs in ${buildSec.toFixed(1)} s (${dir}); building process RSS ${buildingAt10k ?? '-'} MB at 10k proofs, ${buildingAtEnd} MB at the end (${cachedNodes} tree nodes cached)`);
+  console.log(`built ${o.blocks} blocks, ${finalizedProofs} finalized proofs in ${buildSec.toFixed(1)} s (${dir}); building process RSS ${buildingAt10k ?? '-'} MB at 10k proofs, ${buildingAtEnd} MB at the end (${cachedNodes} tree nodes cached; since the last open ${hits} node reads from the cache, ${misses} from LevelDB; ${writtenNodes} written, ${prunedNodes} pruned)`);
   const end = measureRestart(dir);
   console.log(`restart: ${end.restartSec} s to a ready driver at height ${end.height} (opened at the state of ${end.resumedAt}), RSS ${end.rssMb} MB`);
   const blockSyncBlocksPerSec = await measureBlockSync(dir, doc, o.syncBlocks);

@@ -156,6 +156,8 @@ export type LevelBlockStore = BlockStore & {
   loadStateVersion(height: number): Promise<PersistedSnapshot | null>;
   /** The stored tree's node cache (what the ledger reads stored nodes through). */
   readonly stateNodes: SmtNodeCache;
+  /** Tree nodes written and deleted (pruned) by this process' commits. */
+  readonly stateStats: { readonly writtenNodes: number; readonly prunedNodes: number };
   /** A persisted state, or null when there is none at `height`. */
   loadSnapshot(height: number): Promise<PersistedSnapshot | null>;
   /**
@@ -261,6 +263,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
       pruned++;
     }
     stats.prunedNodes += pruned;
+    stats.writtenNodes += write.nodes.length;
     return { write, dropped };
   }
 
@@ -272,7 +275,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
       for await (const key of db.keys({ gte: prefix, lt: prefix + '\uffff' })) ops.push({ type: 'del', key });
     }
   }
-  const stats = { prunedNodes: 0 };
+  const stats = { writtenNodes: 0, prunedNodes: 0 };
 
   function serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = chain.then(() => {
@@ -377,6 +380,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     snapshotHeights: () => snapshots.map((s) => s.height),
     stateHeights: () => [...roots],
     stateNodes,
+    stateStats: stats,
 
     async loadStateVersion(height: number): Promise<PersistedSnapshot | null> {
       const text = await db.get(rootKey(height));
