@@ -119,6 +119,9 @@ function optionsFor(seed: number): SimOptions<unknown> {
   return ledgerSimOptions(options, { committeeSize: opts.committeeSize ?? 0, ...(opts.verifyMs !== undefined ? { capacity: capacitySettings(opts.verifyMs) } : {}) }, stats);
 }
 
+/** App figures a sweep's summary does not add up over seeds: settings, and rates or shares (each line has its own). */
+const APP_NOT_SUMMED = new Set(['committeeSize', 'validators', 'finalPerSecond', 'verifierBusyShare']);
+
 /** --ledger: what the clients' paid proofs met, per seed (door refusals by code, rechecks, fees on chain). */
 const feeStats = new Map<number, ClientFeeStats>();
 const feeTotals = { admitted: 0, refused: {} as Record<string, number>, unfunded: 0, paidIncluded: 0, feesEarned: 0, burned: 0 };
@@ -213,7 +216,7 @@ function runSeeds(): void {
       const wallSeconds = Math.round(wallMs / 10) / 100;
       process.stdout.write(line(r, wallSeconds) + '\n');
       wall += wallSeconds;
-      for (const [k, v] of Object.entries(r.app ?? {})) if (k !== 'committeeSize' && k !== 'validators') app[k] = (app[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(r.app ?? {})) if (!APP_NOT_SUMMED.has(k)) app[k] = (app[k] ?? 0) + v;
       if (isFailure(r)) {
         for (const v of r.violations.slice(0, 5)) process.stderr.write(`violation (${v.kind}) at ${v.atMs} ms: ${v.detail}\n`);
         process.stdout.write(`reproduce with --seed=${r.seed}\n`);
