@@ -37,7 +37,10 @@ export interface VerifyQueue {
   enqueue(id: string, window: number): void;
   /** Whether `id` has been verified (by this incarnation). */
   verified(id: string): boolean;
-  /** Forget every proof for which `keep` is false (closed ones): bounds the memory of a long run. */
+  /**
+   * Forget every proof for which `keep` is false (closed ones): bounds the memory of a long run. Also re-sorts the
+   * queue, so call it whenever `before` may order queued proofs differently (after each commit).
+   */
   retain(keep: (id: string) => boolean): void;
   readonly stats: VerifyQueueStats;
 }
@@ -131,10 +134,9 @@ class IdHeap {
     return top;
   }
 
-  /** Keep only the ids `keep` accepts. */
+  /** Keep only the ids `keep` accepts, and restore the order (`before` may have changed its mind, e.g. on an escalation). */
   retain(keep: (id: string) => boolean): void {
     const kept = this.#items.filter(keep);
-    if (kept.length === this.#items.length) return;
     this.#items = kept;
     for (let i = (kept.length >> 1) - 1; i >= 0; i--) this.#down(i);
   }
