@@ -68,6 +68,10 @@ export const SIM_FLOOD_TICK_MS = 100;
 export const SIM_FLOOD_MESSAGES_PER_SECOND = 100;
 /** How long the simulator's body swapper stays silent after a height in which it swapped a body (longer than a sweep's liveness bound). */
 export const SIM_BODY_SWAP_SILENCE_MS = 30_000;
+/** Proofs one simulated verifier keeps queued (the cost model, src/sim/verify-queue.ts); more are refused and counted. */
+export const SIM_VERIFY_QUEUE_MAX = 10_000;
+/** Proofs per simulated second the capacity workload's client may offer (src/sim/capacity.ts). */
+export const SIM_LOAD_PROOFS_PER_SECOND_MAX = 10_000;
 
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;

@@ -11,10 +11,13 @@
  * every committed height.
  * With verification committees (`committeeSize`; the genesis then elects proposers by VRF) an instance attests only
  * the proofs whose committee it is on, and those escalated to the whole set; Byzantine members reveal wrong verdicts.
+ * With the verification cost model (`capacity`, default off) the clients are replaced by one offering proofs at a fixed
+ * rate (capacity.ts), each honest instance verifies with one simulated worker (ledger-verifier.ts) and commits to a
+ * proof only once it has verified it, and the run reports the final verdicts per simulated second at steady state.
  */
 import { buildGenesis, genesisState } from '../core/ledger/genesis.js';
 import { createLedgerApp } from '../core/ledger/app.js';
-import { commitOpen, revealOpen } from '../core/ledger/attest-rule.js';
+import { commitOpen, revealOpen, type SigVerifier } from '../core/ledger/attest-rule.js';
 import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes, attestSalt, proofPaymentSignBytes } from '../core/ledger/sign-bytes.js';
 import { escalatedAt, getProof, getSupply, ledgerNetwork, listValidators, mayAttest, openProofs, type LedgerState } from '../core/ledger/state.js';
 import { proofFee } from '../core/ledger/fees.js';
@@ -27,6 +30,9 @@ import type { Tx } from '../core/types/tx.js';
 import type { ValidatorSet } from '../core/types/validator.js';
 import { keyPairFromSeed, sign, type KeyPair } from '../crypto/ed25519.js';
 import { createCachingVerifier } from './caching-verifier.js';
+import { CAPACITY_COMMIT_PHASE_BLOCKS, CAPACITY_VERDICT_WINDOW_BLOCKS, checkCapacityConfig, createLoadClient, createThroughputMeter, LOAD_CLIENT, LOAD_CLIENT_PUBLIC_KEY, loadFeed, type CapacityConfig, type LoadClient, type ThroughputMeter } from './capacity.js';
+import { createLedgerVerifier } from './ledger-verifier.js';
+import type { VerifyQueueStats } from './verify-queue.js';
 import type { SimOptions } from './cluster.js';
 import { ledgerInvariantProblems } from './ledger-invariants.js';
 import type { SimApp, SimAppNode, SimNodeContext } from './sim-app.js';
@@ -104,6 +110,27 @@ interface LedgerGossip {
 /** The ledger app's options: verification committees of this many validators (0 or absent: every validator verifies). */
 export interface LedgerSimConfig {
   committeeSize?: number;
+  /**
+   * The verification cost model and its workload (absent: off, and the run is the one it always was). ledgerSimOptions
+   * measures over the second half of the run unless the window is given.
+   */
+  capacity?: Omit<CapacityConfig, 'measureFromSec' | 'measureToSec'> & Partial<Pick<CapacityConfig, 'measureFromSec' | 'measureToSec'>>;
+}
+
+/** What the instances of a capacity run share: the config, the load client, the meter and every verifier's figures. */
+interface CapacityRun {
+  config: CapacityConfig;
+  client: LoadClient;
+  meter: ThroughputMeter;
+  verifiers: VerifyQueueStats[];
+}
+
+/** What every instance of a run reports to the app's figures. */
+interface NodeRun {
+  /** The run's memoizing signature verifier (the doors check each client payment once per run, not once per instance). */
+  verifySig: SigVerifier;
+  countVerified: (validator: string, proofId: string) => void;
+  capacity: CapacityRun | null;
 }
 
 /** The ledger app's figures for a run (SimResult.app), counted over the agreed states. */
@@ -129,6 +156,7 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
   const app = createLedgerApp({ verifySignature: verifier });
   let genesis: LedgerState | null = null;
   const committeeSize = config.committeeSize ?? 0;
+  const capacity = capacityRun(config);
   const figures: LedgerFigures = { proofs: 0, final: 0, undecided: 0, escalated: 0, verifications: 0, validators: 0 };
   const verified = new Set<string>();
   const countVerified = (validator: string, proofId: string): void => {
@@ -144,10 +172,13 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
         {
           chain_id: CHAIN_ID,
           validators: set.validators.map((v) => ({ node_id: v.id, stake: v.stake, initial_balance: 100, public_key: v.publicKey })),
-          accounts: CLIENTS.map((c, i) => ({ name: c.name, balance: c.balance, public_key: clientKeys[i]!.publicKey })),
+          accounts: [
+            ...CLIENTS.map((c, i) => ({ name: c.name, balance: c.balance, public_key: clientKeys[i]!.publicKey })),
+            ...(capacity !== null ? [{ ...LOAD_CLIENT, public_key: LOAD_CLIENT_PUBLIC_KEY }] : []),
+          ],
           params: {
-            verdict_window_blocks: VERDICT_WINDOW_BLOCKS,
-            commit_phase_blocks: VERDICT_WINDOW_BLOCKS - 2,
+            verdict_window_blocks: capacity !== null ? CAPACITY_VERDICT_WINDOW_BLOCKS : VERDICT_WINDOW_BLOCKS,
+            commit_phase_blocks: capacity !== null ? CAPACITY_COMMIT_PHASE_BLOCKS : VERDICT_WINDOW_BLOCKS - 2,
             min_stake: 1,
             proof_fee_per_mrlimit: PROOF_FEE_PER_MRLIMIT,
             proof_fee_min: PROOF_FEE_MIN,
@@ -163,7 +194,7 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
     genesisHash: (state) => state.genesisHash,
     node(ctx) {
       if (genesis === null) throw new Error('simulator invariant: a ledger instance started before the genesis');
-      return ledgerNode(ctx, genesis, stats, countVerified);
+      return ledgerNode(ctx, genesis, stats, { verifySig: verifier, countVerified, capacity });
     },
     invariants: (prev, next) => {
       for (const leaf of next.lastResults) {
@@ -174,8 +205,32 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
       if (committeeSize > 0) figures.escalated += escalatedAt(next, next.chain.height).length;
       return [...ledgerInvariantProblems(prev, next), ...wrongFinalVerdicts(next)];
     },
-    summary: () => ({ ...figures, committeeSize }),
+    summary: () => ({ ...figures, committeeSize, ...(capacity !== null ? capacityFigures(capacity, figures.validators) : {}) }),
   };
+}
+
+/** The shared parts of a capacity run, or null when the cost model is off. */
+function capacityRun(config: LedgerSimConfig): CapacityRun | null {
+  const c = config.capacity;
+  if (c === undefined) return null;
+  if (c.measureFromSec === undefined || c.measureToSec === undefined) throw new RangeError('capacity needs its measurement window (ledgerSimOptions sets the second half of the run)');
+  const checked = checkCapacityConfig({ ...c, measureFromSec: c.measureFromSec, measureToSec: c.measureToSec });
+  return { config: checked, client: createLoadClient(checked.proofsPerSecond), meter: createThroughputMeter(checked), verifiers: [] };
+}
+
+/**
+ * A capacity run's figures: final verdicts per simulated second in the window (the throughput), the window's final and
+ * undecided counts, and the verifiers' busy share over the run (1: every worker busy all the time) and skips.
+ */
+function capacityFigures(run: CapacityRun, validators: number): Record<string, number> {
+  let busyMs = 0;
+  let skipped = 0;
+  for (const v of run.verifiers) {
+    busyMs += v.busyMs;
+    skipped += v.skipped;
+  }
+  const runMs = run.config.measureToSec * 1000 * Math.max(1, validators);
+  return { ...run.meter.result(), verifierBusyShare: Math.round((busyMs / runMs) * 1000) / 1000, verifySkipped: skipped };
 }
 
 /**
@@ -185,11 +240,12 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
 export function ledgerSimOptions(options: SimOptions<unknown>, config: LedgerSimConfig = {}, stats?: ClientFeeStats): SimOptions<LedgerState> {
   const { simApp: _counter, ...rest } = options;
   const committees = (config.committeeSize ?? 0) > 0;
+  const measured: LedgerSimConfig = config.capacity === undefined ? config : { ...config, capacity: { measureFromSec: options.durationSec / 2, measureToSec: options.durationSec, ...config.capacity } };
   return {
     ...rest,
     ...(committees ? { election: { ...options.election, proposerElection: 'vrf' as const } } : {}),
     ...(options.stakes ? { stakes: options.stakes.map((s) => s * STAKE_SCALE) } : {}),
-    simApp: ledgerSimApp(config, stats),
+    simApp: ledgerSimApp(measured, stats),
   };
 }
 
@@ -203,12 +259,18 @@ function wrongFinalVerdicts(state: LedgerState): string[] {
 }
 
 /** One instance's off-chain side: its mempool of paid proofs, its attestations, the others' (gossiped), and evidence. */
-function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeStats, countVerified: (validator: string, proofId: string) => void): SimAppNode<LedgerState> {
+function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeStats, run: NodeRun): SimAppNode<LedgerState> {
   let state = genesis;
   // The node's mempool and fee door (no tx pool here: nothing else holds an account's balance).
-  const mempool = createMempool({ admit: () => ({ ok: true }), price: ledgerPrice(() => state), nowMs: () => ctx.clock.nowMs() });
-  /** The clients pay for their proofs of the next height at this instance's door. */
+  const mempool = createMempool({ admit: () => ({ ok: true }), price: ledgerPrice(() => state, undefined, run.verifySig), nowMs: () => ctx.clock.nowMs() });
+  const countAdd = (added: ReturnType<typeof mempool.add>): void => {
+    if (added.ok) stats.admitted += added.duplicate ? 0 : 1;
+    else stats.refused[added.code] = (stats.refused[added.code] ?? 0) + 1;
+  };
+  const feed = run.capacity !== null ? loadFeed(run.capacity.client, ctx.clock.nowMs()) : null;
+  /** The clients pay for their proofs of the next height at this instance's door (with the cost model: the load client's released proofs). */
   const submitClients = (): void => {
+    if (feed !== null) return feed(state, ctx.clock.nowMs(), (proof, payment) => countAdd(mempool.add(proof, 0, payment)));
     const height = state.chain.height + 1;
     const net = ledgerNetwork(state);
     CLIENTS.forEach((client, c) => {
@@ -219,9 +281,7 @@ function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeS
         const key = clientKeys[c]!;
         const fee = proofFee(state.params, proof) * client.feeMultiple;
         const payment: ProofPayment = { account: key.publicKey, fee, signature: sign(key.secretKey, proofPaymentSignBytes(net, { proofId: id, account: key.publicKey, fee })) };
-        const added = mempool.add(proof, 0, payment);
-        if (added.ok) stats.admitted += added.duplicate ? 0 : 1;
-        else stats.refused[added.code] = (stats.refused[added.code] ?? 0) + 1;
+        countAdd(mempool.add(proof, 0, payment));
       }
     });
   };
@@ -229,19 +289,26 @@ function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeS
   const others = new Map<string, readonly Tx[]>();
   const evidence: Tx[] = [];
   const honest = ctx.kind === 'honest';
+  // The cost model: an honest instance commits only to proofs its one worker has verified (a Byzantine one does not
+  // verify); it publishes them with its next commit's attestations (blocks are ~1 s apart, commit phases 20 blocks).
+  const verifier = run.capacity !== null && honest ? createLedgerVerifier({ clock: ctx.clock, validator: ctx.validator, verifyMsPerProof: run.capacity.config.verifyMsPerProof, state: () => state }) : null;
+  if (verifier !== null) run.capacity?.verifiers.push(verifier.stats);
+  const proofsPerBlock = run.capacity !== null ? genesis.params.blockProofsMax : PROOFS_PER_BLOCK_MAX;
   const publish = (): void => {
-    own = attestations(ctx, state, honest, countVerified);
+    own = attestations(ctx, state, honest, run.countVerified, verifier?.ready);
     const txs = [...own, ...evidence];
     if (txs.length > 0) ctx.broadcast({ validator: ctx.validator, txs } satisfies LedgerGossip, 256 * txs.length);
   };
   return {
     candidates() {
-      const submits: Tx[] = mempool.take(PROOFS_PER_BLOCK_MAX, proofBytesRoom(state.params)).map((e) => ({ type: 'submit', proof: e.proof, payment: e.payment as ProofPayment }));
+      const submits: Tx[] = mempool.take(proofsPerBlock, proofBytesRoom(state.params)).map((e) => ({ type: 'submit', proof: e.proof, payment: e.payment as ProofPayment }));
       return [...evidence, ...own, ...[...others.values()].flat(), ...submits];
     },
     onCommitted(block, next) {
       state = next;
       recordChain(stats, block, next);
+      run.capacity?.meter.record(next, ctx.clock.nowMs());
+      verifier?.onCommitted(next, ctx.clock.nowMs());
       mempool.remove(block.txs.flatMap((tx) => (tx.type === 'submit' ? [proofId(tx.proof)] : [])));
       stats.unfunded += mempool.recheck(ledgerAfford(() => state)).length;
       mempool.expire();
@@ -260,8 +327,8 @@ function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeS
   };
 }
 
-/** The instance's attest-commit and attest-reveal txs for the next block after `state`. */
-function attestations(ctx: SimNodeContext, state: LedgerState, honest: boolean, countVerified: (validator: string, proofId: string) => void): Tx[] {
+/** The instance's attest-commit and attest-reveal txs for the next block after `state` (commitments only to proofs `ready` says it verified, if given). */
+function attestations(ctx: SimNodeContext, state: LedgerState, honest: boolean, countVerified: (validator: string, proofId: string) => void, ready?: (proofId: string) => boolean): Tx[] {
   if (!state.activeSet.some((v) => v.id === ctx.validator)) return [];
   const height = state.chain.height + 1;
   const net = ledgerNetwork(state);
@@ -271,12 +338,12 @@ function attestations(ctx: SimNodeContext, state: LedgerState, honest: boolean, 
   for (const [id, record] of openProofs(state).sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     // Committees: only the proof's committee attests it (the whole set once escalated).
     if (!mayAttest(record, ctx.validator)) continue;
-    const salt = attestSalt(ctx.secretKey, net, id);
-    if (record.commits[ctx.validator] === undefined && commitOpen(record, state.params, height)) {
+    // The salt (an HMAC) only for what this block takes: a long window holds many proofs already committed to.
+    if (record.commits[ctx.validator] === undefined && commitOpen(record, state.params, height) && (ready?.(id) ?? true)) {
       countVerified(ctx.validator, id);
-      commitments.push({ proofId: id, commitment: attestCommitment(net, { proofId: id, verdict: verdictOf(id), salt, validator: ctx.validator }) });
+      commitments.push({ proofId: id, commitment: attestCommitment(net, { proofId: id, verdict: verdictOf(id), salt: attestSalt(ctx.secretKey, net, id), validator: ctx.validator }) });
     } else if (record.commits[ctx.validator] !== undefined && record.attestations[ctx.validator] === undefined && revealOpen(record, state.params, height)) {
-      reveals.push({ proofId: id, verdict: verdictOf(id), salt });
+      reveals.push({ proofId: id, verdict: verdictOf(id), salt: attestSalt(ctx.secretKey, net, id) });
     }
   }
   const txs: Tx[] = [];

@@ -10,6 +10,7 @@
 import { utf8Length } from '../admission/admit.js';
 import { budgetOf, proofRulesOf } from '../admission/envelope.js';
 import { checkFeeBalance, checkProofPayment } from '../ledger/fees.js';
+import type { SigVerifier } from '../ledger/attest-rule.js';
 import { NOTHING_HELD, pendingAccount, sumHeld, type Held } from '../ledger/pending-spend.js';
 import { proofBytesRoom, submitTxBytes } from './candidates.js';
 import { getAccount, ledgerNetwork, type LedgerState } from '../ledger/state.js';
@@ -43,13 +44,14 @@ const UNPRICED: PriceProof = () => ({ ok: true, fee: 0, budget: 1, account: null
  * The node's fee check: fees.ts `checkProofPayment` over the ledger as `state()` gives it now, the very rule the
  * ledger applies when the proof is put in a block, against the paying account's pending-spend view (pending-spend.ts):
  * the fees it has waiting in this mempool and what `heldElsewhere` (the node's tx pool: its pending bonds) holds.
+ * `verifySig` checks the payment's signature (Ed25519; the simulator passes its memoizing verifier, the same answers).
  * @example createMempool({ admit, price: ledgerPrice(() => node.state(), (a) => txPool.held(a)), nowMs })
  */
-export function ledgerPrice(state: () => LedgerState, heldElsewhere: (account: string) => Held = () => NOTHING_HELD): PriceProof {
+export function ledgerPrice(state: () => LedgerState, heldElsewhere: (account: string) => Held = () => NOTHING_HELD, verifySig: SigVerifier = verify): PriceProof {
   return (proof, id, payment, pendingFees) => {
     const s = state();
     const account = payment !== undefined && isHex(payment.account, 32) ? payment.account : null;
-    const view = { network: ledgerNetwork(s), params: s.params, verifySig: verify };
+    const view = { network: ledgerNetwork(s), params: s.params, verifySig };
     const held = account === null ? NOTHING_HELD : sumHeld({ txs: 0, stake: 0, fees: pendingFees(account) }, heldElsewhere(account));
     const paid = checkProofPayment(view, proof, id, payment, account === null ? undefined : getAccount(s, account), held);
     if (!paid.ok) return paid;
