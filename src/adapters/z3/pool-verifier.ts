@@ -65,6 +65,11 @@ export interface PoolVerifierOptions {
   idleMs?: number;
   /** Nice value of the worker threads on Linux (0 leaves them as the process). Default VERIFIER_WORKER_NICE. */
   workerNice?: number;
+  /**
+   * Hold Z3's compiled module for the process (retainZ3Module). Default: workersMin >= 1 (free while a worker lives).
+   * false only to measure the pool without it (bench:verify --no-retain-code); once held, it stays for the process.
+   */
+  retainCode?: boolean;
 }
 
 /** What one live worker holds, from its latest reply. */
@@ -170,7 +175,7 @@ export class PoolVerifier implements ProofVerifier {
     this.cache = new VerdictCache(options.cacheEntriesMax ?? VERIFIER_CACHE_ENTRIES_MAX);
     this.rules = options.rules ?? DEFAULT_PROOF_RULES;
     this.queue = createBudgetQueue<QueuedJob>({ max: this.queueMax });
-    this.retainsCode = workersMin >= 1;
+    this.retainsCode = options.retainCode ?? workersMin >= 1;
     if (this.retainsCode) void retainZ3Module();
     this.pool = new Piscina({
       filename: WORKER_URL,
