@@ -3,8 +3,9 @@
  * through native z3 with 1 and 2 processes in the same run (same scripts, same rlimit, and the same nice value as
  * the pool's workers, so the OS scheduler favours neither); the per-proof overhead of the pool on a trivial script
  * (pool round trip minus the raw evaluation on this thread); verdict disagreements. With --rounds N the four phases
- * run N times, pool first in odd rounds and native first in even ones, and the figures are medians. The last line
- * is one JSON object.
+ * run N times, pool first in odd rounds and native first in even ones, and the figures are medians. An untimed pass
+ * first lets V8 compile and tier up Z3 once (the pool keeps that code for the process). The last line is one JSON
+ * object.
  */
 import { Command } from 'commander';
 import { spawn, spawnSync } from 'node:child_process';
@@ -246,13 +247,14 @@ async function main(): Promise<void> {
     .option('--rounds <n>', 'repeat the four phases, alternating pool-first and native-first; figures are medians', '1')
     .option('--nice <n>', 'nice value of the pool workers and of the native z3 processes (0..19)', String(VERIFIER_WORKER_NICE))
     .option('--no-retain-code', 'for comparison: the pool as before, each new worker compiles Z3 again once the last one ended')
+    .option('--no-warmup', 'skip the untimed pass that compiles and tiers up Z3 once before the timed phases')
     .addHelpText(
       'after',
       '\nEach phase line: proofs/s, wall time, the jobs\' own times summed, lane-seconds without a job, and the job that finished last.\n' +
         'Last line: {"poolProofsPerSec","nativeProofsPerSec","ratioPoolToNative","overheadMsPerProof","disagreements",...} (medians over the rounds)',
     );
   program.parse(process.argv);
-  const options = program.opts<{ corpus: string; overheadRounds: string; rounds: string; nice: string; retainCode: boolean }>();
+  const options = program.opts<{ corpus: string; overheadRounds: string; rounds: string; nice: string; retainCode: boolean; warmup: boolean }>();
   const rounds = Number(options.rounds);
   const nice = Number(options.nice);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be an integer 1..20, got ${options.rounds}`);
@@ -268,6 +270,12 @@ async function main(): Promise<void> {
       ? `native: ${spawnSync('z3', ['--version'], { encoding: 'utf8' }).stdout.trim()}; pool workers and native processes at nice ${nice}${options.retainCode ? '' : '; pool without retained Z3 code'}`
       : 'native: z3 is not on the PATH (apt-get install z3): native figures are null',
   );
+  if (options.warmup && options.retainCode) {
+    // A validator runs for hours on tiered-up code; without this pass the first timed pool would run Z3 while V8
+    // still compiles it (on un-niced threads, ~4 s of CPU for the corpus), and no later pool would.
+    const warmup = await runPool(items, 2, nice, true);
+    console.log(`warm-up (untimed, 2 workers, Z3 compiled and tiered up once for the process): ${round(warmup.wallS, 1)} s, process CPU ${round(warmup.cpuS ?? 0, 1)} s`);
+  }
   const results: Round[] = [];
   for (let index = 0; index < rounds; index++) {
     const poolFirst = index % 2 === 0;
@@ -311,6 +319,7 @@ async function main(): Promise<void> {
       rounds,
       nice,
       retainCode: options.retainCode,
+      warmup: options.warmup && options.retainCode,
     }),
   );
 }
