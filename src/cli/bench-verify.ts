@@ -257,8 +257,8 @@ async function main(): Promise<void> {
   const options = program.opts<{ corpus: string; overheadRounds: string; rounds: string; nice: string; retainCode: boolean; warmup: boolean }>();
   const rounds = Number(options.rounds);
   const nice = Number(options.nice);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be an integer 1..20, got ${options.rounds}`);
-  if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`--nice must be an integer 0..19, got ${options.nice}`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) program.error(`error: --rounds must be an integer 1..20, got ${options.rounds}`);
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) program.error(`error: --nice must be an integer 0..19, got ${options.nice}`);
 
   const fromCorpus = existsSync(resolve(options.corpus, 'expected.tsv'));
   const items = fromCorpus ? loadCorpus(options.corpus) : loadSamples();
