@@ -1,13 +1,18 @@
 /**
  * bench:verify: the corpus through the Z3 worker pool with 1 and 2 workers and, where `z3` is on the PATH,
- * through native z3 with 1 and 2 processes in the same run (same scripts, same rlimit); the per-proof overhead
- * of the pool on a trivial script (pool round trip minus the raw evaluation on this thread); verdict
- * disagreements. The last line is one JSON object.
+ * through native z3 with 1 and 2 processes in the same run (same scripts, same rlimit, and the same nice value as
+ * the pool's workers, so the OS scheduler favours neither); the per-proof overhead of the pool on a trivial script
+ * (pool round trip minus the raw evaluation on this thread); verdict disagreements. With --rounds N the four phases
+ * run N times, pool first in odd rounds and native first in even ones, and the figures are medians. An untimed pass
+ * first lets V8 compile and tier up Z3 once (the pool keeps that code for the process). The last line is one JSON
+ * object.
  */
 import { Command } from 'commander';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { resolve } from 'node:path';
+import { VERIFIER_WORKER_NICE } from '../core/limits.js';
 import { admitProof, type AdmittedProof } from '../core/admission/admit.js';
 import type { Claim, Proof } from '../core/types/proof.js';
 import { buildSolverScript, verdictFromOutput } from '../core/verdict.js';
@@ -46,14 +51,63 @@ function loadSamples(): Item[] {
   });
 }
 
-async function runPool(items: Item[], workers: number): Promise<{ perSec: number; verdicts: string[] }> {
-  const pool = new PoolVerifier({ workers, cacheEntriesMax: 0 });
+/** One timed phase: throughput, verdicts in corpus order, and where its wall time went. */
+interface Phase {
+  perSec: number;
+  verdicts: string[];
+  wallS: number;
+  /** Sum of the jobs' own times (pool: measured in the worker around the Z3 call; native: the process's life). */
+  jobsS: number;
+  /** Lane-seconds with no job running: lanes x wall - jobs (a long job at the end leaves the other lanes idle). */
+  idleS: number;
+  /** The job that finished last: its name, length and start. */
+  lastName: string;
+  lastS: number;
+  lastStartS: number;
+  /** CPU of this whole process (every thread) during the phase; null for native (its CPU is in the z3 processes). */
+  cpuS: number | null;
+}
+
+interface Timed {
+  verdict: string;
+  endMs: number;
+  ms: number;
+}
+
+function phaseOf(items: Item[], timed: Timed[], lanes: number, wallMs: number, cpuS: number | null): Phase {
+  let last = 0;
+  timed.forEach((t, index) => {
+    if (t.endMs > (timed[last] as Timed).endMs) last = index;
+  });
+  const lastTimed = timed[last] as Timed;
+  const jobsS = timed.reduce((sum, t) => sum + t.ms, 0) / 1000;
+  return {
+    perSec: items.length / (wallMs / 1000),
+    verdicts: timed.map((t) => t.verdict),
+    wallS: wallMs / 1000,
+    jobsS,
+    idleS: Math.max(0, (lanes * wallMs) / 1000 - jobsS),
+    lastName: (items[last] as Item).name.split('/').pop() ?? '',
+    lastS: lastTimed.ms / 1000,
+    lastStartS: Math.max(0, lastTimed.endMs - lastTimed.ms) / 1000,
+    cpuS,
+  };
+}
+
+async function runPool(items: Item[], workers: number, workerNice: number, retainCode: boolean): Promise<Phase> {
+  const pool = new PoolVerifier({ workers, cacheEntriesMax: 0, workerNice, retainCode });
   try {
-    await pool.context(); // workers started and warm before the clock starts
+    await pool.warm(); // every worker started, Z3 loaded, before the clock starts
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const results = await Promise.all(items.map((item) => pool.verify(item.admitted.proof)));
-    const seconds = (performance.now() - started) / 1000;
-    return { perSec: items.length / seconds, verdicts: results.map((r) => (r.outcome === 'verdict' ? r.verdict : `abstain:${r.reason}`)) };
+    const timed = await Promise.all(
+      items.map((item) =>
+        pool.verify(item.admitted.proof).then((r): Timed => ({ verdict: r.outcome === 'verdict' ? r.verdict : `abstain:${r.reason}`, endMs: performance.now() - started, ms: r.ms })),
+      ),
+    );
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    return phaseOf(items, timed, workers, wallMs, (cpu.user + cpu.system) / 1e6);
   } finally {
     await pool.close();
   }
@@ -62,10 +116,17 @@ async function runPool(items: Item[], workers: number): Promise<{ perSec: number
 /** As the corpus was screened (native `z3 -T:10`): native 4.8.12 spins past its rlimit on a few NIA files. */
 const NATIVE_KILL_MS = 10_000;
 
-/** Native z3 on one script; killed after NATIVE_KILL_MS (native 4.8.12 is not deterministic on every file). */
-function runNativeOne(script: string): Promise<string> {
+/** Native z3 on one script at the given nice value; killed after NATIVE_KILL_MS (native 4.8.12 is not deterministic on every file). */
+function runNativeOne(script: string, nice: number): Promise<string> {
   return new Promise((resolveOutput, reject) => {
     const child = spawn('z3', ['-in', '-smt2'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    if (nice > 0 && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, nice);
+      } catch {
+        // not allowed here: the process runs at ours (the pool's workers try the same and fail the same way)
+      }
+    }
     let output = '';
     let killed = false;
     const timer = setTimeout(() => {
@@ -85,22 +146,24 @@ function runNativeOne(script: string): Promise<string> {
   });
 }
 
-async function runNative(items: Item[], processes: number): Promise<{ perSec: number; verdicts: string[] }> {
-  const verdicts: string[] = new Array<string>(items.length);
+async function runNative(items: Item[], processes: number, nice: number): Promise<Phase> {
+  const timed: Timed[] = new Array<Timed>(items.length);
   let next = 0;
   const started = performance.now();
   const lane = async (): Promise<void> => {
     while (next < items.length) {
       const index = next++;
       const item = items[index] as Item;
+      const jobStarted = performance.now();
       // Exactly the script the pool runs (same options, same rlimit; native counts differ, the verdicts must not).
-      const output = await runNativeOne(item.script);
-      verdicts[index] =
+      const output = await runNativeOne(item.script, nice);
+      const verdict =
         output === 'native-killed' ? `killed after ${NATIVE_KILL_MS} ms` : verdictFromOutput(output, item.admitted.proof.claim, item.admitted.model !== undefined).verdict;
+      timed[index] = { verdict, endMs: performance.now() - started, ms: performance.now() - jobStarted };
     }
   };
   await Promise.all(Array.from({ length: processes }, lane));
-  return { perSec: items.length / ((performance.now() - started) / 1000), verdicts };
+  return phaseOf(items, timed, processes, performance.now() - started, null);
 }
 
 /**
@@ -128,65 +191,135 @@ async function measureOverhead(rounds: number): Promise<{ poolMs: number; rawMs:
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function describePhase(label: string, phase: Phase): string {
+  const cpu = phase.cpuS === null ? '' : `, process CPU ${round(phase.cpuS, 1)} s`;
+  return (
+    `${label} ${round(phase.perSec)} proofs/s (wall ${round(phase.wallS, 1)} s, jobs ${round(phase.jobsS, 1)} s summed, lanes idle ${round(phase.idleS, 1)} s${cpu}; ` +
+    `last to finish: ${phase.lastName}, ${round(phase.lastS, 1)} s from ${round(phase.lastStartS, 1)} s)`
+  );
+}
+
+interface Round {
+  pool1: Phase;
+  pool2: Phase;
+  native1: Phase | null;
+  native2: Phase | null;
+}
+
+async function runRound(items: Item[], poolFirst: boolean, hasNative: boolean, nice: number, retainCode: boolean): Promise<Round> {
+  const pools = async (): Promise<{ pool1: Phase; pool2: Phase }> => {
+    const pool1 = await runPool(items, 1, nice, retainCode);
+    console.log(describePhase('pool, 1 worker:     ', pool1));
+    const pool2 = await runPool(items, 2, nice, retainCode);
+    console.log(describePhase('pool, 2 workers:    ', pool2));
+    return { pool1, pool2 };
+  };
+  const natives = async (): Promise<{ native1: Phase | null; native2: Phase | null }> => {
+    if (!hasNative) return { native1: null, native2: null };
+    const native1 = await runNative(items, 1, nice);
+    console.log(describePhase('native, 1 process:  ', native1));
+    const native2 = await runNative(items, 2, nice);
+    console.log(describePhase('native, 2 processes:', native2));
+    return { native1, native2 };
+  };
+  if (poolFirst) {
+    const p = await pools();
+    return { ...p, ...(await natives()) };
+  }
+  const n = await natives();
+  return { ...(await pools()), ...n };
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('bench-verify')
-    .description('Throughput of the Z3 worker pool (1 and 2 workers) against native z3 (1 and 2 processes, when on the PATH) on the SMT-LIB corpus, and the pool overhead per proof.')
-    .option('--corpus <dir>', 'corpus folder with expected.tsv', resolve(ROOT, '../shared/corpus/smtlib'))
+    .description(
+      'Throughput of the Z3 worker pool (1 and 2 workers) against native z3 (1 and 2 processes, when on the PATH, at the same nice value as the workers) on the SMT-LIB corpus, and the pool overhead per proof.',
+    )
+    .option('--corpus <dir>', 'corpus folder with expected.tsv (default: $POP_CORPUS_DIR, else ../shared/corpus/smtlib)', process.env.POP_CORPUS_DIR ?? resolve(ROOT, '../shared/corpus/smtlib'))
     .option('--overhead-rounds <n>', 'trivial proofs for the overhead measurement', '200')
-    .addHelpText('after', '\nLast line: {"poolProofsPerSec","nativeProofsPerSec","ratioPoolToNative","overheadMsPerProof","disagreements",...}');
+    .option('--rounds <n>', 'repeat the four phases, alternating pool-first and native-first; figures are medians', '1')
+    .option('--nice <n>', 'nice value of the pool workers and of the native z3 processes (0..19)', String(VERIFIER_WORKER_NICE))
+    .option('--no-retain-code', 'for comparison: the pool as before, each new worker compiles Z3 again once the last one ended')
+    .option('--no-warmup', 'skip the untimed pass that compiles and tiers up Z3 once before the timed phases')
+    .addHelpText(
+      'after',
+      '\nEach phase line: proofs/s, wall time, the jobs\' own times summed, lane-seconds without a job, and the job that finished last.\n' +
+        'Last line: {"poolProofsPerSec","nativeProofsPerSec","ratioPoolToNative","overheadMsPerProof","disagreements",...} (medians over the rounds)',
+    );
   program.parse(process.argv);
-  const options = program.opts<{ corpus: string; overheadRounds: string }>();
+  const options = program.opts<{ corpus: string; overheadRounds: string; rounds: string; nice: string; retainCode: boolean; warmup: boolean }>();
+  const rounds = Number(options.rounds);
+  const nice = Number(options.nice);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) program.error(`error: --rounds must be an integer 1..20, got ${options.rounds}`);
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) program.error(`error: --nice must be an integer 0..19, got ${options.nice}`);
 
   const fromCorpus = existsSync(resolve(options.corpus, 'expected.tsv'));
   const items = fromCorpus ? loadCorpus(options.corpus) : loadSamples();
   console.log(fromCorpus ? `corpus: ${options.corpus}: ${items.length} admitted proofs` : `corpus absent (${options.corpus}): using the ${items.length} sample proofs in proofs/`);
 
-  const pool1 = await runPool(items, 1);
-  console.log(`pool, 1 worker:    ${round(pool1.perSec)} proofs/s`);
-  const pool2 = await runPool(items, 2);
-  console.log(`pool, 2 workers:   ${round(pool2.perSec)} proofs/s`);
-
   const hasNative = spawnSync('z3', ['--version'], { encoding: 'utf8' }).status === 0;
-  let native1: { perSec: number; verdicts: string[] } | null = null;
-  let native2: { perSec: number; verdicts: string[] } | null = null;
-  if (hasNative) {
-    console.log(`native: ${spawnSync('z3', ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
-    native1 = await runNative(items, 1);
-    console.log(`native, 1 process: ${round(native1.perSec)} proofs/s`);
-    native2 = await runNative(items, 2);
-    console.log(`native, 2 processes: ${round(native2.perSec)} proofs/s`);
-  } else {
-    console.log('native: z3 is not on the PATH (apt-get install z3): native figures are null');
+  console.log(
+    hasNative
+      ? `native: ${spawnSync('z3', ['--version'], { encoding: 'utf8' }).stdout.trim()}; pool workers and native processes at nice ${nice}${options.retainCode ? '' : '; pool without retained Z3 code'}`
+      : 'native: z3 is not on the PATH (apt-get install z3): native figures are null',
+  );
+  if (options.warmup && options.retainCode) {
+    // A validator runs for hours on tiered-up code; without this pass the first timed pool would run Z3 while V8
+    // still compiles it (on un-niced threads, ~4 s of CPU for the corpus), and no later pool would.
+    const warmup = await runPool(items, 2, nice, true);
+    console.log(`warm-up (untimed, 2 workers, Z3 compiled and tiered up once for the process): ${round(warmup.wallS, 1)} s, process CPU ${round(warmup.cpuS ?? 0, 1)} s`);
+  }
+  const results: Round[] = [];
+  for (let index = 0; index < rounds; index++) {
+    const poolFirst = index % 2 === 0;
+    console.log(`round ${index + 1}/${rounds} (${poolFirst ? 'pool' : 'native'} first)`);
+    const result = await runRound(items, poolFirst, hasNative, nice, options.retainCode);
+    if (result.native2) console.log(`  pool/native: 1 lane ${round(result.pool1.perSec / (result.native1 as Phase).perSec, 3)}, 2 lanes ${round(result.pool2.perSec / result.native2.perSec, 3)}`);
+    results.push(result);
   }
 
   const disagreements: string[] = [];
   let poolDisagreements = 0;
   items.forEach((item, index) => {
-    if (pool1.verdicts[index] !== pool2.verdicts[index]) poolDisagreements += 1;
-    const seen = new Set([pool1.verdicts[index], pool2.verdicts[index], ...(native1 ? [native1.verdicts[index]] : []), ...(native2 ? [native2.verdicts[index]] : [])]);
-    if (seen.size > 1) {
-      disagreements.push(`${item.name}: pool1 ${pool1.verdicts[index]}, pool2 ${pool2.verdicts[index]}, native1 ${native1?.verdicts[index] ?? '-'}, native2 ${native2?.verdicts[index] ?? '-'}`);
-    }
+    const poolSeen = new Set(results.flatMap((r) => [r.pool1.verdicts[index], r.pool2.verdicts[index]]));
+    if (poolSeen.size > 1) poolDisagreements += 1;
+    const seen = new Set([...poolSeen, ...results.flatMap((r) => (r.native1 && r.native2 ? [r.native1.verdicts[index], r.native2.verdicts[index]] : []))]);
+    if (seen.size > 1) disagreements.push(`${item.name}: ${[...seen].join(' / ')}`);
   });
   for (const line of disagreements) console.log(`disagreement: ${line}`);
 
   const overhead = await measureOverhead(Number(options.overheadRounds));
   console.log(`trivial proof: pool round trip ${round(overhead.poolMs)} ms, raw evaluation in the worker ${round(overhead.rawMs)} ms, overhead ${round(overhead.poolMs - overhead.rawMs)} ms`);
-  console.log(`verdict disagreements: ${disagreements.length} in all, ${poolDisagreements} between the 1- and 2-worker pools`);
+  console.log(`verdict disagreements: ${disagreements.length} in all, ${poolDisagreements} between the pool runs`);
 
+  const med = (pick: (r: Round) => number): number => median(results.map(pick));
+  const natives = results.every((r) => r.native1 && r.native2);
+  const n1 = (r: Round): Phase => r.native1 as Phase;
+  const n2 = (r: Round): Phase => r.native2 as Phase;
   console.log(
     JSON.stringify({
-      poolProofsPerSec: round(pool2.perSec),
-      nativeProofsPerSec: native2 ? round(native2.perSec) : null,
-      ratioPoolToNative: native2 ? round(pool2.perSec / native2.perSec, 3) : null,
+      poolProofsPerSec: round(med((r) => r.pool2.perSec)),
+      nativeProofsPerSec: natives ? round(med((r) => n2(r).perSec)) : null,
+      ratioPoolToNative: natives ? round(med((r) => r.pool2.perSec / n2(r).perSec), 3) : null,
       overheadMsPerProof: round(overhead.poolMs - overhead.rawMs),
       disagreements: disagreements.length,
       poolDisagreements,
-      pool1ProofsPerSec: round(pool1.perSec),
-      native1ProofsPerSec: native1 ? round(native1.perSec) : null,
+      pool1ProofsPerSec: round(med((r) => r.pool1.perSec)),
+      native1ProofsPerSec: natives ? round(med((r) => n1(r).perSec)) : null,
       proofs: items.length,
       source: fromCorpus ? 'corpus' : 'proofs/',
+      ratio1PoolToNative: natives ? round(med((r) => r.pool1.perSec / n1(r).perSec), 3) : null,
+      rounds,
+      nice,
+      retainCode: options.retainCode,
+      warmup: options.warmup && options.retainCode,
     }),
   );
 }

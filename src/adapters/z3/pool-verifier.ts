@@ -12,9 +12,15 @@
  * - Memory: workers beyond `workersMin` start on demand and stop after `idleMs` without a job; a worker whose Z3 heap
  *   ever grew past `retireBytes` is replaced after its job (WASM memory never shrinks, so its pages would stay
  *   resident). memory() reports what each live worker holds.
+ * - Compiled code: unless workersMin is 0, the process keeps Z3's compiled WebAssembly module (retainZ3Module), so
+ *   a worker started later (on demand, after a retire or crash, in a new pool) reuses the machine code the first ones
+ *   compiled and tiered up instead of compiling it again on V8's background threads (issue 13, item 4).
  * - close(): queued jobs reject with PoolClosedError, running jobs end as abstain 'closed', workers terminate.
  */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
@@ -59,6 +65,11 @@ export interface PoolVerifierOptions {
   idleMs?: number;
   /** Nice value of the worker threads on Linux (0 leaves them as the process). Default VERIFIER_WORKER_NICE. */
   workerNice?: number;
+  /**
+   * Hold Z3's compiled module for the process (retainZ3Module). Default: workersMin >= 1 (free while a worker lives).
+   * false only to measure the pool without it (bench:verify --no-retain-code); once held, it stays for the process.
+   */
+  retainCode?: boolean;
 }
 
 /** What one live worker holds, from its latest reply. */
@@ -94,6 +105,38 @@ type AbortReason = 'watchdog' | 'memory' | 'closed' | 'worker-start';
 
 const WORKER_URL = new URL('./z3-worker.mjs', import.meta.url).href;
 
+/** The WebAssembly global (the project's TypeScript libs declare none). */
+const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
+let z3ModuleRetained: Promise<boolean> | undefined;
+/** Held, never read: holding it is the point. */
+let z3Module: object | undefined;
+
+/**
+ * Compile z3-solver's .wasm once on this thread and hold the module for the life of the process. V8 keeps one
+ * compiled copy of a module per process, shared by every isolate (worker) that instantiates the same bytes, for as
+ * long as one of them holds it. Without a holder here it dies with the last worker, and the next worker compiles it
+ * again, then tiers its hot functions up to TurboFan again: for the corpus ~4 s of CPU on V8's platform threads,
+ * which run at the process's priority, ahead of the niced workers, and on a 2-core machine take the second
+ * worker's core (docs/BENCHMARKS.md#verifier-benchverify). The module costs no extra memory while a worker lives
+ * (they share it: 2 warm workers, process RSS 213 MB with it, 215 MB without); with none live it pins ~46 MB, so a
+ * pool with workersMin 0 (nothing resident while idle) does not call it. Resolves true once held; never rejects
+ * (false: the workers compile for themselves, as before).
+ * @example await retainZ3Module(); // later workers start from compiled code
+ */
+export function retainZ3Module(): Promise<boolean> {
+  z3ModuleRetained ??= (async () => {
+    try {
+      const require = createRequire(import.meta.url);
+      const bytes = await readFile(join(dirname(require.resolve('z3-solver')), 'z3-built.wasm'));
+      z3Module = await wasmApi.compile(bytes);
+      return z3Module !== undefined;
+    } catch {
+      return false;
+    }
+  })();
+  return z3ModuleRetained;
+}
+
 export class PoolVerifier implements ProofVerifier {
   private readonly rules: ProofRules;
   private readonly pool: Piscina;
@@ -104,6 +147,8 @@ export class PoolVerifier implements ProofVerifier {
   private readonly retireBytes: number;
   private readonly cache: VerdictCache;
   private readonly queue: BudgetQueue<QueuedJob>;
+  /** Whether this pool holds Z3's compiled module for the process (workersMin >= 1: free, a worker shares it). */
+  private readonly retainsCode: boolean;
   private readonly inFlight = new Map<string, Promise<VerifyResult>>();
   private readonly running = new Set<AbortController>();
   private readonly workerMemory = new Map<number, WorkerMemory>();
@@ -130,6 +175,8 @@ export class PoolVerifier implements ProofVerifier {
     this.cache = new VerdictCache(options.cacheEntriesMax ?? VERIFIER_CACHE_ENTRIES_MAX);
     this.rules = options.rules ?? DEFAULT_PROOF_RULES;
     this.queue = createBudgetQueue<QueuedJob>({ max: this.queueMax });
+    this.retainsCode = options.retainCode ?? workersMin >= 1;
+    if (this.retainsCode) void retainZ3Module();
     this.pool = new Piscina({
       filename: WORKER_URL,
       minThreads: workersMin,
@@ -192,6 +239,25 @@ export class PoolVerifier implements ProofVerifier {
       this.noteMemory(reply.threadId, reply.memory);
     }
     return verifierContext(this.version);
+  }
+
+  /**
+   * Start every worker the pool keeps (workersMin, at least one) and resolve once each has loaded Z3 and answered:
+   * a benchmark's clock then measures proofs, not start-up. context() alone waits for one worker only.
+   * @example await verifier.warm(); // then time verify()
+   */
+  async warm(): Promise<void> {
+    if (this.retainsCode) await retainZ3Module();
+    // Piscina hands each concurrent task to a different idle worker (a starting worker counts as idle).
+    const replies = (await Promise.all(Array.from({ length: Math.max(1, this.pool.options.minThreads) }, () => this.pool.run({ kind: 'version' })))) as {
+      version: string;
+      threadId: number;
+      memory: ReplyMemory;
+    }[];
+    for (const reply of replies) {
+      this.version ??= reply.version;
+      this.noteMemory(reply.threadId, reply.memory);
+    }
   }
 
   private pump(): void {
