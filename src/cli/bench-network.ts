@@ -151,7 +151,7 @@ async function submitBatches(urls: string[], proofs: { smtlib: string; claim: st
 }
 
 /** Commit latency samples (ms) of every block, from the metrics histogram of node_1 (bucket upper bounds). */
-async function histogramQuantiles(url: string, name: string): Promise<{ p50: number; p99: number }> {
+async function histogramQuantiles(url: string, name: string): Promise<{ p50: number; p99: number; count: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const buckets: { le: number; count: number }[] = [];
   for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"[^}]*\\} (\\d+)`, 'gm'))) buckets.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) });
@@ -171,7 +171,7 @@ async function histogramQuantiles(url: string, name: string): Promise<{ p50: num
     }
     return NaN;
   };
-  return { p50: at(0.5), p99: at(0.99) };
+  return { p50: at(0.5), p99: at(0.99), count: total };
 }
 
 interface Opts {
@@ -216,7 +216,7 @@ async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): 
   const orderingProofsPerSec = included / orderingSec;
   const commit = await histogramQuantiles(net1.http[0]!, 'pop_commit_latency_seconds');
   console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${orderingIds.at(-1)!.slice(0, 12)})`);
-  console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms (histogram buckets)`);
+  console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms over ${commit.count} blocks (histogram buckets)`);
   const batchSize = Number(opts.batchSize);
   const t1 = performance.now();
   const batchStart = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
