@@ -28,6 +28,9 @@ import { hexToBytes } from '../../crypto/hash.js';
 import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX, SYNC_SIZE_CACHE_MAX } from '../limits.js';
 import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis, type ResumePoint } from './state-machine.js';
 
+/** The own events flushed to the WAL before they are handled (the rest of this node's events are only written). */
+const OWN_FLUSHED: ReadonlySet<ConsensusEvent['type']> = new Set(['signed', 'start', 'resume']);
+
 /** One node's consensus loop over its ports: `deliver` events, effects run through `DriverPorts`. */
 export class ConsensusDriver<S> {
   readonly ctx: ConsensusContext<S>;
@@ -107,9 +110,14 @@ export class ConsensusDriver<S> {
     }
   }
 
-  /** This node's own event: synced to the WAL, then handled. */
+  /**
+   * This node's own event: logged, then handled. A signature (and start/resume) is flushed before it is handled,
+   * so before the message it completes leaves, everything that led to it (the peer messages of a lock, the timeout
+   * or payload before it) is on disk; a timeout, a payload or a refusal is only written, since its handling sends
+   * nothing new: what it may lead to is signed next, and that record's flush covers it.
+   */
   #takeOwn(event: ConsensusEvent): ConsensusEffect[] {
-    this.#ports.wal.append(event, true);
+    this.#ports.wal.append(event, OWN_FLUSHED.has(event.type) ? 'own-sync' : 'own');
     return handle(this.ctx, this.state, event);
   }
 
@@ -117,7 +125,7 @@ export class ConsensusDriver<S> {
   #takePeer(event: ConsensusEvent): ConsensusEffect[] {
     const before = this.state.peerMessagesTaken;
     const effects = handle(this.ctx, this.state, event);
-    if (this.state.peerMessagesTaken !== before) this.#ports.wal.append(event, false);
+    if (this.state.peerMessagesTaken !== before) this.#ports.wal.append(event, 'peer');
     return effects;
   }
 
@@ -160,7 +168,7 @@ export class ConsensusDriver<S> {
         ports.wal.truncate();
         break;
       case 'log-message':
-        ports.wal.append({ type: 'message', from: effect.from, message: effect.message }, false);
+        ports.wal.append({ type: 'message', from: effect.from, message: effect.message }, 'peer');
         break;
       case 'serve-sync': {
         const top = ports.blocks.height();
