@@ -28,8 +28,14 @@ import { hexToBytes } from '../../crypto/hash.js';
 import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX, SYNC_SIZE_CACHE_MAX } from '../limits.js';
 import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis, type ResumePoint } from './state-machine.js';
 
-/** The own events flushed to the WAL before they are handled (the rest of this node's events are only written). */
-const OWN_FLUSHED: ReadonlySet<ConsensusEvent['type']> = new Set(['signed', 'start', 'resume']);
+/**
+ * Is this own event flushed to the WAL before it is handled? A commit vote (the lock it comes from must be on disk
+ * before it leaves), and start/resume; the rest of this node's events are only written (see #takeOwn).
+ */
+function flushedBeforeHandling(event: ConsensusEvent): boolean {
+  if (event.type === 'signed') return event.request.kind === 'vote' && event.request.body.type === 'commit';
+  return event.type === 'start' || event.type === 'resume';
+}
 
 /** One node's consensus loop over its ports: `deliver` events, effects run through `DriverPorts`. */
 export class ConsensusDriver<S> {
@@ -112,13 +118,15 @@ export class ConsensusDriver<S> {
   }
 
   /**
-   * This node's own event: logged, then handled. A signature (and start/resume) is flushed before it is handled,
-   * so before the message it completes leaves, everything that led to it (the peer messages of a lock, the timeout
-   * or payload before it) is on disk; a timeout, a payload or a refusal is only written, since its handling sends
-   * nothing new: what it may lead to is signed next, and that record's flush covers it.
+   * This node's own event: logged, then handled. A commit vote (and start/resume) is flushed before it is handled,
+   * so before the vote leaves, the lock it comes from (the peer prepare votes logged before it) is on disk. Every
+   * other own event is only written: SafetyRules made each signature durable before it was given, so a proposal or
+   * prepare vote lost with the WAL in a machine crash cannot be signed differently, and neither creates a lock; a
+   * timeout, payload or refusal sends nothing new when handled. Docs: CONSENSUS_PROTOCOL.md, "What is on disk
+   * before a signature leaves".
    */
   #takeOwn(event: ConsensusEvent): ConsensusEffect[] {
-    this.#ports.wal.append(event, OWN_FLUSHED.has(event.type) ? 'own-sync' : 'own');
+    this.#ports.wal.append(event, flushedBeforeHandling(event) ? 'own-sync' : 'own');
     return handle(this.ctx, this.state, event);
   }
 
