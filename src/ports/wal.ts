@@ -27,13 +27,13 @@ export class WalError extends Error {
 export type WalAppendMode = 'own-sync' | 'own' | 'peer';
 
 /**
- * Write-ahead log of consensus events for the current height. The driver syncs this node's signatures and its
- * start/resume before handling them; it writes its timeouts and payloads, and a peer's message once the core took
- * it in, without sync (CometBFT's Write vs WriteSync). A process crash loses nothing either way (the page cache
- * survives it). A machine crash may lose what was written after the last flush: peers send their messages again,
- * and a lost timeout or payload only fired early; every signature's flush made all that led to it durable first,
- * and SafetyRules made the signature itself durable before it was sent (docs/CONSENSUS_PROTOCOL.md, "What is on
- * disk before a signature leaves").
+ * Write-ahead log of consensus events for the current height. The driver syncs this node's commit votes and its
+ * start/resume before handling them; it writes its other events, and a peer's message once the core took it in,
+ * without sync (CometBFT's Write vs WriteSync). A process crash loses nothing either way (the page cache survives
+ * it). A machine crash may lose what was written after the last flush: peers send their messages again, a lost
+ * timeout fires again, a lost proposal or prepare vote cannot be signed differently (SafetyRules made each signature
+ * durable before it was given) and may cost the round; a commit vote's flush made the lock behind it durable first
+ * (docs/CONSENSUS_PROTOCOL.md, "What is on disk before a signature leaves").
  */
 export interface WalPort {
   /**
