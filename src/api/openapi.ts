@@ -66,10 +66,10 @@ export const API_ERROR_CODES: Readonly<Record<ApiErrorCode, string>> = {
   INTERNAL: 'a fault of the node itself, never of the request; logged on the node',
 };
 
-/** The codes POST /txs answers 400 with (checkTxAtDoor and the account rules of the tx pool). */
-const TX_DOOR_CODES: Readonly<Record<TxDoorCode, true>> = {
+/** The codes POST /txs answers 400 with (checkTxAtDoor and the account rules of the tx pool); each has a row in docs/API_REFERENCE.md. */
+export const TX_DOOR_CODES: Readonly<Record<TxDoorCode, true>> = {
   TX_MALFORMED: true, TX_BAD_SIGNATURE: true, TX_UNKNOWN_VALIDATOR: true, BOND_UNKNOWN_ACCOUNT: true, TX_BAD_NONCE: true, BOND_INSUFFICIENT_BALANCE: true,
-  BOND_BAD_ADDRESS: true, BOND_KEY_NOT_PROVEN: true,
+  BOND_BAD_ADDRESS: true, BOND_KEY_NOT_PROVEN: true, UNBOND_NOT_BONDED: true, UNBOND_PENDING: true,
 };
 
 /** One answer of a route: a JSON body with its schema (and, for errors, its codes), or text. */
@@ -191,7 +191,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
     },
   },
   {
-    method: 'get', path: '/txs/:hash', operationId: 'getTx', summary: "A tx's status: pending, committed (height) or dropped (reason)",
+    method: 'get', path: '/txs/:hash', operationId: 'getTx', summary: "A tx's status: pending, committed (height) or dropped (code, reason)",
     params: { hash: TxHashParam },
     responses: {
       200: json('the status', TxStatusResponse),

@@ -169,7 +169,17 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
   /** Left the mempool unincluded: `expired` (MEMPOOL_EXPIRED, after the TTL) or `rejected` (the ledger's code). */
   z.object({ id: z.string(), status: z.literal('expired'), code: z.string(), message: z.string() }).strict(),
   z.object({ id: z.string(), status: z.literal('rejected'), code: z.string(), message: z.string() }).strict(),
-  z.object({ id: z.string(), status: z.literal('included'), height: z.number().int().positive() }).strict(),
+  z
+    .object({
+      id: z.string(),
+      status: z.literal('included'),
+      height: z.number().int().positive(),
+      /** Verification committees (committee_size > 0): the proof's committee while its window is open, by id. */
+      committee: z.array(z.string()).optional(),
+      /** The height its committee's window ended without a verdict, handing it to the whole set. */
+      escalatedHeight: z.number().int().positive().optional(),
+    })
+    .strict(),
   z
     .object({
       id: z.string(),
@@ -179,6 +189,8 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
       verdict: FinalVerdictSchema,
       /** null while this node lacks the block's results leaves (it rebuilds them at its next restart). */
       receipt: ReceiptResponse.nullable(),
+      committee: z.array(z.string()).optional(),
+      escalatedHeight: z.number().int().positive().optional(),
     })
     .strict(),
 ]);
@@ -310,7 +322,7 @@ export const SubmitTxResponse = z.object({ hash: z.string().regex(/^[0-9a-f]{64}
 export const TxStatusResponse = z.discriminatedUnion('status', [
   z.object({ hash: z.string(), status: z.literal('pending') }).strict(),
   z.object({ hash: z.string(), status: z.literal('committed'), height: z.number().int().positive() }).strict(),
-  z.object({ hash: z.string(), status: z.literal('dropped'), reason: z.string() }).strict(),
+  z.object({ hash: z.string(), status: z.literal('dropped'), code: z.string(), reason: z.string() }).strict(),
 ]);
 export type TxStatusResponse = z.infer<typeof TxStatusResponse>;
 

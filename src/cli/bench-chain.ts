@@ -1,10 +1,13 @@
 /**
  * bench-chain: what a long-running chain costs a node. Builds, directly through the ledger and the node's chain
  * store (not through consensus), a chain of --blocks blocks, each submitting --proofs-per-block proofs and carrying
- * the four validators' signed attestations that finalize the previous block's, with a real commit certificate; the
- * state is persisted every --snapshot-interval heights in the block's own batch, as a node does. Then measures:
- *   restartSec            a fresh process opening the data dir to a ready consensus driver (persisted state + the
- *                         blocks after it + WAL), measured inside that process
+ * the four validators' signed attestations that finalize the previous block's, with a real commit certificate; each
+ * block's batch stores its tree nodes and root pointer, and every --snapshot-interval heights a persisted state, as a
+ * node does. Then measures:
+ *   restartSec            a fresh process opening the data dir to a ready consensus driver (the stored tree at the
+ *                         top: no block re-applied; + WAL), measured inside that process
+ *   rssMbBuildingAt10kProofs, rssMbBuildingAtEnd  the building process' RSS (after a GC) at 10,000 finalized proofs
+ *                         and at the end: the memory of a node that has been running that long
  *   rssMbAfterRestart     that process' RSS once ready (after a GC); rssMbAt10kProofs the same at 10,000 finalized
  *                         proofs (the chain is closed, measured, and reopened there); rssMbAt1MProofs the end figure
  *                         when the chain reached 1,000,000 finalized proofs, else null
@@ -232,6 +235,7 @@ async function build(o: BuildOptions): Promise<void> {
   let committed: string[] = [];
   let lastCommit: Certificate | null = null;
   let at10k: RestartFigures | null = null;
+  let buildingAt10k: number | null = null;
   const t0 = performance.now();
   for (let h = 1; h <= o.blocks; h++) {
     const { block, submitted } = nextBlock(doc, state, pending, committed, o.proofsPerBlock, lastCommit);
@@ -247,17 +251,27 @@ async function build(o: BuildOptions): Promise<void> {
     if (at10k === null && getStats(state).proofsFinalized >= 10_000) {
       stores.wal.close();
       await stores.chain.close();
+      gcNow();
+      buildingAt10k = rssMb();
       at10k = measureRestart(dir);
       stores = await open();
+      // The tree read through the closed store's cache: open it again through the new one.
+      state = (await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog))?.appState ?? state;
     }
     if (h % 5000 === 0) console.log(`  built ${h} blocks, ${getStats(state).proofsFinalized} finalized proofs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
+  await stores.chain.flushed();
+  const finalizedProofs = getStats(state).proofsFinalized;
+  gcNow();
+  const buildingAtEnd = rssMb();
+  const cachedNodes = stores.chain.level.stateNodes.size();
+  const { hits, misses } = stores.chain.level.stateNodes.stats;
+  const { writtenNodes, prunedNodes } = stores.chain.level.stateStats;
   stores.wal.close();
   await stores.chain.close();
-  const finalizedProofs = getStats(state).proofsFinalized;
   const buildSec = (performance.now() - t0) / 1000;
   state = genesisState(doc); // let the built chain go before the measurements below
-  console.log(`built ${o.blocks} blocks, ${finalizedProofs} finalized proofs in ${buildSec.toFixed(1)} s (${dir})`);
+  console.log(`built ${o.blocks} blocks, ${finalizedProofs} finalized proofs in ${buildSec.toFixed(1)} s (${dir}); building process RSS ${buildingAt10k ?? '-'} MB at 10k proofs, ${buildingAtEnd} MB at the end (${cachedNodes} tree nodes cached; since the last open ${hits} node reads from the cache, ${misses} from LevelDB; ${writtenNodes} written, ${prunedNodes} pruned)`);
   const end = measureRestart(dir);
   console.log(`restart: ${end.restartSec} s to a ready driver at height ${end.height} (opened at the state of ${end.resumedAt}), RSS ${end.rssMb} MB`);
   const blockSyncBlocksPerSec = await measureBlockSync(dir, doc, o.syncBlocks);
@@ -286,6 +300,8 @@ async function build(o: BuildOptions): Promise<void> {
       stateSyncJoinSec: stateSync.sec,
       blockSyncBlocksPerSec,
       restartSecAt10kProofs: at10k?.restartSec ?? null,
+      rssMbBuildingAt10kProofs: buildingAt10k,
+      rssMbBuildingAtEnd: buildingAtEnd,
       diskBytesPerProofUnpruned: perProof(unpruned),
       buildSec: Number(buildSec.toFixed(1)),
       snapshotInterval: o.snapshotInterval,
@@ -297,7 +313,7 @@ async function build(o: BuildOptions): Promise<void> {
 const int = (v: string) => Number(v);
 const program = new Command()
   .name('bench-chain')
-  .description('Benchmark a long chain: restart time and RSS from a persisted state, block sync rate, disk per proof after pruning. Last line: JSON.')
+  .description('Benchmark a long chain: restart time and RSS from the stored tree, block sync rate, disk per proof after pruning. Last line: JSON.')
   .option('--blocks <n>', 'blocks to build (the issue: at least 100,000)', '100000')
   .option('--proofs-per-block <n>', 'proofs submitted per block (each finalized by the next block)', '10')
   .option('--snapshot-interval <n>', 'heights between persisted states (node config state_snapshot_interval)', '100')

@@ -251,7 +251,7 @@ program.action(async (opts: Opts) => {
       if (committedAt === null) {
         // An error answer (e.g. TX_NOT_FOUND from a node that restarted) is not a status yet: ask again.
         const s = await via.api.getTx(hash).catch((err: unknown) => (isServerAnswer(err) ? null : Promise.reject(err)));
-        if (s?.status === 'dropped') fail('BOND_REFUSED', `the network refused the bond: ${s.reason} (account balance, nonce or stake)`);
+        if (s?.status === 'dropped') fail('BOND_REFUSED', `the network refused the bond: ${s.code}: ${s.reason}`);
         if (s?.status === 'committed') {
           committedAt = s.height;
           console.log(`Bond committed at height ${committedAt}; the set changes at height ${committedAt + 2}`);

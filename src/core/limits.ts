@@ -73,6 +73,10 @@ export const SIM_FLOOD_TICK_MS = 100;
 export const SIM_FLOOD_MESSAGES_PER_SECOND = 100;
 /** How long the simulator's body swapper stays silent after a height in which it swapped a body (longer than a sweep's liveness bound). */
 export const SIM_BODY_SWAP_SILENCE_MS = 30_000;
+/** Proofs one simulated verifier keeps queued (the cost model, src/sim/verify-queue.ts); more are refused and counted. */
+export const SIM_VERIFY_QUEUE_MAX = 10_000;
+/** Proofs per simulated second the capacity workload's client may offer (src/sim/capacity.ts). */
+export const SIM_LOAD_PROOFS_PER_SECOND_MAX = 10_000;
 
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;
@@ -414,6 +418,24 @@ assertLimit(MISBEHAVE_JUNK_ATTESTATIONS_PER_HEIGHT * 8 < P2P_SEND_QUEUE_FRAMES_M
 export const STATE_SNAPSHOT_INTERVAL_DEFAULT = 100;
 /** Persisted states kept: the newest and the one before it (a rollback of the newest falls back to it). */
 export const STATE_SNAPSHOTS_KEPT = 2;
+/**
+ * Parsed ledger-tree nodes a node keeps in memory (an LRU over the stored tree, smt-store.ts); the tree itself is
+ * on disk. 16 384 nodes (~0.5-1 KB each with their stubs and values: ~10-15 MB) hold the top 13 levels of the tree
+ * (8 191 nodes, on every key's path) and the few thousand nodes a block's reads and writes walk below them, so a
+ * block reads mostly from memory; a miss is one LevelDB getSync. Memory no longer grows with the proofs finalized.
+ */
+export const SMT_NODE_CACHE_MAX = 16_384;
+/**
+ * Newest heights whose tree version (root pointer and every node it reaches) is kept besides the persisted states
+ * (snapshots): a restart opens at the newest, a rollback needs the one before it, and a kill -9 that lost the
+ * newest few LevelDB batches (blocks only in the commit journal) opens at an older one.
+ */
+export const STATE_VERSIONS_KEPT = 8;
+/**
+ * Stale tree nodes a commit deletes beyond as many as it made stale itself (so pruning keeps up and drains a
+ * backlog, e.g. after the kept persisted states moved on, in bounded steps: a commit never stalls on it).
+ */
+export const STATE_PRUNE_NODES_PER_COMMIT = 512;
 /** Tree nodes per chunk of a persisted state (each chunk one LevelDB value, ~250 bytes a node). */
 export const STATE_SNAPSHOT_CHUNK_NODES = 8_192;
 /** One line of an exported snapshot file (a header, a block, or a chunk of entries) is at most this long. */
@@ -459,5 +481,6 @@ assertLimit(STATE_SYNC_CHUNK_BYTES_MAX < P2P_FRAME_BYTES_MAX / 2, 'a served chun
 assertLimit(STATE_SYNC_CHUNKS_MAX * 80 < P2P_FRAME_BYTES_MAX / 2, "an offer's chunk hashes must fit in a frame");
 assertLimit(STATE_SYNC_CHUNKS_IN_FLIGHT <= STATE_SYNC_SERVES_PER_PEER_PER_WINDOW, 'a syncing node must not outrun one serving peer on its own');
 
+assertLimit(STATE_VERSIONS_KEPT >= 2, 'a rollback of the newest tree version needs the one before it');
 assertLimit(STATE_SNAPSHOTS_KEPT >= 2, 'a rollback of the newest persisted state needs the one before it');
 assertLimit(STATE_SNAPSHOT_INTERVAL_DEFAULT >= 1, 'a snapshot interval is at least one height');

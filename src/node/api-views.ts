@@ -241,13 +241,15 @@ export async function setSteps(chain: ChainReader): Promise<SetStep[]> {
 async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null | 'pruned'> {
   const record = getProof(options.consensus().appState, id);
   if (record) {
+    // Committees: who verifies it (while its window is open) and whether it went to the whole set.
+    const committee = { ...(record.committee ? { committee: Object.keys(record.committee).sort() } : {}), ...(record.escalatedHeight !== undefined ? { escalatedHeight: record.escalatedHeight } : {}) };
     if (record.verdict !== null && record.finalHeight !== null) {
       // Below an imported snapshot this node holds no header nor results leaves: its receipt is gone from here.
       if (record.finalHeight <= options.chain.baseHeight()) return 'pruned';
       const receipt = await receiptFor(options.chain, id, record.finalHeight);
-      return { id, status: 'final', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, receipt };
+      return { id, status: 'final', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, receipt, ...committee };
     }
-    return { id, status: 'included', height: record.submittedHeight };
+    return { id, status: 'included', height: record.submittedHeight, ...committee };
   }
   if (options.mempool.has(id)) return { id, status: 'pending' };
   const stored = await options.chain.getProofStatus(id);

@@ -24,17 +24,26 @@ export interface ResumeOptions {
  */
 export function resumeAttestations(options: ResumeOptions): { recovered: number; reverifying: number } {
   if (options.paused) return { recovered: 0, reverifying: 0 };
+  const resumed = options.attester.resume(openProofs(options.state), proofBodyReader(options.chain));
+  if (resumed.recovered + resumed.reverifying > 0) options.log.info({ module: 'attester', ...resumed }, 'resumed attestations of open proofs after a restart');
+  return resumed;
+}
+
+/**
+ * A reader of proof texts from the stored blocks (the block that submitted each), the blocks of one pass read once:
+ * for a restart's re-verification, and for proofs a committee escalated to the whole set. Undefined when the block is
+ * not stored (pruned, or before a state sync).
+ * @example const body = proofBodyReader(stores.chain); body(id, record)
+ */
+export function proofBodyReader(chain: Pick<BlockStorePort, 'get'>): (id: string, record: ProofRecord) => Proof | undefined {
   const bodies = new Map<number, Map<string, Proof>>();
-  const body = (id: string, record: ProofRecord): Proof | undefined => {
+  return (id, record) => {
     let byId = bodies.get(record.submittedHeight);
     if (byId === undefined) {
       byId = new Map();
-      for (const tx of options.chain.get(record.submittedHeight)?.block.txs ?? []) if (tx.type === 'submit') byId.set(proofId(tx.proof), tx.proof);
+      for (const tx of chain.get(record.submittedHeight)?.block.txs ?? []) if (tx.type === 'submit') byId.set(proofId(tx.proof), tx.proof);
       bodies.set(record.submittedHeight, byId);
     }
     return byId.get(id);
   };
-  const resumed = options.attester.resume(openProofs(options.state), body);
-  if (resumed.recovered + resumed.reverifying > 0) options.log.info({ module: 'attester', ...resumed }, 'resumed attestations of open proofs after a restart');
-  return resumed;
 }

@@ -364,11 +364,12 @@ export async function rollback(o: { dataDir: string; genesis: GenesisDoc; hard?:
   try {
     if (existsSync(journal) && statSync(journal).size > 0) throw new ChainAdminError('ROLLBACK_JOURNAL', 'the commit journal still holds blocks LevelDB could not take: start the node once and stop it, then roll back');
     const top = level.latestHeight();
-    const below = level.snapshotHeights().filter((h) => h < top);
+    const states = [...new Set([...level.snapshotHeights(), ...level.stateHeights()])].sort((a, b) => a - b);
+    const below = states.filter((h) => h < top);
     if (below.length === 0 && (level.baseHeight() > 0 || level.prunedHeight() > 0)) throw new ChainAdminError('ROLLBACK_NO_STATE', `no persisted state below height ${top}: nothing to roll back to`);
     if (top <= 1) throw new ChainAdminError('ROLLBACK_NO_STATE', 'no block to roll back');
     let deletedState: number | null = null;
-    if (level.snapshotHeights().includes(top)) {
+    if (states.includes(top)) {
       await level.deleteSnapshot(top);
       deletedState = top;
     }

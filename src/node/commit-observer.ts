@@ -1,6 +1,7 @@
 /**
  * The node's bookkeeping of consensus effects, after the driver ran them: on each committed block the pools
- * drop what it holds (and what expired), the commit latency and the counters advance, the metrics follow; view
+ * drop what it holds, what expired, and what the new state makes the ledger refuse (a nonce used, a balance spent:
+ * tx-pool.ts onCommitted, mempool.ts recheck), the commit latency and the counters advance, the metrics follow; view
  * changes are counted; an equivocation the core detected is counted and becomes an evidence tx in the evidence
  * pool (checked by the ledger's rule there), gossiped to peers, so a later proposal includes it and the ledger
  * slashes; forged peer messages are reported for scoring. Time comes from the injected clock (monotonic:
@@ -17,7 +18,9 @@ import type { Block, Certificate, Evidence } from '../core/types/consensus.js';
 import { proofId, type AttestedVerdict } from '../core/types/proof.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
-import type { Mempool } from '../ports/mempool.js';
+import type { Mempool, MempoolDrop } from '../ports/mempool.js';
+import { ledgerAfford } from '../core/pool/mempool.js';
+import { txPoolView } from './intake.js';
 
 /** Rejection codes no honest lagging peer can cause: its sender is scored down. */
 const FORGERY_CODES: ReadonlySet<string> = new Set(['SIGNATURE_INVALID', 'CERT_NO_QUORUM', 'CERT_BLOCK']);
@@ -26,8 +29,10 @@ export interface CommitObserverOptions {
   clock: Clock;
   metrics: NodeMetrics;
   log: Log;
-  mempool: Pick<Mempool, 'remove' | 'size' | 'bytes'>;
-  txPool: Pick<TxPool, 'onCommitted'>;
+  mempool: Pick<Mempool, 'remove' | 'size' | 'bytes' | 'recheck' | 'pendingFees'>;
+  txPool: Pick<TxPool, 'onCommitted' | 'held'>;
+  /** Paid proofs the committed block left their accounts unable to pay, taken out of the mempool: record why (proof-drops.ts). */
+  onUnfunded?: (drops: readonly MempoolDrop[]) => void;
   attestPool: Pick<AttestPool, 'onCommitted'>;
   /** Where detected equivocations go (CometBFT's evidence pool), for the next proposals. */
   evidencePool: Pick<EvidencePool, 'add' | 'onCommitted'>;
@@ -109,10 +114,14 @@ export function createCommitObserver(options: CommitObserverOptions): CommitObse
   function onCommitted(block: Block, certificate: Certificate): void {
     const height = block.header.height;
     const s = options.state();
-    options.txPool.onCommitted(height, block.txs);
+    // The pools hold only what the ledger will take: what the block used up (a nonce, a balance, a stake) goes, with its code.
+    const droppedTxs = options.txPool.onCommitted(height, block.txs, txPoolView(s, options.mempool));
     options.attestPool.onCommitted(height, block.txs);
     options.evidencePool.onCommitted(height, block.txs);
     options.mempool.remove(block.txs.flatMap((tx) => (tx.type === 'submit' ? [proofId(tx.proof)] : [])));
+    const unfunded = options.mempool.recheck(ledgerAfford(() => s, (account) => options.txPool.held(account)));
+    if (unfunded.length > 0) options.onUnfunded?.(unfunded);
+    if (droppedTxs.length > 0) log.info({ module: 'mempool', height, dropped: droppedTxs.length, codes: [...new Set(droppedTxs.map((d) => (d.status === 'dropped' ? d.code : '')))] }, 'pending txs dropped after a commit');
     recordFinals(s);
     recordLatency();
     counters.rounds++;

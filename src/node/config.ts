@@ -158,7 +158,7 @@ export const NodeConfigSchema = z
       seen.add(peer.node_id);
     });
     if (cfg.pruning.keep_recent > 0 && cfg.state_snapshot_interval === 0) {
-      ctx.addIssue({ code: 'custom', path: ['pruning', 'keep_recent'], message: 'pruning needs persisted states (state_snapshot_interval > 0): a restart re-applies the blocks after the newest one' });
+      ctx.addIssue({ code: 'custom', path: ['pruning', 'keep_recent'], message: 'pruning needs persisted states (state_snapshot_interval > 0): block bodies are pruned only below the oldest one (state sync and export serve it with the block after it)' });
     }
     if (cfg.http_port === cfg.network.listen_port && cfg.http_host === cfg.network.listen_host) {
       ctx.addIssue({ code: 'custom', path: ['http_port'], message: 'http_port equals network.listen_port' });

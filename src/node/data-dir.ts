@@ -19,7 +19,7 @@ import type { DroppedProofStatus } from '../ports/block-store.js';
 import type { Mempool } from '../ports/mempool.js';
 import type { SafetyStore } from '../ports/safety-store.js';
 import { NodeError } from './errors.js';
-import { persistedSnapshotOf, snapshotDue } from './state-snapshots.js';
+import { snapshotDue, stateHeadOf } from './state-snapshots.js';
 
 /**
  * Create `dir` if needed and claim it for `genesisHash`, or refuse another chain's directory.
@@ -77,10 +77,10 @@ export async function openDataDir(options: DataDirOptions): Promise<DataDirStore
     hashBlock: (b) => hashHeader(b.header),
     extrasFor: (b, _certificate, after) => {
       const proofs = b.txs.flatMap((tx) => (tx.type === 'submit' ? [{ id: proofId(tx.proof), status: { status: 'included' as const, height: b.header.height } }] : []));
-      // The block's results leaves (for receipts), and every snapshot interval the state after it, go in the block's
-      // own batch. `after` is the state right after this block (several blocks of one sync response each have
-      // theirs); a block replayed from the commit journal at open has none: its leaves are recomputed during the
-      // driver's replay (results-backfill.ts) and the state is persisted again at the next interval.
+      // The block's results leaves (for receipts) and the state after it go in the block's own batch. `after` is the
+      // state right after this block (several blocks of one sync response each have theirs); a block replayed from
+      // the commit journal at open has none: its leaves are recomputed during the driver's replay
+      // (results-backfill.ts) and its tree nodes go with the next block the node commits.
       const resume = after as ResumePoint<LedgerState> | undefined;
       const s = resume?.appState ?? options.appliedState();
       if (s === undefined || s.chain.height !== b.header.height) return { proofs };
@@ -88,7 +88,10 @@ export async function openDataDir(options: DataDirOptions): Promise<DataDirStore
       // A set takes effect at height + 2: keep its queue and proof for the receipts' set-change step (light.ts).
       const step = setStepRecordAfter(s);
       if (step !== null) blobs[setStepKey(step.height)] = JSON.stringify(step);
-      return resume && snapshotDue(resume.height, options.snapshotInterval ?? 0) ? { proofs, blobs, snapshot: persistedSnapshotOf(resume) } : { proofs, blobs };
+      // The tree after the block goes in as its new nodes and a root pointer (O(changes), not O(state)); every
+      // snapshot interval that version is also kept as a persisted state for state sync and export.
+      if (!resume) return { proofs, blobs };
+      return { proofs, blobs, state: { tree: resume.appState.tree, head: stateHeadOf(resume), snapshot: snapshotDue(resume.height, options.snapshotInterval ?? 0) } };
     },
     log: options.log,
     onFatal: options.onFatal,

@@ -9,7 +9,7 @@ import type { SubmitOutcome, SubmitTxOutcome } from '../api/app.js';
 import { admitProof } from '../core/admission/admit.js';
 import type { ProofRules } from '../core/admission/envelope.js';
 import { isAdmissionError } from '../core/admission/errors.js';
-import { getAccount, getProof, listValidators, type LedgerState } from '../core/ledger/state.js';
+import { getAccount, getProof, getValidator, type LedgerState } from '../core/ledger/state.js';
 import type { AttestPool } from '../core/pool/attest-pool.js';
 import type { EvidencePool } from '../core/pool/evidence-pool.js';
 import type { LedgerParams } from '../core/ledger/params.js';
@@ -31,7 +31,7 @@ export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' } | Snapsho
 
 export interface IntakeOptions {
   clock: Clock;
-  mempool: Pick<Mempool, 'add' | 'size' | 'bytes'>;
+  mempool: Pick<Mempool, 'add' | 'size' | 'bytes' | 'pendingFees'>;
   txPool: Pick<TxPool, 'submit' | 'addGossiped'>;
   attestPool: Pick<AttestPool, 'add'>;
   /** Peers' evidence enters under the ledger's evidence rule (createEvidencePool); never re-gossiped. */
@@ -66,9 +66,18 @@ export interface Intake {
   flushGossip(): void;
 }
 
-/** The ledger as the tx pool reads it: height, validators' registered keys, accounts (balance, nonce). */
-export function txPoolView(s: LedgerState): TxPoolView {
-  return { height: s.chain.height, validatorKey: (id) => listValidators(s).find((v) => v.id === id)?.publicKey, account: (address) => getAccount(s, address) };
+/**
+ * The ledger as the tx pool reads it: height, validators (key, stake, nonce), accounts (balance, nonce), and what the
+ * node's mempool holds from an account (its proof fees), so a bond and paid proofs cannot both spend one balance.
+ * @example txPool.submit(bond, txPoolView(state, mempool))
+ */
+export function txPoolView(s: LedgerState, mempool: Pick<Mempool, 'pendingFees'>): TxPoolView {
+  return {
+    height: s.chain.height,
+    validator: (id) => getValidator(s, id),
+    account: (address) => getAccount(s, address),
+    heldElsewhere: (address) => ({ txs: 0, stake: 0, fees: mempool.pendingFees(address) }),
+  };
 }
 
 /**
@@ -146,7 +155,7 @@ export function createIntake(options: IntakeOptions): Intake {
     submitProof: async (proof, payment) => (await submitProofs([proof], [payment]))[0]!,
     async submitTx(tx) {
       if (!options.isOpen()) return CLOSING;
-      const result = txPool.submit(tx, txPoolView(options.state()));
+      const result = txPool.submit(tx, txPoolView(options.state(), mempool));
       if (!result.ok) return result.kind === 'full' ? { ok: false, kind: 'full', message: 'tx pool is full; retry later' } : result;
       if (!result.duplicate) options.broadcast({ kind: 'gossip-tx', tx });
       return result;
@@ -160,7 +169,7 @@ export function createIntake(options: IntakeOptions): Intake {
         proofs.forEach((proof, i) => {
           if (!getProof(s, proofId(proof))) add(proof, payments?.[i] ?? undefined);
         });
-      } else if (message.kind === 'gossip-tx') txPool.addGossiped(message.tx, txPoolView(s));
+      } else if (message.kind === 'gossip-tx') txPool.addGossiped(message.tx, txPoolView(s, mempool));
       else if (message.kind === 'gossip-evidence') options.evidencePool.add(message.evidence);
       else options.attestPool.add(message.tx);
     },

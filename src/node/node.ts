@@ -25,13 +25,14 @@ import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
 import { electionConfigOf } from '../core/ledger/params.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
-import { resumeAttestations } from './attest-resume.js';
+import { proofBodyReader, resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
 import { composeCandidates } from '../core/pool/candidates.js';
 import { createEvidencePool, type EvidencePool } from '../core/pool/evidence-pool.js';
 import { createMempool, ledgerPrice } from '../core/pool/mempool.js';
 import { createTxPool, type TxPool } from '../core/pool/tx-pool.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
+import type { Tx } from '../core/types/tx.js';
 import { createCachingVerifier } from '../crypto/caching-verifier.js';
 import { sign } from '../crypto/ed25519.js';
 import { SIGNATURE_CACHE_ENTRIES_MAX } from '../core/limits.js';
@@ -154,7 +155,9 @@ export function createNode(options: NodeOptions): ValidatorNode {
     return rt.driver.state;
   };
   const log = options.log ?? silentLog;
-  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), price: ledgerPrice(() => consensus().appState), nowMs: () => clock.nowMs() });
+  const txPool = createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash, allowPrivateAddresses: options.genesis.params.allowPrivateAddresses === true });
+  // One count per account (pending-spend.ts): a paid proof's door counts the bonds the tx pool holds, and the tx pool's door the mempool's fees (intake.ts txPoolView).
+  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), price: ledgerPrice(() => consensus().appState, (account) => txPool.held(account)), nowMs: () => clock.nowMs() });
   const parts: Parts = {
     options,
     // Every call names its module (node, p2p, store, consensus, ...): no child binding, which pino would repeat as a second "module" key.
@@ -163,7 +166,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
     metrics: createNodeMetrics({ nodeId: options.config.node_id }),
     mempool,
     drops: createProofDrops({ clock, mempool, log, save: (id, status) => rt.stores?.chain.level.dropPendingProof(id, status) ?? Promise.resolve() }),
-    txPool: createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash, allowPrivateAddresses: options.genesis.params.allowPrivateAddresses === true }),
+    txPool,
     attestPool: createAttestPool({ validatorId: options.config.node_id, state: () => consensus().appState }),
     evidencePool: createEvidencePool({ state: () => consensus().appState }),
     rt,
@@ -227,6 +230,8 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     broadcast: (tx) => rt.transport?.broadcast({ kind: 'gossip-attest', tx }),
     onVerified: (verdict) => observer.proofVerified(verdict),
     onVerifyFailed: (err, height) => log.warn({ module: 'verifier', height, err: err.message }, 'verification failed; attesting abstain for this proof'),
+    // A proof escalated by its committee to the whole set: its text from the block that submitted it.
+    proofBody: (id, record) => (rt.stores ? proofBodyReader(rt.stores.chain)(id, record) : undefined),
   });
   const observer = createCommitObserver({
     clock: parts.clock,
@@ -238,6 +243,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     evidencePool: parts.evidencePool,
     broadcastEvidence: (evidence) => rt.transport?.broadcast({ kind: 'gossip-evidence', evidence }),
     state,
+    onUnfunded: (drops) => parts.drops.unfunded(drops),
     onCommitted: (block, s) => {
       parts.drops.expire();
       rt.peerSync?.onCommitted(block, s);
@@ -247,6 +253,12 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     penalize: (peer, code) => rt.transport?.penalize(peer, code),
   });
   return { attester, observer };
+}
+
+/** The ledger refused these candidates when this node proposed: the proofs and ledger txs refused for good leave the pools, with the code. */
+function onRefused(parts: Parts, candidates: readonly Tx[], rejected: readonly { index: number; code: string }[]): void {
+  parts.drops.onRejected(candidates, rejected);
+  parts.txPool.dropRefused(rejected.flatMap(({ index, code }) => (candidates[index] ? [{ tx: candidates[index], code }] : [])));
 }
 
 function wireApiViews(parts: Parts, observer: CommitObserver): ApiViews {
@@ -347,7 +359,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
     throw new NodeError('NODE_STATE_MISSING', `${config.data_dir} has no readable persisted state, and its early blocks are ${level.baseHeight() > 0 ? 'below an imported snapshot' : 'pruned'}: import a snapshot into a new data_dir (import-snapshot) or sync from genesis with an empty one`);
   }
   rt.driver = new ConsensusDriver<LedgerState>(
-    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts), election: electionConfigOf(genesis.params) }, app: reportingRejections(backfill.app, parts.drops.onRejected), verifier: createCachingVerifier(SIGNATURE_CACHE_ENTRIES_MAX) },
+    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts), election: electionConfigOf(genesis.params) }, app: reportingRejections(backfill.app, (candidates, rejected) => onRefused(parts, candidates, rejected)), verifier: createCachingVerifier(SIGNATURE_CACHE_ENTRIES_MAX) },
     { genesisHash: genesis.genesisHash, appState: genesisState(genesis), resume },
     {
       clock: parts.clock,

@@ -10,7 +10,7 @@ import { proofId } from '../core/types/proof.js';
 import type { DroppedProofStatus } from '../ports/block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
-import type { Eviction, Mempool } from '../ports/mempool.js';
+import type { Eviction, Mempool, MempoolDrop } from '../ports/mempool.js';
 import { expiredStatus } from './data-dir.js';
 
 export interface ProofDropsOptions {
@@ -29,6 +29,8 @@ export interface ProofDrops {
   onRejected(candidates: readonly Tx[], rejected: readonly { index: number; code: string }[]): void;
   /** A better-paying proof pushed these out of the full mempool: record them `rejected` with MEMPOOL_EVICTED. */
   evicted(evictions: readonly Eviction[]): void;
+  /** A commit left the paying accounts unable to pay these (mempool recheck): record them `rejected` with the fee code. */
+  unfunded(drops: readonly MempoolDrop[]): void;
 }
 
 /**
@@ -77,6 +79,10 @@ export function createProofDrops(options: ProofDropsOptions): ProofDrops {
     evicted(evictions) {
       for (const e of evictions) save(e.entry.id, evictedStatus(e, clock.wallMs()));
       log.info({ module: 'mempool', evicted: evictions.length }, 'proofs evicted from the full mempool by better-paying ones');
+    },
+    unfunded(drops) {
+      for (const d of drops) save(d.entry.id, { status: 'rejected', code: d.code, message: `after a block its account can no longer pay the fee: ${d.message}`, atMs: clock.wallMs() });
+      log.info({ module: 'mempool', unfunded: drops.length }, 'paid proofs their accounts can no longer pay dropped from the mempool');
     },
   };
 }

@@ -7,6 +7,7 @@
  * Every block is stored with the certificate that commits it, so any node or client can check finality.
  * All writes of one commit go in ONE atomic batch (block, certificate, hash index, proof statuses, state).
  */
+import type { SmtNode } from '../core/ledger/smt.js';
 import type { ResumePoint } from '../core/consensus/state-machine.js';
 import type { Block, Certificate } from '../core/types/consensus.js';
 import type { FinalVerdict } from '../core/types/proof.js';
@@ -69,13 +70,23 @@ export interface CommitBatch {
    * (opaque JSON text) and its chunks. The store keeps the newest STATE_SNAPSHOTS_KEPT and deletes older ones.
    */
   snapshot?: PersistedSnapshot;
+  /**
+   * The ledger tree after this block, stored in the same atomic batch (its new nodes, the stale index, the root
+   * pointer with `head`): a restart opens at it without re-applying a block. With `snapshot`, the store also keeps
+   * it as a persisted state (a marker naming the root: no O(state) encode) for state sync and export.
+   */
+  state?: { tree: SmtNode | null; head: string; snapshot: boolean };
 }
 
-/** A persisted state, as the store keeps it: its height, an opaque head and chunks (owned by the node). */
+/**
+ * A persisted state, as the store keeps it: its height, an opaque head (owned by the node), and either chunks
+ * (the local form) or `tree`, the stored root of that version (read through the store's node cache).
+ */
 export interface PersistedSnapshot {
   height: number;
   head: string;
   chunks: readonly string[];
+  tree?: SmtNode | null;
 }
 
 export type BlockStoreErrorCode = 'STORE_CLOSED' | 'STORE_HEIGHT_GAP' | 'STORE_CORRUPT' | 'STORE_CONFLICT';

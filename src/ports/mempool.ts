@@ -37,6 +37,16 @@ export interface MempoolEntry {
   payment?: ProofPayment;
 }
 
+/** A paid entry `recheck` took out: the account can no longer pay its fee (a fee code, e.g. PROOF_FEE_INSUFFICIENT_BALANCE). */
+export interface MempoolDrop {
+  entry: MempoolEntry;
+  code: string;
+  message: string;
+}
+
+/** Whether `account` still pays `fee` once `feesBefore` (its better-ranked entries kept so far) are paid. */
+export type Afford = (account: string, feesBefore: number, fee: number) => { ok: true } | { ok: false; code: string; message: string };
+
 /** The bounded pool of admitted proofs. */
 export interface Mempool {
   /**
@@ -54,6 +64,13 @@ export interface Mempool {
   take(limitCount: number, limitBytes: number): MempoolEntry[];
   /** Take out and return the entries accepted at least the TTL ago (MEMPOOL_PROOF_TTL_MS), oldest first. */
   expire(): MempoolEntry[];
+  /** The fees the paid entries of `account` hold (pending-spend.ts counts them with its pending bonds). */
+  pendingFees(account: string): number;
+  /**
+   * After a commit: walk the paid entries best rank first and take out each one its account can no longer pay
+   * (`afford`, over the new state), returned with the code, so the node records why.
+   */
+  recheck(afford: Afford): MempoolDrop[];
   /** Remove proofs that were committed (or are otherwise known). */
   remove(ids: readonly string[]): void;
   size(): number;

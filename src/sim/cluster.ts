@@ -98,6 +98,8 @@ export interface SimResult {
   byzantineKinds: ByzantineKind[];
   /** Agreed heights whose state the application's invariants were checked on (only when the SimApp has invariants). */
   invariantChecks?: number;
+  /** The application's figures (only when the SimApp has `summary`). */
+  app?: Record<string, number>;
   /** Application gossip put on the wire (only when the SimApp has `node`). */
   gossip?: ChannelStats;
 }
@@ -175,6 +177,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   });
   if (simApp.node) result.gossip = { ...network.stats.gossip };
   if (simApp.invariants) result.invariantChecks = checkers.invariantChecks;
+  if (simApp.summary) result.app = simApp.summary();
   return result;
 }
 

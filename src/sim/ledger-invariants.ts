@@ -2,7 +2,8 @@
  * The ledger's invariants, checked by the simulator's checkers between the agreed states of two successive heights
  * (a broken rule shows at the height that breaks it, not only as a fork):
  * - the height grows by one;
- * - supply is conserved: genesis + minted - burned = account balances + bonded stake + stake still unbonding;
+ * - supply is conserved: genesis + minted - burned = account balances + bonded stake + stake still unbonding + proof
+ *   fees held in escrow until their window closes;
  *   genesis never changes, minted and burned never shrink;
  * - no negative or fractional amount (balances, stakes, unbonding amounts);
  * - nonces only grow (accounts and validators);
@@ -86,8 +87,13 @@ function supplyProblems(v: LedgerView): string[] {
     if (!isAmount(u.amount)) out.push(`unbonding of ${u.validator} amount ${u.amount}`);
     tokens += u.amount;
   }
+  for (const [id, p] of v.proofs) {
+    if (p.fee === undefined) continue;
+    if (!isAmount(p.fee) || p.status === 'closed') out.push(`proof ${id.slice(0, 12)} holds fee ${p.fee} while ${p.status}`);
+    tokens += p.fee;
+  }
   const expected = v.supply.genesis + v.supply.minted - v.supply.burned;
-  if (tokens !== expected) out.push(`supply not conserved at height ${v.height}: balances + stake + unbonding = ${tokens}, genesis + minted - burned = ${expected}`);
+  if (tokens !== expected) out.push(`supply not conserved at height ${v.height}: balances + stake + unbonding + fees held = ${tokens}, genesis + minted - burned = ${expected}`);
   return out;
 }
 

@@ -32,6 +32,8 @@ export interface SimApp<S> {
    * height before). The checkers call it at every agreed height; each problem is a violation of kind 'app'.
    */
   invariants?(prev: S, next: S): string[];
+  /** Figures the application reports at the end of a run (the ledger: proofs, verdicts, committee escalations). */
+  summary?(): Record<string, number>;
 }
 
 /** What an instance's SimAppNode gets from the simulator. */

@@ -4,7 +4,9 @@
  * PROOF_FEE_REQUIRED; `scripts/submit-proof --key` signs and the proof is verified; the fee (50 for the default
  * budget of 5,000,000 rlimit) leaves the account once, when the proof is included; the same signed submission sent
  * again is a duplicate and charges nothing; when the verdict window closes the fee is paid to the validators whose
- * revealed verdict matched.
+ * revealed verdict matched. And the door counts an account once (issue 11): a pending bond and a paid proof cannot
+ * both spend one balance, a validator key's unbonds with later nonces are refused, and a bond the ledger refuses when
+ * a node proposes is dropped with the ledger's code, freeing the balance it held.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,13 +14,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { payForProof } from '../../src/client/index.js';
+import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from '../../src/core/ledger/sign-bytes.js';
+import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
 import { repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 const params = { verdict_window_blocks: 12, commit_phase_blocks: 6, proof_fee_per_mrlimit: 10, proof_fee_min: 5 };
 let net: TestNetwork;
 
 beforeAll(async () => {
-  net = await startTestNetwork({ count: 4, params, accounts: [{ name: 'alice', balance: 10_000 }] });
+  net = await startTestNetwork({ count: 4, params, accounts: [{ name: 'alice', balance: 10_000 }, { name: 'carol', balance: 1_000 }] });
 }, 120_000);
 
 afterAll(async () => {
@@ -57,4 +61,42 @@ describe('proof fees on 4 real validators', () => {
     expect((await net.client(4).getAccount(alice.public_key)).balance).toBe(10_000 - 50);
     console.log(`e2e fees: submit-proof --key output:\n${stdout}\nfees paid: ${paid.map((v) => `${v.id} ${v.feesEarned}`).join(', ')} (of 50; ${50 - Math.floor(50 / matched) * matched} burned)`);
   }, 240_000);
+
+  it('one balance backs a pending bond or a paid proof, not both; unbonds with later nonces are refused; a refused bond is dropped with its code', async () => {
+    const key = (name: string) => JSON.parse(readFileSync(join(net.dir, 'keys', `${name}.json`), 'utf8')) as { public_key: string; secret_key: string };
+    const carol = key('carol');
+    const genesis = await net.client(1).getGenesis();
+    const post = async (body: unknown): Promise<{ status: number; body: { hash?: string; error?: { code: string; message: string } } }> => {
+      const res = await fetch(net.url(1, '/txs'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as { hash?: string; error?: { code: string; message: string } } };
+    };
+    // A bond of 990 from carol's 1,000: the door takes it (the minimum stake, 1,000, is the ledger's rule, in a block).
+    const newKey = generateKeyPair();
+    const bondBody = { account: carol.public_key, validator: 'node_9', publicKey: newKey.publicKey, stake: 990, nonce: 0 };
+    const bond = { type: 'bond', ...bondBody, keySignature: sign(newKey.secretKey, bondKeySignBytes(genesis, bondBody)), signature: sign(carol.secret_key, bondSignBytes(genesis, bondBody)) };
+    const accepted = await post(bond);
+    expect(accepted.status).toBe(202);
+    const hash = accepted.body.hash!;
+    // The 10 it leaves do not pay a proof's 50 at that node (before: 202, and the ledger refused one of the two later).
+    const smtlib = '(declare-const x Int)(assert (> x 41))(check-sat)';
+    const over = await net.submit(1, payForProof({ smtlib, claim: 'sat' }, genesis, carol.secret_key));
+    expect(over.status).toBe(400);
+    expect(over.body).toMatchObject({ error: { code: 'PROOF_FEE_INSUFFICIENT_BALANCE' } });
+    // A validator key's unbond with a nonce that is not its next one never enters the pool (node_2's nonce is 0).
+    const node2 = key('node_2');
+    for (const nonce of [1, 5]) {
+      const unbond = { type: 'unbond', validator: 'node_2', nonce, signature: sign(node2.secret_key, unbondSignBytes(genesis, { validator: 'node_2', nonce })) };
+      const refused = await post(unbond);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error?.code).toBe('TX_BAD_NONCE');
+    }
+    // The ledger refuses the bond when node 1 proposes: dropped at once with the ledger's code (not after 20 blocks).
+    await until('the bond is dropped with a code', async () => (await net.client(1).getTx(hash)).status === 'dropped', 60_000);
+    const dropped = await net.client(1).getTx(hash);
+    expect(dropped).toMatchObject({ status: 'dropped', code: 'BOND_INSUFFICIENT_STAKE' });
+    // Its 990 are free again: the proof is paid.
+    const paid = await net.submit(1, payForProof({ smtlib, claim: 'sat' }, genesis, carol.secret_key));
+    expect(paid.status).toBe(202);
+    console.log(`e2e door: bond ${hash.slice(0, 16)} then a paid proof: ${JSON.stringify(over.body)}; the bond ${JSON.stringify(dropped)}`);
+  }, 120_000);
 });

@@ -97,6 +97,8 @@ describe('state sync over P2P with a lying peer', () => {
     await expect(node5.getBlock(1)).rejects.toMatchObject({ status: 410 });
     expect((await node5.getBlock(snapshotHeight + 1)).hash).toBe(await net.hashAt(1, snapshotHeight + 1));
     // Same chain and the same state roots as the others on every block it applied itself.
+    // (Followed = within a block of node_1, which may be one block past the snapshot: wait for h + 2 to be applied.)
+    await until('node_5 applied the block after the imported ones', async () => (await node5.getStatus()).height >= snapshotHeight + 2, 30_000);
     for (const h of [snapshotHeight + 2, height]) {
       const [mine, theirs] = await Promise.all([node5.getBlock(h), net.client(3).getBlock(h)]);
       expect(mine.hash).toBe(theirs.hash);
@@ -116,6 +118,8 @@ describe('state sync over P2P with a lying peer', () => {
   it('kill -9 during state sync loses nothing: started again, it goes on from its staged chunks', async () => {
     await stopJoiner();
     rmSync(dataDir, { recursive: true, force: true }); // keeps nothing but its key: a fresh state sync
+    // The newest snapshot the peers serve now (every 5 heights, once the next block is in): the one this run takes or a newer one.
+    const servableAtStart = Math.floor(((await net.status(1)).height - 1) / 5) * 5;
     startJoiner(configFile);
     const staging = join(dataDir, 'state-sync');
     // Kill at the first staged chunk (a look every 2 ms).
@@ -133,11 +137,14 @@ describe('state sync over P2P with a lying peer', () => {
     await followsTheNetwork(node5);
     const synced = logLine('state synced');
     expect(synced, output.slice(-3000)).toBeDefined();
-    // It went on with the snapshot it had staged chunks of: those were not fetched again.
+    // It went on with the snapshot it had staged chunks of: those were not fetched again. Unless the chain moved on
+    // during the restart so far that the peers no longer offer it (each keeps its newest two, every 5 heights here):
+    // then it takes a newer one, and only chunks the two share count as staged.
     const fetching = logLine('fetching snapshot chunks');
-    expect(fetching!.staged as number).toBeGreaterThanOrEqual(left);
+    // (The killed run's own log line is lost with it, so which snapshot that was is not known here.)
+    if ((fetching!.staged as number) < left) expect(fetching!.height as number, `staged ${fetching!.staged} of ${left}: only when the staged snapshot is no longer offered`).toBeGreaterThan(servableAtStart);
     expect((synced!.fetched as number) + (fetching!.staged as number)).toBe(synced!.chunks);
     expect(existsSync(staging)).toBe(false);
-    console.log(`killed with ${left} chunks staged; restarted: ${JSON.stringify(fetching)} then ${JSON.stringify(synced)}`);
+    console.log(`killed with ${left} chunks staged (the peers served ${servableAtStart} at its start); restarted: ${JSON.stringify(fetching)} then ${JSON.stringify(synced)}`);
   }, 180_000);
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { aimedOptions } from '../../src/sim/aimed.js';
 import { runSimulation, type SimApp } from '../../src/sim/cluster.js';
-import { ledgerSimApp, ledgerSimOptions, simVerdict } from '../../src/sim/ledger-app.js';
+import { ledgerSimApp, ledgerSimOptions, newClientFeeStats, simVerdict, type ClientFeeStats } from '../../src/sim/ledger-app.js';
 import { ledgerInvariantProblems } from '../../src/sim/ledger-invariants.js';
 import { applyBlock, buildGenesis, genesisState, getSupply, KEY, listValidators, prepareBlock, type LedgerState } from '../../src/core/ledger/index.js';
 import { smtEntries, smtGet, smtSet } from '../../src/core/ledger/smt.js';
@@ -18,8 +18,8 @@ import { sha256Hex } from '../../src/crypto/hash.js';
 const SEEDS = [1, 2, 3, 5, 7];
 
 /** The ledger SimApp, keeping the last agreed state (through its invariants hook). */
-function observedLedger(): { simApp: SimApp<LedgerState>; last: () => LedgerState | null } {
-  const simApp = ledgerSimApp();
+function observedLedger(stats?: ClientFeeStats): { simApp: SimApp<LedgerState>; last: () => LedgerState | null } {
+  const simApp = ledgerSimApp({}, stats);
   let last: LedgerState | null = null;
   const inner = simApp.invariants?.bind(simApp);
   simApp.invariants = (prev, next) => {
@@ -35,8 +35,11 @@ describe('aimed scenarios with the ledger app', () => {
     let jailed = 0;
     let slashed = 0;
     let penalties = 0;
+    const fees = newClientFeeStats();
+    let feesEarned = 0;
     for (const seed of SEEDS) {
-      const observed = observedLedger();
+      const stats = newClientFeeStats();
+      const observed = observedLedger(stats);
       const r = runSimulation({ ...ledgerSimOptions(aimedOptions(seed)), simApp: observed.simApp });
       expect(r.violations, `seed ${seed}`).toEqual([]);
       expect(r.live).toBe(true);
@@ -45,6 +48,10 @@ describe('aimed scenarios with the ledger app', () => {
       const last = observed.last() as LedgerState;
       expect(last.chain.height).toBe(r.heights);
       final += getFinalCount(last);
+      fees.paidIncluded += stats.paidIncluded;
+      fees.unfunded += stats.unfunded;
+      fees.refused.PROOF_FEE_INSUFFICIENT_BALANCE = (fees.refused.PROOF_FEE_INSUFFICIENT_BALANCE ?? 0) + (stats.refused.PROOF_FEE_INSUFFICIENT_BALANCE ?? 0);
+      feesEarned += listValidators(last).reduce((sum, v) => sum + (v.feesEarned ?? 0), 0);
       for (const v of listValidators(last)) {
         if (v.jailed) jailed++;
         slashed += v.slashed;
@@ -56,6 +63,36 @@ describe('aimed scenarios with the ledger app', () => {
     expect(jailed).toBeGreaterThan(0);
     expect(slashed).toBeGreaterThan(0);
     expect(penalties).toBeGreaterThan(0);
+    // Paid proofs: included and their fees split among the matching validators (the supply invariant counts the
+    // escrow); the over-spender refused at the doors, and its proofs that another instance's block made unpayable
+    // dropped by the mempools' recheck.
+    expect(fees.paidIncluded).toBeGreaterThan(100);
+    expect(feesEarned).toBeGreaterThan(0);
+    expect(fees.refused.PROOF_FEE_INSUFFICIENT_BALANCE).toBeGreaterThan(0);
+    expect(fees.unfunded).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a fee that leaves its escrow without being paid or burned is an app violation at the height that breaks it', () => {
+    const simApp = ledgerSimApp();
+    const honestApply = simApp.app.applyBlock.bind(simApp.app);
+    let broken: number | null = null;
+    // A deliberately broken rule: the first held fee vanishes from its proof record (neither paid nor burned).
+    simApp.app = {
+      ...simApp.app,
+      applyBlock(state, block, cert) {
+        const next = honestApply(state, block, cert);
+        if (broken !== null && broken !== next.chain.height) return next;
+        const held = [...smtEntries(next.tree)].find(([k, v]) => k.startsWith('proof/') && (v as { fee?: number }).fee !== undefined);
+        if (!held) return next;
+        broken = next.chain.height;
+        const { fee: _fee, ...record } = held[1] as Record<string, unknown>;
+        return { ...next, tree: smtSet(next.tree, held[0], record as unknown as CanonicalValue) };
+      },
+    };
+    const r = runSimulation({ ...ledgerSimOptions(aimedOptions(2)), simApp });
+    expect(broken).not.toBeNull();
+    expect(r.violations[0]?.kind).toBe('app');
+    expect(r.violations[0]?.detail).toMatch(new RegExp(`^height ${broken}: supply not conserved`));
   }, 60_000);
 
   it('a ledger rule that mints without counting it is an app violation at the height that breaks it', () => {

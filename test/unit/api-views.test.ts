@@ -15,6 +15,8 @@ import { createState } from '../../src/core/consensus/state-machine.js';
 import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
 import { createLedgerApp } from '../../src/core/ledger/app.js';
 import { genesisState } from '../../src/core/ledger/genesis.js';
+import { applyBlock } from '../../src/core/ledger/apply.js';
+import type { LedgerState } from '../../src/core/ledger/state.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { createTxPool } from '../../src/core/pool/tx-pool.js';
 import { proofId } from '../../src/core/types/proof.js';
@@ -26,7 +28,7 @@ import type { CommitStats } from '../../src/node/commit-observer.js';
 import { defaultLocalConfig } from '../../src/node/config.js';
 import { NodeError } from '../../src/node/errors.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
-import { makeGenesis, proofN } from './ledger-fixtures.js';
+import { makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 const { doc } = makeGenesis();
 const config = defaultLocalConfig(1, 4);
@@ -41,9 +43,9 @@ function decoded(block: EncodedJson | null | 'pruned'): unknown {
   return block && block !== 'pruned' ? JSON.parse(block.json) : block;
 }
 
-function setup(opts: { started?: boolean; prunedBelow?: number; chain?: ChainReader } = {}) {
+function setup(opts: { started?: boolean; prunedBelow?: number; chain?: ChainReader; appState?: LedgerState } = {}) {
   const clock = new Scheduler();
-  const cs = createState({ config: { chainId: doc.chainId, self: 'node_1', timeouts: DEFAULT_TIMEOUTS }, app: createLedgerApp(), verifier: defaultVerifier }, { genesisHash: doc.genesisHash, appState: genesisState(doc) });
+  const cs = createState({ config: { chainId: doc.chainId, self: 'node_1', timeouts: DEFAULT_TIMEOUTS }, app: createLedgerApp(), verifier: defaultVerifier }, { genesisHash: opts.appState?.genesisHash ?? doc.genesisHash, appState: opts.appState ?? genesisState(doc) });
   const mempool = createMempool({ admit: () => ({ ok: true }), nowMs: () => 0 });
   const blocks = new Map<number, StoredBlock>([[1, stored(1)], [2, stored(2)]]);
   const statuses = new Map<string, ProofStatus>([
@@ -107,6 +109,16 @@ describe('API views', () => {
     expect(await views.deps.getBlock(1)).toBe('pruned');
     expect(decoded(await views.deps.getBlock(2))).toMatchObject({ height: 2 });
     expect(await views.deps.getBlock(3)).toBeNull();
+  });
+
+  it('shows an included proof\'s verification committee on a network with committees', async () => {
+    const committees = makeGenesis({ validators: 8, params: { proposer_election: 'vrf', committee_size: 4 } }).doc;
+    const s0 = genesisState(committees);
+    const { views } = setup({ appState: applyBlock(s0, makeBlock(s0, [{ type: 'submit', proof: proofN(1) }])) });
+    const view = ProofStatusResponse.parse(await views.deps.getProof(proofId(proofN(1))));
+    expect(view).toMatchObject({ status: 'included', height: 1 });
+    expect(view.status === 'included' && view.committee).toHaveLength(4);
+    expect(view).not.toHaveProperty('escalatedHeight');
   });
 
   it('reports a proof pending from the mempool or from the store (accepted before a restart), else unknown', async () => {

@@ -10,7 +10,7 @@ import { initialPriorities } from '../../src/core/consensus/proposer.js';
 import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type GenesisDoc, type LedgerState } from '../../src/core/ledger/index.js';
 import { claimDataDir } from '../../src/node/data-dir.js';
 import { exportSnapshot, importSnapshot, rollback } from '../../src/node/chain-admin.js';
-import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
+import { loadResumePoint, persistedSnapshotOf, stateHeadOf } from '../../src/node/state-snapshots.js';
 import { silentLog } from '../../src/ports/log.js';
 import type { StoredBlock } from '../../src/ports/block-store.js';
 import { setStepRecordAfter } from '../../src/core/ledger/light.js';
@@ -33,14 +33,19 @@ afterEach(() => {
 const { doc, keys } = makeGenesis({ validators: 4, accounts: [{ name: 'alice', balance: 50_000 }] });
 const signers = ['node_1', 'node_2', 'node_3'];
 
-/** A data directory holding `top` ledger blocks, with persisted states at `states` (block 1 bonds node_5 when `bond`). */
-async function chainDir(top: number, states: number[], bond = false): Promise<{ dir: string; roots: Map<number, string> }> {
+/**
+ * A data directory holding `top` ledger blocks, with persisted states at `states` (block 1 bonds node_5 when `bond`):
+ * in the local form (chunks, as before issue 12 and as an import writes), or, `form` 'tree', as the node stores them
+ * now (every block's tree version, and a marker at each of `states`).
+ */
+async function chainDir(top: number, states: number[], bond = false, form: 'local' | 'tree' = 'local'): Promise<{ dir: string; roots: Map<number, string>; blocks: Map<number, StoredBlock> }> {
   const dir = tempDir();
   claimDataDir(dir, doc.genesisHash);
   const store = await openLevelBlockStore(join(dir, 'chain'));
   let s: LedgerState = genesisState(doc);
   const set = genesisValidatorSet(doc);
   const roots = new Map<number, string>();
+  const blocks = new Map<number, StoredBlock>();
   let prevSet = set.validators as LedgerState['activeSet'];
   for (let h = 1; h <= top; h++) {
     const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
@@ -52,14 +57,17 @@ async function chainDir(top: number, states: number[], bond = false): Promise<{ 
     const hash = hashHeader(block.header);
     const voted = { validators: [...(h === 1 ? set.validators : prevSet)] };
     prevSet = s.activeSet;
-    const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) }) : undefined;
+    const point = { height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) };
+    const snapshot = form === 'local' && states.includes(h) ? persistedSnapshotOf(point) : undefined;
+    const state = form === 'tree' ? { state: { tree: s.tree, head: stateHeadOf(point), snapshot: states.includes(h) } } : {};
+    blocks.set(h, { height: h, hash, block, certificate });
     const blobs: Record<string, string> = { [`results:${h}`]: JSON.stringify(s.lastResults) };
     const step = setStepRecordAfter(s); // as the node's data dir keeps them
     if (step) blobs[setStepKey(step.height)] = JSON.stringify(step);
-    await store.commit({ block: { height: h, hash, block, certificate }, blobs, ...(snapshot ? { snapshot } : {}) });
+    await store.commit({ block: { height: h, hash, block, certificate }, blobs, ...(snapshot ? { snapshot } : {}), ...state });
   }
   await store.close();
-  return { dir, roots };
+  return { dir, roots, blocks };
 }
 
 /** Rewrite a snapshot file's lines with `edit` and a fresh checksum (a forger who knows the format). */
@@ -141,6 +149,27 @@ describe('import across a validator-set change', () => {
       lines[3] = '[]';
     });
     await expect(importSnapshot({ dataDir: join(tempDir(), 'n'), genesis: doc, input: stepless })).rejects.toMatchObject({ code: 'SNAPSHOT_CERTIFICATE' });
+  });
+});
+
+describe('stored tree versions (the node\'s form since issue 12)', () => {
+  it('export walks the stored version at a persisted state; rollback deletes the top version, and its block re-applied from the one before gives the same root', async () => {
+    const { dir, roots, blocks } = await chainDir(6, [2, 4], false, 'tree');
+    let level = await openLevelBlockStore(join(dir, 'chain'));
+    expect([level.snapshotHeights(), level.stateHeights()]).toEqual([[2, 4], [1, 2, 3, 4, 5, 6]]);
+    await level.close();
+    const file = join(tempDir(), 'snap.jsonl');
+    expect(await exportSnapshot({ dataDir: dir, genesis: doc, output: file })).toMatchObject({ height: 4, stateRoot: roots.get(4) });
+    expect(await importSnapshot({ dataDir: join(tempDir(), 'n'), genesis: doc, input: file })).toMatchObject({ height: 4, stateRoot: roots.get(4) });
+    expect(await rollback({ dataDir: dir, genesis: doc })).toEqual({ topBefore: 6, topAfter: 6, resumeAt: 5, deletedState: 6 });
+    level = await openLevelBlockStore(join(dir, 'chain'));
+    expect(level.stateHeights()).toEqual([1, 2, 3, 4, 5]);
+    const resume = await loadResumePoint(level, doc.genesisHash, silentLog);
+    expect(resume?.height).toBe(5);
+    expect(stateRoot(applyBlock(resume!.appState, blocks.get(6)!.block))).toBe(roots.get(6));
+    await level.close();
+    expect(await rollback({ dataDir: dir, genesis: doc, hard: true })).toEqual({ topBefore: 6, topAfter: 5, resumeAt: 5, deletedState: null });
+    expect(await rollback({ dataDir: dir, genesis: doc })).toEqual({ topBefore: 5, topAfter: 5, resumeAt: 4, deletedState: 5 });
   });
 });
 

@@ -60,7 +60,7 @@ describe('commit observer', () => {
     const { mempool, txPool, attestPool, observer, committed } = setup();
     mempool.add(proofN(1));
     mempool.add(proofN(2));
-    txPool.submit(bond, { height: 0, validatorKey: () => undefined, account: () => ({ balance: 10_000, nonce: 0 }) });
+    txPool.submit(bond, { height: 0, validator: () => undefined, account: () => ({ balance: 10_000, nonce: 0 }) });
     expect(attestPool.add(attest)).toEqual({ ok: true, duplicate: false });
     const { block, certificate } = blockAt(1, [{ type: 'submit', proof: proofN(1) }, bond, attest]);
     observer.observe({ type: 'commit-block', block, certificate });

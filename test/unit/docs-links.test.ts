@@ -103,4 +103,12 @@ describe('error codes are documented', () => {
     const missing = Object.keys(ADMISSION_ERROR_CODES).filter((code) => !doc.includes(`| \`${code}\` |`));
     expect(missing).toEqual([]);
   });
+
+  it('every tx door code (POST /txs 400, GET /txs/:hash dropped) has a row in docs/API_REFERENCE.md', async () => {
+    const { TX_DOOR_CODES } = await import('../../src/api/openapi.js');
+    const { TX_EXPIRED } = await import('../../src/core/pool/tx-pool.js');
+    const doc = readFileSync(join(repoRoot, 'docs/API_REFERENCE.md'), 'utf8');
+    const missing = [...Object.keys(TX_DOOR_CODES), TX_EXPIRED].filter((code) => !doc.includes(`| \`${code}\` |`));
+    expect(missing).toEqual([]);
+  });
 });

@@ -15,6 +15,9 @@ import {
   type LedgerState,
 } from '../../src/core/ledger/index.js';
 import { hashHeader, voteSignBytes } from '../../src/core/ledger/consensus-bridge.js';
+import { KEY, readKey } from '../../src/core/ledger/state.js';
+import { vrfAlpha } from '../../src/core/consensus/election.js';
+import { vrfProve } from '../../src/crypto/vrf.js';
 import type { SignNetwork } from '../../src/core/codec/sign-domain.js';
 import type { AttestedVerdict, Block, BlockHeader, Certificate, Proof, Tx, Vote } from '../../src/core/types/index.js';
 
@@ -22,7 +25,7 @@ export function keyFor(name: string): KeyPair {
   return keyPairFromSeed(sha256Hex(`ledger-test-key/${name}`));
 }
 
-export function makeGenesis(opts: { validators?: number; stakes?: number[]; accounts?: { name: string; balance: number }[]; params?: Record<string, number | boolean> } = {}): { doc: GenesisDoc; keys: Map<string, KeyPair> } {
+export function makeGenesis(opts: { validators?: number; stakes?: number[]; accounts?: { name: string; balance: number }[]; params?: Record<string, number | boolean | string> } = {}): { doc: GenesisDoc; keys: Map<string, KeyPair> } {
   const n = opts.stakes?.length ?? opts.validators ?? 4;
   const keys = new Map<string, KeyPair>();
   const validators = Array.from({ length: n }, (_, i) => {
@@ -70,8 +73,17 @@ export function signVote(network: SignNetwork, key: KeyPair, body: Omit<Vote, 's
   return { ...body, signature: sign(key.secretKey, voteSignBytes(network, body)) };
 }
 
-/** A block the ledger accepts: header roots from prepareBlock; throws if any tx would be dropped. */
-export function makeBlock(state: LedgerState, txs: Tx[], opts: { proposer?: string; lastCommit?: Certificate | null; round?: number } = {}): Block {
+/**
+ * The VRF proof a proposer puts in its header under committees (proposer_election vrf): over the seed of the block
+ * before as the state records it (the genesis hash before block 1). `prevSeed` overrides it (a proposer's choice).
+ */
+export function vrfProofFor(state: LedgerState, proposer: string, height: number, prevSeed?: string): string {
+  const seed = prevSeed ?? readKey<string>(state.tree, KEY.seed) ?? state.genesisHash;
+  return vrfProve(keyFor(proposer).secretKey, vrfAlpha(state.chain.chainId, height, seed)).pi;
+}
+
+/** A block the ledger accepts: header roots from prepareBlock; throws if any tx would be dropped. With committees, the proposer's VRF proof. */
+export function makeBlock(state: LedgerState, txs: Tx[], opts: { proposer?: string; lastCommit?: Certificate | null; round?: number; vrfProof?: string | null } = {}): Block {
   const height = state.chain.height + 1;
   const proposer = opts.proposer ?? (state.activeSet[(height - 1) % state.activeSet.length]?.id as string);
   const p = prepareBlock(state, { height, proposer, candidates: txs });
@@ -88,6 +100,8 @@ export function makeBlock(state: LedgerState, txs: Tx[], opts: { proposer?: stri
     lastCommitHash: '',
     validatorsHash: p.validatorsHash,
   };
+  const vrfProof = opts.vrfProof === undefined ? ((state.params.committeeSize ?? 0) > 0 ? vrfProofFor(state, proposer, height) : null) : opts.vrfProof;
+  if (vrfProof !== null) header.vrfProof = vrfProof;
   return { header, txs: p.txs, lastCommit: opts.lastCommit ?? null };
 }
 

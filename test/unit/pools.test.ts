@@ -17,7 +17,7 @@ const bond = (nonce: number): BondTx => bondTx(network, account, 'node_9', keyFo
 /** The ledger at `height`: node_1 registered; `account` funded with `balance` at `nonce`. */
 const view = (height: number, nonce = 0, balance = 1_000_000): TxPoolView => ({
   height,
-  validatorKey: (id) => (id === 'node_1' ? keyFor('node_1').publicKey : undefined),
+  validator: (id) => (id === 'node_1' ? { publicKey: keyFor('node_1').publicKey, stake: 10_000, nonce: 0 } : undefined),
   account: (address) => (address === account.publicKey ? { balance, nonce } : undefined),
 });
 const attest = (n: number): AttestTx => ({ type: 'attest-commit', validator: 'node_1', commitments: [{ proofId: String(n).padStart(64, '0'), commitment: '00'.repeat(32) }], signature: `sig${n}` });
@@ -48,7 +48,7 @@ describe('tx pool', () => {
     pool.submit(bond(1), view(1));
     expect(pool.submit(bond(2), view(1))).toEqual({ ok: false, kind: 'full' });
     expect([...pool.pending()].map((tx) => (tx as BondTx).nonce)).toEqual([0, 1]);
-    pool.onCommitted(2, [bond(0)]);
+    pool.onCommitted(2, [bond(0)], view(2, 1));
     expect(pool.status(hash)).toEqual({ hash, status: 'committed', height: 2 });
     expect(pool.size()).toBe(1);
     expect(pool.submit(bond(0), view(2))).toEqual({ ok: true, hash, duplicate: true });
@@ -59,10 +59,10 @@ describe('tx pool', () => {
     const pool = createTxPool({ ...network, expiryBlocks: 3 });
     const hash = txHash(bond(0));
     pool.submit(bond(0), view(10));
-    pool.onCommitted(13, []);
+    pool.onCommitted(13, [], view(13));
     expect(pool.status(hash)).toEqual({ hash, status: 'pending' });
-    pool.onCommitted(14, []);
-    expect(pool.status(hash)).toMatchObject({ hash, status: 'dropped', reason: expect.stringContaining('not committed within 3 blocks') });
+    pool.onCommitted(14, [], view(14));
+    expect(pool.status(hash)).toMatchObject({ hash, status: 'dropped', code: 'TX_EXPIRED', reason: expect.stringContaining('not committed within 3 blocks') });
     expect(pool.size()).toBe(0);
     expect(pool.submit(bond(0), view(14))).toEqual({ ok: true, hash, duplicate: false });
     expect(pool.status(hash)).toEqual({ hash, status: 'pending' });
@@ -71,7 +71,7 @@ describe('tx pool', () => {
   it('keeps a bounded history, forgetting the oldest outcome first', () => {
     const pool = createTxPool({ ...network, historyEntriesMax: 2 });
     const txs = [bond(0), bond(1), bond(2)];
-    pool.onCommitted(5, txs);
+    pool.onCommitted(5, txs, view(5, 3));
     expect(pool.status(txHash(txs[0]!))).toBeNull();
     expect(pool.status(txHash(txs[2]!))).toMatchObject({ status: 'committed', height: 5 });
   });
@@ -81,7 +81,7 @@ describe('tx pool', () => {
     expect(pool.addGossiped({ ...bond(0), nonce: 5 }, view(1))).toBe(false);
     expect(pool.addGossiped(bond(0), view(1))).toBe(true);
     expect(pool.addGossiped(bond(0), view(1))).toBe(false);
-    pool.onCommitted(2, [bond(0)]);
+    pool.onCommitted(2, [bond(0)], view(2, 1));
     expect(pool.addGossiped(bond(0), view(2, 1))).toBe(false);
     expect(pool.addGossiped(bond(1), view(2, 1))).toBe(true);
     expect(pool.addGossiped(bond(2), view(2, 1))).toBe(true);

@@ -204,7 +204,7 @@ describe('proof fees: the check is one function', () => {
   it('checkProofPayment with fees off accepts a plain submission at fee 0', () => {
     const plain = genesisState(makeGenesis().doc);
     const view = { network: ledgerNetwork(plain), params: plain.params, verifySig: verify };
-    expect(checkProofPayment(view, proofN(1), proofId(proofN(1)), undefined, undefined, 0)).toEqual({ ok: true, fee: 0, account: null });
+    expect(checkProofPayment(view, proofN(1), proofId(proofN(1)), undefined, undefined)).toEqual({ ok: true, fee: 0, account: null });
   });
 });
 

@@ -7,7 +7,10 @@ import { ConsensusDriver } from '../../src/core/consensus/driver.js';
 import { defaultVerifier, hashHeader } from '../../src/core/consensus/messages.js';
 import { initialPriorities, nextHeightPriorities } from '../../src/core/consensus/proposer.js';
 import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
-import { applyBlock, createLedgerApp, genesisState, genesisValidatorSet, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
+import { applyBlock, createLedgerApp, genesisState, genesisValidatorSet, getProof, getStats, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
+import { smtResolve, type SmtNode } from '../../src/core/ledger/smt.js';
+import { SMT_NODE_CACHE_MAX } from '../../src/core/limits.js';
+import { proofId } from '../../src/core/types/proof.js';
 import type { Block, Certificate } from '../../src/core/types/consensus.js';
 import { openDataDir } from '../../src/node/data-dir.js';
 import { loadResumePoint, persistIfBehind } from '../../src/node/state-snapshots.js';
@@ -15,9 +18,9 @@ import { resumePointOf } from '../../src/core/consensus/state-machine.js';
 import { silentLog } from '../../src/ports/log.js';
 import { certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
-// The node's persisted states through its real data directory: written in the block's batch every interval,
-// opened at by the driver; a block that reached only the commit journal (kill -9 before LevelDB) is replayed
-// without its state, and the node opens at the state before and re-applies up to it.
+// The node's persisted states through its real data directory: every block's batch stores its tree version (and
+// every interval a persisted state), the driver opens at the newest; a block that reached only the commit journal
+// (kill -9 before LevelDB) is replayed without its state, and the node opens at the version before and re-applies it.
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -26,11 +29,11 @@ afterEach(() => {
 const { doc, keys } = makeGenesis({ validators: 4 });
 const set = genesisValidatorSet(doc);
 
-function chain(top: number): { block: Block; certificate: Certificate; state: LedgerState }[] {
+function chain(top: number, proofsPerBlock = 1): { block: Block; certificate: Certificate; state: LedgerState }[] {
   let s = genesisState(doc);
   const out = [];
   for (let h = 1; h <= top; h++) {
-    const block = makeBlock(s, [{ type: 'submit', proof: proofN(h) }]);
+    const block = makeBlock(s, Array.from({ length: proofsPerBlock }, (_, i) => ({ type: 'submit' as const, proof: proofN(h * 1000 + i) })));
     s = applyBlock(s, block);
     out.push({ block, certificate: certify(doc, block.header, ['node_1', 'node_2', 'node_3'], keys), state: s });
   }
@@ -38,7 +41,7 @@ function chain(top: number): { block: Block; certificate: Certificate; state: Le
 }
 
 describe('persisted states in the data directory', () => {
-  it('a block only in the commit journal at a snapshot height: the node opens at the state before and re-applies to the top', async () => {
+  it('a block only in the commit journal: the node opens at the stored version before it and re-applies only that block', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pop-snapshots-'));
     dirs.push(dir);
     const blocks = chain(5);
@@ -62,9 +65,10 @@ describe('persisted states in the data directory', () => {
     stores = await open();
     expect(stores.chain.height()).toBe(4);
     expect(stores.chain.level.snapshotHeights()).toEqual([2]);
+    expect(stores.chain.level.stateHeights()).toEqual([1, 2, 3]);
     const resume = await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog);
-    expect(resume?.height).toBe(2);
-    expect(stateRoot(resume!.appState)).toBe(stateRoot(blocks[1]!.state));
+    expect(resume?.height).toBe(3);
+    expect(stateRoot(resume!.appState)).toBe(stateRoot(blocks[2]!.state));
     let reapplied = 0;
     const app = createLedgerApp();
     const counting = { ...app, applyBlock: (...a: Parameters<typeof app.applyBlock>) => (reapplied++, app.applyBlock(...a)) };
@@ -73,16 +77,89 @@ describe('persisted states in the data directory', () => {
       { genesisHash: doc.genesisHash, appState: genesisState(doc), resume },
       { clock: { nowMs: () => 0, wallMs: () => 0, schedule: () => () => undefined }, transport: { send: () => undefined, broadcast: () => undefined }, signer: { sign: () => ({ ok: false, code: 'SAFETY_WRONG_SIGNER', message: 'observer' }) }, blocks: stores.chain, wal: stores.wal, mempool: { candidates: () => [] } },
     );
-    expect(reapplied).toBe(2); // blocks 3 and 4
+    expect(reapplied).toBe(1); // block 4 only
     expect(driver.state.height).toBe(5);
     expect(stateRoot(driver.state.appState)).toBe(stateRoot(blocks[3]!.state));
     expect(driver.state.priorities).toEqual(nextHeightPriorities(set, priorities, set)); // stepped from the persisted ones
-    // That start re-applied a whole interval: the state at the top is persisted now, so crashes cannot pile up.
-    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 2, 5)).toBeNull();
-    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 2, 2)).toBe(4);
+    // A start that re-applied a whole interval persists the state at the top at once (local form).
+    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 3, 5)).toBeNull();
+    expect(await persistIfBehind(stores.chain.level, resumePointOf(driver.state), 3, 1)).toBe(4);
     expect(stores.chain.level.snapshotHeights()).toEqual([2, 4]);
     expect(stateRoot((await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog))!.appState)).toBe(stateRoot(blocks[3]!.state));
     stores.wal.close();
     await stores.chain.close();
   });
+
+  it('a restart after a clean stop opens at the top block\'s stored tree and re-applies no block', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-snapshots-'));
+    dirs.push(dir);
+    const blocks = chain(5);
+    let applied: LedgerState | undefined;
+    const open = () => openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: (err) => { throw err; }, appliedState: () => applied, snapshotInterval: 100 });
+    let stores = await open();
+    let priorities = initialPriorities(set);
+    for (const { block, certificate, state } of blocks) {
+      priorities = nextHeightPriorities(set, priorities, set);
+      applied = state;
+      stores.chain.put(block, certificate, { height: block.header.height, appState: state, blockHash: hashHeader(block.header), certificate, validators: set, priorities });
+    }
+    stores.wal.close();
+    await stores.chain.close();
+    applied = undefined;
+    stores = await open();
+    expect(stores.chain.level.snapshotHeights()).toEqual([]); // no persisted state (interval 100): the tree versions are enough
+    const resume = await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog);
+    expect(resume?.height).toBe(5);
+    let reapplied = 0;
+    const app = createLedgerApp();
+    const counting = { ...app, applyBlock: (...a: Parameters<typeof app.applyBlock>) => (reapplied++, app.applyBlock(...a)) };
+    const driver = new ConsensusDriver<LedgerState>(
+      { config: { chainId: doc.chainId, self: null, timeouts: DEFAULT_TIMEOUTS }, app: counting, verifier: defaultVerifier },
+      { genesisHash: doc.genesisHash, appState: genesisState(doc), resume },
+      { clock: { nowMs: () => 0, wallMs: () => 0, schedule: () => () => undefined }, transport: { send: () => undefined, broadcast: () => undefined }, signer: { sign: () => ({ ok: false, code: 'SAFETY_WRONG_SIGNER', message: 'observer' }) }, blocks: stores.chain, wal: stores.wal, mempool: { candidates: () => [] } },
+    );
+    expect(reapplied).toBe(0);
+    expect(driver.state.height).toBe(6);
+    expect(stateRoot(driver.state.appState)).toBe(stateRoot(blocks[4]!.state));
+    expect(driver.state.priorities).toEqual(priorities);
+    expect(getProof(driver.state.appState, proofId(proofN(5000)))?.submittedHeight).toBe(5); // read through the stored tree
+    stores.wal.close();
+    await stores.chain.close();
+  });
+
+  it('memory does not grow with the proofs: once committed, a state pins only its root, the rest is on disk behind a bounded cache', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-snapshots-'));
+    dirs.push(dir);
+    const blocks = chain(40, 5);
+    let applied: LedgerState | undefined;
+    const stores = await openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: (err) => { throw err; }, appliedState: () => applied, snapshotInterval: 10 });
+    let priorities = initialPriorities(set);
+    for (const { block, certificate, state } of blocks) {
+      priorities = nextHeightPriorities(set, priorities, set);
+      applied = state;
+      stores.chain.put(block, certificate, { height: block.header.height, appState: state, blockHash: hashHeader(block.header), certificate, validators: set, priorities });
+    }
+    await stores.chain.flushed();
+    const top = blocks.at(-1)!.state;
+    // Today's all-in-memory tree pins every node (hundreds here, millions on a chain that ran for years).
+    expect(allNodes(top.tree)).toBeGreaterThan(400);
+    for (const { state } of blocks) expect(inMemoryNodes(state.tree)).toBeLessThanOrEqual(1);
+    expect(stores.chain.level.stateNodes.size()).toBeLessThanOrEqual(SMT_NODE_CACHE_MAX);
+    expect(getStats(top).proofsSubmitted).toBe(200);
+    stores.wal.close();
+    await stores.chain.close();
+  });
 });
+
+/** Nodes reachable from `tree` without reading a stub: what the state pins in memory. */
+function inMemoryNodes(tree: SmtNode | null): number {
+  if (tree === null || tree.kind === 'stub') return 0;
+  return 1 + (tree.kind === 'inner' ? inMemoryNodes(tree.left) + inMemoryNodes(tree.right) : 0);
+}
+
+/** Every node of `tree`, reading stubs. */
+function allNodes(tree: SmtNode | null): number {
+  if (tree === null) return 0;
+  const n = smtResolve(tree);
+  return 1 + (n.kind === 'inner' ? allNodes(n.left) + allNodes(n.right) : 0);
+}

@@ -11,12 +11,22 @@
  *   meta:pruned           -> highest height the pruner went through (0 when none)
  *   hdr:<height 12 digits> -> { height, hash, header, certificate } of a block whose body was pruned
  *   snap:<height 12 digits> -> { chunkCount, head } of a persisted state (the newest STATE_SNAPSHOTS_KEPT)
- *   snapchunk:<height 12 digits>:<index 6 digits> -> one chunk of it
+ *   snapchunk:<height 12 digits>:<index 6 digits> -> one chunk of it (none for a state stored as a tree version:
+ *                           its snap: value then names the version's root, { chunkCount: 0, head, root })
+ *   root:<height 12 digits> -> { root: [nodeKey, hash] | null, head } the ledger tree after that block (the newest
+ *                           STATE_VERSIONS_KEPT heights), written in the block's batch (src/core/ledger/smt-store.ts)
+ *   smt:<nodeKey>         -> one tree node (nodeKey = <version 12 digits>:<depth 3 digits>:<path hex>)
+ *   stale:<height 12 digits>:<nodeKey> -> '' the node left the tree at that height (deleted once the kept versions
+ *                           are at or above it, or moved to held: when a kept persisted state's version holds it)
+ *   held:<height 12 digits>:<nodeKey> -> '' a stale node the persisted state at that height still holds (deleted
+ *                           once that state is dropped); both bounded per commit (STATE_PRUNE_NODES_PER_COMMIT)
  * Every commit is one atomic batch written with `sync: true`, so a `kill -9` loses nothing that was
  * acknowledged. Writes are serialized through one promise chain.
  */
 import { ClassicLevel } from 'classic-level';
-import { PRUNE_BATCH_BLOCKS, STATE_SNAPSHOTS_KEPT } from '../../core/limits.js';
+import { PRUNE_BATCH_BLOCKS, SMT_NODE_CACHE_MAX, STATE_PRUNE_NODES_PER_COMMIT, STATE_SNAPSHOTS_KEPT, STATE_VERSIONS_KEPT } from '../../core/limits.js';
+import { createSmtNodeCache, smtStoredRoot, smtWriteSet, type SmtNodeCache, type SmtWriteSet } from '../../core/ledger/smt-store.js';
+import type { SmtNode } from '../../core/ledger/smt.js';
 import { proofId } from '../../core/types/proof.js';
 import type { BlockHeader, Certificate } from '../../core/types/consensus.js';
 import { BlockStoreError, type BlockStore, type CommitBatch, type DroppedProofStatus, type PendingProof, type PersistedSnapshot, type ProofStatus, type StoredBlock } from '../../ports/block-store.js';
@@ -58,6 +68,22 @@ function snapChunkKey(height: number, index: number): string {
   return 'snapchunk:' + String(height).padStart(HEIGHT_DIGITS, '0') + ':' + String(index).padStart(6, '0');
 }
 
+const pad = (height: number): string => String(height).padStart(HEIGHT_DIGITS, '0');
+
+function rootKey(height: number): string {
+  return 'root:' + String(height).padStart(HEIGHT_DIGITS, '0');
+}
+
+function staleKey(height: number, nodeKey: string): string {
+  return 'stale:' + String(height).padStart(HEIGHT_DIGITS, '0') + ':' + nodeKey;
+}
+
+/** A stored tree version's root pointer (root: value) and a state marker's (snap: value with chunkCount 0). */
+interface RootRecord {
+  root: [string, string] | null;
+  head: string;
+}
+
 function pendingKey(acceptedAtMs: number, id: string): string {
   return 'pending:' + String(Math.max(0, Math.floor(acceptedAtMs))).padStart(MS_DIGITS, '0') + ':' + id;
 }
@@ -86,10 +112,10 @@ async function readCount(db: ClassicLevel<string, string>, key: string): Promise
 }
 
 /** Ops writing `snapshot` and deleting the oldest kept ones beyond STATE_SNAPSHOTS_KEPT; returns those deleted. */
-function snapshotOps(ops: LevelOp[], snapshot: PersistedSnapshot, kept: readonly { height: number; chunkCount: number }[]): { height: number; chunkCount: number }[] {
+function snapshotOps(ops: LevelOp[], snapshot: PersistedSnapshot, kept: readonly { height: number; chunkCount: number }[], root?: [string, string] | null): { height: number; chunkCount: number }[] {
   const same = kept.find((s) => s.height === snapshot.height);
   if (same) deleteSnapshotOps(ops, same); // a re-commit: its chunks may be fewer now
-  ops.push({ type: 'put', key: snapKey(snapshot.height), value: JSON.stringify({ chunkCount: snapshot.chunks.length, head: snapshot.head }) });
+  ops.push({ type: 'put', key: snapKey(snapshot.height), value: JSON.stringify({ chunkCount: snapshot.chunks.length, head: snapshot.head, ...(root !== undefined ? { root } : {}) }) });
   snapshot.chunks.forEach((chunk, i) => ops.push({ type: 'put', key: snapChunkKey(snapshot.height, i), value: chunk }));
   const older = kept.filter((s) => s.height !== snapshot.height);
   const dropped = older.slice(0, Math.max(0, older.length - (STATE_SNAPSHOTS_KEPT - 1)));
@@ -124,6 +150,14 @@ export type LevelBlockStore = BlockStore & {
   getBlockSync(height: number): StoredBlock | null;
   /** Heights of the persisted states, oldest first. */
   snapshotHeights(): number[];
+  /** Heights whose ledger tree version (root pointer) is stored, oldest first (the newest STATE_VERSIONS_KEPT). */
+  stateHeights(): number[];
+  /** The tree version stored at `height` as a persisted state (no chunks, `tree` its root), or null. */
+  loadStateVersion(height: number): Promise<PersistedSnapshot | null>;
+  /** The stored tree's node cache (what the ledger reads stored nodes through). */
+  readonly stateNodes: SmtNodeCache;
+  /** Tree nodes written and deleted (pruned) by this process' commits. */
+  readonly stateStats: { readonly writtenNodes: number; readonly prunedNodes: number };
   /** A persisted state, or null when there is none at `height`. */
   loadSnapshot(height: number): Promise<PersistedSnapshot | null>;
   /**
@@ -131,7 +165,7 @@ export type LevelBlockStore = BlockStore & {
    * their state), with the same retention. Throws STORE_HEIGHT_GAP above the latest stored block.
    */
   saveSnapshot(snapshot: PersistedSnapshot): Promise<void>;
-  /** Delete the persisted state at `height` (rollback). */
+  /** Delete the persisted state and the tree version at `height` (rollback). */
   deleteSnapshot(height: number): Promise<void>;
   /** Heights below this + 1 were never stored here (an imported store); 0 for a store that began at genesis. */
   baseHeight(): number;
@@ -160,7 +194,7 @@ export type LevelBlockStore = BlockStore & {
   compact(): Promise<void>;
 };
 
-export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore> {
+export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?: number } = {}): Promise<LevelBlockStore> {
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   await db.open();
   let latest = 0;
@@ -177,6 +211,71 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
   }
   let closed = false;
   let chain: Promise<unknown> = Promise.resolve();
+  const stateNodes = createSmtNodeCache({ readNode: (key) => (closed ? undefined : db.getSync('smt:' + key)) }, options.nodeCacheMax ?? SMT_NODE_CACHE_MAX);
+  const roots: number[] = [];
+  for await (const key of db.keys({ gte: 'root:', lt: 'root;' })) roots.push(Number(key.slice(5)));
+  // The last stored tree: the next commit's tree was built from it, so its nodes the new one drops are stale.
+  let lastRoot: { height: number; tree: SmtNode | null } | null = null;
+  const readRoot = (height: number): RootRecord | null => {
+    const text = db.getSync(rootKey(height));
+    return text === undefined ? null : parseJson<RootRecord>(text, `tree version ${height}`);
+  };
+  const setLastRoot = (): void => {
+    const height = roots.at(-1);
+    const record = height === undefined ? null : readRoot(height);
+    lastRoot = height === undefined || record === null ? null : { height, tree: smtStoredRoot(record.root, stateNodes) };
+  };
+  setLastRoot();
+
+  /** Ops storing the block's tree version, retiring old root pointers and pruning stale nodes (bounded). */
+  async function stateOps(ops: LevelOp[], height: number, state: NonNullable<CommitBatch['state']>, head: { snapshotsKept: number[] }): Promise<{ write: SmtWriteSet; dropped: number[] }> {
+    const previous = lastRoot !== null && lastRoot.height < height ? lastRoot.tree : null;
+    const write = smtWriteSet(state.tree, height, previous, stateNodes);
+    for (const [key, record] of write.nodes) ops.push({ type: 'put', key: 'smt:' + key, value: record });
+    for (const key of write.stale) ops.push({ type: 'put', key: staleKey(height, key), value: '' });
+    ops.push({ type: 'put', key: rootKey(height), value: JSON.stringify({ root: write.root, head: state.head } satisfies RootRecord) });
+    const dropped = roots.filter((h) => h <= height - STATE_VERSIONS_KEPT && h !== height);
+    for (const h of dropped) ops.push({ type: 'del', key: rootKey(h) });
+    // A node created at c and stale since s is in exactly the versions c..s-1. Once every recent version kept is at
+    // or above s, it is deleted, unless a kept persisted state k has c <= k < s: then it waits in `held:<k>` (the
+    // newest such k; older ones go first) until that state is dropped. So a persisted state keeps only the nodes
+    // of its version the chain has replaced since, not every node replaced since it.
+    const recentMin = Math.min(height, ...roots.filter((h) => !dropped.includes(h)));
+    const snaps = head.snapshotsKept;
+    // At least as many as this block made stale, plus a constant that drains a backlog: O(the block's changes).
+    const limit = STATE_PRUNE_NODES_PER_COMMIT + write.stale.length;
+    let pruned = 0;
+    for await (const key of db.keys({ gte: 'stale:', lt: 'stale:' + pad(recentMin + 1), limit })) {
+      const staleSince = Number(key.slice('stale:'.length, 'stale:'.length + HEIGHT_DIGITS));
+      const nodeKey = key.slice('stale:'.length + HEIGHT_DIGITS + 1);
+      const created = Number(nodeKey.slice(0, HEIGHT_DIGITS));
+      const holder = snaps.filter((k) => created <= k && k < staleSince).at(-1);
+      ops.push({ type: 'del', key });
+      if (holder === undefined) {
+        ops.push({ type: 'del', key: 'smt:' + nodeKey });
+        pruned++;
+      } else ops.push({ type: 'put', key: 'held:' + pad(holder) + ':' + nodeKey, value: '' });
+    }
+    // Nodes held for persisted states no longer kept (all older than the oldest kept one).
+    const heldBelow = snaps.length === 0 ? 'held;' : 'held:' + pad(Math.min(...snaps));
+    for await (const key of db.keys({ gte: 'held:', lt: heldBelow, limit })) {
+      ops.push({ type: 'del', key }, { type: 'del', key: 'smt:' + key.slice('held:'.length + HEIGHT_DIGITS + 1) });
+      pruned++;
+    }
+    stats.prunedNodes += pruned;
+    stats.writtenNodes += write.nodes.length;
+    return { write, dropped };
+  }
+
+  /** Ops deleting the tree version written at `height` (rollback): its root pointer, nodes and stale entries. */
+  async function versionDeleteOps(ops: LevelOp[], height: number): Promise<void> {
+    const tag = String(height).padStart(HEIGHT_DIGITS, '0');
+    ops.push({ type: 'del', key: rootKey(height) });
+    for (const prefix of ['smt:' + tag + ':', 'stale:' + tag + ':']) {
+      for await (const key of db.keys({ gte: prefix, lt: prefix + '\uffff' })) ops.push({ type: 'del', key });
+    }
+  }
+  const stats = { writtenNodes: 0, prunedNodes: 0 };
 
   function serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = chain.then(() => {
@@ -247,7 +346,15 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
           { type: 'put', key: 'meta:latest', value: String(block.height) },
         ];
         if (batch.stateJson !== undefined) ops.push({ type: 'put', key: 'state', value: JSON.stringify({ height: block.height, stateJson: batch.stateJson }) });
-        const dropped = batch.snapshot ? snapshotOps(ops, batch.snapshot, snapshots) : [];
+        let stored: { write: SmtWriteSet; dropped: number[] } | null = null;
+        let dropped: { height: number; chunkCount: number }[] = [];
+        let marker: PersistedSnapshot | undefined;
+        if (batch.state) {
+          marker = batch.state.snapshot ? { height: block.height, head: batch.state.head, chunks: [] } : undefined;
+          const keptAfter = marker ? [...snapshots.map((x) => x.height), block.height].sort((a, b) => a - b).slice(-STATE_SNAPSHOTS_KEPT) : snapshots.map((x) => x.height);
+          stored = await stateOps(ops, block.height, batch.state, { snapshotsKept: keptAfter });
+          if (marker) dropped = snapshotOps(ops, marker, snapshots, stored.write.root);
+        } else if (batch.snapshot) dropped = snapshotOps(ops, batch.snapshot, snapshots);
         for (const [key, value] of Object.entries(batch.blobs ?? {})) ops.push({ type: 'put', key: 'blob:' + key, value });
         for (const { id, status } of batch.proofs ?? []) {
           const current = await readStatus(id);
@@ -259,16 +366,34 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
         await db.batch(ops, { sync: true });
         latest = block.height;
         for (const d of dropped) snapshots.splice(snapshots.indexOf(d), 1);
-        if (batch.snapshot) keepSnapshot(snapshots, batch.snapshot);
+        const kept = marker ?? batch.snapshot;
+        if (kept) keepSnapshot(snapshots, kept);
+        if (stored && batch.state) {
+          for (const h of stored.dropped) roots.splice(roots.indexOf(h), 1);
+          roots.push(block.height);
+          lastRoot = { height: block.height, tree: batch.state.tree };
+          stored.write.finish();
+        }
       });
     },
 
     snapshotHeights: () => snapshots.map((s) => s.height),
+    stateHeights: () => [...roots],
+    stateNodes,
+    stateStats: stats,
+
+    async loadStateVersion(height: number): Promise<PersistedSnapshot | null> {
+      const text = await db.get(rootKey(height));
+      if (text === undefined) return null;
+      const { root, head } = parseJson<RootRecord>(text, `tree version ${height}`);
+      return { height, head, chunks: [], tree: smtStoredRoot(root, stateNodes) };
+    },
 
     async loadSnapshot(height: number): Promise<PersistedSnapshot | null> {
       const text = await db.get(snapKey(height));
       if (text === undefined) return null;
-      const { chunkCount, head } = parseJson<{ chunkCount: number; head: string }>(text, `snapshot ${height}`);
+      const { chunkCount, head, root } = parseJson<{ chunkCount: number; head: string; root?: RootRecord['root'] }>(text, `snapshot ${height}`);
+      if (root !== undefined) return { height, head, chunks: [], tree: smtStoredRoot(root, stateNodes) };
       const keys = Array.from({ length: chunkCount }, (_, i) => snapChunkKey(height, i));
       const chunks = await db.getMany(keys);
       if (chunks.some((c) => c === undefined)) throw new BlockStoreError('STORE_CORRUPT', `snapshot ${height} is missing chunks`);
@@ -289,11 +414,17 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
     deleteSnapshot(height: number): Promise<void> {
       return serial(async () => {
         const found = snapshots.find((s) => s.height === height);
-        if (!found) return;
+        const version = roots.includes(height);
+        if (!found && !version) return;
         const ops: LevelOp[] = [];
-        deleteSnapshotOps(ops, found);
+        if (found) deleteSnapshotOps(ops, found);
+        if (version) await versionDeleteOps(ops, height);
         await db.batch(ops, { sync: true });
-        snapshots.splice(snapshots.indexOf(found), 1);
+        if (found) snapshots.splice(snapshots.indexOf(found), 1);
+        if (version) {
+          roots.splice(roots.indexOf(height), 1);
+          setLastRoot();
+        }
       });
     },
 
@@ -364,8 +495,14 @@ export async function openLevelBlockStore(dir: string): Promise<LevelBlockStore>
         if (text !== undefined) ops.push({ type: 'del', key: 'hash:' + parseJson<StoredBlock>(text, `block ${latest}`).hash });
         const atTop = snapshots.find((s) => s.height === latest);
         if (atTop) deleteSnapshotOps(ops, atTop);
+        const version = roots.includes(latest);
+        if (version) await versionDeleteOps(ops, latest);
         await db.batch(ops, { sync: true });
         if (atTop) snapshots.splice(snapshots.indexOf(atTop), 1);
+        if (version) {
+          roots.splice(roots.indexOf(latest), 1);
+          setLastRoot();
+        }
         latest -= 1;
         return latest;
       });

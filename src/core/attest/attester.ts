@@ -8,12 +8,15 @@
  * and sends again a commitment or reveal that fell out of the pool before a block took it (its batch went stale).
  * The salt of each commitment comes from `salt(proofId)` (attestSalt: HMAC of the secret key), so nothing secret
  * is kept that a restart could lose.
+ * With verification committees (committee_size > 0) it verifies only the proofs whose committee it is on, and the
+ * proofs escalated to the whole set (their bodies from `proofBody`): the work per validator is about
+ * committee_size / n of the proofs.
  *
  * No adapters, no timers of its own, all state per instance: the simulator runs one per validator.
  */
 import { commitOpen, revealOpen, type PhaseParams } from '../ledger/attest-rule.js';
 import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes } from '../ledger/sign-bytes.js';
-import { getProof, type LedgerState, type ProofRecord } from '../ledger/state.js';
+import { escalatedAt, getProof, mayAttest, type LedgerState, type ProofRecord } from '../ledger/state.js';
 import type { Block } from '../types/consensus.js';
 import { proofId, VERDICTS, type AttestedVerdict, type Proof } from '../types/proof.js';
 import type { AttestCommitTx, AttestRevealTx, AttestTx, RevealItem, SubmitProofTx } from '../types/tx.js';
@@ -48,8 +51,10 @@ export interface AttestChainView {
   attestVerdictsMax: number;
   /** Ledger params: the commit phase and the verdict window. */
   params: PhaseParams;
-  /** A proof's record: its commit phase, and the commitments and reveals on chain. */
+  /** A proof's record: its commit phase, its committee, and the commitments and reveals on chain. */
   proof(proofId: string): ProofRecord | undefined;
+  /** Proofs escalated to the whole set by the block at `height` (committees only; absent: none). */
+  escalated?(): readonly (readonly [string, ProofRecord])[];
 }
 
 /**
@@ -57,7 +62,7 @@ export interface AttestChainView {
  * @example createAttester({ ..., chain: () => attestChainViewOf(state) })
  */
 export function attestChainViewOf(state: LedgerState): AttestChainView {
-  return { height: state.chain.height, attestVerdictsMax: state.params.attestVerdictsMax, params: state.params, proof: (id) => getProof(state, id) };
+  return { height: state.chain.height, attestVerdictsMax: state.params.attestVerdictsMax, params: state.params, proof: (id) => getProof(state, id), escalated: () => escalatedAt(state, state.chain.height) };
 }
 
 export interface AttesterOptions {
@@ -85,6 +90,11 @@ export interface AttesterOptions {
   onVerified?: (verdict: AttestedVerdict) => void;
   /** The verifier rejected (not a verdict nor an abstention): the attester attests `abstain` for this proof. */
   onVerifyFailed?: (err: Error, height: number) => void;
+  /**
+   * The text of a proof submitted in an earlier block (the node reads it from its block store): needed for a proof
+   * this validator skipped (not on its committee) that escalated to the whole set. Absent or undefined: skipped.
+   */
+  proofBody?: (proofId: string, record: ProofRecord) => Proof | undefined;
 }
 
 export interface Attester {
@@ -195,7 +205,20 @@ export function createAttester(options: AttesterOptions): Attester {
     attestBlock(block) {
       if (stopped) return;
       advance();
-      for (const tx of block.txs) if (tx.type === 'submit') verifyProof(tx.proof, proofId(tx.proof), block.header.height, options.priorityOf?.(tx) ?? 0);
+      const view = options.chain();
+      for (const tx of block.txs) {
+        if (tx.type !== 'submit') continue;
+        const id = proofId(tx.proof);
+        const record = view.proof(id);
+        // Committees: a proof whose committee this validator is not on is not its work (unless it escalates).
+        if (record !== undefined && !mayAttest(record, me)) continue;
+        verifyProof(tx.proof, id, block.header.height, options.priorityOf?.(tx) ?? 0);
+      }
+      for (const [id, record] of view.escalated?.() ?? []) {
+        if (mine.has(id) || record.commits[me] !== undefined || record.attestations[me] !== undefined) continue;
+        const proof = options.proofBody?.(id, record);
+        if (proof !== undefined) verifyProof(proof, id, block.header.height);
+      }
     },
     resume(open, proofBody) {
       const view = options.chain();
@@ -212,7 +235,7 @@ export function createAttester(options: AttesterOptions): Attester {
             mine.set(id, { proofId: id, verdict });
             recovered++;
           }
-        } else if (commitOpen(record, view.params, next)) {
+        } else if (commitOpen(record, view.params, next) && mayAttest(record, me)) {
           const proof = proofBody(id, record);
           if (proof === undefined) continue;
           verifyProof(proof, id, record.submittedHeight);

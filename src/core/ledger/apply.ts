@@ -9,12 +9,18 @@
  *   4. rewards: proposerReward to the proposer; commitReward and one round to each signer of block.lastCommit
  *      (the certificate of H-1 carried in this block, so every node rewards the same signers; the certificate
  *      consensus passes to applyBlock is not used: two nodes may hold different signer subsets of it)
- *   5. commit phases: a proof committed to in this block whose committers now hold > 2/3 of the active set's
- *      stake gets its commit phase closed at H + commitGraceBlocks (at H once every member committed)
- *   6. finality: each pending proof revealed in this block whose top revealed verdict has > 2/3 of the active
- *      set's stake becomes final; reveals so far are compared with it
- *   7. proofs submitted at H - verdictWindowBlocks close: still pending means final `undecided`; active
- *      validators that never committed get a miss, those that committed and never revealed an unrevealed miss
+ *   0. with committees (committee_size > 0): the header's VRF proof must verify under the proposer's key over the
+ *      seed of H-1 (the genesis hash before block 1); its output is the seed of H, from which the committee of
+ *      every proof submitted at H is drawn (BLOCK_VRF_PROOF otherwise: the proposer cannot pick the seed)
+ *   5. commit phases: a proof committed to in this block whose committers now hold > 2/3 of the deciding stake
+ *      (its committee's, else the active set's) gets its commit phase closed at H + commitGraceBlocks (at H once
+ *      every deciding member committed)
+ *   6. finality: each pending proof revealed in this block whose top revealed verdict has > 2/3 of the deciding
+ *      stake becomes final; reveals so far are compared with it
+ *   7. windows that end at H (proofs submitted, or escalated, at H - verdictWindowBlocks): a committee's proof
+ *      still pending escalates to the whole set for a new window from H; otherwise still pending means final
+ *      `undecided`; deciding validators that never committed get a miss, those that committed and never revealed
+ *      an unrevealed miss (non-members of a committee owe nothing)
  *   8. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
  */
 import { canonicalByteLength, type CanonicalValue } from '../codec/canonical.js';
@@ -28,6 +34,8 @@ import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVe
 import type { AttestCommitTx, AttestRevealTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
 import type { Block, BlockHeader } from '../types/consensus.js';
 import { addressRefusal, isQuorum, totalStake, type Validator } from '../types/validator.js';
+import { sampleCommittee } from '../committee/sample.js';
+import { seedOf, vrfProofValid } from '../consensus/election.js';
 import { checkAttest, commitCloseHeight, type AttestRuleView, type SigVerifier } from './attest-rule.js';
 import { hashHeader, hashValidatorSet } from './consensus-bridge.js';
 import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule.js';
@@ -38,6 +46,7 @@ import { resultsRoot, txsRoot } from './results.js';
 import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
 import {
+  deciders,
   KEY,
   ledgerNetwork,
   type Account,
@@ -85,7 +94,26 @@ class BlockContext {
     readonly state: LedgerState,
     readonly height: number,
     readonly verifySig: SigVerifier,
+    /**
+     * With committees: the seed of this block (its VRF output), from which its proofs' committee is drawn; null
+     * without committees, and in prepareBlock (the proposer's VRF proof is made beside its payload; no tx of a block
+     * reads the committee of a proof submitted in it, ATTEST_SAME_BLOCK, and the pre-state root it reports does not
+     * include the records).
+     */
+    readonly seed: string | null = null,
   ) {}
+
+  /** The committee of proofs submitted in this block (member -> stake), drawn once per block. */
+  #committee: Record<string, number> | undefined;
+  committee(): Record<string, number> | undefined {
+    const size = this.params.committeeSize ?? 0;
+    if (size === 0 || this.seed === null) return undefined;
+    if (this.#committee === undefined) {
+      const stakes = new Map(this.activeSet.map((v) => [v.id, v.stake]));
+      this.#committee = Object.fromEntries(sampleCommittee(this.activeSet, this.seed, size).sort().map((id) => [id, stakes.get(id) as number]));
+    }
+    return this.#committee;
+  }
 
   get params() {
     return this.state.params;
@@ -243,9 +271,11 @@ function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
   if (ctx.read(KEY.proof(id)) !== undefined) fail('PROOF_DUPLICATE', `proof ${id} already submitted`);
   // The door's rule (fees.ts), over the account as this block left it: earlier debits are in its balance already.
   const payer = isRecord(tx.payment) && typeof tx.payment.account === 'string' ? ctx.account(tx.payment.account) : undefined;
-  const paid = checkProofPayment(ctx.feeView, tx.proof, id, tx.payment, payer, 0);
+  const paid = checkProofPayment(ctx.feeView, tx.proof, id, tx.payment, payer);
   if (!paid.ok) fail(paid.code, paid.message);
   const record: ProofRecord = { submittedHeight: ctx.height, status: 'pending', verdict: null, finalHeight: null, commitCloseHeight: null, commits: {}, attestations: {} };
+  const committee = ctx.committee();
+  if (committee !== undefined) record.committee = committee;
   if (paid.fee > 0 && payer && paid.account !== null) {
     // Held in the proof's record until its window closes (payProofFee); supply is unchanged meanwhile.
     ctx.write(KEY.account(paid.account), { ...payer, balance: payer.balance - paid.fee });
@@ -446,33 +476,46 @@ function finalize(ctx: BlockContext, proofId: string, record: ProofRecord, verdi
   return final;
 }
 
-/** 5. Close the commit phase early: at once when every member committed, after the grace when > 2/3 of the stake did. */
-function closeCommitPhases(ctx: BlockContext, total: number): void {
+/**
+ * Who decides `record` now and their stakes: its committee (stakes as drawn), else the active set; with their total.
+ * Each member counted once, whatever the maps hold.
+ */
+function decidingStakes(ctx: BlockContext, record: ProofRecord, setTotal: number): { stakes: [string, number][]; total: number } {
+  const committee = deciders(record);
+  if (committee === null) return { stakes: ctx.activeSet.map((v) => [v.id, v.stake]), total: setTotal };
+  const stakes = Object.keys(committee).sort().map((id): [string, number] => [id, committee[id] as number]);
+  return { stakes, total: stakes.reduce((sum, [, stake]) => sum + stake, 0) };
+}
+
+/** 5. Close the commit phase early: at once when every deciding member committed, after the grace when > 2/3 of their stake did. */
+function closeCommitPhases(ctx: BlockContext, setTotal: number): void {
   for (const proofId of [...ctx.committedNow].sort()) {
     const record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
     if (record.status === 'closed') continue;
+    const { stakes, total } = decidingStakes(ctx, record, setTotal);
     let committed = 0;
     let members = 0;
-    for (const v of ctx.activeSet) {
-      if (record.commits[v.id] === undefined) continue;
-      committed += v.stake;
+    for (const [id, stake] of stakes) {
+      if (record.commits[id] === undefined) continue;
+      committed += stake;
       members++;
     }
-    const closeAt = members === ctx.activeSet.length ? ctx.height : isQuorum(committed, total) ? ctx.height + ctx.params.commitGraceBlocks : null;
+    const closeAt = members === stakes.length ? ctx.height : isQuorum(committed, total) ? ctx.height + ctx.params.commitGraceBlocks : null;
     if (closeAt === null || closeAt >= commitCloseHeight(record, ctx.params)) continue;
     ctx.write(KEY.proof(proofId), { ...record, commitCloseHeight: closeAt });
   }
 }
 
-/** 6. Finality over the active set's stake, from the verdicts revealed so far. */
-function finalizeRevealed(ctx: BlockContext, total: number, finalized: ResultLeaf[]): void {
+/** 6. Finality over the deciding stake (the committee's, else the active set's), from the verdicts revealed so far. */
+function finalizeRevealed(ctx: BlockContext, setTotal: number, finalized: ResultLeaf[]): void {
   for (const proofId of [...ctx.attestedNow].sort()) {
     const record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
     if (record.status !== 'pending') continue;
+    const { stakes, total } = decidingStakes(ctx, record, setTotal);
     const tally = new Map<Verdict, number>();
-    for (const v of ctx.activeSet) {
-      const said = record.attestations[v.id];
-      if (said !== undefined && said !== 'abstain') tally.set(said, (tally.get(said) ?? 0) + v.stake);
+    for (const [id, stake] of stakes) {
+      const said = record.attestations[id];
+      if (said !== undefined && said !== 'abstain') tally.set(said, (tally.get(said) ?? 0) + stake);
     }
     for (const verdict of VERDICTS) {
       if (isQuorum(tally.get(verdict) ?? 0, total)) {
@@ -503,25 +546,55 @@ function payProofFee(ctx: BlockContext, record: ProofRecord): void {
   ctx.burn(fee - share * matched.length);
 }
 
-/** 7. Windows that close at this height: undecided if still pending; a miss for each member that did not reveal. */
+/**
+ * A miss for each validator that had to attest `record` in the window ending now and did not reveal: the active
+ * set's members, or only those of its committee while it had one (non-members owe nothing: that is the capacity).
+ */
+function penalizeMisses(ctx: BlockContext, record: ProofRecord): void {
+  const committee = deciders(record);
+  for (const v of ctx.activeSet) {
+    if (record.attestations[v.id] !== undefined || (committee !== null && committee[v.id] === undefined)) continue;
+    const rec = ctx.validator(v.id) as ValidatorRecord;
+    // A commitment never opened costs as much as a wrong verdict: else a validator would commit blind and reveal
+    // only when the others' reveals show it guessed right.
+    if (record.commits[v.id] !== undefined) ctx.penalize(rec, ctx.params.wrongVerdictPenalty, { missed: rec.missed + 1, unrevealed: rec.unrevealed + 1 });
+    else ctx.penalize(rec, ctx.params.missPenalty, { missed: rec.missed + 1 });
+  }
+}
+
+/**
+ * A committee's window ended without a > 2/3 verdict: its members' misses are counted, and the proof gets a new
+ * window of verdict_window_blocks from this height in which every validator of the set commits and reveals, the
+ * whole set's stake deciding (docs/LEDGER.md "Verification committees"). The reveals made so far stay and count;
+ * a commitment never opened is dropped (penalized above), so its maker may commit again.
+ */
+function escalate(ctx: BlockContext, proofId: string, record: ProofRecord): void {
+  penalizeMisses(ctx, record);
+  const commits: Record<string, string> = {};
+  for (const id of Object.keys(record.commits).sort()) if (record.attestations[id] !== undefined) commits[id] = record.commits[id] as string;
+  ctx.write(KEY.proof(proofId), { ...record, escalatedHeight: ctx.height, commitCloseHeight: null, commits });
+  const windowKey = KEY.window(ctx.height);
+  ctx.write(windowKey, [...(ctx.read<string[]>(windowKey) ?? []), proofId]);
+}
+
+/** 7. Windows that end at this height: a committee's undecided proof escalates; else undecided if still pending, and misses. */
 function closeWindows(ctx: BlockContext, finalized: ResultLeaf[]): void {
   const closing = ctx.height - ctx.params.verdictWindowBlocks;
   if (closing < 1) return;
   const windowKey = KEY.window(closing);
   for (const proofId of ctx.read<string[]>(windowKey) ?? []) {
     let record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
-    if (record.status === 'pending') record = finalize(ctx, proofId, record, 'undecided', finalized);
-    for (const v of ctx.activeSet) {
-      if (record.attestations[v.id] !== undefined) continue;
-      const rec = ctx.validator(v.id) as ValidatorRecord;
-      // A commitment never opened costs as much as a wrong verdict: else a validator would commit blind and reveal
-      // only when the others' reveals show it guessed right.
-      if (record.commits[v.id] !== undefined) ctx.penalize(rec, ctx.params.wrongVerdictPenalty, { missed: rec.missed + 1, unrevealed: rec.unrevealed + 1 });
-      else ctx.penalize(rec, ctx.params.missPenalty, { missed: rec.missed + 1 });
+    if (record.status === 'pending' && deciders(record) !== null) {
+      escalate(ctx, proofId, record);
+      continue;
     }
+    if (record.status === 'pending') record = finalize(ctx, proofId, record, 'undecided', finalized);
+    penalizeMisses(ctx, record);
     payProofFee(ctx, record);
     const closed: ProofRecord = { ...record, status: 'closed', commits: {}, attestations: {} };
     delete closed.fee;
+    // Nothing reads a closed proof's committee: dropped, so the state keeps no more per proof than without committees.
+    delete closed.committee;
     ctx.write(KEY.proof(proofId), closed);
   }
   ctx.write(windowKey, undefined);
@@ -597,9 +670,24 @@ interface Executed {
   resultsRoot: string;
 }
 
+/**
+ * 0. With committees: the seed of this block, its proposer's VRF output over the seed of the block before, checked
+ * here and not only by consensus, so a replay, a state sync or a light reader of the state agrees on the committees
+ * without trusting that the header was checked; recorded in the state for the next block.
+ */
+function blockSeed(state: LedgerState, header: BlockHeader): string | null {
+  if ((state.params.committeeSize ?? 0) === 0) return null;
+  const prev = (smtGet(state.tree, KEY.seed) as string | undefined) ?? state.genesisHash;
+  const proposer = state.activeSet.find((v) => v.id === header.proposer) as Validator; // checkHeader: in the set
+  if (!vrfProofValid(header, proposer.publicKey, prev)) fail('BLOCK_VRF_PROOF', `block ${header.height} carries no VRF proof by ${header.proposer} over the seed of block ${header.height - 1}: committees are drawn from it`);
+  return seedOf(header);
+}
+
 function execute(state: LedgerState, block: Block, opts: ApplyOptions): Executed {
   checkHeader(state, block);
-  const ctx = new BlockContext(state, state.chain.height + 1, opts.verifySignature ?? ed25519Verify);
+  const seed = blockSeed(state, block.header);
+  const ctx = new BlockContext(state, state.chain.height + 1, opts.verifySignature ?? ed25519Verify, seed);
+  if (seed !== null) ctx.write(KEY.seed, seed);
   beginBlock(ctx);
   block.txs.forEach((tx, index) => {
     try {

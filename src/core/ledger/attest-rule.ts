@@ -6,6 +6,8 @@
  * A proof submitted at height s takes commitments in blocks s+1 .. commitCloseHeight(record) and reveals in blocks
  * commitCloseHeight(record)+1 .. s+W. Reveals are refused until the phase closed, on chain, for everyone; a
  * commitment after it closed is refused. So no reveal is ever valid while a commitment can still be made.
+ * With committees (committee_size > 0) only the proof's committee commits and reveals (ATTEST_NOT_ON_COMMITTEE);
+ * a proof escalated to the whole set at height e runs the same phases again from e (windowStart).
  */
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
@@ -16,7 +18,7 @@ import type { SignNetwork } from '../codec/sign-domain.js';
 import { fail, isCount, isRecord } from './guards.js';
 import type { LedgerParams } from './params.js';
 import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes } from './sign-bytes.js';
-import { getProof, ledgerNetwork, type LedgerState, type ProofRecord } from './state.js';
+import { getProof, ledgerNetwork, mayAttest, windowStart, type LedgerState, type ProofRecord } from './state.js';
 
 /** Signature check, injectable so the simulator can cache it. Defaults to Ed25519 (node:crypto via src/crypto). */
 export type SigVerifier = (publicKey: string, message: Uint8Array, signature: string) => boolean;
@@ -41,19 +43,19 @@ const ATTESTED: readonly string[] = [...VERDICTS, 'abstain'];
  * stake did plus the grace), else s + commitPhaseBlocks, never past s + W - 1 (reveals need a block).
  * @example commitCloseHeight({ submittedHeight: 10, commitCloseHeight: null }, { commitPhaseBlocks: 100, verdictWindowBlocks: 150 }) === 110
  */
-export function commitCloseHeight(record: Pick<ProofRecord, 'submittedHeight' | 'commitCloseHeight'>, params: PhaseParams): number {
-  const longest = record.submittedHeight + Math.min(params.commitPhaseBlocks, params.verdictWindowBlocks - 1);
+export function commitCloseHeight(record: Pick<ProofRecord, 'submittedHeight' | 'commitCloseHeight' | 'escalatedHeight'>, params: PhaseParams): number {
+  const longest = windowStart(record) + Math.min(params.commitPhaseBlocks, params.verdictWindowBlocks - 1);
   return record.commitCloseHeight === null ? longest : Math.min(record.commitCloseHeight, longest);
 }
 
 /** Whether a block at `height` may carry reveals of `record` (its commit phase closed and its window is open). */
 export function revealOpen(record: ProofRecord, params: PhaseParams, height: number): boolean {
-  return record.status !== 'closed' && height > commitCloseHeight(record, params) && height <= record.submittedHeight + params.verdictWindowBlocks;
+  return record.status !== 'closed' && height > commitCloseHeight(record, params) && height <= windowStart(record) + params.verdictWindowBlocks;
 }
 
 /** Whether a block at `height` may carry commitments to `record`. */
 export function commitOpen(record: ProofRecord, params: PhaseParams, height: number): boolean {
-  return record.status !== 'closed' && height > record.submittedHeight && height <= commitCloseHeight(record, params);
+  return record.status !== 'closed' && height > windowStart(record) && height <= commitCloseHeight(record, params);
 }
 
 type Item = Record<string, unknown> & { proofId: string };
@@ -100,13 +102,19 @@ function openRecord(view: AttestRuleView, proofId: string): ProofRecord {
   const record = view.proof(proofId);
   if (!record) fail('ATTEST_UNKNOWN_PROOF', `unknown proof ${proofId}`);
   if (record.submittedHeight === view.height) fail('ATTEST_SAME_BLOCK', `proof ${proofId} is submitted in this block`);
-  if (record.status === 'closed' || view.height > record.submittedHeight + view.params.verdictWindowBlocks) fail('ATTEST_WINDOW_CLOSED', `window of ${proofId} closed`);
+  if (record.status === 'closed' || view.height > windowStart(record) + view.params.verdictWindowBlocks) fail('ATTEST_WINDOW_CLOSED', `window of ${proofId} closed`);
   return record;
+}
+
+/** Only the committee of a proof attests it, until it escalates to the whole set. */
+function checkOnCommittee(record: ProofRecord, proofId: string, validator: string): void {
+  if (!mayAttest(record, validator)) fail('ATTEST_NOT_ON_COMMITTEE', `${validator} is not on the verification committee of ${proofId} (drawn from the VRF output of block ${record.submittedHeight}): only its members attest it unless it escalates to the whole set`);
 }
 
 function checkCommitItems(view: AttestRuleView, tx: AttestCommitTx): ProofRecord[] {
   return tx.commitments.map(({ proofId }) => {
     const record = openRecord(view, proofId);
+    checkOnCommittee(record, proofId, tx.validator);
     if (!commitOpen(record, view.params, view.height)) fail('ATTEST_COMMIT_CLOSED', `the commit phase of ${proofId} closed at height ${commitCloseHeight(record, view.params)}: a commitment now would be made after others could reveal`);
     if (record.commits[tx.validator] !== undefined) fail('ATTEST_DUPLICATE', `${tx.validator} already committed to ${proofId}`);
     return record;
@@ -116,6 +124,7 @@ function checkCommitItems(view: AttestRuleView, tx: AttestCommitTx): ProofRecord
 function checkRevealItems(view: AttestRuleView, tx: AttestRevealTx): ProofRecord[] {
   return tx.reveals.map(({ proofId, verdict, salt }) => {
     const record = openRecord(view, proofId);
+    checkOnCommittee(record, proofId, tx.validator);
     const committed = record.commits[tx.validator];
     if (committed === undefined) fail('ATTEST_REVEAL_NO_COMMIT', `${tx.validator} made no commitment to ${proofId} before its commit phase closed`);
     if (!revealOpen(record, view.params, view.height)) fail('ATTEST_REVEAL_EARLY', `the commit phase of ${proofId} is open until height ${commitCloseHeight(record, view.params)}: reveals are taken after it`);
@@ -132,7 +141,7 @@ function checkRevealItems(view: AttestRuleView, tx: AttestRevealTx): ProofRecord
  * validator's commitment to a proof whose commit phase closed and whose window is open, not revealed yet.
  * @returns the record of each item's proof, in the tx's order.
  * @throws LedgerError TX_MALFORMED, ATTEST_NOT_IN_SET, ATTEST_EMPTY, ATTEST_TOO_MANY, ATTEST_NOT_SORTED,
- *   TX_BAD_SIGNATURE, ATTEST_UNKNOWN_PROOF, ATTEST_SAME_BLOCK, ATTEST_WINDOW_CLOSED, ATTEST_DUPLICATE,
+ *   TX_BAD_SIGNATURE, ATTEST_UNKNOWN_PROOF, ATTEST_SAME_BLOCK, ATTEST_WINDOW_CLOSED, ATTEST_NOT_ON_COMMITTEE, ATTEST_DUPLICATE,
  *   ATTEST_COMMIT_CLOSED, ATTEST_REVEAL_NO_COMMIT, ATTEST_REVEAL_EARLY, ATTEST_REVEAL_MISMATCH.
  * @example const records = checkAttest(nextBlockView(state), tx);
  */

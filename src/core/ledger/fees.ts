@@ -2,9 +2,9 @@
  * Proof fees (issue 11, "spam that costs"; docs/LEDGER.md "Proof fees"). A network whose genesis sets
  * `proof_fee_per_mrlimit` or `proof_fee_min` above 0 charges every proof a fee in proportion to the verification
  * budget it asks for, paid by a signed submission (ProofPayment) from an account. One function decides whether a
- * payment is good, `checkProofPayment`: the node's door calls it (with the fees the account already has waiting in
- * the mempool) and the ledger calls it in a block (with none: earlier debits are in the account already), so the
- * two cannot disagree. Integers only: every validator computes the same fee.
+ * payment is good, `checkProofPayment`: the node's door calls it (with what the account already has waiting in the
+ * node's pools: proof fees and bonds, pending-spend.ts) and the ledger calls it in a block (with nothing held: earlier
+ * debits are in the account already), so the two cannot disagree. Integers only: every validator computes the same fee.
  */
 import { isHex } from '../../crypto/hash.js';
 import { budgetOf, proofRulesOf } from '../admission/envelope.js';
@@ -12,6 +12,7 @@ import { PROOF_FEE_MAX } from '../limits.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 import type { Proof, ProofPayment } from '../types/proof.js';
 import type { LedgerParams } from './params.js';
+import { heldNote, NOTHING_HELD, pendingAccount, type Held, type PendingAccount } from './pending-spend.js';
 import { proofPaymentSignBytes } from './sign-bytes.js';
 
 /** Why a payment was refused (door and ledger alike). */
@@ -77,12 +78,24 @@ function isPayment(value: unknown): value is ProofPayment {
 }
 
 /**
- * Check a proof's payment against the paying account as it will be once `pendingFees` (what the account already
- * has waiting at this node) are paid. No payment: fine where fees are off (fee 0), PROOF_FEE_REQUIRED where on.
- * @param account the paying account in the ledger, undefined if it does not exist (or no payment).
- * @example checkProofPayment(view, proof, proofId(proof), payment, getAccount(state, payment.account), 0)
+ * Whether an account, once what the pools hold from it applies, still pays `fee`: null if so, else the refusal. The
+ * balance rule of `checkProofPayment`, also run on what a mempool holds after each commit (mempool.ts ledgerAfford).
+ * @example checkFeeBalance(pendingAccount({ balance: 100, nonce: 0 }, { txs: 0, stake: 0, fees: 60 })!, 50)?.code === 'PROOF_FEE_INSUFFICIENT_BALANCE'
  */
-export function checkProofPayment(view: FeeView, proof: Proof, id: string, payment: unknown, account: { balance: number } | undefined, pendingFees: number): PaymentResult {
+export function checkFeeBalance(account: PendingAccount, fee: number): { ok: false; code: FeeCode; message: string } | null {
+  if (account.spendable >= fee) return null;
+  const held = account.held.txs + account.held.stake + account.held.fees === 0 ? '' : ` (${account.committed.balance} less ${heldNote(account.held)})`;
+  return { ok: false, code: 'PROOF_FEE_INSUFFICIENT_BALANCE', message: `balance ${account.spendable}${held} is below the fee ${fee}` };
+}
+
+/**
+ * Check a proof's payment against the paying account as it will be once what the pools already `held` from it applies
+ * (the door: its pending bonds and proof fees at this node; the ledger: nothing). No payment: fine where fees are off
+ * (fee 0), PROOF_FEE_REQUIRED where on.
+ * @param account the paying account in the ledger, undefined if it does not exist (or no payment).
+ * @example checkProofPayment(view, proof, proofId(proof), payment, getAccount(state, payment.account))
+ */
+export function checkProofPayment(view: FeeView, proof: Proof, id: string, payment: unknown, account: { balance: number; nonce: number } | undefined, held: Held = NOTHING_HELD): PaymentResult {
   const required = proofFee(view.params, proof);
   if (payment === undefined) {
     if (required === 0) return { ok: true, fee: 0, account: null };
@@ -90,9 +103,10 @@ export function checkProofPayment(view: FeeView, proof: Proof, id: string, payme
   }
   if (!isPayment(payment)) return { ok: false, code: 'PROOF_PAYMENT_MALFORMED', message: `payment is { account: 32-byte hex, fee: integer 0..${PROOF_FEE_MAX}, signature: 64-byte hex } and nothing else` };
   if (payment.fee < required) return { ok: false, code: 'PROOF_FEE_TOO_LOW', message: `fee ${payment.fee} is below ${required}, this network's fee for a budget of ${budgetOf(proof, proofRulesOf(view.params))} rlimit` };
-  if (!account) return { ok: false, code: 'PROOF_PAYMENT_UNKNOWN_ACCOUNT', message: `account ${payment.account} does not exist: fund it before it pays for proofs` };
-  const balance = account.balance - pendingFees;
-  if (balance < payment.fee) return { ok: false, code: 'PROOF_FEE_INSUFFICIENT_BALANCE', message: `balance ${balance} (after ${pendingFees} in fees already waiting at this node) is below the fee ${payment.fee}` };
+  const pending = pendingAccount(account, held);
+  if (!pending) return { ok: false, code: 'PROOF_PAYMENT_UNKNOWN_ACCOUNT', message: `account ${payment.account} does not exist: fund it before it pays for proofs` };
+  const poor = checkFeeBalance(pending, payment.fee);
+  if (poor) return poor;
   if (!view.verifySig(payment.account, proofPaymentSignBytes(view.network, { proofId: id, account: payment.account, fee: payment.fee }), payment.signature)) {
     return { ok: false, code: 'PROOF_PAYMENT_BAD_SIGNATURE', message: `payment signature does not verify against account ${payment.account.slice(0, 16)}… for this proof id on chain ${view.network.chainId}` };
   }

@@ -6,7 +6,7 @@
  * Seed format (snake_case, as the user's guide writes it):
  *   { chain_id, validators: [{ node_id, stake, initial_balance, public_key? }],
  *     accounts?: [{ name, balance, public_key? }], params?: { min_stake?, ..., z3_version?, solver_params?, allow_private_addresses?, testnet?,
- *     proposer_election?, leader_reputation_window_blocks?, leader_reputation_failures? } }
+ *     proposer_election?, leader_reputation_window_blocks?, leader_reputation_failures?, committee_size? } }
  * A validator's account (where its initial_balance, rewards and unbonded stake go) is its public key.
  */
 import { z } from 'zod';
@@ -14,7 +14,7 @@ import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { hashWithDomain } from '../../crypto/hash.js';
 import { CHAIN_ID_BYTES_MAX, GENESIS_ACCOUNTS_MAX, LEADER_REPUTATION_WINDOW_MAX, NODE_ID_BYTES_MAX, VALIDATORS_MAX } from '../limits.js';
 import type { Validator } from '../types/validator.js';
-import { defaultParams, electionParamIssues, PARAM_TABLE, paramRelationIssues, type LedgerParams, type NumericParam } from './params.js';
+import { committeeParamIssues, defaultParams, electionParamIssues, PARAM_TABLE, paramRelationIssues, type LedgerParams, type NumericParam } from './params.js';
 import { smtBuild, smtRoot } from './smt.js';
 import { KEY, type Account, type ChainInfo, type LedgerState, type Supply, type ValidatorRecord } from './state.js';
 
@@ -116,6 +116,8 @@ function crossCheck(input: unknown): SeedIssue[] {
     issues.push({ path: 'params.rlimit_default', message: 'rlimit_default above rlimit_max' });
   }
   for (const issue of paramRelationIssues(seedParams(params))) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
+  const committeeSize = typeof params.committee_size === 'number' ? params.committee_size : undefined;
+  for (const issue of committeeParamIssues({ committeeSize, proposerElection: params.proposer_election === 'vrf' ? 'vrf' : undefined })) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
   if (params.leader_reputation_failures !== undefined && params.leader_reputation_window_blocks === undefined) {
     issues.push({ path: 'params.leader_reputation_failures', message: 'leader_reputation_failures needs leader_reputation_window_blocks (reputation is off without a window)' });
   }
@@ -254,7 +256,7 @@ export function checkGenesis(input: unknown): GenesisCheck {
     if (root !== doc.initialStateRoot) return { ok: false, code: 'GENESIS_STATE_ROOT', message: `initialStateRoot ${doc.initialStateRoot} is not ${root}` };
     const hash = hashWithDomain(GENESIS_DOMAIN, canonicalJson(body as unknown as CanonicalValue));
     if (hash !== genesisHash) return { ok: false, code: 'GENESIS_HASH', message: `genesisHash ${genesisHash} is not ${hash}` };
-    const relations = [...paramRelationIssues(doc.params), ...electionParamIssues(doc.params)];
+    const relations = [...paramRelationIssues(doc.params), ...electionParamIssues(doc.params), ...committeeParamIssues(doc.params)];
     if (relations.length > 0) return { ok: false, code: 'GENESIS_PARAMS', message: relations.map((i) => i.message).join('; ') };
     return { ok: true };
   } catch (err) {

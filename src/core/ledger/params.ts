@@ -103,6 +103,13 @@ export interface LedgerParams {
   proofFeePerMrlimit?: number;
   /** Least fee of any proof when fees are on (seed `proof_fee_min`). */
   proofFeeMin?: number;
+  /**
+   * Verification committees (issue 15; seed `committee_size`; docs/LEDGER.md "Verification committees"): each proof
+   * is verified by this many validators drawn by stake from the VRF output of its block (src/core/committee/sample.ts).
+   * Absent, not 0, when off (every validator verifies every proof), so genesis documents made before it keep their
+   * hash. Above 0 it needs proposerElection 'vrf' (committeeParamIssues).
+   */
+  committeeSize?: number;
 }
 
 export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses' | 'testnet' | 'proposerElection' | 'leaderReputationWindowBlocks' | 'leaderReputationFailures'>;
@@ -144,6 +151,7 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   // Proof fees: kept together (absent at 0; src/core/ledger/fees.ts).
   { name: 'proofFeePerMrlimit', seedName: 'proof_fee_per_mrlimit', defaultValue: 0, min: 0, max: PROOF_FEE_PER_MRLIMIT_MAX, doc: 'fee units per million rlimit of the budget a proof asks for; above 0 (or proof_fee_min above 0) every proof must be a signed submission paying at least the fee', absentAtDefault: true },
   { name: 'proofFeeMin', seedName: 'proof_fee_min', defaultValue: 0, min: 0, max: PROOF_FEE_MAX, doc: 'least fee of a proof when fees are on', absentAtDefault: true },
+  { name: 'committeeSize', seedName: 'committee_size', defaultValue: 0, min: 0, max: VALIDATORS_MAX, doc: 'validators that verify each proof, drawn by stake from the VRF output of its block (0: every validator verifies every proof); above 0 needs proposer_election vrf. A committee without a > 2/3 verdict by its window\'s end escalates the proof to the whole set for one more window', absentAtDefault: true },
 ];
 
 /** Default solver parameters recorded in the genesis: exactly what the verifier sets on every job (src/core/verdict.ts). */
@@ -196,6 +204,16 @@ export function electionParamIssues(p: Pick<LedgerParams, 'proposerElection' | '
   const f = p.leaderReputationFailures;
   if (f !== undefined && (w === undefined || !(Number.isSafeInteger(f) && f >= 1 && f <= LEADER_REPUTATION_WINDOW_MAX))) issues.push({ seedName: 'leader_reputation_failures', message: `leaderReputationFailures ${String(f)} needs a window and must be an integer in 1..${LEADER_REPUTATION_WINDOW_MAX}` });
   return issues;
+}
+
+/**
+ * Committees draw from the VRF output of a proof's block (a seed its proposer cannot choose), so `committee_size`
+ * above 0 needs `proposer_election: vrf`: under round robin there is no such output.
+ * @example committeeParamIssues({ committeeSize: 4 }).length === 1
+ */
+export function committeeParamIssues(p: Pick<LedgerParams, 'committeeSize' | 'proposerElection'>): ParamIssue[] {
+  if (p.committeeSize === undefined || p.committeeSize === 0 || p.proposerElection === 'vrf') return [];
+  return [{ seedName: 'committee_size', message: `committee_size ${p.committeeSize} needs proposer_election "vrf": a committee is drawn from the VRF output of its proof's block, which round robin does not have` }];
 }
 
 /**

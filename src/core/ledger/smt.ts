@@ -7,6 +7,10 @@
  * (O(log n) nodes), and hashes are computed lazily and cached on the node, so committing a block costs one
  * hash per node on the paths that changed, never a walk of the whole history.
  *
+ * A tree may be partly on disk (smt-store.ts): a child that is a `stub` (its hash and storage key) is read through
+ * the stub's source when a walk reaches it, so every operation here works on a persisted tree as on one in memory.
+ * Storing a tree swaps the children of its written nodes for stubs (the only mutation; the value is unchanged).
+ *
  *   empty    = 32 zero bytes
  *   leaf     = sha256(0x00 || keyHash || sha256(canonicalBytes('pop/state-value/v1', value)))
  *   internal = sha256(0x01 || left || right)
@@ -26,16 +30,42 @@ export interface SmtLeaf {
   readonly keyHash: Uint8Array;
   readonly value: CanonicalValue;
   hash: Uint8Array | null;
+  /** Storage key once the node is written (smt-store.ts); absent for a node only in memory. */
+  nodeKey?: string;
 }
 
 export interface SmtInner {
   readonly kind: 'inner';
-  readonly left: SmtNode | null;
-  readonly right: SmtNode | null;
+  /** Set once at creation; storing the tree swaps a written child for its stub (same hash, same subtree). */
+  left: SmtNode | null;
+  right: SmtNode | null;
   hash: Uint8Array | null;
+  nodeKey?: string;
 }
 
-export type SmtNode = SmtLeaf | SmtInner;
+/** A stored node not in memory: its hash (so hashing never needs to read it) and where to read it. */
+export interface SmtStub {
+  readonly kind: 'stub';
+  readonly nodeKey: string;
+  readonly hash: Uint8Array;
+  readonly source: SmtNodeResolver;
+}
+
+/** Reads a stored node (its children as stubs). Throws when the node is missing or not the stub's hash. */
+export interface SmtNodeResolver {
+  load(stub: SmtStub): SmtLeaf | SmtInner;
+}
+
+export type SmtNode = SmtLeaf | SmtInner | SmtStub;
+
+/** The node itself, read from its source when it is a stub. */
+export function smtResolve(node: SmtNode): SmtLeaf | SmtInner {
+  return node.kind === 'stub' ? node.source.load(node) : node;
+}
+
+function resolveOrNull(node: SmtNode | null): SmtLeaf | SmtInner | null {
+  return node === null ? null : smtResolve(node);
+}
 
 /** Counts hashes computed, for the benchmark (module-level, not part of any state). */
 export const smtStats = { hashes: 0 };
@@ -93,6 +123,7 @@ export function innerHash(left: Uint8Array, right: Uint8Array): Uint8Array {
 export function nodeHash(node: SmtNode | null): Uint8Array {
   if (node === null) return EMPTY_HASH;
   if (node.hash !== null) return node.hash;
+  if (node.kind === 'stub') return node.hash;
   if (node.kind === 'leaf') node.hash = leafHash(node.keyHash, smtValueHash(node.value));
   else node.hash = innerHash(nodeHash(node.left), nodeHash(node.right));
   return node.hash;
@@ -122,7 +153,8 @@ function split(a: SmtLeaf, b: SmtLeaf, depth: number): SmtNode {
   return ba === 0 ? makeInner(a, b) : makeInner(b, a);
 }
 
-function insertAt(node: SmtNode | null, leaf: SmtLeaf, depth: number): SmtNode {
+function insertAt(at: SmtNode | null, leaf: SmtLeaf, depth: number): SmtNode {
+  const node = resolveOrNull(at);
   if (node === null) return leaf;
   if (node.kind === 'leaf') {
     if (sameBytes(node.keyHash, leaf.keyHash)) return leaf;
@@ -132,16 +164,19 @@ function insertAt(node: SmtNode | null, leaf: SmtLeaf, depth: number): SmtNode {
   return makeInner(node.left, insertAt(node.right, leaf, depth + 1));
 }
 
-function removeAt(node: SmtNode | null, keyHash: Uint8Array, depth: number): SmtNode | null {
+/** The tree without `keyHash`: `at` itself (not a copy, a stub stays a stub) when the key is absent. */
+function removeAt(at: SmtNode | null, keyHash: Uint8Array, depth: number): SmtNode | null {
+  const node = resolveOrNull(at);
   if (node === null) return null;
-  if (node.kind === 'leaf') return sameBytes(node.keyHash, keyHash) ? null : node;
+  if (node.kind === 'leaf') return sameBytes(node.keyHash, keyHash) ? null : at;
   const goLeft = bitAt(keyHash, depth) === 0;
   const child = goLeft ? node.left : node.right;
   const other = goLeft ? node.right : node.left;
   const next = removeAt(child, keyHash, depth + 1);
-  if (next === child) return node;
-  // Keep the tree compact: a subtree with one leaf is that leaf.
-  if (next === null && other !== null && other.kind === 'leaf') return other;
+  if (next === child) return at;
+  // Keep the tree compact: a subtree with one leaf is that leaf (a changed `next` is never a stub).
+  const otherNode = resolveOrNull(other);
+  if (next === null && otherNode !== null && otherNode.kind === 'leaf') return otherNode;
   if (other === null && (next === null || next.kind === 'leaf')) return next;
   return goLeft ? makeInner(next, other) : makeInner(other, next);
 }
@@ -156,11 +191,11 @@ export function smtSet(root: SmtNode | null, key: string, value: CanonicalValue 
 /** The value stored under `key`, or undefined. */
 export function smtGet(root: SmtNode | null, key: string): CanonicalValue | undefined {
   const keyHash = smtKeyHash(key);
-  let node = root;
+  let node = resolveOrNull(root);
   let depth = 0;
   while (node !== null) {
     if (node.kind === 'leaf') return sameBytes(node.keyHash, keyHash) ? node.value : undefined;
-    node = bitAt(keyHash, depth) === 0 ? node.left : node.right;
+    node = resolveOrNull(bitAt(keyHash, depth) === 0 ? node.left : node.right);
     depth++;
   }
   return undefined;
@@ -197,7 +232,8 @@ function buildRange(leaves: SmtLeaf[], lo: number, hi: number, depth: number): S
 }
 
 /** Visit every leaf (order: by key hash). For small trees and tests. */
-export function* smtEntries(root: SmtNode | null): Generator<[string, CanonicalValue]> {
+export function* smtEntries(at: SmtNode | null): Generator<[string, CanonicalValue]> {
+  const root = resolveOrNull(at);
   if (root === null) return;
   if (root.kind === 'leaf') {
     yield [root.key, root.value];
@@ -220,12 +256,12 @@ export interface SmtProof {
 export function smtProve(root: SmtNode | null, key: string): SmtProof {
   const keyHash = smtKeyHash(key);
   const siblings: string[] = [];
-  let node = root;
+  let node = resolveOrNull(root);
   let depth = 0;
   while (node !== null && node.kind === 'inner') {
     const goLeft = bitAt(keyHash, depth) === 0;
     siblings.push(bytesToHex(nodeHash(goLeft ? node.right : node.left)));
-    node = goLeft ? node.left : node.right;
+    node = resolveOrNull(goLeft ? node.left : node.right);
     depth++;
   }
   const leaf = node === null ? null : { keyHash: bytesToHex(node.keyHash), valueHash: bytesToHex(smtValueHash(node.value)) };

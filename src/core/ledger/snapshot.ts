@@ -11,7 +11,7 @@ import type { CanonicalValue } from '../codec/canonical.js';
 import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
-import { nodeHash, smtBuild, smtEntries, smtGet, smtRoot, type SmtNode } from './smt.js';
+import { nodeHash, smtBuild, smtEntries, smtGet, smtResolve, smtRoot, type SmtNode } from './smt.js';
 import { KEY, type ChainInfo, type LedgerState, type ResultLeaf } from './state.js';
 
 export interface LedgerSnapshot {
@@ -73,7 +73,8 @@ export function encodeLocalState(state: LedgerState, chunkItemsMax: number): { h
   if (!Number.isSafeInteger(chunkItemsMax) || chunkItemsMax < 1) throw new Error(`chunkItemsMax ${chunkItemsMax} is not a positive count`);
   const chunks: string[] = [];
   let current: NodeRecord[] = [];
-  const visit = (node: SmtNode): void => {
+  const visit = (at: SmtNode): void => {
+    const node = smtResolve(at);
     if (node.kind === 'leaf') current.push([1, bytesToHex(nodeHash(node)), bytesToHex(node.keyHash), node.key, node.value]);
     else current.push([0, bytesToHex(nodeHash(node)), (node.left ? 1 : 0) | (node.right ? 2 : 0)]);
     if (current.length >= chunkItemsMax) {
@@ -137,6 +138,16 @@ function* recordsOf(chunks: readonly string[]): Generator<NodeRecord> {
       yield item as NodeRecord;
     }
   }
+}
+
+/**
+ * A state whose tree is stored (smt-store.ts: `tree` a stub of the stored root): nothing is decoded but the chain,
+ * params and active set leaves (a few node reads).
+ * @throws SnapshotError when the root is not `stateRoot` or the tree lacks chain, params or set/active.
+ */
+export function stateOfStoredTree(tree: SmtNode | null, stateRoot: string, genesisHash: string, lastResults: unknown): LedgerState {
+  if (smtRoot(tree) !== stateRoot) throw new SnapshotError(`the stored tree's root is not ${stateRoot}`);
+  return stateOfTree(tree, genesisHash, lastResults);
 }
 
 /** The decoded copies of a tree's chain, params and active set. */

@@ -5,6 +5,7 @@
  * Keys:  params | chain | supply | stats | set/active | set/queued | unbonding | validator-ids
  *        account/<hex public key> | validator/<id> | proof/<proofId> | window/<height> | offence/<id>/<height>
  *        retired-keys/<id> (keys a re-bond replaced, kept for evidence of the heights they signed)
+ *        seed (the VRF output of the last block; only with committee_size > 0, so other networks' roots stay)
  */
 import type { AttestedVerdict, FinalVerdict } from '../types/proof.js';
 import type { Validator } from '../types/validator.js';
@@ -74,6 +75,44 @@ export interface ProofRecord {
    * verdict matched the final one (fees.ts, apply.ts payProofFee); absent for a proof that paid none, and once paid.
    */
   fee?: number;
+  /**
+   * The proof's verification committee (committee_size > 0): member id -> its stake in the set of the block that
+   * included the proof, drawn by sampleCommittee from that block's VRF output. Only members commit and reveal, and
+   * the verdict is final when members holding > 2/3 of these stakes revealed it. Absent: every validator verifies,
+   * and once the proof is closed (nothing reads it then; the state keeps no more per proof than without committees).
+   */
+  committee?: Record<string, number>;
+  /**
+   * The height at which the committee's window ended without a > 2/3 verdict: from then the whole set verifies the
+   * proof, in a new window of verdict_window_blocks blocks starting at this height. Absent: not escalated.
+   */
+  escalatedHeight?: number;
+}
+
+/**
+ * The height a proof's current window runs from: its submission, or its escalation to the whole set.
+ * @example windowStart({ submittedHeight: 10 }) === 10
+ */
+export function windowStart(record: Pick<ProofRecord, 'submittedHeight' | 'escalatedHeight'>): number {
+  return record.escalatedHeight ?? record.submittedHeight;
+}
+
+/**
+ * The stake by validator that decides `record` now: its committee's, until the committee's window ended without a
+ * verdict; null when every validator of the active set decides (no committee, or escalated).
+ * @example deciders(record) === null // every validator verifies
+ */
+export function deciders(record: Pick<ProofRecord, 'committee' | 'escalatedHeight'>): Record<string, number> | null {
+  return record.committee !== undefined && record.escalatedHeight === undefined ? record.committee : null;
+}
+
+/**
+ * Whether `validator` may commit to and reveal `record` now: a member of its committee, or any validator when it
+ * has none or was escalated (membership in the active set is checked apart).
+ */
+export function mayAttest(record: Pick<ProofRecord, 'committee' | 'escalatedHeight'>, validator: string): boolean {
+  const d = deciders(record);
+  return d === null || d[validator] !== undefined;
 }
 
 export interface ChainInfo {
@@ -152,6 +191,7 @@ export const KEY = {
   window: (height: number) => `window/${height}`,
   offence: (id: string, height: number) => `offence/${id}/${height}`,
   retiredKeys: (id: string) => `retired-keys/${id}`,
+  seed: 'seed',
 } as const;
 
 /** Read a typed value from the tree (values were written by this module, so the cast is sound). */
@@ -202,6 +242,20 @@ export function getUnbonding(state: LedgerState): Unbonding[] {
 /** matched / compared, or null before any comparison. */
 export function accuracy(v: ValidatorRecord): number | null {
   return v.compared === 0 ? null : v.matched / v.compared;
+}
+
+/**
+ * Proofs escalated to the whole set at `height` (their committee reached no > 2/3 verdict): what a validator off
+ * their committee verifies now. They are listed in the window of the escalation height.
+ * @example escalatedAt(state, state.chain.height)
+ */
+export function escalatedAt(state: LedgerState, height: number): [string, ProofRecord][] {
+  const out: [string, ProofRecord][] = [];
+  for (const id of readKey<string[]>(state.tree, KEY.window(height)) ?? []) {
+    const record = getProof(state, id);
+    if (record !== undefined && record.escalatedHeight === height && record.status === 'pending') out.push([id, record]);
+  }
+  return out;
 }
 
 /**

@@ -5,18 +5,20 @@
  * the cheapest entries evicts them (returned in `evicted`, so the node records why); one that does not is refused
  * MEMPOOL_FULL. Admission (the verifier's door checks: sizes, balanced s-expressions, command allow-list) and the
  * fee check (`price`, fees.ts over the node's ledger) are injected by the caller, so this module never decides what
- * is well-formed or funded. Pure (no Node built-ins): the simulator runs the same code.
+ * is well-formed or funded; after each commit `recheck` drops the paid entries their accounts can no longer pay. Pure (no Node built-ins): the simulator runs the same code.
  */
 import { utf8Length } from '../admission/admit.js';
 import { budgetOf, proofRulesOf } from '../admission/envelope.js';
-import { checkProofPayment } from '../ledger/fees.js';
+import { checkFeeBalance, checkProofPayment } from '../ledger/fees.js';
+import type { SigVerifier } from '../ledger/attest-rule.js';
+import { NOTHING_HELD, pendingAccount, sumHeld, type Held } from '../ledger/pending-spend.js';
 import { proofBytesRoom, submitTxBytes } from './candidates.js';
 import { getAccount, ledgerNetwork, type LedgerState } from '../ledger/state.js';
 import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX, MEMPOOL_TAKE_SCAN_MAX } from '../limits.js';
 import { encodeProof, proofId, type Proof, type ProofPayment } from '../types/proof.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify } from '../../crypto/ed25519.js';
-import type { Mempool, MempoolAddResult, MempoolEntry } from '../../ports/mempool.js';
+import type { Afford, Mempool, MempoolAddResult, MempoolDrop, MempoolEntry } from '../../ports/mempool.js';
 
 /** The admission check at the door: ok, or a stable code and a message a person can act on. */
 export type AdmitProof = (proof: Proof) => { ok: true } | { ok: false; code: string; message: string };
@@ -40,20 +42,45 @@ const UNPRICED: PriceProof = () => ({ ok: true, fee: 0, budget: 1, account: null
 
 /**
  * The node's fee check: fees.ts `checkProofPayment` over the ledger as `state()` gives it now, the very rule the
- * ledger applies when the proof is put in a block.
- * @example createMempool({ admit, price: ledgerPrice(() => node.state()), nowMs })
+ * ledger applies when the proof is put in a block, against the paying account's pending-spend view (pending-spend.ts):
+ * the fees it has waiting in this mempool and what `heldElsewhere` (the node's tx pool: its pending bonds) holds.
+ * `verifySig` checks the payment's signature (Ed25519; the simulator passes its memoizing verifier, the same answers).
+ * @example createMempool({ admit, price: ledgerPrice(() => node.state(), (a) => txPool.held(a)), nowMs })
  */
-export function ledgerPrice(state: () => LedgerState): PriceProof {
+export function ledgerPrice(state: () => LedgerState, heldElsewhere: (account: string) => Held = () => NOTHING_HELD, verifySig: SigVerifier = verify): PriceProof {
   return (proof, id, payment, pendingFees) => {
     const s = state();
     const account = payment !== undefined && isHex(payment.account, 32) ? payment.account : null;
-    const view = { network: ledgerNetwork(s), params: s.params, verifySig: verify };
-    const paid = checkProofPayment(view, proof, id, payment, account === null ? undefined : getAccount(s, account), account === null ? 0 : pendingFees(account));
+    const view = { network: ledgerNetwork(s), params: s.params, verifySig };
+    const held = account === null ? NOTHING_HELD : sumHeld({ txs: 0, stake: 0, fees: pendingFees(account) }, heldElsewhere(account));
+    const paid = checkProofPayment(view, proof, id, payment, account === null ? undefined : getAccount(s, account), held);
     if (!paid.ok) return paid;
     // The door's PROOF_TOO_LARGE_FOR_BLOCK (intake.ts doorFor) measured the proof alone; its payment rides in the block too.
     const bytes = payment === undefined ? 0 : submitTxBytes(proof, payment);
     if (bytes > proofBytesRoom(s.params)) return { ok: false, code: 'PROOF_TOO_LARGE_FOR_BLOCK', message: `the proof with its payment takes ${bytes} bytes in a block; this network's blocks hold ${proofBytesRoom(s.params)} bytes of proofs (half of block_bytes_max)` };
     return { ok: true, fee: paid.fee, budget: budgetOf(proof, proofRulesOf(s.params)), account: paid.account };
+  };
+}
+
+/**
+ * The balance rule of `ledgerPrice` for what the mempool already holds, after a commit (`Mempool.recheck`): the
+ * account as `state()` has it, less what `heldElsewhere` (the tx pool) and the fees kept before it hold. No signature
+ * is checked again (the door did; the payment is bound to the proof id).
+ * @example pool.recheck(ledgerAfford(() => node.state(), (a) => txPool.held(a)))
+ */
+export function ledgerAfford(state: () => LedgerState, heldElsewhere: (account: string) => Held = () => NOTHING_HELD): Afford {
+  const s = state();
+  // One ledger read and one tx-pool lookup per account, however many proofs it has waiting.
+  const known = new Map<string, { committed: ReturnType<typeof getAccount>; elsewhere: Held }>();
+  return (account, feesBefore, fee) => {
+    let k = known.get(account);
+    if (k === undefined) {
+      k = { committed: getAccount(s, account), elsewhere: heldElsewhere(account) };
+      known.set(account, k);
+    }
+    const pending = pendingAccount(k.committed, sumHeld({ txs: 0, stake: 0, fees: feesBefore }, k.elsewhere));
+    if (!pending) return { ok: false, code: 'PROOF_PAYMENT_UNKNOWN_ACCOUNT', message: `account ${account} does not exist` };
+    return checkFeeBalance(pending, fee) ?? { ok: true };
   };
 }
 
@@ -201,6 +228,23 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
       const expired = [...slots.byId.values()].filter((slot) => now - slot.entry.addedAtMs >= ttlMs).sort((a, b) => a.entry.addedAtMs - b.entry.addedAtMs);
       for (const slot of expired) slots.drop(slot);
       return expired.map((slot) => slot.entry);
+    },
+    pendingFees: (account) => slots.pendingFees(account),
+    recheck(afford: Afford): MempoolDrop[] {
+      const dropped: MempoolDrop[] = [];
+      const kept = new Map<string, number>();
+      // Best rank first: a block takes them in this order, so the cheapest are the ones an account can no longer pay.
+      for (const slot of [...slots.order]) {
+        if (slot.account === null) continue;
+        const before = kept.get(slot.account) ?? 0;
+        const verdict = afford(slot.account, before, slot.fee);
+        if (verdict.ok) kept.set(slot.account, before + slot.fee);
+        else {
+          slots.drop(slot);
+          dropped.push({ entry: slot.entry, code: verdict.code, message: verdict.message });
+        }
+      }
+      return dropped;
     },
     remove(ids: readonly string[]): void {
       for (const id of ids) {

@@ -1,0 +1,196 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLevelBlockStore } from '../../src/adapters/store/level-block-store.js';
+import { createSmtNodeCache, memorySmtNodeSource, smtStoredRoot, smtWriteSet } from '../../src/core/ledger/smt-store.js';
+import { smtBuild, smtEntries, smtGet, smtProve, smtResolve, smtRoot, smtSet, type SmtNode } from '../../src/core/ledger/smt.js';
+import type { StoredBlock } from '../../src/ports/block-store.js';
+
+// The ledger tree on disk (src/core/ledger/smt-store.ts): a stored tree read back through stubs answers exactly as
+// the tree in memory, whatever the cache bound; nodes are keyed by (version, position), so pruning the stale copy
+// of a leaf that went A -> B -> A keeps the live one.
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Nodes reachable from `tree` without reading a stub: what the tree pins in memory. */
+function inMemoryNodes(tree: SmtNode | null): number {
+  if (tree === null || tree.kind === 'stub') return 0;
+  return 1 + (tree.kind === 'inner' ? inMemoryNodes(tree.left) + inMemoryNodes(tree.right) : 0);
+}
+
+/** Every node of `tree`, reading stubs. */
+function allNodes(tree: SmtNode | null): number {
+  if (tree === null) return 0;
+  const n = smtResolve(tree);
+  return 1 + (n.kind === 'inner' ? allNodes(n.left) + allNodes(n.right) : 0);
+}
+
+const keyArb = fc.integer({ min: 0, max: 40 }).map((i) => `k/${i}`);
+const opArb = fc.tuple(keyArb, fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }));
+
+describe('stored ledger tree', () => {
+  it('versions written and read back through stubs have the in-memory tree root, values and proofs (any cache bound)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(opArb, { maxLength: 12 }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 6 }), (blocks, cacheMax) => {
+        const source = memorySmtNodeSource();
+        const writer = createSmtNodeCache(source, cacheMax);
+        const model = new Map<string, number>();
+        let tree: SmtNode | null = null;
+        let last: SmtNode | null = null;
+        blocks.forEach((ops, i) => {
+          for (const [key, value] of ops) {
+            tree = smtSet(tree, key, value);
+            if (value === undefined) model.delete(key);
+            else model.set(key, value);
+          }
+          const write = smtWriteSet(tree, i + 1, last, writer);
+          source.write(write);
+          write.finish();
+          // Prune at once (keep only this version): what is listed stale must be exactly what this version dropped.
+          for (const key of write.stale) expect(source.records.delete(key)).toBe(true);
+          last = tree;
+          expect(inMemoryNodes(tree)).toBeLessThanOrEqual(1); // the root at most: its children are stubs now
+          const expected = smtBuild([...model.entries()]);
+          // A cold reader (its own cache) sees the version as the writer had it.
+          const cold = smtStoredRoot(write.root, createSmtNodeCache(source, cacheMax));
+          expect(smtRoot(cold)).toBe(smtRoot(expected));
+          expect(smtRoot(tree)).toBe(smtRoot(expected));
+          for (let k = 0; k <= 40; k++) {
+            expect(smtGet(cold, `k/${k}`)).toEqual(model.get(`k/${k}`));
+            expect(smtProve(cold, `k/${k}`)).toEqual(smtProve(expected, `k/${k}`));
+          }
+          expect(new Map([...smtEntries(cold)] as [string, number][])).toEqual(model);
+          expect(source.records.size).toBe(allNodes(cold)); // nothing stale left behind
+        });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a cache of 1 node answers as one of 10 000 (eviction changes no answer), and faults nodes in from the source', () => {
+    const source = memorySmtNodeSource();
+    const writer = createSmtNodeCache(source, 10);
+    const tree = smtBuild(Array.from({ length: 300 }, (_, i) => [`key/${i}`, { n: i }] as [string, { n: number }]));
+    const count = inMemoryNodes(tree);
+    const write = smtWriteSet(tree, 1, null, writer);
+    source.write(write);
+    expect(write.nodes.length).toBe(count);
+    const tiny = createSmtNodeCache(source, 1);
+    const big = createSmtNodeCache(source, 10_000);
+    const a = smtStoredRoot(write.root, tiny);
+    const b = smtStoredRoot(write.root, big);
+    for (let i = 0; i < 310; i++) expect(smtGet(a, `key/${i}`)).toEqual(smtGet(b, `key/${i}`));
+    expect(tiny.size()).toBe(1);
+    expect(big.size()).toBe(count);
+    expect(tiny.stats.misses).toBeGreaterThan(big.stats.misses);
+    expect(smtRoot(a)).toBe(smtRoot(tree));
+  });
+
+  it('a record that is not the hash its parent names is refused on load (a damaged store stops the node)', () => {
+    const source = memorySmtNodeSource();
+    const tree = smtBuild([['a', 1], ['b', 2], ['c', 3]]);
+    const write = smtWriteSet(tree, 1, null, createSmtNodeCache(source, 10));
+    source.write(write);
+    const leafKey = write.nodes.find(([, r]) => r.startsWith('[1,') && r.includes('"b"'))![0];
+    source.records.set(leafKey, (source.records.get(leafKey) as string).replace(',2]', ',7]').replace(/^\[1,"[0-9a-f]/, '[1,"f'));
+    expect(() => smtGet(smtStoredRoot(write.root, createSmtNodeCache(source, 10)), 'b')).toThrow(/not the hash its parent names/);
+    source.records.delete(leafKey);
+    expect(() => smtGet(smtStoredRoot(write.root, createSmtNodeCache(source, 10)), 'b')).toThrow(/is missing/);
+  });
+
+  it('LevelDB: a leaf that goes A -> B -> A survives pruning of its stale copies; stale nodes are deleted; a cold reopen reads the top version', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-smt-store-'));
+    dirs.push(dir);
+    let store = await openLevelBlockStore(dir, { nodeCacheMax: 4 });
+    let tree: SmtNode | null = smtBuild(Array.from({ length: 50 }, (_, i) => [`other/${i}`, i] as [string, number]));
+    const values = ['A', 'B', 'A'];
+    const top = 40;
+    for (let h = 1; h <= top; h++) {
+      if (h <= 3) tree = smtSet(tree, 'flip', values[h - 1]);
+      tree = smtSet(tree, `other/${h % 50}`, h); // a little churn each block, so there is something stale to prune
+      await store.commit({ block: storedBlock(h), state: { tree, head: JSON.stringify({ h }), snapshot: false } });
+    }
+    expect(store.stateHeights()).toEqual(Array.from({ length: 8 }, (_, i) => top - 7 + i));
+    expect(smtGet(tree, 'flip')).toBe('A');
+    const expected = Array.from({ length: 50 }, (_, i) => smtGet(tree, `other/${i}`));
+    const rootBefore = smtRoot(tree);
+    await store.close();
+    store = await openLevelBlockStore(dir, { nodeCacheMax: 4 });
+    const version = await store.loadStateVersion(top);
+    expect(smtRoot(version!.tree!)).toBe(rootBefore);
+    expect(smtGet(version!.tree!, 'flip')).toBe('A');
+    for (let i = 0; i < 50; i++) expect(smtGet(version!.tree!, `other/${i}`)).toBe(expected[i]);
+    // Every version still kept reads whole; none of the pruned versions' nodes is still reachable from them.
+    for (const h of store.stateHeights()) expect([...smtEntries((await store.loadStateVersion(h))!.tree!)].length).toBe(51);
+    await store.close();
+    // On disk: the stale index holds nothing older than the oldest kept version, and the flip leaf's stale copies
+    // (A written at 1, B at 2) are gone while A written at 3 is there.
+    const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const entries: [string, string][] = [];
+    for await (const entry of db.iterator()) entries.push(entry);
+    await db.close();
+    const staleHeights = entries.filter(([k]) => k.startsWith('stale:')).map(([k]) => Number(k.slice(6, 18)));
+    expect(staleHeights.length).toBeGreaterThan(0);
+    expect(Math.min(...staleHeights)).toBeGreaterThan(top - 8);
+    const flips = entries.filter(([k, v]) => k.startsWith('smt:') && v.startsWith('[1,') && JSON.parse(v)[3] === 'flip');
+    expect(flips.map(([k, v]) => [k.slice(4, 16), JSON.parse(v)[4]])).toEqual([['000000000003', 'A']]);
+    // The live tree (101 nodes) plus what the kept versions' churn left: far less than 40 blocks of history.
+    expect(entries.filter(([k]) => k.startsWith('smt:')).length).toBeLessThan(101 + 8 * 12);
+  });
+
+
+  it('LevelDB: a persisted state keeps the nodes of its version (held), not every node replaced since; dropped states release theirs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-smt-store-'));
+    dirs.push(dir);
+    let store = await openLevelBlockStore(dir, { nodeCacheMax: 8 });
+    let tree: SmtNode | null = smtBuild(Array.from({ length: 64 }, (_, i) => [`k/${i}`, 0] as [string, number]));
+    const models = new Map<number, Map<string, number>>();
+    const model = new Map(Array.from({ length: 64 }, (_, i) => [`k/${i}`, 0] as [string, number]));
+    const top = 45;
+    for (let h = 1; h <= top; h++) {
+      for (let j = 0; j < 6; j++) {
+        const key = `k/${(h * 7 + j * 11) % 64}`;
+        tree = smtSet(tree, key, h);
+        model.set(key, h);
+      }
+      models.set(h, new Map(model));
+      await store.commit({ block: storedBlock(h), state: { tree, head: JSON.stringify({ h }), snapshot: h % 10 === 0 } });
+    }
+    await store.close();
+    store = await openLevelBlockStore(dir, { nodeCacheMax: 8 });
+    expect(store.snapshotHeights()).toEqual([30, 40]);
+    const live = allNodes((await store.loadStateVersion(top))!.tree ?? null);
+    // Every kept version reads whole and right from disk (cold cache of 8 nodes): the persisted states and the recent ones.
+    for (const h of [...store.snapshotHeights(), ...store.stateHeights()]) {
+      const v = (await store.loadSnapshot(h)) ?? (await store.loadStateVersion(h));
+      expect(new Map([...smtEntries(v!.tree!)] as [string, number][]), `version ${h}`).toEqual(models.get(h));
+    }
+    await store.close();
+    const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const keys: string[] = [];
+    for await (const key of db.keys()) keys.push(key);
+    await db.close();
+    const heldAt = new Set(keys.filter((k) => k.startsWith('held:')).map((k) => Number(k.slice(5, 17))));
+    expect([...heldAt].every((k) => k === 30 || k === 40)).toBe(true); // 10 and 20 were dropped: their nodes are gone
+    expect(heldAt.size).toBeGreaterThan(0);
+    // No leak: every stored node is live at the top, or indexed stale (replaced within the recent versions) or held.
+    const count = (prefix: string) => keys.filter((k) => k.startsWith(prefix)).length;
+    expect(count('smt:')).toBe(live + count('stale:') + count('held:'));
+    expect(count('stale:')).toBeLessThan(9 * 6 * 8); // 8 recent versions' churn (6 keys x < 8 levels a block), not 45 blocks'
+  });
+});
+
+function storedBlock(height: number): StoredBlock {
+  const hash = ('b' + String(height)).padEnd(64, '0');
+  return {
+    height,
+    hash,
+    block: { header: { chainId: 'test', height, round: 0, prevHash: '0'.repeat(64), proposer: 'node_1', txsRoot: '', stateRoot: '', resultsRoot: '', lastCommitHash: '', validatorsHash: '' }, txs: [], lastCommit: null },
+    certificate: { height, round: 0, blockHash: hash, signatures: [] },
+  };
+}
