@@ -151,7 +151,7 @@ async function submitBatches(urls: string[], proofs: { smtlib: string; claim: st
 }
 
 /** Commit latency samples (ms) of every block, from the metrics histogram of node_1 (bucket upper bounds). */
-async function histogramQuantiles(url: string, name: string): Promise<{ p50: number; p99: number }> {
+async function histogramQuantiles(url: string, name: string): Promise<{ p50: number; p99: number; count: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const buckets: { le: number; count: number }[] = [];
   for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"[^}]*\\} (\\d+)`, 'gm'))) buckets.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) });
@@ -171,7 +171,7 @@ async function histogramQuantiles(url: string, name: string): Promise<{ p50: num
     }
     return NaN;
   };
-  return { p50: at(0.5), p99: at(0.99) };
+  return { p50: at(0.5), p99: at(0.99), count: total };
 }
 
 interface Opts {
@@ -216,7 +216,7 @@ async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): 
   const orderingProofsPerSec = included / orderingSec;
   const commit = await histogramQuantiles(net1.http[0]!, 'pop_commit_latency_seconds');
   console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${orderingIds.at(-1)!.slice(0, 12)})`);
-  console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms (histogram buckets)`);
+  console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms over ${commit.count} blocks (histogram buckets)`);
   const batchSize = Number(opts.batchSize);
   const t1 = performance.now();
   const batchStart = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
@@ -291,19 +291,21 @@ async function bulkFinality(net: Net, count: number): Promise<{ finality: number
 }
 
 /** Phase 2: end to end with Z3: unloaded finality, then throughput and finality under load, and RSS. */
-async function e2ePhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitProofsPerSec: number): Promise<{ e2eProofsPerSec: number; single: number[]; rssMax: number }> {
+async function e2ePhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitProofsPerSec: number): Promise<{ e2eProofsPerSec: number; single: number[]; rssMax: number; idleCommit: { p50: number; p99: number; count: number } }> {
   const workers = Number(opts.workers);
   console.log(`Phase 2: ${opts.e2eProofs} trivial proofs end to end with Z3 (${workers} workers per validator)`);
   const net2 = await startNetwork(dir, genesis, 'e2e', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
   const single = await singleFinality(net2);
+  const idleCommit = await histogramQuantiles(net2.http[0]!, 'pop_commit_latency_seconds');
   console.log(`  one proof at a time: finality p50 ${quantile(single, 0.5).toFixed(0)} ms, p99 ${quantile(single, 0.99).toFixed(0)} ms`);
+  console.log(`  block commit latency meanwhile (no other load) p50 ${idleCommit.p50.toFixed(1)} ms, p99 ${idleCommit.p99.toFixed(1)} ms over ${idleCommit.count} blocks`);
   const { finality, e2eSec, rssMax } = await bulkFinality(net2, Number(opts.e2eProofs));
   const e2eProofsPerSec = finality.length / e2eSec;
   console.log(`  ${finality.length} finalized in ${e2eSec.toFixed(1)} s: ${e2eProofsPerSec.toFixed(1)} proofs/s (${((100 * e2eProofsPerSec) / limitProofsPerSec).toFixed(0)}% of the verification limit)`);
   console.log(`  under that load: finality p50 ${quantile(finality, 0.5).toFixed(0)} ms, p99 ${quantile(finality, 0.99).toFixed(0)} ms (client-observed, submit to final, queueing included)`);
   console.log(`  RSS per node max ${rssMax.toFixed(0)} MB`);
   await net2.stop();
-  return { e2eProofsPerSec, single, rssMax };
+  return { e2eProofsPerSec, single, rssMax, idleCommit };
 }
 
 /**
@@ -390,7 +392,7 @@ program.action(async (opts: Opts) => {
     const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: BENCH_PARAMS }));
     const { orderingProofsPerSec, batchProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
     const verificationLimitProofsPerSec = await verificationLimit();
-    const { e2eProofsPerSec, single, rssMax } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
+    const { e2eProofsPerSec, single, rssMax, idleCommit } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
     const unloaded = quantile(single, 0.5);
     const attack = opts.attacks ? await attackPhase(dir, opts, verificationLimitProofsPerSec) : null;
     const underAttack = attack
@@ -410,6 +412,7 @@ program.action(async (opts: Opts) => {
         verificationLimitProofsPerSec: Number(verificationLimitProofsPerSec.toFixed(2)),
         commitLatencyMsP50: Number(commit.p50.toFixed(1)),
         commitLatencyMsP99: Number(commit.p99.toFixed(1)),
+        commitLatencyIdleMsP50: Number(idleCommit.p50.toFixed(1)),
         finalityLatencyMsP50: Math.round(quantile(single, 0.5)),
         finalityLatencyMsP99: Math.round(quantile(single, 0.99)),
         rssMbPerNodeMax: Math.round(rssMax),

@@ -47,6 +47,11 @@ export const VERIFIER_WORKER_NICE = 10;
 /** Every this many jobs started, the oldest waiting job of any class goes first (expensive proofs still progress). */
 export const VERIFIER_AGEING_EVERY = 4;
 export const VERIFIER_CACHE_ENTRIES_MAX = 10_000;
+/**
+ * Consensus signatures a node remembers as checked (src/crypto/caching-verifier.ts; about 0.4 KB each): four rounds
+ * of votes of a full set (VALIDATORS_MAX), so the commit votes in the next proposal's last commit are not checked again.
+ */
+export const SIGNATURE_CACHE_ENTRIES_MAX = 8192;
 /** Wall-clock guard: its firing means "abstain", never a verdict. */
 export const VERIFIER_WATCHDOG_MS = 60_000;
 export const VERIFIER_WORKER_RSS_BYTES_MAX = 1536 * 1024 * 1024;
@@ -172,6 +177,7 @@ assertLimit(API_CLIENT_BURST_COUNT >= API_CLIENT_SUBMITS_PER_SECOND, 'a client m
 assertLimit(API_CLIENT_READ_BURST_BYTES >= 2 * BLOCK_BYTES_MAX, 'a client may read two maximal blocks at once');
 assertLimit(API_CLIENT_READ_BYTES_PER_SECOND >= API_CLIENT_READ_UNIT_BYTES, 'a client may read at least one unit per second');
 assertLimit(API_BLOCK_CACHE_BYTES_MAX >= 2 * BLOCK_BYTES_MAX, 'the block cache holds at least two maximal blocks');
+assertLimit(SIGNATURE_CACHE_ENTRIES_MAX >= 2 * VALIDATORS_MAX, 'the signature cache holds the commit votes of a full set beside its prepare votes');
 assertLimit(API_CLIENTS_TRACKED_MAX >= HTTP_CONNECTIONS_MAX, 'every open connection can have its own bucket');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX >= BLOCK_TXS_MAX, 'a proposer must be able to look at a full block of proofs');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bounded by the mempool itself otherwise');

@@ -18,7 +18,6 @@ import { attestChainViewOf, createAttester, type Attester } from '../core/attest
 import { feePerBudget } from '../core/ledger/fees.js';
 import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
-import { defaultVerifier } from '../core/consensus/messages.js';
 import type { ConsensusMessage } from '../core/consensus/messages.js';
 import { resumePointOf, type ConsensusState } from '../core/consensus/state-machine.js';
 import type { TimeoutConfig } from '../core/consensus/timeouts.js';
@@ -34,7 +33,9 @@ import { createMempool, ledgerPrice } from '../core/pool/mempool.js';
 import { createTxPool, type TxPool } from '../core/pool/tx-pool.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Tx } from '../core/types/tx.js';
+import { createCachingVerifier } from '../crypto/caching-verifier.js';
 import { sign } from '../crypto/ed25519.js';
+import { SIGNATURE_CACHE_ENTRIES_MAX } from '../core/limits.js';
 import type { Clock } from '../ports/clock.js';
 import { silentLog, type Log } from '../ports/log.js';
 import type { Transport } from '../ports/transport.js';
@@ -358,7 +359,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
     throw new NodeError('NODE_STATE_MISSING', `${config.data_dir} has no readable persisted state, and its early blocks are ${level.baseHeight() > 0 ? 'below an imported snapshot' : 'pruned'}: import a snapshot into a new data_dir (import-snapshot) or sync from genesis with an empty one`);
   }
   rt.driver = new ConsensusDriver<LedgerState>(
-    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts), election: electionConfigOf(genesis.params) }, app: reportingRejections(backfill.app, (candidates, rejected) => onRefused(parts, candidates, rejected)), verifier: defaultVerifier },
+    { config: { chainId: genesis.chainId, self: config.node_id, timeouts: timeoutsFromConfig(config, options.timeouts), election: electionConfigOf(genesis.params) }, app: reportingRejections(backfill.app, (candidates, rejected) => onRefused(parts, candidates, rejected)), verifier: createCachingVerifier(SIGNATURE_CACHE_ENTRIES_MAX) },
     { genesisHash: genesis.genesisHash, appState: genesisState(genesis), resume },
     {
       clock: parts.clock,

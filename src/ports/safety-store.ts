@@ -1,7 +1,8 @@
 /**
- * Durable storage of SafetyRules' last-signed record. `save` must be durable when it returns (write to a temp file,
- * fsync, atomic rename, fsync the directory) and throw if it is not: SafetyRules releases a signature only after
- * `save` returned. It is synchronous on purpose: nothing else may happen between persisting and signing.
+ * Durable storage of SafetyRules' last-signed record. `save` must be durable when it returns (the file store
+ * overwrites the older of two CRC-checked slots in place and fdatasyncs; a torn write leaves the previous record) and
+ * throw if it is not: SafetyRules releases a signature only after `save` returned. It is synchronous on purpose:
+ * nothing else may happen between persisting and signing.
  */
 export interface SafetyRecord {
   chainId: string;

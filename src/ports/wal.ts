@@ -20,20 +20,32 @@ export class WalError extends Error {
 }
 
 /**
- * Write-ahead log of consensus events for the current height. The driver syncs this node's own events (start,
- * resume, timeouts, payloads, signatures) before handling them, and writes a peer's message without sync, only once
- * the core took it in (CometBFT's Write vs WriteSync): a process crash loses nothing either way (the page cache
- * survives it), a machine crash may lose the last peer messages, which peers send again; what this node signed is
- * made durable by SafetyRules before it is sent.
+ * How the driver logs an event: `own-sync`, this node's own event, on disk on return (a flush covers every earlier
+ * record too); `own`, this node's own event, written only; `peer`, a peer's message the core took in, written only.
+ * Own and peer records have separate caps in the file WAL (it keeps room for own events past the peers' cap).
+ */
+export type WalAppendMode = 'own-sync' | 'own' | 'peer';
+
+/**
+ * Write-ahead log of consensus events for the current height. The driver syncs this node's commit votes and its
+ * start/resume before handling them; it writes its other events, and a peer's message once the core took it in,
+ * without sync (CometBFT's Write vs WriteSync). A process crash loses nothing either way (the page cache survives
+ * it). A machine crash may lose what was written after the last flush: peers send their messages again, a lost
+ * timeout fires again, a lost proposal or prepare vote cannot be signed differently (SafetyRules made each signature
+ * durable before it was given) and may cost the round; a commit vote's flush made the lock behind it durable first
+ * (docs/CONSENSUS_PROTOCOL.md, "What is on disk before a signature leaves").
  */
 export interface WalPort {
   /**
-   * Log `event`: `sync` true for this node's own events (on disk on return), false for a peer's message. Returns
-   * false when the log is at its cap for that kind (nothing written; the file WAL keeps room for own events past
-   * the peers' cap). Throws WalError WAL_IO when a write fails.
+   * Log `event` (see WalAppendMode). Returns false when the log is at its cap for that kind (nothing written).
+   * Throws WalError WAL_IO when a write fails.
    */
-  append(event: ConsensusEvent, sync: boolean): boolean;
+  append(event: ConsensusEvent, mode: WalAppendMode): boolean;
   read(): readonly ConsensusEvent[];
-  /** Drop everything (called once a block is stored: the next height starts a fresh log). */
+  /**
+   * Drop everything (called once a block is stored: the next height starts a fresh log). Not flushed: a machine
+   * crash may bring the old height's records back, which replay skips as it does after a crash between storing the
+   * block and truncating; the next flush makes the truncation durable.
+   */
   truncate(): void;
 }

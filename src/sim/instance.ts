@@ -132,11 +132,16 @@ export class InstanceLifecycle<S> {
     driver.start();
   }
 
-  /** Stop the instance: its driver and SimAppNode are lost; WAL, block store and safety record stay. */
+  /**
+   * Stop the instance as a machine crash does: its driver and SimAppNode are lost, and its WAL goes back to what
+   * was flushed (the worst case of a power loss: every unflushed record and truncation lost); the block store and
+   * the safety record, which are flushed on every write, stay.
+   */
   crash(x: Instance): void {
     if (!x.up) return;
     x.driver?.stop();
     x.driver = null;
+    x.wal.powerLoss();
     x.incarnation?.close();
     x.incarnation = null;
     x.appNode = null;
@@ -153,9 +158,9 @@ export class InstanceLifecycle<S> {
 /** An honest instance's WAL, reporting each peer message it logs to the checkers (the WAL guard). */
 function checkedWal<S>(x: Instance, checkers: Checkers<S>, clock: Clock): WalPort {
   return {
-    append(event, sync) {
-      if (!sync && event.type === 'message') checkers.onPeerLogged(x.addr, event.message, x.driver?.state.future ?? [], clock.nowMs());
-      return x.wal.append(event, sync);
+    append(event, mode) {
+      if (mode === 'peer' && event.type === 'message') checkers.onPeerLogged(x.addr, event.message, x.driver?.state.future ?? [], clock.nowMs());
+      return x.wal.append(event, mode);
     },
     read: () => x.wal.read(),
     truncate: () => x.wal.truncate(),

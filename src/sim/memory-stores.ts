@@ -7,7 +7,7 @@ import type { ConsensusEvent, ResumePoint } from '../core/consensus/state-machin
 import type { Block, Certificate } from '../core/types/consensus.js';
 import type { BlockStorePort } from '../ports/block-store.js';
 import type { SafetyRecord, SafetyStore } from '../ports/safety-store.js';
-import type { WalPort } from '../ports/wal.js';
+import type { WalAppendMode, WalPort } from '../ports/wal.js';
 
 /**
  * Heights between the states the in-memory store keeps (as the node's state_snapshot_interval): small, so every
@@ -41,16 +41,23 @@ export function createMemoryBlockStore(snapshotInterval = MEMORY_SNAPSHOT_INTERV
   return store;
 }
 
-/** An in-memory WAL (tests, simulator): survives a simulated crash because the simulator keeps the object; no cap. */
-export function createMemoryWal(): WalPort & { events: ConsensusEvent[]; syncedTypes: Set<string>; unsyncedTypes: Set<string> } {
+/**
+ * An in-memory WAL (tests, simulator): survives a simulated crash because the simulator keeps the object; no cap.
+ * `durable` is what a file WAL would hold after a machine crash (the image of the last flush: unflushed appends and
+ * an unflushed truncation lost); `powerLoss()` puts the log back to it.
+ */
+export function createMemoryWal(): WalPort & { events: ConsensusEvent[]; durable: ConsensusEvent[]; syncedTypes: Set<string>; unsyncedTypes: Set<string>; powerLoss(): void } {
   const wal = {
     events: [] as ConsensusEvent[],
+    durable: [] as ConsensusEvent[],
     /** Event types appended with and without sync (what a file WAL would fsync), for tests. */
     syncedTypes: new Set<string>(),
     unsyncedTypes: new Set<string>(),
-    append(event: ConsensusEvent, sync: boolean): boolean {
+    append(event: ConsensusEvent, mode: WalAppendMode): boolean {
       wal.events.push(event);
+      const sync = mode === 'own-sync';
       (sync ? wal.syncedTypes : wal.unsyncedTypes).add(event.type);
+      if (sync) wal.durable = wal.events.slice();
       return true;
     },
     read() {
@@ -58,6 +65,9 @@ export function createMemoryWal(): WalPort & { events: ConsensusEvent[]; syncedT
     },
     truncate() {
       wal.events.length = 0;
+    },
+    powerLoss() {
+      wal.events = wal.durable.slice();
     },
   };
   return wal;

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFileSafetyStore } from '../../src/adapters/safety/file-safety-store.js';
+import { createFileSafetyStore, SAFETY_SLOT_BYTES } from '../../src/adapters/safety/file-safety-store.js';
+import type { SafetyRecord } from '../../src/ports/safety-store.js';
 import { SafetyRules } from '../../src/core/safety/safety-rules.js';
 import { keyPairFromSeed } from '../../src/crypto/ed25519.js';
 
@@ -51,5 +52,48 @@ describe('file SafetyStore', () => {
     const rules = new SafetyRules({ chainId: 'c', genesisHash: 'f'.repeat(64), validator: 'node_1', secretKey: key.secretKey, store });
     expect(() => rules.sign(vote(0, null))).toThrow(expect.objectContaining({ code: 'SAFETY_STORE_IO' }));
     expect(existsSync(join(blocker, 'safety.json'))).toBe(false);
+  });
+
+  const record = (round: number): SafetyRecord => ({ chainId: 'c', validator: 'node_1', height: 3, round, step: 2, signBytesHex: 'ab'.repeat(200), signature: 'cd'.repeat(64) });
+
+  it('saves in place into alternating slots of a fixed-size file; a save torn by a crash leaves the previous record', () => {
+    const path = join(tempDir(), 'safety.json');
+    const store = createFileSafetyStore(path);
+    for (let round = 0; round < 5; round++) {
+      store.save(record(round));
+      expect(statSync(path).size).toBe(2 * SAFETY_SLOT_BYTES);
+      expect(createFileSafetyStore(path).load()).toEqual(record(round));
+    }
+    // Saves 1..5 went to slots 1,0,1,0,1: round 4 (seq 5) is in slot 1, round 3 (seq 4) in slot 0. A crash halfway
+    // through the next save (seq 6, slot 0) leaves that slot torn: the newest intact record is round 4's.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from('{"seq":6,"crc":1,"record":{"chainId":"c","vali'), 0, undefined, 0);
+    closeSync(fd);
+    expect(createFileSafetyStore(path).load()).toEqual(record(4));
+    // A slot whose bytes parse but whose CRC does not match (a torn write inside the record) is not taken either.
+    const image = readFileSync(path);
+    const slot1 = image.subarray(SAFETY_SLOT_BYTES).toString('utf8').replace('"round":4', '"round":9');
+    writeFileSync(path, Buffer.concat([image.subarray(0, SAFETY_SLOT_BYTES), Buffer.from(slot1, 'utf8')]));
+    expect(() => createFileSafetyStore(path).load()).toThrow(expect.objectContaining({ code: 'SAFETY_STORE_CORRUPT' }));
+  });
+
+  it('reads a single-record safety.json of earlier versions and converts it on the first save, keeping it as the older slot', () => {
+    const path = join(tempDir(), 'safety.json');
+    writeFileSync(path, JSON.stringify(record(2)) + '\n');
+    const store = createFileSafetyStore(path);
+    expect(store.load()).toEqual(record(2));
+    store.save(record(3));
+    expect(statSync(path).size).toBe(2 * SAFETY_SLOT_BYTES);
+    expect(createFileSafetyStore(path).load()).toEqual(record(3));
+    // Tear the new slot (1): the legacy record, now slot 0, is what remains.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from('xx'), 0, undefined, SAFETY_SLOT_BYTES);
+    closeSync(fd);
+    expect(createFileSafetyStore(path).load()).toEqual(record(2));
+  });
+
+  it('refuses a record that does not fit a slot', () => {
+    const store = createFileSafetyStore(join(tempDir(), 'safety.json'));
+    expect(() => store.save({ ...record(0), signBytesHex: 'ab'.repeat(SAFETY_SLOT_BYTES) })).toThrow(expect.objectContaining({ code: 'SAFETY_STORE_IO' }));
   });
 });

@@ -54,8 +54,8 @@ async function filledDataDir(fillBytes: number, log: Log) {
   dirs.push(dir);
   const stores = await openDataDir({ dir, genesisHash: genesis.genesisHash, log, onFatal: (err) => { throw err; }, appliedState: () => undefined });
   const pad = 'p'.repeat(8 * KIB);
-  while (stores.wal.sizeBytes() + 9 * KIB < fillBytes) stores.wal.append({ type: 'timeout', height: 999, round: 0, step: 'gossip', pad } as ConsensusEvent, true);
-  while (stores.wal.sizeBytes() + 200 < fillBytes) stores.wal.append({ type: 'timeout', height: 999, round: 0, step: 'gossip' }, true);
+  while (stores.wal.sizeBytes() + 9 * KIB < fillBytes) stores.wal.append({ type: 'timeout', height: 999, round: 0, step: 'gossip', pad } as ConsensusEvent, 'own-sync');
+  while (stores.wal.sizeBytes() + 200 < fillBytes) stores.wal.append({ type: 'timeout', height: 999, round: 0, step: 'gossip' }, 'own-sync');
   return stores;
 }
 

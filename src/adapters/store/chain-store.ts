@@ -95,7 +95,8 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
         .then(() => level.commit({ ...extras, block: stored }))
         .then(() => {
           pending.delete(height);
-          if (pending.size === 0) journal.truncate();
+          // Not flushed: LevelDB synced the batch, so a journal that comes back after a machine crash is skipped at open.
+          if (pending.size === 0) journal.truncate(false);
         })
         .catch((err: Error) => {
           log.error({ module: 'store', height, err: err.message }, 'LevelDB commit failed');

@@ -8,7 +8,7 @@
 import type { ConsensusEvent } from '../../core/consensus/state-machine.js';
 import { WAL_BYTES_MAX, WAL_PEER_BYTES_MAX } from '../../core/limits.js';
 import type { Log } from '../../ports/log.js';
-import type { WalPort } from '../../ports/wal.js';
+import type { WalAppendMode, WalPort } from '../../ports/wal.js';
 import { openSyncFileWal } from './sync-file-wal.js';
 
 /** The consensus WAL with the file's size and close. */
@@ -21,16 +21,16 @@ export interface ConsensusWal extends WalPort {
  * Open (creating if missing) the consensus WAL at `path`. A refusal is logged once per height (the log is truncated
  * at every commit): a warning for peer messages, an error for own events.
  * @throws WalError WAL_CORRUPT when the file is larger than WAL_BYTES_MAX; fs errors on an unusable path.
- * @example const wal = openConsensusWal('data/node_1/consensus.wal', log); wal.append(event, true);
+ * @example const wal = openConsensusWal('data/node_1/consensus.wal', log); wal.append(event, 'own-sync');
  */
 export function openConsensusWal(path: string, log: Log): ConsensusWal {
   const file = openSyncFileWal<ConsensusEvent>(path);
   let warnedPeer = false;
   let warnedOwn = false;
   return {
-    append(event: ConsensusEvent, sync: boolean): boolean {
-      const own = sync;
-      if (file.tryAppend(event, sync, own ? WAL_BYTES_MAX : WAL_PEER_BYTES_MAX)) return true;
+    append(event: ConsensusEvent, mode: WalAppendMode): boolean {
+      const own = mode !== 'peer';
+      if (file.tryAppend(event, mode === 'own-sync', own ? WAL_BYTES_MAX : WAL_PEER_BYTES_MAX)) return true;
       const fields = { module: 'wal', sizeBytes: file.sizeBytes(), event: event.type };
       if (!own && !warnedPeer) log.warn({ ...fields, bytesMax: WAL_PEER_BYTES_MAX }, 'consensus WAL at its cap for peer messages: they are not logged until the next commit');
       if (own && !warnedOwn) log.error({ ...fields, bytesMax: WAL_BYTES_MAX }, 'consensus WAL full: own events are not logged until the next commit');
@@ -40,7 +40,7 @@ export function openConsensusWal(path: string, log: Log): ConsensusWal {
     },
     read: () => file.read(),
     truncate(): void {
-      file.truncate();
+      file.truncate(false);
       warnedPeer = false;
       warnedOwn = false;
     },

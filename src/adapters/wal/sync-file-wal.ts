@@ -21,7 +21,11 @@ export interface SyncWal<T> {
   tryAppend(record: T, sync: boolean, bytesMax: number): boolean;
   /** Every intact record (a torn tail is cut off the file first). */
   read(): T[];
-  truncate(): void;
+  /**
+   * Empty the file; with `sync` (the default) the truncation is on disk on return, without it the next synced
+   * append (or the kernel's writeback) makes it durable, and a machine crash before that may bring the old records back.
+   */
+  truncate(sync?: boolean): void;
   sizeBytes(): number;
   close(): void;
 }
@@ -83,10 +87,10 @@ export function openSyncFileWal<T>(path: string): SyncWal<T> {
       }
       return records;
     },
-    truncate(): void {
+    truncate(sync = true): void {
       check();
       ftruncateSync(fd, 0);
-      fsyncSync(fd);
+      if (sync) fsyncSync(fd);
       size = 0;
     },
     sizeBytes: () => size,

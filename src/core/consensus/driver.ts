@@ -28,13 +28,23 @@ import { hexToBytes } from '../../crypto/hash.js';
 import { MESSAGE_BYTES_MAX, SYNC_BLOCKS_PER_MESSAGE_MAX, SYNC_SIZE_CACHE_MAX } from '../limits.js';
 import { applyCommitted, createState, handle, type ConsensusContext, type ConsensusEffect, type ConsensusEvent, type ConsensusState, type Genesis, type ResumePoint } from './state-machine.js';
 
+/**
+ * Is this own event flushed to the WAL before it is handled? A commit vote (the lock it comes from must be on disk
+ * before it leaves), and start/resume; the rest of this node's events are only written (see #takeOwn).
+ */
+function flushedBeforeHandling(event: ConsensusEvent): boolean {
+  if (event.type === 'signed') return event.request.kind === 'vote' && event.request.body.type === 'commit';
+  return event.type === 'start' || event.type === 'resume';
+}
+
 /** One node's consensus loop over its ports: `deliver` events, effects run through `DriverPorts`. */
 export class ConsensusDriver<S> {
   readonly ctx: ConsensusContext<S>;
   readonly state: ConsensusState<S>;
   readonly #ports: DriverPorts;
   readonly #queue: ConsensusEvent[] = [];
-  readonly #timers = new Set<() => void>();
+  /** Armed timers, each with the (height, round) it was armed at, to cancel it once that round is left. */
+  readonly #timers = new Map<() => void, { height: number; round: number }>();
   #running = false;
   #stopped = false;
   /** Encoded size estimates of stored blocks, by height: a committed block never changes, and late votes make
@@ -80,7 +90,7 @@ export class ConsensusDriver<S> {
   /** Stop: cancel timers and ignore further events (a crash in the simulator; shutdown in the node). */
   stop(): void {
     this.#stopped = true;
-    for (const cancel of this.#timers) cancel();
+    for (const cancel of this.#timers.keys()) cancel();
     this.#timers.clear();
     this.#queue.length = 0;
   }
@@ -107,9 +117,16 @@ export class ConsensusDriver<S> {
     }
   }
 
-  /** This node's own event: synced to the WAL, then handled. */
+  /**
+   * This node's own event: logged, then handled. A commit vote (and start/resume) is flushed before it is handled,
+   * so before the vote leaves, the lock it comes from (the peer prepare votes logged before it) is on disk. Every
+   * other own event is only written: SafetyRules made each signature durable before it was given, so a proposal or
+   * prepare vote lost with the WAL in a machine crash cannot be signed differently, and neither creates a lock; a
+   * timeout, payload or refusal sends nothing new when handled. Docs: CONSENSUS_PROTOCOL.md, "What is on disk
+   * before a signature leaves".
+   */
   #takeOwn(event: ConsensusEvent): ConsensusEffect[] {
-    this.#ports.wal.append(event, true);
+    this.#ports.wal.append(event, flushedBeforeHandling(event) ? 'own-sync' : 'own');
     return handle(this.ctx, this.state, event);
   }
 
@@ -117,8 +134,21 @@ export class ConsensusDriver<S> {
   #takePeer(event: ConsensusEvent): ConsensusEffect[] {
     const before = this.state.peerMessagesTaken;
     const effects = handle(this.ctx, this.state, event);
-    if (this.state.peerMessagesTaken !== before) this.#ports.wal.append(event, false);
+    if (this.state.peerMessagesTaken !== before) this.#ports.wal.append(event, 'peer');
     return effects;
+  }
+
+  /**
+   * Cancel the timers of rounds before (height, round): the core ignores a timeout of a round it left, so such a
+   * timer waits for nothing, and firing it would only cost a WAL record and a pass through the loop (at 4 timers a
+   * round, more events than the height's messages when blocks are fast).
+   */
+  #cancelTimersBefore(height: number, round: number): void {
+    for (const [cancel, at] of this.#timers) {
+      if (at.height > height || (at.height === height && at.round >= round)) continue;
+      cancel();
+      this.#timers.delete(cancel);
+    }
   }
 
   #run(effect: ConsensusEffect): void {
@@ -136,9 +166,12 @@ export class ConsensusDriver<S> {
           this.#timers.delete(cancel);
           this.deliver({ type: 'timeout', height, round, step });
         });
-        this.#timers.add(cancel);
+        this.#timers.set(cancel, { height, round });
         break;
       }
+      case 'round-started':
+        this.#cancelTimersBefore(effect.height, effect.round);
+        break;
       case 'request-payload': {
         const candidates = ports.mempool.candidates(effect.height, effect.round);
         if (effect.vrfAlpha === undefined) {
@@ -158,9 +191,10 @@ export class ConsensusDriver<S> {
       case 'commit-block':
         ports.blocks.put(effect.block, effect.certificate, effect.after);
         ports.wal.truncate();
+        this.#cancelTimersBefore(effect.block.header.height + 1, 0);
         break;
       case 'log-message':
-        ports.wal.append({ type: 'message', from: effect.from, message: effect.message }, false);
+        ports.wal.append({ type: 'message', from: effect.from, message: effect.message }, 'peer');
         break;
       case 'serve-sync': {
         const top = ports.blocks.height();

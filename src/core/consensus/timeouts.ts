@@ -10,7 +10,10 @@ export interface TimeoutConfig {
   prepareMs: number;
   /** Wait after seeing commit votes from > 2/3 of the stake but no decision, before the next round. */
   commitMs: number;
-  /** Pause after a commit before the next height starts (the block interval; gathers late votes). */
+  /**
+   * Pause after a commit before the next height starts: the block interval, nothing else (the certificate is the
+   * commit votes in hand at the decision; later ones are not gathered into it, unlike CometBFT's timeout_commit).
+   */
   newHeightMs: number;
   /** While a round makes no progress, re-send this node's current messages this often (no backoff). */
   gossipMs: number;

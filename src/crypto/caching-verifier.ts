@@ -1,0 +1,45 @@
+/**
+ * Ed25519 verification memoized by (key, message, signature): in the simulator across the simulated nodes; in a
+ * node, so that a signature met again (a commit vote counted at height h, then inside the next proposal's last
+ * commit; a block-sync certificate; evidence) is checked once.
+ */
+import { verify as ed25519Verify } from './ed25519.js';
+
+type SignatureVerifier = (publicKey: string, message: Uint8Array, signature: string) => boolean;
+
+/**
+ * Memoizing Ed25519 verifier: the same (key, message, signature) is checked once for the whole network.
+ * Signatures stay real: a miss runs the full check. Past `maxEntries` the cache starts over.
+ * @example const verify = createCachingVerifier(); verify(publicKey, bytes, signature); verify.hits
+ */
+export function createCachingVerifier(maxEntries = 500_000): SignatureVerifier & { hits: number; misses: number } {
+  const cache = new Map<string, { message: Uint8Array; ok: boolean }>();
+  // Fast path by identity: the core memoizes sign bytes per message object, so every node passes the same array.
+  const byMessage = new WeakMap<Uint8Array, { publicKey: string; signature: string; ok: boolean }>();
+  const fn = ((publicKey: string, message: Uint8Array, signature: string): boolean => {
+    const same = byMessage.get(message);
+    if (same && same.publicKey === publicKey && same.signature === signature) {
+      fn.hits++;
+      return same.ok;
+    }
+    const ok = check(publicKey, message, signature);
+    byMessage.set(message, { publicKey, signature, ok });
+    return ok;
+  }) as SignatureVerifier & { hits: number; misses: number };
+  const check = (publicKey: string, message: Uint8Array, signature: string): boolean => {
+    const key = publicKey + signature;
+    const hit = cache.get(key);
+    if (hit && Buffer.compare(hit.message, message) === 0) {
+      fn.hits++;
+      return hit.ok;
+    }
+    fn.misses++;
+    const ok = ed25519Verify(publicKey, message, signature);
+    if (cache.size >= maxEntries) cache.clear();
+    cache.set(key, { message, ok });
+    return ok;
+  };
+  fn.hits = 0;
+  fn.misses = 0;
+  return fn;
+}
