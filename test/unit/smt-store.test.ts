@@ -6,8 +6,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLevelBlockStore } from '../../src/adapters/store/level-block-store.js';
 import { createSmtNodeCache, memorySmtNodeSource, smtStoredRoot, smtWriteSet } from '../../src/core/ledger/smt-store.js';
-import { smtBuild, smtEntries, smtGet, smtProve, smtResolve, smtRoot, smtSet, type SmtNode } from '../../src/core/ledger/smt.js';
+import { smtBuild, smtEntries, smtGet, smtProve, smtRoot, smtSet, type SmtNode } from '../../src/core/ledger/smt.js';
 import type { StoredBlock } from '../../src/ports/block-store.js';
+import { allNodes, inMemoryNodes } from './smt-node-counts.js';
 
 // The ledger tree on disk (src/core/ledger/smt-store.ts): a stored tree read back through stubs answers exactly as
 // the tree in memory, whatever the cache bound; nodes are keyed by (version, position), so pruning the stale copy
@@ -17,18 +18,6 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Nodes reachable from `tree` without reading a stub: what the tree pins in memory. */
-function inMemoryNodes(tree: SmtNode | null): number {
-  if (tree === null || tree.kind === 'stub') return 0;
-  return 1 + (tree.kind === 'inner' ? inMemoryNodes(tree.left) + inMemoryNodes(tree.right) : 0);
-}
-
-/** Every node of `tree`, reading stubs. */
-function allNodes(tree: SmtNode | null): number {
-  if (tree === null) return 0;
-  const n = smtResolve(tree);
-  return 1 + (n.kind === 'inner' ? allNodes(n.left) + allNodes(n.right) : 0);
-}
 
 const keyArb = fc.integer({ min: 0, max: 40 }).map((i) => `k/${i}`);
 const opArb = fc.tuple(keyArb, fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }));

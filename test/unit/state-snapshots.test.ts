@@ -8,7 +8,6 @@ import { defaultVerifier, hashHeader } from '../../src/core/consensus/messages.j
 import { initialPriorities, nextHeightPriorities } from '../../src/core/consensus/proposer.js';
 import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
 import { applyBlock, createLedgerApp, genesisState, genesisValidatorSet, getProof, getStats, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
-import { smtResolve, type SmtNode } from '../../src/core/ledger/smt.js';
 import { SMT_NODE_CACHE_MAX } from '../../src/core/limits.js';
 import { proofId } from '../../src/core/types/proof.js';
 import type { Block, Certificate } from '../../src/core/types/consensus.js';
@@ -17,6 +16,7 @@ import { loadResumePoint, persistIfBehind } from '../../src/node/state-snapshots
 import { resumePointOf } from '../../src/core/consensus/state-machine.js';
 import { silentLog } from '../../src/ports/log.js';
 import { certify, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { allNodes, inMemoryNodes } from './smt-node-counts.js';
 
 // The node's persisted states through its real data directory: every block's batch stores its tree version (and
 // every interval a persisted state), the driver opens at the newest; a block that reached only the commit journal
@@ -151,15 +151,3 @@ describe('persisted states in the data directory', () => {
   });
 });
 
-/** Nodes reachable from `tree` without reading a stub: what the state pins in memory. */
-function inMemoryNodes(tree: SmtNode | null): number {
-  if (tree === null || tree.kind === 'stub') return 0;
-  return 1 + (tree.kind === 'inner' ? inMemoryNodes(tree.left) + inMemoryNodes(tree.right) : 0);
-}
-
-/** Every node of `tree`, reading stubs. */
-function allNodes(tree: SmtNode | null): number {
-  if (tree === null) return 0;
-  const n = smtResolve(tree);
-  return 1 + (n.kind === 'inner' ? allNodes(n.left) + allNodes(n.right) : 0);
-}
