@@ -1,5 +1,6 @@
 /** Simulated time: a priority queue of callbacks ordered by (time, insertion order). Implements the Clock port. */
 import type { Clock } from '../ports/clock.js';
+import { MinHeap } from './min-heap.js';
 
 interface Task {
   t: number;
@@ -11,7 +12,7 @@ interface Task {
 export class Scheduler implements Clock {
   #now = 0;
   #seq = 0;
-  #heap: Task[] = [];
+  readonly #heap = new MinHeap<Task>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
   executed = 0;
 
   nowMs(): number {
@@ -25,7 +26,7 @@ export class Scheduler implements Clock {
 
   schedule(delayMs: number, fn: () => void): () => void {
     const task: Task = { t: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn, cancelled: false };
-    this.#push(task);
+    this.#heap.push(task);
     return () => {
       task.cancelled = true;
     };
@@ -33,10 +34,10 @@ export class Scheduler implements Clock {
 
   /** Run tasks until the queue is empty or the next task is after `untilMs`. */
   runUntil(untilMs: number, stop?: () => boolean): void {
-    while (this.#heap.length > 0) {
-      const top = this.#heap[0] as Task;
+    while (this.#heap.size > 0) {
+      const top = this.#heap.peek();
       if (top.t > untilMs) break;
-      this.#pop();
+      this.#heap.pop();
       if (top.cancelled) continue;
       this.#now = top.t;
       this.executed++;
@@ -44,39 +45,5 @@ export class Scheduler implements Clock {
       if (stop?.()) return;
     }
     this.#now = Math.max(this.#now, untilMs);
-  }
-
-  #less(a: Task, b: Task): boolean {
-    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
-  }
-
-  #push(task: Task): void {
-    const h = this.#heap;
-    h.push(task);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.#less(h[i] as Task, h[parent] as Task)) break;
-      [h[i], h[parent]] = [h[parent] as Task, h[i] as Task];
-      i = parent;
-    }
-  }
-
-  #pop(): void {
-    const h = this.#heap;
-    const last = h.pop() as Task;
-    if (h.length === 0) return;
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.#less(h[l] as Task, h[m] as Task)) m = l;
-      if (r < h.length && this.#less(h[r] as Task, h[m] as Task)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m] as Task, h[i] as Task];
-      i = m;
-    }
   }
 }

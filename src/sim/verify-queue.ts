@@ -8,6 +8,7 @@
  */
 import { SIM_VERIFY_QUEUE_MAX } from '../core/limits.js';
 import type { Clock } from '../ports/clock.js';
+import { MinHeap } from './min-heap.js';
 
 export interface VerifyQueueOptions {
   clock: Clock;
@@ -50,7 +51,7 @@ export interface VerifyQueue {
  * @example const q = createVerifyQueue({ clock, costMs: () => 250, before: (a, b) => a < b, startable: () => true, onVerified: publish }); q.enqueue(id, 1)
  */
 export function createVerifyQueue(options: VerifyQueueOptions): VerifyQueue {
-  const heap = new IdHeap(options.before);
+  const heap = new MinHeap<string>(options.before);
   let busy = false;
   const queued = new Map<string, number>();
   const done = new Set<string>();
@@ -95,64 +96,4 @@ export function createVerifyQueue(options: VerifyQueueOptions): VerifyQueue {
     },
     stats,
   };
-}
-
-/** A binary min-heap of proof ids under `before`. */
-class IdHeap {
-  readonly #before: (a: string, b: string) => boolean;
-  #items: string[] = [];
-
-  constructor(before: (a: string, b: string) => boolean) {
-    this.#before = before;
-  }
-
-  get size(): number {
-    return this.#items.length;
-  }
-
-  push(id: string): void {
-    const h = this.#items;
-    h.push(id);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.#before(h[i] as string, h[parent] as string)) break;
-      [h[i], h[parent]] = [h[parent] as string, h[i] as string];
-      i = parent;
-    }
-  }
-
-  /** The first id (the heap must not be empty). */
-  pop(): string {
-    const h = this.#items;
-    const top = h[0] as string;
-    const last = h.pop() as string;
-    if (h.length > 0) {
-      h[0] = last;
-      this.#down(0);
-    }
-    return top;
-  }
-
-  /** Keep only the ids `keep` accepts, and restore the order (`before` may have changed its mind, e.g. on an escalation). */
-  retain(keep: (id: string) => boolean): void {
-    const kept = this.#items.filter(keep);
-    this.#items = kept;
-    for (let i = (kept.length >> 1) - 1; i >= 0; i--) this.#down(i);
-  }
-
-  #down(start: number): void {
-    const h = this.#items;
-    let i = start;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.#before(h[l] as string, h[m] as string)) m = l;
-      if (r < h.length && this.#before(h[r] as string, h[m] as string)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m] as string, h[i] as string];
-      i = m;
-    }
-  }
 }
