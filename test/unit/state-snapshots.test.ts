@@ -40,43 +40,70 @@ function chain(top: number, proofsPerBlock = 1): { block: Block; certificate: Ce
   return out;
 }
 
+type Stores = Awaited<ReturnType<typeof openDataDir>>;
+type Priorities = ReturnType<typeof initialPriorities>;
+
+/**
+ * A fresh data directory: `open()` opens it the way the node does, `commit` stores blocks through it (each with the
+ * state after it, as the driver hands them over), `forget()` drops that state (a restarted process has none).
+ */
+function dataDir(snapshotInterval: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'pop-snapshots-'));
+  dirs.push(dir);
+  let applied: LedgerState | undefined;
+  return {
+    dir,
+    open: () => openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: (err) => { throw err; }, appliedState: () => applied, snapshotInterval }),
+    commit(stores: Stores, blocks: ReturnType<typeof chain>, from: Priorities): Priorities {
+      let priorities = from;
+      for (const { block, certificate, state } of blocks) {
+        priorities = nextHeightPriorities(set, priorities, set);
+        applied = state;
+        stores.chain.put(block, certificate, { height: block.header.height, appState: state, blockHash: hashHeader(block.header), certificate, validators: set, priorities });
+      }
+      return priorities;
+    },
+    forget: () => {
+      applied = undefined;
+    },
+  };
+}
+
+/** An observer driver opened on `stores` from `resume`, counting the blocks it re-applies. */
+function replayingDriver(stores: Stores, resume: Awaited<ReturnType<typeof loadResumePoint>>) {
+  const count = { reapplied: 0 };
+  const app = createLedgerApp();
+  const counting = { ...app, applyBlock: (...a: Parameters<typeof app.applyBlock>) => (count.reapplied++, app.applyBlock(...a)) };
+  const driver = new ConsensusDriver<LedgerState>(
+    { config: { chainId: doc.chainId, self: null, timeouts: DEFAULT_TIMEOUTS }, app: counting, verifier: defaultVerifier },
+    { genesisHash: doc.genesisHash, appState: genesisState(doc), resume },
+    { clock: { nowMs: () => 0, wallMs: () => 0, schedule: () => () => undefined }, transport: { send: () => undefined, broadcast: () => undefined }, signer: { sign: () => ({ ok: false, code: 'SAFETY_WRONG_SIGNER', message: 'observer' }) }, blocks: stores.chain, wal: stores.wal, mempool: { candidates: () => [] } },
+  );
+  return { driver, reapplied: count.reapplied };
+}
+
 describe('persisted states in the data directory', () => {
   it('a block only in the commit journal: the node opens at the stored version before it and re-applies only that block', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pop-snapshots-'));
-    dirs.push(dir);
+    const data = dataDir(2);
     const blocks = chain(5);
-    let applied: LedgerState | undefined;
-    const open = () => openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: (err) => { throw err; }, appliedState: () => applied, snapshotInterval: 2 });
-    let stores = await open();
-    let priorities = initialPriorities(set);
-    for (const { block, certificate, state } of blocks.slice(0, 3)) {
-      priorities = nextHeightPriorities(set, priorities, set);
-      applied = state;
-      stores.chain.put(block, certificate, { height: block.header.height, appState: state, blockHash: hashHeader(block.header), certificate, validators: set, priorities });
-    }
+    let stores = await data.open();
+    const priorities = data.commit(stores, blocks.slice(0, 3), initialPriorities(set));
     stores.wal.close();
     await stores.chain.close();
     // kill -9 after block 4 reached the journal (fsync'd) and before its LevelDB batch (with the state of 4) ran.
-    const journal = openSyncFileWal(join(dir, 'commit.journal'));
+    const journal = openSyncFileWal(join(data.dir, 'commit.journal'));
     journal.append({ block: blocks[3]!.block, certificate: blocks[3]!.certificate, hash: hashHeader(blocks[3]!.block.header) });
     journal.close();
 
-    applied = undefined;
-    stores = await open();
+    data.forget();
+    stores = await data.open();
     expect(stores.chain.height()).toBe(4);
     expect(stores.chain.level.snapshotHeights()).toEqual([2]);
     expect(stores.chain.level.stateHeights()).toEqual([1, 2, 3]);
     const resume = await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog);
     expect(resume?.height).toBe(3);
     expect(stateRoot(resume!.appState)).toBe(stateRoot(blocks[2]!.state));
-    let reapplied = 0;
-    const app = createLedgerApp();
-    const counting = { ...app, applyBlock: (...a: Parameters<typeof app.applyBlock>) => (reapplied++, app.applyBlock(...a)) };
-    const driver = new ConsensusDriver<LedgerState>(
-      { config: { chainId: doc.chainId, self: null, timeouts: DEFAULT_TIMEOUTS }, app: counting, verifier: defaultVerifier },
-      { genesisHash: doc.genesisHash, appState: genesisState(doc), resume },
-      { clock: { nowMs: () => 0, wallMs: () => 0, schedule: () => () => undefined }, transport: { send: () => undefined, broadcast: () => undefined }, signer: { sign: () => ({ ok: false, code: 'SAFETY_WRONG_SIGNER', message: 'observer' }) }, blocks: stores.chain, wal: stores.wal, mempool: { candidates: () => [] } },
-    );
+    const { driver, reapplied } = replayingDriver(stores, resume);
     expect(reapplied).toBe(1); // block 4 only
     expect(driver.state.height).toBe(5);
     expect(stateRoot(driver.state.appState)).toBe(stateRoot(blocks[3]!.state));
@@ -91,33 +118,18 @@ describe('persisted states in the data directory', () => {
   });
 
   it('a restart after a clean stop opens at the top block\'s stored tree and re-applies no block', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pop-snapshots-'));
-    dirs.push(dir);
+    const data = dataDir(100);
     const blocks = chain(5);
-    let applied: LedgerState | undefined;
-    const open = () => openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: (err) => { throw err; }, appliedState: () => applied, snapshotInterval: 100 });
-    let stores = await open();
-    let priorities = initialPriorities(set);
-    for (const { block, certificate, state } of blocks) {
-      priorities = nextHeightPriorities(set, priorities, set);
-      applied = state;
-      stores.chain.put(block, certificate, { height: block.header.height, appState: state, blockHash: hashHeader(block.header), certificate, validators: set, priorities });
-    }
+    let stores = await data.open();
+    const priorities = data.commit(stores, blocks, initialPriorities(set));
     stores.wal.close();
     await stores.chain.close();
-    applied = undefined;
-    stores = await open();
+    data.forget();
+    stores = await data.open();
     expect(stores.chain.level.snapshotHeights()).toEqual([]); // no persisted state (interval 100): the tree versions are enough
     const resume = await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog);
     expect(resume?.height).toBe(5);
-    let reapplied = 0;
-    const app = createLedgerApp();
-    const counting = { ...app, applyBlock: (...a: Parameters<typeof app.applyBlock>) => (reapplied++, app.applyBlock(...a)) };
-    const driver = new ConsensusDriver<LedgerState>(
-      { config: { chainId: doc.chainId, self: null, timeouts: DEFAULT_TIMEOUTS }, app: counting, verifier: defaultVerifier },
-      { genesisHash: doc.genesisHash, appState: genesisState(doc), resume },
-      { clock: { nowMs: () => 0, wallMs: () => 0, schedule: () => () => undefined }, transport: { send: () => undefined, broadcast: () => undefined }, signer: { sign: () => ({ ok: false, code: 'SAFETY_WRONG_SIGNER', message: 'observer' }) }, blocks: stores.chain, wal: stores.wal, mempool: { candidates: () => [] } },
-    );
+    const { driver, reapplied } = replayingDriver(stores, resume);
     expect(reapplied).toBe(0);
     expect(driver.state.height).toBe(6);
     expect(stateRoot(driver.state.appState)).toBe(stateRoot(blocks[4]!.state));
@@ -128,17 +140,10 @@ describe('persisted states in the data directory', () => {
   });
 
   it('memory does not grow with the proofs: once committed, a state pins only its root, the rest is on disk behind a bounded cache', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pop-snapshots-'));
-    dirs.push(dir);
+    const data = dataDir(10);
     const blocks = chain(40, 5);
-    let applied: LedgerState | undefined;
-    const stores = await openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: (err) => { throw err; }, appliedState: () => applied, snapshotInterval: 10 });
-    let priorities = initialPriorities(set);
-    for (const { block, certificate, state } of blocks) {
-      priorities = nextHeightPriorities(set, priorities, set);
-      applied = state;
-      stores.chain.put(block, certificate, { height: block.header.height, appState: state, blockHash: hashHeader(block.header), certificate, validators: set, priorities });
-    }
+    const stores = await data.open();
+    data.commit(stores, blocks, initialPriorities(set));
     await stores.chain.flushed();
     const top = blocks.at(-1)!.state;
     // Today's all-in-memory tree pins every node (hundreds here, millions on a chain that ran for years).
