@@ -16,7 +16,7 @@
 import type { Application } from '../core/app.js';
 import type { Block, Certificate, Evidence, Vote } from '../core/types/consensus.js';
 import { evidenceOffender, hashEvidence, hashHeader, verifyCertificate, verifyEvidence, type SignatureVerifier } from '../core/consensus/messages.js';
-import { requestPosition, requestSignBytes, type SignRequest } from '../core/safety/safety-rules.js';
+import { requestPosition, type SignRequest } from '../core/safety/safety-rules.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
 import { bytesToHex } from '../crypto/hash.js';
 import { LockChecker } from './lock-checker.js';
@@ -117,15 +117,15 @@ export class Checkers<S> {
     this.proposed.add(hashHeader(block.header));
   }
 
-  /** An honest validator's SafetyRules released a signature. */
-  onSigned(validator: string, request: SignRequest, atMs: number): void {
+  /** An honest validator's SafetyRules released a signature over `signBytes` (requestSignBytes of `request`). */
+  onSigned(validator: string, request: SignRequest, signBytes: Uint8Array, atMs: number): void {
     if (!this.honest.has(validator)) return;
     if (request.kind === 'vote') {
       const broken = this.#locks.onVoteSigned(request.body);
       if (broken) this.#violate('lock', atMs, broken);
     }
     const pos = requestPosition(request);
-    const bytesHex = bytesToHex(requestSignBytes(this.#network, request));
+    const bytesHex = bytesToHex(signBytes);
     const last = this.#lastSigned.get(validator);
     if (last) {
       const cmp = pos.height - last.height || pos.round - last.round || pos.step - last.step;

@@ -124,7 +124,8 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
   const faults = options.faults ?? true;
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const simApp = (options.simApp ?? counterSimApp) as unknown as SimApp<S>;
-  const verifier: SignatureVerifier = options.cacheVerify === false ? ed25519Verify : createCachingVerifier();
+  const caching = options.cacheVerify === false ? null : createCachingVerifier();
+  const verifier: SignatureVerifier = caching ?? ed25519Verify;
 
   const roster = drawRoster(rng, options);
   const genesisState = simApp.genesis(roster.validators);
@@ -151,6 +152,7 @@ export function runSimulation<S = CounterState>(options: SimOptions<S>): SimResu
     checkers,
     openIncarnation: (x) => openIncarnation({ ...x, silent: x.kind === 'silent' }, instances, network, clock),
     trace: options.trace,
+    signed: caching?.remember,
   });
 
   const plan = scheduleFaults(clock, faultRng, { faults, partitions: options.partitions, durationMs, disruptionFraction: options.disruptionFraction }, {

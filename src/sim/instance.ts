@@ -10,7 +10,7 @@ import type { BlockStorePort, TransportPort } from '../ports/index.js';
 import type { WalPort } from '../ports/wal.js';
 import { createMemoryBlockStore, createMemorySafetyStore, createMemoryWal } from './memory-stores.js';
 import type { ConsensusContext, ConsensusEffect, Genesis } from '../core/consensus/state-machine.js';
-import { SafetyRules } from '../core/safety/safety-rules.js';
+import { requestSignBytes, SafetyRules } from '../core/safety/safety-rules.js';
 import type { KeyPair } from '../crypto/ed25519.js';
 import type { Clock } from '../ports/clock.js';
 import type { Incarnation } from './app-gossip.js';
@@ -25,6 +25,8 @@ export interface Instance {
   addr: string;
   validator: string;
   secretKey: string;
+  /** The public key of `secretKey` (the one the validator set names). */
+  publicKey: string;
   kind: ByzantineKind | 'honest';
   wal: ReturnType<typeof createMemoryWal>;
   blocks: BlockStorePort & { blocks: unknown[] };
@@ -46,6 +48,7 @@ export function createInstances(roster: Roster): Instance[] {
       addr: `a${index}`,
       validator: roster.ids[i] as string,
       secretKey: (roster.keys[i] as KeyPair).secretKey,
+      publicKey: (roster.keys[i] as KeyPair).publicKey,
       kind,
       wal: createMemoryWal(),
       blocks: createMemoryBlockStore(),
@@ -75,6 +78,8 @@ export interface LifecycleDeps<S> {
   /** Opens the context of a new incarnation (used with SimApp.node). */
   openIncarnation(x: Instance): Incarnation;
   trace?: (atMs: number, addr: string, effect: ConsensusEffect) => void;
+  /** Told of every signature an instance's SafetyRules released (the memoizing verifier's `remember`). */
+  signed?: (publicKey: string, signBytes: Uint8Array, signature: string) => void;
 }
 
 /** Starts, crashes and restarts instances; counts crashes. */
@@ -95,7 +100,9 @@ export class InstanceLifecycle<S> {
     // response commits several blocks in one step, so the driver's state is only the last one's).
     const states = new WeakMap<Block, S>();
     ctx = { ...ctx, app: recordingApp(ctx.app, states) };
-    const safety = new SafetyRules({ chainId: ctx.config.chainId, genesisHash: this.#deps.genesis.genesisHash, validator: x.validator, secretKey: x.secretKey, store: x.safetyStore });
+    const network = { chainId: ctx.config.chainId, genesisHash: this.#deps.genesis.genesisHash };
+    const safety = new SafetyRules({ ...network, validator: x.validator, secretKey: x.secretKey, store: x.safetyStore });
+    const signed = this.#deps.signed;
     const observe = (effect: ConsensusEffect): void => {
       this.#deps.trace?.(clock.nowMs(), x.addr, effect);
       if (effect.type === 'commit-block' && x.appNode) x.appNode.onCommitted(effect.block, stateAfter(states, effect.block));
@@ -110,7 +117,11 @@ export class InstanceLifecycle<S> {
       signer: {
         sign(request) {
           const result = safety.sign(request);
-          if (result.ok) checkers.onSigned(x.validator, request, clock.nowMs());
+          if (result.ok) {
+            const bytes = requestSignBytes(network, request);
+            checkers.onSigned(x.validator, request, bytes, clock.nowMs());
+            signed?.(x.publicKey, bytes, result.signature);
+          }
           return result;
         },
         vrfProve: (alpha) => safety.vrfProve(alpha),
