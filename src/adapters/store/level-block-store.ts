@@ -1,5 +1,5 @@
 /**
- * BlockStore on LevelDB (classic-level). Layout (all values JSON text):
+ * BlockStore on LevelDB (classic-level). Layout (values JSON text, but the binary tree records):
  *   meta:latest           -> latest committed height
  *   blk:<height 12 digits> -> StoredBlock (block + certificate + hash)
  *   hash:<hex>            -> height
@@ -15,7 +15,10 @@
  *                           its snap: value then names the version's root, { chunkCount: 0, head, root })
  *   root:<height 12 digits> -> { root: [nodeKey, hash] | null, head } the ledger tree after that block (the newest
  *                           STATE_VERSIONS_KEPT heights), written in the block's batch (src/core/ledger/smt-store.ts)
- *   smt:<nodeKey>         -> one tree node (nodeKey = <version 12 digits>:<depth 3 digits>:<path hex>)
+ *   meta:tree-layout      -> '2': the tree's storage layout (a directory with tree records and no or another
+ *                           layout is refused: STORE_TREE_LAYOUT)
+ *   smt:<nodeKey>         -> one tree record, binary (nodeKey = <version 12 digits>:<depth 3 digits>:<path hex>):
+ *                           a leaf, or a group of 4 binary levels (smt-store.ts)
  *   stale:<height 12 digits>:<nodeKey> -> '' the node left the tree at that height (deleted once the kept versions
  *                           are at or above it, or moved to held: when a kept persisted state's version holds it)
  *   held:<height 12 digits>:<nodeKey> -> '' a stale node the persisted state at that height still holds (deleted
@@ -88,7 +91,7 @@ function pendingKey(acceptedAtMs: number, id: string): string {
   return 'pending:' + String(Math.max(0, Math.floor(acceptedAtMs))).padStart(MS_DIGITS, '0') + ':' + id;
 }
 
-type LevelOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+type LevelOp = { type: 'put'; key: string; value: string } | { type: 'put'; key: string; value: Uint8Array; valueEncoding: 'view' } | { type: 'del'; key: string };
 
 // A dropped proof (expired, rejected here) may still be included by another proposer: anything in a block outranks it.
 const STATUS_RANK: Record<ProofStatus['status'], number> = { expired: 0, rejected: 0, pending: 0, included: 1, final: 2 };
@@ -135,9 +138,36 @@ function deleteSnapshotOps(ops: LevelOp[], snapshot: { height: number; chunkCoun
   for (let i = 0; i < snapshot.chunkCount; i++) ops.push({ type: 'del', key: snapChunkKey(snapshot.height, i) });
 }
 
+/** The ledger tree's storage layout this code writes and reads (smt-store.ts: 16-ary binary records). */
+export const TREE_LAYOUT = '2';
+
+/**
+ * Refuse a data directory whose tree was written in another layout (layout 1: one JSON record per binary node,
+ * before `meta:tree-layout` existed); stamp a directory that holds no tree yet with this layout.
+ * @throws BlockStoreError STORE_TREE_LAYOUT (the database is closed first).
+ */
+async function checkTreeLayout(db: ClassicLevel<string, string>, dir: string): Promise<void> {
+  const layout = await db.get('meta:tree-layout');
+  if (layout === TREE_LAYOUT) return;
+  let stored = layout !== undefined;
+  for await (const key of db.keys({ gte: 'smt:', lt: 'smt;', limit: 1 })) stored = key.length > 0;
+  if (!stored) {
+    await db.put('meta:tree-layout', TREE_LAYOUT);
+    return;
+  }
+  await db.close();
+  throw new BlockStoreError(
+    'STORE_TREE_LAYOUT',
+    `${dir} holds a ledger tree in storage layout ${layout ?? '1'}; this version reads layout ${TREE_LAYOUT} only. ` +
+      'Move the data directory aside and start on an empty one (the node joins by state sync), or import a snapshot ' +
+      'exported from it by the version that wrote it (scripts/export-snapshot, then scripts/import-snapshot).',
+  );
+}
+
 /**
  * Open (creating if missing) a LevelDB block store in `dir`.
- * @throws BlockStoreError STORE_CORRUPT when the stored latest height is unreadable; LevelDB errors (e.g.
+ * @throws BlockStoreError STORE_CORRUPT when the stored latest height is unreadable; STORE_TREE_LAYOUT when its
+ *   ledger tree is in an older storage layout (re-sync or import a snapshot); LevelDB errors (e.g.
  *   LEVEL_DATABASE_NOT_OPEN when another process holds the lock) propagate.
  * @example const store = await openLevelBlockStore('data/node_1/chain');
  */
@@ -203,6 +233,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     latest = Number(latestText);
     if (!Number.isSafeInteger(latest) || latest < 0) throw new BlockStoreError('STORE_CORRUPT', `latest height ${latestText} is not a height`);
   }
+  await checkTreeLayout(db, dir);
   let base = await readCount(db, 'meta:base');
   let pruned = await readCount(db, 'meta:pruned');
   const snapshots: { height: number; chunkCount: number }[] = [];
@@ -211,7 +242,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   }
   let closed = false;
   let chain: Promise<unknown> = Promise.resolve();
-  const stateNodes = createSmtNodeCache({ readNode: (key) => (closed ? undefined : db.getSync('smt:' + key)) }, options.nodeCacheMax ?? SMT_NODE_CACHE_MAX);
+  const stateNodes = createSmtNodeCache({ readNode: (key) => (closed ? undefined : db.getSync<string, Uint8Array>('smt:' + key, { valueEncoding: 'view' })) }, options.nodeCacheMax ?? SMT_NODE_CACHE_MAX);
   const roots: number[] = [];
   for await (const key of db.keys({ gte: 'root:', lt: 'root;' })) roots.push(Number(key.slice(5)));
   // The last stored tree: the next commit's tree was built from it, so its nodes the new one drops are stale.
@@ -231,7 +262,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   async function stateOps(ops: LevelOp[], height: number, state: NonNullable<CommitBatch['state']>, head: { snapshotsKept: number[] }): Promise<{ write: SmtWriteSet; dropped: number[] }> {
     const previous = lastRoot !== null && lastRoot.height < height ? lastRoot.tree : null;
     const write = smtWriteSet(state.tree, height, previous, stateNodes);
-    for (const [key, record] of write.nodes) ops.push({ type: 'put', key: 'smt:' + key, value: record });
+    for (const [key, record] of write.nodes) ops.push({ type: 'put', key: 'smt:' + key, value: record, valueEncoding: 'view' });
     for (const key of write.stale) ops.push({ type: 'put', key: staleKey(height, key), value: '' });
     ops.push({ type: 'put', key: rootKey(height), value: JSON.stringify({ root: write.root, head: state.head } satisfies RootRecord) });
     const dropped = roots.filter((h) => h <= height - STATE_VERSIONS_KEPT && h !== height);
@@ -277,6 +308,11 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   }
   const stats = { writtenNodes: 0, prunedNodes: 0 };
 
+  /** One atomic, synced batch (tree records are binary: their ops carry their own value encoding). */
+  function writeOps(ops: LevelOp[]): Promise<void> {
+    return db.batch(ops as never, { sync: true }); // the typings allow one value encoding per database
+  }
+
   function serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = chain.then(() => {
       if (closed) throw new BlockStoreError('STORE_CLOSED', 'block store is closed');
@@ -300,7 +336,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
       group = mine;
       serial(async () => {
         group = null;
-        await db.batch(mine.ops, { sync: true });
+        await writeOps(mine.ops);
       }).then(
         () => mine.done.forEach((d) => d.resolve()),
         (err: Error) => mine.done.forEach((d) => d.reject(err)),
@@ -363,7 +399,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
           ops.push({ type: 'put', key: 'proof:' + id, value: JSON.stringify(status) });
           if (status.status === 'pending') ops.push({ type: 'put', key: pendingKey(status.acceptedAtMs, id), value: id });
         }
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         latest = block.height;
         for (const d of dropped) snapshots.splice(snapshots.indexOf(d), 1);
         const kept = marker ?? batch.snapshot;
@@ -405,7 +441,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         if (snapshot.height > latest) throw new BlockStoreError('STORE_HEIGHT_GAP', `no block ${snapshot.height} stored for its state (top ${latest})`);
         const ops: LevelOp[] = [];
         const dropped = snapshotOps(ops, snapshot, snapshots);
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         for (const d of dropped) snapshots.splice(snapshots.indexOf(d), 1);
         keepSnapshot(snapshots, snapshot);
       });
@@ -419,7 +455,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         const ops: LevelOp[] = [];
         if (found) deleteSnapshotOps(ops, found);
         if (version) await versionDeleteOps(ops, height);
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         if (found) snapshots.splice(snapshots.indexOf(found), 1);
         if (version) {
           roots.splice(roots.indexOf(height), 1);
@@ -449,7 +485,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
           count++;
         }
         ops.push({ type: 'put', key: 'meta:pruned', value: String(to) });
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         pruned = to;
         return count;
       });
@@ -480,7 +516,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         for (const [key, value] of Object.entries(extras.blobs ?? {})) ops.push({ type: 'put', key: 'blob:' + key, value });
         for (const h of extras.headers ?? []) if (h.height < first.height) ops.push({ type: 'put', key: headerKey(h.height), value: JSON.stringify(h) });
         snapshotOps(ops, snapshot, snapshots);
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         latest = first.height + blocks.length - 1;
         base = first.height - 1;
         keepSnapshot(snapshots, snapshot);
@@ -497,7 +533,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         if (atTop) deleteSnapshotOps(ops, atTop);
         const version = roots.includes(latest);
         if (version) await versionDeleteOps(ops, latest);
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         if (atTop) snapshots.splice(snapshots.indexOf(atTop), 1);
         if (version) {
           roots.splice(roots.indexOf(latest), 1);
