@@ -19,10 +19,12 @@
  *                           layout is refused: STORE_TREE_LAYOUT)
  *   smt:<nodeKey>         -> one tree record, binary (nodeKey = <version 12 digits>:<depth 3 digits>:<path hex>):
  *                           a leaf, or a group of 4 binary levels (smt-store.ts)
- *   stale:<height 12 digits>:<nodeKey> -> '' the node left the tree at that height (deleted once the kept versions
- *                           are at or above it, or moved to held: when a kept persisted state's version holds it)
- *   held:<height 12 digits>:<nodeKey> -> '' a stale node the persisted state at that height still holds (deleted
- *                           once that state is dropped); both bounded per commit (STATE_PRUNE_NODES_PER_COMMIT)
+ *   stale:<height 12 digits> -> the node keys (space-separated) of the records that left the tree at that height:
+ *                           one entry per block (deleted once the kept versions are at or above it; a record a kept
+ *                           persisted state's version holds is moved to held: instead)
+ *   held:<k 12 digits>:<height 12 digits> -> node keys that left the tree at that height and the persisted state at
+ *                           k still holds (deleted once that state is dropped); both bounded per commit
+ *                           (STATE_PRUNE_NODES_PER_COMMIT records beyond the block's own, whole entries)
  * Every commit is one atomic batch written with `sync: true`, so a `kill -9` loses nothing that was
  * acknowledged. Writes are serialized through one promise chain.
  */
@@ -77,8 +79,13 @@ function rootKey(height: number): string {
   return 'root:' + String(height).padStart(HEIGHT_DIGITS, '0');
 }
 
-function staleKey(height: number, nodeKey: string): string {
-  return 'stale:' + String(height).padStart(HEIGHT_DIGITS, '0') + ':' + nodeKey;
+function staleKey(height: number): string {
+  return 'stale:' + String(height).padStart(HEIGHT_DIGITS, '0');
+}
+
+/** A stale: or held: value: node keys (digits, ':' and hex) separated by spaces. */
+function nodeKeysOf(text: string): string[] {
+  return text === '' ? [] : text.split(' ');
 }
 
 /** A stored tree version's root pointer (root: value) and a state marker's (snap: value with chunkCount 0). */
@@ -263,7 +270,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     const previous = lastRoot !== null && lastRoot.height < height ? lastRoot.tree : null;
     const write = smtWriteSet(state.tree, height, previous, stateNodes);
     for (const [key, record] of write.nodes) ops.push({ type: 'put', key: 'smt:' + key, value: record, valueEncoding: 'view' });
-    for (const key of write.stale) ops.push({ type: 'put', key: staleKey(height, key), value: '' });
+    if (write.stale.length > 0) ops.push({ type: 'put', key: staleKey(height), value: write.stale.join(' ') });
     ops.push({ type: 'put', key: rootKey(height), value: JSON.stringify({ root: write.root, head: state.head } satisfies RootRecord) });
     const dropped = roots.filter((h) => h <= height - STATE_VERSIONS_KEPT && h !== height);
     for (const h of dropped) ops.push({ type: 'del', key: rootKey(h) });
@@ -274,24 +281,35 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     const recentMin = Math.min(height, ...roots.filter((h) => !dropped.includes(h)));
     const snaps = head.snapshotsKept;
     // At least as many as this block made stale, plus a constant that drains a backlog: O(the block's changes).
+    // Whole entries (one block's list each), so a commit may go past the bound by one block's list.
     const limit = STATE_PRUNE_NODES_PER_COMMIT + write.stale.length;
     let pruned = 0;
-    for await (const key of db.keys({ gte: 'stale:', lt: 'stale:' + pad(recentMin + 1), limit })) {
-      const staleSince = Number(key.slice('stale:'.length, 'stale:'.length + HEIGHT_DIGITS));
-      const nodeKey = key.slice('stale:'.length + HEIGHT_DIGITS + 1);
-      const created = Number(nodeKey.slice(0, HEIGHT_DIGITS));
-      const holder = snaps.filter((k) => created <= k && k < staleSince).at(-1);
+    let handled = 0;
+    for await (const [key, value] of db.iterator({ gte: 'stale:', lt: 'stale:' + pad(recentMin + 1) })) {
+      if (handled >= limit) break;
+      const staleSince = Number(key.slice('stale:'.length));
+      const held = new Map<number, string[]>();
+      for (const nodeKey of nodeKeysOf(value)) {
+        const created = Number(nodeKey.slice(0, HEIGHT_DIGITS));
+        const holder = snaps.filter((k) => created <= k && k < staleSince).at(-1);
+        if (holder === undefined) {
+          ops.push({ type: 'del', key: 'smt:' + nodeKey });
+          pruned++;
+        } else held.set(holder, [...(held.get(holder) ?? []), nodeKey]);
+        handled++;
+      }
+      for (const [holder, keys] of held) ops.push({ type: 'put', key: 'held:' + pad(holder) + ':' + pad(staleSince), value: keys.join(' ') });
       ops.push({ type: 'del', key });
-      if (holder === undefined) {
-        ops.push({ type: 'del', key: 'smt:' + nodeKey });
-        pruned++;
-      } else ops.push({ type: 'put', key: 'held:' + pad(holder) + ':' + nodeKey, value: '' });
     }
-    // Nodes held for persisted states no longer kept (all older than the oldest kept one).
+    // Records held for persisted states no longer kept (all older than the oldest kept one).
     const heldBelow = snaps.length === 0 ? 'held;' : 'held:' + pad(Math.min(...snaps));
-    for await (const key of db.keys({ gte: 'held:', lt: heldBelow, limit })) {
-      ops.push({ type: 'del', key }, { type: 'del', key: 'smt:' + key.slice('held:'.length + HEIGHT_DIGITS + 1) });
-      pruned++;
+    handled = 0;
+    for await (const [key, value] of db.iterator({ gte: 'held:', lt: heldBelow })) {
+      if (handled >= limit) break;
+      for (const nodeKey of nodeKeysOf(value)) ops.push({ type: 'del', key: 'smt:' + nodeKey });
+      ops.push({ type: 'del', key });
+      pruned += nodeKeysOf(value).length;
+      handled += nodeKeysOf(value).length;
     }
     stats.prunedNodes += pruned;
     stats.writtenNodes += write.nodes.length;
@@ -302,9 +320,9 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   async function versionDeleteOps(ops: LevelOp[], height: number): Promise<void> {
     const tag = String(height).padStart(HEIGHT_DIGITS, '0');
     ops.push({ type: 'del', key: rootKey(height) });
-    for (const prefix of ['smt:' + tag + ':', 'stale:' + tag + ':']) {
-      for await (const key of db.keys({ gte: prefix, lt: prefix + '\uffff' })) ops.push({ type: 'del', key });
-    }
+    ops.push({ type: 'del', key: staleKey(height) });
+    const prefix = 'smt:' + tag + ':';
+    for await (const key of db.keys({ gte: prefix, lt: prefix + '\uffff' })) ops.push({ type: 'del', key });
   }
   const stats = { writtenNodes: 0, prunedNodes: 0 };
 
