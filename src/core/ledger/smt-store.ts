@@ -20,7 +20,8 @@
  *   leaf   0x03, LEB128 length of the key's UTF-8, the key, then the value as JSON text. Its hash is recomputed on
  *          read and checked the same way.
  * A changed key rewrites one leaf and one group per 4 levels of its path (a binary record per node wrote one
- * record per level). A leaf that moves up (its sibling deleted) is written again at its new position.
+ * record per level). A leaf that moves (up when its sibling is deleted, down when a key is inserted beside it) is
+ * written again at its new position.
  *
  * Reads go through an LRU cache of parsed records bounded by a count (SMT_NODE_CACHE_MAX), so memory does not grow
  * with history: a committed tree is its root group with stubs below it, and whatever the cache holds.
@@ -236,8 +237,9 @@ export function smtWriteSet(root: SmtNode | null, version: number, previous: Smt
       return;
     }
     if (stored !== null) {
-      // Stored at another depth: a leaf that moved up when its sibling was deleted (inner nodes never move; a
-      // moved leaf is always a resolved node, never a stub). Written again where it is now.
+      // Stored at another depth: a leaf that moved, up when its sibling was deleted or down when a key was inserted
+      // beside it (inner nodes never move; a moved leaf is always a resolved node, never a stub). Its key follows
+      // from its position, so it is written again where it is now.
       if (node.kind !== 'leaf') throw new Error(`smt: stored ${node.kind} ${stored} found at depth ${depth}`);
       moved.push(stored);
       delete node.nodeKey;
