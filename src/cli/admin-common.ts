@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { checkGenesis, type GenesisDoc } from '../core/ledger/genesis.js';
 import { ChainAdminError } from '../node/chain-admin.js';
 import { SnapshotError } from '../core/ledger/snapshot.js';
+import { BlockStoreError } from '../ports/block-store.js';
 
 /** The genesis document at `path`, or exit 2 saying why not. */
 export function readGenesis(path: string): GenesisDoc {
@@ -29,7 +30,7 @@ export async function runAdmin(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
-    if (err instanceof ChainAdminError || err instanceof SnapshotError) {
+    if (err instanceof ChainAdminError || err instanceof SnapshotError || err instanceof BlockStoreError) {
       console.error(`error: ${err.code}: ${err.message}`);
       process.exit(1);
     }

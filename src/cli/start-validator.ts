@@ -14,6 +14,7 @@ import { createNode, NodeError, type NodeOptions, type ValidatorNode } from '../
 import { getProof } from '../core/ledger/state.js';
 import type { Log } from '../ports/log.js';
 import { TransportError } from '../ports/transport.js';
+import { BlockStoreError } from '../ports/block-store.js';
 
 const program = new Command()
   .name('start-validator')
@@ -191,7 +192,7 @@ program.action(async (opts: Opts) => {
     await main(opts);
   } catch (err) {
     if (err instanceof StartupError) fail(err.code, err.message, err.issues.map((i) => `${i.path || '(file)'}: ${i.message}`));
-    if (err instanceof NodeError || err instanceof TransportError || err instanceof MisbehaveError || err instanceof StateSyncError) fail(err.code, err.message);
+    if (err instanceof NodeError || err instanceof TransportError || err instanceof MisbehaveError || err instanceof StateSyncError || err instanceof BlockStoreError) fail(err.code, err.message);
     const e = err as { code?: string; message?: string };
     if (e.code === 'LEVEL_DATABASE_NOT_OPEN' || /LOCK/.test(e.message ?? '')) fail('DATA_DIR_LOCKED', `the data directory is in use by another process (${e.message})`);
     fail('STARTUP_FAILED', (err as Error).stack ?? String(err));

@@ -419,10 +419,11 @@ export const STATE_SNAPSHOT_INTERVAL_DEFAULT = 100;
 /** Persisted states kept: the newest and the one before it (a rollback of the newest falls back to it). */
 export const STATE_SNAPSHOTS_KEPT = 2;
 /**
- * Parsed ledger-tree nodes a node keeps in memory (an LRU over the stored tree, smt-store.ts); the tree itself is
- * on disk. 16 384 nodes (~0.5-1 KB each with their stubs and values: ~10-15 MB) hold the top 13 levels of the tree
- * (8 191 nodes, on every key's path) and the few thousand nodes a block's reads and writes walk below them, so a
- * block reads mostly from memory; a miss is one LevelDB getSync. Memory no longer grows with the proofs finalized.
+ * Parsed ledger-tree records a node keeps in memory (an LRU over the stored tree, smt-store.ts); the tree itself is
+ * on disk. A record is a leaf or a group of 4 binary levels (up to 15 binary nodes and 16 edge stubs). 16 384
+ * records hold the top 16 levels of the tree (4 369 groups, on every key's path) and the records a block's reads
+ * and writes walk below them, so a block reads mostly from memory; a miss is one LevelDB getSync. Memory no longer
+ * grows with the proofs finalized.
  */
 export const SMT_NODE_CACHE_MAX = 16_384;
 /**

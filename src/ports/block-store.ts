@@ -89,7 +89,8 @@ export interface PersistedSnapshot {
   tree?: SmtNode | null;
 }
 
-export type BlockStoreErrorCode = 'STORE_CLOSED' | 'STORE_HEIGHT_GAP' | 'STORE_CORRUPT' | 'STORE_CONFLICT';
+/** STORE_TREE_LAYOUT: the data directory's ledger tree was written in a storage layout this version does not read. */
+export type BlockStoreErrorCode = 'STORE_CLOSED' | 'STORE_HEIGHT_GAP' | 'STORE_CORRUPT' | 'STORE_CONFLICT' | 'STORE_TREE_LAYOUT';
 
 /** An accepted proof to record as pending: its id, when it was accepted (wall clock), its canonical body. */
 export interface PendingProof {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLevelBlockStore } from '../../src/adapters/store/level-block-store.js';
 import { hashHeader } from '../../src/core/consensus/messages.js';
@@ -131,6 +132,22 @@ describe('export-snapshot and import-snapshot', () => {
     await expect(rollback({ dataDir: dir, genesis: doc })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
     await held.close();
     await expect(exportSnapshot({ dataDir: dir, genesis: other, output: file + '.3' })).rejects.toMatchObject({ code: 'NODE_DATA_OTHER_CHAIN' });
+  });
+});
+
+describe('a data directory whose tree is in the old storage layout', () => {
+  it('is refused by export-snapshot and rollback with STORE_TREE_LAYOUT (re-sync or import a snapshot), and left as it was', async () => {
+    const { dir } = await chainDir(4, [2], false, 'tree');
+    // Layout 1 had tree records (smt:) and no meta:tree-layout: unstamp this one.
+    const db = new ClassicLevel<string, string>(join(dir, 'chain'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await db.del('meta:tree-layout');
+    await db.close();
+    await expect(exportSnapshot({ dataDir: dir, genesis: doc, output: join(tempDir(), 'x.snap') })).rejects.toMatchObject({ code: 'STORE_TREE_LAYOUT', message: expect.stringMatching(/state sync.*import-snapshot/s) });
+    await expect(rollback({ dataDir: dir, genesis: doc })).rejects.toMatchObject({ code: 'STORE_TREE_LAYOUT' });
+    const after = new ClassicLevel<string, string>(join(dir, 'chain'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    expect(await after.get('meta:tree-layout')).toBeUndefined();
+    expect(await after.get('meta:latest')).toBe('4');
+    await after.close();
   });
 });
 

@@ -8,7 +8,8 @@ import { openLevelBlockStore } from '../../src/adapters/store/level-block-store.
 import { createSmtNodeCache, memorySmtNodeSource, smtStoredRoot, smtWriteSet } from '../../src/core/ledger/smt-store.js';
 import { smtBuild, smtEntries, smtGet, smtProve, smtRoot, smtSet, type SmtNode } from '../../src/core/ledger/smt.js';
 import type { StoredBlock } from '../../src/ports/block-store.js';
-import { allNodes, inMemoryNodes } from './smt-node-counts.js';
+import { allRecords, decodeLeafRecord, inMemoryNodes, measureWrites } from './smt-node-counts.js';
+import { BlockStoreError } from '../../src/ports/block-store.js';
 
 // The ledger tree on disk (src/core/ledger/smt-store.ts): a stored tree read back through stubs answers exactly as
 // the tree in memory, whatever the cache bound; nodes are keyed by (version, position), so pruning the stale copy
@@ -43,7 +44,7 @@ describe('stored ledger tree', () => {
           // Prune at once (keep only this version): what is listed stale must be exactly what this version dropped.
           for (const key of write.stale) expect(source.records.delete(key)).toBe(true);
           last = tree;
-          expect(inMemoryNodes(tree)).toBeLessThanOrEqual(1); // the root at most: its children are stubs now
+          expect(inMemoryNodes(tree)).toBeLessThanOrEqual(15); // the root group at most: its references are stubs now
           const expected = smtBuild([...model.entries()]);
           // A cold reader (its own cache) sees the version as the writer had it.
           const cold = smtStoredRoot(write.root, createSmtNodeCache(source, cacheMax));
@@ -54,7 +55,7 @@ describe('stored ledger tree', () => {
             expect(smtProve(cold, `k/${k}`)).toEqual(smtProve(expected, `k/${k}`));
           }
           expect(new Map([...smtEntries(cold)] as [string, number][])).toEqual(model);
-          expect(source.records.size).toBe(allNodes(cold)); // nothing stale left behind
+          expect(source.records.size).toBe(allRecords(cold)); // nothing stale left behind
         });
       }),
       { numRuns: 60 },
@@ -65,7 +66,7 @@ describe('stored ledger tree', () => {
     const source = memorySmtNodeSource();
     const writer = createSmtNodeCache(source, 10);
     const tree = smtBuild(Array.from({ length: 300 }, (_, i) => [`key/${i}`, { n: i }] as [string, { n: number }]));
-    const count = inMemoryNodes(tree);
+    const count = allRecords(tree);
     const write = smtWriteSet(tree, 1, null, writer);
     source.write(write);
     expect(write.nodes.length).toBe(count);
@@ -80,13 +81,25 @@ describe('stored ledger tree', () => {
     expect(smtRoot(a)).toBe(smtRoot(tree));
   });
 
+  it('a changed key writes one leaf and one record per 4 levels, not one per level (records, bytes and stale entries per key)', () => {
+    const counts = measureWrites(20_000);
+    // Seen: 13.43 binary nodes per changed key (layout 1 wrote a JSON record for each: 3,570 bytes a key with the
+    // same tree), 4.12 records and 1,393 bytes here; the stale index shrinks with the records.
+    console.log(`tree writes per changed key (20,000 keys, 10 changed a version): ${JSON.stringify(counts)}`);
+    expect(counts.recordsPerKey).toBeLessThanOrEqual(counts.binaryNodesPerKey / 3);
+    expect(counts.staleEntriesPerKey).toBeLessThanOrEqual(counts.binaryNodesPerKey / 3);
+    expect(counts.recordBytesPerKey).toBeLessThan(1_500);
+  });
+
   it('a record that is not the hash its parent names is refused on load (a damaged store stops the node)', () => {
     const source = memorySmtNodeSource();
     const tree = smtBuild([['a', 1], ['b', 2], ['c', 3]]);
     const write = smtWriteSet(tree, 1, null, createSmtNodeCache(source, 10));
     source.write(write);
-    const leafKey = write.nodes.find(([, r]) => r.startsWith('[1,') && r.includes('"b"'))![0];
-    source.records.set(leafKey, (source.records.get(leafKey) as string).replace(',2]', ',7]').replace(/^\[1,"[0-9a-f]/, '[1,"f'));
+    const leafKey = write.nodes.find(([, r]) => decodeLeafRecord(r)?.key === 'b')![0];
+    const damaged = Uint8Array.from(source.records.get(leafKey)!);
+    damaged[damaged.length - 1] = '7'.charCodeAt(0); // the value 2 -> 7, the stored record otherwise intact
+    source.records.set(leafKey, damaged);
     expect(() => smtGet(smtStoredRoot(write.root, createSmtNodeCache(source, 10)), 'b')).toThrow(/not the hash its parent names/);
     source.records.delete(leafKey);
     expect(() => smtGet(smtStoredRoot(write.root, createSmtNodeCache(source, 10)), 'b')).toThrow(/is missing/);
@@ -119,19 +132,66 @@ describe('stored ledger tree', () => {
     await store.close();
     // On disk: the stale index holds nothing older than the oldest kept version, and the flip leaf's stale copies
     // (A written at 1, B at 2) are gone while A written at 3 is there.
-    const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-    const entries: [string, string][] = [];
+    const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const entries: [string, Uint8Array][] = [];
     for await (const entry of db.iterator()) entries.push(entry);
     await db.close();
     const staleHeights = entries.filter(([k]) => k.startsWith('stale:')).map(([k]) => Number(k.slice(6, 18)));
     expect(staleHeights.length).toBeGreaterThan(0);
     expect(Math.min(...staleHeights)).toBeGreaterThan(top - 8);
-    const flips = entries.filter(([k, v]) => k.startsWith('smt:') && v.startsWith('[1,') && JSON.parse(v)[3] === 'flip');
-    expect(flips.map(([k, v]) => [k.slice(4, 16), JSON.parse(v)[4]])).toEqual([['000000000003', 'A']]);
-    // The live tree (101 nodes) plus what the kept versions' churn left: far less than 40 blocks of history.
-    expect(entries.filter(([k]) => k.startsWith('smt:')).length).toBeLessThan(101 + 8 * 12);
+    const flips = entries.filter(([k, v]) => k.startsWith('smt:') && decodeLeafRecord(v)?.key === 'flip');
+    expect(flips.map(([k, v]) => [k.slice(4, 16), decodeLeafRecord(v)!.value])).toEqual([['000000000003', 'A']]);
+    // The live tree (51 leaves and the groups above them) plus what the kept versions' churn left: far less than
+    // 40 blocks of history.
+    expect(entries.filter(([k]) => k.startsWith('smt:')).length).toBeLessThan(51 + 17 + 8 * 2 * 3);
   });
 
+
+  it('LevelDB: a data directory with a tree in the old layout (JSON record per node) is refused with STORE_TREE_LAYOUT, naming the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-smt-store-'));
+    dirs.push(dir);
+    const old = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    // What layout 1 wrote for a one-key tree at height 1 (no meta:tree-layout then).
+    const leaf = `[1,"${'ab'.repeat(32)}","${'cd'.repeat(32)}","chain",{"height":1}]`;
+    await old.batch([
+      { type: 'put', key: 'meta:latest', value: '1' },
+      { type: 'put', key: 'smt:000000000001:000:', value: leaf },
+      { type: 'put', key: 'root:000000000001', value: JSON.stringify({ root: ['000000000001:000:', 'ab'.repeat(32)], head: '{}' }) },
+    ]);
+    await old.close();
+    const refused = await openLevelBlockStore(dir).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(BlockStoreError);
+    expect((refused as BlockStoreError).code).toBe('STORE_TREE_LAYOUT');
+    expect((refused as BlockStoreError).message).toMatch(/layout 1.*state sync.*import-snapshot/s);
+    // The database was closed (its lock released) and left as it was: the operator can still export it.
+    const again = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    expect(await again.get('meta:tree-layout')).toBeUndefined();
+    expect(await again.get('smt:000000000001:000:')).toBe(leaf);
+    await again.close();
+  });
+
+  it('LevelDB: a new directory, and one stored before the tree went to disk (no tree records), open and are stamped layout 2', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'pop-smt-store-'));
+    const before = mkdtempSync(join(tmpdir(), 'pop-smt-store-'));
+    dirs.push(fresh, before);
+    const db = new ClassicLevel<string, string>(before, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await db.batch([{ type: 'put', key: 'meta:latest', value: '0' }, { type: 'put', key: 'state', value: '{}' }]);
+    await db.close();
+    for (const dir of [fresh, before]) {
+      const store = await openLevelBlockStore(dir);
+      await store.commit({ block: storedBlock(1), state: { tree: smtBuild([['a', 1], ['b', 2]]), head: '{}', snapshot: false } });
+      await store.close();
+      const reopened = await openLevelBlockStore(dir);
+      expect(smtGet((await reopened.loadStateVersion(1))!.tree!, 'b')).toBe(2);
+      await reopened.close();
+      const raw = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      expect(await raw.get('meta:tree-layout')).toBe('2');
+      await raw.close();
+    }
+  });
 
   it('LevelDB: a persisted state keeps the nodes of its version (held), not every node replaced since; dropped states release theirs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pop-smt-store-'));
@@ -153,7 +213,7 @@ describe('stored ledger tree', () => {
     await store.close();
     store = await openLevelBlockStore(dir, { nodeCacheMax: 8 });
     expect(store.snapshotHeights()).toEqual([30, 40]);
-    const live = allNodes((await store.loadStateVersion(top))!.tree ?? null);
+    const live = allRecords((await store.loadStateVersion(top))!.tree ?? null);
     // Every kept version reads whole and right from disk (cold cache of 8 nodes): the persisted states and the recent ones.
     for (const h of [...store.snapshotHeights(), ...store.stateHeights()]) {
       const v = (await store.loadSnapshot(h)) ?? (await store.loadStateVersion(h));
@@ -162,15 +222,21 @@ describe('stored ledger tree', () => {
     await store.close();
     const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     const keys: string[] = [];
-    for await (const key of db.keys()) keys.push(key);
+    const listed = new Map<string, number>(); // stale: and held: entries: one block's node keys each
+    for await (const [key, value] of db.iterator()) {
+      keys.push(key);
+      if (key.startsWith('stale:') || key.startsWith('held:')) listed.set(key, value.split(' ').length);
+    }
     await db.close();
     const heldAt = new Set(keys.filter((k) => k.startsWith('held:')).map((k) => Number(k.slice(5, 17))));
     expect([...heldAt].every((k) => k === 30 || k === 40)).toBe(true); // 10 and 20 were dropped: their nodes are gone
     expect(heldAt.size).toBeGreaterThan(0);
-    // No leak: every stored node is live at the top, or indexed stale (replaced within the recent versions) or held.
+    // No leak: every stored record is live at the top, or listed stale (replaced within the recent versions) or held.
     const count = (prefix: string) => keys.filter((k) => k.startsWith(prefix)).length;
-    expect(count('smt:')).toBe(live + count('stale:') + count('held:'));
-    expect(count('stale:')).toBeLessThan(9 * 6 * 8); // 8 recent versions' churn (6 keys x < 8 levels a block), not 45 blocks'
+    const listedUnder = (prefix: string) => [...listed].filter(([k]) => k.startsWith(prefix)).reduce((sum, [, n]) => sum + n, 0);
+    expect(count('smt:')).toBe(live + listedUnder('stale:') + listedUnder('held:'));
+    expect(count('stale:')).toBeLessThanOrEqual(9); // one entry per block, the recent versions' only
+    expect(listedUnder('stale:')).toBeLessThan(9 * 6 * 3); // 8 recent versions' churn (6 keys x < 3 records a block), not 45 blocks'
   });
 });
 

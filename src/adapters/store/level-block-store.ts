@@ -1,5 +1,5 @@
 /**
- * BlockStore on LevelDB (classic-level). Layout (all values JSON text):
+ * BlockStore on LevelDB (classic-level). Layout (values JSON text, but the binary tree records):
  *   meta:latest           -> latest committed height
  *   blk:<height 12 digits> -> StoredBlock (block + certificate + hash)
  *   hash:<hex>            -> height
@@ -15,11 +15,16 @@
  *                           its snap: value then names the version's root, { chunkCount: 0, head, root })
  *   root:<height 12 digits> -> { root: [nodeKey, hash] | null, head } the ledger tree after that block (the newest
  *                           STATE_VERSIONS_KEPT heights), written in the block's batch (src/core/ledger/smt-store.ts)
- *   smt:<nodeKey>         -> one tree node (nodeKey = <version 12 digits>:<depth 3 digits>:<path hex>)
- *   stale:<height 12 digits>:<nodeKey> -> '' the node left the tree at that height (deleted once the kept versions
- *                           are at or above it, or moved to held: when a kept persisted state's version holds it)
- *   held:<height 12 digits>:<nodeKey> -> '' a stale node the persisted state at that height still holds (deleted
- *                           once that state is dropped); both bounded per commit (STATE_PRUNE_NODES_PER_COMMIT)
+ *   meta:tree-layout      -> '2': the tree's storage layout (a directory with tree records and no or another
+ *                           layout is refused: STORE_TREE_LAYOUT)
+ *   smt:<nodeKey>         -> one tree record, binary (nodeKey = <version 12 digits>:<depth 3 digits>:<path hex>):
+ *                           a leaf, or a group of 4 binary levels (smt-store.ts)
+ *   stale:<height 12 digits> -> the node keys (space-separated) of the records that left the tree at that height:
+ *                           one entry per block (deleted once the kept versions are at or above it; a record a kept
+ *                           persisted state's version holds is moved to held: instead)
+ *   held:<k 12 digits>:<height 12 digits> -> node keys that left the tree at that height and the persisted state at
+ *                           k still holds (deleted once that state is dropped); both bounded per commit
+ *                           (STATE_PRUNE_NODES_PER_COMMIT records beyond the block's own, whole entries)
  * Every commit is one atomic batch written with `sync: true`, so a `kill -9` loses nothing that was
  * acknowledged. Writes are serialized through one promise chain.
  */
@@ -74,8 +79,13 @@ function rootKey(height: number): string {
   return 'root:' + String(height).padStart(HEIGHT_DIGITS, '0');
 }
 
-function staleKey(height: number, nodeKey: string): string {
-  return 'stale:' + String(height).padStart(HEIGHT_DIGITS, '0') + ':' + nodeKey;
+function staleKey(height: number): string {
+  return 'stale:' + String(height).padStart(HEIGHT_DIGITS, '0');
+}
+
+/** A stale: or held: value: node keys (digits, ':' and hex) separated by spaces. */
+function nodeKeysOf(text: string): string[] {
+  return text === '' ? [] : text.split(' ');
 }
 
 /** A stored tree version's root pointer (root: value) and a state marker's (snap: value with chunkCount 0). */
@@ -88,7 +98,7 @@ function pendingKey(acceptedAtMs: number, id: string): string {
   return 'pending:' + String(Math.max(0, Math.floor(acceptedAtMs))).padStart(MS_DIGITS, '0') + ':' + id;
 }
 
-type LevelOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+type LevelOp = { type: 'put'; key: string; value: string } | { type: 'put'; key: string; value: Uint8Array; valueEncoding: 'view' } | { type: 'del'; key: string };
 
 // A dropped proof (expired, rejected here) may still be included by another proposer: anything in a block outranks it.
 const STATUS_RANK: Record<ProofStatus['status'], number> = { expired: 0, rejected: 0, pending: 0, included: 1, final: 2 };
@@ -135,9 +145,36 @@ function deleteSnapshotOps(ops: LevelOp[], snapshot: { height: number; chunkCoun
   for (let i = 0; i < snapshot.chunkCount; i++) ops.push({ type: 'del', key: snapChunkKey(snapshot.height, i) });
 }
 
+/** The ledger tree's storage layout this code writes and reads (smt-store.ts: 16-ary binary records). */
+export const TREE_LAYOUT = '2';
+
+/**
+ * Refuse a data directory whose tree was written in another layout (layout 1: one JSON record per binary node,
+ * before `meta:tree-layout` existed); stamp a directory that holds no tree yet with this layout.
+ * @throws BlockStoreError STORE_TREE_LAYOUT (the database is closed first).
+ */
+async function checkTreeLayout(db: ClassicLevel<string, string>, dir: string): Promise<void> {
+  const layout = await db.get('meta:tree-layout');
+  if (layout === TREE_LAYOUT) return;
+  let stored = layout !== undefined;
+  for await (const key of db.keys({ gte: 'smt:', lt: 'smt;', limit: 1 })) stored = key.length > 0;
+  if (!stored) {
+    await db.put('meta:tree-layout', TREE_LAYOUT);
+    return;
+  }
+  await db.close();
+  throw new BlockStoreError(
+    'STORE_TREE_LAYOUT',
+    `${dir} holds a ledger tree in storage layout ${layout ?? '1'}; this version reads layout ${TREE_LAYOUT} only. ` +
+      'Move the data directory aside and start on an empty one (the node joins by state sync), or import a snapshot ' +
+      'exported from it by the version that wrote it (scripts/export-snapshot, then scripts/import-snapshot).',
+  );
+}
+
 /**
  * Open (creating if missing) a LevelDB block store in `dir`.
- * @throws BlockStoreError STORE_CORRUPT when the stored latest height is unreadable; LevelDB errors (e.g.
+ * @throws BlockStoreError STORE_CORRUPT when the stored latest height is unreadable; STORE_TREE_LAYOUT when its
+ *   ledger tree is in an older storage layout (re-sync or import a snapshot); LevelDB errors (e.g.
  *   LEVEL_DATABASE_NOT_OPEN when another process holds the lock) propagate.
  * @example const store = await openLevelBlockStore('data/node_1/chain');
  */
@@ -203,6 +240,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     latest = Number(latestText);
     if (!Number.isSafeInteger(latest) || latest < 0) throw new BlockStoreError('STORE_CORRUPT', `latest height ${latestText} is not a height`);
   }
+  await checkTreeLayout(db, dir);
   let base = await readCount(db, 'meta:base');
   let pruned = await readCount(db, 'meta:pruned');
   const snapshots: { height: number; chunkCount: number }[] = [];
@@ -211,7 +249,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   }
   let closed = false;
   let chain: Promise<unknown> = Promise.resolve();
-  const stateNodes = createSmtNodeCache({ readNode: (key) => (closed ? undefined : db.getSync('smt:' + key)) }, options.nodeCacheMax ?? SMT_NODE_CACHE_MAX);
+  const stateNodes = createSmtNodeCache({ readNode: (key) => (closed ? undefined : db.getSync<string, Uint8Array>('smt:' + key, { valueEncoding: 'view' })) }, options.nodeCacheMax ?? SMT_NODE_CACHE_MAX);
   const roots: number[] = [];
   for await (const key of db.keys({ gte: 'root:', lt: 'root;' })) roots.push(Number(key.slice(5)));
   // The last stored tree: the next commit's tree was built from it, so its nodes the new one drops are stale.
@@ -231,8 +269,8 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   async function stateOps(ops: LevelOp[], height: number, state: NonNullable<CommitBatch['state']>, head: { snapshotsKept: number[] }): Promise<{ write: SmtWriteSet; dropped: number[] }> {
     const previous = lastRoot !== null && lastRoot.height < height ? lastRoot.tree : null;
     const write = smtWriteSet(state.tree, height, previous, stateNodes);
-    for (const [key, record] of write.nodes) ops.push({ type: 'put', key: 'smt:' + key, value: record });
-    for (const key of write.stale) ops.push({ type: 'put', key: staleKey(height, key), value: '' });
+    for (const [key, record] of write.nodes) ops.push({ type: 'put', key: 'smt:' + key, value: record, valueEncoding: 'view' });
+    if (write.stale.length > 0) ops.push({ type: 'put', key: staleKey(height), value: write.stale.join(' ') });
     ops.push({ type: 'put', key: rootKey(height), value: JSON.stringify({ root: write.root, head: state.head } satisfies RootRecord) });
     const dropped = roots.filter((h) => h <= height - STATE_VERSIONS_KEPT && h !== height);
     for (const h of dropped) ops.push({ type: 'del', key: rootKey(h) });
@@ -243,24 +281,35 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     const recentMin = Math.min(height, ...roots.filter((h) => !dropped.includes(h)));
     const snaps = head.snapshotsKept;
     // At least as many as this block made stale, plus a constant that drains a backlog: O(the block's changes).
+    // Whole entries (one block's list each), so a commit may go past the bound by one block's list.
     const limit = STATE_PRUNE_NODES_PER_COMMIT + write.stale.length;
     let pruned = 0;
-    for await (const key of db.keys({ gte: 'stale:', lt: 'stale:' + pad(recentMin + 1), limit })) {
-      const staleSince = Number(key.slice('stale:'.length, 'stale:'.length + HEIGHT_DIGITS));
-      const nodeKey = key.slice('stale:'.length + HEIGHT_DIGITS + 1);
-      const created = Number(nodeKey.slice(0, HEIGHT_DIGITS));
-      const holder = snaps.filter((k) => created <= k && k < staleSince).at(-1);
+    let handled = 0;
+    for await (const [key, value] of db.iterator({ gte: 'stale:', lt: 'stale:' + pad(recentMin + 1) })) {
+      if (handled >= limit) break;
+      const staleSince = Number(key.slice('stale:'.length));
+      const held = new Map<number, string[]>();
+      for (const nodeKey of nodeKeysOf(value)) {
+        const created = Number(nodeKey.slice(0, HEIGHT_DIGITS));
+        const holder = snaps.filter((k) => created <= k && k < staleSince).at(-1);
+        if (holder === undefined) {
+          ops.push({ type: 'del', key: 'smt:' + nodeKey });
+          pruned++;
+        } else held.set(holder, [...(held.get(holder) ?? []), nodeKey]);
+        handled++;
+      }
+      for (const [holder, keys] of held) ops.push({ type: 'put', key: 'held:' + pad(holder) + ':' + pad(staleSince), value: keys.join(' ') });
       ops.push({ type: 'del', key });
-      if (holder === undefined) {
-        ops.push({ type: 'del', key: 'smt:' + nodeKey });
-        pruned++;
-      } else ops.push({ type: 'put', key: 'held:' + pad(holder) + ':' + nodeKey, value: '' });
     }
-    // Nodes held for persisted states no longer kept (all older than the oldest kept one).
+    // Records held for persisted states no longer kept (all older than the oldest kept one).
     const heldBelow = snaps.length === 0 ? 'held;' : 'held:' + pad(Math.min(...snaps));
-    for await (const key of db.keys({ gte: 'held:', lt: heldBelow, limit })) {
-      ops.push({ type: 'del', key }, { type: 'del', key: 'smt:' + key.slice('held:'.length + HEIGHT_DIGITS + 1) });
-      pruned++;
+    handled = 0;
+    for await (const [key, value] of db.iterator({ gte: 'held:', lt: heldBelow })) {
+      if (handled >= limit) break;
+      for (const nodeKey of nodeKeysOf(value)) ops.push({ type: 'del', key: 'smt:' + nodeKey });
+      ops.push({ type: 'del', key });
+      pruned += nodeKeysOf(value).length;
+      handled += nodeKeysOf(value).length;
     }
     stats.prunedNodes += pruned;
     stats.writtenNodes += write.nodes.length;
@@ -271,11 +320,16 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   async function versionDeleteOps(ops: LevelOp[], height: number): Promise<void> {
     const tag = String(height).padStart(HEIGHT_DIGITS, '0');
     ops.push({ type: 'del', key: rootKey(height) });
-    for (const prefix of ['smt:' + tag + ':', 'stale:' + tag + ':']) {
-      for await (const key of db.keys({ gte: prefix, lt: prefix + '\uffff' })) ops.push({ type: 'del', key });
-    }
+    ops.push({ type: 'del', key: staleKey(height) });
+    const prefix = 'smt:' + tag + ':';
+    for await (const key of db.keys({ gte: prefix, lt: prefix + '\uffff' })) ops.push({ type: 'del', key });
   }
   const stats = { writtenNodes: 0, prunedNodes: 0 };
+
+  /** One atomic, synced batch (tree records are binary: their ops carry their own value encoding). */
+  function writeOps(ops: LevelOp[]): Promise<void> {
+    return db.batch(ops as never, { sync: true }); // the typings allow one value encoding per database
+  }
 
   function serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = chain.then(() => {
@@ -300,7 +354,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
       group = mine;
       serial(async () => {
         group = null;
-        await db.batch(mine.ops, { sync: true });
+        await writeOps(mine.ops);
       }).then(
         () => mine.done.forEach((d) => d.resolve()),
         (err: Error) => mine.done.forEach((d) => d.reject(err)),
@@ -363,7 +417,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
           ops.push({ type: 'put', key: 'proof:' + id, value: JSON.stringify(status) });
           if (status.status === 'pending') ops.push({ type: 'put', key: pendingKey(status.acceptedAtMs, id), value: id });
         }
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         latest = block.height;
         for (const d of dropped) snapshots.splice(snapshots.indexOf(d), 1);
         const kept = marker ?? batch.snapshot;
@@ -405,7 +459,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         if (snapshot.height > latest) throw new BlockStoreError('STORE_HEIGHT_GAP', `no block ${snapshot.height} stored for its state (top ${latest})`);
         const ops: LevelOp[] = [];
         const dropped = snapshotOps(ops, snapshot, snapshots);
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         for (const d of dropped) snapshots.splice(snapshots.indexOf(d), 1);
         keepSnapshot(snapshots, snapshot);
       });
@@ -419,7 +473,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         const ops: LevelOp[] = [];
         if (found) deleteSnapshotOps(ops, found);
         if (version) await versionDeleteOps(ops, height);
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         if (found) snapshots.splice(snapshots.indexOf(found), 1);
         if (version) {
           roots.splice(roots.indexOf(height), 1);
@@ -449,7 +503,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
           count++;
         }
         ops.push({ type: 'put', key: 'meta:pruned', value: String(to) });
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         pruned = to;
         return count;
       });
@@ -480,7 +534,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         for (const [key, value] of Object.entries(extras.blobs ?? {})) ops.push({ type: 'put', key: 'blob:' + key, value });
         for (const h of extras.headers ?? []) if (h.height < first.height) ops.push({ type: 'put', key: headerKey(h.height), value: JSON.stringify(h) });
         snapshotOps(ops, snapshot, snapshots);
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         latest = first.height + blocks.length - 1;
         base = first.height - 1;
         keepSnapshot(snapshots, snapshot);
@@ -497,7 +551,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         if (atTop) deleteSnapshotOps(ops, atTop);
         const version = roots.includes(latest);
         if (version) await versionDeleteOps(ops, latest);
-        await db.batch(ops, { sync: true });
+        await writeOps(ops);
         if (atTop) snapshots.splice(snapshots.indexOf(atTop), 1);
         if (version) {
           roots.splice(roots.indexOf(latest), 1);

@@ -1,46 +1,63 @@
 /**
- * The ledger tree on disk (Aptos Jellyfish's node store, binary): each node is written once, in the atomic batch of
- * the block that created it, under a key that says WHEN and WHERE it was made:
+ * The ledger tree on disk (Aptos Jellyfish's node store over a binary hash): the binary tree is stored in RECORDS
+ * of up to 4 binary levels, each written once, in the atomic batch of the block that created it, under a key that
+ * says WHEN and WHERE it was made:
  *
  *   nodeKey = <version: the height that created it, 12 digits>:<depth, 3 digits>:<path bits, hex>
  *
  * never under its content hash alone: a leaf that goes A -> B -> A would then share a key with its stale self, and
- * pruning the stale A would delete the live one. A block's write set also names the stored nodes its tree no longer
- * holds (stale since that height): once every version the node keeps is at or above that height, they are deleted.
+ * pruning the stale A would delete the live one. A block's write set also names the stored records its tree no
+ * longer holds (stale since that height): once every version the node keeps is at or above that height, they go.
  *
- * Records (JSON text): a leaf [1, hash, keyHash, key, value]; an inner node [0, hash, leftKey, leftHash, rightKey,
- * rightHash] (null for an empty side). An inner record carries its children's hashes, so a node read from disk has
- * stubs for children and a hash for everything: nothing is rehashed when a tree is read. The stored hash is not
- * recomputed on load (the record was written by this node in its own atomic batch, as the local snapshot form
- * before it); the load checks that it is the hash the parent expects, so a misplaced or torn record is caught.
+ * Records are binary (the hashes raw, not hex):
+ *   group  0x02, then the binary subtree under an inner node at a depth that is a multiple of 4, down to 4 levels
+ *          below it, in preorder, one slot per child: 0x00 empty | 0x02 an inner node inside the group (its two
+ *          slots follow) | 0x01 a reference: the child's version (LEB128) and its 32-byte hash. A reference is a
+ *          leaf (at any depth inside the group) or the inner node 4 levels down (the next group). Its key is
+ *          implied by its position: nodeKey(version, depth, path). So a 16-ary "nibble" node holds 16 child
+ *          hashes; the (up to 15) binary hashes inside it are recomputed when it is read (nothing about them is
+ *          stored), and the read checks that the group's root is the hash its parent names.
+ *   leaf   0x03, LEB128 length of the key's UTF-8, the key, then the value as JSON text. Its hash is recomputed on
+ *          read and checked the same way.
+ * A changed key rewrites one leaf and one group per 4 levels of its path (a binary record per node wrote one
+ * record per level). A leaf that moves (up when its sibling is deleted, down when a key is inserted beside it) is
+ * written again at its new position.
  *
- * Reads go through an LRU cache of parsed nodes bounded by a count (SMT_NODE_CACHE_MAX), so memory does not grow
- * with history: a committed tree is its root with two stubs, and whatever the cache holds.
+ * Reads go through an LRU cache of parsed records bounded by a count (SMT_NODE_CACHE_MAX), so memory does not grow
+ * with history: a committed tree is its root group with stubs below it, and whatever the cache holds.
  */
 import type { CanonicalValue } from '../codec/canonical.js';
 import type { SmtNodeSource } from '../../ports/smt-node-source.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
-import { nodeHash, smtResolve, type SmtInner, type SmtLeaf, type SmtNode, type SmtNodeResolver, type SmtStub } from './smt.js';
+import { nodeHash, smtKeyHash, smtResolve, type SmtInner, type SmtLeaf, type SmtNode, type SmtNodeResolver, type SmtStub } from './smt.js';
 
-type LeafRecord = [1, string, string, string, CanonicalValue];
-type InnerRecord = [0, string, string | null, string | null, string | null, string | null];
+/** Binary levels of the tree held by one stored inner record (a 16-ary node). */
+export const SMT_GROUP_LEVELS = 4;
+const TAG_GROUP = 0x02;
+const TAG_LEAF = 0x03;
+const SLOT_EMPTY = 0x00;
+const SLOT_REF = 0x01;
+const SLOT_INNER = 0x02;
+const VERSION_DIGITS = 12;
 
-/** A resolver with a bounded LRU of parsed nodes; it also makes the stubs that point into it. */
+/** A resolver with a bounded LRU of parsed records; it also makes the stubs that point into it. */
 export interface SmtNodeCache extends SmtNodeResolver {
-  /** A stub for the node stored under `nodeKey` with hash `hash` (hex, or bytes). */
+  /** A stub for the record stored under `nodeKey` with hash `hash` (hex, or bytes). */
   stub(nodeKey: string, hash: string | Uint8Array): SmtStub;
-  /** Remember a node just written (its children already stubs). */
+  /** Remember a record just written (a leaf, or a group root whose references are already stubs). */
   put(node: SmtLeaf | SmtInner): void;
-  /** Nodes held now (at most the bound). */
+  /** Forget the record under `nodeKey` (a leaf written again under a new key). */
+  forget(nodeKey: string): void;
+  /** Records held now (at most the bound). */
   size(): number;
   readonly stats: { hits: number; misses: number };
 }
 
 /**
- * A cache of at most `nodesMax` parsed nodes over `source`.
- * @throws (from load) Error when a node is missing or its record is not the hash its parent names: the store is
- *   damaged (an invariant, not bad input: the node stops).
- * @example const cache = createSmtNodeCache({ readNode: (k) => db.getSync('smt:' + k) }, SMT_NODE_CACHE_MAX);
+ * A cache of at most `nodesMax` parsed records over `source`.
+ * @throws (from load) Error when a record is missing, cannot be decoded, or is not the hash its parent names: the
+ *   store is damaged (an invariant, not bad input: the node stops).
+ * @example const cache = createSmtNodeCache({ readNode: (k) => db.getSync('smt:' + k, { valueEncoding: 'view' }) }, SMT_NODE_CACHE_MAX);
  */
 export function createSmtNodeCache(source: SmtNodeSource, nodesMax: number): SmtNodeCache {
   if (!Number.isSafeInteger(nodesMax) || nodesMax < 1) throw new Error(`nodesMax ${nodesMax} is not a positive count`);
@@ -55,6 +72,7 @@ export function createSmtNodeCache(source: SmtNodeSource, nodesMax: number): Smt
     stats,
     stub: (nodeKey, hash) => ({ kind: 'stub', nodeKey, hash: typeof hash === 'string' ? hexToBytes(hash) : hash, source: cache }),
     put: (node) => remember(node.nodeKey as string, node),
+    forget: (nodeKey) => void nodes.delete(nodeKey),
     size: () => nodes.size,
     load(stub) {
       const known = nodes.get(stub.nodeKey);
@@ -64,10 +82,10 @@ export function createSmtNodeCache(source: SmtNodeSource, nodesMax: number): Smt
         return known;
       }
       stats.misses++;
-      const text = source.readNode(stub.nodeKey);
-      if (text === undefined) throw new Error(`smt: stored node ${stub.nodeKey} is missing`);
-      const node = decodeRecord(stub.nodeKey, text, cache);
-      if (!sameBytes(node.hash as Uint8Array, stub.hash)) throw new Error(`smt: stored node ${stub.nodeKey} is not the hash its parent names`);
+      const bytes = source.readNode(stub.nodeKey);
+      if (bytes === undefined) throw new Error(`smt: stored node ${stub.nodeKey} is missing`);
+      const node = decodeRecord(stub.nodeKey, bytes, cache);
+      if (!sameBytes(nodeHash(node), stub.hash)) throw new Error(`smt: stored node ${stub.nodeKey} is not the hash its parent names`);
       remember(stub.nodeKey, node);
       return node;
     },
@@ -75,18 +93,94 @@ export function createSmtNodeCache(source: SmtNodeSource, nodesMax: number): Smt
   return cache;
 }
 
-function decodeRecord(nodeKey: string, text: string, cache: SmtNodeCache): SmtLeaf | SmtInner {
-  const r = JSON.parse(text) as LeafRecord | InnerRecord;
-  if (r[0] === 1) return { kind: 'leaf', key: r[3], keyHash: hexToBytes(r[2]), value: r[4], hash: hexToBytes(r[1]), nodeKey };
-  const left = r[2] === null ? null : cache.stub(r[2], r[3] as string);
-  const right = r[4] === null ? null : cache.stub(r[4], r[5] as string);
-  return { kind: 'inner', left, right, hash: hexToBytes(r[1]), nodeKey };
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+function decodeRecord(nodeKey: string, bytes: Uint8Array, cache: SmtNodeCache): SmtLeaf | SmtInner {
+  try {
+    if (bytes[0] === TAG_LEAF) return decodeLeaf(nodeKey, bytes);
+    if (bytes[0] === TAG_GROUP) return decodeGroup(nodeKey, bytes, cache);
+  } catch (err) {
+    throw new Error(`smt: stored node ${nodeKey} cannot be decoded (${(err as Error).message})`);
+  }
+  throw new Error(`smt: stored node ${nodeKey} is not a record of this layout (first byte ${bytes[0]})`);
+}
+
+function decodeLeaf(nodeKey: string, bytes: Uint8Array): SmtLeaf {
+  const r = { at: 1 };
+  const keyBytes = readVarint(bytes, r);
+  if (r.at + keyBytes > bytes.length) throw new Error('leaf key past the end');
+  const key = utf8Decoder.decode(bytes.subarray(r.at, r.at + keyBytes));
+  const value = JSON.parse(utf8Decoder.decode(bytes.subarray(r.at + keyBytes))) as CanonicalValue;
+  return { kind: 'leaf', key, keyHash: smtKeyHash(key), value, hash: null, nodeKey };
+}
+
+function decodeGroup(nodeKey: string, bytes: Uint8Array, cache: SmtNodeCache): SmtInner {
+  const depth = keyDepth(nodeKey);
+  const path = new Uint8Array(32);
+  path.set(hexToBytes(nodeKey.slice(VERSION_DIGITS + 5)).subarray(0, 32));
+  const r = { at: 1 };
+  const slot = (childDepth: number): SmtNode | null => {
+    const tag = bytes[r.at++];
+    if (tag === SLOT_EMPTY) return null;
+    if (tag === SLOT_INNER && childDepth - depth < SMT_GROUP_LEVELS) return inner(childDepth);
+    if (tag !== SLOT_REF) throw new Error(`slot tag ${tag} at depth ${childDepth}`);
+    const version = readVarint(bytes, r);
+    if (r.at + 32 > bytes.length) throw new Error('hash past the end');
+    const hash = bytes.subarray(r.at, r.at + 32); // a view: the record stays whole while its group is cached
+    r.at += 32;
+    return cache.stub(smtNodeKey(version, childDepth, path), hash);
+  };
+  const inner = (at: number): SmtInner => {
+    const byte = at >> 3;
+    const bit = 0x80 >> (at & 7);
+    path[byte] = (path[byte] as number) & ~bit;
+    const left = slot(at + 1);
+    path[byte] = (path[byte] as number) | bit;
+    const right = slot(at + 1);
+    path[byte] = (path[byte] as number) & ~bit;
+    return { kind: 'inner', left, right, hash: null };
+  };
+  const root: SmtInner = inner(depth);
+  if (r.at !== bytes.length) throw new Error(`${bytes.length - r.at} bytes after the group`);
+  root.nodeKey = nodeKey;
+  return root;
+}
+
+function readVarint(bytes: Uint8Array, r: { at: number }): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 8; i++) {
+    const b = bytes[r.at++];
+    if (b === undefined) throw new Error('varint past the end');
+    value += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return value;
+    scale *= 128;
+  }
+  throw new Error('varint too long');
+}
+
+function writeVarint(out: number[], value: number): void {
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v % 128) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The version (creating height) and depth a node key names. */
+function keyVersion(nodeKey: string): number {
+  return Number(nodeKey.slice(0, VERSION_DIGITS));
+}
+function keyDepth(nodeKey: string): number {
+  return Number(nodeKey.slice(VERSION_DIGITS + 1, VERSION_DIGITS + 4));
 }
 
 /** Storage key of a node created at `version`, at `depth` under the path whose first `depth` bits are in `path`. */
@@ -98,94 +192,151 @@ export function smtNodeKey(version: number, depth: number, path: Uint8Array): st
 
 /** What storing one version of the tree writes. */
 export interface SmtWriteSet {
-  /** New nodes: [nodeKey, record]. */
-  nodes: [string, string][];
-  /** Stored nodes of the previous version this one no longer holds (stale since this version). */
+  /** New records: [nodeKey, record]. */
+  nodes: [string, Uint8Array][];
+  /** Stored records of the previous version this one no longer holds (stale since this version). */
   stale: string[];
   /** The root's key and hash (hex), or null for the empty tree. */
   root: [string, string] | null;
   /**
-   * Call once the write is durable: the written nodes' children become stubs and the nodes go to the cache, so
-   * the tree in memory shrinks to its root.
+   * Call once the write is durable: the written records' references become stubs and the records go to the
+   * cache, so the tree in memory shrinks to its root group.
    */
   finish(): void;
 }
 
+/** The storage key of a stored node (a stub's, or a written node's), or null for a node only in memory. */
+function keyOf(node: SmtNode | null): string | null {
+  return node === null ? null : (node.nodeKey ?? null);
+}
+
+/** A record position: a leaf (any depth), or an inner node at a group boundary. */
+function isRecordAt(node: SmtNode, depth: number): boolean {
+  return node.kind !== 'inner' || depth % SMT_GROUP_LEVELS === 0;
+}
+
 /**
- * The write set of `root` as version `version`: every node not stored yet gets its key (at once, so a later
- * version built on this tree sees it as stored), and the nodes of `previous` (the last stored version this tree
+ * The write set of `root` as version `version`: every record not stored yet gets its key (at once, so a later
+ * version built on this tree sees it as stored), and the records of `previous` (the last stored version this tree
  * was built from; null for none) it no longer reaches are listed stale.
  * @example const w = smtWriteSet(state.tree, height, lastRoot, cache); db.batch(...w.nodes); w.finish();
  */
 export function smtWriteSet(root: SmtNode | null, version: number, previous: SmtNode | null, cache: SmtNodeCache): SmtWriteSet {
   nodeHash(root);
-  const nodes: [string, string][] = [];
-  const written: (SmtLeaf | SmtInner)[] = [];
+  const previousKey = keyOf(previous); // before a moved leaf (previous' root itself) is written again under a new key
+  const nodes: [string, Uint8Array][] = [];
+  const written: { node: SmtLeaf | SmtInner; depth: number }[] = [];
+  const moved: string[] = [];
   const reached = new Set<string>();
   const path = new Uint8Array(32);
-  const keyOf = (node: SmtNode | null): string | null => (node === null ? null : ((node as SmtLeaf).nodeKey ?? null));
-  const visit = (node: SmtNode | null, depth: number): void => {
-    if (node === null) return;
+  /** Write the record at this position (and the new ones below it) unless it is stored there. */
+  const record = (node: SmtNode, depth: number): void => {
     const stored = keyOf(node);
-    if (stored !== null) {
+    if (stored !== null && keyDepth(stored) === depth) {
       reached.add(stored);
       return;
     }
-    const n = node as SmtLeaf | SmtInner;
-    const hashHex = bytesToHex(n.hash as Uint8Array);
-    if (n.kind === 'leaf') {
-      n.nodeKey = smtNodeKey(version, depth, n.keyHash);
-      nodes.push([n.nodeKey, JSON.stringify([1, hashHex, bytesToHex(n.keyHash), n.key, n.value] satisfies LeafRecord)]);
-    } else {
-      if (depth >= 256) throw new Error('smt: tree deeper than 256');
-      n.nodeKey = smtNodeKey(version, depth, path);
-      const byte = depth >> 3;
-      const bit = 0x80 >> (depth & 7);
-      path[byte] = (path[byte] as number) & ~bit;
-      visit(n.left, depth + 1);
-      path[byte] = (path[byte] as number) | bit;
-      visit(n.right, depth + 1);
-      const side = (c: SmtNode | null): [string | null, string | null] => (c === null ? [null, null] : [keyOf(c), bytesToHex(nodeHash(c))]);
-      nodes.push([n.nodeKey, JSON.stringify([0, hashHex, ...side(n.left), ...side(n.right)] satisfies InnerRecord)]);
+    if (stored !== null) {
+      // Stored at another depth: a leaf that moved, up when its sibling was deleted or down when a key was inserted
+      // beside it (inner nodes never move; a moved leaf is always a resolved node, never a stub). Its key follows
+      // from its position, so it is written again where it is now.
+      if (node.kind !== 'leaf') throw new Error(`smt: stored ${node.kind} ${stored} found at depth ${depth}`);
+      moved.push(stored);
+      delete node.nodeKey;
     }
-    written.push(n);
+    const n = node as SmtLeaf | SmtInner;
+    if (depth >= 256) throw new Error('smt: tree deeper than 256');
+    n.nodeKey = smtNodeKey(version, depth, n.kind === 'leaf' ? n.keyHash : path);
+    if (n.kind === 'leaf') {
+      const keyBytes = utf8Encoder.encode(n.key);
+      const valueBytes = utf8Encoder.encode(JSON.stringify(n.value));
+      const head: number[] = [TAG_LEAF];
+      writeVarint(head, keyBytes.length);
+      const bytes = new Uint8Array(head.length + keyBytes.length + valueBytes.length);
+      bytes.set(head, 0);
+      bytes.set(keyBytes, head.length);
+      bytes.set(valueBytes, head.length + keyBytes.length);
+      nodes.push([n.nodeKey, bytes]);
+    } else {
+      // The group's slots; a reference to a record not stored here yet names this version (it is written below,
+      // after the group: its key follows from the version and its position).
+      const slots: number[] = [TAG_GROUP];
+      const below: [SmtNode, number, Uint8Array][] = [];
+      const group = (inner: SmtInner, at: number): void => {
+        const byte = at >> 3;
+        const bit = 0x80 >> (at & 7);
+        path[byte] = (path[byte] as number) & ~bit;
+        slot(inner.left, at + 1);
+        path[byte] = (path[byte] as number) | bit;
+        slot(inner.right, at + 1);
+        path[byte] = (path[byte] as number) & ~bit;
+      };
+      const slot = (child: SmtNode | null, at: number): void => {
+        if (child === null) slots.push(SLOT_EMPTY);
+        else if (!isRecordAt(child, at)) {
+          slots.push(SLOT_INNER);
+          group(child as SmtInner, at);
+        } else {
+          const stored = keyOf(child);
+          const here = stored !== null && keyDepth(stored) === at;
+          if (here) reached.add(stored);
+          else below.push([child, at, path.slice()]);
+          slots.push(SLOT_REF);
+          writeVarint(slots, here ? keyVersion(stored) : version);
+          for (const b of nodeHash(child)) slots.push(b);
+        }
+      };
+      const pathHere = path.slice();
+      group(n, depth);
+      nodes.push([n.nodeKey, Uint8Array.from(slots)]);
+      for (const [child, at, childPath] of below) {
+        path.set(childPath);
+        record(child, at);
+      }
+      path.set(pathHere);
+    }
+    written.push({ node: n, depth });
   };
-  visit(root, 0);
+  if (root !== null) record(root, 0);
   const rootKey = keyOf(root);
-  if (rootKey !== null) reached.add(rootKey);
-  // Stale: the part of `previous` above the stored nodes the new tree still reaches (those it reaches are whole
-  // subtrees: a stored node's children are stored and shared with it).
+  // Stale: the records of `previous` above the stored ones the new tree still reaches (those it reaches are whole
+  // subtrees: a stored record's references are stored and shared with it).
   const stale: string[] = [];
-  const prune = (node: SmtNode | null): void => {
-    const key = keyOf(node);
+  const prune = (node: SmtNode | null, depth: number, key: string | null): void => {
     if (node === null || key === null || reached.has(key)) return;
     stale.push(key);
     const n = smtResolve(node);
-    if (n.kind === 'inner') {
-      prune(n.left);
-      prune(n.right);
+    if (n.kind === 'inner') pruneBelow(n, depth);
+  };
+  const pruneBelow = (inner: SmtInner, depth: number): void => {
+    for (const child of [inner.left, inner.right]) {
+      if (child === null) continue;
+      if (isRecordAt(child, depth + 1)) prune(child, depth + 1, keyOf(child));
+      else pruneBelow(child as SmtInner, depth + 1);
     }
   };
-  prune(previous);
+  prune(previous, 0, previousKey);
   return {
     nodes,
     stale,
     root: root === null ? null : [rootKey as string, bytesToHex(nodeHash(root))],
     finish() {
-      for (const n of written) {
-        if (n.kind === 'inner') {
-          n.left = stubOf(n.left, cache);
-          n.right = stubOf(n.right, cache);
-        }
-        cache.put(n);
+      for (const key of moved) cache.forget(key);
+      for (const { node, depth } of written) {
+        if (node.kind === 'inner') stubBelow(node, depth, cache);
+        cache.put(node);
       }
     },
   };
 }
-
-function stubOf(node: SmtNode | null, cache: SmtNodeCache): SmtNode | null {
-  if (node === null || node.kind === 'stub') return node;
-  return cache.stub(node.nodeKey as string, nodeHash(node));
+/** Swap the references of a written group (the records at its edge) for stubs; the binary nodes inside it stay. */
+function stubBelow(inner: SmtInner, depth: number, cache: SmtNodeCache): void {
+  for (const side of ['left', 'right'] as const) {
+    const child = inner[side];
+    if (child === null || child.kind === 'stub') continue;
+    if (isRecordAt(child, depth + 1)) inner[side] = cache.stub(child.nodeKey as string, nodeHash(child));
+    else stubBelow(child as SmtInner, depth + 1, cache);
+  }
 }
 
 /** The stored root of a version as a stub, or null for the empty tree. */
@@ -194,8 +345,8 @@ export function smtStoredRoot(root: [string, string] | null, cache: SmtNodeCache
 }
 
 /** A node source in memory (tests, the simulator): a Map of records, written and pruned as the store would. */
-export function memorySmtNodeSource(): SmtNodeSource & { records: Map<string, string>; write(set: SmtWriteSet): void } {
-  const records = new Map<string, string>();
+export function memorySmtNodeSource(): SmtNodeSource & { records: Map<string, Uint8Array>; write(set: SmtWriteSet): void } {
+  const records = new Map<string, Uint8Array>();
   return {
     records,
     readNode: (key) => records.get(key),

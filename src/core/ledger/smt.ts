@@ -9,7 +9,8 @@
  *
  * A tree may be partly on disk (smt-store.ts): a child that is a `stub` (its hash and storage key) is read through
  * the stub's source when a walk reaches it, so every operation here works on a persisted tree as on one in memory.
- * Storing a tree swaps the children of its written nodes for stubs (the only mutation; the value is unchanged).
+ * Storing a tree swaps the edges of its written records for stubs and gives a moved leaf its new storage key (the
+ * only mutations; the value is unchanged).
  *
  *   empty    = 32 zero bytes
  *   leaf     = sha256(0x00 || keyHash || sha256(canonicalBytes('pop/state-value/v1', value)))
