@@ -25,9 +25,10 @@ import type { Eviction, Mempool } from '../ports/mempool.js';
 import { createProofGossip } from './proof-gossip.js';
 import type { WireMessage } from './wire.js';
 import type { SnapshotWire } from './state-sync.js';
+import type { DisseminationWire } from './compact-proposal.js';
 
-/** Gossip kinds the intake takes (consensus messages go to the driver). */
-export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' } | SnapshotWire>;
+/** Gossip kinds the intake takes (consensus messages go to the driver, compact proposals and fetches to proof-fetch.ts). */
+export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' } | SnapshotWire | DisseminationWire>;
 
 export interface IntakeOptions {
   clock: Clock;
