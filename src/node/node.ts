@@ -273,6 +273,7 @@ function wireProofFetch(parts: Parts, flushGossip: () => void, onFatal: (err: Er
     peers: () => (rt.transport?.peers() ?? []).filter((p) => p.connected).map((p) => p.id),
     penalize: (peer, reason) => rt.transport?.penalize(peer, reason),
     deliver: (from, message) => deliver(parts, from, message, onFatal),
+    height: () => rt.driver?.state.height ?? 0,
     beforeProposal: flushGossip,
   });
 }

@@ -69,6 +69,11 @@ export interface ProofFetchOptions {
   penalize: (peer: string, reason: string) => void;
   /** A rebuilt proposal that passed decodeMessage: into the consensus queue as `from`'s message. */
   deliver: (from: string, message: ConsensusMessage) => void;
+  /**
+   * The height consensus decides now: a proposal for another height than it or the next (which the core buffers)
+   * is rebuilt only from bodies held, never fetched for (the core would not use it).
+   */
+  height: () => number;
   /** Called before this node's proposal leaves (the node flushes its queued proof gossip). */
   beforeProposal?: () => void;
   limits?: Partial<ProofFetchLimits>;
@@ -181,6 +186,11 @@ export function createProofFetcher(options: ProofFetchOptions): ProofFetcher {
     };
     const rebuilt = rebuildProposal(wire, found);
     if ('message' in rebuilt) return finish(from, rebuilt.message, bodies, 'local');
+    const height = options.height();
+    if (p.height < height || p.height > height + 1) {
+      options.metrics.proposalRebuildsTotal.inc({ result: 'dropped' });
+      return;
+    }
     const fromSender = [...pending.values()].filter((q) => q.from === from).length;
     if (pending.size >= limits.pendingMax || fromSender >= limits.perSenderMax) {
       options.metrics.proposalRebuildsTotal.inc({ result: 'dropped' });

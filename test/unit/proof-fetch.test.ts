@@ -52,7 +52,7 @@ interface Peer {
  * Peers on one simulated clock, 1 ms apart. `answers(id)` false: that peer never answers (its frames are lost).
  * `tamper` alters a peer's frames before they leave.
  */
-function network(ids: readonly string[], opts: { limits?: Partial<ProofFetchLimits>; silent?: readonly string[]; tamper?: (from: string, m: WireMessage) => WireMessage } = {}) {
+function network(ids: readonly string[], opts: { limits?: Partial<ProofFetchLimits>; silent?: readonly string[]; tamper?: (from: string, m: WireMessage) => WireMessage; height?: number } = {}) {
   const clock = new Scheduler();
   const peers = new Map<string, Peer>();
   for (const id of ids) {
@@ -80,6 +80,7 @@ function network(ids: readonly string[], opts: { limits?: Partial<ProofFetchLimi
       peers: () => ids.filter((other) => other !== id),
       penalize: (_peer, reason) => peer.penalized.push(`${_peer}: ${reason}`),
       deliver: (_from, message) => peer.delivered.push(message),
+      height: () => opts.height ?? 1,
       limits: opts.limits,
     });
     peers.set(id, peer);
@@ -180,7 +181,7 @@ describe('proof fetch', () => {
     const net = network(['node_1', 'node_2']);
     const out: WireMessage[] = [];
     let flushes = 0;
-    const fetcher = createProofFetcher({ chainId: CHAIN, clock: net.clock, log: silentLog, metrics: createNodeMetrics({ nodeId: 'x' }, { defaultMetrics: false }), mempoolBody: () => undefined, send: () => true, peers: () => [], penalize: () => undefined, deliver: () => undefined, beforeProposal: () => flushes++ });
+    const fetcher = createProofFetcher({ chainId: CHAIN, clock: net.clock, log: silentLog, metrics: createNodeMetrics({ nodeId: 'x' }, { defaultMetrics: false }), mempoolBody: () => undefined, send: () => true, peers: () => [], penalize: () => undefined, deliver: () => undefined, height: () => 1, beforeProposal: () => flushes++ });
     const t = fetcher.outgoing({ send: (_to: string, m: WireMessage) => out.push(m) > 0, broadcast: (m: WireMessage) => out.push(m) });
     const vote: WireMessage = { kind: 'gossip-proofs', proofs: [trivial(1)] };
     t.broadcast(vote);
@@ -215,6 +216,20 @@ describe('proof fetch', () => {
     expect(net.peer('node_2').fetcher.pendingCount()).toBe(0);
     expect(await counter(net.peer('node_2'), 'pop_proposal_rebuilds_total', 'result="dropped"')).toBe(1);
     expect(net.peer('node_2').sent.filter((s) => s.m.kind === 'proof-fetch').map((s) => s.to)).toEqual(['node_1', 'node_3']);
+  });
+
+  it('fetches nothing for a proposal of a past height or beyond the next (the core would not use it); rebuilds it if it holds the bodies', () => {
+    const held = trivial(1);
+    const net = network(['node_1', 'node_2'], { height: 3 });
+    net.stock('node_2', [held]);
+    const b = net.peer('node_2');
+    for (const height of [1, 2, 5]) b.fetcher.onMessage('node_1', overWire(compactProposal(proposalOf(submits([trivial(height * 10)]), height), proofId).wire) as never);
+    expect(b.sent).toEqual([]);
+    expect(b.fetcher.pendingCount()).toBe(0);
+    b.fetcher.onMessage('node_1', overWire(compactProposal(proposalOf(submits([held]), 1), proofId).wire) as never);
+    expect(b.delivered).toHaveLength(1);
+    b.fetcher.onMessage('node_1', overWire(compactProposal(proposalOf(submits([trivial(60)]), 4), proofId).wire) as never);
+    expect(b.sent.map((s) => s.m.kind)).toEqual(['proof-fetch']);
   });
 
   it('a rebuild that no peer answers is dropped at its time limit', () => {
@@ -262,11 +277,14 @@ describe('proof fetch', () => {
     const b = net.peer('node_2');
     for (let round = 0; round < 4; round++) b.fetcher.onMessage('node_1', overWire(compactProposal(proposalOf(submits([trivial(100 + round)]), 1, round), proofId).wire) as never);
     expect(b.fetcher.pendingCount()).toBe(2);
+    b.fetcher.onMessage('node_3', overWire(compactProposal(proposalOf(submits([trivial(200)])), proofId).wire) as never);
+    b.fetcher.onMessage('node_4', overWire(compactProposal(proposalOf(submits([trivial(201)])), proofId).wire) as never);
+    expect(b.fetcher.pendingCount()).toBe(3);
     // A body that does not match the header's txsRoot is rebuilt and delivered: the core refuses it (issue 10, attack 2).
     const honest = proposalOf(submits([trivial(1)]));
     const swapped = { ...honest, proposal: { ...honest.proposal, block: { ...honest.proposal.block, txs: submits([trivial(2)]) } } };
     b.mempool.set(proofId(trivial(2)), trivial(2));
-    b.fetcher.onMessage('node_3', overWire(compactProposal(swapped, proofId).wire) as never);
+    b.fetcher.onMessage('node_5', overWire(compactProposal(swapped, proofId).wire) as never);
     expect(b.delivered).toHaveLength(1);
     const got = b.delivered[0] as Extract<ConsensusMessage, { kind: 'proposal' }>;
     expect(hashHeader(got.proposal.block.header)).toBe(hashHeader(honest.proposal.block.header));
@@ -285,6 +303,17 @@ describe('proof fetch', () => {
     net.clock.runUntil(1000);
     a.fetcher.onMessage('node_2', { kind: 'proof-fetch', ids: [proofId(p)] });
     expect(a.sent.filter((s) => s.m.kind === 'proof-bodies')).toHaveLength(4);
+  });
+
+  it('fetched bodies past the byte bound of one block drop the rebuild (a body too big)', async () => {
+    const net = network(['node_1', 'node_2'], { limits: { blockBytesMax: 300 } });
+    const big = { smtlib: `${trivial(1).smtlib} ;${'x'.repeat(400)}`, claim: 'sat' as const };
+    net.stock('node_1', [big]);
+    net.peer('node_2').fetcher.onMessage('node_1', overWire(compactProposal(proposalOf(submits([big])), proofId).wire) as never);
+    net.clock.runUntil(100);
+    expect(net.peer('node_2').delivered).toEqual([]);
+    expect(net.peer('node_2').fetcher.pendingCount()).toBe(0);
+    expect(await counter(net.peer('node_2'), 'pop_proposal_rebuilds_total', 'result="dropped"')).toBe(1);
   });
 
   it('an answer left short by its byte bound is asked again of the same peer', () => {
