@@ -89,14 +89,16 @@ function isPlainSubmit(tx: Tx): tx is SubmitProofTx {
 }
 
 /**
- * The proposal with its plain `submit` txs replaced by refs, and the bodies it names (by id).
+ * The proposal with its plain `submit` txs replaced by refs (but those `inline` names: the peers lack them), and the
+ * bodies it names (by id).
  * @example const { wire, bodies } = compactProposal(message, proofId);
  */
-export function compactProposal(message: ProposalMessage, idOf: (proof: Proof) => string): { wire: CompactProposalWire; bodies: Map<string, Proof> } {
+export function compactProposal(message: ProposalMessage, idOf: (proof: Proof) => string, inline: (id: string) => boolean = () => false): { wire: CompactProposalWire; bodies: Map<string, Proof> } {
   const bodies = new Map<string, Proof>();
   const txs = message.proposal.block.txs.map((tx): CompactTx => {
     if (!isPlainSubmit(tx)) return tx;
     const id = idOf(tx.proof);
+    if (inline(id)) return tx;
     bodies.set(id, tx.proof);
     return tx.payment === undefined ? id : { type: 'submit-ref', id, payment: tx.payment };
   });

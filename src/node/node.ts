@@ -46,7 +46,7 @@ import { timeoutsFromConfig, type NodeConfig } from './config.js';
 import { openDataDir, reloadPendingProofs, type DataDirStores } from './data-dir.js';
 import { NodeError } from './errors.js';
 import { listenHttp, type HttpListener } from './http-server.js';
-import { createIntake, doorFor } from './intake.js';
+import { createIntake, doorFor, type Intake } from './intake.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
 import { isDisseminationWire } from './compact-proposal.js';
@@ -194,7 +194,7 @@ export function createNode(options: NodeOptions): ValidatorNode {
   const readLimiter = createClientLimiter(() => clock.nowMs(), options.readLimits ?? DEFAULT_READ_LIMITS);
   const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter, readLimiter };
   const onFatal = (err: Error): void => stopOnFatal(parts, attester, err);
-  const fetcher = wireProofFetch(parts, () => intake.flushGossip(), onFatal);
+  const fetcher = wireProofFetch(parts, intake, onFatal);
   const onMessage = (from: string, wire: WireMessage): void => {
     if (isSnapshotWire(wire)) {
       rt.snapshotServer?.onRequest(from, wire);
@@ -261,7 +261,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
 }
 
 /** Proposals leave with their proofs by id; a peer's compact proposal is rebuilt (bodies fetched if need be), then delivered as a full one. */
-function wireProofFetch(parts: Parts, flushGossip: () => void, onFatal: (err: Error) => void): ProofFetcher {
+function wireProofFetch(parts: Parts, intake: Pick<Intake, 'flushGossip' | 'ungossiped'>, onFatal: (err: Error) => void): ProofFetcher {
   const { rt } = parts;
   return createProofFetcher({
     chainId: parts.options.genesis.chainId,
@@ -274,7 +274,8 @@ function wireProofFetch(parts: Parts, flushGossip: () => void, onFatal: (err: Er
     penalize: (peer, reason) => rt.transport?.penalize(peer, reason),
     deliver: (from, message) => deliver(parts, from, message, onFatal),
     height: () => rt.driver?.state.height ?? 0,
-    beforeProposal: flushGossip,
+    beforeProposal: () => intake.flushGossip(),
+    ungossiped: (id) => intake.ungossiped(id),
   });
 }
 

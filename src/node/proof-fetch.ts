@@ -76,6 +76,8 @@ export interface ProofFetchOptions {
   height: () => number;
   /** Called before this node's proposal leaves (the node flushes its queued proof gossip). */
   beforeProposal?: () => void;
+  /** Proofs no peer has yet (accepted here, not yet gossiped): they travel inline in this node's proposal. */
+  ungossiped?: (id: string) => boolean;
   limits?: Partial<ProofFetchLimits>;
 }
 
@@ -129,7 +131,6 @@ export function createProofFetcher(options: ProofFetchOptions): ProofFetcher {
   const limits: ProofFetchLimits = { ...DEFAULT_PROOF_FETCH_LIMITS, ...options.limits };
   const recent = createRecentBodies(limits.recentCountMax, limits.recentBytesMax);
   const pending = new Map<string, Pending>();
-  const serving = new Map<string, { startMs: number; count: number; bytes: number }>();
   let pendingBytes = 0;
   const sent = new WeakMap<Proposal, { wire: CompactProposalWire }>();
   /** `peer|id` asked lately, oldest out first: a body from a peer is taken only under one of these. */
@@ -143,12 +144,13 @@ export function createProofFetcher(options: ProofFetchOptions): ProofFetcher {
     }
   };
   const bodyOf = (id: string): Proof | undefined => options.mempoolBody(id) ?? recent.get(id);
+  const onFetch = createFetchServer(options, limits, bodyOf);
 
   /** Compact form of an own proposal message (memoized: a re-broadcast costs nothing), its bytes observed. */
   function compactOwn(message: Extract<ConsensusMessage, { kind: 'proposal' }>): CompactProposalWire {
     const memo = sent.get(message.proposal);
     if (memo && (message.pol === undefined) === (memo.wire.pol === undefined)) return memo.wire;
-    const { wire, bodies } = compactProposal(message, idOf);
+    const { wire, bodies } = compactProposal(message, idOf, options.ungossiped);
     for (const [id, proof] of bodies) recent.remember(id, proof);
     sent.set(message.proposal, { wire });
     options.metrics.proposalWireBytes.observe({ form: 'compact' }, jsonBytes(wire));
@@ -302,8 +304,27 @@ export function createProofFetcher(options: ProofFetchOptions): ProofFetcher {
     askNext(entry);
   }
 
-  /** Answer a peer's fetch from the mempool and the recent bodies, within its per-second budget. */
-  function onFetch(from: string, wire: ProofFetchWire): void {
+  return {
+    outgoing(transport) {
+      return { ...transport, send: (to: string, m: WireMessage) => transport.send(to, toWire(m)), broadcast: (m: WireMessage) => transport.broadcast(toWire(m)) };
+    },
+    onMessage(from, wire) {
+      if (wire.kind === 'proposal-compact') onCompact(from, wire);
+      else if (wire.kind === 'proof-fetch') onFetch(from, wire);
+      else onBodies(from, wire);
+    },
+    pendingCount: () => pending.size,
+    recentCount: () => recent.size(),
+    close() {
+      for (const entry of [...pending.values()]) settle(entry);
+    },
+  };
+}
+
+/** Answers peers' fetches from `bodyOf` (the mempool and the recent bodies), within each peer's per-second budget. */
+function createFetchServer(options: Pick<ProofFetchOptions, 'clock' | 'metrics' | 'send'>, limits: ProofFetchLimits, bodyOf: (id: string) => Proof | undefined): (from: string, wire: ProofFetchWire) => void {
+  const serving = new Map<string, { startMs: number; count: number; bytes: number }>();
+  return (from, wire) => {
     const now = options.clock.nowMs();
     let window = serving.get(from);
     if (window === undefined || now - window.startMs >= 1000) {
@@ -329,22 +350,6 @@ export function createProofFetcher(options: ProofFetchOptions): ProofFetcher {
     }
     if (proofs.length > 0) options.metrics.proofFetchTotal.inc({ result: 'served' }, proofs.length);
     options.send(from, { kind: 'proof-bodies', proofs, missing });
-  }
-
-  return {
-    outgoing(transport) {
-      return { ...transport, send: (to: string, m: WireMessage) => transport.send(to, toWire(m)), broadcast: (m: WireMessage) => transport.broadcast(toWire(m)) };
-    },
-    onMessage(from, wire) {
-      if (wire.kind === 'proposal-compact') onCompact(from, wire);
-      else if (wire.kind === 'proof-fetch') onFetch(from, wire);
-      else onBodies(from, wire);
-    },
-    pendingCount: () => pending.size,
-    recentCount: () => recent.size(),
-    close() {
-      for (const entry of [...pending.values()]) settle(entry);
-    },
   };
 }
 

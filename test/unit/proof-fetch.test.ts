@@ -194,6 +194,16 @@ describe('proof fetch', () => {
     expect(flushes).toBe(2);
   });
 
+  it('a proof no peer has yet (accepted here, its gossip not queued) travels inline; the others by id', () => {
+    const [mine, known] = [trivial(1), trivial(2)];
+    const clock = new Scheduler();
+    const out: WireMessage[] = [];
+    const fetcher = createProofFetcher({ chainId: CHAIN, clock, log: silentLog, metrics: createNodeMetrics({ nodeId: 'x' }, { defaultMetrics: false }), mempoolBody: () => undefined, send: () => true, peers: () => [], penalize: () => undefined, deliver: () => undefined, height: () => 1, ungossiped: (id) => id === proofId(mine) });
+    fetcher.outgoing({ send: () => true, broadcast: (m: WireMessage) => out.push(m) }).broadcast({ kind: 'consensus', message: proposalOf(submits([mine, known])) });
+    const wire = out[0] as Extract<WireMessage, { kind: 'proposal-compact' }>;
+    expect(wire.proposal.block.txs).toEqual([{ type: 'submit', proof: mine }, proofId(known)]);
+  });
+
   it('asks the next peer when the proposer does not hold a body, and the one after when a peer stays silent', () => {
     const proofs = [trivial(1), trivial(2)];
     const net = network(['node_1', 'node_2', 'node_3', 'node_4'], { silent: ['node_2'] });
