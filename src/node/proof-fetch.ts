@@ -196,7 +196,7 @@ export function createProofFetcher(options: ProofFetchOptions): ProofFetcher {
     const fromSender = [...pending.values()].filter((q) => q.from === from).length;
     if (pending.size >= limits.pendingMax || fromSender >= limits.perSenderMax) {
       options.metrics.proposalRebuildsTotal.inc({ result: 'dropped' });
-      options.log.warn({ module: 'dissemination', peer: from, height: p.height, round: p.round, pending: pending.size }, 'compact proposal dropped: too many waiting for bodies');
+      options.log.debug({ module: 'dissemination', peer: from, height: p.height, round: p.round, pending: pending.size }, 'compact proposal dropped: too many waiting for bodies (counted in pop_proposal_rebuilds_total)');
       return;
     }
     const entry: Pending = { key, from, wire, bodies, missing: new Set(rebuilt.missing), asked: new Map(), current: null, fetchedBytes: 0, cancelAttempt: null, cancelTtl: () => undefined };
