@@ -42,6 +42,7 @@ Misbehaviour (--misbehave, refused with MISBEHAVE_NOT_TESTNET unless the genesis
   lazy               attests every proof "valid" without running Z3
   bad-snapshot-chunks  serves state sync chunks altered (syncing peers must refuse them and go elsewhere)
   bad-snapshot-root  offers state sync snapshots under a false state root
+  withhold-proofs    never gossips its clients' proofs (peers must fetch the bodies its proposals name)
 
 Example:
   scripts/start-validator --node-id node_1 --config config/node_1.json --genesis data/genesis_state.json

@@ -149,6 +149,33 @@ export const PROOF_GOSSIP_BATCH_BYTES_MAX = 4 * 1024 * 1024;
 /** JSON escapes a character in at most 6 bytes (\u00XX): the most a proof of the byte limits takes in a frame. */
 export const PROOF_JSON_BYTES_MAX = 6 * (PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX) + 1024;
 /**
+ * Compact proposals (src/node/proposal-dissemination.ts): a proposal names its proofs by id; a validator missing
+ * bodies asks the proposal's sender (then the other peers) with `proof-fetch`, at most PROOF_FETCH_IDS_MAX ids a
+ * request, answered by `proof-bodies` of at most PROOF_FETCH_RESPONSE_BYTES_MAX bytes of JSON (the asker asks
+ * again for what was left out). Each peer gets PROOF_FETCH_TIMEOUT_MS to answer before the next is asked.
+ */
+export const PROOF_FETCH_IDS_MAX = BLOCK_TXS_MAX;
+export const PROOF_FETCH_RESPONSE_BYTES_MAX = 4 * 1024 * 1024;
+export const PROOF_FETCH_TIMEOUT_MS = 500;
+/**
+ * Proposals waiting for bodies: at most this many at once, PROOF_REBUILDS_PER_SENDER_MAX per sender, their
+ * fetched bodies at most PROOF_REBUILD_BYTES_MAX bytes together (one at most BLOCK_BYTES_MAX), each dropped after
+ * PROOF_REBUILD_TTL_MS (consensus then times out and prevotes nil, as for a proposal that never came).
+ */
+export const PROOF_REBUILDS_PENDING_MAX = 8;
+export const PROOF_REBUILDS_PER_SENDER_MAX = 2;
+export const PROOF_REBUILD_BYTES_MAX = 2 * BLOCK_BYTES_MAX;
+export const PROOF_REBUILD_TTL_MS = 4_000;
+/** Serving fetches: per peer and second at most this many requests answered and this many bytes of bodies (more are dropped). */
+export const PROOF_FETCH_SERVES_PER_PEER_PER_SEC = 16;
+export const PROOF_FETCH_SERVE_BYTES_PER_PEER_PER_SEC = 2 * BLOCK_BYTES_MAX;
+/**
+ * Bodies of proposals recently sent or rebuilt, kept to rebuild a re-proposal and to serve peers after the mempool
+ * let them go at commit: at most this many, this many bytes (oldest out first).
+ */
+export const PROOF_RECENT_BODIES_COUNT_MAX = 2 * BLOCK_TXS_MAX;
+export const PROOF_RECENT_BODIES_BYTES_MAX = 2 * BLOCK_BYTES_MAX;
+/**
  * The web explorer (GET /, src/api/explorer.ts): how often the page polls the node's JSON routes, how many latest
  * blocks it lists, and how many blocks after a proof's own it reads to show who attested what (GETs, which the
  * per-client bucket does not count; a default verdict window is 150 blocks). The page receives them from the node.
@@ -188,6 +215,14 @@ assertLimit(API_PROOF_BATCHES_IN_FLIGHT_MAX >= 1 && API_PROOF_BATCHES_IN_FLIGHT_
 assertLimit(PROOF_GOSSIP_BATCH_COUNT_MAX >= API_PROOF_BATCH_MAX, 'one gossip frame can carry a whole request batch (by count)');
 assertLimit(PROOF_JSON_BYTES_MAX <= PROOF_GOSSIP_BATCH_BYTES_MAX, 'a maximal proof, JSON-escaped, fits alone in a gossip frame');
 assertLimit(PROOF_GOSSIP_BATCH_BYTES_MAX + 1024 <= MESSAGE_BYTES_MAX, 'a full gossip frame (and its envelope) fits in a peer message');
+assertLimit(PROOF_FETCH_IDS_MAX >= BLOCK_TXS_MAX, 'one fetch can name every proof of a block');
+assertLimit(PROOF_JSON_BYTES_MAX <= PROOF_FETCH_RESPONSE_BYTES_MAX, 'a maximal proof, JSON-escaped, fits alone in a fetch answer');
+assertLimit(PROOF_FETCH_RESPONSE_BYTES_MAX + 1024 <= MESSAGE_BYTES_MAX, 'a full fetch answer (and its envelope) fits in a peer message');
+assertLimit(PROOF_REBUILD_BYTES_MAX >= BLOCK_BYTES_MAX, 'one maximal block can be rebuilt');
+assertLimit(PROOF_REBUILDS_PER_SENDER_MAX <= PROOF_REBUILDS_PENDING_MAX, 'one sender cannot take every pending rebuild slot');
+assertLimit(PROOF_FETCH_TIMEOUT_MS < PROOF_REBUILD_TTL_MS, 'a rebuild outlives at least one unanswered fetch');
+assertLimit(PROOF_FETCH_SERVE_BYTES_PER_PEER_PER_SEC >= BLOCK_BYTES_MAX, 'a peer can fetch a whole maximal block in a second');
+assertLimit(PROOF_RECENT_BODIES_COUNT_MAX >= BLOCK_TXS_MAX && PROOF_RECENT_BODIES_BYTES_MAX >= BLOCK_BYTES_MAX, 'the recent bodies hold at least one maximal block');
 
 // --- Monitor (operator tooling: src/monitor, src/cli/monitor-network) ---
 /** Per-request bound when polling a node's /status or /validators. */

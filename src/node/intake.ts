@@ -25,9 +25,10 @@ import type { Eviction, Mempool } from '../ports/mempool.js';
 import { createProofGossip } from './proof-gossip.js';
 import type { WireMessage } from './wire.js';
 import type { SnapshotWire } from './state-sync.js';
+import type { DisseminationWire } from './compact-proposal.js';
 
-/** Gossip kinds the intake takes (consensus messages go to the driver). */
-export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' } | SnapshotWire>;
+/** Gossip kinds the intake takes (consensus messages go to the driver, compact proposals and fetches to proof-fetch.ts). */
+export type GossipMessage = Exclude<WireMessage, { kind: 'consensus' } | SnapshotWire | DisseminationWire>;
 
 export interface IntakeOptions {
   clock: Clock;
@@ -64,6 +65,12 @@ export interface Intake {
   onGossip(message: GossipMessage): void;
   /** Send the proofs queued for gossip now (before the transport closes). */
   flushGossip(): void;
+  /**
+   * True for a proof this node accepted from a client that is not yet queued for gossip (its durable write is on
+   * its way): in the mempool, so a proposal may take it, but no peer has it. Such a proof travels inline in this
+   * node's proposal (src/node/proof-fetch.ts).
+   */
+  ungossiped(id: string): boolean;
 }
 
 /**
@@ -110,6 +117,8 @@ const CLOSING = { ok: false, kind: 'closing', message: 'node is shutting down' }
 export function createIntake(options: IntakeOptions): Intake {
   const { mempool, txPool } = options;
   const gossip = createProofGossip({ clock: options.clock, send: (proofs, payments) => options.broadcast(payments ? { kind: 'gossip-proofs', proofs, payments } : { kind: 'gossip-proofs', proofs }) });
+  /** Accepted from clients, not yet queued for gossip (bounded by the requests in flight). */
+  const ungossiped = new Set<string>();
 
   /** The mempool's add, with the entries a better-paying proof evicted reported. */
   function add(proof: Proof, payment: ProofPayment | undefined): ReturnType<Mempool['add']> {
@@ -140,11 +149,16 @@ export function createIntake(options: IntakeOptions): Intake {
       if (outcome.ok && !outcome.duplicate) fresh.push({ proof: proofs[i]!, payment, pending: { id: outcome.id, acceptedAtMs, body: JSON.stringify(payment === undefined ? proofs[i] : { ...proofs[i], payment }) } });
     });
     if (fresh.length > 0) {
-      // Durable before the answer, in one write: a kill -9 right after it must not lose any accepted proof.
-      await options.savePending(fresh.map((f) => f.pending));
-      for (const { proof, payment, pending } of fresh) {
-        options.onAccepted?.(pending.id);
-        gossip.add(proof, Buffer.byteLength(pending.body!, 'utf8'), payment);
+      for (const f of fresh) ungossiped.add(f.pending.id);
+      try {
+        // Durable before the answer, in one write: a kill -9 right after it must not lose any accepted proof.
+        await options.savePending(fresh.map((f) => f.pending));
+        for (const { proof, payment, pending } of fresh) {
+          options.onAccepted?.(pending.id);
+          gossip.add(proof, Buffer.byteLength(pending.body!, 'utf8'), payment);
+        }
+      } finally {
+        for (const f of fresh) ungossiped.delete(f.pending.id);
       }
     }
     return outcomes;
@@ -174,5 +188,6 @@ export function createIntake(options: IntakeOptions): Intake {
       else options.attestPool.add(message.tx);
     },
     flushGossip: () => gossip.flush(),
+    ungossiped: (id) => ungossiped.has(id),
   };
 }

@@ -28,6 +28,8 @@
  *                      syncing node must refuse the chunk (its hash), drop this peer and fetch it elsewhere.
  *   bad-snapshot-root  offers its snapshots with another state root (and the proof claims it too): the syncing
  *                      node must refuse it against block h+1's certified header before fetching any chunk.
+ *   withhold-proofs    never gossips the proofs its clients submit: its proposals name bodies no peer holds, so
+ *                      they must fetch them from it (src/node/proof-fetch.ts) to follow (no @HEIGHT needed).
  */
 import { hashWithDomain } from '../crypto/hash.js';
 import { sign } from '../crypto/ed25519.js';
@@ -44,7 +46,7 @@ import type { Transport } from '../ports/transport.js';
 import type { ProofVerifier, VerifyResult } from '../ports/verifier.js';
 import type { WireMessage } from './wire.js';
 
-export const MISBEHAVIOUR_KINDS = ['double-sign', 'conflicting-body', 'junk-attestations', 'silent', 'lazy', 'guess-valid', 'bad-snapshot-chunks', 'bad-snapshot-root'] as const;
+export const MISBEHAVIOUR_KINDS = ['double-sign', 'conflicting-body', 'junk-attestations', 'silent', 'lazy', 'guess-valid', 'bad-snapshot-chunks', 'bad-snapshot-root', 'withhold-proofs'] as const;
 /** The kinds that replace the proof verifier rather than wrap the transport. */
 export const VERIFIER_MISBEHAVIOURS: readonly string[] = ['lazy', 'guess-valid'];
 export type MisbehaviourKind = (typeof MISBEHAVIOUR_KINDS)[number];
@@ -130,6 +132,7 @@ export function misbehavingTransport<T extends Out>(transport: T, plan: readonly
     else if (m.kind === 'junk-attestations') out = junkAttester(out, ctx, m.fromHeight);
     else if (m.kind === 'silent') out = silencer(out, ctx, m.fromHeight);
     else if (m.kind === 'bad-snapshot-chunks' || m.kind === 'bad-snapshot-root') out = snapshotLiar(out, ctx, m.kind);
+    else if (m.kind === 'withhold-proofs') out = proofWithholder(out, ctx);
   }
   return { ...transport, send: out.send, broadcast: out.broadcast };
 }
@@ -277,6 +280,18 @@ function silencer(inner: Out, ctx: MisbehaveContext, fromHeight: number): Out {
     height = Math.max(height, h);
     if (height < fromHeight) return false;
     if (!announced) ctx.log.warn({ module: 'misbehave', kind: 'silent', height }, 'misbehaving: silent from now on (no consensus messages sent)');
+    announced = true;
+    return true;
+  };
+  return { ...inner, send: (to, m) => (drop(m) ? false : inner.send(to, m)), broadcast: (m) => (drop(m) ? 0 : inner.broadcast(m)) };
+}
+
+/** Its clients' proofs never leave in gossip (fetches are still answered: the node withholds, it does not lie). */
+function proofWithholder(inner: Out, ctx: MisbehaveContext): Out {
+  let announced = false;
+  const drop = (m: WireMessage): boolean => {
+    if (m.kind !== 'gossip-proof' && m.kind !== 'gossip-proofs') return false;
+    if (!announced) ctx.log.warn({ module: 'misbehave', kind: 'withhold-proofs' }, 'misbehaving: accepted proofs are not gossiped (peers must fetch them)');
     announced = true;
     return true;
   };

@@ -46,9 +46,11 @@ import { timeoutsFromConfig, type NodeConfig } from './config.js';
 import { openDataDir, reloadPendingProofs, type DataDirStores } from './data-dir.js';
 import { NodeError } from './errors.js';
 import { listenHttp, type HttpListener } from './http-server.js';
-import { createIntake, doorFor } from './intake.js';
+import { createIntake, doorFor, type Intake } from './intake.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
+import { isDisseminationWire } from './compact-proposal.js';
+import { createProofFetcher, type ProofFetcher } from './proof-fetch.js';
 import { createProofDrops, reportingRejections, type ProofDrops } from './proof-drops.js';
 import { planResultsBackfill } from './results-backfill.js';
 import { loadResumePoint, persistIfBehind } from './state-snapshots.js';
@@ -192,12 +194,14 @@ export function createNode(options: NodeOptions): ValidatorNode {
   const readLimiter = createClientLimiter(() => clock.nowMs(), options.readLimits ?? DEFAULT_READ_LIMITS);
   const apiDeps: ApiDeps = { ...views.deps, submitProof: intake.submitProof, submitProofs: intake.submitProofs, submitTx: intake.submitTx, clientLimiter, readLimiter };
   const onFatal = (err: Error): void => stopOnFatal(parts, attester, err);
+  const fetcher = wireProofFetch(parts, intake, onFatal);
   const onMessage = (from: string, wire: WireMessage): void => {
     if (isSnapshotWire(wire)) {
       rt.snapshotServer?.onRequest(from, wire);
       rt.stateSync?.onResponse(from, wire);
     } else if (!rt.driver) return; // state sync runs: consensus and gossip wait for the driver
     else if (wire.kind === 'consensus') deliver(parts, from, wire.message, onFatal);
+    else if (isDisseminationWire(wire)) fetcher.onMessage(from, wire);
     else intake.onGossip(wire);
   };
   return {
@@ -205,9 +209,10 @@ export function createNode(options: NodeOptions): ValidatorNode {
     httpPort: () => rt.http?.port ?? 0,
     status: views.status,
     ledger: parts.state,
-    start: () => startNode(parts, { observer, attester, apiDeps, onFatal, onMessage }),
+    start: () => startNode(parts, { observer, attester, apiDeps, onFatal, onMessage, fetcher }),
     close: () => {
       intake.flushGossip(); // accepted proofs still queued for gossip leave while the transport is up
+      fetcher.close();
       return closeNode(parts, attester);
     },
   };
@@ -253,6 +258,25 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     penalize: (peer, code) => rt.transport?.penalize(peer, code),
   });
   return { attester, observer };
+}
+
+/** Proposals leave with their proofs by id; a peer's compact proposal is rebuilt (bodies fetched if need be), then delivered as a full one. */
+function wireProofFetch(parts: Parts, intake: Pick<Intake, 'flushGossip' | 'ungossiped'>, onFatal: (err: Error) => void): ProofFetcher {
+  const { rt } = parts;
+  return createProofFetcher({
+    chainId: parts.options.genesis.chainId,
+    clock: parts.clock,
+    log: parts.log,
+    metrics: parts.metrics,
+    mempoolBody: (id) => parts.mempool.get(id)?.proof,
+    send: (to, message) => rt.transport?.send(to, message) ?? false,
+    peers: () => (rt.transport?.peers() ?? []).filter((p) => p.connected).map((p) => p.id),
+    penalize: (peer, reason) => rt.transport?.penalize(peer, reason),
+    deliver: (from, message) => deliver(parts, from, message, onFatal),
+    height: () => rt.driver?.state.height ?? 0,
+    beforeProposal: () => intake.flushGossip(),
+    ungossiped: (id) => intake.ungossiped(id),
+  });
 }
 
 /** The ledger refused these candidates when this node proposed: the proofs and ledger txs refused for good leave the pools, with the code. */
@@ -311,6 +335,7 @@ interface StartHooks {
   apiDeps: ApiDeps;
   onFatal: (err: Error) => void;
   onMessage: (from: string, wire: WireMessage) => void;
+  fetcher: ProofFetcher;
 }
 
 /** Open in order: data directory, signer, transport, driver (replays the chain), pending proofs, HTTP, P2P, consensus. */
@@ -320,7 +345,8 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const openStores = (): Promise<DataDirStores> => openDataDir({ dir: config.data_dir, genesisHash: genesis.genesisHash, log, onFatal: hooks.onFatal, appliedState: () => rt.driver?.state.appState, snapshotInterval: config.state_snapshot_interval });
   let stores = await openStores();
   rt.stores = stores;
-  const honestP2p = openTransport(options, log);
+  // Proposals leave compact below any misbehaviour (which then alters full proposals, as before).
+  const honestP2p = hooks.fetcher.outgoing(openTransport(options, log));
   const p2p = options.outgoing ? options.outgoing(honestP2p) : honestP2p;
   rt.transport = p2p;
   rt.snapshotServer = createSnapshotServer({ level: () => rt.stores?.chain.level ?? null, genesis, chunkEntries: config.state_sync.chunk_entries, nowMs: () => parts.clock.nowMs(), send: (to, m) => void p2p.send(to, m), log });

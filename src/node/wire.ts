@@ -1,6 +1,7 @@
 /**
  * What validators say to each other: consensus messages (validated by the consensus core's decodeMessage) and
- * the node's own gossip (proofs for the mempool, one or a batch per frame, attestations and equivocation evidence for the next proposer).
+ * the node's own gossip (proofs for the mempool, one or a batch per frame, attestations and equivocation evidence for the next proposer),
+ * proposals with their proofs by id and the fetch of missing bodies (compact-proposal.ts).
  * One zod schema for the transport, so every frame is decoded defensively and garbage scores the sender down.
  */
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import type { AttestTx, BondTx, UnbondTx } from '../core/types/tx.js';
 import type { Proof, ProofPayment } from '../core/types/proof.js';
 import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../core/limits.js';
 import { SNAPSHOT_WIRE_KINDS, type SnapshotWire } from './state-sync.js';
+import { DISSEMINATION_WIRE_KINDS, decodeDisseminationWire, type DisseminationWire } from './compact-proposal.js';
 
 export const ATTEST_VERDICTS_WIRE_MAX = 4096;
 
@@ -119,7 +121,8 @@ export type WireMessage =
   | { kind: 'gossip-attest'; tx: AttestTx }
   | { kind: 'gossip-tx'; tx: BondTx | UnbondTx }
   | { kind: 'gossip-evidence'; evidence: Evidence }
-  | SnapshotWire;
+  | SnapshotWire
+  | DisseminationWire;
 
 /** The transport schema for a chain: consensus kinds go through decodeMessage, gossip through zod. */
 export function wireSchema(chainId: string): z.ZodType<WireMessage> {
@@ -164,6 +167,12 @@ export function wireSchema(chainId: string): z.ZodType<WireMessage> {
       const parsed = SnapshotWireSchema.safeParse(input);
       if (parsed.success) return parsed.data as SnapshotWire;
       ctx.addIssue({ code: 'custom', message: `bad ${kind}: ${parsed.error.issues[0]?.message ?? 'schema'}` });
+      return z.NEVER;
+    }
+    if (typeof kind === 'string' && DISSEMINATION_WIRE_KINDS.includes(kind)) {
+      const decoded = decodeDisseminationWire(input as Record<string, unknown>);
+      if (decoded) return decoded;
+      ctx.addIssue({ code: 'custom', message: `bad ${kind}` });
       return z.NEVER;
     }
     if (kind === 'consensus') {

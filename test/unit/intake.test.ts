@@ -71,6 +71,21 @@ describe('intake', () => {
     expect(gossip).toEqual([{ kind: 'gossip-proofs', proofs: [proofN(1)] }]);
   });
 
+  it('a proof accepted from a client is "ungossiped" while its write is on its way (in the mempool, on no peer), and after a failed write', async () => {
+    const { intake, mempool } = setup();
+    const id = proofId(proofN(1));
+    const answer = intake.submitProof(proofN(1));
+    expect(mempool.has(id)).toBe(true);
+    expect(intake.ungossiped(id)).toBe(true);
+    await answer;
+    expect(intake.ungossiped(id)).toBe(false);
+    const failing = setup({ failSave: true });
+    const lost = failing.intake.submitProof(proofN(2));
+    expect(failing.intake.ungossiped(proofId(proofN(2)))).toBe(true);
+    await expect(lost).rejects.toThrow('disk full');
+    expect(failing.intake.ungossiped(proofId(proofN(2)))).toBe(false);
+  });
+
   it('a batch goes through the same door proof by proof, answered in order, and its accepted proofs are saved in ONE write', async () => {
     const { intake, writes, accepted } = setup({ proofsMax: 4 });
     const known = await intake.submitProof(proofN(1));

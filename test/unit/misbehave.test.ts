@@ -176,6 +176,16 @@ describe('behaviours on the outgoing path', () => {
     expect(sent.slice(3).map((s) => s.m.kind)).toEqual(['gossip-evidence', 'gossip-evidence', 'gossip-evidence']);
   });
 
+  it('withhold-proofs: its proof gossip never leaves; consensus and fetch answers do', () => {
+    const { sent, t } = wrap([{ kind: 'withhold-proofs', fromHeight: 1 }]);
+    const proof = { smtlib: '(check-sat)', claim: 'sat' as const };
+    expect(t.broadcast({ kind: 'gossip-proofs', proofs: [proof] })).toBe(0);
+    expect(t.broadcast({ kind: 'gossip-proof', proof })).toBe(0);
+    expect(t.send('node_1', { kind: 'proof-bodies', proofs: [proof], missing: [] })).toBe(true);
+    t.broadcast(vote('prepare', 1, null));
+    expect(sent.map((s) => s.m.kind)).toEqual(['proof-bodies', 'consensus', 'consensus', 'consensus']);
+  });
+
   it('guess-valid: every proof valid at once, no Z3', async () => {
     const r = await guessValidVerifier().verify({ smtlib: '(assert false)(check-sat)', claim: 'sat' });
     expect(r).toMatchObject({ outcome: 'verdict', verdict: 'valid' });

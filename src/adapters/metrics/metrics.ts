@@ -26,11 +26,19 @@ export interface NodeMetrics {
   stateSnapshotHeight: Gauge;
   /** Highest height the pruner went through (block bodies at or below it are gone, but for keep_every ones). */
   prunedHeight: Gauge;
+  /** Bytes of each proposal this node sent: `compact` as it left (proofs by id), `full` what the whole block would have taken. */
+  proposalWireBytes: Histogram<'form'>;
+  /** Proof bodies fetched from peers for a proposal (`fetched`), refused from a peer (`refused`: not asked, or not its id), served to peers (`served`). */
+  proofFetchTotal: Counter<'result'>;
+  /** Received compact proposals: rebuilt from bodies held (`local`), after fetching (`fetched`), given up (`dropped`), refused once rebuilt (`invalid`). */
+  proposalRebuildsTotal: Counter<'result'>;
   /** Prometheus text exposition. */
   render(): Promise<{ contentType: string; body: string }>;
 }
 
 /** Fine below 0.5 s, where commit latency lives (the benchmark interpolates its p50 inside one bucket). */
+/** From an empty block's few hundred bytes to a maximal 8 MiB one. */
+const WIRE_BYTES_BUCKETS = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608, 16777216];
 const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 10, 30];
 
 /**
@@ -61,6 +69,9 @@ export function createNodeMetrics(labels: { nodeId: string }, options: { default
     stateResumedHeight: new Gauge({ name: 'pop_state_resumed_height', help: 'Height of the persisted state this run opened at (0: from genesis)', registers }),
     stateSnapshotHeight: new Gauge({ name: 'pop_state_snapshot_height', help: 'Height of the newest persisted state', registers }),
     prunedHeight: new Gauge({ name: 'pop_pruned_height', help: 'Highest height the pruner went through', registers }),
+    proposalWireBytes: new Histogram({ name: 'pop_proposal_wire_bytes', help: 'Bytes of each proposal sent: compact (proofs by id, as sent) and full (the whole block, as before)', labelNames: ['form'], buckets: WIRE_BYTES_BUCKETS, registers }),
+    proofFetchTotal: new Counter({ name: 'pop_proof_fetch_total', help: 'Proof bodies fetched from peers (fetched), refused from a peer (refused), served to peers (served)', labelNames: ['result'], registers }),
+    proposalRebuildsTotal: new Counter({ name: 'pop_proposal_rebuilds_total', help: 'Compact proposals received: rebuilt from bodies held (local), after a fetch (fetched), given up (dropped), refused once rebuilt (invalid)', labelNames: ['result'], registers }),
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
