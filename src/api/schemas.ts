@@ -294,7 +294,7 @@ const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'a 32-byte lowercase hex key');
 const hex64 = z.string().regex(/^[0-9a-f]{128}$/, 'a 64-byte lowercase hex signature');
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-/** POST /txs body: a signed bond or unbond transaction (src/core/types/tx.ts), unknown fields refused. */
+/** POST /txs body: a signed bond, unbond or challenge transaction (src/core/types/tx.ts), unknown fields refused. */
 export const SubmitTxBody = z.discriminatedUnion('type', [
   z
     .object({
@@ -310,6 +310,8 @@ export const SubmitTxBody = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('unbond'), validator: z.string().min(1).max(64), nonce: count, signature: hex64 }).strict(),
+  // A challenge of a committee's verdict (docs/LEDGER.md "Challenges"), signed by the validator's consensus key.
+  z.object({ type: z.literal('challenge'), validator: z.string().min(1).max(64), proofId: hex32, verdict: z.enum(['valid', 'invalid', 'unknown', 'malformed']), signature: hex64 }).strict(),
 ]);
 export type SubmitTxBody = z.infer<typeof SubmitTxBody>;
 

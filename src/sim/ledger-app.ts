@@ -222,10 +222,11 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
             min_stake: 1,
             proof_fee_per_mrlimit: PROOF_FEE_PER_MRLIMIT,
             proof_fee_min: PROOF_FEE_MIN,
-            ...(committeeSize > 0
+            ...(committeeSize > 0 ? { committee_size: committeeSize, proposer_election: 'vrf' as const } : {}),
+            // Challenges with committees, but not under the cost model (its figure is the committees' throughput, and
+            // its verifiers do not cost re-verification).
+            ...(committeeSize > 0 && capacity === null
               ? {
-                  committee_size: committeeSize,
-                  proposer_election: 'vrf' as const,
                   challenge_window_blocks: CHALLENGE_WINDOW_BLOCKS,
                   challenge_bond: CHALLENGE_BOND,
                   challenge_reward: CHALLENGE_REWARD,

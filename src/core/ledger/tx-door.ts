@@ -8,7 +8,7 @@
  * left out of the block and dropped from the proposer's pool.
  */
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
-import type { BondTx, UnbondTx } from '../types/tx.js';
+import type { BondTx, ChallengeTx, UnbondTx } from '../types/tx.js';
 import { sha256Hex } from '../../crypto/hash.js';
 import { verify } from '../../crypto/ed25519.js';
 import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
@@ -31,7 +31,7 @@ export type TxDoorCode =
 export type DoorResult = { ok: true; hash: string } | { ok: false; code: TxDoorCode; message: string };
 
 /** The tx's hash: sha256 of its canonical JSON (signature included), hex. */
-export function txHash(tx: BondTx | UnbondTx): string {
+export function txHash(tx: BondTx | UnbondTx | ChallengeTx): string {
   return sha256Hex(canonicalJson(tx as unknown as CanonicalValue));
 }
 

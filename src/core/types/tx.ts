@@ -110,4 +110,7 @@ export interface ChallengeTx {
   signature: string;
 }
 
+/** The signed ledger txs a node's tx pool takes (POST /txs, gossip-tx): bond, unbond, challenge. */
+export type LedgerTx = BondTx | UnbondTx | ChallengeTx;
+
 export type Tx = SubmitProofTx | AttestCommitTx | AttestRevealTx | BondTx | UnbondTx | EvidenceTx | ChallengeTx;
