@@ -25,7 +25,17 @@ export type TxDoorCode =
   | 'BOND_BAD_ADDRESS'
   | 'BOND_KEY_NOT_PROVEN'
   | 'UNBOND_NOT_BONDED'
-  | 'UNBOND_PENDING';
+  | 'UNBOND_PENDING'
+  // challenges (challenge-rule.ts; the tx pool runs the ledger's rule against the next block)
+  | 'CHALLENGE_DISABLED'
+  | 'CHALLENGE_NOT_IN_SET'
+  | 'CHALLENGE_UNKNOWN_PROOF'
+  | 'CHALLENGE_NOT_FINAL'
+  | 'CHALLENGE_NOT_COMMITTEE'
+  | 'CHALLENGE_WINDOW_CLOSED'
+  | 'CHALLENGE_DUPLICATE'
+  | 'CHALLENGE_SAME_VERDICT'
+  | 'CHALLENGE_INSUFFICIENT_BALANCE';
 
 
 export type DoorResult = { ok: true; hash: string } | { ok: false; code: TxDoorCode; message: string };
