@@ -15,6 +15,7 @@ import {
   genesisState,
   getAccount,
   getProof,
+  getStats,
   getSupply,
   getValidator,
   nextBlockChallengeView,
@@ -107,6 +108,7 @@ describe('a captured committee\'s wrong verdict is overturned by a challenge', (
     expect(record).toMatchObject({ status: 'final', verdict: 'valid', challenge: { outcome: 'overturned', slashed: members } });
     expect(s.lastResults.find((l) => l.kind === 'final')).toEqual({ kind: 'final', proofId: id, verdict: 'valid', height: s.chain.height, submittedHeight: 1 });
     expect(verdictStatus(record, s.params, s.chain.height)).toBe('final');
+    expect(getStats(s).proofsFinalized).toBe(1); // the set's verdict replaces the committee's: one proof, counted once
     for (const v of members) {
       // 10% of 10,000 burned; matched 1 (the overturned verdict) taken back; compared twice (committee round, set round)
       expect(getValidator(s, v)).toMatchObject({ stake: STAKE - (STAKE * SLASH_BPS) / 10_000, slashed: (STAKE * SLASH_BPS) / 10_000, matched: 0, compared: 2, jailed: false });

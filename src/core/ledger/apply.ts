@@ -20,7 +20,9 @@
  *   7. windows that end at H (proofs submitted, or escalated, at H - verdictWindowBlocks): a committee's proof
  *      still pending escalates to the whole set for a new window from H; otherwise still pending means final
  *      `undecided`; deciding validators that never committed get a miss, those that committed and never revealed
- *      an unrevealed miss (non-members of a committee owe nothing)
+ *      an unrevealed miss (non-members of a committee owe nothing); a committee's verdict still open to challenge
+ *      (challenge_window_blocks after it became final) closes when that window ends instead, and a challenged proof
+ *      with the window its challenge opened (docs/LEDGER.md "Challenges")
  *   8. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
  */
 import { canonicalByteLength, type CanonicalValue } from '../codec/canonical.js';
@@ -717,7 +719,9 @@ function endBlock(ctx: BlockContext): ResultLeaf[] {
   const results: ResultLeaf[] = ctx.submitted.map((proofId) => ({ kind: 'submitted', proofId, height: ctx.height }));
   if (results.length > 0 || finalized.length > 0) {
     const stats = ctx.read<ChainStats>(KEY.stats) ?? { proofsSubmitted: 0, proofsFinalized: 0 };
-    ctx.write(KEY.stats, { proofsSubmitted: stats.proofsSubmitted + results.length, proofsFinalized: stats.proofsFinalized + finalized.length });
+    // A challenged proof was counted at its committee's verdict: the whole set's replaces it, it is not one more.
+    const newlyFinal = finalized.filter((leaf) => ctx.read<ProofRecord>(KEY.proof(leaf.proofId))?.challenge === undefined).length;
+    ctx.write(KEY.stats, { proofsSubmitted: stats.proofsSubmitted + results.length, proofsFinalized: stats.proofsFinalized + newlyFinal });
   }
   finalized.sort((a, b) => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0));
   return [...results, ...finalized];
