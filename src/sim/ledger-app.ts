@@ -269,7 +269,12 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
       }
       return [...ledgerInvariantProblems(prev, next), ...wrongFinalVerdicts(next, provisional, figures)];
     },
-    summary: () => ({ ...figures, committeeSize, ...(capacity !== null ? capacityFigures(capacity, figures.validators) : {}) }),
+    summary: () => {
+      // Without committees the challenge figures are always 0: left out, so those runs print what they always did.
+      const { challenged, overturned, upheld, membersSlashed, provisionalKept, checks, ...always } = figures;
+      const challenges: Record<string, number> = committeeSize > 0 ? { challenged, overturned, upheld, membersSlashed, provisionalKept, checks } : {};
+      return { ...always, ...challenges, committeeSize, ...(capacity !== null ? capacityFigures(capacity, figures.validators) : {}) };
+    },
   };
 }
 
