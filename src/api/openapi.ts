@@ -70,6 +70,7 @@ export const API_ERROR_CODES: Readonly<Record<ApiErrorCode, string>> = {
 export const TX_DOOR_CODES: Readonly<Record<TxDoorCode, true>> = {
   TX_MALFORMED: true, TX_BAD_SIGNATURE: true, TX_UNKNOWN_VALIDATOR: true, BOND_UNKNOWN_ACCOUNT: true, TX_BAD_NONCE: true, BOND_INSUFFICIENT_BALANCE: true,
   BOND_BAD_ADDRESS: true, BOND_KEY_NOT_PROVEN: true, UNBOND_NOT_BONDED: true, UNBOND_PENDING: true,
+  CHALLENGE_DISABLED: true, CHALLENGE_NOT_IN_SET: true, CHALLENGE_UNKNOWN_PROOF: true, CHALLENGE_NOT_FINAL: true, CHALLENGE_NOT_COMMITTEE: true, CHALLENGE_WINDOW_CLOSED: true, CHALLENGE_DUPLICATE: true, CHALLENGE_SAME_VERDICT: true, CHALLENGE_INSUFFICIENT_BALANCE: true,
 };
 
 /** One answer of a route: a JSON body with its schema (and, for errors, its codes), or text. */

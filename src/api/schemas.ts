@@ -153,6 +153,8 @@ export const ReceiptResponse = z
         verdict: FinalVerdictSchema,
         height: z.number().int().positive(),
         submittedHeight: z.number().int().positive(),
+        /** A committee's verdict on a network that takes challenges: provisional until this height (docs/LEDGER.md "Challenges"). */
+        challengeUntil: z.number().int().positive().optional(),
       })
       .strict(),
     merkleProof: z.array(z.object({ data: z.string(), position: z.enum(['left', 'right']) }).strict()),
@@ -163,6 +165,23 @@ export const ReceiptResponse = z
   })
   .strict();
 export type ReceiptResponse = z.infer<typeof ReceiptResponse>;
+
+/** A challenge of a committee's verdict (the proof record's `challenge`, docs/LEDGER.md "Challenges"). */
+export const ChallengeResponse = z
+  .object({
+    challenger: z.string(),
+    verdict: FinalVerdictSchema,
+    /** The block that took the challenge (the whole set's window runs from it). */
+    height: z.number().int().positive(),
+    bond: z.number().int().nonnegative(),
+    committeeVerdict: FinalVerdictSchema,
+    committeeFinalHeight: z.number().int().positive(),
+    /** Once the whole set's verdict is in: overturned, upheld or undecided. */
+    outcome: z.enum(['overturned', 'upheld', 'undecided']).optional(),
+    /** Members slashed for revealing against the set's verdict. */
+    slashed: z.array(z.string()).optional(),
+  })
+  .strict();
 
 export const ProofStatusResponse = z.discriminatedUnion('status', [
   z.object({ id: z.string(), status: z.literal('pending') }).strict(),
@@ -180,6 +199,33 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
       escalatedHeight: z.number().int().positive().optional(),
     })
     .strict(),
+  /** A committee's verdict challenged: the whole set verifies it again (escalatedHeight is the challenge's height). */
+  z
+    .object({
+      id: z.string(),
+      status: z.literal('challenged'),
+      height: z.number().int().positive(),
+      challenge: ChallengeResponse,
+      committee: z.array(z.string()).optional(),
+      escalatedHeight: z.number().int().positive().optional(),
+    })
+    .strict(),
+  /**
+   * A committee's verdict still open to challenge (until `challengeUntil`): it may yet be replaced by the whole set's.
+   * Its receipt proves the committee's verdict was recorded, not that it is final.
+   */
+  z
+    .object({
+      id: z.string(),
+      status: z.literal('provisional'),
+      height: z.number().int().positive(),
+      finalHeight: z.number().int().positive(),
+      verdict: FinalVerdictSchema,
+      challengeUntil: z.number().int().positive(),
+      receipt: ReceiptResponse.nullable(),
+      committee: z.array(z.string()).optional(),
+    })
+    .strict(),
   z
     .object({
       id: z.string(),
@@ -191,6 +237,8 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
       receipt: ReceiptResponse.nullable(),
       committee: z.array(z.string()).optional(),
       escalatedHeight: z.number().int().positive().optional(),
+      /** The challenge this verdict settled, if any (the verdict is the whole set's). */
+      challenge: ChallengeResponse.optional(),
     })
     .strict(),
 ]);
@@ -294,7 +342,7 @@ const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'a 32-byte lowercase hex key');
 const hex64 = z.string().regex(/^[0-9a-f]{128}$/, 'a 64-byte lowercase hex signature');
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-/** POST /txs body: a signed bond or unbond transaction (src/core/types/tx.ts), unknown fields refused. */
+/** POST /txs body: a signed bond, unbond or challenge transaction (src/core/types/tx.ts), unknown fields refused. */
 export const SubmitTxBody = z.discriminatedUnion('type', [
   z
     .object({
@@ -310,6 +358,8 @@ export const SubmitTxBody = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('unbond'), validator: z.string().min(1).max(64), nonce: count, signature: hex64 }).strict(),
+  // A challenge of a committee's verdict (docs/LEDGER.md "Challenges"), signed by the validator's consensus key.
+  z.object({ type: z.literal('challenge'), validator: z.string().min(1).max(64), proofId: hex32, verdict: z.enum(['valid', 'invalid', 'unknown', 'malformed']), signature: hex64 }).strict(),
 ]);
 export type SubmitTxBody = z.infer<typeof SubmitTxBody>;
 

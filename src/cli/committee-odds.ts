@@ -7,7 +7,8 @@
  * The last line printed is one JSON object with every figure.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { captureProbability, captureThreshold, smallestSafeCommittee, type CaptureKind } from '../core/committee/odds.js';
+import { allByzantineProbability, captureProbability, captureThreshold, smallestSafeCommittee, type CaptureKind } from '../core/committee/odds.js';
+import { survivalProbability } from '../core/committee/check.js';
 import { sampleCommittee } from '../core/committee/sample.js';
 
 const list = (v: string): number[] => {
@@ -29,8 +30,9 @@ const opts = new Command()
   .option('--byzantine <fraction>', 'Byzantine share of the validators', fraction, 0.25)
   .option('--target <p>', 'capture probability to stay below', Number, 1e-9)
   .option('--seeds <n>', 'sampled committees per row for the observed rate (0: skip)', (v) => Number.parseInt(v, 10), 20_000)
+  .option('--check-bps <list>', 'challenge_check_bps values for the survival table (share of committee verdicts each validator re-verifies, basis points)', list, [100, 500, 1000])
   .parse()
-  .opts<{ validators: number[]; committees: number[]; byzantine: number; target: number; seeds: number }>();
+  .opts<{ validators: number[]; committees: number[]; byzantine: number; target: number; seeds: number; checkBps: number[] }>();
 
 interface Row {
   validators: number;
@@ -71,4 +73,22 @@ for (const n of opts.validators) {
   smallest.push({ validators: n, block: smallestSafeCommittee(n, b, opts.target, 'block'), forge: smallestSafeCommittee(n, b, opts.target, 'forge') });
 }
 for (const s of smallest) console.log(`${s.validators} validators: smallest committee with P <= ${opts.target}: ${s.block} (block), ${s.forge} (forge)`);
-console.log(JSON.stringify({ byzantineShare: opts.byzantine, target: opts.target, seeds: opts.seeds, rows, smallest }));
+// Challenges (docs/CONSENSUS_PROTOCOL.md "Challenges"): a wrong committee verdict survives its challenge window when
+// the committee is captured and no honest validator challenges. Two bounds: every member Byzantine and the n - b
+// honest validators each checking a share r (honest members online: they challenge what outvoted them); and the
+// pessimistic one, forge-captured with its honest members silent, only the n - b - k honest validators surely off
+// the committee checking. The extra verifications per proof are r (n - k), beside the committee's k.
+const survival: { validators: number; committee: number; checkBps: number; allByzantine: number; forgeSilentHonest: number; extraVerificationsPerProof: number }[] = [];
+console.log('challenges: P(a wrong verdict survives) = P(capture) x (1 - r)^(honest checkers)');
+console.log('validators  committee  check_bps  all-Byz x (1-r)^(n-b)  forge x (1-r)^(n-b-k)  extra verifications/proof');
+for (const row of rows) {
+  const n = row.validators;
+  const b = row.byzantine;
+  const k = row.committee;
+  for (const bps of opts.checkBps) {
+    const s = { validators: n, committee: k, checkBps: bps, allByzantine: survivalProbability(allByzantineProbability(n, b, k), n - b, bps), forgeSilentHonest: survivalProbability(row.forge, Math.max(0, n - b - k), bps), extraVerificationsPerProof: Math.round((bps / 10_000) * (n - k) * 100) / 100 };
+    survival.push(s);
+    console.log(`${String(n).padStart(10)}  ${String(k).padStart(9)}  ${String(bps).padStart(9)}  ${fmt(s.allByzantine).padEnd(21)}  ${fmt(s.forgeSilentHonest).padEnd(21)}  ${s.extraVerificationsPerProof}`);
+  }
+}
+console.log(JSON.stringify({ byzantineShare: opts.byzantine, target: opts.target, seeds: opts.seeds, rows, smallest, survival }));

@@ -45,6 +45,8 @@ const program = new Command()
       console.log(`VALID receipt`);
       console.log(`  proof:       ${proofId}`);
       console.log(`  verdict:     ${r.verdict}`);
+      const until = (receipt as { leaf?: { challengeUntil?: unknown } }).leaf?.challengeUntil;
+      if (typeof until === 'number') console.log(`  provisional: a committee's verdict, open to challenge until height ${until}; final only if GET /proofs/:id says final (a challenge replaces it with the whole set's)`);
       console.log(`  height:      ${r.height} on chain ${doc.chainId}`);
       console.log(`  certificate: signed by ${r.signedStake} of ${r.totalStake} stake (> 2/3) of the set voting at height ${r.height}`);
       console.log(`  set changes: ${r.setChanges} walked from the genesis set, each certified by the set before it`);

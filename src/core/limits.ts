@@ -400,6 +400,11 @@ export const EVIDENCE_AGE_BLOCKS_MAX = 1_000_000;
  * (BOND_KEY_ROTATIONS), so checking one piece of evidence costs at most this many + 1 key trials.
  */
 export const VALIDATOR_RETIRED_KEYS_MAX = 4;
+/**
+ * Committee verdicts a validator re-verifies at once to decide whether to challenge them (src/core/attest/challenger.ts);
+ * picks past it are skipped (its check share is a genesis parameter, so this only bounds a burst).
+ */
+export const CHALLENGE_CHECKS_PENDING_MAX = 1024;
 /** Pieces of evidence a node holds for the next proposals (deduplicated, one per offence). */
 export const EVIDENCE_POOL_ENTRIES_MAX = 1024;
 /** Pieces of evidence against one offender in the pool at once, so a few offenders cannot fill it. */

@@ -13,7 +13,7 @@ import type { GenesisDoc } from '../core/ledger/genesis.js';
 import { SET_STEPS_MAX, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
 import { SET_STEP_PREFIX } from './data-dir.js';
 import { buildReceipt, type Receipt } from '../core/ledger/results.js';
-import { accuracy, getAccount, getProof, getStats, listValidators, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
+import { accuracy, challengeUntil, getAccount, getProof, getStats, listValidators, verdictStatus, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
 import type { TxPool } from '../core/pool/tx-pool.js';
 import type { ProofStatus, StoredBlock } from '../ports/block-store.js';
 import type { StoredHeader } from '../adapters/store/level-block-store.js';
@@ -243,11 +243,19 @@ async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 
   if (record) {
     // Committees: who verifies it (while its window is open) and whether it went to the whole set.
     const committee = { ...(record.committee ? { committee: Object.keys(record.committee).sort() } : {}), ...(record.escalatedHeight !== undefined ? { escalatedHeight: record.escalatedHeight } : {}) };
+    const state = options.consensus().appState;
+    // Challenges (docs/LEDGER.md "Challenges"): the record's challenge without its members' reveals (the slashing's input).
+    const challenge = record.challenge === undefined ? undefined : (({ committeeReveals: _reveals, ...shown }) => shown)(record.challenge);
+    if (challenge !== undefined && challenge.outcome === undefined) return { id, status: 'challenged', height: record.submittedHeight, challenge, ...committee };
     if (record.verdict !== null && record.finalHeight !== null) {
       // Below an imported snapshot this node holds no header nor results leaves: its receipt is gone from here.
       if (record.finalHeight <= options.chain.baseHeight()) return 'pruned';
       const receipt = await receiptFor(options.chain, id, record.finalHeight);
-      return { id, status: 'final', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, receipt, ...committee };
+      const until = challengeUntil(record, state.params);
+      if (until !== null && verdictStatus(record, state.params, state.chain.height) === 'provisional') {
+        return { id, status: 'provisional', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, challengeUntil: until, receipt, ...(record.committee ? { committee: Object.keys(record.committee).sort() } : {}) };
+      }
+      return { id, status: 'final', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, receipt, ...committee, ...(challenge !== undefined ? { challenge } : {}) };
     }
     return { id, status: 'included', height: record.submittedHeight, ...committee };
   }

@@ -18,7 +18,9 @@ import { proofBytesRoom, submitTxBytes } from '../core/pool/candidates.js';
 import type { AdmitProof } from '../core/pool/mempool.js';
 import type { TxPool, TxPoolView } from '../core/pool/tx-pool.js';
 import { proofId, type Proof, type ProofPayment } from '../core/types/proof.js';
-import type { BondTx, UnbondTx } from '../core/types/tx.js';
+import type { LedgerTx } from '../core/types/tx.js';
+import { checkChallenge, nextBlockChallengeView } from '../core/ledger/challenge-rule.js';
+import { LedgerError } from '../core/ledger/errors.js';
 import type { PendingProof } from '../ports/block-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Eviction, Mempool } from '../ports/mempool.js';
@@ -57,7 +59,7 @@ export interface Intake {
    * this resolves, and queued for gossip. The caller bounds the count (API_PROOF_BATCH_MAX).
    */
   submitProofs(proofs: readonly Proof[], payments?: readonly (ProofPayment | undefined)[]): Promise<SubmitOutcome[]>;
-  submitTx(tx: BondTx | UnbondTx): Promise<SubmitTxOutcome>;
+  submitTx(tx: LedgerTx): Promise<SubmitTxOutcome>;
   /**
    * A peer's gossip: ignored when known, refused at the door, or the pool is full. An attestation enters the pool
    * only under the ledger's attest rule and the pool's per-validator bound (createAttestPool).
@@ -84,6 +86,15 @@ export function txPoolView(s: LedgerState, mempool: Pick<Mempool, 'pendingFees'>
     validator: (id) => getValidator(s, id),
     account: (address) => getAccount(s, address),
     heldElsewhere: (address) => ({ txs: 0, stake: 0, fees: mempool.pendingFees(address) }),
+    challenge: (tx) => {
+      try {
+        checkChallenge(nextBlockChallengeView(s), tx);
+        return { ok: true };
+      } catch (err) {
+        if (err instanceof LedgerError) return { ok: false, code: err.code, message: err.message.slice(err.code.length + 2) };
+        throw err;
+      }
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import { createApp, type ApiDeps } from '../api/app.js';
 import { createClientLimiter, DEFAULT_READ_LIMITS, type ClientLimits } from '../api/client-limiter.js';
 import type { StatusResponse } from '../api/schemas.js';
 import { attestChainViewOf, createAttester, type Attester } from '../core/attest/attester.js';
+import { createChallenger } from '../core/attest/challenger.js';
 import { feePerBudget } from '../core/ledger/fees.js';
 import { attestSalt } from '../core/ledger/sign-bytes.js';
 import { ConsensusDriver } from '../core/consensus/driver.js';
@@ -46,7 +47,7 @@ import { timeoutsFromConfig, type NodeConfig } from './config.js';
 import { openDataDir, reloadPendingProofs, type DataDirStores } from './data-dir.js';
 import { NodeError } from './errors.js';
 import { listenHttp, type HttpListener } from './http-server.js';
-import { createIntake, doorFor, type Intake } from './intake.js';
+import { createIntake, doorFor, txPoolView, type Intake } from './intake.js';
 import { proofRulesOf } from '../core/admission/envelope.js';
 import { createPeerSetSync, type PeerSetSync } from './peer-sync.js';
 import { isDisseminationWire } from './compact-proposal.js';
@@ -218,10 +219,29 @@ export function createNode(options: NodeOptions): ValidatorNode {
   };
 }
 
-/** The attester (verify committed proofs, sign, pool, gossip) and the commit observer that feeds it. */
+/**
+ * The attester (verify committed proofs, sign, pool, gossip), the challenger (re-verify the committee verdicts its check
+ * share picks, challenge wrong ones through the tx pool and gossip), and the commit observer that feeds them. The
+ * attester returned stops both.
+ */
 function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObserver } {
   const { options, log, rt, state } = parts;
-  const attester = createAttester({
+  const challenger = createChallenger({
+    validatorId: options.config.node_id,
+    secretKey: options.secretKey,
+    sign: (message) => sign(options.secretKey, message),
+    verifier: options.verifier,
+    state,
+    proofBody: (id, record) => (rt.stores ? proofBodyReader(rt.stores.chain)(id, record) : undefined),
+    canChallenge: (tx) => txPoolView(state(), parts.mempool).challenge?.(tx).ok === true,
+    submit: (tx) => {
+      const added = parts.txPool.submit(tx, txPoolView(state(), parts.mempool));
+      if (added.ok && !added.duplicate) rt.transport?.broadcast({ kind: 'gossip-tx', tx });
+      log.warn({ module: 'challenger', proofId: tx.proofId, verdict: tx.verdict, result: added.ok ? 'pooled' : added.kind === 'full' ? 'pool full' : added.code }, 'challenging a committee verdict this validator found wrong');
+    },
+    onCheck: (proofId) => log.debug({ module: 'challenger', proofId }, 're-verifying a committee verdict (check share)'),
+  });
+  const attesterOnly = createAttester({
     clock: parts.clock,
     verifier: options.verifier,
     sign: (message) => sign(options.secretKey, message),
@@ -238,6 +258,13 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
     // A proof escalated by its committee to the whole set: its text from the block that submitted it.
     proofBody: (id, record) => (rt.stores ? proofBodyReader(rt.stores.chain)(id, record) : undefined),
   });
+  const attester: Attester = {
+    ...attesterOnly,
+    stop: () => {
+      attesterOnly.stop();
+      challenger.stop();
+    },
+  };
   const observer = createCommitObserver({
     clock: parts.clock,
     metrics: parts.metrics,
@@ -253,7 +280,10 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
       parts.drops.expire();
       rt.peerSync?.onCommitted(block, s);
       rt.pruner?.onCommitted();
-      if (!options.verificationPaused) attester.attestBlock(block);
+      if (!options.verificationPaused) {
+        attester.attestBlock(block);
+        challenger.onCommitted();
+      }
     },
     penalize: (peer, code) => rt.transport?.penalize(peer, code),
   });

@@ -9,7 +9,7 @@ import { decodeMessage, validateVote, type ConsensusMessage } from '../core/cons
 import { NODE_ID_BYTES_MAX, PROOF_GOSSIP_BATCH_COUNT_MAX, ROUND_MAX } from '../core/limits.js';
 import type { Evidence } from '../core/types/consensus.js';
 import { ProofFieldsBody, ProofPaymentBody, SubmitTxBody, proofFromBody } from '../api/schemas.js';
-import type { AttestTx, BondTx, UnbondTx } from '../core/types/tx.js';
+import type { AttestTx, LedgerTx } from '../core/types/tx.js';
 import type { Proof, ProofPayment } from '../core/types/proof.js';
 import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../core/limits.js';
 import { SNAPSHOT_WIRE_KINDS, type SnapshotWire } from './state-sync.js';
@@ -119,7 +119,7 @@ export type WireMessage =
   | { kind: 'gossip-proof'; proof: Proof }
   | { kind: 'gossip-proofs'; proofs: Proof[]; payments?: (ProofPayment | null)[] }
   | { kind: 'gossip-attest'; tx: AttestTx }
-  | { kind: 'gossip-tx'; tx: BondTx | UnbondTx }
+  | { kind: 'gossip-tx'; tx: LedgerTx }
   | { kind: 'gossip-evidence'; evidence: Evidence }
   | SnapshotWire
   | DisseminationWire;

@@ -11,6 +11,11 @@
  * every committed height.
  * With verification committees (`committeeSize`; the genesis then elects proposers by VRF) an instance attests only
  * the proofs whose committee it is on, and those escalated to the whole set; Byzantine members reveal wrong verdicts.
+ * Challenges (docs/LEDGER.md "Challenges") are on with committees: an honest instance re-verifies the committee
+ * verdicts its check share picks (checksVerdict; every one at the simulator's share) and those of committees it sat on,
+ * and challenges a wrong one; a Byzantine instance challenges some right verdicts with a wrong one (and loses its
+ * bond). The invariant "no final verdict differs from the truth" then holds for every verdict past its challenge
+ * window (a committee verdict is provisional until then), even with committees the Byzantine capture.
  * With the verification cost model (`capacity`, default off) the clients are replaced by one offering proofs at a fixed
  * rate (capacity.ts), each honest instance verifies with one simulated worker (ledger-verifier.ts) and commits to a
  * proof only once it has verified it, and the run reports the final verdicts per simulated second at steady state.
@@ -19,7 +24,10 @@ import { buildGenesis, genesisState } from '../core/ledger/genesis.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { commitOpen, revealOpen, type SigVerifier } from '../core/ledger/attest-rule.js';
 import { attestCommitment, attestCommitSignBytes, attestRevealSignBytes, attestSalt, proofPaymentSignBytes } from '../core/ledger/sign-bytes.js';
-import { escalatedAt, getProof, getSupply, ledgerNetwork, listValidators, mayAttest, openProofs, type LedgerState } from '../core/ledger/state.js';
+import { challengeUntil, escalatedAt, getProof, getSupply, ledgerNetwork, listValidators, mayAttest, openProofs, type LedgerState } from '../core/ledger/state.js';
+import { checkChallenge, nextBlockChallengeView } from '../core/ledger/challenge-rule.js';
+import { challengeSignBytes } from '../core/ledger/sign-bytes.js';
+import { checksVerdict } from '../core/committee/check.js';
 import { proofFee } from '../core/ledger/fees.js';
 import { proofBytesRoom } from '../core/pool/candidates.js';
 import { createMempool, ledgerAfford, ledgerPrice } from '../core/pool/mempool.js';
@@ -57,6 +65,18 @@ const PROOFS_PER_BLOCK_MAX = 4;
 const VERDICT_WINDOW_BLOCKS = 6;
 /** A ledger stake per unit of the scenario's stake: the ledger's slashing (5%) then burns whole tokens. */
 const STAKE_SCALE = 1000;
+/**
+ * Challenges with committees: the window (blocks after a committee's verdict; twice the verdict window, so a partition
+ * that stalls the chain a while does not close it), the bond and reward, the slash, and the honest check share (every
+ * committee verdict: the simulator's verifier is free; docs/CONSENSUS_PROTOCOL.md gives the odds at lower shares).
+ */
+const CHALLENGE_WINDOW_BLOCKS = 2 * VERDICT_WINDOW_BLOCKS;
+const CHALLENGE_BOND = 50;
+const CHALLENGE_REWARD = 20;
+const SLASH_WRONG_VERDICT_BPS = 1000;
+const CHALLENGE_CHECK_BPS = 10_000;
+/** The share of right committee verdicts a Byzantine instance challenges with a wrong one (spends its bond). */
+const BYZANTINE_CHALLENGE_BPS = 2000;
 /** Evidence an instance keeps offering until a block includes it (the rest is dropped, oldest first). */
 const EVIDENCE_KEPT_MAX = 16;
 
@@ -111,6 +131,11 @@ interface LedgerGossip {
 export interface LedgerSimConfig {
   committeeSize?: number;
   /**
+   * With committees: the genesis challenge_check_bps, the share of committee verdicts each honest validator off the
+   * committee re-verifies (default 10,000: every one; a test sets 0 to see a captured committee's verdict survive).
+   */
+  challengeCheckBps?: number;
+  /**
    * The verification cost model and its workload (absent: off, and the run is the one it always was). ledgerSimOptions
    * measures over the second half of the run unless the window is given.
    */
@@ -130,6 +155,8 @@ interface NodeRun {
   /** The run's memoizing signature verifier (the doors check each client payment once per run, not once per instance). */
   verifySig: SigVerifier;
   countVerified: (validator: string, proofId: string) => void;
+  /** A committee verdict re-verified by a validator off the committee (its check share picked it). */
+  countChecked: (validator: string, proofId: string) => void;
   capacity: CapacityRun | null;
 }
 
@@ -139,6 +166,16 @@ interface LedgerFigures {
   final: number;
   undecided: number;
   escalated: number;
+  /** Committee verdicts challenged, and the whole set's outcomes (with committees). */
+  challenged: number;
+  overturned: number;
+  upheld: number;
+  /** Committee members slashed for a verdict the whole set contradicted. */
+  membersSlashed: number;
+  /** Committee verdicts whose challenge window ended unchallenged, and how many of them were wrong (the invariant: 0). */
+  provisionalKept: number;
+  /** Committee verdicts re-verified by validators off the committee (not in `verifications`: the challenges' cost). */
+  checks: number;
   /** (validator, proof) pairs an instance committed to: the verifications done. */
   verifications: number;
   validators: number;
@@ -157,8 +194,11 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
   let genesis: LedgerState | null = null;
   const committeeSize = config.committeeSize ?? 0;
   const capacity = capacityRun(config);
-  const figures: LedgerFigures = { proofs: 0, final: 0, undecided: 0, escalated: 0, verifications: 0, validators: 0 };
+  const figures: LedgerFigures = { proofs: 0, final: 0, undecided: 0, escalated: 0, challenged: 0, overturned: 0, upheld: 0, membersSlashed: 0, provisionalKept: 0, checks: 0, verifications: 0, validators: 0 };
+  /** Committee verdicts still provisional: proof id -> the last height a challenge may land. */
+  const provisional = new Map<string, number>();
   const verified = new Set<string>();
+  const checked = new Set<string>();
   const countVerified = (validator: string, proofId: string): void => {
     const key = `${validator}/${proofId}`;
     if (verified.has(key)) return;
@@ -183,6 +223,17 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
             proof_fee_per_mrlimit: PROOF_FEE_PER_MRLIMIT,
             proof_fee_min: PROOF_FEE_MIN,
             ...(committeeSize > 0 ? { committee_size: committeeSize, proposer_election: 'vrf' as const } : {}),
+            // Challenges with committees, but not under the cost model (its figure is the committees' throughput, and
+            // its verifiers do not cost re-verification).
+            ...(committeeSize > 0 && capacity === null
+              ? {
+                  challenge_window_blocks: CHALLENGE_WINDOW_BLOCKS,
+                  challenge_bond: CHALLENGE_BOND,
+                  challenge_reward: CHALLENGE_REWARD,
+                  slash_wrong_verdict_bps: SLASH_WRONG_VERDICT_BPS,
+                  challenge_check_bps: config.challengeCheckBps ?? CHALLENGE_CHECK_BPS,
+                }
+              : {}),
           },
         },
         { z3Version: 'sim' },
@@ -194,18 +245,36 @@ export function ledgerSimApp(config: LedgerSimConfig = {}, stats: ClientFeeStats
     genesisHash: (state) => state.genesisHash,
     node(ctx) {
       if (genesis === null) throw new Error('simulator invariant: a ledger instance started before the genesis');
-      return ledgerNode(ctx, genesis, stats, { verifySig: verifier, countVerified, capacity });
+      return ledgerNode(ctx, genesis, stats, { verifySig: verifier, countVerified, countChecked: (validator, proofId) => {
+        if (checked.has(`${validator}/${proofId}`)) return;
+        checked.add(`${validator}/${proofId}`);
+        figures.checks++;
+      }, capacity });
     },
     invariants: (prev, next) => {
       for (const leaf of next.lastResults) {
         if (leaf.kind === 'submitted') figures.proofs++;
         else if (leaf.verdict === 'undecided') figures.undecided++;
         else figures.final++;
+        const outcome = leaf.kind === 'final' ? getProof(next, leaf.proofId)?.challenge?.outcome : undefined;
+        if (outcome === 'overturned') figures.overturned++;
+        else if (outcome === 'upheld') figures.upheld++;
+        if (outcome !== undefined) figures.membersSlashed += getProof(next, leaf.proofId)?.challenge?.slashed?.length ?? 0;
       }
-      if (committeeSize > 0) figures.escalated += escalatedAt(next, next.chain.height).length;
-      return [...ledgerInvariantProblems(prev, next), ...wrongFinalVerdicts(next)];
+      if (committeeSize > 0) {
+        for (const [, record] of escalatedAt(next, next.chain.height)) {
+          if (record.challenge !== undefined) figures.challenged++;
+          else figures.escalated++;
+        }
+      }
+      return [...ledgerInvariantProblems(prev, next), ...wrongFinalVerdicts(next, provisional, figures)];
     },
-    summary: () => ({ ...figures, committeeSize, ...(capacity !== null ? capacityFigures(capacity, figures.validators) : {}) }),
+    summary: () => {
+      // Without committees the challenge figures are always 0: left out, so those runs print what they always did.
+      const { challenged, overturned, upheld, membersSlashed, provisionalKept, checks, ...always } = figures;
+      const challenges: Record<string, number> = committeeSize > 0 ? { challenged, overturned, upheld, membersSlashed, provisionalKept, checks } : {};
+      return { ...always, ...challenges, committeeSize, ...(capacity !== null ? capacityFigures(capacity, figures.validators) : {}) };
+    },
   };
 }
 
@@ -249,11 +318,26 @@ export function ledgerSimOptions(options: SimOptions<unknown>, config: LedgerSim
   };
 }
 
-/** Final verdicts (in this block's results) that differ from the true one. */
-function wrongFinalVerdicts(state: LedgerState): string[] {
+/**
+ * Final verdicts that differ from the true one: a verdict of this block's results that is final at once (the whole
+ * set's, or any without challenges), and a committee's verdict whose challenge window ended at this height without a
+ * challenge (a committee verdict is provisional until then: `provisional` holds them, proof id -> last height).
+ */
+function wrongFinalVerdicts(state: LedgerState, provisional: Map<string, number>, figures: LedgerFigures): string[] {
   const out: string[] = [];
+  const wrong = (proofId: string, verdict: string, how: string) => out.push(`proof ${proofId.slice(0, 12)} ${how} as ${verdict}, true verdict ${simVerdict(proofId)}`);
   for (const leaf of state.lastResults) {
-    if (leaf.kind === 'final' && leaf.verdict !== 'undecided' && leaf.verdict !== simVerdict(leaf.proofId)) out.push(`proof ${leaf.proofId.slice(0, 12)} final as ${leaf.verdict}, true verdict ${simVerdict(leaf.proofId)}`);
+    if (leaf.kind !== 'final' || leaf.verdict === 'undecided') continue;
+    if (leaf.challengeUntil !== undefined) provisional.set(leaf.proofId, leaf.challengeUntil);
+    else if (leaf.verdict !== simVerdict(leaf.proofId)) wrong(leaf.proofId, leaf.verdict, 'final');
+  }
+  for (const [proofId, until] of provisional) {
+    if (until > state.chain.height) continue;
+    provisional.delete(proofId);
+    const record = getProof(state, proofId);
+    if (record === undefined || record.challenge !== undefined) continue; // challenged: the whole set's verdict comes as a leaf
+    figures.provisionalKept++;
+    if (record.verdict !== simVerdict(proofId)) wrong(proofId, String(record.verdict), 'unchallenged past its challenge window');
   }
   return out;
 }
@@ -295,7 +379,7 @@ function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeS
   if (verifier !== null) run.capacity?.verifiers.push(verifier.stats);
   const proofsPerBlock = run.capacity !== null ? genesis.params.blockProofsMax : PROOFS_PER_BLOCK_MAX;
   const publish = (): void => {
-    own = attestations(ctx, state, honest, run.countVerified, verifier?.ready);
+    own = [...attestations(ctx, state, honest, run.countVerified, verifier?.ready), ...challenges(ctx, state, honest, run.countChecked)];
     const txs = [...own, ...evidence];
     if (txs.length > 0) ctx.broadcast({ validator: ctx.validator, txs } satisfies LedgerGossip, 256 * txs.length);
   };
@@ -350,4 +434,38 @@ function attestations(ctx: SimNodeContext, state: LedgerState, honest: boolean, 
   if (commitments.length > 0) txs.push({ type: 'attest-commit', validator: ctx.validator, commitments, signature: sign(ctx.secretKey, attestCommitSignBytes(net, { validator: ctx.validator, commitments })) });
   if (reveals.length > 0) txs.push({ type: 'attest-reveal', validator: ctx.validator, reveals, signature: sign(ctx.secretKey, attestRevealSignBytes(net, { validator: ctx.validator, reveals })) });
   return txs;
+}
+
+/**
+ * The instance's challenges for the next block after `state`: for each committee verdict still provisional, an honest
+ * instance that sat on the committee, or whose check share picks it (checksVerdict), re-verifies it and challenges a
+ * wrong one with the true verdict; a Byzantine instance challenges a share of the right ones with a wrong verdict.
+ * Only what the next block takes (checkChallenge on the committed state: window, bond, one per proof).
+ */
+function challenges(ctx: SimNodeContext, state: LedgerState, honest: boolean, countChecked: (validator: string, proofId: string) => void): Tx[] {
+  if (!state.activeSet.some((v) => v.id === ctx.validator)) return [];
+  const net = ledgerNetwork(state);
+  const view = nextBlockChallengeView(state, () => true);
+  const out: Tx[] = [];
+  for (const [id, record] of openProofs(state).sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const until = challengeUntil(record, state.params);
+    if (until === null || until < view.height) continue;
+    const truth = simVerdict(id);
+    let verdict: Verdict | null = null;
+    if (honest) {
+      const sat = record.committee?.[ctx.validator] !== undefined;
+      if (!sat && !checksVerdict(ctx.secretKey, net, id, state.params.challengeCheckBps ?? 0)) continue;
+      if (!sat) countChecked(ctx.validator, id);
+      if (record.verdict !== truth) verdict = truth;
+    } else if (record.verdict === truth && checksVerdict(ctx.secretKey, net, id, BYZANTINE_CHALLENGE_BPS)) verdict = wrongVerdict(id) as Verdict;
+    if (verdict === null) continue;
+    const tx = { type: 'challenge' as const, validator: ctx.validator, proofId: id, verdict, signature: sign(ctx.secretKey, challengeSignBytes(net, { validator: ctx.validator, proofId: id, verdict })) };
+    try {
+      checkChallenge(view, tx);
+    } catch {
+      continue;
+    }
+    out.push(tx);
+  }
+  return out;
 }

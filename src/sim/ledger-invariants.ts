@@ -3,16 +3,19 @@
  * (a broken rule shows at the height that breaks it, not only as a fork):
  * - the height grows by one;
  * - supply is conserved: genesis + minted - burned = account balances + bonded stake + stake still unbonding + proof
- *   fees held in escrow until their window closes;
+ *   fees held in escrow until their window closes + challenge bonds held until the whole set's verdict;
  *   genesis never changes, minted and burned never shrink;
  * - no negative or fractional amount (balances, stakes, unbonding amounts);
  * - nonces only grow (accounts and validators);
- * - a validator's counters only grow (rewards, penalties, slashed, proposed, rounds, matched, compared, missed),
+ * - a validator's counters only grow (rewards, penalties, slashed, proposed, rounds, matched, compared, missed; matched
+ *   may shrink only on a network that takes challenges, when one overturns a verdict it matched), matched <= compared,
  *   and a jailed validator stays jailed;
- * - a final verdict never changes, and a proof never goes back to pending.
+ * - a final verdict never changes, and a proof never goes back to pending, except a committee's verdict that a
+ *   challenge in this very block sends to the whole set (docs/LEDGER.md "Challenges"), once.
  * Pure.
  */
 import { smtEntries } from '../core/ledger/smt.js';
+import { challengesOn } from '../core/ledger/params.js';
 import type { Account, LedgerState, ProofRecord, Supply, Unbonding, ValidatorRecord } from '../core/ledger/state.js';
 
 /** What the invariants read from one state (one pass over its tree). */
@@ -67,10 +70,13 @@ export function ledgerInvariantProblems(prev: LedgerState, next: LedgerState): s
     const before = a.accounts.get(address);
     if (before && acc.nonce < before.nonce) out.push(`account ${address.slice(0, 12)} nonce went from ${before.nonce} to ${acc.nonce}`);
   }
-  for (const [id, v] of b.validators) out.push(...validatorProblems(id, a.validators.get(id), v));
+  const monotone = challengesOn(next.params) ? MONOTONE.filter((k) => k !== 'matched') : MONOTONE;
+  for (const [id, v] of b.validators) out.push(...validatorProblems(id, a.validators.get(id), v, monotone));
   for (const [id, p] of a.proofs) {
     const q = b.proofs.get(id);
     if (p.status === 'pending') continue;
+    // Challenged in this block: the committee's verdict, final before, goes to the whole set (recorded as disputed).
+    if (p.challenge === undefined && q?.challenge !== undefined && q.challenge.height === b.height && p.status === 'final' && q.challenge.committeeVerdict === p.verdict) continue;
     if (!q || q.status === 'pending') out.push(`proof ${id.slice(0, 12)} went from ${p.status} back to ${q ? 'pending' : 'absent'}`);
     else if (q.verdict !== p.verdict) out.push(`final verdict of proof ${id.slice(0, 12)} changed from ${p.verdict} to ${q.verdict}`);
   }
@@ -92,18 +98,24 @@ function supplyProblems(v: LedgerView): string[] {
     if (!isAmount(p.fee) || p.status === 'closed') out.push(`proof ${id.slice(0, 12)} holds fee ${p.fee} while ${p.status}`);
     tokens += p.fee;
   }
+  for (const [id, p] of v.proofs) {
+    if (p.challenge === undefined || p.challenge.outcome !== undefined) continue;
+    if (!isAmount(p.challenge.bond) || p.status !== 'pending') out.push(`proof ${id.slice(0, 12)} holds challenge bond ${p.challenge.bond} while ${p.status}`);
+    tokens += p.challenge.bond;
+  }
   const expected = v.supply.genesis + v.supply.minted - v.supply.burned;
-  if (tokens !== expected) out.push(`supply not conserved at height ${v.height}: balances + stake + unbonding + fees held = ${tokens}, genesis + minted - burned = ${expected}`);
+  if (tokens !== expected) out.push(`supply not conserved at height ${v.height}: balances + stake + unbonding + fees and bonds held = ${tokens}, genesis + minted - burned = ${expected}`);
   return out;
 }
 
 /** A validator record against its previous one. */
-function validatorProblems(id: string, before: ValidatorRecord | undefined, v: ValidatorRecord): string[] {
+function validatorProblems(id: string, before: ValidatorRecord | undefined, v: ValidatorRecord, monotone: readonly (keyof ValidatorRecord)[]): string[] {
   const out: string[] = [];
   if (!isAmount(v.stake)) out.push(`validator ${id} stake ${v.stake}`);
+  if (v.matched > v.compared) out.push(`validator ${id} matched ${v.matched} of ${v.compared} compared`);
   if (!before) return out;
   if (v.nonce < before.nonce) out.push(`validator ${id} nonce went from ${before.nonce} to ${v.nonce}`);
   if (before.jailed && !v.jailed) out.push(`validator ${id} left jail`);
-  for (const k of MONOTONE) if ((v[k] as number) < (before[k] as number)) out.push(`validator ${id} ${k} went from ${before[k]} to ${v[k]}`);
+  for (const k of monotone) if ((v[k] as number) < (before[k] as number)) out.push(`validator ${id} ${k} went from ${before[k]} to ${v[k]}`);
   return out;
 }

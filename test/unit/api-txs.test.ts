@@ -4,6 +4,7 @@ import { createApp, type ApiDeps } from '../../src/api/app.js';
 import { AccountResponse, ErrorResponse, GenesisResponse, SubmitTxResponse, TxStatusResponse, type SubmitTxBody } from '../../src/api/schemas.js';
 import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { checkTxAtDoor } from '../../src/core/ledger/tx-door.js';
+import type { BondTx, UnbondTx } from '../../src/core/types/tx.js';
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
 
 const chainId = 'pop-test';
@@ -34,7 +35,7 @@ function appWithPool(options: { poolMax?: number } = {}) {
     getHealth: unused,
     getMetrics: unused,
     async submitTx(tx) {
-      const door = checkTxAtDoor(network, tx, (id) => registered.get(id));
+      const door = checkTxAtDoor(network, tx as BondTx | UnbondTx, (id) => registered.get(id)); // this fake takes no challenges
       if (!door.ok) return { ok: false, kind: 'rejected', code: door.code, message: door.message };
       if (pool.has(door.hash)) return { ok: true, hash: door.hash, duplicate: true };
       if (pool.size >= (options.poolMax ?? 10)) return { ok: false, kind: 'full', message: 'tx pool is full' };

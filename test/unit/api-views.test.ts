@@ -28,7 +28,11 @@ import type { CommitStats } from '../../src/node/commit-observer.js';
 import { defaultLocalConfig } from '../../src/node/config.js';
 import { NodeError } from '../../src/node/errors.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
-import { makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { commitTx, keyFor, makeBlock, makeGenesis, proofN, revealTx } from './ledger-fixtures.js';
+import { getProof } from '../../src/core/ledger/state.js';
+import { challengeSignBytes } from '../../src/core/ledger/sign-bytes.js';
+import { sign } from '../../src/crypto/ed25519.js';
+import type { Tx } from '../../src/core/types/tx.js';
 
 const { doc } = makeGenesis();
 const config = defaultLocalConfig(1, 4);
@@ -119,6 +123,23 @@ describe('API views', () => {
     expect(view).toMatchObject({ status: 'included', height: 1 });
     expect(view.status === 'included' && view.committee).toHaveLength(4);
     expect(view).not.toHaveProperty('escalatedHeight');
+  });
+
+  it('a committee\'s verdict is `provisional` (with challengeUntil) while it can be challenged, `challenged` while the whole set verifies it, then `final` with the challenge\'s outcome', async () => {
+    const g = makeGenesis({ validators: 8, params: { verdict_window_blocks: 8, proposer_election: 'vrf', committee_size: 2, challenge_window_blocks: 10, challenge_bond: 1 } }).doc;
+    const id = proofId(proofN(1));
+    const step = (s: LedgerState, txs: Tx[]) => applyBlock(s, makeBlock(s, txs));
+    let s = step(genesisState(g), [{ type: 'submit', proof: proofN(1) }]);
+    const members = Object.keys(getProof(s, id)!.committee!).sort();
+    s = step(s, members.map((v) => commitTx(g, v, keyFor(v), [{ proofId: id, verdict: 'invalid' }])));
+    s = step(s, members.map((v) => revealTx(g, v, keyFor(v), [{ proofId: id, verdict: 'invalid' }])));
+    const provisional = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
+    expect(provisional).toMatchObject({ status: 'provisional', verdict: 'invalid', finalHeight: 3, challengeUntil: 13 });
+    const challenger = ['node_1', 'node_2', 'node_3'].find((v) => !members.includes(v))!;
+    s = step(s, [{ type: 'challenge', validator: challenger, proofId: id, verdict: 'valid', signature: sign(keyFor(challenger).secretKey, challengeSignBytes(g, { validator: challenger, proofId: id, verdict: 'valid' })) }]);
+    const challenged = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
+    expect(challenged).toMatchObject({ status: 'challenged', challenge: { challenger, verdict: 'valid', committeeVerdict: 'invalid', height: 4 } });
+    expect(challenged.status === 'challenged' && challenged.challenge).not.toHaveProperty('committeeReveals');
   });
 
   it('reports a proof pending from the mempool or from the store (accepted before a restart), else unknown', async () => {

@@ -14,6 +14,8 @@ import { KEY, readKey } from '../../src/core/ledger/state.js';
 import { commitCloseHeight } from '../../src/core/ledger/attest-rule.js';
 import { proofId, type AttestedVerdict } from '../../src/core/types/proof.js';
 import type { Tx } from '../../src/core/types/index.js';
+import { sign } from '../../src/crypto/ed25519.js';
+import { challengeSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { commitTx, keyFor, makeBlock, makeGenesis, proofN, revealTx, vrfProofFor } from './ledger-fixtures.js';
 
 const W = 8;
@@ -200,11 +202,24 @@ describe('escalation: a committee without a > 2/3 verdict hands the proof to the
     expect(refusal(s, commits([members[0]!], () => 'valid')[0]!)).toBe('ATTEST_DUPLICATE');
   });
 
-  it('not built: a committee whose members all lie finalizes the wrong verdict (probability P(forge); challenges would send it to the whole set)', () => {
-    const start = submitted();
-    let s = step(start.s, commits(start.members, () => 'invalid'));
-    s = step(s, reveals(start.members, () => 'invalid'));
+  it('a committee whose members all lie finalizes the wrong verdict only provisionally: a challenge sends it to the whole set, which overturns it and slashes them (ledger-challenges.test.ts has the rest)', () => {
+    // 2 liars of 8 (25% of the stake) hold the whole committee of 2
+    const g = makeGenesis({ validators: N, params: { verdict_window_blocks: W, proposer_election: 'vrf', committee_size: 2, challenge_window_blocks: 10, challenge_bond: 1, slash_wrong_verdict_bps: 1000 } }).doc;
+    let s = step(genesisState(g), [{ type: 'submit', proof: proofN(1) }]);
+    const liars = Object.keys(getProof(s, id)!.committee!).sort();
+    const say = (voters: string[], verdict: (v: string) => AttestedVerdict, make: typeof commitTx) => voters.map((v) => make(g, v, key(v), [{ proofId: id, verdict: verdict(v) }]));
+    s = step(s, say(liars, () => 'invalid', commitTx));
+    s = step(s, say(liars, () => 'invalid', revealTx));
     expect(getProof(s, id)).toMatchObject({ status: 'final', verdict: 'invalid' });
+    // a validator off the committee that holds the bond (proposer rewards of blocks 1..3) challenges
+    const challenger = ['node_1', 'node_2', 'node_3'].find((v) => !liars.includes(v))!;
+    s = step(s, [{ type: 'challenge', validator: challenger, proofId: id, verdict: 'valid', signature: sign(key(challenger).secretKey, challengeSignBytes(g, { validator: challenger, proofId: id, verdict: 'valid' })) }]);
+    const truth = (v: string): AttestedVerdict => (liars.includes(v) ? 'invalid' : 'valid');
+    s = step(s, say(all, truth, commitTx));
+    s = until(s, commitCloseHeightOf(s));
+    s = step(s, say(all, truth, revealTx));
+    expect(getProof(s, id)).toMatchObject({ status: 'final', verdict: 'valid', challenge: { outcome: 'overturned', slashed: liars } });
+    for (const v of liars) expect(getValidator(s, v)).toMatchObject({ stake: 9000, slashed: 1000 });
   });
 });
 

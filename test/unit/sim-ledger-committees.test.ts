@@ -11,7 +11,7 @@ import { runSimulation } from '../../src/sim/cluster.js';
 import { ledgerSimOptions } from '../../src/sim/ledger-app.js';
 
 describe('simulated ledger with committees', () => {
-  it.each([3, 6])('aimed seed %i: no violation, live, some committees split and escalate, and each validator verifies fewer proofs than every-validator mode', (seed) => {
+  it.each([6, 8])('aimed seed %i: no violation, live, some committees split and escalate, and each validator verifies fewer proofs than every-validator mode', (seed) => {
     const r = runSimulation(ledgerSimOptions(aimedOptions(seed), { committeeSize: 3 }));
     expect(r.violations).toEqual([]);
     expect(r.live).toBe(true);
@@ -23,4 +23,17 @@ describe('simulated ledger with committees', () => {
     expect(app.verifications / app.proofs).toBeLessThan(Math.min(app.validators, 3 + (app.escalated * (app.validators - 3)) / app.proofs + 0.01));
     expect(app.verifications / app.proofs).toBeGreaterThanOrEqual(2.5);
   }, 60_000);
+
+  it('committees of 1 (aimed seed 3: a Byzantine member alone holds a committee): its wrong verdicts are challenged, overturned by the whole set and its member slashed; none survives its challenge window. Without checkers (challenge_check_bps 0) one does', () => {
+    const r = runSimulation(ledgerSimOptions(aimedOptions(3), { committeeSize: 1 }));
+    expect(r.violations).toEqual([]);
+    expect(r.live).toBe(true);
+    const app = r.app as Record<'challenged' | 'overturned' | 'upheld' | 'membersSlashed' | 'provisionalKept', number>;
+    expect(app.overturned).toBeGreaterThan(0);
+    expect(app.membersSlashed).toBeGreaterThan(0);
+    expect(app.upheld).toBeGreaterThan(0); // Byzantine challengers of right verdicts lost their bond
+    expect(app.provisionalKept).toBeGreaterThan(0);
+    const unchecked = runSimulation(ledgerSimOptions(aimedOptions(3), { committeeSize: 1, challengeCheckBps: 0 }));
+    expect(unchecked.violations.map((v) => v.detail).join('\n')).toMatch(/unchallenged past its challenge window as (valid|invalid), true verdict/);
+  }, 120_000);
 });

@@ -45,6 +45,19 @@ export function captureProbability(n: number, b: number, k: number, kind: Captur
   return Number((captured * SCALE) / total) / 1e40;
 }
 
+/**
+ * P(every member of a committee of k from n validators is Byzantine), equal stakes: C(b, k) / C(n, k). A wrong
+ * verdict of a committee with an honest member that revealed is challenged by that member (challenger.ts).
+ * @example allByzantineProbability(64, 16, 16) // ~2.0e-15
+ */
+export function allByzantineProbability(n: number, b: number, k: number): number {
+  if (!Number.isInteger(n) || !Number.isInteger(b) || !Number.isInteger(k) || n < 1 || b < 0 || b > n || k < 1 || k > n) throw new RangeError(`need 0 <= b <= n, 1 <= k <= n (n=${n} b=${b} k=${k})`);
+  const all = binomial(b, k);
+  if (all === 0n) return 0;
+  const SCALE = 10n ** 40n;
+  return Number((all * SCALE) / binomial(n, k)) / 1e40;
+}
+
 /** The smallest committee whose capture probability is at most `target`, or n (the whole set) if none smaller is. */
 export function smallestSafeCommittee(n: number, b: number, target: number, kind: CaptureKind): number {
   for (let k = 1; k <= n; k++) if (captureProbability(n, b, k, kind) <= target) return k;

@@ -20,7 +20,9 @@
  *   7. windows that end at H (proofs submitted, or escalated, at H - verdictWindowBlocks): a committee's proof
  *      still pending escalates to the whole set for a new window from H; otherwise still pending means final
  *      `undecided`; deciding validators that never committed get a miss, those that committed and never revealed
- *      an unrevealed miss (non-members of a committee owe nothing)
+ *      an unrevealed miss (non-members of a committee owe nothing); a committee's verdict still open to challenge
+ *      (challenge_window_blocks after it became final) closes when that window ends instead, and a challenged proof
+ *      with the window its challenge opened (docs/LEDGER.md "Challenges")
  *   8. set changes from this block are queued for H + setChangeDelayBlocks; the set for H+1 is installed
  */
 import { canonicalByteLength, type CanonicalValue } from '../codec/canonical.js';
@@ -31,13 +33,14 @@ import { NODE_ID_BYTES_MAX } from '../limits.js';
 import { checkProofEnvelope, proofRulesOf } from '../admission/envelope.js';
 import { isAdmissionError, type AdmissionErrorCode } from '../admission/errors.js';
 import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVerdict, type Verdict } from '../types/proof.js';
-import type { AttestCommitTx, AttestRevealTx, BondTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
+import type { AttestCommitTx, AttestRevealTx, BondTx, ChallengeTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
 import type { Block, BlockHeader } from '../types/consensus.js';
 import { addressRefusal, isQuorum, totalStake, type Validator } from '../types/validator.js';
 import { sampleCommittee } from '../committee/sample.js';
 import { seedOf, vrfProofValid } from '../consensus/election.js';
 import { checkAttest, commitCloseHeight, type AttestRuleView, type SigVerifier } from './attest-rule.js';
 import { hashHeader, hashValidatorSet } from './consensus-bridge.js';
+import { checkChallenge, type ChallengeRuleView } from './challenge-rule.js';
 import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule.js';
 import { checkProofPayment, type FeeView } from './fees.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
@@ -46,6 +49,7 @@ import { resultsRoot, txsRoot } from './results.js';
 import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
 import {
+  challengeUntil,
   deciders,
   KEY,
   ledgerNetwork,
@@ -53,6 +57,7 @@ import {
   type ChainInfo,
   type ChainStats,
   type LedgerState,
+  type ProofChallenge,
   type ProofRecord,
   type QueuedSet,
   type ResultLeaf,
@@ -135,6 +140,20 @@ class BlockContext {
   /** The ledger as the attest rule reads it inside this block (its own writes included). */
   get attestView(): AttestRuleView {
     return { network: this.network, height: this.height, params: this.params, activeSet: this.activeSet, proof: (id) => this.read<ProofRecord>(KEY.proof(id)), verifySig: this.verifySig };
+  }
+
+  /** The ledger as the challenge rule reads it inside this block (its own writes included). */
+  get challengeView(): ChallengeRuleView {
+    return {
+      network: this.network,
+      height: this.height,
+      params: this.params,
+      activeSet: this.activeSet,
+      proof: (id) => this.read<ProofRecord>(KEY.proof(id)),
+      validator: (id) => this.validator(id),
+      balance: (account) => this.account(account)?.balance ?? 0,
+      verifySig: this.verifySig,
+    };
   }
 
   /** The ledger as the fee rule reads it (fees.ts). */
@@ -409,21 +428,91 @@ function applyEvidence(ctx: BlockContext, tx: EvidenceTx): void {
   // The rule the evidence pool applies too: signatures under the key the offender had at the offence's height.
   const { offence, validator: v } = checkEvidence(ctx.evidenceView, tx.evidence);
   ctx.write(KEY.offence(v.id, offence.height), ctx.height);
-  // Slash bonded stake and stake still unbonding (it was at stake when the offence happened).
-  let burned = Math.floor((v.stake * ctx.params.slashEquivocationBps) / 10_000);
+  slash(ctx, v, ctx.params.slashEquivocationBps, { jailed: true });
+  ctx.evidenceInBlock++;
+}
+
+/**
+ * Burn `bps` of a validator's bonded stake and of its stake still unbonding (it was at stake when the offence
+ * happened), counted in `slashed`; `extra` fields go with it (jailing). The set is recomputed at the block's end.
+ */
+function slash(ctx: BlockContext, v: ValidatorRecord, bps: number, extra: Partial<ValidatorRecord> = {}): void {
+  let burned = Math.floor((v.stake * bps) / 10_000);
   const queue = ctx.read<Unbonding[]>(KEY.unbonding) ?? [];
   const slashedQueue = queue.map((u) => {
     if (u.validator !== v.id) return u;
-    const cut = Math.floor((u.amount * ctx.params.slashEquivocationBps) / 10_000);
+    const cut = Math.floor((u.amount * bps) / 10_000);
     burned += cut;
     return { ...u, amount: u.amount - cut };
   });
   if (slashedQueue.some((u, i) => u !== queue[i])) ctx.write(KEY.unbonding, slashedQueue);
-  const stakeCut = Math.floor((v.stake * ctx.params.slashEquivocationBps) / 10_000);
-  ctx.write(KEY.validator(v.id), { ...v, stake: v.stake - stakeCut, jailed: true, slashed: v.slashed + burned });
+  const stakeCut = Math.floor((v.stake * bps) / 10_000);
+  ctx.write(KEY.validator(v.id), { ...v, ...extra, stake: v.stake - stakeCut, slashed: v.slashed + burned });
   ctx.burn(burned);
-  ctx.evidenceInBlock++;
   ctx.setChanged = true;
+}
+
+/**
+ * A challenge of a committee's verdict (docs/LEDGER.md "Challenges"): the bond leaves the challenger's account and is
+ * held in the record; the committee's reveals are kept in the record's `challenge` for the slashing; the proof goes
+ * back to pending before the whole set, for a new window of verdict_window_blocks from this height with a full commit
+ * and reveal (committee members commit again like everyone). The proof is listed in this height's window, so it
+ * closes with it; its old window (submission, or deferred close) skips it (closeWindows).
+ */
+function applyChallenge(ctx: BlockContext, tx: ChallengeTx): void {
+  const { record, challenger } = checkChallenge(ctx.challengeView, tx);
+  const bond = ctx.params.challengeBond ?? 0;
+  const account = ctx.account(challenger.account) as NonNullable<ReturnType<BlockContext['account']>>; // checkChallenge: balance >= bond
+  if (bond > 0) ctx.write(KEY.account(challenger.account), { ...account, balance: account.balance - bond });
+  // The committee's round ends here: its members that never revealed get their miss now (after the bond is taken).
+  penalizeMisses(ctx, record);
+  const challenge: ProofChallenge = {
+    challenger: tx.validator,
+    verdict: tx.verdict,
+    height: ctx.height,
+    bond,
+    committeeVerdict: record.verdict as FinalVerdict,
+    committeeFinalHeight: record.finalHeight as number,
+    committeeReveals: { ...record.attestations },
+  };
+  ctx.write(KEY.proof(tx.proofId), { ...record, status: 'pending', verdict: null, finalHeight: null, escalatedHeight: ctx.height, commitCloseHeight: null, commits: {}, attestations: {}, challenge });
+  // Its deferred close may be listed at this very height already: listed once.
+  const windowKey = KEY.window(ctx.height);
+  const listed = ctx.read<string[]>(windowKey) ?? [];
+  if (!listed.includes(tx.proofId)) ctx.write(windowKey, [...listed, tx.proofId]);
+}
+
+/**
+ * The whole set's verdict on a challenged proof is in (final, or undecided at its window's end): it replaces the
+ * committee's. Members whose revealed verdict differs from it (abstains aside) lose slash_wrong_verdict_bps of their
+ * stake, and their accuracy is corrected (a reveal that matched the overturned verdict no longer counts as matched;
+ * one that matched the set's now does); the bond is burned if the set upholds the committee, else returned, with
+ * challenge_reward when the set reached the challenger's verdict. Undecided: nothing to compare with, bond returned.
+ */
+function resolveChallenge(ctx: BlockContext, record: ProofRecord, verdict: FinalVerdict): ProofChallenge {
+  const c = record.challenge as ProofChallenge;
+  const outcome: NonNullable<ProofChallenge['outcome']> = verdict === 'undecided' ? 'undecided' : verdict === c.committeeVerdict ? 'upheld' : 'overturned';
+  const slashed: string[] = [];
+  if (verdict !== 'undecided') {
+    const reveals = c.committeeReveals ?? {};
+    for (const id of Object.keys(reveals).sort()) {
+      const said = reveals[id] as AttestedVerdict;
+      const v = ctx.validator(id);
+      if (v === undefined || said === 'abstain' || said === verdict) {
+        if (v !== undefined && said === verdict && outcome === 'overturned') ctx.write(KEY.validator(id), { ...v, matched: v.matched + 1 });
+        continue;
+      }
+      slashed.push(id);
+      slash(ctx, said === c.committeeVerdict && outcome === 'overturned' ? { ...v, matched: Math.max(0, v.matched - 1) } : v, ctx.params.slashWrongVerdictBps ?? 0);
+    }
+  }
+  const challenger = ctx.validator(c.challenger);
+  if (outcome === 'upheld' || challenger === undefined) ctx.burn(c.bond);
+  else {
+    ctx.credit(challenger.account, c.bond);
+    if (verdict === c.verdict) ctx.reward(challenger, ctx.params.challengeReward ?? 0);
+  }
+  return { ...c, outcome, ...(slashed.length > 0 ? { slashed } : {}) };
 }
 
 function applyTx(ctx: BlockContext, tx: Tx): void {
@@ -441,6 +530,8 @@ function applyTx(ctx: BlockContext, tx: Tx): void {
       return applyUnbond(ctx, tx);
     case 'evidence':
       return applyEvidence(ctx, tx);
+    case 'challenge':
+      return applyChallenge(ctx, tx);
     default:
       fail('TX_MALFORMED', `unknown transaction type ${String((tx as { type?: unknown }).type)}`);
   }
@@ -470,9 +561,12 @@ function payBlockRewards(ctx: BlockContext, block: Block): void {
 
 function finalize(ctx: BlockContext, proofId: string, record: ProofRecord, verdict: FinalVerdict, finalized: ResultLeaf[]): ProofRecord {
   const final: ProofRecord = { ...record, status: 'final', verdict, finalHeight: ctx.height };
-  ctx.write(KEY.proof(proofId), final);
   for (const validatorId of Object.keys(record.attestations).sort()) compareAttestation(ctx, validatorId, record.attestations[validatorId] as AttestedVerdict, verdict);
-  finalized.push({ kind: 'final', proofId, verdict, height: ctx.height, submittedHeight: record.submittedHeight });
+  if (record.challenge !== undefined && record.challenge.outcome === undefined) final.challenge = resolveChallenge(ctx, record, verdict);
+  ctx.write(KEY.proof(proofId), final);
+  // A committee's verdict on a network that takes challenges is provisional: the leaf says until when.
+  const until = challengeUntil(final, ctx.params);
+  finalized.push({ kind: 'final', proofId, verdict, height: ctx.height, submittedHeight: record.submittedHeight, ...(until !== null ? { challengeUntil: until } : {}) });
   return final;
 }
 
@@ -584,8 +678,19 @@ function closeWindows(ctx: BlockContext, finalized: ResultLeaf[]): void {
   const windowKey = KEY.window(closing);
   for (const proofId of ctx.read<string[]>(windowKey) ?? []) {
     let record = ctx.read<ProofRecord>(KEY.proof(proofId)) as ProofRecord;
+    // Challenged: it closes with the window its challenge opened (listed at that height), not with its submission's
+    // or its deferred close's.
+    if (record.challenge !== undefined && record.challenge.height !== closing) continue;
     if (record.status === 'pending' && deciders(record) !== null) {
       escalate(ctx, proofId, record);
+      continue;
+    }
+    // A committee's verdict still challengeable: the close (misses, fee, dropping the reveals a challenge would slash
+    // by) waits for its challenge window's end, listed in the window that closes then.
+    const until = challengeUntil(record, ctx.params);
+    if (until !== null && until > ctx.height) {
+      const laterKey = KEY.window(until - ctx.params.verdictWindowBlocks);
+      ctx.write(laterKey, [...(ctx.read<string[]>(laterKey) ?? []), proofId]);
       continue;
     }
     if (record.status === 'pending') record = finalize(ctx, proofId, record, 'undecided', finalized);
@@ -595,6 +700,11 @@ function closeWindows(ctx: BlockContext, finalized: ResultLeaf[]): void {
     delete closed.fee;
     // Nothing reads a closed proof's committee: dropped, so the state keeps no more per proof than without committees.
     delete closed.committee;
+    if (closed.challenge !== undefined) {
+      // The outcome stays as the proof's history; the members' reveals were read by the slashing and are dropped.
+      const { committeeReveals: _reveals, ...history } = closed.challenge;
+      closed.challenge = history as ProofChallenge;
+    }
     ctx.write(KEY.proof(proofId), closed);
   }
   ctx.write(windowKey, undefined);
@@ -609,7 +719,9 @@ function endBlock(ctx: BlockContext): ResultLeaf[] {
   const results: ResultLeaf[] = ctx.submitted.map((proofId) => ({ kind: 'submitted', proofId, height: ctx.height }));
   if (results.length > 0 || finalized.length > 0) {
     const stats = ctx.read<ChainStats>(KEY.stats) ?? { proofsSubmitted: 0, proofsFinalized: 0 };
-    ctx.write(KEY.stats, { proofsSubmitted: stats.proofsSubmitted + results.length, proofsFinalized: stats.proofsFinalized + finalized.length });
+    // A challenged proof was counted at its committee's verdict: the whole set's replaces it, it is not one more.
+    const newlyFinal = finalized.filter((leaf) => ctx.read<ProofRecord>(KEY.proof(leaf.proofId))?.challenge === undefined).length;
+    ctx.write(KEY.stats, { proofsSubmitted: stats.proofsSubmitted + results.length, proofsFinalized: stats.proofsFinalized + newlyFinal });
   }
   finalized.sort((a, b) => (a.proofId < b.proofId ? -1 : a.proofId > b.proofId ? 1 : 0));
   return [...results, ...finalized];

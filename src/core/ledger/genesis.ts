@@ -117,7 +117,9 @@ function crossCheck(input: unknown): SeedIssue[] {
   }
   for (const issue of paramRelationIssues(seedParams(params))) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
   const committeeSize = typeof params.committee_size === 'number' ? params.committee_size : undefined;
-  for (const issue of committeeParamIssues({ committeeSize, proposerElection: params.proposer_election === 'vrf' ? 'vrf' : undefined })) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
+  const challengeWindowBlocks = typeof params.challenge_window_blocks === 'number' ? params.challenge_window_blocks : undefined;
+  const challengeBond = typeof params.challenge_bond === 'number' ? params.challenge_bond : undefined;
+  for (const issue of committeeParamIssues({ committeeSize, challengeWindowBlocks, challengeBond, proposerElection: params.proposer_election === 'vrf' ? 'vrf' : undefined })) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
   if (params.leader_reputation_failures !== undefined && params.leader_reputation_window_blocks === undefined) {
     issues.push({ path: 'params.leader_reputation_failures', message: 'leader_reputation_failures needs leader_reputation_window_blocks (reputation is off without a window)' });
   }

@@ -9,3 +9,4 @@ export * from './genesis.js';
 export * from './app.js';
 export { smtProve, smtVerify, smtRoot, type SmtProof } from './smt.js';
 export * from './snapshot.js';
+export * from './challenge-rule.js';

@@ -110,6 +110,19 @@ export interface LedgerParams {
    * hash. Above 0 it needs proposerElection 'vrf' (committeeParamIssues).
    */
   committeeSize?: number;
+  // --- Challenges of committee verdicts (issue 15, item 4; docs/LEDGER.md "Challenges"). Absent, not 0, when off, so
+  // genesis documents made before them keep their hash; challenge_window_blocks above 0 needs committee_size above 0
+  // and challenge_bond above 0 (committeeParamIssues).
+  /** Blocks after a committee's verdict became final in which a validator may challenge it (seed `challenge_window_blocks`); 0 or absent: no challenges. */
+  challengeWindowBlocks?: number;
+  /** Taken from a challenger's account with its challenge, returned unless the whole set upholds the committee (seed `challenge_bond`). */
+  challengeBond?: number;
+  /** Minted to a challenger whose verdict the whole set reaches (seed `challenge_reward`). */
+  challengeReward?: number;
+  /** Stake burned from each committee member whose revealed verdict the whole set contradicts, basis points (seed `slash_wrong_verdict_bps`). */
+  slashWrongVerdictBps?: number;
+  /** Share of committee verdicts each validator off the committee re-verifies, basis points, chosen by a secret of its own (seed `challenge_check_bps`; src/core/committee/check.ts). */
+  challengeCheckBps?: number;
 }
 
 export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses' | 'testnet' | 'proposerElection' | 'leaderReputationWindowBlocks' | 'leaderReputationFailures'>;
@@ -151,6 +164,11 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   // Proof fees: kept together (absent at 0; src/core/ledger/fees.ts).
   { name: 'proofFeePerMrlimit', seedName: 'proof_fee_per_mrlimit', defaultValue: 0, min: 0, max: PROOF_FEE_PER_MRLIMIT_MAX, doc: 'fee units per million rlimit of the budget a proof asks for; above 0 (or proof_fee_min above 0) every proof must be a signed submission paying at least the fee', absentAtDefault: true },
   { name: 'proofFeeMin', seedName: 'proof_fee_min', defaultValue: 0, min: 0, max: PROOF_FEE_MAX, doc: 'least fee of a proof when fees are on', absentAtDefault: true },
+  { name: 'challengeWindowBlocks', seedName: 'challenge_window_blocks', defaultValue: 0, min: 0, max: VERDICT_WINDOW_BLOCKS_MAX, doc: 'blocks after a committee\'s verdict became final in which any validator may challenge it (0: no challenges); a challenge sends the proof to the whole set for one more window, and its verdict stands. Needs committee_size and challenge_bond above 0', absentAtDefault: true },
+  { name: 'challengeBond', seedName: 'challenge_bond', defaultValue: 0, min: 0, max: 1e12, doc: 'taken from a challenger\'s account; burned if the whole set upholds the committee\'s verdict, else returned', absentAtDefault: true },
+  { name: 'challengeReward', seedName: 'challenge_reward', defaultValue: 0, min: 0, max: 1e12, doc: 'minted to a challenger whose verdict the whole set reaches', absentAtDefault: true },
+  { name: 'slashWrongVerdictBps', seedName: 'slash_wrong_verdict_bps', defaultValue: 0, min: 0, max: 10_000, doc: 'stake burned from each committee member whose revealed verdict the whole set contradicts after a challenge, basis points', absentAtDefault: true },
+  { name: 'challengeCheckBps', seedName: 'challenge_check_bps', defaultValue: 0, min: 0, max: 10_000, doc: 'share of committee verdicts each validator off the committee re-verifies (basis points), picked by a secret of its own the committee cannot predict; it challenges on disagreement', absentAtDefault: true },
   { name: 'committeeSize', seedName: 'committee_size', defaultValue: 0, min: 0, max: VALIDATORS_MAX, doc: 'validators that verify each proof, drawn by stake from the VRF output of its block (0: every validator verifies every proof); above 0 needs proposer_election vrf. A committee without a > 2/3 verdict by its window\'s end escalates the proof to the whole set for one more window', absentAtDefault: true },
 ];
 
@@ -211,9 +229,22 @@ export function electionParamIssues(p: Pick<LedgerParams, 'proposerElection' | '
  * above 0 needs `proposer_election: vrf`: under round robin there is no such output.
  * @example committeeParamIssues({ committeeSize: 4 }).length === 1
  */
-export function committeeParamIssues(p: Pick<LedgerParams, 'committeeSize' | 'proposerElection'>): ParamIssue[] {
-  if (p.committeeSize === undefined || p.committeeSize === 0 || p.proposerElection === 'vrf') return [];
-  return [{ seedName: 'committee_size', message: `committee_size ${p.committeeSize} needs proposer_election "vrf": a committee is drawn from the VRF output of its proof's block, which round robin does not have` }];
+export function committeeParamIssues(p: Pick<LedgerParams, 'committeeSize' | 'proposerElection' | 'challengeWindowBlocks' | 'challengeBond'>): ParamIssue[] {
+  const issues: ParamIssue[] = [];
+  const size = p.committeeSize ?? 0;
+  if (size > 0 && p.proposerElection !== 'vrf') issues.push({ seedName: 'committee_size', message: `committee_size ${size} needs proposer_election "vrf": a committee is drawn from the VRF output of its proof's block, which round robin does not have` });
+  const window = p.challengeWindowBlocks ?? 0;
+  if (window > 0 && size === 0) issues.push({ seedName: 'challenge_window_blocks', message: `challenge_window_blocks ${window} needs committee_size above 0: only a committee's verdict can be challenged` });
+  if (window > 0 && (p.challengeBond ?? 0) === 0) issues.push({ seedName: 'challenge_bond', message: 'challenge_window_blocks above 0 needs challenge_bond above 0: every challenge costs the whole set a verification, so a wrong one must cost its maker' });
+  return issues;
+}
+
+/**
+ * Whether this network takes challenges of committee verdicts (committee_size and challenge_window_blocks above 0).
+ * @example challengesOn({ committeeSize: 4, challengeWindowBlocks: 20 }) === true
+ */
+export function challengesOn(p: Pick<LedgerParams, 'committeeSize' | 'challengeWindowBlocks'>): boolean {
+  return (p.committeeSize ?? 0) > 0 && (p.challengeWindowBlocks ?? 0) > 0;
 }
 
 /**

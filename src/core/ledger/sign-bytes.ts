@@ -7,7 +7,7 @@
 import { hexToBytes, hmacSha256Hex, sha256Hex } from '../../crypto/hash.js';
 import { signBytes, type SignNetwork } from '../codec/sign-domain.js';
 import type { AttestedVerdict } from '../types/proof.js';
-import type { AttestCommitTx, AttestRevealTx, BondTx, UnbondTx } from '../types/tx.js';
+import type { AttestCommitTx, AttestRevealTx, BondTx, ChallengeTx, UnbondTx } from '../types/tx.js';
 
 // v2: the network (chain id and genesis hash) joined the domain (issue 10, attack 6).
 // Attestations in clear ('pop/attest/v2') were replaced by commit and reveal (issue 11, item 6).
@@ -20,6 +20,8 @@ export const ATTEST_SALT_DOMAIN = 'pop/attest-salt/v1';
 export const BOND_DOMAIN = 'pop/bond/v2';
 export const UNBOND_DOMAIN = 'pop/unbond/v2';
 export const BOND_KEY_DOMAIN = 'pop/bond-key/v2';
+/** A challenge of a committee's verdict (issue 15, item 4). */
+export const CHALLENGE_DOMAIN = 'pop/challenge/v1';
 /** A paid proof submission (issue 11, "spam that costs"). */
 export const PROOF_PAYMENT_DOMAIN = 'pop/proof-payment/v1';
 
@@ -101,4 +103,13 @@ export function unbondSignBytes(network: SignNetwork, tx: Omit<UnbondTx, 'signat
  */
 export function proofPaymentSignBytes(network: SignNetwork, payment: { proofId: string; account: string; fee: number }): Uint8Array {
   return signBytes(PROOF_PAYMENT_DOMAIN, network, { proofId: payment.proofId, account: payment.account, fee: payment.fee });
+}
+
+/**
+ * Signed by the challenging validator's consensus key: binds the challenge to this proof and verdict on this network.
+ * The ledger takes one challenge per proof, so a signature cannot be replayed to challenge (and pay a bond) twice.
+ * @example sign(consensusSecret, challengeSignBytes(genesis, { validator: 'node_2', proofId, verdict: 'valid' }))
+ */
+export function challengeSignBytes(network: SignNetwork, tx: Pick<ChallengeTx, 'validator' | 'proofId' | 'verdict'>): Uint8Array {
+  return signBytes(CHALLENGE_DOMAIN, network, { validator: tx.validator, proofId: tx.proofId, verdict: tx.verdict });
 }

@@ -7,7 +7,7 @@
  *        retired-keys/<id> (keys a re-bond replaced, kept for evidence of the heights they signed)
  *        seed (the VRF output of the last block; only with committee_size > 0, so other networks' roots stay)
  */
-import type { AttestedVerdict, FinalVerdict } from '../types/proof.js';
+import type { AttestedVerdict, FinalVerdict, Verdict } from '../types/proof.js';
 import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
@@ -87,6 +87,59 @@ export interface ProofRecord {
    * proof, in a new window of verdict_window_blocks blocks starting at this height. Absent: not escalated.
    */
   escalatedHeight?: number;
+  /**
+   * A challenge of the committee's verdict (docs/LEDGER.md "Challenges"): set by the challenge tx, which sends the
+   * proof to the whole set (escalatedHeight is the challenge's height); kept once the proof is closed, as its history.
+   */
+  challenge?: ProofChallenge;
+}
+
+/** A challenge of a committee's verdict, on the proof's record. */
+export interface ProofChallenge {
+  /** The validator that challenged, its verdict, and the height of the block that took the challenge. */
+  challenger: string;
+  verdict: Verdict;
+  height: number;
+  /** Taken from the challenger's account, held here until the whole set's verdict is in (then returned or burned). */
+  bond: number;
+  /** The committee's verdict the challenge disputes, and the height it became final. */
+  committeeVerdict: FinalVerdict;
+  committeeFinalHeight: number;
+  /** The members' revealed verdicts, read by the slashing; dropped when the proof closes. */
+  committeeReveals?: Record<string, AttestedVerdict>;
+  /**
+   * Once the whole set's verdict is in (it replaced the committee's): `overturned` (it differs from the committee's),
+   * `upheld` (the same), `undecided` (the set reached no > 2/3 verdict either); absent while the set verifies.
+   */
+  outcome?: 'overturned' | 'upheld' | 'undecided';
+  /** Members whose revealed verdict the set's contradicts, slashed slash_wrong_verdict_bps of their stake (with the outcome). */
+  slashed?: string[];
+}
+
+/**
+ * The last height at which a block may challenge `record`'s verdict: its committee made it final at f, and the network
+ * takes challenges for challenge_window_blocks blocks; null when the verdict cannot be challenged (not final, not a
+ * committee's, already challenged, or no challenges on this network). Until that height the verdict is provisional.
+ * @example challengeUntil({ status: 'final', finalHeight: 12, committee: {...} }, { committeeSize: 4, challengeWindowBlocks: 20 }) === 32
+ */
+export function challengeUntil(record: Pick<ProofRecord, 'status' | 'finalHeight' | 'committee' | 'escalatedHeight' | 'challenge'>, params: Pick<LedgerParams, 'committeeSize' | 'challengeWindowBlocks'>): number | null {
+  const window = params.challengeWindowBlocks ?? 0;
+  if (window === 0 || (params.committeeSize ?? 0) === 0) return null;
+  if (record.status !== 'final' || record.finalHeight === null || record.challenge !== undefined || deciders(record) === null) return null;
+  return record.finalHeight + window;
+}
+
+/**
+ * What a client may rely on, at the state's `height`: `pending` (no verdict yet), `provisional` (a committee's
+ * verdict, challengeable until challengeUntil), `challenged` (the whole set verifies it again), `final` (nothing can
+ * change it: the whole set's verdict, a committee's past its challenge window, or any verdict without challenges).
+ * @example verdictStatus(getProof(state, id), state.params, state.chain.height)
+ */
+export function verdictStatus(record: ProofRecord, params: Pick<LedgerParams, 'committeeSize' | 'challengeWindowBlocks'>, height: number): 'pending' | 'provisional' | 'challenged' | 'final' {
+  if (record.challenge !== undefined && record.challenge.outcome === undefined) return 'challenged';
+  if (record.status === 'pending') return 'pending';
+  const until = challengeUntil(record, params);
+  return until !== null && height < until ? 'provisional' : 'final';
 }
 
 /**
@@ -158,7 +211,18 @@ export interface RetiredKey {
 /** One leaf of a block's results tree. */
 export type ResultLeaf =
   | { kind: 'submitted'; proofId: string; height: number }
-  | { kind: 'final'; proofId: string; verdict: FinalVerdict; height: number; submittedHeight: number };
+  | {
+      kind: 'final';
+      proofId: string;
+      verdict: FinalVerdict;
+      height: number;
+      submittedHeight: number;
+      /**
+       * A committee's verdict on a network that takes challenges: provisional until this height (a challenge in a
+       * block up to it sends the proof to the whole set, whose verdict then comes in a later leaf). Absent: final.
+       */
+      challengeUntil?: number;
+    };
 
 export interface LedgerState {
   readonly tree: SmtNode | null;

@@ -8,7 +8,7 @@
  * left out of the block and dropped from the proposer's pool.
  */
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
-import type { BondTx, UnbondTx } from '../types/tx.js';
+import type { BondTx, ChallengeTx, UnbondTx } from '../types/tx.js';
 import { sha256Hex } from '../../crypto/hash.js';
 import { verify } from '../../crypto/ed25519.js';
 import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
@@ -25,13 +25,23 @@ export type TxDoorCode =
   | 'BOND_BAD_ADDRESS'
   | 'BOND_KEY_NOT_PROVEN'
   | 'UNBOND_NOT_BONDED'
-  | 'UNBOND_PENDING';
+  | 'UNBOND_PENDING'
+  // challenges (challenge-rule.ts; the tx pool runs the ledger's rule against the next block)
+  | 'CHALLENGE_DISABLED'
+  | 'CHALLENGE_NOT_IN_SET'
+  | 'CHALLENGE_UNKNOWN_PROOF'
+  | 'CHALLENGE_NOT_FINAL'
+  | 'CHALLENGE_NOT_COMMITTEE'
+  | 'CHALLENGE_WINDOW_CLOSED'
+  | 'CHALLENGE_DUPLICATE'
+  | 'CHALLENGE_SAME_VERDICT'
+  | 'CHALLENGE_INSUFFICIENT_BALANCE';
 
 
 export type DoorResult = { ok: true; hash: string } | { ok: false; code: TxDoorCode; message: string };
 
 /** The tx's hash: sha256 of its canonical JSON (signature included), hex. */
-export function txHash(tx: BondTx | UnbondTx): string {
+export function txHash(tx: BondTx | UnbondTx | ChallengeTx): string {
   return sha256Hex(canonicalJson(tx as unknown as CanonicalValue));
 }
 

@@ -1,5 +1,5 @@
 /**
- * The tx pool: signed ledger txs (bond, unbond) waiting for a block, by hash, oldest first, and what became of
+ * The tx pool: signed ledger txs (bond, unbond, challenge) waiting for a block, by hash, oldest first, and what became of
  * recent ones (committed at a height, or dropped with a code) for GET /txs/:hash. Bounded by count (pool and
  * history). The door runs here: signature and chain id; for a bond the paying account's existence, next nonce and
  * balance, counted by `pendingAccount` (pending-spend.ts) over what this pool and the mempool hold from it; for an
@@ -11,7 +11,7 @@
 import { NOTHING_HELD, pendingAccount, sumHeld, type Held } from '../ledger/pending-spend.js';
 import { checkBondFunds, checkTxAtDoor, checkUnbondStanding, txHash } from '../ledger/tx-door.js';
 import { TX_HISTORY_ENTRIES_MAX, TX_POOL_EXPIRY_BLOCKS, TX_POOL_TXS_MAX } from '../limits.js';
-import type { BondTx, Tx, UnbondTx } from '../types/tx.js';
+import type { BondTx, ChallengeTx, LedgerTx, Tx, UnbondTx } from '../types/tx.js';
 import { addressRefusal } from '../types/validator.js';
 
 /** A tx the pool knows: waiting, in a block, or given up on (the API's TxStatusResponse). */
@@ -29,6 +29,11 @@ export interface TxPoolView {
   account(address: string): { balance: number; nonce: number } | undefined;
   /** What the node's other pools hold from an account (the mempool's proof fees); none if absent. */
   heldElsewhere?(address: string): Held;
+  /**
+   * The ledger's challenge rule against the next block (challenge-rule.ts checkChallenge: signature, window, one per
+   * proof, bond); absent: challenges are refused (CHALLENGE_DISABLED).
+   */
+  challenge?(tx: ChallengeTx): { ok: true } | { ok: false; code: string; message: string };
 }
 
 /** The `dropped` code (GET /txs/:hash) of a tx not committed within its expiry (TX_POOL_EXPIRY_BLOCKS). */
@@ -47,13 +52,13 @@ export interface TxPoolOptions {
 
 export interface TxPool {
   /** A client's tx (POST /txs): door check, then duplicate if pending or committed, then a bond's funds, full past `txsMax`. */
-  submit(tx: BondTx | UnbondTx, view: TxPoolView): TxSubmitResult;
+  submit(tx: LedgerTx, view: TxPoolView): TxSubmitResult;
   /** A peer's tx: kept only if unknown (pending or in history), there is room, and it passes the door. */
-  addGossiped(tx: BondTx | UnbondTx, view: TxPoolView): boolean;
+  addGossiped(tx: LedgerTx, view: TxPoolView): boolean;
   /** Pending, else the remembered outcome, else null. */
   status(hash: string): TxStatus | null;
   /** Pending txs, oldest first. */
-  pending(): IterableIterator<BondTx | UnbondTx>;
+  pending(): IterableIterator<LedgerTx>;
   /**
    * A block at `height` was committed (`view` is the ledger after it): its txs become committed, txs past their expiry
    * height are dropped (TX_EXPIRED), and every other pending tx is checked again, oldest first, against the new
@@ -76,7 +81,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
   const txsMax = options.txsMax ?? TX_POOL_TXS_MAX;
   const historyMax = options.historyEntriesMax ?? TX_HISTORY_ENTRIES_MAX;
   const expiryBlocks = options.expiryBlocks ?? TX_POOL_EXPIRY_BLOCKS;
-  const pool = new Map<string, { tx: BondTx | UnbondTx; expiresAfterHeight: number }>();
+  const pool = new Map<string, { tx: LedgerTx; expiresAfterHeight: number }>();
   const history = new Map<string, TxStatus>();
 
   /** What is pending before a tx: per paying account what the bonds hold, and the validators with an unbond. */
@@ -93,7 +98,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     }
     return heldByAccount.get(address) ?? NOTHING_HELD;
   }
-  function put(hash: string, entry: { tx: BondTx | UnbondTx; expiresAfterHeight: number }): void {
+  function put(hash: string, entry: { tx: LedgerTx; expiresAfterHeight: number }): void {
     pool.set(hash, entry);
     heldByAccount = null;
   }
@@ -101,6 +106,22 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     heldByAccount = null;
     return pool.delete(hash);
   }
+
+  /**
+   * A challenge: the ledger's rule against the next block, and no other challenge of the proof pending here (the
+   * ledger takes one per proof). `others`: the pending challenges it comes after.
+   */
+  function checkChallengeTx(tx: ChallengeTx, view: TxPoolView, others: Iterable<LedgerTx>): { ok: true } | { ok: false; code: string; message: string } {
+    const ruled = view.challenge?.(tx) ?? { ok: false, code: 'CHALLENGE_DISABLED', message: 'this node takes no challenges' };
+    if (!ruled.ok) return ruled;
+    for (const other of others) {
+      if (other.type === 'challenge' && other.proofId === tx.proofId && other !== tx) return { ok: false, code: 'CHALLENGE_DUPLICATE', message: `a challenge of ${tx.proofId} by ${other.validator} is already pending at this node: the ledger takes one per proof` };
+    }
+    return { ok: true };
+  }
+  const pendingTxs = function* (): Generator<LedgerTx> {
+    for (const { tx } of pool.values()) yield tx;
+  };
 
   /** This pool's pending txs, as what comes before a newcomer. */
   const inPool: Before = {
@@ -133,6 +154,16 @@ export function createTxPool(options: TxPoolOptions): TxPool {
 
   return {
     submit(tx, view) {
+      if (tx.type === 'challenge') {
+        const hash = txHash(tx);
+        if (pool.has(hash) || history.get(hash)?.status === 'committed') return { ok: true, hash, duplicate: true };
+        const ruled = checkChallengeTx(tx, view, pendingTxs());
+        if (!ruled.ok) return { ok: false, kind: 'rejected', code: ruled.code, message: ruled.message };
+        if (pool.size >= txsMax) return { ok: false, kind: 'full' };
+        put(hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
+        history.delete(hash);
+        return { ok: true, hash, duplicate: false };
+      }
       const door = checkTxAtDoor(options, tx, (id) => view.validator(id)?.publicKey);
       if (!door.ok) return { ok: false, kind: 'rejected', code: door.code, message: door.message };
       if (pool.has(door.hash) || history.get(door.hash)?.status === 'committed') return { ok: true, hash: door.hash, duplicate: true };
@@ -147,6 +178,11 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     addGossiped(tx, view) {
       const hash = txHash(tx);
       if (pool.has(hash) || history.has(hash) || pool.size >= txsMax) return false;
+      if (tx.type === 'challenge') {
+        if (!checkChallengeTx(tx, view, pendingTxs()).ok) return false;
+        put(hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
+        return true;
+      }
       if (!checkTxAtDoor(options, tx, (id) => view.validator(id)?.publicKey).ok || !checkStanding(tx, view, inPool, elsewhereOf(view)).ok) return false;
       put(hash, { tx, expiresAfterHeight: view.height + expiryBlocks });
       return true;
@@ -157,7 +193,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     },
     onCommitted(height, txs, view) {
       for (const tx of txs) {
-        if (tx.type !== 'bond' && tx.type !== 'unbond') continue;
+        if (tx.type !== 'bond' && tx.type !== 'unbond' && tx.type !== 'challenge') continue;
         const hash = txHash(tx);
         take(hash);
         remember({ hash, status: 'committed', height });
@@ -173,6 +209,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
       // mempool's fees are not counted here (the mempool's recheck counts what this pool keeps).
       const keptHeld = new Map<string, Held>();
       const keptUnbonds = new Set<string>();
+      const keptChallenges: ChallengeTx[] = [];
       const kept: Before = { held: (address) => keptHeld.get(address) ?? NOTHING_HELD, unbonding: (validator) => keptUnbonds.has(validator) };
       for (const [hash, pending] of [...pool]) {
         if (pending.expiresAfterHeight < height) {
@@ -180,8 +217,9 @@ export function createTxPool(options: TxPoolOptions): TxPool {
           continue;
         }
         const { tx } = pending;
-        const standing = checkStanding(tx, view, kept, () => NOTHING_HELD);
+        const standing = tx.type === 'challenge' ? checkChallengeTx(tx, view, keptChallenges) : checkStanding(tx, view, kept, () => NOTHING_HELD);
         if (!standing.ok) drop(hash, standing.code, `after the block at height ${height}: ${standing.message}`);
+        else if (tx.type === 'challenge') keptChallenges.push(tx);
         else if (tx.type === 'unbond') keptUnbonds.add(tx.validator);
         else keptHeld.set(tx.account, sumHeld(kept.held(tx.account), { txs: 1, stake: tx.stake, fees: 0 }));
       }
@@ -189,7 +227,7 @@ export function createTxPool(options: TxPoolOptions): TxPool {
     },
     dropRefused(refused) {
       for (const { tx, code } of refused) {
-        if ((tx.type !== 'bond' && tx.type !== 'unbond') || code.startsWith('BLOCK_')) continue;
+        if ((tx.type !== 'bond' && tx.type !== 'unbond' && tx.type !== 'challenge') || code.startsWith('BLOCK_')) continue;
         const hash = txHash(tx);
         if (!take(hash)) continue;
         remember({ hash, status: 'dropped', code, reason: `the ledger refused it when this node proposed a block (${code})` });

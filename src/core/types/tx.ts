@@ -2,7 +2,7 @@
  * Transactions carried in a block's payload. Consensus orders them without looking inside; the ledger
  * (src/core/ledger) validates and applies them. Each one that speaks for someone is signed by them.
  */
-import type { AttestedVerdict, Proof, ProofPayment } from './proof.js';
+import type { AttestedVerdict, Proof, ProofPayment, Verdict } from './proof.js';
 import type { Evidence } from './consensus.js';
 
 /**
@@ -95,4 +95,22 @@ export interface EvidenceTx {
   evidence: Evidence;
 }
 
-export type Tx = SubmitProofTx | AttestCommitTx | AttestRevealTx | BondTx | UnbondTx | EvidenceTx;
+/**
+ * A challenge of a committee's verdict (docs/LEDGER.md "Challenges"): a validator of the active set says the verdict
+ * of `proofId` its committee made final is wrong and names its own. Within challenge_window_blocks of the committee's
+ * verdict, once per proof; it takes challenge_bond from the validator's account and sends the proof to the whole set.
+ */
+export interface ChallengeTx {
+  type: 'challenge';
+  validator: string;
+  proofId: string;
+  /** The challenger's verdict: differs from the committee's. */
+  verdict: Verdict;
+  /** Ed25519 of the validator's consensus key over challengeSignBytes. */
+  signature: string;
+}
+
+/** The signed ledger txs a node's tx pool takes (POST /txs, gossip-tx): bond, unbond, challenge. */
+export type LedgerTx = BondTx | UnbondTx | ChallengeTx;
+
+export type Tx = SubmitProofTx | AttestCommitTx | AttestRevealTx | BondTx | UnbondTx | EvidenceTx | ChallengeTx;

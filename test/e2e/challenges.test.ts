@@ -1,0 +1,58 @@
+/**
+ * Challenges of committee verdicts in real processes (issue 15, item 4): 4 validator processes (real Z3, LevelDB,
+ * sockets) with committees of 1 and challenges on; node_4 runs `--misbehave guess-valid` (commits `valid` for every
+ * proof, blind). Every proof here is invalid (claims sat of an unsat script). When node_4 is a proof's committee its
+ * verdict `valid` is final for the committee but only `provisional`; the honest validators re-verify it (check share
+ * 100%), one challenges through its tx pool and gossip, the whole set verifies again, `invalid` stands and node_4 is
+ * slashed. No proof is ever `final` with the wrong verdict.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProofStatusResponse } from '../../src/api/schemas.js';
+import { startTestNetwork, until, type TestNetwork } from './network-harness.js';
+
+let net: TestNetwork;
+const params = { proposer_election: 'vrf', committee_size: 1, verdict_window_blocks: 12, commit_phase_blocks: 6, challenge_window_blocks: 20, challenge_bond: 10, challenge_reward: 5, slash_wrong_verdict_bps: 500, challenge_check_bps: 10_000 };
+
+beforeAll(async () => {
+  net = await startTestNetwork({ count: 4, params, argsOf: (id) => (id === 'node_4' ? ['--misbehave', 'guess-valid'] : []) });
+}, 180_000);
+
+afterAll(async () => {
+  await net?.destroy();
+});
+
+const invalid = (i: number) => ({ smtlib: `(declare-const x Int)(assert (> x ${i}))(assert (< x ${i}))(check-sat)`, claim: 'sat' as const });
+
+describe('challenges in real processes', () => {
+  it('a captured committee of one says valid; it is provisional, challenged, and the whole set makes invalid final and slashes node_4', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await net.submit(1, invalid(i));
+      expect(r.status).toBe(202);
+      ids.push(r.id!);
+    }
+    const views = new Map<string, ProofStatusResponse>();
+    let sawProvisionalValid = false;
+    await until(
+      'every proof final',
+      async () => {
+        for (const id of ids) {
+          const v = ProofStatusResponse.parse(await net.client(1).getProof(id));
+          if (v.status === 'provisional' && v.verdict === 'valid') sawProvisionalValid = true;
+          views.set(id, v);
+        }
+        return [...views.values()].every((v) => v.status === 'final') ? true : undefined;
+      },
+      400_000,
+    );
+    const finals = [...views.values()].map((v) => (v.status === 'final' ? v : null));
+    for (const v of finals) expect(v?.verdict).toBe('invalid');
+    const overturned = finals.filter((v) => v?.challenge?.outcome === 'overturned');
+    // node_4 holds a quarter of the stake: about 3 of 12 committees are its (none: probability 0.75^12 = 3%)
+    expect(overturned.length).toBeGreaterThan(0);
+    for (const v of overturned) expect(v!.challenge).toMatchObject({ committeeVerdict: 'valid', verdict: 'invalid', slashed: ['node_4'] });
+    expect(sawProvisionalValid || overturned.length > 0).toBe(true);
+    const validators = (await net.client(1).getValidators()).validators;
+    expect(validators.find((v) => v.id === 'node_4')!.stake).toBeLessThan(validators.find((v) => v.id === 'node_1')!.stake);
+  }, 600_000);
+});
