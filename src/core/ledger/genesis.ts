@@ -119,7 +119,8 @@ function crossCheck(input: unknown): SeedIssue[] {
   const committeeSize = typeof params.committee_size === 'number' ? params.committee_size : undefined;
   const challengeWindowBlocks = typeof params.challenge_window_blocks === 'number' ? params.challenge_window_blocks : undefined;
   const challengeBond = typeof params.challenge_bond === 'number' ? params.challenge_bond : undefined;
-  for (const issue of committeeParamIssues({ committeeSize, challengeWindowBlocks, challengeBond, proposerElection: params.proposer_election === 'vrf' ? 'vrf' : undefined })) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
+  const { unbondingDelayBlocks, verdictWindowBlocks } = seedParams(params);
+  for (const issue of committeeParamIssues({ committeeSize, challengeWindowBlocks, challengeBond, unbondingDelayBlocks, verdictWindowBlocks, proposerElection: params.proposer_election === 'vrf' ? 'vrf' : undefined })) issues.push({ path: `params.${issue.seedName}`, message: issue.message });
   if (params.leader_reputation_failures !== undefined && params.leader_reputation_window_blocks === undefined) {
     issues.push({ path: 'params.leader_reputation_failures', message: 'leader_reputation_failures needs leader_reputation_window_blocks (reputation is off without a window)' });
   }

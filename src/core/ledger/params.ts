@@ -226,16 +226,24 @@ export function electionParamIssues(p: Pick<LedgerParams, 'proposerElection' | '
 
 /**
  * Committees draw from the VRF output of a proof's block (a seed its proposer cannot choose), so `committee_size`
- * above 0 needs `proposer_election: vrf`: under round robin there is no such output.
- * @example committeeParamIssues({ committeeSize: 4 }).length === 1
+ * above 0 needs `proposer_election: vrf`: under round robin there is no such output. With challenges, the unbonding
+ * delay must outlast a challenge's resolution (2 x verdict_window_blocks + challenge_window_blocks).
+ * @example committeeParamIssues({ committeeSize: 4, unbondingDelayBlocks: 120, verdictWindowBlocks: 150 }).length === 1
  */
-export function committeeParamIssues(p: Pick<LedgerParams, 'committeeSize' | 'proposerElection' | 'challengeWindowBlocks' | 'challengeBond'>): ParamIssue[] {
+export function committeeParamIssues(p: Pick<LedgerParams, 'committeeSize' | 'proposerElection' | 'challengeWindowBlocks' | 'challengeBond' | 'unbondingDelayBlocks' | 'verdictWindowBlocks'>): ParamIssue[] {
   const issues: ParamIssue[] = [];
   const size = p.committeeSize ?? 0;
   if (size > 0 && p.proposerElection !== 'vrf') issues.push({ seedName: 'committee_size', message: `committee_size ${size} needs proposer_election "vrf": a committee is drawn from the VRF output of its proof's block, which round robin does not have` });
   const window = p.challengeWindowBlocks ?? 0;
   if (window > 0 && size === 0) issues.push({ seedName: 'challenge_window_blocks', message: `challenge_window_blocks ${window} needs committee_size above 0: only a committee's verdict can be challenged` });
   if (window > 0 && (p.challengeBond ?? 0) === 0) issues.push({ seedName: 'challenge_bond', message: 'challenge_window_blocks above 0 needs challenge_bond above 0: every challenge costs the whole set a verification, so a wrong one must cost its maker' });
+  // A member that lies in its reveal (at most W blocks after the proof's block) and unbonds at once must still be
+  // slashable when the challenge resolves: the verdict is final up to W after the proof's block, the challenge lands up
+  // to C later, and the whole set's round takes up to W more. Unbonded stake is slashable until it is released.
+  const reach = 2 * p.verdictWindowBlocks + window;
+  if (window > 0 && p.unbondingDelayBlocks <= reach) {
+    issues.push({ seedName: 'unbonding_delay_blocks', message: `unbonding_delay_blocks ${p.unbondingDelayBlocks} is not above 2 x verdict_window_blocks ${p.verdictWindowBlocks} + challenge_window_blocks ${window} = ${reach}: a committee member that lies and unbonds at once would take its stake out before a challenge of its verdict resolves` });
+  }
   return issues;
 }
 
