@@ -51,7 +51,7 @@ const opts = program.opts<{ nodes: number; committeeSize: number; duration: numb
 if (opts.committeeSize >= opts.nodes) program.error(`error: option '--committee-size ${opts.committeeSize}' must be below --nodes ${opts.nodes}`);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-interface RunFigures { label: string; accepted: number; final: number; finalPerSec: number; verifiedPerValidator: number; escalated: number | null; load: string }
+interface RunFigures { label: string; accepted: number; final: number; finalPerSec: number; verifiedPerValidator: number; escalated: number | null; load: string; agree: boolean }
 
 /** The 1-minute load average: the runs share the machine's cores with whatever else runs, and the figure says so. */
 const load1 = (): string => loadavg()[0]!.toFixed(1);
@@ -71,12 +71,13 @@ async function runOnce(committeeSize: number, signal: AbortSignal): Promise<RunF
     verifiedPerValidator: verified,
     escalated: result.run.committees?.escalated ?? null,
     load: `${loadBefore} -> ${load1()}`,
+    agree: result.details.nodesAgree,
   };
 }
 
 function line(f: RunFigures): string {
   return `${f.label.padEnd(18)} accepted ${String(f.accepted).padStart(4)}  final ${String(f.final).padStart(4)}  ${f.finalPerSec.toFixed(3)} proofs/s final  `
-    + `Z3 verifications per validator ${f.verifiedPerValidator.toFixed(1)}${f.escalated === null ? '' : `  escalated ${f.escalated}`}  load average ${f.load}`;
+    + `Z3 verifications per validator ${f.verifiedPerValidator.toFixed(1)}${f.escalated === null ? '' : `  escalated ${f.escalated}`}  load average ${f.load}${f.agree ? '' : '  NODES DISAGREE'}`;
 }
 
 async function main(): Promise<number> {
