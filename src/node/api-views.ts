@@ -262,7 +262,7 @@ async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 
  * reveals) and whether it went to the whole set. Nothing on a network without committees, so its answers stay as
  * they were; `escalated` is on every proof of a network with them (escalatedHeight outlives the committee's record).
  */
-export function committeeOfProof(s: LedgerState, record: ProofRecord): CommitteeFields {
+function committeeOfProof(s: LedgerState, record: ProofRecord): CommitteeFields {
   if ((s.params.committeeSize ?? 0) === 0) return {};
   const members = record.committee === undefined ? undefined : Object.keys(record.committee).sort();
   return {
@@ -286,7 +286,7 @@ interface CommitteeWork {
  * GET /validators walks at most the open window's proofs (openProofs), and polling clients share the walk.
  */
 const workMemo = new WeakMap<LedgerState, CommitteeWork>();
-export function committeeWork(s: LedgerState): CommitteeWork | null {
+function committeeWork(s: LedgerState): CommitteeWork | null {
   const size = s.params.committeeSize ?? 0;
   if (size === 0) return null;
   const hit = workMemo.get(s);
