@@ -129,7 +129,7 @@ const opts = program.opts<{
   nodes: number; duration: number; output: string; stake: number; seed?: number; faults: FaultKind[]; byzantineKinds?: ByzantineKind[];
   proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean; misbehave: MisbehaveFlag[]; committeeSize: number;
 }>();
-if (opts.committeeSize >= opts.nodes && opts.committeeSize > 0) program.error(`error: option '--committee-size ${opts.committeeSize}': a committee is smaller than the set (${opts.nodes} validators); 0 means every validator verifies`);
+if (opts.committeeSize >= opts.nodes && opts.committeeSize > 0) program.error(`error: option '--committee-size ${opts.committeeSize}': a committee must be smaller than the set (${opts.nodes} validators); 0 means every validator verifies`);
 for (const m of opts.misbehave) {
   if (Number(m.nodeId.slice('node_'.length)) > opts.nodes) program.error(`error: option '--misbehave ${m.nodeId}:${m.spec}': there are only ${opts.nodes} validators (node_1..node_${opts.nodes})`);
 }
