@@ -40,6 +40,7 @@ const program = new Command('capacity-testnet')
   .addOption(new Option('--block-interval <ms>', 'pause between a commit and the next height, ms').argParser(integer('--block-interval', 0, 60_000)).default(1000))
   .option('--seed <n>', 'seed of the proof schedule (the same in both runs)', integer('--seed', 0, 2 ** 32 - 1), 1)
   .option('--proofs-dir <dir>', 'proof corpus (manifest.json)', 'proofs')
+  .option('--rounds <n>', 'runs of each mode: 2 runs A B B A (every-validator, committees, committees, every-validator)', integer('--rounds', 1, 4), 1)
   .addHelpText('after', `
 Output: one line per run (proofs accepted, final, final per second, Z3 verifications per validator, the machine's
 1-minute load average before and after: other work on the cores changes the figure) and a last
@@ -47,7 +48,7 @@ line with the ratio committees / every-validator beside the ideal nodes / commit
 runs finished; every spawned process is stopped on exit or Ctrl-C.`)
   .parse();
 
-const opts = program.opts<{ nodes: number; committeeSize: number; duration: number; proofRate: number; blockInterval: number; seed: number; proofsDir: string }>();
+const opts = program.opts<{ nodes: number; committeeSize: number; duration: number; proofRate: number; blockInterval: number; seed: number; proofsDir: string; rounds: number }>();
 if (opts.committeeSize >= opts.nodes) program.error(`error: option '--committee-size ${opts.committeeSize}' must be below --nodes ${opts.nodes}`);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -80,6 +81,16 @@ function line(f: RunFigures): string {
     + `Z3 verifications per validator ${f.verifiedPerValidator.toFixed(1)}${f.escalated === null ? '' : `  escalated ${f.escalated}`}  load average ${f.load}${f.agree ? '' : '  NODES DISAGREE'}`;
 }
 
+/**
+ * The runs in order: every-validator then committees, and with --rounds 2 committees then every-validator again
+ * (A B B A), so a machine whose other load drifts during the runs weighs on both modes alike.
+ */
+function schedule(rounds: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < rounds; r++) out.push(...(r % 2 === 0 ? [0, opts.committeeSize] : [opts.committeeSize, 0]));
+  return out;
+}
+
 async function main(): Promise<number> {
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -87,12 +98,15 @@ async function main(): Promise<number> {
   process.on('SIGTERM', stop);
   process.on('exit', stopSpawnedNow);
   console.log(`${opts.nodes} validator processes, ${opts.duration / 1000}s per run, ${opts.proofRate} proofs/s offered (seed ${opts.seed}), block interval ${opts.blockInterval} ms, 1 Z3 worker each`);
-  const every = await runOnce(0, controller.signal);
-  console.log(line(every));
-  const committees = await runOnce(opts.committeeSize, controller.signal);
-  console.log(line(committees));
-  const ratio = every.finalPerSec > 0 ? committees.finalPerSec / every.finalPerSec : 0;
-  console.log(`committees / every validator: ${ratio.toFixed(2)}x proofs final per second (ideal ${(opts.nodes / opts.committeeSize).toFixed(2)}x = ${opts.nodes} / ${opts.committeeSize})`);
+  const finals = new Map<number, number>([[0, 0], [opts.committeeSize, 0]]);
+  for (const size of schedule(opts.rounds)) {
+    const f = await runOnce(size, controller.signal);
+    console.log(line(f));
+    finals.set(size, finals.get(size)! + f.final);
+  }
+  const every = finals.get(0)!;
+  const ratio = every > 0 ? finals.get(opts.committeeSize)! / every : 0;
+  console.log(`committees / every validator: ${ratio.toFixed(2)}x proofs final per second (${finals.get(opts.committeeSize)} vs ${every} final over ${opts.rounds} run(s) each; ideal ${(opts.nodes / opts.committeeSize).toFixed(2)}x = ${opts.nodes} / ${opts.committeeSize})`);
   return 0;
 }
 
