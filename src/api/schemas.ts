@@ -183,6 +183,35 @@ export const ChallengeResponse = z
   })
   .strict();
 
+/** One member of a proof's verification committee, as GET /proofs/:id shows it while the proof's window is open. */
+export const CommitteeMemberView = z
+  .object({
+    id: z.string(),
+    /** Its stake in the set of the block that included the proof (what its verdict weighs). */
+    stake: z.number().int().nonnegative(),
+    /** It committed a sealed verdict in the current window (after an escalation: the whole set's window). */
+    committed: z.boolean(),
+    /** The verdict it revealed (`abstain` included), null until it reveals. */
+    revealed: z.enum(['valid', 'invalid', 'unknown', 'malformed', 'abstain']).nullable(),
+  })
+  .strict();
+export type CommitteeMemberView = z.infer<typeof CommitteeMemberView>;
+
+/**
+ * Verification committees (committee_size > 0) on an included or final proof; all absent on a network without
+ * committees (every validator verifies every proof), so those answers are what they were.
+ */
+const committeeFields = {
+  /** The proof's committee while its window is open, by id (absent once the proof closes: the ledger drops it). */
+  committee: z.array(z.string()).optional(),
+  /** The same members with their stake, and whether each committed and what it revealed; sorted by id. */
+  committeeMembers: z.array(CommitteeMemberView).optional(),
+  /** On a network with committees, always: whether the committee's window ended without a verdict. */
+  escalated: z.boolean().optional(),
+  /** The height its committee's window ended without a verdict, handing it to the whole set. */
+  escalatedHeight: z.number().int().positive().optional(),
+};
+
 export const ProofStatusResponse = z.discriminatedUnion('status', [
   z.object({ id: z.string(), status: z.literal('pending') }).strict(),
   /** Left the mempool unincluded: `expired` (MEMPOOL_EXPIRED, after the TTL) or `rejected` (the ledger's code). */
@@ -193,10 +222,7 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
       id: z.string(),
       status: z.literal('included'),
       height: z.number().int().positive(),
-      /** Verification committees (committee_size > 0): the proof's committee while its window is open, by id. */
-      committee: z.array(z.string()).optional(),
-      /** The height its committee's window ended without a verdict, handing it to the whole set. */
-      escalatedHeight: z.number().int().positive().optional(),
+      ...committeeFields,
     })
     .strict(),
   /** A committee's verdict challenged: the whole set verifies it again (escalatedHeight is the challenge's height). */
@@ -206,8 +232,7 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
       status: z.literal('challenged'),
       height: z.number().int().positive(),
       challenge: ChallengeResponse,
-      committee: z.array(z.string()).optional(),
-      escalatedHeight: z.number().int().positive().optional(),
+      ...committeeFields,
     })
     .strict(),
   /**
@@ -223,7 +248,7 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
       verdict: FinalVerdictSchema,
       challengeUntil: z.number().int().positive(),
       receipt: ReceiptResponse.nullable(),
-      committee: z.array(z.string()).optional(),
+      ...committeeFields,
     })
     .strict(),
   z
@@ -235,8 +260,7 @@ export const ProofStatusResponse = z.discriminatedUnion('status', [
       verdict: FinalVerdictSchema,
       /** null while this node lacks the block's results leaves (it rebuilds them at its next restart). */
       receipt: ReceiptResponse.nullable(),
-      committee: z.array(z.string()).optional(),
-      escalatedHeight: z.number().int().positive().optional(),
+      ...committeeFields,
       /** The challenge this verdict settled, if any (the verdict is the whole set's). */
       challenge: ChallengeResponse.optional(),
     })
@@ -280,9 +304,24 @@ export const ValidatorView = z
     feesEarned: z.number().int().nonnegative().optional(),
     /** Latest height whose commit certificate on chain holds this validator's signature (null: none yet). */
     lastSignedHeight: z.number().int().nonnegative().nullable(),
+    /**
+     * Its committee work now (networks with committees only): the open proofs whose committee it is on (`seats`),
+     * and of those, how many it committed to and revealed. Its `accuracy` counts are its committee work so far.
+     */
+    committee: z.object({ seats: z.number().int().nonnegative(), committed: z.number().int().nonnegative(), revealed: z.number().int().nonnegative() }).strict().optional(),
   })
   .strict();
-export const ValidatorsResponse = z.object({ height: z.number().int().nonnegative(), validators: z.array(ValidatorView) }).strict();
+/** The network's committees (present only when committee_size > 0; absent: every validator verifies every proof). */
+export const CommitteesView = z
+  .object({
+    /** Genesis committee_size: validators drawn by stake per proof. */
+    size: z.number().int().positive(),
+    /** Proofs whose verdict window is open (pending or final), and of those, the ones escalated to the whole set. */
+    openProofs: z.number().int().nonnegative(),
+    escalatedOpen: z.number().int().nonnegative(),
+  })
+  .strict();
+export const ValidatorsResponse = z.object({ height: z.number().int().nonnegative(), validators: z.array(ValidatorView), committees: CommitteesView.optional() }).strict();
 export type ValidatorsResponse = z.infer<typeof ValidatorsResponse>;
 
 const nullableMs = z.number().nonnegative().nullable();

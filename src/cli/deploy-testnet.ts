@@ -6,6 +6,7 @@
  *
  *   scripts/deploy-testnet --mode processes --nodes 4 --duration 2m --faults crash --output data/t.json
  *   scripts/deploy-testnet --mode processes --nodes 4 --duration 2m --misbehave node_2:double-sign
+ *   scripts/deploy-testnet --mode processes --nodes 4 --duration 2m --committee-size 2
  *
  * Modes: `processes` runs N real validator processes on loopback for the wall duration (src/testnet/processes.ts);
  * `simulation` is the deterministic simulator running the real consensus, SafetyRules, signatures and ledger for
@@ -97,6 +98,7 @@ const program = new Command('deploy-testnet')
   .addOption(new Option('--mode <mode>', 'processes (real validator processes), simulation, or auto').choices(['auto', 'processes', 'simulation']).default('auto'))
   .option('--workers <n>', 'processes mode: Z3 workers per validator process', integer('--workers', 1, 16), 1)
   .option('--keep', 'processes mode: keep the temporary genesis, configs, keys, data dirs and logs (path printed)')
+  .option('--committee-size <k>', 'processes mode: verification committees of k validators (genesis committee_size, with proposer_election vrf); the report gains a committees section. 0: every validator verifies every proof', integer('--committee-size', 0, TESTNET_PROCESS_NODES_MAX), 0)
   .option('--misbehave <node:kind[@height]>', `processes mode: start that validator with scripts/start-validator --misbehave KIND[@HEIGHT] (kinds: ${MISBEHAVIOUR_KINDS.join(', ')}); repeatable`, misbehaveFlag, [] as MisbehaveFlag[])
   .addHelpText('after', `
 Mode auto (default): real processes when --nodes <= ${TESTNET_PROCESS_NODES_MAX} (what this machine holds), --duration <= ${TESTNET_PROCESS_AUTO_DURATION_MS_MAX / 60_000} min,
@@ -109,7 +111,10 @@ validator and restart it from its data dir (partition and byzantine are not supp
 /status polled on every node; at the end every node's block hashes are compared at every common height.
 --misbehave node_2:double-sign starts node_2 with scripts/start-validator --misbehave double-sign (the genesis is a
 test network); the report's faults then hold misbehaving, evidenceCommitted, slashed [{node_id, amount}] and
-jailed, and "validators" the set at the end (node_id, stake, rewards, accuracy, jailed; GET /validators). Every
+jailed, and "validators" the set at the end (node_id, stake, rewards, accuracy, jailed; GET /validators).
+--committee-size 2 makes the genesis draw a committee of 2 per proof (proposer_election vrf); the report's
+"committees" then holds the size, the escalations to the whole set, and each validator's Z3 verifications beside
+what every-validator mode asks of each (every proof on chain). Every
 spawned process is stopped on exit, Ctrl-C or error; the temp dir is removed unless --keep.
 
 Mode simulation. Every validator runs the real consensus core, SafetyRules, Ed25519 signatures and the ledger in
@@ -122,8 +127,9 @@ Exit code 0 when the report is written and the network was not DOWN, 1 otherwise
 
 const opts = program.opts<{
   nodes: number; duration: number; output: string; stake: number; seed?: number; faults: FaultKind[]; byzantineKinds?: ByzantineKind[];
-  proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean; misbehave: MisbehaveFlag[];
+  proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean; misbehave: MisbehaveFlag[]; committeeSize: number;
 }>();
+if (opts.committeeSize >= opts.nodes && opts.committeeSize > 0) program.error(`error: option '--committee-size ${opts.committeeSize}': a committee must be smaller than the set (${opts.nodes} validators); 0 means every validator verifies`);
 for (const m of opts.misbehave) {
   if (Number(m.nodeId.slice('node_'.length)) > opts.nodes) program.error(`error: option '--misbehave ${m.nodeId}:${m.spec}': there are only ${opts.nodes} validators (node_1..node_${opts.nodes})`);
 }
@@ -149,11 +155,12 @@ async function runProcesses(seed: number): Promise<number> {
   process.on('exit', stopSpawnedNow);
   const misbehaving = opts.misbehave.map((m) => `${m.nodeId}:${m.spec}`).join(',');
   console.log(`Deploying a testnet of real processes: ${opts.nodes} validators x ${opts.stake} stake for ${opts.duration / 1000}s of wall time `
-    + `(block interval ${opts.blockInterval / 1000}s, ${opts.proofRate} proofs/s, seed ${seed}, faults: ${opts.faults.join(',') || 'none'}${misbehaving ? `, misbehaving: ${misbehaving}` : ''})`);
+    + `(block interval ${opts.blockInterval / 1000}s, ${opts.proofRate} proofs/s, seed ${seed}, faults: ${opts.faults.join(',') || 'none'}${misbehaving ? `, misbehaving: ${misbehaving}` : ''}`
+    + `${opts.committeeSize > 0 ? `, committees of ${opts.committeeSize}` : ''})`);
   const result = await runProcessTestnet({
     root, nodes: opts.nodes, stakePerNode: opts.stake, durationMs: opts.duration, seed, faults: new Set(opts.faults),
     proofsPerSec: opts.proofRate, blockIntervalMs: opts.blockInterval, proofsDir: opts.proofsDir, workersPerNode: opts.workers,
-    keep: opts.keep === true, misbehave: opts.misbehave, signal: controller.signal, say: (line) => console.log(line),
+    keep: opts.keep === true, misbehave: opts.misbehave, committeeSize: opts.committeeSize, signal: controller.signal, say: (line) => console.log(line),
   });
   const report = buildReport(result.run);
   for (const issue of result.issues) report.issues.push(issue);
@@ -172,6 +179,11 @@ async function runProcesses(seed: number): Promise<number> {
   if ((f.misbehaving ?? []).length > 0) {
     console.log(`Misbehaving: ${f.misbehaving!.join(', ')}; evidence committed ${f.evidenceCommitted}; slashed ${f.slashed!.map((s) => `${s.node_id} ${s.amount}`).join(', ') || 'nobody'}; jailed ${f.jailed!.join(', ') || 'nobody'}`);
   }
+  const c = report.committees;
+  if (c !== undefined) {
+    console.log(`Committees of ${c.committee_size}: ${c.proofs_on_chain} proofs on chain, ${c.escalations} escalated to the whole set; Z3 verifications per validator `
+      + `${Object.values(c.verifications_per_validator).join(' ')} (avg ${c.verifications_per_validator_avg}; every-validator mode: ${c.every_validator_mode_per_validator} each; share ${c.share_of_every_validator_mode ?? 'n/a'}, ideal ${c.ideal_share})`);
+  }
   for (const issue of report.issues) console.log(`  - ${issue}`);
   if (d.dataDir !== null) console.log(`Kept genesis, configs, keys, data dirs and logs in ${d.dataDir}`);
   console.log(`Report written to ${opts.output}`);
@@ -183,6 +195,10 @@ async function main(): Promise<number> {
   const choice = chooseMode({ mode: opts.mode, nodes: opts.nodes, durationMs: opts.duration, faults: opts.faults, seedGiven: opts.seed !== undefined, misbehave: opts.misbehave.length > 0 });
   console.log(`Mode: ${choice.kind} (${choice.why})`);
   if (choice.kind === 'processes') return runProcesses(seed);
+  if (opts.committeeSize > 0) {
+    console.error('error: --committee-size runs real processes only (the simulated testnet does not draw committees; `npm run sim -- --ledger --committee-size k` does): use --mode processes, without --seed');
+    return 2;
+  }
   const hours = opts.duration / 3_600_000;
   console.log(`Deploying a simulated testnet: ${opts.nodes} validators x ${opts.stake} stake for ${hours.toFixed(4).replace(/\.?0+$/, '')} h `
     + `(seed ${seed}, faults: ${opts.faults.join(',') || 'none'})`);

@@ -45,6 +45,8 @@ export const validatorEntrySchema = z.object({
   jailed: z.boolean(),
   /** Absent from older nodes: then the voting-stake line is not shown. */
   lastSignedHeight: count.nullable().optional(),
+  /** Networks with verification committees: its seats on open proofs' committees, and of those committed and revealed. */
+  committee: z.object({ seats: count, committed: count, revealed: count }).optional(),
 });
 export type ValidatorEntry = z.infer<typeof validatorEntrySchema>;
 
@@ -52,5 +54,7 @@ export type ValidatorEntry = z.infer<typeof validatorEntrySchema>;
 export const validatorsSchema = z.object({
   height: count,
   validators: z.array(validatorEntrySchema).max(4096),
+  /** Present only on networks with verification committees (committee_size > 0). */
+  committees: z.object({ size: count, openProofs: count, escalatedOpen: count }).optional(),
 });
 export type ValidatorsResponse = z.infer<typeof validatorsSchema>;

@@ -65,6 +65,15 @@ function nodeLine(r: NodeRow): Line {
   return { text: text.trimEnd(), color: r.state === 'up' ? undefined : r.state === 'recovering' ? 'yellow' : 'red' };
 }
 
+/**
+ * The committees line under the leaderboard: who verifies each proof, and how many open proofs went to every
+ * validator. CHALLENGES: when the ledger records challenges of committee verdicts, their count goes on this line.
+ */
+function committeesLine(c: NonNullable<Snapshot['committees']>): Line {
+  const escalated = c.escalatedOpen > 0 ? `, ${c.escalatedOpen} escalated to every validator` : '';
+  return { text: `  Verification committees: ${c.size} of ${c.validators} validators verify each proof; ${c.openProofs} open proof(s)${escalated}`, color: c.escalatedOpen > 0 ? 'yellow' : 'cyan' };
+}
+
 /** Every line of the dashboard for one snapshot. */
 export function renderDashboardLines(s: Snapshot): Line[] {
   const lines: Line[] = [
@@ -107,15 +116,20 @@ export function renderDashboardLines(s: Snapshot): Line[] {
   lines.push({ text: `  Average Throughput: ${perSecond(s.throughput.averagePerSec, 'needs two polls')}` });
 
   lines.push(...heading('🏆 VALIDATOR PERFORMANCE LEADERBOARD'));
-  lines.push({ text: `  ${'Rank'.padEnd(7)}${'Node ID'.padEnd(16)}${'Rounds'.padEnd(11)}${'Accuracy'.padEnd(12)}${'Rewards'.padEnd(10)}`, bold: true });
+  // Networks with verification committees add a column (seats on open proofs' committees, of those revealed) and a
+  // line; others are as the seed's.
+  const committees = s.committees !== null;
+  lines.push({ text: `  ${'Rank'.padEnd(7)}${'Node ID'.padEnd(16)}${'Rounds'.padEnd(11)}${'Accuracy'.padEnd(12)}${'Rewards'.padEnd(10)}${committees ? 'Committee' : ''}`, bold: true });
   lines.push({ text: `  ${'-'.repeat(72)}` });
   if (s.leaderboard.length === 0) lines.push({ text: '  (no node answered /validators)', color: 'gray' });
   for (const v of s.leaderboard) {
     const medal = v.rank <= 3 ? `${MEDALS[v.rank - 1]} ` : '   ';
     const acc = v.accuracy === null ? 'n/a' : `${(v.accuracy * 100).toFixed(1)}%`;
     const id = v.jailed ? `${v.id} (jailed)` : v.id;
-    lines.push({ text: `  ${medal}${String(v.rank).padEnd(4)}${id.padEnd(16)}${String(v.rounds).padEnd(11)}${acc.padEnd(12)}${v.rewards.toFixed(2).padEnd(10)}`.trimEnd() });
+    const seats = committees && v.committee !== null ? `${v.committee.seats} seats, ${v.committee.revealed} revealed` : '';
+    lines.push({ text: `  ${medal}${String(v.rank).padEnd(4)}${id.padEnd(16)}${String(v.rounds).padEnd(11)}${acc.padEnd(12)}${v.rewards.toFixed(2).padEnd(10)}${seats}`.trimEnd() });
   }
+  if (s.committees !== null) lines.push(committeesLine(s.committees));
 
   lines.push(...heading('📥 MEMPOOL STATUS'));
   lines.push({ text: `  Pending Proofs: ${s.mempool.pending} (${bytes(s.mempool.bytes)})` });

@@ -96,6 +96,16 @@ export interface LeaderboardRow {
   rewards: number;
   stake: number;
   jailed: boolean;
+  /** Networks with committees: its seats on open proofs' committees and how many of them it revealed; else null. */
+  committee: { seats: number; revealed: number } | null;
+}
+
+/** The network's verification committees (null: none, every validator verifies every proof). */
+export interface CommitteesRow {
+  size: number;
+  validators: number;
+  openProofs: number;
+  escalatedOpen: number;
 }
 
 export interface Snapshot {
@@ -128,6 +138,7 @@ export interface Snapshot {
   latency: { avgMs: number | null; minMs: number | null; maxMs: number | null; lastMs: number | null; historyMs: number[] };
   throughput: { totalProofs: number; currentPerSec: number | null; averagePerSec: number | null };
   leaderboard: LeaderboardRow[];
+  committees: CommitteesRow | null;
   mempool: { pending: number; bytes: number; processingPerSec: number | null };
   evidence: number;
   nodes: NodeRow[];
@@ -167,6 +178,7 @@ export function rankValidators(validators: readonly ValidatorEntry[]): Leaderboa
     rewards: v.rewards,
     stake: v.stake,
     jailed: v.jailed,
+    committee: v.committee === undefined ? null : { seats: v.committee.seats, revealed: v.committee.revealed },
   }));
 }
 
@@ -331,6 +343,7 @@ export function advanceMonitor(prev: MonitorState, poll: Poll): { state: Monitor
     latency: { avgMs, minMs, maxMs, lastMs: best?.commitLatencyMs.last ?? null, historyMs: [...latencyHistoryMs] },
     throughput: { totalProofs: finalized, currentPerSec: rate(rateSamples, (s) => s.finalized), averagePerSec },
     leaderboard: validators === null ? [] : rankValidators(validators.validators),
+    committees: validators?.committees === undefined ? null : { ...validators.committees, validators: setSize },
     mempool: {
       pending: maxOf(up.map((n) => n.status.mempool.size)),
       bytes: maxOf(up.map((n) => n.status.mempool.bytes)),

@@ -13,7 +13,7 @@ import type { GenesisDoc } from '../core/ledger/genesis.js';
 import { SET_STEPS_MAX, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
 import { SET_STEP_PREFIX } from './data-dir.js';
 import { buildReceipt, type Receipt } from '../core/ledger/results.js';
-import { accuracy, challengeUntil, getAccount, getProof, getStats, listValidators, verdictStatus, type LedgerState, type ResultLeaf } from '../core/ledger/state.js';
+import { accuracy, challengeUntil, getAccount, getProof, getStats, listValidators, openProofs, verdictStatus, type LedgerState, type ProofRecord, type ResultLeaf } from '../core/ledger/state.js';
 import type { TxPool } from '../core/pool/tx-pool.js';
 import type { ProofStatus, StoredBlock } from '../ports/block-store.js';
 import type { StoredHeader } from '../adapters/store/level-block-store.js';
@@ -241,9 +241,8 @@ export async function setSteps(chain: ChainReader): Promise<SetStep[]> {
 async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 'mempool'>, id: string): Promise<ProofStatusResponse | null | 'pruned'> {
   const record = getProof(options.consensus().appState, id);
   if (record) {
-    // Committees: who verifies it (while its window is open) and whether it went to the whole set.
-    const committee = { ...(record.committee ? { committee: Object.keys(record.committee).sort() } : {}), ...(record.escalatedHeight !== undefined ? { escalatedHeight: record.escalatedHeight } : {}) };
     const state = options.consensus().appState;
+    const committee = committeeOfProof(state, record);
     // Challenges (docs/LEDGER.md "Challenges"): the record's challenge without its members' reveals (the slashing's input).
     const challenge = record.challenge === undefined ? undefined : (({ committeeReveals: _reveals, ...shown }) => shown)(record.challenge);
     if (challenge !== undefined && challenge.outcome === undefined) return { id, status: 'challenged', height: record.submittedHeight, challenge, ...committee };
@@ -253,7 +252,7 @@ async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 
       const receipt = await receiptFor(options.chain, id, record.finalHeight);
       const until = challengeUntil(record, state.params);
       if (until !== null && verdictStatus(record, state.params, state.chain.height) === 'provisional') {
-        return { id, status: 'provisional', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, challengeUntil: until, receipt, ...(record.committee ? { committee: Object.keys(record.committee).sort() } : {}) };
+        return { id, status: 'provisional', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, challengeUntil: until, receipt, ...committee };
       }
       return { id, status: 'final', height: record.submittedHeight, finalHeight: record.finalHeight, verdict: record.verdict, receipt, ...committee, ...(challenge !== undefined ? { challenge } : {}) };
     }
@@ -266,9 +265,61 @@ async function proofView(options: Pick<ApiViewsOptions, 'consensus' | 'chain' | 
   return { id, status: 'pending' };
 }
 
+/**
+ * Committees on a proof's answer: who verifies it (while its window is open: members, stakes, commitments and
+ * reveals) and whether it went to the whole set. Nothing on a network without committees, so its answers stay as
+ * they were; `escalated` is on every proof of a network with them (escalatedHeight outlives the committee's record).
+ */
+function committeeOfProof(s: LedgerState, record: ProofRecord): CommitteeFields {
+  if ((s.params.committeeSize ?? 0) === 0) return {};
+  const members = record.committee === undefined ? undefined : Object.keys(record.committee).sort();
+  return {
+    ...(members !== undefined ? {
+      committee: members,
+      committeeMembers: members.map((id) => ({ id, stake: record.committee![id]!, committed: record.commits[id] !== undefined, revealed: record.attestations[id] ?? null })),
+    } : {}),
+    escalated: record.escalatedHeight !== undefined,
+    ...(record.escalatedHeight !== undefined ? { escalatedHeight: record.escalatedHeight } : {}),
+  };
+}
+type CommitteeFields = Pick<Extract<ProofStatusResponse, { status: 'included' }>, 'committee' | 'committeeMembers' | 'escalated' | 'escalatedHeight'>;
+
+interface CommitteeWork {
+  committees: NonNullable<ValidatorsResponse['committees']>;
+  byValidator: Map<string, { seats: number; committed: number; revealed: number }>;
+}
+
+/**
+ * Each validator's committee work over the open proofs (seats, commitments, reveals), once per ledger state: a
+ * GET /validators walks at most the open window's proofs (openProofs), and polling clients share the walk.
+ */
+const workMemo = new WeakMap<LedgerState, CommitteeWork>();
+function committeeWork(s: LedgerState): CommitteeWork | null {
+  const size = s.params.committeeSize ?? 0;
+  if (size === 0) return null;
+  const hit = workMemo.get(s);
+  if (hit) return hit;
+  const open = openProofs(s);
+  const byValidator = new Map<string, { seats: number; committed: number; revealed: number }>();
+  for (const [, record] of open) {
+    for (const id of Object.keys(record.committee ?? {})) {
+      const w = byValidator.get(id) ?? { seats: 0, committed: 0, revealed: 0 };
+      w.seats += 1;
+      if (record.commits[id] !== undefined) w.committed += 1;
+      if (record.attestations[id] !== undefined) w.revealed += 1;
+      byValidator.set(id, w);
+    }
+  }
+  const work = { committees: { size, openProofs: open.length, escalatedOpen: open.filter(([, r]) => r.escalatedHeight !== undefined).length }, byValidator };
+  workMemo.set(s, work);
+  return work;
+}
+
 function validatorsView(s: LedgerState): ValidatorsResponse {
+  const work = committeeWork(s);
   return {
     height: s.chain.height,
+    ...(work ? { committees: work.committees } : {}),
     validators: listValidators(s).map((v) => ({
       id: v.id,
       publicKey: v.publicKey,
@@ -283,6 +334,7 @@ function validatorsView(s: LedgerState): ValidatorsResponse {
       lastSignedHeight: v.lastSignedHeight ?? null,
       ...(v.address !== undefined ? { address: v.address } : {}),
       ...(v.feesEarned !== undefined ? { feesEarned: v.feesEarned } : {}),
+      ...(work ? { committee: work.byValidator.get(v.id) ?? { seats: 0, committed: 0, revealed: 0 } } : {}),
     })),
   };
 }

@@ -15,6 +15,7 @@ const StatusView = z.object({
   height: z.number().int().nonnegative(),
   commitLatencyMs: z.object({ avg: z.number().nullable() }),
   z3Version: z.string(),
+  proofs: z.object({ verified: z.number().int().nonnegative() }).optional(),
 });
 const BlockView = z.object({ height: z.number().int(), hash: z.string(), certificate: z.object({ round: z.number().int().nonnegative() }), txs: z.array(z.unknown()) });
 const ValidatorsView = z.object({
@@ -23,7 +24,7 @@ const ValidatorsView = z.object({
     accuracy: z.object({ ratio: z.number().nullable() }),
   })),
 });
-const ProofView = z.object({ status: z.string(), verdict: z.string().optional(), height: z.number().optional() });
+const ProofView = z.object({ status: z.string(), verdict: z.string().optional(), height: z.number().optional(), escalated: z.boolean().optional() });
 
 /** A proof accepted (202) during the run, and which corpus proof it varies. */
 export interface SubmittedProof {
@@ -38,6 +39,7 @@ async function pollNode(st: RunState, n: TestnetNode, say: (line: string) => voi
     n.height = s.data.height;
     n.latencyAvgMs = s.data.commitLatencyMs.avg;
     st.z3Version = s.data.z3Version;
+    countVerified(n, s.data.proofs?.verified);
     const target = st.catchUp.get(n.index);
     if (target !== undefined && n.height >= target) {
       st.catchUp.delete(n.index);
@@ -57,6 +59,13 @@ async function pollNode(st: RunState, n: TestnetNode, say: (line: string) => voi
     n.rssSum += rss;
     n.rssCount++;
   }
+}
+
+/** Add a node's new verifications; a restarted process counts from 0 again. */
+function countVerified(n: TestnetNode, verified: number | undefined): void {
+  if (verified === undefined) return;
+  n.verified += verified >= n.verifiedLast ? verified - n.verifiedLast : verified;
+  n.verifiedLast = verified;
 }
 
 /** Poll every live node once and advance the network height (and when each new height was first seen). */
@@ -89,17 +98,23 @@ export interface ProofFates {
   notFinal: Map<string, number>;
   /** Sum over included proofs of how many heights ago they were included. */
   includedAgeSum: number;
+  /** Proofs in a block (included or final). */
+  onChain: number;
+  /** Of those, the ones a verification committee escalated to the whole set (networks with committees). */
+  escalated: number;
 }
 
 const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
 
 /** Ask `reference` about every submitted proof (8 at a time). */
 export async function measureProofs(reference: TestnetNode | undefined, submitted: readonly SubmittedProof[], base: readonly BaseProof[], maxHeight: number): Promise<ProofFates> {
-  const f: ProofFates = { finalized: 0, verdicts: new Map(), mismatches: new Map(), notFinal: new Map(), includedAgeSum: 0 };
+  const f: ProofFates = { finalized: 0, verdicts: new Map(), mismatches: new Map(), notFinal: new Map(), includedAgeSum: 0, onChain: 0, escalated: 0 };
   if (reference === undefined) return f;
   await pool(submitted, 8, async (s) => {
     const r = await getJson(`${reference.proc.url}/proofs/${s.id}`, 5000);
     const v = r?.status === 200 ? ProofView.safeParse(r.body) : null;
+    if (v?.success && v.data.height !== undefined) f.onChain++;
+    if (v?.success && v.data.escalated === true) f.escalated++;
     if (!v?.success || v.data.status !== 'final') {
       bump(f.notFinal, v?.success ? v.data.status : r === null ? 'no answer' : `HTTP ${r.status}`);
       if (v?.success && v.data.status === 'included' && v.data.height !== undefined) f.includedAgeSum += maxHeight - v.data.height;

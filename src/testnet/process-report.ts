@@ -2,7 +2,7 @@
  * Report assembly of a process-mode run: what was measured (run state, load, proof fates, block comparison)
  * becomes a `TestnetRun` for `buildReport`, the mode's own figures, and the issues found on the way.
  */
-import type { FaultKind, MisbehaviourOutcome, ProcessModeFigures, TestnetRun } from './report.js';
+import type { CommitteeOutcome, FaultKind, MisbehaviourOutcome, ProcessModeFigures, TestnetRun } from './report.js';
 import type { LoadOutcome } from './process-load.js';
 import type { BlockComparison, ProofFates, ValidatorAtEnd } from './process-measure.js';
 import type { RunState, TestnetNode } from './process-run-state.js';
@@ -13,6 +13,8 @@ export interface MeasuredRun {
     nodes: number; stakePerNode: number; durationMs: number; seed: number; faults: ReadonlySet<FaultKind>; proofsPerSec: number; blockIntervalMs: number; workersPerNode: number;
     /** --misbehave flags: validator and `KIND[@HEIGHT]`. */
     misbehave?: readonly MisbehaveFlag[];
+    /** Genesis committee_size (0 or absent: every validator verifies every proof). */
+    committeeSize?: number;
   };
   st: RunState;
   nodes: readonly TestnetNode[];
@@ -104,6 +106,16 @@ function commitLatencyAvg(nodes: readonly TestnetNode[]): number | null {
   return from.length === 0 ? null : from.reduce((a, n) => a + n.latencyAvgMs!, 0) / from.length;
 }
 
+/** What the committees did: escalations (GET /proofs/:id on the reference node) and each validator's Z3 work. */
+export function committeeOutcome(m: MeasuredRun): CommitteeOutcome {
+  return {
+    size: m.o.committeeSize ?? 0,
+    proofsOnChain: m.fates.onChain,
+    escalated: m.fates.escalated,
+    verifications: m.nodes.map((n) => ({ nodeId: n.proc.id, verified: n.verified })),
+  };
+}
+
 /** The run for `buildReport`, with the mode's figures. */
 export function assembleRun(m: MeasuredRun): { run: TestnetRun; details: ProcessModeFigures } {
   const { o, st } = m;
@@ -117,7 +129,9 @@ export function assembleRun(m: MeasuredRun): { run: TestnetRun; details: Process
       kind: 'processes',
       wallMs: m.wallMs,
       workload: `${m.baseCount} real SMT-LIB proofs from proofs/ submitted over HTTP POST /proofs as ${m.scheduledCount} distinct proofs (Poisson, ${o.proofsPerSec}/s, seed ${o.seed}, round robin over the live${(o.misbehave ?? []).length > 0 ? ' honest' : ''} validators); ${m.load.submitted.length} accepted (202), ${m.load.refused} refused; final verdicts: ${verdictText}`,
-      verifier: `real Z3 (${st.z3Version}) in every validator process (${o.workersPerNode} worker(s) each): every validator verifies every proof and attests its verdict on chain; finality by the ledger at > 2/3 of the stake`,
+      verifier: (o.committeeSize ?? 0) > 0
+        ? `real Z3 (${st.z3Version}) in every validator process (${o.workersPerNode} worker(s) each): each proof is verified by its committee of ${o.committeeSize} drawn by stake from its block's VRF output (the whole set when a committee reaches no verdict); finality by the ledger at > 2/3 of the committee's stake`
+        : `real Z3 (${st.z3Version}) in every validator process (${o.workersPerNode} worker(s) each): every validator verifies every proof and attests its verdict on chain; finality by the ledger at > 2/3 of the stake`,
       details,
     },
     numNodes: o.nodes,
@@ -138,6 +152,7 @@ export function assembleRun(m: MeasuredRun): { run: TestnetRun; details: Process
     faultsUnsupported: m.faultsUnsupported,
     misbehaviour: misbehaviourOutcome(o.misbehave ?? [], m.blocks, m.validators),
     validators: m.validators.map((v) => ({ nodeId: v.nodeId, stake: v.stake, rewards: v.rewards, accuracy: v.accuracy, jailed: v.jailed })),
+    ...((o.committeeSize ?? 0) > 0 ? { committees: committeeOutcome(m) } : {}),
   };
   return { run, details };
 }

@@ -16,6 +16,10 @@ export interface TestnetNode {
   rssMbMax: number;
   rssSum: number;
   rssCount: number;
+  /** Z3 verifications this validator made (GET /status proofs.verified), summed over its restarts (each starts at 0). */
+  verified: number;
+  /** The last proofs.verified seen from its current process. */
+  verifiedLast: number;
 }
 
 /** The running figures of one run (times on the performance.now() clock). */
@@ -42,7 +46,7 @@ export interface RunState {
 
 /** The nodes of a started cluster, nothing measured yet. */
 export function testnetNodes(procs: readonly ValidatorProcess[]): TestnetNode[] {
-  return procs.map((proc, k) => ({ index: k + 1, proc, height: 0, latencyAvgMs: null, rssMbMax: 0, rssSum: 0, rssCount: 0 }));
+  return procs.map((proc, k) => ({ index: k + 1, proc, height: 0, latencyAvgMs: null, rssMbMax: 0, rssSum: 0, rssCount: 0, verified: 0, verifiedLast: 0 }));
 }
 
 /** A run starting now for `durationMs`, ended by `signal`. */

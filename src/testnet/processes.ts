@@ -111,6 +111,8 @@ export interface ProcessTestnetOptions {
   keep: boolean;
   /** Validators started with `--misbehave SPEC` (the genesis is a test network: validatorSeed sets testnet). */
   misbehave?: readonly MisbehaveFlag[];
+  /** Genesis committee_size (with proposer_election vrf); 0 or absent: every validator verifies every proof. */
+  committeeSize?: number;
   signal: AbortSignal;
   /** Progress lines (the CLI prints them). */
   say: (line: string) => void;
@@ -121,6 +123,8 @@ export interface ProcessTestnetResult {
   details: ProcessModeFigures;
   /** Extra issues (verdicts that differ from the manifest, nodes that exited on their own). */
   issues: string[];
+  /** Z3 verifications each validator made during the run (GET /status proofs.verified, summed over restarts). */
+  verifications: { nodeId: string; verified: number }[];
 }
 
 /** SIGKILL every validator process still running (synchronous: safe in a process 'exit' handler). */
@@ -147,7 +151,9 @@ function honestOf(nodes: readonly TestnetNode[], misbehave: readonly MisbehaveFl
 
 /** Supervision: the genesis, then N validators on free loopback ports, healthy on return (logs in <dir>/logs). */
 async function startValidators(o: ProcessTestnetOptions, dir: string): Promise<LocalCluster> {
-  const genesis = await makeClusterGenesis(o.root, dir, validatorSeed(o.nodes, o.stakePerNode));
+  const size = o.committeeSize ?? 0;
+  const committees = size > 0 ? { params: { proposer_election: 'vrf', committee_size: size } } : {};
+  const genesis = await makeClusterGenesis(o.root, dir, validatorSeed(o.nodes, o.stakePerNode, committees));
   mkdirSync(path.join(dir, 'logs'));
   const logOf = (id: string) => ({ file: path.join(dir, 'logs', `${id}.log`) });
   return startLoopbackCluster({
@@ -227,7 +233,7 @@ export async function runProcessTestnet(o: ProcessTestnetOptions): Promise<Proce
     };
     const { run, details } = assembleRun(measured);
     ok = true;
-    return { run, details, issues: runIssues(measured) };
+    return { run, details, issues: runIssues(measured), verifications: nodes.map((n) => ({ nodeId: n.proc.id, verified: n.verified })) };
   } catch (err) {
     throw asTestnetError(err);
   } finally {

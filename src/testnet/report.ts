@@ -50,6 +50,23 @@ export interface TestnetRun {
   misbehaviour?: MisbehaviourOutcome;
   /** Processes mode: the validator set at the end of the run (GET /validators on an honest node). */
   validators?: readonly ValidatorOutcome[];
+  /** Processes mode with --committee-size > 0: what the verification committees did. */
+  committees?: CommitteeOutcome;
+}
+
+/**
+ * Verification committees in a run (genesis committee_size > 0): how much Z3 work each validator did, beside what
+ * every-validator mode asks of each (every proof on chain).
+ */
+export interface CommitteeOutcome {
+  /** Genesis committee_size. */
+  size: number;
+  /** Proofs in a block at the end of the run (included or final), on the reference node. */
+  proofsOnChain: number;
+  /** Of those, the ones whose committee reached no > 2/3 verdict and went to the whole set. */
+  escalated: number;
+  /** Z3 verifications each validator made during the run (its GET /status proofs.verified, summed over restarts). */
+  verifications: readonly { nodeId: string; verified: number }[];
 }
 
 /** Who misbehaved on purpose (`--misbehave node_2:double-sign`), and the evidence, slashing and jailing on chain. */
@@ -151,6 +168,19 @@ export const testnetReportSchema = z.object({
     slashed: z.array(z.object({ node_id: z.string(), amount: count }).strict()).optional(),
     jailed: z.array(z.string()).optional(),
   }),
+  // Processes mode with --committee-size (absent without committees): docs/TESTNETS.md "Committees in the report".
+  committees: z.object({
+    committee_size: count,
+    proofs_on_chain: count,
+    escalations: count,
+    verifications_per_validator: z.record(z.string(), count),
+    verifications_per_validator_avg: num.nonnegative(),
+    /** What each validator verifies in every-validator mode (committee_size 0): every proof on chain. */
+    every_validator_mode_per_validator: count,
+    /** verifications_per_validator_avg / every_validator_mode_per_validator (null before any proof), and the ideal committee_size / validators. */
+    share_of_every_validator_mode: num.nonnegative().nullable(),
+    ideal_share: num.nonnegative(),
+  }).strict().optional(),
   // Processes mode: the validator set at the end of the run (GET /validators).
   validators: z.array(z.object({ node_id: z.string(), stake: num.nonnegative(), rewards: num.nonnegative(), accuracy: num.min(0).max(1).nullable(), jailed: z.boolean() }).strict()).optional(),
 });
@@ -266,10 +296,30 @@ export function buildReport(run: TestnetRun): TestnetReport {
       ...misbehaviourFields(run.misbehaviour),
     },
   };
+  if (run.committees !== undefined) report.committees = committeesSection(run.committees, run.numNodes);
   if (run.validators !== undefined) {
     report.validators = run.validators.map((v) => ({ node_id: v.nodeId, stake: v.stake, rewards: v.rewards, accuracy: v.accuracy === null ? null : round(v.accuracy, 4), jailed: v.jailed }));
   }
   return report;
+}
+
+/**
+ * The report's committees section. CHALLENGES: when the ledger records challenges of committee verdicts (a
+ * challenge tx; its proof-record fields are not settled yet), count them here (challenged, upheld, overturned,
+ * members slashed) from GET /proofs/:id, as `escalated` is counted by measureProofs.
+ */
+function committeesSection(c: CommitteeOutcome, validators: number): NonNullable<TestnetReport['committees']> {
+  const avg = c.verifications.length === 0 ? 0 : c.verifications.reduce((a, v) => a + v.verified, 0) / c.verifications.length;
+  return {
+    committee_size: c.size,
+    proofs_on_chain: c.proofsOnChain,
+    escalations: c.escalated,
+    verifications_per_validator: Object.fromEntries(c.verifications.map((v) => [v.nodeId, v.verified])),
+    verifications_per_validator_avg: round(avg, 2),
+    every_validator_mode_per_validator: c.proofsOnChain,
+    share_of_every_validator_mode: c.proofsOnChain === 0 ? null : round(avg / c.proofsOnChain, 3),
+    ideal_share: validators === 0 ? 0 : round(Math.min(1, c.size / validators), 3),
+  };
 }
 
 function misbehaviourFields(mb: MisbehaviourOutcome | undefined): Partial<TestnetReport['faults']> {

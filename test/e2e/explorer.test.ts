@@ -104,6 +104,9 @@ describe.skipIf(!chromiumPath)('web explorer in headless Chromium', () => {
     const { validators } = await api('/validators', ValidatorsResponse);
     const table = page.getByRole('table', { name: 'The validator set' });
     await expect.poll(() => table.locator('tbody tr').count()).toBe(validators.length);
+    // no committee_size in this genesis: every validator verifies, and the table has no committee column
+    expect(await page.getByTestId('verifiers').textContent()).toBe('Every validator verifies every proof (this network has no verification committees).');
+    expect(await table.getByRole('columnheader', { name: 'Committee' }).count()).toBe(0);
     for (const v of validators) {
       const row = table.getByRole('row', { name: new RegExp(`^${v.id} `) });
       const text = (await row.textContent())!;
@@ -131,6 +134,8 @@ describe.skipIf(!chromiumPath)('web explorer in headless Chromium', () => {
 
     // The claim and script, as text; who attested what, as the blocks after its own have it.
     expect(await page.getByTestId('proof-script').textContent()).toBe(script);
+    expect(await page.locator('.facts').first().textContent()).toContain('Verified byevery validator (this network has no verification committees)');
+    expect(await page.getByRole('region', { name: 'Verification committee' }).count()).toBe(0);
     const attested = page.getByRole('table', { name: /Verdicts attested/ }).locator('tbody tr');
     await expect.poll(() => attested.count()).toBeGreaterThanOrEqual(3);
     for (const row of await attested.allTextContents()) expect(row).toMatch(/valid/);

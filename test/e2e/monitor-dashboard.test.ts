@@ -169,6 +169,13 @@ describe.skipIf(!hasTmux)('live dashboard in a real terminal (tmux)', () => {
     await nodes[1]!.start();
     screen = await waitFor([/Active Nodes: 4\/4/, /node_2 +(recovering|up)/]);
     await waitFor(/Status: 🟢 HEALTHY/);
+    // the network turns out to have verification committees: the leaderboard gains their column and line
+    for (const n of nodes) {
+      n.state.committees = { size: 2, openProofs: 6, escalatedOpen: 1 };
+      n.state.validators = n.state.validators.map((v, i) => ({ ...v, committee: { seats: 3 + i, committed: 3, revealed: 2 } }));
+    }
+    screen = await waitFor([/Rank +Node ID +Rounds +Accuracy +Rewards +Committee/, /Verification committees: 2 of 4 validators verify each proof; 6 open proof\(s\), 1 escalated to every validator/]);
+    expect(screen).toMatch(/🥇 1 +node_1 +35 +100\.0% +350\.00 +3 seats, 2 revealed/);
     execFileSync('tmux', ['send-keys', '-t', session, 'q']);
     const deadline = Date.now() + 5000;
     let alive = true;

@@ -16,10 +16,11 @@ import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
 import { createLedgerApp } from '../../src/core/ledger/app.js';
 import { genesisState } from '../../src/core/ledger/genesis.js';
 import { applyBlock } from '../../src/core/ledger/apply.js';
-import type { LedgerState } from '../../src/core/ledger/state.js';
+import { getProof, type LedgerState } from '../../src/core/ledger/state.js';
+import type { Tx } from '../../src/core/types/index.js';
 import { createMempool } from '../../src/core/pool/mempool.js';
 import { createTxPool } from '../../src/core/pool/tx-pool.js';
-import { proofId } from '../../src/core/types/proof.js';
+import { proofId, type AttestedVerdict } from '../../src/core/types/proof.js';
 import type { ProofStatus, StoredBlock } from '../../src/ports/block-store.js';
 import { silentLog } from '../../src/ports/log.js';
 import type { PeerInfo } from '../../src/ports/transport.js';
@@ -29,10 +30,8 @@ import { defaultLocalConfig } from '../../src/node/config.js';
 import { NodeError } from '../../src/node/errors.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { commitTx, keyFor, makeBlock, makeGenesis, proofN, revealTx } from './ledger-fixtures.js';
-import { getProof } from '../../src/core/ledger/state.js';
 import { challengeSignBytes } from '../../src/core/ledger/sign-bytes.js';
 import { sign } from '../../src/crypto/ed25519.js';
-import type { Tx } from '../../src/core/types/tx.js';
 
 const { doc } = makeGenesis();
 const config = defaultLocalConfig(1, 4);
@@ -115,14 +114,44 @@ describe('API views', () => {
     expect(await views.deps.getBlock(3)).toBeNull();
   });
 
-  it('shows an included proof\'s verification committee on a network with committees', async () => {
-    const committees = makeGenesis({ validators: 8, params: { proposer_election: 'vrf', committee_size: 4 } }).doc;
-    const s0 = genesisState(committees);
-    const { views } = setup({ appState: applyBlock(s0, makeBlock(s0, [{ type: 'submit', proof: proofN(1) }])) });
-    const view = ProofStatusResponse.parse(await views.deps.getProof(proofId(proofN(1))));
-    expect(view).toMatchObject({ status: 'included', height: 1 });
-    expect(view.status === 'included' && view.committee).toHaveLength(4);
+  it('shows a proof\'s committee (members, stakes, who committed and revealed what) and whether it escalated; /validators each one\'s committee work', async () => {
+    const W = 8;
+    const { doc: cdoc, keys } = makeGenesis({ validators: 8, params: { proposer_election: 'vrf', committee_size: 4, verdict_window_blocks: W } });
+    const id = proofId(proofN(1));
+    const step = (s: LedgerState, txs: Tx[]) => applyBlock(s, makeBlock(s, txs));
+    let s = step(genesisState(cdoc), [{ type: 'submit', proof: proofN(1) }]);
+    const members = Object.keys(getProof(s, id)!.committee!).sort();
+    const split = (v: string): AttestedVerdict => (members.indexOf(v) < 2 ? 'valid' : 'invalid');
+    s = step(s, members.map((v) => commitTx(cdoc, v, keys.get(v)!, [{ proofId: id, verdict: split(v) }])));
+    s = step(s, members.slice(0, 3).map((v) => revealTx(cdoc, v, keys.get(v)!, [{ proofId: id, verdict: split(v) }])));
+
+    let view = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
+    expect(view).toMatchObject({ status: 'included', height: 1, committee: members, escalated: false });
     expect(view).not.toHaveProperty('escalatedHeight');
+    expect(view.status === 'included' && view.committeeMembers).toEqual(members.map((m, i) => ({ id: m, stake: 10000, committed: true, revealed: i < 3 ? split(m) : null })));
+    const vs = ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators());
+    expect(vs.committees).toEqual({ size: 4, openProofs: 1, escalatedOpen: 0 });
+    for (const v of vs.validators) expect(v.committee).toEqual(members.includes(v.id) ? { seats: 1, committed: 1, revealed: members.indexOf(v.id) < 3 ? 1 : 0 } : { seats: 0, committed: 0, revealed: 0 });
+
+    // 2 valid against 1 invalid of 4 equal stakes: no > 2/3, so at its window's end the whole set takes it
+    while (s.chain.height < 1 + W) s = step(s, []);
+    view = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
+    expect(view).toMatchObject({ status: 'included', committee: members, escalated: true, escalatedHeight: 1 + W });
+    expect(ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators()).committees).toEqual({ size: 4, openProofs: 1, escalatedOpen: 1 });
+    // closed: the ledger dropped the committee; that it escalated stays
+    while (s.chain.height < 1 + 2 * W) s = step(s, []);
+    view = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
+    expect(view).toMatchObject({ status: 'final', verdict: 'undecided', escalated: true, escalatedHeight: 1 + W });
+    expect(view).not.toHaveProperty('committee');
+  });
+
+  it('every-validator mode (committee_size 0): the proof and /validators answers carry no committee field, as before committees', async () => {
+    const s0 = genesisState(doc);
+    const { views } = setup({ appState: applyBlock(s0, makeBlock(s0, [{ type: 'submit', proof: proofN(1) }])) });
+    expect(Object.keys((await views.deps.getProof(proofId(proofN(1))))!).sort()).toEqual(['height', 'id', 'status']);
+    const vs = await views.deps.getValidators();
+    expect(Object.keys(vs).sort()).toEqual(['height', 'validators']);
+    for (const v of vs.validators) expect(v).not.toHaveProperty('committee');
   });
 
   it('a committee\'s verdict is `provisional` (with challengeUntil) while it can be challenged, `challenged` while the whole set verifies it, then `final` with the challenge\'s outcome', async () => {

@@ -188,6 +188,23 @@ describe('renderDashboardLines', () => {
     expect(text.some((l) => l.includes('EVIDENCE'))).toBe(false);
   });
 
+  it('committees (committee_size > 0): the leaderboard gains a Committee column and a committees line; without them it is as the seed\'s', () => {
+    const plain = renderDashboardLines(run([{ atMs: 0, nodes: [up('node_1')], validators: equal4 }])[0]!).map((l) => l.text);
+    expect(plain.some((l) => l.includes('Committee'))).toBe(false);
+    const seats: Record<string, { seats: number; committed: number; revealed: number }> = { node_1: { seats: 3, committed: 3, revealed: 2 }, node_4: { seats: 1, committed: 0, revealed: 0 } };
+    const withCommittees: ValidatorsResponse = {
+      ...equal4, committees: { size: 2, openProofs: 2, escalatedOpen: 1 },
+      validators: equal4.validators.map((v) => ({ ...v, committee: seats[v.id] ?? { seats: 0, committed: 0, revealed: 0 } })),
+    };
+    const [s] = run([{ atMs: 0, nodes: [up('node_1')], validators: withCommittees }]);
+    expect(s!.committees).toEqual({ size: 2, validators: 4, openProofs: 2, escalatedOpen: 1 });
+    const text = renderDashboardLines(s!).map((l) => l.text);
+    expect(text).toContain('  Rank   Node ID         Rounds     Accuracy    Rewards   Committee');
+    expect(text).toContain('  🥇 1   node_4          13         90.0%       400.00    1 seats, 0 revealed');
+    expect(text).toContain('     4   node_1          10         90.0%       100.00    3 seats, 2 revealed');
+    expect(text).toContain('  Verification committees: 2 of 4 validators verify each proof; 2 open proof(s), 1 escalated to every validator');
+  });
+
   it('sparkline spans low to high', () => {
     expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8])).toBe('▁▂▃▄▅▆▇█');
     expect(sparkline([])).toBe('');

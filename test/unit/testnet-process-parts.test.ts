@@ -7,6 +7,7 @@ import { ValidatorProcess } from '../../src/cluster/validator-process.js';
 import { crashCount, pickVictim } from '../../src/testnet/process-crash.js';
 import { assembleRun, longestStall, misbehaviourOutcome, runIssues, type MeasuredRun } from '../../src/testnet/process-report.js';
 import { chooseMode } from '../../src/testnet/processes.js';
+import { buildReport, testnetReportSchema } from '../../src/testnet/report.js';
 import { newRunState, testnetNodes } from '../../src/testnet/process-run-state.js';
 import { createRandom } from '../../src/testnet/workload.js';
 
@@ -53,7 +54,7 @@ describe('process-mode report assembly', () => {
       o: { nodes: 3, stakePerNode: 10, durationMs: 10_000, seed: 5, faults: new Set(['crash', 'partition']), proofsPerSec: 1, blockIntervalMs: 1000, workersPerNode: 1 },
       st, nodes, endAt: st.t0 + 10_000, wallMs: 15_000, startupMs: 3000, baseCount: 12, scheduledCount: 9,
       load: { submitted: [{ id: 'a', baseIndex: 0 }, { id: 'b', baseIndex: 1 }], refused: 1, refusals: new Map([['PROOF_TOO_LARGE', 1]]) },
-      fates: { finalized: 1, verdicts: new Map([['valid', 1]]), mismatches: new Map([['p: final verdict invalid, manifest expects valid', 1]]), notFinal: new Map([['included', 1]]), includedAgeSum: 3 },
+      fates: { finalized: 1, verdicts: new Map([['valid', 1]]), mismatches: new Map([['p: final verdict invalid, manifest expects valid', 1]]), notFinal: new Map([['included', 1]]), includedAgeSum: 3, onChain: 2, escalated: 0 },
       referenceId: 'node_1', blocks: { liveCount: 2, common: 11, divergences: [], viewChanges: 2, evidenceCommitted: 0 }, validators: [], faultsUnsupported: ['partition'], dataDir: null,
     };
   }
@@ -97,6 +98,21 @@ describe('process-mode report assembly', () => {
       { nodeId: 'node_1', stake: 10_000, rewards: 5, accuracy: null, jailed: false },
       { nodeId: 'node_2', stake: 9025, rewards: 1, accuracy: null, jailed: true },
     ]);
+  });
+
+  it('committees: the report gains a committees section (size, escalations, Z3 verifications per validator beside every-validator mode); without them the report is as it was', () => {
+    const m = measured();
+    const plain = buildReport(assembleRun(m).run);
+    expect(plain).not.toHaveProperty('committees');
+    expect(plain.mode.kind === 'processes' && plain.mode.verifier).toContain('every validator verifies every proof');
+    m.nodes.forEach((n, i) => (n.verified = [6, 4, 2][i]!));
+    const report = buildReport(assembleRun({ ...m, o: { ...m.o, committeeSize: 2 }, fates: { ...m.fates, onChain: 6, escalated: 1 } }).run);
+    expect(testnetReportSchema.parse(report)).toEqual(report);
+    expect(report.committees).toEqual({
+      committee_size: 2, proofs_on_chain: 6, escalations: 1, verifications_per_validator: { node_1: 6, node_2: 4, node_3: 2 },
+      verifications_per_validator_avg: 4, every_validator_mode_per_validator: 6, share_of_every_validator_mode: 0.667, ideal_share: 0.667,
+    });
+    expect(report.mode.kind === 'processes' && report.mode.verifier).toContain('committee of 2');
   });
 
   it('--misbehave runs real processes: auto picks them, simulation is refused', () => {

@@ -105,16 +105,22 @@ export const validators = {
     if (status !== 200) throw new Error(errorText(body, status));
     return body;
   },
-  render({ height, validators: list }, cfg) {
+  render({ height, validators: list, committees }, cfg) {
+    // Networks with verification committees add a column: each validator's seats on open proofs' committees.
     const rows = list.map((v) => [
       String(v.id), fmtInt(v.stake), fmtInt(v.rewards), fmtInt(v.balance),
       v.accuracy.ratio === null ? '–' : `${(v.accuracy.ratio * 100).toFixed(1)}% (${v.accuracy.matched}/${v.accuracy.compared})`,
       fmtInt(v.accuracy.abstained), fmtInt(v.accuracy.missed), v.jailed ? badge('jailed') : 'no', signing(v.lastSignedHeight, height, cfg),
+      ...(committees ? [v.committee ? `${fmtInt(v.committee.seats)} seats, ${fmtInt(v.committee.committed)} committed, ${fmtInt(v.committee.revealed)} revealed` : '–'] : []),
     ]);
+    const headers = ['Validator', 'Stake', 'Rewards', 'Balance', 'Accuracy', 'Abstained', 'Missed', 'Jailed', 'Signing', ...(committees ? ['Committee'] : [])];
     return [
       h('h1', { tabindex: '-1' }, 'Validators'),
       h('p', null, `${list.length} validators at height ${fmtInt(height)}. Accuracy: verdicts that matched the final one, of those compared.`),
-      table('The validator set', ['Validator', 'Stake', 'Rewards', 'Balance', 'Accuracy', 'Abstained', 'Missed', 'Jailed', 'Signing'], rows, 'no validator'),
+      h('p', { 'data-testid': 'verifiers' }, committees
+        ? `Verification committees: each proof is verified by ${committees.size} validators drawn by stake from its block's VRF output; ${fmtInt(committees.openProofs)} proofs are open (${fmtInt(committees.escalatedOpen)} escalated to every validator). Committee: seats on open proofs' committees, and of those committed and revealed; accuracy and missed count committee work.`
+        : 'Every validator verifies every proof (this network has no verification committees).'),
+      table('The validator set', headers, rows, 'no validator'),
     ];
   },
 };

@@ -32,7 +32,9 @@ export const proof = {
           ['Submitted in block', s.height ? link(`/blocks/${s.height}`, String(s.height)) : '–'],
           ['Final in block', s.finalHeight ? link(`/blocks/${s.finalHeight}`, String(s.finalHeight)) : '–'],
           ...(s.code ? [['Reason', `${s.code}: ${s.message}`]] : []),
+          ...(s.height ? [['Verified by', verifiedBy(s)]] : []),
         ])),
+      s.escalated !== undefined ? committeeSection(s) : null,
       data.submitted ? claimSection(data.submitted) : null,
       data.attestations ? section('Attestations', table(`Verdicts attested in blocks ${data.scanned[0]} to ${data.scanned[1]}`, ['Validator', 'Verdict', 'Block'],
         data.attestations.map((a) => [a.validator, badge(a.verdict), link(`/blocks/${a.height}`, String(a.height))]), 'none yet')) : null,
@@ -40,6 +42,32 @@ export const proof = {
     ];
   },
 };
+
+/**
+ * Who verifies the proof: every validator on a network without committees (GET /proofs/:id then carries no
+ * `escalated`), else its committee, or every validator once the committee escalated it.
+ */
+function verifiedBy(s) {
+  if (s.escalated === undefined) return 'every validator (this network has no verification committees)';
+  if (s.escalated) return ['every validator: ', badge('escalated'), ` at block ${fmtInt(s.escalatedHeight)}, its committee reached no verdict of more than 2/3 of its stake`];
+  return s.committee ? `its committee of ${s.committee.length} (below)` : 'its committee';
+}
+
+/**
+ * The proof's verification committee: each member's stake, commitment and revealed verdict while the proof's
+ * window is open (the ledger drops the committee when the window closes). CHALLENGES: when the ledger records
+ * challenges of a committee's verdict, show them here (who challenged, at which block, the outcome, members slashed).
+ */
+function committeeSection(s) {
+  const members = s.committeeMembers ?? [];
+  const total = members.reduce((sum, m) => sum + m.stake, 0);
+  const explain = s.committeeMembers
+    ? h('p', null, `Drawn by stake from the VRF output of block ${fmtInt(s.height)}. The verdict is final when members holding more than 2/3 of the committee's stake (${fmtInt(total)}) reveal the same one${s.escalated ? '; escalated, every validator now commits and reveals, and the whole set\'s stake decides' : ''}.`)
+    : h('p', null, `The ledger dropped this proof's committee when its verdict window closed${s.escalated ? ' (it had escalated to every validator)' : ''}; its verdict and receipt stay.`);
+  return section('Verification committee', explain,
+    s.committeeMembers ? table(`Committee of this proof (${members.length} members)`, ['Validator', 'Stake', 'Committed', 'Revealed'],
+      members.map((m) => [m.id, fmtInt(m.stake), m.committed ? 'yes' : 'not yet', m.revealed ? badge(m.revealed) : 'not yet'])) : null);
+}
 
 /** The submit tx of proof `id` in the block at `height` (found by recomputing each submit's id), or null. */
 async function submittedProof(height, id) {
