@@ -18,7 +18,7 @@ import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX, MEMPOOL_TA
 import { encodeProof, proofId, type Proof, type ProofPayment } from '../types/proof.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify } from '../../crypto/ed25519.js';
-import type { Afford, Mempool, MempoolAddResult, MempoolDrop, MempoolEntry } from '../../ports/mempool.js';
+import type { Afford, BudgetLimit, Mempool, MempoolAddResult, MempoolDrop, MempoolEntry } from '../../ports/mempool.js';
 
 /** The admission check at the door: ok, or a stable code and a message a person can act on. */
 export type AdmitProof = (proof: Proof) => { ok: true } | { ok: false; code: string; message: string };
@@ -214,17 +214,21 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
     },
     has: (id) => slots.byId.has(id),
     get: (id) => slots.byId.get(id)?.entry,
-    take(limitCount: number, limitBytes: number): MempoolEntry[] {
+    take(limitCount: number, limitBytes: number, limitBudget?: BudgetLimit): MempoolEntry[] {
       const out: MempoolEntry[] = [];
       let taken = 0;
+      let budget = 0;
       let scanned = 0;
       for (const { entry } of slots.order) {
         if (out.length >= limitCount || scanned >= MEMPOOL_TAKE_SCAN_MAX) break;
         scanned++;
         // Skip, do not stop: one large entry at the head must not keep every smaller one behind it out.
         if (taken + entry.bytes > limitBytes) continue;
+        const cost = limitBudget === undefined ? 0 : limitBudget.of(entry.proof);
+        if (limitBudget !== undefined && budget + cost > limitBudget.max) continue;
         out.push(entry);
         taken += entry.bytes;
+        budget += cost;
       }
       return out;
     },
