@@ -12,6 +12,10 @@
  *     paying twice the least fee, while another client floods 10x the verification limit (trivial proofs at the
  *     least fee), then while another submits proofs at the largest budget (rlimit_max, work Z3 cannot finish in it)
  *     at 10x the rate the network can verify them; each next to the unloaded figure of phase 3 (goal: at most 2x).
+ *     The fee networks set the verification budget new genesis files get (block_rlimit_max, ATTACK_PARAMS);
+ *     `--attack-params '{"block_rlimit_max":0}'` runs them without it. `--only-attacks` runs phase 4 alone, taking
+ *     the unloaded figure on the same fee network before its attack; `--attack flood` or `max-budget` runs one.
+ *     The flood run prints where the honest proof's time went (inclusion, blocks to final, block intervals and sizes).
  * The last line is one JSON object.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -65,6 +69,13 @@ function maxBudgetProof(i: number): { smtlib: string; claim: 'sat' | 'unsat'; rl
 
 /** Large blocks and a long verdict window, so the bulk phases measure the network, not the window. */
 const BENCH_PARAMS = { block_proofs_max: 2048, verdict_window_blocks: 200 };
+
+/**
+ * Phase 4's fee networks: proof fees, and the verification budget a new genesis gets from config/validators.json
+ * (block_rlimit_max 50,000,000: ten proofs at the default rlimit, or one at rlimit_max; docs/LEDGER.md "Blocks").
+ * `--attack-params '{"block_rlimit_max":0}'` runs them without the budget (the rule absent, as before it).
+ */
+const ATTACK_PARAMS = { proof_fee_per_mrlimit: 10, proof_fee_min: 5, block_rlimit_max: 50_000_000 };
 
 /** The benchmark's validators take its single client's load (a node's default is a burst of 100, then 20/s). */
 const BENCH_CLIENT_LIMITS = { client_submits_per_second: 1_000_000, client_burst: 1_000_000 };
@@ -444,7 +455,7 @@ async function maxBudgetSeconds(): Promise<number> {
 
 /** The fee-charging network of phase 4: its genesis, its fee terms, and two funded accounts' secret keys. */
 async function feeNetwork(dir: string, extraParams: Record<string, unknown>): Promise<{ genesis: ClusterGenesis; honestKey: string; attackerKey: string; network: (url: string) => Promise<FeeNetwork> }> {
-  const params = { ...BENCH_PARAMS, proof_fee_per_mrlimit: 10, proof_fee_min: 5, ...extraParams };
+  const params = { ...BENCH_PARAMS, ...ATTACK_PARAMS, ...extraParams };
   const accounts = [{ name: 'honest', balance: 1_000_000_000 }, { name: 'attacker', balance: 1_000_000_000 }];
   mkdirSync(join(dir, 'fees'), { recursive: true });
   const genesis = await makeClusterGenesis(root, join(dir, 'fees'), validatorSeed(COUNT, 10000, { params, accounts }));

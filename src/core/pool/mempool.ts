@@ -221,6 +221,7 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
       let scanned = 0;
       for (const { entry } of slots.order) {
         if (out.length >= limitCount || scanned >= MEMPOOL_TAKE_SCAN_MAX) break;
+        if (limitBudget !== undefined && budget >= limitBudget.max) break; // full: nothing more fits
         scanned++;
         // Skip, do not stop: one large entry at the head must not keep every smaller one behind it out.
         if (taken + entry.bytes > limitBytes) continue;
