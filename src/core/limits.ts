@@ -85,6 +85,12 @@ export const SIM_LOAD_PROOFS_PER_SECOND_MAX = 10_000;
 
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;
+/**
+ * With a block budget (genesis block_rlimit_max), the mempool holds at most this many blocks of it (the sum of its
+ * entries' budgets): deeper, a proof would wait that many blocks anyway, so the door refuses the cheapest instead of
+ * admitting, storing and gossiping them to every node (issue 11, the flood).
+ */
+export const MEMPOOL_BACKLOG_BLOCKS = 64;
 export const MEMPOOL_BYTES_MAX = 256 * 1024 * 1024;
 /**
  * Mempool entries a proposer looks at when it takes proofs for a block: an entry that does not fit in the bytes

@@ -128,6 +128,22 @@ describe('block_rlimit_max: the proposer\'s candidates and the mempool under a f
     expect(taken.map((e) => e.id)).toEqual([proofId(proof(1, 9 * MR)), proofId(proof(3, MR))]);
   });
 
+  it('a backlog bound in budget (MEMPOOL_BACKLOG_BLOCKS blocks of it at the node): a flood past it is refused at the door, a proof paying more evicts the cheapest', () => {
+    // Room for 3 blocks of 10M: six proofs at the default budget.
+    const pool = createMempool({ admit: admitAll, nowMs: () => 0, price, budgetMax: 3 * limits.blockRlimitMax });
+    for (let i = 0; i < 6; i++) expect(pool.add(proof(i), 0, pay('f', 50)).ok).toBe(true);
+    expect(pool.add(proof(6), 0, pay('f', 50))).toMatchObject({ ok: false, code: 'MEMPOOL_FULL' });
+    // A small-budget proof at the same fee per budget does not fit either (a tie is not more).
+    expect(pool.add(proof(7, MR), 0, pay('f', 10))).toMatchObject({ ok: false, code: 'MEMPOOL_FULL' });
+    // Paying twice as much per budget: in, evicting one flood proof; a large-budget one evicts as many as it needs.
+    expect(pool.add(proof(8), 0, pay('h', 100))).toMatchObject({ ok: true, evicted: [{ fee: 50 }] });
+    expect(pool.add(proof(9, 5 * MR + 1), 0, pay('h', 200))).toMatchObject({ ok: true, evicted: [{ fee: 50 }, { fee: 50 }] });
+    expect(pool.size()).toBe(5);
+    // Without the bound (no block budget in the genesis), today's pool: count and bytes only.
+    const unbounded = createMempool({ admit: admitAll, nowMs: () => 0, price });
+    for (let i = 0; i < 7; i++) expect(unbounded.add(proof(i), 0, pay('f', 50)).ok).toBe(true);
+  });
+
   it('one function: the proposer\'s budget counts a proof as the ledger does (rlimit_default when it names none)', () => {
     const budget = blockBudget({ blockRlimitMax: 60 * MR, rlimitDefault: 3 * MR })!;
     expect(budget.max).toBe(60 * MR);
