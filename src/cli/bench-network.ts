@@ -12,6 +12,10 @@
  *     paying twice the least fee, while another client floods 10x the verification limit (trivial proofs at the
  *     least fee), then while another submits proofs at the largest budget (rlimit_max, work Z3 cannot finish in it)
  *     at 10x the rate the network can verify them; each next to the unloaded figure of phase 3 (goal: at most 2x).
+ *     The fee networks set the verification budget new genesis files get (block_rlimit_max, ATTACK_PARAMS);
+ *     `--attack-params '{"block_rlimit_max":0}'` runs them without it. `--only-attacks` runs phase 4 alone, taking
+ *     the unloaded figure on the same fee network before its attack; `--attack flood` or `max-budget` runs one.
+ *     The flood run prints where the honest proof's time went (inclusion, blocks to final, block intervals and sizes).
  * The last line is one JSON object.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,7 +30,7 @@ import { startLoopbackCluster } from '../cluster/local-cluster.js';
 import { requireJson, rssMb, sleep } from '../cluster/proc.js';
 import { payForProof, requiredProofFee, type FeeNetwork } from '../client/index.js';
 import type { SubmitProofBody } from '../api/schemas.js';
-import { PROOF_RLIMIT_MAX } from '../core/limits.js';
+import { PROOF_RLIMIT_DEFAULT, PROOF_RLIMIT_MAX } from '../core/limits.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const COUNT = 4;
@@ -40,7 +44,10 @@ const program = new Command()
   .option('--workers <n>', 'Z3 workers per validator', '2')
   .option('--batch-size <n>', 'proofs per POST /proofs/batch request in the batched ordering run', '64')
   .option('--attack-samples <n>', 'honest proofs timed under each attack (each waits at most 60 s)', '8')
-  .option('--no-attacks', 'skip phase 4 (finality under attack)');
+  .option('--no-attacks', 'skip phase 4 (finality under attack)')
+  .option('--only-attacks', 'run phase 4 alone: the unloaded figure is then taken on each fee network before its attack starts')
+  .option('--attack <names>', 'which attacks of phase 4, comma-separated: flood, max-budget', 'flood,max-budget')
+  .option('--attack-params <json>', 'extra genesis params for phase 4\'s fee networks, e.g. \'{"block_proofs_max":16}\'', '{}');
 
 
 function quantile(sorted: number[], q: number): number {
@@ -62,6 +69,13 @@ function maxBudgetProof(i: number): { smtlib: string; claim: 'sat' | 'unsat'; rl
 
 /** Large blocks and a long verdict window, so the bulk phases measure the network, not the window. */
 const BENCH_PARAMS = { block_proofs_max: 2048, verdict_window_blocks: 200 };
+
+/**
+ * Phase 4's fee networks: proof fees, and the verification budget a new genesis gets from config/validators.json
+ * (block_rlimit_max 50,000,000: ten proofs at the default rlimit, or one at rlimit_max; docs/LEDGER.md "Blocks").
+ * `--attack-params '{"block_rlimit_max":0}'` runs them without the budget (the rule absent, as before it).
+ */
+const ATTACK_PARAMS = { proof_fee_per_mrlimit: 10, proof_fee_min: 5, block_rlimit_max: 50_000_000 };
 
 /** The benchmark's validators take its single client's load (a node's default is a burst of 100, then 20/s). */
 const BENCH_CLIENT_LIMITS = { client_submits_per_second: 1_000_000, client_burst: 1_000_000 };
@@ -182,6 +196,9 @@ interface Opts {
   batchSize: string;
   attackSamples: string;
   attacks: boolean;
+  onlyAttacks?: boolean;
+  attack: string;
+  attackParams: string;
 }
 
 /** Submitted proofs committed into blocks of node_1 from `fromHeight` on, until `count` or 300 s after `t0`. */
@@ -266,6 +283,95 @@ async function singleFinality(net: Net, samples = 15, tag = 'single', pay: (body
   return single.sort((a, b) => a - b);
 }
 
+/** One honest proof's path: submit to included (ms, height), submit to final (ms, height). */
+interface ProofTrace {
+  includedMs: number;
+  includedHeight: number;
+  finalMs: number;
+  finalHeight: number;
+}
+
+/**
+ * Like singleFinality, recording when each proof was first seen included and at which heights (node_1's view);
+ * a proof not final within 60 s counts as 60 s.
+ */
+async function tracedFinality(net: Net, samples: number, tag: string, pay: (body: SubmitProofBody) => SubmitProofBody): Promise<ProofTrace[]> {
+  const traces: ProofTrace[] = [];
+  for (let i = 0; i < samples; i++) {
+    const ts = performance.now();
+    const { ids: [one] } = await submitAll([net.http[i % COUNT]!], [pay(trivialProof(i, tag))], 1);
+    const trace: ProofTrace = { includedMs: NaN, includedHeight: NaN, finalMs: NaN, finalHeight: NaN };
+    while (performance.now() - ts < 60_000) {
+      const s = (await requireJson(`${net.http[0]}/proofs/${one}`)) as { status: string; height?: number; finalHeight?: number };
+      if ((s.status === 'included' || s.status === 'final') && Number.isNaN(trace.includedMs)) {
+        trace.includedMs = performance.now() - ts;
+        trace.includedHeight = s.height ?? NaN;
+      }
+      if (s.status === 'final') {
+        trace.finalHeight = s.finalHeight ?? NaN;
+        break;
+      }
+      await sleep(10);
+    }
+    trace.finalMs = performance.now() - ts;
+    traces.push(trace);
+  }
+  return traces;
+}
+
+/** Samples node_1 while an attack runs: when each height was first seen, the verifier queue and the mempool size. */
+function networkSampler(url: string): { stop(): Promise<{ heightSeenMs: Map<number, number>; verifierQueue: number[]; mempool: number[] }> } {
+  let running = true;
+  const heightSeenMs = new Map<number, number>();
+  const verifierQueue: number[] = [];
+  const mempool: number[] = [];
+  const gauge = (text: string, name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  const done = (async () => {
+    let lastMetrics = 0;
+    while (running) {
+      const status = (await requireJson(`${url}/status`)) as { height: number };
+      if (!heightSeenMs.has(status.height)) heightSeenMs.set(status.height, performance.now());
+      if (performance.now() - lastMetrics > 500) {
+        lastMetrics = performance.now();
+        const text = await (await fetch(`${url}/metrics`)).text();
+        verifierQueue.push(gauge(text, 'pop_verifier_queue'));
+        mempool.push(gauge(text, 'pop_mempool_size'));
+      }
+      await sleep(20);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return { heightSeenMs, verifierQueue, mempool };
+    },
+  };
+}
+
+/** Print where the honest proofs' time went: inclusion wait, blocks to final, block intervals and sizes, queues. */
+async function printAttackTrace(url: string, traces: ProofTrace[], sampled: { heightSeenMs: Map<number, number>; verifierQueue: number[]; mempool: number[] }): Promise<void> {
+  const med = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
+  const heights = [...sampled.heightSeenMs.keys()].sort((a, b) => a - b);
+  const intervals: number[] = [];
+  for (let k = 1; k < heights.length; k++) if (heights[k] === heights[k - 1]! + 1) intervals.push(sampled.heightSeenMs.get(heights[k]!)! - sampled.heightSeenMs.get(heights[k - 1]!)!);
+  const submits: number[] = [];
+  const others: number[] = [];
+  const rlimits: number[] = [];
+  for (const h of heights.filter((x) => x >= 1).slice(0, 400)) {
+    const block = (await requireJson(`${url}/blocks/${h}`)) as { txs?: { type: string; proof?: { rlimit?: number } }[] };
+    if (!block.txs) continue;
+    const s = block.txs.filter((t) => t.type === 'submit');
+    submits.push(s.length);
+    others.push(block.txs.length - s.length);
+    rlimits.push(s.reduce((a, t) => a + (t.proof?.rlimit ?? PROOF_RLIMIT_DEFAULT), 0));
+  }
+  console.log(`  honest proofs: submit to included p50 ${med(traces.map((t) => t.includedMs)).toFixed(0)} ms, to final p50 ${med(traces.map((t) => t.finalMs)).toFixed(0)} ms; blocks from inclusion to final p50 ${med(traces.map((t) => t.finalHeight - t.includedHeight))}`);
+  console.log(`  blocks meanwhile (node_1, ${heights.length}): interval p50 ${med(intervals).toFixed(0)} ms, max ${Math.max(...intervals).toFixed(0)} ms; proofs per block p50 ${med(submits)}, max ${Math.max(...submits)}; other txs per block p50 ${med(others)}; rlimit per block p50 ${med(rlimits)}`);
+  console.log(`  node_1 verifier queue p50 ${med(sampled.verifierQueue)}, max ${Math.max(...sampled.verifierQueue)}; mempool p50 ${med(sampled.mempool)}, max ${Math.max(...sampled.mempool)}`);
+  for (const t of traces) console.log(`    included ${t.includedMs.toFixed(0)} ms at h${t.includedHeight}, final ${t.finalMs.toFixed(0)} ms at h${t.finalHeight}`);
+}
+
 /** Bulk load: submit every proof, then poll node_1 until all are final (or 600 s); finality per proof and the RSS peak. */
 async function bulkFinality(net: Net, count: number): Promise<{ finality: number[]; e2eSec: number; rssMax: number }> {
   const e2eProofs = Array.from({ length: count }, (_, i) => trivialProof(i, 'e2e'));
@@ -348,8 +454,8 @@ async function maxBudgetSeconds(): Promise<number> {
 }
 
 /** The fee-charging network of phase 4: its genesis, its fee terms, and two funded accounts' secret keys. */
-async function feeNetwork(dir: string): Promise<{ genesis: ClusterGenesis; honestKey: string; attackerKey: string; network: (url: string) => Promise<FeeNetwork> }> {
-  const params = { ...BENCH_PARAMS, proof_fee_per_mrlimit: 10, proof_fee_min: 5 };
+async function feeNetwork(dir: string, extraParams: Record<string, unknown>): Promise<{ genesis: ClusterGenesis; honestKey: string; attackerKey: string; network: (url: string) => Promise<FeeNetwork> }> {
+  const params = { ...BENCH_PARAMS, ...ATTACK_PARAMS, ...extraParams };
   const accounts = [{ name: 'honest', balance: 1_000_000_000 }, { name: 'attacker', balance: 1_000_000_000 }];
   mkdirSync(join(dir, 'fees'), { recursive: true });
   const genesis = await makeClusterGenesis(root, join(dir, 'fees'), validatorSeed(COUNT, 10000, { params, accounts }));
@@ -357,38 +463,85 @@ async function feeNetwork(dir: string): Promise<{ genesis: ClusterGenesis; hones
   return { genesis, honestKey: keyOf('honest'), attackerKey: keyOf('attacker'), network: async (url) => (await requireJson(`${url}/genesis`)) as FeeNetwork };
 }
 
-/** Phase 4: the honest client's finality under each attack, each on a fresh fee network; the sorted samples of each. */
-async function attackPhase(dir: string, opts: Opts, limitProofsPerSec: number): Promise<{ flood: number[]; maxBudget: number[]; floodPerSec: number; maxBudgetPerSec: number }> {
+/**
+ * Phase 4: the honest client's finality under each attack (`--attack`), each on a fresh fee network; the sorted
+ * samples of each (empty when not run). With `--only-attacks`, `unloaded` holds the same honest client's samples taken on
+ * the flood's network (or the maximal budgets' one) before its attack starts.
+ */
+async function attackPhase(dir: string, opts: Opts, limitProofsPerSec: number): Promise<{ flood: number[]; maxBudget: number[]; unloaded: number[] }> {
   const workers = Number(opts.workers);
   const samples = Number(opts.attackSamples);
+  const which = new Set(opts.attack.split(',').map((a) => a.trim()));
   const floodPerSec = 10 * limitProofsPerSec;
-  const { genesis, honestKey, attackerKey, network } = await feeNetwork(dir);
-  console.log(`Phase 4a: an honest client's trivial proofs (twice the least fee) while another floods ${floodPerSec.toFixed(0)} trivial proofs/s at the least fee (10x the verification limit)`);
-  const netA = await startNetwork(dir, genesis, 'flood', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
-  const terms = await network(netA.http[0]!);
-  const honest = (body: SubmitProofBody): SubmitProofBody => payForProof(body, terms, honestKey, 2 * requiredProofFee(terms, body));
-  const attacker = (body: SubmitProofBody): SubmitProofBody => payForProof(body, terms, attackerKey);
-  const flooder = attackLoop(netA.http.slice(1), floodPerSec, (i) => attacker(trivialProof(i, 'flood')));
-  await sleep(5_000); // let the flood build up before the first honest proof
-  const flood = await singleFinality(netA, samples, 'honest-flood', honest);
-  console.log(`  honest finality p50 ${quantile(flood, 0.5).toFixed(0)} ms, max ${flood.at(-1)!.toFixed(0)} ms; ${await flooder.stop()} flood proofs sent`);
-  await netA.stop();
-  const heavySec = await maxBudgetSeconds();
-  const maxBudgetPerSec = (10 * availableParallelism()) / (COUNT * heavySec);
-  console.log(`Phase 4b: while another client sends ${maxBudgetPerSec.toFixed(2)} proofs/s at rlimit ${PROOF_RLIMIT_MAX} (${heavySec.toFixed(1)} s of a worker each: 10x what the network verifies)`);
-  const netB = await startNetwork(dir, genesis, 'max-budget', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
-  // A burst of 4 per worker first: every worker of every validator has one to hold, and more wait.
-  const heavy = attackLoop(netB.http.slice(1), maxBudgetPerSec, (i) => attacker(maxBudgetProof(i)), 4 * workers);
-  await sleep(5_000);
-  const maxBudget = await singleFinality(netB, samples, 'honest-heavy', honest);
-  console.log(`  honest finality p50 ${quantile(maxBudget, 0.5).toFixed(0)} ms, max ${maxBudget.at(-1)!.toFixed(0)} ms; ${await heavy.stop()} maximal-budget proofs sent`);
-  await netB.stop();
-  return { flood, maxBudget, floodPerSec, maxBudgetPerSec };
+  const { genesis, honestKey, attackerKey, network } = await feeNetwork(dir, JSON.parse(opts.attackParams) as Record<string, unknown>);
+  let flood: number[] = [];
+  let maxBudget: number[] = [];
+  let unloaded: number[] = [];
+  if (which.has('flood')) {
+    const netA = await startNetwork(dir, genesis, 'flood', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
+    const terms = await network(netA.http[0]!);
+    const honest = (body: SubmitProofBody): SubmitProofBody => payForProof(body, terms, honestKey, 2 * requiredProofFee(terms, body));
+    const attacker = (body: SubmitProofBody): SubmitProofBody => payForProof(body, terms, attackerKey);
+    if (opts.onlyAttacks) {
+      const sampler = networkSampler(netA.http[0]!);
+      const traces = await tracedFinality(netA, samples, 'honest-unloaded', honest);
+      unloaded = traces.map((t) => t.finalMs).sort((a, b) => a - b);
+      console.log(`Unloaded (fee network, before the flood): honest finality p50 ${quantile(unloaded, 0.5).toFixed(0)} ms, max ${unloaded.at(-1)!.toFixed(0)} ms`);
+      await printAttackTrace(netA.http[0]!, traces, await sampler.stop());
+    }
+    console.log(`Phase 4a: an honest client's trivial proofs (twice the least fee) while another floods ${floodPerSec.toFixed(0)} trivial proofs/s at the least fee (10x the verification limit)`);
+    const flooder = attackLoop(netA.http.slice(1), floodPerSec, (i) => attacker(trivialProof(i, 'flood')));
+    await sleep(5_000); // let the flood build up before the first honest proof
+    const sampler = networkSampler(netA.http[0]!);
+    const traces = await tracedFinality(netA, samples, 'honest-flood', honest);
+    const sampled = await sampler.stop();
+    flood = traces.map((t) => t.finalMs).sort((a, b) => a - b);
+    console.log(`  honest finality p50 ${quantile(flood, 0.5).toFixed(0)} ms, max ${flood.at(-1)!.toFixed(0)} ms; ${await flooder.stop()} flood proofs sent`);
+    await printAttackTrace(netA.http[0]!, traces, sampled);
+    await netA.stop();
+  }
+  if (which.has('max-budget')) {
+    const heavySec = await maxBudgetSeconds();
+    const maxBudgetPerSec = (10 * availableParallelism()) / (COUNT * heavySec);
+    const netB = await startNetwork(dir, genesis, 'max-budget', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
+    const terms = await network(netB.http[0]!);
+    const honest = (body: SubmitProofBody): SubmitProofBody => payForProof(body, terms, honestKey, 2 * requiredProofFee(terms, body));
+    const attacker = (body: SubmitProofBody): SubmitProofBody => payForProof(body, terms, attackerKey);
+    if (opts.onlyAttacks && unloaded.length === 0) {
+      unloaded = await singleFinality(netB, samples, 'honest-unloaded', honest);
+      console.log(`Unloaded (fee network, before the attack): honest finality p50 ${quantile(unloaded, 0.5).toFixed(0)} ms, max ${unloaded.at(-1)!.toFixed(0)} ms`);
+    }
+    console.log(`Phase 4b: while another client sends ${maxBudgetPerSec.toFixed(2)} proofs/s at rlimit ${PROOF_RLIMIT_MAX} (${heavySec.toFixed(1)} s of a worker each: 10x what the network verifies)`);
+    // A burst of 4 per worker first: every worker of every validator has one to hold, and more wait.
+    const heavy = attackLoop(netB.http.slice(1), maxBudgetPerSec, (i) => attacker(maxBudgetProof(i)), 4 * workers);
+    await sleep(5_000);
+    maxBudget = await singleFinality(netB, samples, 'honest-heavy', honest);
+    console.log(`  honest finality p50 ${quantile(maxBudget, 0.5).toFixed(0)} ms, max ${maxBudget.at(-1)!.toFixed(0)} ms; ${await heavy.stop()} maximal-budget proofs sent`);
+    await netB.stop();
+  }
+  return { flood, maxBudget, unloaded };
 }
 
 program.action(async (opts: Opts) => {
   const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
   try {
+    if (opts.onlyAttacks) {
+      const limit = await verificationLimit();
+      const attack = await attackPhase(dir, opts, limit);
+      const unloaded = quantile(attack.unloaded, 0.5);
+      const ratio = (xs: number[]): number | undefined => (xs.length === 0 ? undefined : Number((quantile(xs, 0.5) / unloaded).toFixed(2)));
+      const figures = {
+        verificationLimitProofsPerSec: Number(limit.toFixed(2)),
+        finalityUnloadedFeeMsP50: Math.round(unloaded),
+        finalityUnderFloodMsP50: attack.flood.length === 0 ? undefined : Math.round(quantile(attack.flood, 0.5)),
+        floodVsUnloaded: ratio(attack.flood),
+        finalityUnderMaxBudgetMsP50: attack.maxBudget.length === 0 ? undefined : Math.round(quantile(attack.maxBudget, 0.5)),
+        maxBudgetVsUnloaded: ratio(attack.maxBudget),
+      };
+      console.log(`Under attack vs unloaded (${unloaded.toFixed(0)} ms, same fee network): flood ${figures.floodVsUnloaded ?? '-'}x, maximal budgets ${figures.maxBudgetVsUnloaded ?? '-'}x (goal: at most 2x)`);
+      console.log(JSON.stringify(figures));
+      return;
+    }
     const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: BENCH_PARAMS }));
     const { orderingProofsPerSec, batchProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
     const verificationLimitProofsPerSec = await verificationLimit();
@@ -397,10 +550,10 @@ program.action(async (opts: Opts) => {
     const attack = opts.attacks ? await attackPhase(dir, opts, verificationLimitProofsPerSec) : null;
     const underAttack = attack
       ? {
-          finalityUnderFloodMsP50: Math.round(quantile(attack.flood, 0.5)),
-          floodVsUnloaded: Number((quantile(attack.flood, 0.5) / unloaded).toFixed(2)),
-          finalityUnderMaxBudgetMsP50: Math.round(quantile(attack.maxBudget, 0.5)),
-          maxBudgetVsUnloaded: Number((quantile(attack.maxBudget, 0.5) / unloaded).toFixed(2)),
+          finalityUnderFloodMsP50: attack.flood.length === 0 ? undefined : Math.round(quantile(attack.flood, 0.5)),
+          floodVsUnloaded: attack.flood.length === 0 ? undefined : Number((quantile(attack.flood, 0.5) / unloaded).toFixed(2)),
+          finalityUnderMaxBudgetMsP50: attack.maxBudget.length === 0 ? undefined : Math.round(quantile(attack.maxBudget, 0.5)),
+          maxBudgetVsUnloaded: attack.maxBudget.length === 0 ? undefined : Number((quantile(attack.maxBudget, 0.5) / unloaded).toFixed(2)),
         }
       : {};
     if (attack) console.log(`Under attack vs unloaded (${unloaded.toFixed(0)} ms): flood ${underAttack.floodVsUnloaded}x, maximal budgets ${underAttack.maxBudgetVsUnloaded}x (goal: at most 2x)`);

@@ -56,6 +56,7 @@ export type BlockRejectCode =
   | 'BLOCK_VALIDATORS_HASH'
   | 'BLOCK_TX_INVALID'
   | 'BLOCK_TOO_LARGE'
+  | 'BLOCK_RLIMIT_OVER_BUDGET'
   | (string & {});
 
 export type ValidateBlockResult = { ok: true } | { ok: false; code: BlockRejectCode; message: string };

@@ -60,6 +60,11 @@ export const VERIFIER_WORKER_RSS_BYTES_MAX = 1536 * 1024 * 1024;
 export const VALIDATORS_MAX = 1024;
 export const BLOCK_TXS_MAX = 2048;
 export const BLOCK_BYTES_MAX = 8 * 1024 * 1024;
+/**
+ * Ceiling of the genesis `block_rlimit_max` (the sum of a block's proofs' rlimit): a full block of proofs at the
+ * largest budget. Below 2^53, so the sum is exact in every validator.
+ */
+export const BLOCK_RLIMIT_BUDGET_MAX = BLOCK_TXS_MAX * PROOF_RLIMIT_MAX;
 export const MESSAGE_BYTES_MAX = 10 * 1024 * 1024;
 export const ROUND_MAX = 1_000_000;
 export const EVIDENCE_PER_BLOCK_MAX = 64;
@@ -80,6 +85,12 @@ export const SIM_LOAD_PROOFS_PER_SECOND_MAX = 10_000;
 
 // --- Mempool and API ---
 export const MEMPOOL_PROOFS_MAX = 10_000;
+/**
+ * With a block budget (genesis block_rlimit_max), the mempool holds at most this many blocks of it (the sum of its
+ * entries' budgets): deeper, a proof would wait that many blocks anyway, so the door refuses the cheapest instead of
+ * admitting, storing and gossiping them to every node (issue 11, the flood).
+ */
+export const MEMPOOL_BACKLOG_BLOCKS = 64;
 export const MEMPOOL_BYTES_MAX = 256 * 1024 * 1024;
 /**
  * Mempool entries a proposer looks at when it takes proofs for a block: an entry that does not fit in the bytes
@@ -195,6 +206,7 @@ function assertLimit(condition: boolean, what: string): void {
 }
 
 assertLimit(PROOF_RLIMIT_DEFAULT <= PROOF_RLIMIT_MAX, 'default rlimit above the cap');
+assertLimit(BLOCK_RLIMIT_BUDGET_MAX <= Number.MAX_SAFE_INTEGER, 'a block\'s rlimit sum is exact in integers');
 assertLimit(PROOF_SCRIPT_BYTES_MAX + PROOF_MODEL_BYTES_MAX < HTTP_BODY_BYTES_MAX, 'a maximal proof must fit in an HTTP body');
 assertLimit(HTTP_BODY_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal proof must fit in a peer message');
 assertLimit(BLOCK_BYTES_MAX < MESSAGE_BYTES_MAX, 'a maximal block must fit in a peer message');

@@ -24,7 +24,7 @@ import { resumePointOf, type ConsensusState } from '../core/consensus/state-mach
 import type { TimeoutConfig } from '../core/consensus/timeouts.js';
 import { createLedgerApp } from '../core/ledger/app.js';
 import { genesisState, type GenesisDoc } from '../core/ledger/genesis.js';
-import { electionConfigOf } from '../core/ledger/params.js';
+import { blockRlimitRoom, electionConfigOf } from '../core/ledger/params.js';
 import { getProof, type LedgerState } from '../core/ledger/state.js';
 import { proofBodyReader, resumeAttestations } from './attest-resume.js';
 import { createAttestPool, type AttestPool } from '../core/pool/attest-pool.js';
@@ -36,7 +36,7 @@ import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Tx } from '../core/types/tx.js';
 import { createCachingVerifier } from '../crypto/caching-verifier.js';
 import { sign } from '../crypto/ed25519.js';
-import { SIGNATURE_CACHE_ENTRIES_MAX } from '../core/limits.js';
+import { MEMPOOL_BACKLOG_BLOCKS, SIGNATURE_CACHE_ENTRIES_MAX } from '../core/limits.js';
 import type { Clock } from '../ports/clock.js';
 import { silentLog, type Log } from '../ports/log.js';
 import type { Transport } from '../ports/transport.js';
@@ -160,7 +160,12 @@ export function createNode(options: NodeOptions): ValidatorNode {
   const log = options.log ?? silentLog;
   const txPool = createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash, allowPrivateAddresses: options.genesis.params.allowPrivateAddresses === true });
   // One count per account (pending-spend.ts): a paid proof's door counts the bonds the tx pool holds, and the tx pool's door the mempool's fees (intake.ts txPoolView).
-  const mempool = createMempool({ admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params), price: ledgerPrice(() => consensus().appState, (account) => txPool.held(account)), nowMs: () => clock.nowMs() });
+  const mempool = createMempool({
+    admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params),
+    price: ledgerPrice(() => consensus().appState, (account) => txPool.held(account)),
+    nowMs: () => clock.nowMs(),
+    budgetMax: MEMPOOL_BACKLOG_BLOCKS * blockRlimitRoom(options.genesis.params),
+  });
   const parts: Parts = {
     options,
     // Every call names its module (node, p2p, store, consensus, ...): no child binding, which pino would repeat as a second "module" key.

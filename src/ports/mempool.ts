@@ -47,6 +47,15 @@ export interface MempoolDrop {
 /** Whether `account` still pays `fee` once `feesBefore` (its better-ranked entries kept so far) are paid. */
 export type Afford = (account: string, feesBefore: number, fee: number) => { ok: true } | { ok: false; code: string; message: string };
 
+/**
+ * A block's verification budget for `take`: at most `max` in total of `of(proof)` (the ledger's `budgetOf`: the
+ * proof's rlimit, else the genesis rlimit_default), as block_rlimit_max bounds it.
+ */
+export interface BudgetLimit {
+  max: number;
+  of(proof: Proof): number;
+}
+
 /** The bounded pool of admitted proofs. */
 export interface Mempool {
   /**
@@ -58,10 +67,11 @@ export interface Mempool {
   has(id: string): boolean;
   get(id: string): MempoolEntry | undefined;
   /**
-   * Best fee per budget first (ties: oldest first), at most `limitCount` entries and `limitBytes` bytes; an entry that does not fit in the bytes left
-   * is skipped (at most MEMPOOL_TAKE_SCAN_MAX entries are looked at). Does not remove them.
+   * Best fee per budget first (ties: oldest first), at most `limitCount` entries, `limitBytes` bytes and, given one,
+   * `limitBudget`'s verification budget; an entry that does not fit in the bytes or budget left is skipped (at most
+   * MEMPOOL_TAKE_SCAN_MAX entries are looked at). Does not remove them.
    */
-  take(limitCount: number, limitBytes: number): MempoolEntry[];
+  take(limitCount: number, limitBytes: number, limitBudget?: BudgetLimit): MempoolEntry[];
   /** Take out and return the entries accepted at least the TTL ago (MEMPOOL_PROOF_TTL_MS), oldest first. */
   expire(): MempoolEntry[];
   /** The fees the paid entries of `account` hold (pending-spend.ts counts them with its pending bonds). */

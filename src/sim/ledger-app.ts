@@ -29,7 +29,7 @@ import { checkChallenge, nextBlockChallengeView } from '../core/ledger/challenge
 import { challengeSignBytes } from '../core/ledger/sign-bytes.js';
 import { checksVerdict } from '../core/committee/check.js';
 import { proofFee } from '../core/ledger/fees.js';
-import { proofBytesRoom } from '../core/pool/candidates.js';
+import { blockBudget, proofBytesRoom } from '../core/pool/candidates.js';
 import { createMempool, ledgerAfford, ledgerPrice } from '../core/pool/mempool.js';
 import { proofId, type AttestedVerdict, type Proof, type ProofPayment, type Verdict } from '../core/types/proof.js';
 import { sha256Hex } from '../crypto/hash.js';
@@ -385,7 +385,7 @@ function ledgerNode(ctx: SimNodeContext, genesis: LedgerState, stats: ClientFeeS
   };
   return {
     candidates() {
-      const submits: Tx[] = mempool.take(proofsPerBlock, proofBytesRoom(state.params)).map((e) => ({ type: 'submit', proof: e.proof, payment: e.payment as ProofPayment }));
+      const submits: Tx[] = mempool.take(proofsPerBlock, proofBytesRoom(state.params), blockBudget(state.params)).map((e) => ({ type: 'submit', proof: e.proof, payment: e.payment as ProofPayment }));
       return [...evidence, ...own, ...[...others.values()].flat(), ...submits];
     },
     onCommitted(block, next) {

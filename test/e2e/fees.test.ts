@@ -6,7 +6,9 @@
  * again is a duplicate and charges nothing; when the verdict window closes the fee is paid to the validators whose
  * revealed verdict matched. And the door counts an account once (issue 11): a pending bond and a paid proof cannot
  * both spend one balance, a validator key's unbonds with later nonces are refused, and a bond the ledger refuses when
- * a node proposes is dropped with the ledger's code, freeing the balance it held.
+ * a node proposes is dropped with the ledger's code, freeing the balance it held. And a block's verification budget
+ * (block_rlimit_max, issue 11's flood): 25 paid proofs sent at once wait in the mempool and go into blocks of at most
+ * ten (50,000,000 rlimit at the default 5,000,000 each), the best-paying first, and every one ends final.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,7 +20,8 @@ import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from '../../src/core
 import { generateKeyPair, sign } from '../../src/crypto/ed25519.js';
 import { repoRoot, startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
-const params = { verdict_window_blocks: 12, commit_phase_blocks: 6, proof_fee_per_mrlimit: 10, proof_fee_min: 5 };
+/** block_rlimit_max: the verification budget config/validators.json gives new networks (ten proofs at the default budget). */
+const params = { verdict_window_blocks: 12, commit_phase_blocks: 6, proof_fee_per_mrlimit: 10, proof_fee_min: 5, block_rlimit_max: 50_000_000 };
 let net: TestNetwork;
 
 beforeAll(async () => {
@@ -99,4 +102,34 @@ describe('proof fees on 4 real validators', () => {
     expect(paid.status).toBe(202);
     console.log(`e2e door: bond ${hash.slice(0, 16)} then a paid proof: ${JSON.stringify(over.body)}; the bond ${JSON.stringify(dropped)}`);
   }, 120_000);
+
+  it('block_rlimit_max: 25 proofs sent at once go into blocks within the budget, the best-paying first, and all end final', async () => {
+    const alice = JSON.parse(readFileSync(join(net.dir, 'keys', 'alice.json'), 'utf8')) as { public_key: string; secret_key: string };
+    const genesis = await net.client(1).getGenesis();
+    // 24 at the least fee and, last in the batch, one paying twice as much per budget.
+    const proofs = Array.from({ length: 25 }, (_, i) => payForProof({ smtlib: `(declare-const x Int)(assert (> x ${1000 + i}))(check-sat)`, claim: 'sat' }, genesis, alice.secret_key, i === 24 ? 100 : undefined));
+    const from = (await net.status(1)).height;
+    const res = await fetch(net.url(1, '/proofs/batch'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proofs }) });
+    const body = (await res.json()) as { results: { id?: string }[] };
+    expect(res.status).toBe(200);
+    const ids = body.results.map((r) => r.id!);
+    expect(ids.every((id) => typeof id === 'string')).toBe(true);
+    await until('all 25 final', async () => (await Promise.all(ids.map((id) => net.client(1).getProof(id)))).every((s) => s.status === 'final'), 120_000);
+    const statuses = await Promise.all(ids.map((id) => net.client(1).getProof(id)));
+    const heights = statuses.map((s) => (s.status === 'final' ? s.height : NaN));
+    const perBlock = new Map<number, number>();
+    for (const h of heights) perBlock.set(h, (perBlock.get(h) ?? 0) + 1);
+    // Every block that took them carries at most ten: 25 need at least three blocks.
+    for (const [h, n] of perBlock) {
+      expect(n).toBeLessThanOrEqual(10);
+      const block = await net.client(1).getBlock(h);
+      const submits = (block.txs as { type: string; proof?: { rlimit?: number } }[]).filter((t) => t.type === 'submit');
+      const rlimit = submits.reduce((sum, t) => sum + (t.proof?.rlimit ?? 5_000_000), 0);
+      expect(rlimit).toBeLessThanOrEqual(50_000_000);
+    }
+    expect(perBlock.size).toBeGreaterThanOrEqual(3);
+    // The one paying more per budget went in no later than any of the others.
+    expect(heights[24]).toBe(Math.min(...heights));
+    console.log(`e2e block budget: 25 proofs from height ${from} in blocks ${[...perBlock].map(([h, n]) => `${h}:${n}`).join(', ')}`);
+  }, 180_000);
 });

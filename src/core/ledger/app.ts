@@ -72,7 +72,7 @@ export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerStat
         memo.push({ state, key, next: r.state });
         return { ok: true };
       }
-      const code = r.code === 'BLOCK_STATE_ROOT' || r.code === 'BLOCK_RESULTS_ROOT' || r.code === 'BLOCK_VALIDATORS_HASH' || r.code === 'BLOCK_TOO_LARGE' ? r.code : r.txIndex !== undefined ? 'BLOCK_TX_INVALID' : r.code;
+      const code = r.code === 'BLOCK_STATE_ROOT' || r.code === 'BLOCK_RESULTS_ROOT' || r.code === 'BLOCK_VALIDATORS_HASH' || r.code === 'BLOCK_TOO_LARGE' || r.code === 'BLOCK_RLIMIT_OVER_BUDGET' ? r.code : r.txIndex !== undefined ? 'BLOCK_TX_INVALID' : r.code;
       return { ok: false, code, message: r.txIndex !== undefined ? `tx ${r.txIndex}: ${r.message}` : r.message };
     },
     applyBlock(state: LedgerState, block: Block, _certificate: Certificate): LedgerState {

@@ -30,7 +30,7 @@ import type { SignNetwork } from '../codec/sign-domain.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify as ed25519Verify } from '../../crypto/ed25519.js';
 import { NODE_ID_BYTES_MAX } from '../limits.js';
-import { checkProofEnvelope, proofRulesOf } from '../admission/envelope.js';
+import { budgetOf, checkProofEnvelope, proofRulesOf } from '../admission/envelope.js';
 import { isAdmissionError, type AdmissionErrorCode } from '../admission/errors.js';
 import { proofId as computeProofId, VERDICTS, type AttestedVerdict, type FinalVerdict, type Verdict } from '../types/proof.js';
 import type { AttestCommitTx, AttestRevealTx, BondTx, ChallengeTx, EvidenceTx, SubmitProofTx, Tx, UnbondTx } from '../types/tx.js';
@@ -45,6 +45,7 @@ import { checkEvidence, retireKey, type EvidenceRuleView } from './evidence-rule
 import { checkProofPayment, type FeeView } from './fees.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { fail, isCount, isRecord } from './guards.js';
+import { blockRlimitRoom } from './params.js';
 import { resultsRoot, txsRoot } from './results.js';
 import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
@@ -88,6 +89,8 @@ class BlockContext {
   readonly committedNow = new Set<string>();
   setChanged = false;
   proofsInBlock = 0;
+  /** Sum of the budgets (`budgetOf`) of the proofs this block submitted so far, against block_rlimit_max. */
+  rlimitInBlock = 0;
   /**
    * Attestation maps created by this block (never ones read from the committed tree): safe to extend in place,
    * because an attest tx checks everything before its first write, so no rollback ever needs their old content.
@@ -184,7 +187,7 @@ class BlockContext {
     this.writes.set(key, value as CanonicalValue | undefined);
   }
 
-  mark(): { journal: number; submitted: number; attested: string[]; committed: string[]; setChanged: boolean; proofs: number; evidence: number } {
+  mark(): { journal: number; submitted: number; attested: string[]; committed: string[]; setChanged: boolean; proofs: number; rlimit: number; evidence: number } {
     return {
       journal: this.journal.length,
       submitted: this.submitted.length,
@@ -192,6 +195,7 @@ class BlockContext {
       committed: [...this.committedNow],
       setChanged: this.setChanged,
       proofs: this.proofsInBlock,
+      rlimit: this.rlimitInBlock,
       evidence: this.evidenceInBlock,
     };
   }
@@ -209,6 +213,7 @@ class BlockContext {
     for (const id of m.committed) this.committedNow.add(id);
     this.setChanged = m.setChanged;
     this.proofsInBlock = m.proofs;
+    this.rlimitInBlock = m.rlimit;
     this.evidenceInBlock = m.evidence;
   }
 
@@ -286,6 +291,8 @@ function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
     fail(ledgerCodeOf(err.code, tx.proof), err.message);
   }
   if (ctx.proofsInBlock >= ctx.params.blockProofsMax) fail('BLOCK_TOO_MANY_PROOFS', `more than ${ctx.params.blockProofsMax} proofs`);
+  const budget = budgetOf(tx.proof, proofRulesOf(ctx.params));
+  if (ctx.rlimitInBlock + budget > blockRlimitRoom(ctx.params)) fail('BLOCK_RLIMIT_OVER_BUDGET', `the block's proofs ask for ${ctx.rlimitInBlock + budget} rlimit, over block_rlimit_max ${ctx.params.blockRlimitMax ?? 0}`);
   const id = computeProofId(tx.proof);
   if (ctx.read(KEY.proof(id)) !== undefined) fail('PROOF_DUPLICATE', `proof ${id} already submitted`);
   // The door's rule (fees.ts), over the account as this block left it: earlier debits are in its balance already.
@@ -305,6 +312,7 @@ function applySubmit(ctx: BlockContext, tx: SubmitProofTx): void {
   ctx.write(windowKey, [...(ctx.read<string[]>(windowKey) ?? []), id]);
   ctx.submitted.push(id);
   ctx.proofsInBlock++;
+  ctx.rlimitInBlock += budget;
 }
 
 /** Count one revealed attestation against a final verdict: reward a match, penalize a wrong verdict or an abstain. */

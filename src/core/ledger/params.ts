@@ -9,6 +9,7 @@ import {
   UNBONDING_DELAY_BLOCKS_MAX,
   VERDICT_WINDOW_BLOCKS_MAX,
   BLOCK_BYTES_MAX,
+  BLOCK_RLIMIT_BUDGET_MAX,
   BLOCK_TXS_MAX,
   EVIDENCE_PER_BLOCK_MAX,
   LEADER_REPUTATION_WINDOW_MAX,
@@ -123,6 +124,15 @@ export interface LedgerParams {
   slashWrongVerdictBps?: number;
   /** Share of committee verdicts each validator off the committee re-verifies, basis points, chosen by a secret of its own (seed `challenge_check_bps`; src/core/committee/check.ts). */
   challengeCheckBps?: number;
+  /**
+   * Verification budget of a block (issue 11, the flood; seed `block_rlimit_max`; docs/LEDGER.md "Blocks"): the sum of
+   * its proofs' rlimit (`budgetOf`: the named rlimit, else rlimit_default, the budget a fee pays for) is at most this,
+   * so blocks carry what the network can verify and a backlog waits in the fee-ranked mempool. The proposer skips what
+   * does not fit (as for bytes); the ledger refuses a block over it (BLOCK_RLIMIT_OVER_BUDGET). Absent, not 0, when off
+   * (no budget: only block_proofs_max and block_bytes_max), so genesis documents made before it keep their hash; when
+   * set, at least rlimit_max (paramRelationIssues), so any admissible proof fits an empty block.
+   */
+  blockRlimitMax?: number;
 }
 
 export type NumericParam = Exclude<keyof LedgerParams, 'z3Version' | 'solverParams' | 'allowPrivateAddresses' | 'testnet' | 'proposerElection' | 'leaderReputationWindowBlocks' | 'leaderReputationFailures'>;
@@ -169,8 +179,19 @@ export const PARAM_TABLE: readonly ParamRow[] = [
   { name: 'challengeReward', seedName: 'challenge_reward', defaultValue: 0, min: 0, max: 1e12, doc: 'minted to a challenger whose verdict the whole set reaches', absentAtDefault: true },
   { name: 'slashWrongVerdictBps', seedName: 'slash_wrong_verdict_bps', defaultValue: 0, min: 0, max: 10_000, doc: 'stake burned from each committee member whose revealed verdict the whole set contradicts after a challenge, basis points', absentAtDefault: true },
   { name: 'challengeCheckBps', seedName: 'challenge_check_bps', defaultValue: 0, min: 0, max: 10_000, doc: 'share of committee verdicts each validator off the committee re-verifies (basis points), picked by a secret of its own the committee cannot predict; it challenges on disagreement', absentAtDefault: true },
+  { name: 'blockRlimitMax', seedName: 'block_rlimit_max', defaultValue: 0, min: 0, max: BLOCK_RLIMIT_BUDGET_MAX, doc: 'sum of the rlimit of a block\'s proofs (a proof without one counts rlimit_default), so blocks carry what the network verifies and a backlog waits in the fee-ranked mempool (0: no budget); when above 0, at least rlimit_max', absentAtDefault: true },
   { name: 'committeeSize', seedName: 'committee_size', defaultValue: 0, min: 0, max: VALIDATORS_MAX, doc: 'validators that verify each proof, drawn by stake from the VRF output of its block (0: every validator verifies every proof); above 0 needs proposer_election vrf. A committee without a > 2/3 verdict by its window\'s end escalates the proof to the whole set for one more window', absentAtDefault: true },
 ];
+
+/**
+ * The rlimit room of a block: `block_rlimit_max`, or no bound when the genesis sets none (absent or 0). The one
+ * reading of the parameter for the proposer (composeCandidates, the simulator) and the ledger (applySubmit).
+ * @example blockRlimitRoom({}) === Number.POSITIVE_INFINITY; blockRlimitRoom({ blockRlimitMax: 60_000_000 }) === 60_000_000
+ */
+export function blockRlimitRoom(p: Partial<Pick<LedgerParams, 'blockRlimitMax'>>): number {
+  const budget = p.blockRlimitMax ?? 0;
+  return budget > 0 ? budget : Number.POSITIVE_INFINITY;
+}
 
 /** Default solver parameters recorded in the genesis: exactly what the verifier sets on every job (src/core/verdict.ts). */
 export const DEFAULT_SOLVER_PARAMS: Readonly<Record<string, string | number | boolean>> = SOLVER_PARAMS;
@@ -195,10 +216,19 @@ export interface ParamIssue {
  * still signs in the set up to u + set_change_delay - 1; evidence of an offence at h is accepted up to h +
  * evidence_max_age; unbonded stake is released at the start of block u + unbonding_delay, before that block's
  * evidence. So the stake is still in the queue, slashable, when the last evidence it must answer for lands.
+ *
+ * block_rlimit_max, when set, >= rlimit_max: a proof at the largest budget the door admits still fits an empty block.
  * @example paramRelationIssues({ unbondingDelayBlocks: 10, evidenceMaxAgeBlocks: 100, setChangeDelayBlocks: 2 }).length === 1
  */
-export function paramRelationIssues(p: Pick<LedgerParams, 'unbondingDelayBlocks' | 'evidenceMaxAgeBlocks' | 'setChangeDelayBlocks'>): ParamIssue[] {
+export function paramRelationIssues(p: Pick<LedgerParams, 'unbondingDelayBlocks' | 'evidenceMaxAgeBlocks' | 'setChangeDelayBlocks' | 'rlimitMax'> & Partial<Pick<LedgerParams, 'blockRlimitMax'>>): ParamIssue[] {
   const issues: ParamIssue[] = [];
+  const budget = p.blockRlimitMax ?? 0;
+  if (budget > 0 && budget < p.rlimitMax) {
+    issues.push({
+      seedName: 'block_rlimit_max',
+      message: `block_rlimit_max ${budget} is below rlimit_max ${p.rlimitMax}: a proof the door admits at rlimit_max would fit no block and wait in every mempool until it expires`,
+    });
+  }
   if (p.unbondingDelayBlocks < p.evidenceMaxAgeBlocks + p.setChangeDelayBlocks) {
     issues.push({
       seedName: 'unbonding_delay_blocks',

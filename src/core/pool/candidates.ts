@@ -1,15 +1,17 @@
 /**
  * The candidates a proposer offers the ledger app: equivocation evidence first (up to `blockEvidenceMax`, the
  * ledger's own bound), then ledger txs (up to a quarter of the block's tx count), then attestations (up to half,
- * counting the ledger txs), then proofs in the room left (at most `blockProofsMax`, and half the block's bytes).
+ * counting the ledger txs), then proofs in the room left (at most `blockProofsMax`, half the block's bytes, and the
+ * verification budget `block_rlimit_max` when the genesis sets one: what does not fit is skipped, as the ledger would refuse it).
  * The quarter and the half are counted past the evidence, so evidence never takes their room. Each source oldest
  * first. Pure: the simulator runs it.
  */
+import { budgetOf, DEFAULT_PROOF_RULES } from '../admission/envelope.js';
 import { canonicalByteLength } from '../codec/canonical.js';
-import type { LedgerParams } from '../ledger/params.js';
+import { blockRlimitRoom, type LedgerParams } from '../ledger/params.js';
 import { EVIDENCE_PER_BLOCK_MAX } from '../limits.js';
 import type { Proof, ProofPayment } from '../types/proof.js';
-import type { Mempool } from '../../ports/mempool.js';
+import type { BudgetLimit, Mempool } from '../../ports/mempool.js';
 import type { Tx } from '../types/tx.js';
 
 /** Where candidates come from: the pools (no evidence pool: no evidence offered, as in tests of the other quotas). */
@@ -21,7 +23,19 @@ export interface CandidateSources {
 }
 
 /** The block bounds the quotas derive from (ledger params; blockEvidenceMax defaults to EVIDENCE_PER_BLOCK_MAX). */
-export type CandidateLimits = Pick<LedgerParams, 'blockTxsMax' | 'blockProofsMax' | 'blockBytesMax'> & Partial<Pick<LedgerParams, 'blockEvidenceMax'>>;
+export type CandidateLimits = Pick<LedgerParams, 'blockTxsMax' | 'blockProofsMax' | 'blockBytesMax'> & Partial<Pick<LedgerParams, 'blockEvidenceMax' | 'blockRlimitMax' | 'rlimitDefault'>>;
+
+/**
+ * The verification budget a proposer fills (block_rlimit_max, counted by the ledger's `budgetOf`), or undefined when
+ * the genesis sets none.
+ * @example blockBudget({ blockRlimitMax: 60_000_000, rlimitDefault: 5_000_000 })?.of({ smtlib: '(check-sat)', claim: 'sat' }) === 5_000_000
+ */
+export function blockBudget(limits: Partial<Pick<LedgerParams, 'blockRlimitMax' | 'rlimitDefault'>>): BudgetLimit | undefined {
+  const max = blockRlimitRoom(limits);
+  if (!Number.isFinite(max)) return undefined;
+  const rules = { ...DEFAULT_PROOF_RULES, ...(limits.rlimitDefault !== undefined ? { rlimitDefault: limits.rlimitDefault } : {}) };
+  return { max, of: (proof) => budgetOf(proof, rules) };
+}
 
 /**
  * The bytes of a block that proofs may fill: half of `block_bytes_max` (the rest is for ledger txs and attestations).
@@ -66,6 +80,6 @@ export function composeCandidates(sources: CandidateSources, limits: CandidateLi
     out.push(tx);
   }
   const room = Math.min(limits.blockProofsMax, limits.blockTxsMax - out.length);
-  for (const entry of sources.mempool.take(room, proofBytesRoom(limits))) out.push(entry.payment === undefined ? { type: 'submit', proof: entry.proof } : { type: 'submit', proof: entry.proof, payment: entry.payment });
+  for (const entry of sources.mempool.take(room, proofBytesRoom(limits), blockBudget(limits))) out.push(entry.payment === undefined ? { type: 'submit', proof: entry.proof } : { type: 'submit', proof: entry.proof, payment: entry.payment });
   return out;
 }

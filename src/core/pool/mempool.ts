@@ -18,7 +18,7 @@ import { MEMPOOL_BYTES_MAX, MEMPOOL_PROOF_TTL_MS, MEMPOOL_PROOFS_MAX, MEMPOOL_TA
 import { encodeProof, proofId, type Proof, type ProofPayment } from '../types/proof.js';
 import { isHex } from '../../crypto/hash.js';
 import { verify } from '../../crypto/ed25519.js';
-import type { Afford, Mempool, MempoolAddResult, MempoolDrop, MempoolEntry } from '../../ports/mempool.js';
+import type { Afford, BudgetLimit, Mempool, MempoolAddResult, MempoolDrop, MempoolEntry } from '../../ports/mempool.js';
 
 /** The admission check at the door: ok, or a stable code and a message a person can act on. */
 export type AdmitProof = (proof: Proof) => { ok: true } | { ok: false; code: string; message: string };
@@ -92,6 +92,13 @@ export interface MempoolOptions {
   nowMs: () => number;
   proofsMax?: number;
   bytesMax?: number;
+  /**
+   * Bound on the sum of the entries' budgets (their price's `budget`, the rlimit a fee pays for); default none. The
+   * node sets MEMPOOL_BACKLOG_BLOCKS blocks of block_rlimit_max when the genesis sets a block budget: a backlog
+   * deeper than that would wait that many blocks anyway, so a flood at the least fee is refused at the door
+   * (MEMPOOL_FULL, before gossip and every peer's admission) while a proof paying more per budget evicts its cheapest.
+   */
+  budgetMax?: number;
   /** Age at which `expire` takes an entry out (default MEMPOOL_PROOF_TTL_MS). */
   ttlMs?: number;
 }
@@ -135,6 +142,8 @@ class RankedSlots {
   readonly order: Slot[] = [];
   private readonly fees = new Map<string, number>();
   bytes = 0;
+  /** Sum of the slots' budgets. */
+  budget = 0;
   /** Slots that carry a payment (account not null). */
   paid = 0;
 
@@ -146,6 +155,7 @@ class RankedSlots {
     this.order.splice(search(this.order, slot), 0, slot);
     this.byId.set(slot.entry.id, slot);
     this.bytes += slot.entry.bytes;
+    this.budget += slot.budget;
     if (slot.account === null) return;
     this.paid++;
     this.fees.set(slot.account, this.pendingFees(slot.account) + slot.fee);
@@ -157,6 +167,7 @@ class RankedSlots {
     this.order.splice(at, 1);
     this.byId.delete(slot.entry.id);
     this.bytes -= slot.entry.bytes;
+    this.budget -= slot.budget;
     if (slot.account === null) return;
     this.paid--;
     const left = this.pendingFees(slot.account) - slot.fee;
@@ -165,18 +176,21 @@ class RankedSlots {
   }
 
   /** The cheapest slots `slot` may evict to fit the bounds (each paying strictly less per budget), or null if it cannot fit. */
-  victimsFor(slot: Slot, proofsMax: number, bytesMax: number): Slot[] | null {
+  victimsFor(slot: Slot, proofsMax: number, bytesMax: number, budgetMax: number): Slot[] | null {
     const victims: Slot[] = [];
     let count = this.byId.size + 1;
     let total = this.bytes + slot.entry.bytes;
-    for (let i = this.order.length - 1; i >= 0 && (count > proofsMax || total > bytesMax); i--) {
+    let budget = this.budget + slot.budget;
+    const over = (): boolean => count > proofsMax || total > bytesMax || budget > budgetMax;
+    for (let i = this.order.length - 1; i >= 0 && over(); i--) {
       const cheapest = this.order[i] as Slot;
       if (!paysMore(slot, cheapest)) return null;
       victims.push(cheapest);
       count--;
       total -= cheapest.entry.bytes;
+      budget -= cheapest.budget;
     }
-    return count > proofsMax || total > bytesMax ? null : victims;
+    return over() ? null : victims;
   }
 }
 
@@ -187,6 +201,7 @@ class RankedSlots {
 export function createMempool(options: MempoolOptions): Mempool & { close(): void } {
   const proofsMax = options.proofsMax ?? MEMPOOL_PROOFS_MAX;
   const bytesMax = options.bytesMax ?? MEMPOOL_BYTES_MAX;
+  const budgetMax = options.budgetMax ?? Number.POSITIVE_INFINITY;
   const ttlMs = options.ttlMs ?? MEMPOOL_PROOF_TTL_MS;
   const price = options.price ?? UNPRICED;
   const slots = new RankedSlots();
@@ -205,7 +220,7 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
       const entry: MempoolEntry = { id, proof, bytes: utf8Length(encodeProof(proof)) + paymentBytes(payment), addedAtMs: options.nowMs() - Math.max(0, ageMs) };
       if (payment !== undefined) entry.payment = payment;
       const slot: Slot = { entry, seq: seq++, fee: priced.fee, budget: priced.budget, account: priced.account };
-      const victims = slots.victimsFor(slot, proofsMax, bytesMax);
+      const victims = slots.victimsFor(slot, proofsMax, bytesMax, budgetMax);
       if (victims === null) return { ok: false, id, code: 'MEMPOOL_FULL' };
       for (const victim of victims) slots.drop(victim);
       slots.insert(slot);
@@ -214,17 +229,22 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
     },
     has: (id) => slots.byId.has(id),
     get: (id) => slots.byId.get(id)?.entry,
-    take(limitCount: number, limitBytes: number): MempoolEntry[] {
+    take(limitCount: number, limitBytes: number, limitBudget?: BudgetLimit): MempoolEntry[] {
       const out: MempoolEntry[] = [];
       let taken = 0;
+      let budget = 0;
       let scanned = 0;
       for (const { entry } of slots.order) {
         if (out.length >= limitCount || scanned >= MEMPOOL_TAKE_SCAN_MAX) break;
+        if (limitBudget !== undefined && budget >= limitBudget.max) break; // full: nothing more fits
         scanned++;
         // Skip, do not stop: one large entry at the head must not keep every smaller one behind it out.
         if (taken + entry.bytes > limitBytes) continue;
+        const cost = limitBudget === undefined ? 0 : limitBudget.of(entry.proof);
+        if (limitBudget !== undefined && budget + cost > limitBudget.max) continue;
         out.push(entry);
         taken += entry.bytes;
+        budget += cost;
       }
       return out;
     },
