@@ -14,6 +14,7 @@ import { verify } from '../../crypto/ed25519.js';
 import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import type { SignNetwork } from '../codec/sign-domain.js';
 import { heldNote, type PendingAccount } from './pending-spend.js';
+import type { LedgerErrorCode } from './errors.js';
 
 export type TxDoorCode =
   | 'TX_MALFORMED'
@@ -26,16 +27,8 @@ export type TxDoorCode =
   | 'BOND_KEY_NOT_PROVEN'
   | 'UNBOND_NOT_BONDED'
   | 'UNBOND_PENDING'
-  // challenges (challenge-rule.ts; the tx pool runs the ledger's rule against the next block)
-  | 'CHALLENGE_DISABLED'
-  | 'CHALLENGE_NOT_IN_SET'
-  | 'CHALLENGE_UNKNOWN_PROOF'
-  | 'CHALLENGE_NOT_FINAL'
-  | 'CHALLENGE_NOT_COMMITTEE'
-  | 'CHALLENGE_WINDOW_CLOSED'
-  | 'CHALLENGE_DUPLICATE'
-  | 'CHALLENGE_SAME_VERDICT'
-  | 'CHALLENGE_INSUFFICIENT_BALANCE';
+  // challenges: the ledger's own codes (challenge-rule.ts; the tx pool runs the ledger's rule against the next block)
+  | Extract<LedgerErrorCode, `CHALLENGE_${string}`>;
 
 
 export type DoorResult = { ok: true; hash: string } | { ok: false; code: TxDoorCode; message: string };
