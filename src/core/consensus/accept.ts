@@ -28,13 +28,16 @@ export function markSeen<S>(s: ConsensusState<S>, rs: RoundState, validator: str
 }
 
 /**
- * Record a vote whose signature is verified (a peer's or this node's own). Returns true when it was counted; false
- * for a duplicate or a conflicting vote (which becomes evidence).
+ * Record a vote whose signature is verified (a peer's or this node's own). Returns true when it was counted, or
+ * kept as part of the proposal's proof (an equivocator's second vote: see VoteSet.conflicting); false for a
+ * duplicate or another conflicting vote. A conflicting vote becomes evidence.
  */
 export function recordVote<S>(s: ConsensusState<S>, vote: Vote, fx: ConsensusEffect[]): boolean {
   const rs = roundState(s, vote.round);
-  const result = addVote(vote.type === 'prepare' ? rs.prepares : rs.commits, vote, s.index.get(vote.validator)?.stake ?? 0);
+  const stake = s.index.get(vote.validator)?.stake ?? 0;
+  const result = vote.type === 'prepare' ? addVote(rs.prepares, vote, stake, rs.proposalHash) : addVote(rs.commits, vote, stake);
   if (result.kind === 'conflict') emitEvidence(s, result.evidence, fx);
+  if (result.kind === 'conflict') return result.kept;
   if (result.kind !== 'added') return false;
   markSeen(s, rs, vote.validator);
   return true;
