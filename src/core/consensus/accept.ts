@@ -100,8 +100,11 @@ export function acceptVote<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, fr
     return false;
   }
   const rs = s.rounds.get(v.round);
-  const existing = rs ? (v.type === 'prepare' ? rs.prepares : rs.commits).votes.get(v.validator) : undefined;
+  const set = rs ? (v.type === 'prepare' ? rs.prepares : rs.commits) : undefined;
+  const existing = set?.votes.get(v.validator);
   if (existing && existing.blockHash === v.blockHash) return false;
+  // An equivocator's second vote kept already (relays repeat it): no second signature check.
+  if (existing && set?.conflicting.get(v.validator)?.blockHash === v.blockHash) return false;
   if (!mutated(ctx.config, 'no-signature-check') && !verifyVoteSignature(v, s.index, s.network, ctx.verifier)) {
     fx.push({ type: 'rejected', from, code: 'SIGNATURE_INVALID', message: `vote from ${v.validator}` });
     return false;
