@@ -76,6 +76,23 @@ export interface ByzantineSeat<S> extends AdversarySeat<S> {
  * @example const t = byzantineTransport('silent', seat, rng); t.broadcast(m) // sends nothing
  */
 export function byzantineTransport<S>(kind: ByzantineKind | 'honest', seat: ByzantineSeat<S>, rng: Rng): TransportPort {
+  const transport = behaviour(kind, seat, rng);
+  return transport === seat.honest ? transport : withholdRelays(seat, transport);
+}
+
+/**
+ * A Byzantine validator relays nothing: the proof of lock an honest node relays on a timeout (another validator's
+ * proposal and votes) is not passed to its behaviour, which would take it for its own message, and not sent.
+ */
+function withholdRelays<S>(seat: ByzantineSeat<S>, inner: TransportPort): TransportPort {
+  const own = (m: ConsensusMessage): boolean => (m.kind === 'proposal' ? m.proposal.proposer === seat.validator : m.kind === 'vote' ? m.vote.validator === seat.validator : true);
+  return {
+    send: (to, message) => (own(message) ? inner.send(to, message) : undefined),
+    broadcast: (message) => (own(message) ? inner.broadcast(message) : undefined),
+  };
+}
+
+function behaviour<S>(kind: ByzantineKind | 'honest', seat: ByzantineSeat<S>, rng: Rng): TransportPort {
   const honest = seat.honest;
   // A fresh random split per message: sometimes one node alone gets enough to act (the classic lock attack).
   const pickA = (): boolean => rng.chance(0.5);

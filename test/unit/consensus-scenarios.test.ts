@@ -306,6 +306,69 @@ describe('re-proposal with validRound', () => {
   });
 });
 
+describe('a prepare quorum one validator alone saw (the lock splitter: a Byzantine vote sent to one node)', () => {
+  it('the node holding it relays, on its timeouts in later rounds, the round\'s proposal and the prepare votes', () => {
+    const { n, b0 } = lockedInRound0(); // P3, with P0's and P1's prepare votes for b0
+    n.timeout('commit', 0);
+    expect(n.s.round).toBe(1);
+
+    const fx = n.timeout('gossip', 1);
+
+    const sent = fx.flatMap((e) => (e.type === 'broadcast' ? [e.message] : []));
+    expect(sent.some((m) => m.kind === 'proposal' && m.proposal.round === 0 && m.proposal.proposer === P0 && hashOf(m.proposal.block) === hashOf(b0))).toBe(true);
+    const relayed = sent.flatMap((m) => (m.kind === 'vote' && m.vote.round === 0 && m.vote.type === 'prepare' && m.vote.blockHash === hashOf(b0) ? [m.vote.validator] : []));
+    expect(relayed.sort()).toEqual([P0, P1, P3].sort());
+    // Nothing to relay in round 0 itself (the quorum is this round's) or with no valid block.
+    const fresh = new Node(P3);
+    fresh.startHeight();
+    fresh.timeout('propose', 0);
+    fresh.timeout('prepare', 0);
+    fresh.timeout('commit', 0);
+    expect(fresh.timeout('gossip', 1).filter((e) => e.type === 'broadcast' && e.message.kind === 'vote' && e.message.vote.round === 0)).toEqual([]);
+  });
+
+  it('a node that got the equivocator\'s nil vote takes the relayed quorum as its valid block and re-proposes it with a proof of lock', () => {
+    const n = new Node(P2); // the proposer of round 2
+    n.startHeight();
+    const b0 = blockFor(n, P0, 0);
+    n.timeout('propose', 0); // the proposal comes late: this node prepare-votes nil
+    n.receive(P0, proposal(P0, 0, b0));
+    n.receive(P0, vote(P0, 'prepare', 0, b0));
+    n.receive(P1, vote(P1, 'prepare', 0, null)); // P1 (Byzantine) told this node nil, and P3 b0
+    n.timeout('prepare', 0);
+    n.timeout('commit', 0);
+    expect(n.s.round).toBe(1);
+    expect(n.s.validRound).toBe(-1);
+
+    // P3's relay: the proposal (known already), then the prepare votes of round 0 for b0.
+    n.receive(P3, proposal(P0, 0, b0));
+    n.receive(P3, vote(P3, 'prepare', 0, b0));
+    const fx = n.receive(P3, vote(P1, 'prepare', 0, b0));
+
+    expect(fx.filter((e) => e.type === 'evidence')).toHaveLength(1);
+    expect(n.s.validRound).toBe(0);
+    expect(n.s.validHash).toBe(hashOf(b0));
+    expect(n.s.lockedRound).toBe(-1); // the lock is unchanged: only the valid block moves
+    n.timeout('propose', 1);
+    n.timeout('prepare', 1);
+    const next = n.timeout('commit', 1);
+    const sent = next.find((e) => e.type === 'broadcast' && e.message.kind === 'proposal' && e.message.proposal.round === 2);
+    const message = sent?.type === 'broadcast' && sent.message.kind === 'proposal' ? sent.message : null;
+    expect(message?.proposal).toMatchObject({ round: 2, validRound: 0, proposer: P2 });
+    expect(message && hashOf(message.proposal.block)).toBe(hashOf(b0));
+    expect(message?.pol?.map((v) => v.validator).sort()).toEqual([P0, P1, P3].sort());
+    // The carried proof of lock convinces a node locked on b0 and one that saw nothing of round 0.
+    const other = new Node(P3);
+    other.startHeight();
+    for (let r = 0; r < 2; r++) {
+      other.timeout('propose', r);
+      other.timeout('prepare', r);
+      other.timeout('commit', r);
+    }
+    expect(ownVotes(other.receive(P2, message as ConsensusMessage))).toEqual([prepareFor(2, b0)]);
+  });
+});
+
 describe('nil path', () => {
   it('no proposal -> propose timeout -> prepare nil -> nil quorum -> commit nil -> no decision possible -> next round', () => {
     const n = new Node(P3);

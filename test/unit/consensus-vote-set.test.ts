@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultVerifier, validatorIndex, voteSignBytes, type VoteBody } from '../../src/core/consensus/messages.js';
-import { addVote, blockQuorumImpossible, emptyVoteSet, quorumAny, quorumFor, verifyProofOfLock, votesFor } from '../../src/core/consensus/vote-set.js';
+import { addVote, blockQuorumImpossible, emptyVoteSet, proofFor, proofQuorum, quorumAny, quorumFor, verifyProofOfLock, votesFor } from '../../src/core/consensus/vote-set.js';
 import type { Vote } from '../../src/core/types/consensus.js';
 import type { ValidatorSet } from '../../src/core/types/validator.js';
 import { keyPairFromSeed, sign } from '../../src/crypto/ed25519.js';
@@ -36,6 +36,21 @@ describe('vote set', () => {
     expect(vs.stakeTotal).toBe(10);
     expect(vs.stakeFor.get(A)).toBe(10);
     expect(vs.stakeFor.get(B)).toBeUndefined();
+  });
+
+  it("keeps an equivocator's second vote for the round's proposal (once) as proof, never as a counted vote", () => {
+    const vs = emptyVoteSet();
+    addVote(vs, vote(0, A), 10);
+    addVote(vs, vote(1, A), 10);
+    addVote(vs, vote(2, null), 10); // v3 told this node nil...
+    expect(addVote(vs, vote(2, B), 10, A)).toMatchObject({ kind: 'conflict', kept: false }); // not the proposal: dropped
+    expect(addVote(vs, vote(2, A), 10, A)).toMatchObject({ kind: 'conflict', kept: true }); // ...and A elsewhere
+    expect(addVote(vs, vote(2, A), 10, A)).toMatchObject({ kind: 'conflict', kept: false }); // once
+    expect(quorumFor(vs, A, TOTAL)).toBe(false);
+    expect(vs.stakeTotal).toBe(30);
+    expect(proofQuorum(vs, A, TOTAL)).toBe(true);
+    expect(proofFor(vs, A).map((v) => v.validator)).toEqual(['v1', 'v2', 'v3']);
+    expect(verifyProofOfLock(proofFor(vs, A), { height: 3, round: 1, blockHash: A }, INDEX, TOTAL, NETWORK, defaultVerifier)).toBe(true);
   });
 
   it('needs more than 2/3 of the stake for a quorum, per value (nil included) and over all values', () => {

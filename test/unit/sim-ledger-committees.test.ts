@@ -11,7 +11,8 @@ import { runSimulation } from '../../src/sim/cluster.js';
 import { ledgerSimOptions } from '../../src/sim/ledger-app.js';
 
 describe('simulated ledger with committees', () => {
-  it.each([6, 8])('aimed seed %i: no violation, live, some committees split and escalate, and each validator verifies fewer proofs than every-validator mode', (seed) => {
+  // Seeds 7 and 8 (seed 6 had no escalation left once the proof-of-lock relay changed its run's heights and proposers).
+  it.each([7, 8])('aimed seed %i: no violation, live, some committees split and escalate, and each validator verifies fewer proofs than every-validator mode', (seed) => {
     const r = runSimulation(ledgerSimOptions(aimedOptions(seed), { committeeSize: 3 }));
     expect(r.violations).toEqual([]);
     expect(r.live).toBe(true);

@@ -28,13 +28,16 @@ export function markSeen<S>(s: ConsensusState<S>, rs: RoundState, validator: str
 }
 
 /**
- * Record a vote whose signature is verified (a peer's or this node's own). Returns true when it was counted; false
- * for a duplicate or a conflicting vote (which becomes evidence).
+ * Record a vote whose signature is verified (a peer's or this node's own). Returns true when it was counted, or
+ * kept as part of the proposal's proof (an equivocator's second vote: see VoteSet.conflicting); false for a
+ * duplicate or another conflicting vote. A conflicting vote becomes evidence.
  */
 export function recordVote<S>(s: ConsensusState<S>, vote: Vote, fx: ConsensusEffect[]): boolean {
   const rs = roundState(s, vote.round);
-  const result = addVote(vote.type === 'prepare' ? rs.prepares : rs.commits, vote, s.index.get(vote.validator)?.stake ?? 0);
+  const stake = s.index.get(vote.validator)?.stake ?? 0;
+  const result = vote.type === 'prepare' ? addVote(rs.prepares, vote, stake, rs.proposalHash) : addVote(rs.commits, vote, stake);
   if (result.kind === 'conflict') emitEvidence(s, result.evidence, fx);
+  if (result.kind === 'conflict') return result.kept;
   if (result.kind !== 'added') return false;
   markSeen(s, rs, vote.validator);
   return true;
@@ -97,8 +100,11 @@ export function acceptVote<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, fr
     return false;
   }
   const rs = s.rounds.get(v.round);
-  const existing = rs ? (v.type === 'prepare' ? rs.prepares : rs.commits).votes.get(v.validator) : undefined;
+  const set = rs ? (v.type === 'prepare' ? rs.prepares : rs.commits) : undefined;
+  const existing = set?.votes.get(v.validator);
   if (existing && existing.blockHash === v.blockHash) return false;
+  // An equivocator's second vote kept already (relays repeat it): no second signature check.
+  if (existing && set?.conflicting.get(v.validator)?.blockHash === v.blockHash) return false;
   if (!mutated(ctx.config, 'no-signature-check') && !verifyVoteSignature(v, s.index, s.network, ctx.verifier)) {
     fx.push({ type: 'rejected', from, code: 'SIGNATURE_INVALID', message: `vote from ${v.validator}` });
     return false;

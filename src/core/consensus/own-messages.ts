@@ -9,20 +9,24 @@ import type { SignRequest } from '../safety/safety-rules.js';
 import { hashCertificate, hashHeader, type ConsensusMessage } from './messages.js';
 import { markSeen, recordVote } from './accept.js';
 import { proposerOf, roundState, type ConsensusContext, type ConsensusEffect, type ConsensusState } from './state.js';
-import { votesFor } from './vote-set.js';
+import { proofFor } from './vote-set.js';
 
 /** A proposal on the wire; a re-proposal carries its proof of lock (the prepare votes of validRound for its block). */
 export function proposalMessage<S>(s: ConsensusState<S>, proposal: Proposal): ConsensusMessage {
   if (proposal.validRound < 0) return { kind: 'proposal', proposal };
   const rs = s.rounds.get(proposal.validRound);
-  const pol: Vote[] = rs ? votesFor(rs.prepares, hashHeader(proposal.block.header)) : [];
+  const pol: Vote[] = rs ? proofFor(rs.prepares, hashHeader(proposal.block.header)) : [];
   return { kind: 'proposal', proposal, pol };
 }
 
-/** Re-send this node's proposal and votes of the current round (recovers from message loss; after restart). */
+/**
+ * Re-send this node's proposal and votes of the current round (recovers from message loss; after restart), and
+ * relay the proof of lock of its valid block from an earlier round (see relayValidProof).
+ */
 export function rebroadcastOwn<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, fx: ConsensusEffect[]): void {
   const self = ctx.config.self;
   if (self === null) return;
+  relayValidProof(s, fx);
   const rs = s.rounds.get(s.round);
   if (!rs) return;
   if (rs.proposal !== null && rs.proposal.proposer === self) fx.push({ type: 'broadcast', message: proposalMessage(s, rs.proposal) });
@@ -30,6 +34,24 @@ export function rebroadcastOwn<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>
   if (prepare) fx.push({ type: 'broadcast', message: { kind: 'vote', vote: prepare } });
   const commit = rs.commits.votes.get(self);
   if (commit) fx.push({ type: 'broadcast', message: { kind: 'vote', vote: commit } });
+}
+
+/**
+ * The valid block of an earlier round and its prepare quorum (the proposal and the votes, others' included), to
+ * everyone. Tendermint's liveness after GST assumes gossip: what one honest validator received, every honest one
+ * receives. Votes here go point to point and each node re-sends only its own, so a prepare quorum completed by a
+ * vote sent to one validator alone (a Byzantine one's) stayed with that validator: only it could re-propose the
+ * block, and while it was locked there the others' blocks got its nil vote, so the height waited for its turn to
+ * propose (under VRF election, a geometric wait). Relayed, the quorum makes every honest validator's valid block
+ * this one (updateValidFromLateQuorum), so the next honest proposer re-proposes it with its proof of lock.
+ * Sent on timeouts only (no progress), at most one proposal and one vote per validator.
+ */
+function relayValidProof<S>(s: ConsensusState<S>, fx: ConsensusEffect[]): void {
+  if (s.validRound < 0 || s.validRound >= s.round || s.validHash === null) return;
+  const rs = s.rounds.get(s.validRound);
+  if (!rs || rs.proposal === null || rs.proposalHash !== s.validHash) return;
+  fx.push({ type: 'broadcast', message: proposalMessage(s, rs.proposal) });
+  for (const vote of proofFor(rs.prepares, s.validHash)) fx.push({ type: 'broadcast', message: { kind: 'vote', vote } });
 }
 
 /**

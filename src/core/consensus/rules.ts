@@ -22,7 +22,7 @@ import { bufferFuture, takeFuture } from './future-buffer.js';
 import { rebroadcastOwn } from './own-messages.js';
 import { serveSync } from './sync.js';
 import { proposerOf, roundState, type ConsensusContext, type ConsensusEffect, type ConsensusState, type RoundState } from './state.js';
-import { blockQuorumImpossible, quorumAny, quorumFor, votesFor } from './vote-set.js';
+import { blockQuorumImpossible, proofQuorum, quorumAny, quorumFor, votesFor } from './vote-set.js';
 import { mutated, quorumRule } from './mutants.js';
 
 /** The messages that belong to a height: proposals and votes. */
@@ -225,7 +225,7 @@ function unlock<S>(s: ConsensusState<S>): void {
 function updateValidFromLateQuorum<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, round: number): void {
   const rs = s.rounds.get(round);
   if (!rs || rs.proposal === null || rs.proposalHash === null) return;
-  if (!quorumFor(rs.prepares, rs.proposalHash, s.total, quorumRule(ctx.config)) || !isValidBlock(ctx, s, rs.proposal.block, rs.proposalHash)) return;
+  if (!proofQuorum(rs.prepares, rs.proposalHash, s.total, quorumRule(ctx.config)) || !isValidBlock(ctx, s, rs.proposal.block, rs.proposalHash)) return;
   s.validRound = round;
   s.validBlock = rs.proposal.block;
   s.validHash = rs.proposalHash;
@@ -246,7 +246,7 @@ function prepareOnProposal<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, rs
     lockAllows = ignoreLock || s.lockedRound === -1 || s.lockedHash === hash;
   } else if (p.validRound < s.round) {
     const pol = s.rounds.get(p.validRound);
-    const polKnown = rs.polVerified || (pol !== undefined && quorumFor(pol.prepares, hash, s.total, quorumRule(ctx.config)));
+    const polKnown = rs.polVerified || (pol !== undefined && proofQuorum(pol.prepares, hash, s.total, quorumRule(ctx.config)));
     if (!polKnown && !mutated(ctx.config, 'ignore-valid-round')) return;
     lockAllows = ignoreLock || s.lockedRound <= p.validRound || s.lockedHash === hash;
   } else {

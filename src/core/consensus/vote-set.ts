@@ -13,26 +13,39 @@ export interface VoteSet {
   /** Stake per block hash; nil votes under the key 'nil'. */
   stakeFor: Map<string, number>;
   stakeTotal: number;
+  /**
+   * Equivocators' second votes for one block (the round's proposal when they arrived), at most one per validator,
+   * with their stake per block hash: never counted above, but part of the proof that a prepare quorum for that block
+   * exists (proofFor), as a proof of lock checks its votes on their own (verifyProofOfLock).
+   */
+  conflicting: Map<string, Vote>;
+  conflictingStakeFor: Map<string, number>;
 }
 
 /** What adding a vote did: counted it, ignored a repeat, or found an equivocation (the evidence). */
-export type AddVoteResult = { kind: 'added' } | { kind: 'duplicate' } | { kind: 'conflict'; evidence: Evidence };
+export type AddVoteResult = { kind: 'added' } | { kind: 'duplicate' } | { kind: 'conflict'; evidence: Evidence; kept: boolean };
 
 /** A vote set with no votes. */
 export function emptyVoteSet(): VoteSet {
-  return { votes: new Map(), stakeFor: new Map(), stakeTotal: 0 };
+  return { votes: new Map(), stakeFor: new Map(), stakeTotal: 0, conflicting: new Map(), conflictingStakeFor: new Map() };
 }
 
 /**
  * Count `vote` (signature already verified) with its validator's `stake`. A second vote from the same validator is
- * never counted: for the same value it is a duplicate, for another value it is evidence of equivocation.
+ * never counted: for the same value it is a duplicate, for another value it is evidence of equivocation (and, when
+ * it is for `keepFor`, the round's proposal, it is kept as part of that block's proof: see VoteSet.conflicting).
  * @example addVote(vs, vote, 10).kind === 'added'
  */
-export function addVote(vs: VoteSet, vote: Vote, stake: number): AddVoteResult {
+export function addVote(vs: VoteSet, vote: Vote, stake: number, keepFor: string | null = null): AddVoteResult {
   const existing = vs.votes.get(vote.validator);
   if (existing) {
-    if (existing.blockHash !== vote.blockHash) return { kind: 'conflict', evidence: duplicateVoteEvidence(existing, vote) };
-    return { kind: 'duplicate' };
+    if (existing.blockHash === vote.blockHash) return { kind: 'duplicate' };
+    const kept = keepFor !== null && vote.blockHash === keepFor && !vs.conflicting.has(vote.validator);
+    if (kept) {
+      vs.conflicting.set(vote.validator, vote);
+      vs.conflictingStakeFor.set(keepFor, (vs.conflictingStakeFor.get(keepFor) ?? 0) + stake);
+    }
+    return { kind: 'conflict', evidence: duplicateVoteEvidence(existing, vote), kept };
   }
   vs.votes.set(vote.validator, vote);
   const key = vote.blockHash ?? 'nil';
@@ -67,6 +80,21 @@ export function votesFor(vs: VoteSet, hash: string): Vote[] {
   const votes: Vote[] = [];
   for (const v of vs.votes.values()) if (v.blockHash === hash) votes.push(v);
   return votes;
+}
+
+/**
+ * The votes that prove a quorum for `hash` (a proof of lock for a re-proposal): the counted ones and the
+ * equivocators' kept second votes for it, one per validator.
+ */
+export function proofFor(vs: VoteSet, hash: string): Vote[] {
+  const votes = votesFor(vs, hash);
+  for (const v of vs.conflicting.values()) if (v.blockHash === hash) votes.push(v);
+  return votes;
+}
+
+/** proofFor(vs, hash) holds more than 2/3 of `total` stake (a prepare quorum exists, equivocators' votes included). */
+export function proofQuorum(vs: VoteSet, hash: string, total: number, quorum: QuorumRule = isQuorum): boolean {
+  return quorum((vs.stakeFor.get(hash) ?? 0) + (vs.conflictingStakeFor.get(hash) ?? 0), total);
 }
 
 /**
