@@ -183,6 +183,11 @@ async function runProcesses(seed: number): Promise<number> {
   if (c !== undefined) {
     console.log(`Committees of ${c.committee_size}: ${c.proofs_on_chain} proofs on chain, ${c.escalations} escalated to the whole set; Z3 verifications per validator `
       + `${Object.values(c.verifications_per_validator).join(' ')} (avg ${c.verifications_per_validator_avg}; every-validator mode: ${c.every_validator_mode_per_validator} each; share ${c.share_of_every_validator_mode ?? 'n/a'}, ideal ${c.ideal_share})`);
+    const ch = c.challenges;
+    if (ch.challenged > 0) {
+      console.log(`Challenges of committee verdicts: ${ch.challenged} (${ch.overturned} overturned, ${ch.upheld} upheld, ${ch.undecided} undecided, ${ch.open} open at the end); members slashed: `
+        + `${Object.entries(ch.members_slashed).map(([id, n]) => `${id} x${n}`).join(', ') || 'none'}`);
+    }
   }
   for (const issue of report.issues) console.log(`  - ${issue}`);
   if (d.dataDir !== null) console.log(`Kept genesis, configs, keys, data dirs and logs in ${d.dataDir}`);
