@@ -155,7 +155,7 @@ describe('API views', () => {
   });
 
   it('a committee\'s verdict is `provisional` (with challengeUntil) while it can be challenged, `challenged` while the whole set verifies it, then `final` with the challenge\'s outcome', async () => {
-    const g = makeGenesis({ validators: 8, params: { verdict_window_blocks: 8, proposer_election: 'vrf', committee_size: 2, challenge_window_blocks: 10, challenge_bond: 1 } }).doc;
+    const g = makeGenesis({ validators: 8, params: { verdict_window_blocks: 8, proposer_election: 'vrf', committee_size: 2, challenge_window_blocks: 10, challenge_bond: 1, slash_wrong_verdict_bps: 500 } }).doc;
     const id = proofId(proofN(1));
     const step = (s: LedgerState, txs: Tx[]) => applyBlock(s, makeBlock(s, txs));
     let s = step(genesisState(g), [{ type: 'submit', proof: proofN(1) }]);
@@ -172,6 +172,16 @@ describe('API views', () => {
     expect(challenged).toMatchObject({ status: 'challenged', challenge: { challenger, verdict: 'valid', committeeVerdict: 'invalid', height: 4 } });
     expect(challenged.status === 'challenged' && challenged.challenge).not.toHaveProperty('committeeReveals');
     expect(ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators()).committees).toMatchObject({ openProofs: 1, escalatedOpen: 1, provisionalOpen: 0, challengesOpen: 1 });
+    // the whole set (8) says valid: the committee's invalid is overturned, both members slashed; nothing open to challenge
+    const all = Array.from({ length: 8 }, (_, i) => `node_${i + 1}`);
+    s = step(s, all.map((v) => commitTx(g, v, keyFor(v), [{ proofId: id, verdict: 'valid' }])));
+    s = step(s, all.map((v) => revealTx(g, v, keyFor(v), [{ proofId: id, verdict: 'valid' }])));
+    const settled = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
+    expect(settled).toMatchObject({ status: 'final', verdict: 'valid', challenge: { challenger, outcome: 'overturned', slashed: members } });
+    const after = ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators());
+    expect(after.committees).toMatchObject({ provisionalOpen: 0, challengesOpen: 0 });
+    for (const m of members) expect(after.validators.find((v) => v.id === m)).toMatchObject({ stake: 9500, slashed: 500 });
+    if (process.env.PRINT_VIEWS) console.log(JSON.stringify({ provisional, challenged, settled, validators: await setup({ appState: s }).views.deps.getValidators() }));
   });
 
   it('reports a proof pending from the mempool or from the store (accepted before a restart), else unknown', async () => {
