@@ -7,7 +7,8 @@ import { ValidatorProcess } from '../../src/cluster/validator-process.js';
 import { crashCount, pickVictim } from '../../src/testnet/process-crash.js';
 import { noChallenges, tallyChallenge } from '../../src/testnet/process-measure.js';
 import { assembleRun, longestStall, misbehaviourOutcome, runIssues, type MeasuredRun } from '../../src/testnet/process-report.js';
-import { chooseMode } from '../../src/testnet/processes.js';
+import { challengeGenesisParams, chooseMode } from '../../src/testnet/processes.js';
+import { committeeParamIssues } from '../../src/core/ledger/params.js';
 import { buildReport, testnetReportSchema } from '../../src/testnet/report.js';
 import { newRunState, testnetNodes } from '../../src/testnet/process-run-state.js';
 import { createRandom } from '../../src/testnet/workload.js';
@@ -125,6 +126,14 @@ describe('process-mode report assembly', () => {
     const report = buildReport(assembleRun({ ...m, o: { ...m.o, committeeSize: 1 }, fates: { ...m.fates, onChain: 6, challenges: t } }).run);
     expect(testnetReportSchema.parse(report)).toEqual(report);
     expect(report.committees?.challenges).toEqual({ challenged: 5, open: 1, overturned: 2, upheld: 1, undecided: 1, members_slashed: { node_2: 1, node_4: 2 } });
+  });
+
+  it('--challenge-window C: genesis params the ledger takes (unbonding delay above 2W + C), none for 0', () => {
+    const p = challengeGenesisParams(20);
+    expect(p).toEqual({ challenge_window_blocks: 20, challenge_bond: 10, challenge_reward: 5, slash_wrong_verdict_bps: 500, challenge_check_bps: 10_000, unbonding_delay_blocks: 321 });
+    expect(committeeParamIssues({ committeeSize: 1, proposerElection: 'vrf', challengeWindowBlocks: 20, challengeBond: 10, unbondingDelayBlocks: p.unbonding_delay_blocks!, verdictWindowBlocks: 150 })).toEqual([]);
+    expect(committeeParamIssues({ committeeSize: 1, proposerElection: 'vrf', challengeWindowBlocks: 20, challengeBond: 10, unbondingDelayBlocks: p.unbonding_delay_blocks! - 1, verdictWindowBlocks: 150 })).not.toEqual([]);
+    expect(challengeGenesisParams(0)).toEqual({});
   });
 
   it('--misbehave runs real processes: auto picks them, simulation is refused', () => {
