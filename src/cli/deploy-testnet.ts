@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InlineVerifier } from '../adapters/z3/inline-verifier.js';
-import { TESTNET_NODES_MAX, TESTNET_PROCESS_AUTO_DURATION_MS_MAX, TESTNET_PROCESS_NODES_MAX } from '../core/limits.js';
+import { TESTNET_NODES_MAX, TESTNET_PROCESS_AUTO_DURATION_MS_MAX, TESTNET_PROCESS_NODES_MAX, VERDICT_WINDOW_BLOCKS_MAX } from '../core/limits.js';
 import { parseDuration, TestnetInputError } from '../testnet/duration.js';
 import { buildReport, FAULT_KINDS, testnetReportSchema, type FaultKind } from '../testnet/report.js';
 import { chooseMode, ProcessTestnetError, runProcessTestnet, stopSpawnedNow, type ModeRequest } from '../testnet/processes.js';
@@ -99,7 +99,7 @@ const program = new Command('deploy-testnet')
   .option('--workers <n>', 'processes mode: Z3 workers per validator process', integer('--workers', 1, 16), 1)
   .option('--keep', 'processes mode: keep the temporary genesis, configs, keys, data dirs and logs (path printed)')
   .option('--committee-size <k>', 'processes mode: verification committees of k validators (genesis committee_size, with proposer_election vrf); the report gains a committees section. 0: every validator verifies every proof', integer('--committee-size', 0, TESTNET_PROCESS_NODES_MAX), 0)
-  .option('--challenge-window <blocks>', 'processes mode, with --committee-size: committee verdicts may be challenged for this many blocks (genesis challenge_window_blocks, bond 10, reward 5, slash 5%, every validator off a committee re-checks its verdicts); the report counts the challenges. 0: none', integer('--challenge-window', 0, 10_000), 0)
+  .option('--challenge-window <blocks>', 'processes mode, with --committee-size: committee verdicts may be challenged for this many blocks (genesis challenge_window_blocks, bond 10, reward 5, slash 5%, every validator off a committee re-checks its verdicts); the report counts the challenges. 0: none', integer('--challenge-window', 0, VERDICT_WINDOW_BLOCKS_MAX), 0)
   .option('--misbehave <node:kind[@height]>', `processes mode: start that validator with scripts/start-validator --misbehave KIND[@HEIGHT] (kinds: ${MISBEHAVIOUR_KINDS.join(', ')}); repeatable`, misbehaveFlag, [] as MisbehaveFlag[])
   .addHelpText('after', `
 Mode auto (default): real processes when --nodes <= ${TESTNET_PROCESS_NODES_MAX} (what this machine holds), --duration <= ${TESTNET_PROCESS_AUTO_DURATION_MS_MAX / 60_000} min,

@@ -7,7 +7,7 @@
  * slashed. No proof is ever `final` with the wrong verdict.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProofStatusResponse } from '../../src/api/schemas.js';
+import { ProofStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 let net: TestNetwork;
@@ -42,14 +42,23 @@ describe('challenges in real processes', () => {
     expect(drawnNode4).toBeGreaterThan(0);
     const views = new Map<string, ProofStatusResponse>();
     let sawProvisionalValid = false;
+    // GET /validators counts the open proofs provisional and challenged now (docs/API_REFERENCE.md "Committees in the answers")
+    const counted = { provisional: 0, challenged: 0 };
+    let seenStatuses = { provisional: 0, challenged: 0 };
     await until(
       'every proof final',
       async () => {
+        const now = { provisional: 0, challenged: 0 };
         for (const id of ids) {
           const v = ProofStatusResponse.parse(await net.client(1).getProof(id));
           if (v.status === 'provisional' && v.verdict === 'valid') sawProvisionalValid = true;
+          if (v.status === 'provisional' || v.status === 'challenged') now[v.status]++;
           views.set(id, v);
         }
+        const c = ValidatorsResponse.parse(await net.client(1).getValidators()).committees!;
+        counted.provisional = Math.max(counted.provisional, c.provisionalOpen);
+        counted.challenged = Math.max(counted.challenged, c.challengesOpen);
+        seenStatuses = { provisional: Math.max(seenStatuses.provisional, now.provisional), challenged: Math.max(seenStatuses.challenged, now.challenged) };
         return [...views.values()].every((v) => v.status === 'final') ? true : undefined;
       },
       400_000,
@@ -62,6 +71,12 @@ describe('challenges in real processes', () => {
     expect(overturned.length).toBeLessThanOrEqual(drawnNode4);
     for (const v of overturned) expect(v!.challenge).toMatchObject({ committeeVerdict: 'valid', verdict: 'invalid', slashed: ['node_4'] });
     expect(sawProvisionalValid || overturned.length > 0).toBe(true);
+    // the counts saw what the proofs' statuses showed (the proofs here are all of the open ones, polled a moment apart)
+    if (seenStatuses.challenged > 0) expect(counted.challenged).toBeGreaterThan(0);
+    if (seenStatuses.provisional > 0) expect(counted.provisional).toBeGreaterThan(0);
+    expect(counted.provisional + counted.challenged).toBeGreaterThan(0);
+    const end = ValidatorsResponse.parse(await net.client(1).getValidators()).committees!;
+    expect(end).toMatchObject({ challengesOpen: 0 });
     const validators = (await net.client(1).getValidators()).validators;
     expect(validators.find((v) => v.id === 'node_4')!.stake).toBeLessThan(validators.find((v) => v.id === 'node_1')!.stake);
   }, 600_000);
