@@ -6,11 +6,14 @@
  * 100%), one challenges through its tx pool and gossip, the whole set verifies again, `invalid` stands and node_4 is
  * slashed. No proof is ever `final` with the wrong verdict.
  */
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProofStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 let net: TestNetwork;
+const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
 const params = { proposer_election: 'vrf', committee_size: 1, verdict_window_blocks: 12, commit_phase_blocks: 6, challenge_window_blocks: 20, challenge_bond: 10, challenge_reward: 5, slash_wrong_verdict_bps: 500, challenge_check_bps: 10_000 };
 
 beforeAll(async () => {
@@ -77,6 +80,25 @@ describe('challenges in real processes', () => {
     expect(counted.provisional + counted.challenged).toBeGreaterThan(0);
     const end = ValidatorsResponse.parse(await net.client(1).getValidators()).committees!;
     expect(end).toMatchObject({ challengesOpen: 0 });
+
+    // the explorer's page of an overturned proof: its Challenge section (headless Chromium, where one is installed)
+    if (!chromiumPath) return console.warn('challenges.test.ts: explorer part SKIPPED, no Chromium binary');
+    const overturnedId = ids.find((id) => views.get(id)?.status === 'final' && (views.get(id) as { challenge?: { outcome?: string } }).challenge?.outcome === 'overturned')!;
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(net.url(1, `/#/proofs/${overturnedId}`));
+      const section = page.getByRole('region', { name: 'Challenge' });
+      await section.waitFor();
+      const text = (await section.textContent())!;
+      expect(text).toMatch(/Its verdictinvalid/);
+      expect(text).toMatch(/The committee's verdictvalid final in block \d+/);
+      expect(text).toMatch(/Outcomeoverturned overturned: the whole set reached another verdict/);
+      expect(text).toContain('Members slashednode_4');
+      expect(await page.locator('.facts').first().textContent()).toMatch(/Verified byevery validator: challenged at block \d+/);
+    } finally {
+      await browser.close();
+    }
     const validators = (await net.client(1).getValidators()).validators;
     expect(validators.find((v) => v.id === 'node_4')!.stake).toBeLessThan(validators.find((v) => v.id === 'node_1')!.stake);
   }, 600_000);
