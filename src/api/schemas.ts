@@ -319,6 +319,12 @@ export const CommitteesView = z
     /** Proofs whose verdict window is open (pending or final), and of those, the ones escalated to the whole set. */
     openProofs: z.number().int().nonnegative(),
     escalatedOpen: z.number().int().nonnegative(),
+    /**
+     * Of the open proofs, those whose committee's verdict is `provisional` (its challenge window open) and those
+     * `challenged` (the whole set verifies them again): docs/LEDGER.md "Challenges". Both 0 without challenges.
+     */
+    provisionalOpen: z.number().int().nonnegative(),
+    challengesOpen: z.number().int().nonnegative(),
   })
   .strict();
 export const ValidatorsResponse = z.object({ height: z.number().int().nonnegative(), validators: z.array(ValidatorView), committees: CommitteesView.optional() }).strict();

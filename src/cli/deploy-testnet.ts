@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InlineVerifier } from '../adapters/z3/inline-verifier.js';
-import { TESTNET_NODES_MAX, TESTNET_PROCESS_AUTO_DURATION_MS_MAX, TESTNET_PROCESS_NODES_MAX } from '../core/limits.js';
+import { TESTNET_NODES_MAX, TESTNET_PROCESS_AUTO_DURATION_MS_MAX, TESTNET_PROCESS_NODES_MAX, VERDICT_WINDOW_BLOCKS_MAX } from '../core/limits.js';
 import { parseDuration, TestnetInputError } from '../testnet/duration.js';
 import { buildReport, FAULT_KINDS, testnetReportSchema, type FaultKind } from '../testnet/report.js';
 import { chooseMode, ProcessTestnetError, runProcessTestnet, stopSpawnedNow, type ModeRequest } from '../testnet/processes.js';
@@ -99,6 +99,7 @@ const program = new Command('deploy-testnet')
   .option('--workers <n>', 'processes mode: Z3 workers per validator process', integer('--workers', 1, 16), 1)
   .option('--keep', 'processes mode: keep the temporary genesis, configs, keys, data dirs and logs (path printed)')
   .option('--committee-size <k>', 'processes mode: verification committees of k validators (genesis committee_size, with proposer_election vrf); the report gains a committees section. 0: every validator verifies every proof', integer('--committee-size', 0, TESTNET_PROCESS_NODES_MAX), 0)
+  .option('--challenge-window <blocks>', 'processes mode, with --committee-size: committee verdicts may be challenged for this many blocks (genesis challenge_window_blocks, bond 10, reward 5, slash 5%, every validator off a committee re-checks its verdicts); the report counts the challenges. 0: none', integer('--challenge-window', 0, VERDICT_WINDOW_BLOCKS_MAX), 0)
   .option('--misbehave <node:kind[@height]>', `processes mode: start that validator with scripts/start-validator --misbehave KIND[@HEIGHT] (kinds: ${MISBEHAVIOUR_KINDS.join(', ')}); repeatable`, misbehaveFlag, [] as MisbehaveFlag[])
   .addHelpText('after', `
 Mode auto (default): real processes when --nodes <= ${TESTNET_PROCESS_NODES_MAX} (what this machine holds), --duration <= ${TESTNET_PROCESS_AUTO_DURATION_MS_MAX / 60_000} min,
@@ -114,7 +115,9 @@ test network); the report's faults then hold misbehaving, evidenceCommitted, sla
 jailed, and "validators" the set at the end (node_id, stake, rewards, accuracy, jailed; GET /validators).
 --committee-size 2 makes the genesis draw a committee of 2 per proof (proposer_election vrf); the report's
 "committees" then holds the size, the escalations to the whole set, and each validator's Z3 verifications beside
-what every-validator mode asks of each (every proof on chain). Every
+what every-validator mode asks of each (every proof on chain). --challenge-window 20 (with --committee-size) lets
+validators challenge a committee's verdict for 20 blocks; "committees.challenges" then counts them (challenged,
+open, overturned, upheld, undecided, members_slashed); --misbehave node_4:guess-valid gives them wrong verdicts. Every
 spawned process is stopped on exit, Ctrl-C or error; the temp dir is removed unless --keep.
 
 Mode simulation. Every validator runs the real consensus core, SafetyRules, Ed25519 signatures and the ledger in
@@ -127,9 +130,10 @@ Exit code 0 when the report is written and the network was not DOWN, 1 otherwise
 
 const opts = program.opts<{
   nodes: number; duration: number; output: string; stake: number; seed?: number; faults: FaultKind[]; byzantineKinds?: ByzantineKind[];
-  proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean; misbehave: MisbehaveFlag[]; committeeSize: number;
+  proofRate: number; blockInterval: number; proofsDir: string; mode: ModeRequest; workers: number; keep?: boolean; misbehave: MisbehaveFlag[]; committeeSize: number; challengeWindow: number;
 }>();
 if (opts.committeeSize >= opts.nodes && opts.committeeSize > 0) program.error(`error: option '--committee-size ${opts.committeeSize}': a committee must be smaller than the set (${opts.nodes} validators); 0 means every validator verifies`);
+if (opts.challengeWindow > 0 && opts.committeeSize === 0) program.error(`error: option '--challenge-window ${opts.challengeWindow}': challenges are of committee verdicts; give --committee-size too`);
 for (const m of opts.misbehave) {
   if (Number(m.nodeId.slice('node_'.length)) > opts.nodes) program.error(`error: option '--misbehave ${m.nodeId}:${m.spec}': there are only ${opts.nodes} validators (node_1..node_${opts.nodes})`);
 }
@@ -156,11 +160,11 @@ async function runProcesses(seed: number): Promise<number> {
   const misbehaving = opts.misbehave.map((m) => `${m.nodeId}:${m.spec}`).join(',');
   console.log(`Deploying a testnet of real processes: ${opts.nodes} validators x ${opts.stake} stake for ${opts.duration / 1000}s of wall time `
     + `(block interval ${opts.blockInterval / 1000}s, ${opts.proofRate} proofs/s, seed ${seed}, faults: ${opts.faults.join(',') || 'none'}${misbehaving ? `, misbehaving: ${misbehaving}` : ''}`
-    + `${opts.committeeSize > 0 ? `, committees of ${opts.committeeSize}` : ''})`);
+    + `${opts.committeeSize > 0 ? `, committees of ${opts.committeeSize}` : ''}${opts.challengeWindow > 0 ? `, challenges for ${opts.challengeWindow} blocks` : ''})`);
   const result = await runProcessTestnet({
     root, nodes: opts.nodes, stakePerNode: opts.stake, durationMs: opts.duration, seed, faults: new Set(opts.faults),
     proofsPerSec: opts.proofRate, blockIntervalMs: opts.blockInterval, proofsDir: opts.proofsDir, workersPerNode: opts.workers,
-    keep: opts.keep === true, misbehave: opts.misbehave, committeeSize: opts.committeeSize, signal: controller.signal, say: (line) => console.log(line),
+    keep: opts.keep === true, misbehave: opts.misbehave, committeeSize: opts.committeeSize, challengeWindowBlocks: opts.challengeWindow, signal: controller.signal, say: (line) => console.log(line),
   });
   const report = buildReport(result.run);
   for (const issue of result.issues) report.issues.push(issue);
@@ -183,6 +187,11 @@ async function runProcesses(seed: number): Promise<number> {
   if (c !== undefined) {
     console.log(`Committees of ${c.committee_size}: ${c.proofs_on_chain} proofs on chain, ${c.escalations} escalated to the whole set; Z3 verifications per validator `
       + `${Object.values(c.verifications_per_validator).join(' ')} (avg ${c.verifications_per_validator_avg}; every-validator mode: ${c.every_validator_mode_per_validator} each; share ${c.share_of_every_validator_mode ?? 'n/a'}, ideal ${c.ideal_share})`);
+    const ch = c.challenges;
+    if (ch.challenged > 0) {
+      console.log(`Challenges of committee verdicts: ${ch.challenged} (${ch.overturned} overturned, ${ch.upheld} upheld, ${ch.undecided} undecided, ${ch.open} open at the end); members slashed: `
+        + `${Object.entries(ch.members_slashed).map(([id, n]) => `${id} x${n}`).join(', ') || 'none'}`);
+    }
   }
   for (const issue of report.issues) console.log(`  - ${issue}`);
   if (d.dataDir !== null) console.log(`Kept genesis, configs, keys, data dirs and logs in ${d.dataDir}`);

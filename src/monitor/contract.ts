@@ -55,6 +55,13 @@ export const validatorsSchema = z.object({
   height: count,
   validators: z.array(validatorEntrySchema).max(4096),
   /** Present only on networks with verification committees (committee_size > 0). */
-  committees: z.object({ size: count, openProofs: count, escalatedOpen: count }).optional(),
+  committees: z.object({
+    size: count,
+    openProofs: count,
+    escalatedOpen: count,
+    /** Of the open proofs, committee verdicts still open to challenge and those challenged now (absent from older nodes). */
+    provisionalOpen: count.optional(),
+    challengesOpen: count.optional(),
+  }).optional(),
 });
 export type ValidatorsResponse = z.infer<typeof validatorsSchema>;

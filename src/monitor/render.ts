@@ -66,12 +66,16 @@ function nodeLine(r: NodeRow): Line {
 }
 
 /**
- * The committees line under the leaderboard: who verifies each proof, and how many open proofs went to every
- * validator. CHALLENGES: when the ledger records challenges of committee verdicts, their count goes on this line.
+ * The committees line under the leaderboard: who verifies each proof, how many open proofs went to every validator,
+ * and (networks with challenges) how many committee verdicts are provisional (open to challenge) and challenged now.
  */
 function committeesLine(c: NonNullable<Snapshot['committees']>): Line {
   const escalated = c.escalatedOpen > 0 ? `, ${c.escalatedOpen} escalated to every validator` : '';
-  return { text: `  Verification committees: ${c.size} of ${c.validators} validators verify each proof; ${c.openProofs} open proof(s)${escalated}`, color: c.escalatedOpen > 0 ? 'yellow' : 'cyan' };
+  const provisional = c.provisionalOpen ?? 0;
+  const challenged = c.challengesOpen ?? 0;
+  const challenges = provisional + challenged > 0 ? `; verdicts: ${provisional} provisional, ${challenged} challenged` : '';
+  const color = c.escalatedOpen > 0 || challenged > 0 ? 'yellow' : 'cyan';
+  return { text: `  Verification committees: ${c.size} of ${c.validators} validators verify each proof; ${c.openProofs} open proof(s)${escalated}${challenges}`, color };
 }
 
 /** Every line of the dashboard for one snapshot. */

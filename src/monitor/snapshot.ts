@@ -106,6 +106,9 @@ export interface CommitteesRow {
   validators: number;
   openProofs: number;
   escalatedOpen: number;
+  /** Committee verdicts open to challenge now, and those challenged now (the whole set verifies); absent from older nodes. */
+  provisionalOpen?: number;
+  challengesOpen?: number;
 }
 
 export interface Snapshot {

@@ -310,7 +310,17 @@ function committeeWork(s: LedgerState): CommitteeWork | null {
       byValidator.set(id, w);
     }
   }
-  const work = { committees: { size, openProofs: open.length, escalatedOpen: open.filter(([, r]) => r.escalatedHeight !== undefined).length }, byValidator };
+  // Challenges (docs/LEDGER.md "Challenges"): a provisional or challenged proof stays listed until its challenge
+  // window and the set's round end, so the open window's proofs hold them all.
+  const status = (r: ProofRecord) => verdictStatus(r, s.params, s.chain.height);
+  const committees = {
+    size,
+    openProofs: open.length,
+    escalatedOpen: open.filter(([, r]) => r.escalatedHeight !== undefined).length,
+    provisionalOpen: open.filter(([, r]) => status(r) === 'provisional').length,
+    challengesOpen: open.filter(([, r]) => status(r) === 'challenged').length,
+  };
+  const work = { committees, byValidator };
   workMemo.set(s, work);
   return work;
 }

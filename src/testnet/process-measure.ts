@@ -24,7 +24,8 @@ const ValidatorsView = z.object({
     accuracy: z.object({ ratio: z.number().nullable() }),
   })),
 });
-const ProofView = z.object({ status: z.string(), verdict: z.string().optional(), height: z.number().optional(), escalated: z.boolean().optional() });
+const ChallengeView = z.object({ outcome: z.enum(['overturned', 'upheld', 'undecided']).optional(), slashed: z.array(z.string()).optional() });
+const ProofView = z.object({ status: z.string(), verdict: z.string().optional(), height: z.number().optional(), escalated: z.boolean().optional(), challenge: ChallengeView.optional() });
 
 /** A proof accepted (202) during the run, and which corpus proof it varies. */
 export interface SubmittedProof {
@@ -102,19 +103,49 @@ export interface ProofFates {
   onChain: number;
   /** Of those, the ones a verification committee escalated to the whole set (networks with committees). */
   escalated: number;
+  /** Challenges of committee verdicts (networks with challenges; GET /proofs/:id `challenge`). */
+  challenges: ChallengeTally;
 }
 
 const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
 
+/** The challenges seen on the submitted proofs: how many, how each ended, and who was slashed for a wrong verdict. */
+export interface ChallengeTally {
+  /** Proofs whose committee's verdict was challenged (any outcome, or none yet). */
+  challenged: number;
+  /** Of those, still `challenged` at the end (the whole set verifying). */
+  open: number;
+  overturned: number;
+  upheld: number;
+  undecided: number;
+  /** Committee member -> how many of its verdicts a challenge overturned and slashed. */
+  slashed: Map<string, number>;
+}
+
+export const noChallenges = (): ChallengeTally => ({ challenged: 0, open: 0, overturned: 0, upheld: 0, undecided: 0, slashed: new Map() });
+
+/**
+ * Count one GET /proofs/:id answer's challenge into `t`: nothing when it has none.
+ * @example tallyChallenge(t, { outcome: 'overturned', slashed: ['node_4'] }) // t.challenged 1, t.overturned 1, node_4 1
+ */
+export function tallyChallenge(t: ChallengeTally, challenge: z.infer<typeof ChallengeView> | undefined): void {
+  if (challenge === undefined) return;
+  t.challenged++;
+  if (challenge.outcome === undefined) t.open++;
+  else t[challenge.outcome]++;
+  for (const member of challenge.slashed ?? []) bump(t.slashed, member);
+}
+
 /** Ask `reference` about every submitted proof (8 at a time). */
 export async function measureProofs(reference: TestnetNode | undefined, submitted: readonly SubmittedProof[], base: readonly BaseProof[], maxHeight: number): Promise<ProofFates> {
-  const f: ProofFates = { finalized: 0, verdicts: new Map(), mismatches: new Map(), notFinal: new Map(), includedAgeSum: 0, onChain: 0, escalated: 0 };
+  const f: ProofFates = { finalized: 0, verdicts: new Map(), mismatches: new Map(), notFinal: new Map(), includedAgeSum: 0, onChain: 0, escalated: 0, challenges: noChallenges() };
   if (reference === undefined) return f;
   await pool(submitted, 8, async (s) => {
     const r = await getJson(`${reference.proc.url}/proofs/${s.id}`, 5000);
     const v = r?.status === 200 ? ProofView.safeParse(r.body) : null;
     if (v?.success && v.data.height !== undefined) f.onChain++;
     if (v?.success && v.data.escalated === true) f.escalated++;
+    if (v?.success) tallyChallenge(f.challenges, v.data.challenge);
     if (!v?.success || v.data.status !== 'final') {
       bump(f.notFinal, v?.success ? v.data.status : r === null ? 'no answer' : `HTTP ${r.status}`);
       if (v?.success && v.data.status === 'included' && v.data.height !== undefined) f.includedAgeSum += maxHeight - v.data.height;

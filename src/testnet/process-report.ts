@@ -106,13 +106,14 @@ function commitLatencyAvg(nodes: readonly TestnetNode[]): number | null {
   return from.length === 0 ? null : from.reduce((a, n) => a + n.latencyAvgMs!, 0) / from.length;
 }
 
-/** What the committees did: escalations (GET /proofs/:id on the reference node) and each validator's Z3 work. */
+/** What the committees did: escalations and challenges (GET /proofs/:id on the reference node) and each validator's Z3 work. */
 export function committeeOutcome(m: MeasuredRun): CommitteeOutcome {
   return {
     size: m.o.committeeSize ?? 0,
     proofsOnChain: m.fates.onChain,
     escalated: m.fates.escalated,
     verifications: m.nodes.map((n) => ({ nodeId: n.proc.id, verified: n.verified })),
+    challenges: (({ slashed, ...counts }) => ({ ...counts, slashed: [...slashed].sort(([a], [b]) => a.localeCompare(b)).map(([nodeId, times]) => ({ nodeId, times })) }))(m.fates.challenges),
   };
 }
 

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { validatorSeed } from '../cluster/config.js';
+import { PARAM_TABLE } from '../core/ledger/params.js';
 import { ClusterError, type ClusterErrorCode } from '../cluster/errors.js';
 import { makeClusterGenesis } from '../cluster/genesis.js';
 import { startLoopbackCluster, type LocalCluster } from '../cluster/local-cluster.js';
@@ -113,6 +114,8 @@ export interface ProcessTestnetOptions {
   misbehave?: readonly MisbehaveFlag[];
   /** Genesis committee_size (with proposer_election vrf); 0 or absent: every validator verifies every proof. */
   committeeSize?: number;
+  /** With committees: genesis challenge_window_blocks (challengeGenesisParams); 0 or absent: no challenges. */
+  challengeWindowBlocks?: number;
   signal: AbortSignal;
   /** Progress lines (the CLI prints them). */
   say: (line: string) => void;
@@ -149,10 +152,23 @@ function honestOf(nodes: readonly TestnetNode[], misbehave: readonly MisbehaveFl
   return honest.length > 0 ? honest : [...nodes];
 }
 
+/**
+ * The genesis params of a testnet that takes challenges of committee verdicts (docs/LEDGER.md "Challenges"), window
+ * C blocks: the bond, reward and slash of test/e2e/challenges.test.ts, every validator off a committee re-checking
+ * every verdict (a 4-validator testnet has 3 checkers per proof), and an unbonding delay above 2W + C (the ledger
+ * refuses less). Empty for C = 0. Pure.
+ * @example challengeGenesisParams(20).unbonding_delay_blocks === 2 * 150 + 20 + 1
+ */
+export function challengeGenesisParams(windowBlocks: number): Record<string, number> {
+  if (windowBlocks === 0) return {};
+  const verdictWindow = PARAM_TABLE.find((r) => r.name === 'verdictWindowBlocks')!.defaultValue;
+  return { challenge_window_blocks: windowBlocks, challenge_bond: 10, challenge_reward: 5, slash_wrong_verdict_bps: 500, challenge_check_bps: 10_000, unbonding_delay_blocks: 2 * verdictWindow + windowBlocks + 1 };
+}
+
 /** Supervision: the genesis, then N validators on free loopback ports, healthy on return (logs in <dir>/logs). */
 async function startValidators(o: ProcessTestnetOptions, dir: string): Promise<LocalCluster> {
   const size = o.committeeSize ?? 0;
-  const committees = size > 0 ? { params: { proposer_election: 'vrf', committee_size: size } } : {};
+  const committees = size > 0 ? { params: { proposer_election: 'vrf', committee_size: size, ...challengeGenesisParams(o.challengeWindowBlocks ?? 0) } } : {};
   const genesis = await makeClusterGenesis(o.root, dir, validatorSeed(o.nodes, o.stakePerNode, committees));
   mkdirSync(path.join(dir, 'logs'));
   const logOf = (id: string) => ({ file: path.join(dir, 'logs', `${id}.log`) });

@@ -67,6 +67,12 @@ export interface CommitteeOutcome {
   escalated: number;
   /** Z3 verifications each validator made during the run (its GET /status proofs.verified, summed over restarts). */
   verifications: readonly { nodeId: string; verified: number }[];
+  /**
+   * Challenges of committee verdicts on the submitted proofs (GET /proofs/:id `challenge` on the reference node): how
+   * many, still open at the end, each outcome, and each member slashed for a wrong verdict (times). All 0 when the
+   * genesis takes no challenges.
+   */
+  challenges: { challenged: number; open: number; overturned: number; upheld: number; undecided: number; slashed: readonly { nodeId: string; times: number }[] };
 }
 
 /** Who misbehaved on purpose (`--misbehave node_2:double-sign`), and the evidence, slashing and jailing on chain. */
@@ -180,6 +186,8 @@ export const testnetReportSchema = z.object({
     /** verifications_per_validator_avg / every_validator_mode_per_validator (null before any proof), and the ideal committee_size / validators. */
     share_of_every_validator_mode: num.nonnegative().nullable(),
     ideal_share: num.nonnegative(),
+    /** Challenges of committee verdicts (docs/TESTNETS.md "Committees in the report"); members_slashed: node -> times. */
+    challenges: z.object({ challenged: count, open: count, overturned: count, upheld: count, undecided: count, members_slashed: z.record(z.string(), count) }).strict(),
   }).strict().optional(),
   // Processes mode: the validator set at the end of the run (GET /validators).
   validators: z.array(z.object({ node_id: z.string(), stake: num.nonnegative(), rewards: num.nonnegative(), accuracy: num.min(0).max(1).nullable(), jailed: z.boolean() }).strict()).optional(),
@@ -304,9 +312,8 @@ export function buildReport(run: TestnetRun): TestnetReport {
 }
 
 /**
- * The report's committees section. CHALLENGES: when the ledger records challenges of committee verdicts (a
- * challenge tx; its proof-record fields are not settled yet), count them here (challenged, upheld, overturned,
- * members slashed) from GET /proofs/:id, as `escalated` is counted by measureProofs.
+ * The report's committees section: escalations, Z3 work per validator beside every-validator mode, and the challenges
+ * of committee verdicts (counted from GET /proofs/:id by measureProofs, as escalations are).
  */
 function committeesSection(c: CommitteeOutcome, validators: number): NonNullable<TestnetReport['committees']> {
   const avg = c.verifications.length === 0 ? 0 : c.verifications.reduce((a, v) => a + v.verified, 0) / c.verifications.length;
@@ -319,6 +326,14 @@ function committeesSection(c: CommitteeOutcome, validators: number): NonNullable
     every_validator_mode_per_validator: c.proofsOnChain,
     share_of_every_validator_mode: c.proofsOnChain === 0 ? null : round(avg / c.proofsOnChain, 3),
     ideal_share: validators === 0 ? 0 : round(Math.min(1, c.size / validators), 3),
+    challenges: {
+      challenged: c.challenges.challenged,
+      open: c.challenges.open,
+      overturned: c.challenges.overturned,
+      upheld: c.challenges.upheld,
+      undecided: c.challenges.undecided,
+      members_slashed: Object.fromEntries(c.challenges.slashed.map((s) => [s.nodeId, s.times])),
+    },
   };
 }
 

@@ -6,11 +6,14 @@
  * 100%), one challenges through its tx pool and gossip, the whole set verifies again, `invalid` stands and node_4 is
  * slashed. No proof is ever `final` with the wrong verdict.
  */
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProofStatusResponse } from '../../src/api/schemas.js';
+import { ProofStatusResponse, ValidatorsResponse } from '../../src/api/schemas.js';
 import { startTestNetwork, until, type TestNetwork } from './network-harness.js';
 
 let net: TestNetwork;
+const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
 const params = { proposer_election: 'vrf', committee_size: 1, verdict_window_blocks: 12, commit_phase_blocks: 6, challenge_window_blocks: 20, challenge_bond: 10, challenge_reward: 5, slash_wrong_verdict_bps: 500, challenge_check_bps: 10_000 };
 
 beforeAll(async () => {
@@ -42,14 +45,23 @@ describe('challenges in real processes', () => {
     expect(drawnNode4).toBeGreaterThan(0);
     const views = new Map<string, ProofStatusResponse>();
     let sawProvisionalValid = false;
+    // GET /validators counts the open proofs provisional and challenged now (docs/API_REFERENCE.md "Committees in the answers")
+    const counted = { provisional: 0, challenged: 0 };
+    let seenStatuses = { provisional: 0, challenged: 0 };
     await until(
       'every proof final',
       async () => {
+        const now = { provisional: 0, challenged: 0 };
         for (const id of ids) {
           const v = ProofStatusResponse.parse(await net.client(1).getProof(id));
           if (v.status === 'provisional' && v.verdict === 'valid') sawProvisionalValid = true;
+          if (v.status === 'provisional' || v.status === 'challenged') now[v.status]++;
           views.set(id, v);
         }
+        const c = ValidatorsResponse.parse(await net.client(1).getValidators()).committees!;
+        counted.provisional = Math.max(counted.provisional, c.provisionalOpen);
+        counted.challenged = Math.max(counted.challenged, c.challengesOpen);
+        seenStatuses = { provisional: Math.max(seenStatuses.provisional, now.provisional), challenged: Math.max(seenStatuses.challenged, now.challenged) };
         return [...views.values()].every((v) => v.status === 'final') ? true : undefined;
       },
       400_000,
@@ -62,6 +74,31 @@ describe('challenges in real processes', () => {
     expect(overturned.length).toBeLessThanOrEqual(drawnNode4);
     for (const v of overturned) expect(v!.challenge).toMatchObject({ committeeVerdict: 'valid', verdict: 'invalid', slashed: ['node_4'] });
     expect(sawProvisionalValid || overturned.length > 0).toBe(true);
+    // the counts saw what the proofs' statuses showed (the proofs here are all of the open ones, polled a moment apart)
+    if (seenStatuses.challenged > 0) expect(counted.challenged).toBeGreaterThan(0);
+    if (seenStatuses.provisional > 0) expect(counted.provisional).toBeGreaterThan(0);
+    expect(counted.provisional + counted.challenged).toBeGreaterThan(0);
+    const end = ValidatorsResponse.parse(await net.client(1).getValidators()).committees!;
+    expect(end).toMatchObject({ challengesOpen: 0 });
+
+    // the explorer's page of an overturned proof: its Challenge section (headless Chromium, where one is installed)
+    if (!chromiumPath) return console.warn('challenges.test.ts: explorer part SKIPPED, no Chromium binary');
+    const overturnedId = ids.find((id) => views.get(id)?.status === 'final' && (views.get(id) as { challenge?: { outcome?: string } }).challenge?.outcome === 'overturned')!;
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(net.url(1, `/#/proofs/${overturnedId}`));
+      const section = page.getByRole('region', { name: 'Challenge' });
+      await section.waitFor();
+      const text = (await section.textContent())!;
+      expect(text).toMatch(/Its verdictinvalid/);
+      expect(text).toMatch(/The committee's verdictvalid final in block \d+/);
+      expect(text).toMatch(/Outcomeoverturned overturned: the whole set reached another verdict/);
+      expect(text).toContain('Members slashednode_4');
+      expect(await page.locator('.facts').first().textContent()).toMatch(/Verified byevery validator: challenged at block \d+/);
+    } finally {
+      await browser.close();
+    }
     const validators = (await net.client(1).getValidators()).validators;
     expect(validators.find((v) => v.id === 'node_4')!.stake).toBeLessThan(validators.find((v) => v.id === 'node_1')!.stake);
   }, 600_000);

@@ -130,14 +130,14 @@ describe('API views', () => {
     expect(view).not.toHaveProperty('escalatedHeight');
     expect(view.status === 'included' && view.committeeMembers).toEqual(members.map((m, i) => ({ id: m, stake: 10000, committed: true, revealed: i < 3 ? split(m) : null })));
     const vs = ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators());
-    expect(vs.committees).toEqual({ size: 4, openProofs: 1, escalatedOpen: 0 });
+    expect(vs.committees).toEqual({ size: 4, openProofs: 1, escalatedOpen: 0, provisionalOpen: 0, challengesOpen: 0 });
     for (const v of vs.validators) expect(v.committee).toEqual(members.includes(v.id) ? { seats: 1, committed: 1, revealed: members.indexOf(v.id) < 3 ? 1 : 0 } : { seats: 0, committed: 0, revealed: 0 });
 
     // 2 valid against 1 invalid of 4 equal stakes: no > 2/3, so at its window's end the whole set takes it
     while (s.chain.height < 1 + W) s = step(s, []);
     view = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
     expect(view).toMatchObject({ status: 'included', committee: members, escalated: true, escalatedHeight: 1 + W });
-    expect(ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators()).committees).toEqual({ size: 4, openProofs: 1, escalatedOpen: 1 });
+    expect(ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators()).committees).toEqual({ size: 4, openProofs: 1, escalatedOpen: 1, provisionalOpen: 0, challengesOpen: 0 });
     // closed: the ledger dropped the committee; that it escalated stays
     while (s.chain.height < 1 + 2 * W) s = step(s, []);
     view = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
@@ -155,7 +155,7 @@ describe('API views', () => {
   });
 
   it('a committee\'s verdict is `provisional` (with challengeUntil) while it can be challenged, `challenged` while the whole set verifies it, then `final` with the challenge\'s outcome', async () => {
-    const g = makeGenesis({ validators: 8, params: { verdict_window_blocks: 8, proposer_election: 'vrf', committee_size: 2, challenge_window_blocks: 10, challenge_bond: 1 } }).doc;
+    const g = makeGenesis({ validators: 8, params: { verdict_window_blocks: 8, proposer_election: 'vrf', committee_size: 2, challenge_window_blocks: 10, challenge_bond: 1, slash_wrong_verdict_bps: 500 } }).doc;
     const id = proofId(proofN(1));
     const step = (s: LedgerState, txs: Tx[]) => applyBlock(s, makeBlock(s, txs));
     let s = step(genesisState(g), [{ type: 'submit', proof: proofN(1) }]);
@@ -164,11 +164,24 @@ describe('API views', () => {
     s = step(s, members.map((v) => revealTx(g, v, keyFor(v), [{ proofId: id, verdict: 'invalid' }])));
     const provisional = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
     expect(provisional).toMatchObject({ status: 'provisional', verdict: 'invalid', finalHeight: 3, challengeUntil: 13 });
+    // GET /validators counts the open proofs provisional and challenged now (docs/API_REFERENCE.md "Committees in the answers")
+    expect(ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators()).committees).toEqual({ size: 2, openProofs: 1, escalatedOpen: 0, provisionalOpen: 1, challengesOpen: 0 });
     const challenger = ['node_1', 'node_2', 'node_3'].find((v) => !members.includes(v))!;
     s = step(s, [{ type: 'challenge', validator: challenger, proofId: id, verdict: 'valid', signature: sign(keyFor(challenger).secretKey, challengeSignBytes(g, { validator: challenger, proofId: id, verdict: 'valid' })) }]);
     const challenged = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
     expect(challenged).toMatchObject({ status: 'challenged', challenge: { challenger, verdict: 'valid', committeeVerdict: 'invalid', height: 4 } });
     expect(challenged.status === 'challenged' && challenged.challenge).not.toHaveProperty('committeeReveals');
+    expect(ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators()).committees).toMatchObject({ openProofs: 1, escalatedOpen: 1, provisionalOpen: 0, challengesOpen: 1 });
+    // the whole set (8) says valid: the committee's invalid is overturned, both members slashed; nothing open to challenge
+    const all = Array.from({ length: 8 }, (_, i) => `node_${i + 1}`);
+    s = step(s, all.map((v) => commitTx(g, v, keyFor(v), [{ proofId: id, verdict: 'valid' }])));
+    s = step(s, all.map((v) => revealTx(g, v, keyFor(v), [{ proofId: id, verdict: 'valid' }])));
+    const settled = ProofStatusResponse.parse(await setup({ appState: s }).views.deps.getProof(id));
+    expect(settled).toMatchObject({ status: 'final', verdict: 'valid', challenge: { challenger, outcome: 'overturned', slashed: members } });
+    const after = ValidatorsResponse.parse(await setup({ appState: s }).views.deps.getValidators());
+    expect(after.committees).toMatchObject({ provisionalOpen: 0, challengesOpen: 0 });
+    for (const m of members) expect(after.validators.find((v) => v.id === m)).toMatchObject({ stake: 9500, slashed: 500 });
+    if (process.env.PRINT_VIEWS) console.log(JSON.stringify({ provisional, challenged, settled, validators: await setup({ appState: s }).views.deps.getValidators() }));
   });
 
   it('reports a proof pending from the mempool or from the store (accepted before a restart), else unknown', async () => {

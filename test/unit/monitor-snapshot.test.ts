@@ -205,6 +205,17 @@ describe('renderDashboardLines', () => {
     expect(text).toContain('  Verification committees: 2 of 4 validators verify each proof; 2 open proof(s), 1 escalated to every validator');
   });
 
+  it('challenges: the committees line says how many committee verdicts are provisional and challenged now (from GET /validators); none open, it is as before', () => {
+    const at = (counts: { provisionalOpen: number; challengesOpen: number }) => {
+      const [s] = run([{ atMs: 0, nodes: [up('node_1')], validators: { ...equal4, committees: { size: 2, openProofs: 5, escalatedOpen: 1, ...counts } } }]);
+      return { s: s!, line: renderDashboardLines(s!).find((l) => l.text.includes('Verification committees'))! };
+    };
+    const open = at({ provisionalOpen: 3, challengesOpen: 1 });
+    expect(open.s.committees).toEqual({ size: 2, validators: 4, openProofs: 5, escalatedOpen: 1, provisionalOpen: 3, challengesOpen: 1 });
+    expect(open.line).toEqual({ text: '  Verification committees: 2 of 4 validators verify each proof; 5 open proof(s), 1 escalated to every validator; verdicts: 3 provisional, 1 challenged', color: 'yellow' });
+    expect(at({ provisionalOpen: 0, challengesOpen: 0 }).line.text).toBe('  Verification committees: 2 of 4 validators verify each proof; 5 open proof(s), 1 escalated to every validator');
+  });
+
   it('sparkline spans low to high', () => {
     expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8])).toBe('▁▂▃▄▅▆▇█');
     expect(sparkline([])).toBe('');

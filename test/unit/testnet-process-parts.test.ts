@@ -5,8 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { ValidatorProcess } from '../../src/cluster/validator-process.js';
 import { crashCount, pickVictim } from '../../src/testnet/process-crash.js';
+import { noChallenges, tallyChallenge } from '../../src/testnet/process-measure.js';
 import { assembleRun, longestStall, misbehaviourOutcome, runIssues, type MeasuredRun } from '../../src/testnet/process-report.js';
-import { chooseMode } from '../../src/testnet/processes.js';
+import { challengeGenesisParams, chooseMode } from '../../src/testnet/processes.js';
+import { committeeParamIssues } from '../../src/core/ledger/params.js';
 import { buildReport, testnetReportSchema } from '../../src/testnet/report.js';
 import { newRunState, testnetNodes } from '../../src/testnet/process-run-state.js';
 import { createRandom } from '../../src/testnet/workload.js';
@@ -54,7 +56,7 @@ describe('process-mode report assembly', () => {
       o: { nodes: 3, stakePerNode: 10, durationMs: 10_000, seed: 5, faults: new Set(['crash', 'partition']), proofsPerSec: 1, blockIntervalMs: 1000, workersPerNode: 1 },
       st, nodes, endAt: st.t0 + 10_000, wallMs: 15_000, startupMs: 3000, baseCount: 12, scheduledCount: 9,
       load: { submitted: [{ id: 'a', baseIndex: 0 }, { id: 'b', baseIndex: 1 }], refused: 1, refusals: new Map([['PROOF_TOO_LARGE', 1]]) },
-      fates: { finalized: 1, verdicts: new Map([['valid', 1]]), mismatches: new Map([['p: final verdict invalid, manifest expects valid', 1]]), notFinal: new Map([['included', 1]]), includedAgeSum: 3, onChain: 2, escalated: 0 },
+      fates: { finalized: 1, verdicts: new Map([['valid', 1]]), mismatches: new Map([['p: final verdict invalid, manifest expects valid', 1]]), notFinal: new Map([['included', 1]]), includedAgeSum: 3, onChain: 2, escalated: 0, challenges: noChallenges() },
       referenceId: 'node_1', blocks: { liveCount: 2, common: 11, divergences: [], viewChanges: 2, evidenceCommitted: 0 }, validators: [], faultsUnsupported: ['partition'], dataDir: null,
     };
   }
@@ -111,8 +113,27 @@ describe('process-mode report assembly', () => {
     expect(report.committees).toEqual({
       committee_size: 2, proofs_on_chain: 6, escalations: 1, verifications_per_validator: { node_1: 6, node_2: 4, node_3: 2 },
       verifications_per_validator_avg: 4, every_validator_mode_per_validator: 6, share_of_every_validator_mode: 0.667, ideal_share: 0.667,
+      challenges: { challenged: 0, open: 0, overturned: 0, upheld: 0, undecided: 0, members_slashed: {} },
     });
     expect(report.mode.kind === 'processes' && report.mode.verifier).toContain('committee of 2');
+  });
+
+  it('committees with challenges: challenged, each outcome, still open, and the members slashed, counted from GET /proofs/:id answers', () => {
+    const m = measured();
+    const t = noChallenges();
+    // the `challenge` of five answers (and one without): two overturned (node_4 slashed in both, node_2 in one), one upheld, one undecided, one open
+    for (const c of [{ outcome: 'overturned' as const, slashed: ['node_4', 'node_2'] }, { outcome: 'overturned' as const, slashed: ['node_4'] }, { outcome: 'upheld' as const, slashed: [] }, { outcome: 'undecided' as const, slashed: [] }, {}, undefined]) tallyChallenge(t, c);
+    const report = buildReport(assembleRun({ ...m, o: { ...m.o, committeeSize: 1 }, fates: { ...m.fates, onChain: 6, challenges: t } }).run);
+    expect(testnetReportSchema.parse(report)).toEqual(report);
+    expect(report.committees?.challenges).toEqual({ challenged: 5, open: 1, overturned: 2, upheld: 1, undecided: 1, members_slashed: { node_2: 1, node_4: 2 } });
+  });
+
+  it('--challenge-window C: genesis params the ledger takes (unbonding delay above 2W + C), none for 0', () => {
+    const p = challengeGenesisParams(20);
+    expect(p).toEqual({ challenge_window_blocks: 20, challenge_bond: 10, challenge_reward: 5, slash_wrong_verdict_bps: 500, challenge_check_bps: 10_000, unbonding_delay_blocks: 321 });
+    expect(committeeParamIssues({ committeeSize: 1, proposerElection: 'vrf', challengeWindowBlocks: 20, challengeBond: 10, unbondingDelayBlocks: p.unbonding_delay_blocks!, verdictWindowBlocks: 150 })).toEqual([]);
+    expect(committeeParamIssues({ committeeSize: 1, proposerElection: 'vrf', challengeWindowBlocks: 20, challengeBond: 10, unbondingDelayBlocks: p.unbonding_delay_blocks! - 1, verdictWindowBlocks: 150 })).not.toEqual([]);
+    expect(challengeGenesisParams(0)).toEqual({});
   });
 
   it('--misbehave runs real processes: auto picks them, simulation is refused', () => {

@@ -118,7 +118,7 @@ export const validators = {
       h('h1', { tabindex: '-1' }, 'Validators'),
       h('p', null, `${list.length} validators at height ${fmtInt(height)}. Accuracy: verdicts that matched the final one, of those compared.`),
       h('p', { 'data-testid': 'verifiers' }, committees
-        ? `Verification committees: each proof is verified by ${committees.size} validators drawn by stake from its block's VRF output; ${fmtInt(committees.openProofs)} proofs are open (${fmtInt(committees.escalatedOpen)} escalated to every validator). Committee: seats on open proofs' committees, and of those committed and revealed; accuracy and missed count committee work.`
+        ? `Verification committees: each proof is verified by ${committees.size} validators drawn by stake from its block's VRF output; ${fmtInt(committees.openProofs)} proofs are open (${fmtInt(committees.escalatedOpen)} escalated to every validator${challengeCounts(committees)}). Committee: seats on open proofs' committees, and of those committed and revealed; accuracy and missed count committee work.`
         : 'Every validator verifies every proof (this network has no verification committees).'),
       table('The validator set', headers, rows, 'no validator'),
     ];
@@ -130,4 +130,11 @@ function signing(last, height, cfg) {
   if (last === null) return badge('never');
   const behind = height - last;
   return behind <= cfg.signingRecentBlocks ? [badge('signing'), ` at ${fmtInt(last)}`] : [badge('silent'), ` since ${fmtInt(last)}`];
+}
+
+/** Committee verdicts open to challenge and challenged now (GET /validators, networks with challenges), or nothing. */
+function challengeCounts(c) {
+  const provisional = c.provisionalOpen ?? 0;
+  const challenged = c.challengesOpen ?? 0;
+  return provisional + challenged > 0 ? `; ${fmtInt(provisional)} committee verdicts provisional, open to challenge, and ${fmtInt(challenged)} challenged` : '';
 }

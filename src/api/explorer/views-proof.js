@@ -6,6 +6,8 @@ const STATUS_TEXT = {
   pending: 'waiting in the mempool for a block',
   included: 'in a block; validators are checking it with Z3 and attesting their verdicts',
   final: 'final: more than 2/3 of the stake agreed (or the verdict window closed)',
+  provisional: 'its committee\'s verdict, open to challenge: any validator may dispute it until the block below, and the whole set then decides',
+  challenged: 'a validator disputed its committee\'s verdict: every validator verifies it again, and the whole set\'s verdict will stand',
   expired: 'left the mempool without being included; submit it again',
   rejected: 'refused by the ledger',
 };
@@ -30,18 +32,44 @@ export const proof = {
       section('Status', h('p', { role: 'status', 'aria-live': 'polite', 'data-testid': 'proof-status' }, badge(s.status), ' ', s.verdict ? ['verdict ', badge(s.verdict), ' '] : '', STATUS_TEXT[s.status] ?? ''),
         facts([
           ['Submitted in block', s.height ? link(`/blocks/${s.height}`, String(s.height)) : '–'],
-          ['Final in block', s.finalHeight ? link(`/blocks/${s.finalHeight}`, String(s.finalHeight)) : '–'],
+          [s.status === 'provisional' ? 'Committee\'s verdict in block' : 'Final in block', s.finalHeight ? link(`/blocks/${s.finalHeight}`, String(s.finalHeight)) : '–'],
+          ...(s.status === 'provisional' ? [['Open to challenge until block', fmtInt(s.challengeUntil)]] : []),
           ...(s.code ? [['Reason', `${s.code}: ${s.message}`]] : []),
           ...(s.height ? [['Verified by', verifiedBy(s)]] : []),
         ])),
       s.escalated !== undefined ? committeeSection(s) : null,
+      s.challenge ? challengeSection(s.challenge) : null,
       data.submitted ? claimSection(data.submitted) : null,
       data.attestations ? section('Attestations', table(`Verdicts attested in blocks ${data.scanned[0]} to ${data.scanned[1]}`, ['Validator', 'Verdict', 'Block'],
         data.attestations.map((a) => [a.validator, badge(a.verdict), link(`/blocks/${a.height}`, String(a.height))]), 'none yet')) : null,
-      s.status === 'final' ? receiptSection(data.id, s.receipt) : null,
+      s.status === 'final' || s.status === 'provisional' ? receiptSection(data.id, s.receipt, s.status) : null,
     ];
   },
 };
+
+const OUTCOME_TEXT = {
+  overturned: 'overturned: the whole set reached another verdict than the committee\'s, and it replaced it',
+  upheld: 'upheld: the whole set reached the committee\'s verdict; the challenger\'s bond was burned',
+  undecided: 'undecided: the whole set reached no verdict of more than 2/3 of its stake; nobody was slashed',
+};
+
+/**
+ * A challenge of the committee's verdict (docs/LEDGER.md "Challenges"): who disputed it with which verdict, at which
+ * block, the bond it put up, and once the whole set decided, the outcome and the members slashed for a wrong verdict.
+ */
+export function challengeSection(c) {
+  const slashed = c.slashed ?? [];
+  return section('Challenge',
+    facts([
+      ['Challenger', String(c.challenger)],
+      ['Its verdict', badge(c.verdict)],
+      ['The committee\'s verdict', [badge(c.committeeVerdict), ' final in block ', link(`/blocks/${c.committeeFinalHeight}`, String(c.committeeFinalHeight))]],
+      ['Challenged in block', link(`/blocks/${c.height}`, String(c.height))],
+      ['Bond', fmtInt(c.bond)],
+      ['Outcome', c.outcome ? [badge(c.outcome), ' ', OUTCOME_TEXT[c.outcome] ?? ''] : 'the whole set is verifying it'],
+      ...(c.outcome ? [['Members slashed', slashed.length ? slashed.join(', ') : 'none']] : []),
+    ]));
+}
 
 /**
  * Who verifies the proof: every validator on a network without committees (GET /proofs/:id then carries no
@@ -49,14 +77,15 @@ export const proof = {
  */
 function verifiedBy(s) {
   if (s.escalated === undefined) return 'every validator (this network has no verification committees)';
+  if (s.challenge && s.escalatedHeight === s.challenge.height) return ['every validator: ', badge('challenged'), ` at block ${fmtInt(s.challenge.height)}, a validator disputed its committee's verdict (below)`];
   if (s.escalated) return ['every validator: ', badge('escalated'), ` at block ${fmtInt(s.escalatedHeight)}, its committee reached no verdict of more than 2/3 of its stake`];
   return s.committee ? `its committee of ${s.committee.length} (below)` : 'its committee';
 }
 
 /**
  * The proof's verification committee: each member's stake, commitment and revealed verdict while the proof's
- * window is open (the ledger drops the committee when the window closes). CHALLENGES: when the ledger records
- * challenges of a committee's verdict, show them here (who challenged, at which block, the outcome, members slashed).
+ * window is open (the ledger drops the committee when the window closes). A challenge of its verdict has a section
+ * of its own (challengeSection).
  */
 function committeeSection(s) {
   const members = s.committeeMembers ?? [];
@@ -98,12 +127,13 @@ function claimSection(p) {
 
 let receiptUrl = null;
 
-function receiptSection(id, receipt) {
+function receiptSection(id, receipt, status) {
   if (receiptUrl) URL.revokeObjectURL(receiptUrl);
-  if (!receipt) return section('Receipt', h('p', null, 'This node has not kept the results of the final block; ask another node.'));
+  const provisional = status === 'provisional' ? h('p', null, 'The verdict is provisional: a receipt of it proves the committee\'s verdict (its leaf says until which block it may be challenged), not that the verdict is final.') : null;
+  if (!receipt) return section('Receipt', provisional, h('p', null, 'This node has not kept the results of the final block; ask another node.'));
   receiptUrl = URL.createObjectURL(new Blob([JSON.stringify(receipt, null, 2) + '\n'], { type: 'application/json' }));
   const file = `receipt-${id.slice(0, 16)}.json`;
-  return section('Receipt',
+  return section('Receipt', provisional,
     h('p', null, h('a', { href: receiptUrl, download: file, class: 'button' }, 'Download the receipt (JSON)')),
     h('p', null, 'The receipt proves this verdict without trusting this node: the verdict is a leaf of the block\'s results root, and the block carries commit signatures of more than 2/3 of the genesis stake. Check it offline, with the network\'s genesis file (data/genesis_state.json of a node):'),
     h('pre', null, `scripts/verify-receipt ${file} --genesis data/genesis_state.json`));

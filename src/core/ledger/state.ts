@@ -324,13 +324,18 @@ export function escalatedAt(state: LedgerState, height: number): [string, ProofR
 
 /**
  * Proofs whose verdict window is still open at the state's height, with their records: those submitted in the last
- * verdict_window_blocks blocks (window/<height> keys) that are not closed. At most the window's worth of reads.
+ * verdict_window_blocks blocks (window/<height> keys) that are not closed, each once. At most the window's worth of reads.
  */
 export function openProofs(state: LedgerState): [string, ProofRecord][] {
   const out: [string, ProofRecord][] = [];
+  const seen = new Set<string>();
   const top = state.chain.height;
   for (let h = Math.max(1, top - state.params.verdictWindowBlocks + 1); h <= top; h++) {
     for (const id of readKey<string[]>(state.tree, KEY.window(h)) ?? []) {
+      // A challenged proof is listed twice in the open window: where its close waits for the challenge window
+      // (f + C - W) and where the whole set's round began (the challenge's height). It is one open proof.
+      if (seen.has(id)) continue;
+      seen.add(id);
       const record = getProof(state, id);
       if (record !== undefined && record.status !== 'closed') out.push([id, record]);
     }
