@@ -21,6 +21,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { InlineVerifier } from '../adapters/z3/inline-verifier.js';
 import { TESTNET_NODES_MAX, TESTNET_PROCESS_AUTO_DURATION_MS_MAX, TESTNET_PROCESS_NODES_MAX, VERDICT_WINDOW_BLOCKS_MAX } from '../core/limits.js';
 import { parseDuration, TestnetInputError } from '../testnet/duration.js';
+import { PARAM_TABLE } from '../core/ledger/params.js';
 import { buildReport, FAULT_KINDS, testnetReportSchema, type FaultKind } from '../testnet/report.js';
 import { chooseMode, ProcessTestnetError, runProcessTestnet, stopSpawnedNow, type ModeRequest } from '../testnet/processes.js';
 import { MisbehaveError, MISBEHAVIOUR_KINDS, parseMisbehaviour } from '../node/misbehave.js';
@@ -99,7 +100,7 @@ const program = new Command('deploy-testnet')
   .option('--workers <n>', 'processes mode: Z3 workers per validator process', integer('--workers', 1, 16), 1)
   .option('--keep', 'processes mode: keep the temporary genesis, configs, keys, data dirs and logs (path printed)')
   .option('--committee-size <k>', 'processes mode: verification committees of k validators (genesis committee_size, with proposer_election vrf); the report gains a committees section. 0: every validator verifies every proof', integer('--committee-size', 0, TESTNET_PROCESS_NODES_MAX), 0)
-  .option('--challenge-window <blocks>', 'processes mode, with --committee-size: committee verdicts may be challenged for this many blocks (genesis challenge_window_blocks, bond 10, reward 5, slash 5%, every validator off a committee re-checks its verdicts); the report counts the challenges. 0: none', integer('--challenge-window', 0, VERDICT_WINDOW_BLOCKS_MAX), 0)
+  .option('--challenge-window <blocks>', 'processes mode, with --committee-size: committee verdicts may be challenged for this many blocks, at least the verdict window (150) (genesis challenge_window_blocks, bond 10, reward 5, slash 5%, every validator off a committee re-checks its verdicts); the report counts the challenges. 0: none', integer('--challenge-window', 0, VERDICT_WINDOW_BLOCKS_MAX), 0)
   .option('--misbehave <node:kind[@height]>', `processes mode: start that validator with scripts/start-validator --misbehave KIND[@HEIGHT] (kinds: ${MISBEHAVIOUR_KINDS.join(', ')}); repeatable`, misbehaveFlag, [] as MisbehaveFlag[])
   .addHelpText('after', `
 Mode auto (default): real processes when --nodes <= ${TESTNET_PROCESS_NODES_MAX} (what this machine holds), --duration <= ${TESTNET_PROCESS_AUTO_DURATION_MS_MAX / 60_000} min,
@@ -115,8 +116,8 @@ test network); the report's faults then hold misbehaving, evidenceCommitted, sla
 jailed, and "validators" the set at the end (node_id, stake, rewards, accuracy, jailed; GET /validators).
 --committee-size 2 makes the genesis draw a committee of 2 per proof (proposer_election vrf); the report's
 "committees" then holds the size, the escalations to the whole set, and each validator's Z3 verifications beside
-what every-validator mode asks of each (every proof on chain). --challenge-window 20 (with --committee-size) lets
-validators challenge a committee's verdict for 20 blocks; "committees.challenges" then counts them (challenged,
+what every-validator mode asks of each (every proof on chain). --challenge-window 150 (with --committee-size; at
+least the verdict window, 150) lets validators challenge a committee's verdict for 150 blocks; "committees.challenges" then counts them (challenged,
 open, overturned, upheld, undecided, members_slashed); --misbehave node_4:guess-valid gives them wrong verdicts. Every
 spawned process is stopped on exit, Ctrl-C or error; the temp dir is removed unless --keep.
 
@@ -134,6 +135,8 @@ const opts = program.opts<{
 }>();
 if (opts.committeeSize >= opts.nodes && opts.committeeSize > 0) program.error(`error: option '--committee-size ${opts.committeeSize}': a committee must be smaller than the set (${opts.nodes} validators); 0 means every validator verifies`);
 if (opts.challengeWindow > 0 && opts.committeeSize === 0) program.error(`error: option '--challenge-window ${opts.challengeWindow}': challenges are of committee verdicts; give --committee-size too`);
+const VERDICT_WINDOW_DEFAULT = PARAM_TABLE.find((r) => r.name === 'verdictWindowBlocks')!.defaultValue;
+if (opts.challengeWindow > 0 && opts.challengeWindow < VERDICT_WINDOW_DEFAULT) program.error(`error: option '--challenge-window ${opts.challengeWindow}': at least the verdict window (${VERDICT_WINDOW_DEFAULT} blocks): a validator checking a committee's verdict needs as long to verify the proof as the committee had`);
 for (const m of opts.misbehave) {
   if (Number(m.nodeId.slice('node_'.length)) > opts.nodes) program.error(`error: option '--misbehave ${m.nodeId}:${m.spec}': there are only ${opts.nodes} validators (node_1..node_${opts.nodes})`);
 }

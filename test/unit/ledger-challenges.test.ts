@@ -222,7 +222,7 @@ describe('refusals, each with its code (in the block and in the node\'s view)', 
     expect(members).toHaveLength(SIZE);
   });
 
-  it('the genesis refuses challenges without committees, without a bond, or with an unbonding delay a lying member could escape by', () => {
+  it('the genesis refuses challenges without committees, without a bond, a window shorter than the verdict window, or an unbonding delay a lying member could escape by', () => {
     const seed = { chain_id: 'pop-test', validators: [{ node_id: 'a', stake: 1000, initial_balance: 0, public_key: keyFor('a').publicKey }] };
     const issues = (params: Record<string, unknown>) => {
       const r = parseGenesisSeed({ ...seed, params });
@@ -231,9 +231,11 @@ describe('refusals, each with its code (in the block and in the node\'s view)', 
     expect(issues({ challenge_window_blocks: 10, challenge_bond: 5 })).toContain('params.challenge_window_blocks');
     expect(issues({ proposer_election: 'vrf', committee_size: 3, challenge_window_blocks: 10 })).toContain('params.challenge_bond');
     // a member that lies and unbonds at once must still be slashable when the challenge resolves (2W + C later)
-    expect(issues({ proposer_election: 'vrf', committee_size: 3, challenge_window_blocks: 10, challenge_bond: 5 })).toEqual(['params.unbonding_delay_blocks']);
-    expect(issues({ proposer_election: 'vrf', committee_size: 3, challenge_window_blocks: 10, challenge_bond: 5, verdict_window_blocks: 20, unbonding_delay_blocks: 150 })).toEqual([]);
-    expect(issues({ proposer_election: 'vrf', committee_size: 3, challenge_window_blocks: 10, challenge_bond: 5, verdict_window_blocks: 70, unbonding_delay_blocks: 150 })).toEqual(['params.unbonding_delay_blocks']);
+    expect(issues({ proposer_election: 'vrf', committee_size: 3, challenge_window_blocks: 150, challenge_bond: 5 })).toEqual(['params.unbonding_delay_blocks']);
+    expect(issues({ proposer_election: 'vrf', committee_size: 3, challenge_window_blocks: 10, challenge_bond: 5, verdict_window_blocks: 10, unbonding_delay_blocks: 150 })).toEqual([]);
+    // a check takes as long as a verification: a window shorter than the verdict window is refused
+    expect(issues({ proposer_election: 'vrf', committee_size: 3, challenge_window_blocks: 10, challenge_bond: 5, verdict_window_blocks: 20, unbonding_delay_blocks: 150 })).toEqual(['params.challenge_window_blocks']);
+    expect(issues({ proposer_election: 'vrf', committee_size: 3, challenge_window_blocks: 70, challenge_bond: 5, verdict_window_blocks: 40, unbonding_delay_blocks: 150 })).toEqual(['params.unbonding_delay_blocks']);
   });
 });
 

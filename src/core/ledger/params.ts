@@ -256,8 +256,9 @@ export function electionParamIssues(p: Pick<LedgerParams, 'proposerElection' | '
 
 /**
  * Committees draw from the VRF output of a proof's block (a seed its proposer cannot choose), so `committee_size`
- * above 0 needs `proposer_election: vrf`: under round robin there is no such output. With challenges, the unbonding
- * delay must outlast a challenge's resolution (2 x verdict_window_blocks + challenge_window_blocks).
+ * above 0 needs `proposer_election: vrf`: under round robin there is no such output. With challenges, the window
+ * must be at least the verdict window (a check takes as long as a verification), and the unbonding delay must outlast
+ * a challenge's resolution (2 x verdict_window_blocks + challenge_window_blocks).
  * @example committeeParamIssues({ committeeSize: 4, unbondingDelayBlocks: 120, verdictWindowBlocks: 150 }).length === 1
  */
 export function committeeParamIssues(p: Pick<LedgerParams, 'committeeSize' | 'proposerElection' | 'challengeWindowBlocks' | 'challengeBond' | 'unbondingDelayBlocks' | 'verdictWindowBlocks'>): ParamIssue[] {
@@ -267,6 +268,12 @@ export function committeeParamIssues(p: Pick<LedgerParams, 'committeeSize' | 'pr
   const window = p.challengeWindowBlocks ?? 0;
   if (window > 0 && size === 0) issues.push({ seedName: 'challenge_window_blocks', message: `challenge_window_blocks ${window} needs committee_size above 0: only a committee's verdict can be challenged` });
   if (window > 0 && (p.challengeBond ?? 0) === 0) issues.push({ seedName: 'challenge_bond', message: 'challenge_window_blocks above 0 needs challenge_bond above 0: every challenge costs the whole set a verification, so a wrong one must cost its maker' });
+  // A checker verifies a committee's verdict after it is final, which takes as long as a member's verification did
+  // (the verifier watchdog plus queueing, what the verdict window is sized for): a shorter window lets a wrong verdict
+  // of a slow proof become final before any honest check can finish (seen in a real testnet with C = 20, W = 150).
+  if (window > 0 && window < p.verdictWindowBlocks) {
+    issues.push({ seedName: 'challenge_window_blocks', message: `challenge_window_blocks ${window} is below verdict_window_blocks ${p.verdictWindowBlocks}: a validator checking a committee's verdict needs as long to verify the proof as the committee had, so a wrong verdict on a slow proof would become final before a check could finish` });
+  }
   // A member that lies in its reveal (at most W blocks after the proof's block) and unbonds at once must still be
   // slashable when the challenge resolves: the verdict is final up to W after the proof's block, the challenge lands up
   // to C later, and the whole set's round takes up to W more. Unbonded stake is slashable until it is released.
