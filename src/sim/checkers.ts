@@ -15,6 +15,7 @@
  */
 import type { Application } from '../core/app.js';
 import type { Block, Certificate, Evidence, Vote } from '../core/types/consensus.js';
+import type { ValidatorSet } from '../core/types/validator.js';
 import { evidenceOffender, hashEvidence, hashHeader, verifyCertificate, verifyEvidence, type SignatureVerifier } from '../core/consensus/messages.js';
 import { requestPosition, type SignRequest } from '../core/safety/safety-rules.js';
 import type { SignNetwork } from '../core/codec/sign-domain.js';
@@ -59,6 +60,8 @@ export class Checkers<S> {
   readonly proposed = new Set<string>();
   readonly evidence = new Set<string>();
   #refState: S;
+  /** The validator set of each agreed height (index = height - 1): evidence is checked against its offence's. */
+  readonly #setAt: ValidatorSet[] = [];
   readonly #locks: LockChecker;
   readonly #lastSigned = new Map<string, { height: number; round: number; step: number; bytesHex: string }>();
   readonly #network: SignNetwork;
@@ -160,6 +163,7 @@ export class Checkers<S> {
     if (!this.proposed.has(hash)) this.#violate('validity', atMs, `block ${height} (${hash.slice(0, 12)}) was never proposed`);
     if (certificate.blockHash !== hash || certificate.height !== height) this.#violate('validity', atMs, `certificate of height ${height} is for another block`);
     const set = this.app.validatorSet(this.#refState);
+    this.#setAt.push(set);
     const cert = verifyCertificate(certificate, set, this.#network, this.verifier);
     if (!cert.ok) this.#violate('validity', atMs, `certificate of height ${height}: ${cert.error.code} ${cert.error.message}`);
     const valid = this.app.validateBlock(this.#refState, block);
@@ -175,14 +179,21 @@ export class Checkers<S> {
     return entry;
   }
 
-  /** An honest node produced evidence. Note the validator set at the offence height is the sim's fixed one. */
+  /**
+   * An honest node produced evidence: it must verify against the validator set of its offence's height (an agreed
+   * height's, or the next height's for one not agreed yet). Not the set at the chain's tip: with the ledger app a
+   * jailed or slashed-out validator leaves the set, and evidence of its earlier votes (a relay repeats them) is
+   * still evidence.
+   */
   onEvidence(evidence: Evidence, atMs: number): void {
     const id = hashEvidence(evidence);
     if (this.evidence.has(id)) return;
     this.evidence.add(id);
     const offender = evidenceOffender(evidence).validator;
     if (this.honest.has(offender)) this.#violate('evidence', atMs, `evidence accuses honest ${offender}`);
-    const checked = verifyEvidence(evidence, this.app.validatorSet(this.#refState), this.#network, this.verifier);
+    const height = evidenceOffender(evidence).height;
+    const set = this.#setAt[height - 1] ?? this.app.validatorSet(this.#refState);
+    const checked = verifyEvidence(evidence, set, this.#network, this.verifier);
     if (!checked.ok) this.#violate('evidence', atMs, `evidence does not verify: ${checked.error.code}`);
   }
 
