@@ -13,11 +13,11 @@ import type { SignNetwork } from '../codec/sign-domain.js';
 import { VERDICTS } from '../types/proof.js';
 import type { ChallengeTx } from '../types/tx.js';
 import type { Validator } from '../types/validator.js';
-import type { SigVerifier } from './attest-rule.js';
+import { nextBlockView, type SigVerifier } from './attest-rule.js';
 import { fail, isRecord } from './guards.js';
 import { challengesOn, type LedgerParams } from './params.js';
 import { challengeSignBytes } from './sign-bytes.js';
-import { challengeUntil, deciders, getAccount, getProof, getValidator, ledgerNetwork, type LedgerState, type ProofRecord, type ValidatorRecord } from './state.js';
+import { challengeUntil, deciders, getAccount, getValidator, type LedgerState, type ProofRecord, type ValidatorRecord } from './state.js';
 
 /** The ledger as the challenge rule reads it, at the height of the block the challenge goes into. */
 export interface ChallengeRuleView {
@@ -68,14 +68,11 @@ export function checkChallenge(view: ChallengeRuleView, tx: ChallengeTx): { reco
  * @example checkChallenge(nextBlockChallengeView(state), tx)
  */
 export function nextBlockChallengeView(state: LedgerState, verifySig: SigVerifier = ed25519Verify): ChallengeRuleView {
+  // The attestation rule's next-block view, plus what a challenge also reads: the challenger and its balance.
   return {
-    network: ledgerNetwork(state),
-    height: state.chain.height + 1,
+    ...nextBlockView(state, verifySig),
     params: state.params,
-    activeSet: state.activeSet,
-    proof: (id) => getProof(state, id),
     validator: (id) => getValidator(state, id),
     balance: (account) => getAccount(state, account)?.balance ?? 0,
-    verifySig,
   };
 }
