@@ -163,10 +163,25 @@ async function runProofs(url: string, pid: number, proofs: ProofInput[]): Promis
   return { final: ids.length - pending.size, refused, peak };
 }
 
-async function oneRun(opts: Opts, run: number, proofs: ProofInput[]): Promise<{ idle: MemoryBreakdown; after: MemoryBreakdown; peak: number }> {
+/** How the validator runs: 'dist' (compiled, plain node) or 'tsx' (src/ through the loader), from its command line. */
+function runtimeOf(pid: number): 'dist' | 'tsx' {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/dist/cli/start-validator.js')) ? 'dist' : 'tsx';
+}
+
+interface RunResult {
+  idle: MemoryBreakdown;
+  after: MemoryBreakdown;
+  peak: number;
+  /** Spawn to the first 200 from /health (polled every 250 ms). */
+  readySec: number;
+  runtime: 'dist' | 'tsx';
+}
+
+async function oneRun(opts: Opts, run: number, proofs: ProofInput[]): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pop-bench-memory-'));
   try {
     const genesis = await makeClusterGenesis(root, dir, validatorSeed(1, 10000, { params: { block_proofs_max: 2048 } }));
+    const started = performance.now();
     const cluster = await startLoopbackCluster({
       root, dir: join(dir, 'net'), genesis, count: 1, workersPerNode: Number(opts.workers),
       extraArgs: ['--log-level', 'warn', '--block-interval-ms', '100'],
@@ -177,13 +192,15 @@ async function oneRun(opts: Opts, run: number, proofs: ProofInput[]): Promise<{ 
       const node = cluster.node(1);
       const pid = node.child?.pid;
       if (pid === undefined) throw new Error('the validator has no pid');
+      const readySec = (performance.now() - started) / 1000;
+      const runtime = runtimeOf(pid);
       await sleep(Number(opts.settleMs));
       const idle = await reading(pid, node.url);
       const { final, refused, peak } = await runProofs(node.url, pid, proofs);
       await sleep(Number(opts.settleMs));
       const after = await reading(pid, node.url);
-      console.log(`run ${run}: idle ${idle.rss.toFixed(0)} MB; ${final} proofs final (${refused} refused at intake); after ${after.rss.toFixed(0)} MB, peak ${Math.max(peak, after.rss).toFixed(0)} MB`);
-      return { idle, after, peak: Math.max(peak, after.rss) };
+      console.log(`run ${run} (${runtime}): ready in ${readySec.toFixed(2)} s; idle ${idle.rss.toFixed(0)} MB; ${final} proofs final (${refused} refused at intake); after ${after.rss.toFixed(0)} MB, peak ${Math.max(peak, after.rss).toFixed(0)} MB`);
+      return { idle, after, peak: Math.max(peak, after.rss), readySec, runtime };
     } finally {
       await cluster.stopAll('SIGTERM', 15_000);
     }
@@ -283,11 +300,13 @@ program.action(async (opts: Opts) => {
   const idle = medianBreakdown(results.map((r) => r.idle));
   const after = medianBreakdown(results.map((r) => r.after));
   const peak = median(results.map((r) => r.peak));
+  const readySec = Number(median(results.map((r) => r.readySec)).toFixed(2));
+  const runtime = [...new Set(results.map((r) => r.runtime))].join(',');
   console.log(`\nmedians of ${runs} runs (MB)            idle     after ${proofs.length} proofs`);
   for (const [key, label] of ROWS) console.log(`${label.padEnd(46)} ${idle[key].toFixed(1).padStart(7)} ${after[key].toFixed(1).padStart(9)}`);
-  console.log(`peak RSS while verifying: ${peak.toFixed(0)} MB`);
+  console.log(`peak RSS while verifying: ${peak.toFixed(0)} MB; start-up to ready: ${readySec} s (${runtime})`);
   if (!opts.pool) {
-    console.log(JSON.stringify({ workers: Number(opts.workers), proofs: proofs.length, runs, rssMbIdle: Math.round(idle.rss), rssMbAfterProofs: Math.round(after.rss), rssMbPeak: Math.round(peak), idle, after }));
+    console.log(JSON.stringify({ workers: Number(opts.workers), proofs: proofs.length, runs, rssMbIdle: Math.round(idle.rss), rssMbAfterProofs: Math.round(after.rss), rssMbPeak: Math.round(peak), readySec, runtime, idle, after }));
     return;
   }
   console.log(`\nthe pool alone in this process (${opts.workers} workers, the same ${proofs.length} proofs, one run):`);
@@ -295,7 +314,7 @@ program.action(async (opts: Opts) => {
   console.log(`  RSS the pool adds: ${pool.poolIdleMb.toFixed(1)} MB idle, ${pool.poolAfterMb.toFixed(1)} MB after the proofs`);
   console.log(`  per worker after the proofs: V8 heap ${pool.workerHeapMb.join(', ')} MB; Z3 heap high-water ${pool.workerZ3HighWaterMb.join(', ')} MB`);
   console.log(`  keeping 1 worker: ${pool.workersLiveAfterIdleStop} live ${opts.idleMs} ms after the proofs, the pool then adds ${pool.poolAfterIdleStopMb.toFixed(1)} MB`);
-  console.log(JSON.stringify({ workers: Number(opts.workers), proofs: proofs.length, runs, rssMbIdle: Math.round(idle.rss), rssMbAfterProofs: Math.round(after.rss), rssMbPeak: Math.round(peak), idle, after, pool }));
+  console.log(JSON.stringify({ workers: Number(opts.workers), proofs: proofs.length, runs, rssMbIdle: Math.round(idle.rss), rssMbAfterProofs: Math.round(after.rss), rssMbPeak: Math.round(peak), readySec, runtime, idle, after, pool }));
 });
 
 await program.parseAsync(process.argv);
