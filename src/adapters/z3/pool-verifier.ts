@@ -17,11 +17,10 @@
  *   compiled and tiered up instead of compiling it again on V8's background threads (issue 13, item 4).
  * - close(): queued jobs reject with PoolClosedError, running jobs end as abstain 'closed', workers terminate.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
   VERIFIER_CACHE_ENTRIES_MAX,
@@ -105,8 +104,23 @@ type AbortReason = 'watchdog' | 'memory' | 'closed' | 'worker-start';
 
 const WORKER_URL = new URL('./z3-worker.mjs', import.meta.url).href;
 
-/** The WebAssembly global (the project's TypeScript libs declare none). */
-const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
+/** A thread that compiles the .wasm file named by workerData and posts the module back (CommonJS: eval). */
+const COMPILE_SOURCE = `const { parentPort, workerData } = require('node:worker_threads');
+require('node:fs/promises').readFile(workerData).then((bytes) => WebAssembly.compile(bytes)).then((m) => parentPort.postMessage(m));`;
+
+/**
+ * Compile a .wasm file on a short-lived thread and receive the module here (a module is shared, not copied). The
+ * file's bytes (33 MB for Z3) live and die with that thread's isolate; read on this thread they stayed resident
+ * until its next full GC, which an idle validator may not run for minutes (bench:memory: 33 MB of idle RSS).
+ */
+function compileOffThread(wasmPath: string): Promise<object> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(COMPILE_SOURCE, { eval: true, workerData: wasmPath, execArgv: [] });
+    thread.once('message', (module: object) => resolve(module));
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`the compile thread exited with code ${code} and no module`)));
+  });
+}
 let z3ModuleRetained: Promise<boolean> | undefined;
 /** Held, never read: holding it is the point. */
 let z3Module: object | undefined;
@@ -127,8 +141,7 @@ export function retainZ3Module(): Promise<boolean> {
   z3ModuleRetained ??= (async () => {
     try {
       const require = createRequire(import.meta.url);
-      const bytes = await readFile(join(dirname(require.resolve('z3-solver')), 'z3-built.wasm'));
-      z3Module = await wasmApi.compile(bytes);
+      z3Module = await compileOffThread(join(dirname(require.resolve('z3-solver')), 'z3-built.wasm'));
       return z3Module !== undefined;
     } catch {
       return false;
