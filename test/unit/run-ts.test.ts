@@ -1,0 +1,174 @@
+/**
+ * The launcher behind every script (scripts/lib/run-ts): it runs dist/cli/NAME.js with plain node while the build
+ * (scripts/build, `npm run build`) is newer than every file under src/ and both tsconfigs, else src/cli/NAME.ts
+ * through tsx, in ONE process either way. Exercised on a temp copy of the launcher over a tiny tree with real files
+ * and real timestamps (an edit, a nested edit, a deletion, an edit that puts the old mtime back, a tsconfig).
+ * Then the real build: compiled code runs (a script's --help, the Z3 worker's .mjs, the explorer's files).
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The probe: says which tree ran it, its pid and node flags, then exits with the code it was given. */
+function probeSource(from: 'src' | 'dist'): string {
+  return `console.log(JSON.stringify({ from: '${from}', pid: process.pid, execArgv: process.execArgv, args: process.argv.slice(2) }));
+process.exitCode = Number(process.argv[process.argv.length - 1]);
+`;
+}
+
+interface ProbeRun {
+  from: string;
+  pid: number;
+  execArgv: string[];
+  args: string[];
+  status: number | null;
+  childPid: number;
+}
+
+/** File timestamps move in kernel ticks (a few ms): wait past one so "after" is strictly later. */
+function nextTick(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+}
+
+describe('scripts/lib/run-ts: dist when fresh, tsx otherwise', () => {
+  let root = '';
+  const stamp = (): string => join(root, 'dist/.build-stamp');
+
+  /** What scripts/build does last: a stamp dated now (the build's start). */
+  function build(): void {
+    nextTick();
+    writeFileSync(stamp(), '');
+    nextTick();
+  }
+
+  function run(name = 'probe', env: Record<string, string> = {}): ProbeRun {
+    const r = spawnSync(join(root, 'scripts/lib/run-ts'), [name, 'two words', '7'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    });
+    if (r.stdout === '') throw new Error(`run-ts printed nothing (status ${r.status}): ${r.stderr}`);
+    return { ...(JSON.parse(r.stdout) as Omit<ProbeRun, 'status' | 'childPid'>), status: r.status, childPid: r.pid! };
+  }
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'pop-run-ts-'));
+    mkdirSync(join(root, 'scripts/lib'), { recursive: true });
+    copyFileSync(join(ROOT, 'scripts/lib/run-ts'), join(root, 'scripts/lib/run-ts'));
+    symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+    for (const dir of ['src/cli', 'src/core', 'dist/cli']) mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(join(root, 'src/cli/probe.ts'), probeSource('src'));
+    writeFileSync(join(root, 'src/cli/only-src.ts'), probeSource('src'));
+    writeFileSync(join(root, 'src/core/deep.ts'), 'export const deep = 1;\n');
+    writeFileSync(join(root, 'src/core/gone.ts'), 'export const gone = 1;\n');
+    writeFileSync(join(root, 'dist/cli/probe.js'), probeSource('dist'));
+    writeFileSync(join(root, 'tsconfig.json'), '{}\n');
+    writeFileSync(join(root, 'tsconfig.build.json'), '{}\n');
+  });
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('runs src/ through tsx while there is no build, in one process that keeps the exit code and arguments', () => {
+    const r = run();
+    expect(r.from).toBe('src');
+    expect(r.pid).toBe(r.childPid);
+    expect(r.status).toBe(7);
+    expect(r.args).toEqual(['two words', '7']);
+    expect(r.execArgv.some((a) => a.includes('tsx'))).toBe(true);
+  });
+
+  it('runs dist/ with plain node once built, in one process, with source maps on', () => {
+    build();
+    const r = run();
+    expect(r.from).toBe('dist');
+    expect(r.pid).toBe(r.childPid);
+    expect(r.status).toBe(7);
+    expect(r.args).toEqual(['two words', '7']);
+    expect(r.execArgv).toContain('--enable-source-maps');
+    expect(r.execArgv.some((a) => a.includes('tsx'))).toBe(false);
+  });
+
+  it('POP_NO_DIST forces tsx; POP_NODE_FLAGS reach node on both paths', () => {
+    expect(run('probe', { POP_NO_DIST: '1' }).from).toBe('src');
+    const flags = { POP_NODE_FLAGS: '--max-semi-space-size=4 --stack-size=2000' };
+    for (const r of [run('probe', flags), run('probe', { ...flags, POP_NO_DIST: '1' })]) {
+      expect(r.execArgv).toContain('--max-semi-space-size=4');
+      expect(r.execArgv).toContain('--stack-size=2000');
+    }
+  });
+
+  it('a script with no compiled file runs from src/ even when the build is fresh', () => {
+    expect(run('only-src').from).toBe('src');
+  });
+
+  it('goes back to tsx when the script, a nested file or a tsconfig changed after the build, until the next build', () => {
+    appendFileSync(join(root, 'src/cli/probe.ts'), '// edited\n');
+    expect(run().from).toBe('src');
+    build();
+    expect(run().from).toBe('dist');
+    appendFileSync(join(root, 'src/core/deep.ts'), '// edited\n');
+    expect(run().from).toBe('src');
+    build();
+    expect(run().from).toBe('dist');
+    const now = new Date();
+    utimesSync(join(root, 'tsconfig.build.json'), now, now);
+    expect(run().from).toBe('src');
+    build();
+    expect(run().from).toBe('dist');
+  });
+
+  it('goes back to tsx when a file under src/ was deleted after the build', () => {
+    unlinkSync(join(root, 'src/core/gone.ts'));
+    expect(run().from).toBe('src');
+    build();
+    expect(run().from).toBe('dist');
+  });
+
+  it('goes back to tsx after an edit that set the old mtime back (cp -p, tar, rsync -a): the ctime still moved', () => {
+    const file = join(root, 'src/core/deep.ts');
+    const { atime, mtime } = statSync(file);
+    build();
+    writeFileSync(file, 'export const deep = 2;\n');
+    utimesSync(file, atime, mtime);
+    expect(statSync(file).mtimeMs).toBeLessThan(statSync(stamp()).mtimeMs);
+    expect(run().from).toBe('src');
+  });
+});
+
+/** The real tree's build is fresh (the launcher's own test, run here): `npm test` builds before vitest. */
+function realBuildFresh(): boolean {
+  const stampFile = join(ROOT, 'dist/.build-stamp');
+  const r = spawnSync('find', [join(ROOT, 'src'), join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json'), '-cnewer', stampFile, '-print', '-quit'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout === '';
+}
+
+const fresh = realBuildFresh();
+if (!fresh) console.log('run-ts.test: dist/ is not built or older than src/ (npm run build): the compiled-code checks are skipped');
+
+describe.runIf(fresh)('the compiled build (dist/, made by npm run build)', () => {
+  it('a script runs from dist/: its --help', () => {
+    const r = spawnSync(process.execPath, ['--enable-source-maps', join(ROOT, 'dist/cli/verify-proof.js'), '--help'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: verify-proof/);
+  });
+
+  it('the Z3 pool runs its worker (.mjs copied beside the compiled pool) and the explorer finds its files', { timeout: 60_000 }, () => {
+    const code = `
+      const { PoolVerifier } = await import(${JSON.stringify(join(ROOT, 'dist/adapters/z3/index.js'))});
+      const { explorerRouter } = await import(${JSON.stringify(join(ROOT, 'dist/api/explorer.js'))});
+      explorerRouter();
+      const pool = new PoolVerifier({ workers: 1, cacheEntriesMax: 0 });
+      const result = await pool.verify({ smtlib: '(declare-const x Int)(assert (> x 1))(check-sat)', claim: 'sat' });
+      await pool.close();
+      console.log(result.outcome === 'verdict' ? result.verdict : 'abstain ' + result.reason);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', cwd: ROOT });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('valid');
+  });
+});
