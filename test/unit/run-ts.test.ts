@@ -3,10 +3,11 @@
  * (scripts/build, `npm run build`) is newer than every file under src/ and both tsconfigs, else src/cli/NAME.ts
  * through tsx, in ONE process either way. Exercised on a temp copy of the launcher over a tiny tree with real files
  * and real timestamps (an edit, a nested edit, a deletion, an edit that puts the old mtime back, a tsconfig).
+ * scripts/build on a temp tree (outputs, copied files, outputs of deleted sources and deleted outputs, type errors).
  * Then the real build: compiled code runs (a script's --help, the Z3 worker's .mjs, the explorer's files).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +138,75 @@ describe('scripts/lib/run-ts: dist when fresh, tsx otherwise', () => {
     utimesSync(file, atime, mtime);
     expect(statSync(file).mtimeMs).toBeLessThan(statSync(stamp()).mtimeMs);
     expect(run().from).toBe('src');
+  });
+});
+
+describe('scripts/build on a temp tree', () => {
+  let root = '';
+  const has = (file: string): boolean => existsSync(join(root, file));
+
+  function build(env: Record<string, string> = {}): { status: number | null; stderr: string } {
+    const r = spawnSync(join(root, 'scripts/build'), [], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+    return { status: r.status, stderr: r.stderr };
+  }
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'pop-build-'));
+    mkdirSync(join(root, 'scripts'), { recursive: true });
+    copyFileSync(join(ROOT, 'scripts/build'), join(root, 'scripts/build'));
+    symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+    for (const dir of ['src/cli', 'src/lib/assets']) mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: [], noEmit: true }, include: ['src'] }));
+    copyFileSync(join(ROOT, 'tsconfig.build.json'), join(root, 'tsconfig.build.json'));
+    writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(join(root, 'src/cli/main.ts'), "import { two } from '../lib/two.js';\nconsole.log(two());\n");
+    writeFileSync(join(root, 'src/lib/two.ts'), 'export function two(): number {\n  return 2;\n}\n');
+    writeFileSync(join(root, 'src/lib/gone.ts'), 'export const gone = 1;\n');
+    writeFileSync(join(root, 'src/lib/worker.mjs'), 'export const plain = 1;\n');
+    writeFileSync(join(root, 'src/lib/worker.d.mts'), 'export declare const plain: number;\n');
+    writeFileSync(join(root, 'src/lib/assets/page.html'), '<p>x</p>\n');
+  });
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('compiles with source maps, copies the files tsc does not emit (not declarations), and stamps the result', () => {
+    expect(build().status).toBe(0);
+    for (const file of ['dist/cli/main.js', 'dist/cli/main.js.map', 'dist/lib/two.js', 'dist/lib/worker.mjs', 'dist/lib/assets/page.html', 'dist/.build-stamp']) {
+      expect(has(file), file).toBe(true);
+    }
+    expect(has('dist/lib/worker.d.mts')).toBe(false);
+    expect(spawnSync(process.execPath, [join(root, 'dist/cli/main.js')], { encoding: 'utf8' }).stdout).toBe('2\n');
+  });
+
+  it('writes again an output deleted by hand (the incremental build info alone would skip it)', () => {
+    unlinkSync(join(root, 'dist/lib/two.js'));
+    expect(build().status).toBe(0);
+    expect(has('dist/lib/two.js')).toBe(true);
+  });
+
+  it('removes the outputs and copies of deleted sources', () => {
+    unlinkSync(join(root, 'src/lib/gone.ts'));
+    unlinkSync(join(root, 'src/lib/assets/page.html'));
+    expect(build().status).toBe(0);
+    for (const file of ['dist/lib/gone.js', 'dist/lib/gone.js.map', 'dist/lib/assets/page.html', 'dist/lib/assets']) expect(has(file), file).toBe(false);
+    expect(has('dist/lib/two.js')).toBe(true);
+  });
+
+  it('a type error fails the build and leaves no stamp; under prepare (npm ci) it warns and exits 0, still without a stamp', () => {
+    writeFileSync(join(root, 'src/lib/bad.ts'), "export const bad: number = 'x';\n");
+    const failed = build();
+    expect(failed.status).not.toBe(0);
+    expect(has('dist/.build-stamp')).toBe(false);
+    const prepared = build({ npm_lifecycle_event: 'prepare' });
+    expect(prepared.status).toBe(0);
+    expect(prepared.stderr).toMatch(/tsc failed/);
+    expect(has('dist/.build-stamp')).toBe(false);
+    unlinkSync(join(root, 'src/lib/bad.ts'));
+    expect(build().status).toBe(0);
+    expect(has('dist/.build-stamp')).toBe(true);
+    expect(has('dist/lib/bad.js')).toBe(false);
   });
 });
 
