@@ -16,6 +16,7 @@
  *     `--attack-params '{"block_rlimit_max":0}'` runs them without it. `--only-attacks` runs phase 4 alone, taking
  *     the unloaded figure on the same fee network before its attack; `--attack flood` or `max-budget` runs one.
  *     The flood run prints where the honest proof's time went (inclusion, blocks to final, block intervals and sizes).
+ *     `--verification-limit` fixes the limit the attacks' rates derive from (alternated runs on a busy machine).
  * The last line is one JSON object.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -47,7 +48,8 @@ const program = new Command()
   .option('--no-attacks', 'skip phase 4 (finality under attack)')
   .option('--only-attacks', 'run phase 4 alone: the unloaded figure is then taken on each fee network before its attack starts')
   .option('--attack <names>', 'which attacks of phase 4, comma-separated: flood, max-budget', 'flood,max-budget')
-  .option('--attack-params <json>', 'extra genesis params for phase 4\'s fee networks, e.g. \'{"block_proofs_max":16}\'', '{}');
+  .option('--attack-params <json>', 'extra genesis params for phase 4\'s fee networks, e.g. \'{"block_proofs_max":16}\'', '{}')
+  .option('--verification-limit <proofs/s>', 'with --only-attacks: take this verification limit instead of measuring it, so alternated runs flood at the same rate');
 
 
 function quantile(sorted: number[], q: number): number {
@@ -199,6 +201,7 @@ interface Opts {
   onlyAttacks?: boolean;
   attack: string;
   attackParams: string;
+  verificationLimit?: string;
 }
 
 /** Submitted proofs committed into blocks of node_1 from `fromHeight` on, until `count` or 300 s after `t0`. */
@@ -526,7 +529,9 @@ program.action(async (opts: Opts) => {
   const dir = mkdtempSync(join(tmpdir(), 'pop-bench-'));
   try {
     if (opts.onlyAttacks) {
-      const limit = await verificationLimit();
+      const limit = opts.verificationLimit === undefined ? await verificationLimit() : Number(opts.verificationLimit);
+      if (!(limit > 0)) throw new Error(`--verification-limit must be a positive number of proofs/s, got ${opts.verificationLimit}`);
+      if (opts.verificationLimit !== undefined) console.log(`Verification limit taken from --verification-limit: ${limit} proofs/s`);
       const attack = await attackPhase(dir, opts, limit);
       const unloaded = quantile(attack.unloaded, 0.5);
       const ratio = (xs: number[]): number | undefined => (xs.length === 0 ? undefined : Number((quantile(xs, 0.5) / unloaded).toFixed(2)));

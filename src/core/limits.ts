@@ -91,6 +91,15 @@ export const MEMPOOL_PROOFS_MAX = 10_000;
  * admitting, storing and gossiping them to every node (issue 11, the flood).
  */
 export const MEMPOOL_BACKLOG_BLOCKS = 64;
+/**
+ * Proposer backpressure (node-local policy, not a validity rule; issue 11, the flood): with a block budget (genesis
+ * block_rlimit_max), an honest proposer fills a block's proofs only up to this many blocks of budget less what
+ * already waits in its own verifier (`waitingBudget`, running jobs excluded), and always takes at least its
+ * best-paying proof. Blocks then carry what the verifiers drain, however often they come, and a flood waits in the
+ * fee-ranked, bounded, evicting mempool instead of in every validator's verifier queue, where each proof is already
+ * owed work (src/core/pool/candidates.ts).
+ */
+export const PROPOSER_VERIFY_BACKLOG_BLOCKS = 1;
 export const MEMPOOL_BYTES_MAX = 256 * 1024 * 1024;
 /**
  * Mempool entries a proposer looks at when it takes proofs for a block: an entry that does not fit in the bytes
@@ -218,6 +227,7 @@ assertLimit(API_CLIENT_READ_BYTES_PER_SECOND >= API_CLIENT_READ_UNIT_BYTES, 'a c
 assertLimit(API_BLOCK_CACHE_BYTES_MAX >= 2 * BLOCK_BYTES_MAX, 'the block cache holds at least two maximal blocks');
 assertLimit(SIGNATURE_CACHE_ENTRIES_MAX >= 2 * VALIDATORS_MAX, 'the signature cache holds the commit votes of a full set beside its prepare votes');
 assertLimit(API_CLIENTS_TRACKED_MAX >= HTTP_CONNECTIONS_MAX, 'every open connection can have its own bucket');
+assertLimit(PROPOSER_VERIFY_BACKLOG_BLOCKS > 0 && PROPOSER_VERIFY_BACKLOG_BLOCKS < MEMPOOL_BACKLOG_BLOCKS, 'a proposer lets its verifier hold some backlog, less than the mempool holds');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX >= BLOCK_TXS_MAX, 'a proposer must be able to look at a full block of proofs');
 assertLimit(MEMPOOL_TAKE_SCAN_MAX <= MEMPOOL_PROOFS_MAX, 'the take scan is bounded by the mempool itself otherwise');
 assertLimit(API_PROOF_BATCH_MAX >= 1 && API_PROOF_BATCH_MAX <= MEMPOOL_PROOFS_MAX, 'a batch must fit in an empty mempool');

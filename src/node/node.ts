@@ -428,7 +428,8 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
       signer,
       blocks: stores.chain,
       wal: stores.wal,
-      mempool: { candidates: () => composeCandidates(parts, parts.state().params) },
+      // Backpressure: the rlimit waiting in this node's own verifier (none while verification is paused: it verifies nothing).
+      mempool: { candidates: () => composeCandidates(parts, parts.state().params, options.verificationPaused === true ? undefined : options.verifier.waitingBudget?.()) },
       observe: (effect) => hooks.observer.observe(effect),
     },
   );

@@ -53,6 +53,11 @@ export type Afford = (account: string, feesBefore: number, fee: number) => { ok:
  */
 export interface BudgetLimit {
   max: number;
+  /**
+   * Stop taking once this much budget is taken (at least one entry is taken when one fits `max`; the last may pass
+   * it, never `max`): the proposer's verifier backpressure (composeCandidates). Absent: fill to `max`.
+   */
+  fillTo?: number;
   of(proof: Proof): number;
 }
 

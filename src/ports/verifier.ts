@@ -33,5 +33,10 @@ export interface ProofVerifier {
   verify(proof: Proof, priority?: number): Promise<VerifyResult>;
   /** Jobs waiting + running. */
   queueSize(): number;
+  /**
+   * The verification budget (rlimit) of the jobs waiting for a worker, not counting running ones: the backlog a
+   * proposer's backpressure reads (composeCandidates). Absent: a verifier that keeps no queue (no backpressure).
+   */
+  waitingBudget?(): number;
   close(): Promise<void>;
 }

@@ -77,24 +77,29 @@ describe('budget queue (the verifier waiting room, issue 11 attack 4)', () => {
     expect(q.take()).toBe('top');
   });
 
-  it('never holds more than max, never loses a job (each is taken, shed or drained exactly once)', () => {
+  it('never holds more than max, never loses a job (each is taken, shed or drained exactly once); budget() is the sum of the waiting ones', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constant(-1)), { maxLength: 60 }), (max, ops) => {
         const q = createBudgetQueue<number>({ max, classBounds: [10, 100], ageingEvery: 3 });
         let k = 0;
         const out: number[] = [];
         let n = 0;
+        const budgets: number[] = [];
+        const waiting = (job: number): boolean => !out.includes(job);
         for (const op of ops) {
           if (op === -1) {
             const t = q.take();
             if (t !== undefined) out.push(t);
           } else {
+            budgets.push(op);
             const shed = q.push(n++, op, (k++ * 7) % 3);
             if (shed !== null) out.push(shed);
           }
           expect(q.size()).toBeLessThanOrEqual(max);
+          expect(q.budget()).toBe(budgets.filter((_, job) => waiting(job)).reduce((a, b) => a + b, 0));
         }
         out.push(...q.drain());
+        expect(q.budget()).toBe(0);
         expect(out.sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
       }),
     );

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InlineVerifier } from '../../src/adapters/z3/inline-verifier.js';
 import { PoolVerifier } from '../../src/adapters/z3/pool-verifier.js';
 import { PoolClosedError } from '../../src/adapters/z3/common.js';
-import { BITVECTOR_WIDTH_MAX, SEXPR_DEPTH_MAX, VERIFIER_WORKER_NICE } from '../../src/core/limits.js';
+import { BITVECTOR_WIDTH_MAX, PROOF_RLIMIT_DEFAULT, SEXPR_DEPTH_MAX, VERIFIER_WORKER_NICE } from '../../src/core/limits.js';
 import type { Proof, Verdict } from '../../src/core/types/proof.js';
 import type { VerifyResult } from '../../src/ports/verifier.js';
 
@@ -170,6 +170,8 @@ describe('PoolVerifier guards: watchdog, memory ceiling, retirement, queue, clos
     await expect(pool.verify({ smtlib: '(declare-const x Int)(assert (= x 3))(check-sat)', claim: 'sat' })).resolves.toMatchObject({ outcome: 'abstain', reason: 'shed' });
     expect(pool.queueSize()).toBe(3);
     expect(pool.stats.shed).toBe(1);
+    // What a proposer's backpressure reads: the two waiting jobs' budget (rlimit_default each), not the running one.
+    expect(pool.waitingBudget()).toBe(2 * PROOF_RLIMIT_DEFAULT);
     await new Promise((done) => setTimeout(done, 300));
     await pool.close();
     await expect(running).resolves.toMatchObject({ outcome: 'abstain', reason: 'closed' });

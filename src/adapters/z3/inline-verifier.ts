@@ -23,6 +23,8 @@ export class InlineVerifier implements ProofVerifier {
   private engine: Promise<Z3Engine> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private pending = 0;
+  /** The rlimit of the jobs not yet started. */
+  private waiting = 0;
   private closed = false;
   private readonly cache: VerdictCache;
   private readonly rules: ProofRules;
@@ -42,6 +44,10 @@ export class InlineVerifier implements ProofVerifier {
     return this.pending;
   }
 
+  waitingBudget(): number {
+    return this.waiting;
+  }
+
   async context(): Promise<VerifierContext> {
     return verifierContext((await this.start()).version);
   }
@@ -54,7 +60,9 @@ export class InlineVerifier implements ProofVerifier {
     if (cached) return Promise.resolve(cached);
     if (prepared.kind === 'rejected') return Promise.resolve(prepared.result);
     this.pending += 1;
+    this.waiting += prepared.admitted.rlimit;
     const run = async (): Promise<VerifyResult> => {
+      this.waiting -= prepared.admitted.rlimit;
       try {
         if (this.closed) throw new PoolClosedError();
         const engine = await this.start();

@@ -209,6 +209,11 @@ export class PoolVerifier implements ProofVerifier {
     return this.queue.size() + this.busy;
   }
 
+  /** The rlimit of the jobs waiting for a worker (running ones excluded: a hung one must not stop a proposer). */
+  waitingBudget(): number {
+    return this.queue.budget();
+  }
+
   /**
    * Verify one proof. Resolves with a verdict or an abstention (`shed` when a full queue gave way); rejects only
    * with PoolClosedError (the node is closing, never the proof's fault).

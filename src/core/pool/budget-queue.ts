@@ -39,6 +39,8 @@ export interface BudgetQueue<T> {
   classOf(budget: number): number;
   classCount(): number;
   size(): number;
+  /** The sum of the waiting jobs' budgets (what a proposer's backpressure reads: src/core/pool/candidates.ts). */
+  budget(): number;
   /** Remove and return every waiting job (close). */
   drain(): T[];
 }
@@ -66,6 +68,7 @@ export function createBudgetQueue<T>(options: BudgetQueueOptions): BudgetQueue<T
   const ageingEvery = Math.max(1, options.ageingEvery ?? VERIFIER_AGEING_EVERY);
   const classes: Entry<T>[][] = Array.from({ length: bounds.length + 1 }, () => []);
   let size = 0;
+  let budgetWaiting = 0;
   let seq = 0;
   let takes = 0;
 
@@ -102,10 +105,12 @@ export function createBudgetQueue<T>(options: BudgetQueueOptions): BudgetQueue<T
         if (top === null || !shedBefore(top.entry, entry)) return item;
         classes[top.cls]!.splice(top.index, 1);
         size--;
+        budgetWaiting -= top.entry.budget;
         shed = top.entry.item;
       }
       insert(entry);
       size++;
+      budgetWaiting += entry.budget;
       return shed;
     },
     take(maxClass = classes.length - 1) {
@@ -113,20 +118,28 @@ export function createBudgetQueue<T>(options: BudgetQueueOptions): BudgetQueue<T
       if (cls === -1) return undefined;
       takes++;
       size--;
-      if (takes % ageingEvery !== 0) return classes[cls]!.shift()!.item;
+      if (takes % ageingEvery !== 0) {
+        const next = classes[cls]!.shift()!;
+        budgetWaiting -= next.budget;
+        return next.item;
+      }
       // Ageing: the oldest waiting job of any class allowed, whatever its priority.
       let oldest = { cls, index: 0 };
       classes.forEach((queue, c) => queue.forEach((e, i) => {
         if (c <= maxClass && e.seq < classes[oldest.cls]![oldest.index]!.seq) oldest = { cls: c, index: i };
       }));
-      return classes[oldest.cls]!.splice(oldest.index, 1)[0]!.item;
+      const aged = classes[oldest.cls]!.splice(oldest.index, 1)[0]!;
+      budgetWaiting -= aged.budget;
+      return aged.item;
     },
     classOf,
     classCount: () => classes.length,
     size: () => size,
+    budget: () => budgetWaiting,
     drain() {
       const all = classes.flatMap((queue) => queue.splice(0)).sort((a, b) => a.seq - b.seq);
       size = 0;
+      budgetWaiting = 0;
       return all.map((e) => e.item);
     },
   };

@@ -237,6 +237,7 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
       for (const { entry } of slots.order) {
         if (out.length >= limitCount || scanned >= MEMPOOL_TAKE_SCAN_MAX) break;
         if (limitBudget !== undefined && budget >= limitBudget.max) break; // full: nothing more fits
+        if (limitBudget?.fillTo !== undefined && out.length > 0 && budget >= limitBudget.fillTo) break; // the proposer's backpressure
         scanned++;
         // Skip, do not stop: one large entry at the head must not keep every smaller one behind it out.
         if (taken + entry.bytes > limitBytes) continue;
