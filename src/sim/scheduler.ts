@@ -2,11 +2,13 @@
 import type { Clock } from '../ports/clock.js';
 import { MinHeap } from './min-heap.js';
 
-interface Task {
-  t: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
+class Task {
+  cancelled = false;
+  constructor(
+    readonly t: number,
+    readonly seq: number,
+    readonly fn: () => void,
+  ) {}
 }
 
 export class Scheduler implements Clock {
@@ -25,11 +27,21 @@ export class Scheduler implements Clock {
   }
 
   schedule(delayMs: number, fn: () => void): () => void {
-    const task: Task = { t: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn, cancelled: false };
-    this.#heap.push(task);
+    const task = this.#add(delayMs, fn);
     return () => {
       task.cancelled = true;
     };
+  }
+
+  /** As schedule, for a callback that is never cancelled (a message in flight): no cancel function is made. */
+  post(delayMs: number, fn: () => void): void {
+    this.#add(delayMs, fn);
+  }
+
+  #add(delayMs: number, fn: () => void): Task {
+    const task = new Task(this.#now + Math.max(0, delayMs), this.#seq++, fn);
+    this.#heap.push(task);
+    return task;
   }
 
   /** Run tasks until the queue is empty or the next task is after `untilMs`. */
