@@ -3,7 +3,8 @@
  * verification memoized across the simulated nodes) for 4, 10 and 100 validators, without and with faults; then the
  * capacity figure (issue 15): 64 validators under the verification cost model, every validator verifying every proof
  * and committees of 16 (src/sim/capacity-compare.ts).
- * One JSON line per configuration; the last line is {"wallSecFor100ValidatorsSimHour","speedupX4Validators",
+ * One JSON line per configuration (wall and CPU seconds); the last line is {"wallSecFor100ValidatorsSimHour","speedupX4Validators",
+ * "cpuSecFor100ValidatorsSimHour","cpuSpeedupX4Validators",
  * "committeeSpeedup64","committeeSpeedupIdeal64"} (`--capacity-only`: the capacity keys alone).
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -44,6 +45,10 @@ interface Row {
   simulatedSeconds: number;
   wallSeconds: number;
   speedupX: number;
+  /** CPU seconds of the process over the run (all its threads: JIT and GC helpers too); steadier than wall time on a shared machine. */
+  cpuSeconds: number;
+  /** Simulated seconds per CPU second. */
+  cpuSpeedupX: number;
   heights: number;
   heightsPerWallSecond: number;
   messages: number;
@@ -53,8 +58,11 @@ interface Row {
 function bench(validators: number, faults: boolean, simSeconds: number): Row {
   const byzantine = faults ? Math.floor((validators - 1) / 3) : 0;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = runSimulation({ seed: opts.seed, nodes: validators, byzantine, durationSec: simSeconds, faults, byzantineKinds: faults ? ['silent', 'double-voter', 'equivocator'] : undefined });
   const wall = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage(c0);
+  const cpu = (used.user + used.system) / 1e6;
   const row: Row = {
     validators,
     faults,
@@ -62,6 +70,8 @@ function bench(validators: number, faults: boolean, simSeconds: number): Row {
     simulatedSeconds: simSeconds,
     wallSeconds: Math.round(wall * 100) / 100,
     speedupX: Math.round((simSeconds / wall) * 10) / 10,
+    cpuSeconds: Math.round(cpu * 100) / 100,
+    cpuSpeedupX: Math.round((simSeconds / cpu) * 10) / 10,
     heights: r.heights,
     heightsPerWallSecond: Math.round((r.heights / wall) * 10) / 10,
     messages: r.messages,
@@ -93,6 +103,8 @@ function speed(): Record<string, unknown> {
   return {
     wallSecFor100ValidatorsSimHour: Math.round((hundred.wallSeconds * 3600) / hundredSeconds),
     speedupX4Validators: four.speedupX,
+    cpuSecFor100ValidatorsSimHour: Math.round((hundred.cpuSeconds * 3600) / hundredSeconds),
+    cpuSpeedupX4Validators: four.cpuSpeedupX,
     ...(opts.full ? {} : { note: `100-validator hour extrapolated linearly from ${hundredSeconds} simulated seconds; --full runs the whole hour` }),
   };
 }

@@ -69,7 +69,7 @@ export function keyPairFromSeed(seedHex: string): KeyPair {
 
 /** Sign a message; returns a 64-byte signature as hex. Throws TypeError on a malformed key. */
 export function sign(secretKeyHex: string, message: Uint8Array): string {
-  return bytesToHex(nodeSign(null, message, privateKeyObject(secretKeyHex)));
+  return nodeSign(null, message, privateKeyObject(secretKeyHex)).toString('hex'); // a Buffer already: no second view for bytesToHex
 }
 
 /** Verify; false (never throws) on a malformed key or signature. */

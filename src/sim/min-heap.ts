@@ -1,7 +1,7 @@
 /**
  * A binary min-heap under `before` (a strict total order: then the pop order is fully determined, which the
- * simulator's determinism relies on). Shared by the scheduler (tasks by time, then insertion) and the capacity
- * model's verify queue (proofs by priority).
+ * simulator's determinism relies on). Used by the capacity model's verify queue (proofs by priority); the scheduler
+ * keeps its own heap over number arrays (scheduler.ts).
  * @example const h = new MinHeap<number>((a, b) => a < b); h.push(3); h.push(1); h.pop() === 1
  */
 export class MinHeap<T> {

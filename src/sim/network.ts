@@ -4,6 +4,9 @@
  * Endpoints are instance addresses; what happens on arrival is the caller's (the target may be down by then).
  */
 import type { Clock } from '../ports/clock.js';
+
+/** The network's clock: Clock, optionally with `post` (schedule without a cancel function; the Scheduler has it). */
+export type NetworkClock = Clock & { post?(delayMs: number, fn: () => void): void };
 import type { Rng } from './rng.js';
 
 /** Consensus messages and application gossip share the network model but are counted apart. */
@@ -17,7 +20,7 @@ export interface ChannelStats {
 
 /** The seeded network model of one run. */
 export class SimNetwork {
-  readonly #clock: Clock;
+  readonly #clock: NetworkClock;
   readonly #rng: Rng;
   readonly #lossRate: number;
   readonly #dupRate: number;
@@ -28,7 +31,7 @@ export class SimNetwork {
   readonly stats: Record<Channel, ChannelStats> = { consensus: { messages: 0, bytes: 0 }, gossip: { messages: 0, bytes: 0 } };
 
   /** Draws the fault rates from `rng` (only with `faults`); without faults the network is only slow at times. */
-  constructor(clock: Clock, rng: Rng, faults: boolean) {
+  constructor(clock: NetworkClock, rng: Rng, faults: boolean) {
     this.#clock = clock;
     this.#rng = rng;
     this.#lossRate = faults ? rng.float() * 0.05 : 0;
@@ -59,7 +62,8 @@ export class SimNetwork {
       if (this.#stallRate > 0 && rng.chance(this.#stallRate)) delay += rng.int(500, 3_000);
       stats.messages++;
       stats.bytes += bytes;
-      this.#clock.schedule(delay, arrive);
+      if (this.#clock.post) this.#clock.post(delay, arrive);
+      else this.#clock.schedule(delay, arrive);
     }
   }
 }

@@ -35,10 +35,26 @@ export function canonicalJson(value: CanonicalValue): string {
       return Object.is(value, -0) ? '0' : String(value);
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) return '[' + value.map((item) => canonicalJson(item as CanonicalValue)).join(',') + ']';
+      // Built by concatenation, without the intermediate arrays of map/filter/join: every signature and hash
+      // encodes here. A hole in an array is written as nothing, as join writes it.
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          if (i in value) out += canonicalJson(value[i] as CanonicalValue);
+        }
+        return out + ']';
+      }
       const record = value as { readonly [key: string]: CanonicalValue | undefined };
-      const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
-      return '{' + keys.map((key) => JSON.stringify(key) + ':' + canonicalJson(record[key] as CanonicalValue)).join(',') + '}';
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      for (const key of keys) {
+        const item = record[key];
+        if (item === undefined) continue;
+        if (out.length > 1) out += ',';
+        out += JSON.stringify(key) + ':' + canonicalJson(item);
+      }
+      return out + '}';
     }
     default:
       throw new CanonicalEncodeError(`cannot encode a ${typeof value}`);

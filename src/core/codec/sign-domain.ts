@@ -28,6 +28,25 @@ export interface SignNetwork {
  * @example signDomain('pop/vote/v2', { chainId: 'pop-local-1', genesisHash })
  */
 export function signDomain(tag: string, network: SignNetwork): string {
+  // Every signature and every check builds this prefix: built once per network object and tag (the network's fields
+  // are compared on every use, so a changed object is built again).
+  let memo = domains.get(network);
+  if (memo === undefined || memo.chainId !== network.chainId || memo.genesisHash !== network.genesisHash) {
+    memo = { chainId: network.chainId, genesisHash: network.genesisHash, byTag: new Map() };
+    domains.set(network, memo);
+  }
+  let domain = memo.byTag.get(tag);
+  if (domain === undefined) {
+    domain = buildDomain(tag, network);
+    memo.byTag.set(tag, domain);
+  }
+  return domain;
+}
+
+/** Domains already built, per network object (a network signs under a handful of tags). */
+const domains = new WeakMap<SignNetwork, { chainId: string; genesisHash: string; byTag: Map<string, string> }>();
+
+function buildDomain(tag: string, network: SignNetwork): string {
   if (tag.length === 0 || tag.includes('\u0000')) throw new Error(`signDomain: bad tag ${JSON.stringify(tag)}`);
   if (typeof network.chainId !== 'string' || network.chainId.length === 0) throw new Error('signDomain: empty chain id');
   if (network.chainId.length > CHAIN_ID_BYTES_MAX) throw new Error(`signDomain: chain id longer than ${CHAIN_ID_BYTES_MAX}`);

@@ -74,8 +74,9 @@ export function proposalBody(p: Proposal): ProposalBody {
   return { chainId: p.chainId, height: p.height, round: p.round, blockHash: hashHeader(p.block.header), validRound: p.validRound, proposer: p.proposer };
 }
 
-// Memoization by object identity: messages are immutable once built or decoded, and the simulator hands the same
-// object to every node, so each header is hashed and each vote encoded once. Pure (same input, same output).
+// Memoization by object identity: messages, certificates and validator lists are immutable once built or decoded,
+// and the simulator hands the same object to every node, so each header, certificate and validator list is hashed
+// and each vote encoded once. Pure (same input, same output).
 const headerHashes = new WeakMap<BlockHeader, string>();
 const voteBytes = new WeakMap<Vote, { network: SignNetwork; bytes: Uint8Array }>();
 
@@ -97,14 +98,39 @@ function signedVoteBytes(network: SignNetwork, vote: Vote): Uint8Array {
   return bytes;
 }
 
+/**
+ * Remember `bytes` as the sign bytes of `vote` on `network`: the caller has them from the same signed fields (a
+ * node's own vote is its signed request's body plus the signature), so a later signedVoteBytes of `vote` does not
+ * encode it again.
+ */
+export function shareVoteBytes(vote: Vote, network: SignNetwork, bytes: Uint8Array): void {
+  voteBytes.set(vote, { network, bytes });
+}
+
+const certificateHashes = new WeakMap<Certificate, string>();
+/** Hashes by validator list: a set's list is shared by the heights it holds for (and in the simulator by every node). */
+const validatorSetHashes = new WeakMap<readonly Validator[], string>();
+
 export function hashCertificate(cert: Certificate): string {
-  return hashWithDomain(CERTIFICATE_DOMAIN, canonicalJson(cert as unknown as CanonicalValue));
+  let hash = certificateHashes.get(cert);
+  if (hash === undefined) {
+    hash = hashWithDomain(CERTIFICATE_DOMAIN, canonicalJson(cert as unknown as CanonicalValue));
+    certificateHashes.set(cert, hash);
+  }
+  return hash;
 }
 
 /** Hash of a validator set in canonical (id) order. The header's `validatorsHash`. */
 export function hashValidatorSet(set: ValidatorSet): string {
-  const sorted = [...set.validators].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return hashWithDomain(VALIDATORS_DOMAIN, canonicalJson(sorted.map((v) => ({ id: v.id, publicKey: v.publicKey, stake: v.stake }))));
+  const list = set.validators;
+  const memoized = typeof list === 'object' && list !== null; // a malformed receipt's set may hold anything
+  let hash = memoized ? validatorSetHashes.get(list) : undefined;
+  if (hash === undefined) {
+    const sorted = [...list].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    hash = hashWithDomain(VALIDATORS_DOMAIN, canonicalJson(sorted.map((v) => ({ id: v.id, publicKey: v.publicKey, stake: v.stake }))));
+    if (memoized) validatorSetHashes.set(list, hash);
+  }
+  return hash;
 }
 
 /** Validator lookup by id. */

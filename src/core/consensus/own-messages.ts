@@ -5,8 +5,8 @@
  */
 import type { Block, Proposal, Vote } from '../types/consensus.js';
 import type { Tx } from '../types/tx.js';
-import type { SignRequest } from '../safety/safety-rules.js';
-import { hashCertificate, hashHeader, type ConsensusMessage } from './messages.js';
+import { requestSignBytes, type SignRequest } from '../safety/safety-rules.js';
+import { hashCertificate, hashHeader, shareVoteBytes, type ConsensusMessage } from './messages.js';
 import { markSeen, recordVote } from './accept.js';
 import { proposerOf, roundState, type ConsensusContext, type ConsensusEffect, type ConsensusState } from './state.js';
 import { proofFor } from './vote-set.js';
@@ -99,6 +99,7 @@ export function acceptSigned<S>(s: ConsensusState<S>, request: SignRequest, sign
   if (request.body.height !== s.height) return null;
   if (request.kind === 'vote') {
     const vote: Vote = { ...request.body, signature };
+    shareVoteBytes(vote, s.network, requestSignBytes(s.network, request)); // the same signed fields: encoded once
     recordVote(s, vote, fx);
     fx.push({ type: 'broadcast', message: { kind: 'vote', vote } });
     return vote.round;

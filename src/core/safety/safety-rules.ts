@@ -27,10 +27,20 @@ export function requestPosition(request: SignRequest): { height: number; round: 
   return { height: request.body.height, round: request.body.round, step: request.body.type === 'prepare' ? 2 : 3 };
 }
 
-/** The bytes signed for `request` on `network` (the domain binds the chain id and the genesis hash). */
+/**
+ * The bytes signed for `request` on `network` (the domain binds the chain id and the genesis hash). Memoized per
+ * request object (requests are immutable once built): SafetyRules, the node's own vote and the simulator's
+ * observers ask for the same request's bytes.
+ */
 export function requestSignBytes(network: SignNetwork, request: SignRequest): Uint8Array {
-  return request.kind === 'proposal' ? proposalSignBytes(network, request.body) : voteSignBytes(network, request.body);
+  const memo = requestBytes.get(request);
+  if (memo !== undefined && memo.chainId === network.chainId && memo.genesisHash === network.genesisHash) return memo.bytes;
+  const bytes = request.kind === 'proposal' ? proposalSignBytes(network, request.body) : voteSignBytes(network, request.body);
+  requestBytes.set(request, { chainId: network.chainId, genesisHash: network.genesisHash, bytes });
+  return bytes;
 }
+
+const requestBytes = new WeakMap<SignRequest, { chainId: string; genesisHash: string; bytes: Uint8Array }>();
 
 function requestSigner(request: SignRequest): string {
   return request.kind === 'proposal' ? request.body.proposer : request.body.validator;
