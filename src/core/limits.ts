@@ -52,6 +52,13 @@ export const VERIFIER_CACHE_ENTRIES_MAX = 10_000;
  * of votes of a full set (VALIDATORS_MAX), so the commit votes in the next proposal's last commit are not checked again.
  */
 export const SIGNATURE_CACHE_ENTRIES_MAX = 8192;
+/**
+ * Ledger signatures a node remembers as checked (proof payments, attestations, evidence; about 0.4 KB each): one
+ * checked at the door (mempool, attest pool) is not checked again when a block holding it is prepared, validated and
+ * applied. Twice the most proofs a mempool holds; past it the cache starts over (only hits are lost). Its own cache,
+ * so a flood of payments cannot push consensus votes out of SIGNATURE_CACHE_ENTRIES_MAX.
+ */
+export const LEDGER_SIGNATURE_CACHE_ENTRIES_MAX = 20_000;
 /** Wall-clock guard: its firing means "abstain", never a verdict. */
 export const VERIFIER_WATCHDOG_MS = 60_000;
 export const VERIFIER_WORKER_RSS_BYTES_MAX = 1536 * 1024 * 1024;

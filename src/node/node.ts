@@ -35,8 +35,9 @@ import { createTxPool, type TxPool } from '../core/pool/tx-pool.js';
 import { SafetyRules } from '../core/safety/safety-rules.js';
 import type { Tx } from '../core/types/tx.js';
 import { createCachingVerifier } from '../crypto/caching-verifier.js';
+import type { SigVerifier } from '../core/ledger/attest-rule.js';
 import { sign } from '../crypto/ed25519.js';
-import { MEMPOOL_BACKLOG_BLOCKS, SIGNATURE_CACHE_ENTRIES_MAX } from '../core/limits.js';
+import { LEDGER_SIGNATURE_CACHE_ENTRIES_MAX, MEMPOOL_BACKLOG_BLOCKS, SIGNATURE_CACHE_ENTRIES_MAX } from '../core/limits.js';
 import type { Clock } from '../ports/clock.js';
 import { silentLog, type Log } from '../ports/log.js';
 import type { Transport } from '../ports/transport.js';
@@ -138,6 +139,8 @@ interface Parts {
   evidencePool: EvidencePool;
   /** Proofs given up on: expired, or refused for good by the ledger when this node proposed. */
   drops: ProofDrops;
+  /** The ledger's signature checks (door and blocks), memoized: a payment or attestation checked at the door is not checked again in a block. */
+  ledgerSignatures: SigVerifier;
   rt: Runtime;
   consensus: () => ConsensusState<LedgerState>;
   state: () => LedgerState;
@@ -159,10 +162,11 @@ export function createNode(options: NodeOptions): ValidatorNode {
   };
   const log = options.log ?? silentLog;
   const txPool = createTxPool({ chainId: options.genesis.chainId, genesisHash: options.genesis.genesisHash, allowPrivateAddresses: options.genesis.params.allowPrivateAddresses === true });
+  const ledgerSignatures = createCachingVerifier(LEDGER_SIGNATURE_CACHE_ENTRIES_MAX);
   // One count per account (pending-spend.ts): a paid proof's door counts the bonds the tx pool holds, and the tx pool's door the mempool's fees (intake.ts txPoolView).
   const mempool = createMempool({
     admit: doorFor(proofRulesOf(options.genesis.params), options.genesis.params),
-    price: ledgerPrice(() => consensus().appState, (account) => txPool.held(account)),
+    price: ledgerPrice(() => consensus().appState, (account) => txPool.held(account), ledgerSignatures),
     nowMs: () => clock.nowMs(),
     budgetMax: MEMPOOL_BACKLOG_BLOCKS * blockRlimitRoom(options.genesis.params),
   });
@@ -175,8 +179,9 @@ export function createNode(options: NodeOptions): ValidatorNode {
     mempool,
     drops: createProofDrops({ clock, mempool, log, save: (id, status) => rt.stores?.chain.level.dropPendingProof(id, status) ?? Promise.resolve() }),
     txPool,
-    attestPool: createAttestPool({ validatorId: options.config.node_id, state: () => consensus().appState }),
-    evidencePool: createEvidencePool({ state: () => consensus().appState }),
+    attestPool: createAttestPool({ validatorId: options.config.node_id, state: () => consensus().appState, verifySignature: ledgerSignatures }),
+    evidencePool: createEvidencePool({ state: () => consensus().appState, verifySignature: ledgerSignatures }),
+    ledgerSignatures,
     rt,
     consensus,
     state: () => consensus().appState,
@@ -410,7 +415,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   } else clearStaging(staging);
   const signer = new SafetyRules({ chainId: genesis.chainId, genesisHash: genesis.genesisHash, validator: config.node_id, secretKey: options.secretKey, store: stores.safetyStore });
   rt.peerSync = createPeerSetSync(p2p);
-  const backfill = await planResultsBackfill(stores.chain, createLedgerApp(), log);
+  const backfill = await planResultsBackfill(stores.chain, createLedgerApp({ verifySignature: parts.ledgerSignatures }), log);
   const resume = await loadResumePoint(stores.chain.level, genesis.genesisHash, log);
   const { level } = stores.chain;
   if (!resume && (level.baseHeight() > 0 || level.prunedHeight() > 0)) {

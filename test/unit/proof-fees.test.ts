@@ -96,7 +96,12 @@ describe('proof fees: the ledger', () => {
     expect(door(p, proofId(p), undefined, () => 0)).toMatchObject({ ok: false, code: 'PROOF_FEE_REQUIRED' });
     expect(door(p, proofId(p), paid(p, 'alice', 121).payment, () => 0)).toMatchObject({ ok: false, code: 'PROOF_FEE_INSUFFICIENT_BALANCE' });
     expect(door(p, proofId(p), paid(p, 'alice', 100).payment, () => 50)).toMatchObject({ ok: false, code: 'PROOF_FEE_INSUFFICIENT_BALANCE' });
-    expect(door(p, proofId(p), paid(p, 'alice', 100).payment, () => 20)).toEqual({ ok: true, fee: 100, budget: 5_000_000, account: key('alice').publicKey });
+    const priced = door(p, proofId(p), paid(p, 'alice', 100).payment, () => 20);
+    expect(priced).toMatchObject({ ok: true, fee: 100, budget: 5_000_000, account: key('alice').publicKey });
+    // The signature, the rule's costly last step, is left to `confirm` (the mempool runs it once the proof fits).
+    expect(priced.ok && priced.confirm?.()).toEqual({ ok: true });
+    const bad = door(p, proofId(p), { ...forged.payment!, fee: 500 }, () => 0);
+    expect(bad.ok && bad.confirm?.()).toMatchObject({ ok: false, code: 'PROOF_PAYMENT_BAD_SIGNATURE' });
   });
 
   it('a payment from another network does not verify (bound to chain id and genesis hash)', () => {

@@ -31,11 +31,17 @@ export interface Price {
   account: string | null;
 }
 
+/** A refusal at the door: a stable code and a message a person can act on. */
+export type DoorRefusal = { ok: false; code: string; message: string };
+
 /**
  * The fee check at the door: the proof's price, or a refusal (a FeeCode). `pendingFees(account)` is what that account
- * already has waiting in this mempool, so one balance cannot back more proofs than it can pay for.
+ * already has waiting in this mempool, so one balance cannot back more proofs than it can pay for. A price may leave
+ * its costly part (the payment's signature) to `confirm`, which the mempool runs only once the proof is known to fit
+ * (not a duplicate, not MEMPOOL_FULL at its fee): under a flood at the least fee, the proofs refused for room cost no
+ * signature check. Nothing enters without `confirm` passing.
  */
-export type PriceProof = (proof: Proof, id: string, payment: ProofPayment | undefined, pendingFees: (account: string) => number) => ({ ok: true } & Price) | { ok: false; code: string; message: string };
+export type PriceProof = (proof: Proof, id: string, payment: ProofPayment | undefined, pendingFees: (account: string) => number) => ({ ok: true; confirm?: () => { ok: true } | DoorRefusal } & Price) | DoorRefusal;
 
 /** No fee check (tests, tools without a ledger): every proof is unpaid and ranks by arrival alone. */
 const UNPRICED: PriceProof = () => ({ ok: true, fee: 0, budget: 1, account: null });
@@ -51,14 +57,23 @@ export function ledgerPrice(state: () => LedgerState, heldElsewhere: (account: s
   return (proof, id, payment, pendingFees) => {
     const s = state();
     const account = payment !== undefined && isHex(payment.account, 32) ? payment.account : null;
-    const view = { network: ledgerNetwork(s), params: s.params, verifySig };
+    const network = ledgerNetwork(s);
     const held = account === null ? NOTHING_HELD : sumHeld({ txs: 0, stake: 0, fees: pendingFees(account) }, heldElsewhere(account));
-    const paid = checkProofPayment(view, proof, id, payment, account === null ? undefined : getAccount(s, account), held);
+    const committed = account === null ? undefined : getAccount(s, account);
+    // Every cheap part of the ledger's rule now, the signature (its last step) deferred to `confirm`.
+    let signed = false;
+    const paid = checkProofPayment({ network, params: s.params, verifySig: () => { signed = true; return true; } }, proof, id, payment, committed, held);
     if (!paid.ok) return paid;
     // The door's PROOF_TOO_LARGE_FOR_BLOCK (intake.ts doorFor) measured the proof alone; its payment rides in the block too.
     const bytes = payment === undefined ? 0 : submitTxBytes(proof, payment);
     if (bytes > proofBytesRoom(s.params)) return { ok: false, code: 'PROOF_TOO_LARGE_FOR_BLOCK', message: `the proof with its payment takes ${bytes} bytes in a block; this network's blocks hold ${proofBytesRoom(s.params)} bytes of proofs (half of block_bytes_max)` };
-    return { ok: true, fee: paid.fee, budget: budgetOf(proof, proofRulesOf(s.params)), account: paid.account };
+    const priced = { ok: true as const, fee: paid.fee, budget: budgetOf(proof, proofRulesOf(s.params)), account: paid.account };
+    if (!signed) return priced;
+    // The whole rule again with the real signature check (the mempool calls this synchronously, on the same state).
+    return { ...priced, confirm: () => {
+      const checked = checkProofPayment({ network, params: s.params, verifySig }, proof, id, payment, committed, held);
+      return checked.ok ? { ok: true } : checked;
+    } };
   };
 }
 
@@ -221,7 +236,10 @@ export function createMempool(options: MempoolOptions): Mempool & { close(): voi
       if (payment !== undefined) entry.payment = payment;
       const slot: Slot = { entry, seq: seq++, fee: priced.fee, budget: priced.budget, account: priced.account };
       const victims = slots.victimsFor(slot, proofsMax, bytesMax, budgetMax);
+      // Refused for room before its signature is checked: a proof that would not get in at its fee costs no verification.
       if (victims === null) return { ok: false, id, code: 'MEMPOOL_FULL' };
+      const confirmed = priced.confirm?.() ?? { ok: true };
+      if (!confirmed.ok) return { ok: false, id, code: confirmed.code, message: confirmed.message, admission: true };
       for (const victim of victims) slots.drop(victim);
       slots.insert(slot);
       if (victims.length === 0) return { ok: true, id, duplicate: false };
