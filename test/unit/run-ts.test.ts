@@ -7,7 +7,7 @@
  * Then the real build: compiled code runs (a script's --help, the Z3 worker's .mjs, the explorer's files).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +194,34 @@ describe('scripts/build on a temp tree', { timeout: 180_000 }, () => {
     }
     expect(has('dist/lib/worker.d.mts')).toBe(false);
     expect((await spawnAsync(process.execPath, [join(root, 'dist/cli/main.js')])).stdout).toBe('2\n');
+  });
+
+  it('leaves an unchanged copied file in place and replaces a changed one by a rename (a validator starting a Z3 worker during a build never reads a half-copied file)', async () => {
+    const file = join(root, 'dist/lib/worker.mjs');
+    const before = statSync(file);
+    expect((await build()).status).toBe(0);
+    expect(statSync(file).ino).toBe(before.ino);
+    expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
+    writeFileSync(join(root, 'src/lib/worker.mjs'), 'export const plain = 2;\n');
+    expect((await build()).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('export const plain = 2;\n');
+    expect(statSync(file).ino).not.toBe(before.ino);
+  });
+
+  it('any other failure (here a file where a directory must go) fails npm run build, and under prepare warns and exits 0 without a stamp', async () => {
+    mkdirSync(join(root, 'src/blocked'), { recursive: true });
+    writeFileSync(join(root, 'src/blocked/asset.txt'), 'x\n');
+    writeFileSync(join(root, 'dist/blocked'), 'not a directory\n');
+    expect((await build()).status).not.toBe(0);
+    expect(has('dist/.build-stamp')).toBe(false);
+    const prepared = await build({ npm_lifecycle_event: 'prepare' });
+    expect(prepared.status).toBe(0);
+    expect(prepared.stderr).toMatch(/build: failed/);
+    expect(has('dist/.build-stamp')).toBe(false);
+    rmSync(join(root, 'src/blocked'), { recursive: true });
+    rmSync(join(root, 'dist/blocked'));
+    expect((await build()).status).toBe(0);
+    expect(has('dist/.build-stamp')).toBe(true);
   });
 
   it('writes again an output deleted by hand (the incremental build info alone would skip it)', async () => {
