@@ -69,6 +69,14 @@ function gcNow(): void {
 
 const rssMb = (): number => Math.round(process.memoryUsage().rss / 1e6);
 
+/** Where a process' memory is (after a GC): V8's heap used and committed, external and array buffers, and the rest
+ * of the RSS (native: LevelDB's caches and table readers, malloc, code). */
+function memoryParts(): string {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1e6);
+  return `heap ${mb(m.heapUsed)} used / ${mb(m.heapTotal)} committed, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), rest of RSS ${mb(m.rss - m.heapTotal - m.external)} MB`;
+}
+
 function dirBytes(dir: string): number {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -260,6 +268,7 @@ async function build(o: BuildOptions): Promise<void> {
       await stores.chain.close();
       gcNow();
       buildingAt10k = rssMb();
+      console.log(`  building process at 10k proofs, after a GC: RSS ${buildingAt10k} MB: ${memoryParts()}`);
       at10k = measureRestart(dir);
       stores = await open();
       // The tree read through the closed store's cache: open it again through the new one.
@@ -273,6 +282,7 @@ async function build(o: BuildOptions): Promise<void> {
   const finalizedProofs = getStats(state).proofsFinalized;
   gcNow();
   const buildingAtEnd = rssMb();
+  console.log(`  building process at the end, after a GC: RSS ${buildingAtEnd} MB: ${memoryParts()}`);
   const cachedNodes = stores.chain.level.stateNodes.size();
   const { hits, misses } = stores.chain.level.stateNodes.stats;
   const { writtenNodes, prunedNodes } = stores.chain.level.stateStats;
