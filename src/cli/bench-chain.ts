@@ -189,7 +189,7 @@ async function measureBlockSync(dir: string, doc: GenesisDoc, count: number): Pr
 }
 
 /** Seconds for a node at genesis to join by state sync from a node serving `dir` (real transports on loopback). */
-async function measureStateSync(dir: string, doc: GenesisDoc): Promise<{ sec: number; height: number; chunks: number }> {
+async function measureStateSync(dir: string, doc: GenesisDoc): Promise<{ sec: number; height: number; chunks: number; installSec: number }> {
   const level = await openLevelBlockStore(join(dir, 'chain'));
   const target = mkdtempSync(join(tmpdir(), 'pop-bench-statesync-'));
   const [serverId, joinerId] = ['node_1', 'node_2'];
@@ -214,9 +214,10 @@ async function measureStateSync(dir: string, doc: GenesisDoc): Promise<{ sec: nu
     joiner.onMessage((from, m) => (isSnapshotWire(m) ? client.onResponse(from, m) : undefined));
     const synced = await client.run();
     if (!synced) throw new Error('the serving node offered no snapshot (the chain is shorter than its snapshot interval + 1)');
+    const tInstall = performance.now();
     await installSnapshot(fresh, synced.proof, synced.point);
     const sec = (performance.now() - t0) / 1000;
-    return { sec: Number(sec.toFixed(3)), height: synced.point.height, chunks: synced.chunks };
+    return { sec: Number(sec.toFixed(3)), height: synced.point.height, chunks: synced.chunks, installSec: Number(((performance.now() - tInstall) / 1000).toFixed(3)) };
   } finally {
     await joiner.close();
     await server.close();
@@ -299,7 +300,7 @@ async function build(o: BuildOptions): Promise<void> {
   const blockSyncBlocksPerSec = await measureBlockSync(dir, doc, o.syncBlocks);
   console.log(`block sync: ${blockSyncBlocksPerSec} blocks/s over the first ${Math.min(o.syncBlocks, o.blocks)} blocks`);
   const stateSync = await measureStateSync(dir, doc);
-  console.log(`state sync: joined at the state of ${stateSync.height} (${stateSync.chunks} chunks) in ${stateSync.sec} s`);
+  console.log(`state sync: joined at the state of ${stateSync.height} (${stateSync.chunks} chunks) in ${stateSync.sec} s (the install ${stateSync.installSec} s of it)`);
   const unpruned = dirBytes(dir);
   const level = await openLevelBlockStore(join(dir, 'chain'));
   const target = pruneTarget(level.latestHeight(), 100, level.snapshotHeights());
@@ -343,13 +344,14 @@ const program = new Command()
   .option('--snapshot-interval <n>', 'heights between persisted states (node config state_snapshot_interval)', '100')
   .option('--sync-blocks <n>', 'blocks the block-sync measurement takes', '2000')
   .option('--keep', 'keep the built data directory')
-  .option('--phase <name>', 'internal: "restart" measures one restart of --dir', 'build')
-  .option('--dir <dir>', 'internal: the data directory of --phase restart')
+  .option('--phase <name>', '"restart" measures one restart of --dir; "state-sync" one state-sync join from --dir (a directory kept with --keep)', 'build')
+  .option('--dir <dir>', 'the data directory of --phase restart or state-sync')
   .action(async (opts: { blocks: string; proofsPerBlock: string; snapshotInterval: string; syncBlocks: string; keep?: boolean; phase: string; dir?: string }) => {
-    if (opts.phase === 'restart') {
+    if (opts.phase === 'restart' || opts.phase === 'state-sync') {
       const { readFileSync } = await import('node:fs');
       const doc = JSON.parse(readFileSync(join(opts.dir!, 'genesis.json'), 'utf8')) as GenesisDoc;
-      console.log(JSON.stringify(await restartPhase(opts.dir!, doc)));
+      if (opts.phase === 'restart') console.log(JSON.stringify(await restartPhase(opts.dir!, doc)));
+      else console.log(JSON.stringify(await measureStateSync(opts.dir!, doc)));
       return;
     }
     const o: BuildOptions = { blocks: int(opts.blocks), proofsPerBlock: int(opts.proofsPerBlock), snapshotInterval: int(opts.snapshotInterval), syncBlocks: int(opts.syncBlocks), keep: opts.keep === true };

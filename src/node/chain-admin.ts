@@ -28,7 +28,8 @@ import type { BlockHeader } from '../core/types/consensus.js';
 import type { CanonicalValue } from '../core/codec/canonical.js';
 import { genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
 import { SET_STEPS_MAX, walkSetSteps, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
-import { restoreState, snapshotState } from '../core/ledger/snapshot.js';
+import { restoreState } from '../core/ledger/snapshot.js';
+import { smtEntries, smtRoot } from '../core/ledger/smt.js';
 import { resultsRoot } from '../core/ledger/results.js';
 import type { LedgerState } from '../core/ledger/state.js';
 import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX } from '../core/limits.js';
@@ -115,12 +116,21 @@ export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
   const level = await openStopped(o.dataDir, o.genesis.genesisHash);
   try {
     const height = servableSnapshotHeights(level).at(-1);
-    const pkg = height === undefined ? null : await snapshotPackageAt(level, o.genesis, height);
-    if (!pkg) throw new ChainAdminError('SNAPSHOT_NONE', `no persisted state with its next block in ${o.dataDir} (states at ${level.snapshotHeights().join(', ') || 'none'}, top ${level.latestHeight()}): run the node past its next state_snapshot_interval`);
-    const { block, next, steps, entries } = pkg;
+    const source = height === undefined ? null : await snapshotSourceAt(level, o.genesis, height);
+    if (!source) throw new ChainAdminError('SNAPSHOT_NONE', `no persisted state with its next block in ${o.dataDir} (states at ${level.snapshotHeights().join(', ') || 'none'}, top ${level.latestHeight()}): run the node past its next state_snapshot_interval`);
+    const { block, next, steps } = source;
+    // Lines of SNAPSHOT_FILE_ENTRIES_PER_LINE entries, each the JSON text of an array of [key, value].
     const lines: string[] = [];
-    for (let i = 0; i < entries.length; i += SNAPSHOT_FILE_ENTRIES_PER_LINE) lines.push(JSON.stringify(entries.slice(i, i + SNAPSHOT_FILE_ENTRIES_PER_LINE)));
-    const header: FileHeader = { ...pkg.header, entryLines: lines.length };
+    let line: string[] = [];
+    const entries = await source.forEachEntryJson((text) => {
+      line.push(text);
+      if (line.length === SNAPSHOT_FILE_ENTRIES_PER_LINE) {
+        lines.push(`[${line.join(',')}]`);
+        line = [];
+      }
+    });
+    if (line.length > 0) lines.push(`[${line.join(',')}]`);
+    const header: FileHeader = { ...source.header, entryLines: lines.length };
     const stateRoot = header.stateRoot;
     const tmp = `${o.output}.partial`;
     const fd = openSync(tmp, 'w');
@@ -142,7 +152,7 @@ export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
       closeSync(fd);
     }
     renameSync(tmp, o.output);
-    return { height: header.height, stateRoot, entries: entries.length, bytes };
+    return { height: header.height, stateRoot, entries, bytes };
   } finally {
     await level.close();
   }
@@ -162,20 +172,53 @@ export function servableSnapshotHeights(level: LevelBlockStore): number[] {
   return level.snapshotHeights().filter((h) => h < level.latestHeight());
 }
 
+/** A snapshot's proof part (head, blocks h and h+1, set changes) and a way to read its state's entries in order. */
+export interface SnapshotSource extends Omit<SnapshotPackage, 'entries'> {
+  /**
+   * Hand every entry of the state to `sink` in key-hash order, as the JSON text of its [key, value] (what
+   * JSON.stringify gives); returns the count. A stored version is walked record by record without decoding or
+   * hashing (O(depth) records held); a state in the older local form is already in memory.
+   */
+  forEachEntryJson(sink: (entryJson: string) => void): Promise<number>;
+}
+
 /**
- * The snapshot of the persisted state at `height` in the full form (O(state)), or null when the state or block
- * h or h+1 is gone. Works on an open store (a running node serving state sync, or export-snapshot's).
+ * The persisted state at `height` as a snapshot source (O(1) until its entries are read), or null when the state
+ * or block h or h+1 is gone. Works on an open store (a running node serving state sync, or export-snapshot's).
  * @throws ChainAdminError SNAPSHOT_NONE when a set change step's header is missing
  */
-export async function snapshotPackageAt(level: LevelBlockStore, genesis: GenesisDoc, height: number): Promise<SnapshotPackage | null> {
+export async function snapshotSourceAt(level: LevelBlockStore, genesis: GenesisDoc, height: number): Promise<SnapshotSource | null> {
   const snapshot = await level.loadSnapshot(height);
   const block = await level.getBlock(height);
   const next = await level.getBlock(height + 1);
   if (!snapshot || !block || !next) return null;
   const resume = resumePointFrom(snapshot, genesis.genesisHash);
   const steps = await setStepsUpTo(level, height + 1);
-  const { entries, stateRoot, lastResults } = snapshotState(resume.appState);
-  const header: FileHeader = { format: FORMAT, chainId: genesis.chainId, genesisHash: genesis.genesisHash, height: resume.height, stateRoot, consensus: { blockHash: resume.blockHash, certificate: resume.certificate, validators: resume.validators, priorities: resume.priorities, ...(resume.election ? { election: resume.election } : {}) }, lastResults, entryLines: 0 };
+  const tree = resume.appState.tree;
+  const header: FileHeader = { format: FORMAT, chainId: genesis.chainId, genesisHash: genesis.genesisHash, height: resume.height, stateRoot: smtRoot(tree), consensus: { blockHash: resume.blockHash, certificate: resume.certificate, validators: resume.validators, priorities: resume.priorities, ...(resume.election ? { election: resume.election } : {}) }, lastResults: [...resume.appState.lastResults], entryLines: 0 };
+  const forEachEntryJson = async (sink: (entryJson: string) => void): Promise<number> => {
+    if (tree === null || tree.kind === 'stub') return level.forEachStateEntryJson(tree?.nodeKey ?? null, sink);
+    let count = 0;
+    for (const entry of smtEntries(tree)) {
+      sink(JSON.stringify(entry));
+      count++;
+    }
+    return count;
+  };
+  return { header, block, next, steps, forEachEntryJson };
+}
+
+/**
+ * The snapshot of the persisted state at `height` with its entries decoded (O(state) memory: tests and small
+ * states; export and state sync stream them through snapshotSourceAt), or null when it is gone.
+ * @throws ChainAdminError SNAPSHOT_NONE when a set change step's header is missing
+ */
+export async function snapshotPackageAt(level: LevelBlockStore, genesis: GenesisDoc, height: number): Promise<SnapshotPackage | null> {
+  const source = await snapshotSourceAt(level, genesis, height);
+  if (!source) return null;
+  const entries: [string, CanonicalValue][] = [];
+  await source.forEachEntryJson((text) => entries.push(JSON.parse(text) as [string, CanonicalValue]));
+  const { header, block, next, steps } = source;
   return { header, block, next, steps, entries };
 }
 
@@ -316,11 +359,20 @@ export function checkSnapshotProof(genesis: GenesisDoc, pkg: Pick<SnapshotPackag
  * @throws ChainAdminError SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
  */
 export function checkSnapshotState(genesis: GenesisDoc, pkg: Pick<SnapshotPackage, 'header' | 'block' | 'next'>, entries: [string, CanonicalValue][]): ResumePoint<LedgerState> {
+  return checkRestoredState(genesis, pkg, () => restoreState({ version: 1, stateRoot: pkg.next.block.header.stateRoot, height: pkg.header.height, entries, lastResults: [...pkg.header.lastResults] }, genesis.genesisHash));
+}
+
+/**
+ * checkSnapshotState for a state rebuilt chunk by chunk (stateRebuild: `restore` calls its finish with the root
+ * block h+1 commits), then checked the same way.
+ * @throws ChainAdminError SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
+ */
+export function checkRestoredState(genesis: GenesisDoc, pkg: Pick<SnapshotPackage, 'header' | 'block' | 'next'>, restore: () => LedgerState): ResumePoint<LedgerState> {
   const { header, block, next } = pkg;
   const h = header.height;
   let appState: LedgerState;
   try {
-    appState = restoreState({ version: 1, stateRoot: next.block.header.stateRoot, height: h, entries, lastResults: [...header.lastResults] }, genesis.genesisHash);
+    appState = restore();
   } catch (err) {
     throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state does not hash to its root: ${(err as Error).message}`);
   }

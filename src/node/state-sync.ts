@@ -27,11 +27,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LevelBlockStore } from '../adapters/store/level-block-store.js';
-import type { CanonicalValue } from '../core/codec/canonical.js';
 import type { ResumePoint } from '../core/consensus/state-machine.js';
 import type { GenesisDoc } from '../core/ledger/genesis.js';
 import type { SetStep } from '../core/ledger/light.js';
 import type { LedgerState } from '../core/ledger/state.js';
+import { stateRebuild } from '../core/ledger/snapshot.js';
 import {
   P2P_FRAME_BYTES_MAX,
   PEERS_MAX,
@@ -50,7 +50,7 @@ import {
 } from '../core/limits.js';
 import type { StoredBlock } from '../ports/block-store.js';
 import type { Log } from '../ports/log.js';
-import { ChainAdminError, checkSnapshotProof, checkSnapshotState, servableSnapshotHeights, snapshotPackageAt, type FileHeader, type SnapshotPackage } from './chain-admin.js';
+import { ChainAdminError, checkRestoredState, checkSnapshotProof, servableSnapshotHeights, snapshotSourceAt, type FileHeader, type SnapshotSource } from './chain-admin.js';
 
 /** One snapshot a peer offers: its height, the state root block height+1 commits, and its chunks' sha256. */
 export interface SnapshotOffer {
@@ -155,9 +155,9 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   };
 
   const build = async (level: LevelBlockStore, height: number): Promise<Served | null> => {
-    const pkg = await snapshotPackageAt(level, o.genesis, height);
-    if (!pkg) return null;
-    return servedFormOf(pkg, o.chunkEntries, o.log);
+    const source = await snapshotSourceAt(level, o.genesis, height);
+    if (!source) return null;
+    return servedFormOf(source, o.chunkEntries, o.log);
   };
 
   const snapshotAt = (height: number): Promise<Served | null> => {
@@ -176,12 +176,14 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     return p;
   };
 
+  /** Offers: the newest servable state (built on the first request, O(state)), and older ones already built. */
   const offers = async (): Promise<SnapshotOffer[]> => {
     const level = o.level();
     if (!level) return [];
-    const heights = servableSnapshotHeights(level).slice(-STATE_SYNC_OFFERS_MAX);
+    const heights = servableSnapshotHeights(level).slice(-STATE_SYNC_OFFERS_MAX).reverse();
     const out: SnapshotOffer[] = [];
-    for (const h of heights.reverse()) {
+    for (const [i, h] of heights.entries()) {
+      if (i > 0 && !cache.has(h)) continue; // an older state is offered only when already built: one walk per request at most
       const s = await snapshotAt(h);
       if (s) out.push(s.offer);
     }
@@ -207,21 +209,35 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   };
 }
 
-/** Chunks of `entries` entries each, their hashes, and the proof; null when a chunk or the proof would not fit a frame. */
-function servedFormOf(pkg: SnapshotPackage, chunkEntries: number, log: Log): Served | null {
-  const chunks: string[] = [];
-  for (let i = 0; i < pkg.entries.length; i += chunkEntries) chunks.push(JSON.stringify(pkg.entries.slice(i, i + chunkEntries)));
-  const height = pkg.header.height;
-  if (chunks.length === 0 || chunks.length > STATE_SYNC_CHUNKS_MAX || chunks.some((c) => c.length > STATE_SYNC_CHUNK_BYTES_MAX)) {
-    log.warn({ module: 'state-sync', height, chunks: chunks.length }, `snapshot not offered: more than ${STATE_SYNC_CHUNKS_MAX} chunks or a chunk over ${STATE_SYNC_CHUNK_BYTES_MAX} bytes (lower state_sync.chunk_entries)`);
-    return null;
-  }
-  const proof: SnapshotProof = { header: pkg.header, block: pkg.block, next: pkg.next, steps: pkg.steps };
+/** Chunks of `chunkEntries` entries each, their hashes, and the proof; null when a chunk or the proof would not fit a frame. */
+async function servedFormOf(source: SnapshotSource, chunkEntries: number, log: Log): Promise<Served | null> {
+  const height = source.header.height;
+  const proof: SnapshotProof = { header: source.header, block: source.block, next: source.next, steps: source.steps };
   if (JSON.stringify(proof).length > P2P_FRAME_BYTES_MAX / 2) {
     log.warn({ module: 'state-sync', height }, 'snapshot not offered: its proof (blocks and set changes) would not fit a frame');
     return null;
   }
-  return { offer: { height, stateRoot: pkg.header.stateRoot, chunkHashes: chunks.map(chunkHash) }, proof, chunks };
+  // A chunk is JSON.stringify of its entries, built from their texts as the walk hands them over.
+  const chunks: string[] = [];
+  let part: string[] = [];
+  let tooBig = false;
+  const close = (): void => {
+    const chunk = `[${part.join(',')}]`;
+    part = [];
+    if (chunk.length > STATE_SYNC_CHUNK_BYTES_MAX || chunks.length >= STATE_SYNC_CHUNKS_MAX) tooBig = true;
+    else chunks.push(chunk);
+  };
+  await source.forEachEntryJson((text) => {
+    if (tooBig) return;
+    part.push(text);
+    if (part.length === chunkEntries) close();
+  });
+  if (part.length > 0) close();
+  if (tooBig || chunks.length === 0) {
+    log.warn({ module: 'state-sync', height, chunks: chunks.length }, `snapshot not offered: more than ${STATE_SYNC_CHUNKS_MAX} chunks or a chunk over ${STATE_SYNC_CHUNK_BYTES_MAX} bytes (lower state_sync.chunk_entries)`);
+    return null;
+  }
+  return { offer: { height, stateRoot: source.header.stateRoot, chunkHashes: chunks.map(chunkHash) }, proof, chunks };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -354,16 +370,26 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
     return null;
   };
 
-  /** Every chunk of a group's snapshot, from staging or its peers; null when its peers ran out. */
-  const fetchChunks = async (g: Group): Promise<string[] | null> => {
+  /**
+   * Every chunk of a group's snapshot, from staging or its peers, each handed to `take` once it matched its hash
+   * (so it is hashed into the state while the rest are fetched, and its text is not held); false when its peers ran
+   * out or `stop` said so (a chunk that does not parse).
+   */
+  const fetchChunks = async (g: Group, take: (index: number, data: string) => void, stop: () => boolean): Promise<boolean> => {
     const stage = createStaging(o.stagingDir, g.offer.chunkHashes);
-    const chunks: (string | null)[] = g.offer.chunkHashes.map((h) => stage.read(h));
-    const missing = chunks.flatMap((c, i) => (c === null ? [i] : []));
-    o.log.info({ module: 'state-sync', height: g.offer.height, chunks: chunks.length, staged: chunks.length - missing.length, peers: g.peers.length }, 'fetching snapshot chunks');
+    const have: boolean[] = g.offer.chunkHashes.map(() => false);
+    g.offer.chunkHashes.forEach((h, i) => {
+      const data = stop() ? null : stage.read(h);
+      if (data === null) return;
+      have[i] = true;
+      take(i, data);
+    });
+    const missing = have.flatMap((c, i) => (c ? [] : [i]));
+    o.log.info({ module: 'state-sync', height: g.offer.height, chunks: have.length, staged: have.length - missing.length, peers: g.peers.length }, 'fetching snapshot chunks');
     let failed = false;
     const fetchOne = async (index: number): Promise<void> => {
       const want = g.offer.chunkHashes[index]!;
-      for (let attempt = 0; attempt < 2 * g.peers.length && !failed && !aborted(); attempt++) {
+      for (let attempt = 0; attempt < 2 * g.peers.length && !failed && !aborted() && !stop(); attempt++) {
         const live = g.peers.filter((p) => !excluded.has(p));
         if (live.length === 0) break;
         const p = live[(index + attempt) % live.length]!;
@@ -374,40 +400,46 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
           continue;
         }
         stage.write(want, m.data);
-        chunks[index] = m.data;
+        have[index] = true;
         fetched++;
         o.onChunkStored?.(index);
+        take(index, m.data);
         return;
       }
       failed = true;
     };
     const queue = [...missing];
     const worker = async (): Promise<void> => {
-      for (let i = queue.shift(); i !== undefined && !failed && !aborted(); i = queue.shift()) await fetchOne(i);
+      for (let i = queue.shift(); i !== undefined && !failed && !aborted() && !stop(); i = queue.shift()) await fetchOne(i);
     };
     await Promise.all(Array.from({ length: Math.min(STATE_SYNC_CHUNKS_IN_FLIGHT, missing.length) }, worker));
-    if (failed || aborted() || chunks.some((c) => c === null)) return null;
-    return chunks as string[];
+    return !failed && !aborted() && !stop() && have.every(Boolean);
   };
 
   const trySnapshot = async (g: Group): Promise<SyncedSnapshot | null> => {
     const proof = await fetchProof(g);
     if (!proof || aborted()) return null;
     o.log.info({ module: 'state-sync', height: g.offer.height, root: g.offer.stateRoot.slice(0, 16) }, 'snapshot header verified from the genesis set');
-    const chunks = await fetchChunks(g);
-    if (!chunks) return null;
-    const entries: [string, CanonicalValue][] = [];
-    let point: ResumePoint<LedgerState> | null = null;
-    let why = '';
-    try {
-      for (const c of chunks) {
-        const items = JSON.parse(c) as unknown;
-        if (!Array.isArray(items)) throw new Error('a chunk is not an array of entries');
-        entries.push(...(items as [string, CanonicalValue][]));
+    const rebuild = stateRebuild(g.offer.chunkHashes.length);
+    let bad: string | null = null;
+    const take = (index: number, data: string): void => {
+      if (bad !== null) return;
+      try {
+        rebuild.add(index, JSON.parse(data));
+      } catch (err) {
+        bad = `chunk ${index}: ${err instanceof Error ? err.message : String(err)}`;
       }
-      point = checkSnapshotState(o.genesis, proof, entries);
-    } catch (err) {
-      why = err instanceof Error ? err.message : String(err);
+    };
+    const complete = await fetchChunks(g, take, () => bad !== null);
+    if (!complete && bad === null) return null;
+    let point: ResumePoint<LedgerState> | null = null;
+    let why = bad ?? '';
+    if (bad === null) {
+      try {
+        point = checkRestoredState(o.genesis, proof, () => rebuild.finish(proof.next.block.header.stateRoot, [...proof.header.lastResults], o.genesis.genesisHash));
+      } catch (err) {
+        why = err instanceof Error ? err.message : String(err);
+      }
     }
     if (!point) {
       // Every chunk matched its hash, so the hashes themselves were false: every peer that offered them lied.
@@ -415,7 +447,7 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
       createStaging(o.stagingDir, []).clear();
       return null;
     }
-    return { proof, point, chunks: chunks.length, fetched, refused };
+    return { proof, point, chunks: g.offer.chunkHashes.length, fetched, refused };
   };
 
   return {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { smtBuild, smtEntries, smtGet, smtProve, smtRoot, smtSet, smtVerify, type SmtNode } from '../../src/core/ledger/smt.js';
+import { KEY_DOMAIN, smtBuild, smtEntries, smtGet, smtKeyHash, smtProve, smtRoot, smtSet, smtValueHash, smtVerify, VALUE_DOMAIN, type SmtNode } from '../../src/core/ledger/smt.js';
+import { canonicalBytes, type CanonicalValue } from '../../src/core/codec/canonical.js';
+import { sha256 } from '../../src/crypto/hash.js';
 
 const ops = fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined })), { maxLength: 80 });
 
@@ -57,6 +59,22 @@ describe('sparse Merkle tree', () => {
     expect(smtRoot(t1)).toBe(r1);
     expect(smtRoot(t2)).not.toBe(r1);
     expect(smtRoot(null)).toBe('00'.repeat(32));
+  });
+
+  it('hashes keys and values as sha256(canonicalBytes(domain, x)), whatever the text (non-ASCII, lone surrogates, escapes); a bulk build of sorted or shuffled entries gives one root', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const value = fc.letrec((tie) => ({ v: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(text, tie('v'), { maxKeys: 3 })) })).v as fc.Arbitrary<CanonicalValue>;
+    fc.assert(
+      fc.property(text, value, (key, v) => {
+        expect(smtKeyHash(key)).toEqual(sha256(canonicalBytes(KEY_DOMAIN, key)));
+        expect(smtValueHash(v)).toEqual(sha256(canonicalBytes(VALUE_DOMAIN, v)));
+      }),
+    );
+    expect(smtValueHash('\ud800x\udfff')).toEqual(sha256(canonicalBytes(VALUE_DOMAIN, '\ud800x\udfff')));
+    const entries = Array.from({ length: 300 }, (_, i) => [`k/${i}`, i] as [string, CanonicalValue]);
+    const sorted = [...smtEntries(smtBuild(entries))];
+    expect(smtRoot(smtBuild(sorted))).toBe(smtRoot(smtBuild(entries)));
+    expect(() => smtBuild([...sorted, sorted[0]!])).toThrow(/duplicate/);
   });
 
   it('matches a fixed vector (layout and hashing never change silently)', () => {

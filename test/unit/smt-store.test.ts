@@ -10,6 +10,7 @@ import { smtBuild, smtEntries, smtGet, smtProve, smtRoot, smtSet, type SmtNode }
 import type { StoredBlock } from '../../src/ports/block-store.js';
 import { allRecords, decodeLeafRecord, inMemoryNodes, measureWrites } from './smt-node-counts.js';
 import { BlockStoreError } from '../../src/ports/block-store.js';
+import type { CanonicalValue } from '../../src/core/codec/canonical.js';
 
 // The ledger tree on disk (src/core/ledger/smt-store.ts): a stored tree read back through stubs answers exactly as
 // the tree in memory, whatever the cache bound; nodes are keyed by (version, position), so pruning the stale copy
@@ -146,6 +147,43 @@ describe('stored ledger tree', () => {
     expect(entries.filter(([k]) => k.startsWith('smt:')).length).toBeLessThan(51 + 17 + 8 * 2 * 3);
   });
 
+
+  it('LevelDB: a walk of a stored version hands over every entry in key-hash order, as JSON.stringify([key, value]) gives it, for old and new versions; a missing record is STORE_CORRUPT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-smt-walk-'));
+    dirs.push(dir);
+    const store = await openLevelBlockStore(dir, { nodeCacheMax: 16 });
+    // Enough keys for several levels of records (the walk splits the top into subtrees read in parallel), values
+    // of every JSON kind, and churn: updates, deletes, keys that need escaping.
+    let tree: SmtNode | null = smtBuild(Array.from({ length: 3000 }, (_, i) => [`acct/${i}`, { n: i, s: `v"${i}\\`, a: [i, null, true], f: -i * 1_000_003 }] as [string, CanonicalValue]));
+    const versions = new Map<number, SmtNode | null>();
+    for (let h = 1; h <= 6; h++) {
+      for (let i = 0; i < 200; i++) tree = smtSet(tree, `acct/${(h * 389 + i * 13) % 3000}`, i % 3 === 0 ? undefined : { h, i, note: 'é\u2028"' });
+      tree = smtSet(tree, `new/${h}`, h);
+      await store.commit({ block: storedBlock(h), state: { tree, head: JSON.stringify({ h }), snapshot: false } });
+      versions.set(h, tree);
+    }
+    for (const h of [3, 6]) {
+      const version = await store.loadStateVersion(h);
+      const texts: string[] = [];
+      const count = await store.forEachStateEntryJson((version!.tree as { nodeKey: string }).nodeKey, (t) => texts.push(t));
+      const expected = [...smtEntries(versions.get(h)!)].map((e) => JSON.stringify(e));
+      expect(count).toBe(expected.length);
+      expect(texts).toEqual(expected);
+      expect(smtRoot(smtBuild(texts.map((t) => JSON.parse(t) as [string, CanonicalValue])))).toBe(smtRoot(versions.get(h)!));
+    }
+    expect(await store.forEachStateEntryJson(null, () => undefined)).toBe(0);
+    const rootKey = ((await store.loadStateVersion(6))!.tree as { nodeKey: string }).nodeKey;
+    await store.close();
+    // Delete one leaf record the newest version reaches: the walk fails with STORE_CORRUPT, not a short snapshot.
+    const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    let victim: string | undefined;
+    for await (const [k, v] of db.iterator({ gte: 'smt:000000000006', lt: 'smt:000000000007' })) if (decodeLeafRecord(v)) victim = k;
+    await db.del(victim!);
+    await db.close();
+    const damaged = await openLevelBlockStore(dir, { nodeCacheMax: 16 });
+    await expect(damaged.forEachStateEntryJson(rootKey, () => undefined)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    await damaged.close();
+  });
 
   it('LevelDB: a data directory with a tree in the old layout (JSON record per node) is refused with STORE_TREE_LAYOUT, naming the fix', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pop-smt-store-'));

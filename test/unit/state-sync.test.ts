@@ -223,6 +223,33 @@ describe('state sync', () => {
     expect(synced.refused[0]!.message).toMatch(/does not hash to its root|hash to/);
   });
 
+  it('chunks that match their hashes but are not JSON, hold a malformed entry or repeat a key: refused as a bad state (checked as each chunk comes), the honest peer used', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const pkg = (await snapshotPackageAt(honest.level, doc, 6))!;
+    const chunks: string[] = [];
+    for (let i = 0; i < pkg.entries.length; i += 3) chunks.push(JSON.stringify(pkg.entries.slice(i, i + 3)));
+    for (const [first, expected] of [
+      ['[["a", 1]', /JSON|Unexpected|Expected/],
+      [JSON.stringify([[5, 1]]), /not \[key, value\]/],
+      [JSON.stringify([...pkg.entries.slice(0, 3), pkg.entries[3]]), /duplicate/],
+    ] as const) {
+      const forged = [first, ...chunks.slice(1)];
+      const lie: Alter = (m) => {
+        if (m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => ({ ...o, chunkHashes: forged.map(chunkHash) })) };
+        if (m.kind === 'snapshot-chunk' && m.index === 0) return { ...m, data: forged[0]! };
+        return m;
+      };
+      const net = network([
+        { id: 'node_2', level: honest.level, alter: lie },
+        { id: 'node_1', level: honest.level },
+      ]);
+      const synced = (await clientOn(net).run())!;
+      expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
+      expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_BAD_STATE']]);
+      expect(synced.refused[0]!.message).toMatch(expected);
+    }
+  });
+
   it('a sync cut short goes on from the staged chunks: only the missing ones are fetched again', async () => {
     const honest = await chainStore(7, [3, 6]);
     const staging = join(tempDir(), 'state-sync');

@@ -29,8 +29,8 @@
  * acknowledged. Writes are serialized through one promise chain.
  */
 import { ClassicLevel } from 'classic-level';
-import { PRUNE_BATCH_BLOCKS, SMT_NODE_CACHE_MAX, STATE_PRUNE_NODES_PER_COMMIT, STATE_SNAPSHOTS_KEPT, STATE_VERSIONS_KEPT } from '../../core/limits.js';
-import { createSmtNodeCache, smtStoredRoot, smtWriteSet, type SmtNodeCache, type SmtWriteSet } from '../../core/ledger/smt-store.js';
+import { PRUNE_BATCH_BLOCKS, SMT_NODE_CACHE_MAX, STATE_PRUNE_NODES_PER_COMMIT, STATE_SNAPSHOTS_KEPT, STATE_VERSIONS_KEPT, STATE_WALK_SUBTREES_IN_FLIGHT } from '../../core/limits.js';
+import { createSmtNodeCache, smtLeafEntryJson, smtRecordRefs, smtStoredRoot, smtWriteSet, type SmtNodeCache, type SmtWriteSet } from '../../core/ledger/smt-store.js';
 import type { SmtNode } from '../../core/ledger/smt.js';
 import { proofId } from '../../core/types/proof.js';
 import type { BlockHeader, Certificate } from '../../core/types/consensus.js';
@@ -229,6 +229,14 @@ export type LevelBlockStore = BlockStore & {
   removeTopBlock(): Promise<number>;
   /** Compact the whole key range now (LevelDB otherwise reclaims what pruning deleted in the background, later). */
   compact(): Promise<void>;
+  /**
+   * Every entry of the stored tree version whose root record is `rootKey`, in key-hash order, as the JSON text of
+   * its [key, value] (smtLeafEntryJson), handed to `sink` in order: records are read in batches off the main thread
+   * and nothing is decoded or hashed (whoever receives the entries rehashes them). O(state) reads, O(depth x
+   * STATE_WALK_SUBTREES_IN_FLIGHT) records held. Returns the number of entries.
+   * @throws BlockStoreError STORE_CORRUPT when a record is missing or cannot be decoded
+   */
+  forEachStateEntryJson(rootKey: string | null, sink: (entryJson: string) => void): Promise<number>;
 };
 
 export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?: number } = {}): Promise<LevelBlockStore> {
@@ -631,6 +639,83 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     },
     deleteBlob(key: string): Promise<void> {
       return serial(() => db.del('blob:' + key, { sync: true }));
+    },
+
+    async forEachStateEntryJson(rootKey: string | null, sink: (entryJson: string) => void): Promise<number> {
+      if (rootKey === null) return 0;
+      const read = async (keys: readonly string[]): Promise<Uint8Array[]> => {
+        if (closed) throw new BlockStoreError('STORE_CORRUPT', 'the store closed during a walk of its tree');
+        const values = await db.getMany<string, Uint8Array>(keys.map((k) => 'smt:' + k), { valueEncoding: 'view' });
+        return values.map((v, i) => {
+          if (v === undefined) throw new BlockStoreError('STORE_CORRUPT', `stored tree node ${keys[i]} is missing`);
+          return v;
+        });
+      };
+      const refsOf = (key: string, bytes: Uint8Array): string[] | null => {
+        try {
+          return smtRecordRefs(key, bytes);
+        } catch (err) {
+          throw new BlockStoreError('STORE_CORRUPT', (err as Error).message);
+        }
+      };
+      const leaf = (key: string, bytes: Uint8Array): string => {
+        try {
+          return smtLeafEntryJson(key, bytes);
+        } catch (err) {
+          throw new BlockStoreError('STORE_CORRUPT', (err as Error).message);
+        }
+      };
+      /** The entries under one record, in order (depth first, one batched read per record's references). */
+      const subtree = async (key: string, bytes: Uint8Array, out: string[]): Promise<void> => {
+        const refs = refsOf(key, bytes);
+        if (refs === null) {
+          out.push(leaf(key, bytes));
+          return;
+        }
+        if (refs.length === 0) return;
+        const records = await read(refs);
+        for (let i = 0; i < refs.length; i++) await subtree(refs[i] as string, records[i] as Uint8Array, out);
+      };
+      // Split the top of the tree into enough subtrees (in key order) to keep several reads in flight, then walk
+      // them a window at a time and hand their entries over in order.
+      let frontier: [string, Uint8Array][] = [[rootKey, (await read([rootKey]))[0] as Uint8Array]];
+      while (frontier.length < 4 * STATE_WALK_SUBTREES_IN_FLIGHT) {
+        const next: [string, Uint8Array][] = [];
+        let expanded = false;
+        for (const [key, bytes] of frontier) {
+          const refs = refsOf(key, bytes);
+          if (refs === null) next.push([key, bytes]);
+          else if (refs.length > 0) {
+            expanded = true;
+            const records = await read(refs);
+            refs.forEach((k, i) => next.push([k, records[i] as Uint8Array]));
+          }
+        }
+        frontier = next;
+        if (!expanded) break;
+      }
+      let count = 0;
+      const inFlight: Promise<string[]>[] = [];
+      let started = 0;
+      const start = (): void => {
+        const [key, bytes] = frontier[started++] as [string, Uint8Array];
+        const out: string[] = [];
+        const walked = subtree(key, bytes, out).then(() => out);
+        walked.catch(() => undefined); // awaited in order below; a failure before its turn must not go unhandled
+        inFlight.push(walked);
+      };
+      while (started < frontier.length && inFlight.length < STATE_WALK_SUBTREES_IN_FLIGHT) start();
+      try {
+        while (inFlight.length > 0) {
+          const entries = await (inFlight.shift() as Promise<string[]>);
+          if (started < frontier.length) start();
+          for (const e of entries) sink(e);
+          count += entries.length;
+        }
+      } finally {
+        await Promise.allSettled(inFlight); // a failed walk leaves no read running behind it
+      }
+      return count;
     },
 
     compact(): Promise<void> {

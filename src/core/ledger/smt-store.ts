@@ -339,6 +339,50 @@ function stubBelow(inner: SmtInner, depth: number, cache: SmtNodeCache): void {
   }
 }
 
+/**
+ * The records a stored record references, in key order (left before right), or null when it is a leaf: a walk of
+ * a stored version record by record, without decoding values or hashing (state sync's server and export read a
+ * version this way; whoever receives the entries rehashes them).
+ * @throws Error when the record cannot be decoded (the store is damaged)
+ */
+export function smtRecordRefs(nodeKey: string, bytes: Uint8Array): string[] | null {
+  if (bytes[0] === TAG_LEAF) return null;
+  const refs: string[] = [];
+  const collector: SmtNodeCache = {
+    stats: { hits: 0, misses: 0 },
+    stub: (key, hash) => {
+      refs.push(key);
+      return { kind: 'stub', nodeKey: key, hash: typeof hash === 'string' ? hexToBytes(hash) : hash, source: collector };
+    },
+    put: () => undefined,
+    forget: () => undefined,
+    size: () => 0,
+    load: () => {
+      throw new Error('smt: a walk does not load');
+    },
+  };
+  decodeRecord(nodeKey, bytes, collector); // slots are read in preorder, left before right: refs come in key order
+  return refs;
+}
+
+/**
+ * A stored leaf as the JSON text of its [key, value] entry, byte for byte what JSON.stringify([key, value]) gives
+ * (the value is stored as JSON.stringify's text), without parsing the value.
+ * @throws Error when the record is not a leaf or cannot be decoded
+ */
+export function smtLeafEntryJson(nodeKey: string, bytes: Uint8Array): string {
+  if (bytes[0] !== TAG_LEAF) throw new Error(`smt: stored node ${nodeKey} is not a leaf`);
+  try {
+    const r = { at: 1 };
+    const keyBytes = readVarint(bytes, r);
+    if (r.at + keyBytes > bytes.length) throw new Error('leaf key past the end');
+    const key = utf8Decoder.decode(bytes.subarray(r.at, r.at + keyBytes));
+    return `[${JSON.stringify(key)},${utf8Decoder.decode(bytes.subarray(r.at + keyBytes))}]`;
+  } catch (err) {
+    throw new Error(`smt: stored node ${nodeKey} cannot be decoded (${(err as Error).message})`);
+  }
+}
+
 /** The stored root of a version as a stub, or null for the empty tree. */
 export function smtStoredRoot(root: [string, string] | null, cache: SmtNodeCache): SmtNode | null {
   return root === null ? null : cache.stub(root[0], root[1]);

@@ -17,7 +17,7 @@
  *   internal = sha256(0x01 || left || right)
  *   keyHash  = sha256(canonicalBytes('pop/state-key/v1', key))
  */
-import { canonicalBytes, type CanonicalValue } from '../codec/canonical.js';
+import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { bytesToHex, hexToBytes, sha256 } from '../../crypto/hash.js';
 import { SMT_KEY_HASH_CACHE_MAX } from '../limits.js';
 
@@ -71,7 +71,7 @@ function resolveOrNull(node: SmtNode | null): SmtLeaf | SmtInner | null {
 /** Counts hashes computed, for the benchmark (module-level, not part of any state). */
 export const smtStats = { hashes: 0 };
 
-function h(bytes: Uint8Array): Uint8Array {
+function h(bytes: Uint8Array | string): Uint8Array {
   smtStats.hashes++;
   return sha256(bytes);
 }
@@ -80,7 +80,7 @@ function h(bytes: Uint8Array): Uint8Array {
 export function smtKeyHash(key: string): Uint8Array {
   const known = keyHashes.get(key);
   if (known !== undefined) return known;
-  const hashed = sha256(canonicalBytes(KEY_DOMAIN, key));
+  const hashed = keyHashOf(key);
   // A pure function's memo (same key, same hash): the hot keys (accounts, validators, chain) are hashed once.
   if (keyHashes.size >= SMT_KEY_HASH_CACHE_MAX) keyHashes.delete(keyHashes.keys().next().value as string);
   keyHashes.set(key, hashed);
@@ -89,9 +89,19 @@ export function smtKeyHash(key: string): Uint8Array {
 
 const keyHashes = new Map<string, Uint8Array>();
 
+// sha256 of canonicalBytes(domain, x), hashing the text directly: sha256 of a string hashes its UTF-8 bytes, which
+// are canonicalBytes' (utf8(domain) || 0x00 || utf8(canonicalJson(x))), without encoding them into an array first.
+const KEY_PREFIX = KEY_DOMAIN + '\u0000';
+const VALUE_PREFIX = VALUE_DOMAIN + '\u0000';
+
+/** The key hash without the memo (bulk builds: a snapshot's keys are each hashed once). */
+function keyHashOf(key: string): Uint8Array {
+  return sha256(KEY_PREFIX + canonicalJson(key));
+}
+
 /** Hash of a stored value. */
 export function smtValueHash(value: CanonicalValue): Uint8Array {
-  return h(canonicalBytes(VALUE_DOMAIN, value));
+  return h(VALUE_PREFIX + canonicalJson(value));
 }
 
 function bitAt(keyHash: Uint8Array, depth: number): number {
@@ -208,10 +218,27 @@ export function smtGet(root: SmtNode | null, key: string): CanonicalValue | unde
  */
 export function smtBuild(entries: Iterable<readonly [string, CanonicalValue]>): SmtNode | null {
   const leaves: SmtLeaf[] = [];
-  for (const [key, value] of entries) leaves.push(makeLeaf(key, smtKeyHash(key), value));
-  leaves.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
-  for (let i = 1; i < leaves.length; i++) {
-    if (compareBytes((leaves[i - 1] as SmtLeaf).keyHash, (leaves[i] as SmtLeaf).keyHash) === 0) throw new Error('smt: duplicate key');
+  for (const [key, value] of entries) leaves.push(makeLeaf(key, keyHashOf(key), value));
+  return smtBuildLeaves(leaves);
+}
+
+/** A leaf for `key` with its hash computed now (a snapshot's entries are hashed as they arrive: smtBuildLeaves). */
+export function smtHashedLeaf(key: string, value: CanonicalValue): SmtLeaf {
+  const leaf = makeLeaf(key, keyHashOf(key), value);
+  nodeHash(leaf);
+  return leaf;
+}
+
+/** smtBuild over leaves already made (smtHashedLeaf); the array may be reordered. Keys must be unique. */
+export function smtBuildLeaves(leaves: SmtLeaf[]): SmtNode | null {
+  // A snapshot's entries come in key-hash order: checking that is O(n), sorting them again is not.
+  let sorted = true;
+  for (let i = 1; i < leaves.length && sorted; i++) sorted = compareBytes((leaves[i - 1] as SmtLeaf).keyHash, (leaves[i] as SmtLeaf).keyHash) < 0;
+  if (!sorted) {
+    leaves.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
+    for (let i = 1; i < leaves.length; i++) {
+      if (compareBytes((leaves[i - 1] as SmtLeaf).keyHash, (leaves[i] as SmtLeaf).keyHash) === 0) throw new Error('smt: duplicate key');
+    }
   }
   return buildRange(leaves, 0, leaves.length, 0);
 }

@@ -11,7 +11,7 @@ import type { CanonicalValue } from '../codec/canonical.js';
 import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
-import { nodeHash, smtBuild, smtEntries, smtGet, smtResolve, smtRoot, type SmtNode } from './smt.js';
+import { nodeHash, smtBuild, smtBuildLeaves, smtEntries, smtGet, smtHashedLeaf, smtResolve, smtRoot, type SmtLeaf, type SmtNode } from './smt.js';
 import { KEY, type ChainInfo, type LedgerState, type ResultLeaf } from './state.js';
 
 export interface LedgerSnapshot {
@@ -48,6 +48,51 @@ export function restoreState(snapshot: LedgerSnapshot, genesisHash: string): Led
   const root = smtRoot(tree);
   if (root !== snapshot.stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${snapshot.stateRoot}`);
   return stateOfTree(tree, genesisHash, snapshot.lastResults);
+}
+
+/**
+ * restoreState in steps, for a snapshot that arrives in chunks (state sync): each chunk's entries are hashed into
+ * leaves when it comes (in any order of indexes), so only the inner nodes are left to hash at the end and the
+ * chunks' text need not be held. The same checks as restoreState: a malformed entry or chunk, a duplicate key, or
+ * contents that do not hash to the root are refused.
+ * @example const r = stateRebuild(chunks.length); r.add(0, JSON.parse(chunk0)); ... r.finish(stateRoot, lastResults, genesisHash)
+ */
+export function stateRebuild(chunkCount: number): { add(index: number, entries: unknown): void; finish(stateRoot: string, lastResults: ResultLeaf[], genesisHash: string): LedgerState } {
+  const parts: (SmtLeaf[] | undefined)[] = new Array<SmtLeaf[] | undefined>(chunkCount);
+  return {
+    add(index, entries) {
+      if (!Number.isSafeInteger(index) || index < 0 || index >= chunkCount || parts[index] !== undefined) throw new SnapshotError(`chunk ${index} is not one of ${chunkCount}, or came twice`);
+      if (!Array.isArray(entries)) throw new SnapshotError(`chunk ${index} is not an array of entries`);
+      const leaves: SmtLeaf[] = [];
+      for (const entry of entries as unknown[]) {
+        if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') throw new SnapshotError(`chunk ${index} holds an entry that is not [key, value]`);
+        try {
+          leaves.push(smtHashedLeaf(entry[0], entry[1] as CanonicalValue));
+        } catch (err) {
+          throw new SnapshotError(`chunk ${index}: ${String(err)}`);
+        }
+      }
+      parts[index] = leaves;
+    },
+    finish(stateRoot, lastResults, genesisHash) {
+      const leaves: SmtLeaf[] = [];
+      for (let i = 0; i < chunkCount; i++) {
+        const part = parts[i];
+        if (part === undefined) throw new SnapshotError(`chunk ${i} is missing`);
+        for (const leaf of part) leaves.push(leaf);
+        parts[i] = undefined;
+      }
+      let tree;
+      try {
+        tree = smtBuildLeaves(leaves);
+      } catch (err) {
+        throw new SnapshotError(`entries: ${String(err)}`);
+      }
+      const root = smtRoot(tree);
+      if (root !== stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${stateRoot}`);
+      return stateOfTree(tree, genesisHash, lastResults);
+    },
+  };
 }
 
 /** The header of a state in the local form: the chunks follow it. */
