@@ -188,40 +188,80 @@ async function measureBlockSync(dir: string, doc: GenesisDoc, count: number): Pr
   return Math.round(n / ((performance.now() - t0) / 1000));
 }
 
-/** Seconds for a node at genesis to join by state sync from a node serving `dir` (real transports on loopback). */
-async function measureStateSync(dir: string, doc: GenesisDoc): Promise<{ sec: number; height: number; chunks: number; installSec: number }> {
+interface StateSyncFigures {
+  /** The first join: the serving node prepares the snapshot (walks its stored version) on the first request. */
+  sec: number;
+  /** A second node joining from the same server, the snapshot already prepared (on disk). */
+  preparedSec: number;
+  height: number;
+  chunks: number;
+  /** Of `sec`: the serving node preparing its snapshot, the joiner fetching and hashing chunks, checking, installing. */
+  split: { prepareSec: number; fetchSec: number; checkSec: number; installSec: number };
+}
+
+/**
+ * Seconds for a node at genesis to join by state sync from a node serving `dir` (real transports on loopback),
+ * twice: the first join (the server prepares its snapshot on the first request) and a second node's (prepared).
+ * `trace` prints each step's time to stderr.
+ */
+async function measureStateSync(dir: string, doc: GenesisDoc, trace = false): Promise<StateSyncFigures> {
   const level = await openLevelBlockStore(join(dir, 'chain'));
   const target = mkdtempSync(join(tmpdir(), 'pop-bench-statesync-'));
-  const [serverId, joinerId] = ['node_1', 'node_2'];
   const validators = IDS.map((id) => ({ id, publicKey: keyOf(id).publicKey }));
+  const serverId = 'node_1';
   const serverPort = await freePort();
   const server = createP2pTransport<WireMessage>({ self: { id: serverId, secretKey: keyOf(serverId).secretKey }, validators, listenHost: '127.0.0.1', listenPort: serverPort, bootstrap: [], schema: wireSchema(CHAIN), allowPrivateAddresses: true });
-  const joiner = createP2pTransport<WireMessage>({ self: { id: joinerId, secretKey: keyOf(joinerId).secretKey }, validators, listenHost: '127.0.0.1', listenPort: await freePort(), bootstrap: [{ id: serverId, address: `127.0.0.1:${serverPort}` }], schema: wireSchema(CHAIN), allowPrivateAddresses: true });
-  const serving = createSnapshotServer({ level: () => level, genesis: doc, chunkEntries: STATE_SYNC_CHUNK_ENTRIES_DEFAULT, nowMs: () => Date.now(), send: (to, m) => void server.send(to, m), log: silentLog });
+  let t0 = performance.now();
+  const steps: [string, number][] = [];
+  const mark = (what: string): void => {
+    steps.push([what, performance.now() - t0]);
+    if (trace) console.error(`${((performance.now() - t0) / 1000).toFixed(3)} s ${what}`);
+  };
+  const traceLog: typeof silentLog = { debug: () => undefined, info: (_f, m) => mark(m), warn: (_f, m) => mark(m), error: (_f, m) => mark(m), child: () => traceLog };
+  const serving = createSnapshotServer({ level: () => level, genesis: doc, chunkEntries: STATE_SYNC_CHUNK_ENTRIES_DEFAULT, servedDir: join(target, 'served'), nowMs: () => Date.now(), send: (to, m) => void server.send(to, m), log: traceLog });
   server.onMessage((from, m) => (isSnapshotWire(m) ? serving.onRequest(from, m) : undefined));
   await server.start();
-  const fresh = await openLevelBlockStore(join(target, 'chain'));
+  const join1 = async (joinerId: string): Promise<{ sec: number; height: number; chunks: number; installSec: number }> => {
+    const joiner = createP2pTransport<WireMessage>({ self: { id: joinerId, secretKey: keyOf(joinerId).secretKey }, validators, listenHost: '127.0.0.1', listenPort: await freePort(), bootstrap: [{ id: serverId, address: `127.0.0.1:${serverPort}` }], schema: wireSchema(CHAIN), allowPrivateAddresses: true });
+    const fresh = await openLevelBlockStore(join(target, joinerId, 'chain'));
+    try {
+      steps.length = 0;
+      t0 = performance.now();
+      await joiner.start();
+      const client = createStateSyncClient({
+        genesis: doc,
+        peers: { connected: () => joiner.peers().filter((p) => p.connected).map((p) => p.id), send: (to, m) => joiner.send(to, m), penalize: (id, reason) => joiner.penalize(id, reason) },
+        stagingDir: join(target, joinerId, 'state-sync'),
+        log: traceLog,
+        retryMs: 100,
+      });
+      joiner.onMessage((from, m) => (isSnapshotWire(m) ? client.onResponse(from, m) : undefined));
+      const synced = await client.run();
+      if (!synced) throw new Error('the serving node offered no snapshot (the chain is shorter than its snapshot interval + 1)');
+      mark('verified');
+      const tInstall = performance.now();
+      await installSnapshot(fresh, synced.proof, synced.point);
+      mark('installed');
+      const sec = (performance.now() - t0) / 1000;
+      return { sec: Number(sec.toFixed(3)), height: synced.point.height, chunks: synced.chunks, installSec: Number(((performance.now() - tInstall) / 1000).toFixed(3)) };
+    } finally {
+      await joiner.close();
+      await fresh.close();
+    }
+  };
   try {
-    const t0 = performance.now();
-    await joiner.start();
-    const client = createStateSyncClient({
-      genesis: doc,
-      peers: { connected: () => joiner.peers().filter((p) => p.connected).map((p) => p.id), send: (to, m) => joiner.send(to, m), penalize: (id, reason) => joiner.penalize(id, reason) },
-      stagingDir: join(target, 'state-sync'),
-      log: silentLog,
-      retryMs: 100,
-    });
-    joiner.onMessage((from, m) => (isSnapshotWire(m) ? client.onResponse(from, m) : undefined));
-    const synced = await client.run();
-    if (!synced) throw new Error('the serving node offered no snapshot (the chain is shorter than its snapshot interval + 1)');
-    const tInstall = performance.now();
-    await installSnapshot(fresh, synced.proof, synced.point);
-    const sec = (performance.now() - t0) / 1000;
-    return { sec: Number(sec.toFixed(3)), height: synced.point.height, chunks: synced.chunks, installSec: Number(((performance.now() - tInstall) / 1000).toFixed(3)) };
+    const first = await join1('node_2');
+    const at = (what: string): number => (steps.find(([w]) => w === what)?.[1] ?? NaN) / 1000;
+    const round = (x: number): number => Number(x.toFixed(3));
+    const prepared = at('snapshot prepared for peers');
+    const fetching = at('fetching snapshot chunks');
+    const fetched = at('snapshot chunks in: checking the state root');
+    const verified = at('verified');
+    const split = { prepareSec: round(prepared), fetchSec: round(fetched - fetching), checkSec: round(verified - fetched), installSec: first.installSec };
+    const second = await join1('node_3');
+    return { sec: first.sec, preparedSec: second.sec, height: first.height, chunks: first.chunks, split };
   } finally {
-    await joiner.close();
     await server.close();
-    await fresh.close();
     await level.close();
     rmSync(target, { recursive: true, force: true });
   }
@@ -233,6 +273,7 @@ interface BuildOptions {
   snapshotInterval: number;
   syncBlocks: number;
   keep: boolean;
+  trace: boolean;
 }
 
 async function build(o: BuildOptions): Promise<void> {
@@ -299,8 +340,9 @@ async function build(o: BuildOptions): Promise<void> {
   console.log(`restart: ${end.restartSec} s to a ready driver at height ${end.height} (opened at the state of ${end.resumedAt}), RSS ${end.rssMb} MB`);
   const blockSyncBlocksPerSec = await measureBlockSync(dir, doc, o.syncBlocks);
   console.log(`block sync: ${blockSyncBlocksPerSec} blocks/s over the first ${Math.min(o.syncBlocks, o.blocks)} blocks`);
-  const stateSync = await measureStateSync(dir, doc);
-  console.log(`state sync: joined at the state of ${stateSync.height} (${stateSync.chunks} chunks) in ${stateSync.sec} s (the install ${stateSync.installSec} s of it)`);
+  const stateSync = await measureStateSync(dir, doc, o.trace);
+  const sp = stateSync.split;
+  console.log(`state sync: joined at the state of ${stateSync.height} (${stateSync.chunks} chunks) in ${stateSync.sec} s: the server preparing its snapshot ${sp.prepareSec} s, fetching and hashing the chunks ${sp.fetchSec} s, the root and checks ${sp.checkSec} s, the install ${sp.installSec} s; a second node from the prepared snapshot: ${stateSync.preparedSec} s`);
   const unpruned = dirBytes(dir);
   const level = await openLevelBlockStore(join(dir, 'chain'));
   const target = pruneTarget(level.latestHeight(), 100, level.snapshotHeights());
@@ -321,6 +363,7 @@ async function build(o: BuildOptions): Promise<void> {
       rssMbAt1MProofs: finalizedProofs >= 1_000_000 ? end.rssMb : null,
       diskBytesPerProofPruned: perProof(pruned),
       stateSyncJoinSec: stateSync.sec,
+      stateSyncJoinPreparedSec: stateSync.preparedSec,
       blockSyncBlocksPerSec,
       restartSecAt10kProofs: at10k?.restartSec ?? null,
       rssMbBuildingAt10kProofs: buildingAt10k,
@@ -344,17 +387,18 @@ const program = new Command()
   .option('--snapshot-interval <n>', 'heights between persisted states (node config state_snapshot_interval)', '100')
   .option('--sync-blocks <n>', 'blocks the block-sync measurement takes', '2000')
   .option('--keep', 'keep the built data directory')
+  .option('--trace', 'print each step of the state-sync join with its time to stderr')
   .option('--phase <name>', '"restart" measures one restart of --dir; "state-sync" one state-sync join from --dir (a directory kept with --keep)', 'build')
   .option('--dir <dir>', 'the data directory of --phase restart or state-sync')
-  .action(async (opts: { blocks: string; proofsPerBlock: string; snapshotInterval: string; syncBlocks: string; keep?: boolean; phase: string; dir?: string }) => {
+  .action(async (opts: { blocks: string; proofsPerBlock: string; snapshotInterval: string; syncBlocks: string; keep?: boolean; trace?: boolean; phase: string; dir?: string }) => {
     if (opts.phase === 'restart' || opts.phase === 'state-sync') {
       const { readFileSync } = await import('node:fs');
       const doc = JSON.parse(readFileSync(join(opts.dir!, 'genesis.json'), 'utf8')) as GenesisDoc;
       if (opts.phase === 'restart') console.log(JSON.stringify(await restartPhase(opts.dir!, doc)));
-      else console.log(JSON.stringify(await measureStateSync(opts.dir!, doc)));
+      else console.log(JSON.stringify(await measureStateSync(opts.dir!, doc, opts.trace === true)));
       return;
     }
-    const o: BuildOptions = { blocks: int(opts.blocks), proofsPerBlock: int(opts.proofsPerBlock), snapshotInterval: int(opts.snapshotInterval), syncBlocks: int(opts.syncBlocks), keep: opts.keep === true };
+    const o: BuildOptions = { blocks: int(opts.blocks), proofsPerBlock: int(opts.proofsPerBlock), snapshotInterval: int(opts.snapshotInterval), syncBlocks: int(opts.syncBlocks), keep: opts.keep === true, trace: opts.trace === true };
     if (![o.blocks, o.proofsPerBlock, o.snapshotInterval, o.syncBlocks].every((n) => Number.isSafeInteger(n) && n >= 1) || o.proofsPerBlock > 1000) {
       console.error('error: --blocks, --snapshot-interval, --sync-blocks are positive integers; --proofs-per-block 1..1000');
       process.exit(2);

@@ -541,8 +541,8 @@ export const STATE_SYNC_REQUEST_TIMEOUT_MS = 10_000;
 export const STATE_SYNC_DISCOVERY_MS = 3_000;
 /** Chunk requests a syncing node keeps in flight (spread over the peers that offer the snapshot). */
 export const STATE_SYNC_CHUNKS_IN_FLIGHT = 4;
-/** Subtrees of a stored tree version walked at once (state sync's server, export): batched reads kept in flight. */
-export const STATE_WALK_SUBTREES_IN_FLIGHT = 8;
+/** Records a walk of a stored tree version (state sync's server, export) reads before it lets the event loop run (~10 ms). */
+export const STATE_WALK_READS_PER_SLICE = 4_096;
 /** Rounds of discovery (ask every peer for offers, try them) before state sync gives up with an error. */
 export const STATE_SYNC_ROUNDS_MAX = 20;
 /** Rounds in a row in which every connected peer offers no snapshot before a syncing node replays from genesis instead. */

@@ -389,7 +389,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   const honestP2p = hooks.fetcher.outgoing(openTransport(options, log));
   const p2p = options.outgoing ? options.outgoing(honestP2p) : honestP2p;
   rt.transport = p2p;
-  rt.snapshotServer = createSnapshotServer({ level: () => rt.stores?.chain.level ?? null, genesis, chunkEntries: config.state_sync.chunk_entries, nowMs: () => parts.clock.nowMs(), send: (to, m) => void p2p.send(to, m), log });
+  rt.snapshotServer = createSnapshotServer({ level: () => rt.stores?.chain.level ?? null, genesis, chunkEntries: config.state_sync.chunk_entries, servedDir: join(config.data_dir, 'state-sync-served'), nowMs: () => parts.clock.nowMs(), send: (to, m) => void p2p.send(to, m), log });
   p2p.onMessage(hooks.onMessage);
   const staging = join(config.data_dir, 'state-sync');
   let p2pStarted = false;

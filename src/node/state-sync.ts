@@ -25,6 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LevelBlockStore } from '../adapters/store/level-block-store.js';
 import type { ResumePoint } from '../core/consensus/state-machine.js';
@@ -106,7 +107,8 @@ export function chunkHash(data: string): string {
 interface Served {
   offer: SnapshotOffer;
   proof: SnapshotProof;
-  chunks: string[];
+  /** The directory holding chunk files 0..n-1 (and offer.json). */
+  dir: string;
 }
 
 export interface SnapshotServerOptions {
@@ -115,6 +117,8 @@ export interface SnapshotServerOptions {
   genesis: GenesisDoc;
   /** State entries per chunk (node config state_sync.chunk_entries). */
   chunkEntries: number;
+  /** Where prepared snapshots are kept (<data_dir>/state-sync-served: one directory per height). */
+  servedDir: string;
   nowMs: () => number;
   send: (to: string, message: SnapshotWire) => void;
   log: Log;
@@ -125,21 +129,33 @@ export interface SnapshotServerOptions {
 export interface SnapshotServer {
   /** A request from a peer (answers are sent; anything else is ignored). */
   onRequest(from: string, message: SnapshotWire): void;
-  /** The snapshots currently offered (builds them if needed). */
+  /**
+   * The snapshots offered now: those already prepared, newest first. When the newest servable state is not
+   * prepared yet its preparation starts (O(state), once); only when none is prepared does this wait for it.
+   */
   offers(): Promise<SnapshotOffer[]>;
 }
 
+const OFFER_FILE = 'offer.json';
+
 /**
- * Serve the node's persisted states to syncing peers: each snapshot is built once (O(state)) into its served form
- * and kept while it is among the newest STATE_SYNC_SERVED_CACHE_MAX. A peer gets at most `servesPerWindow`
- * answers per window; more requests are dropped (it asks again later or asks another peer).
- * @example const server = createSnapshotServer({ level: () => stores.chain.level, genesis, chunkEntries: 4096, nowMs, send, log });
+ * Serve the node's persisted states to syncing peers (Cosmos' snapshot manager): a state is prepared once, on the
+ * first request after it became the newest servable one, into chunk files on disk (a walk of its stored version:
+ * O(state) time, O(chunk) memory) and served from there, to every peer and across restarts, while it is among the
+ * newest STATE_SYNC_SERVED_CACHE_MAX. Each chunk read back is checked against its offered hash before it is sent.
+ * A peer gets at most `servesPerWindow` answers per window; more requests are dropped (it asks again later or asks
+ * another peer).
+ * @example const server = createSnapshotServer({ level: () => stores.chain.level, genesis, chunkEntries: 4096, servedDir, nowMs, send, log });
  */
 export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   const cache = new Map<number, Promise<Served | null>>();
+  const prepared = new Map<number, Served>();
   const served = new Map<string, { windowStartMs: number; count: number }>();
   const servesMax = o.servesPerWindow ?? STATE_SYNC_SERVES_PER_PEER_PER_WINDOW;
   const windowMs = o.windowMs ?? STATE_SYNC_SERVE_WINDOW_MS;
+  // A preparation cut short (kill -9) leaves a .partial directory: it goes; complete ones are served again.
+  mkdirSync(o.servedDir, { recursive: true });
+  for (const f of readdirSync(o.servedDir)) if (!/^\d+$/.test(f)) rmSync(join(o.servedDir, f), { recursive: true, force: true });
 
   const allowed = (peer: string): boolean => {
     const now = o.nowMs();
@@ -154,10 +170,41 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     return true;
   };
 
+  /** A snapshot prepared by an earlier run of this node, or null. */
+  const fromDisk = (height: number): Served | null => {
+    const dir = join(o.servedDir, String(height));
+    try {
+      const { offer, proof } = JSON.parse(readFileSync(join(dir, OFFER_FILE), 'utf8')) as { offer: SnapshotOffer; proof: SnapshotProof };
+      return offer.height === height && Array.isArray(offer.chunkHashes) ? { offer, proof, dir } : null;
+    } catch {
+      return null;
+    }
+  };
+
   const build = async (level: LevelBlockStore, height: number): Promise<Served | null> => {
+    const known = fromDisk(height);
+    if (known) return known;
     const source = await snapshotSourceAt(level, o.genesis, height);
     if (!source) return null;
-    return servedFormOf(source, o.chunkEntries, o.log);
+    const t0 = o.nowMs();
+    const ready = await prepareOnDisk(source, o.chunkEntries, o.servedDir, o.log);
+    if (ready) o.log.info({ module: 'state-sync', height, chunks: ready.offer.chunkHashes.length, ms: o.nowMs() - t0 }, 'snapshot prepared for peers');
+    return ready;
+  };
+
+  const forget = (height: number): void => {
+    cache.delete(height);
+    prepared.delete(height);
+  };
+
+  /** Drop prepared snapshots of heights no longer servable (and not `keep`). */
+  const sweep = (level: LevelBlockStore, keep: number): void => {
+    const servable = new Set(servableSnapshotHeights(level));
+    for (const h of [...cache.keys()]) if (h !== keep && !servable.has(h)) forget(h);
+    for (const f of readdirSync(o.servedDir)) {
+      const h = Number(f);
+      if (h !== keep && !servable.has(h) && !cache.has(h)) rmSync(join(o.servedDir, f), { recursive: true, force: true });
+    }
   };
 
   const snapshotAt = (height: number): Promise<Served | null> => {
@@ -165,35 +212,61 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     if (!level || !servableSnapshotHeights(level).includes(height)) return Promise.resolve(null);
     let p = cache.get(height);
     if (!p) {
-      p = build(level, height).catch((err: Error) => {
-        o.log.warn({ module: 'state-sync', height, err: err.message }, 'could not build a snapshot to serve');
-        cache.delete(height);
-        return null;
-      });
+      p = build(level, height).then(
+        (s) => {
+          if (s) prepared.set(height, s);
+          else cache.delete(height);
+          sweep(level, height);
+          return s;
+        },
+        (err: Error) => {
+          o.log.warn({ module: 'state-sync', height, err: err.message }, 'could not prepare a snapshot to serve');
+          cache.delete(height);
+          return null;
+        },
+      );
       cache.set(height, p);
-      for (const h of [...cache.keys()].sort((a, b) => a - b)) if (cache.size > STATE_SYNC_SERVED_CACHE_MAX) cache.delete(h);
+      for (const h of [...cache.keys()].sort((a, b) => a - b)) if (cache.size > STATE_SYNC_SERVED_CACHE_MAX) forget(h);
     }
     return p;
   };
 
-  /** Offers: the newest servable state (built on the first request, O(state)), and older ones already built. */
   const offers = async (): Promise<SnapshotOffer[]> => {
     const level = o.level();
     if (!level) return [];
     const heights = servableSnapshotHeights(level).slice(-STATE_SYNC_OFFERS_MAX).reverse();
-    const out: SnapshotOffer[] = [];
-    for (const [i, h] of heights.entries()) {
-      if (i > 0 && !cache.has(h)) continue; // an older state is offered only when already built: one walk per request at most
-      const s = await snapshotAt(h);
-      if (s) out.push(s.offer);
+    for (const h of heights) if (!prepared.has(h) && !cache.has(h) && fromDisk(h)) void snapshotAt(h); // prepared by an earlier run
+    const newest = heights[0];
+    const building = newest === undefined || prepared.has(newest) ? null : snapshotAt(newest);
+    let out = heights.flatMap((h) => prepared.get(h)?.offer ?? []);
+    if (out.length === 0 && building) {
+      await building;
+      out = heights.flatMap((h) => prepared.get(h)?.offer ?? []);
     }
     return out;
   };
 
+  /** Chunk `index` of a prepared snapshot, read back and checked against its offered hash (null when not so). */
+  const chunkOf = async (height: number, index: number): Promise<string | null> => {
+    const s = prepared.get(height) ?? (await snapshotAt(height));
+    if (!s || !Number.isSafeInteger(index) || index < 0 || index >= s.offer.chunkHashes.length) return null;
+    let data: string;
+    try {
+      data = await readFile(join(s.dir, String(index)), 'utf8');
+    } catch {
+      data = '';
+    }
+    if (chunkHash(data) === s.offer.chunkHashes[index]) return data;
+    o.log.warn({ module: 'state-sync', height, index }, 'a prepared snapshot chunk on disk is damaged or gone: the snapshot is prepared again');
+    forget(height);
+    rmSync(s.dir, { recursive: true, force: true });
+    return null;
+  };
+
   const answer = async (from: string, m: SnapshotWire): Promise<void> => {
     if (m.kind === 'snapshot-list-request') o.send(from, { kind: 'snapshot-offers', offers: await offers() });
-    else if (m.kind === 'snapshot-proof-request') o.send(from, { kind: 'snapshot-proof', height: m.height, proof: (await snapshotAt(m.height))?.proof ?? null });
-    else if (m.kind === 'snapshot-chunk-request') o.send(from, { kind: 'snapshot-chunk', height: m.height, index: m.index, data: (await snapshotAt(m.height))?.chunks[m.index] ?? null });
+    else if (m.kind === 'snapshot-proof-request') o.send(from, { kind: 'snapshot-proof', height: m.height, proof: (prepared.get(m.height) ?? (await snapshotAt(m.height)))?.proof ?? null });
+    else if (m.kind === 'snapshot-chunk-request') o.send(from, { kind: 'snapshot-chunk', height: m.height, index: m.index, data: await chunkOf(m.height, m.index) });
   };
 
   return {
@@ -209,35 +282,54 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   };
 }
 
-/** Chunks of `chunkEntries` entries each, their hashes, and the proof; null when a chunk or the proof would not fit a frame. */
-async function servedFormOf(source: SnapshotSource, chunkEntries: number, log: Log): Promise<Served | null> {
+/**
+ * Prepare a snapshot in `servedDir`/<height>: chunk files of `chunkEntries` entries each (the JSON text of their
+ * [key, value] array), then offer.json with the offer (their hashes) and the proof, written to <height>.partial and
+ * renamed; null when a chunk or the proof would not fit a frame.
+ */
+async function prepareOnDisk(source: SnapshotSource, chunkEntries: number, servedDir: string, log: Log): Promise<Served | null> {
   const height = source.header.height;
   const proof: SnapshotProof = { header: source.header, block: source.block, next: source.next, steps: source.steps };
   if (JSON.stringify(proof).length > P2P_FRAME_BYTES_MAX / 2) {
     log.warn({ module: 'state-sync', height }, 'snapshot not offered: its proof (blocks and set changes) would not fit a frame');
     return null;
   }
-  // A chunk is JSON.stringify of its entries, built from their texts as the walk hands them over.
-  const chunks: string[] = [];
+  const partial = join(servedDir, `${height}.partial`);
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  const hashes: string[] = [];
   let part: string[] = [];
   let tooBig = false;
   const close = (): void => {
     const chunk = `[${part.join(',')}]`;
     part = [];
-    if (chunk.length > STATE_SYNC_CHUNK_BYTES_MAX || chunks.length >= STATE_SYNC_CHUNKS_MAX) tooBig = true;
-    else chunks.push(chunk);
-  };
-  await source.forEachEntryJson((text) => {
+    if (chunk.length > STATE_SYNC_CHUNK_BYTES_MAX || hashes.length >= STATE_SYNC_CHUNKS_MAX) tooBig = true;
     if (tooBig) return;
-    part.push(text);
-    if (part.length === chunkEntries) close();
-  });
-  if (part.length > 0) close();
-  if (tooBig || chunks.length === 0) {
-    log.warn({ module: 'state-sync', height, chunks: chunks.length }, `snapshot not offered: more than ${STATE_SYNC_CHUNKS_MAX} chunks or a chunk over ${STATE_SYNC_CHUNK_BYTES_MAX} bytes (lower state_sync.chunk_entries)`);
+    writeFileSync(join(partial, String(hashes.length)), chunk);
+    hashes.push(chunkHash(chunk));
+  };
+  try {
+    await source.forEachEntryJson((text) => {
+      if (tooBig) return;
+      part.push(text);
+      if (part.length === chunkEntries) close();
+    });
+    if (part.length > 0) close();
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    throw err;
+  }
+  if (tooBig || hashes.length === 0) {
+    rmSync(partial, { recursive: true, force: true });
+    log.warn({ module: 'state-sync', height, chunks: hashes.length }, `snapshot not offered: more than ${STATE_SYNC_CHUNKS_MAX} chunks or a chunk over ${STATE_SYNC_CHUNK_BYTES_MAX} bytes (lower state_sync.chunk_entries)`);
     return null;
   }
-  return { offer: { height, stateRoot: source.header.stateRoot, chunkHashes: chunks.map(chunkHash) }, proof, chunks };
+  const offer: SnapshotOffer = { height, stateRoot: source.header.stateRoot, chunkHashes: hashes };
+  writeFileSync(join(partial, OFFER_FILE), JSON.stringify({ offer, proof }));
+  const dir = join(servedDir, String(height));
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(partial, dir);
+  return { offer, proof, dir };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -432,6 +524,7 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
     };
     const complete = await fetchChunks(g, take, () => bad !== null);
     if (!complete && bad === null) return null;
+    if (bad === null) o.log.info({ module: 'state-sync', height: g.offer.height, chunks: g.offer.chunkHashes.length }, 'snapshot chunks in: checking the state root');
     let point: ResumePoint<LedgerState> | null = null;
     let why = bad ?? '';
     if (bad === null) {

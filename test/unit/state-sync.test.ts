@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snaps
 import { checkProof, chunkHash, createSnapshotServer, createStateSyncClient, StateSyncError, type SnapshotWire, type StateSyncClient, type SyncPeers } from '../../src/node/state-sync.js';
 import { wireSchema, type WireMessage } from '../../src/node/wire.js';
 import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_IN_FLIGHT, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../../src/core/limits.js';
-import { silentLog } from '../../src/ports/log.js';
+import { silentLog, type Log } from '../../src/ports/log.js';
 import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 // State sync over P2P (src/node/state-sync.ts): real LevelDB stores serve real persisted states through the
@@ -81,7 +81,7 @@ function network(peers: { id: string; level: LevelBlockStore; alter?: Alter; mis
       const out = p.misbehave
         ? misbehavingTransport({ send: honestSend, broadcast: () => 0, peers: () => [] }, [{ kind: p.misbehave, fromHeight: 1 }], { self: p.id, secretKey: keys.get(p.id)?.secretKey ?? '00'.repeat(32), network: doc, log: silentLog })
         : { send: honestSend };
-      const server = createSnapshotServer({ level: () => p.level, genesis: doc, chunkEntries: 3, nowMs: () => Date.now(), send: (to, m) => void out.send(to, m as WireMessage), log: silentLog });
+      const server = createSnapshotServer({ level: () => p.level, genesis: doc, chunkEntries: 3, servedDir: join(tempDir(), 'served'), nowMs: () => Date.now(), send: (to, m) => void out.send(to, m as WireMessage), log: silentLog });
       return [p.id, server] as const;
     }),
   );
@@ -280,11 +280,43 @@ describe('state sync', () => {
     expect((err as StateSyncError).message).toContain('node_2 STATE_SYNC_WRONG_ROOT');
   });
 
+  it('a server prepares the newest state once, into chunk files it serves again after a restart; a damaged chunk file is never sent (prepared again); a cut-short preparation is removed', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const servedDir = join(tempDir(), 'served');
+    const logs: string[] = [];
+    const log: Log = { ...silentLog, info: (_f, m) => void logs.push(m), warn: (_f, m) => void logs.push(m), child: () => log };
+    const sent: SnapshotWire[] = [];
+    const make = () => createSnapshotServer({ level: () => honest.level, genesis: doc, chunkEntries: 3, servedDir, nowMs: () => Date.now(), send: (_to, m) => void sent.push(m), log });
+    const preparedCount = () => logs.filter((m) => m === 'snapshot prepared for peers').length;
+    const offers = await make().offers();
+    expect(offers.map((o) => o.height)).toEqual([6]); // only the newest is prepared: one walk per request at most
+    expect(readdirSync(join(servedDir, '6')).sort()).toEqual([...offers[0]!.chunkHashes.map((_h, i) => String(i)), 'offer.json'].sort());
+    expect(preparedCount()).toBe(1);
+    mkdirSync(join(servedDir, '3.partial')); // what a kill -9 during a preparation leaves
+    const again = make();
+    expect(existsSync(join(servedDir, '3.partial'))).toBe(false);
+    expect(await again.offers()).toEqual(offers);
+    expect(preparedCount()).toBe(1);
+    const chunk0 = async (): Promise<string | null> => {
+      sent.length = 0;
+      again.onRequest('node_9', { kind: 'snapshot-chunk-request', height: 6, index: 0 });
+      for (let i = 0; i < 100 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const m = sent[0];
+      return m?.kind === 'snapshot-chunk' ? m.data : 'no answer';
+    };
+    expect(chunkHash((await chunk0())!)).toBe(offers[0]!.chunkHashes[0]);
+    writeFileSync(join(servedDir, '6', '0'), '[]'); // a damaged disk
+    expect(await chunk0()).toBeNull();
+    expect(logs).toContain('a prepared snapshot chunk on disk is damaged or gone: the snapshot is prepared again');
+    expect(chunkHash((await chunk0())!)).toBe(offers[0]!.chunkHashes[0]);
+    expect(preparedCount()).toBe(2);
+  });
+
   it('a server answers a peer at most servesPerWindow times per window', async () => {
     const honest = await chainStore(7, [3, 6]);
     const sent: string[] = [];
     let now = 0;
-    const server = createSnapshotServer({ level: () => honest.level, genesis: doc, chunkEntries: 3, nowMs: () => now, send: (to) => void sent.push(to), log: silentLog, servesPerWindow: 2, windowMs: 1000 });
+    const server = createSnapshotServer({ level: () => honest.level, genesis: doc, chunkEntries: 3, servedDir: join(tempDir(), 'served'), nowMs: () => now, send: (to) => void sent.push(to), log: silentLog, servesPerWindow: 2, windowMs: 1000 });
     for (let i = 0; i < 5; i++) server.onRequest('node_9', { kind: 'snapshot-chunk-request', height: 6, index: 0 });
     server.onRequest('node_8', { kind: 'snapshot-chunk-request', height: 6, index: 0 });
     await new Promise((r) => setTimeout(r, 200));
