@@ -15,6 +15,8 @@ describe('bench:chain (CI size)', () => {
     expect(last.blocks).toBe(60);
     expect(last.finalizedProofs).toBe(58 * 3); // each block commits to the previous block's proofs and reveals (finalizes) those of the block before
     expect(last.stateSyncJoinSec).toBeGreaterThan(0);
+    expect(last.stateSyncJoinPreparedSec).toBeGreaterThan(0);
+    expect(out).toMatch(/state sync: joined at the state of \d+ \(\d+ chunks\) in [\d.]+ s: the server preparing its snapshot [\d.]+ s/);
     expect(last.rssMbAt1MProofs).toBeNull();
     expect(last.restartSec).toBeGreaterThan(0);
     expect(last.blockSyncBlocksPerSec).toBeGreaterThan(0);
