@@ -36,7 +36,7 @@ import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX } from '../core
 import type { StoredBlock } from '../ports/block-store.js';
 import { silentLog } from '../ports/log.js';
 import { claimDataDir, SET_STEP_PREFIX, setStepKey } from './data-dir.js';
-import { persistedSnapshotOf, resumePointFrom, type SnapshotHead } from './state-snapshots.js';
+import { resumePointFrom, stateHeadOf, type SnapshotHead } from './state-snapshots.js';
 
 export type ChainAdminErrorCode =
   | 'DATA_DIR_LOCKED'
@@ -316,7 +316,8 @@ export async function installSnapshot(level: LevelBlockStore, pkg: Pick<Snapshot
   const blobs: Record<string, string> = { [`results:${pkg.block.height}`]: JSON.stringify(point.appState.lastResults) };
   for (const st of pkg.steps) blobs[setStepKey(st.header.height)] = JSON.stringify({ height: st.header.height, queued: st.queued, proof: st.proof } satisfies SetStepRecord);
   const headers = pkg.steps.map((st) => ({ height: st.header.height, hash: hashHeader(st.header), header: st.header, certificate: st.certificate }));
-  await level.importBase([pkg.block, pkg.next], persistedSnapshotOf(point), { blobs, headers });
+  // As a stored tree version (every record, a root, a marker): the node opens at it without decoding anything.
+  await level.importBase([pkg.block, pkg.next], { height: point.height, head: stateHeadOf(point), chunks: [], tree: point.appState.tree }, { blobs, headers });
 }
 
 /**

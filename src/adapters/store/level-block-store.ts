@@ -221,8 +221,9 @@ export type LevelBlockStore = BlockStore & {
   getHeader(height: number): Promise<StoredHeader | null>;
   /**
    * Begin an empty store at an imported snapshot: block `base` (and any blocks after it, in order) are stored
-   * with the persisted state at `base`, and `extras` (blobs, headers of earlier blocks such as set-change steps),
-   * in one batch. Throws STORE_CONFLICT when the store is not empty.
+   * with the persisted state at `base` (its `tree`, when given, as a stored tree version; else its chunks), and
+   * `extras` (blobs, headers of earlier blocks such as set-change steps), in one batch. Throws STORE_CONFLICT when
+   * the store is not empty.
    */
   importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot, extras?: { blobs?: Readonly<Record<string, string>>; headers?: readonly StoredHeader[] }): Promise<void>;
   /** Remove the top block (its body, hash index, results leaves; a persisted state at its height). Returns the new top. */
@@ -541,11 +542,21 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
         ops.push({ type: 'put', key: 'meta:latest', value: String(first.height + blocks.length - 1) });
         for (const [key, value] of Object.entries(extras.blobs ?? {})) ops.push({ type: 'put', key: 'blob:' + key, value });
         for (const h of extras.headers ?? []) if (h.height < first.height) ops.push({ type: 'put', key: headerKey(h.height), value: JSON.stringify(h) });
-        snapshotOps(ops, snapshot, snapshots);
+        // A state given as a tree is stored as the node stores every version (its records, a root, a marker): the
+        // node opens at it with nothing decoded, and its first commit writes only what that block changed.
+        const tree = snapshot.tree;
+        const marker: PersistedSnapshot = tree === undefined ? snapshot : { height: snapshot.height, head: snapshot.head, chunks: [] };
+        const stored = tree === undefined ? null : await stateOps(ops, snapshot.height, { tree, head: snapshot.head, snapshot: true }, { snapshotsKept: [snapshot.height] });
+        snapshotOps(ops, marker, snapshots, stored?.write.root);
         await writeOps(ops);
         latest = first.height + blocks.length - 1;
         base = first.height - 1;
-        keepSnapshot(snapshots, snapshot);
+        keepSnapshot(snapshots, marker);
+        if (stored && tree !== undefined) {
+          roots.push(snapshot.height);
+          lastRoot = { height: snapshot.height, tree };
+          stored.write.finish();
+        }
       });
     },
 

@@ -26,6 +26,7 @@
  * Reads go through an LRU cache of parsed records bounded by a count (SMT_NODE_CACHE_MAX), so memory does not grow
  * with history: a committed tree is its root group with stubs below it, and whatever the cache holds.
  */
+import { LRUCache } from 'lru-cache';
 import type { CanonicalValue } from '../codec/canonical.js';
 import type { SmtNodeSource } from '../../ports/smt-node-source.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
@@ -61,13 +62,12 @@ export interface SmtNodeCache extends SmtNodeResolver {
  */
 export function createSmtNodeCache(source: SmtNodeSource, nodesMax: number): SmtNodeCache {
   if (!Number.isSafeInteger(nodesMax) || nodesMax < 1) throw new Error(`nodesMax ${nodesMax} is not a positive count`);
-  const nodes = new Map<string, SmtLeaf | SmtInner>();
+  // lru-cache, not a Map evicted through keys().next(): V8 skips every deleted slot at the front of a Map's table
+  // on each fresh iterator, so that eviction costs O(capacity) (6.4 us a put at 16,384 entries here, 20 us at
+  // 65,536, against ~1 us), on every node read and every commit.
+  const nodes = new LRUCache<string, SmtLeaf | SmtInner>({ max: nodesMax });
   const stats = { hits: 0, misses: 0 };
-  const remember = (key: string, node: SmtLeaf | SmtInner): void => {
-    nodes.delete(key);
-    nodes.set(key, node);
-    while (nodes.size > nodesMax) nodes.delete(nodes.keys().next().value as string);
-  };
+  const remember = (key: string, node: SmtLeaf | SmtInner): void => void nodes.set(key, node);
   const cache: SmtNodeCache = {
     stats,
     stub: (nodeKey, hash) => ({ kind: 'stub', nodeKey, hash: typeof hash === 'string' ? hexToBytes(hash) : hash, source: cache }),
@@ -75,10 +75,9 @@ export function createSmtNodeCache(source: SmtNodeSource, nodesMax: number): Smt
     forget: (nodeKey) => void nodes.delete(nodeKey),
     size: () => nodes.size,
     load(stub) {
-      const known = nodes.get(stub.nodeKey);
+      const known = nodes.get(stub.nodeKey); // a hit is now the most recent
       if (known !== undefined) {
         stats.hits++;
-        remember(stub.nodeKey, known);
         return known;
       }
       stats.misses++;

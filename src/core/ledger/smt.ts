@@ -17,6 +17,7 @@
  *   internal = sha256(0x01 || left || right)
  *   keyHash  = sha256(canonicalBytes('pop/state-key/v1', key))
  */
+import { LRUCache } from 'lru-cache';
 import { canonicalJson, type CanonicalValue } from '../codec/canonical.js';
 import { bytesToHex, hexToBytes, sha256 } from '../../crypto/hash.js';
 import { SMT_KEY_HASH_CACHE_MAX } from '../limits.js';
@@ -82,12 +83,12 @@ export function smtKeyHash(key: string): Uint8Array {
   if (known !== undefined) return known;
   const hashed = keyHashOf(key);
   // A pure function's memo (same key, same hash): the hot keys (accounts, validators, chain) are hashed once.
-  if (keyHashes.size >= SMT_KEY_HASH_CACHE_MAX) keyHashes.delete(keyHashes.keys().next().value as string);
   keyHashes.set(key, hashed);
   return hashed;
 }
 
-const keyHashes = new Map<string, Uint8Array>();
+// lru-cache: a Map evicted through keys().next() costs O(capacity) a put once full (smt-store.ts says why).
+const keyHashes = new LRUCache<string, Uint8Array>({ max: SMT_KEY_HASH_CACHE_MAX });
 
 // sha256 of canonicalBytes(domain, x), hashing the text directly: sha256 of a string hashes its UTF-8 bytes, which
 // are canonicalBytes' (utf8(domain) || 0x00 || utf8(canonicalJson(x))), without encoding them into an array first.
