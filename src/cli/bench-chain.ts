@@ -22,7 +22,8 @@
  * The last line printed is one JSON object with every figure.
  */
 import { Command } from 'commander';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,33 +201,71 @@ interface StateSyncFigures {
 }
 
 /**
- * Seconds for a node at genesis to join by state sync from a node serving `dir` (real transports on loopback),
- * twice: the first join (the server prepares its snapshot on the first request) and a second node's (prepared).
- * `trace` prints each step's time to stderr.
+ * The serving node of the state-sync measurement, in its own process (as a peer is): it opens `dir`, listens on
+ * `port` as node_1 and serves snapshots prepared in `servedDir`. Prints `{"ready":true}` once listening and
+ * `{"preparedAtMs":<wall ms>}` each time it has prepared a snapshot; runs until its stdin closes.
+ */
+async function servePhase(dir: string, doc: GenesisDoc, port: number, servedDir: string): Promise<void> {
+  const level = await openLevelBlockStore(join(dir, 'chain'));
+  const validators = IDS.map((id) => ({ id, publicKey: keyOf(id).publicKey }));
+  const server = createP2pTransport<WireMessage>({ self: { id: 'node_1', secretKey: keyOf('node_1').secretKey }, validators, listenHost: '127.0.0.1', listenPort: port, bootstrap: [], schema: wireSchema(CHAIN), allowPrivateAddresses: true });
+  const log: typeof silentLog = { ...silentLog, info: (_f, m) => void (m === 'snapshot prepared for peers' && console.log(JSON.stringify({ preparedAtMs: Date.now() }))), child: () => log };
+  const serving = createSnapshotServer({ level: () => level, genesis: doc, chunkEntries: STATE_SYNC_CHUNK_ENTRIES_DEFAULT, servedDir, nowMs: () => Date.now(), send: (to, m) => void server.send(to, m), log });
+  server.onMessage((from, m) => (isSnapshotWire(m) ? serving.onRequest(from, m) : undefined));
+  await server.start();
+  console.log(JSON.stringify({ ready: true }));
+  await new Promise<void>((resolve) => {
+    process.stdin.on('end', resolve).on('close', resolve).resume();
+  });
+  await server.close();
+  await level.close();
+}
+
+interface StateSyncFigures {
+  /** The first join: the serving node prepares the snapshot (walks its stored version) on the first request. */
+  sec: number;
+  /** A second node joining from the same server, the snapshot already prepared (on disk). */
+  preparedSec: number;
+  height: number;
+  chunks: number;
+  /** Of `sec`: the serving node preparing its snapshot, the joiner fetching and hashing chunks, checking, installing. */
+  split: { prepareSec: number; fetchSec: number; checkSec: number; installSec: number };
+}
+
+/**
+ * Seconds for a node at genesis to join by state sync from a node serving `dir`, each in its own process over
+ * real transports on loopback, twice: the first join (the server prepares its snapshot on the first request) and
+ * a second node's (prepared). `trace` prints each step's time to stderr.
  */
 async function measureStateSync(dir: string, doc: GenesisDoc, trace = false): Promise<StateSyncFigures> {
-  const level = await openLevelBlockStore(join(dir, 'chain'));
   const target = mkdtempSync(join(tmpdir(), 'pop-bench-statesync-'));
   const validators = IDS.map((id) => ({ id, publicKey: keyOf(id).publicKey }));
-  const serverId = 'node_1';
   const serverPort = await freePort();
-  const server = createP2pTransport<WireMessage>({ self: { id: serverId, secretKey: keyOf(serverId).secretKey }, validators, listenHost: '127.0.0.1', listenPort: serverPort, bootstrap: [], schema: wireSchema(CHAIN), allowPrivateAddresses: true });
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--phase', 'serve', '--dir', dir, '--port', String(serverPort), '--served-dir', join(target, 'served')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let preparedAtMs = NaN;
+  const ready = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = JSON.parse(line) as { ready?: boolean; preparedAtMs?: number };
+      if (m.ready) resolve();
+      if (m.preparedAtMs !== undefined) preparedAtMs = m.preparedAtMs;
+    });
+    child.on('exit', (code) => reject(new Error(`the serving process exited (${code})`)));
+  });
   let t0 = performance.now();
+  let wall0 = Date.now();
   const steps: [string, number][] = [];
   const mark = (what: string): void => {
     steps.push([what, performance.now() - t0]);
     if (trace) console.error(`${((performance.now() - t0) / 1000).toFixed(3)} s ${what}`);
   };
   const traceLog: typeof silentLog = { debug: () => undefined, info: (_f, m) => mark(m), warn: (_f, m) => mark(m), error: (_f, m) => mark(m), child: () => traceLog };
-  const serving = createSnapshotServer({ level: () => level, genesis: doc, chunkEntries: STATE_SYNC_CHUNK_ENTRIES_DEFAULT, servedDir: join(target, 'served'), nowMs: () => Date.now(), send: (to, m) => void server.send(to, m), log: traceLog });
-  server.onMessage((from, m) => (isSnapshotWire(m) ? serving.onRequest(from, m) : undefined));
-  await server.start();
   const join1 = async (joinerId: string): Promise<{ sec: number; height: number; chunks: number; installSec: number }> => {
-    const joiner = createP2pTransport<WireMessage>({ self: { id: joinerId, secretKey: keyOf(joinerId).secretKey }, validators, listenHost: '127.0.0.1', listenPort: await freePort(), bootstrap: [{ id: serverId, address: `127.0.0.1:${serverPort}` }], schema: wireSchema(CHAIN), allowPrivateAddresses: true });
+    const joiner = createP2pTransport<WireMessage>({ self: { id: joinerId, secretKey: keyOf(joinerId).secretKey }, validators, listenHost: '127.0.0.1', listenPort: await freePort(), bootstrap: [{ id: 'node_1', address: `127.0.0.1:${serverPort}` }], schema: wireSchema(CHAIN), allowPrivateAddresses: true });
     const fresh = await openLevelBlockStore(join(target, joinerId, 'chain'));
     try {
       steps.length = 0;
       t0 = performance.now();
+      wall0 = Date.now();
       await joiner.start();
       const client = createStateSyncClient({
         genesis: doc,
@@ -250,19 +289,19 @@ async function measureStateSync(dir: string, doc: GenesisDoc, trace = false): Pr
     }
   };
   try {
+    await ready;
     const first = await join1('node_2');
     const at = (what: string): number => (steps.find(([w]) => w === what)?.[1] ?? NaN) / 1000;
     const round = (x: number): number => Number(x.toFixed(3));
-    const prepared = at('snapshot prepared for peers');
     const fetching = at('fetching snapshot chunks');
     const fetched = at('snapshot chunks in: checking the state root');
     const verified = at('verified');
-    const split = { prepareSec: round(prepared), fetchSec: round(fetched - fetching), checkSec: round(verified - fetched), installSec: first.installSec };
+    const split = { prepareSec: round((preparedAtMs - wall0) / 1000), fetchSec: round(fetched - fetching), checkSec: round(verified - fetched), installSec: first.installSec };
     const second = await join1('node_3');
     return { sec: first.sec, preparedSec: second.sec, height: first.height, chunks: first.chunks, split };
   } finally {
-    await server.close();
-    await level.close();
+    child.stdin?.end();
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve)));
     rmSync(target, { recursive: true, force: true });
   }
 }
@@ -388,13 +427,16 @@ const program = new Command()
   .option('--sync-blocks <n>', 'blocks the block-sync measurement takes', '2000')
   .option('--keep', 'keep the built data directory')
   .option('--trace', 'print each step of the state-sync join with its time to stderr')
-  .option('--phase <name>', '"restart" measures one restart of --dir; "state-sync" one state-sync join from --dir (a directory kept with --keep)', 'build')
+  .option('--phase <name>', '"restart" measures one restart of --dir; "state-sync" the state-sync joins from --dir (a directory kept with --keep); "serve" is internal', 'build')
   .option('--dir <dir>', 'the data directory of --phase restart or state-sync')
-  .action(async (opts: { blocks: string; proofsPerBlock: string; snapshotInterval: string; syncBlocks: string; keep?: boolean; trace?: boolean; phase: string; dir?: string }) => {
-    if (opts.phase === 'restart' || opts.phase === 'state-sync') {
+  .option('--port <port>', 'internal: the port of --phase serve (the state-sync measurement\'s serving node)')
+  .option('--served-dir <dir>', 'internal: where --phase serve keeps its prepared snapshots')
+  .action(async (opts: { blocks: string; proofsPerBlock: string; snapshotInterval: string; syncBlocks: string; keep?: boolean; trace?: boolean; phase: string; dir?: string; port?: string; servedDir?: string }) => {
+    if (opts.phase === 'restart' || opts.phase === 'state-sync' || opts.phase === 'serve') {
       const { readFileSync } = await import('node:fs');
       const doc = JSON.parse(readFileSync(join(opts.dir!, 'genesis.json'), 'utf8')) as GenesisDoc;
       if (opts.phase === 'restart') console.log(JSON.stringify(await restartPhase(opts.dir!, doc)));
+      else if (opts.phase === 'serve') await servePhase(opts.dir!, doc, int(opts.port!), opts.servedDir!);
       else console.log(JSON.stringify(await measureStateSync(opts.dir!, doc, opts.trace === true)));
       return;
     }

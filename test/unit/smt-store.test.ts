@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,6 +148,24 @@ describe('stored ledger tree', () => {
     expect(entries.filter(([k]) => k.startsWith('smt:')).length).toBeLessThan(51 + 17 + 8 * 2 * 3);
   });
 
+
+  it('the records a write set makes are byte for byte layout 2 (keys, records and stale lists digested; pinned when the encoder was rewritten)', () => {
+    let tree: SmtNode | null = smtBuild(Array.from({ length: 5000 }, (_, i) => [`k/${i}`, { i, s: `é"\\${i}`, a: [i, null] }] as [string, CanonicalValue]));
+    const src = memorySmtNodeSource();
+    const cache = createSmtNodeCache(src, 64);
+    const digest = createHash('sha256');
+    let prev: SmtNode | null = null;
+    for (let v = 1; v <= 5; v++) {
+      for (let j = 0; j < 300; j++) tree = smtSet(tree, `k/${(v * 977 + j * 31) % 6000}`, j % 4 === 0 ? undefined : { v, j });
+      const w = smtWriteSet(tree, (v * 1_000_000_007) % 4_000_000_000, prev, cache); // versions of 1 to 5 LEB128 bytes
+      for (const [k, b] of w.nodes) digest.update(k).update(b);
+      digest.update(w.stale.join(','));
+      src.write(w);
+      w.finish();
+      prev = tree;
+    }
+    expect(digest.digest('hex')).toBe('88146dbed97d45206208ef95919de6ca54d1314e6064492fa44c4b42c75ab2fc');
+  });
 
   it('LevelDB: a walk of a stored version hands over every entry in key-hash order, as JSON.stringify([key, value]) gives it, for old and new versions; a missing record is STORE_CORRUPT', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pop-smt-walk-'));

@@ -28,6 +28,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { CanonicalValue } from '../codec/canonical.js';
+import { utf8ByteLength } from '../codec/utf8.js';
 import type { SmtNodeSource } from '../../ports/smt-node-source.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
 import { nodeHash, smtKeyHash, smtResolve, type SmtInner, type SmtLeaf, type SmtNode, type SmtNodeResolver, type SmtStub } from './smt.js';
@@ -228,6 +229,7 @@ export function smtWriteSet(root: SmtNode | null, version: number, previous: Smt
   const moved: string[] = [];
   const reached = new Set<string>();
   const path = new Uint8Array(32);
+  const groupScratch = new Uint8Array(2048); // a group's bytes as they are written (the record is copied out of it)
   /** Write the record at this position (and the new ones below it) unless it is stored there. */
   const record = (node: SmtNode, depth: number): void => {
     const stored = keyOf(node);
@@ -247,19 +249,23 @@ export function smtWriteSet(root: SmtNode | null, version: number, previous: Smt
     if (depth >= 256) throw new Error('smt: tree deeper than 256');
     n.nodeKey = smtNodeKey(version, depth, n.kind === 'leaf' ? n.keyHash : path);
     if (n.kind === 'leaf') {
-      const keyBytes = utf8Encoder.encode(n.key);
-      const valueBytes = utf8Encoder.encode(JSON.stringify(n.value));
+      // One allocation: the lengths first, then both texts encoded in place.
+      const text = JSON.stringify(n.value);
+      const keyLength = utf8ByteLength(n.key);
       const head: number[] = [TAG_LEAF];
-      writeVarint(head, keyBytes.length);
-      const bytes = new Uint8Array(head.length + keyBytes.length + valueBytes.length);
+      writeVarint(head, keyLength);
+      const bytes = new Uint8Array(head.length + keyLength + utf8ByteLength(text));
       bytes.set(head, 0);
-      bytes.set(keyBytes, head.length);
-      bytes.set(valueBytes, head.length + keyBytes.length);
+      utf8Encoder.encodeInto(n.key, bytes.subarray(head.length));
+      utf8Encoder.encodeInto(text, bytes.subarray(head.length + keyLength));
       nodes.push([n.nodeKey, bytes]);
     } else {
       // The group's slots; a reference to a record not stored here yet names this version (it is written below,
       // after the group: its key follows from the version and its position).
-      const slots: number[] = [TAG_GROUP];
+      // Written into a scratch buffer (a group is at most 16 references of 41 bytes and 15 inner slots), then copied.
+      const out = groupScratch;
+      let len = 0;
+      out[len++] = TAG_GROUP;
       const below: [SmtNode, number, Uint8Array][] = [];
       const group = (inner: SmtInner, at: number): void => {
         const byte = at >> 3;
@@ -271,23 +277,29 @@ export function smtWriteSet(root: SmtNode | null, version: number, previous: Smt
         path[byte] = (path[byte] as number) & ~bit;
       };
       const slot = (child: SmtNode | null, at: number): void => {
-        if (child === null) slots.push(SLOT_EMPTY);
+        if (child === null) out[len++] = SLOT_EMPTY;
         else if (!isRecordAt(child, at)) {
-          slots.push(SLOT_INNER);
+          out[len++] = SLOT_INNER;
           group(child as SmtInner, at);
         } else {
           const stored = keyOf(child);
           const here = stored !== null && keyDepth(stored) === at;
           if (here) reached.add(stored);
           else below.push([child, at, path.slice()]);
-          slots.push(SLOT_REF);
-          writeVarint(slots, here ? keyVersion(stored) : version);
-          for (const b of nodeHash(child)) slots.push(b);
+          out[len++] = SLOT_REF;
+          let v = here ? keyVersion(stored) : version; // LEB128, as writeVarint
+          while (v >= 0x80) {
+            out[len++] = (v % 128) | 0x80;
+            v = Math.floor(v / 128);
+          }
+          out[len++] = v;
+          out.set(nodeHash(child), len);
+          len += 32;
         }
       };
       const pathHere = path.slice();
       group(n, depth);
-      nodes.push([n.nodeKey, Uint8Array.from(slots)]);
+      nodes.push([n.nodeKey, out.slice(0, len)]); // copied out before the records below reuse the scratch
       for (const [child, at, childPath] of below) {
         path.set(childPath);
         record(child, at);
