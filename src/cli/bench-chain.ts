@@ -24,7 +24,7 @@
 import { Command } from 'commander';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -75,7 +75,18 @@ const rssMb = (): number => Math.round(process.memoryUsage().rss / 1e6);
 function memoryParts(): string {
   const m = process.memoryUsage();
   const mb = (n: number) => Math.round(n / 1e6);
-  return `heap ${mb(m.heapUsed)} used / ${mb(m.heapTotal)} committed, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), rest of RSS ${mb(m.rss - m.heapTotal - m.external)} MB`;
+  const kinds = rssKinds();
+  return `heap ${mb(m.heapUsed)} used / ${mb(m.heapTotal)} committed, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), rest of RSS ${mb(m.rss - m.heapTotal - m.external)} MB; by kind: anonymous ${kinds.anonMb}, file-backed ${kinds.fileMb} MB`;
+}
+
+/**
+ * The RSS by kind (/proc/self/status): anonymous memory (heaps, malloc) and file-backed pages (the node binary,
+ * libraries, and the table files LevelDB reads through mmap: page cache mapped in, shared and reclaimable).
+ */
+function rssKinds(): { anonMb: number; fileMb: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { anonMb: Math.round(kb('RssAnon') / 1000), fileMb: Math.round(kb('RssFile') / 1000) };
 }
 
 function dirBytes(dir: string): number {
@@ -132,6 +143,8 @@ function certify(doc: GenesisDoc, header: BlockHeader): Certificate {
 interface RestartFigures {
   restartSec: number;
   rssMb: number;
+  /** The RSS by kind (rssKinds) and the main thread's V8 heap. */
+  rssSplit: { anonMb: number; fileMb: number; heapUsedMb: number; heapCommittedMb: number };
   height: number;
   resumedAt: number;
 }
@@ -151,7 +164,8 @@ async function restartPhase(dir: string, doc: GenesisDoc): Promise<RestartFigure
   await backfill.save();
   const restartSec = (performance.now() - t0) / 1000;
   gcNow();
-  const figures = { restartSec: Number(restartSec.toFixed(3)), rssMb: rssMb(), height: driver.state.height - 1, resumedAt: resume?.height ?? 0 };
+  const heap = process.memoryUsage();
+  const figures = { restartSec: Number(restartSec.toFixed(3)), rssMb: rssMb(), rssSplit: { ...rssKinds(), heapUsedMb: Math.round(heap.heapUsed / 1e6), heapCommittedMb: Math.round(heap.heapTotal / 1e6) }, height: driver.state.height - 1, resumedAt: resume?.height ?? 0 };
   stores.wal.close();
   await stores.chain.close();
   return figures;
@@ -351,6 +365,7 @@ async function build(o: BuildOptions): Promise<void> {
       buildingAt10k = rssMb();
       console.log(`  building process at 10k proofs, after a GC: RSS ${buildingAt10k} MB: ${memoryParts()}`);
       at10k = measureRestart(dir);
+      console.log(`  restart at 10k proofs: ${at10k.restartSec} s, RSS ${at10k.rssMb} MB (anonymous ${at10k.rssSplit.anonMb}, file-backed ${at10k.rssSplit.fileMb}; V8 heap ${at10k.rssSplit.heapUsedMb} used / ${at10k.rssSplit.heapCommittedMb} committed)`);
       stores = await open();
       // The tree read through the closed store's cache: open it again through the new one.
       state = (await loadResumePoint(stores.chain.level, doc.genesisHash, silentLog))?.appState ?? state;
@@ -376,7 +391,7 @@ async function build(o: BuildOptions): Promise<void> {
   state = genesisState(doc); // let the built chain go before the measurements below
   console.log(`built ${o.blocks} blocks, ${finalizedProofs} finalized proofs in ${buildSec.toFixed(1)} s, ${buildCpuSec.toFixed(1)} s of CPU (${dir}); building process RSS ${buildingAt10k ?? '-'} MB at 10k proofs, ${buildingAtEnd} MB at the end (${cachedNodes} tree nodes cached; since the last open ${hits} node reads from the cache, ${misses} from LevelDB; ${writtenNodes} written, ${prunedNodes} pruned)`);
   const end = measureRestart(dir);
-  console.log(`restart: ${end.restartSec} s to a ready driver at height ${end.height} (opened at the state of ${end.resumedAt}), RSS ${end.rssMb} MB`);
+  console.log(`restart: ${end.restartSec} s to a ready driver at height ${end.height} (opened at the state of ${end.resumedAt}), RSS ${end.rssMb} MB (anonymous ${end.rssSplit.anonMb}, file-backed ${end.rssSplit.fileMb}; V8 heap ${end.rssSplit.heapUsedMb} used / ${end.rssSplit.heapCommittedMb} committed)`);
   const blockSyncBlocksPerSec = await measureBlockSync(dir, doc, o.syncBlocks);
   console.log(`block sync: ${blockSyncBlocksPerSec} blocks/s over the first ${Math.min(o.syncBlocks, o.blocks)} blocks`);
   const stateSync = await measureStateSync(dir, doc, o.trace);
@@ -433,7 +448,6 @@ const program = new Command()
   .option('--served-dir <dir>', 'internal: where --phase serve keeps its prepared snapshots')
   .action(async (opts: { blocks: string; proofsPerBlock: string; snapshotInterval: string; syncBlocks: string; keep?: boolean; trace?: boolean; phase: string; dir?: string; port?: string; servedDir?: string }) => {
     if (opts.phase === 'restart' || opts.phase === 'state-sync' || opts.phase === 'serve') {
-      const { readFileSync } = await import('node:fs');
       const doc = JSON.parse(readFileSync(join(opts.dir!, 'genesis.json'), 'utf8')) as GenesisDoc;
       if (opts.phase === 'restart') console.log(JSON.stringify(await restartPhase(opts.dir!, doc)));
       else if (opts.phase === 'serve') await servePhase(opts.dir!, doc, int(opts.port!), opts.servedDir!);
