@@ -203,17 +203,6 @@ async function measureBlockSync(dir: string, doc: GenesisDoc, count: number): Pr
   return Math.round(n / ((performance.now() - t0) / 1000));
 }
 
-interface StateSyncFigures {
-  /** The first join: the serving node prepares the snapshot (walks its stored version) on the first request. */
-  sec: number;
-  /** A second node joining from the same server, the snapshot already prepared (on disk). */
-  preparedSec: number;
-  height: number;
-  chunks: number;
-  /** Of `sec`: the serving node preparing its snapshot, the joiner fetching and hashing chunks, checking, installing. */
-  split: { prepareSec: number; fetchSec: number; checkSec: number; installSec: number };
-}
-
 /**
  * The serving node of the state-sync measurement, in its own process (as a peer is): it opens `dir`, listens on
  * `port` as node_1 and serves snapshots prepared in `servedDir`. Prints `{"ready":true}` once listening and

@@ -202,12 +202,16 @@ describe('state sync', () => {
     expect(lie?.message).toMatch(/certificate of block 7/);
   });
 
-  it('chunk hashes of another state (each chunk matches its hash): caught at the root, the peers offering them refused', async () => {
+  /**
+   * node_2 offers the honest snapshot's chunks with the first replaced by `first(entries)` (and the offered hashes
+   * to match), node_1 the honest one: the sync must end on the honest state with node_2 refused as a bad state.
+   */
+  async function syncPastForgedFirstChunk(first: (entries: [string, unknown][]) => string, message: RegExp): Promise<void> {
     const honest = await chainStore(7, [3, 6]);
     const pkg = (await snapshotPackageAt(honest.level, doc, 6))!;
     const chunks: string[] = [];
     for (let i = 0; i < pkg.entries.length; i += 3) chunks.push(JSON.stringify(pkg.entries.slice(i, i + 3)));
-    const forged = [JSON.stringify(pkg.entries.slice(0, 2)), ...chunks.slice(1)]; // an entry left out
+    const forged = [first(pkg.entries), ...chunks.slice(1)];
     const lie: Alter = (m) => {
       if (m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => ({ ...o, chunkHashes: forged.map(chunkHash) })) };
       if (m.kind === 'snapshot-chunk' && m.index === 0) return { ...m, data: forged[0]! };
@@ -220,34 +224,17 @@ describe('state sync', () => {
     const synced = (await clientOn(net).run())!;
     expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
     expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_BAD_STATE']]);
-    expect(synced.refused[0]!.message).toMatch(/does not hash to its root|hash to/);
+    expect(synced.refused[0]!.message).toMatch(message);
+  }
+
+  it('chunk hashes of another state (each chunk matches its hash): caught at the root, the peers offering them refused', async () => {
+    await syncPastForgedFirstChunk((entries) => JSON.stringify(entries.slice(0, 2)), /does not hash to its root|hash to/); // an entry left out
   });
 
   it('chunks that match their hashes but are not JSON, hold a malformed entry or repeat a key: refused as a bad state (checked as each chunk comes), the honest peer used', async () => {
-    const honest = await chainStore(7, [3, 6]);
-    const pkg = (await snapshotPackageAt(honest.level, doc, 6))!;
-    const chunks: string[] = [];
-    for (let i = 0; i < pkg.entries.length; i += 3) chunks.push(JSON.stringify(pkg.entries.slice(i, i + 3)));
-    for (const [first, expected] of [
-      ['[["a", 1]', /JSON|Unexpected|Expected/],
-      [JSON.stringify([[5, 1]]), /not \[key, value\]/],
-      [JSON.stringify([...pkg.entries.slice(0, 3), pkg.entries[3]]), /duplicate/],
-    ] as const) {
-      const forged = [first, ...chunks.slice(1)];
-      const lie: Alter = (m) => {
-        if (m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => ({ ...o, chunkHashes: forged.map(chunkHash) })) };
-        if (m.kind === 'snapshot-chunk' && m.index === 0) return { ...m, data: forged[0]! };
-        return m;
-      };
-      const net = network([
-        { id: 'node_2', level: honest.level, alter: lie },
-        { id: 'node_1', level: honest.level },
-      ]);
-      const synced = (await clientOn(net).run())!;
-      expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
-      expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_BAD_STATE']]);
-      expect(synced.refused[0]!.message).toMatch(expected);
-    }
+    await syncPastForgedFirstChunk(() => '[["a", 1]', /JSON|Unexpected|Expected/);
+    await syncPastForgedFirstChunk(() => JSON.stringify([[5, 1]]), /not \[key, value\]/);
+    await syncPastForgedFirstChunk((entries) => JSON.stringify([...entries.slice(0, 3), entries[3]]), /duplicate/);
   });
 
   it('a sync cut short goes on from the staged chunks: only the missing ones are fetched again', async () => {
