@@ -179,9 +179,14 @@ function measureRestart(dir: string): RestartFigures {
   return JSON.parse(line) as RestartFigures;
 }
 
-/** Blocks/s of a node at genesis taking the stored blocks as block-sync responses. */
-async function measureBlockSync(dir: string, doc: GenesisDoc, count: number): Promise<number> {
+/** Blocks/s of a node at genesis taking the stored blocks as block-sync responses (null: block 1 is pruned here). */
+async function measureBlockSync(dir: string, doc: GenesisDoc, count: number): Promise<number | null> {
   const stores = await openDataDir({ dir, genesisHash: doc.genesisHash, log: silentLog, onFatal: () => undefined, appliedState: () => undefined });
+  if (!stores.chain.get(1)) {
+    stores.wal.close();
+    await stores.chain.close();
+    return null;
+  }
   const ctx: ConsensusContext<LedgerState> = { config: { chainId: CHAIN, self: null, timeouts: DEFAULT_TIMEOUTS }, app: createLedgerApp(), verifier: defaultVerifier };
   const s = createState(ctx, { genesisHash: doc.genesisHash, appState: genesisState(doc) });
   const n = Math.min(count, stores.chain.height());
@@ -379,10 +384,28 @@ async function build(o: BuildOptions): Promise<void> {
   const buildCpuSec = (cpuSpent.user + cpuSpent.system) / 1e6 - cpuAt10k;
   state = genesisState(doc); // let the built chain go before the measurements below
   console.log(`built ${o.blocks} blocks, ${finalizedProofs} finalized proofs in ${buildSec.toFixed(1)} s, ${buildCpuSec.toFixed(1)} s of CPU (${dir}); building process RSS ${buildingAt10k ?? '-'} MB at 10k proofs, ${buildingAtEnd} MB at the end (${cachedNodes} tree nodes cached; since the last open ${hits} node reads from the cache, ${misses} from LevelDB; ${writtenNodes} written, ${prunedNodes} pruned)`);
+  await measureChain(dir, doc, o, { blocks: o.blocks, finalizedProofs, at10k, buildingAt10k, buildingAtEnd, buildSec, buildCpuSec, snapshotInterval: o.snapshotInterval });
+}
+
+/** What the build measured, for the last line (null fields when measuring a kept chain). */
+interface BuildFigures {
+  blocks: number;
+  finalizedProofs: number;
+  at10k: RestartFigures | null;
+  buildingAt10k: number | null;
+  buildingAtEnd: number | null;
+  buildSec: number | null;
+  buildCpuSec: number | null;
+  snapshotInterval: number | null;
+}
+
+/** The measurements of a built chain in `dir` (restart, block sync, state sync, disk), then the JSON last line. */
+async function measureChain(dir: string, doc: GenesisDoc, o: Pick<BuildOptions, 'syncBlocks' | 'trace' | 'keep'>, b: BuildFigures): Promise<void> {
+  const { finalizedProofs, at10k } = b;
   const end = measureRestart(dir);
   console.log(`restart: ${end.restartSec} s to a ready driver at height ${end.height} (opened at the state of ${end.resumedAt}), RSS ${end.rssMb} MB (anonymous ${end.rssSplit.anonMb}, file-backed ${end.rssSplit.fileMb}; V8 heap ${end.rssSplit.heapUsedMb} used / ${end.rssSplit.heapCommittedMb} committed)`);
   const blockSyncBlocksPerSec = await measureBlockSync(dir, doc, o.syncBlocks);
-  console.log(`block sync: ${blockSyncBlocksPerSec} blocks/s over the first ${Math.min(o.syncBlocks, o.blocks)} blocks`);
+  console.log(blockSyncBlocksPerSec === null ? 'block sync: not measured (the chain\'s first blocks are pruned)' : `block sync: ${blockSyncBlocksPerSec} blocks/s over the first ${Math.min(o.syncBlocks, b.blocks)} blocks`);
   const stateSync = await measureStateSync(dir, doc, o.trace);
   const sp = stateSync.split;
   console.log(`state sync: joined at the state of ${stateSync.height} (${stateSync.chunks} chunks) in ${stateSync.sec} s: the server preparing its snapshot ${sp.prepareSec} s, fetching and hashing the chunks ${sp.fetchSec} s, the root and checks ${sp.checkSec} s, the install ${sp.installSec} s; a second node from the prepared snapshot: ${stateSync.preparedSec} s`);
@@ -398,7 +421,7 @@ async function build(o: BuildOptions): Promise<void> {
   const perProof = (bytes: number) => (finalizedProofs > 0 ? Math.round(bytes / finalizedProofs) : null);
   console.log(
     JSON.stringify({
-      blocks: o.blocks,
+      blocks: b.blocks,
       finalizedProofs,
       restartSec: end.restartSec,
       rssMbAfterRestart: end.rssMb,
@@ -409,13 +432,13 @@ async function build(o: BuildOptions): Promise<void> {
       stateSyncJoinPreparedSec: stateSync.preparedSec,
       blockSyncBlocksPerSec,
       restartSecAt10kProofs: at10k?.restartSec ?? null,
-      rssMbBuildingAt10kProofs: buildingAt10k,
-      rssMbBuildingAtEnd: buildingAtEnd,
+      rssMbBuildingAt10kProofs: b.buildingAt10k,
+      rssMbBuildingAtEnd: b.buildingAtEnd,
       diskBytesPerProofUnpruned: perProof(unpruned),
-      buildSec: Number(buildSec.toFixed(1)),
-      buildCpuSec: Number(buildCpuSec.toFixed(1)),
-      buildBlocksPerSec: Number((o.blocks / buildSec).toFixed(1)),
-      snapshotInterval: o.snapshotInterval,
+      buildSec: b.buildSec === null ? null : Number(b.buildSec.toFixed(1)),
+      buildCpuSec: b.buildCpuSec === null ? null : Number(b.buildCpuSec.toFixed(1)),
+      buildBlocksPerSec: b.buildSec === null ? null : Number((b.blocks / b.buildSec).toFixed(1)),
+      snapshotInterval: b.snapshotInterval,
       note: 'rssMbAt1MProofs is null below 1,000,000 finalized proofs',
     }),
   );
@@ -431,13 +454,24 @@ const program = new Command()
   .option('--sync-blocks <n>', 'blocks the block-sync measurement takes', '2000')
   .option('--keep', 'keep the built data directory')
   .option('--trace', 'print each step of the state-sync join with its time to stderr')
-  .option('--phase <name>', '"restart" measures one restart of --dir; "state-sync" the state-sync joins from --dir (a directory kept with --keep); "serve" is internal', 'build')
-  .option('--dir <dir>', 'the data directory of --phase restart or state-sync')
+  .option('--phase <name>', '"measure" runs every measurement after the build on --dir (a chain kept with --keep), "restart" one restart of it, "state-sync" its state-sync joins; "serve" is internal', 'build')
+  .option('--dir <dir>', 'the data directory of --phase measure, restart or state-sync')
   .option('--port <port>', 'internal: the port of --phase serve (the state-sync measurement\'s serving node)')
   .option('--served-dir <dir>', 'internal: where --phase serve keeps its prepared snapshots')
   .action(async (opts: { blocks: string; proofsPerBlock: string; snapshotInterval: string; syncBlocks: string; keep?: boolean; trace?: boolean; phase: string; dir?: string; port?: string; servedDir?: string }) => {
-    if (opts.phase === 'restart' || opts.phase === 'state-sync' || opts.phase === 'serve') {
+    if (opts.phase === 'restart' || opts.phase === 'state-sync' || opts.phase === 'serve' || opts.phase === 'measure') {
       const doc = JSON.parse(readFileSync(join(opts.dir!, 'genesis.json'), 'utf8')) as GenesisDoc;
+      if (opts.phase === 'measure') {
+        // A chain kept with --keep (or left by a run stopped after its build): measure it again with this code.
+        const level = await openLevelBlockStore(join(opts.dir!, 'chain'));
+        const blocks = level.latestHeight();
+        const resume = await loadResumePoint(level, doc.genesisHash, silentLog);
+        const finalizedProofs = resume ? getStats(resume.appState).proofsFinalized : 0;
+        await level.close();
+        console.log(`bench-chain: measuring the kept chain in ${opts.dir} (${blocks} blocks, ${finalizedProofs} finalized proofs) (Node ${process.version})`);
+        await measureChain(opts.dir!, doc, { syncBlocks: int(opts.syncBlocks), trace: opts.trace === true, keep: true }, { blocks, finalizedProofs, at10k: null, buildingAt10k: null, buildingAtEnd: null, buildSec: null, buildCpuSec: null, snapshotInterval: null });
+        return;
+      }
       if (opts.phase === 'restart') console.log(JSON.stringify(await restartPhase(opts.dir!, doc)));
       else if (opts.phase === 'serve') await servePhase(opts.dir!, doc, int(opts.port!), opts.servedDir!);
       else console.log(JSON.stringify(await measureStateSync(opts.dir!, doc, opts.trace === true)));
