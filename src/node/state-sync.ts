@@ -170,12 +170,14 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     return true;
   };
 
-  /** A snapshot prepared by an earlier run of this node, or null. */
+  /** A snapshot prepared by an earlier run of this node, or null (also when its blocks are not this store's). */
   const fromDisk = (height: number): Served | null => {
     const dir = join(o.servedDir, String(height));
     try {
       const { offer, proof } = JSON.parse(readFileSync(join(dir, OFFER_FILE), 'utf8')) as { offer: SnapshotOffer; proof: SnapshotProof };
-      return offer.height === height && Array.isArray(offer.chunkHashes) ? { offer, proof, dir } : null;
+      const level = o.level();
+      const same = level !== null && level.getHeaderSync(height)?.hash === proof.block.hash && level.getHeaderSync(height + 1)?.hash === proof.next.hash;
+      return same && offer.height === height && Array.isArray(offer.chunkHashes) ? { offer, proof, dir } : null;
     } catch {
       return null;
     }
