@@ -204,8 +204,8 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     const servable = new Set(servableSnapshotHeights(level));
     for (const h of [...cache.keys()]) if (h !== keep && !servable.has(h)) forget(h);
     for (const f of readdirSync(o.servedDir)) {
-      const h = Number(f);
-      if (h !== keep && !servable.has(h) && !cache.has(h)) rmSync(join(o.servedDir, f), { recursive: true, force: true });
+      const h = Number(f); // a <height>.partial is a preparation under way (they run for two heights at most)
+      if (/^\d+$/.test(f) && h !== keep && !servable.has(h) && !cache.has(h)) rmSync(join(o.servedDir, f), { recursive: true, force: true });
     }
   };
 
