@@ -175,4 +175,60 @@ describe('group commit of accepted proofs', () => {
     expect(await again.getProofStatus('inc')).toEqual({ status: 'included', height: 1 });
     await again.close();
   });
+
+  it('reads the statuses of a group of accepted proofs in one getMany, never one get per proof', async () => {
+    const store = await openLevelBlockStore(tempDir());
+    const gets = vi.spyOn(ClassicLevel.prototype, 'get');
+    const getMany = vi.spyOn(ClassicLevel.prototype, 'getMany');
+    try {
+      const batch = Array.from({ length: 64 }, (_, i) => ({ id: `m${String(i).padStart(2, '0')}`, acceptedAtMs: 3000 + i, body: `body${i}` }));
+      await Promise.all([store.putProofsPending(batch), ...Array.from({ length: 20 }, (_, i) => store.putProofPending(`s${i}`, 4000 + i, `single${i}`))]);
+      expect(gets).not.toHaveBeenCalled();
+      // The first write goes alone, the 20 that arrive meanwhile in the next: two reads, not 84.
+      expect(getMany.mock.calls.length).toBeLessThanOrEqual(2);
+      expect(await store.listPendingProofIds(200)).toHaveLength(84);
+    } finally {
+      gets.mockRestore();
+      getMany.mockRestore();
+    }
+    await store.close();
+  });
+
+  it('one proof made pending twice in one group gets one pending entry, and a known status still wins', async () => {
+    const store = await openLevelBlockStore(tempDir());
+    await store.commit({ block: storedBlock(1), proofs: [{ id: 'inc', status: { status: 'included', height: 1 } }] });
+    await Promise.all([
+      store.putProofPending('first', 1000, 'a'),
+      store.putProofPending('twice', 2000, 'b'),
+      store.putProofsPending([{ id: 'twice', acceptedAtMs: 3000, body: 'c' }, { id: 'inc', acceptedAtMs: 3000, body: 'd' }]),
+    ]);
+    expect(await store.listPendingProofIds(10)).toEqual(['first', 'twice']);
+    expect(await store.getProofStatus('twice')).toEqual({ status: 'pending', acceptedAtMs: 2000 });
+    expect(await store.getProofStatus('inc')).toEqual({ status: 'included', height: 1 });
+    await store.close();
+  });
+});
+
+describe('commit of a block\'s proof statuses', () => {
+  it('reads the known statuses of all its proofs in one getMany, and still never downgrades one', async () => {
+    const store = await openLevelBlockStore(tempDir());
+    await store.putProofsPending([{ id: 'p0', acceptedAtMs: 10, body: 'x' }]);
+    await store.commit({ block: storedBlock(1), proofs: [{ id: 'p1', status: { status: 'final', height: 1, finalHeight: 1, verdict: 'valid', receipt: null } }] });
+    const gets = vi.spyOn(ClassicLevel.prototype, 'get');
+    const getMany = vi.spyOn(ClassicLevel.prototype, 'getMany');
+    try {
+      const proofs = Array.from({ length: 100 }, (_, i) => ({ id: `p${i}`, status: { status: 'included' as const, height: 2 } }));
+      await store.commit({ block: storedBlock(2), proofs });
+      expect(gets).not.toHaveBeenCalled();
+      expect(getMany).toHaveBeenCalledTimes(1);
+    } finally {
+      gets.mockRestore();
+      getMany.mockRestore();
+    }
+    expect(await store.getProofStatus('p0')).toEqual({ status: 'included', height: 2 });
+    expect(await store.getProofStatus('p1')).toMatchObject({ status: 'final' });
+    expect(await store.getProofStatus('p99')).toEqual({ status: 'included', height: 2 });
+    expect(await store.listPendingProofIds(10)).toEqual([]);
+    await store.close();
+  });
 });
