@@ -17,6 +17,7 @@
  *     the unloaded figure on the same fee network before its attack; `--attack flood` or `max-budget` runs one.
  *     The flood run prints where the honest proof's time went (inclusion, blocks to final, block intervals and sizes).
  *     `--verification-limit` fixes the limit the attacks' rates derive from (alternated runs on a busy machine).
+ * `--only-ordering` runs phase 1 alone (a short measurement of the intake path).
  * The last line is one JSON object.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -46,6 +47,7 @@ const program = new Command()
   .option('--batch-size <n>', 'proofs per POST /proofs/batch request in the batched ordering run', '64')
   .option('--attack-samples <n>', 'honest proofs timed under each attack (each waits at most 60 s)', '8')
   .option('--no-attacks', 'skip phase 4 (finality under attack)')
+  .option('--only-ordering', 'run phase 1 alone (ordering capacity, one proof per request then batches); the JSON then holds its figures only')
   .option('--only-attacks', 'run phase 4 alone: the unloaded figure is then taken on each fee network before its attack starts')
   .option('--attack <names>', 'which attacks of phase 4, comma-separated: flood, max-budget', 'flood,max-budget')
   .option('--attack-params <json>', 'extra genesis params for phase 4\'s fee networks, e.g. \'{"block_proofs_max":16}\'', '{}')
@@ -199,6 +201,7 @@ interface Opts {
   attackSamples: string;
   attacks: boolean;
   onlyAttacks?: boolean;
+  onlyOrdering?: boolean;
   attack: string;
   attackParams: string;
   verificationLimit?: string;
@@ -549,6 +552,10 @@ program.action(async (opts: Opts) => {
     }
     const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: BENCH_PARAMS }));
     const { orderingProofsPerSec, batchProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
+    if (opts.onlyOrdering) {
+      console.log(JSON.stringify({ orderingProofsPerSec: Math.round(orderingProofsPerSec), batchProofsPerSec: Math.round(batchProofsPerSec), commitLatencyMsP50: Number(commit.p50.toFixed(1)), commitLatencyMsP99: Number(commit.p99.toFixed(1)) }));
+      return;
+    }
     const verificationLimitProofsPerSec = await verificationLimit();
     const { e2eProofsPerSec, single, rssMax, idleCommit } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
     const unloaded = quantile(single, 0.5);
