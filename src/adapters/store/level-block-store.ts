@@ -326,9 +326,26 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   }
   const stats = { writtenNodes: 0, prunedNodes: 0 };
 
-  /** One atomic, synced batch (tree records are binary: their ops carry their own value encoding). */
-  function writeOps(ops: LevelOp[]): Promise<void> {
-    return db.batch(ops as never, { sync: true }); // the typings allow one value encoding per database
+  /**
+   * One atomic, synced batch (tree records are binary: their ops carry their own value encoding). Built as a chained
+   * batch, op by op into the native batch: the array form (db.batch(ops)) cost 3.7x the CPU for the same ops (it
+   * clones and re-checks every op in JS, then reads each back through N-API), ~5% of a validator's CPU in
+   * bench:network phase 1, where a commit writes hundreds of tree records.
+   */
+  async function writeOps(ops: LevelOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    const batch = db.batch();
+    try {
+      for (const op of ops) {
+        if (op.type === 'del') batch.del(op.key);
+        else if ('valueEncoding' in op) batch.put<string, Uint8Array>(op.key, op.value, { valueEncoding: 'view' });
+        else batch.put(op.key, op.value);
+      }
+    } catch (err) {
+      await batch.close();
+      throw err;
+    }
+    await batch.write({ sync: true });
   }
 
   function serial<T>(fn: () => Promise<T>): Promise<T> {
