@@ -229,6 +229,16 @@ describe('group commit of accepted proofs', () => {
     await store.close();
   });
 
+  it('a proof accepted while the block that includes it is being committed stays included (its status is read after that commit)', async () => {
+    const store = await openLevelBlockStore(tempDir());
+    const committing = store.commit({ block: storedBlock(1), proofs: [{ id: 'raced', status: { status: 'included', height: 1 } }] });
+    const accepting = store.putProofsPending([{ id: 'raced', acceptedAtMs: 1000, body: 'b' }]);
+    await Promise.all([committing, accepting]);
+    expect(await store.getProofStatus('raced')).toEqual({ status: 'included', height: 1 });
+    expect(await store.listPendingProofIds(10)).toEqual([]);
+    await store.close();
+  });
+
   it('one proof made pending twice in one group gets one pending entry, and a known status still wins', async () => {
     const store = await openLevelBlockStore(tempDir());
     await store.commit({ block: storedBlock(1), proofs: [{ id: 'inc', status: { status: 'included', height: 1 } }] });
