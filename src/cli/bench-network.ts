@@ -17,6 +17,7 @@
  *     the unloaded figure on the same fee network before its attack; `--attack flood` or `max-budget` runs one.
  *     The flood run prints where the honest proof's time went (inclusion, blocks to final, block intervals and sizes).
  *     `--verification-limit` fixes the limit the attacks' rates derive from (alternated runs on a busy machine).
+ * `--only-ordering` runs phase 1 alone (a short measurement of the intake path).
  * The last line is one JSON object.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { PoolVerifier } from '../adapters/z3/index.js';
 import { validatorSeed } from '../cluster/config.js';
 import { makeClusterGenesis, type ClusterGenesis } from '../cluster/genesis.js';
 import { startLoopbackCluster } from '../cluster/local-cluster.js';
-import { requireJson, rssMb, sleep } from '../cluster/proc.js';
+import { cpuSeconds, requireJson, rssMb, sleep } from '../cluster/proc.js';
 import { payForProof, requiredProofFee, type FeeNetwork } from '../client/index.js';
 import type { SubmitProofBody } from '../api/schemas.js';
 import { PROOF_RLIMIT_DEFAULT, PROOF_RLIMIT_MAX } from '../core/limits.js';
@@ -46,6 +47,7 @@ const program = new Command()
   .option('--batch-size <n>', 'proofs per POST /proofs/batch request in the batched ordering run', '64')
   .option('--attack-samples <n>', 'honest proofs timed under each attack (each waits at most 60 s)', '8')
   .option('--no-attacks', 'skip phase 4 (finality under attack)')
+  .option('--only-ordering', 'run phase 1 alone (ordering capacity, one proof per request then batches); the JSON then holds its figures only')
   .option('--only-attacks', 'run phase 4 alone: the unloaded figure is then taken on each fee network before its attack starts')
   .option('--attack <names>', 'which attacks of phase 4, comma-separated: flood, max-budget', 'flood,max-budget')
   .option('--attack-params <json>', 'extra genesis params for phase 4\'s fee networks, e.g. \'{"block_proofs_max":16}\'', '{}')
@@ -199,6 +201,7 @@ interface Opts {
   attackSamples: string;
   attacks: boolean;
   onlyAttacks?: boolean;
+  onlyOrdering?: boolean;
   attack: string;
   attackParams: string;
   verificationLimit?: string;
@@ -222,10 +225,25 @@ async function countIncluded(url: string, fromHeight: number, count: number, t0:
 }
 
 /** Phase 1: ordering capacity with verification paused, one proof per request then in batches; the block commit latency. */
-async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): Promise<{ orderingProofsPerSec: number; batchProofsPerSec: number; commit: { p50: number; p99: number } }> {
+/** CPU seconds the validators have used so far, summed (the figure less sensitive to other load than proofs/s). */
+function validatorsCpuSec(net: Net): number {
+  return net.pids.reduce<number>((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+}
+
+interface OrderingFigures {
+  orderingProofsPerSec: number;
+  batchProofsPerSec: number;
+  commit: { p50: number; p99: number };
+  /** Validators' CPU (4 summed) per committed proof, one per request and batched: ms. */
+  cpuMsPerProof: number;
+  batchCpuMsPerProof: number;
+}
+
+async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): Promise<OrderingFigures> {
   console.log(`Phase 1: ordering ${opts.orderingProofs} proofs with verification paused (block interval ${opts.blockIntervalMs} ms)`);
   const net1 = await startNetwork(dir, genesis, 'ordering', { paused: true, blockIntervalMs: opts.blockIntervalMs, workers: 1 });
   const count = Number(opts.orderingProofs);
+  const cpu0 = validatorsCpuSec(net1);
   const t0 = performance.now();
   const startHeight = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
   const { ids: orderingIds } = await submitAll(net1.http, Array.from({ length: count }, (_, i) => trivialProof(i, 'ordering')), 64);
@@ -234,8 +252,10 @@ async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): 
   const included = await countIncluded(net1.http[0]!, startHeight, orderingIds.length, t0);
   const orderingSec = (performance.now() - t0) / 1000;
   const orderingProofsPerSec = included / orderingSec;
+  const cpu1 = validatorsCpuSec(net1);
+  const cpuMsPerProof = (1000 * (cpu1 - cpu0)) / Math.max(1, included);
   const commit = await histogramQuantiles(net1.http[0]!, 'pop_commit_latency_seconds');
-  console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${orderingIds.at(-1)!.slice(0, 12)})`);
+  console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${orderingIds.at(-1)!.slice(0, 12)}); validators' CPU ${cpuMsPerProof.toFixed(2)} ms per proof (4 summed)`);
   console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms over ${commit.count} blocks (histogram buckets)`);
   const batchSize = Number(opts.batchSize);
   const t1 = performance.now();
@@ -245,9 +265,10 @@ async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): 
   console.log(`  ${batchSize} per request: all ${batchIds.length} accepted after ${batchSubmitSec.toFixed(1)} s: ${(batchIds.length / batchSubmitSec).toFixed(0)} proofs/s over HTTP`);
   const batchIncluded = await countIncluded(net1.http[0]!, batchStart, batchIds.length, t1);
   const batchProofsPerSec = batchIncluded / ((performance.now() - t1) / 1000);
-  console.log(`  ${batchIncluded} proofs committed: ${batchProofsPerSec.toFixed(0)} proofs/s`);
+  const batchCpuMsPerProof = (1000 * (validatorsCpuSec(net1) - cpu1)) / Math.max(1, batchIncluded);
+  console.log(`  ${batchIncluded} proofs committed: ${batchProofsPerSec.toFixed(0)} proofs/s; validators' CPU ${batchCpuMsPerProof.toFixed(2)} ms per proof (4 summed)`);
   await net1.stop();
-  return { orderingProofsPerSec, batchProofsPerSec, commit };
+  return { orderingProofsPerSec, batchProofsPerSec, commit, cpuMsPerProof, batchCpuMsPerProof };
 }
 
 /** Per-proof verification time on this machine, and the network's verification limit it implies (proofs/s). */
@@ -548,7 +569,12 @@ program.action(async (opts: Opts) => {
       return;
     }
     const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: BENCH_PARAMS }));
-    const { orderingProofsPerSec, batchProofsPerSec, commit } = await orderingPhase(dir, genesis, opts);
+    const { orderingProofsPerSec, batchProofsPerSec, commit, cpuMsPerProof, batchCpuMsPerProof } = await orderingPhase(dir, genesis, opts);
+    if (opts.onlyOrdering) {
+      const cpu = { orderingCpuMsPerProof: Number(cpuMsPerProof.toFixed(2)), batchCpuMsPerProof: Number(batchCpuMsPerProof.toFixed(2)) };
+      console.log(JSON.stringify({ orderingProofsPerSec: Math.round(orderingProofsPerSec), batchProofsPerSec: Math.round(batchProofsPerSec), commitLatencyMsP50: Number(commit.p50.toFixed(1)), commitLatencyMsP99: Number(commit.p99.toFixed(1)), ...cpu }));
+      return;
+    }
     const verificationLimitProofsPerSec = await verificationLimit();
     const { e2eProofsPerSec, single, rssMax, idleCommit } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
     const unloaded = quantile(single, 0.5);

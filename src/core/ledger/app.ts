@@ -6,11 +6,10 @@
  */
 import type { Application, PreparedBlock, PrepareBlockRequest, ValidateBlockResult } from '../app.js';
 import type { Block, Certificate } from '../types/consensus.js';
-import type { Tx } from '../types/tx.js';
 import type { ValidatorSet } from '../types/validator.js';
 import { applyBlock, prepareBlock, validateBlock, type ApplyOptions } from './apply.js';
 import { hashCertificate, hashHeader } from './consensus-bridge.js';
-import { txsRoot } from './results.js';
+import { txsRootOnce } from './results.js';
 import { stateRoot, type LedgerState } from './state.js';
 
 const MEMO_ENTRIES_MAX = 8;
@@ -41,17 +40,6 @@ function setOf(activeSet: LedgerState['activeSet']): ValidatorSet {
     sets.set(activeSet, set);
   }
   return set;
-}
-
-/** txsRoot per txs array: a block object met again (re-delivered, or shared by every simulated validator) is hashed once. */
-const txsRoots = new WeakMap<readonly Tx[], string>();
-function txsRootOnce(txs: readonly Tx[]): string {
-  let root = txsRoots.get(txs);
-  if (root === undefined) {
-    root = txsRoot(txs);
-    txsRoots.set(txs, root);
-  }
-  return root;
 }
 
 export function createLedgerApp(opts: ApplyOptions = {}): Application<LedgerState> {

@@ -46,7 +46,7 @@ import { checkProofPayment, type FeeView } from './fees.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { fail, isCount, isRecord } from './guards.js';
 import { blockRlimitRoom } from './params.js';
-import { resultsRoot, txsRoot } from './results.js';
+import { resultsRoot, txsRoot, txsRootOnce } from './results.js';
 import { bondKeySignBytes, bondSignBytes, unbondSignBytes } from './sign-bytes.js';
 import { smtGet, smtRoot, smtSet, type SmtNode } from './smt.js';
 import {
@@ -781,7 +781,7 @@ function checkHeader(state: LedgerState, block: Block): void {
   if (state.chain.height >= 1 && block.lastCommit !== null && block.lastCommit !== undefined && block.lastCommit.height !== state.chain.height) {
     fail('BLOCK_LAST_COMMIT', `lastCommit is for height ${block.lastCommit.height}, expected ${state.chain.height}`);
   }
-  if (header.txsRoot !== txsRoot(block.txs)) fail('TX_MALFORMED', 'txsRoot does not match the txs');
+  if (header.txsRoot !== txsRootOnce(block.txs)) fail('TX_MALFORMED', 'txsRoot does not match the txs');
 }
 
 interface Executed {

@@ -48,6 +48,22 @@ export function txsRoot(txs: readonly Tx[]): string {
   return rootOf(txs.map(hashTx));
 }
 
+/**
+ * txsRoot per txs array, for a block's txs once built or decoded (immutable from then on): consensus checks the
+ * proposal's txsRoot (block-validity.ts, through the app) and the ledger checks it again when it executes the block
+ * (checkHeader); one array is hashed once. Not for an array still being filled.
+ */
+export function txsRootOnce(txs: readonly Tx[]): string {
+  let root = txsRoots.get(txs);
+  if (root === undefined) {
+    root = txsRoot(txs);
+    txsRoots.set(txs, root);
+  }
+  return root;
+}
+
+const txsRoots = new WeakMap<readonly Tx[], string>();
+
 /** Merkle root of the block's results leaves (hashResultLeaf, in order); 64 zeros when there are none. */
 export function resultsRoot(leaves: readonly ResultLeaf[]): string {
   return rootOf(leaves.map(hashResultLeaf));

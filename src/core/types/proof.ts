@@ -52,5 +52,26 @@ export function encodeProof(proof: Proof): string {
  * @example proofId({ smtlib: '(check-sat)', claim: 'sat' })
  */
 export function proofId(proof: Proof): string {
-  return hashWithDomain(PROOF_ID_DOMAIN, encodeProof(proof));
+  const known = proofIds.get(proof);
+  if (known !== undefined && sameFields(known, proof)) return known.id;
+  const id = hashWithDomain(PROOF_ID_DOMAIN, encodeProof(proof));
+  if (primitiveFields(proof)) proofIds.set(proof, { smtlib: proof.smtlib, claim: proof.claim, rlimit: proof.rlimit, model: proof.model, id });
+  return id;
+}
+
+/**
+ * The id of each proof object met, with the four fields it was computed from: one proof object is hashed again on
+ * every step of its way through a node (door, mempool, proposal, block validation, commit, status), up to six times.
+ * A hit requires every field to be the very value hashed (primitives only, compared with Object.is): a memo keyed by the
+ * whole content, so an object changed after it was hashed is hashed again, never given a stale id.
+ */
+const proofIds = new WeakMap<Proof, { smtlib: string; claim: Claim; rlimit: number | undefined; model: string | undefined; id: string }>();
+
+function sameFields(known: { smtlib: string; claim: Claim; rlimit: number | undefined; model: string | undefined }, proof: Proof): boolean {
+  return Object.is(known.smtlib, proof.smtlib) && Object.is(known.claim, proof.claim) && Object.is(known.rlimit, proof.rlimit) && Object.is(known.model, proof.model);
+}
+
+function primitiveFields(proof: Proof): boolean {
+  const scalar = (v: unknown): boolean => v === undefined || typeof v === 'string' || typeof v === 'number';
+  return typeof proof.smtlib === 'string' && typeof proof.claim === 'string' && scalar(proof.rlimit) && scalar(proof.model);
 }
