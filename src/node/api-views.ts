@@ -65,14 +65,14 @@ export function chainReaderOf(chain: () => ChainStore | null): ChainReader {
     getHeader: async (height) => {
       const hit = headers.get(height);
       if (hit) return hit;
-      const stored = (await chain()?.level.getHeader(height)) ?? null;
+      const stored = (await chain()?.readHeader(height)) ?? null;
       if (stored) headers.set(height, stored);
       return stored;
     },
     prunedBelow: () => Math.max(chain()?.level.prunedHeight() ?? 0, chain()?.level.baseHeight() ?? 0),
     baseHeight: () => chain()?.level.baseHeight() ?? 0,
     height: () => chain()?.height() ?? 0,
-    getBlob: async (key) => (await chain()?.level.getBlob(key)) ?? null,
+    getBlob: async (key) => (await chain()?.readBlob(key)) ?? null,
     listBlobs: async (prefix, limitCount) => (await chain()?.level.listBlobs(prefix, limitCount)) ?? [],
     getProofStatus: async (id) => (await chain()?.level.getProofStatus(id)) ?? null,
   };

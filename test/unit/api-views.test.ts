@@ -278,6 +278,21 @@ describe('reads that cannot slow consensus (a client reading large blocks in a l
     return { dir, store };
   }
 
+  it('reads the header and results blob of a block whose LevelDB batch is still in flight (a proof final there has its receipt at once)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-reads-'));
+    const store = await openChainStore({ dir, hashBlock: (b) => String(b.header.height).padStart(64, '0'), extrasFor: (b) => ({ blobs: { [`results:${b.header.height}`]: `["leaves of ${b.header.height}"]` } }) });
+    const reader = chainReaderOf(() => store);
+    const base = stored(1);
+    store.put(base.block, base.certificate); // the driver applied block 1: the API may already answer for it
+    // Before: both read LevelDB only, where the batch had not landed, so a final proof's receipt was null.
+    expect(await reader.getBlob('results:1')).toBe('["leaves of 1"]');
+    expect((await reader.getHeader(1))?.header.height).toBe(1);
+    await store.flushed();
+    expect(await reader.getBlob('results:1')).toBe('["leaves of 1"]');
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('answers GET /blocks/:h from LevelDB without a synchronous read, and encodes each block once', async () => {
     const { dir, store } = await bigChain();
     const syncReads = vi.spyOn(store.level, 'getBlockSync');

@@ -11,7 +11,7 @@ import type { Block, Certificate } from '../../core/types/consensus.js';
 import type { CommitBatch, StoredBlock } from '../../ports/block-store.js';
 import { silentLog, type Log } from '../../ports/log.js';
 import { openSyncFileWal, type SyncWal } from '../wal/sync-file-wal.js';
-import { openLevelBlockStore, type LevelBlockStore } from './level-block-store.js';
+import { openLevelBlockStore, type LevelBlockStore, type StoredHeader } from './level-block-store.js';
 
 interface JournalRecord {
   block: Block;
@@ -42,6 +42,13 @@ export interface ChainStore {
   getStored(height: number): StoredBlock | null;
   /** getStored without blocking the thread on LevelDB (the API's reads). */
   readStored(height: number): Promise<StoredBlock | null>;
+  /**
+   * A block's header and certificate, and a blob, as the API reads them: a block whose LevelDB batch is still in
+   * flight answers from memory, so nothing the driver already applied (a proof final at that height) reads as
+   * missing (its receipt null) until the batch lands.
+   */
+  readHeader(height: number): Promise<StoredHeader | null>;
+  readBlob(key: string): Promise<string | null>;
   /** Resolves once every stored block is in LevelDB. */
   flushed(): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +73,7 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
   if (recovered > 0) log.info({ module: 'store', recovered }, 'committed journaled blocks LevelDB had not stored');
 
   const pending = new Map<number, StoredBlock>();
+  const pendingBlobs = new Map<string, string>(); // the blobs of the pending blocks' batches
   let top = level.latestHeight();
   let flushChain: Promise<void> = Promise.resolve();
 
@@ -81,6 +89,13 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
     async readStored(height) {
       return pending.get(height) ?? (await level.getBlock(height));
     },
+    async readHeader(height) {
+      const stored = pending.get(height);
+      return stored ? { height, hash: stored.hash, header: stored.block.header, certificate: stored.certificate } : level.getHeader(height);
+    },
+    async readBlob(key) {
+      return pendingBlobs.get(key) ?? (await level.getBlob(key));
+    },
     height: () => top,
     put(block, certificate, after) {
       const height = block.header.height;
@@ -91,10 +106,13 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
       pending.set(height, stored);
       top = height;
       const extras = options.extrasFor?.(block, certificate, after) ?? {};
+      const blobs = Object.entries(extras.blobs ?? {});
+      for (const [key, value] of blobs) pendingBlobs.set(key, value);
       flushChain = flushChain
         .then(() => level.commit({ ...extras, block: stored }))
         .then(() => {
           pending.delete(height);
+          for (const [key, value] of blobs) if (pendingBlobs.get(key) === value) pendingBlobs.delete(key);
           // Not flushed: LevelDB synced the batch, so a journal that comes back after a machine crash is skipped at open.
           if (pending.size === 0) journal.truncate(false);
         })
