@@ -18,11 +18,11 @@ class Batch {
   pos = 0;
   constructor(
     /** Absolute times of the items, in the order given. */
-    readonly times: Float64Array,
+    readonly times: readonly number[],
     /** The seq of item 0 (item i has seq0 + i). */
     readonly seq0: number,
     /** Item indexes sorted by (time, seq). */
-    readonly order: Uint32Array,
+    readonly order: readonly number[],
     readonly run: (index: number) => void,
   ) {}
 }
@@ -74,14 +74,24 @@ export class Scheduler implements Clock {
     const n = delaysMs.length;
     if (n === 0) return;
     const now = this.#now;
-    const times = new Float64Array(n);
-    const order = new Uint32Array(n);
+    const times: number[] = new Array<number>(n);
+    const order: number[] = new Array<number>(n);
+    // Binary insertion sort by (time, index): an item goes after every earlier item with a time <= its own, so the
+    // items of one batch tie-break by index, as their seqs increase with it. (Faster here than a sort with a
+    // comparator: a fan-out has at most a few hundred items.)
     for (let i = 0; i < n; i++) {
-      times[i] = now + Math.max(0, delaysMs[i] as number);
-      order[i] = i;
+      const t = now + Math.max(0, delaysMs[i] as number);
+      times[i] = t;
+      let lo = 0;
+      let hi = i;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((times[order[mid] as number] as number) <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let j = i; j > lo; j--) order[j] = order[j - 1] as number;
+      order[lo] = i;
     }
-    // Items of one batch tie-break by index (their seqs increase with it). A Uint32Array sorts in place.
-    order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
     const seq0 = this.#seq;
     this.#seq += n;
     const first = order[0] as number;
