@@ -70,12 +70,15 @@ export class SimNetwork {
     const clock = this.#clock;
     const delays: number[] = [];
     const targets: number[] = [];
+    let oneEach = true;
     for (let i = 0; i < to.length; i++) {
       const copies = this.#draw(channel, from, to[i] as string, bytes, delays);
+      if (copies !== 1) oneEach = false;
       for (let c = 0; c < copies; c++) targets.push(i);
     }
     if (clock.postBatch) {
-      clock.postBatch(delays, (k) => arrive(targets[k] as number));
+      // Every peer got exactly one copy (no loss, no duplicate: the usual case): copy k is for peer k.
+      clock.postBatch(delays, oneEach ? arrive : (k) => arrive(targets[k] as number));
       return;
     }
     for (let k = 0; k < delays.length; k++) {
