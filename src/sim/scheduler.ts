@@ -67,11 +67,12 @@ export class Scheduler implements Clock {
   }
 
   /**
-   * As `post` for each of `delaysMs` in turn (never cancelled): item i runs `run(i)` at now + delaysMs[i], ordered
-   * with everything else exactly as separate posts in that order would be (see Batch).
+   * As `post` for each of the first `count` of `delaysMs` in turn (never cancelled): item i runs `run(i)` at now +
+   * delaysMs[i], ordered with everything else exactly as separate posts in that order would be (see Batch). The
+   * delays are copied: the caller may reuse its array.
    */
-  postBatch(delaysMs: readonly number[], run: (index: number) => void): void {
-    const n = delaysMs.length;
+  postBatch(delaysMs: ArrayLike<number>, count: number, run: (index: number) => void): void {
+    const n = count;
     if (n === 0) return;
     const now = this.#now;
     const times: number[] = new Array<number>(n);

@@ -23,7 +23,7 @@ function workload(clock: Scheduler, batched: boolean, seed: number): string[] {
       if (depth < 3 && rng.chance(0.3)) fanOut(depth + 1);
       if (rng.chance(0.2)) clock.post(rng.int(0, 3), () => log.push(`p${label++}@${clock.nowMs()}`));
     };
-    if (batched) clock.postBatch(delays, run);
+    if (batched) clock.postBatch(delays, delays.length, run);
     else delays.forEach((d, i) => clock.post(d, () => run(i)));
     const cancel = clock.schedule(rng.int(0, 5), () => log.push(`t${id}@${clock.nowMs()}`));
     if (rng.chance(0.5)) cancel();
@@ -46,7 +46,7 @@ describe('fan-out of a broadcast', () => {
   it('stops between two items of a batch and goes on from there', () => {
     const clock = new Scheduler();
     const got: number[] = [];
-    clock.postBatch([3, 1, 2, 1], (i) => got.push(i));
+    clock.postBatch([3, 1, 2, 1, 0], 4, (i) => got.push(i)); // the fifth is not part of it
     clock.runUntil(100, () => got.length === 2);
     expect(got).toEqual([1, 3]); // time 1: items 1 then 3 (seq order)
     expect(clock.nowMs()).toBe(1);
@@ -81,5 +81,23 @@ describe('fan-out of a broadcast', () => {
       const withoutBatch = { nowMs: () => plain.nowMs(), wallMs: () => plain.wallMs(), schedule: plain.schedule.bind(plain), post: plain.post.bind(plain), runUntil: plain.runUntil.bind(plain) };
       expect(run(seed, true, withoutBatch)).toEqual(separate);
     }
+  });
+
+  it('a fan-out larger than the network scratch (300 peers, duplicates) grows it and keeps every copy', () => {
+    const peers = Array.from({ length: 300 }, (_, i) => `a${i + 1}`);
+    const run = (many: boolean): string[] => {
+      const clock = new Scheduler();
+      const network = new SimNetwork(clock, new Rng(11), true);
+      const log: string[] = [];
+      for (let round = 0; round < 10; round++) {
+        if (many) network.sendMany('consensus', 'a0', peers, 0, (i) => log.push(`${round}>${peers[i]}@${clock.nowMs()}`));
+        else for (const to of peers) network.send('consensus', 'a0', to, 0, () => log.push(`${round}>${to}@${clock.nowMs()}`));
+      }
+      clock.runUntil(60_000);
+      return log;
+    };
+    const separate = run(false);
+    expect(separate.length).toBeGreaterThan(2_800);
+    expect(run(true)).toEqual(separate);
   });
 });
