@@ -23,7 +23,7 @@ export class LockChecker {
   readonly #prepares = new Map<string, Tally>();
   readonly #lastHeight = new Map<string, number>();
   #set: ValidatorSet | null = null;
-  #index = new Map<string, Validator>();
+  #index: ReadonlyMap<string, Validator> = new Map<string, Validator>();
 
   /** `currentSet` is the validator set of the agreed chain's tip (stake may move with slashing; keys stay). */
   constructor(
@@ -33,7 +33,7 @@ export class LockChecker {
   ) {}
 
   /** The current set's index, rebuilt only when the set changes. */
-  #currentIndex(): Map<string, Validator> {
+  #currentIndex(): ReadonlyMap<string, Validator> {
     const set = this.currentSet();
     if (set !== this.#set) {
       this.#set = set;

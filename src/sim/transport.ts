@@ -45,6 +45,8 @@ export function createTransports<S>(
     if (message.kind === 'proposal') for (const v of message.pol ?? []) checkers.onVoteSent(v);
   };
   return (self) => {
+    const peers = instances.filter((x) => x !== self);
+    const peerAddrs = peers.map((x) => x.addr);
     const honest: TransportPort = {
       send(to, message) {
         const target = byAddr.get(to);
@@ -53,7 +55,13 @@ export function createTransports<S>(
       },
       broadcast(message) {
         recordOutgoing(message);
-        for (const target of instances) if (target !== self) deliver(self, target, message);
+        // One fan-out (one entry of the event queue), the same draws and arrival order as a send to each peer in
+        // turn; every peer is handed the same event object (the core and the WAL only read it).
+        const event = { type: 'message', from: self.addr, message } as const;
+        network.sendMany('consensus', self.addr, peerAddrs, 0, (i) => {
+          const to = peers[i] as Instance;
+          if (to.up && to.driver) to.driver.deliver(event);
+        });
       },
     };
     const split = (a: ConsensusMessage, b: ConsensusMessage, pickA: () => boolean): void => {

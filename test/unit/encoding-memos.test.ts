@@ -12,12 +12,14 @@ import {
   hashCertificate,
   hashValidatorSet,
   shareVoteBytes,
+  validatorIndex,
   VALIDATORS_DOMAIN,
   verifyVoteSignature,
   voteSignBytes,
   type VoteBody,
 } from '../../src/core/consensus/messages.js';
 import { requestSignBytes, type SignRequest } from '../../src/core/safety/safety-rules.js';
+import { initialPriorities, nextHeightPriorities, proposerForRound, type Priorities } from '../../src/core/consensus/proposer.js';
 import type { Certificate, Vote } from '../../src/core/types/consensus.js';
 import type { Validator } from '../../src/core/types/validator.js';
 import { hashWithDomain } from '../../src/crypto/hash.js';
@@ -106,6 +108,48 @@ describe('validator-set hashes (memoized by list)', () => {
     const forged = { validators: 'abc' as unknown as Validator[] };
     expect(() => hashValidatorSet(forged)).not.toThrow();
     expect(hashValidatorSet(forged)).toBe(referenceSetHash('abc' as unknown as Validator[]));
+  });
+});
+
+describe('validator index (memoized by list, read-only)', () => {
+  it('each list gets the index of its own members; the same list, the same index', () => {
+    const a = validators(5);
+    const b = validators(5, (i) => (i === 3 ? 99 : i + 1));
+    const ia = validatorIndex({ validators: a });
+    expect([...ia.values()]).toEqual(a);
+    expect(validatorIndex({ validators: b }).get(a[3]!.id)?.stake).toBe(99);
+    expect(ia.get(a[3]!.id)?.stake).toBe(4);
+    expect(validatorIndex({ validators: a })).toBe(ia);
+  });
+});
+
+describe('proposer schedule (memoized by priorities object and validator lists)', () => {
+  // A fresh copy of the priorities misses the memo: the unmemoized answer to compare with.
+  const fresh = (p: Priorities): Priorities => structuredClone(p) as Priorities;
+
+  it('the same priorities stepped under another list, or carried to another set, give that list\'s answer', () => {
+    const a = { validators: validators(5) };
+    const b = { validators: validators(5, (i) => (i === 3 ? 99 : i + 1)) };
+    let p = initialPriorities(a);
+    expect(initialPriorities({ validators: a.validators })).toBe(p); // the same list: one priorities object
+    for (let h = 0; h < 4; h++) p = nextHeightPriorities(a, p, a);
+    const underA = nextHeightPriorities(a, p, a);
+    const underB = nextHeightPriorities(b, p, b);
+    expect(underA).toEqual(nextHeightPriorities(a, fresh(p), a));
+    expect(underB).toEqual(nextHeightPriorities(b, fresh(p), b));
+    expect(underB).not.toEqual(underA);
+    expect(nextHeightPriorities(a, p, a)).toEqual(underA);
+    // Carried to another set object (with the same list): its own path, its own entry.
+    const carried = nextHeightPriorities(a, p, b);
+    expect(carried).toEqual(nextHeightPriorities(a, fresh(p), b));
+    expect(carried).not.toEqual(underB);
+    expect(nextHeightPriorities(b, p, b)).toEqual(underB); // same target list, another stepping list: not that entry
+    expect(nextHeightPriorities(a, p, { validators: a.validators })).toEqual(nextHeightPriorities(a, fresh(p), { validators: a.validators }));
+    for (const round of [0, 3, 1, 7]) {
+      expect(proposerForRound(a, p, round)).toBe(proposerForRound(a, fresh(p), round));
+      expect(proposerForRound(b, p, round)).toBe(proposerForRound(b, fresh(p), round));
+    }
+    expect([0, 1, 2, 3, 4, 5, 6].map((r) => proposerForRound(b, p, r))).not.toEqual([0, 1, 2, 3, 4, 5, 6].map((r) => proposerForRound(a, p, r)));
   });
 });
 

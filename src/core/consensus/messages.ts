@@ -133,11 +133,21 @@ export function hashValidatorSet(set: ValidatorSet): string {
   return hash;
 }
 
-/** Validator lookup by id. */
-export function validatorIndex(set: ValidatorSet): Map<string, Validator> {
-  const map = new Map<string, Validator>();
-  for (const v of set.validators) map.set(v.id, v);
-  return map;
+/** Indexes by validator list (read-only, so one is shared by every holder of the list: in the simulator, every node). */
+const validatorIndexes = new WeakMap<readonly Validator[], ReadonlyMap<string, Validator>>();
+
+/** Validator lookup by id (read-only: memoized per validator list). */
+export function validatorIndex(set: ValidatorSet): ReadonlyMap<string, Validator> {
+  const list = set.validators;
+  const memoized = typeof list === 'object' && list !== null; // a malformed receipt's set may hold anything
+  let index = memoized ? validatorIndexes.get(list) : undefined;
+  if (index === undefined) {
+    const map = new Map<string, Validator>();
+    for (const v of list) map.set(v.id, v);
+    index = map;
+    if (memoized) validatorIndexes.set(list, index);
+  }
+  return index;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -360,15 +370,15 @@ export function decodeMessage(input: unknown, chainId: string, encodedBytes = 0)
 // Signatures, certificates, evidence.
 
 /** True when the vote is signed for `network` by its validator's key in `set`. */
-export function verifyVoteSignature(vote: Vote, set: ValidatorSet | Map<string, Validator>, network: SignNetwork, verifier: SignatureVerifier = defaultVerifier): boolean {
-  const index = set instanceof Map ? set : validatorIndex(set);
+export function verifyVoteSignature(vote: Vote, set: ValidatorSet | ReadonlyMap<string, Validator>, network: SignNetwork, verifier: SignatureVerifier = defaultVerifier): boolean {
+  const index = set instanceof Map ? (set as ReadonlyMap<string, Validator>) : validatorIndex(set as ValidatorSet);
   const v = index.get(vote.validator);
   return v !== undefined && verifier(v.publicKey, signedVoteBytes(network, vote), vote.signature);
 }
 
 /** True when the proposal is signed for `network` by its proposer's key in `set`. */
-export function verifyProposalSignature(p: Proposal, set: ValidatorSet | Map<string, Validator>, network: SignNetwork, verifier: SignatureVerifier = defaultVerifier): boolean {
-  const index = set instanceof Map ? set : validatorIndex(set);
+export function verifyProposalSignature(p: Proposal, set: ValidatorSet | ReadonlyMap<string, Validator>, network: SignNetwork, verifier: SignatureVerifier = defaultVerifier): boolean {
+  const index = set instanceof Map ? (set as ReadonlyMap<string, Validator>) : validatorIndex(set as ValidatorSet);
   const v = index.get(p.proposer);
   return v !== undefined && verifier(v.publicKey, proposalSignBytes(network, proposalBody(p)), p.signature);
 }

@@ -101,7 +101,7 @@ export interface ConsensusState<S> {
   step: Step;
   appState: S;
   validators: ValidatorSet;
-  index: Map<string, Validator>;
+  index: ReadonlyMap<string, Validator>;
   total: number;
   validatorsHash: string;
   /** The set of the previous height (verifies the proposal's lastCommit), null at height 1. */

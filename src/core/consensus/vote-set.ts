@@ -25,6 +25,10 @@ export interface VoteSet {
 /** What adding a vote did: counted it, ignored a repeat, or found an equivocation (the evidence). */
 export type AddVoteResult = { kind: 'added' } | { kind: 'duplicate' } | { kind: 'conflict'; evidence: Evidence; kept: boolean };
 
+// The two results without data, shared (a vote set takes in a vote on every delivery of one).
+const ADDED: AddVoteResult = Object.freeze({ kind: 'added' });
+const DUPLICATE: AddVoteResult = Object.freeze({ kind: 'duplicate' });
+
 /** A vote set with no votes. */
 export function emptyVoteSet(): VoteSet {
   return { votes: new Map(), stakeFor: new Map(), stakeTotal: 0, conflicting: new Map(), conflictingStakeFor: new Map() };
@@ -39,7 +43,7 @@ export function emptyVoteSet(): VoteSet {
 export function addVote(vs: VoteSet, vote: Vote, stake: number, keepFor: string | null = null): AddVoteResult {
   const existing = vs.votes.get(vote.validator);
   if (existing) {
-    if (existing.blockHash === vote.blockHash) return { kind: 'duplicate' };
+    if (existing.blockHash === vote.blockHash) return DUPLICATE;
     const kept = keepFor !== null && vote.blockHash === keepFor && !vs.conflicting.has(vote.validator);
     if (kept) {
       vs.conflicting.set(vote.validator, vote);
@@ -51,7 +55,7 @@ export function addVote(vs: VoteSet, vote: Vote, stake: number, keepFor: string 
   const key = vote.blockHash ?? 'nil';
   vs.stakeFor.set(key, (vs.stakeFor.get(key) ?? 0) + stake);
   vs.stakeTotal += stake;
-  return { kind: 'added' };
+  return ADDED;
 }
 
 /** The quorum rule: more than 2/3 of the stake (isQuorum); the simulator's mutants may pass a broken one. */
@@ -105,7 +109,7 @@ export function proofQuorum(vs: VoteSet, hash: string, total: number, quorum: Qu
 export function verifyProofOfLock(
   pol: readonly Vote[],
   target: { height: number; round: number; blockHash: string },
-  index: Map<string, Validator>,
+  index: ReadonlyMap<string, Validator>,
   total: number,
   network: SignNetwork,
   verifier: SignatureVerifier,
