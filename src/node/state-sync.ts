@@ -153,9 +153,9 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   const served = new Map<string, { windowStartMs: number; count: number }>();
   const servesMax = o.servesPerWindow ?? STATE_SYNC_SERVES_PER_PEER_PER_WINDOW;
   const windowMs = o.windowMs ?? STATE_SYNC_SERVE_WINDOW_MS;
-  // A preparation cut short (kill -9) leaves a .partial directory: it goes; complete ones are served again.
-  mkdirSync(o.servedDir, { recursive: true });
-  for (const f of readdirSync(o.servedDir)) if (!/^\d+$/.test(f)) rmSync(join(o.servedDir, f), { recursive: true, force: true });
+  // A preparation cut short (kill -9) leaves a .partial directory: it goes; complete ones are served again. The
+  // directory itself is made by the first preparation (a node never asked for a snapshot has none).
+  if (existsSync(o.servedDir)) for (const f of readdirSync(o.servedDir)) if (!/^\d+$/.test(f)) rmSync(join(o.servedDir, f), { recursive: true, force: true });
 
   const allowed = (peer: string): boolean => {
     const now = o.nowMs();
@@ -203,7 +203,7 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   const sweep = (level: LevelBlockStore, keep: number): void => {
     const servable = new Set(servableSnapshotHeights(level));
     for (const h of [...cache.keys()]) if (h !== keep && !servable.has(h)) forget(h);
-    for (const f of readdirSync(o.servedDir)) {
+    for (const f of existsSync(o.servedDir) ? readdirSync(o.servedDir) : []) {
       const h = Number(f); // a <height>.partial is a preparation under way (they run for two heights at most)
       if (/^\d+$/.test(f) && h !== keep && !servable.has(h) && !cache.has(h)) rmSync(join(o.servedDir, f), { recursive: true, force: true });
     }
