@@ -100,11 +100,27 @@ async function startNetwork(dir: string, genesis: ClusterGenesis, phase: string,
     api: BENCH_CLIENT_LIMITS,
     output: () => ({ stdout: 'ignore', stderr: 'inherit' }), startTimeoutMs: 90_000, retry: 'port-taken',
   });
+  const pids = cluster.nodes.map((n) => n.child?.pid);
+  for (const pid of pids) if (pid !== undefined) runtimesSeen.add(runtimeOf(pid));
   return {
     http: cluster.urls(),
-    pids: cluster.nodes.map((n) => n.child?.pid),
+    pids,
     stop: () => cluster.stopAll('SIGTERM', 15_000),
   };
+}
+
+function warnIfTsx(): void {
+  if (runtimesSeen.has('tsx')) console.log("note: validators ran through tsx (src/ changed since 'npm run build'): these are not the compiled build's figures");
+}
+
+/** How the validators ran: 'dist' (compiled, plain node) or 'tsx' (src/ through the loader: after an edit under src/ without `npm run build`). */
+const runtimesSeen = new Set<'dist' | 'tsx'>();
+function runtimeOf(pid: number): 'dist' | 'tsx' {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/dist/cli/start-validator.js')) ? 'dist' : 'tsx';
+  } catch {
+    return 'tsx';
+  }
 }
 
 async function submitAll(urls: string[], proofs: object[], concurrency: number): Promise<{ ids: string[]; submittedAt: Map<string, number> }> {
@@ -572,7 +588,8 @@ program.action(async (opts: Opts) => {
     const { orderingProofsPerSec, batchProofsPerSec, commit, cpuMsPerProof, batchCpuMsPerProof } = await orderingPhase(dir, genesis, opts);
     if (opts.onlyOrdering) {
       const cpu = { orderingCpuMsPerProof: Number(cpuMsPerProof.toFixed(2)), batchCpuMsPerProof: Number(batchCpuMsPerProof.toFixed(2)) };
-      console.log(JSON.stringify({ orderingProofsPerSec: Math.round(orderingProofsPerSec), batchProofsPerSec: Math.round(batchProofsPerSec), commitLatencyMsP50: Number(commit.p50.toFixed(1)), commitLatencyMsP99: Number(commit.p99.toFixed(1)), ...cpu }));
+      warnIfTsx();
+      console.log(JSON.stringify({ orderingProofsPerSec: Math.round(orderingProofsPerSec), batchProofsPerSec: Math.round(batchProofsPerSec), commitLatencyMsP50: Number(commit.p50.toFixed(1)), commitLatencyMsP99: Number(commit.p99.toFixed(1)), ...cpu, validatorRuntime: [...runtimesSeen].sort().join('+') }));
       return;
     }
     const verificationLimitProofsPerSec = await verificationLimit();
@@ -588,6 +605,7 @@ program.action(async (opts: Opts) => {
         }
       : {};
     if (attack) console.log(`Under attack vs unloaded (${unloaded.toFixed(0)} ms): flood ${underAttack.floodVsUnloaded}x, maximal budgets ${underAttack.maxBudgetVsUnloaded}x (goal: at most 2x)`);
+    warnIfTsx();
     console.log(
       JSON.stringify({
         orderingProofsPerSec: Math.round(orderingProofsPerSec),
@@ -600,6 +618,7 @@ program.action(async (opts: Opts) => {
         finalityLatencyMsP50: Math.round(quantile(single, 0.5)),
         finalityLatencyMsP99: Math.round(quantile(single, 0.99)),
         rssMbPerNodeMax: Math.round(rssMax),
+        validatorRuntime: [...runtimesSeen].sort().join('+'),
         ...underAttack,
       }),
     );
