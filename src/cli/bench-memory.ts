@@ -21,7 +21,7 @@ import { Command } from 'commander';
 import { validatorSeed } from '../cluster/config.js';
 import { makeClusterGenesis } from '../cluster/genesis.js';
 import { startLoopbackCluster } from '../cluster/local-cluster.js';
-import { cpuSeconds, requireJson, sleep } from '../cluster/proc.js';
+import { cpuSeconds, requireJson, runtimeOf, sleep } from '../cluster/proc.js';
 import { PoolVerifier } from '../adapters/z3/pool-verifier.js';
 import type { Proof } from '../core/types/proof.js';
 
@@ -161,11 +161,6 @@ async function runProofs(url: string, pid: number, proofs: ProofInput[]): Promis
     await sleep(200);
   }
   return { final: ids.length - pending.size, refused, peak };
-}
-
-/** How the validator runs: 'dist' (compiled, plain node) or 'tsx' (src/ through the loader), from its command line. */
-function runtimeOf(pid: number): 'dist' | 'tsx' {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/dist/cli/start-validator.js')) ? 'dist' : 'tsx';
 }
 
 interface RunResult {

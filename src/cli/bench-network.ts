@@ -29,7 +29,7 @@ import { PoolVerifier } from '../adapters/z3/index.js';
 import { validatorSeed } from '../cluster/config.js';
 import { makeClusterGenesis, type ClusterGenesis } from '../cluster/genesis.js';
 import { startLoopbackCluster } from '../cluster/local-cluster.js';
-import { cpuSeconds, requireJson, rssMb, sleep } from '../cluster/proc.js';
+import { cpuSeconds, requireJson, rssMb, runtimeOf, sleep } from '../cluster/proc.js';
 import { payForProof, requiredProofFee, type FeeNetwork } from '../client/index.js';
 import type { SubmitProofBody } from '../api/schemas.js';
 import { PROOF_RLIMIT_DEFAULT, PROOF_RLIMIT_MAX } from '../core/limits.js';
@@ -113,15 +113,9 @@ function warnIfTsx(): void {
   if (runtimesSeen.has('tsx')) console.log("note: validators ran through tsx (src/ changed since 'npm run build'): these are not the compiled build's figures");
 }
 
-/** How the validators ran: 'dist' (compiled, plain node) or 'tsx' (src/ through the loader: after an edit under src/ without `npm run build`). */
+/** How the validators ran (runtimeOf). */
 const runtimesSeen = new Set<'dist' | 'tsx'>();
-function runtimeOf(pid: number): 'dist' | 'tsx' {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/dist/cli/start-validator.js')) ? 'dist' : 'tsx';
-  } catch {
-    return 'tsx';
-  }
-}
+
 
 async function submitAll(urls: string[], proofs: object[], concurrency: number): Promise<{ ids: string[]; submittedAt: Map<string, number> }> {
   const ids: string[] = [];

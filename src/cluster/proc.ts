@@ -94,6 +94,18 @@ export function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * How a validator process runs, from its command line: 'dist' (compiled, plain node) or 'tsx' (src/ through the
+ * loader: an edit under src/ since `npm run build`). 'tsx' also when it cannot be read.
+ */
+export function runtimeOf(pid: number): 'dist' | 'tsx' {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/dist/cli/start-validator.js')) ? 'dist' : 'tsx';
+  } catch {
+    return 'tsx';
+  }
+}
+
 /** The last `lines` lines of a text file, or '(no log)' when it cannot be read. */
 export function logTail(file: string, lines = 8): string {
   try {
