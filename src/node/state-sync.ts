@@ -237,7 +237,8 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     const level = o.level();
     if (!level) return [];
     const heights = servableSnapshotHeights(level).slice(-STATE_SYNC_OFFERS_MAX).reverse();
-    for (const h of heights) if (!prepared.has(h) && !cache.has(h) && fromDisk(h)) void snapshotAt(h); // prepared by an earlier run
+    // Prepared by an earlier run: snapshotAt reads and checks it (fromDisk) once; here only whether it is there.
+    for (const h of heights) if (!cache.has(h) && existsSync(join(o.servedDir, String(h), OFFER_FILE))) void snapshotAt(h);
     const newest = heights[0];
     const building = newest === undefined || prepared.has(newest) ? null : snapshotAt(newest);
     let out = heights.flatMap((h) => prepared.get(h)?.offer ?? []);

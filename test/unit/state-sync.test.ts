@@ -299,6 +299,26 @@ describe('state sync', () => {
     expect(preparedCount()).toBe(2);
   });
 
+  it('a peer asking in a loop for every height and index (servable or not, out of range) costs at most one preparation per servable state, and gets null for the rest', async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const logs: string[] = [];
+    const log: Log = { ...silentLog, info: (_f, m) => void logs.push(m), warn: (_f, m) => void logs.push(m), child: () => log };
+    const sent: SnapshotWire[] = [];
+    const server = createSnapshotServer({ level: () => honest.level, genesis: doc, chunkEntries: 3, servedDir: join(tempDir(), 'served'), nowMs: () => Date.now(), send: (_to, m) => void sent.push(m), log, servesPerWindow: 1_000 });
+    const asks: SnapshotWire[] = [];
+    for (const height of [0, 1, 3, 6, 7, 1e9]) {
+      asks.push({ kind: 'snapshot-proof-request', height });
+      for (const index of [-1, 0, 1, 2, 1e6]) asks.push({ kind: 'snapshot-chunk-request', height, index });
+    }
+    for (let round = 0; round < 5; round++) for (const m of asks) server.onRequest(`node_${round}`, m);
+    for (let i = 0; i < 200 && sent.length < 5 * asks.length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(sent).toHaveLength(5 * asks.length); // every request answered, none thrown away by an error
+    expect(logs.filter((m) => m === 'snapshot prepared for peers')).toHaveLength(2); // heights 3 and 6, once each
+    const answered = (height: number): boolean => sent.some((m) => (m.kind === 'snapshot-chunk' ? m.data : m.kind === 'snapshot-proof' ? m.proof : null) !== null && 'height' in m && m.height === height);
+    expect([0, 1, 3, 6, 7, 1e9].filter(answered)).toEqual([3, 6]);
+    expect(sent.filter((m) => m.kind === 'snapshot-chunk' && m.data !== null && (m.index < 0 || m.index >= 1e6))).toHaveLength(0);
+  });
+
   it('a server answers a peer at most servesPerWindow times per window', async () => {
     const honest = await chainStore(7, [3, 6]);
     const sent: string[] = [];
