@@ -11,7 +11,7 @@ import type { CanonicalValue } from '../codec/canonical.js';
 import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
-import { nodeHash, smtBuild, smtBuildLeaves, smtEntries, smtGet, smtHashedLeaf, smtResolve, smtRoot, type SmtLeaf, type SmtNode } from './smt.js';
+import { nodeHash, smtBuildLeaves, smtEntries, smtGet, smtHashedLeaf, smtResolve, smtRoot, type SmtLeaf, type SmtNode } from './smt.js';
 import { KEY, type ChainInfo, type LedgerState, type ResultLeaf } from './state.js';
 
 export interface LedgerSnapshot {
@@ -39,15 +39,10 @@ export function snapshotState(state: LedgerState): LedgerSnapshot {
  */
 export function restoreState(snapshot: LedgerSnapshot, genesisHash: string): LedgerState {
   if (typeof snapshot !== 'object' || snapshot === null || snapshot.version !== 1 || !Array.isArray(snapshot.entries)) throw new SnapshotError('not a version 1 ledger snapshot');
-  let tree;
-  try {
-    tree = smtBuild(snapshot.entries);
-  } catch (err) {
-    throw new SnapshotError(`entries: ${String(err)}`);
-  }
-  const root = smtRoot(tree);
-  if (root !== snapshot.stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${snapshot.stateRoot}`);
-  return stateOfTree(tree, genesisHash, snapshot.lastResults);
+  // One chunk of stateRebuild: import and state sync check entries the same way.
+  const rebuild = stateRebuild(1);
+  rebuild.add(0, snapshot.entries);
+  return rebuild.finish(snapshot.stateRoot, snapshot.lastResults, genesisHash);
 }
 
 /**
