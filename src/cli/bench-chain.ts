@@ -279,6 +279,7 @@ async function measureStateSync(dir: string, doc: GenesisDoc, trace = false): Pr
         genesis: doc,
         peers: { connected: () => joiner.peers().filter((p) => p.connected).map((p) => p.id), send: (to, m) => joiner.send(to, m), penalize: (id, reason) => joiner.penalize(id, reason) },
         stagingDir: join(target, joinerId, 'state-sync'),
+        store: fresh,
         log: traceLog,
         retryMs: 100,
       });

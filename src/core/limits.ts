@@ -541,6 +541,10 @@ export const STATE_SYNC_REQUEST_TIMEOUT_MS = 10_000;
 export const STATE_SYNC_DISCOVERY_MS = 3_000;
 /** Chunk requests a syncing node keeps in flight (spread over the peers that offer the snapshot). */
 export const STATE_SYNC_CHUNKS_IN_FLIGHT = 4;
+/** A state-sync install's LevelDB writes of tree records as the chunks arrive: about this many bytes each. */
+export const STATE_SYNC_INSTALL_BATCH_BYTES = 4 * 1024 * 1024;
+/** At most this many such writes queued; the fetch waits for the store beyond it (bounds the install's memory). */
+export const STATE_SYNC_INSTALL_WRITES_QUEUED = 2;
 /** Records a walk of a stored tree version (state sync's server, export) reads before it lets the event loop run (~10 ms). */
 export const STATE_WALK_READS_PER_SLICE = 4_096;
 /** Rounds of discovery (ask every peer for offers, try them) before state sync gives up with an error. */

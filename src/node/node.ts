@@ -454,9 +454,9 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
 }
 
 /**
- * State sync into an empty store (src/node/state-sync.ts): find, fetch and verify a snapshot from the peers, then
- * install it as import-snapshot does (one LevelDB batch) and drop the staged chunks. False when no peer offers a
- * snapshot (the node replays from genesis).
+ * State sync into an empty store (src/node/state-sync.ts): find, fetch and verify a snapshot from the peers (its tree
+ * records written into the store as the chunks arrive), then install it (one synced batch: the root, the blocks,
+ * the marker) and drop the staged chunks. False when no peer offers a snapshot (the node replays from genesis).
  * @throws StateSyncError STATE_SYNC_FAILED, STATE_SYNC_ABORTED
  */
 async function stateSyncInto(parts: Parts, stores: DataDirStores, staging: string): Promise<boolean> {
@@ -468,6 +468,7 @@ async function stateSyncInto(parts: Parts, stores: DataDirStores, staging: strin
     genesis: options.genesis,
     peers: { connected: () => p2p.peers().filter((p) => p.connected).map((p) => p.id), send: (to, m) => p2p.send(to, m), penalize: (id, reason) => p2p.penalize(id, reason) },
     stagingDir: staging,
+    store: stores.chain.level,
     log,
     signal: rt.abort.signal,
   });

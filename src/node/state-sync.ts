@@ -21,7 +21,9 @@
  *   3. the state rebuilt from all chunks hashes to the verified root (STATE_SYNC_BAD_STATE: every peer that
  *      offered those chunk hashes lied).
  * Fetched chunks are kept in <data_dir>/state-sync/ (named by their hash, written atomically), so a node killed
- * during state sync fetches only the missing ones when it starts again. The install is one LevelDB batch.
+ * during state sync fetches only the missing ones when it starts again. The state's tree records are written into
+ * the store as the chunks come, in key order, unreferenced until the install's one synced batch adds the
+ * root, the blocks and the marker; what a sync cut short or refused wrote is deleted before the next attempt.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,8 @@ import {
   STATE_SYNC_CHUNKS_IN_FLIGHT,
   STATE_SYNC_CHUNKS_MAX,
   STATE_SYNC_DISCOVERY_MS,
+  STATE_SYNC_INSTALL_BATCH_BYTES,
+  STATE_SYNC_INSTALL_WRITES_QUEUED,
   STATE_SYNC_EMPTY_ROUNDS,
   STATE_SYNC_OFFERS_MAX,
   STATE_SYNC_REQUEST_TIMEOUT_MS,
@@ -351,6 +355,12 @@ export interface StateSyncOptions {
   peers: SyncPeers;
   /** Where fetched chunks are kept until the install (<data_dir>/state-sync). */
   stagingDir: string;
+  /**
+   * The empty store the snapshot will be installed into: the state's tree records are written there while the
+   * chunks arrive (installSnapshot then only adds the root, blocks and marker), so the state is never whole in
+   * memory.
+   */
+  store: LevelBlockStore;
   log: Log;
   signal?: AbortSignal;
   requestTimeoutMs?: number;
@@ -470,15 +480,15 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
    * (so it is hashed into the state while the rest are fetched, and its text is not held); false when its peers ran
    * out or `stop` said so (a chunk that does not parse).
    */
-  const fetchChunks = async (g: Group, take: (index: number, data: string) => void, stop: () => boolean): Promise<boolean> => {
+  const fetchChunks = async (g: Group, take: (index: number, data: string) => Promise<void>, stop: () => boolean): Promise<boolean> => {
     const stage = createStaging(o.stagingDir, g.offer.chunkHashes);
     const have: boolean[] = g.offer.chunkHashes.map(() => false);
-    g.offer.chunkHashes.forEach((h, i) => {
+    for (const [i, h] of g.offer.chunkHashes.entries()) {
       const data = stop() ? null : stage.read(h);
-      if (data === null) return;
+      if (data === null) continue;
       have[i] = true;
-      take(i, data);
-    });
+      await take(i, data);
+    }
     const missing = have.flatMap((c, i) => (c ? [] : [i]));
     o.log.info({ module: 'state-sync', height: g.offer.height, chunks: have.length, staged: have.length - missing.length, peers: g.peers.length }, 'fetching snapshot chunks');
     let failed = false;
@@ -498,7 +508,7 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
         have[index] = true;
         fetched++;
         o.onChunkStored?.(index);
-        take(index, m.data);
+        await take(index, m.data);
         return;
       }
       failed = true;
@@ -515,18 +525,25 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
     const proof = await fetchProof(g);
     if (!proof || aborted()) return null;
     o.log.info({ module: 'state-sync', height: g.offer.height, root: g.offer.stateRoot.slice(0, 16) }, 'snapshot header verified from the genesis set');
-    const rebuild = stateRebuild(g.offer.chunkHashes.length);
+    // Streamed into the store (what an install cut short or a lying snapshot left goes first).
+    const writer = installWriter(o.store);
+    await writer.clear();
+    const rebuild = stateRebuild(g.offer.chunkHashes.length, { version: g.offer.height, records: writer.add, stub: o.store.stateNodes.stub });
     let bad: string | null = null;
-    const take = (index: number, data: string): void => {
+    const take = async (index: number, data: string): Promise<void> => {
       if (bad !== null) return;
       try {
         rebuild.add(index, JSON.parse(data));
       } catch (err) {
         bad = `chunk ${index}: ${err instanceof Error ? err.message : String(err)}`;
       }
+      await writer.room();
     };
     const complete = await fetchChunks(g, take, () => bad !== null);
-    if (!complete && bad === null) return null;
+    if (!complete && bad === null) {
+      await writer.drain();
+      return null;
+    }
     if (bad === null) o.log.info({ module: 'state-sync', height: g.offer.height, chunks: g.offer.chunkHashes.length }, 'snapshot chunks in: checking the state root');
     let point: ResumePoint<LedgerState> | null = null;
     let why = bad ?? '';
@@ -537,10 +554,12 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
         why = err instanceof Error ? err.message : String(err);
       }
     }
+    await writer.drain();
     if (!point) {
       // Every chunk matched its hash, so the hashes themselves were false: every peer that offered them lied.
       for (const p of g.peers) lie(p, 'STATE_SYNC_BAD_STATE', `snapshot ${g.offer.height}: ${why}`);
       createStaging(o.stagingDir, []).clear();
+      await writer.clear();
       return null;
     }
     return { proof, point, chunks: g.offer.chunkHashes.length, fetched, refused };
@@ -575,6 +594,54 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
       if (aborted()) throw new StateSyncError('STATE_SYNC_ABORTED', 'state sync stopped (the node is closing)');
       throw new StateSyncError('STATE_SYNC_FAILED', `no peer offered a snapshot that verifies after ${rounds} rounds (peers refused: ${refused.map((r) => `${r.peer} ${r.code}`).join(', ') || 'none'}): check network.bootstrap_peers, or turn state_sync.enabled off to replay every block from genesis`);
     },
+  };
+}
+
+/**
+ * Batches the tree records a streamed install makes into LevelDB writes of about STATE_SYNC_INSTALL_BATCH_BYTES, at
+ * most STATE_SYNC_INSTALL_WRITES_QUEUED queued: `room` waits while the store is behind (the fetch waits with it).
+ * A failed write (a full disk) is thrown by the next `room` or `drain`.
+ */
+function installWriter(level: LevelBlockStore): { add(records: [string, Uint8Array][]): void; room(): Promise<void>; drain(): Promise<void>; clear(): Promise<void> } {
+  let pending: [string, Uint8Array][] = [];
+  let bytes = 0;
+  const queued = new Set<Promise<void>>();
+  let failed: Error | null = null;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    bytes = 0;
+    const write: Promise<void> = level.putStateRecords(batch).then(
+      () => void queued.delete(write),
+      (err: Error) => {
+        failed ??= err;
+        queued.delete(write);
+      },
+    );
+    queued.add(write);
+  };
+  const check = (): void => {
+    if (failed) throw failed;
+  };
+  return {
+    add(records) {
+      for (const r of records) {
+        pending.push(r);
+        bytes += r[1].length + r[0].length;
+      }
+      if (bytes >= STATE_SYNC_INSTALL_BATCH_BYTES) flush();
+    },
+    async room() {
+      while (queued.size >= STATE_SYNC_INSTALL_WRITES_QUEUED) await Promise.race(queued);
+      check();
+    },
+    async drain() {
+      flush();
+      await Promise.all(queued);
+      check();
+    },
+    clear: () => level.clearStateRecords(),
   };
 }
 

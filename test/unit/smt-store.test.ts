@@ -6,8 +6,8 @@ import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLevelBlockStore } from '../../src/adapters/store/level-block-store.js';
-import { createSmtNodeCache, memorySmtNodeSource, smtStoredRoot, smtWriteSet } from '../../src/core/ledger/smt-store.js';
-import { smtBuild, smtEntries, smtGet, smtProve, smtRoot, smtSet, type SmtNode } from '../../src/core/ledger/smt.js';
+import { createSmtNodeCache, memorySmtNodeSource, smtStoredRoot, smtStreamStore, smtWriteSet } from '../../src/core/ledger/smt-store.js';
+import { smtBuild, smtEntries, smtGet, smtHashedLeaf, smtProve, smtRoot, smtSet, type SmtLeaf, type SmtNode } from '../../src/core/ledger/smt.js';
 import type { StoredBlock } from '../../src/ports/block-store.js';
 import { allRecords, decodeLeafRecord, inMemoryNodes, measureWrites } from './smt-node-counts.js';
 import { BlockStoreError } from '../../src/ports/block-store.js';
@@ -165,6 +165,37 @@ describe('stored ledger tree', () => {
       prev = tree;
     }
     expect(digest.digest('hex')).toBe('88146dbed97d45206208ef95919de6ca54d1314e6064492fa44c4b42c75ab2fc');
+  });
+
+  it('a tree stored leaf by leaf as it streams in (state sync) writes the records smtWriteSet writes, byte for byte, most of them before the last leaf', () => {
+    const sorted = (entries: [string, CanonicalValue][]): SmtLeaf[] => entries.map(([k, v]) => smtHashedLeaf(k, v)).sort((a, b) => Buffer.compare(a.keyHash, b.keyHash));
+    const check = (entries: [string, CanonicalValue][], version: number): void => {
+      const whole = memorySmtNodeSource();
+      const w = smtWriteSet(smtBuild(entries), version, null, createSmtNodeCache(whole, 16));
+      const streamed = memorySmtNodeSource();
+      const cache = createSmtNodeCache(streamed, 16);
+      let beforeLast = 0;
+      const s = smtStreamStore(version, (records) => records.forEach(([k, b]) => streamed.records.set(k, b)), cache.stub);
+      for (const leaf of sorted(entries)) {
+        beforeLast = streamed.records.size;
+        s.push(leaf);
+      }
+      const root = s.finish();
+      expect(root === null ? null : [root.nodeKey, Buffer.from(root.hash as Uint8Array).toString('hex')]).toEqual(w.root);
+      expect(new Map([...streamed.records].map(([k, b]) => [k, Buffer.from(b).toString('hex')]))).toEqual(new Map(w.nodes.map(([k, b]) => [k, Buffer.from(b).toString('hex')])));
+      expect([...smtEntries(root)].sort()).toEqual([...entries].sort());
+      // Streamed, not buffered: at 6,000 leaves all but the records on the last leaf's path were out before it came.
+      if (entries.length >= 6000) expect(beforeLast).toBeGreaterThan(0.9 * w.nodes.length);
+    };
+    for (const n of [0, 1, 2, 3, 5, 17, 100, 1000, 6000]) check(Array.from({ length: n }, (_, i) => [`k/${i}`, { i, s: `é"${i}` }] as [string, CanonicalValue]), 123_456 + n);
+    fc.assert(fc.property(fc.uniqueArray(fc.string({ maxLength: 6 }), { maxLength: 60 }), (keys) => check(keys.map((k, i) => [k, i]), 7)), { numRuns: 200 });
+    const [a, b] = sorted([['x', 1], ['y', 2]]) as [SmtLeaf, SmtLeaf];
+    const out = smtStreamStore(1, () => undefined, createSmtNodeCache(memorySmtNodeSource(), 4).stub);
+    out.push(b);
+    expect(() => out.push(a)).toThrow(/increasing key-hash order/);
+    const again = smtStreamStore(1, () => undefined, createSmtNodeCache(memorySmtNodeSource(), 4).stub);
+    again.push(a);
+    expect(() => again.push(smtHashedLeaf('x', 5))).toThrow(/duplicate key/);
   });
 
   it('LevelDB: a walk of a stored version hands over every entry in key-hash order, as JSON.stringify([key, value]) gives it, for old and new versions; a missing record is STORE_CORRUPT', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLevelBlockStore, type LevelBlockStore } from '../../src/adapters/store/level-block-store.js';
 import { hashHeader } from '../../src/core/consensus/messages.js';
@@ -17,6 +18,8 @@ import { wireSchema, type WireMessage } from '../../src/node/wire.js';
 import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_IN_FLIGHT, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../../src/core/limits.js';
 import { silentLog, type Log } from '../../src/ports/log.js';
 import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { allRecords } from './smt-node-counts.js';
+import { smtKeyHash } from '../../src/core/ledger/smt.js';
 
 // State sync over P2P (src/node/state-sync.ts): real LevelDB stores serve real persisted states through the
 // snapshot server; the syncing client talks to them through an in-memory network. Each kind of lie is served by
@@ -98,8 +101,28 @@ function network(peers: { id: string; level: LevelBlockStore; alter?: Alter; mis
   return { syncPeers, connect, requests, penalized, servers };
 }
 
-function clientOn(net: ReturnType<typeof network>, stagingDir = join(tempDir(), 'state-sync'), extra: Partial<Parameters<typeof createStateSyncClient>[0]> = {}): StateSyncClient {
-  return net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir, log: silentLog, requestTimeoutMs: 500, discoveryMs: 500, retryMs: 50, roundsMax: 3, ...extra }));
+/** A new empty store, as a joining node has. */
+async function emptyStore(dir = join(tempDir(), 'chain')): Promise<LevelBlockStore> {
+  const fresh = await openLevelBlockStore(dir);
+  stores.push(fresh);
+  return fresh;
+}
+
+/** Close `level` (open on `dir`) and count the tree records its LevelDB holds. */
+async function treeRecordsIn(level: LevelBlockStore, dir: string): Promise<number> {
+  stores.splice(stores.indexOf(level), 1);
+  await level.close();
+  const db = new ClassicLevel(dir);
+  let n = 0;
+  for await (const _ of db.keys({ gte: 'smt:', lt: 'smt;' })) n++;
+  await db.close();
+  return n;
+}
+
+/** A syncing client on `net`, streaming into `extra.store` (a new empty store when not given). */
+async function clientOn(net: ReturnType<typeof network>, stagingDir = join(tempDir(), 'state-sync'), extra: Partial<Parameters<typeof createStateSyncClient>[0]> = {}): Promise<StateSyncClient> {
+  const store = extra.store ?? (await emptyStore());
+  return net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir, store, log: silentLog, requestTimeoutMs: 500, discoveryMs: 500, retryMs: 50, roundsMax: 3, ...extra }));
 }
 
 describe('state sync', () => {
@@ -110,7 +133,8 @@ describe('state sync', () => {
       { id: 'node_1', level: a.level },
       { id: 'node_2', level: b.level },
     ]);
-    const synced = (await clientOn(net).run())!;
+    const fresh = await emptyStore();
+    const synced = (await (await clientOn(net, undefined, { store: fresh })).run())!;
     expect(synced.point.height).toBe(6); // 6 has its next block; 7 is the top
     expect(synced.proof.header.stateRoot).toBe(a.roots.get(6));
     expect(synced.chunks).toBeGreaterThan(2);
@@ -118,8 +142,6 @@ describe('state sync', () => {
     expect(synced.refused).toEqual([]);
     // Chunks are spread over the peers that offer the snapshot.
     expect(new Set(net.requests.filter((r) => r.kind === 'snapshot-chunk-request').map((r) => r.to))).toEqual(new Set(['node_1', 'node_2']));
-    const fresh = await openLevelBlockStore(join(tempDir(), 'chain'));
-    stores.push(fresh);
     await installSnapshot(fresh, synced.proof, synced.point);
     const resumed = await loadResumePoint(fresh, doc.genesisHash, silentLog);
     expect(resumed?.height).toBe(6);
@@ -135,7 +157,7 @@ describe('state sync', () => {
       { id: 'node_1', level: honest.level },
       { id: 'node_3', level: honest.level },
     ]);
-    const synced = (await clientOn(net).run())!;
+    const synced = (await (await clientOn(net)).run())!;
     expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
     expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_BAD_CHUNK']]);
     expect(net.penalized).toEqual(['node_2']);
@@ -149,7 +171,7 @@ describe('state sync', () => {
       { id: 'node_2', level: honest.level, misbehave: 'bad-snapshot-root' },
       { id: 'node_1', level: honest.level },
     ]);
-    const synced = (await clientOn(net).run())!;
+    const synced = (await (await clientOn(net)).run())!;
     expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
     const lie = synced.refused.find((r) => r.peer === 'node_2');
     expect(lie?.code).toBe('STATE_SYNC_WRONG_ROOT');
@@ -172,7 +194,7 @@ describe('state sync', () => {
     const server = net.servers.get('node_2')!;
     const onRequest = server.onRequest.bind(server);
     server.onRequest = (from, m) => onRequest(from, m.kind === 'snapshot-proof-request' || m.kind === 'snapshot-chunk-request' ? { ...m, height: m.height - 100 } : m);
-    const synced = (await clientOn(net).run())!;
+    const synced = (await (await clientOn(net)).run())!;
     expect(synced.point.height).toBe(6);
     expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_WRONG_HEIGHT']]);
     // The higher claim was tried first.
@@ -195,7 +217,7 @@ describe('state sync', () => {
       { id: 'node_2', level: honest.level, alter: forge },
       { id: 'node_1', level: honest.level },
     ]);
-    const synced = (await clientOn(net).run())!;
+    const synced = (await (await clientOn(net)).run())!;
     expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
     const lie = synced.refused.find((r) => r.peer === 'node_2');
     expect(lie?.code).toBe('STATE_SYNC_BAD_CERTIFICATE');
@@ -203,38 +225,60 @@ describe('state sync', () => {
   });
 
   /**
-   * node_2 offers the honest snapshot's chunks with the first replaced by `first(entries)` (and the offered hashes
-   * to match), node_1 the honest one: the sync must end on the honest state with node_2 refused as a bad state.
+   * node_2 offers the honest snapshot's chunks with the one at `at` (the first by default) (-1: the last) replaced
+   * by `forge(entries)` (and the offered hashes to match), node_1 the honest one: the sync must end on the honest state
+   * with node_2 refused as a bad state, and the joined store must hold the honest tree's records only (what the
+   * refused stream wrote is gone).
    */
-  async function syncPastForgedFirstChunk(first: (entries: [string, unknown][]) => string, message: RegExp): Promise<void> {
+  async function syncPastForgedChunk(forge: (entries: [string, unknown][]) => string, message: RegExp, at = 0): Promise<void> {
     const honest = await chainStore(7, [3, 6]);
     const pkg = (await snapshotPackageAt(honest.level, doc, 6))!;
     const chunks: string[] = [];
     for (let i = 0; i < pkg.entries.length; i += 3) chunks.push(JSON.stringify(pkg.entries.slice(i, i + 3)));
-    const forged = [first(pkg.entries), ...chunks.slice(1)];
+    const index = at < 0 ? chunks.length + at : at;
+    const forged = chunks.map((c, i) => (i === index ? forge(pkg.entries) : c));
     const lie: Alter = (m) => {
       if (m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => ({ ...o, chunkHashes: forged.map(chunkHash) })) };
-      if (m.kind === 'snapshot-chunk' && m.index === 0) return { ...m, data: forged[0]! };
+      if (m.kind === 'snapshot-chunk' && m.index === index) return { ...m, data: forged[index]! };
       return m;
     };
     const net = network([
       { id: 'node_2', level: honest.level, alter: lie },
       { id: 'node_1', level: honest.level },
     ]);
-    const synced = (await clientOn(net).run())!;
+    const dir = join(tempDir(), 'chain');
+    const fresh = await emptyStore(dir);
+    const synced = (await (await clientOn(net, undefined, { store: fresh })).run())!;
     expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
     expect(synced.refused.map((r) => [r.peer, r.code])).toEqual([['node_2', 'STATE_SYNC_BAD_STATE']]);
     expect(synced.refused[0]!.message).toMatch(message);
+    await installSnapshot(fresh, synced.proof, synced.point);
+    const resumed = (await loadResumePoint(fresh, doc.genesisHash, silentLog))!;
+    expect(stateRoot(resumed.appState)).toBe(honest.roots.get(6));
+    const records = allRecords(resumed.appState.tree);
+    expect(await treeRecordsIn(fresh, dir)).toBe(records);
   }
 
   it('chunk hashes of another state (each chunk matches its hash): caught at the root, the peers offering them refused', async () => {
-    await syncPastForgedFirstChunk((entries) => JSON.stringify(entries.slice(0, 2)), /does not hash to its root|hash to/); // an entry left out
+    await syncPastForgedChunk((entries) => JSON.stringify(entries.slice(0, 2)), /does not hash to its root|hash to/); // an entry left out
+    // The last chunk with another value: every other record was streamed into the store before the root was checked.
+    const lastChunk = (entries: [string, unknown][]): [string, unknown][] => entries.slice(Math.floor((entries.length - 1) / 3) * 3);
+    await syncPastForgedChunk((entries) => JSON.stringify(lastChunk(entries).map(([k, v], i) => [k, i === 0 ? 'forged' : v])), /does not hash to its root|hash to/, -1);
+    // ... and with an entry added after the last key: the last leaf moves down, so the refused stream wrote records
+    // under keys the honest tree does not have (they must be deleted, not left in the store).
+    const after = (entries: [string, unknown][]): [string, unknown] => {
+      const last = smtKeyHash(entries.at(-1)![0]);
+      for (let i = 0; ; i++) if (Buffer.compare(smtKeyHash(`forged/${i}`), last) > 0) return [`forged/${i}`, i];
+    };
+    await syncPastForgedChunk((entries) => JSON.stringify([...lastChunk(entries), after(entries)]), /does not hash to its root|hash to/, -1);
   });
 
   it('chunks that match their hashes but are not JSON, hold a malformed entry or repeat a key: refused as a bad state (checked as each chunk comes), the honest peer used', async () => {
-    await syncPastForgedFirstChunk(() => '[["a", 1]', /JSON|Unexpected|Expected/);
-    await syncPastForgedFirstChunk(() => JSON.stringify([[5, 1]]), /not \[key, value\]/);
-    await syncPastForgedFirstChunk((entries) => JSON.stringify([...entries.slice(0, 3), entries[3]]), /duplicate/);
+    await syncPastForgedChunk(() => '[["a", 1]', /JSON|Unexpected|Expected/);
+    await syncPastForgedChunk(() => JSON.stringify([[5, 1]]), /not \[key, value\]/);
+    await syncPastForgedChunk((entries) => JSON.stringify([...entries.slice(0, 3), entries[3]]), /duplicate/);
+    // The right entries, out of key order: the tree is stored as it streams, so the order is part of the format.
+    await syncPastForgedChunk((entries) => JSON.stringify(entries.slice(0, 3).reverse()), /increasing key-hash order/);
   });
 
   it('a sync cut short goes on from the staged chunks: only the missing ones are fetched again', async () => {
@@ -243,25 +287,44 @@ describe('state sync', () => {
     const first = network([{ id: 'node_1', level: honest.level }]);
     const abort = new AbortController();
     let stored = 0;
-    const cut = clientOn(first, staging, { signal: abort.signal, onChunkStored: () => ++stored === 2 && abort.abort() });
+    const joining = await emptyStore();
+    const cut = await clientOn(first, staging, { store: joining, signal: abort.signal, onChunkStored: () => ++stored === 2 && abort.abort() });
     await expect(cut.run()).rejects.toMatchObject({ code: 'STATE_SYNC_ABORTED' });
     expect(readdirSync(staging).filter((f) => !f.endsWith('.partial'))).toHaveLength(stored);
     const again = network([{ id: 'node_1', level: honest.level }]);
-    const synced = (await clientOn(again, staging).run())!;
+    const synced = (await (await clientOn(again, staging, { store: joining })).run())!;
     expect(synced.fetched).toBe(synced.chunks - stored);
     expect(synced.proof.header.stateRoot).toBe(honest.roots.get(6));
+  });
+
+  it('a sync cut short, then only a newer snapshot on offer (a restart later): the records the first stream wrote are deleted before the new one streams', async () => {
+    const older = await chainStore(7, [3, 6]);
+    const abort = new AbortController();
+    let stored = 0;
+    const dir = join(tempDir(), 'chain');
+    const joining = await emptyStore(dir);
+    const cut = await clientOn(network([{ id: 'node_1', level: older.level }]), undefined, { store: joining, signal: abort.signal, onChunkStored: () => ++stored === 6 && abort.abort() });
+    await expect(cut.run()).rejects.toMatchObject({ code: 'STATE_SYNC_ABORTED' });
+    const newer = await chainStore(10, [9]);
+    const synced = (await (await clientOn(network([{ id: 'node_1', level: newer.level }]), undefined, { store: joining })).run())!;
+    expect(synced.point.height).toBe(9);
+    await installSnapshot(joining, synced.proof, synced.point);
+    const resumed = (await loadResumePoint(joining, doc.genesisHash, silentLog))!;
+    expect(stateRoot(resumed.appState)).toBe(newer.roots.get(9));
+    const records = allRecords(resumed.appState.tree);
+    expect(await treeRecordsIn(joining, dir)).toBe(records);
   });
 
   it('no peer offers a snapshot (a young chain): null, so the node replays from genesis', async () => {
     const young = await chainStore(2, []);
     const net = network([{ id: 'node_1', level: young.level }]);
-    expect(await clientOn(net).run()).toBeNull();
+    expect(await (await clientOn(net)).run()).toBeNull();
   });
 
   it('only lies: STATE_SYNC_FAILED after the rounds, naming the refused peers', async () => {
     const honest = await chainStore(7, [3, 6]);
     const net = network([{ id: 'node_2', level: honest.level, misbehave: 'bad-snapshot-root' }]);
-    const err = await clientOn(net).run().catch((e: unknown) => e);
+    const err = await (await clientOn(net)).run().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StateSyncError);
     expect((err as StateSyncError).code).toBe('STATE_SYNC_FAILED');
     expect((err as StateSyncError).message).toContain('node_2 STATE_SYNC_WRONG_ROOT');

@@ -226,6 +226,14 @@ export type LevelBlockStore = BlockStore & {
    * the store is not empty.
    */
   importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot, extras?: { blobs?: Readonly<Record<string, string>>; headers?: readonly StoredHeader[] }): Promise<void>;
+  /**
+   * Write tree records of a state being installed (state sync streams them in before importBase names their root):
+   * unreferenced until then, and not synced (importBase's synced batch makes them durable with it). Only into an
+   * empty store: STORE_CONFLICT otherwise.
+   */
+  putStateRecords(records: readonly (readonly [string, Uint8Array])[]): Promise<void>;
+  /** Delete the tree records of an empty store (what an install cut short or refused left). STORE_CONFLICT otherwise. */
+  clearStateRecords(): Promise<void>;
   /** Remove the top block (its body, hash index, results leaves; a persisted state at its height). Returns the new top. */
   removeTopBlock(): Promise<number>;
   /** Compact the whole key range now (LevelDB otherwise reclaims what pruning deleted in the background, later). */
@@ -616,6 +624,22 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
           lastRoot = { height: snapshot.height, tree };
           stored.write.finish();
         }
+      });
+    },
+
+    putStateRecords(records: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+      return serial(async () => {
+        if (latest !== 0 || snapshots.length > 0) throw new BlockStoreError('STORE_CONFLICT', 'tree records are streamed only into an empty store (state sync, before its install)');
+        const batch = db.batch();
+        for (const [key, value] of records) batch.put<string, Uint8Array>('smt:' + key, value, { valueEncoding: 'view' });
+        await batch.write();
+      });
+    },
+
+    clearStateRecords(): Promise<void> {
+      return serial(async () => {
+        if (latest !== 0 || snapshots.length > 0) throw new BlockStoreError('STORE_CONFLICT', 'tree records are cleared only in an empty store');
+        await db.clear({ gte: 'smt:', lt: 'smt;' });
       });
     },
 

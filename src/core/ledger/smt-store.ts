@@ -215,22 +215,29 @@ function isRecordAt(node: SmtNode, depth: number): boolean {
   return node.kind !== 'inner' || depth % SMT_GROUP_LEVELS === 0;
 }
 
-/**
- * The write set of `root` as version `version`: every record not stored yet gets its key (at once, so a later
- * version built on this tree sees it as stored), and the records of `previous` (the last stored version this tree
- * was built from; null for none) it no longer reaches are listed stale.
- * @example const w = smtWriteSet(state.tree, height, lastRoot, cache); db.batch(...w.nodes); w.finish();
- */
-export function smtWriteSet(root: SmtNode | null, version: number, previous: SmtNode | null, cache: SmtNodeCache): SmtWriteSet {
-  nodeHash(root);
-  const previousKey = keyOf(previous); // before a moved leaf (previous' root itself) is written again under a new key
+/** Writes records of one version: what smtWriteSet and smtStreamStore share. */
+interface RecordWriter {
+  /** Records written so far: [nodeKey, record]. */
+  readonly nodes: [string, Uint8Array][];
+  /** The nodes written, with their depth (smtWriteSet's finish turns their references into stubs). */
+  readonly written: { node: SmtLeaf | SmtInner; depth: number }[];
+  /** Keys of stored leaves written again at a new depth. */
+  readonly moved: string[];
+  /** Stored records (of earlier versions, or written earlier) the records written reference. */
+  readonly reached: Set<string>;
+  /** The path bits of the position being written (the first `depth` bits name an inner record's key). */
+  readonly path: Uint8Array;
+  /** Write the record at this position (and the new ones below it) unless it is stored there. */
+  record(node: SmtNode, depth: number): void;
+}
+
+function recordWriter(version: number): RecordWriter {
   const nodes: [string, Uint8Array][] = [];
   const written: { node: SmtLeaf | SmtInner; depth: number }[] = [];
   const moved: string[] = [];
   const reached = new Set<string>();
   const path = new Uint8Array(32);
   const groupScratch = new Uint8Array(2048); // a group's bytes as they are written (the record is copied out of it)
-  /** Write the record at this position (and the new ones below it) unless it is stored there. */
   const record = (node: SmtNode, depth: number): void => {
     const stored = keyOf(node);
     if (stored !== null && keyDepth(stored) === depth) {
@@ -308,6 +315,19 @@ export function smtWriteSet(root: SmtNode | null, version: number, previous: Smt
     }
     written.push({ node: n, depth });
   };
+  return { nodes, written, moved, reached, path, record };
+}
+
+/**
+ * The write set of `root` as version `version`: every record not stored yet gets its key (at once, so a later
+ * version built on this tree sees it as stored), and the records of `previous` (the last stored version this tree
+ * was built from; null for none) it no longer reaches are listed stale.
+ * @example const w = smtWriteSet(state.tree, height, lastRoot, cache); db.batch(...w.nodes); w.finish();
+ */
+export function smtWriteSet(root: SmtNode | null, version: number, previous: SmtNode | null, cache: SmtNodeCache): SmtWriteSet {
+  nodeHash(root);
+  const previousKey = keyOf(previous); // before a moved leaf (previous' root itself) is written again under a new key
+  const { nodes, written, moved, reached, record } = recordWriter(version);
   if (root !== null) record(root, 0);
   const rootKey = keyOf(root);
   // Stale: the records of `previous` above the stored ones the new tree still reaches (those it reaches are whole
@@ -340,6 +360,104 @@ export function smtWriteSet(root: SmtNode | null, version: number, previous: Smt
     },
   };
 }
+/** A stream store's pending part: a leaf, or a finished subtree at `depth` holding two leaves or more. */
+interface StreamItem {
+  node: SmtNode;
+  /** A key hash of a leaf in it (its first `depth` bits are the subtree's path). */
+  key: Uint8Array;
+  /** -1 for a leaf; the subtree's depth otherwise. */
+  depth: number;
+}
+
+/**
+ * Store a tree given leaf by leaf in key-hash order, as version `version`, without ever holding it (state sync
+ * installs a snapshot so while its chunks arrive): a subtree is written as soon as no later leaf can fall in it
+ * (the next leaf's path leaves it), through `emit`, and kept as a stub. The records are the ones smtWriteSet
+ * writes for the same tree (same keys, same bytes), so the install's batch only adds the root. Memory: the leaves
+ * not yet in a finished subtree (one per level of the tree at most) and one group above each finished one.
+ * @throws Error when a leaf's key hash is not above the previous one (a duplicate key, or out of order)
+ * @example const s = smtStreamStore(h, (records) => batch.push(...records), cache.stub); for (const l of leaves) s.push(l); const root = s.finish();
+ */
+export function smtStreamStore(version: number, emit: (records: [string, Uint8Array][]) => void, stub: (nodeKey: string, hash: Uint8Array) => SmtNode): { push(leaf: SmtLeaf): void; finish(): SmtNode | null } {
+  const w = recordWriter(version);
+  const items: StreamItem[] = [];
+  let last: Uint8Array | null = null;
+
+  /** Write every record of this finished subtree not written yet; the written ones become stubs. */
+  const store = (node: SmtNode, depth: number): SmtNode => {
+    if (node.kind === 'stub') return node;
+    if (isRecordAt(node, depth)) {
+      w.record(node, depth);
+      emit(w.nodes.splice(0));
+      w.written.length = 0;
+      w.reached.clear();
+      return stub(node.nodeKey as string, nodeHash(node));
+    }
+    const inner = node as SmtInner;
+    const byte = depth >> 3;
+    const bit = 0x80 >> (depth & 7);
+    w.path[byte] = (w.path[byte] as number) & ~bit;
+    if (inner.left !== null) inner.left = store(inner.left, depth + 1);
+    w.path[byte] = (w.path[byte] as number) | bit;
+    if (inner.right !== null) inner.right = store(inner.right, depth + 1);
+    w.path[byte] = (w.path[byte] as number) & ~bit;
+    return inner;
+  };
+  /** The subtree at `depth` of items lo..hi-1 (all under one path of `depth` bits). */
+  const build = (lo: number, hi: number, depth: number): SmtNode | null => {
+    if (hi === lo) return null;
+    const only = hi - lo === 1 ? (items[lo] as StreamItem) : null;
+    if (only !== null && (only.depth === -1 || only.depth === depth)) return only.node;
+    if (depth >= 256) throw new Error('smt: tree deeper than 256');
+    let mid = lo;
+    while (mid < hi && bitOf((items[mid] as StreamItem).key, depth) === 0) mid++;
+    return { kind: 'inner', left: build(lo, mid, depth + 1), right: build(mid, hi, depth + 1), hash: null };
+  };
+  /** Finish the subtree at `depth` that holds the last leaf: every item whose path shares its first `depth` bits. */
+  const close = (depth: number, key: Uint8Array): void => {
+    let lo = items.length - 1;
+    while (lo > 0 && sharedBits((items[lo - 1] as StreamItem).key, key) >= depth) lo--;
+    if (items.length - lo < 2) return;
+    const built = build(lo, items.length, depth) as SmtNode;
+    w.path.set(key);
+    const node = store(built, depth);
+    items.splice(lo, items.length - lo, { node, key, depth });
+  };
+  return {
+    push(leaf) {
+      if (last !== null) {
+        const shared = sharedBits(last, leaf.keyHash);
+        if (shared === 256) throw new Error('smt: duplicate key');
+        if (bitOf(leaf.keyHash, shared) === 0) throw new Error('smt: leaves not in increasing key-hash order');
+        close(shared + 1, last);
+      }
+      items.push({ node: leaf, key: leaf.keyHash, depth: -1 });
+      last = leaf.keyHash;
+    },
+    finish() {
+      if (last === null) return null;
+      const root = build(0, items.length, 0) as SmtNode;
+      w.path.set(last);
+      const stored = store(root, 0);
+      items.length = 0;
+      return stored;
+    },
+  };
+}
+
+function bitOf(keyHash: Uint8Array, depth: number): number {
+  return ((keyHash[depth >> 3] as number) >> (7 - (depth & 7))) & 1;
+}
+
+/** How many leading bits two key hashes share (256 when equal). */
+function sharedBits(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const x = (a[i] as number) ^ (b[i] as number);
+    if (x !== 0) return i * 8 + Math.clz32(x) - 24;
+  }
+  return 256;
+}
+
 /** Swap the references of a written group (the records at its edge) for stubs; the binary nodes inside it stay. */
 function stubBelow(inner: SmtInner, depth: number, cache: SmtNodeCache): void {
   for (const side of ['left', 'right'] as const) {

@@ -12,6 +12,7 @@ import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
 import { nodeHash, smtBuildLeaves, smtEntries, smtGet, smtHashedLeaf, smtResolve, smtRoot, type SmtLeaf, type SmtNode } from './smt.js';
+import { smtStreamStore } from './smt-store.js';
 import { KEY, type ChainInfo, type LedgerState, type ResultLeaf } from './state.js';
 
 export interface LedgerSnapshot {
@@ -46,14 +47,35 @@ export function restoreState(snapshot: LedgerSnapshot, genesisHash: string): Led
 }
 
 /**
+ * Where stateRebuild stores the tree as it is rebuilt (state sync installs a snapshot while its chunks arrive): the
+ * records go out through `records` as their subtrees finish (final, but unreferenced until the install writes the
+ * root); `stub` makes the stub of a record written so (the node's cache: it reads them once they landed).
+ */
+export interface StateRecordSink {
+  /** The version the state is stored as: its height. */
+  version: number;
+  records(records: [string, Uint8Array][]): void;
+  stub(nodeKey: string, hash: Uint8Array): SmtNode;
+}
+
+/**
  * restoreState in steps, for a snapshot that arrives in chunks (state sync): each chunk's entries are hashed into
  * leaves when it comes (in any order of indexes), so only the inner nodes are left to hash at the end and the
  * chunks' text need not be held. The same checks as restoreState: a malformed entry or chunk, a duplicate key, or
  * contents that do not hash to the root are refused.
+ * With a `sink`, the tree is also stored as it goes (smtStreamStore): the chunks, in index order, must hold the
+ * entries in key-hash order (as every server writes them), and the state returned has a stub of the stored root;
+ * memory is a few chunks and one path of the tree, not the state.
  * @example const r = stateRebuild(chunks.length); r.add(0, JSON.parse(chunk0)); ... r.finish(stateRoot, lastResults, genesisHash)
  */
-export function stateRebuild(chunkCount: number): { add(index: number, entries: unknown): void; finish(stateRoot: string, lastResults: ResultLeaf[], genesisHash: string): LedgerState } {
-  const parts: (SmtLeaf[] | undefined)[] = new Array<SmtLeaf[] | undefined>(chunkCount);
+export function stateRebuild(chunkCount: number, sink?: StateRecordSink): { add(index: number, entries: unknown): void; finish(stateRoot: string, lastResults: ResultLeaf[], genesisHash: string): LedgerState } {
+  // undefined: not come yet; null: streamed into the store already.
+  const parts: (SmtLeaf[] | null | undefined)[] = new Array<SmtLeaf[] | undefined>(chunkCount);
+  const stream = sink ? smtStreamStore(sink.version, sink.records, sink.stub) : null;
+  let streamed = 0;
+  // The decoded chain, params and active set (a streamed tree is stubs: nothing to read them back from yet).
+  const known = new Map<string, CanonicalValue>();
+  const wanted = new Set<string>([KEY.chain, KEY.params, KEY.activeSet]);
   return {
     add(index, entries) {
       if (!Number.isSafeInteger(index) || index < 0 || index >= chunkCount || parts[index] !== undefined) throw new SnapshotError(`chunk ${index} is not one of ${chunkCount}, or came twice`);
@@ -66,26 +88,38 @@ export function stateRebuild(chunkCount: number): { add(index: number, entries: 
         } catch (err) {
           throw new SnapshotError(`chunk ${index}: ${String(err)}`);
         }
+        if (wanted.has(entry[0])) known.set(entry[0], entry[1] as CanonicalValue);
       }
       parts[index] = leaves;
+      if (!stream) return;
+      for (let part = parts[streamed]; part; part = parts[streamed]) {
+        try {
+          for (const leaf of part) stream.push(leaf);
+        } catch (err) {
+          throw new SnapshotError(`chunk ${streamed}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        parts[streamed++] = null;
+      }
     },
     finish(stateRoot, lastResults, genesisHash) {
-      const leaves: SmtLeaf[] = [];
-      for (let i = 0; i < chunkCount; i++) {
-        const part = parts[i];
-        if (part === undefined) throw new SnapshotError(`chunk ${i} is missing`);
-        for (const leaf of part) leaves.push(leaf);
-        parts[i] = undefined;
-      }
-      let tree;
+      for (let i = 0; i < chunkCount; i++) if (parts[i] === undefined) throw new SnapshotError(`chunk ${i} is missing`);
+      let tree: SmtNode | null;
       try {
-        tree = smtBuildLeaves(leaves);
+        if (stream) tree = stream.finish();
+        else {
+          const leaves: SmtLeaf[] = [];
+          for (let i = 0; i < chunkCount; i++) {
+            for (const leaf of parts[i] as SmtLeaf[]) leaves.push(leaf);
+            parts[i] = undefined;
+          }
+          tree = smtBuildLeaves(leaves);
+        }
       } catch (err) {
         throw new SnapshotError(`entries: ${String(err)}`);
       }
       const root = smtRoot(tree);
       if (root !== stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${stateRoot}`);
-      return stateOfTree(tree, genesisHash, lastResults);
+      return stateOfTree(tree, genesisHash, lastResults, stream ? known : undefined);
     },
   };
 }
@@ -190,11 +224,12 @@ export function stateOfStoredTree(tree: SmtNode | null, stateRoot: string, genes
   return stateOfTree(tree, genesisHash, lastResults);
 }
 
-/** The decoded copies of a tree's chain, params and active set. */
-function stateOfTree(tree: SmtNode | null, genesisHash: string, lastResults: unknown): LedgerState {
-  const chain = smtGet(tree, KEY.chain) as ChainInfo | undefined;
-  const params = smtGet(tree, KEY.params) as LedgerParams | undefined;
-  const activeSet = smtGet(tree, KEY.activeSet) as Validator[] | undefined;
+/** The decoded copies of a tree's chain, params and active set (read from `known` when given, else from the tree). */
+function stateOfTree(tree: SmtNode | null, genesisHash: string, lastResults: unknown, known?: ReadonlyMap<string, CanonicalValue>): LedgerState {
+  const read = (key: string): CanonicalValue | undefined => (known ? known.get(key) : smtGet(tree, key));
+  const chain = read(KEY.chain) as ChainInfo | undefined;
+  const params = read(KEY.params) as LedgerParams | undefined;
+  const activeSet = read(KEY.activeSet) as Validator[] | undefined;
   if (!chain || !params || !activeSet) throw new SnapshotError('chain, params or set/active missing');
   return { tree, genesisHash, chain, params, activeSet, lastResults: Array.isArray(lastResults) ? (lastResults as ResultLeaf[]) : [] };
 }
