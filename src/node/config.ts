@@ -123,15 +123,18 @@ export const NodeConfigSchema = z
     /**
      * State sync over P2P (src/node/state-sync.ts): `enabled` makes a node started on an empty data directory
      * fetch a verified snapshot from its peers instead of replaying every block from genesis (join-network turns
-     * it on). `chunk_entries` is how many state entries go in each chunk this node serves.
+     * it on). `chunk_entries` is how many state entries go in each chunk this node serves. `prepare_ahead` prepares
+     * each new servable state for peers as soon as it exists (a walk of the state per state_snapshot_interval),
+     * instead of on the first request (which then waits for it).
      */
     state_sync: z
       .object({
         enabled: z.boolean().default(false),
         chunk_entries: z.number().int().min(1).max(1_000_000).default(STATE_SYNC_CHUNK_ENTRIES_DEFAULT),
+        prepare_ahead: z.boolean().default(false),
       })
       .strict()
-      .default({ enabled: false, chunk_entries: STATE_SYNC_CHUNK_ENTRIES_DEFAULT }),
+      .default({ enabled: false, chunk_entries: STATE_SYNC_CHUNK_ENTRIES_DEFAULT, prepare_ahead: false }),
     /**
      * Which block bodies to keep (CometBFT's retain height, Cosmos' pruning): the newest keep_recent blocks and every
      * keep_every-th; 0 keeps all. Never below the oldest persisted state (a restart re-applies from there).

@@ -290,6 +290,7 @@ function wireCommitPath(parts: Parts): { attester: Attester; observer: CommitObs
       parts.drops.expire();
       rt.peerSync?.onCommitted(block, s);
       rt.pruner?.onCommitted();
+      if (options.config.state_sync.prepare_ahead) void rt.snapshotServer?.prepareAhead();
       if (!options.verificationPaused) {
         attester.attestBlock(block);
         challenger.onCommitted();
@@ -450,6 +451,7 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   rt.http = await listenHttp(createApp(hooks.apiDeps), config.http_host, config.http_port);
   if (!p2pStarted) await p2p.start();
   rt.driver.start();
+  if (config.state_sync.prepare_ahead) void rt.snapshotServer.prepareAhead();
   log.info({ module: 'node', height: rt.driver.state.height - 1, resumedAt: resume?.height ?? 0, http: rt.http.port, p2p: config.network.listen_port }, 'validator started');
 }
 

@@ -34,7 +34,7 @@ import type { ResumePoint } from '../core/consensus/state-machine.js';
 import type { GenesisDoc } from '../core/ledger/genesis.js';
 import type { SetStep } from '../core/ledger/light.js';
 import type { LedgerState } from '../core/ledger/state.js';
-import { stateRebuild } from '../core/ledger/snapshot.js';
+import { SnapshotError, stateRebuild } from '../core/ledger/snapshot.js';
 import {
   P2P_FRAME_BYTES_MAX,
   PEERS_MAX,
@@ -55,6 +55,7 @@ import {
 } from '../core/limits.js';
 import type { StoredBlock } from '../ports/block-store.js';
 import type { Log } from '../ports/log.js';
+import { ChunkRefused, chunkHashThreads, createChunkHashers, type ChunkHashers } from './chunk-hashers.js';
 import { ChainAdminError, checkRestoredState, checkSnapshotProof, servableSnapshotHeights, snapshotSourceAt, type FileHeader, type SnapshotSource } from './chain-admin.js';
 
 /** One snapshot a peer offers: its height, the state root block height+1 commits, and its chunks' sha256. */
@@ -138,6 +139,12 @@ export interface SnapshotServer {
    * prepared yet its preparation starts (O(state), once); only when none is prepared does this wait for it.
    */
   offers(): Promise<SnapshotOffer[]>;
+  /**
+   * Start preparing the newest servable state if it is not prepared or under way (a node with
+   * state_sync.prepare_ahead calls this at start and after each commit), so a joining node does not wait for it.
+   * Returns the preparation, or null when there is nothing to prepare.
+   */
+  prepareAhead(): Promise<SnapshotOffer | null> | null;
 }
 
 const OFFER_FILE = 'offer.json';
@@ -156,6 +163,7 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   const prepared = new Map<number, Served>();
   const served = new Map<string, { windowStartMs: number; count: number }>();
   const servesMax = o.servesPerWindow ?? STATE_SYNC_SERVES_PER_PEER_PER_WINDOW;
+  let aheadTried = -1;
   const windowMs = o.windowMs ?? STATE_SYNC_SERVE_WINDOW_MS;
   // A preparation cut short (kill -9) leaves a .partial directory: it goes; complete ones are served again. The
   // directory itself is made by the first preparation (a node never asked for a snapshot has none).
@@ -278,6 +286,14 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
 
   return {
     offers,
+    prepareAhead() {
+      const level = o.level();
+      const newest = level ? servableSnapshotHeights(level).at(-1) : undefined;
+      // Once per height: one that could not be prepared (too big for the limits) is not walked again every block.
+      if (newest === undefined || newest === aheadTried || cache.has(newest)) return null;
+      aheadTried = newest;
+      return snapshotAt(newest).then((s) => s?.offer ?? null);
+    },
     onRequest(from, m) {
       if (m.kind !== 'snapshot-list-request' && m.kind !== 'snapshot-proof-request' && m.kind !== 'snapshot-chunk-request') return;
       if (!allowed(from)) {
@@ -368,6 +384,8 @@ export interface StateSyncOptions {
   retryMs?: number;
   roundsMax?: number;
   emptyRoundsMax?: number;
+  /** Threads hashing chunks (default chunkHashThreads(): the cores but one, at most STATE_SYNC_HASH_THREADS_MAX). */
+  hashThreads?: number;
   /** Called after each chunk is stored (tests: stop a sync part way). */
   onChunkStored?: (index: number) => void;
 }
@@ -410,6 +428,8 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
   const excluded = new Set<string>();
   const refused: SyncedSnapshot['refused'] = [];
   let fetched = 0;
+  let hashThreads: ChunkHashers | null = null;
+  const hashers = (): ChunkHashers => (hashThreads ??= createChunkHashers(o.hashThreads ?? chunkHashThreads()));
 
   const aborted = (): boolean => o.signal?.aborted === true;
   const sleep = (ms: number): Promise<void> =>
@@ -530,12 +550,16 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
     await writer.clear();
     const rebuild = stateRebuild(g.offer.chunkHashes.length, { version: g.offer.height, records: writer.add, stub: o.store.stateNodes.stub });
     let bad: string | null = null;
+    // Hashed on worker threads while this one stores the chunks before (a refused chunk is the peers' lie; a failed
+    // thread or store is this node's, and is thrown).
     const take = async (index: number, data: string): Promise<void> => {
       if (bad !== null) return;
       try {
-        rebuild.add(index, JSON.parse(data));
+        const chunk = await hashers().hash(index, data);
+        if (bad === null) rebuild.addHashed(index, chunk);
       } catch (err) {
-        bad = `chunk ${index}: ${err instanceof Error ? err.message : String(err)}`;
+        if (!(err instanceof ChunkRefused || err instanceof SnapshotError)) throw err;
+        bad ??= `chunk ${index}: ${err.message}`;
       }
       await writer.room();
     };
@@ -571,30 +595,39 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
       if (key !== null) pending.get(`${from}|${key}`)?.(m);
     },
     async run() {
-      const rounds = o.roundsMax ?? STATE_SYNC_ROUNDS_MAX;
-      let emptyRounds = 0;
-      for (let round = 1; round <= rounds; round++) {
-        if (aborted()) break;
-        const { groups, none } = await discover();
-        emptyRounds = none ? emptyRounds + 1 : 0;
-        if (emptyRounds >= (o.emptyRoundsMax ?? STATE_SYNC_EMPTY_ROUNDS)) {
-          o.log.warn({ module: 'state-sync', rounds: emptyRounds }, 'no peer offers a snapshot: replaying every block from genesis instead');
-          return null;
-        }
-        for (const g of groups) {
-          if (aborted()) break;
-          if (g.peers.every((p) => excluded.has(p))) continue;
-          const synced = await trySnapshot(g);
-          if (synced) return synced;
-        }
-        if (aborted()) break;
-        o.log.info({ module: 'state-sync', round, offers: groups.length, connected: o.peers.connected().length, refused: excluded.size }, 'no verifiable snapshot yet; asking again');
-        await sleep(o.retryMs ?? STATE_SYNC_RETRY_MS);
+      try {
+        return await runRounds();
+      } finally {
+        await hashThreads?.close();
+        hashThreads = null;
       }
-      if (aborted()) throw new StateSyncError('STATE_SYNC_ABORTED', 'state sync stopped (the node is closing)');
-      throw new StateSyncError('STATE_SYNC_FAILED', `no peer offered a snapshot that verifies after ${rounds} rounds (peers refused: ${refused.map((r) => `${r.peer} ${r.code}`).join(', ') || 'none'}): check network.bootstrap_peers, or turn state_sync.enabled off to replay every block from genesis`);
     },
   };
+
+  async function runRounds(): Promise<SyncedSnapshot | null> {
+    const rounds = o.roundsMax ?? STATE_SYNC_ROUNDS_MAX;
+    let emptyRounds = 0;
+    for (let round = 1; round <= rounds; round++) {
+      if (aborted()) break;
+      const { groups, none } = await discover();
+      emptyRounds = none ? emptyRounds + 1 : 0;
+      if (emptyRounds >= (o.emptyRoundsMax ?? STATE_SYNC_EMPTY_ROUNDS)) {
+        o.log.warn({ module: 'state-sync', rounds: emptyRounds }, 'no peer offers a snapshot: replaying every block from genesis instead');
+        return null;
+      }
+      for (const g of groups) {
+        if (aborted()) break;
+        if (g.peers.every((p) => excluded.has(p))) continue;
+        const synced = await trySnapshot(g);
+        if (synced) return synced;
+      }
+      if (aborted()) break;
+      o.log.info({ module: 'state-sync', round, offers: groups.length, connected: o.peers.connected().length, refused: excluded.size }, 'no verifiable snapshot yet; asking again');
+      await sleep(o.retryMs ?? STATE_SYNC_RETRY_MS);
+    }
+    if (aborted()) throw new StateSyncError('STATE_SYNC_ABORTED', 'state sync stopped (the node is closing)');
+    throw new StateSyncError('STATE_SYNC_FAILED', `no peer offered a snapshot that verifies after ${rounds} rounds (peers refused: ${refused.map((r) => `${r.peer} ${r.code}`).join(', ') || 'none'}): check network.bootstrap_peers, or turn state_sync.enabled off to replay every block from genesis`);
+  }
 }
 
 /**

@@ -330,6 +330,23 @@ describe('state sync', () => {
     expect((err as StateSyncError).message).toContain('node_2 STATE_SYNC_WRONG_ROOT');
   });
 
+  it('prepare-ahead: a server prepares the newest servable state before anyone asks (a first joiner does not wait), once per height', async () => {
+    const chain = await chainStore(7, [3, 6]);
+    const servedDir = join(tempDir(), 'served');
+    const logs: string[] = [];
+    const log: Log = { ...silentLog, info: (_f, m) => void logs.push(m), child: () => log };
+    const server = createSnapshotServer({ level: () => chain.level, genesis: doc, chunkEntries: 3, servedDir, nowMs: () => Date.now(), send: () => undefined, log });
+    const ahead = server.prepareAhead();
+    expect(server.prepareAhead()).toBeNull(); // under way: not twice
+    expect((await ahead)?.height).toBe(6);
+    expect(existsSync(join(servedDir, '6', 'offer.json'))).toBe(true);
+    expect(server.prepareAhead()).toBeNull(); // prepared
+    expect(logs.filter((m) => m === 'snapshot prepared for peers')).toHaveLength(1);
+    // The offer is answered at once from what was prepared ahead, with no walk.
+    expect((await server.offers()).map((o) => o.height)).toEqual([6]);
+    expect(logs.filter((m) => m === 'snapshot prepared for peers')).toHaveLength(1);
+  });
+
   it('a server prepares the newest state once, into chunk files it serves again after a restart; a damaged chunk file is never sent (prepared again); a cut-short preparation is removed', async () => {
     const honest = await chainStore(7, [3, 6]);
     const servedDir = join(tempDir(), 'served');

@@ -215,6 +215,30 @@ function isRecordAt(node: SmtNode, depth: number): boolean {
   return node.kind !== 'inner' || depth % SMT_GROUP_LEVELS === 0;
 }
 
+/** The stored record of a leaf: 0x03, the key's UTF-8 length (LEB128), the key, the value as JSON text. */
+export function smtLeafRecord(key: string, value: CanonicalValue): Uint8Array {
+  // One allocation: the lengths first, then both texts encoded in place.
+  const text = JSON.stringify(value);
+  const keyLength = utf8ByteLength(key);
+  const head: number[] = [TAG_LEAF];
+  writeVarint(head, keyLength);
+  const bytes = new Uint8Array(head.length + keyLength + utf8ByteLength(text));
+  bytes.set(head, 0);
+  utf8Encoder.encodeInto(key, bytes.subarray(head.length));
+  utf8Encoder.encodeInto(text, bytes.subarray(head.length + keyLength));
+  return bytes;
+}
+
+/**
+ * A leaf hashed and encoded elsewhere (state sync hashes a chunk's entries on a worker thread): its key hash, hash
+ * and stored record, all a stream store needs (it never reads a leaf's key or value, only writes its record).
+ */
+export interface SmtEncodedLeaf {
+  keyHash: Uint8Array;
+  hash: Uint8Array;
+  record: Uint8Array;
+}
+
 /** Writes records of one version: what smtWriteSet and smtStreamStore share. */
 interface RecordWriter {
   /** Records written so far: [nodeKey, record]. */
@@ -255,18 +279,8 @@ function recordWriter(version: number): RecordWriter {
     const n = node as SmtLeaf | SmtInner;
     if (depth >= 256) throw new Error('smt: tree deeper than 256');
     n.nodeKey = smtNodeKey(version, depth, n.kind === 'leaf' ? n.keyHash : path);
-    if (n.kind === 'leaf') {
-      // One allocation: the lengths first, then both texts encoded in place.
-      const text = JSON.stringify(n.value);
-      const keyLength = utf8ByteLength(n.key);
-      const head: number[] = [TAG_LEAF];
-      writeVarint(head, keyLength);
-      const bytes = new Uint8Array(head.length + keyLength + utf8ByteLength(text));
-      bytes.set(head, 0);
-      utf8Encoder.encodeInto(n.key, bytes.subarray(head.length));
-      utf8Encoder.encodeInto(text, bytes.subarray(head.length + keyLength));
-      nodes.push([n.nodeKey, bytes]);
-    } else {
+    if (n.kind === 'leaf') nodes.push([n.nodeKey, (n as Partial<SmtEncodedLeaf>).record ?? smtLeafRecord(n.key, n.value)]);
+    else {
       // The group's slots; a reference to a record not stored here yet names this version (it is written below,
       // after the group: its key follows from the version and its position).
       // Written into a scratch buffer (a group is at most 16 references of 41 bytes and 15 inner slots), then copied.
@@ -378,7 +392,7 @@ interface StreamItem {
  * @throws Error when a leaf's key hash is not above the previous one (a duplicate key, or out of order)
  * @example const s = smtStreamStore(h, (records) => batch.push(...records), cache.stub); for (const l of leaves) s.push(l); const root = s.finish();
  */
-export function smtStreamStore(version: number, emit: (records: [string, Uint8Array][]) => void, stub: (nodeKey: string, hash: Uint8Array) => SmtNode): { push(leaf: SmtLeaf): void; finish(): SmtNode | null } {
+export function smtStreamStore(version: number, emit: (records: [string, Uint8Array][]) => void, stub: (nodeKey: string, hash: Uint8Array) => SmtNode): { push(leaf: SmtLeaf | SmtEncodedLeaf): void; finish(): SmtNode | null } {
   const w = recordWriter(version);
   const items: StreamItem[] = [];
   let last: Uint8Array | null = null;
@@ -431,7 +445,9 @@ export function smtStreamStore(version: number, emit: (records: [string, Uint8Ar
         if (bitOf(leaf.keyHash, shared) === 0) throw new Error('smt: leaves not in increasing key-hash order');
         close(shared + 1, last);
       }
-      items.push({ node: leaf, key: leaf.keyHash, depth: -1 });
+      // An encoded leaf becomes a leaf node that carries its record (its key and value are never read).
+      const node: SmtLeaf = 'kind' in leaf ? leaf : ({ kind: 'leaf', key: '', keyHash: leaf.keyHash, value: null, hash: leaf.hash, record: leaf.record } as SmtLeaf & SmtEncodedLeaf);
+      items.push({ node, key: leaf.keyHash, depth: -1 });
       last = leaf.keyHash;
     },
     finish() {

@@ -12,7 +12,7 @@ import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
 import { nodeHash, smtBuildLeaves, smtEntries, smtGet, smtHashedLeaf, smtResolve, smtRoot, type SmtLeaf, type SmtNode } from './smt.js';
-import { smtStreamStore } from './smt-store.js';
+import { smtLeafRecord, smtStreamStore } from './smt-store.js';
 import { KEY, type ChainInfo, type LedgerState, type ResultLeaf } from './state.js';
 
 export interface LedgerSnapshot {
@@ -58,68 +58,169 @@ export interface StateRecordSink {
   stub(nodeKey: string, hash: Uint8Array): SmtNode;
 }
 
+/** One chunk's entries hashed and encoded (hashChunk): what the stream store takes; a worker thread's answer. */
+export interface HashedChunk {
+  /** Per entry, in order: its key hash (32 bytes), then its leaf hash (32 bytes). */
+  hashes: Uint8Array;
+  /** The entries' leaf records back to back: entry i's ends at `ends[i]`. */
+  records: Uint8Array;
+  ends: Uint32Array;
+  /** The chain, params and active set entries among them (decoded: the state's copies). */
+  known: [string, CanonicalValue][];
+}
+
+const DECODED_KEYS = new Set<string>([KEY.chain, KEY.params, KEY.activeSet]);
+
+/** An entry of chunk `index` as [key, value], or a SnapshotError. */
+function checkedEntry(index: number, entry: unknown): [string, CanonicalValue] {
+  if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') throw new SnapshotError(`chunk ${index} holds an entry that is not [key, value]`);
+  return entry as [string, CanonicalValue];
+}
+
+/**
+ * Hash and encode one chunk's entries (the parsed JSON of chunk `index`): each entry's key hash and leaf hash, and
+ * its stored leaf record. Pure, so a worker thread can run it while the chunks before it are stored.
+ * @throws SnapshotError when the chunk is not an array of [key, value] entries, or a value has no canonical form
+ */
+export function hashChunk(index: number, entries: unknown): HashedChunk {
+  if (!Array.isArray(entries)) throw new SnapshotError(`chunk ${index} is not an array of entries`);
+  const count = entries.length;
+  const hashes = new Uint8Array(count * 64);
+  const encoded: Uint8Array[] = new Array<Uint8Array>(count);
+  const ends = new Uint32Array(count);
+  const known: [string, CanonicalValue][] = [];
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    const [key, value] = checkedEntry(index, entries[i]);
+    let leaf: SmtLeaf;
+    try {
+      leaf = smtHashedLeaf(key, value);
+    } catch (err) {
+      throw new SnapshotError(`chunk ${index}: ${String(err)}`);
+    }
+    hashes.set(leaf.keyHash, i * 64);
+    hashes.set(nodeHash(leaf), i * 64 + 32);
+    const record = smtLeafRecord(key, value);
+    encoded[i] = record;
+    size += record.length;
+    ends[i] = size;
+    if (DECODED_KEYS.has(key)) known.push([key, value]);
+  }
+  const records = new Uint8Array(size);
+  for (let i = 0, at = 0; i < count; at = ends[i++] as number) records.set(encoded[i] as Uint8Array, at);
+  return { hashes, records, ends, known };
+}
+
+/**
+ * Where stateRebuild stores the tree as it is rebuilt (state sync installs a snapshot while its chunks arrive): the
+ * records go out through `records` as their subtrees finish (final, but unreferenced until the install writes the
+ * root); `stub` makes the stub of a record written so (the node's cache: it reads them once they landed).
+ */
+export interface StateRecordSink {
+  /** The version the state is stored as: its height. */
+  version: number;
+  records(records: [string, Uint8Array][]): void;
+  stub(nodeKey: string, hash: Uint8Array): SmtNode;
+}
+
+export interface StateRebuild {
+  /** Chunk `index`'s parsed JSON (hashed here). */
+  add(index: number, entries: unknown): void;
+  /** Chunk `index` hashed already (hashChunk, e.g. on a worker thread): only with a sink. */
+  addHashed(index: number, chunk: HashedChunk): void;
+  finish(stateRoot: string, lastResults: ResultLeaf[], genesisHash: string): LedgerState;
+}
+
 /**
  * restoreState in steps, for a snapshot that arrives in chunks (state sync): each chunk's entries are hashed into
  * leaves when it comes (in any order of indexes), so only the inner nodes are left to hash at the end and the
  * chunks' text need not be held. The same checks as restoreState: a malformed entry or chunk, a duplicate key, or
  * contents that do not hash to the root are refused.
- * With a `sink`, the tree is also stored as it goes (smtStreamStore): the chunks, in index order, must hold the
- * entries in key-hash order (as every server writes them), and the state returned has a stub of the stored root;
- * memory is a few chunks and one path of the tree, not the state.
+ * With a `sink`, the tree is stored as it goes (smtStreamStore): the chunks, in index order, must hold the entries
+ * in key-hash order (as every server writes them), and the state returned has a stub of the stored root; memory is
+ * the chunks that came before one with a lower index, and one path of the tree, not the state.
  * @example const r = stateRebuild(chunks.length); r.add(0, JSON.parse(chunk0)); ... r.finish(stateRoot, lastResults, genesisHash)
  */
-export function stateRebuild(chunkCount: number, sink?: StateRecordSink): { add(index: number, entries: unknown): void; finish(stateRoot: string, lastResults: ResultLeaf[], genesisHash: string): LedgerState } {
+export function stateRebuild(chunkCount: number, sink?: StateRecordSink): StateRebuild {
+  const came = (index: number, known: boolean): void => {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= chunkCount || known) throw new SnapshotError(`chunk ${index} is not one of ${chunkCount}, or came twice`);
+  };
+  const checkRoot = (tree: SmtNode | null, stateRoot: string): void => {
+    const root = smtRoot(tree);
+    if (root !== stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${stateRoot}`);
+  };
+  if (!sink) {
+    const parts: (SmtLeaf[] | undefined)[] = new Array<SmtLeaf[] | undefined>(chunkCount);
+    return {
+      add(index, entries) {
+        came(index, parts[index] !== undefined);
+        if (!Array.isArray(entries)) throw new SnapshotError(`chunk ${index} is not an array of entries`);
+        const leaves: SmtLeaf[] = [];
+        for (const entry of entries as unknown[]) {
+          const [key, value] = checkedEntry(index, entry);
+          try {
+            leaves.push(smtHashedLeaf(key, value));
+          } catch (err) {
+            throw new SnapshotError(`chunk ${index}: ${String(err)}`);
+          }
+        }
+        parts[index] = leaves;
+      },
+      addHashed() {
+        throw new Error('stateRebuild: hashed chunks need a sink (the tree is stored as it streams)');
+      },
+      finish(stateRoot, lastResults, genesisHash) {
+        const leaves: SmtLeaf[] = [];
+        for (let i = 0; i < chunkCount; i++) {
+          const part = parts[i];
+          if (part === undefined) throw new SnapshotError(`chunk ${i} is missing`);
+          for (const leaf of part) leaves.push(leaf);
+          parts[i] = undefined;
+        }
+        let tree;
+        try {
+          tree = smtBuildLeaves(leaves);
+        } catch (err) {
+          throw new SnapshotError(`entries: ${String(err)}`);
+        }
+        checkRoot(tree, stateRoot);
+        return stateOfTree(tree, genesisHash, lastResults);
+      },
+    };
+  }
   // undefined: not come yet; null: streamed into the store already.
-  const parts: (SmtLeaf[] | null | undefined)[] = new Array<SmtLeaf[] | undefined>(chunkCount);
-  const stream = sink ? smtStreamStore(sink.version, sink.records, sink.stub) : null;
-  let streamed = 0;
-  // The decoded chain, params and active set (a streamed tree is stubs: nothing to read them back from yet).
+  const parts: (HashedChunk | null | undefined)[] = new Array<HashedChunk | undefined>(chunkCount);
+  const stream = smtStreamStore(sink.version, sink.records, sink.stub);
   const known = new Map<string, CanonicalValue>();
-  const wanted = new Set<string>([KEY.chain, KEY.params, KEY.activeSet]);
+  let streamed = 0;
+  const addHashed = (index: number, chunk: HashedChunk): void => {
+    came(index, parts[index] !== undefined);
+    parts[index] = chunk;
+    for (let part = parts[streamed]; part; part = parts[streamed]) {
+      try {
+        for (let i = 0, at = 0; i < part.ends.length; at = part.ends[i++] as number) {
+          stream.push({ keyHash: part.hashes.subarray(i * 64, i * 64 + 32), hash: part.hashes.subarray(i * 64 + 32, i * 64 + 64), record: part.records.subarray(at, part.ends[i]) });
+        }
+      } catch (err) {
+        throw new SnapshotError(`chunk ${streamed}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      for (const [key, value] of part.known) known.set(key, value);
+      parts[streamed++] = null;
+    }
+  };
   return {
-    add(index, entries) {
-      if (!Number.isSafeInteger(index) || index < 0 || index >= chunkCount || parts[index] !== undefined) throw new SnapshotError(`chunk ${index} is not one of ${chunkCount}, or came twice`);
-      if (!Array.isArray(entries)) throw new SnapshotError(`chunk ${index} is not an array of entries`);
-      const leaves: SmtLeaf[] = [];
-      for (const entry of entries as unknown[]) {
-        if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') throw new SnapshotError(`chunk ${index} holds an entry that is not [key, value]`);
-        try {
-          leaves.push(smtHashedLeaf(entry[0], entry[1] as CanonicalValue));
-        } catch (err) {
-          throw new SnapshotError(`chunk ${index}: ${String(err)}`);
-        }
-        if (wanted.has(entry[0])) known.set(entry[0], entry[1] as CanonicalValue);
-      }
-      parts[index] = leaves;
-      if (!stream) return;
-      for (let part = parts[streamed]; part; part = parts[streamed]) {
-        try {
-          for (const leaf of part) stream.push(leaf);
-        } catch (err) {
-          throw new SnapshotError(`chunk ${streamed}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        parts[streamed++] = null;
-      }
-    },
+    add: (index, entries) => addHashed(index, hashChunk(index, entries)),
+    addHashed,
     finish(stateRoot, lastResults, genesisHash) {
       for (let i = 0; i < chunkCount; i++) if (parts[i] === undefined) throw new SnapshotError(`chunk ${i} is missing`);
       let tree: SmtNode | null;
       try {
-        if (stream) tree = stream.finish();
-        else {
-          const leaves: SmtLeaf[] = [];
-          for (let i = 0; i < chunkCount; i++) {
-            for (const leaf of parts[i] as SmtLeaf[]) leaves.push(leaf);
-            parts[i] = undefined;
-          }
-          tree = smtBuildLeaves(leaves);
-        }
+        tree = stream.finish();
       } catch (err) {
         throw new SnapshotError(`entries: ${String(err)}`);
       }
-      const root = smtRoot(tree);
-      if (root !== stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${stateRoot}`);
-      return stateOfTree(tree, genesisHash, lastResults, stream ? known : undefined);
+      checkRoot(tree, stateRoot);
+      return stateOfTree(tree, genesisHash, lastResults, known);
     },
   };
 }
