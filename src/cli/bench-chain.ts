@@ -238,6 +238,8 @@ interface StateSyncFigures {
   chunks: number;
   /** Of `sec`: the serving node preparing its snapshot, the joiner fetching and hashing chunks, checking, installing. */
   split: { prepareSec: number; fetchSec: number; checkSec: number; installSec: number };
+  /** The highest RSS of the process running the joins while they ran (with --phase state-sync: the joiner alone). */
+  joinerPeakRssMb: number;
 }
 
 /**
@@ -297,6 +299,8 @@ async function measureStateSync(dir: string, doc: GenesisDoc, trace = false): Pr
       await fresh.close();
     }
   };
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   try {
     await ready;
     const first = await join1('node_2');
@@ -307,8 +311,9 @@ async function measureStateSync(dir: string, doc: GenesisDoc, trace = false): Pr
     const verified = at('verified');
     const split = { prepareSec: round((preparedAtMs - wall0) / 1000), fetchSec: round(fetched - fetching), checkSec: round(verified - fetched), installSec: first.installSec };
     const second = await join1('node_3');
-    return { sec: first.sec, preparedSec: second.sec, height: first.height, chunks: first.chunks, split };
+    return { sec: first.sec, preparedSec: second.sec, height: first.height, chunks: first.chunks, split, joinerPeakRssMb: Math.round(peakRss / 2 ** 20) };
   } finally {
+    clearInterval(sampler);
     child.stdin?.end();
     await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve)));
     rmSync(target, { recursive: true, force: true });
