@@ -550,20 +550,22 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
     await writer.clear();
     const rebuild = stateRebuild(g.offer.chunkHashes.length, { version: g.offer.height, records: writer.add, stub: o.store.stateNodes.stub });
     let bad: string | null = null;
-    // Hashed on worker threads while this one stores the chunks before (a refused chunk is the peers' lie; a failed
-    // thread or store is this node's, and is thrown).
+    let broken: Error | null = null;
+    // Hashed on worker threads while this one stores the chunks before. A refused chunk is the peers' lie; a failed
+    // thread or store is this node's: the fetch stops and it is thrown once every request in flight is done.
     const take = async (index: number, data: string): Promise<void> => {
-      if (bad !== null) return;
+      if (bad !== null || broken !== null) return;
       try {
         const chunk = await hashers().hash(index, data);
-        if (bad === null) rebuild.addHashed(index, chunk);
+        if (bad === null && broken === null) rebuild.addHashed(index, chunk);
+        await writer.room();
       } catch (err) {
-        if (!(err instanceof ChunkRefused || err instanceof SnapshotError)) throw err;
-        bad ??= `chunk ${index}: ${err.message}`;
+        if (err instanceof ChunkRefused || err instanceof SnapshotError) bad ??= `chunk ${index}: ${err.message}`;
+        else broken ??= err instanceof Error ? err : new Error(String(err));
       }
-      await writer.room();
     };
-    const complete = await fetchChunks(g, take, () => bad !== null);
+    const complete = await fetchChunks(g, take, () => bad !== null || broken !== null);
+    if (broken !== null) throw broken;
     if (!complete && bad === null) {
       await writer.drain();
       return null;

@@ -315,6 +315,16 @@ describe('state sync', () => {
     expect(await treeRecordsIn(joining, dir)).toBe(records);
   });
 
+  it("a store that fails under the sync (closed while chunks stream in) stops it with the store's error; no peer is blamed", async () => {
+    const honest = await chainStore(7, [3, 6]);
+    const net = network([{ id: 'node_1', level: honest.level }]);
+    const joining = await emptyStore();
+    let stored = 0;
+    const client = await clientOn(net, undefined, { store: joining, onChunkStored: () => ++stored === 2 && void joining.close() });
+    await expect(client.run()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    expect(net.penalized).toEqual([]);
+  });
+
   it('no peer offers a snapshot (a young chain): null, so the node replays from genesis', async () => {
     const young = await chainStore(2, []);
     const net = network([{ id: 'node_1', level: young.level }]);
