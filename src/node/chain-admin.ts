@@ -13,7 +13,7 @@
  *   last { sha256 }
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openConsensusWal } from '../adapters/wal/consensus-wal.js';
@@ -28,11 +28,11 @@ import type { BlockHeader } from '../core/types/consensus.js';
 import type { CanonicalValue } from '../core/codec/canonical.js';
 import { genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
 import { SET_STEPS_MAX, walkSetSteps, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
-import { restoreState } from '../core/ledger/snapshot.js';
+import { stateRebuild } from '../core/ledger/snapshot.js';
 import { smtEntries, smtRoot } from '../core/ledger/smt.js';
 import { resultsRoot } from '../core/ledger/results.js';
 import type { LedgerState } from '../core/ledger/state.js';
-import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX } from '../core/limits.js';
+import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX, STATE_SYNC_INSTALL_BATCH_BYTES, STATE_SYNC_INSTALL_WRITES_QUEUED } from '../core/limits.js';
 import type { StoredBlock } from '../ports/block-store.js';
 import { silentLog } from '../ports/log.js';
 import { claimDataDir, SET_STEP_PREFIX, setStepKey } from './data-dir.js';
@@ -119,37 +119,53 @@ export async function exportSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
     const source = height === undefined ? null : await snapshotSourceAt(level, o.genesis, height);
     if (!source) throw new ChainAdminError('SNAPSHOT_NONE', `no persisted state with its next block in ${o.dataDir} (states at ${level.snapshotHeights().join(', ') || 'none'}, top ${level.latestHeight()}): run the node past its next state_snapshot_interval`);
     const { block, next, steps } = source;
-    // Lines of SNAPSHOT_FILE_ENTRIES_PER_LINE entries, each the JSON text of an array of [key, value].
-    const lines: string[] = [];
-    let line: string[] = [];
-    const entries = await source.forEachEntryJson((text) => {
-      line.push(text);
-      if (line.length === SNAPSHOT_FILE_ENTRIES_PER_LINE) {
-        lines.push(`[${line.join(',')}]`);
-        line = [];
-      }
-    });
-    if (line.length > 0) lines.push(`[${line.join(',')}]`);
-    const header: FileHeader = { ...source.header, entryLines: lines.length };
-    const stateRoot = header.stateRoot;
+    // The entry lines (SNAPSHOT_FILE_ENTRIES_PER_LINE entries each, the JSON text of an array of [key, value]) go to a
+    // side file as the walk gives them, since the header that comes first counts them: memory is one line.
     const tmp = `${o.output}.partial`;
+    const side = `${o.output}.entries.partial`;
+    let entryLines = 0;
+    let entries = 0;
+    const sideFd = openSync(side, 'w');
+    try {
+      let line: string[] = [];
+      const flush = (): void => {
+        writeSync(sideFd, `[${line.join(',')}]\n`);
+        entryLines++;
+        line = [];
+      };
+      entries = await source.forEachEntryJson((text) => {
+        line.push(text);
+        if (line.length === SNAPSHOT_FILE_ENTRIES_PER_LINE) flush();
+      });
+      if (line.length > 0) flush();
+    } finally {
+      closeSync(sideFd);
+    }
+    const header: FileHeader = { ...source.header, entryLines };
+    const stateRoot = header.stateRoot;
     const fd = openSync(tmp, 'w');
     const sha = createHash('sha256');
     let bytes = 0;
-    const put = (line: string): void => {
-      const text = line + '\n';
+    const put = (text: string | Uint8Array): void => {
       sha.update(text);
-      bytes += writeSync(fd, text);
+      bytes += typeof text === 'string' ? writeSync(fd, text) : writeSync(fd, text);
     };
     try {
-      put(JSON.stringify(header));
-      put(JSON.stringify(block));
-      put(JSON.stringify(next));
-      put(JSON.stringify(steps));
-      for (const line of lines) put(line);
+      put(JSON.stringify(header) + '\n');
+      put(JSON.stringify(block) + '\n');
+      put(JSON.stringify(next) + '\n');
+      put(JSON.stringify(steps) + '\n');
+      const sideIn = openSync(side, 'r');
+      try {
+        const buffer = new Uint8Array(1 << 20);
+        for (let n = readSync(sideIn, buffer); n > 0; n = readSync(sideIn, buffer)) put(buffer.subarray(0, n));
+      } finally {
+        closeSync(sideIn);
+      }
       bytes += writeSync(fd, JSON.stringify({ sha256: sha.digest('hex') }) + '\n');
     } finally {
       closeSync(fd);
+      rmSync(side, { force: true });
     }
     renameSync(tmp, o.output);
     return { height: header.height, stateRoot, entries, bytes };
@@ -236,15 +252,31 @@ async function setStepsUpTo(level: LevelBlockStore, height: number): Promise<Set
 }
 
 /** Read a snapshot file's lines, checking each line's length and the trailing checksum. */
-async function readSnapshotFile(input: string): Promise<string[]> {
+/** The lines of a snapshot file but its checksum line, one at a time (each bounded by SNAPSHOT_LINE_BYTES_MAX). */
+async function* snapshotFileLines(input: string): AsyncGenerator<string> {
   if (!existsSync(input) || !statSync(input).isFile()) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} is not a file`);
-  const lines: string[] = [];
-  const rl = createInterface({ input: createReadStream(input, 'utf8'), crlfDelay: Infinity });
-  for await (const line of rl) {
+  let held: string | undefined;
+  for await (const line of createInterface({ input: createReadStream(input, 'utf8'), crlfDelay: Infinity })) {
     if (line.length > SNAPSHOT_LINE_BYTES_MAX) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `a line of ${input} is longer than ${SNAPSHOT_LINE_BYTES_MAX} bytes`);
-    lines.push(line);
+    if (held !== undefined) yield held;
+    held = line;
   }
-  const last = lines.pop();
+}
+
+/**
+ * Check a snapshot file against its last line (the sha256 of all the lines before it), reading it once with one
+ * line in memory.
+ * @throws ChainAdminError SNAPSHOT_FILE_INVALID (not a file, no checksum line), SNAPSHOT_CHECKSUM (damaged)
+ */
+async function checkSnapshotFile(input: string): Promise<void> {
+  if (!existsSync(input) || !statSync(input).isFile()) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} is not a file`);
+  const sha = createHash('sha256');
+  let last: string | undefined;
+  for await (const line of createInterface({ input: createReadStream(input, 'utf8'), crlfDelay: Infinity })) {
+    if (line.length > SNAPSHOT_LINE_BYTES_MAX) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `a line of ${input} is longer than ${SNAPSHOT_LINE_BYTES_MAX} bytes`);
+    if (last !== undefined) sha.update(last + '\n');
+    last = line;
+  }
   let claimed: unknown;
   try {
     claimed = last === undefined ? undefined : (JSON.parse(last) as { sha256?: unknown }).sha256;
@@ -252,10 +284,7 @@ async function readSnapshotFile(input: string): Promise<string[]> {
     claimed = undefined;
   }
   if (typeof claimed !== 'string') throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} does not end with its checksum line (a cut-short copy?)`);
-  const sha = createHash('sha256');
-  for (const line of lines) sha.update(line + '\n');
   if (sha.digest('hex') !== claimed) throw new ChainAdminError('SNAPSHOT_CHECKSUM', `${input} does not match its checksum: the file is damaged`);
-  return lines;
 }
 
 function parseLine<T>(line: string | undefined, what: string): T {
@@ -286,25 +315,100 @@ export interface ImportResult {
  */
 export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; input: string }): Promise<ImportResult> {
   if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash' && f !== 'safety.json')) throw new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory (it may hold the validator's safety.json)`);
-  const lines = await readSnapshotFile(o.input);
-  const header = parseLine<FileHeader>(lines[0], 'header');
+  await checkSnapshotFile(o.input);
+  // Read again, a line at a time: the proof first, then the entries streamed into the new store (its tree records
+  // written as their subtrees finish, as state sync does), so memory is one line and one path of the tree.
+  const lines = snapshotFileLines(o.input);
+  const nextLine = async (what: string): Promise<string | undefined> => {
+    const r = await lines.next();
+    if (r.done) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the file ends before its ${what} line`);
+    return r.value;
+  };
+  const header = parseLine<FileHeader>(await nextLine('header'), 'header');
   if (header.format !== FORMAT) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `not a ${FORMAT} file`);
   if (header.chainId !== o.genesis.chainId || header.genesisHash !== o.genesis.genesisHash) throw new ChainAdminError('SNAPSHOT_OTHER_CHAIN', `the snapshot is of chain ${header.chainId} (genesis ${String(header.genesisHash).slice(0, 16)}…), not this genesis`);
-  const block = parseLine<StoredBlock>(lines[1], 'block');
-  const next = parseLine<StoredBlock>(lines[2], 'next block');
-  const steps = parseLine<SetStep[]>(lines[3], 'set changes');
-  const entries: [string, CanonicalValue][] = [];
-  for (const line of lines.slice(4)) entries.push(...parseLine<[string, CanonicalValue][]>(line, 'entries'));
+  const block = parseLine<StoredBlock>(await nextLine('block'), 'block');
+  const next = parseLine<StoredBlock>(await nextLine('next block'), 'next block');
+  const steps = parseLine<SetStep[]>(await nextLine('set changes'), 'set changes');
   const proof = checkSnapshotProof(o.genesis, { header, block, next, steps });
-  const point = checkSnapshotState(o.genesis, { header, block, next }, entries);
+  if (!Number.isSafeInteger(header.entryLines) || header.entryLines < 0) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the header's entryLines ${String(header.entryLines)} is not a count`);
   checkChain(o.dataDir, o.genesis.genesisHash);
   const level = await openStopped(o.dataDir, o.genesis.genesisHash, true);
+  let done = false;
   try {
+    const writer = installWriter(level);
+    const rebuild = stateRebuild(header.entryLines, { version: header.height, records: writer.add, stub: level.stateNodes.stub });
+    let index = 0;
+    let entries = 0;
+    for await (const line of lines) {
+      if (index >= header.entryLines) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `more entry lines than the header's ${header.entryLines}`);
+      const parsed = parseLine<unknown>(line, 'entries');
+      try {
+        rebuild.add(index++, parsed);
+      } catch (err) {
+        throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state does not hash to its root: ${(err as Error).message}`);
+      }
+      entries += (parsed as unknown[]).length;
+      await writer.room();
+    }
+    const point = checkRestoredState(o.genesis, { header, block, next }, () => rebuild.finish(next.block.header.stateRoot, [...header.lastResults], o.genesis.genesisHash));
+    await writer.drain();
     await installSnapshot(level, { block, next, steps }, point);
+    done = true;
+    return { height: header.height, stateRoot: header.stateRoot, entries, setChanges: proof.changes, blockHash: point.blockHash };
   } finally {
     await level.close();
+    // Refused part way: what this import wrote goes, so the directory is as empty as it was (and can be imported into).
+    if (!done) rmSync(join(o.dataDir, 'chain'), { recursive: true, force: true });
   }
-  return { height: header.height, stateRoot: header.stateRoot, entries: entries.length, setChanges: proof.changes, blockHash: point.blockHash };
+}
+
+/**
+ * Batches the tree records a streamed install (state sync, import-snapshot) makes into LevelDB writes of about STATE_SYNC_INSTALL_BATCH_BYTES, at
+ * most STATE_SYNC_INSTALL_WRITES_QUEUED queued: `room` waits while the store is behind (the fetch waits with it).
+ * A failed write (a full disk) is thrown by the next `room` or `drain`.
+ */
+export function installWriter(level: LevelBlockStore): { add(records: [string, Uint8Array][]): void; room(): Promise<void>; drain(): Promise<void>; clear(): Promise<void> } {
+  let pending: [string, Uint8Array][] = [];
+  let bytes = 0;
+  const queued = new Set<Promise<void>>();
+  let failed: Error | null = null;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    bytes = 0;
+    const write: Promise<void> = level.putStateRecords(batch).then(
+      () => void queued.delete(write),
+      (err: Error) => {
+        failed ??= err;
+        queued.delete(write);
+      },
+    );
+    queued.add(write);
+  };
+  const check = (): void => {
+    if (failed) throw failed;
+  };
+  return {
+    add(records) {
+      for (const r of records) {
+        pending.push(r);
+        bytes += r[1].length + r[0].length;
+      }
+      if (bytes >= STATE_SYNC_INSTALL_BATCH_BYTES) flush();
+    },
+    async room() {
+      while (queued.size >= STATE_SYNC_INSTALL_WRITES_QUEUED) await Promise.race(queued);
+      check();
+    },
+    async drain() {
+      flush();
+      await Promise.all(queued);
+      check();
+    },
+    clear: () => level.clearStateRecords(),
+  };
 }
 
 /**
@@ -355,17 +459,8 @@ export function checkSnapshotProof(genesis: GenesisDoc, pkg: Pick<SnapshotPackag
 }
 
 /**
- * Rebuild the state from its entries (every one rehashed) and check it is the one block h+1 commits, after block h,
- * with the set that signs h+1; returns the resume point. Call after checkSnapshotProof.
- * @throws ChainAdminError SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
- */
-export function checkSnapshotState(genesis: GenesisDoc, pkg: Pick<SnapshotPackage, 'header' | 'block' | 'next'>, entries: [string, CanonicalValue][]): ResumePoint<LedgerState> {
-  return checkRestoredState(genesis, pkg, () => restoreState({ version: 1, stateRoot: pkg.next.block.header.stateRoot, height: pkg.header.height, entries, lastResults: [...pkg.header.lastResults] }, genesis.genesisHash));
-}
-
-/**
- * checkSnapshotState for a state rebuilt chunk by chunk (stateRebuild: `restore` calls its finish with the root
- * block h+1 commits), then checked the same way.
+ * The state a snapshot's entries rebuild (`restore`: stateRebuild's finish with the root block h+1 commits) checked
+ * to be the one after block h, with the set that signs h+1; returns the resume point. Call after checkSnapshotProof.
  * @throws ChainAdminError SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
  */
 export function checkRestoredState(genesis: GenesisDoc, pkg: Pick<SnapshotPackage, 'header' | 'block' | 'next'>, restore: () => LedgerState): ResumePoint<LedgerState> {

@@ -42,8 +42,6 @@ import {
   STATE_SYNC_CHUNKS_IN_FLIGHT,
   STATE_SYNC_CHUNKS_MAX,
   STATE_SYNC_DISCOVERY_MS,
-  STATE_SYNC_INSTALL_BATCH_BYTES,
-  STATE_SYNC_INSTALL_WRITES_QUEUED,
   STATE_SYNC_EMPTY_ROUNDS,
   STATE_SYNC_OFFERS_MAX,
   STATE_SYNC_REQUEST_TIMEOUT_MS,
@@ -56,7 +54,7 @@ import {
 import type { StoredBlock } from '../ports/block-store.js';
 import type { Log } from '../ports/log.js';
 import { ChunkRefused, chunkHashThreads, createChunkHashers, type ChunkHashers } from './chunk-hashers.js';
-import { ChainAdminError, checkRestoredState, checkSnapshotProof, servableSnapshotHeights, snapshotSourceAt, type FileHeader, type SnapshotSource } from './chain-admin.js';
+import { ChainAdminError, checkRestoredState, installWriter, checkSnapshotProof, servableSnapshotHeights, snapshotSourceAt, type FileHeader, type SnapshotSource } from './chain-admin.js';
 
 /** One snapshot a peer offers: its height, the state root block height+1 commits, and its chunks' sha256. */
 export interface SnapshotOffer {
@@ -630,54 +628,6 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
     if (aborted()) throw new StateSyncError('STATE_SYNC_ABORTED', 'state sync stopped (the node is closing)');
     throw new StateSyncError('STATE_SYNC_FAILED', `no peer offered a snapshot that verifies after ${rounds} rounds (peers refused: ${refused.map((r) => `${r.peer} ${r.code}`).join(', ') || 'none'}): check network.bootstrap_peers, or turn state_sync.enabled off to replay every block from genesis`);
   }
-}
-
-/**
- * Batches the tree records a streamed install makes into LevelDB writes of about STATE_SYNC_INSTALL_BATCH_BYTES, at
- * most STATE_SYNC_INSTALL_WRITES_QUEUED queued: `room` waits while the store is behind (the fetch waits with it).
- * A failed write (a full disk) is thrown by the next `room` or `drain`.
- */
-function installWriter(level: LevelBlockStore): { add(records: [string, Uint8Array][]): void; room(): Promise<void>; drain(): Promise<void>; clear(): Promise<void> } {
-  let pending: [string, Uint8Array][] = [];
-  let bytes = 0;
-  const queued = new Set<Promise<void>>();
-  let failed: Error | null = null;
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    bytes = 0;
-    const write: Promise<void> = level.putStateRecords(batch).then(
-      () => void queued.delete(write),
-      (err: Error) => {
-        failed ??= err;
-        queued.delete(write);
-      },
-    );
-    queued.add(write);
-  };
-  const check = (): void => {
-    if (failed) throw failed;
-  };
-  return {
-    add(records) {
-      for (const r of records) {
-        pending.push(r);
-        bytes += r[1].length + r[0].length;
-      }
-      if (bytes >= STATE_SYNC_INSTALL_BATCH_BYTES) flush();
-    },
-    async room() {
-      while (queued.size >= STATE_SYNC_INSTALL_WRITES_QUEUED) await Promise.race(queued);
-      check();
-    },
-    async drain() {
-      flush();
-      await Promise.all(queued);
-      check();
-    },
-    clear: () => level.clearStateRecords(),
-  };
 }
 
 /** Null when `proof` proves `offer` from the genesis set; otherwise the lie. Never throws. */

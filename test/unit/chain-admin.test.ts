@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,7 +116,17 @@ describe('export-snapshot and import-snapshot', () => {
       entries[i] = [entries[i]![0], { ...(entries[i]![1] as object), verdict: 'valid' }];
       lines[4] = JSON.stringify(entries);
     });
-    await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: tampered })).rejects.toMatchObject({ code: 'SNAPSHOT_ROOT_MISMATCH' });
+    const refusedInto = fresh();
+    await expect(importSnapshot({ dataDir: refusedInto, genesis: doc, input: tampered })).rejects.toMatchObject({ code: 'SNAPSHOT_ROOT_MISMATCH' });
+    // The entries are streamed into the new store before the root is known: a refused import removes what it wrote,
+    // so the directory takes the good file afterwards.
+    expect(existsSync(join(refusedInto, 'chain'))).toBe(false);
+    await expect(importSnapshot({ dataDir: refusedInto, genesis: doc, input: file })).resolves.toMatchObject({ height: 3 });
+    // Entries out of key-hash order (the order export writes) are refused as they stream.
+    const unsorted = forge(file, (lines) => {
+      lines[4] = JSON.stringify((JSON.parse(lines[4]!) as unknown[]).reverse());
+    });
+    await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: unsorted })).rejects.toMatchObject({ code: 'SNAPSHOT_ROOT_MISMATCH', message: expect.stringMatching(/key-hash order/) });
     // A certificate short of a quorum.
     const weak = forge(file, (lines) => {
       const next = JSON.parse(lines[2]!) as { certificate: { signatures: unknown[] } };

@@ -359,23 +359,31 @@ describe('Application adapter', () => {
   });
 });
 
-import { decodeLocalState, encodeLocalState, restoreState, snapshotState, SnapshotError } from '../../src/core/ledger/index.js';
-import { smtStats } from '../../src/core/ledger/smt.js';
+import { decodeLocalState, encodeLocalState, SnapshotError, stateRebuild } from '../../src/core/ledger/index.js';
+import { smtEntries, smtStats } from '../../src/core/ledger/smt.js';
+import { createSmtNodeCache, memorySmtNodeSource } from '../../src/core/ledger/smt-store.js';
+
+/** `entries` (the full form, key-hash order) rebuilt in one chunk into a store in memory, as state sync does. */
+function rebuilt(entries: unknown, s: LedgerState): LedgerState {
+  const source = memorySmtNodeSource();
+  const r = stateRebuild(1, { version: s.chain.height, records: (records) => records.forEach(([k, b]) => source.records.set(k, b)), stub: createSmtNodeCache(source, 64).stub });
+  r.add(0, entries);
+  return r.finish(stateRoot(s), [...s.lastResults], s.genesisHash);
+}
 
 describe('snapshots', () => {
   it('round-trip through JSON to the same root and the same next block; a corrupted one is refused', () => {
     const { keys, state: s0 } = setup();
     let s = step(s0, [{ type: 'submit', proof: proofN(1) }, bondTx(NET, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0)]);
     s = commitAndReveal(s, keys, { node_1: 'valid', node_2: 'valid', node_3: 'valid' }, [proofId(proofN(1))]);
-    const restored = restoreState(JSON.parse(JSON.stringify(snapshotState(s))), s.genesisHash);
+    const entries = [...smtEntries(s.tree)];
+    const restored = rebuilt(JSON.parse(JSON.stringify(entries)), s);
     expect(stateRoot(restored)).toBe(stateRoot(s));
     expect(restored.activeSet).toEqual(s.activeSet);
     expect(restored.lastResults).toEqual(s.lastResults);
     const next = makeBlock(s, [{ type: 'submit', proof: proofN(2) }]);
     expect(stateRoot(applyBlock(restored, next))).toBe(stateRoot(applyBlock(s, next)));
-    const snap = snapshotState(s);
-    snap.entries[0] = [snap.entries[0]![0], { tampered: true }];
-    expect(() => restoreState(snap, s.genesisHash)).toThrow(SnapshotError);
+    expect(() => rebuilt([[entries[0]![0], { tampered: true }], ...entries.slice(1)], s)).toThrow(SnapshotError);
   });
 
   it('the local form restores the same state without hashing, across chunk boundaries; a torn one is refused', () => {

@@ -1,8 +1,8 @@
 /**
  * A ledger state as plain JSON, in two forms:
- * - the full form (snapshotState/restoreState), for a state from outside (an imported snapshot, state sync): every
- *   key/value plus the last block's results; restoring rebuilds the tree and rehashes all of it (O(state) hashing),
- *   so a snapshot whose contents do not hash to its root is refused instead of silently forking;
+ * - the full form, for a state from outside (an imported snapshot, state sync): every key/value in key-hash order,
+ *   in chunks, plus the last block's results; stateRebuild rehashes all of it (O(state) hashing) and stores the
+ *   tree as it goes, so a snapshot whose contents do not hash to its root is refused instead of silently forking;
  * - the local form (encodeLocalState/decodeLocalState), for a state this node wrote itself in the atomic batch of
  *   the block that produced it: the tree's nodes in preorder with their hashes, in chunks, so a restart rebuilds
  *   the tree without hashing anything.
@@ -11,51 +11,13 @@ import type { CanonicalValue } from '../codec/canonical.js';
 import type { Validator } from '../types/validator.js';
 import type { LedgerParams } from './params.js';
 import { bytesToHex, hexToBytes } from '../../crypto/hash.js';
-import { nodeHash, smtBuildLeaves, smtEntries, smtGet, smtHashedLeaf, smtResolve, smtRoot, type SmtLeaf, type SmtNode } from './smt.js';
+import { nodeHash, smtGet, smtHashedLeaf, smtResolve, smtRoot, type SmtLeaf, type SmtNode } from './smt.js';
 import { smtLeafRecord, smtStreamStore } from './smt-store.js';
 import { KEY, type ChainInfo, type LedgerState, type ResultLeaf } from './state.js';
-
-export interface LedgerSnapshot {
-  version: 1;
-  stateRoot: string;
-  height: number;
-  entries: [string, CanonicalValue][];
-  lastResults: ResultLeaf[];
-}
 
 export class SnapshotError extends Error {
   override readonly name = 'SnapshotError';
   readonly code = 'LEDGER_SNAPSHOT_INVALID' as const;
-}
-
-/** Every key/value of the state, and the last block's results. */
-export function snapshotState(state: LedgerState): LedgerSnapshot {
-  return { version: 1, stateRoot: smtRoot(state.tree), height: state.chain.height, entries: [...smtEntries(state.tree)], lastResults: [...state.lastResults] };
-}
-
-/**
- * Rebuild a state from a snapshot of the chain whose genesis hash is `genesisHash` (from the node's genesis file:
- * the snapshot does not carry it, since its state root does not commit to it).
- * @throws SnapshotError when the snapshot is malformed or its contents do not hash to its stateRoot.
- */
-export function restoreState(snapshot: LedgerSnapshot, genesisHash: string): LedgerState {
-  if (typeof snapshot !== 'object' || snapshot === null || snapshot.version !== 1 || !Array.isArray(snapshot.entries)) throw new SnapshotError('not a version 1 ledger snapshot');
-  // One chunk of stateRebuild: import and state sync check entries the same way.
-  const rebuild = stateRebuild(1);
-  rebuild.add(0, snapshot.entries);
-  return rebuild.finish(snapshot.stateRoot, snapshot.lastResults, genesisHash);
-}
-
-/**
- * Where stateRebuild stores the tree as it is rebuilt (state sync installs a snapshot while its chunks arrive): the
- * records go out through `records` as their subtrees finish (final, but unreferenced until the install writes the
- * root); `stub` makes the stub of a record written so (the node's cache: it reads them once they landed).
- */
-export interface StateRecordSink {
-  /** The version the state is stored as: its height. */
-  version: number;
-  records(records: [string, Uint8Array][]): void;
-  stub(nodeKey: string, hash: Uint8Array): SmtNode;
 }
 
 /** One chunk's entries hashed and encoded (hashChunk): what the stream store takes; a worker thread's answer. */
@@ -126,75 +88,29 @@ export interface StateRecordSink {
 export interface StateRebuild {
   /** Chunk `index`'s parsed JSON (hashed here). */
   add(index: number, entries: unknown): void;
-  /** Chunk `index` hashed already (hashChunk, e.g. on a worker thread): only with a sink. */
+  /** Chunk `index` hashed already (hashChunk, e.g. on a worker thread). */
   addHashed(index: number, chunk: HashedChunk): void;
   finish(stateRoot: string, lastResults: ResultLeaf[], genesisHash: string): LedgerState;
 }
 
 /**
- * restoreState in steps, for a snapshot that arrives in chunks (state sync): each chunk's entries are hashed into
- * leaves when it comes (in any order of indexes), so only the inner nodes are left to hash at the end and the
- * chunks' text need not be held. The same checks as restoreState: a malformed entry or chunk, a duplicate key, or
- * contents that do not hash to the root are refused.
- * With a `sink`, the tree is stored as it goes (smtStreamStore): the chunks, in index order, must hold the entries
- * in key-hash order (as every server writes them), and the state returned has a stub of the stored root; memory is
- * the chunks that came before one with a lower index, and one path of the tree, not the state.
- * @example const r = stateRebuild(chunks.length); r.add(0, JSON.parse(chunk0)); ... r.finish(stateRoot, lastResults, genesisHash)
+ * Rebuild a state from outside (state sync, import-snapshot) that arrives in chunks, storing its tree as it goes
+ * (smtStreamStore through `sink`): each chunk's entries are hashed when it comes (chunks may come in any order of
+ * indexes; they are stored in index order), so the chunks' text is never held and memory is the chunks that came
+ * before one with a lower index and one path of the tree, not the state. The entries must be in key-hash order
+ * across the chunks (as every server and export write them). Refused (SnapshotError): a malformed chunk or entry,
+ * a repeated or out-of-order key, contents that do not hash to the root. The state returned has a stub of the
+ * stored root.
+ * @example const r = stateRebuild(chunks.length, sink); r.add(0, JSON.parse(chunk0)); ... r.finish(stateRoot, lastResults, genesisHash)
  */
-export function stateRebuild(chunkCount: number, sink?: StateRecordSink): StateRebuild {
-  const came = (index: number, known: boolean): void => {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= chunkCount || known) throw new SnapshotError(`chunk ${index} is not one of ${chunkCount}, or came twice`);
-  };
-  const checkRoot = (tree: SmtNode | null, stateRoot: string): void => {
-    const root = smtRoot(tree);
-    if (root !== stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${stateRoot}`);
-  };
-  if (!sink) {
-    const parts: (SmtLeaf[] | undefined)[] = new Array<SmtLeaf[] | undefined>(chunkCount);
-    return {
-      add(index, entries) {
-        came(index, parts[index] !== undefined);
-        if (!Array.isArray(entries)) throw new SnapshotError(`chunk ${index} is not an array of entries`);
-        const leaves: SmtLeaf[] = [];
-        for (const entry of entries as unknown[]) {
-          const [key, value] = checkedEntry(index, entry);
-          try {
-            leaves.push(smtHashedLeaf(key, value));
-          } catch (err) {
-            throw new SnapshotError(`chunk ${index}: ${String(err)}`);
-          }
-        }
-        parts[index] = leaves;
-      },
-      addHashed() {
-        throw new Error('stateRebuild: hashed chunks need a sink (the tree is stored as it streams)');
-      },
-      finish(stateRoot, lastResults, genesisHash) {
-        const leaves: SmtLeaf[] = [];
-        for (let i = 0; i < chunkCount; i++) {
-          const part = parts[i];
-          if (part === undefined) throw new SnapshotError(`chunk ${i} is missing`);
-          for (const leaf of part) leaves.push(leaf);
-          parts[i] = undefined;
-        }
-        let tree;
-        try {
-          tree = smtBuildLeaves(leaves);
-        } catch (err) {
-          throw new SnapshotError(`entries: ${String(err)}`);
-        }
-        checkRoot(tree, stateRoot);
-        return stateOfTree(tree, genesisHash, lastResults);
-      },
-    };
-  }
+export function stateRebuild(chunkCount: number, sink: StateRecordSink): StateRebuild {
   // undefined: not come yet; null: streamed into the store already.
   const parts: (HashedChunk | null | undefined)[] = new Array<HashedChunk | undefined>(chunkCount);
   const stream = smtStreamStore(sink.version, sink.records, sink.stub);
   const known = new Map<string, CanonicalValue>();
   let streamed = 0;
   const addHashed = (index: number, chunk: HashedChunk): void => {
-    came(index, parts[index] !== undefined);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= chunkCount || parts[index] !== undefined) throw new SnapshotError(`chunk ${index} is not one of ${chunkCount}, or came twice`);
     parts[index] = chunk;
     for (let part = parts[streamed]; part; part = parts[streamed]) {
       try {
@@ -219,7 +135,8 @@ export function stateRebuild(chunkCount: number, sink?: StateRecordSink): StateR
       } catch (err) {
         throw new SnapshotError(`entries: ${String(err)}`);
       }
-      checkRoot(tree, stateRoot);
+      const root = smtRoot(tree);
+      if (root !== stateRoot) throw new SnapshotError(`contents hash to ${root}, not ${stateRoot}`);
       return stateOfTree(tree, genesisHash, lastResults, known);
     },
   };
