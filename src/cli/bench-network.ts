@@ -3,6 +3,7 @@
  *  1. ordering capacity: proofs/s committed into blocks with verification paused (--verification-paused, i.e.
  *     POP_VERIFICATION_PAUSED=1), trivial distinct proofs submitted to all 4 nodes at once, one per request
  *     (POST /proofs), then as many again in batches (POST /proofs/batch, --batch-size per request) on the same network;
+ *     node_1's block commit latency under the first half, and its split by step (pop_commit_step_seconds);
  *  2. end-to-end finalized proofs/s with Z3 on, next to the machine's verification limit
  *     cores / (validators x measured per-proof verification time);
  *  3. block commit latency, and verdict finality latency p50/p99 of one trivial proof at a time (the JSON's
