@@ -3,6 +3,7 @@
  *  1. ordering capacity: proofs/s committed into blocks with verification paused (--verification-paused, i.e.
  *     POP_VERIFICATION_PAUSED=1), trivial distinct proofs submitted to all 4 nodes at once, one per request
  *     (POST /proofs), then as many again in batches (POST /proofs/batch, --batch-size per request) on the same network;
+ *     node_1's block commit latency under the first half, and its split by step (pop_commit_step_seconds);
  *  2. end-to-end finalized proofs/s with Z3 on, next to the machine's verification limit
  *     cores / (validators x measured per-proof verification time);
  *  3. block commit latency, and verdict finality latency p50/p99 of one trivial proof at a time (the JSON's
@@ -178,11 +179,16 @@ async function submitBatches(urls: string[], proofs: { smtlib: string; claim: st
   return ids;
 }
 
-/** Commit latency samples (ms) of every block, from the metrics histogram of node_1 (bucket upper bounds). */
-async function histogramQuantiles(url: string, name: string): Promise<{ p50: number; p99: number; count: number }> {
+/**
+ * Commit latency samples (ms) of every block, from the metrics histogram of node_1 (bucket upper bounds); `labels`
+ * (e.g. 'step="commit"') picks one series of a labelled histogram.
+ */
+async function histogramQuantiles(url: string, name: string, labels = ''): Promise<{ p50: number; p99: number; count: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const buckets: { le: number; count: number }[] = [];
-  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"[^}]*\\} (\\d+)`, 'gm'))) buckets.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) });
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"([^}]*)\\} (\\d+)`, 'gm'))) {
+    if (labels === '' || m[2]!.includes(labels)) buckets.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[3]) });
+  }
   const total = buckets.at(-1)?.count ?? 0;
   const at = (q: number): number => {
     const target = q * total;
@@ -244,9 +250,19 @@ interface OrderingFigures {
   orderingProofsPerSec: number;
   batchProofsPerSec: number;
   commit: { p50: number; p99: number };
+  /** p50 of pop_commit_step_seconds at node_1, ms. */
+  steps: CommitSteps;
   /** Validators' CPU (4 summed) per committed proof, one per request and batched: ms. */
   cpuMsPerProof: number;
   batchCpuMsPerProof: number;
+}
+
+type CommitSteps = Record<'proposal' | 'prepare' | 'commit', number>;
+
+/** The p50 of each step of node_1's committed heights (pop_commit_step_seconds), ms. */
+async function commitSteps(url: string): Promise<CommitSteps> {
+  const p50 = async (step: string): Promise<number> => Number((await histogramQuantiles(url, 'pop_commit_step_seconds', `step="${step}"`)).p50.toFixed(1));
+  return { proposal: await p50('proposal'), prepare: await p50('prepare'), commit: await p50('commit') };
 }
 
 async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): Promise<OrderingFigures> {
@@ -265,8 +281,10 @@ async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): 
   const cpu1 = validatorsCpuSec(net1);
   const cpuMsPerProof = (1000 * (cpu1 - cpu0)) / Math.max(1, included);
   const commit = await histogramQuantiles(net1.http[0]!, 'pop_commit_latency_seconds');
+  const steps = await commitSteps(net1.http[0]!);
   console.log(`  ${included} proofs committed in ${orderingSec.toFixed(1)} s: ${orderingProofsPerSec.toFixed(0)} proofs/s (last id ${orderingIds.at(-1)!.slice(0, 12)}); validators' CPU ${cpuMsPerProof.toFixed(2)} ms per proof (4 summed)`);
   console.log(`  block commit latency p50 ${commit.p50.toFixed(1)} ms, p99 ${commit.p99.toFixed(1)} ms over ${commit.count} blocks (histogram buckets)`);
+  console.log(`  its steps at node_1, p50: proposal ${steps.proposal} ms (round 0 start to its prepare vote), prepare ${steps.prepare} ms (to its commit vote), commit ${steps.commit} ms (to the block stored)`);
   const batchSize = Number(opts.batchSize);
   const t1 = performance.now();
   const batchStart = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
@@ -278,7 +296,7 @@ async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): 
   const batchCpuMsPerProof = (1000 * (validatorsCpuSec(net1) - cpu1)) / Math.max(1, batchIncluded);
   console.log(`  ${batchIncluded} proofs committed: ${batchProofsPerSec.toFixed(0)} proofs/s; validators' CPU ${batchCpuMsPerProof.toFixed(2)} ms per proof (4 summed)`);
   await net1.stop();
-  return { orderingProofsPerSec, batchProofsPerSec, commit, cpuMsPerProof, batchCpuMsPerProof };
+  return { orderingProofsPerSec, batchProofsPerSec, commit, steps, cpuMsPerProof, batchCpuMsPerProof };
 }
 
 /** Per-proof verification time on this machine, and the network's verification limit it implies (proofs/s). */
@@ -579,11 +597,11 @@ program.action(async (opts: Opts) => {
       return;
     }
     const genesis = await makeClusterGenesis(root, dir, validatorSeed(COUNT, 10000, { params: BENCH_PARAMS }));
-    const { orderingProofsPerSec, batchProofsPerSec, commit, cpuMsPerProof, batchCpuMsPerProof } = await orderingPhase(dir, genesis, opts);
+    const { orderingProofsPerSec, batchProofsPerSec, commit, steps, cpuMsPerProof, batchCpuMsPerProof } = await orderingPhase(dir, genesis, opts);
     if (opts.onlyOrdering) {
       const cpu = { orderingCpuMsPerProof: Number(cpuMsPerProof.toFixed(2)), batchCpuMsPerProof: Number(batchCpuMsPerProof.toFixed(2)) };
       warnIfTsx();
-      console.log(JSON.stringify({ orderingProofsPerSec: Math.round(orderingProofsPerSec), batchProofsPerSec: Math.round(batchProofsPerSec), commitLatencyMsP50: Number(commit.p50.toFixed(1)), commitLatencyMsP99: Number(commit.p99.toFixed(1)), ...cpu, validatorRuntime: [...runtimesSeen].sort().join('+') }));
+      console.log(JSON.stringify({ orderingProofsPerSec: Math.round(orderingProofsPerSec), batchProofsPerSec: Math.round(batchProofsPerSec), commitLatencyMsP50: Number(commit.p50.toFixed(1)), commitLatencyMsP99: Number(commit.p99.toFixed(1)), commitStepsMsP50: steps, ...cpu, validatorRuntime: [...runtimesSeen].sort().join('+') }));
       return;
     }
     const verificationLimitProofsPerSec = await verificationLimit();
@@ -608,6 +626,7 @@ program.action(async (opts: Opts) => {
         verificationLimitProofsPerSec: Number(verificationLimitProofsPerSec.toFixed(2)),
         commitLatencyMsP50: Number(commit.p50.toFixed(1)),
         commitLatencyMsP99: Number(commit.p99.toFixed(1)),
+        commitStepsMsP50: steps,
         commitLatencyIdleMsP50: Number(idleCommit.p50.toFixed(1)),
         finalityLatencyMsP50: Math.round(quantile(single, 0.5)),
         finalityLatencyMsP99: Math.round(quantile(single, 0.99)),

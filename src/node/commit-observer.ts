@@ -85,6 +85,8 @@ export function createCommitObserver(options: CommitObserverOptions): CommitObse
   const acceptedAtMs = new Map<string, number>();
   let heightStartMs = clock.nowMs();
   let lastCommitMs: number | null = null;
+  /** When this node asked to sign its prepare and commit votes for a block at the current height (null: not yet). */
+  const votedMs: { prepare: number | null; commit: number | null } = { prepare: null, commit: null };
 
   function recordFinals(s: LedgerState): void {
     const now = clock.nowMs();
@@ -107,8 +109,30 @@ export function createCommitObserver(options: CommitObserverOptions): CommitObse
     latency.min = latency.min === null ? commitMs : Math.min(latency.min, commitMs);
     latency.max = latency.max === null ? commitMs : Math.max(latency.max, commitMs);
     metrics.commitLatencySeconds.observe(commitMs / 1000);
+    recordSteps(now);
     if (lastCommitMs !== null) metrics.blockIntervalSeconds.observe((now - lastCommitMs) / 1000);
     lastCommitMs = now;
+  }
+
+  /**
+   * The height's latency by step, when this node voted prepare and commit for a block at it (not for a block it
+   * took by sync): proposal = round 0 start to its prepare vote (the proposal built or received, and validated),
+   * prepare = to its commit vote (a prepare quorum), commit = to the block stored (a commit quorum, apply, journal).
+   */
+  function recordSteps(now: number): void {
+    const { prepare, commit } = votedMs;
+    votedMs.prepare = null;
+    votedMs.commit = null;
+    if (prepare === null || commit === null) return;
+    metrics.commitStepSeconds.observe({ step: 'proposal' }, (prepare - heightStartMs) / 1000);
+    metrics.commitStepSeconds.observe({ step: 'prepare' }, (commit - prepare) / 1000);
+    metrics.commitStepSeconds.observe({ step: 'commit' }, (now - commit) / 1000);
+  }
+
+  /** This node's own vote for a block (the effect is observed once it is signed): the first of each type at the height. */
+  function onOwnVote(type: 'prepare' | 'commit', forBlock: boolean): void {
+    if (!forBlock || votedMs[type] !== null) return;
+    votedMs[type] = clock.nowMs();
   }
 
   function onCommitted(block: Block, certificate: Certificate): void {
@@ -146,10 +170,16 @@ export function createCommitObserver(options: CommitObserverOptions): CommitObse
         case 'commit-block':
           onCommitted(effect.block, effect.certificate);
           break;
+        case 'request-sign':
+          if (effect.request.kind === 'vote') onOwnVote(effect.request.body.type, effect.request.body.blockHash !== null);
+          break;
         case 'round-started':
           metrics.round.set(effect.round);
-          if (effect.round === 0) heightStartMs = clock.nowMs();
-          else {
+          if (effect.round === 0) {
+            heightStartMs = clock.nowMs();
+            votedMs.prepare = null;
+            votedMs.commit = null;
+          } else {
             counters.viewChanges++;
             metrics.viewChangesTotal.inc();
             log.warn({ module: 'consensus', height: effect.height, round: effect.round }, 'Consensus timeout, initiating view change');

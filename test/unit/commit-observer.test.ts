@@ -86,6 +86,30 @@ describe('commit observer', () => {
     expect(await metric('pop_block_interval_seconds_sum')).toBeCloseTo(0.1);
   });
 
+  it('splits a height it voted for into proposal, prepare and commit steps (pop_commit_step_seconds); a synced height has none', async () => {
+    const { clock, observer, metrics } = setup();
+    const voteSign = (type: 'prepare' | 'commit', blockHash: string | null) =>
+      observer.observe({ type: 'request-sign', request: { kind: 'vote', body: { type, chainId: doc.chainId, height: 1, round: 0, blockHash, validator: 'node_1' } } });
+    clock.runUntil(100);
+    observer.observe({ type: 'round-started', height: 1, round: 0 });
+    clock.runUntil(130);
+    voteSign('prepare', 'ab');
+    clock.runUntil(150);
+    voteSign('commit', 'ab');
+    clock.runUntil(190);
+    observer.observe({ type: 'commit-block', ...blockAt(1, []) });
+    // Height 2 came by block sync (no vote of this node): its latency counts, its steps do not; a nil vote is no step.
+    observer.observe({ type: 'round-started', height: 2, round: 0 });
+    voteSign('prepare', null);
+    clock.runUntil(300);
+    observer.observe({ type: 'commit-block', ...blockAt(2, []) });
+    const body = (await metrics.render()).body;
+    const sum = (step: string) => Number(new RegExp(`^pop_commit_step_seconds_sum\\{[^}]*step="${step}"[^}]*\\} (\\S+)$`, 'm').exec(body)?.[1]);
+    const count = (step: string) => Number(new RegExp(`^pop_commit_step_seconds_count\\{[^}]*step="${step}"[^}]*\\} (\\S+)$`, 'm').exec(body)?.[1]);
+    expect([sum('proposal'), sum('prepare'), sum('commit')].map((x) => Math.round(x * 1000))).toEqual([30, 20, 40]);
+    expect([count('proposal'), count('prepare'), count('commit')]).toEqual([1, 1, 1]);
+  });
+
   it('counts view changes and evidence', () => {
     const { observer } = setup();
     observer.observe({ type: 'round-started', height: 1, round: 0 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConsensusDriver } from '../../src/core/consensus/driver.js';
-import { createState } from '../../src/core/consensus/state-machine.js';
+import { createState, proposerOf } from '../../src/core/consensus/state-machine.js';
 import { defaultVerifier, type ConsensusMessage } from '../../src/core/consensus/messages.js';
 import { DEFAULT_TIMEOUTS } from '../../src/core/consensus/timeouts.js';
 import { SafetyRules } from '../../src/core/safety/safety-rules.js';
@@ -58,8 +58,9 @@ describe('ConsensusDriver', () => {
     }
     // WAL durability (CometBFT's Write vs WriteSync): peers' messages are written, this node's own events synced.
     const wal = storage[0]!.wal;
-    // Only commit votes (and start) are flushed: timeouts, payloads, proposals and prepare votes are written only.
-    expect([...wal.unsyncedTypes].sort()).toEqual(['message', 'payload', 'signed', 'timeout']);
+    // Only commit votes (and start) are flushed: timeouts, payloads, proposals, prepare votes and the rules run after
+    // an own proposal left are written only.
+    expect([...wal.unsyncedTypes].sort()).toEqual(['message', 'payload', 'rules', 'signed', 'timeout']);
     expect([...wal.syncedTypes].sort()).toEqual(['signed', 'start']);
   });
 
@@ -186,6 +187,36 @@ describe('ConsensusDriver', () => {
     resumed.state.syncRequested = true;
     resumed.deliver({ type: 'message', from: 'n9', message: { kind: 'sync-response', blocks: [] } });
     expect(resumed.state.syncRequested).toBe(false);
+  });
+
+  it("sends the proposer's proposal before it validates its own block: the rules wait for a timer, after the send", () => {
+    const keys = [0, 1, 2, 3].map((i) => keyPairFromSeed(sha256Hex(`driver-${i}`)));
+    const set: ValidatorSet = { validators: keys.map((k, i) => ({ id: `node_${i + 1}`, publicKey: k.publicKey, stake: 1 })) };
+    const genesis = { genesisHash: 'f'.repeat(64), appState: createCounterGenesis(set) };
+    const proposer = proposerOf(createState({ config: { chainId: 'drv', self: null, timeouts: DEFAULT_TIMEOUTS }, app: counterApp, verifier: defaultVerifier }, genesis), 0);
+    const i = Number(proposer.slice('node_'.length)) - 1;
+    const log: string[] = [];
+    const timers: { delayMs: number; fn: () => void }[] = [];
+    const clock = { nowMs: () => 0, wallMs: () => 0, schedule: (delayMs: number, fn: () => void) => (timers.push({ delayMs, fn }), () => undefined) };
+    const app = { ...counterApp, validateBlock: (...args: Parameters<typeof counterApp.validateBlock>) => (log.push('validate'), counterApp.validateBlock(...args)) };
+    const st = { wal: createMemoryWal(), blocks: createMemoryBlockStore(), safety: createMemorySafetyStore() };
+    const d = new ConsensusDriver({ config: { chainId: 'drv', self: proposer, timeouts: DEFAULT_TIMEOUTS }, app, verifier: defaultVerifier }, genesis, {
+      clock,
+      transport: { send: () => undefined, broadcast: (m) => log.push(m.kind === 'vote' ? `send ${m.vote.type}` : `send ${m.kind}`) },
+      signer: new SafetyRules({ chainId: 'drv', genesisHash: genesis.genesisHash, validator: proposer, secretKey: (keys[i] as { secretKey: string }).secretKey, store: st.safety }),
+      blocks: st.blocks,
+      wal: st.wal,
+      mempool: { candidates: () => [] },
+    });
+    d.start();
+    const fire = (delayMs: number) => {
+      const k = timers.findIndex((t) => t.delayMs === delayMs);
+      timers.splice(k, 1)[0]!.fn();
+    };
+    fire(DEFAULT_TIMEOUTS.newHeightMs); // round 0: payload, block, signed proposal
+    expect(log).toEqual(['send proposal']);
+    fire(0); // the rules, once the loop gave the sends their turn
+    expect(log).toEqual(['send proposal', 'validate', 'send prepare']);
   });
 
   it('refuses a resume point that does not hold together', () => {

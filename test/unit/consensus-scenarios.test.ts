@@ -65,7 +65,7 @@ class Node {
     this.s = createState(this.ctx, GENESIS);
   }
 
-  /** Handle `event`, then the `signed` events for what it asked to sign. Returns all effects, in order. */
+  /** Handle `event`, then the `signed` events for what it asked to sign and the `rules` it scheduled. Returns all effects, in order. */
   on(event: ConsensusEvent): ConsensusEffect[] {
     const out: ConsensusEffect[] = [];
     const queue: ConsensusEvent[] = [event];
@@ -73,6 +73,7 @@ class Node {
       for (const e of handle(this.ctx, this.s, next)) {
         out.push(e);
         if (e.type === 'request-sign') queue.push({ type: 'signed', request: e.request, signature: sign(secretOf(this.self as string), requestSignBytes(NETWORK, e.request)), block: e.block });
+        if (e.type === 'schedule-rules') queue.push({ type: 'rules', height: e.height, round: e.round });
       }
     }
     return out;
@@ -181,6 +182,33 @@ describe('full round', () => {
     expect(n.s.height).toBe(2);
     expect(n.s.prevHash).toBe(hashOf(b0));
     expect(fx).toContainEqual({ type: 'schedule-timeout', height: 2, round: 0, step: 'new-height', delayMs: DEFAULT_TIMEOUTS.newHeightMs });
+  });
+});
+
+describe("the proposer's own proposal", () => {
+  it('goes out before the proposer validates its block: the signed proposal asks for the rules later, the rules then prepare-vote', () => {
+    let validations = 0;
+    const ctx: ConsensusContext<CounterState> = { ...contextFor(P0), app: { ...counterApp, validateBlock: (state, block) => (validations++, counterApp.validateBlock(state, block)) } };
+    const n = { ctx, s: createState(ctx, GENESIS) };
+    const fx = handle(n.ctx, n.s, { type: 'timeout', height: 1, round: 0, step: 'new-height' });
+    const payload = fx.find((e) => e.type === 'request-payload');
+    expect(payload).toBeDefined();
+    const ask = handle(n.ctx, n.s, { type: 'payload', height: 1, round: 0, candidates: [] }).find((e) => e.type === 'request-sign');
+    if (ask?.type !== 'request-sign' || !ask.block) throw new Error('no proposal to sign');
+    const signature = sign(secretOf(P0), requestSignBytes(NETWORK, ask.request));
+    validations = 0;
+    const afterSigned = handle(n.ctx, n.s, { type: 'signed', request: ask.request, signature, block: ask.block });
+    // The proposal is broadcast, the rules are scheduled, and nothing validated the block nor voted yet.
+    expect(afterSigned.map((e) => e.type)).toEqual(['broadcast', 'schedule-rules']);
+    expect(afterSigned[1]).toEqual({ type: 'schedule-rules', height: 1, round: 0 });
+    expect(validations).toBe(0);
+    expect(n.s.step).toBe('propose');
+    // The rules: the block is validated and the proposer prepare-votes for it, as it did in the same step before.
+    const afterRules = handle(n.ctx, n.s, { type: 'rules', height: 1, round: 0 });
+    expect(validations).toBe(1);
+    expect(afterRules.find((e) => e.type === 'request-sign')).toMatchObject({ request: { kind: 'vote', body: { type: 'prepare', round: 0, blockHash: hashOf(ask.block) } } });
+    // A rules event of a height already left does nothing.
+    expect(handle(n.ctx, n.s, { type: 'rules', height: 0, round: 0 })).toEqual([]);
   });
 });
 

@@ -12,6 +12,8 @@ export interface NodeMetrics {
   viewChangesTotal: Counter;
   blockIntervalSeconds: Histogram;
   commitLatencySeconds: Histogram;
+  /** A committed height's latency by step (this node's view): proposal, prepare, commit (see createCommitObserver). */
+  commitStepSeconds: Histogram<'step'>;
   finalityLatencySeconds: Histogram;
   proofsVerifiedTotal: Counter<'verdict'>;
   proofsFinalizedTotal: Counter<'verdict'>;
@@ -58,6 +60,7 @@ export function createNodeMetrics(labels: { nodeId: string }, options: { default
     viewChangesTotal: new Counter({ name: 'pop_view_changes_total', help: 'Round changes after a timeout (view changes)', registers }),
     blockIntervalSeconds: new Histogram({ name: 'pop_block_interval_seconds', help: 'Time between consecutive commits', buckets: LATENCY_BUCKETS_SECONDS, registers }),
     commitLatencySeconds: new Histogram({ name: 'pop_commit_latency_seconds', help: 'From the start of a height to its commit', buckets: LATENCY_BUCKETS_SECONDS, registers }),
+    commitStepSeconds: new Histogram({ name: 'pop_commit_step_seconds', help: 'A committed height by step: proposal (round 0 start to this node\'s prepare vote for the block), prepare (to its commit vote), commit (to the block stored)', labelNames: ['step'], buckets: LATENCY_BUCKETS_SECONDS, registers }),
     finalityLatencySeconds: new Histogram({ name: 'pop_finality_latency_seconds', help: 'From a proof accepted by this node to its final verdict', buckets: LATENCY_BUCKETS_SECONDS, registers }),
     proofsVerifiedTotal: new Counter({ name: 'pop_proofs_verified_total', help: 'Proofs this node verified, by verdict (abstain included)', labelNames: ['verdict'], registers }),
     proofsFinalizedTotal: new Counter({ name: 'pop_proofs_finalized_total', help: 'Proofs with a final verdict on chain, by verdict', labelNames: ['verdict'], registers }),

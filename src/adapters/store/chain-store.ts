@@ -2,7 +2,8 @@
  * The block store the consensus driver needs: synchronous and durable when `put` returns, on top of LevelDB
  * (whose writes are asynchronous). `put` first appends the block and its certificate to a commit journal
  * (a synchronous fsync'd WAL file), then hands the atomic LevelDB batch to the background; once LevelDB has it,
- * the journal is emptied. On open, any journaled block LevelDB does not have yet is committed before anything
+ * the journal is emptied. What the batch needs that is costly to compute and read by nobody before it lands (the
+ * tree's head) is computed in the background too (`deferredExtrasFor`), off the commit's path. On open, any journaled block LevelDB does not have yet is committed before anything
  * else runs. So a `kill -9` at any instant loses no block the driver saw as stored.
  */
 import { join } from 'node:path';
@@ -28,6 +29,13 @@ export interface ChainStoreOptions {
    * block is stored. `after` (the state after the block) is absent for a block replayed from the journal at open.
    */
   extrasFor?(block: Block, certificate: Certificate, after?: ResumePoint<unknown>): Omit<CommitBatch, 'block'>;
+  /**
+   * Writes of the same batch whose cost need not delay the commit (the tree after the block: hashing its new nodes
+   * for the head): called once the batch's turn comes in the background chain, after `put` has returned, so the
+   * driver observes the commit and arms the next height first. It must read only its arguments (a committed block
+   * and the state after it never change), not the node's current state.
+   */
+  deferredExtrasFor?(block: Block, certificate: Certificate, after?: ResumePoint<unknown>): Pick<CommitBatch, 'state'>;
   log?: Log;
   /** Fatal: LevelDB could not take a journaled block. The node must stop (the journal keeps it). */
   onFatal?(err: Error): void;
@@ -65,7 +73,7 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
   let recovered = 0;
   for (const record of journal.read()) {
     if (record.block.header.height <= level.latestHeight()) continue;
-    const extras = options.extrasFor?.(record.block, record.certificate) ?? {};
+    const extras = { ...options.extrasFor?.(record.block, record.certificate), ...options.deferredExtrasFor?.(record.block, record.certificate) };
     await level.commit({ ...extras, block: { height: record.block.header.height, hash: record.hash, block: record.block, certificate: record.certificate } });
     recovered++;
   }
@@ -109,7 +117,7 @@ export async function openChainStore(options: ChainStoreOptions): Promise<ChainS
       const blobs = Object.entries(extras.blobs ?? {});
       for (const [key, value] of blobs) pendingBlobs.set(key, value);
       flushChain = flushChain
-        .then(() => level.commit({ ...extras, block: stored }))
+        .then(() => level.commit({ ...extras, ...options.deferredExtrasFor?.(block, certificate, after), block: stored }))
         .then(() => {
           pending.delete(height);
           for (const [key, value] of blobs) if (pendingBlobs.get(key) === value) pendingBlobs.delete(key);

@@ -169,6 +169,17 @@ export class ConsensusDriver<S> {
         this.#timers.set(cancel, { height, round });
         break;
       }
+      case 'schedule-rules': {
+        // A timer, not the queue: the loop must return to the event loop first, so the sends just made (this node's
+        // proposal) are written to the peers' sockets before the rules validate the block.
+        const { height, round } = effect;
+        const cancel = ports.clock.schedule(0, () => {
+          this.#timers.delete(cancel);
+          this.deliver({ type: 'rules', height, round });
+        });
+        this.#timers.set(cancel, { height, round });
+        break;
+      }
       case 'round-started':
         this.#cancelTimersBefore(effect.height, effect.round);
         break;

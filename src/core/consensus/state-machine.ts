@@ -59,9 +59,16 @@ export function handle<S>(ctx: ConsensusContext<S>, s: ConsensusState<S>, event:
       break;
     case 'signed': {
       const round = acceptSigned(s, event.request, event.signature, event.block, fx);
-      if (round !== null) progress(ctx, s, round, fx);
+      if (round === null) break;
+      // Own proposal: it goes out first; validating the block for this node's own prepare vote waits for a `rules`
+      // event (the peers validate it meanwhile). A vote runs the rules now.
+      if (event.request.kind === 'proposal') fx.push({ type: 'schedule-rules', height: s.height, round });
+      else progress(ctx, s, round, fx);
       break;
     }
+    case 'rules':
+      if (event.height === s.height) progress(ctx, s, event.round, fx);
+      break;
     case 'sign-refused':
       break;
   }

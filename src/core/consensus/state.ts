@@ -53,6 +53,11 @@ export type ConsensusEvent =
   | { type: 'payload'; height: number; round: number; candidates: readonly Tx[]; vrfProof?: string }
   /** SafetyRules signed `request`. `block` is the proposed block for a proposal. */
   | { type: 'signed'; request: SignRequest; signature: string; block?: Block }
+  /**
+   * Run the rules at (height, round): what a `schedule-rules` effect asked for, once the proposal it followed has
+   * left (this node's own prepare vote on its own block).
+   */
+  | { type: 'rules'; height: number; round: number }
   | { type: 'sign-refused'; request: SignRequest; code: string };
 
 export type ConsensusEffect =
@@ -62,6 +67,11 @@ export type ConsensusEffect =
   /** Ask the mempool for candidates; with `vrfAlpha` (hex), also the signer for its VRF proof over those bytes. */
   | { type: 'request-payload'; height: number; round: number; vrfAlpha?: string }
   | { type: 'request-sign'; request: SignRequest; block?: Block }
+  /**
+   * Queue a `rules` event for (height, round) behind the effects of this transition and the sends they started
+   * (a zero-delay timer): this node's own proposal leaves before this node validates the block it proposed.
+   */
+  | { type: 'schedule-rules'; height: number; round: number }
   /**
    * Store `block` with `certificate` durably (then the WAL of this height may be truncated). `after` is the state
    * right after this block, in the form a restart resumes from (the store may persist it with the block); the core
