@@ -240,6 +240,8 @@ interface StateSyncFigures {
   split: { prepareSec: number; fetchSec: number; checkSec: number; installSec: number };
   /** The highest RSS of the process running the joins while they ran (with --phase state-sync: the joiner alone). */
   joinerPeakRssMb: number;
+  /** That peak by kind (anonymous: heaps, buffers; file-backed: mapped files, LevelDB's tables). */
+  joinerPeakRssSplit: { anonMb: number; fileMb: number };
 }
 
 /**
@@ -300,7 +302,13 @@ async function measureStateSync(dir: string, doc: GenesisDoc, trace = false): Pr
     }
   };
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
+  let peakSplit = { anonMb: 0, fileMb: 0 };
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss <= peakRss) return;
+    peakRss = rss;
+    peakSplit = rssKinds();
+  }, 100);
   try {
     await ready;
     const first = await join1('node_2');
@@ -311,7 +319,7 @@ async function measureStateSync(dir: string, doc: GenesisDoc, trace = false): Pr
     const verified = at('verified');
     const split = { prepareSec: round((preparedAtMs - wall0) / 1000), fetchSec: round(fetched - fetching), checkSec: round(verified - fetched), installSec: first.installSec };
     const second = await join1('node_3');
-    return { sec: first.sec, preparedSec: second.sec, height: first.height, chunks: first.chunks, split, joinerPeakRssMb: Math.round(peakRss / 2 ** 20) };
+    return { sec: first.sec, preparedSec: second.sec, height: first.height, chunks: first.chunks, split, joinerPeakRssMb: Math.round(peakRss / 2 ** 20), joinerPeakRssSplit: peakSplit };
   } finally {
     clearInterval(sampler);
     child.stdin?.end();
