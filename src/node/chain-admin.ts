@@ -28,11 +28,12 @@ import type { BlockHeader } from '../core/types/consensus.js';
 import type { CanonicalValue } from '../core/codec/canonical.js';
 import { genesisValidatorSet, type GenesisDoc } from '../core/ledger/genesis.js';
 import { SET_STEPS_MAX, walkSetSteps, type SetStep, type SetStepRecord } from '../core/ledger/light.js';
-import { stateRebuild } from '../core/ledger/snapshot.js';
+import { stateRebuild, type HashedChunk } from '../core/ledger/snapshot.js';
+import { ChunkRefused, chunkHashThreads, createChunkHashers } from './chunk-hashers.js';
 import { smtEntries, smtRoot } from '../core/ledger/smt.js';
 import { resultsRoot } from '../core/ledger/results.js';
 import type { LedgerState } from '../core/ledger/state.js';
-import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX, STATE_SYNC_INSTALL_BATCH_BYTES, STATE_SYNC_INSTALL_WRITES_QUEUED } from '../core/limits.js';
+import { SNAPSHOT_FILE_ENTRIES_PER_LINE, SNAPSHOT_LINE_BYTES_MAX, STATE_SYNC_CHUNKS_IN_FLIGHT, STATE_SYNC_INSTALL_BATCH_BYTES, STATE_SYNC_INSTALL_WRITES_QUEUED } from '../core/limits.js';
 import type { StoredBlock } from '../ports/block-store.js';
 import { silentLog } from '../ports/log.js';
 import { claimDataDir, SET_STEP_PREFIX, setStepKey } from './data-dir.js';
@@ -338,18 +339,38 @@ export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
   try {
     const writer = installWriter(level);
     const rebuild = stateRebuild(header.entryLines, { version: header.height, records: writer.add, stub: level.stateNodes.stub });
+    // Lines are hashed on worker threads (as state sync's chunks), a few ahead of the one being stored.
+    const hashers = createChunkHashers(chunkHashThreads());
+    const ahead: { index: number; hashed: Promise<HashedChunk> }[] = [];
     let index = 0;
     let entries = 0;
-    for await (const line of lines) {
-      if (index >= header.entryLines) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `more entry lines than the header's ${header.entryLines}`);
-      const parsed = parseLine<unknown>(line, 'entries');
+    const store = async (): Promise<void> => {
+      const { index: at, hashed } = ahead.shift()!;
+      let chunk: HashedChunk;
       try {
-        rebuild.add(index++, parsed);
+        chunk = await hashed;
+      } catch (err) {
+        throw err instanceof ChunkRefused ? new ChainAdminError('SNAPSHOT_FILE_INVALID', `entry line ${at + 1}: ${err.message}`) : err;
+      }
+      try {
+        rebuild.addHashed(at, chunk);
       } catch (err) {
         throw new ChainAdminError('SNAPSHOT_ROOT_MISMATCH', `the state does not hash to its root: ${(err as Error).message}`);
       }
-      entries += (parsed as unknown[]).length;
+      entries += chunk.ends.length;
       await writer.room();
+    };
+    try {
+      for await (const line of lines) {
+        if (index >= header.entryLines) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `more entry lines than the header's ${header.entryLines}`);
+        const hashed = hashers.hash(index, line);
+        hashed.catch(() => undefined); // awaited in order by store(); a refusal behind one already thrown is moot
+        ahead.push({ index: index++, hashed });
+        if (ahead.length > STATE_SYNC_CHUNKS_IN_FLIGHT) await store();
+      }
+      while (ahead.length > 0) await store();
+    } finally {
+      await hashers.close();
     }
     const point = checkRestoredState(o.genesis, { header, block, next }, () => rebuild.finish(next.block.header.stateRoot, [...header.lastResults], o.genesis.genesisHash));
     await writer.drain();

@@ -127,6 +127,11 @@ describe('export-snapshot and import-snapshot', () => {
       lines[4] = JSON.stringify((JSON.parse(lines[4]!) as unknown[]).reverse());
     });
     await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: unsorted })).rejects.toMatchObject({ code: 'SNAPSHOT_ROOT_MISMATCH', message: expect.stringMatching(/key-hash order/) });
+    // An entry line that is not JSON (hashed on a worker thread): an invalid file, named by its line.
+    const torn = forge(file, (lines) => {
+      lines[4] = lines[4]!.slice(0, -2);
+    });
+    await expect(importSnapshot({ dataDir: fresh(), genesis: doc, input: torn })).rejects.toMatchObject({ code: 'SNAPSHOT_FILE_INVALID', message: expect.stringMatching(/entry line 1/) });
     // A certificate short of a quorum.
     const weak = forge(file, (lines) => {
       const next = JSON.parse(lines[2]!) as { certificate: { signatures: unknown[] } };
