@@ -501,12 +501,16 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
   const fetchChunks = async (g: Group, take: (index: number, data: string) => Promise<void>, stop: () => boolean): Promise<boolean> => {
     const stage = createStaging(o.stagingDir, g.offer.chunkHashes);
     const have: boolean[] = g.offer.chunkHashes.map(() => false);
+    // Staged chunks (a sync cut short) are taken a few at a time, as fetched ones are (take never rejects).
+    const staged: Promise<void>[] = [];
     for (const [i, h] of g.offer.chunkHashes.entries()) {
       const data = stop() ? null : stage.read(h);
       if (data === null) continue;
       have[i] = true;
-      await take(i, data);
+      staged.push(take(i, data));
+      if (staged.length >= STATE_SYNC_CHUNKS_IN_FLIGHT) await staged.shift();
     }
+    await Promise.all(staged);
     const missing = have.flatMap((c, i) => (c ? [] : [i]));
     o.log.info({ module: 'state-sync', height: g.offer.height, chunks: have.length, staged: have.length - missing.length, peers: g.peers.length }, 'fetching snapshot chunks');
     let failed = false;
