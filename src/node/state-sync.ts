@@ -39,6 +39,7 @@ import {
   P2P_FRAME_BYTES_MAX,
   PEERS_MAX,
   STATE_SYNC_CHUNK_BYTES_MAX,
+  STATE_SYNC_CHUNKS_AHEAD_MAX,
   STATE_SYNC_CHUNKS_IN_FLIGHT,
   STATE_SYNC_CHUNKS_MAX,
   STATE_SYNC_DISCOVERY_MS,
@@ -496,23 +497,42 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
   /**
    * Every chunk of a group's snapshot, from staging or its peers, each handed to `take` once it matched its hash
    * (so it is hashed into the state while the rest are fetched, and its text is not held); false when its peers ran
-   * out or `stop` said so (a chunk that does not parse).
+   * out or `stop` said so (a chunk that does not parse). A chunk is read or asked for only while it is less than
+   * STATE_SYNC_CHUNKS_AHEAD_MAX past the first one not taken yet: the state is stored in chunk order, so the chunks
+   * after a missing one are held in memory until it comes (a peer that holds one back must not make that the state).
    */
   const fetchChunks = async (g: Group, take: (index: number, data: string) => Promise<void>, stop: () => boolean): Promise<boolean> => {
     const stage = createStaging(o.stagingDir, g.offer.chunkHashes);
-    const have: boolean[] = g.offer.chunkHashes.map(() => false);
-    for (const [i, h] of g.offer.chunkHashes.entries()) {
-      const data = stop() ? null : stage.read(h);
-      if (data === null) continue;
-      have[i] = true;
-      await take(i, data);
-    }
-    const missing = have.flatMap((c, i) => (c ? [] : [i]));
-    o.log.info({ module: 'state-sync', height: g.offer.height, chunks: have.length, staged: have.length - missing.length, peers: g.peers.length }, 'fetching snapshot chunks');
+    const count = g.offer.chunkHashes.length;
+    const taken: boolean[] = g.offer.chunkHashes.map(() => false);
+    const staged = stagedHashes(o.stagingDir);
+    o.log.info({ module: 'state-sync', height: g.offer.height, chunks: count, staged: g.offer.chunkHashes.filter((h) => staged.has(h)).length, peers: g.peers.length }, 'fetching snapshot chunks');
     let failed = false;
+    let low = 0; // every chunk below it is taken
+    let waiting: (() => void)[] = [];
+    const wake = (): void => {
+      const w = waiting;
+      waiting = [];
+      for (const resume of w) resume();
+    };
+    o.signal?.addEventListener('abort', wake, { once: true });
+    const halted = (): boolean => failed || aborted() || stop();
+    const done = (index: number): void => {
+      taken[index] = true;
+      while (low < count && taken[low]) low++;
+      wake();
+    };
     const fetchOne = async (index: number): Promise<void> => {
+      while (index >= low + STATE_SYNC_CHUNKS_AHEAD_MAX && !halted()) await new Promise<void>((resume) => waiting.push(resume));
+      if (halted()) return;
       const want = g.offer.chunkHashes[index]!;
-      for (let attempt = 0; attempt < 2 * g.peers.length && !failed && !aborted() && !stop(); attempt++) {
+      const local = stage.read(want);
+      if (local !== null) {
+        await take(index, local);
+        done(index);
+        return;
+      }
+      for (let attempt = 0; attempt < 2 * g.peers.length && !halted(); attempt++) {
         const live = g.peers.filter((p) => !excluded.has(p));
         if (live.length === 0) break;
         const p = live[(index + attempt) % live.length]!;
@@ -523,20 +543,25 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
           continue;
         }
         stage.write(want, m.data);
-        have[index] = true;
         fetched++;
         o.onChunkStored?.(index);
         await take(index, m.data);
+        done(index);
         return;
       }
       failed = true;
+      wake();
     };
-    const queue = [...missing];
+    const queue = g.offer.chunkHashes.map((_, i) => i);
     const worker = async (): Promise<void> => {
-      for (let i = queue.shift(); i !== undefined && !failed && !aborted() && !stop(); i = queue.shift()) await fetchOne(i);
+      for (let i = queue.shift(); i !== undefined && !halted(); i = queue.shift()) await fetchOne(i);
     };
-    await Promise.all(Array.from({ length: Math.min(STATE_SYNC_CHUNKS_IN_FLIGHT, missing.length) }, worker));
-    return !failed && !aborted() && !stop() && have.every(Boolean);
+    try {
+      await Promise.all(Array.from({ length: Math.min(STATE_SYNC_CHUNKS_IN_FLIGHT, count) }, worker));
+    } finally {
+      o.signal?.removeEventListener('abort', wake);
+    }
+    return !halted() && taken.every(Boolean);
   };
 
   const trySnapshot = async (g: Group): Promise<SyncedSnapshot | null> => {

@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLevelBlockStore, type LevelBlockStore } from '../../src/adapters/store/level-block-store.js';
+import { hashHeader } from '../../src/core/consensus/messages.js';
+import { initialPriorities } from '../../src/core/consensus/proposer.js';
+import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
+import { setStepRecordAfter } from '../../src/core/ledger/light.js';
+import type { Tx } from '../../src/core/types/tx.js';
+import { STATE_SYNC_CHUNKS_AHEAD_MAX } from '../../src/core/limits.js';
+import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
+import { persistedSnapshotOf } from '../../src/node/state-snapshots.js';
+import { createSnapshotServer, createStateSyncClient, type SnapshotServer, type SnapshotWire, type StateSyncClient } from '../../src/node/state-sync.js';
+import { silentLog } from '../../src/ports/log.js';
+import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+
+// An attacker's review of state sync and import (src/node/state-sync.ts, chain-admin.ts, the streamed install):
+// each test is an attack or a crash that once did harm, against real LevelDB stores.
+const dirs: string[] = [];
+const stores: LevelBlockStore[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pop-ssattack-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const { doc, keys } = makeGenesis({ validators: 4, accounts: [{ name: 'alice', balance: 50_000 }] });
+const signers = ['node_1', 'node_2', 'node_3'];
+
+/** An open store holding `top` blocks with persisted states at `states` (block 1 bonds node_5: a set change). */
+async function chainStore(top: number, states: number[], dir = tempDir()): Promise<{ level: LevelBlockStore; roots: Map<number, string> }> {
+  claimDataDir(dir, doc.genesisHash);
+  const level = await openLevelBlockStore(join(dir, 'chain'));
+  stores.push(level);
+  let s: LedgerState = genesisState(doc);
+  const roots = new Map<number, string>();
+  let prevSet = genesisValidatorSet(doc).validators as LedgerState['activeSet'];
+  for (let h = 1; h <= top; h++) {
+    const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
+    if (h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
+    const block = makeBlock(s, txs);
+    const voted = { validators: [...prevSet] };
+    const certificate = certify(doc, block.header, voted.validators.some((v) => v.id === 'node_5') ? [...signers, 'node_5'] : signers, new Map([...keys, ['node_5', keyFor('node_5')]]));
+    s = applyBlock(s, block);
+    roots.set(h, stateRoot(s));
+    const hash = hashHeader(block.header);
+    prevSet = s.activeSet;
+    const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) }) : undefined;
+    const blobs: Record<string, string> = { [`results:${h}`]: JSON.stringify(s.lastResults) };
+    const step = setStepRecordAfter(s);
+    if (step) blobs[setStepKey(step.height)] = JSON.stringify(step);
+    await level.commit({ block: { height: h, hash, block, certificate }, blobs, ...(snapshot ? { snapshot } : {}) });
+  }
+  return { level, roots };
+}
+
+/** Count the tree records (smt: keys) in the LevelDB at `dir` (closed). */
+async function treeRecordsAt(dir: string): Promise<number> {
+  const db = new ClassicLevel(dir);
+  let n = 0;
+  for await (const _ of db.keys({ gte: 'smt:', lt: 'smt;' })) n++;
+  await db.close();
+  return n;
+}
+
+type Peer = { id: string; server: SnapshotServer; drop?: (m: SnapshotWire) => boolean };
+
+/** Peers over an in-memory network; every chunk request and answer is logged in order. */
+function network(peers: Peer[]) {
+  let client: StateSyncClient | null = null;
+  const log: string[] = [];
+  return {
+    log,
+    connect: (c: StateSyncClient): StateSyncClient => (client = c),
+    syncPeers: {
+      connected: () => peers.map((p) => p.id),
+      send: (to: string, m: SnapshotWire) => {
+        if (m.kind === 'snapshot-chunk-request') log.push(`ask ${m.index} of ${to}`);
+        const peer = peers.find((p) => p.id === to)!;
+        setImmediate(() => peer.server.onRequest('joiner', m));
+        return true;
+      },
+      penalize: () => undefined,
+    },
+    answer: (from: Peer, m: SnapshotWire): void => {
+      if (from.drop?.(m)) return;
+      if (m.kind === 'snapshot-chunk') log.push(`got ${m.index}`);
+      setImmediate(() => client?.onResponse(from.id, m));
+    },
+  };
+}
+
+function serverOn(level: LevelBlockStore, send: (to: string, m: SnapshotWire) => void, chunkEntries = 1): SnapshotServer {
+  return createSnapshotServer({ level: () => level, genesis: doc, chunkEntries, servedDir: join(tempDir(), 'served'), nowMs: () => Date.now(), send, log: silentLog, servesPerWindow: 10_000 });
+}
+
+describe('state sync under attack', () => {
+  it('a peer that holds back the first chunk cannot make the joiner hold the rest of the state in memory: no chunk more than STATE_SYNC_CHUNKS_AHEAD_MAX past the first one not in is asked for', async () => {
+    const a = await chainStore(7, [3, 6]);
+    const peers: Peer[] = [];
+    const net = network(peers);
+    // Whichever peer is asked for chunk 0 first holds it back (the joiner waits its timeout, then asks the other);
+    // every other answer is honest.
+    let held = false;
+    const holdBack = (m: SnapshotWire): boolean => m.kind === 'snapshot-chunk' && m.index === 0 && !held && (held = true);
+    const stalling: Peer = { id: 'node_1', server: serverOn(a.level, (_to, m) => net.answer(stalling, m)), drop: holdBack };
+    const honest: Peer = { id: 'node_2', server: serverOn(a.level, (_to, m) => net.answer(honest, m)), drop: holdBack };
+    peers.push(stalling, honest);
+    const store = await openLevelBlockStore(join(tempDir(), 'chain'));
+    stores.push(store);
+    const client = net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store, log: silentLog, requestTimeoutMs: 400, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 1 }));
+    const synced = (await client.run())!;
+    expect(synced.proof.header.stateRoot).toBe(a.roots.get(6));
+    expect(synced.chunks).toBeGreaterThan(STATE_SYNC_CHUNKS_AHEAD_MAX + 4); // the state is longer than the window
+    const first = net.log.indexOf('got 0');
+    const askedBefore = net.log.slice(0, first).flatMap((e) => (e.startsWith('ask ') ? [Number(e.split(' ')[1])] : []));
+    expect(Math.max(...askedBefore)).toBeLessThan(STATE_SYNC_CHUNKS_AHEAD_MAX);
+  });
+});
