@@ -314,7 +314,10 @@ export interface ImportResult {
  *   SNAPSHOT_OTHER_CHAIN, SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
  */
 export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; input: string }): Promise<ImportResult> {
-  if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash' && f !== 'safety.json')) throw new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory (it may hold the validator's safety.json)`);
+  // A `chain` directory is let through when its store is empty (checked once it is open): what an import cut short
+  // by kill -9 leaves (tree records no root names; they are cleared when it opens), so the import can run again.
+  const notEmpty = (): ChainAdminError => new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory (it may hold the validator's safety.json)`);
+  if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash' && f !== 'safety.json' && f !== 'chain')) throw notEmpty();
   await checkSnapshotFile(o.input);
   // Read again, a line at a time: the proof first, then the entries streamed into the new store (its tree records
   // written as their subtrees finish, as state sync does), so memory is one line and one path of the tree.
@@ -334,6 +337,10 @@ export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
   if (!Number.isSafeInteger(header.entryLines) || header.entryLines < 0) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the header's entryLines ${String(header.entryLines)} is not a count`);
   checkChain(o.dataDir, o.genesis.genesisHash);
   const level = await openStopped(o.dataDir, o.genesis.genesisHash, true);
+  if (level.latestHeight() !== 0 || level.snapshotHeights().length > 0 || level.stateHeights().length > 0 || level.baseHeight() !== 0) {
+    await level.close();
+    throw notEmpty();
+  }
   let done = false;
   try {
     const writer = installWriter(level);

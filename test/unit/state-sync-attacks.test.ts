@@ -10,10 +10,12 @@ import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type LedgerSt
 import { setStepRecordAfter } from '../../src/core/ledger/light.js';
 import type { Tx } from '../../src/core/types/tx.js';
 import { STATE_SYNC_CHUNKS_AHEAD_MAX } from '../../src/core/limits.js';
+import { exportSnapshot, importSnapshot } from '../../src/node/chain-admin.js';
 import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
-import { persistedSnapshotOf } from '../../src/node/state-snapshots.js';
+import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
 import { createSnapshotServer, createStateSyncClient, type SnapshotServer, type SnapshotWire, type StateSyncClient } from '../../src/node/state-sync.js';
 import { silentLog } from '../../src/ports/log.js';
+import { allRecords } from './smt-node-counts.js';
 import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
 
 // An attacker's review of state sync and import (src/node/state-sync.ts, chain-admin.ts, the streamed install):
@@ -121,5 +123,66 @@ describe('state sync under attack', () => {
     const first = net.log.indexOf('got 0');
     const askedBefore = net.log.slice(0, first).flatMap((e) => (e.startsWith('ask ') ? [Number(e.split(' ')[1])] : []));
     expect(Math.max(...askedBefore)).toBeLessThan(STATE_SYNC_CHUNKS_AHEAD_MAX);
+  });
+});
+
+/**
+ * What a kill -9 during a streamed install (state sync before its install batch, or import-snapshot) leaves: an
+ * empty store (no blocks, no state) whose LevelDB holds tree records of version `height` no root names, some under
+ * keys the honest tree uses (with other bytes: a forged stream's), some under keys it does not.
+ */
+async function leftOfAKilledInstall(chainDir: string, height: number): Promise<void> {
+  const level = await openLevelBlockStore(chainDir);
+  const v = String(height).padStart(12, '0');
+  await level.putStateRecords([
+    [`${v}:000:`, Uint8Array.of(0x02, 0x00, 0x00)],
+    [`${v}:004:a0`, Uint8Array.of(0x03, 0x01, 0x61, 0x31)],
+    [`${v}:009:ff80`, Uint8Array.of(0x03, 0x01, 0x62, 0x32)],
+  ]);
+  await level.close();
+}
+
+describe('a streamed install cut short by kill -9', () => {
+  it('import-snapshot into the directory a killed import left: it imports (not IMPORT_NOT_EMPTY), and the store holds exactly the tree\'s records', async () => {
+    const source = tempDir();
+    const a = await chainStore(7, [3, 6], source);
+    await stores.pop()!.close();
+    const file = join(tempDir(), 'snap.jsonl');
+    await exportSnapshot({ dataDir: source, genesis: doc, output: file });
+    const target = tempDir();
+    claimDataDir(target, doc.genesisHash);
+    await leftOfAKilledInstall(join(target, 'chain'), 6);
+    const result = await importSnapshot({ dataDir: target, genesis: doc, input: file });
+    expect(result.stateRoot).toBe(a.roots.get(6));
+    const level = await openLevelBlockStore(join(target, 'chain'));
+    const resumed = (await loadResumePoint(level, doc.genesisHash, silentLog))!;
+    expect(stateRoot(resumed.appState)).toBe(a.roots.get(6));
+    const records = allRecords(resumed.appState.tree);
+    await level.close();
+    expect(await treeRecordsAt(join(target, 'chain'))).toBe(records);
+  });
+
+  it('import-snapshot still refuses a directory whose store holds a chain (and leaves it as it was)', async () => {
+    const source = tempDir();
+    await chainStore(7, [3, 6], source);
+    await stores.pop()!.close();
+    const file = join(tempDir(), 'snap.jsonl');
+    await exportSnapshot({ dataDir: source, genesis: doc, output: file });
+    const before = await treeRecordsAt(join(source, 'chain'));
+    await expect(importSnapshot({ dataDir: source, genesis: doc, input: file })).rejects.toMatchObject({ code: 'IMPORT_NOT_EMPTY' });
+    expect(await treeRecordsAt(join(source, 'chain'))).toBe(before);
+    const level = await openLevelBlockStore(join(source, 'chain'));
+    expect(level.latestHeight()).toBe(7);
+    await level.close();
+  });
+
+  it('a node that starts on what a killed state sync left and does not sync (no offers, or state sync turned off): the store opens with no tree record left', async () => {
+    const dir = join(tempDir(), 'chain');
+    await leftOfAKilledInstall(dir, 6);
+    expect(await treeRecordsAt(dir)).toBe(3);
+    const level = await openLevelBlockStore(dir);
+    expect(level.latestHeight()).toBe(0);
+    await level.close();
+    expect(await treeRecordsAt(dir)).toBe(0);
   });
 });
