@@ -139,7 +139,7 @@ export interface SnapshotServer {
    */
   offers(): Promise<SnapshotOffer[]>;
   /**
-   * Start preparing the newest servable state if it is not prepared or under way (a node with
+   * Start preparing the newest servable state if it is not prepared and no preparation is under way (a node with
    * state_sync.prepare_ahead calls this at start and after each commit), so a joining node does not wait for it.
    * Returns the preparation, or null when there is nothing to prepare.
    */
@@ -163,6 +163,7 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   const served = new Map<string, { windowStartMs: number; count: number }>();
   const servesMax = o.servesPerWindow ?? STATE_SYNC_SERVES_PER_PEER_PER_WINDOW;
   let aheadTried = -1;
+  let preparing = 0; // preparations (walks of a state) under way
   const windowMs = o.windowMs ?? STATE_SYNC_SERVE_WINDOW_MS;
   // A preparation cut short (kill -9) leaves a .partial directory: it goes; complete ones are served again. The
   // directory itself is made by the first preparation (a node never asked for a snapshot has none).
@@ -225,7 +226,8 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     if (!level || !servableSnapshotHeights(level).includes(height)) return Promise.resolve(null);
     let p = cache.get(height);
     if (!p) {
-      p = build(level, height).then(
+      preparing++;
+      p = build(level, height).finally(() => preparing--).then(
         (s) => {
           if (s) prepared.set(height, s);
           else cache.delete(height);
@@ -288,8 +290,10 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     prepareAhead() {
       const level = o.level();
       const newest = level ? servableSnapshotHeights(level).at(-1) : undefined;
-      // Once per height: one that could not be prepared (too big for the limits) is not walked again every block.
-      if (newest === undefined || newest === aheadTried || cache.has(newest)) return null;
+      // Once per height: one that could not be prepared (too big for the limits) is not walked again every block. One
+      // walk at a time: when walks outlast the snapshot interval, a walk per new state would pile up (each O(state),
+      // all slowed by the others); the newest is prepared at the first commit after the walk under way.
+      if (newest === undefined || newest === aheadTried || cache.has(newest) || preparing > 0) return null;
       aheadTried = newest;
       return snapshotAt(newest).then((s) => s?.offer ?? null);
     },

@@ -186,3 +186,42 @@ describe('a streamed install cut short by kill -9', () => {
     expect(await treeRecordsAt(dir)).toBe(0);
   });
 });
+
+describe('prepare_ahead', () => {
+  it('walks one state at a time: a newer servable state while a walk is under way waits for it (no pile of concurrent O(state) walks when walks outlast the snapshot interval), then is prepared', async () => {
+    const a = await chainStore(7, [3, 6]);
+    let heights = [3];
+    let walking = 0;
+    let walkingMax = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const level = new Proxy(a.level, {
+      get(target, key, receiver) {
+        if (key === 'snapshotHeights') return () => heights;
+        if (key === 'loadSnapshot') {
+          // A preparation starts here and holds its walk's place until the gate opens (the walk itself is O(state)).
+          return async (height: number) => {
+            walkingMax = Math.max(walkingMax, ++walking);
+            await gate;
+            walking--;
+            return target.loadSnapshot(height);
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const server = serverOn(level, () => undefined, 3);
+    const first = server.prepareAhead();
+    expect(first).not.toBeNull();
+    while (walking === 0) await new Promise((r) => setTimeout(r, 5));
+    heights = [3, 6]; // blocks committed meanwhile: a newer state became servable
+    const second = server.prepareAhead();
+    release();
+    expect((await first)?.height).toBe(3);
+    await second;
+    expect(walkingMax).toBe(1);
+    const later = server.prepareAhead(); // the next commit after the walk: the newest is prepared
+    expect((await later)?.height).toBe(6);
+    expect(server.prepareAhead()).toBeNull();
+  });
+});
