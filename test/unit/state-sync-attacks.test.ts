@@ -9,10 +9,13 @@ import { initialPriorities } from '../../src/core/consensus/proposer.js';
 import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
 import { setStepRecordAfter } from '../../src/core/ledger/light.js';
 import type { Tx } from '../../src/core/types/tx.js';
+import type { StoredBlock } from '../../src/ports/block-store.js';
+import type { ResumePoint } from '../../src/core/consensus/state-machine.js';
+import { smtRecordRefs } from '../../src/core/ledger/smt-store.js';
 import { STATE_SYNC_CHUNKS_AHEAD_MAX } from '../../src/core/limits.js';
-import { exportSnapshot, importSnapshot } from '../../src/node/chain-admin.js';
+import { exportSnapshot, importSnapshot, installSnapshot, rollback } from '../../src/node/chain-admin.js';
 import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
-import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
+import { loadResumePoint, persistedSnapshotOf, stateHeadOf } from '../../src/node/state-snapshots.js';
 import { createSnapshotServer, createStateSyncClient, type SnapshotServer, type SnapshotWire, type StateSyncClient } from '../../src/node/state-sync.js';
 import { silentLog } from '../../src/ports/log.js';
 import { allRecords } from './smt-node-counts.js';
@@ -223,5 +226,119 @@ describe('prepare_ahead', () => {
     const later = server.prepareAhead(); // the next commit after the walk: the newest is prepared
     expect((await later)?.height).toBe(6);
     expect(server.prepareAhead()).toBeNull();
+  });
+});
+
+/** The chain's blocks 1..top (block 1 bonds node_5), each with the resume point after it; generated once, reused. */
+function chainBlocks(top: number): { stored: StoredBlock; after: ResumePoint<LedgerState> }[] {
+  let s: LedgerState = genesisState(doc);
+  let prevSet = genesisValidatorSet(doc).validators as LedgerState['activeSet'];
+  const out: { stored: StoredBlock; after: ResumePoint<LedgerState> }[] = [];
+  for (let h = 1; h <= top; h++) {
+    const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
+    if (h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
+    const block = makeBlock(s, txs);
+    const voted = { validators: [...prevSet] };
+    const certificate = certify(doc, block.header, voted.validators.some((v) => v.id === 'node_5') ? [...signers, 'node_5'] : signers, new Map([...keys, ['node_5', keyFor('node_5')]]));
+    s = applyBlock(s, block);
+    prevSet = s.activeSet;
+    const hash = hashHeader(block.header);
+    out.push({ stored: { height: h, hash, block, certificate }, after: { height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) } });
+  }
+  return out;
+}
+
+/**
+ * Apply `blocks` on `from` with the real ledger and commit each into `level` as the node does (its tree version in
+ * the block's batch, a persisted state every 3 heights); returns the roots by height.
+ */
+async function commitOnTop(level: LevelBlockStore, from: LedgerState, blocks: { stored: StoredBlock; after: ResumePoint<LedgerState> }[]): Promise<{ state: LedgerState; roots: Map<number, string> }> {
+  let s = from;
+  const roots = new Map<number, string>();
+  for (const { stored, after } of blocks) {
+    s = applyBlock(s, stored.block);
+    roots.set(stored.height, stateRoot(s));
+    const step = setStepRecordAfter(s);
+    const blobs: Record<string, string> = { [`results:${stored.height}`]: JSON.stringify(s.lastResults) };
+    if (step) blobs[setStepKey(step.height)] = JSON.stringify(step);
+    await level.commit({ block: stored, blobs, state: { tree: s.tree, head: stateHeadOf({ ...after, appState: s }), snapshot: stored.height % 3 === 0 } });
+  }
+  return { state: s, roots };
+}
+
+/**
+ * The tree records in the (closed) LevelDB at `dir`, and those reachable from its tree versions' roots and its
+ * persisted states' roots (a missing one throws): equal when nothing is garbage and nothing is missing.
+ */
+async function storedAndReachable(dir: string): Promise<{ stored: number; reachable: number }> {
+  const db = new ClassicLevel<string, string>(dir);
+  const roots: string[] = [];
+  for await (const [, v] of db.iterator({ gte: 'root:', lt: 'root;' })) roots.push(...((JSON.parse(v) as { root: [string, string] | null }).root?.slice(0, 1) ?? []));
+  for await (const [, v] of db.iterator({ gte: 'snap:', lt: 'snap;' })) roots.push(...((JSON.parse(v) as { root?: [string, string] | null }).root?.slice(0, 1) ?? []));
+  const seen = new Set<string>();
+  const visit = (key: string): void => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    const bytes = db.getSync<string, Uint8Array>('smt:' + key, { valueEncoding: 'view' });
+    if (bytes === undefined) throw new Error(`record ${key} is missing`);
+    for (const ref of smtRecordRefs(key, bytes) ?? []) visit(ref);
+  };
+  for (const r of roots) visit(r);
+  let stored = 0;
+  for await (const _ of db.keys({ gte: 'smt:', lt: 'smt;' })) stored++;
+  await db.close();
+  return { stored, reachable: seen.size };
+}
+
+describe('a joined node over a real LevelDB', () => {
+  it('joined by the stream at 6, then 24 blocks committed on top with the real ledger: every root is the never-synced node\'s, pruning leaves exactly the reachable records; a rollback and re-apply too', async () => {
+    const blocks = chainBlocks(30);
+    // The never-synced node: every block from genesis, a tree version each, a persisted state every 3 heights.
+    const aDir = tempDir();
+    claimDataDir(aDir, doc.genesisHash);
+    const a = await openLevelBlockStore(join(aDir, 'chain'));
+    stores.push(a);
+    const early = await commitOnTop(a, genesisState(doc), blocks.slice(0, 7));
+    // The joiner: state sync from it (the newest servable state, 6), installed into a new store.
+    const peers: Peer[] = [];
+    const net = network(peers);
+    const server: Peer = { id: 'node_1', server: serverOn(a, (_to, m) => net.answer(server, m), 2) };
+    peers.push(server);
+    const bDir = tempDir();
+    claimDataDir(bDir, doc.genesisHash);
+    const b = await openLevelBlockStore(join(bDir, 'chain'));
+    const synced = (await net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(bDir, 'state-sync'), store: b, log: silentLog, requestTimeoutMs: 500, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 1 })).run())!;
+    expect(synced.point.height).toBe(6);
+    await installSnapshot(b, synced.proof, synced.point);
+    await b.close();
+    const b2 = await openLevelBlockStore(join(bDir, 'chain'));
+    stores.push(b2);
+    const joined = (await loadResumePoint(b2, doc.genesisHash, silentLog))!;
+    expect(stateRoot(joined.appState)).toBe(early.roots.get(6));
+    // Block 7 is stored with the snapshot: the joiner re-applies it in memory and commits from 8, as A does.
+    const at7 = applyBlock(joined.appState, blocks[6]!.stored.block);
+    expect(stateRoot(at7)).toBe(early.roots.get(7));
+    const late = await commitOnTop(a, early.state, blocks.slice(7));
+    const onB = await commitOnTop(b2, at7, blocks.slice(7));
+    expect([...onB.roots]).toEqual([...late.roots]);
+    for (const level of [a, b2]) await level.close();
+    stores.length = 0;
+    const aRecords = await storedAndReachable(join(aDir, 'chain'));
+    const bRecords = await storedAndReachable(join(bDir, 'chain'));
+    expect(aRecords.stored).toBe(aRecords.reachable);
+    expect(bRecords.stored).toBe(bRecords.reachable);
+    // Rollback of the top block's state (30: a persisted state), then the node re-applies block 30 from 27.
+    const rolled = await rollback({ dataDir: bDir, genesis: doc });
+    expect(rolled.deletedState).toBe(30);
+    const b3 = await openLevelBlockStore(join(bDir, 'chain'));
+    stores.push(b3);
+    const resumed = (await loadResumePoint(b3, doc.genesisHash, silentLog))!;
+    let s = resumed.appState;
+    for (let h = resumed.height + 1; h <= 30; h++) s = applyBlock(s, blocks[h - 1]!.stored.block);
+    expect(stateRoot(s)).toBe(late.roots.get(30));
+    await b3.close();
+    stores.length = 0;
+    const afterRollback = await storedAndReachable(join(bDir, 'chain'));
+    expect(afterRollback.stored).toBe(afterRollback.reachable);
   });
 });
