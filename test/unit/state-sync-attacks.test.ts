@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -12,11 +12,12 @@ import type { Tx } from '../../src/core/types/tx.js';
 import type { StoredBlock } from '../../src/ports/block-store.js';
 import type { ResumePoint } from '../../src/core/consensus/state-machine.js';
 import { smtRecordRefs } from '../../src/core/ledger/smt-store.js';
+import { smtEntries } from '../../src/core/ledger/smt.js';
 import { STATE_SYNC_CHUNKS_AHEAD_MAX } from '../../src/core/limits.js';
 import { exportSnapshot, importSnapshot, installSnapshot, rollback } from '../../src/node/chain-admin.js';
 import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
 import { loadResumePoint, persistedSnapshotOf, stateHeadOf } from '../../src/node/state-snapshots.js';
-import { createSnapshotServer, createStateSyncClient, type SnapshotServer, type SnapshotWire, type StateSyncClient } from '../../src/node/state-sync.js';
+import { chunkHash, createSnapshotServer, createStateSyncClient, type SnapshotServer, type SnapshotWire, type StateSyncClient } from '../../src/node/state-sync.js';
 import { silentLog } from '../../src/ports/log.js';
 import { allRecords } from './smt-node-counts.js';
 import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
@@ -340,5 +341,53 @@ describe('a joined node over a real LevelDB', () => {
     stores.length = 0;
     const afterRollback = await storedAndReachable(join(bDir, 'chain'));
     expect(afterRollback.stored).toBe(afterRollback.reachable);
+  });
+});
+
+describe('a forged stream', () => {
+  it('a snapshot whose one entry is forged (its leaf and the groups on its path: same keys as the honest records, other bytes) is refused at the root, and the honest one installed after it reads back whole through the same store and cache', async () => {
+    const a = await chainStore(7, [3, 6]);
+    const peers: Peer[] = [];
+    const net = network(peers);
+    const forgedAt = 3;
+    /** Chunk i of the snapshot at 6 as the forgers serve it: the honest text, the first entry's value replaced. */
+    const forge = (dir: string, index: number): string => {
+      const honest = readFileSync(join(dir, '6', String(index)), 'utf8');
+      if (index !== forgedAt) return honest;
+      const entries = JSON.parse(honest) as [string, unknown][];
+      entries[0] = [entries[0]![0], { forged: true }];
+      return JSON.stringify(entries);
+    };
+    const forger = (id: string): Peer => {
+      const servedDir = join(tempDir(), 'served');
+      const peer: Peer = {
+        id,
+        server: createSnapshotServer({ level: () => a.level, genesis: doc, chunkEntries: 2, servedDir, nowMs: () => Date.now(), send: (_to, m) => net.answer(peer, alter(m)), log: silentLog, servesPerWindow: 10_000 }),
+      };
+      const alter = (m: SnapshotWire): SnapshotWire => {
+        if (m.kind === 'snapshot-offers') return { ...m, offers: m.offers.map((o) => (o.height === 6 ? { ...o, chunkHashes: o.chunkHashes.map((_, i) => chunkHash(forge(servedDir, i))) } : o)) };
+        if (m.kind === 'snapshot-chunk' && m.height === 6 && m.data !== null) return { ...m, data: forge(servedDir, m.index) };
+        return m;
+      };
+      return peer;
+    };
+    const honest: Peer = { id: 'node_2', server: createSnapshotServer({ level: () => a.level, genesis: doc, chunkEntries: 2, servedDir: join(tempDir(), 'served'), nowMs: () => Date.now(), send: (_to, m) => net.answer(honest, m), log: silentLog, servesPerWindow: 10_000 }) };
+    peers.push(forger('node_1'), forger('node_3'), honest); // two forgers: their snapshot is tried first
+    const dir = join(tempDir(), 'chain');
+    const b = await openLevelBlockStore(dir);
+    stores.push(b);
+    const synced = (await net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store: b, log: silentLog, requestTimeoutMs: 500, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 1 })).run())!;
+    expect(synced.refused.map((r) => `${r.peer} ${r.code}`).sort()).toEqual(['node_1 STATE_SYNC_BAD_STATE', 'node_3 STATE_SYNC_BAD_STATE']);
+    expect(synced.chunks).toBeGreaterThan(forgedAt);
+    await installSnapshot(b, synced.proof, synced.point);
+    // Read back through the store that took both streams (its cache included): every entry the honest state's.
+    const resumed = (await loadResumePoint(b, doc.genesisHash, silentLog))!;
+    const source = (await loadResumePoint(a.level, doc.genesisHash, silentLog))!;
+    expect(resumed.height).toBe(6);
+    expect(JSON.stringify([...smtEntries(resumed.appState.tree)])).toBe(JSON.stringify([...smtEntries(source.appState.tree)]));
+    const records = allRecords(resumed.appState.tree);
+    stores.pop();
+    await b.close();
+    expect(await treeRecordsAt(dir)).toBe(records);
   });
 });
