@@ -66,6 +66,17 @@ async function chainStore(top: number, states: number[], dir = tempDir()): Promi
   return { level, roots };
 }
 
+/** OS threads of this process now (a hashing thread that was not closed is one more). */
+function threadsNow(): number {
+  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+}
+
+/** Wait until this process runs at most `max` threads (a terminated worker's thread ends shortly after). */
+async function threadsSettle(max: number): Promise<number> {
+  for (let i = 0; i < 40 && threadsNow() > max; i++) await new Promise((r) => setTimeout(r, 25));
+  return threadsNow();
+}
+
 /** Count the tree records (smt: keys) in the LevelDB at `dir` (closed). */
 async function treeRecordsAt(dir: string): Promise<number> {
   const db = new ClassicLevel(dir);
@@ -120,8 +131,10 @@ describe('state sync under attack', () => {
     peers.push(stalling, honest);
     const store = await openLevelBlockStore(join(tempDir(), 'chain'));
     stores.push(store);
-    const client = net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store, log: silentLog, requestTimeoutMs: 400, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 1 }));
+    const threads = threadsNow();
+    const client = net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store, log: silentLog, requestTimeoutMs: 400, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 3 }));
     const synced = (await client.run())!;
+    expect(await threadsSettle(threads)).toBeLessThanOrEqual(threads); // its 3 hashing threads are gone
     expect(synced.proof.header.stateRoot).toBe(a.roots.get(6));
     expect(synced.chunks).toBeGreaterThan(STATE_SYNC_CHUNKS_AHEAD_MAX + 4); // the state is longer than the window
     const first = net.log.indexOf('got 0');
@@ -145,6 +158,27 @@ async function leftOfAKilledInstall(chainDir: string, height: number): Promise<v
   ]);
   await level.close();
 }
+
+describe('the hashing threads', () => {
+  it('are all gone after a sync that is aborted, and after one whose store fails under it', async () => {
+    const a = await chainStore(7, [3, 6]);
+    for (const how of ['abort', 'store'] as const) {
+      const peers: Peer[] = [];
+      const net = network(peers);
+      const honest: Peer = { id: 'node_1', server: serverOn(a.level, (_to, m) => net.answer(honest, m)) };
+      peers.push(honest);
+      const store = await openLevelBlockStore(join(tempDir(), 'chain'));
+      stores.push(store);
+      const abort = new AbortController();
+      let stored = 0;
+      const cut = (): void => void (how === 'abort' ? abort.abort() : store.close());
+      const threads = threadsNow();
+      const client = net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store, log: silentLog, requestTimeoutMs: 400, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 3, signal: abort.signal, onChunkStored: () => ++stored === 3 && cut() }));
+      await expect(client.run()).rejects.toMatchObject({ code: how === 'abort' ? 'STATE_SYNC_ABORTED' : 'STORE_CLOSED' });
+      expect(await threadsSettle(threads)).toBeLessThanOrEqual(threads);
+    }
+  });
+});
 
 describe('a streamed install cut short by kill -9', () => {
   it('import-snapshot into the directory a killed import left: it imports (not IMPORT_NOT_EMPTY), and the store holds exactly the tree\'s records', async () => {
@@ -376,7 +410,9 @@ describe('a forged stream', () => {
     const dir = join(tempDir(), 'chain');
     const b = await openLevelBlockStore(dir);
     stores.push(b);
-    const synced = (await net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store: b, log: silentLog, requestTimeoutMs: 500, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 1 })).run())!;
+    const threads = threadsNow();
+    const synced = (await net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store: b, log: silentLog, requestTimeoutMs: 500, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 2 })).run())!;
+    expect(await threadsSettle(threads)).toBeLessThanOrEqual(threads);
     expect(synced.refused.map((r) => `${r.peer} ${r.code}`).sort()).toEqual(['node_1 STATE_SYNC_BAD_STATE', 'node_3 STATE_SYNC_BAD_STATE']);
     expect(synced.chunks).toBeGreaterThan(forgedAt);
     await installSnapshot(b, synced.proof, synced.point);
