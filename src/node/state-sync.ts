@@ -558,7 +558,13 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
     };
     const queue = g.offer.chunkHashes.map((_, i) => i);
     const worker = async (): Promise<void> => {
-      for (let i = queue.shift(); i !== undefined && !halted(); i = queue.shift()) await fetchOne(i);
+      try {
+        for (let i = queue.shift(); i !== undefined && !halted(); i = queue.shift()) await fetchOne(i);
+      } catch (err) {
+        failed = true; // the others must not wait for a chunk this one will never take
+        wake();
+        throw err;
+      }
     };
     try {
       await Promise.all(Array.from({ length: Math.min(STATE_SYNC_CHUNKS_IN_FLIGHT, count) }, worker));

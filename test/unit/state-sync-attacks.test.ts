@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -425,5 +425,42 @@ describe('a forged stream', () => {
     stores.pop();
     await b.close();
     expect(await treeRecordsAt(dir)).toBe(records);
+  });
+});
+
+describe('prepare_ahead against pruning', () => {
+  it('a preparation whose state is pruned under its walk (its persisted state dropped, its records deleted) fails cleanly: nothing offered, no chunk file left, the next state prepared', async () => {
+    const blocks = chainBlocks(30);
+    const dir = tempDir();
+    claimDataDir(dir, doc.genesisHash);
+    const a = await openLevelBlockStore(join(dir, 'chain'));
+    stores.push(a);
+    const early = await commitOnTop(a, genesisState(doc), blocks.slice(0, 7));
+    let walking = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const level = new Proxy(a, {
+      get(target, key, receiver) {
+        if (key === 'forEachStateEntryJson') {
+          return async (rootKey: string | null, sink: (entryJson: string) => void): Promise<number> => {
+            walking++;
+            await gate;
+            return target.forEachStateEntryJson(rootKey, sink);
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const servedDir = join(tempDir(), 'served');
+    const server = createSnapshotServer({ level: () => level, genesis: doc, chunkEntries: 2, servedDir, nowMs: () => Date.now(), send: () => undefined, log: silentLog });
+    const first = server.prepareAhead()!;
+    while (walking === 0) await new Promise((r) => setTimeout(r, 5));
+    await commitOnTop(a, early.state, blocks.slice(7)); // 6 dropped (states kept: 27, 30), its records pruned
+    expect(a.snapshotHeights()).toEqual([27, 30]);
+    release();
+    expect(await first).toBeNull();
+    expect(readdirSync(servedDir)).toEqual([]);
+    expect((await server.prepareAhead())?.height).toBe(27);
+    expect(existsSync(join(servedDir, '27', 'offer.json'))).toBe(true);
   });
 });
