@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -326,7 +327,7 @@ async function storedAndReachable(dir: string): Promise<{ stored: number; reacha
 }
 
 describe('a joined node over a real LevelDB', () => {
-  it('joined by the stream at 6, then 24 blocks committed on top with the real ledger: every root is the never-synced node\'s, pruning leaves exactly the reachable records; a rollback and re-apply too', async () => {
+  it('joined by the stream at 6, then blocks 7..30 applied on top with the real ledger (8..30 committed): every root is the never-synced node\'s, pruning leaves exactly the reachable records; a rollback and re-apply too', async () => {
     const blocks = chainBlocks(30);
     // The never-synced node: every block from genesis, a tree version each, a persisted state every 3 heights.
     const aDir = tempDir();
@@ -462,5 +463,25 @@ describe('prepare_ahead against pruning', () => {
     expect(readdirSync(servedDir)).toEqual([]);
     expect((await server.prepareAhead())?.height).toBe(27);
     expect(existsSync(join(servedDir, '27', 'offer.json'))).toBe(true);
+  });
+});
+
+describe('a hostile snapshot file', () => {
+  it("a header that counts other entry lines than the file holds (2^32: more than an array can index; 2; 0) is SNAPSHOT_FILE_INVALID before anything is written, not a RangeError", async () => {
+    const source = tempDir();
+    await chainStore(7, [3, 6], source);
+    await stores.pop()!.close();
+    const file = join(tempDir(), 'snap.jsonl');
+    await exportSnapshot({ dataDir: source, genesis: doc, output: file });
+    for (const claimed of [2 ** 32, 2, 0]) {
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(0, -1);
+      lines[0] = JSON.stringify({ ...(JSON.parse(lines[0]!) as object), entryLines: claimed });
+      const body = lines.map((l) => l + '\n').join('');
+      const forged = `${file}.${claimed}`;
+      writeFileSync(forged, body + JSON.stringify({ sha256: createHash('sha256').update(body).digest('hex') }) + '\n');
+      const target = join(tempDir(), 'n');
+      await expect(importSnapshot({ dataDir: target, genesis: doc, input: forged })).rejects.toMatchObject({ code: 'SNAPSHOT_FILE_INVALID', message: expect.stringMatching(/entry lines/) });
+      expect(existsSync(join(target, 'chain'))).toBe(false);
+    }
   });
 });
