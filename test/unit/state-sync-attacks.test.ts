@@ -1,5 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -13,7 +14,7 @@ import type { Tx } from '../../src/core/types/tx.js';
 import type { StoredBlock } from '../../src/ports/block-store.js';
 import type { ResumePoint } from '../../src/core/consensus/state-machine.js';
 import { smtRecordRefs } from '../../src/core/ledger/smt-store.js';
-import { smtEntries } from '../../src/core/ledger/smt.js';
+import { smtEntries, smtKeyHash } from '../../src/core/ledger/smt.js';
 import { STATE_SYNC_CHUNKS_AHEAD_MAX } from '../../src/core/limits.js';
 import { exportSnapshot, importSnapshot, installSnapshot, rollback } from '../../src/node/chain-admin.js';
 import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
@@ -485,3 +486,49 @@ describe('a hostile snapshot file', () => {
     }
   });
 });
+
+describe('import-snapshot killed by SIGKILL while it streams', () => {
+  it('scripts/import-snapshot killed (kill -9) part way through a big file: the same directory then takes the honest snapshot, with exactly its tree records', async () => {
+    const source = tempDir();
+    const a = await chainStore(7, [3, 6], source);
+    await stores.pop()!.close();
+    const honestFile = join(tempDir(), 'snap.jsonl');
+    await exportSnapshot({ dataDir: source, genesis: doc, output: honestFile });
+    // A big file from a forger (its proof part honest, 200,000 entries in key-hash order, its checksum right): the
+    // import streams all of it into the store before the root refuses it, so a kill lands while it streams.
+    const head = readFileSync(honestFile, 'utf8').split('\n').slice(0, 4);
+    const keys = Array.from({ length: 200_000 }, (_, i) => `k/${i}`).map((k) => [k, smtKeyHash(k)] as const).sort((x, y) => Buffer.compare(x[1], y[1]));
+    const entryLines: string[] = [];
+    for (let i = 0; i < keys.length; i += 4096) entryLines.push(JSON.stringify(keys.slice(i, i + 4096).map(([k]) => [k, { v: k }])));
+    head[0] = JSON.stringify({ ...(JSON.parse(head[0]!) as object), entryLines: entryLines.length });
+    const body = [...head, ...entryLines].map((l) => l + '\n').join('');
+    const bigFile = join(tempDir(), 'big.jsonl');
+    writeFileSync(bigFile, body + JSON.stringify({ sha256: createHash('sha256').update(body).digest('hex') }) + '\n');
+    const genesisFile = join(tempDir(), 'genesis.json');
+    writeFileSync(genesisFile, JSON.stringify(doc));
+    const target = join(tempDir(), 'n');
+    const root = join(__dirname, '..', '..');
+    const child = spawn(join(root, 'scripts/import-snapshot'), ['--data-dir', target, '--genesis', genesisFile, '--input', bigFile], { cwd: root, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    // Killed once its tree records are landing in chain/ (LevelDB's log grows past its first write).
+    for (let i = 0; i < 600 && !streaming(join(target, 'chain')); i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGKILL');
+    await exited;
+    expect(streaming(join(target, 'chain'))).toBe(true); // the kill landed while it streamed
+    const result = await importSnapshot({ dataDir: target, genesis: doc, input: honestFile });
+    expect(result.stateRoot).toBe(a.roots.get(6));
+    const level = await openLevelBlockStore(join(target, 'chain'));
+    const resumed = (await loadResumePoint(level, doc.genesisHash, silentLog))!;
+    const records = allRecords(resumed.appState.tree);
+    await level.close();
+    expect(await treeRecordsAt(join(target, 'chain'))).toBe(records);
+  }, 60_000);
+});
+
+/** True once the LevelDB at `dir` has written more than 1 MB to its log and tables (a stream under way). */
+function streaming(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  let bytes = 0;
+  for (const f of readdirSync(dir)) if (/\.(log|ldb)$/.test(f)) bytes += statSync(join(dir, f)).size;
+  return bytes > 1_000_000;
+}
