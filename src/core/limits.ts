@@ -541,6 +541,11 @@ export const STATE_SYNC_REQUEST_TIMEOUT_MS = 10_000;
 export const STATE_SYNC_DISCOVERY_MS = 3_000;
 /** Chunk requests a syncing node keeps in flight (spread over the peers that offer the snapshot). */
 export const STATE_SYNC_CHUNKS_IN_FLIGHT = 4;
+/**
+ * Chunks a syncing node fetches past the first one it does not have yet (a peer that holds that one back, or a slow
+ * one): those after it are hashed and held in memory until it comes (they are stored in order), so this bounds them.
+ */
+export const STATE_SYNC_CHUNKS_AHEAD_MAX = 2 * STATE_SYNC_CHUNKS_IN_FLIGHT;
 /** A state-sync install's LevelDB writes of tree records as the chunks arrive: about this many bytes each. */
 export const STATE_SYNC_INSTALL_BATCH_BYTES = 4 * 1024 * 1024;
 /** At most this many such writes queued; the fetch waits for the store beyond it (bounds the install's memory). */

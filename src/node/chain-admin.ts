@@ -266,16 +266,20 @@ async function* snapshotFileLines(input: string): AsyncGenerator<string> {
 
 /**
  * Check a snapshot file against its last line (the sha256 of all the lines before it), reading it once with one
- * line in memory.
+ * line in memory. Returns how many lines come before the checksum line.
  * @throws ChainAdminError SNAPSHOT_FILE_INVALID (not a file, no checksum line), SNAPSHOT_CHECKSUM (damaged)
  */
-async function checkSnapshotFile(input: string): Promise<void> {
+async function checkSnapshotFile(input: string): Promise<number> {
   if (!existsSync(input) || !statSync(input).isFile()) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} is not a file`);
   const sha = createHash('sha256');
   let last: string | undefined;
+  let lines = 0;
   for await (const line of createInterface({ input: createReadStream(input, 'utf8'), crlfDelay: Infinity })) {
     if (line.length > SNAPSHOT_LINE_BYTES_MAX) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `a line of ${input} is longer than ${SNAPSHOT_LINE_BYTES_MAX} bytes`);
-    if (last !== undefined) sha.update(last + '\n');
+    if (last !== undefined) {
+      sha.update(last + '\n');
+      lines++;
+    }
     last = line;
   }
   let claimed: unknown;
@@ -286,6 +290,7 @@ async function checkSnapshotFile(input: string): Promise<void> {
   }
   if (typeof claimed !== 'string') throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `${input} does not end with its checksum line (a cut-short copy?)`);
   if (sha.digest('hex') !== claimed) throw new ChainAdminError('SNAPSHOT_CHECKSUM', `${input} does not match its checksum: the file is damaged`);
+  return lines;
 }
 
 function parseLine<T>(line: string | undefined, what: string): T {
@@ -315,8 +320,11 @@ export interface ImportResult {
  *   SNAPSHOT_OTHER_CHAIN, SNAPSHOT_ROOT_MISMATCH, SNAPSHOT_CERTIFICATE
  */
 export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; input: string }): Promise<ImportResult> {
-  if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash' && f !== 'safety.json')) throw new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory (it may hold the validator's safety.json)`);
-  await checkSnapshotFile(o.input);
+  // A `chain` directory is let through when its store is empty (checked once it is open): what an import cut short
+  // by kill -9 leaves (tree records no root names; they are cleared when it opens), so the import can run again.
+  const notEmpty = (): ChainAdminError => new ChainAdminError('IMPORT_NOT_EMPTY', `${o.dataDir} is not empty: import into a new data directory (it may hold the validator's safety.json)`);
+  if (existsSync(o.dataDir) && readdirSync(o.dataDir).some((f) => f !== 'genesis.hash' && f !== 'safety.json' && f !== 'chain')) throw notEmpty();
+  const fileLines = await checkSnapshotFile(o.input);
   // Read again, a line at a time: the proof first, then the entries streamed into the new store (its tree records
   // written as their subtrees finish, as state sync does), so memory is one line and one path of the tree.
   const lines = snapshotFileLines(o.input);
@@ -332,9 +340,15 @@ export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
   const next = parseLine<StoredBlock>(await nextLine('next block'), 'next block');
   const steps = parseLine<SetStep[]>(await nextLine('set changes'), 'set changes');
   const proof = checkSnapshotProof(o.genesis, { header, block, next, steps });
-  if (!Number.isSafeInteger(header.entryLines) || header.entryLines < 0) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the header's entryLines ${String(header.entryLines)} is not a count`);
+  // The entry lines follow the header, the two blocks and the set changes: the header must count exactly those (the
+  // state is rebuilt in that many parts; a forged count once reached a RangeError at 2^32).
+  if (header.entryLines !== fileLines - 4) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the header counts ${String(header.entryLines)} entry lines; the file holds ${fileLines - 4}`);
   checkChain(o.dataDir, o.genesis.genesisHash);
   const level = await openStopped(o.dataDir, o.genesis.genesisHash, true);
+  if (level.latestHeight() !== 0 || level.snapshotHeights().length > 0 || level.stateHeights().length > 0 || level.baseHeight() !== 0) {
+    await level.close();
+    throw notEmpty();
+  }
   let done = false;
   try {
     const writer = installWriter(level);

@@ -39,6 +39,7 @@ import {
   P2P_FRAME_BYTES_MAX,
   PEERS_MAX,
   STATE_SYNC_CHUNK_BYTES_MAX,
+  STATE_SYNC_CHUNKS_AHEAD_MAX,
   STATE_SYNC_CHUNKS_IN_FLIGHT,
   STATE_SYNC_CHUNKS_MAX,
   STATE_SYNC_DISCOVERY_MS,
@@ -138,7 +139,7 @@ export interface SnapshotServer {
    */
   offers(): Promise<SnapshotOffer[]>;
   /**
-   * Start preparing the newest servable state if it is not prepared or under way (a node with
+   * Start preparing the newest servable state if it is not prepared and no preparation is under way (a node with
    * state_sync.prepare_ahead calls this at start and after each commit), so a joining node does not wait for it.
    * Returns the preparation, or null when there is nothing to prepare.
    */
@@ -162,6 +163,7 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
   const served = new Map<string, { windowStartMs: number; count: number }>();
   const servesMax = o.servesPerWindow ?? STATE_SYNC_SERVES_PER_PEER_PER_WINDOW;
   let aheadTried = -1;
+  let preparing = 0; // preparations (walks of a state) under way
   const windowMs = o.windowMs ?? STATE_SYNC_SERVE_WINDOW_MS;
   // A preparation cut short (kill -9) leaves a .partial directory: it goes; complete ones are served again. The
   // directory itself is made by the first preparation (a node never asked for a snapshot has none).
@@ -224,7 +226,8 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     if (!level || !servableSnapshotHeights(level).includes(height)) return Promise.resolve(null);
     let p = cache.get(height);
     if (!p) {
-      p = build(level, height).then(
+      preparing++;
+      p = build(level, height).finally(() => preparing--).then(
         (s) => {
           if (s) prepared.set(height, s);
           else cache.delete(height);
@@ -287,8 +290,10 @@ export function createSnapshotServer(o: SnapshotServerOptions): SnapshotServer {
     prepareAhead() {
       const level = o.level();
       const newest = level ? servableSnapshotHeights(level).at(-1) : undefined;
-      // Once per height: one that could not be prepared (too big for the limits) is not walked again every block.
-      if (newest === undefined || newest === aheadTried || cache.has(newest)) return null;
+      // Once per height: one that could not be prepared (too big for the limits) is not walked again every block. One
+      // walk at a time: when walks outlast the snapshot interval, a walk per new state would pile up (each O(state),
+      // all slowed by the others); the newest is prepared at the first commit after the walk under way.
+      if (newest === undefined || newest === aheadTried || cache.has(newest) || preparing > 0) return null;
       aheadTried = newest;
       return snapshotAt(newest).then((s) => s?.offer ?? null);
     },
@@ -496,27 +501,42 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
   /**
    * Every chunk of a group's snapshot, from staging or its peers, each handed to `take` once it matched its hash
    * (so it is hashed into the state while the rest are fetched, and its text is not held); false when its peers ran
-   * out or `stop` said so (a chunk that does not parse).
+   * out or `stop` said so (a chunk that does not parse). A chunk is read or asked for only while it is less than
+   * STATE_SYNC_CHUNKS_AHEAD_MAX past the first one not taken yet: the state is stored in chunk order, so the chunks
+   * after a missing one are held in memory until it comes (a peer that holds one back must not make that the state).
    */
   const fetchChunks = async (g: Group, take: (index: number, data: string) => Promise<void>, stop: () => boolean): Promise<boolean> => {
     const stage = createStaging(o.stagingDir, g.offer.chunkHashes);
-    const have: boolean[] = g.offer.chunkHashes.map(() => false);
-    // Staged chunks (a sync cut short) are taken a few at a time, as fetched ones are (take never rejects).
-    const staged: Promise<void>[] = [];
-    for (const [i, h] of g.offer.chunkHashes.entries()) {
-      const data = stop() ? null : stage.read(h);
-      if (data === null) continue;
-      have[i] = true;
-      staged.push(take(i, data));
-      if (staged.length >= STATE_SYNC_CHUNKS_IN_FLIGHT) await staged.shift();
-    }
-    await Promise.all(staged);
-    const missing = have.flatMap((c, i) => (c ? [] : [i]));
-    o.log.info({ module: 'state-sync', height: g.offer.height, chunks: have.length, staged: have.length - missing.length, peers: g.peers.length }, 'fetching snapshot chunks');
+    const count = g.offer.chunkHashes.length;
+    const taken: boolean[] = g.offer.chunkHashes.map(() => false);
+    const staged = stagedHashes(o.stagingDir);
+    o.log.info({ module: 'state-sync', height: g.offer.height, chunks: count, staged: g.offer.chunkHashes.filter((h) => staged.has(h)).length, peers: g.peers.length }, 'fetching snapshot chunks');
     let failed = false;
+    let low = 0; // every chunk below it is taken
+    let waiting: (() => void)[] = [];
+    const wake = (): void => {
+      const w = waiting;
+      waiting = [];
+      for (const resume of w) resume();
+    };
+    o.signal?.addEventListener('abort', wake, { once: true });
+    const halted = (): boolean => failed || aborted() || stop();
+    const done = (index: number): void => {
+      taken[index] = true;
+      while (low < count && taken[low]) low++;
+      wake();
+    };
     const fetchOne = async (index: number): Promise<void> => {
+      while (index >= low + STATE_SYNC_CHUNKS_AHEAD_MAX && !halted()) await new Promise<void>((resume) => waiting.push(resume));
+      if (halted()) return;
       const want = g.offer.chunkHashes[index]!;
-      for (let attempt = 0; attempt < 2 * g.peers.length && !failed && !aborted() && !stop(); attempt++) {
+      const local = stage.read(want);
+      if (local !== null) {
+        await take(index, local);
+        done(index);
+        return;
+      }
+      for (let attempt = 0; attempt < 2 * g.peers.length && !halted(); attempt++) {
         const live = g.peers.filter((p) => !excluded.has(p));
         if (live.length === 0) break;
         const p = live[(index + attempt) % live.length]!;
@@ -527,20 +547,31 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
           continue;
         }
         stage.write(want, m.data);
-        have[index] = true;
         fetched++;
         o.onChunkStored?.(index);
         await take(index, m.data);
+        done(index);
         return;
       }
       failed = true;
+      wake();
     };
-    const queue = [...missing];
+    const queue = g.offer.chunkHashes.map((_, i) => i);
     const worker = async (): Promise<void> => {
-      for (let i = queue.shift(); i !== undefined && !failed && !aborted() && !stop(); i = queue.shift()) await fetchOne(i);
+      try {
+        for (let i = queue.shift(); i !== undefined && !halted(); i = queue.shift()) await fetchOne(i);
+      } catch (err) {
+        failed = true; // the others must not wait for a chunk this one will never take
+        wake();
+        throw err;
+      }
     };
-    await Promise.all(Array.from({ length: Math.min(STATE_SYNC_CHUNKS_IN_FLIGHT, missing.length) }, worker));
-    return !failed && !aborted() && !stop() && have.every(Boolean);
+    try {
+      await Promise.all(Array.from({ length: Math.min(STATE_SYNC_CHUNKS_IN_FLIGHT, count) }, worker));
+    } finally {
+      o.signal?.removeEventListener('abort', wake);
+    }
+    return !halted() && taken.every(Boolean);
   };
 
   const trySnapshot = async (g: Group): Promise<SyncedSnapshot | null> => {

@@ -269,6 +269,10 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   const stateNodes = createSmtNodeCache({ readNode: (key) => (closed ? undefined : db.getSync<string, Uint8Array>('smt:' + key, { valueEncoding: 'view' })) }, options.nodeCacheMax ?? SMT_NODE_CACHE_MAX);
   const roots: number[] = [];
   for await (const key of db.keys({ gte: 'root:', lt: 'root;' })) roots.push(Number(key.slice(5)));
+  // An empty store (no block, no state, no tree version) holds no tree record a root names: any there were streamed
+  // in by an install a kill -9 cut short (state sync, import-snapshot). They go now, so a node that then replays
+  // from genesis (no snapshot on offer, state sync off) does not keep them forever (no version ever lists them stale).
+  if (latest === 0 && snapshots.length === 0 && roots.length === 0) await db.clear({ gte: 'smt:', lt: 'smt;' });
   // The last stored tree: the next commit's tree was built from it, so its nodes the new one drops are stale.
   let lastRoot: { height: number; tree: SmtNode | null } | null = null;
   const readRoot = (height: number): RootRecord | null => {
