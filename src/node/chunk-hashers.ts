@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HashedChunk } from '../core/ledger/snapshot.js';
-import { STATE_SYNC_HASH_THREADS_MAX } from '../core/limits.js';
+import { STATE_SYNC_HASH_THREAD_HEAP_MB, STATE_SYNC_HASH_THREADS_MAX } from '../core/limits.js';
 import type { ChunkHashRequest } from './chunk-hash-worker.js';
 
 export interface ChunkHashers {
@@ -42,10 +42,11 @@ function tsxApi(): string {
 type Answer = { id: number; chunk: HashedChunk } | { id: number; error: string };
 
 /**
- * Start `threads` hashing threads (each takes the next chunk when it is the least busy).
+ * Start `threads` hashing threads (each takes the next chunk when it is the least busy), each with an old space of
+ * `heapMb`.
  * @example const hashers = createChunkHashers(chunkHashThreads()); const chunk = await hashers.hash(0, text); await hashers.close();
  */
-export function createChunkHashers(threads: number): ChunkHashers {
+export function createChunkHashers(threads: number, heapMb = STATE_SYNC_HASH_THREAD_HEAP_MB): ChunkHashers {
   const fromSource = import.meta.url.endsWith('.ts');
   const workerData = {
     module: new URL(fromSource ? './chunk-hash-worker.ts' : './chunk-hash-worker.js', import.meta.url).href,
@@ -55,7 +56,10 @@ export function createChunkHashers(threads: number): ChunkHashers {
   const busy: number[] = [];
   let nextId = 0;
   let closed = false;
+  const dead: Error[] = [];
   const fail = (thread: number, err: Error): void => {
+    dead[thread] ??= err;
+    busy[thread] = Infinity; // never picked again
     for (const [id, p] of pending) {
       if (p.thread !== thread) continue;
       pending.delete(id);
@@ -64,7 +68,8 @@ export function createChunkHashers(threads: number): ChunkHashers {
   };
   const workers = Array.from({ length: Math.max(1, threads) }, (_, thread) => {
     busy.push(0);
-    const w = new Worker(new URL('./chunk-hash-boot.mjs', import.meta.url), { workerData, execArgv: [] });
+    // A bounded heap: a chunk that would take more (it cannot, within STATE_SYNC_CHUNK_BYTES_MAX) ends this thread, not the node.
+    const w = new Worker(new URL('./chunk-hash-boot.mjs', import.meta.url), { workerData, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     w.on('message', (m: Answer) => {
       const p = pending.get(m.id);
       if (!p) return;
@@ -81,6 +86,8 @@ export function createChunkHashers(threads: number): ChunkHashers {
     hash(index, text) {
       if (closed) return Promise.reject(new Error('the chunk hashers are closed'));
       const thread = busy.indexOf(Math.min(...busy));
+      // Every thread died (even while idle): fail now rather than post to a thread that will never answer.
+      if (dead[thread]) return Promise.reject(dead[thread]);
       busy[thread]! += 1;
       const id = nextId++;
       return new Promise<HashedChunk>((resolve, reject) => {
