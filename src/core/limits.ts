@@ -552,8 +552,6 @@ export const STATE_SYNC_INSTALL_BATCH_BYTES = 4 * 1024 * 1024;
 export const STATE_SYNC_INSTALL_WRITES_QUEUED = 2;
 /** Worker threads that hash a join's chunks (fewer on fewer cores: one is the main thread's). */
 export const STATE_SYNC_HASH_THREADS_MAX = STATE_SYNC_CHUNKS_IN_FLIGHT;
-/** Old-space bound of a hashing thread (a 4 MiB chunk parses into a few tens of MB). */
-export const STATE_SYNC_HASH_THREAD_HEAP_MB = 256;
 /** Records a walk of a stored tree version (state sync's server, export) reads before it lets the event loop run (~10 ms). */
 export const STATE_WALK_READS_PER_SLICE = 4_096;
 /** Rounds of discovery (ask every peer for offers, try them) before state sync gives up with an error. */

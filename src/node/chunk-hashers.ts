@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HashedChunk } from '../core/ledger/snapshot.js';
-import { STATE_SYNC_HASH_THREAD_HEAP_MB, STATE_SYNC_HASH_THREADS_MAX } from '../core/limits.js';
+import { STATE_SYNC_HASH_THREADS_MAX } from '../core/limits.js';
 import type { ChunkHashRequest } from './chunk-hash-worker.js';
 
 export interface ChunkHashers {
@@ -42,11 +42,10 @@ function tsxApi(): string {
 type Answer = { id: number; chunk: HashedChunk } | { id: number; error: string };
 
 /**
- * Start `threads` hashing threads (each takes the next chunk when it is the least busy), each with an old space of
- * `heapMb`.
+ * Start `threads` hashing threads (each takes the next chunk when it is the least busy).
  * @example const hashers = createChunkHashers(chunkHashThreads()); const chunk = await hashers.hash(0, text); await hashers.close();
  */
-export function createChunkHashers(threads: number, heapMb = STATE_SYNC_HASH_THREAD_HEAP_MB): ChunkHashers {
+export function createChunkHashers(threads: number): ChunkHashers {
   const fromSource = import.meta.url.endsWith('.ts');
   const workerData = {
     module: new URL(fromSource ? './chunk-hash-worker.ts' : './chunk-hash-worker.js', import.meta.url).href,
@@ -68,8 +67,9 @@ export function createChunkHashers(threads: number, heapMb = STATE_SYNC_HASH_THR
   };
   const workers = Array.from({ length: Math.max(1, threads) }, (_, thread) => {
     busy.push(0);
-    // A bounded heap: a chunk that would take more (it cannot, within STATE_SYNC_CHUNK_BYTES_MAX) ends this thread, not the node.
-    const w = new Worker(new URL('./chunk-hash-boot.mjs', import.meta.url), { workerData, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+    // No resourceLimits: a worker reaching its heap limit can take the whole process down with it (seen in CI: a
+    // fatal OOM of the process, not ERR_WORKER_OUT_OF_MEMORY); a chunk is at most STATE_SYNC_CHUNK_BYTES_MAX anyway.
+    const w = new Worker(new URL('./chunk-hash-boot.mjs', import.meta.url), { workerData, execArgv: [] });
     w.on('message', (m: Answer) => {
       const p = pending.get(m.id);
       if (!p) return;
