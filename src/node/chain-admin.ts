@@ -345,7 +345,7 @@ export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
   if (header.entryLines !== fileLines - 4) throw new ChainAdminError('SNAPSHOT_FILE_INVALID', `the header counts ${String(header.entryLines)} entry lines; the file holds ${fileLines - 4}`);
   checkChain(o.dataDir, o.genesis.genesisHash);
   const level = await openStopped(o.dataDir, o.genesis.genesisHash, true);
-  if (level.latestHeight() !== 0 || level.snapshotHeights().length > 0 || level.stateHeights().length > 0 || level.baseHeight() !== 0) {
+  if (!level.isEmpty()) {
     await level.close();
     throw notEmpty();
   }
@@ -403,7 +403,7 @@ export async function importSnapshot(o: { dataDir: string; genesis: GenesisDoc; 
  * most STATE_SYNC_INSTALL_WRITES_QUEUED queued: `room` waits while the store is behind (the fetch waits with it).
  * A failed write (a full disk) is thrown by the next `room` or `drain`.
  */
-export function installWriter(level: LevelBlockStore): { add(records: [string, Uint8Array][]): void; room(): Promise<void>; drain(): Promise<void>; clear(): Promise<void> } {
+export function installWriter(level: LevelBlockStore): { add(records: [string, Uint8Array][]): void; room(): Promise<void>; drain(): Promise<void> } {
   let pending: [string, Uint8Array][] = [];
   let bytes = 0;
   const queued = new Set<Promise<void>>();
@@ -442,7 +442,6 @@ export function installWriter(level: LevelBlockStore): { add(records: [string, U
       await Promise.all(queued);
       check();
     },
-    clear: () => level.clearStateRecords(),
   };
 }
 

@@ -59,7 +59,7 @@ import { loadResumePoint, persistIfBehind } from './state-snapshots.js';
 import { createPruner, type Pruner } from './pruner.js';
 import { wireSchema, type WireMessage } from './wire.js';
 import { installSnapshot } from './chain-admin.js';
-import { clearStaging, createSnapshotServer, createStateSyncClient, isEmptyStore, isSnapshotWire, type SnapshotServer, type StateSyncClient } from './state-sync.js';
+import { clearStaging, createSnapshotServer, createStateSyncClient, isSnapshotWire, type SnapshotServer, type StateSyncClient } from './state-sync.js';
 import { join } from 'node:path';
 
 export { advertisedAddress } from './api-views.js';
@@ -394,7 +394,8 @@ async function startNode(parts: Parts, hooks: StartHooks): Promise<void> {
   p2p.onMessage(hooks.onMessage);
   const staging = join(config.data_dir, 'state-sync');
   let p2pStarted = false;
-  if (config.state_sync.enabled && isEmptyStore(stores.chain.level)) {
+  // A new data directory (nothing stored yet) is the case state sync is for.
+  if (config.state_sync.enabled && stores.chain.level.isEmpty()) {
     await p2p.start();
     p2pStarted = true;
     const synced = await stateSyncInto(parts, stores, staging).catch(async (err: Error) => {

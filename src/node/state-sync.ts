@@ -578,9 +578,10 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
     const proof = await fetchProof(g);
     if (!proof || aborted()) return null;
     o.log.info({ module: 'state-sync', height: g.offer.height, root: g.offer.stateRoot.slice(0, 16) }, 'snapshot header verified from the genesis set');
-    // Streamed into the store (what an install cut short or a lying snapshot left goes first).
+    // Streamed into the store; what an earlier attempt of this run left (a lying snapshot, one cut short) goes first
+    // (what one before a restart left went when the store opened).
+    await o.store.clearStateRecords();
     const writer = installWriter(o.store);
-    await writer.clear();
     const rebuild = stateRebuild(g.offer.chunkHashes.length, { version: g.offer.height, records: writer.add, stub: o.store.stateNodes.stub });
     let bad: string | null = null;
     let broken: Error | null = null;
@@ -618,7 +619,6 @@ export function createStateSyncClient(o: StateSyncOptions): StateSyncClient {
       // Every chunk matched its hash, so the hashes themselves were false: every peer that offered them lied.
       for (const p of g.peers) lie(p, 'STATE_SYNC_BAD_STATE', `snapshot ${g.offer.height}: ${why}`);
       createStaging(o.stagingDir, []).clear();
-      await writer.clear();
       return null;
     }
     return { proof, point, chunks: g.offer.chunkHashes.length, fetched, refused };
@@ -717,9 +717,4 @@ function stagedHashes(dir: string): Set<string> {
 /** Remove the staging directory (after the install, or at a start on a directory that already holds a chain). */
 export function clearStaging(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** True when a block store holds nothing yet (a new data directory): the case state sync is for. */
-export function isEmptyStore(level: LevelBlockStore): boolean {
-  return level.latestHeight() === 0 && level.snapshotHeights().length === 0 && level.baseHeight() === 0;
 }

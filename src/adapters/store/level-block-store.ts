@@ -206,6 +206,8 @@ export type LevelBlockStore = BlockStore & {
   deleteSnapshot(height: number): Promise<void>;
   /** Heights below this + 1 were never stored here (an imported store); 0 for a store that began at genesis. */
   baseHeight(): number;
+  /** True when the store holds no block, persisted state or tree version yet (a new data directory). */
+  isEmpty(): boolean;
   /** Highest height the pruner went through (0 when none): bodies at or below it are gone, but for keep_every ones. */
   prunedHeight(): number;
   /**
@@ -269,10 +271,11 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
   const stateNodes = createSmtNodeCache({ readNode: (key) => (closed ? undefined : db.getSync<string, Uint8Array>('smt:' + key, { valueEncoding: 'view' })) }, options.nodeCacheMax ?? SMT_NODE_CACHE_MAX);
   const roots: number[] = [];
   for await (const key of db.keys({ gte: 'root:', lt: 'root;' })) roots.push(Number(key.slice(5)));
+  const isEmpty = (): boolean => latest === 0 && base === 0 && snapshots.length === 0 && roots.length === 0;
   // An empty store (no block, no state, no tree version) holds no tree record a root names: any there were streamed
   // in by an install a kill -9 cut short (state sync, import-snapshot). They go now, so a node that then replays
   // from genesis (no snapshot on offer, state sync off) does not keep them forever (no version ever lists them stale).
-  if (latest === 0 && snapshots.length === 0 && roots.length === 0) await db.clear({ gte: 'smt:', lt: 'smt;' });
+  if (isEmpty()) await db.clear({ gte: 'smt:', lt: 'smt;' });
   // The last stored tree: the next commit's tree was built from it, so its nodes the new one drops are stale.
   let lastRoot: { height: number; tree: SmtNode | null } | null = null;
   const readRoot = (height: number): RootRecord | null => {
@@ -563,6 +566,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
     },
 
     baseHeight: () => base,
+    isEmpty,
     prunedHeight: () => pruned,
 
     pruneBlocks(toHeight: number, keepEvery: number): Promise<number> {
@@ -602,7 +606,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
 
     importBase(blocks: readonly StoredBlock[], snapshot: PersistedSnapshot, extras: { blobs?: Readonly<Record<string, string>>; headers?: readonly StoredHeader[] } = {}): Promise<void> {
       return serial(async () => {
-        if (latest !== 0 || snapshots.length > 0) throw new BlockStoreError('STORE_CONFLICT', 'an import needs an empty store');
+        if (!isEmpty()) throw new BlockStoreError('STORE_CONFLICT', 'an import needs an empty store');
         const first = blocks[0];
         if (!first || first.height !== snapshot.height) throw new BlockStoreError('STORE_HEIGHT_GAP', 'an import begins with the block of its snapshot');
         const ops: LevelOp[] = [{ type: 'put', key: 'meta:base', value: String(first.height - 1) }];
@@ -633,7 +637,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
 
     putStateRecords(records: readonly (readonly [string, Uint8Array])[]): Promise<void> {
       return serial(async () => {
-        if (latest !== 0 || snapshots.length > 0) throw new BlockStoreError('STORE_CONFLICT', 'tree records are streamed only into an empty store (state sync, before its install)');
+        if (!isEmpty()) throw new BlockStoreError('STORE_CONFLICT', 'tree records are streamed only into an empty store (state sync, before its install)');
         const batch = db.batch();
         for (const [key, value] of records) batch.put<string, Uint8Array>('smt:' + key, value, { valueEncoding: 'view' });
         await batch.write();
@@ -642,7 +646,7 @@ export async function openLevelBlockStore(dir: string, options: { nodeCacheMax?:
 
     clearStateRecords(): Promise<void> {
       return serial(async () => {
-        if (latest !== 0 || snapshots.length > 0) throw new BlockStoreError('STORE_CONFLICT', 'tree records are cleared only in an empty store');
+        if (!isEmpty()) throw new BlockStoreError('STORE_CONFLICT', 'tree records are cleared only in an empty store');
         await db.clear({ gte: 'smt:', lt: 'smt;' });
       });
     },
