@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,55 +17,17 @@ import { smtEntries, smtKeyHash } from '../../src/core/ledger/smt.js';
 import { STATE_SYNC_CHUNKS_AHEAD_MAX } from '../../src/core/limits.js';
 import { exportSnapshot, importSnapshot, installSnapshot, rollback } from '../../src/node/chain-admin.js';
 import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
-import { loadResumePoint, persistedSnapshotOf, stateHeadOf } from '../../src/node/state-snapshots.js';
+import { loadResumePoint, stateHeadOf } from '../../src/node/state-snapshots.js';
 import { chunkHash, createSnapshotServer, createStateSyncClient, type SnapshotServer, type SnapshotWire, type StateSyncClient } from '../../src/node/state-sync.js';
 import { silentLog } from '../../src/ports/log.js';
 import { allRecords } from './smt-node-counts.js';
-import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { bondTx, certify, keyFor, makeBlock, proofN } from './ledger-fixtures.js';
+import { doc, keys, signers, storeFixtures, treeRecordsAt } from './state-sync-fixtures.js';
 
 // An attacker's review of state sync and import (src/node/state-sync.ts, chain-admin.ts, the streamed install):
 // each test is an attack or a crash that once did harm, against real LevelDB stores.
-const dirs: string[] = [];
-const stores: LevelBlockStore[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pop-ssattack-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-const { doc, keys } = makeGenesis({ validators: 4, accounts: [{ name: 'alice', balance: 50_000 }] });
-const signers = ['node_1', 'node_2', 'node_3'];
-
-/** An open store holding `top` blocks with persisted states at `states` (block 1 bonds node_5: a set change). */
-async function chainStore(top: number, states: number[], dir = tempDir()): Promise<{ level: LevelBlockStore; roots: Map<number, string> }> {
-  claimDataDir(dir, doc.genesisHash);
-  const level = await openLevelBlockStore(join(dir, 'chain'));
-  stores.push(level);
-  let s: LedgerState = genesisState(doc);
-  const roots = new Map<number, string>();
-  let prevSet = genesisValidatorSet(doc).validators as LedgerState['activeSet'];
-  for (let h = 1; h <= top; h++) {
-    const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
-    if (h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
-    const block = makeBlock(s, txs);
-    const voted = { validators: [...prevSet] };
-    const certificate = certify(doc, block.header, voted.validators.some((v) => v.id === 'node_5') ? [...signers, 'node_5'] : signers, new Map([...keys, ['node_5', keyFor('node_5')]]));
-    s = applyBlock(s, block);
-    roots.set(h, stateRoot(s));
-    const hash = hashHeader(block.header);
-    prevSet = s.activeSet;
-    const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) }) : undefined;
-    const blobs: Record<string, string> = { [`results:${h}`]: JSON.stringify(s.lastResults) };
-    const step = setStepRecordAfter(s);
-    if (step) blobs[setStepKey(step.height)] = JSON.stringify(step);
-    await level.commit({ block: { height: h, hash, block, certificate }, blobs, ...(snapshot ? { snapshot } : {}) });
-  }
-  return { level, roots };
-}
+const { stores, tempDir, openChain, chainStore, emptyStore, cleanup } = storeFixtures('pop-ssattack-');
+afterEach(cleanup);
 
 /** OS threads of this process now (a hashing thread that was not closed is one more). */
 function threadsNow(): number {
@@ -77,15 +38,6 @@ function threadsNow(): number {
 async function threadsSettle(max: number): Promise<number> {
   for (let i = 0; i < 40 && threadsNow() > max; i++) await new Promise((r) => setTimeout(r, 25));
   return threadsNow();
-}
-
-/** Count the tree records (smt: keys) in the LevelDB at `dir` (closed). */
-async function treeRecordsAt(dir: string): Promise<number> {
-  const db = new ClassicLevel(dir);
-  let n = 0;
-  for await (const _ of db.keys({ gte: 'smt:', lt: 'smt;' })) n++;
-  await db.close();
-  return n;
 }
 
 type Peer = { id: string; server: SnapshotServer; drop?: (m: SnapshotWire) => boolean };
@@ -131,8 +83,7 @@ describe('state sync under attack', () => {
     const stalling: Peer = { id: 'node_1', server: serverOn(a.level, (_to, m) => net.answer(stalling, m)), drop: holdBack };
     const honest: Peer = { id: 'node_2', server: serverOn(a.level, (_to, m) => net.answer(honest, m)), drop: holdBack };
     peers.push(stalling, honest);
-    const store = await openLevelBlockStore(join(tempDir(), 'chain'));
-    stores.push(store);
+    const store = await emptyStore();
     const threads = threadsNow();
     const client = net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store, log: silentLog, requestTimeoutMs: 400, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 3 }));
     const synced = (await client.run())!;
@@ -169,8 +120,7 @@ describe('the hashing threads', () => {
       const net = network(peers);
       const honest: Peer = { id: 'node_1', server: serverOn(a.level, (_to, m) => net.answer(honest, m)) };
       peers.push(honest);
-      const store = await openLevelBlockStore(join(tempDir(), 'chain'));
-      stores.push(store);
+      const store = await emptyStore();
       const abort = new AbortController();
       let stored = 0;
       const cut = (): void => void (how === 'abort' ? abort.abort() : store.close());
@@ -332,9 +282,7 @@ describe('a joined node over a real LevelDB', () => {
     const blocks = chainBlocks(30);
     // The never-synced node: every block from genesis, a tree version each, a persisted state every 3 heights.
     const aDir = tempDir();
-    claimDataDir(aDir, doc.genesisHash);
-    const a = await openLevelBlockStore(join(aDir, 'chain'));
-    stores.push(a);
+    const a = await openChain(aDir);
     const early = await commitOnTop(a, genesisState(doc), blocks.slice(0, 7));
     // The joiner: state sync from it (the newest servable state, 6), installed into a new store.
     const peers: Peer[] = [];
@@ -348,8 +296,7 @@ describe('a joined node over a real LevelDB', () => {
     expect(synced.point.height).toBe(6);
     await installSnapshot(b, synced.proof, synced.point);
     await b.close();
-    const b2 = await openLevelBlockStore(join(bDir, 'chain'));
-    stores.push(b2);
+    const b2 = await emptyStore(join(bDir, 'chain'));
     const joined = (await loadResumePoint(b2, doc.genesisHash, silentLog))!;
     expect(stateRoot(joined.appState)).toBe(early.roots.get(6));
     // Block 7 is stored with the snapshot: the joiner re-applies it in memory and commits from 8, as A does.
@@ -367,8 +314,7 @@ describe('a joined node over a real LevelDB', () => {
     // Rollback of the top block's state (30: a persisted state), then the node re-applies block 30 from 27.
     const rolled = await rollback({ dataDir: bDir, genesis: doc });
     expect(rolled.deletedState).toBe(30);
-    const b3 = await openLevelBlockStore(join(bDir, 'chain'));
-    stores.push(b3);
+    const b3 = await emptyStore(join(bDir, 'chain'));
     const resumed = (await loadResumePoint(b3, doc.genesisHash, silentLog))!;
     let s = resumed.appState;
     for (let h = resumed.height + 1; h <= 30; h++) s = applyBlock(s, blocks[h - 1]!.stored.block);
@@ -410,8 +356,7 @@ describe('a forged stream', () => {
     const honest: Peer = { id: 'node_2', server: createSnapshotServer({ level: () => a.level, genesis: doc, chunkEntries: 2, servedDir: join(tempDir(), 'served'), nowMs: () => Date.now(), send: (_to, m) => net.answer(honest, m), log: silentLog, servesPerWindow: 10_000 }) };
     peers.push(forger('node_1'), forger('node_3'), honest); // two forgers: their snapshot is tried first
     const dir = join(tempDir(), 'chain');
-    const b = await openLevelBlockStore(dir);
-    stores.push(b);
+    const b = await emptyStore(dir);
     const threads = threadsNow();
     const synced = (await net.connect(createStateSyncClient({ genesis: doc, peers: net.syncPeers, stagingDir: join(tempDir(), 'state-sync'), store: b, log: silentLog, requestTimeoutMs: 500, discoveryMs: 300, retryMs: 50, roundsMax: 2, hashThreads: 2 })).run())!;
     expect(await threadsSettle(threads)).toBeLessThanOrEqual(threads);
@@ -434,9 +379,7 @@ describe('prepare_ahead against pruning', () => {
   it('a preparation whose state is pruned under its walk (its persisted state dropped, its records deleted) fails cleanly: nothing offered, no chunk file left, the next state prepared', async () => {
     const blocks = chainBlocks(30);
     const dir = tempDir();
-    claimDataDir(dir, doc.genesisHash);
-    const a = await openLevelBlockStore(join(dir, 'chain'));
-    stores.push(a);
+    const a = await openChain(dir);
     const early = await commitOnTop(a, genesisState(doc), blocks.slice(0, 7));
     let walking = 0;
     let release!: () => void;

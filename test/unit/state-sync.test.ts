@@ -1,71 +1,26 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openLevelBlockStore, type LevelBlockStore } from '../../src/adapters/store/level-block-store.js';
+import type { LevelBlockStore } from '../../src/adapters/store/level-block-store.js';
 import { hashHeader } from '../../src/core/consensus/messages.js';
-import { initialPriorities } from '../../src/core/consensus/proposer.js';
-import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
-import { setStepRecordAfter } from '../../src/core/ledger/light.js';
-import type { Tx } from '../../src/core/types/tx.js';
+import { stateRoot } from '../../src/core/ledger/index.js';
 import { installSnapshot, snapshotPackageAt } from '../../src/node/chain-admin.js';
-import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
 import { forgedRoot, misbehavingTransport, type Misbehaviour } from '../../src/node/misbehave.js';
-import { loadResumePoint, persistedSnapshotOf } from '../../src/node/state-snapshots.js';
+import { loadResumePoint } from '../../src/node/state-snapshots.js';
 import { checkProof, chunkHash, createSnapshotServer, createStateSyncClient, StateSyncError, type SnapshotWire, type StateSyncClient, type SyncPeers } from '../../src/node/state-sync.js';
 import { wireSchema, type WireMessage } from '../../src/node/wire.js';
 import { STATE_SYNC_CHUNK_BYTES_MAX, STATE_SYNC_CHUNKS_IN_FLIGHT, STATE_SYNC_CHUNKS_MAX, STATE_SYNC_OFFERS_MAX } from '../../src/core/limits.js';
 import { silentLog, type Log } from '../../src/ports/log.js';
-import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
+import { certify, keyFor } from './ledger-fixtures.js';
+import { doc, keys, signers, storeFixtures, treeRecordsAt } from './state-sync-fixtures.js';
 import { allRecords } from './smt-node-counts.js';
 import { smtKeyHash } from '../../src/core/ledger/smt.js';
 
 // State sync over P2P (src/node/state-sync.ts): real LevelDB stores serve real persisted states through the
 // snapshot server; the syncing client talks to them through an in-memory network. Each kind of lie is served by
 // one peer among honest ones: the client must refuse it, score that peer down, and finish from the others.
-const dirs: string[] = [];
-const stores: LevelBlockStore[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pop-statesync-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-const { doc, keys } = makeGenesis({ validators: 4, accounts: [{ name: 'alice', balance: 50_000 }] });
-const signers = ['node_1', 'node_2', 'node_3'];
-
-/** An open store holding `top` blocks with persisted states at `states` (block 1 bonds node_5: a set change). */
-async function chainStore(top: number, states: number[]): Promise<{ level: LevelBlockStore; roots: Map<number, string> }> {
-  const dir = tempDir();
-  claimDataDir(dir, doc.genesisHash);
-  const level = await openLevelBlockStore(join(dir, 'chain'));
-  stores.push(level);
-  let s: LedgerState = genesisState(doc);
-  const roots = new Map<number, string>();
-  let prevSet = genesisValidatorSet(doc).validators as LedgerState['activeSet'];
-  for (let h = 1; h <= top; h++) {
-    const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
-    if (h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
-    const block = makeBlock(s, txs);
-    const voted = { validators: [...prevSet] };
-    const certificate = certify(doc, block.header, voted.validators.some((v) => v.id === 'node_5') ? [...signers, 'node_5'] : signers, new Map([...keys, ['node_5', keyFor('node_5')]]));
-    s = applyBlock(s, block);
-    roots.set(h, stateRoot(s));
-    const hash = hashHeader(block.header);
-    prevSet = s.activeSet;
-    const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) }) : undefined;
-    const blobs: Record<string, string> = { [`results:${h}`]: JSON.stringify(s.lastResults) };
-    const step = setStepRecordAfter(s);
-    if (step) blobs[setStepKey(step.height)] = JSON.stringify(step);
-    await level.commit({ block: { height: h, hash, block, certificate }, blobs, ...(snapshot ? { snapshot } : {}) });
-  }
-  return { level, roots };
-}
+const { stores, tempDir, emptyStore, chainStore, cleanup } = storeFixtures('pop-statesync-');
+afterEach(cleanup);
 
 type Alter = (m: SnapshotWire) => SnapshotWire;
 
@@ -101,22 +56,11 @@ function network(peers: { id: string; level: LevelBlockStore; alter?: Alter; mis
   return { syncPeers, connect, requests, penalized, servers };
 }
 
-/** A new empty store, as a joining node has. */
-async function emptyStore(dir = join(tempDir(), 'chain')): Promise<LevelBlockStore> {
-  const fresh = await openLevelBlockStore(dir);
-  stores.push(fresh);
-  return fresh;
-}
-
 /** Close `level` (open on `dir`) and count the tree records its LevelDB holds. */
 async function treeRecordsIn(level: LevelBlockStore, dir: string): Promise<number> {
   stores.splice(stores.indexOf(level), 1);
   await level.close();
-  const db = new ClassicLevel(dir);
-  let n = 0;
-  for await (const _ of db.keys({ gte: 'smt:', lt: 'smt;' })) n++;
-  await db.close();
-  return n;
+  return treeRecordsAt(dir);
 }
 
 /** A syncing client on `net`, streaming into `extra.store` (a new empty store when not given). */
