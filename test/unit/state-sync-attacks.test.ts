@@ -5,11 +5,8 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLevelBlockStore, type LevelBlockStore } from '../../src/adapters/store/level-block-store.js';
-import { hashHeader } from '../../src/core/consensus/messages.js';
-import { initialPriorities } from '../../src/core/consensus/proposer.js';
-import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
+import { applyBlock, genesisState, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
 import { setStepRecordAfter } from '../../src/core/ledger/light.js';
-import type { Tx } from '../../src/core/types/tx.js';
 import type { StoredBlock } from '../../src/ports/block-store.js';
 import type { ResumePoint } from '../../src/core/consensus/state-machine.js';
 import { smtRecordRefs } from '../../src/core/ledger/smt-store.js';
@@ -21,8 +18,7 @@ import { loadResumePoint, stateHeadOf } from '../../src/node/state-snapshots.js'
 import { chunkHash, createSnapshotServer, createStateSyncClient, type SnapshotServer, type SnapshotWire, type StateSyncClient } from '../../src/node/state-sync.js';
 import { silentLog } from '../../src/ports/log.js';
 import { allRecords } from './smt-node-counts.js';
-import { bondTx, certify, keyFor, makeBlock, proofN } from './ledger-fixtures.js';
-import { doc, keys, signers, storeFixtures, treeRecordsAt } from './state-sync-fixtures.js';
+import { chainBlocks, doc, storeFixtures, treeRecordsAt } from './state-sync-fixtures.js';
 
 // An attacker's review of state sync and import (src/node/state-sync.ts, chain-admin.ts, the streamed install):
 // each test is an attack or a crash that once did harm, against real LevelDB stores.
@@ -215,25 +211,6 @@ describe('prepare_ahead', () => {
     expect(server.prepareAhead()).toBeNull();
   });
 });
-
-/** The chain's blocks 1..top (block 1 bonds node_5), each with the resume point after it; generated once, reused. */
-function chainBlocks(top: number): { stored: StoredBlock; after: ResumePoint<LedgerState> }[] {
-  let s: LedgerState = genesisState(doc);
-  let prevSet = genesisValidatorSet(doc).validators as LedgerState['activeSet'];
-  const out: { stored: StoredBlock; after: ResumePoint<LedgerState> }[] = [];
-  for (let h = 1; h <= top; h++) {
-    const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
-    if (h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
-    const block = makeBlock(s, txs);
-    const voted = { validators: [...prevSet] };
-    const certificate = certify(doc, block.header, voted.validators.some((v) => v.id === 'node_5') ? [...signers, 'node_5'] : signers, new Map([...keys, ['node_5', keyFor('node_5')]]));
-    s = applyBlock(s, block);
-    prevSet = s.activeSet;
-    const hash = hashHeader(block.header);
-    out.push({ stored: { height: h, hash, block, certificate }, after: { height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) } });
-  }
-  return out;
-}
 
 /**
  * Apply `blocks` on `from` with the real ledger and commit each into `level` as the node does (its tree version in

@@ -11,7 +11,9 @@ import { hashHeader } from '../../src/core/consensus/messages.js';
 import { initialPriorities } from '../../src/core/consensus/proposer.js';
 import { applyBlock, genesisState, genesisValidatorSet, stateRoot, type LedgerState } from '../../src/core/ledger/index.js';
 import { setStepRecordAfter } from '../../src/core/ledger/light.js';
+import type { ResumePoint } from '../../src/core/consensus/state-machine.js';
 import type { Tx } from '../../src/core/types/tx.js';
+import type { StoredBlock } from '../../src/ports/block-store.js';
 import { claimDataDir, setStepKey } from '../../src/node/data-dir.js';
 import { persistedSnapshotOf } from '../../src/node/state-snapshots.js';
 import { bondTx, certify, keyFor, makeBlock, makeGenesis, proofN } from './ledger-fixtures.js';
@@ -57,24 +59,14 @@ export function storeFixtures(prefix: string): StoreFixtures {
     openChain,
     async chainStore(top, states, dir = tempDir()) {
       const level = await openChain(dir);
-      let s: LedgerState = genesisState(doc);
       const roots = new Map<number, string>();
-      let prevSet = genesisValidatorSet(doc).validators as LedgerState['activeSet'];
-      for (let h = 1; h <= top; h++) {
-        const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
-        if (h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
-        const block = makeBlock(s, txs);
-        const voted = { validators: [...prevSet] };
-        const certificate = certify(doc, block.header, voted.validators.some((v) => v.id === 'node_5') ? [...signers, 'node_5'] : signers, new Map([...keys, ['node_5', keyFor('node_5')]]));
-        s = applyBlock(s, block);
-        roots.set(h, stateRoot(s));
-        const hash = hashHeader(block.header);
-        prevSet = s.activeSet;
-        const snapshot = states.includes(h) ? persistedSnapshotOf({ height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) }) : undefined;
-        const blobs: Record<string, string> = { [`results:${h}`]: JSON.stringify(s.lastResults) };
-        const step = setStepRecordAfter(s);
+      for (const { stored, after } of chainBlocks(top)) {
+        const h = stored.height;
+        roots.set(h, stateRoot(after.appState));
+        const blobs: Record<string, string> = { [`results:${h}`]: JSON.stringify(after.appState.lastResults) };
+        const step = setStepRecordAfter(after.appState);
         if (step) blobs[setStepKey(step.height)] = JSON.stringify(step);
-        await level.commit({ block: { height: h, hash, block, certificate }, blobs, ...(snapshot ? { snapshot } : {}) });
+        await level.commit({ block: stored, blobs, ...(states.includes(h) ? { snapshot: persistedSnapshotOf(after) } : {}) });
       }
       return { level, roots };
     },
@@ -83,6 +75,25 @@ export function storeFixtures(prefix: string): StoreFixtures {
       for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The chain's blocks 1..top (block 1 bonds node_5), each with the resume point after it. */
+export function chainBlocks(top: number): { stored: StoredBlock; after: ResumePoint<LedgerState> }[] {
+  let s: LedgerState = genesisState(doc);
+  let prevSet = genesisValidatorSet(doc).validators as LedgerState['activeSet'];
+  const out: { stored: StoredBlock; after: ResumePoint<LedgerState> }[] = [];
+  for (let h = 1; h <= top; h++) {
+    const txs: Tx[] = [{ type: 'submit', proof: proofN(h) }];
+    if (h === 1) txs.push(bondTx(doc, keys.get('alice')!, 'node_5', keyFor('node_5'), 2000, 0));
+    const block = makeBlock(s, txs);
+    const voted = { validators: [...prevSet] };
+    const certificate = certify(doc, block.header, voted.validators.some((v) => v.id === 'node_5') ? [...signers, 'node_5'] : signers, new Map([...keys, ['node_5', keyFor('node_5')]]));
+    s = applyBlock(s, block);
+    prevSet = s.activeSet;
+    const hash = hashHeader(block.header);
+    out.push({ stored: { height: h, hash, block, certificate }, after: { height: h, appState: s, blockHash: hash, certificate, validators: voted, priorities: initialPriorities(voted) } });
+  }
+  return out;
 }
 
 /** Count the tree records (smt: keys) in the closed LevelDB at `dir`. */
