@@ -110,13 +110,12 @@ async function startNetwork(dir: string, genesis: ClusterGenesis, phase: string,
   };
 }
 
-function warnIfTsx(): void {
-  if (runtimesSeen.has('tsx')) console.log("note: validators ran through tsx (src/ changed since 'npm run build'): these are not the compiled build's figures");
-}
-
 /** How the validators ran (runtimeOf). */
 const runtimesSeen = new Set<'dist' | 'tsx'>();
 
+function warnIfTsx(): void {
+  if (runtimesSeen.has('tsx')) console.log("note: validators ran through tsx (src/ changed since 'npm run build'): these are not the compiled build's figures");
+}
 
 async function submitAll(urls: string[], proofs: object[], concurrency: number): Promise<{ ids: string[]; submittedAt: Map<string, number> }> {
   const ids: string[] = [];

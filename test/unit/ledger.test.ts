@@ -359,7 +359,7 @@ describe('Application adapter', () => {
   });
 });
 
-import { decodeLocalState, encodeLocalState, SnapshotError, stateRebuild } from '../../src/core/ledger/index.js';
+import { decodeLocalState, encodeLocalState, hashChunk, SnapshotError, stateRebuild } from '../../src/core/ledger/index.js';
 import { smtEntries, smtStats } from '../../src/core/ledger/smt.js';
 import { createSmtNodeCache, memorySmtNodeSource } from '../../src/core/ledger/smt-store.js';
 
@@ -367,7 +367,7 @@ import { createSmtNodeCache, memorySmtNodeSource } from '../../src/core/ledger/s
 function rebuilt(entries: unknown, s: LedgerState): LedgerState {
   const source = memorySmtNodeSource();
   const r = stateRebuild(1, { version: s.chain.height, records: (records) => records.forEach(([k, b]) => source.records.set(k, b)), stub: createSmtNodeCache(source, 64).stub });
-  r.add(0, entries);
+  r.addHashed(0, hashChunk(0, entries));
   return r.finish(stateRoot(s), [...s.lastResults], s.genesisHash);
 }
 

@@ -86,8 +86,6 @@ export interface StateRecordSink {
 }
 
 export interface StateRebuild {
-  /** Chunk `index`'s parsed JSON (hashed here). */
-  add(index: number, entries: unknown): void;
   /** Chunk `index` hashed already (hashChunk, e.g. on a worker thread). */
   addHashed(index: number, chunk: HashedChunk): void;
   finish(stateRoot: string, lastResults: ResultLeaf[], genesisHash: string): LedgerState;
@@ -101,7 +99,7 @@ export interface StateRebuild {
  * across the chunks (as every server and export write them). Refused (SnapshotError): a malformed chunk or entry,
  * a repeated or out-of-order key, contents that do not hash to the root. The state returned has a stub of the
  * stored root.
- * @example const r = stateRebuild(chunks.length, sink); r.add(0, JSON.parse(chunk0)); ... r.finish(stateRoot, lastResults, genesisHash)
+ * @example const r = stateRebuild(chunks.length, sink); r.addHashed(0, hashChunk(0, JSON.parse(chunk0))); ... r.finish(stateRoot, lastResults, genesisHash)
  */
 export function stateRebuild(chunkCount: number, sink: StateRecordSink): StateRebuild {
   // undefined: not come yet; null: streamed into the store already.
@@ -125,7 +123,6 @@ export function stateRebuild(chunkCount: number, sink: StateRecordSink): StateRe
     }
   };
   return {
-    add: (index, entries) => addHashed(index, hashChunk(index, entries)),
     addHashed,
     finish(stateRoot, lastResults, genesisHash) {
       for (let i = 0; i < chunkCount; i++) if (parts[i] === undefined) throw new SnapshotError(`chunk ${i} is missing`);
