@@ -5,7 +5,9 @@
  *     (POST /proofs), then as many again in batches (POST /proofs/batch, --batch-size per request) on the same network;
  *     node_1's block commit latency under the first half, and its split by step (pop_commit_step_seconds);
  *  2. end-to-end finalized proofs/s with Z3 on, next to the machine's verification limit
- *     cores / (validators x measured per-proof verification time);
+ *     cores / (validators x measured per-proof verification time), and where the CPU went: the validators' CPU per
+ *     final proof next to Z3's share at the calibrated time, and the idle network's CPU per height (a height costs
+ *     the same whether its block is empty or not, so the heights made under load are part of the price);
  *  3. block commit latency, and verdict finality latency p50/p99 of one trivial proof at a time (the JSON's
  *     figure; finality under the bulk load is printed too), and RSS per node;
  *  4. under attack, each on a fresh network that charges proof fees (the defence of a public network; the client
@@ -423,32 +425,92 @@ async function printAttackTrace(url: string, traces: ProofTrace[], sampled: { he
   for (const t of traces) console.log(`    included ${t.includedMs.toFixed(0)} ms at h${t.includedHeight}, final ${t.finalMs.toFixed(0)} ms at h${t.finalHeight}`);
 }
 
-/** Bulk load: submit every proof, then poll node_1 until all are final (or 600 s); finality per proof and the RSS peak. */
-async function bulkFinality(net: Net, count: number): Promise<{ finality: number[]; e2eSec: number; rssMax: number }> {
+/**
+ * Heights as node_1 reports them, with when each was first seen (polled every 20 ms): the clock the bulk phase reads a
+ * proof's finality from (the time its final height was first seen), so the proofs themselves are polled rarely.
+ */
+function heightWatch(url: string): { seenMs(height: number): number | undefined; height(): number; stop(): Promise<void> } {
+  const seen = new Map<number, number>();
+  let top = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const { height } = (await requireJson(`${url}/status`)) as { height: number };
+      const now = performance.now();
+      for (let h = top + 1; h <= height; h++) seen.set(h, now);
+      top = Math.max(top, height);
+      await sleep(20);
+    }
+  })();
+  return {
+    seenMs: (h) => seen.get(h),
+    height: () => top,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+/** How many proofs' statuses the bulk phase asks node_1 for per round (every 100 ms), oldest submitted first. */
+const BULK_POLL_WINDOW = 32;
+
+/**
+ * Bulk load: submit every proof, then wait until all are final on node_1 (or 600 s). A proof's finality is from its
+ * submission to the moment node_1 was first seen at its final height; the proofs are asked for a window at a time,
+ * oldest first, so the benchmark's own reads stay a small load on node_1 (asking for every pending proof every 100
+ * ms cost node_1's main thread as much as its share of verification's work). Also the RSS peak, the heights made
+ * and the validators' CPU over the phase.
+ */
+async function bulkFinality(net: Net, count: number): Promise<{ finality: number[]; e2eSec: number; rssMax: number; heights: number; cpuSec: number }> {
   const e2eProofs = Array.from({ length: count }, (_, i) => trivialProof(i, 'e2e'));
+  const watch = heightWatch(net.http[0]!);
+  const cpu0 = validatorsCpuSec(net);
   const t1 = performance.now();
+  await sleep(40);
+  const h0 = watch.height();
   const { ids, submittedAt } = await submitAll(net.http, e2eProofs, 16);
   const finality: number[] = [];
-  const pending = new Set(ids);
+  const finalAt: number[] = [];
+  const pending = [...ids];
   let rssMax = 0;
-  while (pending.size > 0 && performance.now() - t1 < 600_000) {
+  while (pending.length > 0 && performance.now() - t1 < 600_000) {
     for (const pid of net.pids) rssMax = Math.max(rssMax, rssMb(pid) ?? 0);
-    for (const id of [...pending].slice(0, 200)) {
-      const s = (await requireJson(`${net.http[0]}/proofs/${id}`)) as { status: string };
-      if (s.status === 'final') {
-        pending.delete(id);
-        finality.push(performance.now() - submittedAt.get(id)!);
-      }
+    let found = 0;
+    for (const id of pending.slice(0, BULK_POLL_WINDOW)) {
+      const s = (await requireJson(`${net.http[0]}/proofs/${id}`)) as { status: string; finalHeight?: number };
+      if (s.status !== 'final') continue;
+      pending.splice(pending.indexOf(id), 1);
+      found++;
+      const at = watch.seenMs(s.finalHeight ?? NaN) ?? performance.now();
+      finalAt.push(at);
+      finality.push(at - submittedAt.get(id)!);
     }
-    await sleep(100);
+    if (found === 0) await sleep(100);
   }
-  const e2eSec = (performance.now() - t1) / 1000;
+  const cpuSec = validatorsCpuSec(net) - cpu0;
+  const heights = watch.height() - h0;
+  await watch.stop();
+  const e2eSec = ((finalAt.length > 0 ? Math.max(...finalAt) : performance.now()) - t1) / 1000;
   for (const pid of net.pids) rssMax = Math.max(rssMax, rssMb(pid) ?? 0);
-  return { finality: finality.sort((a, b) => a - b), e2eSec, rssMax };
+  return { finality: finality.sort((a, b) => a - b), e2eSec, rssMax, heights, cpuSec };
+}
+
+/** How long the idle network is watched for its cost per height. */
+const IDLE_WINDOW_MS = 3_000;
+
+/** The network with nothing to do: heights made and the validators' CPU per height (4 summed, ms). */
+async function idleCost(net: Net): Promise<{ heights: number; cpuMsPerHeight: number }> {
+  const height = async (): Promise<number> => ((await requireJson(`${net.http[0]}/status`)) as { height: number }).height;
+  const h0 = await height();
+  const cpu0 = validatorsCpuSec(net);
+  await sleep(IDLE_WINDOW_MS);
+  const heights = (await height()) - h0;
+  return { heights, cpuMsPerHeight: (1000 * (validatorsCpuSec(net) - cpu0)) / Math.max(1, heights) };
 }
 
 /** Phase 2: end to end with Z3: unloaded finality, then throughput and finality under load, and RSS. */
-async function e2ePhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitProofsPerSec: number): Promise<{ e2eProofsPerSec: number; single: number[]; rssMax: number; idleCommit: { p50: number; p99: number; count: number } }> {
+async function e2ePhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitProofsPerSec: number): Promise<{ e2eProofsPerSec: number; single: number[]; rssMax: number; idleCommit: { p50: number; p99: number; count: number }; cpuMsPerProof: number; idleCpuMsPerHeight: number }> {
   const workers = Number(opts.workers);
   console.log(`Phase 2: ${opts.e2eProofs} trivial proofs end to end with Z3 (${workers} workers per validator)`);
   const net2 = await startNetwork(dir, genesis, 'e2e', { paused: false, blockIntervalMs: opts.blockIntervalMs, workers });
@@ -456,13 +518,20 @@ async function e2ePhase(dir: string, genesis: ClusterGenesis, opts: Opts, limitP
   const idleCommit = await histogramQuantiles(net2.http[0]!, 'pop_commit_latency_seconds');
   console.log(`  one proof at a time: finality p50 ${quantile(single, 0.5).toFixed(0)} ms, p99 ${quantile(single, 0.99).toFixed(0)} ms`);
   console.log(`  block commit latency meanwhile (no other load) p50 ${idleCommit.p50.toFixed(1)} ms, p99 ${idleCommit.p99.toFixed(1)} ms over ${idleCommit.count} blocks`);
-  const { finality, e2eSec, rssMax } = await bulkFinality(net2, Number(opts.e2eProofs));
+  const idle = await idleCost(net2);
+  console.log(`  the idle network (${IDLE_WINDOW_MS / 1000} s): ${idle.heights} heights, validators' CPU ${idle.cpuMsPerHeight.toFixed(1)} ms per height (4 summed)`);
+  const { finality, e2eSec, rssMax, heights, cpuSec } = await bulkFinality(net2, Number(opts.e2eProofs));
   const e2eProofsPerSec = finality.length / e2eSec;
   console.log(`  ${finality.length} finalized in ${e2eSec.toFixed(1)} s: ${e2eProofsPerSec.toFixed(1)} proofs/s (${((100 * e2eProofsPerSec) / limitProofsPerSec).toFixed(0)}% of the verification limit)`);
+  // Where the machine's CPU went: the verification limit assumes all of it goes to Z3 at the calibrated time.
+  const cpuMsPerProof = (1000 * cpuSec) / Math.max(1, finality.length);
+  const z3MsPerProof = (1000 * availableParallelism()) / limitProofsPerSec; // the limit is cores / (validators x Z3 time)
+  const heightsMsPerProof = (heights * idle.cpuMsPerHeight) / Math.max(1, finality.length);
+  console.log(`  validators' CPU ${cpuMsPerProof.toFixed(1)} ms per final proof (4 summed; Z3 at the calibrated time: ${z3MsPerProof.toFixed(1)}); ${heights} heights meanwhile, ${heightsMsPerProof.toFixed(1)} ms per proof at the idle network's cost per height`);
   console.log(`  under that load: finality p50 ${quantile(finality, 0.5).toFixed(0)} ms, p99 ${quantile(finality, 0.99).toFixed(0)} ms (client-observed, submit to final, queueing included)`);
   console.log(`  RSS per node max ${rssMax.toFixed(0)} MB`);
   await net2.stop();
-  return { e2eProofsPerSec, single, rssMax, idleCommit };
+  return { e2eProofsPerSec, single, rssMax, idleCommit, cpuMsPerProof, idleCpuMsPerHeight: idle.cpuMsPerHeight };
 }
 
 /**
@@ -604,7 +673,7 @@ program.action(async (opts: Opts) => {
       return;
     }
     const verificationLimitProofsPerSec = await verificationLimit();
-    const { e2eProofsPerSec, single, rssMax, idleCommit } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
+    const { e2eProofsPerSec, single, rssMax, idleCommit, cpuMsPerProof: e2eCpuMsPerProof, idleCpuMsPerHeight } = await e2ePhase(dir, genesis, opts, verificationLimitProofsPerSec);
     const unloaded = quantile(single, 0.5);
     const attack = opts.attacks ? await attackPhase(dir, opts, verificationLimitProofsPerSec) : null;
     const underAttack = attack
@@ -623,6 +692,8 @@ program.action(async (opts: Opts) => {
         batchProofsPerSec: Math.round(batchProofsPerSec),
         e2eProofsPerSec: Number(e2eProofsPerSec.toFixed(2)),
         verificationLimitProofsPerSec: Number(verificationLimitProofsPerSec.toFixed(2)),
+        e2eCpuMsPerProof: Number(e2eCpuMsPerProof.toFixed(1)),
+        idleCpuMsPerHeight: Number(idleCpuMsPerHeight.toFixed(1)),
         commitLatencyMsP50: Number(commit.p50.toFixed(1)),
         commitLatencyMsP99: Number(commit.p99.toFixed(1)),
         commitStepsMsP50: steps,
