@@ -56,14 +56,19 @@ function logLine(msg: string): Record<string, unknown> | undefined {
 }
 
 async function followsTheNetwork(node5: ApiClient): Promise<number> {
-  return until(
-    `node_5 synced (${output.slice(-800)})`,
-    async () => {
-      const s = await node5.getStatus();
-      return s.height >= (await net.status(1)).height - 1 && s.height > 0 ? s.height : undefined;
-    },
-    90_000,
-  );
+  try {
+    return await until(
+      'node_5 synced',
+      async () => {
+        const s = await node5.getStatus();
+        return s.height >= (await net.status(1)).height - 1 && s.height > 0 ? s.height : undefined;
+      },
+      90_000,
+    );
+  } catch (err) {
+    // What node_5 printed up to the failure (not when the wait began): the only evidence once its directory is gone.
+    throw new Error(`${(err as Error).message}; node_5 (exit ${joiner?.exitCode ?? joiner?.signalCode ?? 'none'}) printed: ${output.slice(-4000)}`);
+  }
 }
 
 describe('state sync over P2P with a lying peer', () => {
@@ -126,9 +131,7 @@ describe('state sync over P2P with a lying peer', () => {
     const chunkFiles = (): string[] => (existsSync(staging) ? readdirSync(staging).filter((f) => f.startsWith('chunk-') && !f.endsWith('.partial')) : []);
     const deadline = Date.now() + 60_000;
     while (chunkFiles().length === 0 && Date.now() < deadline) await sleep(2);
-    joiner!.kill('SIGKILL');
-    await new Promise((r) => joiner!.once('exit', r));
-    joiner = null;
+    await stopJoiner(); // SIGKILL (a joiner that already exited, say on a failed start, is not waited for: it never exits again)
     const left = chunkFiles().length;
     expect(left, output.slice(-2000)).toBeGreaterThan(0);
     expect(logLine('state synced')).toBeUndefined(); // killed part way, not after the install
