@@ -224,13 +224,18 @@ interface Opts {
   verificationLimit?: string;
 }
 
+/** The height a node reports (`GET /status`). */
+async function heightOf(url: string): Promise<number> {
+  return ((await requireJson(`${url}/status`)) as { height: number }).height;
+}
+
 /** Submitted proofs committed into blocks of node_1 from `fromHeight` on, until `count` or 300 s after `t0`. */
 async function countIncluded(url: string, fromHeight: number, count: number, t0: number): Promise<number> {
   let included = 0;
   let scanned = fromHeight;
   while (performance.now() - t0 < 300_000) {
-    const status = (await requireJson(`${url}/status`)) as { height: number };
-    for (let h = scanned + 1; h <= status.height; h++) {
+    const height = await heightOf(url);
+    for (let h = scanned + 1; h <= height; h++) {
       const block = (await requireJson(`${url}/blocks/${h}`)) as { txs: { type: string }[] };
       included += block.txs.filter((t) => t.type === 'submit').length;
       scanned = h;
@@ -272,7 +277,7 @@ async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): 
   const count = Number(opts.orderingProofs);
   const cpu0 = validatorsCpuSec(net1);
   const t0 = performance.now();
-  const startHeight = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
+  const startHeight = await heightOf(net1.http[0]!);
   const { ids: orderingIds } = await submitAll(net1.http, Array.from({ length: count }, (_, i) => trivialProof(i, 'ordering')), 64);
   const submitSec = (performance.now() - t0) / 1000;
   console.log(`  one per request: all ${orderingIds.length} accepted (202) after ${submitSec.toFixed(1)} s: ${(orderingIds.length / submitSec).toFixed(0)} proofs/s over HTTP`);
@@ -288,7 +293,7 @@ async function orderingPhase(dir: string, genesis: ClusterGenesis, opts: Opts): 
   console.log(`  its steps at node_1, p50: proposal ${steps.proposal} ms (round 0 start to its prepare vote), prepare ${steps.prepare} ms (to its commit vote), commit ${steps.commit} ms (to the block stored)`);
   const batchSize = Number(opts.batchSize);
   const t1 = performance.now();
-  const batchStart = ((await requireJson(`${net1.http[0]}/status`)) as { height: number }).height;
+  const batchStart = await heightOf(net1.http[0]!);
   const batchIds = await submitBatches(net1.http, Array.from({ length: count }, (_, i) => trivialProof(i, 'batch')), batchSize, 8);
   const batchSubmitSec = (performance.now() - t1) / 1000;
   console.log(`  ${batchSize} per request: all ${batchIds.length} accepted after ${batchSubmitSec.toFixed(1)} s: ${(batchIds.length / batchSubmitSec).toFixed(0)} proofs/s over HTTP`);
@@ -382,8 +387,8 @@ function networkSampler(url: string): { stop(): Promise<{ heightSeenMs: Map<numb
   const done = (async () => {
     let lastMetrics = 0;
     while (running) {
-      const status = (await requireJson(`${url}/status`)) as { height: number };
-      if (!heightSeenMs.has(status.height)) heightSeenMs.set(status.height, performance.now());
+      const height = await heightOf(url);
+      if (!heightSeenMs.has(height)) heightSeenMs.set(height, performance.now());
       if (performance.now() - lastMetrics > 500) {
         lastMetrics = performance.now();
         const text = await (await fetch(`${url}/metrics`)).text();
@@ -437,10 +442,10 @@ function heightWatch(url: string): { seenMs(height: number): number | undefined;
   const done = (async () => {
     while (running) {
       // A failed read is tried again at the next tick: the bulk loop's own reads report a node that went away.
-      const status = (await requireJson(`${url}/status`).catch(() => null)) as { height: number } | null;
+      const height = await heightOf(url).catch(() => 0);
       const now = performance.now();
-      for (let h = top + 1; h <= (status?.height ?? 0); h++) seen.set(h, now);
-      top = Math.max(top, status?.height ?? 0);
+      for (let h = top + 1; h <= height; h++) seen.set(h, now);
+      top = Math.max(top, height);
       await sleep(50);
     }
   })();
@@ -478,17 +483,17 @@ async function bulkFinality(net: Net, count: number): Promise<{ finality: number
   const h0 = watch.height();
   const { ids, submittedAt } = await submitAll(net.http, e2eProofs, 16);
   const finality: number[] = [];
-  const finalAt: number[] = [];
-  const pending = [...ids];
+  let lastFinalAt = performance.now(); // the latest final height's first sight, once there is one
+  const pending = new Set(ids); // in submission order
   let rssMax = 0;
-  while (pending.length > 0 && performance.now() - t1 < 600_000) {
+  while (pending.size > 0 && performance.now() - t1 < 600_000) {
     for (const pid of net.pids) rssMax = Math.max(rssMax, rssMb(pid) ?? 0);
-    for (const id of pending.slice(0, BULK_POLL_WINDOW)) {
+    for (const id of [...pending].slice(0, BULK_POLL_WINDOW)) {
       const s = (await requireJson(`${net.http[0]}/proofs/${id}`)) as { status: string; finalHeight?: number };
       if (s.status !== 'final') continue;
-      pending.splice(pending.indexOf(id), 1);
+      pending.delete(id);
       const at = watch.seenMs(s.finalHeight ?? NaN) ?? performance.now();
-      finalAt.push(at);
+      lastFinalAt = finality.length === 0 ? at : Math.max(lastFinalAt, at);
       finality.push(at - submittedAt.get(id)!);
     }
     await sleep(BULK_POLL_MS);
@@ -496,7 +501,7 @@ async function bulkFinality(net: Net, count: number): Promise<{ finality: number
   const cpuSec = validatorsCpuSec(net) - cpu0;
   const heights = watch.height() - h0;
   await watch.stop();
-  const e2eSec = ((finalAt.length > 0 ? Math.max(...finalAt) : performance.now()) - t1) / 1000;
+  const e2eSec = ((finality.length > 0 ? lastFinalAt : performance.now()) - t1) / 1000;
   for (const pid of net.pids) rssMax = Math.max(rssMax, rssMb(pid) ?? 0);
   return { finality: finality.sort((a, b) => a - b), e2eSec, rssMax, heights, cpuSec };
 }
@@ -506,11 +511,10 @@ const IDLE_WINDOW_MS = 3_000;
 
 /** The network with nothing to do: heights made and the validators' CPU per height (4 summed, ms). */
 async function idleCost(net: Net): Promise<{ heights: number; cpuMsPerHeight: number }> {
-  const height = async (): Promise<number> => ((await requireJson(`${net.http[0]}/status`)) as { height: number }).height;
-  const h0 = await height();
+  const h0 = await heightOf(net.http[0]!);
   const cpu0 = validatorsCpuSec(net);
   await sleep(IDLE_WINDOW_MS);
-  const heights = (await height()) - h0;
+  const heights = (await heightOf(net.http[0]!)) - h0;
   return { heights, cpuMsPerHeight: (1000 * (validatorsCpuSec(net) - cpu0)) / Math.max(1, heights) };
 }
 
