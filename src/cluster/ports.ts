@@ -17,15 +17,20 @@ const PICK_TRIES = 64;
 const handedOut = new Set<number>();
 const HANDED_OUT_MAX = 4_096;
 
-/** First port of the OS's ephemeral range (Linux: /proc; elsewhere IANA's 49152). */
+let rangeStart: number | undefined;
+
+/** First port of the OS's ephemeral range (Linux: /proc, read once; elsewhere IANA's 49152). */
 export function ephemeralPortStart(): number {
-  try {
-    const start = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (Number.isInteger(start) && start > 0) return start;
-  } catch {
-    // Not Linux: IANA's dynamic range.
+  if (rangeStart === undefined) {
+    rangeStart = 49_152; // not Linux: IANA's dynamic range
+    try {
+      const start = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+      if (Number.isInteger(start) && start > 0) rangeStart = start;
+    } catch {
+      // Kept: IANA's.
+    }
   }
-  return 49_152;
+  return rangeStart;
 }
 
 function bindAndRelease(port: number): Promise<number | null> {
