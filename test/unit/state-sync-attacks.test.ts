@@ -303,6 +303,24 @@ describe('a joined node over a real LevelDB', () => {
   });
 });
 
+describe('a stream aimed at a live store', () => {
+  it("tree records streamed or cleared into a store that holds a chain are refused (STORE_CONFLICT): the node's state is neither overwritten nor wiped", async () => {
+    const dir = tempDir();
+    const a = await chainStore(7, [3, 6], dir);
+    const forged = `${String(7).padStart(12, '0')}:000:`; // the key of the live root group, other bytes
+    await expect(a.level.putStateRecords([[forged, Uint8Array.of(0x02, 0x00, 0x00)]])).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    await expect(a.level.clearStateRecords()).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    await stores.pop()!.close();
+    const db = new ClassicLevel(dir);
+    expect(await db.get('smt:' + forged)).toBeUndefined(); // the forged record never landed
+    await db.close();
+    const level = await openChain(dir);
+    const resumed = (await loadResumePoint(level, doc.genesisHash, silentLog))!;
+    expect(resumed.height).toBe(6); // its newest persisted state, as before the attempts
+    expect(stateRoot(resumed.appState)).toBe(a.roots.get(6));
+  });
+});
+
 describe('a forged stream', () => {
   it('a snapshot whose one entry is forged (its leaf and the groups on its path: same keys as the honest records, other bytes) is refused at the root, and the honest one installed after it reads back whole through the same store and cache', async () => {
     const a = await chainStore(7, [3, 6]);
